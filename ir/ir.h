@@ -1,0 +1,184 @@
+/*
+ * ir.h: the graph IR.
+ *
+ * A program is a Module of Graphs.  A Graph is a function: parameters and
+ * one output node.  Its body is the set of Apply nodes it owns, reachable
+ * from the output; there is no instruction list and no statement order
+ * beyond data dependence.  Four node kinds, as in Myia:
+ *
+ *   Graph     a function (not a node; used as a value through a Constant)
+ *   Apply     in[0](in[1], ..., in[n-1]): a call of a primitive, a graph or
+ *             any function value
+ *   Parameter the index-th parameter of its graph
+ *   Constant  int, float, bool, a primitive, or a graph
+ *
+ * Closures: a graph may use nodes owned by any of its ancestors (its
+ * parent, the parent's parent, ...).  Those are its free variables.
+ * Evaluating a Constant that holds graph G inside a frame of graph H makes
+ * a closure of G over the frame of G->parent found on H's chain (G->parent
+ * must be H or an ancestor of H, or NULL for top-level graphs).
+ *
+ * Control flow is calls: every block of a source function is a graph, a
+ * jump is a tail call (an Apply that is its graph's output), a phi is a
+ * parameter, and a branch is switch(c, A, B)() calling one of two closures.
+ *
+ * Invariants (checked by ir_check, ir/check.c):
+ *   - every input of an Apply owned by G is a Constant, or a node owned by G
+ *     or by an ancestor of G;
+ *   - a Constant graph G' used in G has G'->parent == NULL or equal to G or
+ *     an ancestor of G;
+ *   - use lists exactly mirror inputs and outputs;
+ *   - params[i]->param.index == i and params[i]->graph == G;
+ *   - every graph has an output, and the body is acyclic.
+ *
+ * Memory: nodes, graphs and use records live in the module's arena.  Ids
+ * are dense per module (for side tables indexed by id).
+ */
+#ifndef MYC_IR_H
+#define MYC_IR_H
+
+#include "../src/common.h"
+#include "prims.h"
+#include "types.h"
+
+typedef struct Module Module;
+typedef struct Graph Graph;
+typedef struct Node Node;
+
+typedef enum NodeKind { N_APPLY, N_PARAM, N_CONST } NodeKind;
+typedef enum ConstKind { K_INT, K_FLOAT, K_BOOL, K_PRIM, K_GRAPH } ConstKind;
+
+/* One use of a node: input `index` of `user`, or (user == NULL) the output
+   of graph `graph`. */
+typedef struct Use {
+    Node *user;
+    Graph *graph;
+    int index;
+    struct Use *prev, *next;
+} Use;
+
+struct Node {
+    NodeKind kind;
+    uint32_t id;
+    Loc loc;
+    Graph *graph;       /* owner; NULL for constants */
+    Type *type;         /* set by inference; NULL before */
+    const char *name;   /* source variable name, or NULL */
+    Use *uses;
+    union {
+        struct { Node **in; int n, cap; } app;  /* in[0]: the callee */
+        struct { int index; } param;
+        struct {
+            ConstKind kind;
+            union { int64_t i; double f; bool b; PrimId prim; Graph *graph; } u;
+        } k;
+    };
+};
+
+typedef enum GraphKind {
+    G_FUNCTION,     /* a def or a lambda */
+    G_BLOCK,        /* a join point of a function: after an if, a loop header,
+                       after a loop; entered by tail calls with arguments */
+    G_BRANCH,       /* a closure selected by switch: if/else arms, loop bodies
+                       and exits, conditional expressions, and/or operands;
+                       no parameters */
+    G_CONST,        /* a top-level constant: no parameters, its value */
+} GraphKind;
+
+struct Graph {
+    uint32_t id;
+    GraphKind kind;
+    const char *name;       /* unique in the module: f, f:if_after.3, ... */
+    Loc loc;
+    Module *module;
+    Graph *parent;          /* lexically enclosing graph, NULL at top level */
+    Graph *fn;              /* the G_FUNCTION (or G_CONST) graph this one belongs to (itself for those) */
+    Node **params;
+    int nparams, capparams;
+    Node *output;
+
+    /* Source-level signature (G_FUNCTION only; NULL entries when absent). */
+    const char *src_name;   /* the def's name or "<lambda>" */
+    Type **param_ann;       /* nparams entries: annotated type or NULL */
+    Type *ret_ann;
+
+    /* Set by inference on specialised graphs: the signature. */
+    Type *ret_type;
+    Graph *origin;          /* the unspecialised graph this was cloned from */
+};
+
+typedef struct TopLevel {
+    const char *name;
+    Graph *graph;           /* G_FUNCTION or G_CONST */
+    Loc loc;
+    bool is_private;        /* name starts with '_' */
+} TopLevel;
+
+struct Module {
+    Arena *arena;
+    TypeTable *types;
+    const char *filename;
+    VEC(Graph *) graphs;    /* every graph, in creation order */
+    VEC(TopLevel) tops;     /* top-level functions and constants, in source order */
+    uint32_t nnodes;        /* next node id */
+    uint32_t ngraph_ids;    /* next graph id */
+};
+
+/* ---- building ----------------------------------------------------------- */
+Module *ir_module_new(Arena *arena, const char *filename);
+Graph *ir_graph_new(Module *m, GraphKind kind, const char *name, Graph *parent, Loc loc);
+Node *ir_add_param(Graph *g, const char *name, Loc loc);
+
+Node *ir_const_int(Module *m, int64_t v, Loc loc);
+Node *ir_const_float(Module *m, double v, Loc loc);
+Node *ir_const_bool(Module *m, bool v, Loc loc);
+Node *ir_const_prim(Module *m, PrimId p, Loc loc);
+Node *ir_const_graph(Module *m, Graph *g, Loc loc);
+
+/* An Apply owned by g with the n inputs in[0..n-1] (copied). */
+Node *ir_apply(Graph *g, Node *const *in, int n, Loc loc);
+/* Shorthand: prim(args...). */
+Node *ir_apply_prim(Graph *g, PrimId p, Loc loc, int nargs, ...);
+/* Shorthand: fn(args...). */
+Node *ir_apply_call(Graph *g, Node *fn, Loc loc, int nargs, ...);
+/* Appends one more input (lowering adds phi arguments to jumps this way). */
+void ir_apply_append(Node *app, Node *arg);
+
+void ir_set_output(Graph *g, Node *out);
+void ir_set_input(Node *app, int i, Node *v);
+/* Every use of old (inputs and graph outputs) becomes a use of new. */
+void ir_replace_all_uses(Node *old, Node *new_);
+
+static inline bool ir_is_const_graph(const Node *n) { return n->kind == N_CONST && n->k.kind == K_GRAPH; }
+static inline bool ir_is_const_prim(const Node *n, PrimId p)
+{
+    return n->kind == N_CONST && n->k.kind == K_PRIM && n->k.u.prim == p;
+}
+/* True when a is g or an ancestor of g. */
+bool ir_graph_encloses(const Graph *a, const Graph *g);
+
+/* ---- traversal (iterative: never recursive over use-def chains) ---------- */
+typedef VEC(Node *) NodeVec;
+typedef VEC(Graph *) GraphVec;
+
+/* The Apply nodes owned by g that the output depends on (through nodes
+   owned by g), in a topological order (inputs first), appended to out. */
+void ir_graph_body(const Graph *g, NodeVec *out);
+/* Graphs whose Constants appear as inputs (or the output) of g's body. */
+void ir_graph_constant_graphs(const Graph *g, GraphVec *out);
+/* Nodes owned by strict ancestors of g used by g or by graphs nested in g
+   (its free variables), in first-use order. */
+void ir_free_variables(const Graph *g, NodeVec *out);
+
+/* ---- printing and checking (ir/print.c, ir/dot.c, ir/check.c) ------------ */
+/* Text form, described in docs/ir.md: graphs in module order (or only
+   those reachable from `roots` when nroots > 0), stable and diffable. */
+void ir_print_module(const Module *m, Graph *const *roots, int nroots, StrBuf *out);
+void ir_print_graph(const Graph *g, StrBuf *out);
+/* Graphviz: one cluster per graph, nested graphs as nested clusters. */
+void ir_dot_module(const Module *m, Graph *const *roots, int nroots, StrBuf *out);
+/* Validates the invariants above (and, when `typed`, that every node has a
+   type).  Appends one line per violation to `errs` and returns their count. */
+int ir_check(const Module *m, bool typed, StrBuf *errs);
+
+#endif

@@ -1,0 +1,53 @@
+/*
+ * prims.h: the primitive table (see prims.def for the list and columns).
+ */
+#ifndef MYC_PRIMS_H
+#define MYC_PRIMS_H
+
+#include "../src/common.h"
+
+typedef struct Node Node;
+typedef struct Type Type;
+typedef struct TypeCtx TypeCtx;     /* passes/infer.c */
+typedef struct Value Value;         /* ir/value.h */
+typedef struct EvalCtx EvalCtx;     /* ir/interp.c */
+
+typedef enum PrimId {
+#define PRIM(id, name, arity, flags, ty, ev, m1, m2) P_##id,
+#include "prims.def"
+#undef PRIM
+    P__COUNT
+} PrimId;
+
+enum {
+    PF_BUILTIN = 1 << 0,    /* a builtin name users can write */
+    PF_ARITH = 1 << 1,      /* arithmetic operator */
+    PF_COMPARE = 1 << 2,    /* comparison operator */
+    PF_RAISES = 1 << 3,     /* may raise a runtime error */
+};
+
+typedef struct PrimInfo PrimInfo;
+
+/* Returns the result type, or NULL after reporting an error through tc. */
+typedef Type *(*PrimTypeRule)(TypeCtx *tc, const PrimInfo *p, Node *app, Type **args, int nargs);
+/* Returns 0 and sets *out, or non-zero after reporting a runtime error through cx. */
+typedef int (*PrimEvalFn)(EvalCtx *cx, const PrimInfo *p, const Value *args, int nargs, Value *out);
+
+struct PrimInfo {
+    PrimId id;
+    const char *name;
+    int arity;
+    unsigned flags;
+    PrimTypeRule type_rule;
+    PrimEvalFn eval;
+    double (*libm1)(double);
+    double (*libm2)(double, double);
+};
+
+extern const PrimInfo prim_table[P__COUNT];
+
+static inline const PrimInfo *prim_info(PrimId id) { return &prim_table[id]; }
+/* The builtin named `name` (PF_BUILTIN), or -1. */
+int prim_builtin_lookup(const char *name);
+
+#endif

@@ -1,0 +1,52 @@
+/*
+ * types.h: the types of the language, interned so that equal types are the
+ * same pointer.  float, int, bool, tuples of types, and function values.
+ *
+ * A function type is a set of function references: each names a graph (a
+ * closure of it) or a primitive used as a value.  During inference a
+ * reference also carries the inference context its free variables were
+ * typed in (opaque here); after specialisation ctx is NULL and the graphs
+ * are the specialised ones.  "No information yet" (bottom) is NULL.
+ */
+#ifndef MYC_TYPES_H
+#define MYC_TYPES_H
+
+#include "../src/common.h"
+
+typedef struct Graph Graph;
+typedef struct Type Type;
+typedef struct TypeTable TypeTable;
+
+typedef enum TypeKind { T_BOOL, T_INT, T_FLOAT, T_TUPLE, T_FUNC } TypeKind;
+
+typedef struct FnRef {
+    Graph *graph;       /* NULL for a primitive */
+    int prim;           /* PrimId when graph == NULL, else -1 */
+    void *ctx;          /* inference context (see passes/infer.c), or NULL */
+} FnRef;
+
+struct Type {
+    TypeKind kind;
+    int n;              /* T_TUPLE: element count; T_FUNC: number of refs */
+    Type **elems;       /* T_TUPLE */
+    FnRef *fns;         /* T_FUNC: sorted, no duplicates */
+    uint32_t id;        /* unique per table */
+    int depth;          /* tuple nesting depth (scalars and functions: 0) */
+};
+
+TypeTable *types_new(Arena *arena);
+Type *type_bool(TypeTable *tt);
+Type *type_int(TypeTable *tt);
+Type *type_float(TypeTable *tt);
+Type *type_tuple(TypeTable *tt, Type *const *elems, int n);
+Type *type_func(TypeTable *tt, const FnRef *fns, int n);   /* fns need not be sorted */
+
+static inline bool type_is_scalar(const Type *t) { return t && t->kind <= T_FLOAT; }
+static inline bool type_is_numeric(const Type *t) { return t && t->kind <= T_FLOAT; }
+
+/* Source-level spelling: float, int, bool, (float, int), fn{f, g}. */
+void type_str(const Type *t, StrBuf *out);
+/* Same, into an arena string (for messages). */
+const char *type_name(Arena *a, const Type *t);
+
+#endif
