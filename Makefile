@@ -27,6 +27,7 @@ UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 OBJS      := $(patsubst %.c,$(B)/obj/%.o,$(CORE_SRCS)) $(B)/obj/gen/parser.o $(B)/obj/gen/lexer.o
 SAN_OBJS  := $(patsubst %.c,$(B)/san/%.o,$(CORE_SRCS)) $(B)/san/gen/parser.o $(B)/san/gen/lexer.o
 RT_OBJS   := $(patsubst %.c,$(B)/obj/%.o,$(RT_SRCS))
+RT_SAN_OBJS := $(patsubst %.c,$(B)/san/%.o,$(RT_SRCS))
 UNITS     := $(patsubst tests/unit/%.c,$(B)/units/%,$(UNIT_SRCS))
 
 .PHONY: all deps check demo clean units e2e san
@@ -80,9 +81,9 @@ $(B)/libmyrt.a: $(RT_OBJS)
 	ar rcs $@ $^
 
 # ---- unit tests (CMocka, under the sanitizers) ---------------------------------------
-$(B)/units/%: tests/unit/%.c $(SAN_OBJS) tests/unit/unit.h
+$(B)/units/%: tests/unit/%.c $(SAN_OBJS) $(RT_SAN_OBJS) tests/unit/unit.h
 	@mkdir -p $(B)/units
-	$(CC) $(CSTD) $(WARN) -O1 -g $(SAN) $(INC) -Itests/unit -o $@ $< $(SAN_OBJS) -lcmocka $(LIBS)
+	$(CC) $(CSTD) $(WARN) -O1 -g $(SAN) $(INC) -Iruntime -Itests/unit -o $@ $< $(SAN_OBJS) $(RT_SAN_OBJS) -lcmocka $(LIBS)
 
 units: $(UNITS)
 	@set -e; for t in $(UNITS); do echo "== $$t"; ASAN_OPTIONS=detect_leaks=1 $$t; done

@@ -198,118 +198,170 @@ bool ir_graph_encloses(const Graph *a, const Graph *g)
     return false;
 }
 
+/* A fresh visit stamp for ids below n: a node is visited when
+   stamp[id] == cur. */
+static uint32_t marks_begin(struct IrMarks *mk, uint32_t n)
+{
+    if (mk->cap < n) {
+        uint32_t cap = n + n / 2 + 64;
+        mk->stamp = xrealloc(mk->stamp, sizeof(uint32_t) * cap);
+        memset(mk->stamp + mk->cap, 0, sizeof(uint32_t) * (cap - mk->cap));
+        mk->cap = cap;
+    }
+    if (++mk->cur == 0) {   /* wrapped: clear */
+        memset(mk->stamp, 0, sizeof(uint32_t) * mk->cap);
+        mk->cur = 1;
+    }
+    return mk->cur;
+}
+
+void ir_module_free(Module *m)
+{
+    vec_free(&m->graphs);
+    vec_free(&m->tops);
+    free(m->mark_body.stamp);
+    free(m->mark_region.stamp);
+    free(m->mark_graph.stamp);
+    m->mark_body = m->mark_region = m->mark_graph = (struct IrMarks){0};
+}
+
+/* The inputs of a node, or of a graph's output seen as a one-input node. */
+static Node *const *node_inputs(const Node *n, int *count)
+{
+    *count = n->app.n;
+    return n->app.in;
+}
+
 /*
- * Iterative post-order DFS over inputs owned by g.  `mark` is a side table
- * indexed by node id: 0 unseen, 1 on the stack, 2 done.
+ * The free variables of the region of G (G and every graph nested in it,
+ * found through graph constants): one iterative walk over inputs that
+ * crosses graph boundaries inside the region and records, without
+ * entering them, nodes owned by graphs outside it.  With only_owner set,
+ * only free variables owned by that graph are kept.
+ */
+static void region_free_vars(const Graph *G, const Graph *only_owner, NodeVec *out)
+{
+    Module *m = G->module;
+    uint32_t ns = marks_begin(&m->mark_region, m->nnodes);
+    uint32_t gs = marks_begin(&m->mark_graph, m->ngraph_ids);
+    uint32_t *nmark = m->mark_region.stamp, *gmark = m->mark_graph.stamp;
+    NodeVec work = {0};
+    gmark[G->id] = gs;
+    if (G->output)
+        vec_push(&work, G->output);
+    while (work.len) {
+        Node *x = vec_pop(&work);
+        if (nmark[x->id] == ns)
+            continue;
+        nmark[x->id] = ns;
+        if (x->kind == N_CONST) {
+            if (x->k.kind == K_GRAPH) {
+                Graph *c = x->k.u.graph;
+                if (gmark[c->id] != gs && c->parent && ir_graph_encloses(G, c)) {
+                    gmark[c->id] = gs;
+                    if (c->output)
+                        vec_push(&work, c->output);
+                }
+            }
+            continue;
+        }
+        if (!ir_graph_encloses(G, x->graph)) {
+            if (!only_owner || x->graph == only_owner)
+                vec_push(out, x);
+            continue;
+        }
+        if (x->kind == N_APPLY) {
+            int n;
+            Node *const *in = node_inputs(x, &n);
+            for (int i = 0; i < n; i++)
+                if (nmark[in[i]->id] != ns)
+                    vec_push(&work, in[i]);
+        }
+    }
+    vec_free(&work);
+}
+
+void ir_free_variables(const Graph *g, NodeVec *out)
+{
+    region_free_vars(g, NULL, out);
+}
+
+/*
+ * Iterative post-order DFS from the output over inputs owned by g.  The
+ * dependencies of a node are its inputs, plus, for an input that is a
+ * constant of a graph nested in g, that graph's free variables owned by g.
  */
 void ir_graph_body(const Graph *g, NodeVec *out)
 {
     if (!g->output)
         return;
-    uint32_t nn = g->module->nnodes;
-    unsigned char *mark = xcalloc(nn, 1);
-    typedef struct { Node *n; int next; } Frame;
+    Module *m = g->module;
+    uint32_t stamp = marks_begin(&m->mark_body, m->nnodes);
+    uint32_t *mark = m->mark_body.stamp;
+    typedef struct { Node *n; int next; NodeVec extra; } Frame;
     VEC(Frame) stack = {0};
-    if (g->output->kind == N_APPLY && g->output->graph == g) {
-        Frame f = {g->output, 0};
-        vec_push(&stack, f);
-        mark[g->output->id] = 1;
-    }
+    /* The output is handled as the single input of a virtual root. */
+    Frame root = {NULL, 0, {0}};
+    vec_push(&stack, root);
     while (stack.len) {
         Frame *top = &stack.data[stack.len - 1];
-        Node *n = top->n;
-        if (top->next < n->app.n) {
-            Node *in = n->app.in[top->next++];
-            if (in->kind == N_APPLY && in->graph == g && !mark[in->id]) {
-                mark[in->id] = 1;
-                Frame f = {in, 0};
-                vec_push(&stack, f);
-            }
+        Node *dep = NULL;
+        int nin = 0;
+        Node *const *in = top->n ? node_inputs(top->n, &nin) : (Node *const *)&g->output;
+        if (!top->n)
+            nin = 1;
+        if (top->next < nin) {
+            Node *x = in[top->next++];
+            if (ir_is_const_graph(x) && x->k.u.graph != g && x->k.u.graph->parent &&
+                ir_graph_encloses(g, x->k.u.graph->parent))
+                region_free_vars(x->k.u.graph, g, &top->extra);
+            else
+                dep = x;
+        } else if (top->extra.len) {
+            dep = vec_pop(&top->extra);
         } else {
-            mark[n->id] = 2;
-            vec_push(out, n);
+            if (top->n)
+                vec_push(out, top->n);
+            vec_free(&top->extra);
             stack.len--;
+            continue;
+        }
+        if (dep && dep->kind == N_APPLY && dep->graph == g && mark[dep->id] != stamp) {
+            mark[dep->id] = stamp;
+            Frame f = {dep, 0, {0}};
+            vec_push(&stack, f);
         }
     }
     vec_free(&stack);
-    free(mark);
 }
 
 void ir_graph_constant_graphs(const Graph *g, GraphVec *out)
 {
     NodeVec body = {0};
     ir_graph_body(g, &body);
-    uint32_t ng = g->module->ngraph_ids;
-    unsigned char *seen = xcalloc(ng, 1);
+    Module *m = g->module;
+    /* Collect first, then dedupe: the graph marks are used by ir_graph_body. */
+    GraphVec all = {0};
     for (int i = 0; i <= body.len; i++) {
-        Node *const *in;
         int n;
+        Node *const *in;
         if (i < body.len) {
-            in = body.data[i]->app.in;
-            n = body.data[i]->app.n;
+            in = node_inputs(body.data[i], &n);
         } else {
             in = (Node *const *)&g->output;
             n = g->output ? 1 : 0;
         }
-        for (int j = 0; j < n; j++) {
-            if (ir_is_const_graph(in[j]) && !seen[in[j]->k.u.graph->id]) {
-                seen[in[j]->k.u.graph->id] = 1;
-                vec_push(out, in[j]->k.u.graph);
-            }
+        for (int j = 0; j < n; j++)
+            if (ir_is_const_graph(in[j]))
+                vec_push(&all, in[j]->k.u.graph);
+    }
+    uint32_t gs = marks_begin(&m->mark_graph, m->ngraph_ids);
+    for (int i = 0; i < all.len; i++) {
+        if (m->mark_graph.stamp[all.data[i]->id] != gs) {
+            m->mark_graph.stamp[all.data[i]->id] = gs;
+            vec_push(out, all.data[i]);
         }
     }
-    free(seen);
+    vec_free(&all);
     vec_free(&body);
-}
-
-/*
- * Free variables of g: walk g and every graph nested in it (reached through
- * graph constants whose parent chain leads to g), collecting inputs owned
- * by graphs that strictly enclose g.
- */
-void ir_free_variables(const Graph *g, NodeVec *out)
-{
-    Module *m = g->module;
-    unsigned char *seen_node = xcalloc(m->nnodes, 1);
-    unsigned char *seen_graph = xcalloc(m->ngraph_ids, 1);
-    GraphVec work = {0};
-    vec_push(&work, (Graph *)g);
-    seen_graph[g->id] = 1;
-    NodeVec body = {0};
-    while (work.len) {
-        Graph *h = vec_pop(&work);
-        body.len = 0;
-        ir_graph_body(h, &body);
-        int nb = body.len;
-        for (int i = 0; i <= nb; i++) {
-            Node *const *in;
-            int n;
-            if (i < nb) {
-                in = body.data[i]->app.in;
-                n = body.data[i]->app.n;
-            } else {
-                in = (Node *const *)&h->output;
-                n = h->output ? 1 : 0;
-            }
-            for (int j = 0; j < n; j++) {
-                Node *x = in[j];
-                if (x->kind == N_CONST) {
-                    if (x->k.kind == K_GRAPH) {
-                        Graph *c = x->k.u.graph;
-                        if (!seen_graph[c->id] && c != g && c->parent && ir_graph_encloses(g, c)) {
-                            seen_graph[c->id] = 1;
-                            vec_push(&work, c);
-                        }
-                    }
-                } else if (x->graph != h && !ir_graph_encloses(g, x->graph) && !seen_node[x->id]) {
-                    seen_node[x->id] = 1;
-                    vec_push(out, x);
-                }
-            }
-        }
-    }
-    vec_free(&body);
-    vec_free(&work);
-    free(seen_node);
-    free(seen_graph);
 }

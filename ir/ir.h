@@ -122,6 +122,9 @@ struct Module {
     VEC(TopLevel) tops;     /* top-level functions and constants, in source order */
     uint32_t nnodes;        /* next node id */
     uint32_t ngraph_ids;    /* next graph id */
+    /* Scratch visit stamps for the traversals in ir.c (indexed by node or
+       graph id; a walk takes a fresh stamp instead of clearing). */
+    struct IrMarks { uint32_t *stamp; uint32_t cap, cur; } mark_body, mark_region, mark_graph;
 };
 
 /* ---- building ----------------------------------------------------------- */
@@ -161,14 +164,23 @@ bool ir_graph_encloses(const Graph *a, const Graph *g);
 typedef VEC(Node *) NodeVec;
 typedef VEC(Graph *) GraphVec;
 
-/* The Apply nodes owned by g that the output depends on (through nodes
-   owned by g), in a topological order (inputs first), appended to out. */
+/* The Apply nodes owned by g that running g computes, in a topological
+   order (inputs first), appended to out: those the output depends on
+   through nodes owned by g, and the free variables owned by g of every
+   graph nested in g whose closure g creates, each scheduled before the
+   node that uses the closure (so a closure never runs before what it
+   captured exists). */
 void ir_graph_body(const Graph *g, NodeVec *out);
 /* Graphs whose Constants appear as inputs (or the output) of g's body. */
 void ir_graph_constant_graphs(const Graph *g, GraphVec *out);
 /* Nodes owned by strict ancestors of g used by g or by graphs nested in g
    (its free variables), in first-use order. */
 void ir_free_variables(const Graph *g, NodeVec *out);
+
+/* Frees what the module holds outside its arena (its graph and top-level
+   lists, traversal scratch).  Call once, when done with the module; the
+   arena is the caller's to free. */
+void ir_module_free(Module *m);
 
 /* ---- printing and checking (ir/print.c, ir/dot.c, ir/check.c) ------------ */
 /* Text form, described in docs/ir.md: graphs in module order (or only

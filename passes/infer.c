@@ -1,0 +1,1312 @@
+/*
+ * infer.c: type inference by abstract interpretation, then specialisation.
+ *
+ * Assumes: the untyped module lowering builds (see infer.h).
+ * Guarantees: see infer.h.
+ *
+ * The unit of specialisation is an *instance*: a source function (a def or
+ * lambda, or a top-level constant) typed for one tuple of argument types
+ * and one enclosing instance (the context its free variables were typed
+ * in).  The blocks and branches of a function (lowering's join points and
+ * switch closures) are typed once per instance: a block parameter's type
+ * is the join of the arguments of every jump to it, which is how "a
+ * variable that is an int on one path and a float on another is a float"
+ * comes about.
+ *
+ * Return types live in slots, merged with union-find: every graph of an
+ * instance has one; the graphs that may be called at one call site share
+ * theirs (switch(c, A, B)() makes A and B return the same type), and a
+ * graph whose output is a jump into a block shares the block's slot, so a
+ * whole function's tail-call chain has one return type and conversions
+ * are only needed where a value is returned.
+ *
+ * The engine is a plain worklist of instances.  Processing an instance
+ * re-types all its graphs until nothing changes; a slot that grows
+ * re-queues its readers (the instances whose calls read it), and an
+ * instance whose types grew re-queues the instances nested in it.  Types
+ * only grow (bottom < int < float, tuples elementwise, function sets by
+ * union, anything clashing < TY_ERR), so it terminates, bounded by the
+ * specialisation and tuple-depth limits.  Errors are recorded per
+ * instance and reported at the end for the instances reachable from the
+ * entries, so a function that merely cannot be exported (an unannotated
+ * parameter used as a function) can be dropped without a message.
+ *
+ * Specialisation then clones each reachable instance's graphs, types every
+ * node, points each call at the clone it reaches, and inserts the
+ * conversions the language makes implicitly.
+ */
+#include "infer.h"
+
+#include <string.h>
+
+Type infer_error_type = {.kind = T_FUNC, .id = UINT32_MAX};
+
+typedef struct Slot Slot;
+typedef struct Inst Inst;
+typedef struct FnInfo FnInfo;
+typedef VEC(Inst *) InstVec;
+
+struct Slot {
+    Slot *up;               /* union-find parent; NULL for a root */
+    Type *type;
+    Type *ann;              /* declared return type, or NULL */
+    InstVec readers;
+    /* the first clash, reported at the end if the slot is reachable */
+    Loc clash_loc;
+    Type *clash_a, *clash_b;
+    const char *what;       /* the function's name, for messages */
+};
+
+typedef struct InstError {
+    Loc loc;
+    char *msg;
+    bool shape;
+} InstError;
+typedef VEC(InstError) ErrVec;
+
+struct FnInfo {
+    Graph *fn;
+    GraphVec graphs;        /* [0] is fn; then its blocks and branches */
+    NodeVec *bodies;        /* per graph */
+    int nlocal;
+    InstVec insts;
+    int nreach;             /* reachable instances (for naming clones) */
+};
+
+struct Inst {
+    int id;
+    FnInfo *fi;
+    Inst *parent;
+    Type **args;
+    int nargs;
+    Type **types;           /* per local node */
+    Slot **slots;           /* per graph: its return slot */
+    Slot **callslot;        /* per local Apply: the slot of the graphs it calls */
+    Inst **direct;          /* per local Apply with a constant function callee: the instance */
+    unsigned char *blockcall; /* per local Apply: calls only blocks/branches */
+    InstVec children;
+    InstVec callees;
+    ErrVec errors;          /* from the last processing */
+    ErrVec lasting;         /* clashes at block parameters: permanent */
+    bool queued, processing, dirty, reach, bottom_reported;
+    /* specialisation */
+    Graph **clones;
+    Node **map;
+    const char *clone_name;
+};
+
+typedef struct IndirectCall {
+    Graph *g;
+    Inst *ctx;
+    Inst *callee;
+} IndirectCall;
+
+struct TypeCtx {
+    Module *m;
+    Diags *d;
+    TypeTable *tt;
+    Arena *arena;
+    FnInfo **fninfo;        /* by graph id (functions and constants) */
+    int *local;             /* by node id */
+    int *glocal;            /* by graph id: index in its FnInfo */
+    InstVec queue;
+    int qhead;
+    InstVec all;
+    Inst *cur;
+    bool changed;
+    VEC(IndirectCall) indirect;
+    /* specialisation */
+    Module *spec;
+    GraphVec fill;          /* clones whose bodies are still to be built */
+    VEC(Inst *) fill_inst;
+    VEC(int) fill_gi;
+    bool spec_failed;
+};
+
+TypeTable *infer_types(TypeCtx *tc) { return tc->tt; }
+
+const char *infer_type_name(TypeCtx *tc, Type *t)
+{
+    if (t == TY_ERR)
+        return "<error>";
+    if (t && t->kind == T_FUNC)
+        return "function";
+    return type_name(tc->arena, t);
+}
+
+static void record_error(ErrVec *list, Loc loc, bool shape, const char *msg)
+{
+    for (int i = 0; i < list->len; i++)
+        if (list->data[i].loc.line == loc.line && list->data[i].loc.col == loc.col &&
+            strcmp(list->data[i].msg, msg) == 0)
+            return;
+    InstError e = {loc, xstrdup(msg), shape};
+    vec_push(list, e);
+}
+
+Type *infer_error(TypeCtx *tc, Loc loc, bool shape, const char *fmt, ...)
+{
+    StrBuf sb = {0};
+    va_list ap;
+    va_start(ap, fmt);
+    sb_vprintf(&sb, fmt, ap);
+    va_end(ap);
+    if (tc->cur)
+        record_error(&tc->cur->errors, loc, shape, sb_cstr(&sb));
+    else
+        diag_error(tc->d, loc, "%s", sb_cstr(&sb));
+    sb_free(&sb);
+    return TY_ERR;
+}
+
+static int scalar_rank(const Type *t)
+{
+    return t->kind == T_BOOL ? 0 : t->kind == T_INT ? 1 : 2;
+}
+
+Type *infer_join(TypeCtx *tc, Type *a, Type *b)
+{
+    if (!a)
+        return b;
+    if (!b || a == b)
+        return a;
+    if (a == TY_ERR || b == TY_ERR)
+        return TY_ERR;
+    if (type_is_scalar(a) && type_is_scalar(b))
+        return scalar_rank(a) >= scalar_rank(b) ? a : b;
+    if (a->kind == T_TUPLE && b->kind == T_TUPLE && a->n == b->n) {
+        Type **el = xmalloc(sizeof(Type *) * (size_t)(a->n ? a->n : 1));
+        for (int i = 0; i < a->n; i++) {
+            el[i] = infer_join(tc, a->elems[i], b->elems[i]);
+            if (el[i] == TY_ERR) {
+                free(el);
+                return TY_ERR;
+            }
+        }
+        Type *t = type_tuple(tc->tt, el, a->n);
+        free(el);
+        return t;
+    }
+    if (a->kind == T_FUNC && b->kind == T_FUNC) {
+        FnRef *refs = xmalloc(sizeof(FnRef) * (size_t)(a->n + b->n));
+        memcpy(refs, a->fns, sizeof(FnRef) * (size_t)a->n);
+        memcpy(refs + a->n, b->fns, sizeof(FnRef) * (size_t)b->n);
+        Type *t = type_func(tc->tt, refs, a->n + b->n);
+        free(refs);
+        return t;
+    }
+    return TY_ERR;
+}
+
+/* True when a value of type `from` converts implicitly to `to`. */
+static bool converts(TypeCtx *tc, Type *from, Type *to)
+{
+    return infer_join(tc, from, to) == to;
+}
+
+/* ---- slots ------------------------------------------------------------------ */
+
+static Slot *new_slot(TypeCtx *tc, Type *ann, const char *what)
+{
+    Slot *s = ARENA_NEW(tc->arena, Slot);
+    s->ann = ann;
+    s->type = ann;
+    s->what = what;
+    return s;
+}
+
+static Slot *find(Slot *s)
+{
+    Slot *r = s;
+    while (r->up)
+        r = r->up;
+    while (s->up) {     /* path compression */
+        Slot *next = s->up;
+        s->up = r;
+        s = next;
+    }
+    return r;
+}
+
+static void enqueue(TypeCtx *tc, Inst *inst)
+{
+    if (inst->processing)
+        inst->dirty = true;
+    else if (!inst->queued) {
+        inst->queued = true;
+        vec_push(&tc->queue, inst);
+    }
+}
+
+static void notify(TypeCtx *tc, Slot *r)
+{
+    for (int i = 0; i < r->readers.len; i++)
+        enqueue(tc, r->readers.data[i]);
+}
+
+static void add_reader(Slot *s, Inst *inst)
+{
+    Slot *r = find(s);
+    for (int i = r->readers.len - 1; i >= 0; i--)
+        if (r->readers.data[i] == inst)
+            return;
+    vec_push(&r->readers, inst);
+}
+
+static void clash(Slot *r, Loc loc, Type *a, Type *b)
+{
+    if (r->type != TY_ERR && !r->clash_a) {
+        r->clash_loc = loc;
+        r->clash_a = a;
+        r->clash_b = b;
+    }
+}
+
+/* Joins a returned value's type into a slot. */
+static void slot_join(TypeCtx *tc, Slot *s, Type *t, Loc loc)
+{
+    Slot *r = find(s);
+    if (!t || t == r->type)
+        return;
+    Type *nt = infer_join(tc, r->type, t);
+    if (r->ann && nt != r->ann && nt != TY_ERR && t != TY_ERR) {
+        clash(r, loc, r->ann, t);
+        nt = TY_ERR;
+    } else if (nt == TY_ERR && t != TY_ERR) {
+        clash(r, loc, r->type, t);
+    }
+    if (nt != r->type) {
+        r->type = nt;
+        notify(tc, r);
+    }
+}
+
+static Slot *slot_union(TypeCtx *tc, Slot *a, Slot *b, Loc loc)
+{
+    Slot *ra = find(a), *rb = find(b);
+    if (ra == rb)
+        return ra;
+    Type *old_a = ra->type, *old_b = rb->type;
+    rb->up = ra;
+    for (int i = 0; i < rb->readers.len; i++)
+        add_reader(ra, rb->readers.data[i]);
+    vec_free(&rb->readers);
+    if (rb->ann && ra->ann && rb->ann != ra->ann) {
+        clash(ra, loc, ra->ann, rb->ann);
+        ra->type = TY_ERR;
+    } else {
+        if (!ra->ann)
+            ra->ann = rb->ann;
+        if (!ra->clash_a && rb->clash_a) {
+            ra->clash_loc = rb->clash_loc;
+            ra->clash_a = rb->clash_a;
+            ra->clash_b = rb->clash_b;
+        }
+        Type *nt = infer_join(tc, old_a, old_b);
+        if (nt == TY_ERR && old_a != TY_ERR && old_b != TY_ERR)
+            clash(ra, loc, old_a, old_b);
+        if (ra->ann && nt != TY_ERR && nt != ra->ann && !converts(tc, nt, ra->ann)) {
+            clash(ra, loc, ra->ann, nt);
+            nt = TY_ERR;
+        } else if (ra->ann && nt != TY_ERR) {
+            nt = ra->ann;
+        }
+        ra->type = nt;
+    }
+    notify(tc, ra);
+    return ra;
+}
+
+/* ---- instances ---------------------------------------------------------------- */
+
+static Inst *ctx_for(Inst *inst, Graph *fn)
+{
+    for (; inst; inst = inst->parent)
+        if (inst->fi->fn == fn)
+            return inst;
+    return NULL;
+}
+
+static Inst *new_inst(TypeCtx *tc, FnInfo *fi, Inst *parent, Type **args, int nargs)
+{
+    Inst *inst = ARENA_NEW(tc->arena, Inst);
+    inst->id = tc->all.len;
+    inst->fi = fi;
+    inst->parent = parent;
+    inst->nargs = nargs;
+    inst->args = ARENA_ARRAY(tc->arena, Type *, nargs ? nargs : 1);
+    if (nargs)
+        memcpy(inst->args, args, sizeof(Type *) * (size_t)nargs);
+    int nl = fi->nlocal ? fi->nlocal : 1, ng = fi->graphs.len;
+    inst->types = ARENA_ARRAY(tc->arena, Type *, nl);
+    inst->callslot = ARENA_ARRAY(tc->arena, Slot *, nl);
+    inst->direct = ARENA_ARRAY(tc->arena, Inst *, nl);
+    inst->blockcall = ARENA_ARRAY(tc->arena, unsigned char, nl);
+    inst->slots = ARENA_ARRAY(tc->arena, Slot *, ng);
+    const char *what = fi->fn->src_name ? fi->fn->src_name : fi->fn->name;
+    for (int i = 0; i < ng; i++)
+        inst->slots[i] = new_slot(tc, i == 0 ? fi->fn->ret_ann : NULL, what);
+    for (int i = 0; i < fi->fn->nparams; i++)
+        inst->types[tc->local[fi->fn->params[i]->id]] = args[i];
+    if (parent)
+        vec_push(&parent->children, inst);
+    vec_push(&fi->insts, inst);
+    vec_push(&tc->all, inst);
+    enqueue(tc, inst);
+    return inst;
+}
+
+/* The instance of g in context ctx for these (annotation-applied) argument
+   types, made on first use; NULL (after an error) past the limit. */
+static Inst *get_inst(TypeCtx *tc, Graph *g, Inst *ctx, Type **args, int nargs, Loc loc)
+{
+    FnInfo *fi = tc->fninfo[g->id];
+    for (int i = 0; i < fi->insts.len; i++) {
+        Inst *c = fi->insts.data[i];
+        if (c->parent == ctx && (nargs == 0 || memcmp(c->args, args, sizeof(Type *) * (size_t)nargs) == 0))
+            return c;
+    }
+    if (fi->insts.len >= INFER_MAX_SPECIALISATIONS) {
+        infer_error(tc, loc, false,
+                    "'%s' needs too many specialisations (limit %d): its argument types keep changing "
+                    "from call to call (a tuple that grows on every call?)",
+                    g->src_name ? g->src_name : g->name, INFER_MAX_SPECIALISATIONS);
+        return NULL;
+    }
+    return new_inst(tc, fi, ctx, args, nargs);
+}
+
+static Type *fnref_type(TypeCtx *tc, Graph *g, int prim, Inst *ctx)
+{
+    FnRef r = {g, prim, ctx};
+    return type_func(tc->tt, &r, 1);
+}
+
+static Type *const_type(TypeCtx *tc, Inst *inst, Node *x)
+{
+    switch (x->k.kind) {
+    case K_INT: return type_int(tc->tt);
+    case K_FLOAT: return type_float(tc->tt);
+    case K_BOOL: return type_bool(tc->tt);
+    case K_PRIM: return fnref_type(tc, NULL, (int)x->k.u.prim, NULL);
+    case K_GRAPH: {
+        Graph *g = x->k.u.graph;
+        Inst *ctx = g->parent ? ctx_for(inst, g->parent->fn) : NULL;
+        if (g->parent && !ctx)
+            die("infer: graph @%s used outside its scope", g->name);
+        return fnref_type(tc, g, -1, ctx);
+    }
+    }
+    return NULL;
+}
+
+static Type *node_type(TypeCtx *tc, Inst *inst, Node *x)
+{
+    if (x->kind == N_CONST)
+        return const_type(tc, inst, x);
+    Inst *o = ctx_for(inst, x->graph->fn);
+    if (!o)
+        die("infer: node %u used outside its scope", x->id);
+    return o->types[tc->local[x->id]];
+}
+
+static const char *graph_what(Graph *g)
+{
+    return g->src_name ? g->src_name : g->name;
+}
+
+/* Applies a function's parameter annotations to the argument types of a
+   call; false (after an error) when an argument cannot convert. */
+static bool apply_annotations(TypeCtx *tc, Graph *g, Type **args, Type **key, Loc loc)
+{
+    for (int i = 0; i < g->nparams; i++) {
+        Type *ann = g->param_ann ? g->param_ann[i] : NULL;
+        key[i] = args[i];
+        if (!ann)
+            continue;
+        if (!converts(tc, args[i], ann)) {
+            infer_error(tc, loc, false, "argument %d of '%s' must be '%s', not '%s'", i + 1, graph_what(g),
+                        infer_type_name(tc, ann), infer_type_name(tc, args[i]));
+            return false;
+        }
+        key[i] = ann;
+    }
+    return true;
+}
+
+/* Joins jump arguments into a block's parameters. */
+static void jump_to_block(TypeCtx *tc, Inst *ci, Graph *g, Type **args, Loc loc)
+{
+    for (int i = 0; i < g->nparams; i++) {
+        Node *p = g->params[i];
+        Type **slot = &ci->types[tc->local[p->id]];
+        Type *nt = infer_join(tc, *slot, args[i]);
+        if (nt == TY_ERR && *slot != TY_ERR && args[i] != TY_ERR) {
+            StrBuf sb = {0};
+            sb_printf(&sb, "variable '%s' has incompatible types on different paths: '%s' and '%s'",
+                      p->name ? p->name : "?", infer_type_name(tc, *slot), infer_type_name(tc, args[i]));
+            record_error(&ci->lasting, loc, false, sb_cstr(&sb));
+            sb_free(&sb);
+        }
+        if (nt != *slot) {
+            *slot = nt;
+            if (ci == tc->cur)
+                tc->changed = true;
+            else
+                enqueue(tc, ci);
+        }
+    }
+}
+
+static void record_indirect(TypeCtx *tc, Graph *g, Inst *ctx, Inst *callee)
+{
+    for (int i = 0; i < tc->indirect.len; i++) {
+        IndirectCall *c = &tc->indirect.data[i];
+        if (c->g == g && c->ctx == ctx && c->callee == callee)
+            return;
+    }
+    IndirectCall c = {g, ctx, callee};
+    vec_push(&tc->indirect, c);
+}
+
+static void add_callee(Inst *inst, Inst *callee)
+{
+    for (int i = inst->callees.len - 1; i >= 0; i--)
+        if (inst->callees.data[i] == callee)
+            return;
+    vec_push(&inst->callees, callee);
+}
+
+/* The type of an Apply: the join over every function the callee may be. */
+static Type *eval_apply(TypeCtx *tc, Inst *inst, Node *a, Type **args)
+{
+    int l = tc->local[a->id], nargs = a->app.n - 1;
+    Type *callee = node_type(tc, inst, a->app.in[0]);
+    for (int i = 0; i < nargs; i++)
+        args[i] = node_type(tc, inst, a->app.in[i + 1]);
+    if (!callee)
+        return NULL;
+    if (callee == TY_ERR)
+        return TY_ERR;
+    if (callee->kind != T_FUNC)
+        return infer_error(tc, a->loc, true, "a value of type '%s' is not a function and cannot be called",
+                           infer_type_name(tc, callee));
+    bool any_bottom = false, any_err = false;
+    for (int i = 0; i < nargs; i++) {
+        any_bottom |= args[i] == NULL;
+        any_err |= args[i] == TY_ERR;
+    }
+    bool direct = ir_is_const_graph(a->app.in[0]);
+    Type *result = NULL;
+    Slot *unified = NULL;
+    bool only_blocks = true;
+    for (int k = 0; k < callee->n; k++) {
+        FnRef *r = &callee->fns[k];
+        if (!r->graph) {
+            const PrimInfo *p = prim_info((PrimId)r->prim);
+            only_blocks = false;
+            if (p->arity >= 0 && p->arity != nargs) {
+                result = infer_error(tc, a->loc, false, "%s() takes %d argument%s (%d given)", p->name, p->arity,
+                                     p->arity == 1 ? "" : "s", nargs);
+                continue;
+            }
+            if (any_bottom)
+                continue;
+            Type *t = any_err ? TY_ERR : p->type_rule(tc, p, a, args, nargs);
+            result = result ? infer_join(tc, result, t) : t;
+            continue;
+        }
+        Graph *g = r->graph;
+        if (g->nparams != nargs) {
+            result = infer_error(tc, a->loc, false, "'%s' takes %d argument%s but %d %s given", graph_what(g),
+                                 g->nparams, g->nparams == 1 ? "" : "s", nargs, nargs == 1 ? "was" : "were");
+            continue;
+        }
+        Slot *s;
+        if (g->kind == G_BLOCK || g->kind == G_BRANCH) {
+            Inst *ci = (Inst *)r->ctx;
+            jump_to_block(tc, ci, g, args, a->loc);
+            s = ci->slots[tc->glocal[g->id]];
+        } else {
+            only_blocks = false;
+            if (any_bottom)
+                continue;
+            if (any_err) {
+                result = TY_ERR;
+                continue;
+            }
+            Type **key = xmalloc(sizeof(Type *) * (size_t)(nargs ? nargs : 1));
+            Inst *ci = NULL;
+            if (apply_annotations(tc, g, args, key, a->loc))
+                ci = get_inst(tc, g, (Inst *)r->ctx, key, nargs, a->loc);
+            free(key);
+            if (!ci) {
+                result = TY_ERR;
+                continue;
+            }
+            add_callee(inst, ci);
+            if (direct)
+                inst->direct[l] = ci;
+            else
+                record_indirect(tc, g, (Inst *)r->ctx, ci);
+            s = ci->slots[0];
+        }
+        add_reader(s, inst);
+        unified = unified ? slot_union(tc, unified, s, a->loc) : find(s);
+    }
+    inst->blockcall[l] = unified && only_blocks;
+    if (unified) {
+        unified = find(unified);
+        inst->callslot[l] = unified;
+        Type *t = unified->type;
+        if (t)
+            result = result ? infer_join(tc, result, t) : t;
+    }
+    return result;
+}
+
+static void process(TypeCtx *tc, Inst *inst)
+{
+    FnInfo *fi = inst->fi;
+    inst->processing = true;
+    Inst *saved = tc->cur;
+    tc->cur = inst;
+    bool grew = false;
+    VEC(Type *) args = {0};
+    do {
+        inst->dirty = false;
+        tc->changed = false;
+        for (int i = 0; i < inst->errors.len; i++)
+            free(inst->errors.data[i].msg);
+        inst->errors.len = 0;
+        inst->callees.len = 0;
+        for (int gi = 0; gi < fi->graphs.len; gi++) {
+            Graph *g = fi->graphs.data[gi];
+            NodeVec *body = &fi->bodies[gi];
+            for (int i = 0; i < body->len; i++) {
+                Node *a = body->data[i];
+                while (args.cap < a->app.n)
+                    vec_push(&args, NULL);
+                int l = tc->local[a->id];
+                Type *t = eval_apply(tc, inst, a, args.data);
+                Type *nt = infer_join(tc, inst->types[l], t);
+                if (nt != inst->types[l]) {
+                    inst->types[l] = nt;
+                    tc->changed = true;
+                    grew = true;
+                }
+            }
+            Node *out = g->output;
+            if (!out)
+                continue;
+            int ol = out->kind == N_APPLY && out->graph == g ? tc->local[out->id] : -1;
+            if (ol >= 0 && inst->blockcall[ol])
+                slot_union(tc, inst->slots[gi], inst->callslot[ol], out->loc);
+            else
+                slot_join(tc, inst->slots[gi], node_type(tc, inst, out), out->loc);
+        }
+        grew |= tc->changed;
+    } while (tc->changed || inst->dirty);
+    vec_free(&args);
+    inst->processing = false;
+    tc->cur = saved;
+    if (grew)
+        for (int i = 0; i < inst->children.len; i++)
+            enqueue(tc, inst->children.data[i]);
+}
+
+static void run_queue(TypeCtx *tc)
+{
+    while (tc->qhead < tc->queue.len) {
+        Inst *inst = tc->queue.data[tc->qhead++];
+        inst->queued = false;
+        process(tc, inst);
+        if (tc->qhead > 4096 && tc->qhead * 2 > tc->queue.len) {   /* compact */
+            memmove(tc->queue.data, tc->queue.data + tc->qhead,
+                    sizeof(Inst *) * (size_t)(tc->queue.len - tc->qhead));
+            tc->queue.len -= tc->qhead;
+            tc->qhead = 0;
+        }
+    }
+}
+
+/* ---- setup ------------------------------------------------------------------------ */
+
+static void setup(TypeCtx *tc)
+{
+    Module *m = tc->m;
+    tc->fninfo = xcalloc(m->ngraph_ids, sizeof(FnInfo *));
+    tc->glocal = xcalloc(m->ngraph_ids, sizeof(int));
+    tc->local = xmalloc(sizeof(int) * (m->nnodes ? m->nnodes : 1));
+    memset(tc->local, 0xff, sizeof(int) * (m->nnodes ? m->nnodes : 1));
+    for (int i = 0; i < m->graphs.len; i++) {
+        Graph *g = m->graphs.data[i];
+        if (g->fn == g) {
+            FnInfo *fi = ARENA_NEW(tc->arena, FnInfo);
+            fi->fn = g;
+            vec_push(&fi->graphs, g);
+            tc->fninfo[g->id] = fi;
+        }
+    }
+    for (int i = 0; i < m->graphs.len; i++) {
+        Graph *g = m->graphs.data[i];
+        if (g->fn != g) {
+            FnInfo *fi = tc->fninfo[g->fn->id];
+            tc->glocal[g->id] = fi->graphs.len;
+            vec_push(&fi->graphs, g);
+        }
+    }
+    for (int i = 0; i < m->graphs.len; i++) {
+        FnInfo *fi = tc->fninfo[m->graphs.data[i]->id];
+        if (!fi)
+            continue;
+        fi->bodies = xcalloc((size_t)fi->graphs.len, sizeof(NodeVec));
+        for (int gi = 0; gi < fi->graphs.len; gi++) {
+            Graph *g = fi->graphs.data[gi];
+            for (int p = 0; p < g->nparams; p++)
+                tc->local[g->params[p]->id] = fi->nlocal++;
+            ir_graph_body(g, &fi->bodies[gi]);
+            for (int k = 0; k < fi->bodies[gi].len; k++)
+                tc->local[fi->bodies[gi].data[k]->id] = fi->nlocal++;
+        }
+    }
+}
+
+static void teardown(TypeCtx *tc)
+{
+    for (int i = 0; i < tc->all.len; i++) {
+        Inst *inst = tc->all.data[i];
+        for (int k = 0; k < inst->errors.len; k++)
+            free(inst->errors.data[k].msg);
+        for (int k = 0; k < inst->lasting.len; k++)
+            free(inst->lasting.data[k].msg);
+        vec_free(&inst->errors);
+        vec_free(&inst->lasting);
+        vec_free(&inst->children);
+        vec_free(&inst->callees);
+        for (int g = 0; g < inst->fi->graphs.len; g++)
+            vec_free(&inst->slots[g]->readers);
+    }
+    for (int i = 0; i < tc->m->graphs.len; i++) {
+        FnInfo *fi = tc->fninfo[tc->m->graphs.data[i]->id];
+        if (!fi)
+            continue;
+        for (int gi = 0; gi < fi->graphs.len; gi++)
+            vec_free(&fi->bodies[gi]);
+        free(fi->bodies);
+        vec_free(&fi->graphs);
+        vec_free(&fi->insts);
+    }
+    free(tc->fninfo);
+    free(tc->glocal);
+    free(tc->local);
+    vec_free(&tc->queue);
+    vec_free(&tc->all);
+    vec_free(&tc->indirect);
+    vec_free(&tc->fill);
+    vec_free(&tc->fill_inst);
+    vec_free(&tc->fill_gi);
+}
+
+/* ---- reachability and error reporting ---------------------------------------------------- */
+
+static void mark_reachable(TypeCtx *tc, Inst *root, InstVec *out)
+{
+    for (int i = 0; i < tc->all.len; i++)
+        tc->all.data[i]->reach = false;
+    InstVec work = {0};
+    vec_push(&work, root);
+    root->reach = true;
+    while (work.len) {
+        Inst *inst = vec_pop(&work);
+        vec_push(out, inst);
+        for (int i = 0; i < inst->callees.len; i++) {
+            Inst *c = inst->callees.data[i];
+            if (!c->reach) {
+                c->reach = true;
+                vec_push(&work, c);
+            }
+        }
+    }
+    vec_free(&work);
+}
+
+static void collect_errors(TypeCtx *tc, InstVec *reach, ErrVec *out)
+{
+    for (int i = 0; i < reach->len; i++) {
+        Inst *inst = reach->data[i];
+        for (int k = 0; k < inst->errors.len; k++)
+            record_error((void *)out, inst->errors.data[k].loc, inst->errors.data[k].shape, inst->errors.data[k].msg);
+        for (int k = 0; k < inst->lasting.len; k++)
+            record_error((void *)out, inst->lasting.data[k].loc, false, inst->lasting.data[k].msg);
+        for (int gi = 0; gi < inst->fi->graphs.len; gi++) {
+            Slot *r = find(inst->slots[gi]);
+            if (!r->clash_a)
+                continue;
+            StrBuf sb = {0};
+            if (r->ann && (r->clash_a == r->ann || r->clash_b == r->ann))
+                sb_printf(&sb, "'%s' is declared to return '%s' but returns '%s' here", r->what,
+                          infer_type_name(tc, r->ann),
+                          infer_type_name(tc, r->clash_a == r->ann ? r->clash_b : r->clash_a));
+            else
+                sb_printf(&sb, "incompatible types '%s' and '%s' for the result of '%s'",
+                          infer_type_name(tc, r->clash_a), infer_type_name(tc, r->clash_b), r->what);
+            record_error((void *)out, r->clash_loc, false, sb_cstr(&sb));
+            sb_free(&sb);
+        }
+    }
+}
+
+static bool reaches_among_bottom(Inst *from, Inst *to)
+{
+    InstVec work = {0}, seen = {0};
+    vec_push(&work, from);
+    bool found = false;
+    while (work.len && !found) {
+        Inst *x = vec_pop(&work);
+        bool dup = false;
+        for (int i = 0; i < seen.len; i++)
+            dup |= seen.data[i] == x;
+        if (dup)
+            continue;
+        vec_push(&seen, x);
+        for (int i = 0; i < x->callees.len; i++) {
+            Inst *c = x->callees.data[i];
+            if (c == to)
+                found = true;
+            else if (!find(c->slots[0])->type)
+                vec_push(&work, c);
+        }
+    }
+    vec_free(&work);
+    vec_free(&seen);
+    return found;
+}
+
+/* Functions that never return a value: reported where the cause is (a
+   function whose bottom result does not come from another such function it
+   calls, unless that one calls it back). */
+static void collect_bottoms(InstVec *reach, ErrVec *out)
+{
+    for (int i = 0; i < reach->len; i++) {
+        Inst *inst = reach->data[i];
+        if (find(inst->slots[0])->type)
+            continue;
+        bool caused_elsewhere = false;
+        for (int k = 0; k < inst->callees.len && !caused_elsewhere; k++) {
+            Inst *c = inst->callees.data[k];
+            if (c != inst && !find(c->slots[0])->type && !reaches_among_bottom(c, inst))
+                caused_elsewhere = true;
+        }
+        if (caused_elsewhere)
+            continue;
+        Graph *fn = inst->fi->fn;
+        StrBuf sb = {0};
+        sb_printf(&sb, "cannot infer the type of '%s': no path through it returns a value without "
+                  "calling itself again", graph_what(fn));
+        record_error((void *)out, fn->loc, false, sb_cstr(&sb));
+        sb_free(&sb);
+    }
+}
+
+static void free_errs(ErrVec *v)
+{
+    for (int i = 0; i < v->len; i++)
+        free(v->data[i].msg);
+    vec_free(v);
+}
+
+/* ---- function values that are never called ---------------------------------------------------- */
+
+static bool has_value_instance(TypeCtx *tc, Graph *g, Inst *ctx)
+{
+    for (int i = 0; i < tc->indirect.len; i++)
+        if (tc->indirect.data[i].g == g && tc->indirect.data[i].ctx == ctx)
+            return true;
+    return false;
+}
+
+/* A function value that no call site calls still needs a specialisation
+   to be a value: give it the C ABI's default (float parameters). */
+static bool add_default_instances_for(TypeCtx *tc, Type *t)
+{
+    if (!t || t == TY_ERR)
+        return false;
+    bool added = false;
+    if (t->kind == T_TUPLE) {
+        for (int i = 0; i < t->n; i++)
+            added |= add_default_instances_for(tc, t->elems[i]);
+    } else if (t->kind == T_FUNC) {
+        for (int i = 0; i < t->n; i++) {
+            FnRef *r = &t->fns[i];
+            if (!r->graph || r->graph->kind == G_BLOCK || r->graph->kind == G_BRANCH)
+                continue;
+            if (has_value_instance(tc, r->graph, (Inst *)r->ctx))
+                continue;
+            Graph *g = r->graph;
+            Type **key = xmalloc(sizeof(Type *) * (size_t)(g->nparams ? g->nparams : 1));
+            for (int k = 0; k < g->nparams; k++)
+                key[k] = g->param_ann && g->param_ann[k] ? g->param_ann[k] : type_float(tc->tt);
+            Inst *ci = get_inst(tc, g, (Inst *)r->ctx, key, g->nparams, g->loc);
+            free(key);
+            if (ci) {
+                record_indirect(tc, g, (Inst *)r->ctx, ci);
+                added = true;
+            }
+        }
+    }
+    return added;
+}
+
+static bool add_default_instances(TypeCtx *tc)
+{
+    bool added = false;
+    for (int i = 0; i < tc->all.len; i++) {
+        Inst *inst = tc->all.data[i];
+        Inst *saved = tc->cur;
+        tc->cur = inst;
+        for (int l = 0; l < inst->fi->nlocal; l++)
+            added |= add_default_instances_for(tc, inst->types[l]);
+        for (int gi = 0; gi < inst->fi->graphs.len; gi++)
+            added |= add_default_instances_for(tc, find(inst->slots[gi])->type);
+        tc->cur = saved;
+    }
+    return added;
+}
+
+/* ---- specialisation ----------------------------------------------------------------------- */
+
+static Graph *clone_of(TypeCtx *tc, Inst *inst, int gi);
+static Type *translate(TypeCtx *tc, Type *t, Loc loc);
+
+static Inst *value_instance(TypeCtx *tc, Graph *g, Inst *ctx, Loc loc)
+{
+    Inst *found = NULL;
+    for (int i = 0; i < tc->indirect.len; i++) {
+        IndirectCall *c = &tc->indirect.data[i];
+        if (c->g != g || c->ctx != ctx)
+            continue;
+        if (found && found != c->callee) {
+            StrBuf a = {0}, b = {0};
+            for (int k = 0; k < found->nargs; k++) {
+                if (k) sb_puts(&a, ", ");
+                type_str(found->args[k], &a);
+            }
+            for (int k = 0; k < c->callee->nargs; k++) {
+                if (k) sb_puts(&b, ", ");
+                type_str(c->callee->args[k], &b);
+            }
+            diag_error(tc->d, loc,
+                       "function '%s' is used as a value and called with different argument types, (%s) and (%s); "
+                       "annotate its parameters or call it with one signature",
+                       graph_what(g), sb_cstr(&a), sb_cstr(&b));
+            sb_free(&a);
+            sb_free(&b);
+            tc->spec_failed = true;
+            return found;
+        }
+        found = c->callee;
+    }
+    if (!found) {
+        diag_error(tc->d, loc, "cannot specialise function value '%s'", graph_what(g));
+        tc->spec_failed = true;
+    }
+    return found;
+}
+
+static Graph *graph_for_ref(TypeCtx *tc, FnRef *r, Loc loc)
+{
+    Graph *g = r->graph;
+    Inst *ctx = (Inst *)r->ctx;
+    if (g->kind == G_BLOCK || g->kind == G_BRANCH)
+        return clone_of(tc, ctx, tc->glocal[g->id]);
+    Inst *ci = value_instance(tc, g, ctx, loc);
+    return ci ? clone_of(tc, ci, 0) : NULL;
+}
+
+static Type *translate(TypeCtx *tc, Type *t, Loc loc)
+{
+    if (!t || t == TY_ERR || type_is_scalar(t))
+        return t;
+    if (t->kind == T_TUPLE) {
+        Type **el = xmalloc(sizeof(Type *) * (size_t)(t->n ? t->n : 1));
+        for (int i = 0; i < t->n; i++)
+            el[i] = translate(tc, t->elems[i], loc);
+        Type *r = type_tuple(tc->tt, el, t->n);
+        free(el);
+        return r;
+    }
+    FnRef *refs = xmalloc(sizeof(FnRef) * (size_t)(t->n ? t->n : 1));
+    int n = 0;
+    for (int i = 0; i < t->n; i++) {
+        FnRef r = {NULL, t->fns[i].prim, NULL};
+        if (t->fns[i].graph) {
+            r.graph = graph_for_ref(tc, &t->fns[i], loc);
+            if (!r.graph)
+                continue;
+        }
+        refs[n++] = r;
+    }
+    Type *res = type_func(tc->tt, refs, n);
+    free(refs);
+    return res;
+}
+
+static const char *instance_name(TypeCtx *tc, Inst *inst)
+{
+    if (inst->clone_name)
+        return inst->clone_name;
+    Graph *fn = inst->fi->fn;
+    if (inst->fi->nreach <= 1) {
+        inst->clone_name = fn->name;
+        return fn->name;
+    }
+    StrBuf sb = {0};
+    sb_printf(&sb, "%s[", fn->name);
+    for (int i = 0; i < inst->nargs; i++) {
+        if (i)
+            sb_putc(&sb, ',');
+        type_str(inst->args[i], &sb);
+    }
+    sb_putc(&sb, ']');
+    /* Same signature under different enclosing instances: number them. */
+    int same = 0;
+    for (int i = 0; i < inst->fi->insts.len; i++) {
+        Inst *o = inst->fi->insts.data[i];
+        if (o != inst && o->clones && o->clone_name && strncmp(o->clone_name, sb_cstr(&sb), sb.len) == 0)
+            same++;
+    }
+    if (same)
+        sb_printf(&sb, "#%d", same + 1);
+    inst->clone_name = arena_strdup(tc->arena, sb_cstr(&sb));
+    sb_free(&sb);
+    return inst->clone_name;
+}
+
+/* The clone of graph gi of inst: made (empty) on first request and queued
+   to have its body built. */
+static Graph *clone_of(TypeCtx *tc, Inst *inst, int gi)
+{
+    FnInfo *fi = inst->fi;
+    if (!inst->clones) {
+        int ng = fi->graphs.len;
+        inst->clones = ARENA_ARRAY(tc->arena, Graph *, ng);
+        inst->map = ARENA_ARRAY(tc->arena, Node *, fi->nlocal ? fi->nlocal : 1);
+    }
+    if (inst->clones[gi])
+        return inst->clones[gi];
+    Graph *g = fi->graphs.data[gi];
+    Graph *parent = NULL;
+    if (g->parent) {
+        Inst *pi = ctx_for(inst, g->parent->fn);
+        parent = clone_of(tc, pi, tc->glocal[g->parent->id]);
+    }
+    const char *fname = instance_name(tc, inst);
+    const char *name = g->name;
+    size_t fl = strlen(fi->fn->name);
+    if (fname != fi->fn->name && strncmp(g->name, fi->fn->name, fl) == 0)
+        name = arena_printf(tc->arena, "%s%s", fname, g->name + fl);
+    Graph *ng = ir_graph_new(tc->spec, g->kind, name, parent, g->loc);
+    ng->src_name = g->src_name;
+    ng->origin = g;
+    inst->clones[gi] = ng;
+    vec_push(&tc->fill, ng);
+    vec_push(&tc->fill_inst, inst);
+    vec_push(&tc->fill_gi, gi);
+    return ng;
+}
+
+static Node *typed(Node *n, Type *t)
+{
+    n->type = t;
+    return n;
+}
+
+/* Converts x (of inference type `from`) to inference type `to`, building
+   the conversion in graph ng. */
+static Node *coerce(TypeCtx *tc, Graph *ng, Node *x, Type *from, Type *to, Loc loc)
+{
+    if (!from || !to || from == to || from == TY_ERR || to == TY_ERR)
+        return x;
+    if (type_is_scalar(from) && type_is_scalar(to)) {
+        if (to->kind == T_FLOAT)
+            return typed(ir_apply_prim(ng, P_FLOAT, loc, 1, x), type_float(tc->tt));
+        if (to->kind == T_INT)
+            return typed(ir_apply_prim(ng, P_INT, loc, 1, x), type_int(tc->tt));
+        return x;
+    }
+    if (from->kind == T_TUPLE && to->kind == T_TUPLE && from->n == to->n) {
+        Node **el = xmalloc(sizeof(Node *) * (size_t)(to->n + 1));
+        el[0] = typed(ir_const_prim(tc->spec, P_MAKE_TUPLE, loc), fnref_type(tc, NULL, P_MAKE_TUPLE, NULL));
+        for (int i = 0; i < to->n; i++) {
+            Node *ix = typed(ir_const_int(tc->spec, i, loc), type_int(tc->tt));
+            Node *item = typed(ir_apply_prim(ng, P_GETITEM, loc, 2, x, ix), translate(tc, from->elems[i], loc));
+            typed(item->app.in[0], fnref_type(tc, NULL, P_GETITEM, NULL));
+            el[i + 1] = coerce(tc, ng, item, from->elems[i], to->elems[i], loc);
+        }
+        Node *t = typed(ir_apply(ng, el, to->n + 1, loc), translate(tc, to, loc));
+        free(el);
+        return t;
+    }
+    return x;   /* function sets: the same closure value */
+}
+
+/* What every operand of a primitive application is converted to, or NULL
+   when the operands stay as they are. */
+static Type *operand_type(TypeCtx *tc, const PrimInfo *p, Type *result, Type **args, int nargs)
+{
+    PrimTypeRule r = p->type_rule;
+    if (r == ty_math || r == ty_truediv)
+        return type_float(tc->tt);
+    if (r == ty_arith || r == ty_unary || r == ty_minmax || r == ty_pow_op)
+        return result;
+    if (r == ty_compare || (r == ty_equality && type_is_scalar(args[0]) && type_is_scalar(args[1]))) {
+        Type *t = infer_join(tc, args[0], args[1]);
+        return t->kind == T_BOOL ? NULL : t;
+    }
+    if (r == ty_range_step || r == ty_range_cond)
+        return type_int(tc->tt);
+    (void)nargs;
+    return NULL;
+}
+
+static Node *map_node(TypeCtx *tc, Inst *inst, Node *x)
+{
+    Inst *o = ctx_for(inst, x->graph->fn);
+    Node *n = o && o->map ? o->map[tc->local[x->id]] : NULL;
+    if (!n)
+        die("infer: node %u is used before it is specialised", x->id);
+    return n;
+}
+
+static Node *map_const(TypeCtx *tc, Inst *inst, Node *x)
+{
+    Module *s = tc->spec;
+    switch (x->k.kind) {
+    case K_INT: return typed(ir_const_int(s, x->k.u.i, x->loc), type_int(tc->tt));
+    case K_FLOAT: return typed(ir_const_float(s, x->k.u.f, x->loc), type_float(tc->tt));
+    case K_BOOL: return typed(ir_const_bool(s, x->k.u.b, x->loc), type_bool(tc->tt));
+    case K_PRIM: return typed(ir_const_prim(s, x->k.u.prim, x->loc), fnref_type(tc, NULL, (int)x->k.u.prim, NULL));
+    case K_GRAPH: {
+        Type *t = translate(tc, const_type(tc, inst, x), x->loc);
+        Graph *g = t && t->n == 1 ? t->fns[0].graph : NULL;
+        if (!g)
+            return typed(ir_const_int(s, 0, x->loc), type_int(tc->tt));   /* after an error */
+        return typed(ir_const_graph(s, g, x->loc), t);
+    }
+    }
+    return NULL;
+}
+
+static Node *map_input(TypeCtx *tc, Inst *inst, Node *x)
+{
+    return x->kind == N_CONST ? map_const(tc, inst, x) : map_node(tc, inst, x);
+}
+
+/* The parameter types of the graphs an Apply calls (all agree). */
+static Type *callee_param_type(TypeCtx *tc, Inst *inst, Node *a, int i)
+{
+    Type *callee = node_type(tc, inst, a->app.in[0]);
+    if (!callee || callee->kind != T_FUNC)
+        return NULL;
+    for (int k = 0; k < callee->n; k++) {
+        FnRef *r = &callee->fns[k];
+        if (!r->graph)
+            continue;
+        Graph *g = r->graph;
+        if (g->kind == G_BLOCK || g->kind == G_BRANCH)
+            return ((Inst *)r->ctx)->types[tc->local[g->params[i]->id]];
+        Inst *ci = inst->direct[tc->local[a->id]];
+        if (!ci)
+            ci = value_instance(tc, g, (Inst *)r->ctx, a->loc);
+        return ci ? ci->args[i] : NULL;
+    }
+    return NULL;
+}
+
+static Node *clone_apply(TypeCtx *tc, Inst *inst, Graph *ng, Node *a)
+{
+    int l = tc->local[a->id], n = a->app.n;
+    Type *t = inst->types[l];
+    if (!t || t == TY_ERR) {
+        diag_error(tc->d, a->loc, "cannot infer the type of this expression");
+        tc->spec_failed = true;
+    }
+    Node **in = xmalloc(sizeof(Node *) * (size_t)n);
+    Type **argt = xmalloc(sizeof(Type *) * (size_t)n);
+    for (int i = 1; i < n; i++) {
+        argt[i - 1] = node_type(tc, inst, a->app.in[i]);
+        in[i] = map_input(tc, inst, a->app.in[i]);
+    }
+    Node *callee = a->app.in[0];
+    Inst *ci = inst->direct[l];
+    if (ci) {
+        Graph *g = clone_of(tc, ci, 0);
+        in[0] = typed(ir_const_graph(tc->spec, g, callee->loc), fnref_type(tc, g, -1, NULL));
+    } else {
+        in[0] = map_input(tc, inst, callee);
+    }
+    if (callee->kind == N_CONST && callee->k.kind == K_PRIM) {
+        const PrimInfo *p = prim_info(callee->k.u.prim);
+        Type *ot = operand_type(tc, p, t, argt, n - 1);
+        if (ot && t && t != TY_ERR)
+            for (int i = 1; i < n; i++)
+                in[i] = coerce(tc, ng, in[i], argt[i - 1], ot, a->app.in[i]->loc);
+        if (p->id == P_SWITCH && t && t->kind != T_FUNC)
+            for (int i = 2; i < n; i++)
+                in[i] = coerce(tc, ng, in[i], argt[i - 1], t, a->app.in[i]->loc);
+        if (p->id == P_GETITEM && argt[0] && argt[0]->kind == T_TUPLE && in[2]->k.u.i < 0)
+            in[2] = typed(ir_const_int(tc->spec, in[2]->k.u.i + argt[0]->n, in[2]->loc), type_int(tc->tt));
+    } else {
+        for (int i = 1; i < n; i++)
+            in[i] = coerce(tc, ng, in[i], argt[i - 1], callee_param_type(tc, inst, a, i - 1), a->app.in[i]->loc);
+    }
+    Node *c = typed(ir_apply(ng, in, n, a->loc), translate(tc, t, a->loc));
+    c->name = a->name;
+    free(in);
+    free(argt);
+    return c;
+}
+
+static void fill_body(TypeCtx *tc, Inst *inst, int gi)
+{
+    FnInfo *fi = inst->fi;
+    Graph *g = fi->graphs.data[gi], *ng = inst->clones[gi];
+    for (int i = 0; i < g->nparams; i++) {
+        Node *p = g->params[i];
+        int l = tc->local[p->id];
+        Node *np = ir_add_param(ng, p->name, p->loc);
+        np->type = translate(tc, inst->types[l], p->loc);
+        inst->map[l] = np;
+    }
+    NodeVec *body = &fi->bodies[gi];
+    for (int i = 0; i < body->len; i++) {
+        Node *a = body->data[i];
+        inst->map[tc->local[a->id]] = clone_apply(tc, inst, ng, a);
+    }
+    Slot *r = find(inst->slots[gi]);
+    Node *out = g->output;
+    Node *nout = map_input(tc, inst, out);
+    int ol = out->kind == N_APPLY && out->graph == g ? tc->local[out->id] : -1;
+    if (!(ol >= 0 && inst->blockcall[ol]))
+        nout = coerce(tc, ng, nout, node_type(tc, inst, out), r->type, out->loc);
+    ir_set_output(ng, nout);
+    ng->ret_type = translate(tc, r->type, g->loc);
+}
+
+/* Clones every instance reachable from the kept roots (roots[e] NULL:
+   entry e is dropped). */
+static void specialise(TypeCtx *tc, InferEntry *entries, Inst **roots, int n)
+{
+    for (int i = 0; i < tc->all.len; i++)
+        tc->all.data[i]->fi->nreach = 0;
+    bool *seen = xcalloc((size_t)tc->all.len + 1, 1);
+    InstVec reach = {0};
+    for (int e = 0; e < n; e++) {
+        if (!roots[e])
+            continue;
+        reach.len = 0;
+        mark_reachable(tc, roots[e], &reach);
+        for (int i = 0; i < reach.len; i++)
+            if (!seen[reach.data[i]->id]) {
+                seen[reach.data[i]->id] = true;
+                reach.data[i]->fi->nreach++;
+            }
+    }
+    free(seen);
+    vec_free(&reach);
+    for (int e = 0; e < n; e++) {
+        if (!roots[e])
+            continue;
+        Graph *g = clone_of(tc, roots[e], 0);
+        entries[e].result = g;
+        TopLevel top = {g->name, g, entries[e].fn->loc, entries[e].fn->name[0] == '_'};
+        vec_push(&tc->spec->tops, top);
+    }
+    for (int i = 0; i < tc->fill.len; i++)
+        fill_body(tc, tc->fill_inst.data[i], tc->fill_gi.data[i]);
+}
+
+/* ---- the entry point --------------------------------------------------------------------------- */
+
+static Inst *entry_instance(TypeCtx *tc, InferEntry *e)
+{
+    Graph *g = e->fn;
+    Type **key = xmalloc(sizeof(Type *) * (size_t)(g->nparams ? g->nparams : 1));
+    Type **args = xmalloc(sizeof(Type *) * (size_t)(g->nparams ? g->nparams : 1));
+    for (int i = 0; i < g->nparams; i++)
+        args[i] = e->args && e->args[i] ? e->args[i] : type_float(tc->tt);
+    Inst *inst = NULL;
+    tc->cur = NULL;
+    if (apply_annotations(tc, g, args, key, g->loc))
+        inst = get_inst(tc, g, NULL, key, g->nparams, g->loc);
+    free(key);
+    free(args);
+    return inst;
+}
+
+Module *infer_module(Module *m, Diags *d, InferEntry *entries, int n)
+{
+    TypeCtx tc = {0};
+    tc.m = m;
+    tc.d = d;
+    tc.tt = m->types;
+    tc.arena = m->arena;
+    setup(&tc);
+    Inst **roots = xcalloc((size_t)(n ? n : 1), sizeof(Inst *));
+    int errors_before = d->nerrors;
+    for (int e = 0; e < n; e++) {
+        entries[e].result = NULL;
+        roots[e] = entry_instance(&tc, &entries[e]);
+    }
+    do
+        run_queue(&tc);
+    while (add_default_instances(&tc));
+
+    /* Decide, per entry, whether it is kept, dropped, or in error. */
+    ErrVec report = {0};
+    InstVec reach = {0};
+    for (int e = 0; e < n; e++) {
+        if (!roots[e])
+            continue;
+        reach.len = 0;
+        mark_reachable(&tc, roots[e], &reach);
+        ErrVec errs = {0};
+        collect_errors(&tc, &reach, &errs);
+        collect_bottoms(&reach, &errs);
+        bool only_shape = true;
+        for (int i = 0; i < errs.len; i++)
+            only_shape &= errs.data[i].shape;
+        if (errs.len) {
+            if (!(only_shape && !entries[e].required))
+                for (int i = 0; i < errs.len; i++)
+                    record_error(&report, errs.data[i].loc, false, errs.data[i].msg);
+            roots[e] = NULL;
+        }
+        free_errs(&errs);
+    }
+    vec_free(&reach);
+    for (int i = 0; i < report.len; i++)
+        diag_error(d, report.data[i].loc, "%s", report.data[i].msg);
+    free_errs(&report);
+
+    Module *spec = NULL;
+    if (d->nerrors == errors_before) {
+        spec = ir_module_new(m->arena, m->filename);
+        spec->types = m->types;
+        tc.spec = spec;
+        specialise(&tc, entries, roots, n);
+        if (tc.spec_failed) {
+            ir_module_free(spec);
+            spec = NULL;
+            for (int e = 0; e < n; e++)
+                entries[e].result = NULL;
+        }
+    } else {
+        for (int e = 0; e < n; e++)
+            entries[e].result = NULL;
+    }
+    free(roots);
+    teardown(&tc);
+    return spec;
+}

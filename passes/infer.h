@@ -1,0 +1,52 @@
+/*
+ * infer.h: type inference and specialisation (monomorphisation).
+ *
+ * Assumes: a module as lowering builds it (ir_check passes), untyped.
+ * Guarantees: a new module whose graphs are the specialised clones of every
+ * function reachable from the entries: one clone per (function, enclosing
+ * context, argument types), every node typed, every call resolved to known
+ * graphs, and explicit conversions wherever the language converts
+ * implicitly (int/bool to float at arithmetic, joins, annotated parameters
+ * and returns), so that each primitive sees operands of one type.
+ */
+#ifndef MYC_INFER_H
+#define MYC_INFER_H
+
+#include "../ir/ir.h"
+#include "../src/diag.h"
+
+enum {
+    INFER_MAX_SPECIALISATIONS = 256,   /* per source function */
+    INFER_MAX_TUPLE_DEPTH = 32,
+};
+
+typedef struct InferEntry {
+    Graph *fn;          /* a top-level G_FUNCTION or G_CONST graph */
+    Type **args;        /* argument types (fn->nparams of them); NULL entries: float (the C ABI default) */
+    bool required;      /* report every error; otherwise an entry whose parameters cannot be the
+                           given types (a parameter used as a function or tuple) is dropped silently */
+    Graph *result;      /* out: the specialised graph, or NULL when dropped or on error */
+} InferEntry;
+
+/* Infers and specialises; reports errors into d.  Returns the specialised
+   module (sharing m's arena and type table), or NULL when errors were
+   reported. */
+Module *infer_module(Module *m, Diags *d, InferEntry *entries, int nentries);
+
+/* ---- for the type rules in infer_prims.c ----------------------------------- */
+/* The error type: the result of an ill-typed operation (never reported twice). */
+extern Type infer_error_type;
+#define TY_ERR (&infer_error_type)
+
+TypeTable *infer_types(TypeCtx *tc);
+/* Records an error at loc.  `shape` marks errors caused by a value used as a
+   function or tuple when it is not one (what makes an exported signature
+   impossible rather than the program wrong). Returns TY_ERR. */
+Type *infer_error(TypeCtx *tc, Loc loc, bool shape, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+/* The join of two types (int|float = float, bool|int = int, tuples
+   elementwise, functions by union), or TY_ERR. NULL is bottom. */
+Type *infer_join(TypeCtx *tc, Type *a, Type *b);
+/* Short type name for messages. */
+const char *infer_type_name(TypeCtx *tc, Type *t);
+
+#endif

@@ -1,0 +1,214 @@
+/*
+ * infer_prims.c: the type rule of every primitive (named in ir/prims.def).
+ *
+ * A rule receives the argument types, none of them bottom or TY_ERR (the
+ * engine handles those), and returns the result type or reports an error
+ * through infer_error() and returns TY_ERR.  Messages follow CPython's
+ * wording where CPython has one.
+ */
+#include "infer.h"
+
+static const char *op_symbol(PrimId p)
+{
+    switch (p) {
+    case P_ADD: return "+";
+    case P_SUB: return "-";
+    case P_MUL: return "*";
+    case P_TRUEDIV: return "/";
+    case P_FLOORDIV: return "//";
+    case P_MOD: return "%";
+    case P_POW: return "**";
+    case P_NEG: return "unary -";
+    case P_POS: return "unary +";
+    case P_LT: return "<";
+    case P_LE: return "<=";
+    case P_GT: return ">";
+    case P_GE: return ">=";
+    case P_EQ: return "==";
+    case P_NE: return "!=";
+    default: return prim_info(p)->name;
+    }
+}
+
+static bool all_numeric(Type **args, int n)
+{
+    for (int i = 0; i < n; i++)
+        if (!type_is_numeric(args[i]))
+            return false;
+    return true;
+}
+
+/* bool counts as int; float wins. */
+static Type *numeric_result(TypeCtx *tc, Type **args, int n)
+{
+    TypeTable *tt = infer_types(tc);
+    for (int i = 0; i < n; i++)
+        if (args[i]->kind == T_FLOAT)
+            return type_float(tt);
+    return type_int(tt);
+}
+
+static Type *operand_error(TypeCtx *tc, const PrimInfo *p, Node *app, Type **args, int n)
+{
+    if (n == 1)
+        return infer_error(tc, app->loc, false, "bad operand type for %s: '%s'", op_symbol(p->id),
+                           infer_type_name(tc, args[0]));
+    return infer_error(tc, app->loc, false, "unsupported operand types for %s: '%s' and '%s'",
+                       op_symbol(p->id), infer_type_name(tc, args[0]), infer_type_name(tc, args[1]));
+}
+
+Type *ty_arith(TypeCtx *tc, const PrimInfo *p, Node *app, Type **args, int n)
+{
+    if (!all_numeric(args, n))
+        return operand_error(tc, p, app, args, n);
+    return numeric_result(tc, args, n);
+}
+
+Type *ty_truediv(TypeCtx *tc, const PrimInfo *p, Node *app, Type **args, int n)
+{
+    if (!all_numeric(args, n))
+        return operand_error(tc, p, app, args, n);
+    return type_float(infer_types(tc));
+}
+
+/* int ** int is an int only when the exponent is a non-negative constant
+   (CPython gives a float for negative exponents; myc cannot know the sign
+   of a variable exponent, so it gives a float: a documented difference). */
+Type *ty_pow_op(TypeCtx *tc, const PrimInfo *p, Node *app, Type **args, int n)
+{
+    if (!all_numeric(args, n))
+        return operand_error(tc, p, app, args, n);
+    TypeTable *tt = infer_types(tc);
+    if (args[0]->kind == T_FLOAT || args[1]->kind == T_FLOAT)
+        return type_float(tt);
+    Node *e = app->app.in[2];
+    if (e->kind == N_CONST && ((e->k.kind == K_INT && e->k.u.i >= 0) || e->k.kind == K_BOOL))
+        return type_int(tt);
+    return type_float(tt);
+}
+
+/* neg, pos, abs: bool becomes int. */
+Type *ty_unary(TypeCtx *tc, const PrimInfo *p, Node *app, Type **args, int n)
+{
+    if (!all_numeric(args, n))
+        return operand_error(tc, p, app, args, n);
+    return numeric_result(tc, args, n);
+}
+
+Type *ty_compare(TypeCtx *tc, const PrimInfo *p, Node *app, Type **args, int n)
+{
+    if (!all_numeric(args, n))
+        return infer_error(tc, app->loc, false, "'%s' not supported between values of type '%s' and '%s'",
+                           op_symbol(p->id), infer_type_name(tc, args[0]), infer_type_name(tc, args[1]));
+    return type_bool(infer_types(tc));
+}
+
+/* == and != compare anything (tuples structurally, as CPython does). */
+Type *ty_equality(TypeCtx *tc, const PrimInfo *p, Node *app, Type **args, int n)
+{
+    (void)p; (void)app; (void)args; (void)n;
+    return type_bool(infer_types(tc));
+}
+
+Type *ty_truth(TypeCtx *tc, const PrimInfo *p, Node *app, Type **args, int n)
+{
+    (void)p; (void)app; (void)args; (void)n;
+    return type_bool(infer_types(tc));
+}
+
+Type *ty_math(TypeCtx *tc, const PrimInfo *p, Node *app, Type **args, int n)
+{
+    for (int i = 0; i < n; i++)
+        if (!type_is_numeric(args[i]))
+            return infer_error(tc, app->loc, false, "%s() needs a number, not '%s'", p->name,
+                               infer_type_name(tc, args[i]));
+    return type_float(infer_types(tc));
+}
+
+/* min and max keep int (or bool) when both arguments have it, else float. */
+Type *ty_minmax(TypeCtx *tc, const PrimInfo *p, Node *app, Type **args, int n)
+{
+    for (int i = 0; i < n; i++)
+        if (!type_is_numeric(args[i]))
+            return infer_error(tc, app->loc, false, "%s() needs numbers, not '%s'", p->name,
+                               infer_type_name(tc, args[i]));
+    return infer_join(tc, args[0], args[1]);
+}
+
+Type *ty_to_int(TypeCtx *tc, const PrimInfo *p, Node *app, Type **args, int n)
+{
+    (void)n;
+    if (!type_is_numeric(args[0]))
+        return infer_error(tc, app->loc, false, "%s() needs a number, not '%s'", p->name,
+                           infer_type_name(tc, args[0]));
+    return type_int(infer_types(tc));
+}
+
+Type *ty_to_float(TypeCtx *tc, const PrimInfo *p, Node *app, Type **args, int n)
+{
+    (void)n;
+    if (!type_is_numeric(args[0]))
+        return infer_error(tc, app->loc, false, "%s() needs a number, not '%s'", p->name,
+                           infer_type_name(tc, args[0]));
+    return type_float(infer_types(tc));
+}
+
+Type *ty_make_tuple(TypeCtx *tc, const PrimInfo *p, Node *app, Type **args, int n)
+{
+    (void)p;
+    Type *t = type_tuple(infer_types(tc), args, n);
+    if (t->depth > INFER_MAX_TUPLE_DEPTH)
+        return infer_error(tc, app->loc, false, "tuple nesting is too deep (limit %d levels)",
+                           INFER_MAX_TUPLE_DEPTH);
+    return t;
+}
+
+Type *ty_getitem(TypeCtx *tc, const PrimInfo *p, Node *app, Type **args, int n)
+{
+    (void)p; (void)n;
+    Node *ix = app->app.in[2];
+    if (args[0]->kind != T_TUPLE)
+        return infer_error(tc, app->loc, true, "'%s' value is not subscriptable (only tuples are)",
+                           infer_type_name(tc, args[0]));
+    if (ix->kind != N_CONST || ix->k.kind != K_INT)
+        return infer_error(tc, app->loc, false, "tuple index must be an integer constant");
+    int64_t i = ix->k.u.i, len = args[0]->n;
+    if (i < -len || i >= len)
+        return infer_error(tc, app->loc, false, "tuple index %lld is out of range for a tuple of length %lld",
+                           (long long)i, (long long)len);
+    return args[0]->elems[i < 0 ? i + len : i];
+}
+
+Type *ty_switch(TypeCtx *tc, const PrimInfo *p, Node *app, Type **args, int n)
+{
+    (void)p; (void)n;
+    Type *t = infer_join(tc, args[1], args[2]);
+    if (t == TY_ERR)
+        return infer_error(tc, app->loc, false, "the two branches have incompatible types '%s' and '%s'",
+                           infer_type_name(tc, args[1]), infer_type_name(tc, args[2]));
+    return t;
+}
+
+static bool is_intlike(const Type *t)
+{
+    return t->kind == T_INT || t->kind == T_BOOL;
+}
+
+Type *ty_range_step(TypeCtx *tc, const PrimInfo *p, Node *app, Type **args, int n)
+{
+    (void)p; (void)n;
+    if (!is_intlike(args[0]))
+        return infer_error(tc, app->loc, false, "range() arguments must be integers, not '%s'",
+                           infer_type_name(tc, args[0]));
+    return type_int(infer_types(tc));
+}
+
+Type *ty_range_cond(TypeCtx *tc, const PrimInfo *p, Node *app, Type **args, int n)
+{
+    (void)p;
+    for (int i = 0; i < n; i++)
+        if (!is_intlike(args[i]))
+            return infer_error(tc, app->loc, false, "range() arguments must be integers, not '%s'",
+                               infer_type_name(tc, args[i]));
+    return type_bool(infer_types(tc));
+}
