@@ -1,0 +1,112 @@
+/* test_diag.c: clang-style diagnostics (src/diag.c) and CPython float repr (src/common.c). */
+#include "unit.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "diag.h"
+
+static char *printed(const Diags *d)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    diags_print(d, f);
+    fclose(f);
+    return buf;
+}
+
+static void test_caret_under_column(void **state)
+{
+    (void)state;
+    const char *src = "def f(x):\n    return x + y\n";
+    Diags d;
+    diags_init(&d, "p.my", src, strlen(src));
+    diag_error(&d, loc_make(2, 16), "undefined name '%s'", "y");
+    char *out = printed(&d);
+    assert_string_equal(out, "p.my:2:16: error: undefined name 'y'\n"
+                             "    return x + y\n"
+                             "               ^\n");
+    assert_true(diags_failed(&d));
+    free(out);
+    diags_free(&d);
+}
+
+static void test_sorted_by_position_with_notes_attached(void **state)
+{
+    (void)state;
+    const char *src = "a\nb\nc\n";
+    Diags d;
+    diags_init(&d, "p.my", src, strlen(src));
+    diag_error(&d, loc_make(3, 1), "third");
+    diag_note(&d, loc_make(1, 1), "about the third");
+    diag_warning(&d, loc_make(2, 1), "second");
+    char *out = printed(&d);
+    assert_string_equal(out, "p.my:2:1: warning: second\nb\n^\n"
+                             "p.my:3:1: error: third\nc\n^\n"
+                             "p.my:1:1: note: about the third\na\n^\n");
+    assert_int_equal(d.nerrors, 1);
+    assert_int_equal(d.nwarnings, 1);
+    free(out);
+    diags_free(&d);
+}
+
+static void test_unprintable_bytes_keep_caret_aligned(void **state)
+{
+    (void)state;
+    const char src[] = "x = \t\x01\xff$\n";
+    Diags d;
+    diags_init(&d, "p.my", src, sizeof src - 1);
+    diag_error(&d, loc_make(1, 8), "invalid character '$'");
+    char *out = printed(&d);
+    assert_string_equal(out, "p.my:1:8: error: invalid character '$'\n"
+                             "x =  ??$\n"
+                             "       ^\n");
+    free(out);
+    diags_free(&d);
+}
+
+static void test_error_limit(void **state)
+{
+    (void)state;
+    Diags d;
+    diags_init(&d, "p.my", "", 0);
+    for (int i = 0; i < 60; i++)
+        diag_error(&d, loc_make(i + 1, 1), "e%d", i);
+    assert_int_equal(d.items.len, 50);
+    char *out = printed(&d);
+    assert_non_null(strstr(out, "10 more errors not shown (limit 50)"));
+    free(out);
+    diags_free(&d);
+}
+
+static void test_float_repr_matches_cpython(void **state)
+{
+    (void)state;
+    /* expected strings from CPython 3.11's repr() */
+    struct { double x; const char *s; } cases[] = {
+        {1.0, "1.0"}, {0.1, "0.1"}, {-0.0, "-0.0"}, {1e16, "1e+16"}, {1e15, "1000000000000000.0"},
+        {0.0001, "0.0001"}, {0.00001, "1e-05"}, {123456789012345678.0, "1.2345678901234568e+17"},
+        {1.5e-7, "1.5e-07"}, {5e-324, "5e-324"}, {1.0 / 3.0, "0.3333333333333333"},
+        {2.0 / 3.0, "0.6666666666666666"}, {1e22, "1e+22"}, {1.7976931348623157e308, "1.7976931348623157e+308"},
+        {123.456, "123.456"}, {-2.5, "-2.5"}, {100.0, "100.0"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        StrBuf sb = {0};
+        fmt_float_repr(&sb, cases[i].x);
+        assert_string_equal(sb_cstr(&sb), cases[i].s);
+        sb_free(&sb);
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_caret_under_column),
+        cmocka_unit_test(test_sorted_by_position_with_notes_attached),
+        cmocka_unit_test(test_unprintable_bytes_keep_caret_aligned),
+        cmocka_unit_test(test_error_limit),
+        cmocka_unit_test(test_float_repr_matches_cpython),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
