@@ -46,6 +46,14 @@ struct PrimInfo {
 
 extern const PrimInfo prim_table[P__COUNT];
 
+/* The type rules (passes/infer_prims.c) and evaluators (ir/prim_eval.c)
+   named in prims.def. */
+#define PRIM(id, name, arity, flags, ty, ev, m1, m2) \
+    Type *ty(TypeCtx *, const PrimInfo *, Node *, Type **, int); \
+    int ev(EvalCtx *, const PrimInfo *, const Value *, int, Value *);
+#include "prims.def"
+#undef PRIM
+
 static inline const PrimInfo *prim_info(PrimId id) { return &prim_table[id]; }
 /* The builtin named `name` (PF_BUILTIN), or -1. */
 int prim_builtin_lookup(const char *name);

@@ -1,0 +1,418 @@
+/*
+ * check.c: the IR checker, run between passes in test builds (QBE's
+ * ssacheck).  It validates the invariants of ir.h over every graph of the
+ * module and every node reachable from their outputs and parameters:
+ *
+ *   - graphs: listed once with a dense id, parent chain inside the module
+ *     and acyclic, an output, params[i] a parameter of index i owned by g;
+ *   - scoping: an input of an Apply owned by G is a Constant or owned by G
+ *     or an ancestor; a graph constant's graph has no parent or one that
+ *     encloses G (the same for graph outputs);
+ *   - Apply nodes have a callee, and exactly prim_table[p].arity arguments
+ *     when the callee is a constant primitive p (arity -1: any number);
+ *   - use lists mirror inputs and outputs both ways (every use names a real
+ *     edge, once; every edge has its use);
+ *   - the bodies are acyclic;
+ *   - when `typed`, every Apply and Parameter has a type (a Constant's value
+ *     is its type, so constants may stay untyped).
+ *
+ * It reads only what it has validated first (no ir_graph_encloses on a
+ * possibly cyclic parent chain) and never recurses.
+ */
+#include "ir.h"
+
+#include <stdio.h>
+#include <string.h>
+
+typedef struct Ck {
+    const Module *m;
+    StrBuf *errs;
+    int count;
+    uint32_t ng, nn;
+    const Graph **byid;         /* by graph id */
+    bool *bad_parent;           /* by graph id: parent chain unusable */
+} Ck;
+
+static void err(Ck *ck, const Graph *g, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void err(Ck *ck, const Graph *g, const char *fmt, ...)
+{
+    sb_printf(ck->errs, "ir_check: graph @%s: ", g && g->name ? g->name : "?");
+    va_list ap;
+    va_start(ap, fmt);
+    sb_vprintf(ck->errs, fmt, ap);
+    va_end(ap);
+    sb_putc(ck->errs, '\n');
+    ck->count++;
+}
+
+/* "node #12 'acc' (add)": ids are unstable, but this is for debugging. */
+static const char *describe(const Node *x, char *buf, size_t n)
+{
+    const char *what = "?";
+    if (x->kind == N_PARAM)
+        what = "parameter";
+    else if (x->kind == N_CONST)
+        what = "constant";
+    else if (x->app.n > 0 && x->app.in[0] && x->app.in[0]->kind == N_CONST && x->app.in[0]->k.kind == K_PRIM &&
+             (int)x->app.in[0]->k.u.prim >= 0 && x->app.in[0]->k.u.prim < P__COUNT)
+        what = prim_table[x->app.in[0]->k.u.prim].name;
+    else if (x->kind == N_APPLY)
+        what = "call";
+    if (x->name)
+        snprintf(buf, n, "node #%u '%s' (%s)", x->id, x->name, what);
+    else
+        snprintf(buf, n, "node #%u (%s)", x->id, what);
+    return buf;
+}
+
+static bool graph_ok(const Ck *ck, const Graph *g)
+{
+    return g && g->id < ck->ng && ck->byid[g->id] == g;
+}
+
+/* a == g or an ancestor of g; bounded, and only over validated chains. */
+static bool encloses(const Ck *ck, const Graph *a, const Graph *g)
+{
+    for (uint32_t steps = 0; g && steps <= ck->ng; g = g->parent, steps++) {
+        if (g == a)
+            return true;
+        if (!graph_ok(ck, g) || ck->bad_parent[g->id])
+            return false;
+    }
+    return false;
+}
+
+static void check_graphs(Ck *ck)
+{
+    const Module *m = ck->m;
+    for (int i = 0; i < m->graphs.len; i++) {
+        const Graph *g = m->graphs.data[i];
+        if (!g) {
+            sb_printf(ck->errs, "ir_check: module graph list has a NULL entry at %d\n", i);
+            ck->count++;
+        } else if (g->id >= ck->ng) {
+            err(ck, g, "id %u out of range (%u graph ids)", g->id, ck->ng);
+        } else if (ck->byid[g->id]) {
+            err(ck, g, "id %u shared with @%s", g->id, ck->byid[g->id]->name);
+        } else {
+            ck->byid[g->id] = g;
+            if (g->module != m)
+                err(ck, g, "belongs to another module");
+        }
+    }
+    for (uint32_t id = 0; id < ck->ng; id++) {
+        const Graph *g = ck->byid[id];
+        if (!g)
+            continue;
+        uint32_t steps = 0;
+        const Graph *p = g->parent;
+        for (; p && steps <= ck->ng; p = p->parent, steps++) {
+            if (!graph_ok(ck, p)) {
+                err(ck, g, "ancestor @%s is not a graph of the module", p->name ? p->name : "?");
+                ck->bad_parent[id] = true;
+                break;
+            }
+            if (p == g) {
+                err(ck, g, "parent chain is cyclic");
+                ck->bad_parent[id] = true;
+                break;
+            }
+        }
+        if (p && steps > ck->ng && !ck->bad_parent[id]) {
+            err(ck, g, "parent chain is cyclic");
+            ck->bad_parent[id] = true;
+        }
+        if (!g->output)
+            err(ck, g, "has no output");
+        for (int i = 0; i < g->nparams; i++) {
+            const Node *x = g->params[i];
+            char b[128];
+            if (!x)
+                err(ck, g, "parameter %d is NULL", i);
+            else if (x->kind != N_PARAM)
+                err(ck, g, "parameter %d is %s, not a parameter", i, describe(x, b, sizeof b));
+            else if (x->param.index != i)
+                err(ck, g, "parameter %d has index %d", i, x->param.index);
+            else if (x->graph != g)
+                err(ck, g, "parameter %d is owned by @%s", i, x->graph ? x->graph->name : "?");
+        }
+    }
+}
+
+/* Every node reachable from the graphs' outputs and parameters. */
+static void collect(Ck *ck, NodeVec *nodes, unsigned char *seen)
+{
+    NodeVec work = {0};
+    for (uint32_t id = 0; id < ck->ng; id++) {
+        const Graph *g = ck->byid[id];
+        if (!g)
+            continue;
+        if (g->output)
+            vec_push(&work, g->output);
+        for (int i = 0; i < g->nparams; i++)
+            if (g->params[i])
+                vec_push(&work, g->params[i]);
+    }
+    while (work.len) {
+        Node *x = vec_pop(&work);
+        if (x->id >= ck->nn) {
+            sb_printf(ck->errs, "ir_check: node #%u: id out of range (%u node ids)\n", x->id, ck->nn);
+            ck->count++;
+            continue;
+        }
+        if (seen[x->id])
+            continue;
+        seen[x->id] = 1;
+        vec_push(nodes, x);
+        if (x->kind == N_APPLY)
+            for (int i = 0; i < x->app.n; i++)
+                if (x->app.in[i])
+                    vec_push(&work, x->app.in[i]);
+    }
+    vec_free(&work);
+}
+
+/* Scoping of input x used in graph g (by `user`, or as g's output). */
+static void check_scope(Ck *ck, const Graph *g, const Node *user, int index, const Node *x)
+{
+    char b1[128], b2[128];
+    char where[200];
+    if (user)
+        snprintf(where, sizeof where, "%s: input %d", describe(user, b1, sizeof b1), index);
+    else
+        snprintf(where, sizeof where, "output");
+    if (x->kind == N_CONST) {
+        if (x->k.kind != K_GRAPH)
+            return;
+        const Graph *k = x->k.u.graph;
+        if (!graph_ok(ck, k))
+            err(ck, g, "%s: constant of a graph that is not in the module", where);
+        else if (k->parent && !encloses(ck, k->parent, g))
+            err(ck, g, "%s: constant @%s has parent @%s, which does not enclose @%s", where, k->name,
+                k->parent->name, g->name);
+        return;
+    }
+    if (!graph_ok(ck, x->graph))
+        err(ck, g, "%s: %s has no owner in the module", where, describe(x, b2, sizeof b2));
+    else if (!encloses(ck, x->graph, g))
+        err(ck, g, "%s: %s is owned by @%s, which does not enclose @%s", where, describe(x, b2, sizeof b2),
+            x->graph->name, g->name);
+}
+
+static void check_node(Ck *ck, Node *x, bool typed)
+{
+    char b[128];
+    if (x->kind == N_CONST) {
+        if (x->graph)
+            err(ck, x->graph, "%s: a constant with an owner", describe(x, b, sizeof b));
+        if (x->k.kind == K_PRIM && ((int)x->k.u.prim < 0 || x->k.u.prim >= P__COUNT)) {
+            sb_printf(ck->errs, "ir_check: %s: invalid primitive %d\n", describe(x, b, sizeof b), (int)x->k.u.prim);
+            ck->count++;
+        }
+        if (x->k.kind == K_GRAPH && !graph_ok(ck, x->k.u.graph)) {
+            sb_printf(ck->errs, "ir_check: %s: constant of a graph that is not in the module\n", describe(x, b, sizeof b));
+            ck->count++;
+        }
+        return;
+    }
+    const Graph *g = x->graph;
+    if (!graph_ok(ck, g)) {
+        sb_printf(ck->errs, "ir_check: %s: owner is not a graph of the module\n", describe(x, b, sizeof b));
+        ck->count++;
+        return;
+    }
+    if (typed && !x->type)
+        err(ck, g, "%s has no type", describe(x, b, sizeof b));
+    if (x->kind == N_PARAM) {
+        int i = x->param.index;
+        if (i < 0 || i >= g->nparams || g->params[i] != x)
+            err(ck, g, "%s is not parameter %d of its graph", describe(x, b, sizeof b), i);
+        return;
+    }
+    if (x->app.n < 1) {
+        err(ck, g, "%s has no callee", describe(x, b, sizeof b));
+        return;
+    }
+    for (int i = 0; i < x->app.n; i++) {
+        if (!x->app.in[i])
+            err(ck, g, "%s: input %d is NULL", describe(x, b, sizeof b), i);
+        else
+            check_scope(ck, g, x, i, x->app.in[i]);
+    }
+    const Node *callee = x->app.in[0];
+    if (callee && callee->kind == N_CONST && callee->k.kind == K_PRIM && (int)callee->k.u.prim >= 0 &&
+        callee->k.u.prim < P__COUNT) {
+        const PrimInfo *p = &prim_table[callee->k.u.prim];
+        if (p->arity >= 0 && x->app.n - 1 != p->arity)
+            err(ck, g, "%s: %s takes %d argument%s, given %d", describe(x, b, sizeof b), p->name, p->arity,
+                p->arity == 1 ? "" : "s", x->app.n - 1);
+    }
+}
+
+/* ---- use lists -------------------------------------------------------------- */
+
+typedef struct KeySet {
+    uint64_t *keys;     /* 0 = empty; keys are stored + 1 */
+    size_t cap;
+} KeySet;
+
+/* Adds k; false when it was there already. */
+static bool keyset_add(KeySet *s, uint64_t k)
+{
+    k++;
+    size_t i = (size_t)((k * 0x9e3779b97f4a7c15ull) >> 20) & (s->cap - 1);
+    while (s->keys[i]) {
+        if (s->keys[i] == k)
+            return false;
+        i = (i + 1) & (s->cap - 1);
+    }
+    s->keys[i] = k;
+    return true;
+}
+
+static void check_uses(Ck *ck, const NodeVec *nodes, const unsigned char *seen)
+{
+    /* edges into each node from reachable users and graph outputs */
+    uint32_t *indeg = xcalloc(ck->nn ? ck->nn : 1, sizeof(uint32_t));
+    size_t edges = 0;
+    for (int i = 0; i < nodes->len; i++) {
+        Node *x = nodes->data[i];
+        if (x->kind == N_APPLY && graph_ok(ck, x->graph))
+            for (int j = 0; j < x->app.n; j++)
+                if (x->app.in[j] && x->app.in[j]->id < ck->nn) {
+                    indeg[x->app.in[j]->id]++;
+                    edges++;
+                }
+    }
+    for (uint32_t id = 0; id < ck->ng; id++) {
+        const Graph *g = ck->byid[id];
+        if (g && g->output && g->output->id < ck->nn) {
+            indeg[g->output->id]++;
+            edges++;
+        }
+    }
+    KeySet set = {0};
+    set.cap = 64;
+    while (set.cap < edges * 2 + 64)
+        set.cap *= 2;
+    set.keys = xcalloc(set.cap, sizeof(uint64_t));
+    char b[128], b2[128];
+    for (int i = 0; i < nodes->len; i++) {
+        Node *x = nodes->data[i];
+        const Graph *g = x->graph;
+        uint32_t live = 0;
+        size_t walked = 0;
+        Use *prev = NULL;
+        for (Use *u = x->uses; u; prev = u, u = u->next) {
+            if (++walked > edges + 1) {
+                err(ck, g, "use list of %s is cyclic or longer than the module's edges",
+                    describe(x, b, sizeof b));
+                break;
+            }
+            if (u->prev != prev)
+                err(ck, g, "use list of %s: broken prev link", describe(x, b, sizeof b));
+            uint64_t key;
+            bool counts;
+            if (u->user) {
+                Node *y = u->user;
+                if (y->kind != N_APPLY || u->index < 0 || u->index >= y->app.n || y->app.in[u->index] != x) {
+                    err(ck, g, "use list of %s names %s input %d, which is not it", describe(x, b, sizeof b),
+                        describe(y, b2, sizeof b2), u->index);
+                    continue;
+                }
+                key = ((uint64_t)y->id << 32) | (uint32_t)u->index;
+                counts = y->id < ck->nn && seen[y->id] && graph_ok(ck, y->graph);
+            } else {
+                const Graph *h = u->graph;
+                if (!h || u->index != -1 || h->output != x) {
+                    err(ck, g, "use list of %s names the output of @%s, which is not it", describe(x, b, sizeof b),
+                        h && h->name ? h->name : "?");
+                    continue;
+                }
+                key = ((uint64_t)(0x80000000u | h->id) << 32) | 0xffffffffu;
+                counts = graph_ok(ck, h);
+            }
+            if (!keyset_add(&set, key)) {
+                err(ck, g, "use list of %s lists one use twice", describe(x, b, sizeof b));
+                continue;
+            }
+            if (counts)
+                live++;
+        }
+        if (walked <= edges + 1 && live != indeg[x->id])
+            err(ck, g, "use list of %s records %u of its %u uses", describe(x, b, sizeof b), live, indeg[x->id]);
+    }
+    free(set.keys);
+    free(indeg);
+}
+
+/* ---- acyclicity ---------------------------------------------------------------- */
+
+static void check_acyclic(Ck *ck, const NodeVec *nodes)
+{
+    unsigned char *color = xcalloc(ck->nn ? ck->nn : 1, 1);   /* 0 new, 1 on stack, 2 done */
+    typedef struct { Node *n; int next; } F;
+    VEC(F) st = {0};
+    char b[128];
+    for (int i = 0; i < nodes->len; i++) {
+        Node *root = nodes->data[i];
+        if (root->kind != N_APPLY || color[root->id])
+            continue;
+        F f = {root, 0};
+        vec_push(&st, f);
+        color[root->id] = 1;
+        while (st.len) {
+            F *top = &st.data[st.len - 1];
+            if (top->next < top->n->app.n) {
+                Node *x = top->n->app.in[top->next++];
+                if (!x || x->kind != N_APPLY || x->id >= ck->nn)
+                    continue;
+                if (color[x->id] == 1) {
+                    err(ck, x->graph, "the body has a cycle through %s", describe(x, b, sizeof b));
+                } else if (color[x->id] == 0) {
+                    color[x->id] = 1;
+                    F g = {x, 0};
+                    vec_push(&st, g);
+                }
+            } else {
+                color[top->n->id] = 2;
+                st.len--;
+            }
+        }
+    }
+    vec_free(&st);
+    free(color);
+}
+
+int ir_check(const Module *m, bool typed, StrBuf *errs)
+{
+    Ck ck = {0};
+    StrBuf sink = {0};
+    ck.m = m;
+    ck.errs = errs ? errs : &sink;
+    ck.ng = m->ngraph_ids;
+    ck.nn = m->nnodes;
+    ck.byid = xcalloc(ck.ng ? ck.ng : 1, sizeof(Graph *));
+    ck.bad_parent = xcalloc(ck.ng ? ck.ng : 1, sizeof(bool));
+    check_graphs(&ck);
+
+    NodeVec nodes = {0};
+    unsigned char *seen = xcalloc(ck.nn ? ck.nn : 1, 1);
+    collect(&ck, &nodes, seen);
+    for (int i = 0; i < nodes.len; i++)
+        check_node(&ck, nodes.data[i], typed);
+    for (uint32_t id = 0; id < ck.ng; id++) {
+        const Graph *g = ck.byid[id];
+        if (g && g->output)
+            check_scope(&ck, g, NULL, -1, g->output);
+    }
+    check_uses(&ck, &nodes, seen);
+    check_acyclic(&ck, &nodes);
+
+    vec_free(&nodes);
+    free(seen);
+    free(ck.byid);
+    free(ck.bad_parent);
+    sb_free(&sink);
+    return ck.count;
+}

@@ -1,0 +1,868 @@
+/*
+ * interp.c: the reference interpreter (see interp.h for what it promises).
+ *
+ * Expects: IR that passes ir_check (typed or not).  Guarantees: CPython's
+ * answer or a runtime error message; never a crash, never C recursion over
+ * calls, tuples or frames.
+ *
+ * Evaluation follows ir.h literally.  A Frame holds one slot per parameter
+ * and per Apply of its graph's body (ir_graph_body: what the output
+ * needs, directly or through closures, in order), and a pointer to
+ * the frame of the graph's lexical parent.  A node owned by another graph
+ * (a free variable) is read from the frame of its owner found up that
+ * chain; a Constant graph K becomes a closure over the frame of K->parent
+ * found the same way.  Calls run on an explicit stack of activations; a
+ * call that is its graph's output replaces the current activation (a tail
+ * call), so loops lowered to tail recursion run in constant space.
+ *
+ * Memory: precise mark-and-sweep.  Reference counting was rejected because
+ * the environment model makes cycles the common case, not the exception: a
+ * loop body's closure lives in a slot of the header frame it closes over
+ * (switch(c, body, exit) stores it there), and that frame is the closure's
+ * env.  Roots are explicit: the frames of the activation stack and the
+ * pinned values handed out to the caller.  A collection runs only at the
+ * top of the evaluation loop, where every live value is in a frame (no
+ * Value sits in a C local), once enough bytes were allocated since the last
+ * one (at least GC_MIN_BYTES and at least the live heap after the last
+ * collection, so the cost is amortised and the heap stays within about
+ * twice the live data).  Marking uses an explicit stack: frame chains and
+ * nested tuples may be 10^6 deep.
+ */
+#include "interp.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+enum {
+    GC_MIN_BYTES = 4 << 20,
+    SMALL_CLASSES = 16,     /* objects up to 16 * 16 bytes are recycled, not freed */
+    PARSE_MAX_DEPTH = 1000,
+};
+
+struct EvalCtx {
+    Interp *in;
+    StrBuf *err;
+};
+
+/* The per-graph evaluation plan: slots 0..nparams-1 are the parameters,
+   slot nparams+k the value of sched[k]. */
+typedef struct GInfo {
+    Graph *g;
+    Node **sched;
+    int nsched, nparams, nslots;
+} GInfo;
+
+struct Frame {
+    GcObj gc;
+    GInfo *gi;
+    Frame *parent;      /* frame of gi->g->parent (lexical), or NULL */
+    int n;
+    Value slots[];
+};
+
+/* An activation: a frame and the index of the next scheduled node.  While
+   a callee runs, sched[pc] of the caller is the Apply waiting for it. */
+typedef struct Act {
+    Frame *fr;
+    int pc;
+} Act;
+
+struct Interp {
+    Module *m;
+    GInfo **ginfo;          /* by graph id */
+    uint32_t nginfo;
+    int32_t *slot;          /* by node id: slot in its owner's frame, -1 if none */
+    uint32_t nslot;
+
+    GcObj *objects;
+    GcObj *free_small[SMALL_CLASSES];  /* swept small objects, by size / 16 */
+    size_t nobjects, bytes, peak, since_gc, threshold, ncollections;
+    VEC(Value) pinned;
+    VEC(GcObj *) marks;
+
+    VEC(Act) stack;
+    VEC(Value) args;
+    int max_depth;
+
+    EvalCtx cx;
+    StrBuf scratch;         /* error sink when the caller passes none */
+    Loc err_loc;
+};
+
+/* ======================================================================
+ * The heap
+ * ====================================================================== */
+
+/* Zeroed memory for a new object.  Small sizes come from per-size free
+   lists that sweeping refills: a loop allocates and drops the same few
+   shapes of frames and closures millions of times. */
+static void *gc_alloc(Interp *in, GcKind kind, size_t size)
+{
+    size = (size + 15) & ~(size_t)15;
+    size_t cls = size / 16;
+    GcObj *o;
+    if (cls < SMALL_CLASSES && in->free_small[cls]) {
+        o = in->free_small[cls];
+        in->free_small[cls] = o->next;
+        memset(o, 0, size);
+    } else {
+        o = xcalloc(1, size);
+    }
+    o->kind = (uint8_t)kind;
+    o->size = size;
+    o->next = in->objects;
+    in->objects = o;
+    in->nobjects++;
+    in->bytes += size;
+    in->since_gc += size;
+    if (in->bytes > in->peak)
+        in->peak = in->bytes;
+    return o;
+}
+
+static Tuple *new_tuple(Interp *in, int n)
+{
+    Tuple *t = gc_alloc(in, GC_TUPLE, sizeof(Tuple) + sizeof(Value) * (size_t)n);
+    t->n = n;
+    return t;
+}
+
+static Closure *new_closure(Interp *in, Graph *g, Frame *env)
+{
+    Closure *c = gc_alloc(in, GC_CLOSURE, sizeof(Closure));
+    c->graph = g;
+    c->env = env;
+    return c;
+}
+
+static Frame *new_frame(Interp *in, GInfo *gi, Frame *parent)
+{
+    Frame *f = gc_alloc(in, GC_FRAME, sizeof(Frame) + sizeof(Value) * (size_t)gi->nslots);
+    f->gi = gi;
+    f->parent = parent;
+    f->n = gi->nslots;
+    return f;
+}
+
+static void mark_obj(Interp *in, GcObj *o)
+{
+    if (o && !o->mark) {
+        o->mark = 1;
+        vec_push(&in->marks, o);
+    }
+}
+
+static void mark_value(Interp *in, const Value *v)
+{
+    if (v->kind == V_TUPLE)
+        mark_obj(in, &v->tup->gc);
+    else if (v->kind == V_CLOSURE)
+        mark_obj(in, &v->clo->gc);
+}
+
+void interp_gc(Interp *in)
+{
+    for (int i = 0; i < in->pinned.len; i++)
+        mark_value(in, &in->pinned.data[i]);
+    for (int i = 0; i < in->stack.len; i++)
+        mark_obj(in, &in->stack.data[i].fr->gc);
+    while (in->marks.len) {
+        GcObj *o = vec_pop(&in->marks);
+        switch ((GcKind)o->kind) {
+        case GC_TUPLE: {
+            Tuple *t = (Tuple *)o;
+            for (int i = 0; i < t->n; i++)
+                mark_value(in, &t->items[i]);
+            break;
+        }
+        case GC_CLOSURE:
+            if (((Closure *)o)->env)
+                mark_obj(in, &((Closure *)o)->env->gc);
+            break;
+        case GC_FRAME: {
+            Frame *f = (Frame *)o;
+            if (f->parent)
+                mark_obj(in, &f->parent->gc);
+            for (int i = 0; i < f->n; i++)
+                mark_value(in, &f->slots[i]);
+            break;
+        }
+        }
+    }
+    for (GcObj **pp = &in->objects; *pp;) {
+        GcObj *o = *pp;
+        if (o->mark) {
+            o->mark = 0;
+            pp = &o->next;
+        } else {
+            *pp = o->next;
+            in->bytes -= o->size;
+            in->nobjects--;
+            size_t cls = o->size / 16;
+            if (cls < SMALL_CLASSES) {
+                o->next = in->free_small[cls];
+                in->free_small[cls] = o;
+            } else {
+                free(o);
+            }
+        }
+    }
+    in->since_gc = 0;
+    in->threshold = in->bytes > GC_MIN_BYTES ? in->bytes : GC_MIN_BYTES;
+    in->ncollections++;
+}
+
+static void pin(Interp *in, const Value *v)
+{
+    if (v->kind == V_TUPLE || v->kind == V_CLOSURE)
+        vec_push(&in->pinned, *v);
+}
+
+void interp_release(Interp *in)
+{
+    in->pinned.len = 0;
+}
+
+InterpStats interp_stats(const Interp *in)
+{
+    InterpStats s = {in->nobjects, in->bytes, in->peak, in->ncollections};
+    return s;
+}
+
+/* ======================================================================
+ * Set-up
+ * ====================================================================== */
+
+Interp *interp_new(Module *m)
+{
+    Interp *in = xcalloc(1, sizeof *in);
+    in->m = m;
+    in->threshold = GC_MIN_BYTES;
+    in->max_depth = INTERP_MAX_DEPTH;
+    in->cx.in = in;
+    in->cx.err = &in->scratch;
+    return in;
+}
+
+void interp_free(Interp *in)
+{
+    if (!in)
+        return;
+    for (GcObj *o = in->objects, *next; o; o = next) {
+        next = o->next;
+        free(o);
+    }
+    for (int c = 0; c < SMALL_CLASSES; c++) {
+        for (GcObj *o = in->free_small[c], *next; o; o = next) {
+            next = o->next;
+            free(o);
+        }
+    }
+    for (uint32_t i = 0; i < in->nginfo; i++) {
+        if (in->ginfo[i]) {
+            free(in->ginfo[i]->sched);
+            free(in->ginfo[i]);
+        }
+    }
+    free(in->ginfo);
+    free(in->slot);
+    vec_free(&in->pinned);
+    vec_free(&in->marks);
+    vec_free(&in->stack);
+    vec_free(&in->args);
+    sb_free(&in->scratch);
+    free(in);
+}
+
+void interp_set_max_depth(Interp *in, int depth)
+{
+    in->max_depth = depth > 0 ? depth : 1;
+}
+
+Loc interp_error_loc(const Interp *in)
+{
+    return in->err_loc;
+}
+
+static void grow_tables(Interp *in)
+{
+    Module *m = in->m;
+    if (m->ngraph_ids > in->nginfo) {
+        in->ginfo = xrealloc(in->ginfo, sizeof(GInfo *) * m->ngraph_ids);
+        memset(in->ginfo + in->nginfo, 0, sizeof(GInfo *) * (m->ngraph_ids - in->nginfo));
+        in->nginfo = m->ngraph_ids;
+    }
+    if (m->nnodes > in->nslot) {
+        in->slot = xrealloc(in->slot, sizeof(int32_t) * m->nnodes);
+        for (uint32_t i = in->nslot; i < m->nnodes; i++)
+            in->slot[i] = -1;
+        in->nslot = m->nnodes;
+    }
+}
+
+static GInfo *ginfo_get(Interp *in, Graph *g)
+{
+    if (g->id >= in->nginfo)
+        grow_tables(in);
+    if (in->ginfo[g->id])
+        return in->ginfo[g->id];
+    NodeVec v = {0};
+    ir_graph_body(g, &v);
+    GInfo *gi = xcalloc(1, sizeof *gi);
+    gi->g = g;
+    gi->sched = v.data;
+    gi->nsched = v.len;
+    gi->nparams = g->nparams;
+    gi->nslots = g->nparams + v.len;
+    for (int i = 0; i < g->nparams; i++)
+        in->slot[g->params[i]->id] = i;
+    for (int k = 0; k < v.len; k++)
+        in->slot[v.data[k]->id] = g->nparams + k;
+    in->ginfo[g->id] = gi;
+    return gi;
+}
+
+/* ======================================================================
+ * Errors
+ * ====================================================================== */
+
+int eval_raise(EvalCtx *cx, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    sb_vprintf(cx->err, fmt, ap);
+    va_end(ap);
+    return 3;
+}
+
+Tuple *eval_new_tuple(EvalCtx *cx, int n)
+{
+    return new_tuple(cx->in, n);
+}
+
+static const char *graph_label(const Graph *g)
+{
+    if (g->kind == G_FUNCTION && g->src_name)
+        return g->src_name;
+    return g->name;
+}
+
+static const char *node_label(const Node *x)
+{
+    return x->name ? x->name : "<unnamed>";
+}
+
+/* ======================================================================
+ * Evaluation
+ * ====================================================================== */
+
+/* The frame of graph g on the chain starting at f, or NULL. */
+static Frame *frame_of(Frame *f, const Graph *g)
+{
+    while (f && f->gi->g != g)
+        f = f->parent;
+    return f;
+}
+
+static int read_node(Interp *in, Frame *fr, Node *x, Value *out)
+{
+    if (x->kind == N_CONST) {
+        switch (x->k.kind) {
+        case K_INT: *out = value_int(x->k.u.i); return 0;
+        case K_FLOAT: *out = value_float(x->k.u.f); return 0;
+        case K_BOOL: *out = value_bool(x->k.u.b); return 0;
+        case K_PRIM: *out = value_prim((int)x->k.u.prim); return 0;
+        case K_GRAPH: {
+            Graph *k = x->k.u.graph;
+            Frame *env = NULL;
+            if (k->parent) {
+                env = frame_of(fr, k->parent);
+                if (!env)
+                    return eval_raise(&in->cx, "closure of @%s needs a frame of @%s, which is not active",
+                                      k->name, k->parent->name);
+            }
+            out->kind = V_CLOSURE;
+            out->clo = new_closure(in, k, env);
+            return 0;
+        }
+        }
+        return eval_raise(&in->cx, "invalid constant");
+    }
+    Frame *e = frame_of(fr, x->graph);
+    if (!e)
+        return eval_raise(&in->cx, "free variable '%s' of @%s is not in scope", node_label(x),
+                          x->graph ? x->graph->name : "?");
+    int32_t s = x->id < in->nslot ? in->slot[x->id] : -1;
+    if (s < 0 || s >= e->n || e->slots[s].kind == V_UNSET)
+        return eval_raise(&in->cx, "value '%s' of @%s used before it is computed", node_label(x),
+                          x->graph->name);
+    *out = e->slots[s];
+    return 0;
+}
+
+static int eval_prim(Interp *in, int p, const Value *args, int nargs, Value *out)
+{
+    if (p < 0 || p >= P__COUNT)
+        return eval_raise(&in->cx, "invalid primitive %d", p);
+    const PrimInfo *pi = &prim_table[p];
+    if (pi->arity >= 0 && nargs != pi->arity)
+        return eval_raise(&in->cx, "%s() takes exactly %d argument%s (%d given)", pi->name, pi->arity,
+                          pi->arity == 1 ? "" : "s", nargs);
+    return pi->eval(&in->cx, pi, args, nargs, out);
+}
+
+/* A new frame for calling closure c with args (copied into it). */
+static int enter(Interp *in, const Closure *c, const Value *args, int nargs, Frame **out)
+{
+    Graph *g = c->graph;
+    GInfo *gi = ginfo_get(in, g);
+    if (nargs != gi->nparams)
+        return eval_raise(&in->cx, "%s() takes %d positional argument%s but %d %s given", graph_label(g),
+                          gi->nparams, gi->nparams == 1 ? "" : "s", nargs, nargs == 1 ? "was" : "were");
+    if (!g->output)
+        return eval_raise(&in->cx, "@%s has no output", g->name);
+    if (g->parent && c->env && c->env->gi->g != g->parent)
+        return eval_raise(&in->cx, "closure of @%s over a frame of the wrong graph", g->name);
+    Frame *f = new_frame(in, gi, c->env);
+    for (int i = 0; i < nargs; i++)
+        f->slots[i] = args[i];
+    *out = f;
+    return 0;
+}
+
+/* Runs the activations above `base` until the one at `base` returns. */
+static int run(Interp *in, int base, Value *result)
+{
+    for (;;) {
+        if (in->since_gc >= in->threshold)
+            interp_gc(in);
+        Act *a = &in->stack.data[in->stack.len - 1];
+        Frame *fr = a->fr;
+        GInfo *gi = fr->gi;
+        if (a->pc >= gi->nsched) {
+            Value r;
+            if (read_node(in, fr, gi->g->output, &r))
+                return 3;
+            in->stack.len--;
+            if (in->stack.len == base) {
+                *result = r;
+                return 0;
+            }
+            Act *c = &in->stack.data[in->stack.len - 1];
+            c->fr->slots[c->fr->gi->nparams + c->pc] = r;
+            c->pc++;
+            continue;
+        }
+        Node *n = gi->sched[a->pc];
+        in->err_loc = n->loc;
+        if (n->app.n < 1)
+            return eval_raise(&in->cx, "apply without a callee");
+        in->args.len = 0;
+        for (int i = 0; i < n->app.n; i++) {
+            Value v;
+            if (read_node(in, fr, n->app.in[i], &v))
+                return 3;
+            vec_push(&in->args, v);
+        }
+        Value fn = in->args.data[0];
+        const Value *argv = in->args.data + 1;
+        int nargs = n->app.n - 1;
+        if (fn.kind == V_PRIM) {
+            if (eval_prim(in, fn.prim, argv, nargs, &fr->slots[gi->nparams + a->pc]))
+                return 3;
+            a->pc++;
+        } else if (fn.kind == V_CLOSURE) {
+            Frame *nf;
+            if (enter(in, fn.clo, argv, nargs, &nf))
+                return 3;
+            if (n == gi->g->output) {       /* tail call: replace this activation */
+                a->fr = nf;
+                a->pc = 0;
+            } else {
+                if (in->stack.len - base >= in->max_depth)
+                    return eval_raise(&in->cx, "maximum recursion depth exceeded");
+                Act na = {nf, 0};
+                vec_push(&in->stack, na);
+            }
+        } else {
+            return eval_raise(&in->cx, "'%s' object is not callable", value_type_name(&fn));
+        }
+    }
+}
+
+static void set_err(Interp *in, StrBuf *err)
+{
+    in->cx.err = err ? err : &in->scratch;
+    grow_tables(in);
+}
+
+static int start(Interp *in, const Closure *c, const Value *args, int nargs, Value *result)
+{
+    int base = in->stack.len;
+    Frame *f;
+    if (enter(in, c, args, nargs, &f))
+        return 3;
+    Act a = {f, 0};
+    vec_push(&in->stack, a);
+    int rc = run(in, base, result);
+    in->stack.len = base;
+    if (rc == 0)
+        pin(in, result);
+    return rc;
+}
+
+int interp_call(Interp *in, Graph *g, const Value *args, int nargs, Value *result, StrBuf *err)
+{
+    set_err(in, err);
+    in->err_loc = g->loc;
+    Closure c = {.graph = g, .env = NULL};  /* not on the heap: enter() only reads it */
+    return start(in, &c, args, nargs, result);
+}
+
+int interp_apply(Interp *in, const Value *fn, const Value *args, int nargs, Value *result, StrBuf *err)
+{
+    set_err(in, err);
+    if (fn->kind == V_PRIM)
+        return interp_eval_prim(in, (PrimId)fn->prim, args, nargs, result, err);
+    if (fn->kind != V_CLOSURE)
+        return eval_raise(&in->cx, "'%s' object is not callable", value_type_name(fn));
+    in->err_loc = fn->clo->graph->loc;
+    return start(in, fn->clo, args, nargs, result);
+}
+
+int interp_eval_prim(Interp *in, PrimId p, const Value *args, int nargs, Value *out, StrBuf *err)
+{
+    set_err(in, err);
+    if (eval_prim(in, (int)p, args, nargs, out))
+        return 3;
+    pin(in, out);
+    return 0;
+}
+
+/* ======================================================================
+ * Values: repr, types, parsing, coercion
+ * ====================================================================== */
+
+const char *value_type_name(const Value *v)
+{
+    switch (v->kind) {
+    case V_UNSET: return "unset";
+    case V_BOOL: return "bool";
+    case V_INT: return "int";
+    case V_FLOAT: return "float";
+    case V_TUPLE: return "tuple";
+    case V_CLOSURE: return "function";
+    case V_PRIM: return "builtin_function_or_method";
+    }
+    return "?";
+}
+
+static void repr_scalar(const Value *v, StrBuf *out)
+{
+    switch (v->kind) {
+    case V_UNSET: sb_puts(out, "<unset>"); break;
+    case V_BOOL: sb_puts(out, v->b ? "True" : "False"); break;
+    case V_INT: sb_printf(out, "%lld", (long long)v->i); break;
+    case V_FLOAT: fmt_float_repr(out, v->f); break;
+    case V_CLOSURE: sb_printf(out, "<function %s>", graph_label(v->clo->graph)); break;
+    case V_PRIM:
+        if (v->prim >= 0 && v->prim < P__COUNT)
+            sb_printf(out, "<built-in function %s>", prim_table[v->prim].name);
+        else
+            sb_puts(out, "<built-in function ?>");
+        break;
+    case V_TUPLE: break;    /* handled by value_repr */
+    }
+}
+
+/* Iterative: tuples built by a loop may nest arbitrarily deep. */
+void value_repr(const Value *v, StrBuf *out)
+{
+    typedef struct { const Tuple *t; int i; } RFrame;
+    VEC(RFrame) st = {0};
+    const Value *cur = v;
+    while (cur) {
+        if (cur->kind == V_TUPLE && cur->tup->n > 0) {
+            sb_putc(out, '(');
+            RFrame f = {cur->tup, 0};
+            vec_push(&st, f);
+            cur = &cur->tup->items[0];
+            continue;
+        }
+        if (cur->kind == V_TUPLE)
+            sb_puts(out, "()");
+        else
+            repr_scalar(cur, out);
+        cur = NULL;
+        while (st.len && !cur) {
+            RFrame *f = &st.data[st.len - 1];
+            if (++f->i < f->t->n) {
+                sb_puts(out, ", ");
+                cur = &f->t->items[f->i];
+            } else {
+                sb_puts(out, f->t->n == 1 ? ",)" : ")");
+                st.len--;
+            }
+        }
+    }
+    vec_free(&st);
+}
+
+Type *interp_value_type(TypeTable *tt, const Value *v)
+{
+    switch (v->kind) {
+    case V_BOOL: return type_bool(tt);
+    case V_INT: return type_int(tt);
+    case V_FLOAT: return type_float(tt);
+    case V_TUPLE: {
+        int n = v->tup->n;
+        Type **el = xmalloc(sizeof(Type *) * (size_t)(n ? n : 1));
+        for (int i = 0; i < n; i++)
+            el[i] = interp_value_type(tt, &v->tup->items[i]);
+        Type *t = type_tuple(tt, el, n);
+        free(el);
+        return t;
+    }
+    case V_CLOSURE: {
+        FnRef r = {v->clo->graph, -1, NULL};
+        return type_func(tt, &r, 1);
+    }
+    case V_PRIM: {
+        FnRef r = {NULL, v->prim, NULL};
+        return type_func(tt, &r, 1);
+    }
+    case V_UNSET: break;
+    }
+    return NULL;
+}
+
+static int coerce_rec(Interp *in, Value *v, const Type *t)
+{
+    if (!t)
+        return 0;
+    switch (t->kind) {
+    case T_BOOL:
+        return v->kind == V_BOOL ? 0 : -1;
+    case T_INT:
+        if (v->kind == V_BOOL)
+            *v = value_int(v->b);
+        return v->kind == V_INT ? 0 : -1;
+    case T_FLOAT:
+        if (v->kind == V_BOOL)
+            *v = value_float(v->b);
+        else if (v->kind == V_INT)
+            *v = value_float((double)v->i);
+        return v->kind == V_FLOAT ? 0 : -1;
+    case T_FUNC:
+        return v->kind == V_CLOSURE || v->kind == V_PRIM ? 0 : -1;
+    case T_TUPLE: {
+        if (v->kind != V_TUPLE || v->tup->n != t->n)
+            return -1;
+        Tuple *src = v->tup, *dst = NULL;
+        for (int i = 0; i < t->n; i++) {
+            Value e = src->items[i];
+            if (coerce_rec(in, &e, t->elems[i]))
+                return -1;
+            bool same = e.kind == src->items[i].kind &&
+                        memcmp(&e, &src->items[i], sizeof e) == 0;
+            if (!same && !dst) {
+                dst = new_tuple(in, src->n);
+                memcpy(dst->items, src->items, sizeof(Value) * (size_t)src->n);
+            }
+            if (dst)
+                dst->items[i] = e;
+        }
+        if (dst)
+            *v = value_tuple(dst);
+        return 0;
+    }
+    }
+    return -1;
+}
+
+int interp_coerce(Interp *in, Value *v, Type *t)
+{
+    if (coerce_rec(in, v, t))
+        return -1;
+    pin(in, v);
+    return 0;
+}
+
+typedef struct PState {
+    Interp *in;
+    const char *text, *s;
+    StrBuf *err;
+} PState;
+
+static int parse_fail(PState *p, const char *why)
+{
+    sb_printf(p->err, "invalid value '%s': %s", p->text, why);
+    return -1;
+}
+
+static void skip_ws(PState *p)
+{
+    while (*p->s == ' ' || *p->s == '\t' || *p->s == '\n' || *p->s == '\r')
+        p->s++;
+}
+
+static bool is_digit(char c) { return c >= '0' && c <= '9'; }
+
+static bool ieq(const char *a, size_t n, const char *b)
+{
+    if (strlen(b) != n)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        char c = a[i];
+        if (c >= 'A' && c <= 'Z')
+            c = (char)(c - 'A' + 'a');
+        if (c != b[i])
+            return false;
+    }
+    return true;
+}
+
+/* A number: [+-] digits [. digits] [e [+-] digits], Python's underscores
+   allowed between digits; or [+-] nan / inf / infinity. */
+static int parse_scalar(PState *p, Value *out)
+{
+    const char *tok = p->s;
+    while (*p->s && !strchr(" \t\r\n,()", *p->s))
+        p->s++;
+    size_t n = (size_t)(p->s - tok);
+    if (n == 0)
+        return parse_fail(p, "expected a value");
+    if (n == 4 && strncmp(tok, "True", 4) == 0) {
+        *out = value_bool(true);
+        return 0;
+    }
+    if (n == 5 && strncmp(tok, "False", 5) == 0) {
+        *out = value_bool(false);
+        return 0;
+    }
+    const char *q = tok, *end = tok + n;
+    bool neg = false;
+    if (*q == '+' || *q == '-')
+        neg = *q++ == '-';
+    size_t rest = (size_t)(end - q);
+    if (ieq(q, rest, "nan")) {
+        *out = value_float(neg ? -NAN : NAN);
+        return 0;
+    }
+    if (ieq(q, rest, "inf") || ieq(q, rest, "infinity")) {
+        *out = value_float(neg ? -INFINITY : INFINITY);
+        return 0;
+    }
+    char *buf = xmalloc(n + 1);
+    size_t k = 0;
+    int digits = 0;
+    bool is_float = false, bad = false;
+    if (neg)
+        buf[k++] = '-';
+    for (const char *c = q; c < end && !bad; c++) {
+        if (is_digit(*c)) {
+            digits++;
+            buf[k++] = *c;
+        } else if (*c == '_') {
+            bad = !(c > q && is_digit(c[-1]) && c + 1 < end && is_digit(c[1]));
+        } else if (*c == '.' && !is_float) {
+            is_float = true;
+            buf[k++] = *c;
+        } else if ((*c == 'e' || *c == 'E') && digits) {
+            is_float = true;
+            buf[k++] = 'e';
+            if (c + 1 < end && (c[1] == '+' || c[1] == '-'))
+                buf[k++] = *++c;
+            if (!(c + 1 < end && is_digit(c[1])))
+                bad = true;
+            for (c++; c < end && !bad; c++) {
+                if (is_digit(*c))
+                    buf[k++] = *c;
+                else if (!(*c == '_' && is_digit(c[-1]) && c + 1 < end && is_digit(c[1])))
+                    bad = true;
+            }
+            break;
+        } else {
+            bad = true;
+        }
+    }
+    buf[k] = 0;
+    int rc = 0;
+    if (bad || !digits) {
+        rc = parse_fail(p, "expected a number, True, False or a tuple");
+    } else if (is_float) {
+        *out = value_float(strtod(buf, NULL));
+    } else {
+        errno = 0;
+        long long v = strtoll(buf, NULL, 10);
+        if (errno == ERANGE)
+            rc = parse_fail(p, "integer out of the 64-bit range");
+        else
+            *out = value_int(v);
+    }
+    free(buf);
+    return rc;
+}
+
+static int parse_val(PState *p, Value *out, int depth)
+{
+    skip_ws(p);
+    if (*p->s != '(')
+        return parse_scalar(p, out);
+    if (depth >= PARSE_MAX_DEPTH)
+        return parse_fail(p, "tuples nested too deeply");
+    p->s++;
+    VEC(Value) el = {0};
+    bool comma = false;
+    int rc = 0;
+    skip_ws(p);
+    while (*p->s != ')') {
+        Value v;
+        if ((rc = parse_val(p, &v, depth + 1)))
+            break;
+        vec_push(&el, v);
+        skip_ws(p);
+        if (*p->s == ',') {
+            p->s++;
+            comma = true;
+            skip_ws(p);
+        } else if (*p->s != ')') {
+            rc = parse_fail(p, "expected ',' or ')'");
+            break;
+        }
+    }
+    if (rc == 0) {
+        p->s++;
+        if (el.len == 1 && !comma) {
+            *out = el.data[0];      /* (x) is x, as in Python */
+        } else {
+            Tuple *t = new_tuple(p->in, el.len);
+            for (int i = 0; i < el.len; i++)
+                t->items[i] = el.data[i];
+            *out = value_tuple(t);
+        }
+    }
+    vec_free(&el);
+    return rc;
+}
+
+int interp_parse_value(Interp *in, const char *text, Value *out, StrBuf *err)
+{
+    StrBuf dummy = {0};
+    PState p = {in, text, text, err ? err : &dummy};
+    Value v;
+    int rc = parse_val(&p, &v, 0);
+    if (rc == 0) {
+        skip_ws(&p);
+        if (*p.s)
+            rc = parse_fail(&p, "unexpected text after the value");
+    }
+    sb_free(&dummy);
+    if (rc)
+        return -1;
+    *out = v;
+    pin(in, out);
+    return 0;
+}

@@ -1,0 +1,597 @@
+/*
+ * prim_eval.c: the evaluators named in prims.def, with CPython's semantics
+ * on bool, int and float (bool counts as int; mixed int/float promotes),
+ * and the documented differences: ints are 64-bit and wrap, float
+ * operations that raise in CPython return the IEEE result.
+ *
+ * Every evaluator checks its operand kinds and reports type confusion as a
+ * runtime error in CPython's words, so the interpreter can run untyped IR.
+ * Nothing here recurses over tuple nesting.
+ */
+#include "interp.h"
+
+#include <math.h>
+#include <string.h>
+
+/* A numeric operand: bool and int become is_float = false. */
+typedef struct Num {
+    bool is_float;
+    int64_t i;
+    double f;
+} Num;
+
+static bool to_num(const Value *v, Num *n)
+{
+    switch (v->kind) {
+    case V_BOOL: n->is_float = false; n->i = v->b; n->f = v->b; return true;
+    case V_INT: n->is_float = false; n->i = v->i; n->f = (double)v->i; return true;
+    case V_FLOAT: n->is_float = true; n->i = 0; n->f = v->f; return true;
+    default: return false;
+    }
+}
+
+static const char *tn(const Value *v) { return value_type_name(v); }
+
+static int bad_binop(EvalCtx *cx, const char *op, const Value *a, const Value *b)
+{
+    return eval_raise(cx, "unsupported operand type(s) for %s: '%s' and '%s'", op, tn(a), tn(b));
+}
+
+/* Two numeric operands, or a TypeError naming the operator. */
+static int nums2(EvalCtx *cx, const char *op, const Value *args, Num *x, Num *y)
+{
+    if (!to_num(&args[0], x) || !to_num(&args[1], y))
+        return bad_binop(cx, op, &args[0], &args[1]);
+    return 0;
+}
+
+/* ---- wrapping int64 arithmetic (no UB: computed in uint64_t) ------------- */
+static int64_t wrap_add(int64_t a, int64_t b) { return (int64_t)((uint64_t)a + (uint64_t)b); }
+static int64_t wrap_sub(int64_t a, int64_t b) { return (int64_t)((uint64_t)a - (uint64_t)b); }
+static int64_t wrap_mul(int64_t a, int64_t b) { return (int64_t)((uint64_t)a * (uint64_t)b); }
+static int64_t wrap_neg(int64_t a) { return (int64_t)(0 - (uint64_t)a); }
+
+int ev_add(EvalCtx *cx, const PrimInfo *p, const Value *args, int n, Value *out)
+{
+    (void)p, (void)n;
+    Num x = {0}, y = {0};
+    if (nums2(cx, "+", args, &x, &y))
+        return 3;
+    *out = x.is_float || y.is_float ? value_float(x.f + y.f) : value_int(wrap_add(x.i, y.i));
+    return 0;
+}
+
+int ev_sub(EvalCtx *cx, const PrimInfo *p, const Value *args, int n, Value *out)
+{
+    (void)p, (void)n;
+    Num x = {0}, y = {0};
+    if (nums2(cx, "-", args, &x, &y))
+        return 3;
+    *out = x.is_float || y.is_float ? value_float(x.f - y.f) : value_int(wrap_sub(x.i, y.i));
+    return 0;
+}
+
+int ev_mul(EvalCtx *cx, const PrimInfo *p, const Value *args, int n, Value *out)
+{
+    (void)p, (void)n;
+    Num x = {0}, y = {0};
+    if (nums2(cx, "*", args, &x, &y))
+        return 3;
+    *out = x.is_float || y.is_float ? value_float(x.f * y.f) : value_int(wrap_mul(x.i, y.i));
+    return 0;
+}
+
+/*
+ * int / int, correctly rounded as CPython does.  Operands up to 2^53 are
+ * exact doubles, so one division rounds once.  Larger ones: normalise |a|
+ * to 64 significant bits, divide the 128-bit |a|*2^64 by |b| (a quotient
+ * of at least 64 bits), fold the remainder into a sticky bit and let the
+ * (correctly rounding) 128-bit to double conversion round once.
+ */
+static double int_truediv(int64_t a, int64_t b)
+{
+    const int64_t lim = (int64_t)1 << 53;
+    if (b == 0)
+        return (double)a / 0.0;
+    if (a >= -lim && a <= lim && b >= -lim && b <= lim)
+        return (double)a / (double)b;
+    bool neg = (a < 0) != (b < 0);
+    uint64_t ua = a < 0 ? 0 - (uint64_t)a : (uint64_t)a;
+    uint64_t ub = b < 0 ? 0 - (uint64_t)b : (uint64_t)b;
+    if (ua == 0)
+        return neg ? -0.0 : 0.0;
+    int sh = __builtin_clzll(ua);
+    unsigned __int128 num = (unsigned __int128)(ua << sh) << 64;
+    unsigned __int128 q = num / ub;
+    if (num % ub)
+        q |= 1;
+    double r = ldexp((double)q, -64 - sh);
+    return neg ? -r : r;
+}
+
+int ev_truediv(EvalCtx *cx, const PrimInfo *p, const Value *args, int n, Value *out)
+{
+    (void)p, (void)n;
+    Num x = {0}, y = {0};
+    if (nums2(cx, "/", args, &x, &y))
+        return 3;
+    if (!x.is_float && !y.is_float)
+        *out = value_float(int_truediv(x.i, y.i));
+    else
+        *out = value_float(x.f / y.f);
+    return 0;
+}
+
+/* CPython's float_divmod, minus the ZeroDivisionError: x // 0.0 is x / 0.0
+   and x % 0.0 is nan (the IEEE results, see the contract). */
+static void float_divmod(double vx, double wx, double *floordiv, double *modulo)
+{
+    if (wx == 0.0) {
+        *floordiv = vx / wx;
+        *modulo = NAN;
+        return;
+    }
+    double mod = fmod(vx, wx);
+    double div = (vx - mod) / wx;
+    if (mod != 0.0) {
+        if ((wx < 0) != (mod < 0)) {
+            mod += wx;
+            div -= 1.0;
+        }
+    } else {
+        mod = copysign(0.0, wx);
+    }
+    double fd;
+    if (div != 0.0) {
+        fd = floor(div);
+        if (div - fd > 0.5)
+            fd += 1.0;
+    } else {
+        fd = copysign(0.0, vx / wx);
+    }
+    *floordiv = fd;
+    *modulo = mod;
+}
+
+int ev_floordiv(EvalCtx *cx, const PrimInfo *p, const Value *args, int n, Value *out)
+{
+    (void)p, (void)n;
+    Num x = {0}, y = {0};
+    if (nums2(cx, "//", args, &x, &y))
+        return 3;
+    if (x.is_float || y.is_float) {
+        double d, m;
+        float_divmod(x.f, y.f, &d, &m);
+        *out = value_float(d);
+        return 0;
+    }
+    if (y.i == 0)
+        return eval_raise(cx, "integer division or modulo by zero");
+    if (y.i == -1) {            /* INT64_MIN // -1 wraps instead of trapping */
+        *out = value_int(wrap_neg(x.i));
+        return 0;
+    }
+    int64_t q = x.i / y.i, r = x.i % y.i;
+    if (r != 0 && ((r < 0) != (y.i < 0)))
+        q--;
+    *out = value_int(q);
+    return 0;
+}
+
+int ev_mod(EvalCtx *cx, const PrimInfo *p, const Value *args, int n, Value *out)
+{
+    (void)p, (void)n;
+    Num x = {0}, y = {0};
+    if (nums2(cx, "%", args, &x, &y))
+        return 3;
+    if (x.is_float || y.is_float) {
+        double d, m;
+        float_divmod(x.f, y.f, &d, &m);
+        *out = value_float(m);
+        return 0;
+    }
+    if (y.i == 0)
+        return eval_raise(cx, "integer modulo by zero");
+    if (y.i == -1) {
+        *out = value_int(0);
+        return 0;
+    }
+    int64_t r = x.i % y.i;
+    if (r != 0 && ((r < 0) != (y.i < 0)))
+        r += y.i;
+    *out = value_int(r);
+    return 0;
+}
+
+/* int ** int: repeated squaring with wrap-around for exponents >= 0; a
+   negative exponent gives a float, as in CPython (2 ** -1 == 0.5). */
+int ev_pow_op(EvalCtx *cx, const PrimInfo *p, const Value *args, int n, Value *out)
+{
+    (void)p, (void)n;
+    Num x = {0}, y = {0};
+    if (nums2(cx, "** or pow()", args, &x, &y))
+        return 3;
+    if (x.is_float || y.is_float || y.i < 0) {
+        *out = value_float(pow(x.f, y.f));
+        return 0;
+    }
+    uint64_t r = 1, b = (uint64_t)x.i;
+    for (uint64_t e = (uint64_t)y.i; e; e >>= 1) {
+        if (e & 1)
+            r *= b;
+        b *= b;
+    }
+    *out = value_int((int64_t)r);
+    return 0;
+}
+
+int ev_neg(EvalCtx *cx, const PrimInfo *p, const Value *args, int n, Value *out)
+{
+    (void)p, (void)n;
+    Num x = {0};
+    if (!to_num(&args[0], &x))
+        return eval_raise(cx, "bad operand type for unary -: '%s'", tn(&args[0]));
+    *out = x.is_float ? value_float(-x.f) : value_int(wrap_neg(x.i));
+    return 0;
+}
+
+int ev_pos(EvalCtx *cx, const PrimInfo *p, const Value *args, int n, Value *out)
+{
+    (void)p, (void)n;
+    Num x = {0};
+    if (!to_num(&args[0], &x))
+        return eval_raise(cx, "bad operand type for unary +: '%s'", tn(&args[0]));
+    *out = x.is_float ? value_float(x.f) : value_int(x.i);
+    return 0;
+}
+
+int ev_abs(EvalCtx *cx, const PrimInfo *p, const Value *args, int n, Value *out)
+{
+    (void)p, (void)n;
+    Num x = {0};
+    if (!to_num(&args[0], &x))
+        return eval_raise(cx, "bad operand type for abs(): '%s'", tn(&args[0]));
+    if (x.is_float)
+        *out = value_float(fabs(x.f));
+    else
+        *out = value_int(x.i < 0 ? wrap_neg(x.i) : x.i);
+    return 0;
+}
+
+/* ---- comparisons ----------------------------------------------------------- */
+
+/* Exact comparison of an int with a non-NaN double (CPython compares the
+   mathematical values: 2**53 + 1 != 2.0**53). */
+static int cmp_int_float(int64_t i, double f)
+{
+    if (f >= 9223372036854775808.0)
+        return -1;
+    if (f < -9223372036854775808.0)
+        return 1;
+    double t = trunc(f);
+    int64_t ti = (int64_t)t;
+    if (i != ti)
+        return i < ti ? -1 : 1;
+    double frac = f - t;
+    return frac > 0 ? -1 : frac < 0 ? 1 : 0;
+}
+
+/* -1, 0, 1, or 2 when unordered (a NaN). */
+static int cmp_num(const Num *x, const Num *y)
+{
+    if (!x->is_float && !y->is_float)
+        return x->i < y->i ? -1 : x->i > y->i;
+    if (x->is_float && y->is_float) {
+        if (isnan(x->f) || isnan(y->f))
+            return 2;
+        return x->f < y->f ? -1 : x->f > y->f;
+    }
+    if (x->is_float) {
+        if (isnan(x->f))
+            return 2;
+        return -cmp_int_float(y->i, x->f);
+    }
+    if (isnan(y->f))
+        return 2;
+    return cmp_int_float(x->i, y->f);
+}
+
+/* Python's == on two values: numbers by value, tuples element by element
+   (iteratively), functions by identity, anything else unequal. */
+static bool values_equal(const Value *a, const Value *b)
+{
+    typedef struct { const Value *a, *b; } Pair;
+    VEC(Pair) work = {0};
+    Pair first = {a, b};
+    vec_push(&work, first);
+    bool eq = true;
+    while (eq && work.len) {
+        Pair pr = vec_pop(&work);
+        Num x = {0}, y = {0};
+        if (to_num(pr.a, &x) && to_num(pr.b, &y)) {
+            eq = cmp_num(&x, &y) == 0;
+        } else if (pr.a->kind == V_TUPLE && pr.b->kind == V_TUPLE) {
+            const Tuple *s = pr.a->tup, *t = pr.b->tup;
+            if (s->n != t->n) {
+                eq = false;
+            } else {
+                for (int i = t->n - 1; i >= 0; i--) {
+                    Pair q = {&s->items[i], &t->items[i]};
+                    vec_push(&work, q);
+                }
+            }
+        } else if (pr.a->kind == V_CLOSURE && pr.b->kind == V_CLOSURE) {
+            /* Each evaluation of a graph constant makes a new closure object;
+               the same graph over the same frame is the same function. */
+            eq = pr.a->clo->graph == pr.b->clo->graph && pr.a->clo->env == pr.b->clo->env;
+        } else if (pr.a->kind == V_PRIM && pr.b->kind == V_PRIM) {
+            eq = pr.a->prim == pr.b->prim;
+        } else {
+            eq = false;
+        }
+    }
+    vec_free(&work);
+    return eq;
+}
+
+enum CmpOp { OP_LT, OP_LE, OP_GT, OP_GE };
+static const char *const cmp_spelling[] = {"<", "<=", ">", ">="};
+
+static bool cmp_holds(int c, enum CmpOp op)
+{
+    if (c == 2)
+        return false;
+    switch (op) {
+    case OP_LT: return c < 0;
+    case OP_LE: return c <= 0;
+    case OP_GT: return c > 0;
+    case OP_GE: return c >= 0;
+    }
+    return false;
+}
+
+/* Python's ordering: numbers by value; tuples lexicographically (the first
+   unequal items decide, descending into them iteratively, else the lengths). */
+static int order(EvalCtx *cx, enum CmpOp op, const Value *a, const Value *b, bool *res)
+{
+    for (;;) {
+        Num x = {0}, y = {0};
+        if (to_num(a, &x) && to_num(b, &y)) {
+            *res = cmp_holds(cmp_num(&x, &y), op);
+            return 0;
+        }
+        if (a->kind != V_TUPLE || b->kind != V_TUPLE)
+            return eval_raise(cx, "'%s' not supported between instances of '%s' and '%s'", cmp_spelling[op],
+                              tn(a), tn(b));
+        const Tuple *s = a->tup, *t = b->tup;
+        int i = 0;
+        while (i < s->n && i < t->n && values_equal(&s->items[i], &t->items[i]))
+            i++;
+        if (i >= s->n || i >= t->n) {
+            *res = cmp_holds(s->n < t->n ? -1 : s->n > t->n, op);
+            return 0;
+        }
+        a = &s->items[i];
+        b = &t->items[i];
+    }
+}
+
+static int ev_order(EvalCtx *cx, enum CmpOp op, const Value *args, Value *out)
+{
+    bool r = false;
+    if (order(cx, op, &args[0], &args[1], &r))
+        return 3;
+    *out = value_bool(r);
+    return 0;
+}
+
+int ev_lt(EvalCtx *cx, const PrimInfo *p, const Value *args, int n, Value *out) { (void)p, (void)n; return ev_order(cx, OP_LT, args, out); }
+int ev_le(EvalCtx *cx, const PrimInfo *p, const Value *args, int n, Value *out) { (void)p, (void)n; return ev_order(cx, OP_LE, args, out); }
+int ev_gt(EvalCtx *cx, const PrimInfo *p, const Value *args, int n, Value *out) { (void)p, (void)n; return ev_order(cx, OP_GT, args, out); }
+int ev_ge(EvalCtx *cx, const PrimInfo *p, const Value *args, int n, Value *out) { (void)p, (void)n; return ev_order(cx, OP_GE, args, out); }
+
+int ev_eq(EvalCtx *cx, const PrimInfo *p, const Value *args, int n, Value *out)
+{
+    (void)cx, (void)p, (void)n;
+    *out = value_bool(values_equal(&args[0], &args[1]));
+    return 0;
+}
+
+int ev_ne(EvalCtx *cx, const PrimInfo *p, const Value *args, int n, Value *out)
+{
+    (void)cx, (void)p, (void)n;
+    *out = value_bool(!values_equal(&args[0], &args[1]));
+    return 0;
+}
+
+/* Python truthiness: numbers non-zero (NaN is true), tuples non-empty,
+   functions always. */
+static bool truthy(const Value *v)
+{
+    switch (v->kind) {
+    case V_BOOL: return v->b;
+    case V_INT: return v->i != 0;
+    case V_FLOAT: return v->f != 0.0;
+    case V_TUPLE: return v->tup->n > 0;
+    case V_CLOSURE:
+    case V_PRIM: return true;
+    case V_UNSET: break;
+    }
+    return false;
+}
+
+int ev_not(EvalCtx *cx, const PrimInfo *p, const Value *args, int n, Value *out)
+{
+    (void)cx, (void)p, (void)n;
+    *out = value_bool(!truthy(&args[0]));
+    return 0;
+}
+
+int ev_truth(EvalCtx *cx, const PrimInfo *p, const Value *args, int n, Value *out)
+{
+    (void)cx, (void)p, (void)n;
+    *out = value_bool(truthy(&args[0]));
+    return 0;
+}
+
+/* ---- builtins -------------------------------------------------------------- */
+
+static int real_arg(EvalCtx *cx, const Value *v, double *f)
+{
+    Num x = {0};
+    if (!to_num(v, &x))
+        return eval_raise(cx, "must be real number, not %s", tn(v));
+    *f = x.f;
+    return 0;
+}
+
+int ev_math1(EvalCtx *cx, const PrimInfo *p, const Value *args, int n, Value *out)
+{
+    (void)n;
+    double x = 0;
+    if (real_arg(cx, &args[0], &x))
+        return 3;
+    *out = value_float(p->libm1(x));
+    return 0;
+}
+
+int ev_math2(EvalCtx *cx, const PrimInfo *p, const Value *args, int n, Value *out)
+{
+    (void)n;
+    double x = 0, y = 0;
+    if (real_arg(cx, &args[0], &x) || real_arg(cx, &args[1], &y))
+        return 3;
+    *out = value_float(p->libm2(x, y));
+    return 0;
+}
+
+/* min(a, b) is exactly `b if b < a else a`, max(a, b) `b if b > a else a`;
+   the selected operand becomes a float when either operand is one (the
+   static type of the result), and is returned as is otherwise. */
+static int minmax(EvalCtx *cx, enum CmpOp op, const Value *args, Value *out)
+{
+    bool take_b = false;
+    if (order(cx, op, &args[1], &args[0], &take_b))
+        return 3;
+    *out = args[take_b ? 1 : 0];
+    if ((args[0].kind == V_FLOAT || args[1].kind == V_FLOAT) && out->kind != V_FLOAT) {
+        Num x = {0};
+        if (to_num(out, &x))
+            *out = value_float(x.f);
+    }
+    return 0;
+}
+
+int ev_min(EvalCtx *cx, const PrimInfo *p, const Value *args, int n, Value *out) { (void)p, (void)n; return minmax(cx, OP_LT, args, out); }
+int ev_max(EvalCtx *cx, const PrimInfo *p, const Value *args, int n, Value *out) { (void)p, (void)n; return minmax(cx, OP_GT, args, out); }
+
+/* floor, ceil, int: an int; a float is rounded by p->libm1 (floor, ceil,
+   trunc) and must then fit in 64 bits. */
+static int to_int(EvalCtx *cx, const PrimInfo *p, const Value *v, Value *out)
+{
+    Num x = {0};
+    if (!to_num(v, &x)) {
+        if (p->id == P_INT)
+            return eval_raise(cx, "int() argument must be a string, a bytes-like object or a real number, not '%s'",
+                              tn(v));
+        return eval_raise(cx, "must be real number, not %s", tn(v));
+    }
+    if (!x.is_float) {
+        *out = value_int(x.i);
+        return 0;
+    }
+    if (isnan(x.f))
+        return eval_raise(cx, "cannot convert float NaN to integer");
+    if (isinf(x.f))
+        return eval_raise(cx, "cannot convert float infinity to integer");
+    double r = p->libm1(x.f);
+    if (!(r >= -9223372036854775808.0 && r < 9223372036854775808.0))
+        return eval_raise(cx, "integer overflow converting float to int");
+    *out = value_int((int64_t)r);
+    return 0;
+}
+
+int ev_floor(EvalCtx *cx, const PrimInfo *p, const Value *args, int n, Value *out) { (void)n; return to_int(cx, p, &args[0], out); }
+int ev_ceil(EvalCtx *cx, const PrimInfo *p, const Value *args, int n, Value *out) { (void)n; return to_int(cx, p, &args[0], out); }
+int ev_int(EvalCtx *cx, const PrimInfo *p, const Value *args, int n, Value *out) { (void)n; return to_int(cx, p, &args[0], out); }
+
+int ev_float(EvalCtx *cx, const PrimInfo *p, const Value *args, int n, Value *out)
+{
+    (void)p, (void)n;
+    Num x = {0};
+    if (!to_num(&args[0], &x))
+        return eval_raise(cx, "float() argument must be a string or a real number, not '%s'", tn(&args[0]));
+    *out = value_float(x.f);
+    return 0;
+}
+
+/* ---- tuples ------------------------------------------------------------------ */
+
+int ev_make_tuple(EvalCtx *cx, const PrimInfo *p, const Value *args, int n, Value *out)
+{
+    (void)p;
+    Tuple *t = eval_new_tuple(cx, n);
+    for (int i = 0; i < n; i++)
+        t->items[i] = args[i];
+    *out = value_tuple(t);
+    return 0;
+}
+
+int ev_getitem(EvalCtx *cx, const PrimInfo *p, const Value *args, int n, Value *out)
+{
+    (void)p, (void)n;
+    if (args[0].kind != V_TUPLE)
+        return eval_raise(cx, "'%s' object is not subscriptable", tn(&args[0]));
+    if (args[1].kind != V_INT && args[1].kind != V_BOOL)
+        return eval_raise(cx, "tuple indices must be integers or slices, not %s", tn(&args[1]));
+    const Tuple *t = args[0].tup;
+    int64_t i = args[1].kind == V_BOOL ? args[1].b : args[1].i;
+    if (i < 0)
+        i += t->n;
+    if (i < 0 || i >= t->n)
+        return eval_raise(cx, "tuple index out of range");
+    *out = t->items[i];
+    return 0;
+}
+
+/* ---- control ------------------------------------------------------------------ */
+
+int ev_switch(EvalCtx *cx, const PrimInfo *p, const Value *args, int n, Value *out)
+{
+    (void)cx, (void)p, (void)n;
+    *out = truthy(&args[0]) ? args[1] : args[2];
+    return 0;
+}
+
+static int int_arg(EvalCtx *cx, const Value *v, int64_t *i)
+{
+    if (v->kind == V_INT)
+        *i = v->i;
+    else if (v->kind == V_BOOL)
+        *i = v->b;
+    else
+        return eval_raise(cx, "'%s' object cannot be interpreted as an integer", tn(v));
+    return 0;
+}
+
+int ev_range_step(EvalCtx *cx, const PrimInfo *p, const Value *args, int n, Value *out)
+{
+    (void)p, (void)n;
+    int64_t s = 0;
+    if (int_arg(cx, &args[0], &s))
+        return 3;
+    if (s == 0)
+        return eval_raise(cx, "range() arg 3 must not be zero");
+    *out = value_int(s);
+    return 0;
+}
+
+int ev_range_cond(EvalCtx *cx, const PrimInfo *p, const Value *args, int n, Value *out)
+{
+    (void)p, (void)n;
+    int64_t i = 0, stop = 0, step = 0;
+    if (int_arg(cx, &args[0], &i) || int_arg(cx, &args[1], &stop) || int_arg(cx, &args[2], &step))
+        return 3;
+    *out = value_bool(step > 0 ? i < stop : i > stop);
+    return 0;
+}

@@ -1,0 +1,73 @@
+/*
+ * value.h: run-time values of the reference interpreter (ir/interp.c) and of
+ * the primitive evaluators (ir/prim_eval.c).
+ *
+ * A Value is a small tagged union passed by value.  Scalars live in it;
+ * tuples and closures are heap objects owned by an Interp's collector
+ * (see the memory note in interp.c): a pointer to one stays valid while the
+ * object is reachable from a root (an active frame, or a pinned value).
+ */
+#ifndef MYC_VALUE_H
+#define MYC_VALUE_H
+
+#include "../src/common.h"
+
+typedef struct Graph Graph;
+typedef struct Frame Frame;         /* interp.c: a graph's activation record */
+
+typedef enum ValueKind {
+    V_UNSET,        /* no value: a slot not computed yet; never a program value */
+    V_BOOL,         /* b */
+    V_INT,          /* i */
+    V_FLOAT,        /* f */
+    V_TUPLE,        /* tup */
+    V_CLOSURE,      /* clo: a graph and the frame it closes over */
+    V_PRIM,         /* prim: a PrimId used as a function value */
+} ValueKind;
+
+typedef struct Value {
+    ValueKind kind;
+    union {
+        bool b;
+        int64_t i;
+        double f;
+        struct Tuple *tup;
+        struct Closure *clo;
+        int prim;
+    };
+} Value;
+
+/* Header of every collected object (tuples, closures, frames). */
+typedef enum GcKind { GC_TUPLE, GC_CLOSURE, GC_FRAME } GcKind;
+typedef struct GcObj {
+    struct GcObj *next;     /* all objects of one Interp, newest first */
+    size_t size;            /* bytes, for the heap statistics */
+    uint8_t kind;           /* GcKind */
+    uint8_t mark;
+} GcObj;
+
+typedef struct Tuple {
+    GcObj gc;
+    int n;
+    Value items[];
+} Tuple;
+
+typedef struct Closure {
+    GcObj gc;
+    Graph *graph;
+    Frame *env;             /* frame of graph->parent; NULL for top-level graphs */
+} Closure;
+
+static inline Value value_bool(bool b) { Value v = {.kind = V_BOOL, .b = b}; return v; }
+static inline Value value_int(int64_t i) { Value v = {.kind = V_INT, .i = i}; return v; }
+static inline Value value_float(double f) { Value v = {.kind = V_FLOAT, .f = f}; return v; }
+static inline Value value_prim(int p) { Value v = {.kind = V_PRIM, .prim = p}; return v; }
+static inline Value value_tuple(Tuple *t) { Value v = {.kind = V_TUPLE, .tup = t}; return v; }
+
+/* CPython's repr(): 1.0, 0.1, 3, True, (1.0, 2), (0.5,), (), nan, -inf.
+   Functions print as <function NAME> and <built-in function NAME>. */
+void value_repr(const Value *v, StrBuf *out);
+/* Python's type name of v: "int", "tuple", "function", ... */
+const char *value_type_name(const Value *v);
+
+#endif

@@ -1,0 +1,332 @@
+/*
+ * test_check.c: ir_check accepts well-formed IR and reports each kind of
+ * broken IR that can be constructed, without crashing or hanging.
+ */
+#include "unit.h"
+
+#include "ir.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define L LOC_NONE
+
+typedef struct T {
+    Arena *arena;
+    Module *m;
+    Graph *f, *hd, *body, *exit;
+    Node *n, *i, *acc, *i1, *acc1, *cond;
+    StrBuf errs;
+} T;
+
+/* f(n): the while loop of lowering (header, body, exit). */
+static T *build(void)
+{
+    T *t = calloc(1, sizeof *t);
+    t->arena = arena_new();
+    Module *m = t->m = ir_module_new(t->arena, "c.my");
+    t->f = ir_graph_new(m, G_FUNCTION, "f", NULL, L);
+    t->n = ir_add_param(t->f, "n", L);
+    t->hd = ir_graph_new(m, G_BLOCK, "f:while.1", t->f, L);
+    t->i = ir_add_param(t->hd, "i", L);
+    t->acc = ir_add_param(t->hd, "acc", L);
+    t->body = ir_graph_new(m, G_BRANCH, "f:body.2", t->hd, L);
+    t->exit = ir_graph_new(m, G_BRANCH, "f:exit.3", t->hd, L);
+    t->cond = ir_apply_prim(t->hd, P_LT, L, 2, t->i, t->n);
+    Node *sw = ir_apply_prim(t->hd, P_SWITCH, L, 3, t->cond, ir_const_graph(m, t->body, L),
+                             ir_const_graph(m, t->exit, L));
+    ir_set_output(t->hd, ir_apply(t->hd, &sw, 1, L));
+    t->i1 = ir_apply_prim(t->body, P_ADD, L, 2, t->i, ir_const_int(m, 1, L));
+    t->acc1 = ir_apply_prim(t->body, P_ADD, L, 2, t->acc, t->i);
+    ir_set_output(t->body, ir_apply_call(t->body, ir_const_graph(m, t->hd, L), L, 2, t->i1, t->acc1));
+    ir_set_output(t->exit, t->acc);
+    ir_set_output(t->f, ir_apply_call(t->f, ir_const_graph(m, t->hd, L), L, 2, ir_const_int(m, 0, L),
+                                      ir_const_int(m, 0, L)));
+    return t;
+}
+
+static void t_free(T *t)
+{
+    sb_free(&t->errs);
+    ir_module_free(t->m);
+    arena_free(t->arena);
+    free(t);
+}
+
+/* Runs the checker; asserts the error count is `want` (or >= 1 when want
+   is -1) and that the report mentions `needle`. */
+static void expect(T *t, bool typed, int want, const char *needle)
+{
+    t->errs.len = 0;
+    sb_puts(&t->errs, "");
+    int n = ir_check(t->m, typed, &t->errs);
+    const char *s = sb_cstr(&t->errs);
+    if ((want >= 0 && n != want) || (want < 0 && n < 1) || (needle && !strstr(s, needle)))
+        fail_msg("ir_check returned %d (want %d, mentioning '%s'):\n%s", n, want, needle ? needle : "", s);
+    /* one line per violation */
+    int lines = 0;
+    for (const char *p = s; *p; p++)
+        lines += *p == '\n';
+    assert_int_equal(lines, n);
+}
+
+static void test_valid(void **state)
+{
+    (void)state;
+    T *t = build();
+    expect(t, false, 0, NULL);
+    t_free(t);
+}
+
+static void test_typed(void **state)
+{
+    (void)state;
+    T *t = build();
+    expect(t, true, -1, "has no type");
+    /* type every Apply and Parameter: then it passes */
+    TypeTable *tt = t->m->types;
+    for (int i = 0; i < t->m->graphs.len; i++) {
+        Graph *g = t->m->graphs.data[i];
+        for (int k = 0; k < g->nparams; k++)
+            g->params[k]->type = type_int(tt);
+        NodeVec body = {0};
+        ir_graph_body(g, &body);
+        for (int k = 0; k < body.len; k++)
+            body.data[k]->type = type_int(tt);
+        vec_free(&body);
+    }
+    expect(t, true, 0, NULL);
+    t->i1->type = NULL;
+    expect(t, true, 1, "graph @f:body.2: node #");
+    t_free(t);
+}
+
+/* An input owned by a sibling graph (exit's node used by body). */
+static void test_sibling_input(void **state)
+{
+    (void)state;
+    T *t = build();
+    Node *x = ir_apply_prim(t->exit, P_NEG, L, 1, t->acc);
+    ir_set_input(t->acc1, 2, x);
+    expect(t, false, 1, "is owned by @f:exit.3, which does not enclose @f:body.2");
+    t_free(t);
+}
+
+/* A node of a nested graph used by its parent. */
+static void test_inner_node_used_outside(void **state)
+{
+    (void)state;
+    T *t = build();
+    ir_set_input(t->cond, 1, t->i1);
+    expect(t, false, -1, "which does not enclose @f:while.1");
+    t_free(t);
+}
+
+/* A graph output owned by a nested graph. */
+static void test_output_scope(void **state)
+{
+    (void)state;
+    T *t = build();
+    ir_set_output(t->f, t->acc);
+    expect(t, false, 1, "graph @f: output: node #");
+    t_free(t);
+}
+
+/* A constant of a graph whose parent does not enclose the user. */
+static void test_graph_constant_scope(void **state)
+{
+    (void)state;
+    T *t = build();
+    Graph *k = ir_graph_new(t->m, G_BRANCH, "f:k.4", t->exit, L);
+    ir_set_output(k, ir_const_int(t->m, 1, L));
+    ir_set_input(t->acc1, 2, ir_apply_call(t->body, ir_const_graph(t->m, k, L), L, 0));
+    expect(t, false, 1, "constant @f:k.4 has parent @f:exit.3, which does not enclose @f:body.2");
+    t_free(t);
+}
+
+static Use *find_use(Node *x, Node *user, int index)
+{
+    for (Use *u = x->uses; u; u = u->next)
+        if (u->user == user && u->index == index)
+            return u;
+    return NULL;
+}
+
+static void unlink_use(Node *x, Use *u)
+{
+    if (u->prev)
+        u->prev->next = u->next;
+    else
+        x->uses = u->next;
+    if (u->next)
+        u->next->prev = u->prev;
+}
+
+static void test_use_list_missing(void **state)
+{
+    (void)state;
+    T *t = build();
+    Use *u = find_use(t->n, t->cond, 2);
+    assert_non_null(u);
+    unlink_use(t->n, u);
+    expect(t, false, 1, "records 0 of its 1 uses");
+    t_free(t);
+}
+
+static void test_use_list_stale(void **state)
+{
+    (void)state;
+    T *t = build();
+    /* change an input behind the builder's back: the old use is stale, the new one missing */
+    t->acc1->app.in[1] = t->i;
+    expect(t, false, 2, "which is not it");
+    assert_non_null(strstr(sb_cstr(&t->errs), "use list of node #1 'i' (parameter) records 3 of its 4 uses"));
+    t_free(t);
+}
+
+static void test_use_list_duplicate(void **state)
+{
+    (void)state;
+    T *t = build();
+    Use *u = find_use(t->i, t->i1, 1);
+    assert_non_null(u);
+    Use *dup = ARENA_NEW(t->arena, Use);
+    *dup = *u;
+    dup->prev = NULL;
+    dup->next = t->i->uses;
+    t->i->uses->prev = dup;
+    t->i->uses = dup;
+    expect(t, false, 1, "lists one use twice");
+    t_free(t);
+}
+
+static void test_use_list_cyclic(void **state)
+{
+    (void)state;
+    T *t = build();
+    Use *u = t->i->uses;
+    while (u->next)
+        u = u->next;
+    u->next = t->i->uses;   /* a cycle: the checker must stop */
+    expect(t, false, -1, "use list of node #");
+    t_free(t);
+}
+
+static void test_use_list_wrong_output(void **state)
+{
+    (void)state;
+    T *t = build();
+    Use *u = find_use(t->acc, NULL, -1);
+    assert_non_null(u);
+    u->graph = t->body;
+    expect(t, false, -1, "names the output of @f:body.2");
+    t_free(t);
+}
+
+static void test_params(void **state)
+{
+    (void)state;
+    T *t = build();
+    t->hd->params[1]->param.index = 0;
+    expect(t, false, -1, "parameter 1 has index 0");
+    t_free(t);
+    t = build();
+    t->hd->params[1] = t->n;
+    expect(t, false, -1, "parameter 1 has index 0");
+    t_free(t);
+    t = build();
+    t->hd->params[0] = t->cond;
+    expect(t, false, -1, "(lt), not a parameter");
+    t_free(t);
+}
+
+static void test_no_output(void **state)
+{
+    (void)state;
+    T *t = build();
+    ir_set_output(t->exit, NULL);
+    expect(t, false, 1, "graph @f:exit.3: has no output");
+    t_free(t);
+}
+
+static void test_cycle(void **state)
+{
+    (void)state;
+    T *t = build();
+    Node *a = ir_apply_prim(t->f, P_MUL, L, 2, t->n, t->n);
+    Node *b = ir_apply_prim(t->f, P_ADD, L, 2, a, t->n);
+    ir_set_input(a, 2, b);
+    ir_set_input(t->f->output, 1, b);
+    expect(t, false, 1, "graph @f: the body has a cycle through node #");
+    t_free(t);
+}
+
+static void test_prim_arity(void **state)
+{
+    (void)state;
+    T *t = build();
+    ir_apply_append(t->i1, t->n);
+    expect(t, false, 1, "add takes 2 arguments, given 3");
+    t_free(t);
+    t = build();   /* variadic make_tuple takes any number */
+    ir_set_output(t->exit, ir_apply_prim(t->exit, P_MAKE_TUPLE, L, 0));
+    expect(t, false, 0, NULL);
+    t_free(t);
+}
+
+static void test_no_callee(void **state)
+{
+    (void)state;
+    T *t = build();
+    ir_set_output(t->exit, ir_apply(t->exit, NULL, 0, L));
+    expect(t, false, 1, "has no callee");
+    t_free(t);
+}
+
+static void test_bad_primitive(void **state)
+{
+    (void)state;
+    T *t = build();
+    ir_set_output(t->exit, ir_apply_call(t->exit, ir_const_prim(t->m, (PrimId)P__COUNT, L), L, 0));
+    expect(t, false, 1, "invalid primitive");
+    t_free(t);
+}
+
+static void test_parent_cycle(void **state)
+{
+    (void)state;
+    T *t = build();
+    Graph *a = ir_graph_new(t->m, G_FUNCTION, "a", NULL, L);
+    Graph *b = ir_graph_new(t->m, G_FUNCTION, "b", a, L);
+    a->parent = b;
+    ir_set_output(a, ir_const_int(t->m, 1, L));
+    ir_set_output(b, ir_const_int(t->m, 2, L));
+    expect(t, false, 2, "parent chain is cyclic");
+    t_free(t);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_valid),
+        cmocka_unit_test(test_typed),
+        cmocka_unit_test(test_sibling_input),
+        cmocka_unit_test(test_inner_node_used_outside),
+        cmocka_unit_test(test_output_scope),
+        cmocka_unit_test(test_graph_constant_scope),
+        cmocka_unit_test(test_use_list_missing),
+        cmocka_unit_test(test_use_list_stale),
+        cmocka_unit_test(test_use_list_duplicate),
+        cmocka_unit_test(test_use_list_cyclic),
+        cmocka_unit_test(test_use_list_wrong_output),
+        cmocka_unit_test(test_params),
+        cmocka_unit_test(test_no_output),
+        cmocka_unit_test(test_cycle),
+        cmocka_unit_test(test_prim_arity),
+        cmocka_unit_test(test_no_callee),
+        cmocka_unit_test(test_bad_primitive),
+        cmocka_unit_test(test_parent_cycle),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
