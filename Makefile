@@ -37,7 +37,7 @@ deps:
 	@scripts/install-deps
 
 # ---- generated parser and lexer ----------------------------------------------
-$(GEN)/parser.c $(GEN)/parser.h: grammar/parser.y
+$(GEN)/parser.c $(GEN)/parser.h &: grammar/parser.y
 	@mkdir -p $(GEN)
 	bison -Wall -Werror --defines=$(GEN)/parser.h -o $(GEN)/parser.c $<
 

@@ -233,13 +233,16 @@ static Node *const *node_inputs(const Node *n, int *count)
 }
 
 /*
- * The free variables of the region of G (G and every graph nested in it,
- * found through graph constants): one iterative walk over inputs that
- * crosses graph boundaries inside the region and records, without
- * entering them, nodes owned by graphs outside it.  With only_owner set,
- * only free variables owned by that graph are kept.
+ * The free variables of the region of G: G and every graph whose closure
+ * running G may create, found through graph constants -- graphs nested in
+ * G, and also graphs whose parent is an ancestor of G (a loop body jumping
+ * to the block after an `if` whose parent is the function): their free
+ * variables are read from G's ancestors' frames, so G needs them too.  One
+ * iterative walk over inputs that crosses graph boundaries inside the
+ * region and records, without entering them, nodes owned by strict
+ * ancestors of G.  (Scheduling uses the narrower captured_from below.)
  */
-static void region_free_vars(const Graph *G, const Graph *only_owner, NodeVec *out)
+void ir_free_variables(const Graph *G, NodeVec *out)
 {
     Module *m = G->module;
     uint32_t ns = marks_begin(&m->mark_region, m->nnodes);
@@ -257,7 +260,7 @@ static void region_free_vars(const Graph *G, const Graph *only_owner, NodeVec *o
         if (x->kind == N_CONST) {
             if (x->k.kind == K_GRAPH) {
                 Graph *c = x->k.u.graph;
-                if (gmark[c->id] != gs && c->parent && ir_graph_encloses(G, c)) {
+                if (gmark[c->id] != gs && c->parent && !ir_graph_encloses(c, G)) {
                     gmark[c->id] = gs;
                     if (c->output)
                         vec_push(&work, c->output);
@@ -265,9 +268,8 @@ static void region_free_vars(const Graph *G, const Graph *only_owner, NodeVec *o
             }
             continue;
         }
-        if (!ir_graph_encloses(G, x->graph)) {
-            if (!only_owner || x->graph == only_owner)
-                vec_push(out, x);
+        if (x->graph != G && ir_graph_encloses(x->graph, G)) {
+            vec_push(out, x);
             continue;
         }
         if (x->kind == N_APPLY) {
@@ -281,15 +283,60 @@ static void region_free_vars(const Graph *G, const Graph *only_owner, NodeVec *o
     vec_free(&work);
 }
 
-void ir_free_variables(const Graph *g, NodeVec *out)
+
+/*
+ * The nodes owned by `owner` that a closure of C, created while `owner`
+ * runs, may read once called: a walk over C and every graph reachable from
+ * it through graph constants for graphs nested in `owner` (branches nested
+ * in C, and also blocks of owner's function that C jumps to), recording
+ * the nodes of `owner` they use.  Graphs outside owner's subtree cannot
+ * use owner's nodes, so the walk never leaves it: scheduling a function
+ * stays linear in its size.
+ */
+static void captured_from(const Graph *C, const Graph *owner, NodeVec *out)
 {
-    region_free_vars(g, NULL, out);
+    Module *m = owner->module;
+    uint32_t ns = marks_begin(&m->mark_region, m->nnodes);
+    uint32_t gs = marks_begin(&m->mark_graph, m->ngraph_ids);
+    uint32_t *nmark = m->mark_region.stamp, *gmark = m->mark_graph.stamp;
+    NodeVec work = {0};
+    gmark[C->id] = gs;
+    if (C->output)
+        vec_push(&work, C->output);
+    while (work.len) {
+        Node *x = vec_pop(&work);
+        if (nmark[x->id] == ns)
+            continue;
+        nmark[x->id] = ns;
+        if (x->kind == N_CONST) {
+            Graph *c = x->k.kind == K_GRAPH ? x->k.u.graph : NULL;
+            if (c && gmark[c->id] != gs && c != owner && ir_graph_encloses(owner, c)) {
+                gmark[c->id] = gs;
+                if (c->output)
+                    vec_push(&work, c->output);
+            }
+            continue;
+        }
+        if (x->graph == owner) {
+            vec_push(out, x);
+            continue;
+        }
+        if (x->kind == N_APPLY && ir_graph_encloses(owner, x->graph)) {
+            int n;
+            Node *const *in = node_inputs(x, &n);
+            for (int i = 0; i < n; i++)
+                if (nmark[in[i]->id] != ns)
+                    vec_push(&work, in[i]);
+        }
+    }
+    vec_free(&work);
 }
 
 /*
  * Iterative post-order DFS from the output over inputs owned by g.  The
  * dependencies of a node are its inputs, plus, for an input that is a
- * constant of a graph nested in g, that graph's free variables owned by g.
+ * constant of a graph nested in g (a closure g creates), the nodes of g
+ * that closure may read (captured_from).
  */
 void ir_graph_body(const Graph *g, NodeVec *out)
 {
@@ -312,9 +359,8 @@ void ir_graph_body(const Graph *g, NodeVec *out)
             nin = 1;
         if (top->next < nin) {
             Node *x = in[top->next++];
-            if (ir_is_const_graph(x) && x->k.u.graph != g && x->k.u.graph->parent &&
-                ir_graph_encloses(g, x->k.u.graph->parent))
-                region_free_vars(x->k.u.graph, g, &top->extra);
+            if (ir_is_const_graph(x) && x->k.u.graph != g && ir_graph_encloses(g, x->k.u.graph))
+                captured_from(x->k.u.graph, g, &top->extra);
             else
                 dep = x;
         } else if (top->extra.len) {

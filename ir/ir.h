@@ -173,8 +173,9 @@ typedef VEC(Graph *) GraphVec;
 void ir_graph_body(const Graph *g, NodeVec *out);
 /* Graphs whose Constants appear as inputs (or the output) of g's body. */
 void ir_graph_constant_graphs(const Graph *g, GraphVec *out);
-/* Nodes owned by strict ancestors of g used by g or by graphs nested in g
-   (its free variables), in first-use order. */
+/* Nodes owned by strict ancestors of g that a closure of g needs: those
+   used by g, by graphs nested in g, and by the blocks they jump to (whose
+   closures they create), in first-use order. */
 void ir_free_variables(const Graph *g, NodeVec *out);
 
 /* Frees what the module holds outside its arena (its graph and top-level

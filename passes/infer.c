@@ -41,6 +41,22 @@
 
 Type infer_error_type = {.kind = T_FUNC, .id = UINT32_MAX};
 
+/*
+ * The type of an exported function's unannotated parameter: a float, as the
+ * C ABI says, but marked, so that a shape error on it (calling it,
+ * indexing it) shows the function cannot have that signature, rather than
+ * that the program is wrong: `def apply(g, x): return g(x)` is simply not
+ * exported.  Anything computed from it is a plain float; a join with a
+ * plain float is a plain float; specialisation never sees it.
+ */
+static Type default_float_type = {.kind = T_FLOAT, .id = UINT32_MAX - 1};
+#define TY_DEFAULT_FLOAT (&default_float_type)
+
+bool infer_is_default_float(const Type *t)
+{
+    return t == TY_DEFAULT_FLOAT;
+}
+
 typedef struct Slot Slot;
 typedef struct Inst Inst;
 typedef struct FnInfo FnInfo;
@@ -172,8 +188,11 @@ Type *infer_join(TypeCtx *tc, Type *a, Type *b)
         return a;
     if (a == TY_ERR || b == TY_ERR)
         return TY_ERR;
-    if (type_is_scalar(a) && type_is_scalar(b))
-        return scalar_rank(a) >= scalar_rank(b) ? a : b;
+    if (type_is_scalar(a) && type_is_scalar(b)) {
+        if (scalar_rank(a) == scalar_rank(b))   /* a default float and a plain one */
+            return type_float(tc->tt);
+        return scalar_rank(a) > scalar_rank(b) ? a : b;
+    }
     if (a->kind == T_TUPLE && b->kind == T_TUPLE && a->n == b->n) {
         Type **el = xmalloc(sizeof(Type *) * (size_t)(a->n ? a->n : 1));
         for (int i = 0; i < a->n; i++) {
@@ -489,7 +508,8 @@ static Type *eval_apply(TypeCtx *tc, Inst *inst, Node *a, Type **args)
     if (callee == TY_ERR)
         return TY_ERR;
     if (callee->kind != T_FUNC)
-        return infer_error(tc, a->loc, true, "a value of type '%s' is not a function and cannot be called",
+        return infer_error(tc, a->loc, infer_is_default_float(callee),
+                           "a value of type '%s' is not a function and cannot be called",
                            infer_type_name(tc, callee));
     bool any_bottom = false, any_err = false;
     for (int i = 0; i < nargs; i++) {
@@ -926,6 +946,8 @@ static Graph *graph_for_ref(TypeCtx *tc, FnRef *r, Loc loc)
 
 static Type *translate(TypeCtx *tc, Type *t, Loc loc)
 {
+    if (t == TY_DEFAULT_FLOAT)
+        return type_float(tc->tt);
     if (!t || t == TY_ERR || type_is_scalar(t))
         return t;
     if (t->kind == T_TUPLE) {
@@ -952,12 +974,21 @@ static Type *translate(TypeCtx *tc, Type *t, Loc loc)
     return res;
 }
 
+/* The name of an instance's clones: the function's own name for the first
+   one when the function has one reachable instance, else the signature,
+   as in f[float,int] (numbered when that repeats under several enclosing
+   instances). */
 static const char *instance_name(TypeCtx *tc, Inst *inst)
 {
     if (inst->clone_name)
         return inst->clone_name;
-    Graph *fn = inst->fi->fn;
-    if (inst->fi->nreach <= 1) {
+    FnInfo *fi = inst->fi;
+    Graph *fn = fi->fn;
+    bool first = true;
+    for (int i = 0; i < fi->insts.len; i++)
+        if (fi->insts.data[i] != inst && fi->insts.data[i]->clone_name)
+            first = false;
+    if (first && fi->nreach <= 1) {
         inst->clone_name = fn->name;
         return fn->name;
     }
@@ -969,15 +1000,18 @@ static const char *instance_name(TypeCtx *tc, Inst *inst)
         type_str(inst->args[i], &sb);
     }
     sb_putc(&sb, ']');
-    /* Same signature under different enclosing instances: number them. */
-    int same = 0;
-    for (int i = 0; i < inst->fi->insts.len; i++) {
-        Inst *o = inst->fi->insts.data[i];
-        if (o != inst && o->clones && o->clone_name && strncmp(o->clone_name, sb_cstr(&sb), sb.len) == 0)
-            same++;
+    size_t base = sb.len;
+    for (int k = 2;; k++) {
+        bool taken = false;
+        for (int i = 0; i < fi->insts.len && !taken; i++) {
+            Inst *o = fi->insts.data[i];
+            taken = o != inst && o->clone_name && strcmp(o->clone_name, sb_cstr(&sb)) == 0;
+        }
+        if (!taken)
+            break;
+        sb.len = base;
+        sb_printf(&sb, "#%d", k);
     }
-    if (same)
-        sb_printf(&sb, "#%d", same + 1);
     inst->clone_name = arena_strdup(tc->arena, sb_cstr(&sb));
     sb_free(&sb);
     return inst->clone_name;
@@ -1022,17 +1056,31 @@ static Node *typed(Node *n, Type *t)
     return n;
 }
 
+/* A typed application of primitive p to one or two arguments (b may be NULL). */
+static Node *prim_call(TypeCtx *tc, Graph *ng, PrimId p, Type *t, Loc loc, Node *a, Node *b)
+{
+    Node *in[3] = {typed(ir_const_prim(tc->spec, p, loc), fnref_type(tc, NULL, (int)p, NULL)), a, b};
+    return typed(ir_apply(ng, in, b ? 3 : 2, loc), t);
+}
+
 /* Converts x (of inference type `from`) to inference type `to`, building
    the conversion in graph ng. */
 static Node *coerce(TypeCtx *tc, Graph *ng, Node *x, Type *from, Type *to, Loc loc)
 {
     if (!from || !to || from == to || from == TY_ERR || to == TY_ERR)
         return x;
-    if (type_is_scalar(from) && type_is_scalar(to)) {
+    if (type_is_scalar(from) && type_is_scalar(to) && from->kind != to->kind) {
+        if (x->kind == N_CONST && (x->k.kind == K_INT || x->k.kind == K_BOOL)) {   /* fold */
+            int64_t v = x->k.kind == K_INT ? x->k.u.i : x->k.u.b;
+            if (to->kind == T_FLOAT)
+                return typed(ir_const_float(tc->spec, (double)v, x->loc), type_float(tc->tt));
+            if (to->kind == T_INT)
+                return typed(ir_const_int(tc->spec, v, x->loc), type_int(tc->tt));
+        }
         if (to->kind == T_FLOAT)
-            return typed(ir_apply_prim(ng, P_FLOAT, loc, 1, x), type_float(tc->tt));
+            return prim_call(tc, ng, P_FLOAT, type_float(tc->tt), loc, x, NULL);
         if (to->kind == T_INT)
-            return typed(ir_apply_prim(ng, P_INT, loc, 1, x), type_int(tc->tt));
+            return prim_call(tc, ng, P_INT, type_int(tc->tt), loc, x, NULL);
         return x;
     }
     if (from->kind == T_TUPLE && to->kind == T_TUPLE && from->n == to->n) {
@@ -1040,8 +1088,7 @@ static Node *coerce(TypeCtx *tc, Graph *ng, Node *x, Type *from, Type *to, Loc l
         el[0] = typed(ir_const_prim(tc->spec, P_MAKE_TUPLE, loc), fnref_type(tc, NULL, P_MAKE_TUPLE, NULL));
         for (int i = 0; i < to->n; i++) {
             Node *ix = typed(ir_const_int(tc->spec, i, loc), type_int(tc->tt));
-            Node *item = typed(ir_apply_prim(ng, P_GETITEM, loc, 2, x, ix), translate(tc, from->elems[i], loc));
-            typed(item->app.in[0], fnref_type(tc, NULL, P_GETITEM, NULL));
+            Node *item = prim_call(tc, ng, P_GETITEM, translate(tc, from->elems[i], loc), loc, x, ix);
             el[i + 1] = coerce(tc, ng, item, from->elems[i], to->elems[i], loc);
         }
         Node *t = typed(ir_apply(ng, el, to->n + 1, loc), translate(tc, to, loc));
@@ -1234,8 +1281,10 @@ static Inst *entry_instance(TypeCtx *tc, InferEntry *e)
     Graph *g = e->fn;
     Type **key = xmalloc(sizeof(Type *) * (size_t)(g->nparams ? g->nparams : 1));
     Type **args = xmalloc(sizeof(Type *) * (size_t)(g->nparams ? g->nparams : 1));
-    for (int i = 0; i < g->nparams; i++)
-        args[i] = e->args && e->args[i] ? e->args[i] : type_float(tc->tt);
+    for (int i = 0; i < g->nparams; i++) {
+        Type *ann = g->param_ann ? g->param_ann[i] : NULL;
+        args[i] = e->args && e->args[i] ? e->args[i] : ann ? ann : e->required ? type_float(tc->tt) : TY_DEFAULT_FLOAT;
+    }
     Inst *inst = NULL;
     tc->cur = NULL;
     if (apply_annotations(tc, g, args, key, g->loc))

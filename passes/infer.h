@@ -46,6 +46,10 @@ Type *infer_error(TypeCtx *tc, Loc loc, bool shape, const char *fmt, ...) __attr
 /* The join of two types (int|float = float, bool|int = int, tuples
    elementwise, functions by union), or TY_ERR. NULL is bottom. */
 Type *infer_join(TypeCtx *tc, Type *a, Type *b);
+/* True for the type of an exported function's unannotated parameter (see
+   infer.c): a float whose misuse as a function or tuple means "not
+   exportable", not "wrong". */
+bool infer_is_default_float(const Type *t);
 /* Short type name for messages. */
 const char *infer_type_name(TypeCtx *tc, Type *t);
 

@@ -168,7 +168,8 @@ Type *ty_getitem(TypeCtx *tc, const PrimInfo *p, Node *app, Type **args, int n)
     (void)p; (void)n;
     Node *ix = app->app.in[2];
     if (args[0]->kind != T_TUPLE)
-        return infer_error(tc, app->loc, true, "'%s' value is not subscriptable (only tuples are)",
+        return infer_error(tc, app->loc, infer_is_default_float(args[0]),
+                           "'%s' value is not subscriptable (only tuples are)",
                            infer_type_name(tc, args[0]));
     if (ix->kind != N_CONST || ix->k.kind != K_INT)
         return infer_error(tc, app->loc, false, "tuple index must be an integer constant");
