@@ -1,0 +1,804 @@
+#!/usr/bin/env python3
+"""run_tests.py: the end-to-end test runner (`make check` calls it).
+
+    python3 tests/run_tests.py --myc build/myc [--san-myc build/san/myc]
+        [--update] [--only PATTERN] [-j N] [--fuzz N] [--fuzz-seed S]
+        [--run-flag FLAG]... [--selftest]
+
+Always run from anywhere; commands run with the repository root as the
+current directory, so paths in diagnostics read `tests/errors/NAME.my`.
+
+Kinds of checks (see tests/README.md):
+  e2e     tests/e2e/*.my and samples/*.my: every `# RUN: FUNC ARG...` line runs
+          `myc run FILE FUNC ARG...`; stdout and status are compared with the
+          block in NAME.expected (from CPython, tests/tools/cpython_ref.py), or
+          for diff_*.my with the `# EXPECT:` lines.  Numbers compare to 1e-12
+          relative; ints and bools exactly.  A runtime error (status 3) must
+          print its line on stderr and nothing on stdout.
+  errors  tests/errors/*.my: `myc --dump-ir=infer FILE` (or `# CMD:`), stderr
+          equal to NAME.err, status `# STATUS:` (default 1), stdout empty
+          unless the status is 0; every `# ERROR: L:C: text` and
+          `# WARNING: L:C: text` intent line must be matched by a diagnostic,
+          and every error/warning reported must be one of them.
+  dump    tests/dump/*.my: --dump-ir=parse / infer / parse --ir-format=dot
+          against NAME.parse.txt, NAME.infer.txt, NAME.parse.dot; the dot
+          output must render with `dot -Tsvg` when dot is installed.
+  cli     the command line contract (exit statuses, usage errors).
+  fuzz    (--fuzz N) N deterministic mutations of the test inputs through
+          `myc --dump-ir=infer`: status 0 or 1 only, well-formed diagnostics,
+          no signal, no hang.
+  san     (--san-myc) every errors test and every e2e RUN line not in a file
+          marked `# SLOW` again with the sanitizer build: same results, and no
+          sanitizer report.
+
+`--update` rewrites the .err and dump goldens from the current output (never
+the e2e expected files: those come from CPython).  The last line printed is
+always `N passed, N failed`; the exit status is 1 on any failure.
+"""
+
+import argparse
+import concurrent.futures
+import fnmatch
+import glob
+import math
+import os
+import random
+import re
+import shlex
+import shutil
+import subprocess
+import sys
+import tempfile
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+TIMEOUT = 60
+REL_TOL = 1e-12
+
+
+# ---------------------------------------------------------------------------
+# Values printed by `myc run`: a tiny tokenizer and comparator.
+
+_TOKEN = re.compile(r"""\s*(?:
+    (?P<punct>[(),])
+  | (?P<num>[-+]?(?:inf|nan|(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?))
+  | (?P<word>True|False)
+)""", re.X)
+
+
+def tokenize_value(text):
+    """Tokens of a printed value, or None if the text is not one."""
+    toks, pos, text = [], 0, text.strip()
+    while pos < len(text):
+        m = _TOKEN.match(text, pos)
+        if not m or m.end() == pos:
+            return None
+        pos = m.end()
+        if m.group("punct"):
+            toks.append(m.group("punct"))
+        elif m.group("word"):
+            toks.append(m.group("word") == "True")
+        else:
+            s = m.group("num")
+            body = s.lstrip("+-")
+            if body.isdigit():
+                toks.append(int(s))
+            else:
+                toks.append(float(s))
+    return toks
+
+
+def parse_value(text):
+    """A printed value as a Python value (nested tuples of int/float/bool), or None."""
+    toks = tokenize_value(text)
+    if not toks:
+        return None
+    pos = 0
+
+    def value():
+        nonlocal pos
+        if pos >= len(toks):
+            raise ValueError
+        t = toks[pos]
+        pos += 1
+        if t == "(":
+            items, trailing_comma = [], False
+            while True:
+                if pos < len(toks) and toks[pos] == ")":
+                    pos += 1
+                    break
+                items.append(value())
+                trailing_comma = False
+                if pos < len(toks) and toks[pos] == ",":
+                    pos += 1
+                    trailing_comma = True
+                elif pos < len(toks) and toks[pos] == ")":
+                    pos += 1
+                    break
+                else:
+                    raise ValueError
+            if len(items) == 1 and not trailing_comma:
+                raise ValueError  # "(x)" is not how a 1-tuple prints
+            return tuple(items)
+        if t in (")", ","):
+            raise ValueError
+        return t
+
+    try:
+        v = value()
+    except ValueError:
+        return None
+    return v if pos == len(toks) else None
+
+
+def values_equal(a, b):
+    """Exact for ints and bools (type too), 1e-12 relative for floats, nan == nan,
+    and the sign of a zero must match (repr shows it)."""
+    if type(a) is not type(b):
+        return False
+    if type(a) is tuple:
+        return len(a) == len(b) and all(values_equal(x, y) for x, y in zip(a, b))
+    if type(a) is float:
+        if math.isnan(a) or math.isnan(b):
+            return math.isnan(a) and math.isnan(b)
+        if a == 0.0 and b == 0.0:
+            return math.copysign(1.0, a) == math.copysign(1.0, b)   # repr shows the sign
+        if a == b:
+            return True
+        if math.isinf(a) or math.isinf(b):
+            return False
+        return abs(a - b) <= REL_TOL * max(abs(a), abs(b))
+    return a == b
+
+
+def outputs_equal(expected, actual):
+    """Compares one printed line; falls back to exact text when not a value."""
+    e, a = parse_value(expected), parse_value(actual)
+    if e is None or a is None:
+        return expected.strip() == actual.strip()
+    return values_equal(e, a)
+
+
+# ---------------------------------------------------------------------------
+# Test files: headers and expected blocks.
+
+def header_lines(text, key):
+    """Values of `# KEY: value` comment lines, in order."""
+    pat = re.compile(r"^\s*#\s*" + re.escape(key) + r":\s?(.*?)\s*$")
+    out = []
+    for line in text.splitlines():
+        m = pat.match(line)
+        if m:
+            out.append(m.group(1))
+    return out
+
+
+def has_marker(text, key):
+    return any(re.match(r"^\s*#\s*" + re.escape(key) + r"\b", l) for l in text.splitlines())
+
+
+def parse_expected(text):
+    """NAME.expected -> [(run text, output line, status)]."""
+    blocks, lines, i = [], text.splitlines(), 0
+    while i < len(lines):
+        if not lines[i].strip():
+            i += 1
+            continue
+        if not lines[i].startswith("== RUN ") or i + 2 >= len(lines) \
+                or not lines[i + 2].startswith("== STATUS "):
+            raise ValueError(f"line {i + 1}: malformed expected block")
+        blocks.append((lines[i][len("== RUN "):].strip(), lines[i + 1],
+                       int(lines[i + 2][len("== STATUS "):])))
+        i += 3
+    return blocks
+
+
+def expect_blocks_from_source(text):
+    """diff_*.my: RUN lines paired with hand-written EXPECT lines."""
+    runs, expects = header_lines(text, "RUN"), header_lines(text, "EXPECT")
+    if len(runs) != len(expects):
+        raise ValueError(f"{len(runs)} RUN lines but {len(expects)} EXPECT lines")
+    return [(r, e, 3 if e.startswith("myc: runtime error:") else 0)
+            for r, e in zip(runs, expects)]
+
+
+def parse_intent(spec):
+    """'12:5: some text' -> (12, 5, 'some text')."""
+    m = re.match(r"^(\d+):(\d+):\s?(.*)$", spec)
+    if not m:
+        raise ValueError(f"bad intent line {spec!r}")
+    return int(m.group(1)), int(m.group(2)), m.group(3).strip()
+
+
+_DIAG = re.compile(r"^(?P<file>.+?):(?P<line>\d+):(?P<col>\d+): (?P<kind>error|warning|note): (?P<msg>.*)$")
+_DIAG_NOLOC = re.compile(r"^(?P<file>[^:]+): (?P<kind>error|warning|note): (?P<msg>.*)$")
+_CARET = re.compile(r"^ *\^$")
+
+
+def diagnostics(stderr, path):
+    """[(kind, line, col, message)] of the located diagnostics for `path`."""
+    out = []
+    for l in stderr.splitlines():
+        m = _DIAG.match(l)
+        if m and m.group("file") == path:
+            out.append((m.group("kind"), int(m.group("line")), int(m.group("col")), m.group("msg")))
+    return out
+
+
+def check_intents(stderr, path, errors, warnings):
+    """Problems (list of strings) between declared intents and reported diagnostics."""
+    problems = []
+    diags = diagnostics(stderr, path)
+    for kind, specs in (("error", errors), ("warning", warnings)):
+        intents = [parse_intent(s) for s in specs]
+        reported = [d for d in diags if d[0] == kind]
+        for line, col, text in intents:
+            if not any(d[1] == line and d[2] == col and text.lower() in d[3].lower()
+                       for d in reported):
+                problems.append(f"expected {kind} at {line}:{col} containing {text!r}")
+        for d in reported:
+            if not any(d[1] == line and d[2] == col for line, col, _ in intents):
+                problems.append(f"unexpected {kind} at {d[1]}:{d[2]}: {d[3]}")
+    return problems
+
+
+def well_formed_stderr(stderr, path):
+    """None if stderr is only clang-style diagnostics for `path`, else the bad line."""
+    lines = stderr.splitlines()
+    i = 0
+    while i < len(lines):
+        m = _DIAG.match(lines[i])
+        if m and m.group("file") == path:
+            # Optional source line then caret line.
+            if i + 1 < len(lines) and not _DIAG.match(lines[i + 1]) \
+                    and not _DIAG_NOLOC.match(lines[i + 1]):
+                if i + 2 >= len(lines) or not _CARET.match(lines[i + 2]):
+                    return lines[i + 1]
+                i += 3
+            else:
+                i += 1
+            continue
+        m = _DIAG_NOLOC.match(lines[i])
+        if m and m.group("file") == path:
+            i += 1
+            continue
+        return lines[i]
+    return None
+
+
+_SAN_REPORT = re.compile(r"(AddressSanitizer|LeakSanitizer|UndefinedBehaviorSanitizer|"
+                         r"MemorySanitizer|ThreadSanitizer|\.(c|h|cc|cpp):\d+:\d+: runtime error:)")
+
+
+def sanitizer_report(stderr):
+    m = _SAN_REPORT.search(stderr)
+    if not m:
+        return None
+    start = stderr.rfind("\n", 0, m.start()) + 1
+    return stderr[start:stderr.find("\n", m.end()) if "\n" in stderr[m.end():] else None]
+
+
+def unified(expected, actual, name):
+    import difflib
+    d = difflib.unified_diff(expected.splitlines(), actual.splitlines(),
+                             f"{name} (expected)", f"{name} (actual)", lineterm="", n=1)
+    lines = list(d)
+    if len(lines) > 40:
+        lines = lines[:40] + [f"... ({len(lines) - 40} more diff lines)"]
+    return "\n    ".join(lines)
+
+
+# ---------------------------------------------------------------------------
+# Running commands.
+
+class Result:
+    def __init__(self, status, stdout, stderr, timed_out=False):
+        self.status, self.stdout, self.stderr, self.timed_out = status, stdout, stderr, timed_out
+
+    def describe(self):
+        if self.timed_out:
+            return f"timed out after {TIMEOUT} s"
+        if self.status < 0:
+            return f"killed by signal {-self.status}"
+        return f"exit status {self.status}"
+
+
+def run(argv, stdin=None):
+    try:
+        p = subprocess.run(argv, cwd=ROOT, input=stdin, capture_output=True, timeout=TIMEOUT)
+    except subprocess.TimeoutExpired as e:
+        return Result(None, (e.stdout or b"").decode("utf-8", "replace"),
+                      (e.stderr or b"").decode("utf-8", "replace"), True)
+    except OSError as e:
+        return Result(127, "", f"cannot run {argv[0]}: {e}")
+    return Result(p.returncode, p.stdout.decode("utf-8", "replace"),
+                  p.stderr.decode("utf-8", "replace"))
+
+
+def short(text, n=300):
+    text = text.strip()
+    return text if len(text) <= n else text[:n] + "..."
+
+
+class Check:
+    """One check: a name and a function returning a list of problems (empty: pass)."""
+    def __init__(self, name, fn):
+        self.name, self.fn = name, fn
+
+
+# ---------------------------------------------------------------------------
+# e2e
+
+def e2e_files():
+    return sorted(glob.glob(os.path.join(ROOT, "tests/e2e/*.my"))) + \
+        sorted(glob.glob(os.path.join(ROOT, "samples/*.my")))
+
+
+def rel(path):
+    return os.path.relpath(path, ROOT)
+
+
+def e2e_checks(myc, run_flags, san_myc=None):
+    checks = []
+    for path in e2e_files():
+        relpath, base = rel(path), os.path.splitext(os.path.basename(path))[0]
+        kind_dir = os.path.basename(os.path.dirname(path))
+        text = open(path, encoding="utf-8", errors="replace").read()
+        runs = header_lines(text, "RUN")
+        slow = has_marker(text, "SLOW")
+        name = f"{kind_dir}/{base}"
+        try:
+            if base.startswith("diff_"):
+                blocks = expect_blocks_from_source(text)
+            else:
+                exp_path = os.path.splitext(path)[0] + ".expected"
+                if not os.path.exists(exp_path):
+                    raise ValueError(f"missing {rel(exp_path)} "
+                                     "(python3 tests/tools/cpython_ref.py " + relpath + ")")
+                blocks = parse_expected(open(exp_path).read())
+                if [b[0] for b in blocks] != runs:
+                    raise ValueError(f"{rel(exp_path)} is stale: its RUN lines differ from "
+                                     f"{relpath} (rerun tests/tools/cpython_ref.py)")
+        except ValueError as e:
+            msg = str(e)
+            checks.append(Check(f"{name}", lambda msg=msg: [msg]))
+            continue
+        for i, (run_text, out, status) in enumerate(blocks, 1):
+            words = shlex.split(run_text)
+            argv = [myc, "run"] + run_flags + [relpath] + words
+            checks.append(Check(f"{name}:{i}",
+                                lambda argv=argv, out=out, status=status: e2e_compare(argv, out, status)))
+            if san_myc and not slow:
+                sargv = [san_myc, "run"] + run_flags + [relpath] + words
+                checks.append(Check(f"san/{name}:{i}",
+                                    lambda a=sargv, out=out, status=status: e2e_compare(a, out, status, True)))
+    return checks
+
+
+def e2e_compare(argv, expected, status, san=False):
+    r = run(argv)
+    cmd = " ".join(shlex.quote(a) for a in argv)
+    probs = []
+    if san and sanitizer_report(r.stderr):
+        return [f"{cmd}: sanitizer report: {sanitizer_report(r.stderr)}"]
+    if r.timed_out or r.status != status:
+        probs.append(f"{cmd}: expected exit status {status}, got {r.describe()}"
+                     + (f"; stderr: {short(r.stderr)}" if r.stderr.strip() else ""))
+        if r.timed_out:
+            return probs
+    if status == 0:
+        got = r.stdout.rstrip("\n")
+        if "\n" in got or not outputs_equal(expected, got):
+            probs.append(f"{cmd}: expected {expected!r}, got {short(got)!r}")
+        elif r.stderr.strip() and r.status == 0:
+            probs.append(f"{cmd}: unexpected stderr: {short(r.stderr)}")
+    else:
+        got = r.stderr.rstrip("\n")
+        if got != expected:
+            probs.append(f"{cmd}: expected on stderr {expected!r}, got {short(got)!r}")
+        if r.stdout.strip():
+            probs.append(f"{cmd}: expected empty stdout, got {short(r.stdout)!r}")
+    return probs
+
+
+# ---------------------------------------------------------------------------
+# errors
+
+def errors_cmd(myc, text, relpath):
+    cmds = header_lines(text, "CMD")
+    if not cmds:
+        return [myc, "--dump-ir=infer", relpath]
+    words = shlex.split(cmds[0])
+    if words and words[0] == "myc":
+        words[0] = myc
+    return [w.replace("{file}", relpath) for w in words]
+
+
+def errors_checks(myc, update, san_myc=None):
+    checks = []
+    for path in sorted(glob.glob(os.path.join(ROOT, "tests/errors/*.my"))):
+        relpath, base = rel(path), os.path.splitext(os.path.basename(path))[0]
+        text = open(path, "rb").read().decode("utf-8", "replace")
+        err_path = os.path.splitext(path)[0] + ".err"
+        st = header_lines(text, "STATUS")
+        status = int(st[0]) if st else 1
+        errs, warns = header_lines(text, "ERROR"), header_lines(text, "WARNING")
+        argv = errors_cmd(myc, text, relpath)
+        checks.append(Check(f"errors/{base}", lambda argv=argv, e=errs, w=warns, s=status,
+                            p=err_path, r=relpath: errors_compare(argv, r, p, s, e, w, update)))
+        if san_myc:
+            sargv = errors_cmd(san_myc, text, relpath)
+            checks.append(Check(f"san/errors/{base}", lambda argv=sargv, e=errs, w=warns, s=status,
+                                p=err_path, r=relpath: errors_compare(argv, r, p, s, e, w, False, True)))
+    return checks
+
+
+def errors_compare(argv, relpath, err_path, status, errs, warns, update, san=False):
+    r = run(argv)
+    if san and sanitizer_report(r.stderr):
+        return [f"{relpath}: sanitizer report: {sanitizer_report(r.stderr)}"]
+    probs = []
+    if not errs and not warns:
+        probs.append(f"{relpath}: no '# ERROR:' or '# WARNING:' intent lines")
+    if r.timed_out or r.status != status:
+        probs.append(f"{relpath}: expected exit status {status}, got {r.describe()}")
+        if r.timed_out:
+            return probs
+    if status != 0 and r.stdout:
+        probs.append(f"{relpath}: expected empty stdout, got {short(r.stdout)!r}")
+    for p in check_intents(r.stderr, relpath, errs, warns):
+        probs.append(f"{relpath}: {p}")
+    if update and r.status == status:
+        if not os.path.exists(err_path) or open(err_path).read() != r.stderr:
+            with open(err_path, "w") as f:
+                f.write(r.stderr)
+    elif not os.path.exists(err_path):
+        probs.append(f"{relpath}: missing golden {rel(err_path)} (run with --update)")
+    else:
+        want = open(err_path).read()
+        if want != r.stderr:
+            probs.append(f"{relpath}: stderr differs from {rel(err_path)}:\n    "
+                         + unified(want, r.stderr, rel(err_path)))
+    return probs
+
+
+# ---------------------------------------------------------------------------
+# dump
+
+DUMP_VARIANTS = [
+    ("parse.txt", ["--dump-ir=parse"]),
+    ("infer.txt", ["--dump-ir=infer"]),
+    ("parse.dot", ["--dump-ir=parse", "--ir-format=dot"]),
+]
+
+
+def dump_checks(myc, update):
+    checks = []
+    have_dot = shutil.which("dot") is not None
+    for path in sorted(glob.glob(os.path.join(ROOT, "tests/dump/*.my"))):
+        relpath, base = rel(path), os.path.splitext(os.path.basename(path))[0]
+        for suffix, flags in DUMP_VARIANTS:
+            golden = os.path.join(os.path.dirname(path), f"{base}.{suffix}")
+            argv = [myc] + flags + [relpath]
+            checks.append(Check(f"dump/{base}.{suffix}",
+                                lambda a=argv, g=golden, s=suffix: dump_compare(a, g, update,
+                                                                             s.endswith(".dot") and have_dot)))
+    return checks
+
+
+def dump_compare(argv, golden, update, render):
+    r = run(argv)
+    cmd = " ".join(argv[1:])
+    if r.timed_out or r.status != 0:
+        return [f"myc {cmd}: {r.describe()}; stderr: {short(r.stderr)}"]
+    probs = []
+    if r.stderr.strip():
+        probs.append(f"myc {cmd}: unexpected stderr: {short(r.stderr)}")
+    if update:
+        if not os.path.exists(golden) or open(golden).read() != r.stdout:
+            with open(golden, "w") as f:
+                f.write(r.stdout)
+    elif not os.path.exists(golden):
+        probs.append(f"missing golden {rel(golden)} (run with --update)")
+    elif open(golden).read() != r.stdout:
+        probs.append(f"myc {cmd}: output differs from {rel(golden)}:\n    "
+                     + unified(open(golden).read(), r.stdout, rel(golden)))
+    if render:
+        d = run(["dot", "-Tsvg"], stdin=r.stdout.encode())
+        if d.status != 0:
+            probs.append(f"myc {cmd}: dot -Tsvg rejects the output: {short(d.stderr)}")
+    return probs
+
+
+# ---------------------------------------------------------------------------
+# cli: the command line contract (spec section 2).
+
+CLI_FILE = "tests/dump/arith.my"      # a valid program with f(x, y)
+
+
+def cli_checks(myc):
+    def expect(argv, status, stderr_prefix=None, stdout_contains=None):
+        def fn():
+            r = run([myc] + argv)
+            cmd = "myc " + " ".join(shlex.quote(a) for a in argv)
+            probs = []
+            if r.timed_out or r.status != status:
+                probs.append(f"{cmd}: expected exit status {status}, got {r.describe()}")
+            if stderr_prefix is not None and not r.stderr.startswith(stderr_prefix):
+                probs.append(f"{cmd}: stderr should start {stderr_prefix!r}, got {short(r.stderr)!r}")
+            if stdout_contains is not None and stdout_contains not in r.stdout:
+                probs.append(f"{cmd}: stdout should mention {stdout_contains!r}")
+            if status == 2 and r.stdout:
+                probs.append(f"{cmd}: usage errors print nothing on stdout")
+            return probs
+        return fn
+
+    usage = "myc: error: "
+    cases = [
+        ("version", ["--version"], 0, None, None),
+        ("help", ["--help"], 0, None, "--dump-ir"),
+        ("no-args", [], 2, usage, None),
+        ("unknown-flag", ["--no-such-flag", CLI_FILE], 2, usage, None),
+        ("missing-file", ["--dump-ir=infer", "tests/no/such/file.my"], 2, usage, None),
+        ("bad-stage", ["--dump-ir=bogus", CLI_FILE], 2, usage, None),
+        # The grad stage does not exist until the J transform lands; then this
+        # case moves to the dump tests.
+        ("grad-stage-not-yet", ["--dump-ir=grad", CLI_FILE], 2, usage, None),
+        ("bad-ir-format", ["--dump-ir=parse", "--ir-format=bogus", CLI_FILE], 2, usage, None),
+        ("run-no-file", ["run"], 2, usage, None),
+        ("run-no-func", ["run", CLI_FILE], 2, usage, None),
+        ("run-too-few-args", ["run", CLI_FILE, "f", "1.0"], 2, usage, None),
+        ("run-missing-file", ["run", "tests/no/such/file.my", "f"], 2, usage, None),
+    ]
+    return [Check(f"cli/{n}", expect(a, s, p, c)) for n, a, s, p, c in cases]
+
+
+# ---------------------------------------------------------------------------
+# fuzz
+
+FUZZ_TOKENS = ["def", "if", "elif", "else", "while", "for", "in", "range", "return", "lambda",
+               "break", "continue", "pass", "and", "or", "not", "True", "False", "grad", "(",
+               ")", ",", ":", "=", "+", "-", "*", "/", "//", "%", "**", "<", "<=", "==", "!=",
+               "+=", "[", "]", "0", "1", "1.5", "x", "y", "f", "\n", "    ", "\t", "\\\n",
+               "#", '"""', ";", "9223372036854775808", "1e999", ".", "@", "$", "\x00", "\xff",
+               "sin", "max", "int"]
+
+
+def fuzz_sources():
+    files = []
+    for pat in ("tests/e2e/*.my", "tests/errors/*.my", "tests/dump/*.my", "samples/*.my"):
+        files += sorted(glob.glob(os.path.join(ROOT, pat)))
+    return [open(f, "rb").read() for f in files]
+
+
+def mutate(rng, sources):
+    """One deterministic mutation of a random test input (bytes)."""
+    src = bytearray(rng.choice(sources)) if sources else bytearray(b"def f(x):\n    return x\n")
+    for _ in range(rng.randint(1, 4)):
+        kind = rng.randrange(7)
+        n = len(src)
+        if kind == 0 and n:                                  # byte flip
+            i = rng.randrange(n)
+            src[i] ^= 1 << rng.randrange(8)
+        elif kind == 1 and n:                                # delete a range
+            i = rng.randrange(n)
+            del src[i:i + rng.randint(1, 20)]
+        elif kind == 2:                                      # duplicate a line
+            lines = src.split(b"\n")
+            i = rng.randrange(len(lines))
+            lines.insert(i, lines[i])
+            src = bytearray(b"\n".join(lines))
+        elif kind == 3:                                      # token soup
+            soup = " ".join(rng.choice(FUZZ_TOKENS) for _ in range(rng.randint(1, 30)))
+            i = rng.randrange(n + 1)
+            src[i:i] = soup.encode("latin-1")
+        elif kind == 4:                                      # swap two lines
+            lines = src.split(b"\n")
+            i, j = rng.randrange(len(lines)), rng.randrange(len(lines))
+            lines[i], lines[j] = lines[j], lines[i]
+            src = bytearray(b"\n".join(lines))
+        elif kind == 5 and n:                                # truncate
+            del src[rng.randrange(n):]
+        else:                                                # re-indent a line
+            lines = src.split(b"\n")
+            i = rng.randrange(len(lines))
+            lines[i] = rng.choice([b"", b" ", b"    ", b"\t", b"        "]) + lines[i].lstrip()
+            src = bytearray(b"\n".join(lines))
+    return bytes(src)
+
+
+def fuzz_checks(myc, n, seed):
+    rng = random.Random(seed)
+    sources = fuzz_sources()
+    outdir = os.path.join(tempfile.gettempdir(), f"myc-fuzz-{seed}")
+    os.makedirs(outdir, exist_ok=True)
+    checks = []
+    for i in range(n):
+        data = mutate(rng, sources)
+        path = os.path.join(outdir, f"fuzz_{i:05d}.my")
+        with open(path, "wb") as f:
+            f.write(data)
+        checks.append(Check(f"fuzz/{i}", lambda p=path: fuzz_one(myc, p)))
+    return checks
+
+
+def fuzz_one(myc, path):
+    r = run([myc, "--dump-ir=infer", path])
+    if r.timed_out or r.status not in (0, 1):
+        return [f"myc --dump-ir=infer {path}: {r.describe()}; stderr: {short(r.stderr)}"]
+    rep = sanitizer_report(r.stderr)
+    if rep:
+        return [f"myc --dump-ir=infer {path}: sanitizer report: {rep}"]
+    bad = well_formed_stderr(r.stderr, path)
+    if bad is not None:
+        return [f"myc --dump-ir=infer {path}: stderr line not a diagnostic: {short(bad)!r}"]
+    if r.status == 1 and ": error: " not in r.stderr:
+        return [f"myc --dump-ir=infer {path}: exit status 1 without an error"]
+    return []
+
+
+# ---------------------------------------------------------------------------
+# self test of the pieces that do not need myc
+
+def selftest():
+    assert tokenize_value("(1.0, 2)") == ["(", 1.0, ",", 2, ")"]
+    assert parse_value("1.0") == 1.0 and type(parse_value("1.0")) is float
+    assert parse_value("3") == 3 and type(parse_value("3")) is int
+    assert parse_value("-3") == -3
+    assert parse_value("True") is True and parse_value("False") is False
+    assert parse_value("(0.5,)") == (0.5,)
+    assert parse_value("(0.5)") is None
+    assert parse_value("()") == ()
+    assert parse_value("((1, 2.0), (True, -inf))") == ((1, 2.0), (True, -math.inf))
+    assert math.isnan(parse_value("nan")) and parse_value("-inf") == -math.inf
+    assert parse_value("1e-05") == 1e-05 and parse_value("1.5e+300") == 1.5e300
+    assert parse_value("(1, 2") is None and parse_value("1 2") is None
+    assert parse_value("myc: runtime error: x") is None
+    assert parse_value("") is None and parse_value("(,)") is None
+    assert values_equal(1.0, 1.0 + 1e-15) and not values_equal(1.0, 1.0 + 1e-9)
+    assert not values_equal(1, 1.0) and not values_equal(True, 1) and not values_equal(0, False)
+    assert values_equal(math.nan, math.nan) and not values_equal(math.nan, 1.0)
+    assert values_equal(math.inf, math.inf) and not values_equal(math.inf, -math.inf)
+    assert not values_equal(math.inf, 1e308)
+    assert not values_equal(0.0, -0.0) and values_equal(-0.0, -0.0)
+    assert not values_equal((1.0, 2), (1.0, 2, 3))
+    assert outputs_equal("(nan, 1)", "(nan, 1)") and not outputs_equal("(nan, 1)", "(nan, 1.0)")
+    assert outputs_equal("0.30000000000000004", "0.3000000000000001")
+    assert outputs_equal("myc: runtime error: a", "myc: runtime error: a")
+    assert not outputs_equal("2", "2.0") and not outputs_equal("True", "1")
+    exp = "== RUN f 1 \"(1, 2.0)\"\n(1, 2.0)\n== STATUS 0\n== RUN g\nmyc: runtime error: x\n== STATUS 3\n"
+    assert parse_expected(exp) == [('f 1 "(1, 2.0)"', "(1, 2.0)", 0), ("g", "myc: runtime error: x", 3)]
+    try:
+        parse_expected("== RUN f\n1\n")
+        assert False
+    except ValueError:
+        pass
+    src = "# RUN: f 1\n# EXPECT: 2.0  \n# RUN: g 0\n# EXPECT: myc: runtime error: z\ndef f(x): return x\n"
+    assert expect_blocks_from_source(src) == [("f 1", "2.0", 0), ("g 0", "myc: runtime error: z", 3)]
+    assert shlex.split('f 1.5 "(1, 2.0)" True') == ["f", "1.5", "(1, 2.0)", "True"]
+    assert parse_intent("3:14: undefined name 'x'") == (3, 14, "undefined name 'x'")
+    err = ("tests/errors/a.my:3:5: error: undefined name 'y'\n    return y\n           ^\n"
+           "tests/errors/a.my:4:1: warning: w\nx\n^\n"
+           "tests/errors/a.my:4:2: note: here\n")
+    assert check_intents(err, "tests/errors/a.my", ["3:5: 'y'"], ["4:1: w"]) == []
+    assert check_intents(err, "tests/errors/a.my", ["3:6: 'y'"], ["4:1: w"]) != []
+    assert check_intents(err, "tests/errors/a.my", ["3:5: UNDEFINED"], ["4:1: W"]) == []
+    assert check_intents(err, "tests/errors/a.my", [], ["4:1: w"]) != []     # unexpected error
+    assert well_formed_stderr(err, "tests/errors/a.my") is None
+    assert well_formed_stderr("tests/errors/a.my: error: file too large\n", "tests/errors/a.my") is None
+    assert well_formed_stderr("Segmentation fault\n", "tests/errors/a.my") == "Segmentation fault"
+    assert well_formed_stderr("tests/errors/a.my:1:1: error: x\nsrc\nnot caret\n",
+                              "tests/errors/a.my") == "src"
+    assert sanitizer_report("==1==ERROR: AddressSanitizer: heap-use-after-free\n")
+    assert sanitizer_report("src/x.c:12:3: runtime error: signed integer overflow\n")
+    assert not sanitizer_report("myc: runtime error: integer division or modulo by zero\n")
+    assert header_lines("# RUN: f 1\n#RUN:g\nx = 1  # RUN: no\n", "RUN") == ["f 1", "g"]
+    assert has_marker("# SLOW: 10^7 iterations\n", "SLOW") and not has_marker("# SLOWER\n", "SLOW")
+    a, b = random.Random(7), random.Random(7)
+    srcs = [b"def f(x):\n    return x + 1\n"]
+    assert [mutate(a, srcs) for _ in range(20)] == [mutate(b, srcs) for _ in range(20)]
+    # The corpus itself: every e2e file has RUN lines and an expected block per line,
+    # every errors file has intents pointing inside the file.
+    problems = corpus_lint()
+    for p in problems:
+        print(f"corpus: {p}")
+    print("selftest: ok" if not problems else f"selftest: {len(problems)} corpus problems")
+    return 0 if not problems else 1
+
+
+def corpus_lint():
+    probs = []
+    for path in e2e_files():
+        text = open(path).read()
+        name = rel(path)
+        if not header_lines(text, "RUN"):
+            probs.append(f"{name}: no RUN lines")
+        if os.path.basename(path).startswith("diff_"):
+            try:
+                expect_blocks_from_source(text)
+            except ValueError as e:
+                probs.append(f"{name}: {e}")
+        else:
+            exp = os.path.splitext(path)[0] + ".expected"
+            if not os.path.exists(exp):
+                probs.append(f"{name}: missing .expected")
+            elif [b[0] for b in parse_expected(open(exp).read())] != header_lines(text, "RUN"):
+                probs.append(f"{name}: stale .expected")
+    for path in sorted(glob.glob(os.path.join(ROOT, "tests/errors/*.my"))):
+        data = open(path, "rb").read()
+        text = data.decode("utf-8", "replace")
+        lines = data.split(b"\n")
+        specs = header_lines(text, "ERROR") + header_lines(text, "WARNING")
+        if not specs:
+            probs.append(f"{rel(path)}: no intent lines")
+        for s in specs:
+            try:
+                line, col, msg = parse_intent(s)
+            except ValueError as e:
+                probs.append(f"{rel(path)}: {e}")
+                continue
+            if not 1 <= line <= len(lines) or not 1 <= col <= len(lines[line - 1]) + 1:
+                probs.append(f"{rel(path)}: intent {line}:{col} is outside the file")
+            if not msg:
+                probs.append(f"{rel(path)}: intent {line}:{col} has no text")
+    return probs
+
+
+# ---------------------------------------------------------------------------
+
+def select(checks, pattern):
+    if not pattern:
+        return checks
+    glob_chars = any(c in pattern for c in "*?[")
+    return [c for c in checks if (fnmatch.fnmatch(c.name, pattern) if glob_chars else pattern in c.name)]
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--myc", default="build/myc")
+    ap.add_argument("--san-myc")
+    ap.add_argument("--update", action="store_true", help="rewrite .err and dump goldens")
+    ap.add_argument("--only", metavar="PATTERN", help="substring or glob of check names, "
+                    "e.g. e2e/, errors/undefined_name, 'dump/*.dot', cli/")
+    ap.add_argument("-j", type=int, default=2, metavar="N")
+    ap.add_argument("--fuzz", type=int, default=0, metavar="N")
+    ap.add_argument("--fuzz-seed", type=int, default=1)
+    ap.add_argument("--run-flag", action="append", default=[], metavar="FLAG",
+                    help="extra flag for every `myc run` (e.g. --interp, -O0); repeatable")
+    ap.add_argument("--selftest", action="store_true")
+    args = ap.parse_args()
+    if args.selftest:
+        return selftest()
+
+    myc = os.path.abspath(args.myc)
+    san = os.path.abspath(args.san_myc) if args.san_myc else None
+    for b in [myc] + ([san] if san else []):
+        if not os.access(b, os.X_OK):
+            print(f"run_tests: {b} is not an executable (build it first)")
+            print("0 passed, 1 failed")
+            return 1
+
+    checks = (cli_checks(myc) + errors_checks(myc, args.update, san) + dump_checks(myc, args.update)
+              + e2e_checks(myc, args.run_flag, san))
+    if args.fuzz:
+        checks += fuzz_checks(san or myc, args.fuzz, args.fuzz_seed)
+    checks = select(checks, args.only)
+
+    passed = failed = 0
+    with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, args.j)) as pool:
+        futures = [(c, pool.submit(c.fn)) for c in checks]
+        for c, fut in futures:
+            try:
+                probs = fut.result()
+            except Exception as e:   # a bug in a check is a failure, not a crash
+                probs = [f"internal error in check: {type(e).__name__}: {e}"]
+            if probs:
+                failed += 1
+                print(f"FAIL {c.name}: " + "\n    ".join(probs))
+            else:
+                passed += 1
+    print(f"{passed} passed, {failed} failed")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

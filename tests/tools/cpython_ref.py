@@ -1,0 +1,216 @@
+#!/usr/bin/env python3
+"""cpython_ref.py: independent reference outputs for the e2e tests, from CPython.
+
+A `.my` program is Python source.  This script runs it in CPython with the
+builtins bound exactly as the contract (spec/LANGUAGE.md, section 1) says:
+
+    sin cos tan asin acos atan atan2 sinh cosh tanh exp log log1p expm1 sqrt
+    floor ceil erf      -> the functions of the `math` module
+    pow                 -> math.pow
+    abs min max float int  -> Python's own
+    range               -> Python's own (only valid in `for` headers in .my)
+
+Nothing else is visible (no print, len, ...), so a test that strays outside
+the language fails here instead of producing a bogus reference.
+
+Each test file has lines
+
+    # RUN: FUNC ARG...
+
+written as the `myc run FILE FUNC ARG...` command line takes them (shell
+quoting: a tuple is one word, e.g. `# RUN: f 1.5 "(1, 2.0)" True`).  Each ARG
+is read like a Python literal (`nan`, `inf`, `-inf` are floats too).  As
+`myc run` does, an int argument given for a parameter annotated `float`
+(also inside a tuple annotation) is converted to float.
+
+For every RUN line the script calls FUNC and records what `myc run` must
+print: `print(repr(result))`'s text with status 0, or, for a runtime error the
+contract shares with CPython (integer // or % by zero, a zero range step,
+int/floor/ceil of nan or inf), the line `myc: runtime error: <CPython's
+message>` with status 3.  Anything else CPython raises (math domain errors,
+float division by zero, OverflowError from float math, recursion errors,
+NameError, TypeError...) means the test is wrong or hits a documented
+difference: the script stops with a message and writes nothing for that file.
+Results with ints outside 64 bits are refused for the same reason.
+
+Output: next to `NAME.my`, `NAME.expected`, one block per RUN line:
+
+    == RUN <the RUN line's text after "# RUN: ">
+    <output line>
+    == STATUS <0|3>
+
+Files named `diff_*.my` test the documented differences from CPython; their
+expected outputs are written by hand as `# EXPECT:` lines and this script
+skips them.
+
+Regenerate everything (from the repository root):
+
+    python3 tests/tools/cpython_ref.py tests/e2e/*.my samples/*.my
+
+`--check` compares instead of writing (exit 1 if a file would change).
+"""
+
+import __future__
+import ast
+import math
+import os
+import shlex
+import sys
+import threading
+
+BUILTINS = {name: getattr(math, name) for name in (
+    "sin", "cos", "tan", "asin", "acos", "atan", "atan2", "sinh", "cosh",
+    "tanh", "exp", "log", "log1p", "expm1", "sqrt", "floor", "ceil", "erf")}
+BUILTINS.update(pow=math.pow, abs=abs, min=min, max=max, float=float, int=int,
+                range=range)
+
+# CPython exceptions that are also myc runtime errors (same message, status 3).
+SHARED_RUNTIME_ERRORS = {
+    "integer division or modulo by zero",
+    "integer modulo by zero",
+    "range() arg 3 must not be zero",
+    "cannot convert float NaN to integer",
+    "cannot convert float infinity to integer",
+}
+
+INT_MIN, INT_MAX = -2**63, 2**63 - 1
+
+
+class RefError(Exception):
+    """The test file cannot get a CPython reference (a bug in the test)."""
+
+
+def parse_value(word):
+    """One `myc run` argument: a Python literal, or nan/inf/-inf, or a tuple of those."""
+    try:
+        tree = ast.parse(word.strip(), mode="eval").body
+    except SyntaxError:
+        raise RefError(f"bad argument {word!r}")
+    return _literal(tree, word)
+
+
+def _literal(node, word):
+    if isinstance(node, ast.Constant) and type(node.value) in (int, float, bool):
+        return node.value
+    if isinstance(node, ast.Name) and node.id in ("nan", "inf"):
+        return float(node.id)
+    if isinstance(node, ast.Tuple):
+        return tuple(_literal(e, word) for e in node.elts)
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
+        v = _literal(node.operand, word)
+        if type(v) in (int, float):
+            return -v if isinstance(node.op, ast.USub) else v
+    raise RefError(f"bad argument {word!r}")
+
+
+def convert_arg(value, ann):
+    """Applies a parameter annotation (a source string, e.g. '(float, int)')."""
+    if ann is None:
+        return value
+    tree = ann if isinstance(ann, ast.AST) else ast.parse(ann, mode="eval").body
+    if isinstance(tree, ast.Name) and tree.id == "float" and type(value) is int:
+        return float(value)
+    if isinstance(tree, ast.Tuple) and type(value) is tuple and len(value) == len(tree.elts):
+        return tuple(convert_arg(v, t) for v, t in zip(value, tree.elts))
+    return value
+
+
+def check_result(value, where):
+    if type(value) is tuple:
+        for v in value:
+            check_result(v, where)
+    elif type(value) is int:
+        if not INT_MIN <= value <= INT_MAX:
+            raise RefError(f"{where}: int result {value} does not fit in 64 bits "
+                           "(a documented difference: use a diff_*.my test)")
+    elif type(value) not in (float, bool):
+        raise RefError(f"{where}: result {value!r} is not a float, int, bool or tuple")
+
+
+def run_lines(text):
+    """The RUN lines of a test, as (line number, text after '# RUN: ')."""
+    out = []
+    for i, line in enumerate(text.splitlines(), 1):
+        s = line.strip()
+        if s.startswith("# RUN:"):
+            out.append((i, s[len("# RUN:"):].strip()))
+    return out
+
+
+def reference(path):
+    """Returns the expected-file text for one test file."""
+    with open(path, encoding="utf-8") as f:
+        text = f.read()
+    runs = run_lines(text)
+    if not runs:
+        raise RefError(f"{path}: no '# RUN:' lines")
+    ns = {"__builtins__": BUILTINS, "__name__": "__my__"}
+    code = compile(text, path, "exec",
+                   flags=__future__.annotations.compiler_flag, dont_inherit=True)
+    exec(code, ns)
+    blocks = []
+    for lineno, run in runs:
+        where = f"{path}:{lineno}"
+        words = shlex.split(run)
+        func = ns.get(words[0])
+        if not callable(func):
+            raise RefError(f"{where}: no function {words[0]!r}")
+        args = [parse_value(w) for w in words[1:]]
+        anns = getattr(func, "__annotations__", {})
+        params = func.__code__.co_varnames[:func.__code__.co_argcount]
+        if len(args) == len(params):
+            args = [convert_arg(a, anns.get(p)) for a, p in zip(args, params)]
+        try:
+            result = func(*args)
+            check_result(result, where)
+            out, status = repr(result), 0
+        except (ZeroDivisionError, ValueError, OverflowError) as e:
+            if str(e) not in SHARED_RUNTIME_ERRORS:
+                raise RefError(f"{where}: CPython raised {type(e).__name__}: {e} "
+                               "(a documented difference or a bad test)")
+            out, status = f"myc: runtime error: {e}", 3
+        blocks.append(f"== RUN {run}\n{out}\n== STATUS {status}\n")
+    return "".join(blocks)
+
+
+def main(argv):
+    check = "--check" in argv
+    files = [a for a in argv if a != "--check"]
+    if not files:
+        print(__doc__)
+        return 2
+    failed = False
+    for path in files:
+        if os.path.basename(path).startswith("diff_"):
+            continue
+        expected_path = os.path.splitext(path)[0] + ".expected"
+        try:
+            text = reference(path)
+        except RefError as e:
+            print(f"cpython_ref: {e}", file=sys.stderr)
+            failed = True
+            continue
+        except Exception as e:  # the test itself is broken
+            print(f"cpython_ref: {path}: {type(e).__name__}: {e}", file=sys.stderr)
+            failed = True
+            continue
+        if check:
+            old = open(expected_path).read() if os.path.exists(expected_path) else None
+            if old != text:
+                print(f"cpython_ref: {expected_path} is out of date", file=sys.stderr)
+                failed = True
+        else:
+            with open(expected_path, "w") as f:
+                f.write(text)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    # Deep recursion tests (10,000 levels and more) need a big stack.
+    sys.setrecursionlimit(1_000_000)
+    threading.stack_size(512 * 1024 * 1024)
+    status = []
+    t = threading.Thread(target=lambda: status.append(main(sys.argv[1:])))
+    t.start()
+    t.join()
+    sys.exit(status[0] if status else 1)
