@@ -528,7 +528,7 @@ arglist
 /* A NULL argument is an erroneous one already reported. */
 arg
     : test
-    | test '=' test             { diag_error(ctx->d, LOC(@2), "keyword arguments are not supported"); $$ = NULL; }
+    | test '=' test             { diag_error(ctx->d, LOC(@1), "keyword arguments are not supported"); $$ = NULL; }
     | '*' test                  { diag_error(ctx->d, LOC(@1), "argument unpacking ('*') is not supported"); $$ = NULL; }
     | POW test                  { diag_error(ctx->d, LOC(@1), "argument unpacking ('**') is not supported"); $$ = NULL; }
     ;
@@ -599,10 +599,11 @@ static int yyreport_syntax_error(const yypcontext_t *yyctx, ParseCtx *ctx)
     Loc loc = LOC(*yypcontext_location(yyctx));
     yysymbol_kind_t expected[YYNTOKENS];
     int nexp = yypcontext_expected_tokens(yyctx, expected, YYNTOKENS);
-    bool expects_indent = false, expects_colon = false;
+    bool expects_indent = false, expects_colon = false, expects_else = false;
     for (int i = 0; i < nexp; i++) {
         expects_indent |= expected[i] == YYSYMBOL_INDENT;
         expects_colon |= !strcmp(yysymbol_name(expected[i]), "':'");
+        expects_else |= expected[i] == YYSYMBOL_ELSE;
     }
 
     switch (tok) {
@@ -632,6 +633,10 @@ static int yyreport_syntax_error(const yypcontext_t *yyctx, ParseCtx *ctx)
     }
     if (expects_indent && nexp == 1) {     /* after "...:" NEWLINE, not at any statement */
         diag_error(ctx->d, loc, "expected an indented block");
+        return 0;
+    }
+    if (expects_else && !expects_colon) {   /* "a if c" with no else */
+        diag_error(ctx->d, loc, "syntax error: expected 'else' (a conditional expression is 'a if c else b')");
         return 0;
     }
     if (tok == YYSYMBOL_NEWLINE && expects_colon) {   /* if x, def f(), else ... */

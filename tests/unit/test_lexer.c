@@ -237,7 +237,7 @@ static void test_indentation_lexer_errors(void **state)
 {
     (void)state;
     check_tokens_n("if a:\n    b\n  c\nd\n", 18, false,
-                   "if name(a) : NL INDENT name(b) NL DEDENT name(c) NL name(d) NL EOF",
+                   "if name(a) : NL INDENT name(b) NL name(c) NL DEDENT name(d) NL EOF",
                    "3:3: unindent does not match any outer indentation level\n");
     StrBuf sb = {0};
     for (int i = 0; i <= AST_MAX_BLOCK_DEPTH + 5; i++)

@@ -405,7 +405,7 @@ static void test_positions(void **state)
 static void test_unsupported_constructs(void **state)
 {
     (void)state;
-    check_errors("f(x=1)\n", "1:4: keyword arguments are not supported\n");
+    check_errors("f(x=1)\n", "1:3: keyword arguments are not supported\n");
     check_errors("f(*a)\n", "1:3: argument unpacking ('*') is not supported\n");
     check_errors("while x:\n  pass\nelse:\n  pass\n", "3:1: 'else' after a loop is not supported\n");
     check_errors("for i in range(3):\n  pass\nelse: pass\n", "3:1: 'else' after a loop is not supported\n");
@@ -496,10 +496,12 @@ static void test_indentation_errors(void **state)
     check_errors("def f():", "1:9: expected an indented block\n");
     check_errors("while x:\n# only a comment\n\n", "4:1: expected an indented block\n");
     check_errors("if x:\n    a\n  b\n", "3:3: unindent does not match any outer indentation level\n");
-    /* the misindented line stays in the enclosing block: no cascade */
+    /* each misindented line is reported and kept in the inner block; the
+       correctly indented lines after it raise nothing */
     Parsed p = parse("if x:\n    a\n  b\n  c\nd\n");
-    assert_string_equal(p.errors, "3:3: unindent does not match any outer indentation level\n");
-    assert_string_equal(p.dump, "(if x (then (expr a)))\n(expr b)\n(expr c)\n(expr d)\n");
+    assert_string_equal(p.errors, "3:3: unindent does not match any outer indentation level\n"
+                                  "4:3: unindent does not match any outer indentation level\n");
+    assert_string_equal(p.dump, "(if x (then (expr a) (expr b) (expr c)))\n(expr d)\n");
     done(&p);
     check_errors("if x:\n\ty = 1\nif z:\n        w = 1\n",
                  "4:1: inconsistent use of tabs and spaces in indentation\n");
