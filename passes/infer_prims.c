@@ -110,9 +110,20 @@ Type *ty_equality(TypeCtx *tc, const PrimInfo *p, Node *app, Type **args, int n)
     return type_bool(infer_types(tc));
 }
 
+/* Conditions, `not` and the operands of and/or: bool, int or float (the
+   contract's list; a tuple or a function there is almost surely a slip,
+   even though CPython would take it). */
+static Type *condition_error(TypeCtx *tc, Node *app, Type *t)
+{
+    return infer_error(tc, app->loc, false, "a condition must be a bool, int or float, not '%s'",
+                       infer_type_name(tc, t));
+}
+
 Type *ty_truth(TypeCtx *tc, const PrimInfo *p, Node *app, Type **args, int n)
 {
-    (void)p; (void)app; (void)args; (void)n;
+    (void)p; (void)n;
+    if (!type_is_scalar(args[0]))
+        return condition_error(tc, app, args[0]);
     return type_bool(infer_types(tc));
 }
 
@@ -169,7 +180,7 @@ Type *ty_getitem(TypeCtx *tc, const PrimInfo *p, Node *app, Type **args, int n)
     Node *ix = app->app.in[2];
     if (args[0]->kind != T_TUPLE)
         return infer_error(tc, app->loc, infer_is_default_float(args[0]),
-                           "'%s' value is not subscriptable (only tuples are)",
+                           "cannot index or unpack a value of type '%s' (only tuples can be)",
                            infer_type_name(tc, args[0]));
     if (ix->kind != N_CONST || ix->k.kind != K_INT)
         return infer_error(tc, app->loc, false, "tuple index must be an integer constant");
@@ -183,6 +194,8 @@ Type *ty_getitem(TypeCtx *tc, const PrimInfo *p, Node *app, Type **args, int n)
 Type *ty_switch(TypeCtx *tc, const PrimInfo *p, Node *app, Type **args, int n)
 {
     (void)p; (void)n;
+    if (!type_is_scalar(args[0]))
+        return condition_error(tc, app, args[0]);
     Type *t = infer_join(tc, args[1], args[2]);
     if (t == TY_ERR)
         return infer_error(tc, app->loc, false, "the two branches have incompatible types '%s' and '%s'",
