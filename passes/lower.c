@@ -1,0 +1,1769 @@
+/*
+ * lower.c: the AST becomes the graph IR.
+ *
+ * Assumes: an AstModule from parse_source (possibly partial after parse
+ * errors: NULL expressions and statements are tolerated).  Chains (operands
+ * of E_BINARY, E_COMPARE, E_BOOLOP; statement lists; sequences of blocks)
+ * may be arbitrarily long; expression and block nesting is bounded by the
+ * parser (AST_MAX_EXPR_DEPTH, AST_MAX_BLOCK_DEPTH).  So this pass recurses
+ * over nesting only, iterates along chains, and looks variables up across
+ * blocks with an explicit stack (run_lookup).
+ *
+ * Guarantees: a module that passes ir_check (even after errors, with float
+ * placeholders where a value was missing), untyped, with
+ *   - one G_FUNCTION per top-level def (parent NULL, name = the def's name,
+ *     src_name, param_ann, ret_ann) and one G_CONST per top-level constant
+ *     NAME = expr, both registered in m->tops in source order; a reference to
+ *     a constant is Apply(Constant(@NAME)), to a function Constant(@f);
+ *   - every block of a function a graph (Braun et al.'s SSA construction
+ *     read as "SSA is functional programming"):
+ *       nested blocks, G_BRANCH closures selected by switch(c, @a, @b)():
+ *         f:if.L / f:else.L      arms of an if statement
+ *         f:body.L / f:exit.L    a loop's body and exit (children of the header)
+ *         f:ifexp.L / f:ifelse.L x if c else y
+ *         f:and.L / f:andval.L   the right operand of `and` / the short-circuit value
+ *         f:or.L / f:orval.L     the same for `or`
+ *         f:cmp.L / f:cmpval.L   the rest of a comparison chain / its false result
+ *       join blocks, G_BLOCK graphs (parent: the function) entered by tail
+ *       calls (jumps) whose arguments are the phis (parameters, named after
+ *       the variable):
+ *         f:endif.L              after an if whose arms fall through
+ *         f:while.L / f:for.L    loop headers
+ *         f:endwhile.L / f:endfor.L  after a loop
+ *     nested functions: f/g (def), f/lambda.L (lambda), parent = the block
+ *     that creates them; a name already taken gets a .2, .3 ... suffix;
+ *   - a variable read in a join block that is not defined there becomes a
+ *     phi only when the incoming values differ or are not visible from the
+ *     join block (a value of the function's entry block or a constant is used
+ *     directly); loop headers are sealed after their body, as in Braun.
+ *
+ * Values that are computed but never used (expression statements, dead
+ * assignments) are dropped, and any runtime error they would raise with
+ * them: the graph is pure and only what the output depends on runs (see
+ * docs/language.md).
+ */
+#include "lower.h"
+
+#include <stdio.h>
+#include <string.h>
+
+/* ======================================================================
+ * Hash tables (scratch memory on the heap, freed at the end of the pass)
+ * ====================================================================== */
+
+/* Integer keys (never 0) to a pointer and an integer. */
+typedef struct MapEnt {
+    uint64_t key;
+    void *p;
+    int64_t v;
+} MapEnt;
+typedef struct Map {
+    MapEnt *e;
+    size_t cap, len;
+} Map;
+
+static uint64_t mix64(uint64_t x)
+{
+    x ^= x >> 33;
+    x *= 0xff51afd7ed558ccdULL;
+    x ^= x >> 33;
+    x *= 0xc4ceb9fe1a85ec53ULL;
+    x ^= x >> 33;
+    return x;
+}
+
+/* A key from two 32-bit parts; never 0. */
+static uint64_t key2(uint32_t a, uint32_t b) { return (((uint64_t)a + 1) << 32) | b; }
+
+static MapEnt *map_get(const Map *m, uint64_t key)
+{
+    if (!m->cap)
+        return NULL;
+    size_t mask = m->cap - 1;
+    for (size_t i = mix64(key) & mask;; i = (i + 1) & mask) {
+        if (m->e[i].key == key)
+            return &m->e[i];
+        if (!m->e[i].key)
+            return NULL;
+    }
+}
+
+/* Finds or inserts (p = NULL, v = 0) the entry for key. */
+static MapEnt *map_put(Map *m, uint64_t key)
+{
+    if ((m->len + 1) * 2 > m->cap) {
+        size_t ncap = m->cap ? m->cap * 2 : 32;
+        MapEnt *ne = xcalloc(ncap, sizeof *ne);
+        for (size_t i = 0; i < m->cap; i++) {
+            if (!m->e[i].key)
+                continue;
+            size_t j = mix64(m->e[i].key) & (ncap - 1);
+            while (ne[j].key)
+                j = (j + 1) & (ncap - 1);
+            ne[j] = m->e[i];
+        }
+        free(m->e);
+        m->e = ne;
+        m->cap = ncap;
+    }
+    size_t mask = m->cap - 1;
+    for (size_t i = mix64(key) & mask;; i = (i + 1) & mask) {
+        if (m->e[i].key == key)
+            return &m->e[i];
+        if (!m->e[i].key) {
+            m->e[i].key = key;
+            m->len++;
+            return &m->e[i];
+        }
+    }
+}
+
+static void map_free(Map *m)
+{
+    free(m->e);
+    m->e = NULL;
+    m->cap = m->len = 0;
+}
+
+/* Strings to integers. */
+typedef struct StrEnt {
+    const char *s;
+    uint64_t h;
+    int v;
+} StrEnt;
+typedef struct StrMap {
+    StrEnt *e;
+    size_t cap, len;
+} StrMap;
+
+static uint64_t str_hash(const char *s)
+{
+    uint64_t h = 1469598103934665603ULL;
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+    return h;
+}
+
+/* Finds s, or inserts it (copied into `arena`, v = 0) and sets *fresh. */
+static StrEnt *strmap_put(StrMap *m, Arena *arena, const char *s, bool *fresh)
+{
+    if ((m->len + 1) * 2 > m->cap) {
+        size_t ncap = m->cap ? m->cap * 2 : 64;
+        StrEnt *ne = xcalloc(ncap, sizeof *ne);
+        for (size_t i = 0; i < m->cap; i++) {
+            if (!m->e[i].s)
+                continue;
+            size_t j = m->e[i].h & (ncap - 1);
+            while (ne[j].s)
+                j = (j + 1) & (ncap - 1);
+            ne[j] = m->e[i];
+        }
+        free(m->e);
+        m->e = ne;
+        m->cap = ncap;
+    }
+    uint64_t h = str_hash(s);
+    size_t mask = m->cap - 1;
+    for (size_t i = h & mask;; i = (i + 1) & mask) {
+        if (!m->e[i].s) {
+            m->e[i].s = arena_strdup(arena, s);
+            m->e[i].h = h;
+            m->e[i].v = 0;
+            m->len++;
+            *fresh = true;
+            return &m->e[i];
+        }
+        if (m->e[i].h == h && strcmp(m->e[i].s, s) == 0) {
+            *fresh = false;
+            return &m->e[i];
+        }
+    }
+}
+
+/* ======================================================================
+ * The pass's state
+ * ====================================================================== */
+
+/* Names the language reserves besides the PF_BUILTIN primitives. */
+enum { SP_NONE, SP_RANGE, SP_GRAD, SP_VALUE_AND_GRAD, SP_VJP, SP_JVP };
+
+typedef struct TopDef {
+    bool is_const;
+    Graph *g;
+    Loc loc;            /* the name */
+    int order;          /* index of the statement in the module */
+} TopDef;
+
+/* An interned name, or a hidden variable the compiler made. */
+typedef struct Sym {
+    const char *name;
+    int prim;           /* the PF_BUILTIN primitive of this name, or -1 */
+    int special;        /* SP_* */
+    bool hidden;        /* a for-loop's counter, stop or step: never captured, no warnings */
+    TopDef *top;        /* the top-level function or constant of this name */
+} Sym;
+
+/* Lookup results.  VS_NONE is "absent" in the variable map; VS_PENDING
+   marks a join block whose value is being computed (a cycle through it
+   needs a phi there). */
+enum { VS_NONE, VS_OK, VS_NEVER, VS_MAYBE, VS_PENDING };
+typedef struct Val {
+    Node *n;
+    int st;
+} Val;
+
+/* What lowering knows about each graph it made (indexed by graph id). */
+enum { BK_ENTRY, BK_NESTED, BK_JOIN };
+typedef struct Incomplete {
+    Node *phi;
+    int sym;
+    Loc loc;            /* the read that made it */
+} Incomplete;
+typedef struct BlockInfo {
+    int kind;           /* BK_ENTRY: a function's or constant's graph; BK_NESTED: a
+                           G_BRANCH, reads continue in the parent; BK_JOIN: a G_BLOCK */
+    bool sealed;        /* every jump into the block exists */
+    bool is_header;     /* a loop header: preds[0] is the loop entry */
+    bool is_lambda;
+    int fn_id;          /* FnState id of the function the block belongs to */
+    Loc def_loc;        /* G_FUNCTION: the def's name (arity notes) */
+    VEC(Node *) preds;  /* jumps into a join block, in creation order */
+    VEC(Incomplete) incomplete;     /* phis of an unsealed block, filled at sealing */
+    Map assigned;       /* header: symbols assigned inside the loop */
+} BlockInfo;
+
+/* One assignment or capture, for the captured-variable-rebound warning. */
+typedef struct Event {
+    int sym;
+    Loc loc;
+    int group;          /* def group or lambda of the capture; def group of a def binding; 0 */
+} Event;
+
+typedef struct LoopCx {
+    struct LoopCx *outer;       /* the enclosing loop of the same function */
+    Graph *header, *after;      /* after: the block after the loop, made on first use */
+    int line;
+    int counter, step;          /* hidden symbols of a for-loop; -1 for while */
+    Loc incr_loc;
+    VEC(Event) assigns, captures;
+} LoopCx;
+
+typedef struct FnState {
+    int id;
+    struct FnState *outer;      /* the function this one is nested in */
+    Graph *fn;                  /* G_FUNCTION or G_CONST */
+    const FuncDef *def;         /* NULL for a constant */
+    const TopDef *konst;        /* the constant being lowered, or NULL */
+    Graph *cur;                 /* the current block; NULL when unreachable */
+    LoopCx *loop;               /* innermost loop being lowered */
+    int group;                  /* the def group or lambda this function belongs to */
+    Loc created_at;             /* the def or lambda keyword */
+} FnState;
+
+typedef struct LFrame {
+    Graph *b;
+    int phase;                  /* PH_* */
+    int i;                      /* next predecessor (PH_COLLECT) */
+    Val *vals;                  /* incoming values (PH_COLLECT) */
+    Node *phi;                  /* the phi being filled, or NULL (PH_COLLECT) */
+} LFrame;
+enum { PH_START, PH_PARENT, PH_ENTRY, PH_COLLECT };
+
+typedef struct Lower {
+    Arena *arena;
+    Diags *d;
+    Module *m;
+    VEC(Sym) syms;
+    StrMap symtab;              /* name -> index in syms */
+    StrMap gnames;              /* graph names taken -> last suffix used */
+    VEC(BlockInfo *) blocks;    /* by graph id */
+    Map vars;                   /* (graph id, sym) -> Val */
+    Map locals;                 /* (FnState id, sym): sym is local to the function */
+    Map captures;               /* (FnState id, sym) -> Loc * of the first capture */
+    Map reported;               /* (FnState id, sym): an unbound error was reported */
+    Map warned;                 /* location of a rebinding already warned about */
+    VEC(LFrame) stack;          /* run_lookup's explicit stack */
+    FnState *fs;                /* the function being lowered */
+    int next_id;                /* FnState and group ids */
+} Lower;
+
+static Sym *sym_of(Lower *L, int s) { return &L->syms.data[s]; }
+static BlockInfo *binfo(Lower *L, const Graph *g) { return L->blocks.data[g->id]; }
+
+static int special_of(const char *name)
+{
+    static const struct { const char *name; int sp; } tab[] = {
+        {"range", SP_RANGE}, {"grad", SP_GRAD}, {"value_and_grad", SP_VALUE_AND_GRAD},
+        {"vjp", SP_VJP}, {"jvp", SP_JVP},
+    };
+    for (size_t i = 0; i < sizeof tab / sizeof tab[0]; i++)
+        if (strcmp(tab[i].name, name) == 0)
+            return tab[i].sp;
+    return SP_NONE;
+}
+
+static int intern(Lower *L, const char *name)
+{
+    bool fresh;
+    StrEnt *e = strmap_put(&L->symtab, L->arena, name, &fresh);
+    if (!fresh)
+        return e->v;
+    Sym s = {e->s, prim_builtin_lookup(name), special_of(name), false, NULL};
+    e->v = L->syms.len;
+    vec_push(&L->syms, s);
+    return e->v;
+}
+
+static int new_hidden(Lower *L, const char *display)
+{
+    Sym s = {arena_strdup(L->arena, display), -1, SP_NONE, true, NULL};
+    vec_push(&L->syms, s);
+    return L->syms.len - 1;
+}
+
+static bool is_reserved(Lower *L, int s) { return sym_of(L, s)->prim >= 0 || sym_of(L, s)->special != SP_NONE; }
+
+/* A placeholder value where one is missing after an error. */
+static Node *placeholder(Lower *L, Loc loc) { return ir_const_float(L->m, 0.0, loc); }
+
+/* ======================================================================
+ * Graphs and blocks
+ * ====================================================================== */
+
+/* `base`, or base.2, base.3, ... when taken: unique in the module. */
+static const char *unique_name(Lower *L, const char *base)
+{
+    bool fresh;
+    StrEnt *e = strmap_put(&L->gnames, L->arena, base, &fresh);
+    if (fresh)
+        return e->s;
+    const char *b = e->s;
+    for (int k = e->v < 2 ? 2 : e->v + 1;; k++) {
+        char *cand = arena_printf(L->arena, "%s.%d", b, k);
+        StrEnt *c = strmap_put(&L->gnames, L->arena, cand, &fresh);
+        if (fresh) {
+            strmap_put(&L->gnames, L->arena, b, &fresh)->v = k;
+            return c->s;
+        }
+    }
+}
+
+static Graph *new_graph(Lower *L, GraphKind kind, const char *base, Graph *parent, Loc loc, int bk)
+{
+    Graph *g = ir_graph_new(L->m, kind, unique_name(L, base), parent, loc);
+    BlockInfo *bi = xcalloc(1, sizeof *bi);
+    bi->kind = bk;
+    bi->sealed = bk != BK_JOIN;
+    bi->fn_id = L->fs ? L->fs->id : -1;
+    while (L->blocks.len <= (int)g->id)
+        vec_push(&L->blocks, NULL);
+    L->blocks.data[g->id] = bi;
+    return g;
+}
+
+/* A G_BRANCH closure of the current block: f:KIND.LINE. */
+static Graph *new_branch(Lower *L, const char *kind, Loc loc)
+{
+    FnState *fs = L->fs;
+    return new_graph(L, G_BRANCH, arena_printf(L->arena, "%s:%s.%d", fs->fn->name, kind, loc.line),
+                     fs->cur, loc, BK_NESTED);
+}
+
+/* A join block of the current function (unsealed). */
+static Graph *new_join(Lower *L, const char *kind, Loc loc)
+{
+    FnState *fs = L->fs;
+    return new_graph(L, G_BLOCK, arena_printf(L->arena, "%s:%s.%d", fs->fn->name, kind, loc.line),
+                     fs->fn, loc, BK_JOIN);
+}
+
+/* Ends the current block with a jump to join block `to`.  The jump gets
+   its arguments when `to` is sealed (or at once for phis made later). */
+static void jump(Lower *L, Graph *to, Loc loc)
+{
+    Graph *from = L->fs->cur;
+    BlockInfo *bi = binfo(L, to);
+    if (bi->sealed)
+        die("lower: jump into sealed block %s", to->name);
+    Node *callee = ir_const_graph(L->m, to, loc);
+    Node *j = ir_apply(from, &callee, 1, loc);
+    ir_set_output(from, j);
+    vec_push(&bi->preds, j);
+    L->fs->cur = NULL;
+}
+
+/* switch(c, @t, @e)() in the current block. */
+static Node *switch_call(Lower *L, Node *c, Graph *t, Graph *e, Loc loc)
+{
+    Graph *g = L->fs->cur;
+    Node *sw = ir_apply_prim(g, P_SWITCH, loc, 3, c, ir_const_graph(L->m, t, loc),
+                             ir_const_graph(L->m, e, loc));
+    return ir_apply(g, &sw, 1, loc);
+}
+
+/* ======================================================================
+ * Variables: per-block maps and the lookup across blocks
+ * ====================================================================== */
+
+static MapEnt *var_get(Lower *L, const Graph *b, int sym) { return map_get(&L->vars, key2(b->id, (uint32_t)sym)); }
+
+static void var_set(Lower *L, const Graph *b, int sym, Node *n, int st)
+{
+    MapEnt *e = map_put(&L->vars, key2(b->id, (uint32_t)sym));
+    e->p = n;
+    e->v = st;
+}
+
+static Val val_ok(Node *n) { Val v = {n, VS_OK}; return v; }
+
+/* Whether join block b may use n directly: a constant, or a node of an
+   enclosing graph (the function's entry block, an outer function). */
+static bool visible_in(const Node *n, const Graph *b)
+{
+    return n->kind == N_CONST || ir_graph_encloses(n->graph, b);
+}
+
+static Node *make_phi(Lower *L, Graph *b, int sym, Loc loc)
+{
+    Node *p = ir_add_param(b, sym_of(L, sym)->name, loc);
+    var_set(L, b, sym, p, VS_OK);
+    BlockInfo *bi = binfo(L, b);
+    if (!bi->sealed) {
+        Incomplete inc = {p, sym, loc};
+        vec_push(&bi->incomplete, inc);
+    }
+    return p;
+}
+
+static void push_frame(Lower *L, Graph *b)
+{
+    LFrame f = {b, PH_START, 0, NULL, NULL};
+    vec_push(&L->stack, f);
+}
+
+/* Turns the top frame (a join block) into the collection of the values its
+   predecessors give, for `phi` (or for a decision, when phi is NULL). */
+static void start_collect(Lower *L, Node *phi)
+{
+    LFrame *f = &vec_last(&L->stack);
+    BlockInfo *bi = binfo(L, f->b);
+    f->phase = PH_COLLECT;
+    f->phi = phi;
+    f->i = 0;
+    f->vals = xcalloc((size_t)(bi->preds.len ? bi->preds.len : 1), sizeof(Val));
+    if (bi->preds.len)
+        push_frame(L, bi->preds.data[0]->graph);
+}
+
+/* All incoming values of join block f->b are known: use the common value,
+   or make (or complete) a phi and pass the values along the jumps. */
+static Val finish_collect(Lower *L, LFrame *f, int sym, Loc loc)
+{
+    BlockInfo *bi = binfo(L, f->b);
+    int n = bi->preds.len;
+    Node *phi = f->phi;
+    if (!phi) {     /* a cycle through this block may have made one meanwhile */
+        MapEnt *e = var_get(L, f->b, sym);
+        if (e && e->v == VS_OK)
+            phi = e->p;
+    }
+    bool any_ok = false, any_maybe = false, any_never = false, same = true;
+    Node *first = NULL;
+    for (int i = 0; i < n; i++) {
+        Val v = f->vals[i];
+        if (v.st == VS_OK) {
+            if (v.n == phi)
+                continue;
+            any_ok = true;
+            if (!first)
+                first = v.n;
+            else if (v.n != first)
+                same = false;
+        } else if (v.st == VS_MAYBE) {
+            any_maybe = true;
+        } else {
+            any_never = true;
+        }
+    }
+    bool bad = any_maybe || any_never || (!phi && n == 0);
+    int badst = any_ok || any_maybe ? VS_MAYBE : VS_NEVER;
+    if (!phi) {
+        Val r = {NULL, badst};
+        if (!bad && same && visible_in(first, f->b))
+            r = val_ok(first);
+        if (r.n || bad) {
+            var_set(L, f->b, sym, r.n, r.st);
+            return r;
+        }
+        phi = make_phi(L, f->b, sym, loc);
+    }
+    for (int i = 0; i < n; i++) {
+        Val v = f->vals[i];
+        ir_apply_append(bi->preds.data[i], v.st == VS_OK ? v.n : placeholder(L, loc));
+    }
+    Val r = {phi, bad ? badst : VS_OK};
+    /* When an incomplete phi is completed at sealing, the block's own code
+       (a `while True` body runs in its header) may have rebound sym since:
+       keep that binding. */
+    MapEnt *e = var_get(L, f->b, sym);
+    if (!e || e->v == VS_PENDING || e->p == phi)
+        var_set(L, f->b, sym, phi, r.st);
+    return r;
+}
+
+static void pop_frame(Lower *L)
+{
+    free(vec_last(&L->stack).vals);
+    L->stack.len--;
+}
+
+/*
+ * The value of variable `sym` at the end of block `start` (Braun's
+ * readVariable), without recursion: a frame per block being resolved.
+ *   nested block: the value in its parent;
+ *   entry block: unbound (parameters and assignments are in the map);
+ *   join block: the values its jumps bring, or a phi.  A loop header
+ *     reads a variable the loop never assigns from the loop entry only;
+ *     an unsealed header gets an incomplete phi; a block met again while
+ *     its value is pending is on a cycle and gets the phi there.
+ * With fill_phi, completes that (incomplete) phi of join block `start`.
+ * Results are cached in every block visited.
+ */
+static Val run_lookup(Lower *L, Graph *start, Node *fill_phi, int sym, Loc loc)
+{
+    int base = L->stack.len;
+    push_frame(L, start);
+    if (fill_phi)
+        start_collect(L, fill_phi);
+    Val ret = {NULL, VS_NEVER};
+    bool have = false;      /* ret holds the result of the frame just popped */
+    while (L->stack.len > base) {
+        LFrame *f = &vec_last(&L->stack);
+        Graph *b = f->b;
+        BlockInfo *bi = binfo(L, b);
+        if (have) {
+            have = false;
+            if (f->phase == PH_PARENT) {
+                var_set(L, b, sym, ret.n, ret.st);
+            } else if (f->phase == PH_ENTRY) {
+                MapEnt *e = var_get(L, b, sym);
+                if (e && e->v == VS_OK) {           /* a cycle made a phi here */
+                    if (bi->sealed) {
+                        start_collect(L, e->p);
+                        continue;
+                    }
+                    ret = val_ok(e->p);
+                } else if (ret.st == VS_OK && !visible_in(ret.n, b)) {
+                    Node *p = make_phi(L, b, sym, loc);
+                    if (bi->sealed) {
+                        start_collect(L, p);
+                        continue;
+                    }
+                    ret = val_ok(p);
+                } else {
+                    var_set(L, b, sym, ret.n, ret.st);
+                }
+            } else {    /* PH_COLLECT */
+                f->vals[f->i++] = ret;
+                if (f->i < bi->preds.len) {
+                    push_frame(L, bi->preds.data[f->i]->graph);
+                    continue;
+                }
+                ret = finish_collect(L, f, sym, loc);
+            }
+            pop_frame(L);
+            have = true;
+            continue;
+        }
+        if (f->phase == PH_COLLECT) {   /* a join block without predecessors */
+            ret = finish_collect(L, f, sym, loc);
+            pop_frame(L);
+            have = true;
+            continue;
+        }
+        MapEnt *e = var_get(L, b, sym);
+        if (e && e->v == VS_PENDING) {
+            ret = val_ok(make_phi(L, b, sym, loc));
+        } else if (e && e->v != VS_NONE) {
+            ret.n = e->p;
+            ret.st = (int)e->v;
+        } else if (bi->kind == BK_ENTRY) {
+            ret.n = NULL;
+            ret.st = VS_NEVER;
+            var_set(L, b, sym, NULL, VS_NEVER);
+        } else if (bi->kind == BK_NESTED) {
+            f->phase = PH_PARENT;
+            push_frame(L, b->parent);
+            continue;
+        } else if (bi->is_header && bi->preds.len && !map_get(&bi->assigned, key2(0, (uint32_t)sym))) {
+            var_set(L, b, sym, NULL, VS_PENDING);
+            f->phase = PH_ENTRY;
+            push_frame(L, bi->preds.data[0]->graph);
+            continue;
+        } else if (!bi->sealed) {
+            ret = val_ok(make_phi(L, b, sym, loc));
+        } else if (bi->is_header) {
+            start_collect(L, make_phi(L, b, sym, loc));
+            continue;
+        } else {
+            var_set(L, b, sym, NULL, VS_PENDING);
+            start_collect(L, NULL);
+            continue;
+        }
+        pop_frame(L);
+        have = true;
+    }
+    return ret;
+}
+
+static void report_unbound(Lower *L, int fn_id, int sym, int st, Loc loc)
+{
+    MapEnt *e = map_put(&L->reported, key2((uint32_t)fn_id, (uint32_t)sym));
+    if (e->v)
+        return;
+    e->v = 1;
+    if (st == VS_NEVER)
+        diag_error(L->d, loc, "local variable '%s' is used before assignment", sym_of(L, sym)->name);
+    else
+        diag_error(L->d, loc, "variable '%s' may be unbound here", sym_of(L, sym)->name);
+}
+
+/* Every jump into b exists: completes its incomplete phis. */
+static void seal(Lower *L, Graph *b)
+{
+    BlockInfo *bi = binfo(L, b);
+    bi->sealed = true;
+    for (int k = 0; k < bi->incomplete.len; k++) {
+        Incomplete inc = bi->incomplete.data[k];
+        Val r = run_lookup(L, b, inc.phi, inc.sym, inc.loc);
+        if (r.st != VS_OK)
+            report_unbound(L, bi->fn_id, inc.sym, r.st, inc.loc);
+    }
+    vec_free(&bi->incomplete);
+}
+
+/* The value of local `sym` of function fs in its current block (for a
+   capture, fs is the enclosing function and its current block is where the
+   closure is being created). */
+static Node *read_var(Lower *L, FnState *fs, int sym, Loc loc)
+{
+    Val v = run_lookup(L, fs->cur, NULL, sym, loc);
+    if (v.st == VS_OK)
+        return v.n;
+    int before = L->d->nerrors;
+    report_unbound(L, fs->id, sym, v.st, loc);
+    if (L->d->nerrors > before && fs != L->fs) {
+        FnState *c = L->fs;
+        while (c->outer != fs)
+            c = c->outer;
+        diag_note(L->d, c->created_at, "the closure is created here and captures the value '%s' has at this point",
+                  sym_of(L, sym)->name);
+    }
+    return placeholder(L, loc);
+}
+
+/* ---- the captured-variable-rebound warning ---------------------------------------- */
+
+static void warn_rebind(Lower *L, int sym, Loc loc, Loc cap)
+{
+    MapEnt *e = map_put(&L->warned, key2((uint32_t)loc.line, (uint32_t)loc.col));
+    if (e->v)
+        return;
+    e->v = 1;
+    diag_warning(L->d, loc, "variable '%s' is captured by a closure and then rebound; the closure keeps the old value",
+                 sym_of(L, sym)->name);
+    diag_note(L->d, cap, "captured here");
+}
+
+/* A nested function reads variable sym of `owner` at loc. */
+static void note_capture(Lower *L, FnState *owner, int sym, Loc loc)
+{
+    FnState *c = L->fs;
+    while (c->outer != owner)
+        c = c->outer;
+    MapEnt *e = map_put(&L->captures, key2((uint32_t)owner->id, (uint32_t)sym));
+    if (!e->p) {
+        Loc *p = ARENA_NEW(L->arena, Loc);
+        *p = loc;
+        e->p = p;
+    }
+    if (owner->loop) {
+        Event ev = {sym, loc, c->group};
+        vec_push(&owner->loop->captures, ev);
+    }
+}
+
+/* A loop is done: warn about assignments in it to variables captured in it,
+   and hand its events to the enclosing loop. */
+static void finish_loop_events(Lower *L, LoopCx *lc)
+{
+    if (lc->captures.len && lc->assigns.len) {
+        /* per symbol: the first capture, and the first one of another group */
+        Map cap = {0};
+        for (int i = 0; i < lc->captures.len; i++) {
+            Event *c = &lc->captures.data[i];
+            MapEnt *e = map_put(&cap, (uint64_t)c->sym + 1);
+            if (!e->p)
+                e->p = c;
+            else if (e->v == 0 && ((Event *)e->p)->group != c->group)
+                e->v = i + 1;
+        }
+        for (int i = 0; i < lc->assigns.len; i++) {
+            Event *a = &lc->assigns.data[i];
+            MapEnt *e = map_get(&cap, (uint64_t)a->sym + 1);
+            if (!e)
+                continue;
+            Event *c = e->p;
+            if (a->group && c->group == a->group)
+                c = e->v ? &lc->captures.data[e->v - 1] : NULL;
+            if (c)
+                warn_rebind(L, a->sym, a->loc, c->loc);
+        }
+        map_free(&cap);
+    }
+    if (lc->outer) {
+        for (int i = 0; i < lc->assigns.len; i++)
+            vec_push(&lc->outer->assigns, lc->assigns.data[i]);
+        for (int i = 0; i < lc->captures.len; i++)
+            vec_push(&lc->outer->captures, lc->captures.data[i]);
+    }
+    vec_free(&lc->assigns);
+    vec_free(&lc->captures);
+}
+
+/* Binds local `sym` to v in the current block (an assignment at loc). */
+static void bind(Lower *L, int sym, Node *v, Loc loc, int group)
+{
+    FnState *fs = L->fs;
+    var_set(L, fs->cur, sym, v, VS_OK);
+    Sym *s = sym_of(L, sym);
+    if (v->kind == N_APPLY && !v->name)
+        v->name = s->name;
+    if (s->hidden)
+        return;
+    MapEnt *c = map_get(&L->captures, key2((uint32_t)fs->id, (uint32_t)sym));
+    if (c)
+        warn_rebind(L, sym, loc, *(Loc *)c->p);
+    if (fs->loop) {
+        Event ev = {sym, loc, group};
+        vec_push(&fs->loop->assigns, ev);
+    }
+}
+
+/* ======================================================================
+ * Which names a function (or loop body) assigns
+ * ====================================================================== */
+
+static void collect_target(Lower *L, const Expr *t, Map *set, uint32_t owner)
+{
+    if (!t)
+        return;
+    if (t->kind == E_NAME) {
+        int s = intern(L, t->name);
+        if (!is_reserved(L, s))
+            map_put(set, key2(owner, (uint32_t)s))->v = 1;
+    } else if (t->kind == E_TUPLE) {
+        for (int i = 0; i < t->items.n; i++)
+            collect_target(L, t->items.items[i], set, owner);
+    }
+}
+
+/* Adds (owner, sym) to set for every name bound in body, outside nested
+   functions (recursion over block nesting only). */
+static void collect_assigned(Lower *L, const StmtList *body, Map *set, uint32_t owner)
+{
+    for (int i = 0; i < body->n; i++) {
+        const Stmt *s = body->items[i];
+        if (!s)
+            continue;
+        switch (s->kind) {
+        case S_ASSIGN:
+            for (int k = 0; k < s->assign.ntargets; k++)
+                collect_target(L, s->assign.targets[k], set, owner);
+            break;
+        case S_AUGASSIGN:
+            collect_target(L, s->aug.target, set, owner);
+            break;
+        case S_FOR:
+            collect_target(L, s->for_.target, set, owner);
+            collect_assigned(L, &s->for_.body, set, owner);
+            break;
+        case S_IF:
+            collect_assigned(L, &s->if_.then, set, owner);
+            collect_assigned(L, &s->if_.orelse, set, owner);
+            break;
+        case S_WHILE:
+            collect_assigned(L, &s->while_.body, set, owner);
+            break;
+        case S_DEF:
+            if (s->def) {
+                int sym = intern(L, s->def->name);
+                if (!is_reserved(L, sym))
+                    map_put(set, key2(owner, (uint32_t)sym))->v = 1;
+            }
+            break;
+        default:
+            break;
+        }
+    }
+}
+
+static bool is_local(Lower *L, const FnState *fs, int sym)
+{
+    return map_get(&L->locals, key2((uint32_t)fs->id, (uint32_t)sym)) != NULL;
+}
+
+/* ======================================================================
+ * Expressions
+ * ====================================================================== */
+
+static Node *lower_expr(Lower *L, const Expr *e);
+static void lower_stmts(Lower *L, const StmtList *sl);
+static Graph *make_function_graph(Lower *L, const FuncDef *fd, const char *name, Graph *parent);
+static void lower_function_body(Lower *L, const FuncDef *fd, Graph *g, int group);
+
+static const PrimId binop_prim[] = {
+    [OP_ADD] = P_ADD, [OP_SUB] = P_SUB, [OP_MUL] = P_MUL, [OP_DIV] = P_TRUEDIV,
+    [OP_FLOORDIV] = P_FLOORDIV, [OP_MOD] = P_MOD, [OP_POW] = P_POW,
+};
+static const PrimId cmp_prim[] = {
+    [CMP_LT] = P_LT, [CMP_LE] = P_LE, [CMP_GT] = P_GT, [CMP_GE] = P_GE, [CMP_EQ] = P_EQ, [CMP_NE] = P_NE,
+};
+
+/* An integer literal, optionally negated (or with a unary plus). */
+static bool int_literal(const Expr *e, int64_t *k)
+{
+    if (!e)
+        return false;
+    if (e->kind == E_INT) {
+        *k = e->ival;
+        return true;
+    }
+    if (e->kind == E_UNARY && e->unary.operand && e->unary.operand->kind == E_INT && e->unary.op != UOP_NOT) {
+        int64_t v = e->unary.operand->ival;
+        *k = e->unary.op == UOP_NEG ? (int64_t)(0 - (uint64_t)v) : v;
+        return true;
+    }
+    return false;
+}
+
+/* A reference to a top-level function or constant. */
+static Node *lower_top_ref(Lower *L, int sym, Loc loc, bool callee)
+{
+    FnState *fs = L->fs;
+    const TopDef *t = sym_of(L, sym)->top;
+    const char *name = sym_of(L, sym)->name;
+    if (fs->konst) {
+        const char *cname = fs->fn->name;
+        if (!t->is_const) {
+            if (callee)
+                diag_error(L->d, loc, "constants may not call user functions");
+            else
+                diag_error(L->d, loc, "constants may not refer to user function '%s'", name);
+            return placeholder(L, loc);
+        }
+        if (t == fs->konst) {
+            diag_error(L->d, loc, "constant '%s' refers to itself", cname);
+            return placeholder(L, loc);
+        }
+        if (t->order > fs->konst->order) {
+            diag_error(L->d, loc, "constant '%s' uses '%s', which is defined later", cname, name);
+            return placeholder(L, loc);
+        }
+    }
+    Node *c = ir_const_graph(L->m, t->g, loc);
+    if (t->is_const)
+        return ir_apply(fs->cur, &c, 1, loc);
+    return c;
+}
+
+static void not_available(Lower *L, int sym, Loc loc)
+{
+    diag_error(L->d, loc,
+               "'%s' is not available yet: the differentiation transform is not implemented in this version of myc",
+               sym_of(L, sym)->name);
+}
+
+/* A name read as a value (callee: in call position). */
+static Node *lower_name(Lower *L, const char *name, Loc loc, bool callee)
+{
+    FnState *fs = L->fs;
+    int s = intern(L, name);
+    if (is_local(L, fs, s))
+        return read_var(L, fs, s, loc);
+    for (FnState *o = fs->outer; o; o = o->outer) {
+        if (is_local(L, o, s)) {
+            Node *v = read_var(L, o, s, loc);
+            note_capture(L, o, s, loc);
+            return v;
+        }
+    }
+    Sym *sy = sym_of(L, s);
+    if (sy->top)
+        return lower_top_ref(L, s, loc, callee);
+    if (sy->prim >= 0)
+        return ir_const_prim(L->m, (PrimId)sy->prim, loc);
+    if (sy->special == SP_RANGE)
+        diag_error(L->d, loc, "'range' can only be used in a for-loop header: for i in range(...)");
+    else if (sy->special != SP_NONE)
+        not_available(L, s, loc);
+    else
+        diag_error(L->d, loc, "undefined name '%s'", name);
+    return placeholder(L, loc);
+}
+
+static Node *lower_unary(Lower *L, const Expr *e)
+{
+    const Expr *x = e->unary.operand;
+    if (e->unary.op == UOP_NEG && x && x->kind == E_INT)
+        return ir_const_int(L->m, (int64_t)(0 - (uint64_t)x->ival), e->loc);
+    if (e->unary.op == UOP_NEG && x && x->kind == E_FLOAT)
+        return ir_const_float(L->m, -x->fval, e->loc);
+    Node *v = lower_expr(L, x);
+    PrimId p = e->unary.op == UOP_NEG ? P_NEG : e->unary.op == UOP_POS ? P_POS : P_NOT;
+    return ir_apply_prim(L->fs->cur, p, e->loc, 1, v);
+}
+
+/* a op b op c ...: left-associative, except ** (all operands first, then
+   folded from the right). */
+static Node *lower_binary(Lower *L, const Expr *e)
+{
+    int n = e->binary.n;
+    if (n <= 0)
+        return placeholder(L, e->loc);
+    if (n > 1 && e->binary.ops[0] == OP_POW) {
+        Node **v = xmalloc(sizeof(Node *) * (size_t)n);
+        for (int i = 0; i < n; i++)
+            v[i] = lower_expr(L, e->binary.operands[i]);
+        Node *acc = v[n - 1];
+        for (int i = n - 2; i >= 0; i--)
+            acc = ir_apply_prim(L->fs->cur, P_POW, e->binary.oplocs[i], 2, v[i], acc);
+        free(v);
+        return acc;
+    }
+    Node *acc = lower_expr(L, e->binary.operands[0]);
+    for (int i = 1; i < n; i++) {
+        Node *r = lower_expr(L, e->binary.operands[i]);
+        acc = ir_apply_prim(L->fs->cur, binop_prim[e->binary.ops[i - 1]], e->binary.oplocs[i - 1], 2, acc, r);
+    }
+    return acc;
+}
+
+/* The value of a chain of nested branches: in the block where the chain
+   starts it is the result, in a branch its output. */
+static void chain_value(Lower *L, Graph *home, Node *v, Node **result)
+{
+    if (L->fs->cur == home)
+        *result = v;
+    else
+        ir_set_output(L->fs->cur, v);
+}
+
+/* a < b < c: (a < b) and (b < c) with b evaluated once and c only when
+   a < b holds.  Each further comparison lives in a nested branch. */
+static Node *lower_compare(Lower *L, const Expr *e)
+{
+    int n = e->compare.n;
+    if (n < 2)
+        return n == 1 ? lower_expr(L, e->compare.operands[0]) : placeholder(L, e->loc);
+    Graph *home = L->fs->cur;
+    Node *result = NULL;
+    Node *prev = lower_expr(L, e->compare.operands[0]);
+    for (int i = 1; i < n; i++) {
+        Node *v = lower_expr(L, e->compare.operands[i]);
+        Loc oploc = e->compare.oplocs[i - 1];
+        Node *t = ir_apply_prim(L->fs->cur, cmp_prim[e->compare.ops[i - 1]], oploc, 2, prev, v);
+        if (i == n - 1) {
+            chain_value(L, home, t, &result);
+            break;
+        }
+        Graph *rest = new_branch(L, "cmp", oploc);
+        Graph *stop = new_branch(L, "cmpval", oploc);
+        ir_set_output(stop, t);
+        chain_value(L, home, switch_call(L, t, rest, stop, oploc), &result);
+        L->fs->cur = rest;
+        prev = v;
+    }
+    L->fs->cur = home;
+    return result;
+}
+
+/* a and b and c: v = a; switch(v, @rest, @v)() (or: @v, @rest), nested. */
+static Node *lower_boolop(Lower *L, const Expr *e)
+{
+    int n = e->boolop.n;
+    if (n < 1)
+        return placeholder(L, e->loc);
+    bool is_and = e->boolop.is_and;
+    Graph *home = L->fs->cur;
+    Node *result = NULL;
+    Node *v = lower_expr(L, e->boolop.operands[0]);
+    for (int i = 1; i < n; i++) {
+        const Expr *x = e->boolop.operands[i];
+        Loc at = x ? x->loc : e->loc;
+        Graph *rest = new_branch(L, is_and ? "and" : "or", at);
+        Graph *keep = new_branch(L, is_and ? "andval" : "orval", at);
+        ir_set_output(keep, v);
+        Node *call = is_and ? switch_call(L, v, rest, keep, at) : switch_call(L, v, keep, rest, at);
+        chain_value(L, home, call, &result);
+        L->fs->cur = rest;
+        v = lower_expr(L, x);
+    }
+    chain_value(L, home, v, &result);
+    L->fs->cur = home;
+    return result;
+}
+
+/* x if c else y: switch(c, @ifexp, @ifelse)(), only the taken branch runs. */
+static Node *lower_ifexp(Lower *L, const Expr *e)
+{
+    Graph *home = L->fs->cur;
+    Node *c = lower_expr(L, e->ifexp.cond);
+    Graph *t = new_branch(L, "ifexp", e->loc);
+    Graph *f = new_branch(L, "ifelse", e->loc);
+    L->fs->cur = t;
+    ir_set_output(t, lower_expr(L, e->ifexp.then));
+    L->fs->cur = f;
+    ir_set_output(f, lower_expr(L, e->ifexp.orelse));
+    L->fs->cur = home;
+    return switch_call(L, c, t, f, e->loc);
+}
+
+static Node *lower_tuple(Lower *L, const Expr *e)
+{
+    int n = e->items.n;
+    Node **in = xmalloc(sizeof(Node *) * (size_t)(n + 1));
+    in[0] = ir_const_prim(L->m, P_MAKE_TUPLE, e->loc);
+    for (int i = 0; i < n; i++)
+        in[i + 1] = lower_expr(L, e->items.items[i]);
+    Node *t = ir_apply(L->fs->cur, in, n + 1, e->loc);
+    free(in);
+    return t;
+}
+
+/* t[k], k an integer literal (negative k kept: inference normalises it). */
+static Node *lower_index(Lower *L, const Expr *e)
+{
+    Node *base = lower_expr(L, e->index.base);
+    const Expr *ix = e->index.index;
+    Loc at = ix ? ix->loc : e->loc;
+    int64_t k;
+    if (!int_literal(ix, &k)) {
+        diag_error(L->d, at, "tuple index must be an integer constant");
+        return placeholder(L, at);
+    }
+    return ir_apply_prim(L->fs->cur, P_GETITEM, at, 2, base, ir_const_int(L->m, k, at));
+}
+
+static Node *lower_lambda(Lower *L, const Expr *e)
+{
+    FnState *fs = L->fs;
+    const FuncDef *fd = e->lambda;
+    if (!fd)
+        return placeholder(L, e->loc);
+    if (fs->konst) {
+        diag_error(L->d, e->loc, "a lambda is not allowed in a constant");
+        return placeholder(L, e->loc);
+    }
+    Graph *g = make_function_graph(L, fd, arena_printf(L->arena, "%s/lambda.%d", fs->fn->name, fd->loc.line),
+                                   fs->cur);
+    lower_function_body(L, fd, g, ++L->next_id);
+    return ir_const_graph(L->m, g, fd->loc);
+}
+
+static const char *plural(int n, const char *one, const char *many) { return n == 1 ? one : many; }
+
+/* Calling a statically known function: the argument count must match. */
+static void check_arity(Lower *L, Node *callee, int nargs, Loc loc)
+{
+    if (!ir_is_const_graph(callee) || callee->k.u.graph->kind != G_FUNCTION)
+        return;
+    Graph *g = callee->k.u.graph;
+    if (g->nparams == nargs)
+        return;
+    diag_error(L->d, loc, "%s() takes %d %s but %d %s given", g->src_name, g->nparams,
+               plural(g->nparams, "argument", "arguments"), nargs, plural(nargs, "was", "were"));
+    BlockInfo *bi = binfo(L, g);
+    if (bi->is_lambda)
+        diag_note(L->d, bi->def_loc, "the lambda is defined here");
+    else
+        diag_note(L->d, bi->def_loc, "'%s' is defined here", g->src_name);
+}
+
+static Node **lower_args(Lower *L, const ExprList *args)
+{
+    Node **in = xmalloc(sizeof(Node *) * (size_t)(args->n + 1));
+    for (int i = 0; i < args->n; i++)
+        in[i + 1] = lower_expr(L, args->items[i]);
+    return in;
+}
+
+/* sin(x), atan2(y, x), max(a, b, c) = max(max(a, b), c), ... */
+static Node *lower_builtin_call(Lower *L, const Expr *e, PrimId p)
+{
+    const PrimInfo *pi = prim_info(p);
+    Loc loc = e->call.fn->loc;
+    int n = e->call.args.n;
+    Node **in = lower_args(L, &e->call.args);
+    Node *r;
+    if (p == P_MIN || p == P_MAX) {
+        if (n < 2) {
+            diag_error(L->d, loc, "%s() takes at least 2 arguments (%d given)", pi->name, n);
+            r = placeholder(L, loc);
+        } else {
+            r = in[1];
+            for (int i = 2; i <= n; i++)
+                r = ir_apply_prim(L->fs->cur, p, loc, 2, r, in[i]);
+        }
+    } else if (n != pi->arity) {
+        diag_error(L->d, loc, "%s() takes exactly %d %s (%d given)", pi->name, pi->arity,
+                   plural(pi->arity, "argument", "arguments"), n);
+        r = placeholder(L, loc);
+    } else {
+        in[0] = ir_const_prim(L->m, p, loc);
+        r = ir_apply(L->fs->cur, in, n + 1, loc);
+    }
+    free(in);
+    return r;
+}
+
+/* A parameter selection for grad/value_and_grad: an integer constant or a
+   non-empty tuple of them. */
+static bool param_selection(const Expr *e)
+{
+    if (!e)
+        return false;
+    if (e->kind == E_INT)
+        return true;
+    if (e->kind != E_TUPLE || e->items.n == 0)
+        return false;
+    for (int i = 0; i < e->items.n; i++)
+        if (!e->items.items[i] || e->items.items[i]->kind != E_INT)
+            return false;
+    return true;
+}
+
+/*
+ * grad, value_and_grad, vjp, jvp: the argument shapes are checked here;
+ * the transform itself does not exist yet, so every use is an error at the
+ * operator.  (The issue adding the J transform replaces the final error by
+ * the node it expands.)
+ */
+static Node *lower_diff_call(Lower *L, const Expr *e, int sym)
+{
+    const Expr *fn = e->call.fn;
+    int sp = sym_of(L, sym)->special;
+    const char *name = sym_of(L, sym)->name;
+    int n = e->call.args.n;
+    Node **in = lower_args(L, &e->call.args);   /* errors inside the arguments still show */
+    free(in);
+    bool ok = true;
+    if (sp == SP_GRAD || sp == SP_VALUE_AND_GRAD) {
+        if (n < 1 || n > 2) {
+            diag_error(L->d, fn->loc, "%s() takes 1 or 2 arguments (%d given)", name, n);
+            ok = false;
+        } else if (n == 2 && !param_selection(e->call.args.items[1])) {
+            const Expr *a = e->call.args.items[1];
+            diag_error(L->d, a ? a->loc : fn->loc,
+                       "the second argument of %s() must be an integer constant or a tuple of integer constants",
+                       name);
+            ok = false;
+        }
+    } else if (sp == SP_VJP && n < 2) {
+        diag_error(L->d, fn->loc, "vjp() takes at least 2 arguments (%d given)", n);
+        ok = false;
+    } else if (sp == SP_JVP && n != 3) {
+        diag_error(L->d, fn->loc, "jvp() takes exactly 3 arguments (%d given)", n);
+        ok = false;
+    }
+    if (ok)
+        not_available(L, sym, fn->loc);
+    return placeholder(L, fn->loc);
+}
+
+static Node *lower_call(Lower *L, const Expr *e)
+{
+    const Expr *fn = e->call.fn;
+    if (!fn)
+        return placeholder(L, e->loc);
+    Node *callee;
+    if (fn->kind == E_NAME) {
+        int s = intern(L, fn->name);
+        /* builtins and operators are never local: binding them is an error */
+        if (sym_of(L, s)->prim >= 0)
+            return lower_builtin_call(L, e, (PrimId)sym_of(L, s)->prim);
+        if (sym_of(L, s)->special == SP_RANGE) {
+            free(lower_args(L, &e->call.args));
+            diag_error(L->d, fn->loc, "'range' can only be used in a for-loop header: for i in range(...)");
+            return placeholder(L, fn->loc);
+        }
+        if (sym_of(L, s)->special != SP_NONE)
+            return lower_diff_call(L, e, s);
+        callee = lower_name(L, fn->name, fn->loc, true);
+    } else {
+        callee = lower_expr(L, fn);
+    }
+    int n = e->call.args.n;
+    Node **in = lower_args(L, &e->call.args);
+    in[0] = callee;
+    check_arity(L, callee, n, fn->loc);
+    Node *r = ir_apply(L->fs->cur, in, n + 1, fn->loc);
+    free(in);
+    return r;
+}
+
+static Node *lower_expr(Lower *L, const Expr *e)
+{
+    if (!e)
+        return placeholder(L, LOC_NONE);
+    switch (e->kind) {
+    case E_INT: return ir_const_int(L->m, e->ival, e->loc);
+    case E_FLOAT: return ir_const_float(L->m, e->fval, e->loc);
+    case E_BOOL: return ir_const_bool(L->m, e->bval, e->loc);
+    case E_NAME: return lower_name(L, e->name, e->loc, false);
+    case E_TUPLE: return lower_tuple(L, e);
+    case E_INDEX: return lower_index(L, e);
+    case E_CALL: return lower_call(L, e);
+    case E_UNARY: return lower_unary(L, e);
+    case E_BINARY: return lower_binary(L, e);
+    case E_COMPARE: return lower_compare(L, e);
+    case E_BOOLOP: return lower_boolop(L, e);
+    case E_IFEXP: return lower_ifexp(L, e);
+    case E_LAMBDA: return lower_lambda(L, e);
+    }
+    return placeholder(L, e->loc);
+}
+
+/* ======================================================================
+ * Statements
+ * ====================================================================== */
+
+/* An assignment of v to the name at loc (group: the def group binding it). */
+static void bind_name(Lower *L, const char *name, Node *v, Loc loc, int group)
+{
+    int s = intern(L, name);
+    if (is_reserved(L, s)) {
+        diag_error(L->d, loc, "cannot redefine builtin '%s'", name);
+        return;
+    }
+    bind(L, s, v, loc, group);
+}
+
+static bool is_make_tuple(const Node *v)
+{
+    return v->kind == N_APPLY && v->app.n >= 1 && ir_is_const_prim(v->app.in[0], P_MAKE_TUPLE);
+}
+
+/* target = v; a tuple target unpacks by constant index (taking the items of
+   a tuple display directly). */
+static void bind_target(Lower *L, const Expr *t, Node *v)
+{
+    if (!t)
+        return;
+    if (t->kind == E_NAME) {
+        bind_name(L, t->name, v, t->loc, 0);
+        return;
+    }
+    if (t->kind != E_TUPLE) {
+        diag_error(L->d, t->loc, "cannot assign to this expression");
+        return;
+    }
+    int n = t->items.n;
+    bool direct = is_make_tuple(v);
+    if (direct && v->app.n - 1 != n) {
+        diag_error(L->d, t->loc, "cannot unpack %d %s into %d %s", v->app.n - 1,
+                   plural(v->app.n - 1, "value", "values"), n, plural(n, "target", "targets"));
+        for (int i = 0; i < n; i++)
+            bind_target(L, t->items.items[i], placeholder(L, t->loc));
+        return;
+    }
+    /* Any other value is checked to be a tuple of exactly n items first
+       (CPython raises on a count mismatch; taking the first n would be a
+       different answer). */
+    if (!direct)
+        v = ir_apply_prim(L->fs->cur, P_UNPACK, t->loc, 2, v, ir_const_int(L->m, n, t->loc));
+    for (int i = 0; i < n; i++) {
+        const Expr *x = t->items.items[i];
+        Loc at = x ? x->loc : t->loc;
+        Node *item = direct ? v->app.in[i + 1]
+                            : ir_apply_prim(L->fs->cur, P_GETITEM, at, 2, v, ir_const_int(L->m, i, at));
+        bind_target(L, x, item);
+    }
+}
+
+static void lower_assign(Lower *L, const Stmt *s)
+{
+    Node *v = lower_expr(L, s->assign.value);
+    for (int k = 0; k < s->assign.ntargets; k++)
+        bind_target(L, s->assign.targets[k], v);
+}
+
+/* x op= e is x = x op e (x must be bound). */
+static void lower_augassign(Lower *L, const Stmt *s)
+{
+    const Expr *t = s->aug.target;
+    if (!t || t->kind != E_NAME) {
+        diag_error(L->d, t ? t->loc : s->loc, "cannot assign to this expression");
+        return;
+    }
+    Node *old = lower_name(L, t->name, t->loc, false);
+    Node *v = lower_expr(L, s->aug.value);
+    Node *r = ir_apply_prim(L->fs->cur, binop_prim[s->aug.op], s->aug.oploc, 2, old, v);
+    bind_name(L, t->name, r, t->loc, 0);
+}
+
+/* if c: A else: B -> switch(c, @if, @else)(); arms that fall through jump
+   to f:endif, where the rest goes. */
+static void lower_if(Lower *L, const Stmt *s)
+{
+    FnState *fs = L->fs;
+    Node *c = lower_expr(L, s->if_.cond);
+    Graph *t = new_branch(L, "if", s->loc);
+    Graph *e = new_branch(L, "else", s->loc);
+    ir_set_output(fs->cur, switch_call(L, c, t, e, s->if_.cond->loc));   /* condition errors point at it */
+    Graph *join = NULL;
+    fs->cur = t;
+    lower_stmts(L, &s->if_.then);
+    if (fs->cur) {
+        join = new_join(L, "endif", s->loc);
+        jump(L, join, s->loc);
+    }
+    fs->cur = e;
+    lower_stmts(L, &s->if_.orelse);
+    if (fs->cur) {
+        if (!join)
+            join = new_join(L, "endif", s->loc);
+        jump(L, join, s->loc);
+    }
+    if (join) {
+        seal(L, join);
+        fs->cur = join;
+    }
+}
+
+static bool literally_true(const Expr *e)
+{
+    if (!e)
+        return false;
+    return (e->kind == E_BOOL && e->bval) || (e->kind == E_INT && e->ival != 0) ||
+           (e->kind == E_FLOAT && e->fval != 0.0);
+}
+
+static Graph *loop_after(Lower *L, LoopCx *lc)
+{
+    if (!lc->after)
+        lc->after = new_join(L, lc->counter >= 0 ? "endfor" : "endwhile", loc_make(lc->line, 1));
+    return lc->after;
+}
+
+/* The end of an iteration (fall-through or continue): a for-loop steps its
+   counter, then the header is entered again. */
+static void loop_next(Lower *L, LoopCx *lc, Loc loc)
+{
+    FnState *fs = L->fs;
+    if (lc->counter >= 0) {
+        Node *c = read_var(L, fs, lc->counter, lc->incr_loc);
+        Node *st = read_var(L, fs, lc->step, lc->incr_loc);
+        var_set(L, fs->cur, lc->counter, ir_apply_prim(fs->cur, P_ADD, lc->incr_loc, 2, c, st), VS_OK);
+    }
+    jump(L, lc->header, loc);
+}
+
+/* Starts a loop at header h (entered from the current block). */
+static void begin_loop(Lower *L, LoopCx *lc, Graph *h, const StmtList *body, int line)
+{
+    FnState *fs = L->fs;
+    BlockInfo *bi = binfo(L, h);
+    bi->is_header = true;
+    collect_assigned(L, body, &bi->assigned, 0);
+    lc->outer = fs->loop;
+    lc->header = h;
+    lc->line = line;
+    jump(L, h, loc_make(line, 1));
+    fs->cur = h;
+    fs->loop = lc;
+}
+
+/* Seals the header, leaves through `exit` (if any) and continues after the loop. */
+static void end_loop(Lower *L, LoopCx *lc, Graph *exit, Loc loc)
+{
+    FnState *fs = L->fs;
+    fs->loop = lc->outer;
+    seal(L, lc->header);
+    if (exit) {
+        fs->cur = exit;
+        jump(L, loop_after(L, lc), loc);
+    }
+    finish_loop_events(L, lc);
+    if (lc->after) {
+        seal(L, lc->after);
+        fs->cur = lc->after;
+    } else {
+        fs->cur = NULL;
+    }
+}
+
+/* while c: body -> f:while (header) = switch(c, @body, @exit)(); the body
+   jumps back to the header, the exit to f:endwhile.  A literally true
+   condition has no exit: the body runs in the header itself. */
+static void lower_while(Lower *L, const Stmt *s)
+{
+    FnState *fs = L->fs;
+    LoopCx lc = {0};
+    lc.counter = lc.step = -1;
+    Graph *h = new_join(L, "while", s->loc);
+    begin_loop(L, &lc, h, &s->while_.body, s->loc.line);
+    Graph *exit = NULL;
+    if (!literally_true(s->while_.cond)) {
+        Node *c = lower_expr(L, s->while_.cond);
+        Graph *body = new_branch(L, "body", s->loc);
+        exit = new_branch(L, "exit", s->loc);
+        ir_set_output(h, switch_call(L, c, body, exit, s->while_.cond->loc));
+        fs->cur = body;
+    }
+    lower_stmts(L, &s->while_.body);
+    if (fs->cur)
+        loop_next(L, &lc, s->loc);
+    end_loop(L, &lc, exit, s->loc);
+}
+
+/* for i in range(a, b, s): a, b, s evaluated once (s checked by range_step
+   unless a nonzero literal); hidden counter, stop and step variables; the
+   header is switch(range_cond(counter, stop, step), @body, @exit)(); the
+   body binds i = counter first and steps the counter at its end. */
+static void lower_for(Lower *L, const Stmt *s)
+{
+    FnState *fs = L->fs;
+    const Expr *target = s->for_.target;
+    int nargs = s->for_.nargs;
+    Loc rl = s->for_.range_loc;
+    if (nargs < 1 || nargs > 3) {
+        diag_error(L->d, rl, "range expected 1 to 3 arguments, got %d", nargs);
+        return;
+    }
+    Node *start, *stop, *step;
+    if (nargs == 1) {
+        start = ir_const_int(L->m, 0, rl);
+        stop = lower_expr(L, s->for_.args[0]);
+    } else {
+        start = lower_expr(L, s->for_.args[0]);
+        stop = lower_expr(L, s->for_.args[1]);
+    }
+    int64_t k;
+    if (nargs < 3) {
+        step = ir_const_int(L->m, 1, rl);
+    } else if (int_literal(s->for_.args[2], &k) && k != 0) {
+        step = ir_const_int(L->m, k, s->for_.args[2]->loc);
+    } else {
+        Node *v = lower_expr(L, s->for_.args[2]);
+        Loc at = s->for_.args[2] ? s->for_.args[2]->loc : rl;
+        step = ir_apply_prim(fs->cur, P_RANGE_STEP, at, 1, v);
+    }
+    const char *tname = target && target->kind == E_NAME ? target->name : "for";
+    LoopCx lc = {0};
+    lc.counter = new_hidden(L, arena_printf(L->arena, "%s.for", tname));
+    int stop_sym = new_hidden(L, "stop.for");
+    lc.step = new_hidden(L, "step.for");
+    lc.incr_loc = rl;
+    var_set(L, fs->cur, lc.counter, start, VS_OK);
+    var_set(L, fs->cur, stop_sym, stop, VS_OK);
+    var_set(L, fs->cur, lc.step, step, VS_OK);
+
+    Graph *h = new_join(L, "for", s->loc);
+    begin_loop(L, &lc, h, &s->for_.body, s->loc.line);
+    map_put(&binfo(L, h)->assigned, key2(0, (uint32_t)lc.counter))->v = 1;
+    collect_target(L, target, &binfo(L, h)->assigned, 0);
+    Node *cond = ir_apply_prim(h, P_RANGE_COND, rl, 3, read_var(L, fs, lc.counter, rl),
+                               read_var(L, fs, stop_sym, rl), read_var(L, fs, lc.step, rl));
+    Graph *body = new_branch(L, "body", s->loc);
+    Graph *exit = new_branch(L, "exit", s->loc);
+    ir_set_output(h, switch_call(L, cond, body, exit, s->loc));
+    fs->cur = body;
+    Node *i = read_var(L, fs, lc.counter, target ? target->loc : rl);
+    if (target && target->kind == E_NAME)
+        bind_name(L, target->name, i, target->loc, 0);
+    else
+        diag_error(L->d, target ? target->loc : s->loc, "the target of a for-loop must be a name");
+    lower_stmts(L, &s->for_.body);
+    if (fs->cur)
+        loop_next(L, &lc, s->loc);
+    end_loop(L, &lc, exit, s->loc);
+}
+
+static void lower_break_continue(Lower *L, const Stmt *s)
+{
+    LoopCx *lc = L->fs->loop;
+    bool brk = s->kind == S_BREAK;
+    if (!lc) {
+        diag_error(L->d, s->loc, "'%s' outside loop", brk ? "break" : "continue");
+        return;
+    }
+    if (brk)
+        jump(L, loop_after(L, lc), s->loc);
+    else
+        loop_next(L, lc, s->loc);
+}
+
+/* Consecutive defs are defined together: every name is bound (to its graph
+   constant) before any body is lowered, so they may call each other. */
+static void lower_def_group(Lower *L, const Stmt *const *defs, int n)
+{
+    FnState *fs = L->fs;
+    int group = ++L->next_id;
+    Graph **gs = xcalloc((size_t)n, sizeof *gs);
+    for (int k = 0; k < n; k++) {
+        const FuncDef *fd = defs[k]->def;
+        if (!fd)
+            continue;
+        gs[k] = make_function_graph(L, fd, arena_printf(L->arena, "%s/%s", fs->fn->name, fd->name), fs->cur);
+        bind_name(L, fd->name, ir_const_graph(L->m, gs[k], fd->name_loc), fd->name_loc, group);
+    }
+    for (int k = 0; k < n; k++)
+        if (gs[k])
+            lower_function_body(L, defs[k]->def, gs[k], group);
+    free(gs);
+}
+
+static void lower_stmt(Lower *L, const Stmt *s)
+{
+    FnState *fs = L->fs;
+    switch (s->kind) {
+    case S_EXPR:
+        /* The value is unused and dropped, with any runtime error it would
+           raise: only what a graph's output depends on runs. */
+        (void)lower_expr(L, s->expr);
+        break;
+    case S_ASSIGN: lower_assign(L, s); break;
+    case S_AUGASSIGN: lower_augassign(L, s); break;
+    case S_IF: lower_if(L, s); break;
+    case S_WHILE: lower_while(L, s); break;
+    case S_FOR: lower_for(L, s); break;
+    case S_BREAK:
+    case S_CONTINUE: lower_break_continue(L, s); break;
+    case S_RETURN:
+        ir_set_output(fs->cur, lower_expr(L, s->ret));
+        fs->cur->ret_loc = s->loc;      /* where a return-type clash is reported */
+        fs->cur = NULL;
+        break;
+    case S_PASS: break;
+    case S_DEF: lower_def_group(L, &s, 1); break;
+    }
+}
+
+/* Statements in order until the block ends (after return, break, continue,
+   or control flow that does not fall through); the rest is dead code and
+   is skipped, as CPython does. */
+static void lower_stmts(Lower *L, const StmtList *sl)
+{
+    int i = 0;
+    while (i < sl->n && L->fs->cur) {
+        const Stmt *s = sl->items[i];
+        if (!s) {
+            i++;
+            continue;
+        }
+        if (s->kind == S_DEF) {
+            int j = i;
+            while (j < sl->n && sl->items[j] && sl->items[j]->kind == S_DEF)
+                j++;
+            lower_def_group(L, (const Stmt *const *)sl->items + i, j - i);
+            i = j;
+            continue;
+        }
+        lower_stmt(L, s);
+        i++;
+    }
+}
+
+/* ======================================================================
+ * Functions and the module
+ * ====================================================================== */
+
+static Type *convert_type(Lower *L, const TypeExpr *t)
+{
+    if (!t)
+        return NULL;
+    TypeTable *tt = L->m->types;
+    switch (t->kind) {
+    case TE_FLOAT: return type_float(tt);
+    case TE_INT: return type_int(tt);
+    case TE_BOOL: return type_bool(tt);
+    case TE_TUPLE: break;
+    }
+    Type **el = xmalloc(sizeof(Type *) * (size_t)(t->n ? t->n : 1));
+    for (int i = 0; i < t->n; i++) {
+        el[i] = convert_type(L, t->elems[i]);
+        if (!el[i])
+            el[i] = type_float(tt);
+    }
+    Type *r = type_tuple(tt, el, t->n);
+    free(el);
+    return r;
+}
+
+/* The graph of a def or lambda with its parameters and annotations. */
+static Graph *make_function_graph(Lower *L, const FuncDef *fd, const char *name, Graph *parent)
+{
+    /* A def's graph is located at its name, where messages about the
+       function as a whole point. */
+    Graph *g = new_graph(L, G_FUNCTION, name, parent, fd->is_lambda ? fd->loc : fd->name_loc, BK_ENTRY);
+    BlockInfo *bi = binfo(L, g);
+    bi->def_loc = fd->name_loc;
+    bi->is_lambda = fd->is_lambda;
+    g->src_name = fd->is_lambda ? "<lambda>" : arena_strdup(L->arena, fd->name);
+    Map seen = {0};
+    for (int i = 0; i < fd->nparams; i++) {
+        const Param *p = &fd->params[i];
+        int s = intern(L, p->name);
+        MapEnt *e = map_put(&seen, (uint64_t)s + 1);
+        if (is_reserved(L, s))
+            diag_error(L->d, p->loc, "cannot redefine builtin '%s'", p->name);
+        else if (e->v)
+            diag_error(L->d, p->loc, "duplicate parameter '%s' in function definition", p->name);
+        e->v = 1;
+        ir_add_param(g, p->name, p->loc);
+        g->param_ann[g->nparams - 1] = convert_type(L, p->ann);
+    }
+    map_free(&seen);
+    g->ret_ann = convert_type(L, fd->ret_ann);
+    return g;
+}
+
+/* Lowers the body of fd into its graph g (created in the current block of
+   the enclosing function, if any). */
+static void lower_function_body(Lower *L, const FuncDef *fd, Graph *g, int group)
+{
+    FnState fs = {0};
+    fs.id = ++L->next_id;
+    fs.outer = L->fs;
+    fs.fn = g;
+    fs.def = fd;
+    fs.cur = g;
+    fs.group = group;
+    fs.created_at = fd->loc;
+    binfo(L, g)->fn_id = fs.id;
+    for (int i = 0; i < fd->nparams; i++) {
+        int s = intern(L, fd->params[i].name);
+        if (is_reserved(L, s))
+            continue;
+        map_put(&L->locals, key2((uint32_t)fs.id, (uint32_t)s))->v = 1;
+        if (!var_get(L, g, s))      /* the first of duplicate parameters */
+            var_set(L, g, s, g->params[i], VS_OK);
+    }
+    collect_assigned(L, &fd->body, &L->locals, (uint32_t)fs.id);
+    L->fs = &fs;
+    lower_stmts(L, &fd->body);
+    if (fs.cur) {
+        diag_error(L->d, fd->name_loc, "missing return: function '%s' can reach its end without returning a value",
+                   fd->name);
+        ir_set_output(fs.cur, placeholder(L, fd->end_loc));
+    }
+    L->fs = fs.outer;
+}
+
+static void lower_const(Lower *L, TopDef *t, const Stmt *s)
+{
+    FnState fs = {0};
+    fs.id = ++L->next_id;
+    fs.fn = t->g;
+    fs.konst = t;
+    fs.cur = t->g;
+    fs.created_at = t->loc;
+    binfo(L, t->g)->fn_id = fs.id;
+    L->fs = &fs;
+    ir_set_output(t->g, lower_expr(L, s->assign.value));
+    L->fs = NULL;
+}
+
+/* Declares a top-level function or constant: its graph, registered unless
+   the name is reserved or taken (then reported, and the graph is lowered
+   under a fresh name so errors inside it still show). */
+static TopDef *declare_top(Lower *L, const char *name, Loc loc, bool is_const, int order, const FuncDef *fd)
+{
+    int s = intern(L, name);
+    bool ok = true;
+    if (is_reserved(L, s)) {
+        diag_error(L->d, loc, "cannot redefine builtin '%s'", name);
+        ok = false;
+    } else if (sym_of(L, s)->top) {
+        diag_error(L->d, loc, "redefinition of '%s'", name);
+        diag_note(L->d, sym_of(L, s)->top->loc, "previous definition is here");
+        ok = false;
+    }
+    TopDef *t = ARENA_NEW(L->arena, TopDef);
+    t->is_const = is_const;
+    t->loc = loc;
+    t->order = order;
+    if (is_const)
+        t->g = new_graph(L, G_CONST, name, NULL, loc, BK_ENTRY);
+    else
+        t->g = make_function_graph(L, fd, name, NULL);
+    if (ok) {
+        sym_of(L, s)->top = t;
+        TopLevel tl = {t->g->name, t->g, loc, name[0] == '_'};
+        vec_push(&L->m->tops, tl);
+    }
+    return t;
+}
+
+Module *lower_module(Arena *arena, Diags *d, const AstModule *ast, const char *filename)
+{
+    Lower L = {0};
+    L.arena = arena;
+    L.d = d;
+    L.m = ir_module_new(arena, filename);
+    Module *m = L.m;
+    int n = ast ? ast->body.n : 0;
+    TopDef **tops = xcalloc((size_t)(n ? n : 1), sizeof *tops);
+
+    /* 1. every top-level name, so functions may be used before their
+          definition and call each other */
+    for (int i = 0; i < n; i++) {
+        const Stmt *s = ast->body.items[i];
+        if (!s)
+            continue;
+        if (s->kind == S_DEF && s->def) {
+            tops[i] = declare_top(&L, s->def->name, s->def->name_loc, false, i, s->def);
+        } else if (s->kind == S_ASSIGN && s->assign.ntargets == 1 && s->assign.targets[0] &&
+                   s->assign.targets[0]->kind == E_NAME) {
+            const Expr *t = s->assign.targets[0];
+            tops[i] = declare_top(&L, t->name, t->loc, true, i, NULL);
+        } else if (s->kind == S_ASSIGN) {
+            diag_error(d, s->loc, "a top-level constant must be assigned to a single name: NAME = expression");
+        } else {
+            diag_error(d, s->loc, "only function definitions and constants are allowed at top level");
+        }
+    }
+    /* 2. their bodies and values */
+    for (int i = 0; i < n; i++) {
+        if (!tops[i])
+            continue;
+        const Stmt *s = ast->body.items[i];
+        if (tops[i]->is_const)
+            lower_const(&L, tops[i], s);
+        else
+            lower_function_body(&L, s->def, tops[i]->g, 0);
+    }
+
+    free(tops);
+    for (int i = 0; i < L.blocks.len; i++) {
+        BlockInfo *bi = L.blocks.data[i];
+        if (!bi)
+            continue;
+        vec_free(&bi->preds);
+        vec_free(&bi->incomplete);
+        map_free(&bi->assigned);
+        free(bi);
+    }
+    vec_free(&L.blocks);
+    vec_free(&L.syms);
+    vec_free(&L.stack);
+    free(L.symtab.e);
+    free(L.gnames.e);
+    map_free(&L.vars);
+    map_free(&L.locals);
+    map_free(&L.captures);
+    map_free(&L.reported);
+    map_free(&L.warned);
+    return m;
+}
