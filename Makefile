@@ -90,7 +90,7 @@ units: $(UNITS)
 
 # ---- end-to-end tests ---------------------------------------------------------------
 e2e: $(B)/myc $(B)/san/myc
-	python3 tests/run_tests.py --myc $(B)/myc --san-myc $(B)/san/myc
+	python3 tests/run_tests.py --myc $(B)/myc --san-myc $(B)/san/myc --run-flag=--verify-ir --fuzz 300
 
 check: deps
 	$(MAKE) all san

@@ -96,6 +96,7 @@ struct Graph {
     Node **params;
     int nparams, capparams;
     Node *output;
+    Loc ret_loc;            /* the return statement that set the output, if any (for messages) */
 
     /* Source-level signature (G_FUNCTION only; NULL entries when absent). */
     const char *src_name;   /* the def's name or "<lambda>" */

@@ -554,6 +554,22 @@ int ev_getitem(EvalCtx *cx, const PrimInfo *p, const Value *args, int n, Value *
     return 0;
 }
 
+/* a, b = t: CPython's messages for a non-tuple and for a count mismatch. */
+int ev_unpack(EvalCtx *cx, const PrimInfo *p, const Value *args, int n, Value *out)
+{
+    (void)p, (void)n;
+    if (args[0].kind != V_TUPLE)
+        return eval_raise(cx, "cannot unpack non-iterable %s object", tn(&args[0]));
+    int64_t want = args[1].kind == V_BOOL ? args[1].b : args[1].i;
+    int have = args[0].tup->n;
+    if (have > want)
+        return eval_raise(cx, "too many values to unpack (expected %lld)", (long long)want);
+    if (have < want)
+        return eval_raise(cx, "not enough values to unpack (expected %lld, got %d)", (long long)want, have);
+    *out = args[0];
+    return 0;
+}
+
 /* ---- control ------------------------------------------------------------------ */
 
 int ev_switch(EvalCtx *cx, const PrimInfo *p, const Value *args, int n, Value *out)

@@ -623,7 +623,7 @@ static void process(TypeCtx *tc, Inst *inst)
             if (ol >= 0 && inst->blockcall[ol])
                 slot_union(tc, inst->slots[gi], inst->callslot[ol], out->loc);
             else
-                slot_join(tc, inst->slots[gi], node_type(tc, inst, out), out->loc);
+                slot_join(tc, inst->slots[gi], node_type(tc, inst, out), g->ret_loc.line ? g->ret_loc : out->loc);
         }
         grew |= tc->changed;
     } while (tc->changed || inst->dirty);

@@ -226,3 +226,19 @@ Type *ty_range_cond(TypeCtx *tc, const PrimInfo *p, Node *app, Type **args, int 
                                infer_type_name(tc, args[i]));
     return type_bool(infer_types(tc));
 }
+
+/* a, b = t: t must be a tuple of exactly as many items as there are targets. */
+Type *ty_unpack(TypeCtx *tc, const PrimInfo *p, Node *app, Type **args, int n)
+{
+    (void)p; (void)n;
+    Node *count = app->app.in[2];
+    if (count->kind != N_CONST || count->k.kind != K_INT)
+        return infer_error(tc, app->loc, false, "unpack needs a constant count");
+    if (args[0]->kind != T_TUPLE)
+        return infer_error(tc, app->loc, infer_is_default_float(args[0]),
+                           "cannot unpack a value of type '%s' (only tuples can be)", infer_type_name(tc, args[0]));
+    if (args[0]->n != count->k.u.i)
+        return infer_error(tc, app->loc, false, "cannot unpack a tuple of %d value%s into %lld target%s", args[0]->n,
+                           args[0]->n == 1 ? "" : "s", (long long)count->k.u.i, count->k.u.i == 1 ? "" : "s");
+    return args[0];
+}

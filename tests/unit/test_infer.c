@@ -220,7 +220,7 @@ static void test_never_returning_function_is_an_error(void **state)
     (void)state;
     Compiled *c = compile("def f(x):\n    return f(x)\n", "f", NULL, true);
     assert_null(c->typed);
-    assert_non_null(strstr(sb_cstr(&c->errors), "t.my:1:1: error: cannot infer the type of 'f'"));
+    assert_non_null(strstr(sb_cstr(&c->errors), "t.my:1:5: error: cannot infer the type of 'f'"));
     release(c);
 }
 
