@@ -31,6 +31,8 @@ RT_SAN_OBJS := $(patsubst %.c,$(B)/san/%.o,$(RT_SRCS))
 UNITS     := $(patsubst tests/unit/%.c,$(B)/units/%,$(UNIT_SRCS))
 
 .PHONY: all deps check demo clean units e2e san
+# Objects are never intermediate files to delete.
+.SECONDARY:
 all: $(B)/myc $(B)/libmyrt.a
 
 deps:

@@ -102,8 +102,12 @@ struct Inst {
     unsigned char *blockcall; /* per local Apply: calls only blocks/branches */
     InstVec children;
     InstVec callees;
-    ErrVec errors;          /* from the last processing */
-    ErrVec lasting;         /* clashes at block parameters: permanent */
+    /* Errors are kept once found: types only grow, so an error found on
+       smaller types stands on the final ones, and re-collecting them each
+       round would lose one whose error result feeds back into its own
+       operands (through a loop's phi, say). */
+    ErrVec errors;
+    ErrVec lasting;         /* clashes at block parameters */
     bool queued, processing, dirty, reach, bottom_reported;
     /* specialisation */
     Graph **clones;
@@ -154,8 +158,10 @@ static void record_error(ErrVec *list, Loc loc, bool shape, const char *msg)
 {
     for (int i = 0; i < list->len; i++)
         if (list->data[i].loc.line == loc.line && list->data[i].loc.col == loc.col &&
-            strcmp(list->data[i].msg, msg) == 0)
+            strcmp(list->data[i].msg, msg) == 0) {
+            list->data[i].shape &= shape;   /* once a real error, always one */
             return;
+        }
     InstError e = {loc, xstrdup(msg), shape};
     vec_push(list, e);
 }
@@ -388,7 +394,7 @@ static Inst *get_inst(TypeCtx *tc, Graph *g, Inst *ctx, Type **args, int nargs, 
     if (fi->insts.len >= INFER_MAX_SPECIALISATIONS) {
         infer_error(tc, loc, false,
                     "'%s' needs too many specialisations (limit %d): its argument types keep changing "
-                    "from call to call (a tuple that grows on every call?)",
+                    "from call to call (a tuple, or a chain of closures, that grows on every call?)",
                     g->src_name ? g->src_name : g->name, INFER_MAX_SPECIALISATIONS);
         return NULL;
     }
@@ -596,9 +602,6 @@ static void process(TypeCtx *tc, Inst *inst)
     do {
         inst->dirty = false;
         tc->changed = false;
-        for (int i = 0; i < inst->errors.len; i++)
-            free(inst->errors.data[i].msg);
-        inst->errors.len = 0;
         inst->callees.len = 0;
         for (int gi = 0; gi < fi->graphs.len; gi++) {
             Graph *g = fi->graphs.data[gi];

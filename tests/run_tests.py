@@ -37,6 +37,7 @@ always `N passed, N failed`; the exit status is 1 on any failure.
 """
 
 import argparse
+import ast
 import concurrent.futures
 import fnmatch
 import glob
@@ -745,6 +746,86 @@ def corpus_lint():
 
 # ---------------------------------------------------------------------------
 
+# ---------------------------------------------------------------------------
+# scale: large generated programs must compile and run, and agree with CPython
+# (the compiler must not recurse over expression length or statement count)
+
+def scale_programs():
+    """(name, source, function, args) for each generated program."""
+    rng = random.Random(7)
+    progs = []
+    terms = " + ".join(f"x * {i % 7}" if i % 3 else "x" for i in range(100000))
+    progs.append(("sum_100000_terms", f"def s(x):\n    return {terms}\n", "s", ["1.5"]))
+    lines = ["def big(x, y):", "    a = x", "    b = y", "    c = 0.5"]
+    n = 0
+    while n < 30000:
+        if rng.random() < 0.33:
+            lines += ["    if a > b:", "        a = a - 0.001 * b", "    else:", "        b = b - 0.001 * a"]
+            n += 2
+        else:
+            lines.append(f"    c = c * 0.999 + {rng.choice('ab')} * 0.001")
+            n += 1
+    lines.append("    return a + b + c")
+    progs.append(("function_30000_statements", "\n".join(lines) + "\n", "big", ["1.0", "2.0"]))
+    nest = ["def deep(x):"]
+    for d in range(90):
+        nest.append("    " * (d + 1) + f"if x > {d}:")
+    nest.append("    " * 91 + "return x")
+    nest.append("    return -x")
+    progs.append(("blocks_nested_90", "\n".join(nest) + "\n", "deep", ["100"]))
+    chain = " if x > 0 else ".join(["x"] * 150) + " if x > 0 else 0"
+    progs.append(("ifexp_150_deep", f"def c(x):\n    return {chain}\n", "c", ["3"]))
+    return progs
+
+
+def cpython_value(source, fn, args):
+    """CPython's repr of fn(*args).  CPython's own compiler recurses over
+    expression depth, so it runs in a thread with a large stack and a raised
+    recursion limit (myc needs neither)."""
+    import threading
+    env = {k: getattr(math, k) for k in ("sin cos tan asin acos atan atan2 sinh cosh tanh exp log "
+                                         "log1p expm1 sqrt floor ceil erf").split()}
+    env["pow"] = math.pow
+    out = {}
+
+    def work():
+        old = sys.getrecursionlimit()
+        sys.setrecursionlimit(1000000)
+        try:
+            exec(compile(source, "<scale>", "exec"), env)
+            out["value"] = repr(env[fn](*[ast.literal_eval(a) for a in args]))
+        finally:
+            sys.setrecursionlimit(old)
+    old_size = threading.stack_size(512 * 1024 * 1024)
+    try:
+        t = threading.Thread(target=work)
+        t.start()
+        t.join()
+    finally:
+        threading.stack_size(old_size)
+    return out["value"]
+
+
+def scale_checks(myc):
+    checks = []
+    outdir = tempfile.mkdtemp(prefix="myc-scale-")
+    for name, source, fn, args in scale_programs():
+        path = os.path.join(outdir, name + ".my")
+        with open(path, "w") as f:
+            f.write(source)
+
+        def check(path=path, source=source, fn=fn, args=args):
+            expected = cpython_value(source, fn, args)
+            r = run([myc, "run", path, fn] + args)
+            if r.timed_out or r.status != 0:
+                return [f"{r.describe()}: {short(r.stderr)}"]
+            if not outputs_equal(expected, r.stdout.strip()):
+                return [f"expected {expected!r}, got {r.stdout.strip()!r}"]
+            return []
+        checks.append(Check(f"scale/{name}", check))
+    return checks
+
+
 def select(checks, pattern):
     if not pattern:
         return checks
@@ -778,7 +859,7 @@ def main():
             return 1
 
     checks = (cli_checks(myc) + errors_checks(myc, args.update, san) + dump_checks(myc, args.update)
-              + e2e_checks(myc, args.run_flag, san))
+              + e2e_checks(myc, args.run_flag, san) + scale_checks(myc))
     if args.fuzz:
         checks += fuzz_checks(san or myc, args.fuzz, args.fuzz_seed)
     checks = select(checks, args.only)
