@@ -115,6 +115,8 @@ Node *ir_apply(Graph *g, Node *const *in, int n, Loc loc)
         a->app.in[i] = in[i];
         add_use(m, in[i], a, NULL, i);
     }
+    if (m->track)
+        vec_push(m->track, a);
     return a;
 }
 

@@ -108,6 +108,9 @@ struct Graph {
     Graph *origin;          /* the unspecialised graph this was cloned from */
 };
 
+typedef VEC(Node *) NodeVec;
+typedef VEC(Graph *) GraphVec;
+
 typedef struct TopLevel {
     const char *name;
     Graph *graph;           /* G_FUNCTION or G_CONST */
@@ -126,6 +129,9 @@ struct Module {
     /* Scratch visit stamps for the traversals in ir.c (indexed by node or
        graph id; a walk takes a fresh stamp instead of clearing). */
     struct IrMarks { uint32_t *stamp; uint32_t cap, cur; } mark_body, mark_region, mark_graph;
+    /* When set, every Apply that ir_apply creates is also appended here
+       (lowering uses it to find computations nothing uses). */
+    NodeVec *track;
 };
 
 /* ---- building ----------------------------------------------------------- */
@@ -162,8 +168,6 @@ static inline bool ir_is_const_prim(const Node *n, PrimId p)
 bool ir_graph_encloses(const Graph *a, const Graph *g);
 
 /* ---- traversal (iterative: never recursive over use-def chains) ---------- */
-typedef VEC(Node *) NodeVec;
-typedef VEC(Graph *) GraphVec;
 
 /* The Apply nodes owned by g that running g computes, in a topological
    order (inputs first), appended to out: those the output depends on

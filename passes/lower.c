@@ -1706,6 +1706,41 @@ static TopDef *declare_top(Lower *L, const char *name, Loc loc, bool is_const, i
     return t;
 }
 
+/*
+ * Computations nothing uses -- an expression statement, an assignment to a
+ * variable never read -- are not reachable from any output, so without
+ * help nothing would type-check or run them, and a program CPython stops
+ * with an error (1 // 0, a type error) would return a value.  Each one is
+ * attached to its block with depend(), without moving a tail call out of
+ * tail position: to the first argument of a jump or call that is the
+ * output, to the callee of an argument-less one, else to the output value.
+ */
+static void keep_unused(Lower *L, NodeVec *created)
+{
+    Module *m = L->m;
+    for (int i = 0; i < created->len; i++) {
+        Node *n = created->data[i];
+        if (n->uses || !n->graph || !n->graph->output || n->graph->output == n)
+            continue;
+        Graph *g = n->graph;
+        Node *out = g->output;
+        bool is_call = out->kind == N_APPLY && out->graph == g && !(out->app.in[0]->kind == N_CONST &&
+                                                                   out->app.in[0]->k.kind == K_PRIM);
+        int slot = is_call ? (out->app.n > 1 ? 1 : 0) : -1;   /* first argument, else the callee */
+        Node *target = slot >= 0 ? out->app.in[slot] : out;
+        if (target->kind == N_APPLY && target->graph == g && ir_is_const_prim(target->app.in[0], P_DEPEND)) {
+            ir_apply_append(target, n);     /* one depend per block */
+            continue;
+        }
+        Node *in[3] = {ir_const_prim(m, P_DEPEND, n->loc), target, n};
+        Node *d = ir_apply(g, in, 3, target->loc);
+        if (slot >= 0)
+            ir_set_input(out, slot, d);
+        else
+            ir_set_output(g, d);
+    }
+}
+
 Module *lower_module(Arena *arena, Diags *d, const AstModule *ast, const char *filename)
 {
     Lower L = {0};
@@ -1713,6 +1748,8 @@ Module *lower_module(Arena *arena, Diags *d, const AstModule *ast, const char *f
     L.d = d;
     L.m = ir_module_new(arena, filename);
     Module *m = L.m;
+    NodeVec created = {0};
+    m->track = &created;
     int n = ast ? ast->body.n : 0;
     TopDef **tops = xcalloc((size_t)(n ? n : 1), sizeof *tops);
 
@@ -1746,6 +1783,9 @@ Module *lower_module(Arena *arena, Diags *d, const AstModule *ast, const char *f
     }
 
     free(tops);
+    m->track = NULL;
+    keep_unused(&L, &created);
+    vec_free(&created);
     for (int i = 0; i < L.blocks.len; i++) {
         BlockInfo *bi = L.blocks.data[i];
         if (!bi)
