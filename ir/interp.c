@@ -626,11 +626,11 @@ Type *interp_value_type(TypeTable *tt, const Value *v)
         return t;
     }
     case V_CLOSURE: {
-        FnRef r = {v->clo->graph, -1, NULL};
+        FnRef r = {v->clo->graph, -1, NULL, NULL};
         return type_func(tt, &r, 1);
     }
     case V_PRIM: {
-        FnRef r = {NULL, v->prim, NULL};
+        FnRef r = {NULL, v->prim, NULL, NULL};
         return type_func(tt, &r, 1);
     }
     case V_UNSET: break;

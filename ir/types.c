@@ -44,7 +44,8 @@ static uint64_t mix(uint64_t h, uint64_t v)
 
 static uint64_t fnref_key(const FnRef *f)
 {
-    return mix(mix(f->graph ? f->graph->id + 1 : 0, (uint64_t)(f->prim + 1)), (uint64_t)(uintptr_t)f->ctx);
+    return mix(mix(mix(f->graph ? f->graph->id + 1 : 0, (uint64_t)(f->prim + 1)), (uint64_t)(uintptr_t)f->ctx),
+               (uint64_t)(uintptr_t)f->site);
 }
 
 static uint64_t hash_type(TypeKind k, Type *const *elems, const FnRef *fns, int n)
@@ -57,7 +58,7 @@ static uint64_t hash_type(TypeKind k, Type *const *elems, const FnRef *fns, int 
 
 static bool same_fnref(const FnRef *a, const FnRef *b)
 {
-    return a->graph == b->graph && a->prim == b->prim && a->ctx == b->ctx;
+    return a->graph == b->graph && a->prim == b->prim && a->ctx == b->ctx && a->site == b->site;
 }
 
 static bool equal_type(const Type *t, TypeKind k, Type *const *elems, const FnRef *fns, int n)
@@ -131,6 +132,8 @@ static int cmp_fnref(const void *a, const void *b)
         return x->prim < y->prim ? -1 : 1;
     if (x->ctx != y->ctx)
         return (uintptr_t)x->ctx < (uintptr_t)y->ctx ? -1 : 1;
+    if (x->site != y->site)
+        return (uintptr_t)x->site < (uintptr_t)y->site ? -1 : 1;
     return 0;
 }
 

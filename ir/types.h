@@ -23,6 +23,8 @@ typedef struct FnRef {
     Graph *graph;       /* NULL for a primitive */
     int prim;           /* PrimId when graph == NULL, else -1 */
     void *ctx;          /* inference context (see passes/infer.c), or NULL */
+    const void *site;   /* inference: the Constant a function value comes from, for functions
+                           whose values must be told apart by origin; NULL otherwise */
 } FnRef;
 
 struct Type {

@@ -73,6 +73,17 @@ struct Slot {
     const char *what;       /* the function's name, for messages */
 };
 
+/* A call through a function value: which instance of the function (g in
+   context ctx, the value made at `site` when such values are told apart)
+   the call reached. */
+typedef struct IndirectCall {
+    Graph *g;
+    Inst *ctx;
+    const void *site;
+    Inst *callee;
+} IndirectCall;
+typedef VEC(IndirectCall) CallVec;
+
 typedef struct InstError {
     Loc loc;
     char *msg;
@@ -101,7 +112,8 @@ struct Inst {
     Inst **direct;          /* per local Apply with a constant function callee: the instance */
     unsigned char *blockcall; /* per local Apply: calls only blocks/branches */
     InstVec children;
-    InstVec callees;
+    InstVec callees;        /* from the last processing */
+    CallVec indirect;       /* likewise: calls through function values */
     /* Errors are kept once found: types only grow, so an error found on
        smaller types stands on the final ones, and re-collecting them each
        round would lose one whose error result feeds back into its own
@@ -114,12 +126,6 @@ struct Inst {
     Node **map;
     const char *clone_name;
 };
-
-typedef struct IndirectCall {
-    Graph *g;
-    Inst *ctx;
-    Inst *callee;
-} IndirectCall;
 
 struct TypeCtx {
     Module *m;
@@ -134,7 +140,13 @@ struct TypeCtx {
     InstVec all;
     Inst *cur;
     bool changed;
-    VEC(IndirectCall) indirect;
+    /* Functions whose values are told apart by the Constant they come from
+       (by graph id): set when values of one function reached calls with
+       different argument types; kept across inference rounds. */
+    unsigned char *by_site;
+    CallVec defaults;       /* instances made for function values no call reaches */
+    CallVec indirect;       /* after the fixpoint: every reachable instance's calls */
+    ErrVec entry_errors;    /* about the entries themselves */
     /* specialisation */
     Module *spec;
     GraphVec fill;          /* clones whose bodies are still to be built */
@@ -173,10 +185,7 @@ Type *infer_error(TypeCtx *tc, Loc loc, bool shape, const char *fmt, ...)
     va_start(ap, fmt);
     sb_vprintf(&sb, fmt, ap);
     va_end(ap);
-    if (tc->cur)
-        record_error(&tc->cur->errors, loc, shape, sb_cstr(&sb));
-    else
-        diag_error(tc->d, loc, "%s", sb_cstr(&sb));
+    record_error(tc->cur ? &tc->cur->errors : &tc->entry_errors, loc, shape, sb_cstr(&sb));
     sb_free(&sb);
     return TY_ERR;
 }
@@ -403,7 +412,7 @@ static Inst *get_inst(TypeCtx *tc, Graph *g, Inst *ctx, Type **args, int nargs, 
 
 static Type *fnref_type(TypeCtx *tc, Graph *g, int prim, Inst *ctx)
 {
-    FnRef r = {g, prim, ctx};
+    FnRef r = {g, prim, ctx, NULL};
     return type_func(tc->tt, &r, 1);
 }
 
@@ -419,7 +428,8 @@ static Type *const_type(TypeCtx *tc, Inst *inst, Node *x)
         Inst *ctx = g->parent ? ctx_for(inst, g->parent->fn) : NULL;
         if (g->parent && !ctx)
             die("infer: graph @%s used outside its scope", g->name);
-        return fnref_type(tc, g, -1, ctx);
+        FnRef r = {g, -1, ctx, tc->by_site[g->id] ? x : NULL};
+        return type_func(tc->tt, &r, 1);
     }
     }
     return NULL;
@@ -483,15 +493,15 @@ static void jump_to_block(TypeCtx *tc, Inst *ci, Graph *g, Type **args, Loc loc)
     }
 }
 
-static void record_indirect(TypeCtx *tc, Graph *g, Inst *ctx, Inst *callee)
+static void record_indirect(CallVec *list, const FnRef *r, Inst *callee)
 {
-    for (int i = 0; i < tc->indirect.len; i++) {
-        IndirectCall *c = &tc->indirect.data[i];
-        if (c->g == g && c->ctx == ctx && c->callee == callee)
+    for (int i = 0; i < list->len; i++) {
+        IndirectCall *c = &list->data[i];
+        if (c->g == r->graph && c->ctx == r->ctx && c->site == r->site && c->callee == callee)
             return;
     }
-    IndirectCall c = {g, ctx, callee};
-    vec_push(&tc->indirect, c);
+    IndirectCall c = {r->graph, (Inst *)r->ctx, r->site, callee};
+    vec_push(list, c);
 }
 
 static void add_callee(Inst *inst, Inst *callee)
@@ -574,7 +584,7 @@ static Type *eval_apply(TypeCtx *tc, Inst *inst, Node *a, Type **args)
             if (direct)
                 inst->direct[l] = ci;
             else
-                record_indirect(tc, g, (Inst *)r->ctx, ci);
+                record_indirect(&inst->indirect, r, ci);
             s = ci->slots[0];
         }
         add_reader(s, inst);
@@ -603,6 +613,7 @@ static void process(TypeCtx *tc, Inst *inst)
         inst->dirty = false;
         tc->changed = false;
         inst->callees.len = 0;
+        inst->indirect.len = 0;
         for (int gi = 0; gi < fi->graphs.len; gi++) {
             Graph *g = fi->graphs.data[gi];
             NodeVec *body = &fi->bodies[gi];
@@ -658,6 +669,8 @@ static void run_queue(TypeCtx *tc)
 static void setup(TypeCtx *tc)
 {
     Module *m = tc->m;
+    tc->qhead = 0;
+    tc->cur = NULL;
     tc->fninfo = xcalloc(m->ngraph_ids, sizeof(FnInfo *));
     tc->glocal = xcalloc(m->ngraph_ids, sizeof(int));
     tc->local = xmalloc(sizeof(int) * (m->nnodes ? m->nnodes : 1));
@@ -707,6 +720,7 @@ static void teardown(TypeCtx *tc)
         vec_free(&inst->lasting);
         vec_free(&inst->children);
         vec_free(&inst->callees);
+        vec_free(&inst->indirect);
         for (int g = 0; g < inst->fi->graphs.len; g++)
             vec_free(&inst->slots[g]->readers);
     }
@@ -726,6 +740,7 @@ static void teardown(TypeCtx *tc)
     vec_free(&tc->queue);
     vec_free(&tc->all);
     vec_free(&tc->indirect);
+    vec_free(&tc->defaults);
     vec_free(&tc->fill);
     vec_free(&tc->fill_inst);
     vec_free(&tc->fill_gi);
@@ -841,10 +856,21 @@ static void free_errs(ErrVec *v)
 
 /* ---- function values that are never called ---------------------------------------------------- */
 
-static bool has_value_instance(TypeCtx *tc, Graph *g, Inst *ctx)
+static bool calls_reach(const CallVec *v, const FnRef *r)
 {
-    for (int i = 0; i < tc->indirect.len; i++)
-        if (tc->indirect.data[i].g == g && tc->indirect.data[i].ctx == ctx)
+    for (int i = 0; i < v->len; i++)
+        if (v->data[i].g == r->graph && v->data[i].ctx == r->ctx && v->data[i].site == r->site)
+            return true;
+    return false;
+}
+
+/* Whether any call (or a default) gives the function value r an instance. */
+static bool has_value_instance(TypeCtx *tc, const FnRef *r)
+{
+    if (calls_reach(&tc->defaults, r))
+        return true;
+    for (int i = 0; i < tc->all.len; i++)
+        if (calls_reach(&tc->all.data[i]->indirect, r))
             return true;
     return false;
 }
@@ -864,7 +890,7 @@ static bool add_default_instances_for(TypeCtx *tc, Type *t)
             FnRef *r = &t->fns[i];
             if (!r->graph || r->graph->kind == G_BLOCK || r->graph->kind == G_BRANCH)
                 continue;
-            if (has_value_instance(tc, r->graph, (Inst *)r->ctx))
+            if (has_value_instance(tc, r))
                 continue;
             Graph *g = r->graph;
             Type **key = xmalloc(sizeof(Type *) * (size_t)(g->nparams ? g->nparams : 1));
@@ -873,7 +899,7 @@ static bool add_default_instances_for(TypeCtx *tc, Type *t)
             Inst *ci = get_inst(tc, g, (Inst *)r->ctx, key, g->nparams, g->loc);
             free(key);
             if (ci) {
-                record_indirect(tc, g, (Inst *)r->ctx, ci);
+                record_indirect(&tc->defaults, r, ci);
                 added = true;
             }
         }
@@ -902,39 +928,18 @@ static bool add_default_instances(TypeCtx *tc)
 static Graph *clone_of(TypeCtx *tc, Inst *inst, int gi);
 static Type *translate(TypeCtx *tc, Type *t, Loc loc);
 
-static Inst *value_instance(TypeCtx *tc, Graph *g, Inst *ctx, Loc loc)
+/* The instance a function value stands for: the one the calls it reaches
+   use (value_conflicts has made sure there is one). */
+static Inst *value_instance(TypeCtx *tc, const FnRef *r, Loc loc)
 {
-    Inst *found = NULL;
     for (int i = 0; i < tc->indirect.len; i++) {
         IndirectCall *c = &tc->indirect.data[i];
-        if (c->g != g || c->ctx != ctx)
-            continue;
-        if (found && found != c->callee) {
-            StrBuf a = {0}, b = {0};
-            for (int k = 0; k < found->nargs; k++) {
-                if (k) sb_puts(&a, ", ");
-                type_str(found->args[k], &a);
-            }
-            for (int k = 0; k < c->callee->nargs; k++) {
-                if (k) sb_puts(&b, ", ");
-                type_str(c->callee->args[k], &b);
-            }
-            diag_error(tc->d, loc,
-                       "function '%s' is used as a value and called with different argument types, (%s) and (%s); "
-                       "annotate its parameters or call it with one signature",
-                       graph_what(g), sb_cstr(&a), sb_cstr(&b));
-            sb_free(&a);
-            sb_free(&b);
-            tc->spec_failed = true;
-            return found;
-        }
-        found = c->callee;
+        if (c->g == r->graph && c->ctx == r->ctx && c->site == r->site)
+            return c->callee;
     }
-    if (!found) {
-        diag_error(tc->d, loc, "cannot specialise function value '%s'", graph_what(g));
-        tc->spec_failed = true;
-    }
-    return found;
+    diag_error(tc->d, loc, "cannot specialise function value '%s'", graph_what(r->graph));
+    tc->spec_failed = true;
+    return NULL;
 }
 
 static Graph *graph_for_ref(TypeCtx *tc, FnRef *r, Loc loc)
@@ -943,7 +948,7 @@ static Graph *graph_for_ref(TypeCtx *tc, FnRef *r, Loc loc)
     Inst *ctx = (Inst *)r->ctx;
     if (g->kind == G_BLOCK || g->kind == G_BRANCH)
         return clone_of(tc, ctx, tc->glocal[g->id]);
-    Inst *ci = value_instance(tc, g, ctx, loc);
+    Inst *ci = value_instance(tc, r, loc);
     return ci ? clone_of(tc, ci, 0) : NULL;
 }
 
@@ -964,7 +969,7 @@ static Type *translate(TypeCtx *tc, Type *t, Loc loc)
     FnRef *refs = xmalloc(sizeof(FnRef) * (size_t)(t->n ? t->n : 1));
     int n = 0;
     for (int i = 0; i < t->n; i++) {
-        FnRef r = {NULL, t->fns[i].prim, NULL};
+        FnRef r = {NULL, t->fns[i].prim, NULL, NULL};
         if (t->fns[i].graph) {
             r.graph = graph_for_ref(tc, &t->fns[i], loc);
             if (!r.graph)
@@ -1168,7 +1173,7 @@ static Type *callee_param_type(TypeCtx *tc, Inst *inst, Node *a, int i)
             return ((Inst *)r->ctx)->types[tc->local[g->params[i]->id]];
         Inst *ci = inst->direct[tc->local[a->id]];
         if (!ci)
-            ci = value_instance(tc, g, (Inst *)r->ctx, a->loc);
+            ci = value_instance(tc, r, a->loc);
         return ci ? ci->args[i] : NULL;
     }
     return NULL;
@@ -1277,6 +1282,82 @@ static void specialise(TypeCtx *tc, InferEntry *entries, Inst **roots, int n)
         fill_body(tc, tc->fill_inst.data[i], tc->fill_gi.data[i]);
 }
 
+/* ---- function values reaching calls of different signatures -------------------------- */
+
+/* After the fixpoint: the calls through function values made by every
+   instance reachable from the entries, and the defaults. */
+static void merge_value_calls(TypeCtx *tc, Inst **roots, int n)
+{
+    tc->indirect.len = 0;
+    InstVec reach = {0};
+    for (int e = 0; e < n; e++) {
+        if (!roots[e])
+            continue;
+        reach.len = 0;
+        mark_reachable(tc, roots[e], &reach);
+        for (int i = 0; i < reach.len; i++)
+            for (int k = 0; k < reach.data[i]->indirect.len; k++) {
+                IndirectCall *c = &reach.data[i]->indirect.data[k];
+                FnRef r = {c->g, -1, c->ctx, c->site};
+                record_indirect(&tc->indirect, &r, c->callee);
+            }
+    }
+    vec_free(&reach);
+    for (int k = 0; k < tc->defaults.len; k++) {
+        IndirectCall *c = &tc->defaults.data[k];
+        FnRef r = {c->g, -1, c->ctx, c->site};
+        record_indirect(&tc->indirect, &r, c->callee);
+    }
+}
+
+static void signature_str(Inst *inst, StrBuf *sb)
+{
+    sb_putc(sb, '(');
+    for (int k = 0; k < inst->nargs; k++) {
+        if (k)
+            sb_puts(sb, ", ");
+        type_str(inst->args[k], sb);
+    }
+    sb_putc(sb, ')');
+}
+
+/*
+ * A specialised function value is one graph, so every call it reaches must
+ * use one signature.  When values of one function reach calls of
+ * different signatures (apply(sq, 1) and apply(sq, 1.5)), that function's
+ * values are told apart by the Constant they come from, and inference runs
+ * again (returns true); when a single value does (g = sq; g(1) + g(1.5)),
+ * that is an error at the value.
+ */
+static bool value_conflicts(TypeCtx *tc, ErrVec *errs)
+{
+    bool again = false;
+    for (int i = 0; i < tc->indirect.len; i++) {
+        IndirectCall *a = &tc->indirect.data[i];
+        for (int j = i + 1; j < tc->indirect.len; j++) {
+            IndirectCall *b = &tc->indirect.data[j];
+            if (a->g != b->g || a->ctx != b->ctx || a->site != b->site || a->callee == b->callee)
+                continue;
+            if (!a->site) {
+                again |= !tc->by_site[a->g->id];
+                tc->by_site[a->g->id] = 1;
+                continue;
+            }
+            StrBuf sa = {0}, sb = {0}, msg = {0};
+            signature_str(a->callee, &sa);
+            signature_str(b->callee, &sb);
+            sb_printf(&msg, "this value of '%s' is called with different argument types, %s and %s; "
+                      "a function value needs one signature (annotate its parameters)",
+                      graph_what(a->g), sb_cstr(&sa), sb_cstr(&sb));
+            record_error(errs, ((const Node *)a->site)->loc, false, sb_cstr(&msg));
+            sb_free(&sa);
+            sb_free(&sb);
+            sb_free(&msg);
+        }
+    }
+    return again;
+}
+
 /* ---- the entry point --------------------------------------------------------------------------- */
 
 static Inst *entry_instance(TypeCtx *tc, InferEntry *e)
@@ -1304,16 +1385,32 @@ Module *infer_module(Module *m, Diags *d, InferEntry *entries, int n)
     tc.d = d;
     tc.tt = m->types;
     tc.arena = m->arena;
-    setup(&tc);
+    tc.by_site = xcalloc(m->ngraph_ids ? m->ngraph_ids : 1, 1);
     Inst **roots = xcalloc((size_t)(n ? n : 1), sizeof(Inst *));
     int errors_before = d->nerrors;
-    for (int e = 0; e < n; e++) {
-        entries[e].result = NULL;
-        roots[e] = entry_instance(&tc, &entries[e]);
+    ErrVec value_errs = {0};
+    for (int round = 0;; round++) {
+        setup(&tc);
+        free_errs(&tc.entry_errors);
+        for (int e = 0; e < n; e++) {
+            entries[e].result = NULL;
+            roots[e] = entry_instance(&tc, &entries[e]);
+        }
+        do
+            run_queue(&tc);
+        while (add_default_instances(&tc));
+        merge_value_calls(&tc, roots, n);
+        free_errs(&value_errs);
+        if (!value_conflicts(&tc, &value_errs) || round == 8)
+            break;
+        teardown(&tc);      /* again, with more functions' values told apart */
     }
-    do
-        run_queue(&tc);
-    while (add_default_instances(&tc));
+    for (int i = 0; i < tc.entry_errors.len; i++)
+        diag_error(d, tc.entry_errors.data[i].loc, "%s", tc.entry_errors.data[i].msg);
+    for (int i = 0; i < value_errs.len; i++)
+        diag_error(d, value_errs.data[i].loc, "%s", value_errs.data[i].msg);
+    free_errs(&tc.entry_errors);
+    free_errs(&value_errs);
 
     /* Decide, per entry, whether it is kept, dropped, or in error. */
     ErrVec report = {0};
@@ -1360,5 +1457,6 @@ Module *infer_module(Module *m, Diags *d, InferEntry *entries, int n)
     }
     free(roots);
     teardown(&tc);
+    free(tc.by_site);
     return spec;
 }
