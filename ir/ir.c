@@ -235,76 +235,24 @@ static Node *const *node_inputs(const Node *n, int *count)
 }
 
 /*
- * The free variables of the region of G: G and every graph whose closure
- * running G may create, found through graph constants -- graphs nested in
- * G, and also graphs whose parent is an ancestor of G (a loop body jumping
- * to the block after an `if` whose parent is the function): their free
- * variables are read from G's ancestors' frames, so G needs them too.  One
- * iterative walk over inputs that crosses graph boundaries inside the
- * region and records, without entering them, nodes owned by strict
- * ancestors of G.  (Scheduling uses the narrower captured_from below.)
+ * What a closure of `start` may read from its enclosing frames once called:
+ * one iterative walk over start and every graph it may reach through graph
+ * constants while staying inside `scope` (branches nested in it, and the
+ * blocks of its function it jumps to, whose closures it creates), crossing
+ * graph boundaries, recording -- without entering them -- nodes owned by
+ * strict ancestors of start inside scope.  Graphs outside scope cannot use
+ * those nodes, so the walk never leaves it.
  */
-void ir_free_variables(const Graph *G, NodeVec *out)
+static void closure_reads(const Graph *start, const Graph *scope, NodeVec *out)
 {
-    Module *m = G->module;
+    Module *m = start->module;
     uint32_t ns = marks_begin(&m->mark_region, m->nnodes);
     uint32_t gs = marks_begin(&m->mark_graph, m->ngraph_ids);
     uint32_t *nmark = m->mark_region.stamp, *gmark = m->mark_graph.stamp;
     NodeVec work = {0};
-    gmark[G->id] = gs;
-    if (G->output)
-        vec_push(&work, G->output);
-    while (work.len) {
-        Node *x = vec_pop(&work);
-        if (nmark[x->id] == ns)
-            continue;
-        nmark[x->id] = ns;
-        if (x->kind == N_CONST) {
-            if (x->k.kind == K_GRAPH) {
-                Graph *c = x->k.u.graph;
-                if (gmark[c->id] != gs && c->parent && !ir_graph_encloses(c, G)) {
-                    gmark[c->id] = gs;
-                    if (c->output)
-                        vec_push(&work, c->output);
-                }
-            }
-            continue;
-        }
-        if (x->graph != G && ir_graph_encloses(x->graph, G)) {
-            vec_push(out, x);
-            continue;
-        }
-        if (x->kind == N_APPLY) {
-            int n;
-            Node *const *in = node_inputs(x, &n);
-            for (int i = 0; i < n; i++)
-                if (nmark[in[i]->id] != ns)
-                    vec_push(&work, in[i]);
-        }
-    }
-    vec_free(&work);
-}
-
-
-/*
- * The nodes owned by `owner` that a closure of C, created while `owner`
- * runs, may read once called: a walk over C and every graph reachable from
- * it through graph constants for graphs nested in `owner` (branches nested
- * in C, and also blocks of owner's function that C jumps to), recording
- * the nodes of `owner` they use.  Graphs outside owner's subtree cannot
- * use owner's nodes, so the walk never leaves it: scheduling a function
- * stays linear in its size.
- */
-static void captured_from(const Graph *C, const Graph *owner, NodeVec *out)
-{
-    Module *m = owner->module;
-    uint32_t ns = marks_begin(&m->mark_region, m->nnodes);
-    uint32_t gs = marks_begin(&m->mark_graph, m->ngraph_ids);
-    uint32_t *nmark = m->mark_region.stamp, *gmark = m->mark_graph.stamp;
-    NodeVec work = {0};
-    gmark[C->id] = gs;
-    if (C->output)
-        vec_push(&work, C->output);
+    gmark[start->id] = gs;
+    if (start->output)
+        vec_push(&work, start->output);
     while (work.len) {
         Node *x = vec_pop(&work);
         if (nmark[x->id] == ns)
@@ -312,18 +260,20 @@ static void captured_from(const Graph *C, const Graph *owner, NodeVec *out)
         nmark[x->id] = ns;
         if (x->kind == N_CONST) {
             Graph *c = x->k.kind == K_GRAPH ? x->k.u.graph : NULL;
-            if (c && gmark[c->id] != gs && c != owner && ir_graph_encloses(owner, c)) {
+            if (c && gmark[c->id] != gs && c != scope && ir_graph_encloses(scope, c)) {
                 gmark[c->id] = gs;
                 if (c->output)
                     vec_push(&work, c->output);
             }
             continue;
         }
-        if (x->graph == owner) {
+        if (!ir_graph_encloses(scope, x->graph))
+            continue;
+        if (x->graph != start && ir_graph_encloses(x->graph, start)) {
             vec_push(out, x);
             continue;
         }
-        if (x->kind == N_APPLY && ir_graph_encloses(owner, x->graph)) {
+        if (x->kind == N_APPLY && x->graph != scope) {
             int n;
             Node *const *in = node_inputs(x, &n);
             for (int i = 0; i < n; i++)
@@ -334,11 +284,19 @@ static void captured_from(const Graph *C, const Graph *owner, NodeVec *out)
     vec_free(&work);
 }
 
+void ir_free_variables(const Graph *g, NodeVec *out)
+{
+    const Graph *top = g;
+    while (top->parent)
+        top = top->parent;
+    closure_reads(g, top, out);
+}
+
 /*
  * Iterative post-order DFS from the output over inputs owned by g.  The
  * dependencies of a node are its inputs, plus, for an input that is a
  * constant of a graph nested in g (a closure g creates), the nodes of g
- * that closure may read (captured_from).
+ * that closure may read (closure_reads, scoped to g).
  */
 void ir_graph_body(const Graph *g, NodeVec *out)
 {
@@ -362,7 +320,7 @@ void ir_graph_body(const Graph *g, NodeVec *out)
         if (top->next < nin) {
             Node *x = in[top->next++];
             if (ir_is_const_graph(x) && x->k.u.graph != g && ir_graph_encloses(g, x->k.u.graph))
-                captured_from(x->k.u.graph, g, &top->extra);
+                closure_reads(x->k.u.graph, g, &top->extra);   /* what the closure reads of g */
             else
                 dep = x;
         } else if (top->extra.len) {

@@ -1284,6 +1284,15 @@ static void specialise(TypeCtx *tc, InferEntry *entries, Inst **roots, int n)
 
 /* ---- function values reaching calls of different signatures -------------------------- */
 
+static void merge_calls(CallVec *dst, const CallVec *src)
+{
+    for (int k = 0; k < src->len; k++) {
+        const IndirectCall *c = &src->data[k];
+        FnRef r = {c->g, -1, c->ctx, c->site};
+        record_indirect(dst, &r, c->callee);
+    }
+}
+
 /* After the fixpoint: the calls through function values made by every
    instance reachable from the entries, and the defaults. */
 static void merge_value_calls(TypeCtx *tc, Inst **roots, int n)
@@ -1296,18 +1305,10 @@ static void merge_value_calls(TypeCtx *tc, Inst **roots, int n)
         reach.len = 0;
         mark_reachable(tc, roots[e], &reach);
         for (int i = 0; i < reach.len; i++)
-            for (int k = 0; k < reach.data[i]->indirect.len; k++) {
-                IndirectCall *c = &reach.data[i]->indirect.data[k];
-                FnRef r = {c->g, -1, c->ctx, c->site};
-                record_indirect(&tc->indirect, &r, c->callee);
-            }
+            merge_calls(&tc->indirect, &reach.data[i]->indirect);
     }
     vec_free(&reach);
-    for (int k = 0; k < tc->defaults.len; k++) {
-        IndirectCall *c = &tc->defaults.data[k];
-        FnRef r = {c->g, -1, c->ctx, c->site};
-        record_indirect(&tc->indirect, &r, c->callee);
-    }
+    merge_calls(&tc->indirect, &tc->defaults);
 }
 
 static void signature_str(Inst *inst, StrBuf *sb)
