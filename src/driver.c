@@ -16,6 +16,7 @@
 #include "../ir/ir.h"
 #include "../passes/infer.h"
 #include "../passes/lower.h"
+#include "cabi.h"
 #include "diag.h"
 
 #define MYC_VERSION "0.1.0"
@@ -359,6 +360,30 @@ static bool run_pipeline(Compilation *c, Stage stop, EntryChooser choose)
     return true;
 }
 
+/* The C ABI of every exported function, as comment lines before the
+   typed IR (contract section 3: what `myc -c` will export). */
+static void print_exports(Compilation *c, StrBuf *out)
+{
+    bool any = false;
+    for (int e = 0; e < c->nentries; e++) {
+        Graph *g = c->entries[e].result;
+        if (!g || g->kind != G_FUNCTION)
+            continue;
+        CSignature sig;
+        if (!cabi_signature(c->arena, g, c->opt->prefix, c->entries[e].fn->name, &sig))
+            continue;
+        if (!any)
+            sb_puts(out, "# exported (C ABI):\n");
+        any = true;
+        sb_puts(out, "#   ");
+        cabi_format(&sig, out);
+        sb_puts(out, ";\n");
+        cabi_signature_free(&sig);
+    }
+    if (any)
+        sb_putc(out, '\n');
+}
+
 static int dump(Compilation *c)
 {
     bool ok = run_pipeline(c, c->opt->dump, export_entries);
@@ -367,10 +392,13 @@ static int dump(Compilation *c)
         return c->status ? c->status : EXIT_SOURCE;
     Module *m = c->opt->dump == STAGE_PARSE ? c->lowered : c->typed;
     StrBuf out = {0};
-    if (c->opt->dot)
+    if (c->opt->dot) {
         ir_dot_module(m, NULL, 0, &out);
-    else
+    } else {
+        if (c->opt->dump == STAGE_INFER)
+            print_exports(c, &out);
         ir_print_module(m, NULL, 0, &out);
+    }
     fputs(sb_cstr(&out), stdout);
     sb_free(&out);
     return EXIT_OK;
