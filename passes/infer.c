@@ -65,6 +65,7 @@ typedef VEC(Inst *) InstVec;
 struct Slot {
     Slot *up;               /* union-find parent; NULL for a root */
     Type *type;
+    Loc type_loc;           /* the return that last raised type, for messages */
     Type *ann;              /* declared return type, or NULL */
     InstVec readers;
     /* the first clash, reported at the end if the slot is reachable */
@@ -133,6 +134,7 @@ struct TypeCtx {
     TypeTable *tt;
     Arena *arena;
     FnInfo **fninfo;        /* by graph id (functions and constants) */
+    Graph **home;           /* by graph id, for nested functions: see closure_home */
     int *local;             /* by node id */
     int *glocal;            /* by graph id: index in its FnInfo */
     InstVec queue;
@@ -154,6 +156,8 @@ struct TypeCtx {
     VEC(int) fill_gi;
     bool spec_failed;
 };
+
+static Graph *anchor_of(TypeCtx *tc, const Graph *g);
 
 TypeTable *infer_types(TypeCtx *tc) { return tc->tt; }
 
@@ -311,6 +315,7 @@ static void slot_join(TypeCtx *tc, Slot *s, Type *t, Loc loc)
     }
     if (nt != r->type) {
         r->type = nt;
+        r->type_loc = loc;
         notify(tc, r);
     }
 }
@@ -321,12 +326,16 @@ static Slot *slot_union(TypeCtx *tc, Slot *a, Slot *b, Loc loc)
     if (ra == rb)
         return ra;
     Type *old_a = ra->type, *old_b = rb->type;
+    /* a clash is best shown where a returned value brought the type in */
+    Loc at = rb->type_loc.line ? rb->type_loc : ra->type_loc.line ? ra->type_loc : loc;
+    if (!ra->type_loc.line || (old_b && !old_a))
+        ra->type_loc = rb->type_loc;
     rb->up = ra;
     for (int i = 0; i < rb->readers.len; i++)
         add_reader(ra, rb->readers.data[i]);
     vec_free(&rb->readers);
     if (rb->ann && ra->ann && rb->ann != ra->ann) {
-        clash(ra, loc, ra->ann, rb->ann);
+        clash(ra, at, ra->ann, rb->ann);
         ra->type = TY_ERR;
     } else {
         if (!ra->ann)
@@ -338,9 +347,9 @@ static Slot *slot_union(TypeCtx *tc, Slot *a, Slot *b, Loc loc)
         }
         Type *nt = infer_join(tc, old_a, old_b);
         if (nt == TY_ERR && old_a != TY_ERR && old_b != TY_ERR)
-            clash(ra, loc, old_a, old_b);
+            clash(ra, at, old_a, old_b);
         if (ra->ann && nt != TY_ERR && nt != ra->ann && !converts(tc, nt, ra->ann)) {
-            clash(ra, loc, ra->ann, nt);
+            clash(ra, at, ra->ann, nt);
             nt = TY_ERR;
         } else if (ra->ann && nt != TY_ERR) {
             nt = ra->ann;
@@ -425,8 +434,9 @@ static Type *const_type(TypeCtx *tc, Inst *inst, Node *x)
     case K_PRIM: return fnref_type(tc, NULL, (int)x->k.u.prim, NULL);
     case K_GRAPH: {
         Graph *g = x->k.u.graph;
-        Inst *ctx = g->parent ? ctx_for(inst, g->parent->fn) : NULL;
-        if (g->parent && !ctx)
+        Graph *anchor = anchor_of(tc, g);
+        Inst *ctx = anchor ? ctx_for(inst, anchor->fn) : NULL;
+        if (anchor && !ctx)
             die("infer: graph @%s used outside its scope", g->name);
         FnRef r = {g, -1, ctx, tc->by_site[g->id] ? x : NULL};
         return type_func(tc->tt, &r, 1);
@@ -666,6 +676,35 @@ static void run_queue(TypeCtx *tc)
 
 /* ---- setup ------------------------------------------------------------------------ */
 
+/*
+ * The graph whose frame a closure of the nested function g really needs:
+ * the innermost enclosing graph that owns something g reads (its free
+ * variables, including what the functions it creates read), or NULL when
+ * g reads nothing from enclosing frames.  A closure's context is then the
+ * instance of that graph's function, not necessarily of g's creator, so
+ * `rec(n - 1, lambda a: a + 1.0)` inside a recursive rec gives the same
+ * closure type at every level instead of a new specialisation per level.
+ */
+static Graph *closure_home(const Graph *g)
+{
+    NodeVec fv = {0};
+    ir_free_variables(g, &fv);
+    Graph *home = NULL;
+    for (Graph *a = g->parent; a && !home; a = a->parent)
+        for (int i = 0; i < fv.len && !home; i++)
+            if (fv.data[i]->graph == a)
+                home = a;
+    vec_free(&fv);
+    return home;
+}
+
+/* Where the closures of graph g live (see closure_home): blocks and
+   branches in their parent, nested functions in their home. */
+static Graph *anchor_of(TypeCtx *tc, const Graph *g)
+{
+    return g->kind == G_FUNCTION && g->parent ? tc->home[g->id] : g->parent;
+}
+
 static void setup(TypeCtx *tc)
 {
     Module *m = tc->m;
@@ -682,6 +721,14 @@ static void setup(TypeCtx *tc)
             fi->fn = g;
             vec_push(&fi->graphs, g);
             tc->fninfo[g->id] = fi;
+        }
+    }
+    if (!tc->home) {       /* the same in every round */
+        tc->home = xcalloc(m->ngraph_ids, sizeof(Graph *));
+        for (int i = 0; i < m->graphs.len; i++) {
+            Graph *g = m->graphs.data[i];
+            if (g->kind == G_FUNCTION && g->parent)
+                tc->home[g->id] = closure_home(g);
         }
     }
     for (int i = 0; i < m->graphs.len; i++) {
@@ -1038,10 +1085,10 @@ static Graph *clone_of(TypeCtx *tc, Inst *inst, int gi)
     if (inst->clones[gi])
         return inst->clones[gi];
     Graph *g = fi->graphs.data[gi];
-    Graph *parent = NULL;
-    if (g->parent) {
-        Inst *pi = ctx_for(inst, g->parent->fn);
-        parent = clone_of(tc, pi, tc->glocal[g->parent->id]);
+    Graph *parent = NULL, *anchor = anchor_of(tc, g);
+    if (anchor) {
+        Inst *pi = ctx_for(inst, anchor->fn);
+        parent = clone_of(tc, pi, tc->glocal[anchor->id]);
     }
     const char *fname = instance_name(tc, inst);
     const char *name = g->name;
@@ -1307,6 +1354,13 @@ static void merge_value_calls(TypeCtx *tc, Inst **roots, int n)
         for (int i = 0; i < reach.len; i++)
             merge_calls(&tc->indirect, &reach.data[i]->indirect);
     }
+    /* function values nobody calls are specialised too, with what they reach */
+    for (int k = 0; k < tc->defaults.len; k++) {
+        reach.len = 0;
+        mark_reachable(tc, tc->defaults.data[k].callee, &reach);
+        for (int i = 0; i < reach.len; i++)
+            merge_calls(&tc->indirect, &reach.data[i]->indirect);
+    }
     vec_free(&reach);
     merge_calls(&tc->indirect, &tc->defaults);
 }
@@ -1435,10 +1489,35 @@ Module *infer_module(Module *m, Diags *d, InferEntry *entries, int n)
         }
         free_errs(&errs);
     }
-    vec_free(&reach);
     for (int i = 0; i < report.len; i++)
         diag_error(d, report.data[i].loc, "%s", report.data[i].msg);
+    /* A function value that no call reaches is still specialised, with the
+       C ABI's float parameters; if that fails, say so (it is a choice of
+       myc's, not the program's error). */
+    for (int k = 0; k < tc.defaults.len; k++) {
+        Inst *root = tc.defaults.data[k].callee;
+        reach.len = 0;
+        mark_reachable(&tc, root, &reach);
+        ErrVec errs = {0};
+        collect_errors(&tc, &reach, &errs);
+        collect_bottoms(&reach, &errs);
+        int fresh = 0;
+        for (int i = 0; i < errs.len; i++) {
+            int before = report.len;
+            record_error(&report, errs.data[i].loc, false, errs.data[i].msg);
+            if (report.len > before) {      /* not reported already */
+                diag_error(d, errs.data[i].loc, "%s", errs.data[i].msg);
+                fresh++;
+            }
+        }
+        if (fresh)
+            diag_note(d, root->fi->fn->loc,
+                      "'%s' is used as a value but never called, so myc specialises it with float parameters, "
+                      "which fails; annotate its parameters", graph_what(root->fi->fn));
+        free_errs(&errs);
+    }
     free_errs(&report);
+    vec_free(&reach);
 
     Module *spec = NULL;
     if (d->nerrors == errors_before) {
@@ -1459,5 +1538,6 @@ Module *infer_module(Module *m, Diags *d, InferEntry *entries, int n)
     free(roots);
     teardown(&tc);
     free(tc.by_site);
+    free(tc.home);
     return spec;
 }
