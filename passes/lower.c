@@ -342,8 +342,9 @@ static const char *unique_name(Lower *L, const char *base)
         char *cand = arena_printf(L->arena, "%s.%d", b, k);
         StrEnt *c = strmap_put(&L->gnames, L->arena, cand, &fresh);
         if (fresh) {
+            const char *name = c->s;   /* the next put may grow the map and move c */
             strmap_put(&L->gnames, L->arena, b, &fresh)->v = k;
-            return c->s;
+            return name;
         }
     }
 }
@@ -416,11 +417,16 @@ static void var_set(Lower *L, const Graph *b, int sym, Node *n, int st)
 
 static Val val_ok(Node *n) { Val v = {n, VS_OK}; return v; }
 
-/* Whether join block b may use n directly: a constant, or a node of an
-   enclosing graph (the function's entry block, an outer function). */
+/* Whether join block b may use n directly: a node of an enclosing graph
+   (the function's entry block, an outer function), or a constant, except the
+   constant of a closure made in a block that does not enclose b (a lambda or
+   def in an if arm or a loop body, read after the join): that closure needs
+   its block's frame, so it reaches b as a value, through a phi. */
 static bool visible_in(const Node *n, const Graph *b)
 {
-    return n->kind == N_CONST || ir_graph_encloses(n->graph, b);
+    if (n->kind == N_CONST)
+        return !ir_is_const_graph(n) || !n->k.u.graph->parent || ir_graph_encloses(n->k.u.graph->parent, b);
+    return ir_graph_encloses(n->graph, b);
 }
 
 static Node *make_phi(Lower *L, Graph *b, int sym, Loc loc)
@@ -1004,7 +1010,11 @@ static Node *lower_boolop(Lower *L, const Expr *e)
         Graph *rest = new_branch(L, is_and ? "and" : "or", at);
         Graph *keep = new_branch(L, is_and ? "andval" : "orval", at);
         ir_set_output(keep, v);
-        Node *call = is_and ? switch_call(L, v, rest, keep, at) : switch_call(L, v, keep, rest, at);
+        /* the switch tests the previous operand: a bad condition is reported there */
+        const Expr *tested = e->boolop.operands[i - 1];
+        Loc cond_at = tested ? tested->loc : e->loc;
+        Node *call = is_and ? switch_call(L, v, rest, keep, cond_at)
+                            : switch_call(L, v, keep, rest, cond_at);
         chain_value(L, home, call, &result);
         L->fs->cur = rest;
         v = lower_expr(L, x);
@@ -1026,7 +1036,8 @@ static Node *lower_ifexp(Lower *L, const Expr *e)
     L->fs->cur = f;
     ir_set_output(f, lower_expr(L, e->ifexp.orelse));
     L->fs->cur = home;
-    return switch_call(L, c, t, f, e->loc);
+    /* located at the condition, where a bad condition is reported */
+    return switch_call(L, c, t, f, e->ifexp.cond ? e->ifexp.cond->loc : e->loc);
 }
 
 static Node *lower_tuple(Lower *L, const Expr *e)
@@ -1706,11 +1717,64 @@ static TopDef *declare_top(Lower *L, const char *name, Loc loc, bool is_const, i
     return t;
 }
 
+/* Whether a use of n is in n's own function (one of its blocks or
+   branches).  A use only inside a nested def or lambda does not count: the
+   closure may never be called, nor even created where it is dead code. */
+static bool used_in_own_function(const Node *n)
+{
+    for (const Use *u = n->uses; u; u = u->next) {
+        const Graph *ug = u->user ? u->user->graph : u->graph;
+        if (ug && ug->fn == n->graph->fn)
+            return true;
+    }
+    return false;
+}
+
+/* Whether `to`, an apply of n's graph, is n or one of its inputs, directly or
+   not, counting what a closure among them reads of its enclosing graphs as
+   its inputs.  Inputs are created before their users (only the output call
+   gets newer inputs, the depends added below), so nodes older than `to` are
+   not followed. */
+static bool reaches(Node *n, Node *to)
+{
+    NodeVec stack = {0};
+    Map seen = {0};
+    bool found = false;
+    vec_push(&stack, n);
+    while (stack.len && !found) {
+        Node *x = stack.data[--stack.len];
+        if (x == to) {
+            found = true;
+            break;
+        }
+        if (ir_is_const_graph(x) && x->k.u.graph != to->graph && ir_graph_encloses(to->graph, x->k.u.graph)) {
+            MapEnt *e = map_put(&seen, key2(1u << 31, x->k.u.graph->id));
+            if (!e->v) {
+                e->v = 1;
+                ir_free_variables(x->k.u.graph, &stack);
+            }
+            continue;
+        }
+        if (x->kind != N_APPLY || x->graph != to->graph || x->id < to->id)
+            continue;
+        MapEnt *e = map_put(&seen, (uint64_t)x->id + 1);
+        if (e->v)
+            continue;
+        e->v = 1;
+        for (int i = 0; i < x->app.n; i++)
+            vec_push(&stack, x->app.in[i]);
+    }
+    vec_free(&stack);
+    map_free(&seen);
+    return found;
+}
+
 /*
  * Computations nothing uses -- an expression statement, an assignment to a
- * variable never read -- are not reachable from any output, so without
- * help nothing would type-check or run them, and a program CPython stops
- * with an error (1 // 0, a type error) would return a value.  Each one is
+ * variable never read, or read only by a closure -- are not reachable from
+ * any output, so without help nothing would type-check or run them, and a
+ * program CPython stops with an error (1 // 0, a type error) would return a
+ * value.  Each one is
  * attached to its block with depend(), without moving a tail call out of
  * tail position: to the first argument of a jump or call that is the
  * output, to the callee of an argument-less one, else to the output value.
@@ -1720,13 +1784,18 @@ static void keep_unused(Lower *L, NodeVec *created)
     Module *m = L->m;
     for (int i = 0; i < created->len; i++) {
         Node *n = created->data[i];
-        if (n->uses || !n->graph || !n->graph->output || n->graph->output == n)
+        if (!n->graph || !n->graph->output || n->graph->output == n || used_in_own_function(n))
             continue;
         Graph *g = n->graph;
         Node *out = g->output;
         bool is_call = out->kind == N_APPLY && out->graph == g && !(out->app.in[0]->kind == N_CONST &&
                                                                    out->app.in[0]->k.kind == K_PRIM);
         int slot = is_call ? (out->app.n > 1 ? 1 : 0) : -1;   /* first argument, else the callee */
+        if (slot >= 0 && reaches(n, out)) {
+            /* n uses the call's own result (`t = (x, y and z)` unpacked, then
+               `return z`...): it cannot run before the call, so after it. */
+            slot = -1;
+        }
         Node *target = slot >= 0 ? out->app.in[slot] : out;
         if (target->kind == N_APPLY && target->graph == g && ir_is_const_prim(target->app.in[0], P_DEPEND)) {
             ir_apply_append(target, n);     /* one depend per block */

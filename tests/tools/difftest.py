@@ -1,0 +1,1401 @@
+#!/usr/bin/env python3
+"""difftest.py: differential fuzzing of `myc run` against CPython.
+
+    python3 tests/tools/difftest.py --myc build/myc [--san build/san/myc]
+        [-n 300] [--seed 1] [--keep DIR] [-j 2] [--print K] [--verbose]
+
+Generates random, valid `.my` programs inside the contract's language (see
+/work/shared/spec/LANGUAGE.md and docs/language.md), deterministically from
+(seed, program index), runs each program's entry functions on random
+arguments with CPython (builtins bound exactly as tests/tools/cpython_ref.py
+binds them) and with `myc run --verify-ir` (and the sanitizer build when
+`--san` is given), and reports every disagreement: a different value (floats
+to 1e-12 relative, ints and bools exactly, nan == nan, the sign of a zero), a
+different status or runtime-error message, a compile error on a valid
+program, a crash (signal), a hang (timeout) or a sanitizer report.
+
+What the generator covers: int/float/bool arithmetic with Python semantics
+(`+ - * / // %`, `**` with constant exponents, negative operands, bools as
+ints), comparisons and chains, `and`/`or`/`not`, conditional expressions,
+`if`/`elif`/`else`, `while` loops with several carried variables (bounded),
+`for` over `range` with one, two or three arguments (negative and variable
+steps, an existing variable as the loop variable), `break`/`continue`/`return`
+in nested loops, tuples (displays, constant indexing incl. negative, nested,
+unpacking incl. nested), lambdas and nested `def`s (closures: a captured
+variable is never rebound while the closure is alive), closures returned from
+helpers and functions passed as values (builtins, top-level functions),
+self and mutual recursion with a depth bound, top-level constants, builtins
+with arguments kept in their domains, annotated parameters, expression
+statements, one-line bodies and `;`.
+
+What it avoids (the contract's documented differences and the limits of a
+fair comparison): a variable whose type differs between paths (every variable
+has one type), int overflow (the CPython run checks every int operation and
+drops runs that leave 64 bits), float division by zero, math domain errors,
+OverflowError (CPython raises; those runs are dropped), `int ** variable`,
+`and`/`or`/conditional expressions/`min`/`max` mixing types, an int passed
+to a `float`-annotated parameter inside the program, and rebinding a captured
+variable before the closure is called.
+
+Each problem prints one line `FAIL seed=S prog=K FUNC ARGS: what`; with
+`--keep DIR` the program is saved as DIR/difftest_S_K.my with `# RUN:` lines
+for the failing runs (ready to minimise into tests/e2e/).  `--print K` prints
+program K and exits.  The last line is always `N passed, N failed` (counting
+programs); exit status 1 if any program failed.
+"""
+
+import __future__
+import argparse
+import ast
+import concurrent.futures
+import math
+import os
+import random
+import shlex
+import signal
+import subprocess
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, os.path.join(ROOT, "tests"))
+sys.path.insert(0, HERE)
+
+from run_tests import parse_value as parse_printed, values_equal, sanitizer_report  # noqa: E402
+from cpython_ref import BUILTINS, SHARED_RUNTIME_ERRORS, convert_arg  # noqa: E402
+
+INT_MIN, INT_MAX = -2**63, 2**63 - 1
+TIMEOUT = 20          # seconds per myc command
+REF_TIMEOUT = 2.0     # seconds of CPython per run
+
+# ---------------------------------------------------------------------------
+# Types: 'int', 'float', 'bool', ('tup', (T, ...)), ('fn', (T, ...), T).
+
+SCALARS = ("int", "float", "bool")
+
+
+def is_tup(t):
+    return isinstance(t, tuple) and t[0] == "tup"
+
+
+def is_fn(t):
+    return isinstance(t, tuple) and t[0] == "fn"
+
+
+def has_fn(t):
+    if is_fn(t):
+        return True
+    if is_tup(t):
+        return any(has_fn(e) for e in t[1])
+    return False
+
+
+def ann_str(t):
+    if t in SCALARS:
+        return t
+    if is_tup(t) and len(t[1]) >= 2 and not has_fn(t):
+        return "(" + ", ".join(ann_str(e) for e in t[1]) + ")"
+    return None
+
+
+# Precedence levels (higher binds tighter).
+P_LAMBDA, P_IFEXP, P_OR, P_AND, P_NOT, P_CMP, P_ADD, P_MUL, P_UNARY, P_POW, P_ATOM = \
+    1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 12
+
+
+def par(e, p):
+    """e = (text, prec); parenthesised if it binds looser than p."""
+    text, prec = e
+    return text if prec >= p else "(" + text + ")"
+
+
+# ---------------------------------------------------------------------------
+# Scopes and variables.
+
+class Var:
+    def __init__(self, name, ty, owner, const=False):
+        self.name, self.ty, self.owner, self.const = name, ty, owner, const
+        self.frozen = 0          # > 0: captured by a live closure, never rebound
+
+
+class Scope:
+    def __init__(self, parent, fn):
+        self.parent, self.fn, self.vars, self.frozen = parent, fn, [], []
+        self.defs = []           # nested defs callable here: (name, type, cost, rec param)
+
+    def visible(self):
+        s, out = self, []
+        while s:
+            out.extend(s.vars)
+            s = s.parent
+        return out
+
+
+class Fn:
+    """A function being generated (top-level, nested def or lambda)."""
+    def __init__(self, name, params, ret, parent=None, def_scope=None):
+        self.name, self.params, self.ret = name, params, ret
+        self.parent, self.def_scope = parent, def_scope
+        self.loops = []          # stack of 'for' / 'while'
+        self.mult = 1            # iterations of the enclosing loops (cost estimate)
+        self.cost = 0
+        self.rec = None          # (name, params, ret, index of the bound int parameter)
+        self.nrec = 0            # recursive calls written so far
+
+
+class Helper:
+    def __init__(self, name, params, ret, index):
+        self.name, self.params, self.ret, self.index = name, params, ret, index
+        self.cost = 1
+        self.anns = [None] * len(params)
+        self.rec_param = None
+
+
+FLOAT_FNS = ("sin", "cos", "atan", "tanh", "erf", "expm1_safe")
+
+
+class Gen:
+    MAX_COST = 4000
+
+    def __init__(self, rng):
+        self.r = rng
+        self.counter = 0
+        self.helpers = []
+        self.lines = []
+        self.consts = []
+
+    # -- small utilities -------------------------------------------------
+    def fresh(self, prefix="v"):
+        self.counter += 1
+        return f"{prefix}{self.counter}"
+
+    def chance(self, p):
+        return self.r.random() < p
+
+    def pick(self, seq):
+        return self.r.choice(seq)
+
+    def rand_scalar(self):
+        return self.r.choice(("int", "int", "float", "float", "float", "bool"))
+
+    def rand_type(self, depth=0, allow_fn=False):
+        x = self.r.random()
+        if depth < 2 and x < 0.18:
+            n = self.r.choice((1, 2, 2, 2, 3))
+            return ("tup", tuple(self.rand_type(depth + 1) for _ in range(n)))
+        if allow_fn and x < 0.25:
+            return self.rand_fn_type()
+        return self.rand_scalar()
+
+    def rand_fn_type(self):
+        n = self.r.choice((1, 1, 2))
+        return ("fn", tuple(self.r.choice(("int", "float", "float")) for _ in range(n)),
+                self.r.choice(("int", "float", "float", "bool")))
+
+    # -- literals ----------------------------------------------------------
+    def int_lit(self, small=False):
+        x = self.r.random()
+        if small or x < 0.7:
+            v = self.r.randint(-6, 12)
+        elif x < 0.9:
+            v = self.r.randint(-100, 100)
+        else:
+            v = self.r.randint(-5000, 5000)
+        if v >= 1000 and self.chance(0.3):
+            s = f"{v:_}"
+        else:
+            s = str(abs(v))
+        return ("-" + s, P_UNARY) if v < 0 else (s, P_ATOM)
+
+    def float_lit(self):
+        x = self.r.random()
+        if x < 0.5:
+            v = self.r.choice((0.0, 0.5, 1.0, 1.5, 2.0, 2.5, 3.0, 0.25, 0.1, 10.0, 0.75, 4.0, 7.5))
+        elif x < 0.8:
+            v = round(self.r.uniform(-10, 10), self.r.randint(0, 4))
+        else:
+            v = self.r.uniform(-3, 3) * 10.0 ** self.r.randint(-6, 6)
+        neg = v < 0 or (v == 0 and math.copysign(1, v) < 0)
+        s = repr(abs(v))
+        if s.endswith(".0") and self.chance(0.15):
+            s = s[:-1]                      # `2.`
+        elif s.startswith("0.") and self.chance(0.15):
+            s = s[1:]                       # `.5`
+        elif "e" in s and self.chance(0.3):
+            s = s.upper()
+        return ("-" + s, P_UNARY) if neg else (s, P_ATOM)
+
+    def bool_lit(self):
+        return (self.pick(("True", "False")), P_ATOM)
+
+    def lit(self, ty):
+        if ty == "int":
+            return self.int_lit()
+        if ty == "float":
+            return self.float_lit()
+        if ty == "bool":
+            return self.bool_lit()
+        if is_tup(ty):
+            return self.tuple_display(ty, 0, None)
+        raise ValueError(ty)
+
+    # -- variables -----------------------------------------------------------
+    def read_var(self, v, fn):
+        """Reading v from fn: freezes v if it is captured by a closure."""
+        if v.const or v.owner is fn:
+            return (v.name, P_ATOM)
+        f = fn
+        while f is not None and f.parent is not v.owner:
+            f = f.parent
+        if f is not None and f.def_scope is not None:
+            v.frozen += 1
+            f.def_scope.frozen.append(v)
+        return (v.name, P_ATOM)
+
+    def vars_of(self, scope, pred):
+        return [v for v in scope.visible() if pred(v.ty)]
+
+    def var_of_type(self, ty, scope, fn):
+        vs = self.vars_of(scope, lambda t: t == ty)
+        if not vs:
+            return None
+        return self.read_var(self.pick(vs), fn)
+
+    def tuple_paths(self, ty, scope):
+        """Expressions `t[i][j]` of type ty inside visible tuple variables."""
+        out = []
+
+        def walk(v, t, path):
+            for i, et in enumerate(t[1]):
+                idx = i if self.chance(0.6) else i - len(t[1])
+                p = path + [idx]
+                if et == ty:
+                    out.append((v, p))
+                if is_tup(et):
+                    walk(v, et, p)
+        for v in scope.visible():
+            if is_tup(v.ty):
+                walk(v, v.ty, [])
+        return out
+
+    # -- expressions -----------------------------------------------------------
+    def expr(self, ty, d, scope, fn):
+        if ty == "int":
+            return self.int_expr(d, scope, fn)
+        if ty == "float":
+            return self.float_expr(d, scope, fn)
+        if ty == "bool":
+            return self.bool_expr(d, scope, fn)
+        if is_tup(ty):
+            return self.tuple_expr(ty, d, scope, fn)
+        if is_fn(ty):
+            return self.fn_expr(ty, d, scope, fn)
+        raise ValueError(ty)
+
+    def leaf(self, ty, scope, fn):
+        if self.chance(0.65):
+            v = self.var_of_type(ty, scope, fn)
+            if v:
+                return v
+        if is_fn(ty):
+            return self.fn_expr(ty, 0, scope, fn)
+        return self.lit(ty)
+
+    def num_expr(self, d, scope, fn, allow_bool=True):
+        t = self.r.choice(("int", "float", "bool") if allow_bool else ("int", "float"))
+        return self.expr(t, d, scope, fn), t
+
+    def common(self, ty, d, scope, fn):
+        """Forms shared by every type; None if the dice say otherwise."""
+        x = self.r.random()
+        if x < 0.08:
+            c = self.cond(d - 1, scope, fn)
+            a = self.expr(ty, d - 1, scope, fn)
+            b = self.expr(ty, d - 1, scope, fn)
+            return (f"{par(a, P_OR)} if {par(c, P_OR)} else {par(b, P_IFEXP)}", P_IFEXP)
+        if x < 0.16:
+            paths = self.tuple_paths(ty, scope)
+            if paths:
+                v, p = self.pick(paths)
+                self.read_var(v, fn)
+                return (v.name + "".join(f"[{i}]" for i in p), P_ATOM)
+        if x < 0.26:
+            c = self.call(ty, d, scope, fn)
+            if c:
+                return c
+        if x < 0.29 and ty in ("int", "float", "bool"):
+            a = self.expr(ty, d - 1, scope, fn)
+            b = self.expr(ty, d - 1, scope, fn)
+            op = self.pick(("and", "or"))
+            p = P_AND if op == "and" else P_OR
+            return (f"{par(a, p)} {op} {par(b, p + 1)}", p)
+        return None
+
+    def int_expr(self, d, scope, fn):
+        if d <= 0:
+            return self.leaf("int", scope, fn)
+        c = self.common("int", d, scope, fn)
+        if c:
+            return c
+        x = self.r.random()
+        if x < 0.3:
+            op = self.pick(("+", "-", "*", "+", "-"))
+            a = self.expr(self.pick(("int", "int", "bool")), d - 1, scope, fn)
+            b = self.expr(self.pick(("int", "int", "bool")), d - 1, scope, fn)
+            p = P_ADD if op in "+-" else P_MUL
+            return (f"{par(a, p)} {op} {par(b, p + 1)}", p)
+        if x < 0.42:
+            op = self.pick(("//", "%"))
+            a = self.expr(self.pick(("int", "int", "bool")), d - 1, scope, fn)
+            b = self.int_divisor(d - 1, scope, fn)
+            return (f"{par(a, P_MUL)} {op} {par(b, P_MUL + 1)}", P_MUL)
+        if x < 0.48:
+            base = self.expr(self.pick(("int", "int", "bool")), d - 1, scope, fn)
+            k = self.pick((0, 1, 2, 2, 3))
+            return (f"{par(base, P_POW + 1)} ** {k}", P_POW)
+        if x < 0.54:
+            a = self.expr(self.pick(("int", "bool")), d - 1, scope, fn)
+            return (f"{self.pick(('-', '+', '-'))}{par(a, P_UNARY)}", P_UNARY)
+        if x < 0.66:
+            b = self.pick(("abs", "min", "max", "floor", "ceil", "int", "int"))
+            if b == "abs":
+                return (f"abs({self.expr('int', d - 1, scope, fn)[0]})", P_ATOM)
+            if b in ("min", "max"):
+                n = self.pick((2, 2, 3))
+                args = ", ".join(par(self.expr("int", d - 1, scope, fn), P_IFEXP) for _ in range(n))
+                return (f"{b}({args})", P_ATOM)
+            a = self.expr(self.pick(("float", "float", "int", "bool")), d - 1, scope, fn)
+            return (f"{b}({par(a, P_IFEXP)})", P_ATOM)
+        return self.leaf("int", scope, fn)
+
+    def int_divisor(self, d, scope, fn):
+        x = self.r.random()
+        if x < 0.45:
+            v = self.pick((1, 2, 3, 4, 5, 7, 10, -1, -2, -3, -7))
+            return (str(v), P_ATOM) if v > 0 else (str(v), P_UNARY)
+        if x < 0.8:
+            e = self.expr("int", d, scope, fn)
+            k = self.pick((3, 4, 5, 9))
+            return (f"({par(e, P_MUL)} % {k} + 1)", P_ATOM)
+        return self.expr("int", d, scope, fn)      # may be 0: a runtime error in both
+
+    def float_divisor(self, d, scope, fn):
+        x = self.r.random()
+        if x < 0.4:
+            return self.pick((("2.0", P_ATOM), ("0.5", P_ATOM), ("3", P_ATOM), ("-1.5", P_UNARY),
+                              ("7.25", P_ATOM), ("-4", P_UNARY)))
+        if x < 0.8:
+            e = self.expr(self.pick(("float", "int")), d, scope, fn)
+            return (f"({par(e, P_MUL)} * {par(e, P_MUL + 1)} + 0.5)", P_ATOM) if self.chance(0.5) \
+                else (f"(abs({e[0]}) + 1)", P_ATOM)
+        return self.expr(self.pick(("float", "int")), d, scope, fn)   # CPython may raise: dropped
+
+    def float_expr(self, d, scope, fn):
+        if d <= 0:
+            return self.leaf("float", scope, fn)
+        c = self.common("float", d, scope, fn)
+        if c:
+            return c
+        x = self.r.random()
+        if x < 0.25:
+            op = self.pick(("+", "-", "*"))
+            a, b = self.float_operands(d - 1, scope, fn)
+            p = P_ADD if op in "+-" else P_MUL
+            return (f"{par(a, p)} {op} {par(b, p + 1)}", p)
+        if x < 0.33:
+            a, _ = self.num_expr(d - 1, scope, fn)
+            b = self.float_divisor(d - 1, scope, fn)
+            return (f"{par(a, P_MUL)} / {par(b, P_MUL + 1)}", P_MUL)
+        if x < 0.41:
+            op = self.pick(("//", "%"))
+            a, ta = self.num_expr(d - 1, scope, fn)
+            if ta != "float":
+                a = (f"float({a[0]})", P_ATOM)
+            b = self.float_divisor(d - 1, scope, fn)
+            return (f"{par(a, P_MUL)} {op} {par(b, P_MUL + 1)}", P_MUL)
+        if x < 0.48:
+            e = self.float_expr(d - 1, scope, fn)
+            k = self.pick((0, 1, 2, 2, 3, -1, -2))
+            if self.chance(0.7):
+                ks = str(k) if k >= 0 else f"-{-k}"
+            else:
+                ks = f"{k}.0" if k >= 0 else f"-{-k}.0"
+            return (f"{par(e, P_POW + 1)} ** {ks}", P_POW)
+        if x < 0.51:
+            e, t = self.num_expr(d - 1, scope, fn)
+            k = self.pick(("0.5", "1.5", "0.25", "2.5"))
+            return (f"(abs({e[0]}) + 0.5) ** {k}", P_POW)
+        if x < 0.54:
+            e = self.expr("int", d - 1, scope, fn)
+            k = self.pick(("-1", "-2"))
+            return (f"(abs({e[0]}) + 1) ** {k}", P_POW)     # int ** negative constant: float
+        if x < 0.58:
+            a = self.float_expr(d - 1, scope, fn)
+            return (f"{self.pick(('-', '+', '-'))}{par(a, P_UNARY)}", P_UNARY)
+        if x < 0.8:
+            return self.float_builtin(d - 1, scope, fn)
+        if x < 0.84:
+            e, _ = self.num_expr(d - 1, scope, fn)
+            return (f"float({e[0]})", P_ATOM)
+        return self.leaf("float", scope, fn)
+
+    def float_operands(self, d, scope, fn):
+        ta = self.pick(("float", "float", "int", "bool"))
+        tb = "float" if ta != "float" else self.pick(("float", "float", "int", "bool"))
+        if self.chance(0.5):
+            ta, tb = tb, ta
+        return self.expr(ta, d, scope, fn), self.expr(tb, d, scope, fn)
+
+    def float_builtin(self, d, scope, fn):
+        b = self.pick(("sin", "cos", "tan", "atan", "atan2", "tanh", "sinh", "cosh", "exp",
+                       "expm1", "log", "log1p", "sqrt", "asin", "acos", "pow", "erf",
+                       "abs", "min", "max", "sqrt", "log"))
+
+        def arg():
+            e, _ = self.num_expr(d, scope, fn)
+            return e
+        if b in ("sin", "cos", "atan", "tanh", "erf"):
+            return (f"{b}({arg()[0]})", P_ATOM)
+        if b == "tan":
+            return (f"tan({par(self.float_expr(d, scope, fn), P_MUL)} % 1.5)", P_ATOM)
+        if b in ("sinh", "cosh", "exp", "expm1"):
+            if self.chance(0.7):
+                return (f"{b}({par(arg(), P_MUL)} % 20.0)", P_ATOM)
+            return (f"{b}({arg()[0]})", P_ATOM)          # may overflow: CPython raises, dropped
+        if b in ("log", "sqrt"):
+            if self.chance(0.75):
+                return (f"{b}(abs({arg()[0]}) + {self.pick(('0.5', '1', '1e-3', '2.0'))})", P_ATOM)
+            return (f"{b}({arg()[0]})", P_ATOM)
+        if b == "log1p":
+            return (f"log1p(abs({arg()[0]}))", P_ATOM)
+        if b in ("asin", "acos"):
+            return (f"{b}({self.pick(('sin', 'cos', 'tanh'))}({arg()[0]}))", P_ATOM)
+        if b == "atan2":
+            return (f"atan2({arg()[0]}, {arg()[0]})", P_ATOM)
+        if b == "pow":
+            if self.chance(0.5):
+                return (f"pow({arg()[0]}, {self.pick(('2', '3', '0', '1.0', '2.0', '-1'))})", P_ATOM)
+            return (f"pow(abs({arg()[0]}) + 0.25, {par(self.float_expr(d, scope, fn), P_MUL)} % 3.0)",
+                    P_ATOM)
+        if b == "abs":
+            return (f"abs({self.float_expr(d, scope, fn)[0]})", P_ATOM)
+        n = self.pick((2, 2, 3))
+        args = ", ".join(par(self.float_expr(d, scope, fn), P_IFEXP) for _ in range(n))
+        return (f"{b}({args})", P_ATOM)
+
+    def bool_expr(self, d, scope, fn):
+        if d <= 0:
+            return self.leaf("bool", scope, fn)
+        c = self.common("bool", d, scope, fn)
+        if c:
+            return c
+        x = self.r.random()
+        if x < 0.5:
+            return self.comparison(d - 1, scope, fn)
+        if x < 0.62:
+            e, _ = self.num_expr(d - 1, scope, fn)
+            return (f"not {par(e, P_NOT)}", P_NOT)
+        return self.leaf("bool", scope, fn)
+
+    def comparison(self, d, scope, fn):
+        n = self.pick((2, 2, 2, 3))
+        parts = [par(self.num_expr(d, scope, fn)[0], P_ADD)]
+        for _ in range(n - 1):
+            parts.append(self.pick(("<", "<=", ">", ">=", "==", "!=")))
+            parts.append(par(self.num_expr(d, scope, fn)[0], P_ADD))
+        return (" ".join(parts), P_CMP)
+
+    def cond(self, d, scope, fn):
+        if self.chance(0.7):
+            return self.bool_expr(max(d, 1), scope, fn)
+        return self.num_expr(max(d, 0), scope, fn)[0]
+
+    def tuple_display(self, ty, d, scope, fn):
+        els = [par(self.expr(t, d - 1, scope, fn) if scope else self.lit(t), P_IFEXP) for t in ty[1]]
+        if len(els) == 1:
+            return (f"({els[0]},)", P_ATOM)
+        return ("(" + ", ".join(els) + ")", P_ATOM)
+
+    def tuple_expr(self, ty, d, scope, fn):
+        if d > 0:
+            c = self.common(ty, d, scope, fn)
+            if c:
+                return c
+        if self.chance(0.4):
+            v = self.var_of_type(ty, scope, fn)
+            if v:
+                return v
+        return self.tuple_display(ty, d, scope, fn)
+
+    def fn_expr(self, ty, d, scope, fn):
+        """An expression of function type ty."""
+        _, params, ret = ty
+        x = self.r.random()
+        if x < 0.3:
+            v = self.var_of_type(ty, scope, fn)
+            if v:
+                return v
+        if x < 0.45 and params == ("float",) and ret == "float":
+            return (self.pick(("sin", "cos", "atan", "tanh", "erf", "exp", "sqrt")), P_ATOM) \
+                if self.chance(0.3) else self.lambda_expr(ty, d, scope, fn)
+        if x < 0.52 and d > 0:
+            c = self.cond(d - 1, scope, fn)
+            a = self.fn_expr(ty, d - 1, scope, fn)
+            b = self.fn_expr(ty, d - 1, scope, fn)
+            return (f"{par(a, P_OR)} if {par(c, P_OR)} else {par(b, P_IFEXP)}", P_IFEXP)
+        if x < 0.6:
+            hs = [h for h in self.helpers if tuple(h.params) == params and h.ret == ret
+                  and h.cost * fn.mult < self.MAX_COST and h.index > self.cur_index
+                  and h.rec_param is None]
+            if hs:
+                h = self.pick(hs)
+                fn.cost += h.cost
+                return (h.name, P_ATOM)
+        return self.lambda_expr(ty, d, scope, fn)
+
+    def lambda_expr(self, ty, d, scope, fn):
+        _, params, ret = ty
+        lam = Fn("<lambda>", params, ret, parent=fn, def_scope=scope)
+        lam.mult = fn.mult
+        sc = Scope(scope, lam)
+        names = []
+        for t in params:
+            n = self.fresh("a")
+            names.append(n)
+            sc.vars.append(Var(n, t, lam))
+        body = self.expr(ret, max(d - 1, 1), sc, lam)
+        fn.cost += lam.cost
+        return (f"lambda {', '.join(names)}: {par(body, P_IFEXP)}", P_LAMBDA)
+
+    def call(self, ty, d, scope, fn):
+        """A call returning ty: a helper, a function variable, a sibling nested def."""
+        opts = []
+        for h in self.helpers:
+            if h.ret == ty and h.index > self.cur_index and h.cost * fn.mult < self.MAX_COST:
+                opts.append(("h", h))
+        for v in scope.visible():
+            if is_fn(v.ty) and v.ty[2] == ty:
+                opts.append(("v", v))
+            elif is_tup(v.ty):
+                for i, et in enumerate(v.ty[1]):
+                    if is_fn(et) and et[2] == ty:
+                        opts.append(("t", (v, i, et)))
+        sc = scope
+        while sc:
+            for s in sc.defs:
+                if s[1][2] == ty and s[2] * fn.mult < self.MAX_COST:
+                    opts.append(("s", s))
+            sc = sc.parent
+        if fn.rec and fn.rec[2] == ty and fn.mult == 1 and fn.nrec < 2:
+            opts.append(("r", fn.rec))
+        for h in self.helpers:
+            if is_fn(h.ret) and h.ret[2] == ty and h.index > self.cur_index \
+                    and h.cost * fn.mult < self.MAX_COST and not has_fn(h.ret[1]):
+                opts.append(("hh", h))
+        if not opts:
+            return None
+        kind, o = self.pick(opts)
+        if kind == "h":
+            fn.cost += o.cost * fn.mult
+            return (f"{o.name}({self.args(o.params, d, scope, fn, o.rec_param)})", P_ATOM)
+        if kind == "v":
+            callee = self.read_var(o, fn)
+            return (f"{callee[0]}({self.args(o.ty[1], d, scope, fn)})", P_ATOM)
+        if kind == "t":
+            v, i, et = o
+            callee = self.read_var(v, fn)
+            idx = i if self.chance(0.5) else i - len(v.ty[1])
+            return (f"{callee[0]}[{idx}]({self.args(et[1], d, scope, fn)})", P_ATOM)
+        if kind == "s":
+            name, sty, cost, rec_param = o
+            fn.cost += cost * fn.mult
+            return (f"{name}({self.args(sty[1], d, scope, fn, rec_param)})", P_ATOM)
+        if kind == "r":
+            name, params, _, idx = o
+            fn.nrec += 1
+            args = []
+            for i, t in enumerate(params):
+                if i == idx:
+                    args.append(f"{fn.rec_param_name} - {self.pick((1, 1, 2))}")
+                else:
+                    args.append(par(self.expr(t, min(d - 1, 1), scope, fn), P_IFEXP))
+            return (f"{name}({', '.join(args)})", P_ATOM)
+        # a helper returning a closure, called at once
+        h = o
+        fn.cost += h.cost * fn.mult
+        return (f"{h.name}({self.args(h.params, d, scope, fn)})({self.args(h.ret[1], d, scope, fn)})",
+                P_ATOM)
+
+    def args(self, params, d, scope, fn, rec_param=None):
+        out = []
+        for i, t in enumerate(params):
+            if i == rec_param:
+                e = self.expr("int", min(d - 1, 1), scope, fn)
+                out.append(f"{par(e, P_MUL)} % {self.pick((4, 6, 9))}")
+            else:
+                out.append(par(self.expr(t, d - 1, scope, fn), P_IFEXP))
+        return ", ".join(out)
+
+    # -- statements ------------------------------------------------------------
+    def emit(self, ind, text):
+        self.out.append("    " * ind + text)
+
+    def block(self, ind, scope, fn, nstmts, depth, must_return=False):
+        """Statements of a block; returns True if the block ends in a jump."""
+        for i in range(nstmts):
+            last = i == nstmts - 1
+            jumped = self.stmt(ind, scope, fn, depth, last)
+            if jumped:
+                self.close_scope(scope)
+                return True
+        if must_return:
+            self.emit(ind, f"return {self.ret_expr(fn.ret, 2, scope, fn)}")
+            self.close_scope(scope)
+            return True
+        self.close_scope(scope)
+        return False
+
+    def close_scope(self, scope):
+        for v in scope.frozen:
+            v.frozen -= 1
+        scope.frozen = []
+
+    def ret_expr(self, ty, d, scope, fn):
+        if is_tup(ty) and len(ty[1]) >= 2 and self.chance(0.3):
+            return ", ".join(par(self.expr(t, d, scope, fn), P_IFEXP) for t in ty[1])
+        return self.expr(ty, d, scope, fn)[0]
+
+    def assignable(self, scope, fn, pred=lambda t: True):
+        return [v for v in scope.visible()
+                if v.owner is fn and not v.const and not v.frozen and pred(v.ty)
+                and not getattr(v, "loopvar", False)]
+
+    def stmt(self, ind, scope, fn, depth, last):
+        x = self.r.random()
+        in_loop = bool(fn.loops)
+        ed = self.r.randint(1, 3)
+        if x < 0.2 or depth >= 4:
+            ty = self.rand_type(allow_fn=False)
+            name = self.fresh()
+            e = self.expr(ty, ed, scope, fn)
+            scope.vars.append(Var(name, ty, fn))
+            self.emit(ind, f"{name} = {e[0]}")
+            return False
+        if x < 0.32:
+            vs = self.assignable(scope, fn, lambda t: not is_fn(t))
+            if vs:
+                v = self.pick(vs)
+                self.assign_existing(ind, v, scope, fn, ed)
+                return False
+            return self.stmt(ind, scope, fn, 9, last)
+        if x < 0.38:
+            return self.unpack(ind, scope, fn, ed)
+        if x < 0.5:
+            self.if_stmt(ind, scope, fn, depth)
+            return False
+        if x < 0.58:
+            self.for_stmt(ind, scope, fn, depth)
+            return False
+        if x < 0.64:
+            self.while_stmt(ind, scope, fn, depth)
+            return False
+        if x < 0.68:
+            self.lambda_stmt(ind, scope, fn)
+            return False
+        if x < 0.7:
+            ft = self.rand_fn_type()
+            ty = ("tup", (ft, self.rand_scalar())) if self.chance(0.5) else ("tup", (self.rand_scalar(), ft))
+            name = self.fresh("t")
+            e = self.tuple_display(ty, 2, scope, fn)
+            scope.vars.append(Var(name, ty, fn))
+            self.emit(ind, f"{name} = {e[0]}")
+            return False
+        if x < 0.74 and depth < 3:
+            self.nested_defs(ind, scope, fn, depth)
+            return False
+        if x < 0.77:
+            c = self.call(self.rand_type(), 2, scope, fn)
+            if c:
+                self.emit(ind, c[0])             # an expression statement
+            else:
+                self.emit(ind, "pass")
+            return False
+        if x < 0.85 and in_loop:
+            c = self.cond(2, scope, fn)
+            kind = self.pick(("break", "continue", "return", "break"))
+            jump = kind if kind != "return" else f"return {self.ret_expr(fn.ret, 2, scope, fn)}"
+            if self.chance(0.5):
+                self.emit(ind, f"if {c[0]}: {jump}")
+            else:
+                self.emit(ind, f"if {c[0]}:")
+                if self.chance(0.4):
+                    vs = self.assignable(scope, fn, lambda t: t in SCALARS)
+                    if vs:
+                        self.assign_existing(ind + 1, self.pick(vs), scope, fn, 1)
+                self.emit(ind + 1, jump)
+            return False
+        if x < 0.88:
+            c = self.cond(2, scope, fn)
+            self.emit(ind, f"if {c[0]}: return {self.ret_expr(fn.ret, 2, scope, fn)}")
+            return False
+        if x < 0.9 and last and in_loop:
+            self.emit(ind, self.pick(("break", "continue")))
+            return True
+        ty = self.rand_type(allow_fn=False)
+        name = self.fresh()
+        e = self.expr(ty, ed, scope, fn)
+        scope.vars.append(Var(name, ty, fn))
+        if self.chance(0.2):
+            name2 = self.fresh()
+            scope.vars.append(Var(name2, ty, fn))
+            self.emit(ind, f"{name} = {name2} = {e[0]}")
+        else:
+            self.emit(ind, f"{name} = {e[0]}")
+        return False
+
+    def assign_existing(self, ind, v, scope, fn, d):
+        if v.ty == "int" and self.chance(0.5):
+            op = self.pick(("+=", "-=", "*=", "//=", "%=", "+=", "-="))
+            if op in ("//=", "%="):
+                rhs = self.int_divisor(d, scope, fn)
+            else:
+                rhs = self.expr(self.pick(("int", "int", "bool")), d, scope, fn)
+            if op == "*=":
+                self.emit(ind, f"{v.name} {op} {rhs[0]}")
+                self.emit(ind, f"{v.name} %= {self.pick((97, 1000, 12345))}")
+            else:
+                self.emit(ind, f"{v.name} {op} {rhs[0]}")
+        elif v.ty == "float" and self.chance(0.5):
+            op = self.pick(("+=", "-=", "*=", "/=", "//=", "%="))
+            if op in ("/=", "//=", "%="):
+                rhs = self.float_divisor(d, scope, fn)
+                if op != "/=" and "." not in rhs[0]:
+                    rhs = (f"float({rhs[0]})", P_ATOM)
+            else:
+                rhs, _ = self.num_expr(d, scope, fn)
+            self.emit(ind, f"{v.name} {op} {rhs[0]}")
+            if op == "*=" and self.chance(0.5):
+                self.emit(ind, f"{v.name} = {v.name} % 1000.0")
+        else:
+            e = self.expr(v.ty, d, scope, fn)
+            self.emit(ind, f"{v.name} = {e[0]}")
+
+    def unpack(self, ind, scope, fn, d):
+        tvars = [v for v in scope.visible() if is_tup(v.ty) and not has_fn(v.ty)]
+        if tvars and self.chance(0.6):
+            t = self.pick(tvars)
+            src, ty = self.read_var(t, fn), t.ty
+        else:
+            ty = ("tup", tuple(self.rand_type(1) for _ in range(self.pick((2, 2, 3)))))
+            src = self.expr(ty, d, scope, fn)
+
+        targets = []
+
+        def target(t, top):
+            # reuse an assignable variable of the same type, or a fresh one
+            if is_tup(t) and len(t[1]) >= 1 and self.chance(0.5):
+                inner = [target(e, False) for e in t[1]]
+                if len(inner) == 1:
+                    return f"({inner[0]},)"
+                return "(" + ", ".join(inner) + ")"
+            vs = [v for v in self.assignable(scope, fn, lambda x: x == t) if v.name not in targets]
+            if vs and self.chance(0.3):
+                v = self.pick(vs)
+                targets.append(v.name)
+                return v.name
+            n = self.fresh()
+            targets.append(n)
+            new.append(Var(n, t, fn))
+            return n
+        new = []
+        parts = [target(e, True) for e in ty[1]]
+        if len(parts) == 1:
+            lhs = f"{parts[0]},"
+        else:
+            lhs = ", ".join(parts)
+        self.emit(ind, f"{lhs} = {src[0]}")
+        scope.vars.extend(new)
+        return False
+
+    def if_stmt(self, ind, scope, fn, depth):
+        c = self.cond(2, scope, fn)
+        self.emit(ind, f"if {c[0]}:")
+        # a variable assigned on every arm, read afterwards
+        both = None
+        if self.chance(0.3):
+            both = Var(self.fresh(), self.rand_scalar(), fn)
+        arms = 1 + self.pick((0, 0, 1, 1, 2))
+        has_else = self.chance(0.6) or both is not None
+        all_jump = True
+        for k in range(arms + (1 if has_else else 0)):
+            if k > 0 and k < arms:
+                self.emit(ind, f"elif {self.cond(2, scope, fn)[0]}:")
+            elif k > 0:
+                self.emit(ind, "else:")
+            sc = Scope(scope, fn)
+            if both:
+                self.emit(ind + 1, f"{both.name} = {self.expr(both.ty, 2, scope, fn)[0]}")
+            n = self.r.randint(1, 3)
+            jumped = self.block(ind + 1, sc, fn, n, depth + 1)
+            all_jump = all_jump and jumped
+        if both and not (all_jump and has_else):
+            scope.vars.append(both)
+
+    def loop_body(self, ind, scope, fn, depth, iters, kind):
+        fn.loops.append(kind)
+        old = fn.mult
+        fn.mult = fn.mult * max(iters, 1)
+        sc = Scope(scope, fn)
+        self.block(ind, sc, fn, self.r.randint(1, 4), depth + 1)
+        fn.mult = old
+        fn.loops.pop()
+
+    def small_int(self, scope, fn, lo, hi):
+        """An int expression with a value in [lo, hi]."""
+        if self.chance(0.5):
+            return str(self.r.randint(lo, hi)) if True else None
+        e = self.expr("int", 1, scope, fn)
+        span = hi - lo + 1
+        if lo == 0:
+            return f"{par(e, P_MUL)} % {span}"
+        return f"({par(e, P_MUL)} % {span} {'+' if lo > 0 else '-'} {abs(lo)})"
+
+    def for_stmt(self, ind, scope, fn, depth):
+        if fn.mult > 400:
+            return self.emit(ind, "pass")
+        x = self.r.random()
+        if x < 0.35:
+            rng, iters = f"range({self.small_int(scope, fn, 0, 8)})", 8
+        elif x < 0.6:
+            rng, iters = f"range({self.small_int(scope, fn, -3, 4)}, {self.small_int(scope, fn, 0, 9)})", 12
+        else:
+            y = self.r.random()
+            if y < 0.5:
+                step = self.pick(("1", "2", "3", "-1", "-2", "-3"))
+            elif y < 0.75:
+                e = self.expr("int", 1, scope, fn)
+                step = f"{par(e, P_MUL)} % 3 + 1"
+            elif y < 0.95:
+                e = self.expr("int", 1, scope, fn)
+                step = f"-({par(e, P_MUL)} % 3) - 1"
+            else:
+                e = self.expr("int", 1, scope, fn)       # zero: a runtime error in both
+                step = f"{par(e, P_MUL)} % 3 - 1"
+            a, b = self.small_int(scope, fn, -8, 8), self.small_int(scope, fn, -8, 8)
+            rng, iters = f"range({a}, {b}, {step})", 17
+        # the loop variable: fresh, or an existing int variable (bound after the loop)
+        vs = self.assignable(scope, fn, lambda t: t == "int")
+        if vs and self.chance(0.3):
+            v = self.pick(vs)
+            lv, newvar = v.name, None
+        else:
+            lv = self.fresh("i")
+            newvar = Var(lv, "int", fn)
+        self.emit(ind, f"for {lv} in {rng}:")
+        body = Scope(scope, fn)
+        if newvar:
+            body.vars.append(newvar)
+        fn.loops.append("for")
+        old = fn.mult
+        fn.mult *= iters
+        self.block(ind + 1, body, fn, self.r.randint(1, 4), depth + 1)
+        fn.mult = old
+        fn.loops.pop()
+
+    def while_stmt(self, ind, scope, fn, depth):
+        if fn.mult > 400:
+            return self.emit(ind, "pass")
+        w = self.fresh("w")
+        lim = self.r.randint(0, 10)
+        self.emit(ind, f"{w} = {self.pick(('0', '0', '-2', '1'))}")
+        wv = Var(w, "int", fn)
+        wv.loopvar = True
+        scope.vars.append(wv)
+        x = self.r.random()
+        if x < 0.5:
+            self.emit(ind, f"while {w} < {lim}:")
+        elif x < 0.8:
+            c = self.bool_expr(2, scope, fn)
+            self.emit(ind, f"while {w} < {lim} and {par(c, P_AND + 1)}:")
+        else:
+            self.emit(ind, "while True:")
+            self.emit(ind + 1, f"if {w} >= {lim}: break")
+        self.emit(ind + 1, f"{w} += 1")
+        # carried variables: update several existing ones
+        body = Scope(scope, fn)
+        fn.loops.append("while")
+        old = fn.mult
+        fn.mult *= lim + 2
+        for v in self.r.sample(self.assignable(scope, fn, lambda t: t in SCALARS),
+                               min(2, len(self.assignable(scope, fn, lambda t: t in SCALARS)))):
+            self.assign_existing(ind + 1, v, body, fn, 2)
+        self.block(ind + 1, body, fn, self.r.randint(1, 3), depth + 1)
+        fn.mult = old
+        fn.loops.pop()
+
+    def lambda_stmt(self, ind, scope, fn):
+        ty = self.rand_fn_type()
+        name = self.fresh("g")
+        e = self.lambda_expr(ty, 2, scope, fn)
+        self.emit(ind, f"{name} = {e[0]}")
+        scope.vars.append(Var(name, ty, fn))
+        # call it right away sometimes
+        if self.chance(0.5):
+            r = self.fresh()
+            self.emit(ind, f"{r} = {name}({self.args(ty[1], 2, scope, fn)})")
+            scope.vars.append(Var(r, ty[2], fn))
+
+    def nested_defs(self, ind, scope, fn, depth):
+        """One or two nested defs in this block (may call each other and themselves)."""
+        n = self.pick((1, 1, 2))
+        defs = []
+        for _ in range(n):
+            name = self.fresh("h")
+            params = [self.rand_scalar() for _ in range(self.pick((1, 2)))]
+            rec = self.chance(0.35)
+            if rec:
+                params[0] = "int"
+            ret = self.rand_type(1)
+            defs.append([name, params, ret, rec])
+        siblings = []
+        for name, params, ret, rec in defs:
+            sub = Fn(name, tuple(params), ret, parent=fn, def_scope=scope)
+            sub.mult = 1
+            sc = Scope(scope, sub)
+            pnames = []
+            for t in params:
+                pn = self.fresh("p")
+                pnames.append(pn)
+                sc.vars.append(Var(pn, t, sub))
+            self.emit(ind, f"def {name}({', '.join(pnames)}):")
+            if rec:
+                sc.vars[0].loopvar = True        # never rebound: it bounds the recursion
+                self.emit(ind + 1, f"if {pnames[0]} <= 0: return {self.ret_expr(ret, 1, sc, sub)}")
+                sub.rec = (name, tuple(params), ret, 0)
+                sub.rec_param_name = pnames[0]
+            self.block(ind + 1, sc, sub, self.r.randint(0, 3), depth + 1, must_return=True)
+            cost = sub.cost * (10 if rec else 1) + 1
+            siblings.append((name, ("fn", tuple(params), ret), cost, 0 if rec else None))
+            scope.defs.append(siblings[-1])
+        # bound as variables too (call them through the sibling list)
+        for name, ty, cost, recp in siblings:
+            v = Var(name, ty, fn)
+            v.frozen = 1 << 20          # never rebound
+            v.cost = cost
+            if recp is None:
+                scope.vars.append(v)
+
+    # -- top level ------------------------------------------------------------
+    def program(self):
+        self.out = []
+        # constants
+        cscope = Scope(None, None)
+        self.cur_index = 1 << 30
+        for _ in range(self.r.randint(0, 3)):
+            ty = self.rand_type(1)
+            name = self.fresh("C")
+            e = self.const_expr(ty, cscope)
+            self.emit(0, f"{name.upper()} = {e[0]}")
+            cscope.vars.append(Var(name.upper(), ty, None, const=True))
+        self.out.append("")
+        # helpers, generated last-first so that callees exist
+        nh = self.r.randint(1, 5)
+        specs = []
+        for i in range(nh):
+            params = [self.rand_type(1, allow_fn=(self.chance(0.2))) for _ in range(self.r.randint(1, 3))]
+            ret = self.rand_type(1) if self.chance(0.85) else \
+                ("fn", (self.pick(("float", "int")),), self.pick(("float", "int")))
+            specs.append(Helper(f"{self.pick(('_', ''))}hf{i}", params, ret, i))
+        texts = {}
+        if self.chance(0.3):
+            self.mutual_pair(nh, cscope, texts)
+        for h in reversed(specs):
+            self.cur_index = h.index
+            self.out = []
+            rec = self.chance(0.3) and not is_fn(h.ret)
+            if rec:
+                h.params[0] = "int"
+                h.rec_param = 0
+            self.function(h, cscope, rec)
+            texts[h.index] = self.out
+            self.helpers.append(h)
+        # entry functions
+        entries = []
+        self.cur_index = -1
+        for k in range(self.r.randint(1, 3)):
+            params = [self.rand_type(1) for _ in range(self.r.randint(1, 3))]
+            ret = self.rand_type(1)
+            e = Helper(f"f{k}", params, ret, -1)
+            self.out = []
+            self.function(e, cscope, False, entry=True)
+            texts[-1 - k] = self.out
+            entries.append(e)
+        order = list(texts)
+        self.r.shuffle(order)
+        lines = []
+        lines.extend(self.const_lines)
+        for k in order:
+            lines.append("")
+            lines.extend(texts[k])
+        return "\n".join(lines) + "\n", entries
+
+    def mutual_pair(self, index, cscope, texts):
+        """ev(n, x) and od(n, x), mutually recursive on n (bounded by callers)."""
+        t = self.pick(("int", "float"))
+        ret = self.pick(("int", "float", "bool"))
+        names = [f"ev{index}", f"od{index}"]
+        out = []
+        for k in range(2):
+            fn = Fn(names[k], ("int", t), ret)
+            fn.cur = None
+            sc = Scope(cscope, fn)
+            n, x = self.fresh("n"), self.fresh("x")
+            nv, xv = Var(n, "int", fn), Var(x, t, fn)
+            nv.loopvar = True
+            sc.vars.extend([nv, xv])
+            self.cur_index = 1 << 29
+            self.out = []
+            self.emit(0, f"def {names[k]}({n}, {x}):")
+            self.emit(1, f"if {n} <= 0: return {self.expr(ret, 2, sc, fn)[0]}")
+            y = self.expr(t, 2, sc, fn)
+            self.emit(1, f"{'return' if self.chance(0.5) else 'r = '} {names[1 - k]}({n} - 1, {y[0]})"
+                      .replace("r =  ", "r = "))
+            if self.out[-1].lstrip().startswith("r = "):
+                sc.vars.append(Var("r", ret, fn))
+                self.emit(1, f"return {self.expr(ret, 2, sc, fn)[0]}")
+            texts[1000 + k] = self.out
+        for k in range(2):
+            h = Helper(names[k], ["int", t], ret, 1 << 29)
+            h.rec_param = 0
+            h.cost = 20
+            self.helpers.append(h)
+
+    def const_expr(self, ty, cscope):
+        fn = Fn("<const>", (), ty)
+        return self.expr(ty, 2, cscope, fn)
+
+    def function(self, h, cscope, rec, entry=False):
+        fn = Fn(h.name, tuple(h.params), h.ret)
+        sc = Scope(cscope, fn)
+        pnames = []
+        for i, t in enumerate(h.params):
+            pn = self.fresh("x")
+            a = ann_str(t)
+            if a and self.chance(0.25):
+                h.anns[i] = a
+                pnames.append(f"{pn}: {a}")
+            else:
+                pnames.append(pn)
+            sc.vars.append(Var(pn, t, fn))
+        ret_ann = ""
+        if self.chance(0.15) and ann_str(h.ret):
+            ret_ann = f" -> {ann_str(h.ret)}"
+        self.emit(0, f"def {h.name}({', '.join(pnames)}){ret_ann}:")
+        if self.chance(0.1):
+            self.emit(1, '"""A docstring."""')
+        if rec:
+            sc.vars[0].loopvar = True
+            self.emit(1, f"if {sc.vars[0].name} <= 0:")
+            self.emit(2, f"return {self.ret_expr(h.ret, 2, sc, fn)}")
+            fn.rec = (h.name, tuple(h.params), h.ret, 0)
+            fn.rec_param_name = sc.vars[0].name
+        if is_fn(h.ret):
+            # a closure factory
+            self.block(1, sc, fn, self.r.randint(0, 2), 1)
+            self.emit(1, f"return {self.lambda_expr(h.ret, 2, sc, fn)[0]}")
+        else:
+            n = self.r.randint(1, 6) if entry else self.r.randint(0, 4)
+            self.block(1, sc, fn, n, 1, must_return=True)
+        h.cost = fn.cost + 1
+        if rec:
+            h.cost *= 10
+
+
+def gen_program(seed, k):
+    rng = random.Random(f"difftest:{seed}:{k}")
+    g = Gen(rng)
+    g.const_lines = []
+    # constants are emitted through g.out of the first call; keep them apart
+    src, entries = _program_with_consts(g)
+    runs = []
+    for e in entries:
+        for _ in range(rng.randint(1, 3)):
+            args = [rand_arg(rng, t, a) for t, a in zip(e.params, e.anns)]
+            runs.append((e.name, args))
+    return src, runs
+
+
+def _program_with_consts(g):
+    # Gen.program writes constants into g.out before resetting it.
+    orig_emit = g.emit
+    consts = []
+
+    def emit(ind, text):
+        if g.cur_index == 1 << 30:
+            consts.append("    " * ind + text)
+        else:
+            orig_emit(ind, text)
+    g.emit = emit
+    g.const_lines = consts
+    return g.program()
+
+
+def rand_arg(rng, t, ann):
+    if t == "int":
+        x = rng.random()
+        v = rng.randint(-10, 10) if x < 0.8 else rng.randint(-100000, 100000)
+        return str(v)
+    if t == "float":
+        if ann == "float" and rng.random() < 0.3:
+            return str(rng.randint(-10, 10))       # an int for a float parameter: converted
+        x = rng.random()
+        if x < 0.03:
+            return rng.choice(("nan", "inf", "-inf"))
+        if x < 0.1:
+            return rng.choice(("0.0", "-0.0", "1.0", "-1.0"))
+        if x < 0.7:
+            return repr(round(rng.uniform(-10, 10), rng.randint(0, 3)))
+        return repr(rng.uniform(-3, 3) * 10.0 ** rng.randint(-5, 5))
+    if t == "bool":
+        return rng.choice(("True", "False"))
+    if is_tup(t):
+        anns = [None] * len(t[1])
+        if ann and ann.startswith("("):
+            anns = [ann_str(e) for e in t[1]]
+        els = [rand_arg(rng, e, a) for e, a in zip(t[1], anns)]
+        return "(" + ", ".join(els) + ("," if len(els) == 1 else "") + ")"
+    raise ValueError(t)
+
+
+# ---------------------------------------------------------------------------
+# The CPython side: every int operation checked against 64 bits.
+
+class Dropped(Exception):
+    """This run hits a documented difference or CPython raised: not compared."""
+
+
+def _check64(v):
+    if type(v) is int and not INT_MIN <= v <= INT_MAX:
+        raise Dropped("int overflow")
+    return v
+
+
+class _Instrument(ast.NodeTransformer):
+    def _wrap(self, node):
+        return ast.copy_location(ast.Call(ast.Name("__c", ast.Load()), [node], []), node)
+
+    def visit_BinOp(self, node):
+        self.generic_visit(node)
+        return self._wrap(node)
+
+    def visit_UnaryOp(self, node):
+        self.generic_visit(node)
+        return self._wrap(node)
+
+    def visit_Call(self, node):
+        self.generic_visit(node)
+        return self._wrap(node)
+
+    def visit_AugAssign(self, node):
+        self.generic_visit(node)
+        target = ast.Name(node.target.id, ast.Load())
+        value = self._wrap(ast.BinOp(target, node.op, node.value))
+        return ast.copy_location(ast.Assign([ast.Name(node.target.id, ast.Store())], value), node)
+
+
+class _Timeout(Exception):
+    pass
+
+
+def _alarm(signum, frame):
+    raise _Timeout()
+
+
+def cpython_run(code, fname, args):
+    """(output line, status) as `myc run` must print, or raises Dropped."""
+    ns = {"__builtins__": dict(BUILTINS, __c=_check64), "__name__": "__my__"}
+    signal.setitimer(signal.ITIMER_REAL, REF_TIMEOUT)
+    try:
+        try:
+            exec(code, ns)
+        except Exception as e:
+            # A top-level constant that raises: CPython fails at import, myc
+            # only where the constant is used (reported to the lead).
+            raise Dropped(f"constant raises: {e}")
+        func = ns[fname]
+        vals = [parse_arg(a) for a in args]
+        anns = getattr(func, "__annotations__", {})
+        params = func.__code__.co_varnames[:func.__code__.co_argcount]
+        vals = [convert_arg(v, anns.get(p)) for v, p in zip(vals, params)]
+        result = func(*vals)
+    except _Timeout:
+        raise Dropped("CPython too slow")
+    except RecursionError:
+        raise Dropped("recursion limit")
+    except (ZeroDivisionError, ValueError, OverflowError) as e:
+        if str(e) in SHARED_RUNTIME_ERRORS:
+            return f"myc: runtime error: {e}", 3
+        raise Dropped(f"{type(e).__name__}: {e}")
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+    return repr(result), 0
+
+
+def parse_arg(word):
+    from cpython_ref import parse_value
+    return parse_value(word)
+
+
+# ---------------------------------------------------------------------------
+# The myc side.
+
+def run_myc(myc, path, fname, args, san):
+    argv = [myc, "run", "--verify-ir", path, fname] + args
+    try:
+        p = subprocess.run(argv, capture_output=True, timeout=TIMEOUT)
+    except subprocess.TimeoutExpired:
+        return None, "", ""
+    return p.returncode, p.stdout.decode("utf-8", "replace"), p.stderr.decode("utf-8", "replace")
+
+
+def compare(expected, status, got):
+    """A problem description, or None."""
+    rc, out, err = got
+    if rc is None:
+        return f"timeout after {TIMEOUT} s"
+    if rc < 0:
+        return f"killed by signal {-rc}; stderr: {err.strip()[:300]}"
+    rep = sanitizer_report(err)
+    if rep:
+        return f"sanitizer report: {rep.strip()[:300]}"
+    if rc == 1:
+        first = next((l for l in err.splitlines() if "error" in l), err.strip()[:300])
+        return f"compile error on a valid program: {first}"
+    if rc != status:
+        return (f"expected status {status} ({expected}), got {rc}: "
+                f"{(out.strip() or err.strip())[:300]}")
+    if status == 0:
+        got_v = parse_printed(out.strip())
+        exp_v = parse_printed(expected)
+        if got_v is None or exp_v is None or "\n" in out.strip():
+            if out.strip() != expected:
+                return f"expected {expected}, got {out.strip()[:300]}"
+        elif not values_equal(exp_v, got_v):
+            return f"expected {expected}, got {out.strip()[:300]}"
+    else:
+        last = err.strip().splitlines()[-1] if err.strip() else ""
+        if last != expected:
+            return f"expected on stderr {expected!r}, got {last[:300]!r}"
+        if out.strip():
+            return f"expected empty stdout, got {out.strip()[:200]!r}"
+    return None
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--myc", default=os.path.join(ROOT, "build/myc"))
+    ap.add_argument("--san", help="the sanitizer build of myc: every run again with it")
+    ap.add_argument("-n", type=int, default=300, help="number of programs")
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--start", type=int, default=0, help="first program index")
+    ap.add_argument("--keep", help="directory for failing programs")
+    ap.add_argument("-j", type=int, default=2)
+    ap.add_argument("--print", type=int, dest="print_k", help="print program K and exit")
+    ap.add_argument("--verbose", action="store_true")
+    opt = ap.parse_args()
+
+    if opt.print_k is not None:
+        src, runs = gen_program(opt.seed, opt.print_k)
+        print("".join(f"# RUN: {f} {' '.join(shlex.quote(a) for a in args)}\n" for f, args in runs)
+              + src, end="")
+        return 0
+
+    sys.setrecursionlimit(20000)
+    signal.signal(signal.SIGALRM, _alarm)
+    tmpdir = os.path.join(os.environ.get("TMPDIR", "/tmp"), f"myc-difftest-{os.getpid()}")
+    os.makedirs(tmpdir, exist_ok=True)
+    if opt.keep:
+        os.makedirs(opt.keep, exist_ok=True)
+    stats = {"runs": 0, "dropped": 0, "compared": 0}
+    drop_reasons = {}
+    pool = concurrent.futures.ThreadPoolExecutor(max(1, opt.j))
+    pending = []          # (k, src, path, [(fname, args, expected, status, [futures])])
+    for k in range(opt.start, opt.start + opt.n):
+        src, runs = gen_program(opt.seed, k)
+        path = os.path.join(tmpdir, f"difftest_{opt.seed}_{k}.my")
+        with open(path, "w") as f:
+            f.write(src)
+        try:
+            tree = _Instrument().visit(ast.parse(src))
+            ast.fix_missing_locations(tree)
+            code = compile(tree, path, "exec", dont_inherit=True,
+                           flags=__future__.annotations.compiler_flag)
+        except SyntaxError as e:
+            print(f"FAIL seed={opt.seed} prog={k}: the generator wrote invalid Python: {e}")
+            pending.append((k, src, path, [("<generator>", [], None, None, [])]))
+            continue
+        jobs = []
+        for fname, args in runs:
+            stats["runs"] += 1
+            try:
+                expected, status = cpython_run(code, fname, args)
+            except Dropped as e:
+                stats["dropped"] += 1
+                reason = str(e).split(":")[0] if "domain" not in str(e) else str(e)
+                drop_reasons[reason] = drop_reasons.get(reason, 0) + 1
+                continue
+            except Exception as e:    # the generator broke the language: a bug here
+                expected, status = f"<CPython raised {type(e).__name__}: {e}>", -1
+            stats["compared"] += 1
+            futs = [pool.submit(run_myc, opt.myc, path, fname, args, False)]
+            if opt.san:
+                futs.append(pool.submit(run_myc, opt.san, path, fname, args, True))
+            jobs.append((fname, args, expected, status, futs))
+        pending.append((k, src, path, jobs))
+
+    passed = failed = 0
+    for k, src, path, jobs in pending:
+        bad_runs = []
+        for fname, args, expected, status, futs in jobs:
+            if fname == "<generator>":
+                bad_runs.append((fname, args))
+                continue
+            shown = " ".join(shlex.quote(a) for a in args)
+            if status == -1:
+                print(f"FAIL seed={opt.seed} prog={k} {fname} {shown}: generator bug: {expected}")
+                bad_runs.append((fname, args))
+                continue
+            for fut, which in zip(futs, ("myc", "san")):
+                prob = compare(expected, status, fut.result())
+                if prob:
+                    print(f"FAIL seed={opt.seed} prog={k} {fname} {shown}: {which}: {prob}")
+                    bad_runs.append((fname, args))
+                    break
+        if bad_runs:
+            failed += 1
+            if opt.keep:
+                with open(os.path.join(opt.keep, f"difftest_{opt.seed}_{k}.my"), "w") as f:
+                    f.write(f"# difftest.py --seed {opt.seed} --print {k}\n")
+                    for fname, args in bad_runs:
+                        f.write(f"# RUN: {fname} {' '.join(shlex.quote(a) for a in args)}\n")
+                    f.write(src)
+        else:
+            passed += 1
+        try:
+            os.remove(path)
+        except OSError:
+            pass
+    pool.shutdown()
+    try:
+        os.rmdir(tmpdir)
+    except OSError:
+        pass
+    if opt.verbose:
+        print(f"runs: {stats['runs']}, compared: {stats['compared']}, dropped: {stats['dropped']} "
+              f"{sorted(drop_reasons.items(), key=lambda kv: -kv[1])}", file=sys.stderr)
+    print(f"{passed} passed, {failed} failed")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
