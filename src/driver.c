@@ -326,12 +326,21 @@ static int run_entry(Compilation *c, InferEntry **out)
     sb_free(&err);
     if (c->status)
         return -1;
-    InferEntry *e = xcalloc(1, sizeof(InferEntry));
-    e->fn = fn;
-    e->args = types;
-    e->required = true;
+    /* FUNC first, then every top-level constant: CPython evaluates them
+       all when the module loads, so run() does too. */
+    Module *m = c->lowered;
+    InferEntry *e = xcalloc((size_t)m->tops.len + 1, sizeof(InferEntry));
+    int n = 0;
+    e[n].fn = fn;
+    e[n].args = types;
+    e[n++].required = true;
+    for (int i = 0; i < m->tops.len; i++)
+        if (m->tops.data[i].graph->kind == G_CONST) {
+            e[n].fn = m->tops.data[i].graph;
+            e[n++].required = true;
+        }
     *out = e;
-    return 1;
+    return n;
 }
 
 /*
@@ -422,9 +431,14 @@ static int run(Compilation *c)
     }
     Value result;
     int status = EXIT_OK;
-    if (interp_call(in, g, args, o->nrun_args, &result, &err) != 0) {
-        fprintf(stderr, "myc: runtime error: %s\n", sb_cstr(&err));
+    /* The constants, in source order, as a module load would. */
+    for (int e = 1; e < c->nentries && status == EXIT_OK; e++)
+        if (interp_call(in, c->entries[e].result, NULL, 0, &result, &err) != 0)
+            status = EXIT_RUNTIME;
+    if (status == EXIT_OK && interp_call(in, g, args, o->nrun_args, &result, &err) != 0)
         status = EXIT_RUNTIME;
+    if (status != EXIT_OK) {
+        fprintf(stderr, "myc: runtime error: %s\n", sb_cstr(&err));
     } else {
         StrBuf out = {0};
         value_repr(&result, &out);

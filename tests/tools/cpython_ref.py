@@ -147,8 +147,15 @@ def reference(path):
     ns = {"__builtins__": BUILTINS, "__name__": "__my__"}
     code = compile(text, path, "exec",
                    flags=__future__.annotations.compiler_flag, dont_inherit=True)
-    exec(code, ns)
     blocks = []
+    try:
+        exec(code, ns)
+    except (ZeroDivisionError, ValueError, OverflowError) as e:
+        # The module itself fails to load (a top-level constant raised):
+        # every run ends with that error.
+        if str(e) not in SHARED_RUNTIME_ERRORS:
+            raise RefError(f"{path}: CPython raised {type(e).__name__}: {e} while loading")
+        return "".join(f"== RUN {run}\nmyc: runtime error: {e}\n== STATUS 3\n" for _, run in runs)
     for lineno, run in runs:
         where = f"{path}:{lineno}"
         words = shlex.split(run)
