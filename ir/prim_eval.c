@@ -572,14 +572,15 @@ int ev_unpack(EvalCtx *cx, const PrimInfo *p, const Value *args, int n, Value *o
 
 /* ---- control ------------------------------------------------------------------ */
 
-/* depend(v, x...) is v: the x are values nothing uses, computed (like every
-   argument) before it runs, so any runtime error of theirs is raised. */
+/* depend(x..., v) is v: the x are values nothing uses, computed (like every
+   argument, and before v) before it runs, so any runtime error of theirs is
+   raised, in source order. */
 int ev_depend(EvalCtx *cx, const PrimInfo *p, const Value *args, int n, Value *out)
 {
     (void)p;
     if (n < 1)
         return eval_raise(cx, "depend() needs a value");
-    *out = args[0];
+    *out = args[n - 1];
     return 0;
 }
 

@@ -243,11 +243,11 @@ Type *ty_unpack(TypeCtx *tc, const PrimInfo *p, Node *app, Type **args, int n)
     return args[0];
 }
 
-/* depend(v, x...): v's type; the x only need to be well typed. */
+/* depend(x..., v): v's type; the x only need to be well typed. */
 Type *ty_depend(TypeCtx *tc, const PrimInfo *p, Node *app, Type **args, int n)
 {
     (void)p;
     if (n < 1)
         return infer_error(tc, app->loc, false, "depend needs a value");
-    return args[0];
+    return args[n - 1];
 }

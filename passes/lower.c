@@ -1798,10 +1798,15 @@ static void keep_unused(Lower *L, NodeVec *created)
         }
         Node *target = slot >= 0 ? out->app.in[slot] : out;
         if (target->kind == N_APPLY && target->graph == g && ir_is_const_prim(target->app.in[0], P_DEPEND)) {
-            ir_apply_append(target, n);     /* one depend per block */
+            /* one depend per block; the value stays last */
+            int last = target->app.n - 1;
+            Node *v = target->app.in[last];
+            ir_set_input(target, last, n);
+            ir_apply_append(target, v);
             continue;
         }
-        Node *in[3] = {ir_const_prim(m, P_DEPEND, n->loc), target, n};
+        /* depend(x, v): x is scheduled before v, as it comes first in the source */
+        Node *in[3] = {ir_const_prim(m, P_DEPEND, n->loc), n, target};
         Node *d = ir_apply(g, in, 3, target->loc);
         if (slot >= 0)
             ir_set_input(out, slot, d);
