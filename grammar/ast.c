@@ -8,7 +8,9 @@
  *     statement) and not built, its deepest operand standing in for it, so
  *     the tree handed to later phases never exceeds the limit;
  *   - chains: a + b - c, a * b, a ** b ** c, a and b, a < b < c are each
- *     one node, extended in place in O(1) amortised time;
+ *     one node, extended in place in O(1) amortised time; an `and`/`or`
+ *     chain or a chained comparison is lowered to nested branches, so each
+ *     of its operands counts as one more level of depth;
  *   - literals valid only in one context: a string is legal only as a
  *     docstring, the literal 9223372036854775808 only negated.  Such
  *     literals are marked, and reported when anything uses them as an
@@ -316,8 +318,10 @@ Expr *ast_compare(ParseCtx *c, Expr *left, CmpOp op, Loc oploc, Expr *right)
     ast_use(c, right);
     ExprBox *lb = box(left);
     if (left->kind == E_COMPARE && !lb->sealed) {
-        int d = depth(right) + 1 > lb->depth ? depth(right) + 1 : lb->depth;
-        if (too_deep(c, d, left->loc))
+        /* lowered as nested branches (a < b and b < c ...): every operand
+           adds a level, so a very long chain cannot make lowering slow */
+        int d = (depth(right) > lb->depth ? depth(right) : lb->depth) + 1;
+        if (too_deep(c, d, right->loc))
             return left;
         int n = left->compare.n;
         void *ops = left->compare.ops;
@@ -352,8 +356,10 @@ Expr *ast_boolop(ParseCtx *c, Expr *left, bool is_and, Expr *right)
     ast_use(c, right);
     ExprBox *lb = box(left);
     if (left->kind == E_BOOLOP && !lb->sealed && left->boolop.is_and == is_and) {
-        int d = depth(right) + 1 > lb->depth ? depth(right) + 1 : lb->depth;
-        if (too_deep(c, d, left->loc))
+        /* lowered as nested branches: every operand adds a level (as for
+           chained comparisons) */
+        int d = (depth(right) > lb->depth ? depth(right) : lb->depth) + 1;
+        if (too_deep(c, d, right->loc))
             return left;
         int n = left->boolop.n;
         if (n == lb->cap)

@@ -530,6 +530,10 @@ def cli_checks(myc):
                 probs.append(f"{cmd}: stdout should mention {stdout_contains!r}")
             if status == 2 and r.stdout:
                 probs.append(f"{cmd}: usage errors print nothing on stdout")
+            if status == 2 and (r.stderr.count("\n") != 1 or re.search(r":\d+:\d+:", r.stderr)):
+                probs.append(f"{cmd}: a usage error is one line with no location, got {short(r.stderr)!r}")
+            if status == 0 and r.stderr:
+                probs.append(f"{cmd}: success prints nothing on stderr, got {short(r.stderr)!r}")
             return probs
         return fn
 
@@ -549,6 +553,25 @@ def cli_checks(myc):
         ("run-no-func", ["run", CLI_FILE], 2, usage, None),
         ("run-too-few-args", ["run", CLI_FILE, "f", "1.0"], 2, usage, None),
         ("run-missing-file", ["run", "tests/no/such/file.my", "f"], 2, usage, None),
+        ("run-too-many-args", ["run", CLI_FILE, "f", "1.0", "2.0", "3.0"], 2, usage, None),
+        ("run-unknown-func", ["run", CLI_FILE, "nosuch", "1.0"], 2, usage, None),
+        ("run-bad-value", ["run", CLI_FILE, "f", "abc", "1.0"], 2, usage, None),
+        ("run-bad-tuple", ["run", CLI_FILE, "f", "(1.0,", "1.0"], 2, usage, None),
+        ("run-int-too-big", ["run", CLI_FILE, "f", "99999999999999999999", "1"], 2, usage, None),
+        ("run-unknown-flag", ["run", "--no-such-flag", CLI_FILE, "f", "1.0", "2.0"], 2, usage, None),
+        ("unknown-opt-level", ["-O5", "--dump-ir=parse", CLI_FILE], 2, usage, None),
+        ("no-action", [CLI_FILE], 2, usage, None),
+        ("two-files", ["--dump-ir=parse", CLI_FILE, CLI_FILE], 2, usage, None),
+        ("dump-no-file", ["--dump-ir=parse"], 2, usage, None),
+        # Stages and native code of later issues: usage errors for now.
+        ("opt-stage-not-yet", ["--dump-ir=opt", CLI_FILE], 2, usage, None),
+        ("closure-stage-not-yet", ["--dump-ir=closure", CLI_FILE], 2, usage, None),
+        ("c-not-yet", ["-c", CLI_FILE, "-o", os.devnull], 2, usage, None),
+        ("S-not-yet", ["-S", CLI_FILE, "-o", os.devnull], 2, usage, None),
+        ("header-needs-c", ["--header=x.h", "--dump-ir=parse", CLI_FILE], 2, usage, None),
+        # Successful runs: options before the file, values that look like options.
+        ("run-options", ["run", "-O0", "--interp", CLI_FILE, "f", "1", "-2.5"], 0, None, None),
+        ("dump-dot", ["--dump-ir=infer", "--ir-format=dot", CLI_FILE], 0, None, "digraph"),
     ]
     return [Check(f"cli/{n}", expect(a, s, p, c)) for n, a, s, p, c in cases]
 
