@@ -114,6 +114,7 @@ struct Inst {
     unsigned char *blockcall; /* per local Apply: calls only blocks/branches */
     InstVec children;
     InstVec callees;        /* from the last processing */
+    InstVec made;           /* instances made for function values this one has that no call reaches */
     CallVec indirect;       /* likewise: calls through function values */
     /* Errors are kept once found: types only grow, so an error found on
        smaller types stands on the final ones, and re-collecting them each
@@ -331,6 +332,8 @@ static Slot *slot_union(TypeCtx *tc, Slot *a, Slot *b, Loc loc)
     if (!ra->type_loc.line || (old_b && !old_a))
         ra->type_loc = rb->type_loc;
     rb->up = ra;
+    if (!ra->what)
+        ra->what = rb->what;
     for (int i = 0; i < rb->readers.len; i++)
         add_reader(ra, rb->readers.data[i]);
     vec_free(&rb->readers);
@@ -387,8 +390,8 @@ static Inst *new_inst(TypeCtx *tc, FnInfo *fi, Inst *parent, Type **args, int na
     inst->blockcall = ARENA_ARRAY(tc->arena, unsigned char, nl);
     inst->slots = ARENA_ARRAY(tc->arena, Slot *, ng);
     const char *what = fi->fn->src_name ? fi->fn->src_name : fi->fn->name;
-    for (int i = 0; i < ng; i++)
-        inst->slots[i] = new_slot(tc, i == 0 ? fi->fn->ret_ann : NULL, what);
+    for (int i = 0; i < ng; i++)   /* blocks' and branches' slots have no name of their own */
+        inst->slots[i] = new_slot(tc, i == 0 ? fi->fn->ret_ann : NULL, i == 0 ? what : NULL);
     for (int i = 0; i < fi->fn->nparams; i++)
         inst->types[tc->local[fi->fn->params[i]->id]] = args[i];
     if (parent)
@@ -514,12 +517,17 @@ static void record_indirect(CallVec *list, const FnRef *r, Inst *callee)
     vec_push(list, c);
 }
 
+static void add_callee_to(InstVec *list, Inst *callee)
+{
+    for (int i = list->len - 1; i >= 0; i--)
+        if (list->data[i] == callee)
+            return;
+    vec_push(list, callee);
+}
+
 static void add_callee(Inst *inst, Inst *callee)
 {
-    for (int i = inst->callees.len - 1; i >= 0; i--)
-        if (inst->callees.data[i] == callee)
-            return;
-    vec_push(&inst->callees, callee);
+    add_callee_to(&inst->callees, callee);
 }
 
 /* The type of an Apply: the join over every function the callee may be. */
@@ -767,6 +775,7 @@ static void teardown(TypeCtx *tc)
         vec_free(&inst->lasting);
         vec_free(&inst->children);
         vec_free(&inst->callees);
+        vec_free(&inst->made);
         vec_free(&inst->indirect);
         for (int g = 0; g < inst->fi->graphs.len; g++)
             vec_free(&inst->slots[g]->readers);
@@ -805,11 +814,14 @@ static void mark_reachable(TypeCtx *tc, Inst *root, InstVec *out)
     while (work.len) {
         Inst *inst = vec_pop(&work);
         vec_push(out, inst);
-        for (int i = 0; i < inst->callees.len; i++) {
-            Inst *c = inst->callees.data[i];
-            if (!c->reach) {
-                c->reach = true;
-                vec_push(&work, c);
+        for (int k = 0; k < 2; k++) {
+            InstVec *next = k == 0 ? &inst->callees : &inst->made;
+            for (int i = 0; i < next->len; i++) {
+                Inst *c = next->data[i];
+                if (!c->reach) {
+                    c->reach = true;
+                    vec_push(&work, c);
+                }
             }
         }
     }
@@ -833,9 +845,12 @@ static void collect_errors(TypeCtx *tc, InstVec *reach, ErrVec *out)
                 sb_printf(&sb, "'%s' is declared to return '%s' but returns '%s' here", r->what,
                           infer_type_name(tc, r->ann),
                           infer_type_name(tc, r->clash_a == r->ann ? r->clash_b : r->clash_a));
-            else
+            else if (r->what)
                 sb_printf(&sb, "incompatible types '%s' and '%s' for the result of '%s'",
                           infer_type_name(tc, r->clash_a), infer_type_name(tc, r->clash_b), r->what);
+            else
+                sb_printf(&sb, "the branches here have incompatible types '%s' and '%s'",
+                          infer_type_name(tc, r->clash_a), infer_type_name(tc, r->clash_b));
             record_error((void *)out, r->clash_loc, false, sb_cstr(&sb));
             sb_free(&sb);
         }
@@ -924,14 +939,14 @@ static bool has_value_instance(TypeCtx *tc, const FnRef *r)
 
 /* A function value that no call site calls still needs a specialisation
    to be a value: give it the C ABI's default (float parameters). */
-static bool add_default_instances_for(TypeCtx *tc, Type *t)
+static bool add_default_instances_for(TypeCtx *tc, Inst *owner, Type *t)
 {
     if (!t || t == TY_ERR)
         return false;
     bool added = false;
     if (t->kind == T_TUPLE) {
         for (int i = 0; i < t->n; i++)
-            added |= add_default_instances_for(tc, t->elems[i]);
+            added |= add_default_instances_for(tc, owner, t->elems[i]);
     } else if (t->kind == T_FUNC) {
         for (int i = 0; i < t->n; i++) {
             FnRef *r = &t->fns[i];
@@ -941,14 +956,43 @@ static bool add_default_instances_for(TypeCtx *tc, Type *t)
                 continue;
             Graph *g = r->graph;
             Type **key = xmalloc(sizeof(Type *) * (size_t)(g->nparams ? g->nparams : 1));
-            for (int k = 0; k < g->nparams; k++)
-                key[k] = g->param_ann && g->param_ann[k] ? g->param_ann[k] : type_float(tc->tt);
+            for (int k = 0; k < g->nparams; k++)   /* as an export would: misusing them is no error */
+                key[k] = g->param_ann && g->param_ann[k] ? g->param_ann[k] : TY_DEFAULT_FLOAT;
             Inst *ci = get_inst(tc, g, (Inst *)r->ctx, key, g->nparams, g->loc);
             free(key);
             if (ci) {
                 record_indirect(&tc->defaults, r, ci);
+                add_callee_to(&owner->made, ci);
                 added = true;
             }
+        }
+    }
+    return added;
+}
+
+/* Function constants used as values (not called right there): their type
+   is in no node's type when, say, they are only compared. */
+static bool add_default_instances_for_constants(TypeCtx *tc, Inst *inst)
+{
+    bool added = false;
+    FnInfo *fi = inst->fi;
+    for (int gi = 0; gi < fi->graphs.len; gi++) {
+        NodeVec *body = &fi->bodies[gi];
+        for (int i = 0; i <= body->len; i++) {
+            Node *const *in;
+            int n, first;
+            if (i < body->len) {
+                in = body->data[i]->app.in;
+                n = body->data[i]->app.n;
+                first = 1;      /* in[0] is the callee: a call, not a value */
+            } else {
+                in = (Node *const *)&fi->graphs.data[gi]->output;
+                n = in[0] ? 1 : 0;
+                first = 0;
+            }
+            for (int k = first; k < n; k++)
+                if (ir_is_const_graph(in[k]) && in[k]->k.u.graph->kind == G_FUNCTION)
+                    added |= add_default_instances_for(tc, inst, const_type(tc, inst, in[k]));
         }
     }
     return added;
@@ -961,10 +1005,11 @@ static bool add_default_instances(TypeCtx *tc)
         Inst *inst = tc->all.data[i];
         Inst *saved = tc->cur;
         tc->cur = inst;
+        added |= add_default_instances_for_constants(tc, inst);
         for (int l = 0; l < inst->fi->nlocal; l++)
-            added |= add_default_instances_for(tc, inst->types[l]);
+            added |= add_default_instances_for(tc, inst, inst->types[l]);
         for (int gi = 0; gi < inst->fi->graphs.len; gi++)
-            added |= add_default_instances_for(tc, find(inst->slots[gi])->type);
+            added |= add_default_instances_for(tc, inst, find(inst->slots[gi])->type);
         tc->cur = saved;
     }
     return added;
@@ -1354,15 +1399,35 @@ static void merge_value_calls(TypeCtx *tc, Inst **roots, int n)
         for (int i = 0; i < reach.len; i++)
             merge_calls(&tc->indirect, &reach.data[i]->indirect);
     }
-    /* function values nobody calls are specialised too, with what they reach */
-    for (int k = 0; k < tc->defaults.len; k++) {
-        reach.len = 0;
-        mark_reachable(tc, tc->defaults.data[k].callee, &reach);
-        for (int i = 0; i < reach.len; i++)
-            merge_calls(&tc->indirect, &reach.data[i]->indirect);
-    }
     vec_free(&reach);
     merge_calls(&tc->indirect, &tc->defaults);
+}
+
+/* t with the default-float marker replaced by float (tuples too). */
+static Type *plain(TypeCtx *tc, Type *t)
+{
+    if (t == TY_DEFAULT_FLOAT)
+        return type_float(tc->tt);
+    if (!t || t == TY_ERR || t->kind != T_TUPLE)
+        return t;
+    Type **el = xmalloc(sizeof(Type *) * (size_t)(t->n ? t->n : 1));
+    for (int i = 0; i < t->n; i++)
+        el[i] = plain(tc, t->elems[i]);
+    Type *r = type_tuple(tc->tt, el, t->n);
+    free(el);
+    return r;
+}
+
+/* Two instances of one function whose code is the same: their signatures
+   differ at most by the default-float marker. */
+static bool same_signature(TypeCtx *tc, Inst *a, Inst *b)
+{
+    if (a->nargs != b->nargs)
+        return false;
+    for (int i = 0; i < a->nargs; i++)
+        if (plain(tc, a->args[i]) != plain(tc, b->args[i]))
+            return false;
+    return true;
 }
 
 static void signature_str(Inst *inst, StrBuf *sb)
@@ -1391,7 +1456,8 @@ static bool value_conflicts(TypeCtx *tc, ErrVec *errs)
         IndirectCall *a = &tc->indirect.data[i];
         for (int j = i + 1; j < tc->indirect.len; j++) {
             IndirectCall *b = &tc->indirect.data[j];
-            if (a->g != b->g || a->ctx != b->ctx || a->site != b->site || a->callee == b->callee)
+            if (a->g != b->g || a->ctx != b->ctx || a->site != b->site || a->callee == b->callee ||
+                same_signature(tc, a->callee, b->callee))
                 continue;
             if (!a->site) {
                 again |= !tc->by_site[a->g->id];
@@ -1467,6 +1533,9 @@ Module *infer_module(Module *m, Diags *d, InferEntry *entries, int n)
     free_errs(&tc.entry_errors);
     free_errs(&value_errs);
 
+    Inst **entry_inst = xmalloc(sizeof(Inst *) * (size_t)(n ? n : 1));
+    if (n)
+        memcpy(entry_inst, roots, sizeof(Inst *) * (size_t)n);
     /* Decide, per entry, whether it is kept, dropped, or in error. */
     ErrVec report = {0};
     InstVec reach = {0};
@@ -1491,32 +1560,26 @@ Module *infer_module(Module *m, Diags *d, InferEntry *entries, int n)
     }
     for (int i = 0; i < report.len; i++)
         diag_error(d, report.data[i].loc, "%s", report.data[i].msg);
-    /* A function value that no call reaches is still specialised, with the
-       C ABI's float parameters; if that fails, say so (it is a choice of
-       myc's, not the program's error). */
+    /* A function value that no call reaches is specialised with the C ABI's
+       float parameters; where that is what failed, say so. */
     for (int k = 0; k < tc.defaults.len; k++) {
-        Inst *root = tc.defaults.data[k].callee;
-        reach.len = 0;
-        mark_reachable(&tc, root, &reach);
-        ErrVec errs = {0};
-        collect_errors(&tc, &reach, &errs);
-        collect_bottoms(&reach, &errs);
-        int fresh = 0;
-        for (int i = 0; i < errs.len; i++) {
-            int before = report.len;
-            record_error(&report, errs.data[i].loc, false, errs.data[i].msg);
-            if (report.len > before) {      /* not reported already */
-                diag_error(d, errs.data[i].loc, "%s", errs.data[i].msg);
-                fresh++;
-            }
-        }
-        if (fresh)
-            diag_note(d, root->fi->fn->loc,
+        Inst *made = tc.defaults.data[k].callee;
+        bool failed = false, is_entry = false;
+        for (int e = 0; e < n; e++)
+            is_entry |= entry_inst[e] == made;
+        if (is_entry)       /* its errors are its own export's */
+            continue;
+        for (int i = 0; i < made->errors.len; i++)
+            for (int j = 0; j < report.len && !failed; j++)
+                failed = !made->errors.data[i].shape && report.data[j].loc.line == made->errors.data[i].loc.line &&
+                         report.data[j].loc.col == made->errors.data[i].loc.col;
+        if (failed)
+            diag_note(d, made->fi->fn->loc,
                       "'%s' is used as a value but never called, so myc specialises it with float parameters, "
-                      "which fails; annotate its parameters", graph_what(root->fi->fn));
-        free_errs(&errs);
+                      "which fails; annotate its parameters", graph_what(made->fi->fn));
     }
     free_errs(&report);
+    free(entry_inst);
     vec_free(&reach);
 
     Module *spec = NULL;
