@@ -22,6 +22,18 @@ Graph *ir_graph_new(Module *m, GraphKind kind, const char *name, Graph *parent, 
     g->module = m;
     g->parent = parent;
     g->fn = (kind == G_FUNCTION || kind == G_CONST || !parent) ? g : parent->fn;
+    /* binary lifting: up[i] is the ancestor 2^i levels up */
+    g->depth = parent ? parent->depth + 1 : 0;
+    int n = 0;
+    while ((1 << n) <= g->depth)
+        n++;
+    g->up = n ? ARENA_ARRAY(m->arena, Graph *, n) : NULL;
+    g->nup = n;
+    if (n) {
+        g->up[0] = parent;
+        for (int i = 1; i < n; i++)
+            g->up[i] = g->up[i - 1]->up[i - 1];
+    }
     vec_push(&m->graphs, g);
     return g;
 }
@@ -194,10 +206,13 @@ void ir_replace_all_uses(Node *old, Node *new_)
 
 bool ir_graph_encloses(const Graph *a, const Graph *g)
 {
-    for (; g; g = g->parent)
-        if (g == a)
-            return true;
-    return false;
+    if (!a || !g || g->depth < a->depth)
+        return false;
+    int diff = g->depth - a->depth;
+    for (int i = 0; diff; i++, diff >>= 1)
+        if (diff & 1)
+            g = g->up[i];
+    return g == a;
 }
 
 /* A fresh visit stamp for ids below n: a node is visited when

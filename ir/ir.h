@@ -92,6 +92,9 @@ struct Graph {
     Loc loc;
     Module *module;
     Graph *parent;          /* lexically enclosing graph, NULL at top level */
+    int depth;              /* 0 at top level, parent's + 1 */
+    Graph **up;             /* up[i]: the ancestor 2^i levels up (nup of them), for ir_graph_encloses */
+    int nup;
     Graph *fn;              /* the G_FUNCTION (or G_CONST) graph this one belongs to (itself for those) */
     Node **params;
     int nparams, capparams;
@@ -164,7 +167,8 @@ static inline bool ir_is_const_prim(const Node *n, PrimId p)
 {
     return n->kind == N_CONST && n->k.kind == K_PRIM && n->k.u.prim == p;
 }
-/* True when a is g or an ancestor of g. */
+/* True when a is g or an ancestor of g (O(log depth): nesting can be
+   thousands of graphs deep, as in a long elif chain). */
 bool ir_graph_encloses(const Graph *a, const Graph *g);
 
 /* ---- traversal (iterative: never recursive over use-def chains) ---------- */

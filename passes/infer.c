@@ -122,7 +122,9 @@ struct Inst {
        operands (through a loop's phi, say). */
     ErrVec errors;
     ErrVec lasting;         /* clashes at block parameters */
-    bool queued, processing, dirty, reach, bottom_reported;
+    bool queued, processing, dirty, bottom_reported;
+    unsigned reach;         /* == TypeCtx.reach_gen: reached by the current walk */
+    bool to_error;          /* reaches an instance with errors (see errors_ahead) */
     /* specialisation */
     Graph **clones;
     Node **map;
@@ -143,6 +145,7 @@ struct TypeCtx {
     InstVec all;
     Inst *cur;
     bool changed;
+    unsigned reach_gen;     /* generation of the current reachability walk */
     /* Functions whose values are told apart by the Constant they come from
        (by graph id): set when values of one function reached calls with
        different argument types; kept across inference rounds. */
@@ -804,13 +807,17 @@ static void teardown(TypeCtx *tc)
 
 /* ---- reachability and error reporting ---------------------------------------------------- */
 
-static void mark_reachable(TypeCtx *tc, Inst *root, InstVec *out)
+/* Appends to out every instance reachable (through calls and the function
+   values it makes) from the n roots; NULL roots are skipped. */
+static void mark_reachable_from(TypeCtx *tc, Inst *const *roots, int n, InstVec *out)
 {
-    for (int i = 0; i < tc->all.len; i++)
-        tc->all.data[i]->reach = false;
+    unsigned gen = ++tc->reach_gen;
     InstVec work = {0};
-    vec_push(&work, root);
-    root->reach = true;
+    for (int r = 0; r < n; r++)
+        if (roots[r] && roots[r]->reach != gen) {
+            roots[r]->reach = gen;
+            vec_push(&work, roots[r]);
+        }
     while (work.len) {
         Inst *inst = vec_pop(&work);
         vec_push(out, inst);
@@ -818,14 +825,82 @@ static void mark_reachable(TypeCtx *tc, Inst *root, InstVec *out)
             InstVec *next = k == 0 ? &inst->callees : &inst->made;
             for (int i = 0; i < next->len; i++) {
                 Inst *c = next->data[i];
-                if (!c->reach) {
-                    c->reach = true;
+                if (c->reach != gen) {
+                    c->reach = gen;
                     vec_push(&work, c);
                 }
             }
         }
     }
     vec_free(&work);
+}
+
+static void mark_reachable(TypeCtx *tc, Inst *root, InstVec *out)
+{
+    mark_reachable_from(tc, &root, 1, out);
+}
+
+static bool has_own_errors(Inst *inst)
+{
+    if (inst->errors.len || inst->lasting.len || !find(inst->slots[0])->type)
+        return true;
+    for (int gi = 0; gi < inst->fi->graphs.len; gi++)
+        if (find(inst->slots[gi])->clash_a)
+            return true;
+    return false;
+}
+
+/*
+ * Sets to_error on every instance from which an instance with errors of
+ * its own is reachable: a walk backwards from those, once, so that the
+ * entries with nothing wrong (nearly all of them, in a large file) need no
+ * walk of their own.
+ */
+static void errors_ahead(TypeCtx *tc)
+{
+    int n = tc->all.len;
+    int *count = xcalloc((size_t)n + 1, sizeof(int)), *start = xcalloc((size_t)n + 2, sizeof(int));
+    for (int i = 0; i < n; i++) {
+        Inst *inst = tc->all.data[i];
+        inst->to_error = false;
+        for (int k = 0; k < inst->callees.len; k++)
+            count[inst->callees.data[k]->id]++;
+        for (int k = 0; k < inst->made.len; k++)
+            count[inst->made.data[k]->id]++;
+    }
+    for (int i = 0; i < n; i++)
+        start[i + 1] = start[i] + count[i];
+    Inst **pred = xmalloc(sizeof(Inst *) * (size_t)(start[n] ? start[n] : 1));
+    memset(count, 0, sizeof(int) * (size_t)n);
+    for (int i = 0; i < n; i++) {
+        Inst *inst = tc->all.data[i];
+        for (int k = 0; k < inst->callees.len; k++) {
+            int c = inst->callees.data[k]->id;
+            pred[start[c] + count[c]++] = inst;
+        }
+        for (int k = 0; k < inst->made.len; k++) {
+            int c = inst->made.data[k]->id;
+            pred[start[c] + count[c]++] = inst;
+        }
+    }
+    InstVec work = {0};
+    for (int i = 0; i < n; i++)
+        if (has_own_errors(tc->all.data[i])) {
+            tc->all.data[i]->to_error = true;
+            vec_push(&work, tc->all.data[i]);
+        }
+    while (work.len) {
+        Inst *inst = vec_pop(&work);
+        for (int k = start[inst->id]; k < start[inst->id + 1]; k++)
+            if (!pred[k]->to_error) {
+                pred[k]->to_error = true;
+                vec_push(&work, pred[k]);
+            }
+    }
+    vec_free(&work);
+    free(pred);
+    free(count);
+    free(start);
 }
 
 static void collect_errors(TypeCtx *tc, InstVec *reach, ErrVec *out)
@@ -1347,20 +1422,10 @@ static void specialise(TypeCtx *tc, InferEntry *entries, Inst **roots, int n)
 {
     for (int i = 0; i < tc->all.len; i++)
         tc->all.data[i]->fi->nreach = 0;
-    bool *seen = xcalloc((size_t)tc->all.len + 1, 1);
     InstVec reach = {0};
-    for (int e = 0; e < n; e++) {
-        if (!roots[e])
-            continue;
-        reach.len = 0;
-        mark_reachable(tc, roots[e], &reach);
-        for (int i = 0; i < reach.len; i++)
-            if (!seen[reach.data[i]->id]) {
-                seen[reach.data[i]->id] = true;
-                reach.data[i]->fi->nreach++;
-            }
-    }
-    free(seen);
+    mark_reachable_from(tc, roots, n, &reach);
+    for (int i = 0; i < reach.len; i++)
+        reach.data[i]->fi->nreach++;
     vec_free(&reach);
     for (int e = 0; e < n; e++) {
         if (!roots[e])
@@ -1391,14 +1456,9 @@ static void merge_value_calls(TypeCtx *tc, Inst **roots, int n)
 {
     tc->indirect.len = 0;
     InstVec reach = {0};
-    for (int e = 0; e < n; e++) {
-        if (!roots[e])
-            continue;
-        reach.len = 0;
-        mark_reachable(tc, roots[e], &reach);
-        for (int i = 0; i < reach.len; i++)
-            merge_calls(&tc->indirect, &reach.data[i]->indirect);
-    }
+    mark_reachable_from(tc, roots, n, &reach);
+    for (int i = 0; i < reach.len; i++)
+        merge_calls(&tc->indirect, &reach.data[i]->indirect);
     vec_free(&reach);
     merge_calls(&tc->indirect, &tc->defaults);
 }
@@ -1539,8 +1599,9 @@ Module *infer_module(Module *m, Diags *d, InferEntry *entries, int n)
     /* Decide, per entry, whether it is kept, dropped, or in error. */
     ErrVec report = {0};
     InstVec reach = {0};
+    errors_ahead(&tc);
     for (int e = 0; e < n; e++) {
-        if (!roots[e])
+        if (!roots[e] || !roots[e]->to_error)
             continue;
         reach.len = 0;
         mark_reachable(&tc, roots[e], &reach);

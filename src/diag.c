@@ -48,18 +48,37 @@ void diag_error(Diags *d, Loc loc, const char *fmt, ...) { REPORT(DIAG_ERROR); }
 void diag_warning(Diags *d, Loc loc, const char *fmt, ...) { REPORT(DIAG_WARNING); }
 void diag_note(Diags *d, Loc loc, const char *fmt, ...) { REPORT(DIAG_NOTE); }
 
-/* Finds the start of 1-based line `line`, or NULL past the end. */
-static const char *line_start(const Diags *d, int line, size_t *len)
+/* Where each line starts, found once per print (files may have many
+   diagnostics; scanning from the top for each would be quadratic). */
+typedef struct LineIndex {
+    const char *src;
+    size_t len;
+    VEC(size_t) starts;     /* starts[k]: offset of line k + 1 */
+} LineIndex;
+
+static void index_lines(const Diags *d, LineIndex *ix)
 {
-    if (!d->src || line < 1)
-        return NULL;
-    const char *p = d->src, *end = d->src + d->srclen;
-    for (int l = 1; l < line; l++) {
-        const char *nl = memchr(p, '\n', (size_t)(end - p));
-        if (!nl)
-            return NULL;
-        p = nl + 1;
+    memset(ix, 0, sizeof *ix);
+    ix->src = d->src;
+    ix->len = d->srclen;
+    if (!d->src)
+        return;
+    vec_push(&ix->starts, (size_t)0);
+    for (size_t i = 0; i < d->srclen; i++) {
+        char c = d->src[i];     /* \n, \r\n and a lone \r end a line, as in the lexer */
+        if (c == '\n' || (c == '\r' && (i + 1 >= d->srclen || d->src[i + 1] != '\n')))
+            vec_push(&ix->starts, i + 1);
     }
+}
+
+/* The text of 1-based line `line` (without its end), or NULL past the end. */
+static const char *line_text(const LineIndex *ix, int line, size_t *len)
+{
+    if (!ix->src || line < 1 || line > ix->starts.len)
+        return NULL;
+    const char *p = ix->src + ix->starts.data[line - 1], *end = ix->src + ix->len;
+    if (p > end)
+        return NULL;
     const char *e = p;
     while (e < end && *e != '\n' && *e != '\r')
         e++;
@@ -67,7 +86,7 @@ static const char *line_start(const Diags *d, int line, size_t *len)
     return p;
 }
 
-static void print_one(const Diags *d, const Diag *g, FILE *out)
+static void print_one(const Diags *d, const LineIndex *ix, const Diag *g, FILE *out)
 {
     static const char *names[] = {"error", "warning", "note"};
     if (g->loc.line > 0)
@@ -76,7 +95,7 @@ static void print_one(const Diags *d, const Diag *g, FILE *out)
     else
         fprintf(out, "%s: %s: %s\n", d->filename, names[g->level], g->msg);
     size_t len;
-    const char *line = line_start(d, g->loc.line, &len);
+    const char *line = line_text(ix, g->loc.line, &len);
     if (!line)
         return;
     /* The source line, with control and non-ASCII bytes shown as '?' so the
@@ -114,11 +133,14 @@ void diags_print(const Diags *d, FILE *out)
         if (d->items.data[i].level != DIAG_NOTE || i == 0)
             prim[np++] = &d->items.data[i];
     qsort(prim, (size_t)np, sizeof *prim, cmp_diag);
+    LineIndex ix;
+    index_lines(d, &ix);
     for (int i = 0; i < np; i++) {
-        print_one(d, prim[i], out);
+        print_one(d, &ix, prim[i], out);
         for (const Diag *g = prim[i] + 1; g < d->items.data + n && g->level == DIAG_NOTE; g++)
-            print_one(d, g, out);
+            print_one(d, &ix, g, out);
     }
+    vec_free(&ix.starts);
     if (d->nerrors > d->max_errors)
         fprintf(out, "%s: note: %d more errors not shown (limit %d)\n", d->filename,
                 d->nerrors - d->max_errors, d->max_errors);

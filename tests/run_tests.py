@@ -798,6 +798,13 @@ def scale_programs():
     progs.append(("blocks_nested_90", "\n".join(nest) + "\n", "deep", ["100"]))
     chain = " if x > 0 else ".join(["x"] * 150) + " if x > 0 else 0"
     progs.append(("ifexp_150_deep", f"def c(x):\n    return {chain}\n", "c", ["3"]))
+    elifs = ["def e(x):", "    if x < 0:", "        return 0"]
+    for i in range(1, 990):
+        elifs += [f"    elif x < {i}:", f"        return {i}"]
+    elifs.append("    return -1")
+    progs.append(("elif_chain_990", "\n".join(elifs) + "\n", "e", ["500"]))
+    fns = [f"def f{i}(x):\n    return f{i + 1}(x) + 1.0\n" for i in range(19999)] + ["def f19999(x):\n    return x\n"]
+    progs.append(("functions_20000_chain", "".join(fns), "f0", ["1.0"]))
     return progs
 
 
@@ -842,6 +849,9 @@ def scale_checks(myc):
             r = run([myc, "run", path, fn] + args)
             if r.timed_out or r.status != 0:
                 return [f"{r.describe()}: {short(r.stderr)}"]
+            d = run([myc, "--dump-ir=infer", path])     # every function specialised for export
+            if d.timed_out or d.status != 0:
+                return [f"--dump-ir=infer: {d.describe()}: {short(d.stderr)}"]
             if not outputs_equal(expected, r.stdout.strip()):
                 return [f"expected {expected!r}, got {r.stdout.strip()!r}"]
             return []

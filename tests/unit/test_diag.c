@@ -66,6 +66,21 @@ static void test_unprintable_bytes_keep_caret_aligned(void **state)
     diags_free(&d);
 }
 
+static void test_lone_cr_line_endings(void **state)
+{
+    (void)state;
+    const char src[] = "a = 1\rb = $\r\nc\n";
+    Diags d;
+    diags_init(&d, "p.my", src, sizeof src - 1);
+    diag_error(&d, loc_make(2, 5), "invalid character '$'");
+    diag_error(&d, loc_make(3, 1), "third");
+    char *out = printed(&d);
+    assert_string_equal(out, "p.my:2:5: error: invalid character '$'\nb = $\n    ^\n"
+                             "p.my:3:1: error: third\nc\n^\n");
+    free(out);
+    diags_free(&d);
+}
+
 static void test_error_limit(void **state)
 {
     (void)state;
@@ -105,6 +120,7 @@ int main(void)
         cmocka_unit_test(test_caret_under_column),
         cmocka_unit_test(test_sorted_by_position_with_notes_attached),
         cmocka_unit_test(test_unprintable_bytes_keep_caret_aligned),
+        cmocka_unit_test(test_lone_cr_line_endings),
         cmocka_unit_test(test_error_limit),
         cmocka_unit_test(test_float_repr_matches_cpython),
     };
