@@ -19,6 +19,8 @@ typedef struct TypeTable TypeTable;
 
 typedef enum TypeKind { T_BOOL, T_INT, T_FLOAT, T_TUPLE, T_FUNC } TypeKind;
 
+enum { TYPE_MAX_TUPLE_DEPTH = 32 };    /* tuples nest at most this deep (values and annotations) */
+
 typedef struct FnRef {
     Graph *graph;       /* NULL for a primitive */
     int prim;           /* PrimId when graph == NULL, else -1 */

@@ -17,7 +17,7 @@
 
 enum {
     INFER_MAX_SPECIALISATIONS = 256,   /* per source function */
-    INFER_MAX_TUPLE_DEPTH = 32,
+    INFER_MAX_TUPLE_DEPTH = TYPE_MAX_TUPLE_DEPTH,
 };
 
 typedef struct InferEntry {

@@ -1612,6 +1612,15 @@ static Type *convert_type(Lower *L, const TypeExpr *t)
     return r;
 }
 
+/* An annotation's type, held to the same tuple depth limit as values. */
+static Type *convert_annotation(Lower *L, const TypeExpr *t)
+{
+    Type *r = convert_type(L, t);
+    if (r && r->depth > TYPE_MAX_TUPLE_DEPTH)
+        diag_error(L->d, t->loc, "tuple type nesting is too deep (limit %d levels)", TYPE_MAX_TUPLE_DEPTH);
+    return r;
+}
+
 /* The graph of a def or lambda with its parameters and annotations. */
 static Graph *make_function_graph(Lower *L, const FuncDef *fd, const char *name, Graph *parent)
 {
@@ -1633,10 +1642,10 @@ static Graph *make_function_graph(Lower *L, const FuncDef *fd, const char *name,
             diag_error(L->d, p->loc, "duplicate parameter '%s' in function definition", p->name);
         e->v = 1;
         ir_add_param(g, p->name, p->loc);
-        g->param_ann[g->nparams - 1] = convert_type(L, p->ann);
+        g->param_ann[g->nparams - 1] = convert_annotation(L, p->ann);
     }
     map_free(&seen);
-    g->ret_ann = convert_type(L, fd->ret_ann);
+    g->ret_ann = convert_annotation(L, fd->ret_ann);
     return g;
 }
 
