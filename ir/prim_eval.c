@@ -572,6 +572,14 @@ int ev_unpack(EvalCtx *cx, const PrimInfo *p, const Value *args, int n, Value *o
 
 /* ---- control ------------------------------------------------------------------ */
 
+/* Never runs: inference proved no call reaches a graph whose body it is.
+   Reaching it anyway is a bug in myc, reported as such. */
+int ev_unreachable(EvalCtx *cx, const PrimInfo *p, const Value *args, int n, Value *out)
+{
+    (void)p, (void)args, (void)n, (void)out;
+    return eval_raise(cx, "internal error: a function that type inference found no call to was called");
+}
+
 /* depend(x..., v) is v: the x are values nothing uses, computed (like every
    argument, and before v) before it runs, so any runtime error of theirs is
    raised, in source order. */

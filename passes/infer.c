@@ -114,7 +114,6 @@ struct Inst {
     unsigned char *blockcall; /* per local Apply: calls only blocks/branches */
     InstVec children;
     InstVec callees;        /* from the last processing */
-    InstVec made;           /* instances made for function values this one has that no call reaches */
     CallVec indirect;       /* likewise: calls through function values */
     /* Errors are kept once found: types only grow, so an error found on
        smaller types stands on the final ones, and re-collecting them each
@@ -150,7 +149,7 @@ struct TypeCtx {
        (by graph id): set when values of one function reached calls with
        different argument types; kept across inference rounds. */
     unsigned char *by_site;
-    CallVec defaults;       /* instances made for function values no call reaches */
+    Graph **uncalled;       /* by graph id: the representation of its values no call reaches */
     CallVec indirect;       /* after the fixpoint: every reachable instance's calls */
     ErrVec entry_errors;    /* about the entries themselves */
     /* specialisation */
@@ -778,7 +777,6 @@ static void teardown(TypeCtx *tc)
         vec_free(&inst->lasting);
         vec_free(&inst->children);
         vec_free(&inst->callees);
-        vec_free(&inst->made);
         vec_free(&inst->indirect);
         for (int g = 0; g < inst->fi->graphs.len; g++)
             vec_free(&inst->slots[g]->readers);
@@ -799,7 +797,6 @@ static void teardown(TypeCtx *tc)
     vec_free(&tc->queue);
     vec_free(&tc->all);
     vec_free(&tc->indirect);
-    vec_free(&tc->defaults);
     vec_free(&tc->fill);
     vec_free(&tc->fill_inst);
     vec_free(&tc->fill_gi);
@@ -807,8 +804,8 @@ static void teardown(TypeCtx *tc)
 
 /* ---- reachability and error reporting ---------------------------------------------------- */
 
-/* Appends to out every instance reachable (through calls and the function
-   values it makes) from the n roots; NULL roots are skipped. */
+/* Appends to out every instance reachable through calls from the n roots;
+   NULL roots are skipped. */
 static void mark_reachable_from(TypeCtx *tc, Inst *const *roots, int n, InstVec *out)
 {
     unsigned gen = ++tc->reach_gen;
@@ -821,14 +818,11 @@ static void mark_reachable_from(TypeCtx *tc, Inst *const *roots, int n, InstVec 
     while (work.len) {
         Inst *inst = vec_pop(&work);
         vec_push(out, inst);
-        for (int k = 0; k < 2; k++) {
-            InstVec *next = k == 0 ? &inst->callees : &inst->made;
-            for (int i = 0; i < next->len; i++) {
-                Inst *c = next->data[i];
-                if (c->reach != gen) {
-                    c->reach = gen;
-                    vec_push(&work, c);
-                }
+        for (int i = 0; i < inst->callees.len; i++) {
+            Inst *c = inst->callees.data[i];
+            if (c->reach != gen) {
+                c->reach = gen;
+                vec_push(&work, c);
             }
         }
     }
@@ -838,6 +832,28 @@ static void mark_reachable_from(TypeCtx *tc, Inst *const *roots, int n, InstVec 
 static void mark_reachable(TypeCtx *tc, Inst *root, InstVec *out)
 {
     mark_reachable_from(tc, &root, 1, out);
+}
+
+static bool mentions_function(const Type *t)
+{
+    if (!t || t == TY_ERR)
+        return false;
+    if (t->kind == T_FUNC)
+        return true;
+    for (int i = 0; t->kind == T_TUPLE && i < t->n; i++)
+        if (mentions_function(t->elems[i]))
+            return true;
+    return false;
+}
+
+/* Whether an export entry's signature can be a C signature (contract
+   section 3): no function among its parameters or in its result. */
+static bool exportable_signature(Inst *inst)
+{
+    for (int i = 0; i < inst->nargs; i++)
+        if (mentions_function(inst->args[i]))
+            return false;
+    return !mentions_function(find(inst->slots[0])->type);
 }
 
 static bool has_own_errors(Inst *inst)
@@ -865,8 +881,6 @@ static void errors_ahead(TypeCtx *tc)
         inst->to_error = false;
         for (int k = 0; k < inst->callees.len; k++)
             count[inst->callees.data[k]->id]++;
-        for (int k = 0; k < inst->made.len; k++)
-            count[inst->made.data[k]->id]++;
     }
     for (int i = 0; i < n; i++)
         start[i + 1] = start[i] + count[i];
@@ -876,10 +890,6 @@ static void errors_ahead(TypeCtx *tc)
         Inst *inst = tc->all.data[i];
         for (int k = 0; k < inst->callees.len; k++) {
             int c = inst->callees.data[k]->id;
-            pred[start[c] + count[c]++] = inst;
-        }
-        for (int k = 0; k < inst->made.len; k++) {
-            int c = inst->made.data[k]->id;
             pred[start[c] + count[c]++] = inst;
         }
     }
@@ -993,103 +1003,6 @@ static void free_errs(ErrVec *v)
 
 /* ---- function values that are never called ---------------------------------------------------- */
 
-static bool calls_reach(const CallVec *v, const FnRef *r)
-{
-    for (int i = 0; i < v->len; i++)
-        if (v->data[i].g == r->graph && v->data[i].ctx == r->ctx && v->data[i].site == r->site)
-            return true;
-    return false;
-}
-
-/* Whether any call (or a default) gives the function value r an instance. */
-static bool has_value_instance(TypeCtx *tc, const FnRef *r)
-{
-    if (calls_reach(&tc->defaults, r))
-        return true;
-    for (int i = 0; i < tc->all.len; i++)
-        if (calls_reach(&tc->all.data[i]->indirect, r))
-            return true;
-    return false;
-}
-
-/* A function value that no call site calls still needs a specialisation
-   to be a value: give it the C ABI's default (float parameters). */
-static bool add_default_instances_for(TypeCtx *tc, Inst *owner, Type *t)
-{
-    if (!t || t == TY_ERR)
-        return false;
-    bool added = false;
-    if (t->kind == T_TUPLE) {
-        for (int i = 0; i < t->n; i++)
-            added |= add_default_instances_for(tc, owner, t->elems[i]);
-    } else if (t->kind == T_FUNC) {
-        for (int i = 0; i < t->n; i++) {
-            FnRef *r = &t->fns[i];
-            if (!r->graph || r->graph->kind == G_BLOCK || r->graph->kind == G_BRANCH)
-                continue;
-            if (has_value_instance(tc, r))
-                continue;
-            Graph *g = r->graph;
-            Type **key = xmalloc(sizeof(Type *) * (size_t)(g->nparams ? g->nparams : 1));
-            for (int k = 0; k < g->nparams; k++)   /* as an export would: misusing them is no error */
-                key[k] = g->param_ann && g->param_ann[k] ? g->param_ann[k] : TY_DEFAULT_FLOAT;
-            Inst *ci = get_inst(tc, g, (Inst *)r->ctx, key, g->nparams, g->loc);
-            free(key);
-            if (ci) {
-                record_indirect(&tc->defaults, r, ci);
-                add_callee_to(&owner->made, ci);
-                added = true;
-            }
-        }
-    }
-    return added;
-}
-
-/* Function constants used as values (not called right there): their type
-   is in no node's type when, say, they are only compared. */
-static bool add_default_instances_for_constants(TypeCtx *tc, Inst *inst)
-{
-    bool added = false;
-    FnInfo *fi = inst->fi;
-    for (int gi = 0; gi < fi->graphs.len; gi++) {
-        NodeVec *body = &fi->bodies[gi];
-        for (int i = 0; i <= body->len; i++) {
-            Node *const *in;
-            int n, first;
-            if (i < body->len) {
-                in = body->data[i]->app.in;
-                n = body->data[i]->app.n;
-                first = 1;      /* in[0] is the callee: a call, not a value */
-            } else {
-                in = (Node *const *)&fi->graphs.data[gi]->output;
-                n = in[0] ? 1 : 0;
-                first = 0;
-            }
-            for (int k = first; k < n; k++)
-                if (ir_is_const_graph(in[k]) && in[k]->k.u.graph->kind == G_FUNCTION)
-                    added |= add_default_instances_for(tc, inst, const_type(tc, inst, in[k]));
-        }
-    }
-    return added;
-}
-
-static bool add_default_instances(TypeCtx *tc)
-{
-    bool added = false;
-    for (int i = 0; i < tc->all.len; i++) {
-        Inst *inst = tc->all.data[i];
-        Inst *saved = tc->cur;
-        tc->cur = inst;
-        added |= add_default_instances_for_constants(tc, inst);
-        for (int l = 0; l < inst->fi->nlocal; l++)
-            added |= add_default_instances_for(tc, inst, inst->types[l]);
-        for (int gi = 0; gi < inst->fi->graphs.len; gi++)
-            added |= add_default_instances_for(tc, inst, find(inst->slots[gi])->type);
-        tc->cur = saved;
-    }
-    return added;
-}
-
 /* ---- specialisation ----------------------------------------------------------------------- */
 
 static Graph *clone_of(TypeCtx *tc, Inst *inst, int gi);
@@ -1099,14 +1012,42 @@ static Type *translate(TypeCtx *tc, Type *t, Loc loc);
    use (value_conflicts has made sure there is one). */
 static Inst *value_instance(TypeCtx *tc, const FnRef *r, Loc loc)
 {
+    (void)loc;
     for (int i = 0; i < tc->indirect.len; i++) {
         IndirectCall *c = &tc->indirect.data[i];
         if (c->g == r->graph && c->ctx == r->ctx && c->site == r->site)
             return c->callee;
     }
-    diag_error(tc->d, loc, "cannot specialise function value '%s'", graph_what(r->graph));
-    tc->spec_failed = true;
-    return NULL;
+    return NULL;        /* no call reaches this value */
+}
+
+/*
+ * A function value that no call reaches (passed along, stored, compared,
+ * but never called) needs no specialised body: inference has proved the
+ * body never runs, and typing it with guessed parameter types could only
+ * produce errors CPython never raises.  It is represented by a graph of the
+ * same arity whose body is unreachable(); one per function, so such values
+ * of one function compare equal.
+ */
+static Graph *uncalled_graph(TypeCtx *tc, Graph *g)
+{
+    if (tc->uncalled[g->id])
+        return tc->uncalled[g->id];
+    Module *s = tc->spec;
+    Graph *u = ir_graph_new(s, G_FUNCTION, arena_printf(tc->arena, "%s!uncalled", g->name), NULL, g->loc);
+    u->src_name = g->src_name;
+    u->origin = g;
+    for (int i = 0; i < g->nparams; i++) {
+        Type *ann = g->param_ann ? g->param_ann[i] : NULL;
+        ir_add_param(u, g->params[i]->name, g->params[i]->loc)->type = ann ? ann : type_float(tc->tt);
+    }
+    Node *callee = ir_const_prim(s, P_UNREACHABLE, g->loc);
+    callee->type = fnref_type(tc, NULL, P_UNREACHABLE, NULL);
+    Node *out = ir_apply(u, &callee, 1, g->loc);
+    out->type = u->ret_type = type_float(tc->tt);
+    ir_set_output(u, out);
+    tc->uncalled[g->id] = u;
+    return u;
 }
 
 static Graph *graph_for_ref(TypeCtx *tc, FnRef *r, Loc loc)
@@ -1116,7 +1057,7 @@ static Graph *graph_for_ref(TypeCtx *tc, FnRef *r, Loc loc)
     if (g->kind == G_BLOCK || g->kind == G_BRANCH)
         return clone_of(tc, ctx, tc->glocal[g->id]);
     Inst *ci = value_instance(tc, r, loc);
-    return ci ? clone_of(tc, ci, 0) : NULL;
+    return ci ? clone_of(tc, ci, 0) : uncalled_graph(tc, g);
 }
 
 static Type *translate(TypeCtx *tc, Type *t, Loc loc)
@@ -1451,7 +1392,7 @@ static void merge_calls(CallVec *dst, const CallVec *src)
 }
 
 /* After the fixpoint: the calls through function values made by every
-   instance reachable from the entries, and the defaults. */
+   instance reachable from the entries. */
 static void merge_value_calls(TypeCtx *tc, Inst **roots, int n)
 {
     tc->indirect.len = 0;
@@ -1460,7 +1401,6 @@ static void merge_value_calls(TypeCtx *tc, Inst **roots, int n)
     for (int i = 0; i < reach.len; i++)
         merge_calls(&tc->indirect, &reach.data[i]->indirect);
     vec_free(&reach);
-    merge_calls(&tc->indirect, &tc->defaults);
 }
 
 /* t with the default-float marker replaced by float (tuples too). */
@@ -1577,9 +1517,7 @@ Module *infer_module(Module *m, Diags *d, InferEntry *entries, int n)
             entries[e].result = NULL;
             roots[e] = entry_instance(&tc, &entries[e]);
         }
-        do
-            run_queue(&tc);
-        while (add_default_instances(&tc));
+        run_queue(&tc);
         merge_value_calls(&tc, roots, n);
         free_errs(&value_errs);
         if (!value_conflicts(&tc, &value_errs) || round == 8)
@@ -1601,6 +1539,11 @@ Module *infer_module(Module *m, Diags *d, InferEntry *entries, int n)
     InstVec reach = {0};
     errors_ahead(&tc);
     for (int e = 0; e < n; e++) {
+        if (roots[e] && !entries[e].required && roots[e]->fi->fn->kind == G_FUNCTION &&
+            !exportable_signature(roots[e])) {
+            roots[e] = NULL;    /* not exportable, and nothing to report */
+            continue;
+        }
         if (!roots[e] || !roots[e]->to_error)
             continue;
         reach.len = 0;
@@ -1621,24 +1564,6 @@ Module *infer_module(Module *m, Diags *d, InferEntry *entries, int n)
     }
     for (int i = 0; i < report.len; i++)
         diag_error(d, report.data[i].loc, "%s", report.data[i].msg);
-    /* A function value that no call reaches is specialised with the C ABI's
-       float parameters; where that is what failed, say so. */
-    for (int k = 0; k < tc.defaults.len; k++) {
-        Inst *made = tc.defaults.data[k].callee;
-        bool failed = false, is_entry = false;
-        for (int e = 0; e < n; e++)
-            is_entry |= entry_inst[e] == made;
-        if (is_entry)       /* its errors are its own export's */
-            continue;
-        for (int i = 0; i < made->errors.len; i++)
-            for (int j = 0; j < report.len && !failed; j++)
-                failed = !made->errors.data[i].shape && report.data[j].loc.line == made->errors.data[i].loc.line &&
-                         report.data[j].loc.col == made->errors.data[i].loc.col;
-        if (failed)
-            diag_note(d, made->fi->fn->loc,
-                      "'%s' is used as a value but never called, so myc specialises it with float parameters, "
-                      "which fails; annotate its parameters", graph_what(made->fi->fn));
-    }
     free_errs(&report);
     free(entry_inst);
     vec_free(&reach);
@@ -1648,6 +1573,7 @@ Module *infer_module(Module *m, Diags *d, InferEntry *entries, int n)
         spec = ir_module_new(m->arena, m->filename);
         spec->types = m->types;
         tc.spec = spec;
+        tc.uncalled = xcalloc(m->ngraph_ids ? m->ngraph_ids : 1, sizeof(Graph *));
         specialise(&tc, entries, roots, n);
         if (tc.spec_failed) {
             ir_module_free(spec);
@@ -1663,5 +1589,6 @@ Module *infer_module(Module *m, Diags *d, InferEntry *entries, int n)
     teardown(&tc);
     free(tc.by_site);
     free(tc.home);
+    free(tc.uncalled);
     return spec;
 }

@@ -243,6 +243,14 @@ Type *ty_unpack(TypeCtx *tc, const PrimInfo *p, Node *app, Type **args, int n)
     return args[0];
 }
 
+/* unreachable() only appears in specialised code (see uncalled_graph in
+   infer.c), never in what inference types. */
+Type *ty_unreachable(TypeCtx *tc, const PrimInfo *p, Node *app, Type **args, int n)
+{
+    (void)p; (void)args; (void)n;
+    return infer_error(tc, app->loc, false, "unreachable() is not part of the language");
+}
+
 /* depend(x..., v): v's type; the x only need to be well typed. */
 Type *ty_depend(TypeCtx *tc, const PrimInfo *p, Node *app, Type **args, int n)
 {
