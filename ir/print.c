@@ -8,6 +8,7 @@
  * of an enclosing graph reads @owner:%x.
  */
 #include "interp.h"
+#include "../src/strmap.h"
 
 #include <string.h>
 
@@ -19,69 +20,6 @@ struct IrNames {
     uint32_t ng;
 };
 
-/* ---- a small string -> int map (open addressing) ------------------------- */
-typedef struct StrMap {
-    const char **keys;
-    int *vals;
-    size_t cap, n;
-} StrMap;
-
-static uint64_t str_hash(const char *s)
-{
-    uint64_t h = 1469598103934665603ull;
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 1099511628211ull;
-    return h;
-}
-
-static size_t map_find(const StrMap *mp, const char *k)
-{
-    size_t i = str_hash(k) & (mp->cap - 1);
-    while (mp->keys[i] && strcmp(mp->keys[i], k) != 0)
-        i = (i + 1) & (mp->cap - 1);
-    return i;
-}
-
-static int *map_get(StrMap *mp, const char *k)
-{
-    if (!mp->cap)
-        return NULL;
-    size_t i = map_find(mp, k);
-    return mp->keys[i] ? &mp->vals[i] : NULL;
-}
-
-/* k must outlive the map. */
-static void map_put(StrMap *mp, const char *k, int v)
-{
-    if ((mp->n + 1) * 2 > mp->cap) {
-        StrMap bigger = {0};
-        bigger.cap = mp->cap ? mp->cap * 2 : 16;
-        bigger.keys = xcalloc(bigger.cap, sizeof(char *));
-        bigger.vals = xcalloc(bigger.cap, sizeof(int));
-        for (size_t i = 0; i < mp->cap; i++)
-            if (mp->keys[i]) {
-                size_t j = map_find(&bigger, mp->keys[i]);
-                bigger.keys[j] = mp->keys[i];
-                bigger.vals[j] = mp->vals[i];
-            }
-        bigger.n = mp->n;
-        free(mp->keys);
-        free(mp->vals);
-        *mp = bigger;
-    }
-    size_t i = map_find(mp, k);
-    if (!mp->keys[i]) {
-        mp->keys[i] = k;
-        mp->n++;
-    }
-    mp->vals[i] = v;
-}
-
-static void map_free(StrMap *mp)
-{
-    free(mp->keys);
-    free(mp->vals);
-}
 
 /* ---- naming ---------------------------------------------------------------- */
 
@@ -124,6 +62,13 @@ static void names_grow(IrNames *nm)
     }
 }
 
+/* k must outlive the map. */
+static void map_put(StrMap *mp, const char *k, int v)
+{
+    bool fresh;
+    strmap_put(mp, NULL, k, &fresh)->v = v;
+}
+
 static void name_node(IrNames *nm, StrMap *used, StrMap *next_suffix, int *counter, Node *x)
 {
     if (x->id >= nm->nn || nm->name[x->id])
@@ -131,13 +76,14 @@ static void name_node(IrNames *nm, StrMap *used, StrMap *next_suffix, int *count
     StrBuf sb = {0};
     if (x->name) {
         sb_puts(&sb, x->name);
-        if (map_get(used, x->name)) {
-            int *k = map_get(next_suffix, x->name);
+        if (strmap_get(used, x->name)) {
+            StrEnt *ks = strmap_get(next_suffix, x->name);
+            int *k = ks ? &ks->v : NULL;
             int i = k ? *k : 2;
             for (;; i++) {
                 sb.len = 0;
                 sb_printf(&sb, "%s.%d", x->name, i);
-                if (!map_get(used, sb_cstr(&sb)))
+                if (!strmap_get(used, sb_cstr(&sb)))
                     break;
             }
             map_put(next_suffix, x->name, i + 1);
@@ -146,7 +92,7 @@ static void name_node(IrNames *nm, StrMap *used, StrMap *next_suffix, int *count
         for (;; (*counter)++) {
             sb.len = 0;
             sb_printf(&sb, "%d", *counter);
-            if (!map_get(used, sb_cstr(&sb)))
+            if (!strmap_get(used, sb_cstr(&sb)))
                 break;
         }
         (*counter)++;
@@ -170,8 +116,8 @@ const NodeVec *ir_names_body(IrNames *nm, const Graph *g)
         name_node(nm, &used, &next_suffix, &counter, g->params[i]);
     for (int i = 0; i < body->len; i++)
         name_node(nm, &used, &next_suffix, &counter, body->data[i]);
-    map_free(&used);
-    map_free(&next_suffix);
+    strmap_free(&used);
+    strmap_free(&next_suffix);
     return body;
 }
 

@@ -44,6 +44,8 @@
  */
 #include "lower.h"
 
+#include "../src/strmap.h"
+
 #include <stdio.h>
 #include <string.h>
 
@@ -125,60 +127,6 @@ static void map_free(Map *m)
     m->cap = m->len = 0;
 }
 
-/* Strings to integers. */
-typedef struct StrEnt {
-    const char *s;
-    uint64_t h;
-    int v;
-} StrEnt;
-typedef struct StrMap {
-    StrEnt *e;
-    size_t cap, len;
-} StrMap;
-
-static uint64_t str_hash(const char *s)
-{
-    uint64_t h = 1469598103934665603ULL;
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-    return h;
-}
-
-/* Finds s, or inserts it (copied into `arena`, v = 0) and sets *fresh. */
-static StrEnt *strmap_put(StrMap *m, Arena *arena, const char *s, bool *fresh)
-{
-    if ((m->len + 1) * 2 > m->cap) {
-        size_t ncap = m->cap ? m->cap * 2 : 64;
-        StrEnt *ne = xcalloc(ncap, sizeof *ne);
-        for (size_t i = 0; i < m->cap; i++) {
-            if (!m->e[i].s)
-                continue;
-            size_t j = m->e[i].h & (ncap - 1);
-            while (ne[j].s)
-                j = (j + 1) & (ncap - 1);
-            ne[j] = m->e[i];
-        }
-        free(m->e);
-        m->e = ne;
-        m->cap = ncap;
-    }
-    uint64_t h = str_hash(s);
-    size_t mask = m->cap - 1;
-    for (size_t i = h & mask;; i = (i + 1) & mask) {
-        if (!m->e[i].s) {
-            m->e[i].s = arena_strdup(arena, s);
-            m->e[i].h = h;
-            m->e[i].v = 0;
-            m->len++;
-            *fresh = true;
-            return &m->e[i];
-        }
-        if (m->e[i].h == h && strcmp(m->e[i].s, s) == 0) {
-            *fresh = false;
-            return &m->e[i];
-        }
-    }
-}
 
 /* ======================================================================
  * The pass's state
@@ -1881,8 +1829,8 @@ Module *lower_module(Arena *arena, Diags *d, const AstModule *ast, const char *f
     vec_free(&L.blocks);
     vec_free(&L.syms);
     vec_free(&L.stack);
-    free(L.symtab.e);
-    free(L.gnames.e);
+    strmap_free(&L.symtab);
+    strmap_free(&L.gnames);
     map_free(&L.vars);
     map_free(&L.locals);
     map_free(&L.captures);
