@@ -37,10 +37,12 @@
  *     join block (a value of the function's entry block or a constant is used
  *     directly); loop headers are sealed after their body, as in Braun.
  *
- * Values that are computed but never used (expression statements, dead
- * assignments) are dropped, and any runtime error they would raise with
- * them: the graph is pure and only what the output depends on runs (see
- * docs/language.md).
+ *   - values computed but never used (expression statements, assignments
+ *     to variables never read, or read only by closures) still run, as in
+ *     CPython: keep_unused attaches each to its block with
+ *     depend(x..., v), ahead of the value, so their runtime and type errors
+ *     are raised in source order;
+ *   - a, b = t goes through unpack(t, 2), which checks the count.
  */
 #include "lower.h"
 
