@@ -303,6 +303,89 @@ static void test_tuples_and_loops(void **state)
     release(c);
 }
 
+/* apply(sq, 3) + apply(sq, a): one clone of apply per use, each calling its
+   own clone of sq, instead of an error about sq's two signatures. */
+static void test_function_values_specialised_per_origin(void **state)
+{
+    (void)state;
+    const char *src = "def sq(x):\n    return x * x\n"
+                      "def apply(g, x):\n    return g(x)\n"
+                      "def f(a):\n    return apply(sq, 3) + apply(sq, a)\n";
+    Compiled *c = compile(src, "f", NULL, true);
+    assert_non_null(c->typed);
+    Graph *ai = find_graph(c->typed, "apply[fn{sq},int]"), *af = find_graph(c->typed, "apply[fn{sq},float]");
+    assert_non_null(ai);
+    assert_non_null(af);
+    assert_int_equal(ai->params[0]->type->kind, T_FUNC);
+    assert_string_equal(ai->params[0]->type->fns[0].graph->name, "sq[int]");
+    assert_string_equal(af->params[0]->type->fns[0].graph->name, "sq[float]");
+    Value a = value_float(2.0);
+    char *r = run_typed(c, &a, 1);
+    assert_string_equal(r, "13.0");
+    free(r);
+    release(c);
+}
+
+/* A lambda that reads nothing from its creator lives at top level once
+   specialised, so a recursion passing a fresh one down has one type. */
+static void test_closure_context_is_what_it_reads(void **state)
+{
+    (void)state;
+    const char *src = "def rec(n, f):\n    if n <= 0:\n        return f(1.0)\n"
+                      "    return rec(n - 1, lambda a: a + 1.0)\n"
+                      "def main(n: int):\n    k = n * 0.5\n    return rec(n, lambda b: b * k)\n";
+    Compiled *c = compile(src, "main", NULL, true);
+    assert_non_null(c->typed);
+    Graph *free_lambda = NULL, *capturing = NULL;
+    for (int i = 0; i < c->typed->graphs.len; i++) {
+        Graph *g = c->typed->graphs.data[i];
+        if (g->origin && strncmp(g->origin->name, "rec/lambda", 10) == 0)
+            free_lambda = g;
+        if (g->origin && strncmp(g->origin->name, "main/lambda", 11) == 0)
+            capturing = g;
+    }
+    assert_non_null(free_lambda);
+    assert_null(free_lambda->parent);       /* reads nothing: no context */
+    assert_non_null(capturing);
+    assert_non_null(capturing->parent);     /* reads k from main's frame */
+    Value n = value_int(3);
+    char *r = run_typed(c, &n, 1);
+    assert_string_equal(r, "2.0");
+    free(r);
+    release(c);
+}
+
+/* A function value nobody calls is never typed: its specialisation is a
+   graph whose body is unreachable(). */
+static void test_uncalled_value_is_not_typed(void **state)
+{
+    (void)state;
+    const char *src = "def need_int(t: int):\n    return t\n"
+                      "def f(x):\n    pair = (x, lambda a: need_int(a))\n    return pair[0]\n";
+    Compiled *c = compile(src, "f", NULL, true);
+    assert_non_null(c->typed);
+    Graph *u = NULL;
+    for (int i = 0; i < c->typed->graphs.len; i++)
+        if (strstr(c->typed->graphs.data[i]->name, "!uncalled"))
+            u = c->typed->graphs.data[i];
+    assert_non_null(u);
+    assert_true(ir_is_const_prim(u->output->app.in[0], P_UNREACHABLE));
+    release(c);
+}
+
+/* Values nothing uses still run (and raise) before the returned value. */
+static void test_unused_values_run_first(void **state)
+{
+    (void)state;
+    Compiled *c = compile("def f(x):\n    y = x % 0\n    return 1 // x\n", "f", "i", true);
+    assert_non_null(c->typed);
+    Value z = value_int(0);
+    char *r = run_typed(c, &z, 1);
+    assert_string_equal(r, "error: integer modulo by zero");
+    free(r);
+    release(c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -318,6 +401,10 @@ int main(void)
         cmocka_unit_test(test_incompatible_returns),
         cmocka_unit_test(test_annotations_convert_and_check),
         cmocka_unit_test(test_tuples_and_loops),
+        cmocka_unit_test(test_function_values_specialised_per_origin),
+        cmocka_unit_test(test_closure_context_is_what_it_reads),
+        cmocka_unit_test(test_uncalled_value_is_not_typed),
+        cmocka_unit_test(test_unused_values_run_first),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
