@@ -23,7 +23,8 @@
  * The engine is a plain worklist of instances.  Processing an instance
  * re-types all its graphs until nothing changes; a slot that grows
  * re-queues its readers (the instances whose calls read it), and an
- * instance whose types grew re-queues the instances nested in it.  Types
+ * instance whose types grew re-queues the instances nested in it, however
+ * deep (a closure may read any enclosing instance's values).  Types
  * only grow (bottom < int < float, tuples elementwise, function sets by
  * union, anything clashing < TY_ERR), so it terminates, bounded by the
  * specialisation and tuple-depth limits.  Errors are recorded per
@@ -67,10 +68,12 @@ struct Slot {
     Type *type;
     Loc type_loc;           /* the return that last raised type, for messages */
     Type *ann;              /* declared return type, or NULL */
+    const char *ann_what;   /* the function that declared it */
     InstVec readers;
     /* the first clash, reported at the end if the slot is reachable */
     Loc clash_loc;
     Type *clash_a, *clash_b;
+    const char *clash_other; /* a clash of two declared results: the second function */
     const char *what;       /* the function's name, for messages */
 };
 
@@ -122,6 +125,7 @@ struct Inst {
     ErrVec errors;
     ErrVec lasting;         /* clashes at block parameters */
     bool queued, processing, dirty, bottom_reported;
+    bool outer_grew;        /* queued because an enclosing instance's types grew */
     unsigned reach;         /* == TypeCtx.reach_gen: reached by the current walk */
     bool to_error;          /* reaches an instance with errors (see errors_ahead) */
     /* specialisation */
@@ -158,6 +162,7 @@ struct TypeCtx {
     VEC(Inst *) fill_inst;
     VEC(int) fill_gi;
     bool spec_failed;
+    ErrVec spec_errors;     /* found while specialising (each reported once) */
 };
 
 static Graph *anchor_of(TypeCtx *tc, const Graph *g);
@@ -251,6 +256,7 @@ static Slot *new_slot(TypeCtx *tc, Type *ann, const char *what)
 {
     Slot *s = ARENA_NEW(tc->arena, Slot);
     s->ann = ann;
+    s->ann_what = ann ? what : NULL;
     s->type = ann;
     s->what = what;
     return s;
@@ -294,13 +300,15 @@ static void add_reader(Slot *s, Inst *inst)
     vec_push(&r->readers, inst);
 }
 
-static void clash(Slot *r, Loc loc, Type *a, Type *b)
+static bool clash(Slot *r, Loc loc, Type *a, Type *b)
 {
     if (r->type != TY_ERR && !r->clash_a) {
         r->clash_loc = loc;
         r->clash_a = a;
         r->clash_b = b;
+        return true;
     }
+    return false;
 }
 
 /* Joins a returned value's type into a slot. */
@@ -340,15 +348,19 @@ static Slot *slot_union(TypeCtx *tc, Slot *a, Slot *b, Loc loc)
         add_reader(ra, rb->readers.data[i]);
     vec_free(&rb->readers);
     if (rb->ann && ra->ann && rb->ann != ra->ann) {
-        clash(ra, at, ra->ann, rb->ann);
+        if (clash(ra, at, ra->ann, rb->ann))
+            ra->clash_other = rb->ann_what;
         ra->type = TY_ERR;
     } else {
-        if (!ra->ann)
+        if (!ra->ann) {
             ra->ann = rb->ann;
+            ra->ann_what = rb->ann_what;
+        }
         if (!ra->clash_a && rb->clash_a) {
             ra->clash_loc = rb->clash_loc;
             ra->clash_a = rb->clash_a;
             ra->clash_b = rb->clash_b;
+            ra->clash_other = rb->clash_other;
         }
         Type *nt = infer_join(tc, old_a, old_b);
         if (nt == TY_ERR && old_a != TY_ERR && old_b != TY_ERR)
@@ -625,6 +637,11 @@ static void process(TypeCtx *tc, Inst *inst)
 {
     FnInfo *fi = inst->fi;
     inst->processing = true;
+    /* An instance nested in this one may read the types of any instance
+       enclosing it, not only of its parent: when one grew, every instance
+       nested in it, however deep, must be typed again. */
+    bool outer_grew = inst->outer_grew;
+    inst->outer_grew = false;
     Inst *saved = tc->cur;
     tc->cur = inst;
     bool grew = false;
@@ -664,9 +681,11 @@ static void process(TypeCtx *tc, Inst *inst)
     vec_free(&args);
     inst->processing = false;
     tc->cur = saved;
-    if (grew)
-        for (int i = 0; i < inst->children.len; i++)
+    if (grew || outer_grew)
+        for (int i = 0; i < inst->children.len; i++) {
+            inst->children.data[i]->outer_grew = true;
             enqueue(tc, inst->children.data[i]);
+        }
 }
 
 static void run_queue(TypeCtx *tc)
@@ -926,8 +945,18 @@ static void collect_errors(TypeCtx *tc, InstVec *reach, ErrVec *out)
             if (!r->clash_a)
                 continue;
             StrBuf sb = {0};
-            if (r->ann && (r->clash_a == r->ann || r->clash_b == r->ann))
-                sb_printf(&sb, "'%s' is declared to return '%s' but returns '%s' here", r->what,
+            if (r->clash_other)
+                sb_printf(&sb, "'%s' and '%s' may both be called here but declare different result types, "
+                          "'%s' and '%s'", r->ann_what, r->clash_other, infer_type_name(tc, r->clash_a),
+                          infer_type_name(tc, r->clash_b));
+            else if (r->ann && (r->clash_a == r->ann || r->clash_b == r->ann) && r->ann_what && r->what &&
+                     strcmp(r->ann_what, r->what) != 0)   /* the result of another function called alike */
+                sb_printf(&sb, "this returns '%s', but is called where '%s' (declared to return '%s') may be "
+                          "called too", infer_type_name(tc, r->clash_a == r->ann ? r->clash_b : r->clash_a),
+                          r->ann_what, infer_type_name(tc, r->ann));
+            else if (r->ann && (r->clash_a == r->ann || r->clash_b == r->ann))
+                sb_printf(&sb, "'%s' is declared to return '%s' but returns '%s' here",
+                          r->ann_what ? r->ann_what : r->what,
                           infer_type_name(tc, r->ann),
                           infer_type_name(tc, r->clash_a == r->ann ? r->clash_b : r->clash_a));
             else if (r->what)
@@ -1287,6 +1316,56 @@ static Type *callee_param_type(TypeCtx *tc, Inst *inst, Node *a, int i)
     return NULL;
 }
 
+static bool same_signature(TypeCtx *tc, Inst *a, Inst *b);
+static void signature_str(Inst *inst, StrBuf *sb);
+
+/*
+ * A call through a value that may be one of several functions passes its
+ * arguments once, converted to one set of parameter types: the functions'
+ * instances must agree on them.  They may not when annotations differ
+ * (`h = f if c else g; h(1)` with `def f(x: float)` and an unannotated g:
+ * f takes a float, g an int).  Checked here, at the fixpoint, because the
+ * instances' signatures are only final there (an argument that grows from
+ * int to float can make them agree).
+ */
+static void check_one_signature(TypeCtx *tc, Inst *inst, Node *a)
+{
+    Type *callee = node_type(tc, inst, a->app.in[0]);
+    if (!callee || callee == TY_ERR || callee->kind != T_FUNC || inst->direct[tc->local[a->id]])
+        return;
+    Inst *first = NULL;
+    const FnRef *fr = NULL;
+    for (int k = 0; k < callee->n; k++) {
+        const FnRef *r = &callee->fns[k];
+        if (!r->graph || r->graph->kind != G_FUNCTION)
+            continue;
+        Inst *ci = value_instance(tc, r, a->loc);
+        if (!ci)
+            continue;
+        if (!first) {
+            first = ci;
+            fr = r;
+            continue;
+        }
+        if (same_signature(tc, first, ci))
+            continue;
+        StrBuf sa = {0}, sb = {0}, msg = {0};
+        signature_str(first, &sa);
+        signature_str(ci, &sb);
+        sb_printf(&msg,
+                  "the functions called here take different parameter types: '%s' takes %s and '%s' "
+                  "takes %s; functions called through one value need one signature (annotate their "
+                  "parameters alike)",
+                  graph_what(fr->graph), sb_cstr(&sa), graph_what(r->graph), sb_cstr(&sb));
+        record_error(&tc->spec_errors, a->loc, false, sb_cstr(&msg));
+        sb_free(&sa);
+        sb_free(&sb);
+        sb_free(&msg);
+        tc->spec_failed = true;
+        return;
+    }
+}
+
 static Node *clone_apply(TypeCtx *tc, Inst *inst, Graph *ng, Node *a)
 {
     int l = tc->local[a->id], n = a->app.n;
@@ -1321,6 +1400,7 @@ static Node *clone_apply(TypeCtx *tc, Inst *inst, Graph *ng, Node *a)
         if (p->id == P_GETITEM && argt[0] && argt[0]->kind == T_TUPLE && in[2]->k.u.i < 0)
             in[2] = typed(ir_const_int(tc->spec, in[2]->k.u.i + argt[0]->n, in[2]->loc), type_int(tc->tt));
     } else {
+        check_one_signature(tc, inst, a);
         for (int i = 1; i < n; i++)
             in[i] = coerce(tc, ng, in[i], argt[i - 1], callee_param_type(tc, inst, a, i - 1), a->app.in[i]->loc);
     }
@@ -1378,6 +1458,8 @@ static void specialise(TypeCtx *tc, InferEntry *entries, Inst **roots, int n)
     }
     for (int i = 0; i < tc->fill.len; i++)
         fill_body(tc, tc->fill_inst.data[i], tc->fill_gi.data[i]);
+    for (int i = 0; i < tc->spec_errors.len; i++)
+        diag_error(tc->d, tc->spec_errors.data[i].loc, "%s", tc->spec_errors.data[i].msg);
 }
 
 /* ---- function values reaching calls of different signatures -------------------------- */
@@ -1586,6 +1668,7 @@ Module *infer_module(Module *m, Diags *d, InferEntry *entries, int n)
             entries[e].result = NULL;
     }
     free(roots);
+    free_errs(&tc.spec_errors);
     teardown(&tc);
     free(tc.by_site);
     free(tc.home);
