@@ -124,7 +124,9 @@ struct Inst {
        operands (through a loop's phi, say). */
     ErrVec errors;
     ErrVec lasting;         /* clashes at block parameters */
-    bool queued, processing, dirty, bottom_reported;
+    bool queued, processing, dirty;
+    bool via_value;         /* made for calls through function values (see get_inst) */
+    Inst *canon;            /* specialisation: the instance whose clones this one shares (see share_clones) */
     bool outer_grew;        /* queued because an enclosing instance's types grew */
     unsigned reach;         /* == TypeCtx.reach_gen: reached by the current walk */
     bool to_error;          /* reaches an instance with errors (see errors_ahead) */
@@ -418,22 +420,34 @@ static Inst *new_inst(TypeCtx *tc, FnInfo *fi, Inst *parent, Type **args, int na
 
 /* The instance of g in context ctx for these (annotation-applied) argument
    types, made on first use; NULL (after an error) past the limit. */
-static Inst *get_inst(TypeCtx *tc, Graph *g, Inst *ctx, Type **args, int nargs, Loc loc)
+/*
+ * The instance of g in context ctx for these argument types, made on first
+ * use; NULL (after an error) past the limit.  Calls through a function
+ * value (via_value) get instances of their own: the graphs one call site
+ * may reach share a return type, and that must not leak into direct calls
+ * (h = f if c else g; h(1) makes f's result a float there, while f(2)
+ * elsewhere stays an int, as in CPython).
+ */
+static Inst *get_inst(TypeCtx *tc, Graph *g, Inst *ctx, Type **args, int nargs, bool via_value, Loc loc)
 {
     FnInfo *fi = tc->fninfo[g->id];
     for (int i = 0; i < fi->insts.len; i++) {
         Inst *c = fi->insts.data[i];
-        if (c->parent == ctx && (nargs == 0 || memcmp(c->args, args, sizeof(Type *) * (size_t)nargs) == 0))
+        if (c->parent == ctx && c->via_value == via_value &&
+            (nargs == 0 || memcmp(c->args, args, sizeof(Type *) * (size_t)nargs) == 0))
             return c;
     }
     if (fi->insts.len >= INFER_MAX_SPECIALISATIONS) {
         infer_error(tc, loc, false,
-                    "'%s' needs too many specialisations (limit %d): its argument types keep changing "
-                    "from call to call (a tuple, or a chain of closures, that grows on every call?)",
-                    g->src_name ? g->src_name : g->name, INFER_MAX_SPECIALISATIONS);
+                    "'%s' needs too many specialisations (limit %d): it is called with more than %d "
+                    "different combinations of argument types (a tuple, or a chain of closures, that "
+                    "grows on every call does this)",
+                    g->src_name ? g->src_name : g->name, INFER_MAX_SPECIALISATIONS, INFER_MAX_SPECIALISATIONS);
         return NULL;
     }
-    return new_inst(tc, fi, ctx, args, nargs);
+    Inst *inst = new_inst(tc, fi, ctx, args, nargs);
+    inst->via_value = via_value;
+    return inst;
 }
 
 static Type *fnref_type(TypeCtx *tc, Graph *g, int prim, Inst *ctx)
@@ -606,7 +620,7 @@ static Type *eval_apply(TypeCtx *tc, Inst *inst, Node *a, Type **args)
             Type **key = xmalloc(sizeof(Type *) * (size_t)(nargs ? nargs : 1));
             Inst *ci = NULL;
             if (apply_annotations(tc, g, args, key, a->loc))
-                ci = get_inst(tc, g, (Inst *)r->ctx, key, nargs, a->loc);
+                ci = get_inst(tc, g, (Inst *)r->ctx, key, nargs, !direct, a->loc);
             free(key);
             if (!ci) {
                 result = TY_ERR;
@@ -1166,6 +1180,7 @@ static const char *instance_name(TypeCtx *tc, Inst *inst)
    to have its body built. */
 static Graph *clone_of(TypeCtx *tc, Inst *inst, int gi)
 {
+    inst = inst->canon ? inst->canon : inst;
     FnInfo *fi = inst->fi;
     if (!inst->clones) {
         int ng = fi->graphs.len;
@@ -1317,6 +1332,7 @@ static Type *callee_param_type(TypeCtx *tc, Inst *inst, Node *a, int i)
 }
 
 static bool same_signature(TypeCtx *tc, Inst *a, Inst *b);
+static Type *plain(TypeCtx *tc, Type *t);
 static void signature_str(Inst *inst, StrBuf *sb);
 
 /*
@@ -1439,14 +1455,53 @@ static void fill_body(TypeCtx *tc, Inst *inst, int gi)
 
 /* Clones every instance reachable from the kept roots (roots[e] NULL:
    entry e is dropped). */
+/* Whether b's code, once specialised, is exactly a's: same function and
+   context, the same argument and node types (up to the export marker), the
+   same direct callees, and no closures made inside (which would refer to
+   b's own frame). */
+static bool same_code(TypeCtx *tc, Inst *a, Inst *b)
+{
+    if (a->fi != b->fi || a->parent != b->parent || b->children.len || a->children.len ||
+        !same_signature(tc, a, b))
+        return false;
+    for (int gi = 0; gi < a->fi->graphs.len; gi++)
+        if (plain(tc, find(a->slots[gi])->type) != plain(tc, find(b->slots[gi])->type))
+            return false;
+    for (int l = 0; l < a->fi->nlocal; l++)
+        if (plain(tc, a->types[l]) != plain(tc, b->types[l]) || a->direct[l] != b->direct[l])
+            return false;
+    return true;
+}
+
+/* Instances that differ only in how inference reached them (an export's
+   marked floats, a call through a value, a direct call) get one clone. */
+static void share_clones(TypeCtx *tc)
+{
+    for (int i = 0; i < tc->all.len; i++) {
+        Inst *b = tc->all.data[i];
+        b->canon = b;
+        for (int k = 0; k < b->fi->insts.len; k++) {
+            Inst *a = b->fi->insts.data[k];
+            if (a == b)
+                break;
+            if (a->canon == a && same_code(tc, a, b)) {
+                b->canon = a;
+                break;
+            }
+        }
+    }
+}
+
 static void specialise(TypeCtx *tc, InferEntry *entries, Inst **roots, int n)
 {
+    share_clones(tc);
     for (int i = 0; i < tc->all.len; i++)
         tc->all.data[i]->fi->nreach = 0;
     InstVec reach = {0};
     mark_reachable_from(tc, roots, n, &reach);
     for (int i = 0; i < reach.len; i++)
-        reach.data[i]->fi->nreach++;
+        if (reach.data[i]->canon == reach.data[i])
+            reach.data[i]->fi->nreach++;
     vec_free(&reach);
     for (int e = 0; e < n; e++) {
         if (!roots[e])
@@ -1575,7 +1630,7 @@ static Inst *entry_instance(TypeCtx *tc, InferEntry *e)
     Inst *inst = NULL;
     tc->cur = NULL;
     if (apply_annotations(tc, g, args, key, g->loc))
-        inst = get_inst(tc, g, NULL, key, g->nparams, g->loc);
+        inst = get_inst(tc, g, NULL, key, g->nparams, false, g->loc);
     free(key);
     free(args);
     return inst;
