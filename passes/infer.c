@@ -1269,6 +1269,10 @@ static Type *operand_type(TypeCtx *tc, const PrimInfo *p, Type *result, Type **a
         return result;
     if (r == ty_compare || (r == ty_equality && type_is_scalar(args[0]) && type_is_scalar(args[1]))) {
         Type *t = infer_join(tc, args[0], args[1]);
+        /* An int and a float compare exactly, as in CPython (2**53 + 1 !=
+           2.0**53): converting the int first would round it. */
+        if (t->kind == T_FLOAT && (args[0]->kind != T_FLOAT || args[1]->kind != T_FLOAT))
+            return NULL;
         return t->kind == T_BOOL ? NULL : t;
     }
     if (r == ty_range_step || r == ty_range_cond)

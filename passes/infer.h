@@ -7,7 +7,9 @@
  * context, argument types), every node typed, every call resolved to known
  * graphs, and explicit conversions wherever the language converts
  * implicitly (int/bool to float at arithmetic, joins, annotated parameters
- * and returns), so that each primitive sees operands of one type.
+ * and returns), so that each primitive sees operands of one type -- except
+ * comparisons of an int with a float, which compare exactly as CPython does
+ * (converting the int first would round it).
  */
 #ifndef MYC_INFER_H
 #define MYC_INFER_H
