@@ -126,6 +126,7 @@ struct Inst {
     ErrVec lasting;         /* clashes at block parameters */
     bool queued, processing, dirty;
     bool via_value;         /* made for calls through function values (see get_inst) */
+    unsigned *typed_pass;   /* per graph: the pass that last typed it */
     Inst *canon;            /* specialisation: the instance whose clones this one shares (see share_clones) */
     bool outer_grew;        /* queued because an enclosing instance's types grew */
     unsigned reach;         /* == TypeCtx.reach_gen: reached by the current walk */
@@ -151,6 +152,7 @@ struct TypeCtx {
     Inst *cur;
     bool changed;
     unsigned reach_gen;     /* generation of the current reachability walk */
+    unsigned pass;          /* counts passes over instances (see type_graph) */
     /* Functions whose values are told apart by the Constant they come from
        (by graph id): set when values of one function reached calls with
        different argument types; kept across inference rounds. */
@@ -405,6 +407,7 @@ static Inst *new_inst(TypeCtx *tc, FnInfo *fi, Inst *parent, Type **args, int na
     inst->direct = ARENA_ARRAY(tc->arena, Inst *, nl);
     inst->blockcall = ARENA_ARRAY(tc->arena, unsigned char, nl);
     inst->slots = ARENA_ARRAY(tc->arena, Slot *, ng);
+    inst->typed_pass = ARENA_ARRAY(tc->arena, unsigned, ng);
     const char *what = fi->fn->src_name ? fi->fn->src_name : fi->fn->name;
     for (int i = 0; i < ng; i++)   /* blocks' and branches' slots have no name of their own */
         inst->slots[i] = new_slot(tc, i == 0 ? fi->fn->ret_ann : NULL, i == 0 ? what : NULL);
@@ -558,6 +561,8 @@ static void add_callee(Inst *inst, Inst *callee)
     add_callee_to(&inst->callees, callee);
 }
 
+static void type_graph(TypeCtx *tc, Inst *inst, int gi);
+
 /* The type of an Apply: the join over every function the callee may be. */
 static Type *eval_apply(TypeCtx *tc, Inst *inst, Node *a, Type **args)
 {
@@ -609,6 +614,12 @@ static Type *eval_apply(TypeCtx *tc, Inst *inst, Node *a, Type **args)
             Inst *ci = (Inst *)r->ctx;
             jump_to_block(tc, ci, g, args, a->loc);
             s = ci->slots[tc->glocal[g->id]];
+            /* A branch whose value is used right here (a conditional
+               expression, and/or): type it now if its result is still
+               unknown, so a chain of them is typed in one pass, not one
+               pass per link.  Depth is bounded by expression nesting. */
+            if (g->kind == G_BRANCH && ci == inst && a->graph->output != a && !find(s)->type)
+                type_graph(tc, inst, tc->glocal[g->id]);
         } else {
             only_blocks = false;
             if (any_bottom)
@@ -647,6 +658,40 @@ static Type *eval_apply(TypeCtx *tc, Inst *inst, Node *a, Type **args)
     return result;
 }
 
+/* Types graph gi of inst once: its body in order, then its output into
+   its return slot.  Sets tc->changed when a node's type grew. */
+static void type_graph(TypeCtx *tc, Inst *inst, int gi)
+{
+    FnInfo *fi = inst->fi;
+    if (inst->typed_pass[gi] == tc->pass)
+        return;             /* already this pass (typed on demand, see eval_apply) */
+    inst->typed_pass[gi] = tc->pass;
+    Graph *g = fi->graphs.data[gi];
+    NodeVec *body = &fi->bodies[gi];
+    VEC(Type *) args = {0};
+    for (int i = 0; i < body->len; i++) {
+        Node *a = body->data[i];
+        while (args.cap < a->app.n)
+            vec_push(&args, NULL);
+        int l = tc->local[a->id];
+        Type *t = eval_apply(tc, inst, a, args.data);
+        Type *nt = infer_join(tc, inst->types[l], t);
+        if (nt != inst->types[l]) {
+            inst->types[l] = nt;
+            tc->changed = true;
+        }
+    }
+    vec_free(&args);
+    Node *out = g->output;
+    if (!out)
+        return;
+    int ol = out->kind == N_APPLY && out->graph == g ? tc->local[out->id] : -1;
+    if (ol >= 0 && inst->blockcall[ol])
+        slot_union(tc, inst->slots[gi], inst->callslot[ol], out->loc);
+    else
+        slot_join(tc, inst->slots[gi], node_type(tc, inst, out), g->ret_loc.line ? g->ret_loc : out->loc);
+}
+
 static void process(TypeCtx *tc, Inst *inst)
 {
     FnInfo *fi = inst->fi;
@@ -659,40 +704,16 @@ static void process(TypeCtx *tc, Inst *inst)
     Inst *saved = tc->cur;
     tc->cur = inst;
     bool grew = false;
-    VEC(Type *) args = {0};
     do {
         inst->dirty = false;
         tc->changed = false;
         inst->callees.len = 0;
         inst->indirect.len = 0;
-        for (int gi = 0; gi < fi->graphs.len; gi++) {
-            Graph *g = fi->graphs.data[gi];
-            NodeVec *body = &fi->bodies[gi];
-            for (int i = 0; i < body->len; i++) {
-                Node *a = body->data[i];
-                while (args.cap < a->app.n)
-                    vec_push(&args, NULL);
-                int l = tc->local[a->id];
-                Type *t = eval_apply(tc, inst, a, args.data);
-                Type *nt = infer_join(tc, inst->types[l], t);
-                if (nt != inst->types[l]) {
-                    inst->types[l] = nt;
-                    tc->changed = true;
-                    grew = true;
-                }
-            }
-            Node *out = g->output;
-            if (!out)
-                continue;
-            int ol = out->kind == N_APPLY && out->graph == g ? tc->local[out->id] : -1;
-            if (ol >= 0 && inst->blockcall[ol])
-                slot_union(tc, inst->slots[gi], inst->callslot[ol], out->loc);
-            else
-                slot_join(tc, inst->slots[gi], node_type(tc, inst, out), g->ret_loc.line ? g->ret_loc : out->loc);
-        }
+        tc->pass++;
+        for (int gi = 0; gi < fi->graphs.len; gi++)
+            type_graph(tc, inst, gi);
         grew |= tc->changed;
     } while (tc->changed || inst->dirty);
-    vec_free(&args);
     inst->processing = false;
     tc->cur = saved;
     if (grew || outer_grew)

@@ -803,6 +803,9 @@ def scale_programs():
         elifs += [f"    elif x < {i}:", f"        return {i}"]
     elifs.append("    return -1")
     progs.append(("elif_chain_990", "\n".join(elifs) + "\n", "e", ["500"]))
+    ifexps = ["def q(x):", "    y0 = x"] + [f"    y{i} = y{i - 1} + 1.0 if x > {i % 50} else y{i - 1} * 0.5"
+                                             for i in range(1, 3000)] + ["    return y2999"]
+    progs.append(("ifexp_chain_3000", "\n".join(ifexps) + "\n", "q", ["7.0"]))
     fns = [f"def f{i}(x):\n    return f{i + 1}(x) + 1.0\n" for i in range(19999)] + ["def f19999(x):\n    return x\n"]
     progs.append(("functions_20000_chain", "".join(fns), "f0", ["1.0"]))
     return progs
