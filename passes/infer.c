@@ -972,9 +972,9 @@ static void collect_errors(TypeCtx *tc, InstVec *reach, ErrVec *out)
     for (int i = 0; i < reach->len; i++) {
         Inst *inst = reach->data[i];
         for (int k = 0; k < inst->errors.len; k++)
-            record_error((void *)out, inst->errors.data[k].loc, inst->errors.data[k].shape, inst->errors.data[k].msg);
+            record_error(out, inst->errors.data[k].loc, inst->errors.data[k].shape, inst->errors.data[k].msg);
         for (int k = 0; k < inst->lasting.len; k++)
-            record_error((void *)out, inst->lasting.data[k].loc, false, inst->lasting.data[k].msg);
+            record_error(out, inst->lasting.data[k].loc, false, inst->lasting.data[k].msg);
         for (int gi = 0; gi < inst->fi->graphs.len; gi++) {
             Slot *r = find(inst->slots[gi]);
             if (!r->clash_a)
@@ -1000,7 +1000,7 @@ static void collect_errors(TypeCtx *tc, InstVec *reach, ErrVec *out)
             else
                 sb_printf(&sb, "the branches here have incompatible types '%s' and '%s'",
                           infer_type_name(tc, r->clash_a), infer_type_name(tc, r->clash_b));
-            record_error((void *)out, r->clash_loc, false, sb_cstr(&sb));
+            record_error(out, r->clash_loc, false, sb_cstr(&sb));
             sb_free(&sb);
         }
     }
@@ -1053,7 +1053,7 @@ static void collect_bottoms(InstVec *reach, ErrVec *out)
         StrBuf sb = {0};
         sb_printf(&sb, "cannot infer the type of '%s': no path through it returns a value without "
                   "calling itself again", graph_what(fn));
-        record_error((void *)out, fn->loc, false, sb_cstr(&sb));
+        record_error(out, fn->loc, false, sb_cstr(&sb));
         sb_free(&sb);
     }
 }
@@ -1065,7 +1065,6 @@ static void free_errs(ErrVec *v)
     vec_free(v);
 }
 
-/* ---- function values that are never called ---------------------------------------------------- */
 
 /* ---- specialisation ----------------------------------------------------------------------- */
 
@@ -1074,9 +1073,8 @@ static Type *translate(TypeCtx *tc, Type *t, Loc loc);
 
 /* The instance a function value stands for: the one the calls it reaches
    use (value_conflicts has made sure there is one). */
-static Inst *value_instance(TypeCtx *tc, const FnRef *r, Loc loc)
+static Inst *value_instance(TypeCtx *tc, const FnRef *r)
 {
-    (void)loc;
     for (int i = 0; i < tc->indirect.len; i++) {
         IndirectCall *c = &tc->indirect.data[i];
         if (c->g == r->graph && c->ctx == r->ctx && c->site == r->site)
@@ -1114,13 +1112,13 @@ static Graph *uncalled_graph(TypeCtx *tc, Graph *g)
     return u;
 }
 
-static Graph *graph_for_ref(TypeCtx *tc, FnRef *r, Loc loc)
+static Graph *graph_for_ref(TypeCtx *tc, FnRef *r)
 {
     Graph *g = r->graph;
     Inst *ctx = (Inst *)r->ctx;
     if (g->kind == G_BLOCK || g->kind == G_BRANCH)
         return clone_of(tc, ctx, tc->glocal[g->id]);
-    Inst *ci = value_instance(tc, r, loc);
+    Inst *ci = value_instance(tc, r);
     return ci ? clone_of(tc, ci, 0) : uncalled_graph(tc, g);
 }
 
@@ -1143,7 +1141,7 @@ static Type *translate(TypeCtx *tc, Type *t, Loc loc)
     for (int i = 0; i < t->n; i++) {
         FnRef r = {NULL, t->fns[i].prim, NULL, NULL};
         if (t->fns[i].graph) {
-            r.graph = graph_for_ref(tc, &t->fns[i], loc);
+            r.graph = graph_for_ref(tc, &t->fns[i]);
             if (!r.graph)
                 continue;
         }
@@ -1350,7 +1348,7 @@ static Type *callee_param_type(TypeCtx *tc, Inst *inst, Node *a, int i)
             return ((Inst *)r->ctx)->types[tc->local[g->params[i]->id]];
         Inst *ci = inst->direct[tc->local[a->id]];
         if (!ci)
-            ci = value_instance(tc, r, a->loc);
+            ci = value_instance(tc, r);
         return ci ? ci->args[i] : NULL;
     }
     return NULL;
@@ -1380,7 +1378,7 @@ static void check_one_signature(TypeCtx *tc, Inst *inst, Node *a)
         const FnRef *r = &callee->fns[k];
         if (!r->graph || r->graph->kind != G_FUNCTION)
             continue;
-        Inst *ci = value_instance(tc, r, a->loc);
+        Inst *ci = value_instance(tc, r);
         if (!ci)
             continue;
         if (!first) {
@@ -1682,8 +1680,15 @@ Module *infer_module(Module *m, Diags *d, InferEntry *entries, int n)
         run_queue(&tc);
         merge_value_calls(&tc, roots, n);
         free_errs(&value_errs);
-        if (!value_conflicts(&tc, &value_errs) || round == 8)
+        if (!value_conflicts(&tc, &value_errs))
             break;
+        if (round == INFER_MAX_ROUNDS) {
+            Graph *where = m->tops.len ? m->tops.data[0].graph : NULL;
+            record_error(&value_errs, where ? where->loc : LOC_NONE, false,
+                         arena_printf(tc.arena, "function values are passed around in too many ways to "
+                                      "specialise (limit %d rounds of inference)", INFER_MAX_ROUNDS));
+            break;
+        }
         teardown(&tc);      /* again, with more functions' values told apart */
     }
     for (int i = 0; i < tc.entry_errors.len; i++)

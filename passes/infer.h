@@ -20,6 +20,7 @@
 enum {
     INFER_MAX_SPECIALISATIONS = 256,   /* per source function */
     INFER_MAX_TUPLE_DEPTH = TYPE_MAX_TUPLE_DEPTH,
+    INFER_MAX_ROUNDS = 8,               /* re-runs telling function values apart by origin */
 };
 
 typedef struct InferEntry {
