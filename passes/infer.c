@@ -58,6 +58,32 @@ bool infer_is_default_float(const Type *t)
     return t == TY_DEFAULT_FLOAT;
 }
 
+Type *infer_default_float(void)
+{
+    return TY_DEFAULT_FLOAT;
+}
+
+/* A clash of types at a join that an exported parameter's marked float
+   explains: one side is that float itself and the other does not involve
+   it (`p = (2.0,)` with p a parameter: p was meant to be a tuple). */
+static bool has_default_float(const Type *t);
+static bool excusable_clash(const Type *a, const Type *b)
+{
+    return (a == &default_float_type && !has_default_float(b)) ||
+           (b == &default_float_type && !has_default_float(a));
+}
+
+/* Whether t is, or holds in a tuple, an exported parameter's marked float. */
+static bool has_default_float(const Type *t)
+{
+    if (t == TY_DEFAULT_FLOAT)
+        return true;
+    for (int i = 0; t && t != TY_ERR && t->kind == T_TUPLE && i < t->n; i++)
+        if (has_default_float(t->elems[i]))
+            return true;
+    return false;
+}
+
 typedef struct Slot Slot;
 typedef struct Inst Inst;
 typedef struct FnInfo FnInfo;
@@ -88,6 +114,14 @@ typedef struct IndirectCall {
 } IndirectCall;
 typedef VEC(IndirectCall) CallVec;
 
+/* Where a function value comes from, when values of its function must be
+   told apart: the Constant, and the instance evaluating it (one constant
+   in a function specialised twice makes two different values). */
+typedef struct Site {
+    Node *node;
+    Inst *inst;
+} Site;
+
 typedef struct InstError {
     Loc loc;
     char *msg;
@@ -114,10 +148,14 @@ struct Inst {
     Slot **slots;           /* per graph: its return slot */
     Slot **callslot;        /* per local Apply: the slot of the graphs it calls */
     Inst **direct;          /* per local Apply with a constant function callee: the instance */
+    Inst **reached;         /* per local Apply: the last function instance it called (kept when
+                               its arguments have since become erroneous, so the error's cause
+                               stays reachable) */
     unsigned char *blockcall; /* per local Apply: calls only blocks/branches */
     InstVec children;
     InstVec callees;        /* from the last processing */
     CallVec indirect;       /* likewise: calls through function values */
+    VEC(Site *) sites;      /* the origins of values made here (see site_of) */
     /* Errors are kept once found: types only grow, so an error found on
        smaller types stands on the final ones, and re-collecting them each
        round would lose one whose error result feeds back into its own
@@ -405,6 +443,7 @@ static Inst *new_inst(TypeCtx *tc, FnInfo *fi, Inst *parent, Type **args, int na
     inst->types = ARENA_ARRAY(tc->arena, Type *, nl);
     inst->callslot = ARENA_ARRAY(tc->arena, Slot *, nl);
     inst->direct = ARENA_ARRAY(tc->arena, Inst *, nl);
+    inst->reached = ARENA_ARRAY(tc->arena, Inst *, nl);
     inst->blockcall = ARENA_ARRAY(tc->arena, unsigned char, nl);
     inst->slots = ARENA_ARRAY(tc->arena, Slot *, ng);
     inst->typed_pass = ARENA_ARRAY(tc->arena, unsigned, ng);
@@ -459,6 +498,19 @@ static Type *fnref_type(TypeCtx *tc, Graph *g, int prim, Inst *ctx)
     return type_func(tc->tt, &r, 1);
 }
 
+/* The (interned) origin of the value constant x makes in inst. */
+static Site *site_of(TypeCtx *tc, Inst *inst, Node *x)
+{
+    for (int i = 0; i < inst->sites.len; i++)
+        if (inst->sites.data[i]->node == x)
+            return inst->sites.data[i];
+    Site *site = ARENA_NEW(tc->arena, Site);
+    site->node = x;
+    site->inst = inst;
+    vec_push(&inst->sites, site);
+    return site;
+}
+
 static Type *const_type(TypeCtx *tc, Inst *inst, Node *x)
 {
     switch (x->k.kind) {
@@ -472,7 +524,7 @@ static Type *const_type(TypeCtx *tc, Inst *inst, Node *x)
         Inst *ctx = anchor ? ctx_for(inst, anchor->fn) : NULL;
         if (anchor && !ctx)
             die("infer: graph @%s used outside its scope", g->name);
-        FnRef r = {g, -1, ctx, tc->by_site[g->id] ? x : NULL};
+        FnRef r = {g, -1, ctx, tc->by_site[g->id] ? site_of(tc, inst, x) : NULL};
         return type_func(tc->tt, &r, 1);
     }
     }
@@ -504,7 +556,7 @@ static bool apply_annotations(TypeCtx *tc, Graph *g, Type **args, Type **key, Lo
         if (!ann)
             continue;
         if (!converts(tc, args[i], ann)) {
-            infer_error(tc, loc, false, "argument %d of '%s' must be '%s', not '%s'", i + 1, graph_what(g),
+            infer_error(tc, loc, has_default_float(args[i]), "argument %d of '%s' must be '%s', not '%s'", i + 1, graph_what(g),
                         infer_type_name(tc, ann), infer_type_name(tc, args[i]));
             return false;
         }
@@ -524,7 +576,7 @@ static void jump_to_block(TypeCtx *tc, Inst *ci, Graph *g, Type **args, Loc loc)
             StrBuf sb = {0};
             sb_printf(&sb, "variable '%s' has incompatible types on different paths: '%s' and '%s'",
                       p->name ? p->name : "?", infer_type_name(tc, *slot), infer_type_name(tc, args[i]));
-            record_error(&ci->lasting, loc, false, sb_cstr(&sb));
+            record_error(&ci->lasting, loc, excusable_clash(*slot, args[i]), sb_cstr(&sb));
             sb_free(&sb);
         }
         if (nt != *slot) {
@@ -625,6 +677,10 @@ static Type *eval_apply(TypeCtx *tc, Inst *inst, Node *a, Type **args)
             if (any_bottom)
                 continue;
             if (any_err) {
+                /* an argument is in error (often because of this very
+                   callee's result, through a loop): keep the edge to it */
+                if (inst->reached[l])
+                    add_callee(inst, inst->reached[l]);
                 result = TY_ERR;
                 continue;
             }
@@ -638,6 +694,7 @@ static Type *eval_apply(TypeCtx *tc, Inst *inst, Node *a, Type **args)
                 continue;
             }
             add_callee(inst, ci);
+            inst->reached[l] = ci;
             if (direct)
                 inst->direct[l] = ci;
             else
@@ -832,6 +889,7 @@ static void teardown(TypeCtx *tc)
         vec_free(&inst->children);
         vec_free(&inst->callees);
         vec_free(&inst->indirect);
+        vec_free(&inst->sites);
         for (int g = 0; g < inst->fi->graphs.len; g++)
             vec_free(&inst->slots[g]->readers);
     }
@@ -974,7 +1032,7 @@ static void collect_errors(TypeCtx *tc, InstVec *reach, ErrVec *out)
         for (int k = 0; k < inst->errors.len; k++)
             record_error(out, inst->errors.data[k].loc, inst->errors.data[k].shape, inst->errors.data[k].msg);
         for (int k = 0; k < inst->lasting.len; k++)
-            record_error(out, inst->lasting.data[k].loc, false, inst->lasting.data[k].msg);
+            record_error(out, inst->lasting.data[k].loc, inst->lasting.data[k].shape, inst->lasting.data[k].msg);
         for (int gi = 0; gi < inst->fi->graphs.len; gi++) {
             Slot *r = find(inst->slots[gi]);
             if (!r->clash_a)
@@ -1000,7 +1058,7 @@ static void collect_errors(TypeCtx *tc, InstVec *reach, ErrVec *out)
             else
                 sb_printf(&sb, "the branches here have incompatible types '%s' and '%s'",
                           infer_type_name(tc, r->clash_a), infer_type_name(tc, r->clash_b));
-            record_error(out, r->clash_loc, false, sb_cstr(&sb));
+            record_error(out, r->clash_loc, excusable_clash(r->clash_a, r->clash_b), sb_cstr(&sb));
             sb_free(&sb);
         }
     }
@@ -1630,7 +1688,7 @@ static bool value_conflicts(TypeCtx *tc, ErrVec *errs)
             sb_printf(&msg, "this value of '%s' is called with different argument types, %s and %s; "
                       "a function value needs one signature (annotate its parameters)",
                       graph_what(a->g), sb_cstr(&sa), sb_cstr(&sb));
-            record_error(errs, ((const Node *)a->site)->loc, false, sb_cstr(&msg));
+            record_error(errs, ((const Site *)a->site)->node->loc, false, sb_cstr(&msg));
             sb_free(&sa);
             sb_free(&sb);
             sb_free(&msg);

@@ -38,14 +38,23 @@ static bool all_numeric(Type **args, int n)
     return true;
 }
 
+/* A float computed from an exported parameter's marked float keeps the
+   mark (see infer_default_float). */
+static Type *float_result(TypeCtx *tc, Type **args, int n)
+{
+    for (int i = 0; i < n; i++)
+        if (infer_is_default_float(args[i]))
+            return infer_default_float();
+    return type_float(infer_types(tc));
+}
+
 /* bool counts as int; float wins. */
 static Type *numeric_result(TypeCtx *tc, Type **args, int n)
 {
-    TypeTable *tt = infer_types(tc);
     for (int i = 0; i < n; i++)
         if (args[i]->kind == T_FLOAT)
-            return type_float(tt);
-    return type_int(tt);
+            return float_result(tc, args, n);
+    return type_int(infer_types(tc));
 }
 
 static Type *operand_error(TypeCtx *tc, const PrimInfo *p, Node *app, Type **args, int n)
@@ -68,7 +77,7 @@ Type *ty_truediv(TypeCtx *tc, const PrimInfo *p, Node *app, Type **args, int n)
 {
     if (!all_numeric(args, n))
         return operand_error(tc, p, app, args, n);
-    return type_float(infer_types(tc));
+    return float_result(tc, args, n);
 }
 
 /* int ** int is an int only when the exponent is a non-negative constant
@@ -80,7 +89,7 @@ Type *ty_pow_op(TypeCtx *tc, const PrimInfo *p, Node *app, Type **args, int n)
         return operand_error(tc, p, app, args, n);
     TypeTable *tt = infer_types(tc);
     if (args[0]->kind == T_FLOAT || args[1]->kind == T_FLOAT)
-        return type_float(tt);
+        return float_result(tc, args, n);
     Node *e = app->app.in[2];
     if (e->kind == N_CONST && ((e->k.kind == K_INT && e->k.u.i >= 0) || e->k.kind == K_BOOL))
         return type_int(tt);
@@ -226,9 +235,9 @@ static bool is_intlike(const Type *t)
 Type *ty_range_step(TypeCtx *tc, const PrimInfo *p, Node *app, Type **args, int n)
 {
     (void)p; (void)n;
-    if (!is_intlike(args[0]))
-        return infer_error(tc, app->loc, false, "range() arguments must be integers, not '%s'",
-                           infer_type_name(tc, args[0]));
+    if (!is_intlike(args[0]))     /* an exported parameter used as a bound: meant to be an int */
+        return infer_error(tc, app->loc, infer_is_default_float(args[0]),
+                           "range() arguments must be integers, not '%s'", infer_type_name(tc, args[0]));
     return type_int(infer_types(tc));
 }
 
@@ -237,8 +246,8 @@ Type *ty_range_cond(TypeCtx *tc, const PrimInfo *p, Node *app, Type **args, int 
     (void)p;
     for (int i = 0; i < n; i++)
         if (!is_intlike(args[i]))
-            return infer_error(tc, app->loc, false, "range() arguments must be integers, not '%s'",
-                               infer_type_name(tc, args[i]));
+            return infer_error(tc, app->loc, infer_is_default_float(args[i]),
+                               "range() arguments must be integers, not '%s'", infer_type_name(tc, args[i]));
     return type_bool(infer_types(tc));
 }
 
