@@ -614,7 +614,7 @@ int ev_range_step(EvalCtx *cx, const PrimInfo *p, const Value *args, int n, Valu
 {
     (void)p, (void)n;
     int64_t s = 0;
-    if (int_arg(cx, &args[0], &s))
+    if (int_arg(cx, &args[n - 1], &s))
         return 3;
     if (s == 0)
         return eval_raise(cx, "range() arg 3 must not be zero");

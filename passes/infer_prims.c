@@ -234,10 +234,11 @@ static bool is_intlike(const Type *t)
 
 Type *ty_range_step(TypeCtx *tc, const PrimInfo *p, Node *app, Type **args, int n)
 {
-    (void)p; (void)n;
-    if (!is_intlike(args[0]))     /* an exported parameter used as a bound: meant to be an int */
-        return infer_error(tc, app->loc, infer_is_default_float(args[0]),
-                           "range() arguments must be integers, not '%s'", infer_type_name(tc, args[0]));
+    (void)p;
+    for (int i = 0; i < n; i++)
+        if (!is_intlike(args[i]))     /* an exported parameter used as a bound: meant to be an int */
+            return infer_error(tc, app->loc, infer_is_default_float(args[i]),
+                               "range() arguments must be integers, not '%s'", infer_type_name(tc, args[i]));
     return type_int(infer_types(tc));
 }
 

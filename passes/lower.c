@@ -1418,7 +1418,9 @@ static void lower_for(Lower *L, const Stmt *s)
     } else {
         Node *v = lower_expr(L, s->for_.args[2]);
         Loc at = s->for_.args[2] ? s->for_.args[2]->loc : rl;
-        step = ir_apply_prim(fs->cur, P_RANGE_STEP, at, 1, v);
+        /* start and stop are operands too, so they are computed (and raise)
+           before the step is checked, as CPython evaluates them in order */
+        step = ir_apply_prim(fs->cur, P_RANGE_STEP, at, 3, start, stop, v);
     }
     const char *tname = target && target->kind == E_NAME ? target->name : "for";
     LoopCx lc = {0};
