@@ -164,6 +164,8 @@ struct Inst {
     ErrVec lasting;         /* clashes at block parameters */
     bool queued, processing, dirty;
     bool via_value;         /* made for calls through function values (see get_inst) */
+    Node *callsite;         /* for call-site-sensitive functions (TypeCtx.by_caller): the call */
+    Inst *caller;           /* ... and the instance it is in */
     unsigned *typed_pass;   /* per graph: the pass that last typed it */
     Inst *canon;            /* specialisation: the instance whose clones this one shares (see share_clones) */
     bool outer_grew;        /* queued because an enclosing instance's types grew */
@@ -195,6 +197,10 @@ struct TypeCtx {
        (by graph id): set when values of one function reached calls with
        different argument types; kept across inference rounds. */
     unsigned char *by_site;
+    /* Functions whose instances are also told apart by the call (by graph
+       id): set when one instance made function values that reached calls
+       of different signatures (scale(2)(1) and scale(3)(1.5)). */
+    unsigned char *by_caller;
     Graph **uncalled;       /* by graph id: the representation of its values no call reaches */
     CallVec indirect;       /* after the fixpoint: every reachable instance's calls */
     ErrVec entry_errors;    /* about the entries themselves */
@@ -470,12 +476,15 @@ static Inst *new_inst(TypeCtx *tc, FnInfo *fi, Inst *parent, Type **args, int na
  * (h = f if c else g; h(1) makes f's result a float there, while f(2)
  * elsewhere stays an int, as in CPython).
  */
-static Inst *get_inst(TypeCtx *tc, Graph *g, Inst *ctx, Type **args, int nargs, bool via_value, Loc loc)
+static Inst *get_inst(TypeCtx *tc, Graph *g, Inst *ctx, Type **args, int nargs, bool via_value,
+                      Node *callsite, Inst *caller, Loc loc)
 {
     FnInfo *fi = tc->fninfo[g->id];
+    if (!tc->by_caller[g->id])
+        callsite = NULL, caller = NULL;
     for (int i = 0; i < fi->insts.len; i++) {
         Inst *c = fi->insts.data[i];
-        if (c->parent == ctx && c->via_value == via_value &&
+        if (c->parent == ctx && c->via_value == via_value && c->callsite == callsite && c->caller == caller &&
             (nargs == 0 || memcmp(c->args, args, sizeof(Type *) * (size_t)nargs) == 0))
             return c;
     }
@@ -489,6 +498,8 @@ static Inst *get_inst(TypeCtx *tc, Graph *g, Inst *ctx, Type **args, int nargs, 
     }
     Inst *inst = new_inst(tc, fi, ctx, args, nargs);
     inst->via_value = via_value;
+    inst->callsite = callsite;
+    inst->caller = caller;
     return inst;
 }
 
@@ -687,7 +698,7 @@ static Type *eval_apply(TypeCtx *tc, Inst *inst, Node *a, Type **args)
             Type **key = xmalloc(sizeof(Type *) * (size_t)(nargs ? nargs : 1));
             Inst *ci = NULL;
             if (apply_annotations(tc, g, args, key, a->loc))
-                ci = get_inst(tc, g, (Inst *)r->ctx, key, nargs, !direct, a->loc);
+                ci = get_inst(tc, g, (Inst *)r->ctx, key, nargs, !direct, a, inst, a->loc);
             free(key);
             if (!ci) {
                 result = TY_ERR;
@@ -1682,6 +1693,15 @@ static bool value_conflicts(TypeCtx *tc, ErrVec *errs)
                 tc->by_site[a->g->id] = 1;
                 continue;
             }
+            /* One constant in one instance made values called differently:
+               the instance is called from several places (a factory); tell
+               its calls apart, once, before calling it an error. */
+            Graph *maker = ((const Site *)a->site)->inst->fi->fn;
+            if (maker->kind == G_FUNCTION && !tc->by_caller[maker->id]) {
+                tc->by_caller[maker->id] = 1;
+                again = true;
+                continue;
+            }
             StrBuf sa = {0}, sb = {0}, msg = {0};
             signature_str(a->callee, &sa);
             signature_str(b->callee, &sb);
@@ -1711,7 +1731,7 @@ static Inst *entry_instance(TypeCtx *tc, InferEntry *e)
     Inst *inst = NULL;
     tc->cur = NULL;
     if (apply_annotations(tc, g, args, key, g->loc))
-        inst = get_inst(tc, g, NULL, key, g->nparams, false, g->loc);
+        inst = get_inst(tc, g, NULL, key, g->nparams, false, NULL, NULL, g->loc);
     free(key);
     free(args);
     return inst;
@@ -1725,6 +1745,7 @@ Module *infer_module(Module *m, Diags *d, InferEntry *entries, int n)
     tc.tt = m->types;
     tc.arena = m->arena;
     tc.by_site = xcalloc(m->ngraph_ids ? m->ngraph_ids : 1, 1);
+    tc.by_caller = xcalloc(m->ngraph_ids ? m->ngraph_ids : 1, 1);
     Inst **roots = xcalloc((size_t)(n ? n : 1), sizeof(Inst *));
     int errors_before = d->nerrors;
     ErrVec value_errs = {0};
@@ -1814,6 +1835,7 @@ Module *infer_module(Module *m, Diags *d, InferEntry *entries, int n)
     free_errs(&tc.spec_errors);
     teardown(&tc);
     free(tc.by_site);
+    free(tc.by_caller);
     free(tc.home);
     free(tc.uncalled);
     return spec;
