@@ -1747,72 +1747,90 @@ Module *infer_module(Module *m, Diags *d, InferEntry *entries, int n)
     tc.by_site = xcalloc(m->ngraph_ids ? m->ngraph_ids : 1, 1);
     tc.by_caller = xcalloc(m->ngraph_ids ? m->ngraph_ids : 1, 1);
     Inst **roots = xcalloc((size_t)(n ? n : 1), sizeof(Inst *));
+    bool *active = xmalloc(sizeof(bool) * (size_t)(n ? n : 1));
+    for (int e = 0; e < n; e++)
+        active[e] = true;
     int errors_before = d->nerrors;
-    ErrVec value_errs = {0};
-    for (int round = 0;; round++) {
-        setup(&tc);
-        free_errs(&tc.entry_errors);
+    ErrVec value_errs = {0}, report = {0};
+    /*
+     * Export entries found not exportable are dropped silently -- and then
+     * inference runs again without them: their instances (typed with marked
+     * floats, full of expected errors) must not share return types, through
+     * instances both worlds reach, with what is kept.
+     */
+    for (;;) {
+        for (int round = 0;; round++) {
+            setup(&tc);
+            free_errs(&tc.entry_errors);
+            for (int e = 0; e < n; e++) {
+                entries[e].result = NULL;
+                roots[e] = active[e] ? entry_instance(&tc, &entries[e]) : NULL;
+            }
+            run_queue(&tc);
+            merge_value_calls(&tc, roots, n);
+            free_errs(&value_errs);
+            if (!value_conflicts(&tc, &value_errs))
+                break;
+            if (round == INFER_MAX_ROUNDS) {
+                Graph *where = m->tops.len ? m->tops.data[0].graph : NULL;
+                record_error(&value_errs, where ? where->loc : LOC_NONE, false,
+                             arena_printf(tc.arena, "function values are passed around in too many ways to "
+                                          "specialise (limit %d rounds of inference)", INFER_MAX_ROUNDS));
+                break;
+            }
+            teardown(&tc);      /* again, with more functions' values told apart */
+        }
+
+        /* Decide, per entry, whether it is kept, dropped, or in error. */
+        free_errs(&report);
+        bool dropped = false;
+        InstVec reach = {0};
+        errors_ahead(&tc);
         for (int e = 0; e < n; e++) {
-            entries[e].result = NULL;
-            roots[e] = entry_instance(&tc, &entries[e]);
+            if (roots[e] && !entries[e].required && roots[e]->fi->fn->kind == G_FUNCTION &&
+                !exportable_signature(roots[e])) {
+                roots[e] = NULL;    /* not exportable, and nothing to report */
+                active[e] = false;
+                dropped = true;
+                continue;
+            }
+            if (!roots[e] || !roots[e]->to_error)
+                continue;
+            reach.len = 0;
+            mark_reachable(&tc, roots[e], &reach);
+            ErrVec errs = {0};
+            collect_errors(&tc, &reach, &errs);
+            collect_bottoms(&reach, &errs);
+            bool only_shape = true;
+            for (int i = 0; i < errs.len; i++)
+                only_shape &= errs.data[i].shape;
+            if (errs.len) {
+                if (!(only_shape && !entries[e].required))
+                    for (int i = 0; i < errs.len; i++)
+                        record_error(&report, errs.data[i].loc, false, errs.data[i].msg);
+                else {
+                    active[e] = false;
+                    dropped = true;
+                }
+                roots[e] = NULL;
+            }
+            free_errs(&errs);
         }
-        run_queue(&tc);
-        merge_value_calls(&tc, roots, n);
-        free_errs(&value_errs);
-        if (!value_conflicts(&tc, &value_errs))
+        vec_free(&reach);
+        if (!dropped || report.len || tc.entry_errors.len || value_errs.len)
             break;
-        if (round == INFER_MAX_ROUNDS) {
-            Graph *where = m->tops.len ? m->tops.data[0].graph : NULL;
-            record_error(&value_errs, where ? where->loc : LOC_NONE, false,
-                         arena_printf(tc.arena, "function values are passed around in too many ways to "
-                                      "specialise (limit %d rounds of inference)", INFER_MAX_ROUNDS));
-            break;
-        }
-        teardown(&tc);      /* again, with more functions' values told apart */
+        teardown(&tc);          /* again, without the dropped entries */
     }
     for (int i = 0; i < tc.entry_errors.len; i++)
         diag_error(d, tc.entry_errors.data[i].loc, "%s", tc.entry_errors.data[i].msg);
     for (int i = 0; i < value_errs.len; i++)
         diag_error(d, value_errs.data[i].loc, "%s", value_errs.data[i].msg);
-    free_errs(&tc.entry_errors);
-    free_errs(&value_errs);
-
-    Inst **entry_inst = xmalloc(sizeof(Inst *) * (size_t)(n ? n : 1));
-    if (n)
-        memcpy(entry_inst, roots, sizeof(Inst *) * (size_t)n);
-    /* Decide, per entry, whether it is kept, dropped, or in error. */
-    ErrVec report = {0};
-    InstVec reach = {0};
-    errors_ahead(&tc);
-    for (int e = 0; e < n; e++) {
-        if (roots[e] && !entries[e].required && roots[e]->fi->fn->kind == G_FUNCTION &&
-            !exportable_signature(roots[e])) {
-            roots[e] = NULL;    /* not exportable, and nothing to report */
-            continue;
-        }
-        if (!roots[e] || !roots[e]->to_error)
-            continue;
-        reach.len = 0;
-        mark_reachable(&tc, roots[e], &reach);
-        ErrVec errs = {0};
-        collect_errors(&tc, &reach, &errs);
-        collect_bottoms(&reach, &errs);
-        bool only_shape = true;
-        for (int i = 0; i < errs.len; i++)
-            only_shape &= errs.data[i].shape;
-        if (errs.len) {
-            if (!(only_shape && !entries[e].required))
-                for (int i = 0; i < errs.len; i++)
-                    record_error(&report, errs.data[i].loc, false, errs.data[i].msg);
-            roots[e] = NULL;
-        }
-        free_errs(&errs);
-    }
     for (int i = 0; i < report.len; i++)
         diag_error(d, report.data[i].loc, "%s", report.data[i].msg);
+    free_errs(&tc.entry_errors);
+    free_errs(&value_errs);
     free_errs(&report);
-    free(entry_inst);
-    vec_free(&reach);
+    free(active);
 
     Module *spec = NULL;
     if (d->nerrors == errors_before) {

@@ -2,7 +2,9 @@
 """difftest.py: differential fuzzing of `myc run` against CPython.
 
     python3 tests/tools/difftest.py --myc build/myc [--san build/san/myc]
-        [-n 300] [--seed 1] [--keep DIR] [-j 2] [--print K] [--verbose]
+        [-n 300] [--seed 1] [--keep DIR] [-j 2] [--print K] [--print-export K]
+        [--poly RATE] [--avoid-known] [--no-dumps] [--san-dumps some|all] [--dot-render]
+        [--verbose]
 
 Generates random, valid `.my` programs inside the contract's language (see
 /work/shared/spec/LANGUAGE.md and docs/language.md), deterministically from
@@ -37,6 +39,34 @@ OverflowError (CPython raises; those runs are dropped), `int ** variable`,
 to a `float`-annotated parameter inside the program, and rebinding a captured
 variable before the closure is called.
 
+Polymorphic mode (`--poly RATE`, the fraction of programs, default 0.3; a
+separate random stream picks them, so the other programs are exactly the plain
+generator's): a type variable N that is int in one specialisation and float in
+another; helpers with N parameters (also N inside tuples, and function
+parameters over N) called directly at N = int and N = float (and at N from N
+code); higher-order templates written once and used at many types (apply,
+apply2, twice, iterate and recsum passing g down a recursion, fold, pmap,
+compose, the factories scale and adder whose closures are kept and called
+later, pick, thunk, flip), taking lambdas, nested defs, helpers, polymorphic
+helpers used as values and builtins (abs, max, floor, ... at their several
+signatures); function values stored in variables and passed on later.  Every
+function value still reaches its calls with one signature.
+
+IR dumps (unless `--no-dumps`): every program also goes through
+`--dump-ir=parse --verify-ir` (must succeed), `--dump-ir=infer --verify-ir`
+(export mode: the program as generated may be rejected, its int parameters
+being floats there, but only with located errors, never a crash, an internal
+error or a sanitizer report), and its export variant (every non-float
+parameter of the top-level functions annotated, so export mode types them as
+the program does) through `--dump-ir=infer --verify-ir` and `--dump-ir=infer
+--ir-format=dot`: status 0, no error, no warning but the captured-variable one,
+and the exported functions exactly those whose signature involves no function
+(those with an unannotated function parameter may or may not be).
+`--dot-render` also renders the dot output with `dot -Tsvg`.
+
+`--avoid-known` does not generate the shapes of the known bugs not yet fixed
+(tests/e2e/pending_*.my.txt); `make check` uses it.
+
 Each problem prints one line `FAIL seed=S prog=K FUNC ARGS: what`; with
 `--keep DIR` the program is saved as DIR/difftest_S_K.my with `# RUN:` lines
 for the failing runs (ready to minimise into tests/e2e/).  `--print K` prints
@@ -51,6 +81,7 @@ import concurrent.futures
 import math
 import os
 import random
+import re
 import shlex
 import signal
 import subprocess
@@ -90,10 +121,52 @@ def has_fn(t):
     return False
 
 
+def has_n(t):
+    """Does t mention the type variable 'N' (int or float, fixed per specialisation)?"""
+    if t == "N":
+        return True
+    if is_tup(t):
+        return any(has_n(e) for e in t[1])
+    if is_fn(t):
+        return any(has_n(e) for e in t[1]) or has_n(t[2])
+    return False
+
+
+def subst(t, n):
+    """t with the type variable 'N' replaced by n."""
+    if t == "N":
+        return n
+    if is_tup(t):
+        return ("tup", tuple(subst(e, n) for e in t[1]))
+    if is_fn(t):
+        return ("fn", tuple(subst(e, n) for e in t[1]), subst(t[2], n))
+    return t
+
+
+def promote(a, b):
+    """The type of `a * b` / `a + b` for a, b in int, float, bool, N."""
+    if "float" in (a, b):
+        return "float"
+    if "N" in (a, b):
+        return "N"
+    return "int"
+
+
+def xann_str(t):
+    """ann_str, also for 1-tuples: `(int,)` (export mode's annotations)."""
+    if is_tup(t) and len(t[1]) == 1 and not has_fn(t) and not has_n(t):
+        inner = xann_str(t[1][0])
+        return f"({inner},)" if inner else None
+    if is_tup(t) and len(t[1]) >= 2 and not has_fn(t) and not has_n(t):
+        inner = [xann_str(e) for e in t[1]]
+        return "(" + ", ".join(inner) + ")" if all(inner) else None
+    return ann_str(t)
+
+
 def ann_str(t):
     if t in SCALARS:
         return t
-    if is_tup(t) and len(t[1]) >= 2 and not has_fn(t):
+    if is_tup(t) and len(t[1]) >= 2 and not has_fn(t) and not has_n(t):
         return "(" + ", ".join(ann_str(e) for e in t[1]) + ")"
     return None
 
@@ -149,9 +222,44 @@ class Helper:
         self.cost = 1
         self.anns = [None] * len(params)
         self.rec_param = None
+        self.poly = False        # params/result mention N: called at N = int and N = float
 
 
 FLOAT_FNS = ("sin", "cos", "atan", "tanh", "erf", "expm1_safe")
+
+# Polymorphic mode (--poly): top-level higher-order functions written once and
+# used at many types.  `{n}` is the function's name.  Their parameters are never
+# annotated, so none of them is exported (a function parameter or result).
+TEMPLATES = {
+    "apply": ["def {n}(g, x):", "    return g(x)"],
+    "apply2": ["def {n}(g, x, y):", "    return g(x, y)"],
+    "twice": ["def {n}(g, x):", "    return g(g(x))"],
+    "iterate": ["def {n}(g, k, x):", "    if k <= 0:", "        return x",
+                "    return {n}(g, k - 1, g(x))"],
+    "fold": ["def {n}(g, k, acc):", "    for i in range(k):", "        acc = g(acc, i)",
+             "    return acc"],
+    "recsum": ["def {n}(g, k, x):", "    if k <= 0: return g(x)",
+               "    return g(x) + {n}(g, k - 1, x)"],
+    "pmap": ["def {n}(g, p):", "    return g(p[0]), g(p[1])"],
+    "compose": ["def {n}(f, g):", "    return lambda x: f(g(x))"],
+    "scale": ["def {n}(k):", "    return lambda x: x * k"],
+    "adder": ["def {n}(k):", "    def add(x):", "        return x + k", "    return add"],
+    "pick": ["def {n}(c, f, g):", "    return f if c else g"],
+    "thunk": ["def {n}(f, x):", "    return lambda: f(x)"],
+    "flip": ["def {n}(f):", "    return lambda a, b: f(b, a)"],
+}
+VALUE_TEMPLATES = ("apply", "apply2", "twice", "iterate", "fold", "recsum", "pmap")
+FN_TEMPLATES = ("compose", "scale", "adder", "pick", "thunk", "flip")
+# Builtins usable as function values, by (params, result).
+BUILTIN_VALUES = {
+    (("float",), "float"): ("sin", "cos", "atan", "tanh", "erf", "exp", "sqrt", "abs"),
+    (("int",), "int"): ("abs", "int", "floor", "ceil"),
+    (("float",), "int"): ("floor", "ceil", "int"),
+    (("int",), "float"): ("float", "sin", "atan", "tanh"),
+    (("float", "float"), "float"): ("max", "min", "atan2"),
+    (("int", "int"), "int"): ("max", "min"),
+    (("int", "int"), "float"): ("atan2",),
+}
 
 
 class Gen:
@@ -163,6 +271,10 @@ class Gen:
         self.helpers = []
         self.lines = []
         self.consts = []
+        self.poly = False        # polymorphic calls, higher-order templates (--poly)
+        self.avoid = False       # steer clear of the known bugs (--avoid-known)
+        self.templates = {}      # template kind -> the name it is defined under
+        self.export_hdr = {}     # top-level function -> its `def` line for export mode
 
     # -- small utilities -------------------------------------------------
     def fresh(self, prefix="v"):
@@ -187,7 +299,12 @@ class Gen:
             return self.rand_fn_type()
         return self.rand_scalar()
 
-    def rand_fn_type(self):
+    def rand_fn_type(self, scope=None):
+        if self.poly:
+            n = self.r.choice((0, 1, 1, 1, 2, 2))
+            pool = ["int", "float", "float"] + (["N", "N"] if scope and self.n_ok(scope) else [])
+            return ("fn", tuple(self.pick(pool) for _ in range(n)),
+                    self.pick(pool + ["bool"]))
         n = self.r.choice((1, 1, 2))
         return ("fn", tuple(self.r.choice(("int", "float", "float")) for _ in range(n)),
                 self.r.choice(("int", "float", "float", "bool")))
@@ -290,6 +407,8 @@ class Gen:
             return self.tuple_expr(ty, d, scope, fn)
         if is_fn(ty):
             return self.fn_expr(ty, d, scope, fn)
+        if ty == "N":
+            return self.n_expr(d, scope, fn)
         raise ValueError(ty)
 
     def leaf(self, ty, scope, fn):
@@ -302,6 +421,8 @@ class Gen:
         return self.lit(ty)
 
     def num_expr(self, d, scope, fn, allow_bool=True):
+        if self.poly and self.n_ok(scope) and self.chance(0.3):
+            return self.n_expr(d, scope, fn), "N"
         t = self.r.choice(("int", "float", "bool") if allow_bool else ("int", "float"))
         return self.expr(t, d, scope, fn), t
 
@@ -323,7 +444,7 @@ class Gen:
             c = self.call(ty, d, scope, fn)
             if c:
                 return c
-        if x < 0.29 and ty in ("int", "float", "bool"):
+        if x < 0.29 and ty in ("int", "float", "bool", "N"):
             a = self.expr(ty, d - 1, scope, fn)
             b = self.expr(ty, d - 1, scope, fn)
             op = self.pick(("and", "or"))
@@ -364,7 +485,9 @@ class Gen:
                 n = self.pick((2, 2, 3))
                 args = ", ".join(par(self.expr("int", d - 1, scope, fn), P_IFEXP) for _ in range(n))
                 return (f"{b}({args})", P_ATOM)
-            a = self.expr(self.pick(("float", "float", "int", "bool")), d - 1, scope, fn)
+            a = self.expr(self.pick(("float", "float", "int", "bool")), d - 1, scope, fn) \
+                if not (self.poly and self.n_ok(scope) and self.chance(0.4)) \
+                else self.n_expr(d - 1, scope, fn)
             return (f"{b}({par(a, P_IFEXP)})", P_ATOM)
         return self.leaf("int", scope, fn)
 
@@ -440,6 +563,9 @@ class Gen:
         return self.leaf("float", scope, fn)
 
     def float_operands(self, d, scope, fn):
+        if self.poly and self.n_ok(scope) and self.chance(0.3):
+            a, b = self.expr("N", d, scope, fn), self.expr("float", d, scope, fn)
+            return (a, b) if self.chance(0.5) else (b, a)
         ta = self.pick(("float", "float", "int", "bool"))
         tb = "float" if ta != "float" else self.pick(("float", "float", "int", "bool"))
         if self.chance(0.5):
@@ -497,6 +623,68 @@ class Gen:
             return (f"not {par(e, P_NOT)}", P_NOT)
         return self.leaf("bool", scope, fn)
 
+    # -- the type variable N (--poly): int in one specialisation, float in another --
+    def n_ok(self, scope):
+        """Is an N value readable here (an N variable or an N inside a tuple variable)?"""
+        for v in scope.visible():
+            if v.ty == "N" or (is_tup(v.ty) and has_n(v.ty) and not has_fn(v.ty)):
+                return True
+        return False
+
+    def n_leaf(self, scope, fn):
+        if self.chance(0.7):
+            v = self.var_of_type("N", scope, fn)
+            if v:
+                return v
+        paths = self.tuple_paths("N", scope)
+        if paths:
+            v, p = self.pick(paths)
+            self.read_var(v, fn)
+            return (v.name + "".join(f"[{i}]" for i in p), P_ATOM)
+        v = self.var_of_type("N", scope, fn)
+        if v:
+            return v
+        raise ValueError("no N value in scope")
+
+    def n_expr(self, d, scope, fn):
+        """An expression whose type is N: int where N is int, float where N is float."""
+        if d <= 0:
+            return self.n_leaf(scope, fn)
+        c = self.common("N", d, scope, fn)
+        if c:
+            return c
+        x = self.r.random()
+        if x < 0.3:
+            op = self.pick(("+", "-", "*", "+", "-"))
+            a = self.n_expr(d - 1, scope, fn)
+            b = self.expr(self.pick(("N", "N", "int", "bool")), d - 1, scope, fn)
+            if self.chance(0.4):
+                a, b = b, a
+            p = P_ADD if op in "+-" else P_MUL
+            return (f"{par(a, p)} {op} {par(b, p + 1)}", p)
+        if x < 0.4:
+            op = self.pick(("//", "%"))
+            a = self.n_expr(d - 1, scope, fn)
+            if self.chance(0.6):
+                b = self.int_divisor(d - 1, scope, fn)
+            else:
+                b = (f"(abs({self.n_expr(d - 1, scope, fn)[0]}) + 1)", P_ATOM)
+            return (f"{par(a, P_MUL)} {op} {par(b, P_MUL + 1)}", P_MUL)
+        if x < 0.47:
+            base = self.n_expr(d - 1, scope, fn)
+            return (f"{par(base, P_POW + 1)} ** {self.pick((0, 1, 2, 2, 3))}", P_POW)
+        if x < 0.54:
+            a = self.n_expr(d - 1, scope, fn)
+            return (f"{self.pick(('-', '+', '-'))}{par(a, P_UNARY)}", P_UNARY)
+        if x < 0.66:
+            b = self.pick(("abs", "min", "max"))
+            if b == "abs":
+                return (f"abs({self.n_expr(d - 1, scope, fn)[0]})", P_ATOM)
+            n = self.pick((2, 2, 3))
+            args = ", ".join(par(self.n_expr(d - 1, scope, fn), P_IFEXP) for _ in range(n))
+            return (f"{b}({args})", P_ATOM)
+        return self.n_leaf(scope, fn)
+
     def comparison(self, d, scope, fn):
         n = self.pick((2, 2, 2, 3))
         parts = [par(self.num_expr(d, scope, fn)[0], P_ADD)]
@@ -530,6 +718,10 @@ class Gen:
     def fn_expr(self, ty, d, scope, fn):
         """An expression of function type ty."""
         _, params, ret = ty
+        if self.poly and self.cur_index != 1 << 30 and self.chance(0.35):
+            e = self.poly_fn_expr(ty, d, scope, fn)
+            if e:
+                return e
         x = self.r.random()
         if x < 0.3:
             v = self.var_of_type(ty, scope, fn)
@@ -546,12 +738,199 @@ class Gen:
         if x < 0.6:
             hs = [h for h in self.helpers if tuple(h.params) == params and h.ret == ret
                   and h.cost * fn.mult < self.MAX_COST and h.index > self.cur_index
-                  and h.rec_param is None]
+                  and h.rec_param is None and not h.poly]
             if hs:
                 h = self.pick(hs)
                 fn.cost += h.cost
                 return (h.name, P_ATOM)
         return self.lambda_expr(ty, d, scope, fn)
+
+    # -- polymorphic mode: function values of many types ------------------------
+    def insts(self, scope):
+        """What N may stand for at a use here: int, float, and N itself inside N code."""
+        return ["int", "float"] + (["N"] if self.n_ok(scope) else [])
+
+    def rand_val(self, scope, d=1):
+        """A type for a value passed through a higher-order function."""
+        pool = ["int", "float", "float", "bool"] + (["N", "N"] if self.n_ok(scope) else [])
+        if d > 0 and self.chance(0.12):
+            return ("tup", (self.pick(pool), self.pick(pool)))
+        return self.pick(pool)
+
+    def use_template(self, kind):
+        if kind not in self.templates:
+            self.templates[kind] = f"{self.pick(('_', '', ''))}{kind}"
+        return self.templates[kind]
+
+    def poly_helpers(self, ty, scope, fn, as_value):
+        """(helper, inst) pairs: a polymorphic helper whose result (as_value: whose
+        function type) is ty when N is inst."""
+        out = []
+        for h in self.helpers:
+            if not h.poly or h.index <= self.cur_index or h.cost * fn.mult >= self.MAX_COST:
+                continue
+            if as_value and h.rec_param is not None:
+                continue
+            for n in self.insts(scope):
+                if as_value:
+                    ok = subst(("fn", tuple(h.params), h.ret), n) == ty
+                else:
+                    ok = subst(h.ret, n) == ty
+                if ok:
+                    out.append((h, n))
+        return out
+
+    def template_inst(self, kind, ty, scope):
+        """Parameter types of template `kind` giving ty, or None.  'kint' is a small
+        non-negative int (a recursion or loop bound)."""
+        v = lambda: self.rand_val(scope)
+        if kind in VALUE_TEMPLATES:
+            if is_fn(ty):
+                return None
+            if kind == "apply":
+                a = v()
+                return [("fn", (a,), ty), a]
+            if kind == "apply2":
+                a, b = v(), v()
+                return [("fn", (a, b), ty), a, b]
+            if kind in ("twice", "iterate", "fold") and has_fn(ty):
+                # g gets x and then g's own results: functions of other origins,
+                # which are other types in myc (one signature per value)
+                return None
+            if kind == "twice":
+                return [("fn", (ty,), ty), ty]
+            if kind == "iterate":
+                return [("fn", (ty,), ty), "kint", ty]
+            if kind == "fold":
+                return [("fn", (ty, "int"), ty), "kint", ty]
+            if kind == "recsum":
+                if ty not in ("int", "float", "N"):
+                    return None
+                a = v()
+                return [("fn", (a,), ty), "kint", a]
+            if kind == "pmap":
+                if not (is_tup(ty) and len(ty[1]) == 2 and ty[1][0] == ty[1][1]):
+                    return None
+                a = v()
+                return [("fn", (a,), ty[1][0]), ("tup", (a, a))]
+            return None
+        if not is_fn(ty):
+            return None
+        _, ps, r = ty
+        if kind == "compose" and len(ps) == 1:
+            b = v()
+            return [("fn", (b,), r), ("fn", ps, b)]
+        if kind in ("scale", "adder") and len(ps) == 1 and ps[0] in ("int", "float", "N"):
+            ks = [k for k in ["int", "float", "bool"] + (["N"] if self.n_ok(scope) else [])
+                  if promote(ps[0], k) == r]
+            if self.avoid:
+                # the closures one specialisation of a factory makes are one value
+                # (pending_factory_closures): their signature must follow from k's type
+                ks = [k for k in ks if k == ps[0]]
+            return [self.pick(ks)] if ks else None
+        if kind == "pick":
+            return [self.pick(("bool", "int", "float")), ty, ty]
+        if kind == "thunk" and len(ps) == 0:
+            a = v()
+            return [("fn", (a,), r), a]
+        if kind == "flip" and len(ps) == 2:
+            return [("fn", (ps[1], ps[0]), r)]
+        return None
+
+    def template_call(self, kind, ptys, d, scope, fn):
+        name = self.use_template(kind)
+        c0 = fn.cost
+        args = []
+        for t in ptys:
+            if t == "kint":
+                e = self.expr("int", min(d - 1, 1), scope, fn)
+                args.append(f"{par(e, P_MUL)} % {self.pick((3, 4, 5))}")
+            else:
+                args.append(par(self.expr(t, d - 1, scope, fn), P_IFEXP))
+        if "kint" in ptys:
+            fn.cost += (fn.cost - c0) * 5 * fn.mult
+        return (f"{name}({', '.join(args)})", P_ATOM)
+
+    def poly_fn_expr(self, ty, d, scope, fn):
+        """A function value of type ty from a builtin, a polymorphic helper used as a
+        value, or a higher-order template (a factory, compose, ...); None if none fits."""
+        _, params, ret = ty
+        x = self.r.random()
+        if x < 0.25:
+            bs = BUILTIN_VALUES.get((params, ret))
+            if self.avoid and (params, ret) not in ((("float",), "float"),
+                                                   (("float", "float"), "float")):
+                bs = None        # one signature per builtin: a factory's closure of
+                                 # builtin is one value (pending_factory_closures)
+            if bs:
+                return (self.pick(bs), P_ATOM)
+        if x < 0.5:
+            hs = self.poly_helpers(ty, scope, fn, True)
+            if hs:
+                h, _ = self.pick(hs)
+                fn.cost += h.cost
+                return (h.name, P_ATOM)
+        if d > 0:
+            kinds = list(FN_TEMPLATES)
+            self.r.shuffle(kinds)
+            for kind in kinds:
+                ptys = self.template_inst(kind, ty, scope)
+                if ptys:
+                    return self.template_call(kind, ptys, d, scope, fn)
+        return None
+
+    def poly_stmt(self, ind, scope, fn):
+        """A statement of the polymorphic mode."""
+        x = self.r.random()
+        if x < 0.45:
+            # one polymorphic helper called at several types
+            hs = [h for h in self.helpers if h.poly and h.index > self.cur_index
+                  and h.cost * fn.mult < self.MAX_COST]
+            if hs:
+                h = self.pick(hs)
+                insts = self.insts(scope)
+                self.r.shuffle(insts)
+                for n in insts[:self.pick((2, 2, 3))]:
+                    fn.cost += h.cost * fn.mult
+                    name = self.fresh()
+                    self.emit(ind, f"{name} = {h.name}({self.args(tuple(subst(t, n) for t in h.params), 2, scope, fn, h.rec_param)})")
+                    scope.vars.append(Var(name, subst(h.ret, n), fn))
+                return False
+        if x < 0.6 and self.n_ok(scope):
+            name = self.fresh()
+            self.emit(ind, f"{name} = {self.n_expr(self.r.randint(1, 3), scope, fn)[0]}")
+            scope.vars.append(Var(name, "N", fn))
+            return False
+        # a function value (often a closure made by a factory) kept and called later,
+        # or passed to a higher-order function
+        ty = self.rand_fn_type(scope)
+        name = self.fresh("g")
+        e = self.poly_fn_expr(ty, 2, scope, fn) or self.fn_expr(ty, 2, scope, fn)
+        self.emit(ind, f"{name} = {e[0]}")
+        v = Var(name, ty, fn)
+        scope.vars.append(v)
+        if self.chance(0.6):
+            _, ps, rt = ty
+            kinds = []
+            if len(ps) == 1:
+                kinds.append(("apply", list(ps)))
+                if rt in ("int", "float", "N"):
+                    kinds.append(("recsum", ["kint", ps[0]]))
+            if len(ps) == 2:
+                kinds.append(("apply2", list(ps)))
+            if ps == (rt,) and not has_fn(rt):
+                kinds += [("twice", [rt]), ("iterate", ["kint", rt])]
+            if ps == (rt, "int") and not has_fn(rt):
+                kinds.append(("fold", ["kint", rt]))
+            if kinds:
+                kind, rest = self.pick(kinds)
+                e = self.template_call(kind, rest, 2, scope, fn)[0]
+                tname = self.templates[kind]
+                args = e[len(tname) + 1:-1]
+                r = self.fresh()
+                self.emit(ind, f"{r} = {tname}({name}{', ' if args else ''}{args})")
+                scope.vars.append(Var(r, rt, fn))
+        return False
 
     def lambda_expr(self, ty, d, scope, fn):
         _, params, ret = ty
@@ -571,7 +950,8 @@ class Gen:
         """A call returning ty: a helper, a function variable, a sibling nested def."""
         opts = []
         for h in self.helpers:
-            if h.ret == ty and h.index > self.cur_index and h.cost * fn.mult < self.MAX_COST:
+            if h.ret == ty and h.index > self.cur_index and h.cost * fn.mult < self.MAX_COST \
+                    and not h.poly:
                 opts.append(("h", h))
         for v in scope.visible():
             if is_fn(v.ty) and v.ty[2] == ty:
@@ -592,9 +972,24 @@ class Gen:
             if is_fn(h.ret) and h.ret[2] == ty and h.index > self.cur_index \
                     and h.cost * fn.mult < self.MAX_COST and not has_fn(h.ret[1]):
                 opts.append(("hh", h))
+        if self.poly and self.cur_index != 1 << 30:      # (constants call no function)
+            for h, n in self.poly_helpers(ty, scope, fn, False):
+                opts += [("p", (h, n))] * 2
+            if d > 0 and not is_fn(ty) and self.chance(0.25):
+                opts.append(("T", self.pick(VALUE_TEMPLATES)))
         if not opts:
             return None
         kind, o = self.pick(opts)
+        if kind == "p":
+            h, n = o
+            fn.cost += h.cost * fn.mult
+            return (f"{h.name}({self.args(tuple(subst(t, n) for t in h.params), d, scope, fn, h.rec_param)})",
+                    P_ATOM)
+        if kind == "T":
+            ptys = self.template_inst(o, ty, scope)
+            if ptys is None:
+                return None
+            return self.template_call(o, ptys, d, scope, fn)
         if kind == "h":
             fn.cost += o.cost * fn.mult
             return (f"{o.name}({self.args(o.params, d, scope, fn, o.rec_param)})", P_ATOM)
@@ -617,6 +1012,10 @@ class Gen:
             for i, t in enumerate(params):
                 if i == idx:
                     args.append(f"{fn.rec_param_name} - {self.pick((1, 1, 2))}")
+                elif self.avoid and has_fn(t) and getattr(fn, "rec_pnames", None):
+                    # a fresh closure passed down a recursion makes myc specialise
+                    # without end (pending_recursion_fresh_closure): pass the parameter on
+                    args.append(fn.rec_pnames[i])
                 else:
                     args.append(par(self.expr(t, min(d - 1, 1), scope, fn), P_IFEXP))
             return (f"{name}({', '.join(args)})", P_ATOM)
@@ -671,6 +1070,8 @@ class Gen:
                 and not getattr(v, "loopvar", False)]
 
     def stmt(self, ind, scope, fn, depth, last):
+        if self.poly and depth < 4 and self.chance(0.15):
+            return self.poly_stmt(ind, scope, fn)
         x = self.r.random()
         in_loop = bool(fn.loops)
         ed = self.r.randint(1, 3)
@@ -729,7 +1130,7 @@ class Gen:
             else:
                 self.emit(ind, f"if {c[0]}:")
                 if self.chance(0.4):
-                    vs = self.assignable(scope, fn, lambda t: t in SCALARS)
+                    vs = self.assignable(scope, fn, lambda t: t in SCALARS or t == "N")
                     if vs:
                         self.assign_existing(ind + 1, self.pick(vs), scope, fn, 1)
                 self.emit(ind + 1, jump)
@@ -776,6 +1177,12 @@ class Gen:
             self.emit(ind, f"{v.name} {op} {rhs[0]}")
             if op == "*=" and self.chance(0.5):
                 self.emit(ind, f"{v.name} = {v.name} % 1000.0")
+        elif v.ty == "N" and self.chance(0.5):
+            op = self.pick(("+=", "-=", "*="))
+            rhs = self.expr(self.pick(("N", "int", "bool")), d, scope, fn)
+            self.emit(ind, f"{v.name} {op} {rhs[0]}")
+            if op == "*=":
+                self.emit(ind, f"{v.name} %= {self.pick((97, 1000))}")
         else:
             e = self.expr(v.ty, d, scope, fn)
             self.emit(ind, f"{v.name} = {e[0]}")
@@ -926,15 +1333,15 @@ class Gen:
         fn.loops.append("while")
         old = fn.mult
         fn.mult *= lim + 2
-        for v in self.r.sample(self.assignable(scope, fn, lambda t: t in SCALARS),
-                               min(2, len(self.assignable(scope, fn, lambda t: t in SCALARS)))):
+        carried = self.assignable(scope, fn, lambda t: t in SCALARS or t == "N")
+        for v in self.r.sample(carried, min(2, len(carried))):
             self.assign_existing(ind + 1, v, body, fn, 2)
         self.block(ind + 1, body, fn, self.r.randint(1, 3), depth + 1)
         fn.mult = old
         fn.loops.pop()
 
     def lambda_stmt(self, ind, scope, fn):
-        ty = self.rand_fn_type()
+        ty = self.rand_fn_type(scope)
         name = self.fresh("g")
         e = self.lambda_expr(ty, 2, scope, fn)
         self.emit(ind, f"{name} = {e[0]}")
@@ -1006,6 +1413,16 @@ class Gen:
             ret = self.rand_type(1) if self.chance(0.85) else \
                 ("fn", (self.pick(("float", "int")),), self.pick(("float", "int")))
             specs.append(Helper(f"{self.pick(('_', ''))}hf{i}", params, ret, i))
+        if self.poly:
+            for h in specs:
+                if self.chance(0.5):
+                    self.make_poly(h)
+        if self.avoid:
+            # export mode: a helper with a function parameter is not exported, yet typing
+            # it may leave "cannot infer the type" errors (pending_export_cannot_infer)
+            for h in specs:
+                if any(has_fn(t) for t in h.params) and h.name[0] != "_":
+                    h.name = "_" + h.name
         texts = {}
         if self.chance(0.3):
             self.mutual_pair(nh, cscope, texts)
@@ -1013,7 +1430,11 @@ class Gen:
             self.cur_index = h.index
             self.out = []
             rec = self.chance(0.3) and not is_fn(h.ret)
-            if rec:
+            if rec and h.poly:
+                h.params.insert(0, "int")
+                h.anns.insert(0, None)
+                h.rec_param = 0
+            elif rec:
                 h.params[0] = "int"
                 h.rec_param = 0
             self.function(h, cscope, rec)
@@ -1030,6 +1451,8 @@ class Gen:
             self.function(e, cscope, False, entry=True)
             texts[-1 - k] = self.out
             entries.append(e)
+        for j, kind in enumerate(sorted(self.templates)):
+            texts[2000 + j] = [line.format(n=self.templates[kind]) for line in TEMPLATES[kind]]
         order = list(texts)
         self.r.shuffle(order)
         lines = []
@@ -1038,6 +1461,31 @@ class Gen:
             lines.append("")
             lines.extend(texts[k])
         return "\n".join(lines) + "\n", entries
+
+    def make_poly(self, h):
+        """Turn helper spec h into a polymorphic one: N is int at some calls, float at others."""
+        pool = ["N", "N", "int", "float", "bool", ("tup", ("N", "float")), ("tup", ("int", "N")),
+                ("tup", ("N", "N")), ("fn", ("N",), "N"), ("fn", ("N", "int"), "N"),
+                ("fn", ("float",), "N")]
+        h.params = ["N"] + [self.pick(pool) for _ in range(self.pick((0, 1, 1, 2)))]
+        self.r.shuffle(h.params)
+        x = self.r.random()
+        if x < 0.45:
+            h.ret = "N"
+        elif x < 0.55:
+            h.ret = ("tup", ("N", self.rand_scalar()))
+        elif x < 0.6:
+            h.ret = ("tup", ("N", "N"))
+        else:
+            h.ret = self.rand_type(1)
+        h.anns = [None] * len(h.params)
+        h.poly = True
+        h.name = h.name.replace("hf", "hp")
+        if self.avoid and any(has_fn(t) or is_tup(t) for t in h.params) and h.name[0] != "_":
+            # export mode: such a helper is not exported, yet typing it may leave "cannot
+            # infer the type" errors (pending_export_cannot_infer): keep it private
+            h.name = "_" + h.name
+
 
     def mutual_pair(self, index, cscope, texts):
         """ev(n, x) and od(n, x), mutually recursive on n (bounded by callers)."""
@@ -1056,6 +1504,7 @@ class Gen:
             self.cur_index = 1 << 29
             self.out = []
             self.emit(0, f"def {names[k]}({n}, {x}):")
+            self.export_hdr[names[k]] = (f"def {names[k]}({n}: int, {x}{': int' if t == 'int' else ''}):")
             self.emit(1, f"if {n} <= 0: return {self.expr(ret, 2, sc, fn)[0]}")
             y = self.expr(t, 2, sc, fn)
             self.emit(1, f"{'return' if self.chance(0.5) else 'r = '} {names[1 - k]}({n} - 1, {y[0]})"
@@ -1077,7 +1526,7 @@ class Gen:
     def function(self, h, cscope, rec, entry=False):
         fn = Fn(h.name, tuple(h.params), h.ret)
         sc = Scope(cscope, fn)
-        pnames = []
+        pnames, xnames = [], []
         for i, t in enumerate(h.params):
             pn = self.fresh("x")
             a = ann_str(t)
@@ -1086,11 +1535,18 @@ class Gen:
                 pnames.append(f"{pn}: {a}")
             else:
                 pnames.append(pn)
+            # export mode: every parameter that is not a float is annotated with
+            # its type (N as float), so that the exported signature is the type
+            # the program uses; function parameters stay unannotated (not exported)
+            # (not a tuple holding N: calls at N = int would convert it)
+            xa = h.anns[i] or (None if t in ("float", "N") else xann_str(t))
+            xnames.append(f"{pn}: {xa}" if xa else pn)
             sc.vars.append(Var(pn, t, fn))
         ret_ann = ""
         if self.chance(0.15) and ann_str(h.ret):
             ret_ann = f" -> {ann_str(h.ret)}"
         self.emit(0, f"def {h.name}({', '.join(pnames)}){ret_ann}:")
+        self.export_hdr[h.name] = f"def {h.name}({', '.join(xnames)}){ret_ann}:"
         if self.chance(0.1):
             self.emit(1, '"""A docstring."""')
         if rec:
@@ -1099,6 +1555,7 @@ class Gen:
             self.emit(2, f"return {self.ret_expr(h.ret, 2, sc, fn)}")
             fn.rec = (h.name, tuple(h.params), h.ret, 0)
             fn.rec_param_name = sc.vars[0].name
+            fn.rec_pnames = [v.name for v in sc.vars[:len(h.params)]]
         if is_fn(h.ret):
             # a closure factory
             self.block(1, sc, fn, self.r.randint(0, 2), 1)
@@ -1111,9 +1568,15 @@ class Gen:
             h.cost *= 10
 
 
-def gen_program(seed, k):
+def gen_program(seed, k, poly_rate=0.0, avoid=False):
+    """(source, runs, info): info["poly"], info["export_src"] (the program with every
+    non-float parameter of the top-level functions annotated, which export mode must
+    accept) and info["exports"] (the names export mode must export)."""
     rng = random.Random(f"difftest:{seed}:{k}")
     g = Gen(rng)
+    # a separate stream decides the mode, so that the plain programs stay as they were
+    g.poly = random.Random(f"difftest-poly:{seed}:{k}").random() < poly_rate
+    g.avoid = avoid
     g.const_lines = []
     # constants are emitted through g.out of the first call; keep them apart
     src, entries = _program_with_consts(g)
@@ -1122,7 +1585,26 @@ def gen_program(seed, k):
         for _ in range(rng.randint(1, 3)):
             args = [rand_arg(rng, t, a) for t, a in zip(e.params, e.anns)]
             runs.append((e.name, args))
-    return src, runs
+    xlines = []
+    for line in src.split("\n"):
+        m = re.match(r"def (\w+)\(", line)
+        xlines.append(g.export_hdr.get(m.group(1), line) if m else line)
+    # export mode must export these, and may export those in maybe: a function with a
+    # parameter left unannotated that the program uses as a function or a tuple is not
+    # exported if its body uses it so (a float otherwise); a function result, never
+    exports, maybe = set(), set()
+    for h in list(g.helpers) + entries:
+        if h.name.startswith("_") or has_fn(h.ret):
+            continue
+        if any(has_fn(t) or (t not in ("float", "N") and not xann_str(t)) for t in h.params):
+            maybe.add(h.name)
+        else:
+            exports.add(h.name)
+    for kind, name in g.templates.items():
+        if not name.startswith("_") and kind not in ("compose", "scale", "adder", "thunk", "flip"):
+            maybe.add(name)
+    return src, runs, {"poly": g.poly, "export_src": "\n".join(xlines),
+                       "exports": (exports, maybe)}
 
 
 def _program_with_consts(g):
@@ -1291,6 +1773,121 @@ def compare(expected, status, got):
     return None
 
 
+# ---------------------------------------------------------------------------
+# The IR dumps: every program through `--dump-ir=parse`, `--dump-ir=infer` (export
+# mode) and `--ir-format=dot`.
+
+DUMPS = (
+    # (label, argv after myc, which source, strict, also under the sanitizer build
+    # without --san-dumps=all)
+    ("parse", ["--dump-ir=parse", "--verify-ir"], "src", True, False),
+    ("infer", ["--dump-ir=infer", "--verify-ir"], "src", False, True),
+    ("infer-export", ["--dump-ir=infer", "--verify-ir"], "export", True, True),
+    ("infer-dot", ["--dump-ir=infer", "--ir-format=dot"], "export", True, False),
+)
+_DIAG = re.compile(r"^(\S+?):(\d+):(\d+): (error|warning|note): (.*)$")
+ALLOWED_WARNINGS = ("is captured by a closure and then rebound",)
+
+
+def run_dump(myc, path, flags):
+    try:
+        p = subprocess.run([myc] + flags + [path], capture_output=True, timeout=TIMEOUT)
+    except subprocess.TimeoutExpired:
+        return None, "", ""
+    return p.returncode, p.stdout.decode("utf-8", "replace"), p.stderr.decode("utf-8", "replace")
+
+
+def diag_lines(err, path):
+    """[(kind, message)] of the diagnostics in err; ('other', line) for a line that
+    is neither a diagnostic nor its quoted source and caret."""
+    out = []
+    lines = err.splitlines()
+    k = 0
+    while k < len(lines):
+        m = _DIAG.match(lines[k])
+        if m and m.group(1) == path:
+            out.append((m.group(4), m.group(5)))
+            k += 1
+            # the quoted source line and the caret line
+            while k < len(lines) and not _DIAG.match(lines[k]) and not lines[k].startswith("myc:"):
+                k += 1
+            continue
+        out.append(("other", lines[k]))
+        k += 1
+    return out
+
+
+def check_dump(label, strict, got, path, exports, dot_render):
+    """A problem description, or None; the error messages of a lenient run in .errors."""
+    rc, out, err = got
+    if rc is None:
+        return f"timeout after {TIMEOUT} s"
+    if rc < 0:
+        return f"killed by signal {-rc}; stderr: {err.strip()[:300]}"
+    rep = sanitizer_report(err)
+    if rep:
+        return f"sanitizer report: {rep.strip()[:300]}"
+    if "internal error" in err:
+        return f"internal error: {next(l for l in err.splitlines() if 'internal error' in l)[:300]}"
+    diags = diag_lines(err, path)
+    other = [m for k, m in diags if k == "other"]
+    if other:
+        return f"stderr is not diagnostics for this file: {other[0][:300]!r}"
+    errors = [m for k, m in diags if k == "error"]
+    warns = [m for k, m in diags if k == "warning" and not any(a in m for a in ALLOWED_WARNINGS)]
+    if warns:
+        return f"unexpected warning: {warns[0][:300]}"
+    if strict or rc not in (0, 1):
+        if rc != 0 or errors:
+            return f"status {rc}: {(errors or [err.strip()])[0][:300]}"
+    if rc == 1:
+        if not errors:
+            return "status 1 without an error"
+        if out.strip():
+            return f"status 1 with output on stdout: {out.strip()[:100]!r}"
+        return None
+    if errors:
+        return f"status 0 with errors: {errors[0][:300]}"
+    if not out.strip() and (label == "parse" or (label != "infer" and exports[0])):
+        return "status 0 and nothing on stdout"
+    if label == "infer-export" and exports is not None:
+        got_x = set()
+        lines = out.splitlines()
+        if lines and lines[0].startswith("# exported"):
+            for line in lines[1:]:
+                if not line.startswith("#"):
+                    break
+                m = re.match(r"#\s+.*?\b(\w+)\(", line)
+                if m:
+                    got_x.add(m.group(1))
+        must, maybe = exports
+        if not must <= got_x <= must | maybe:
+            return (f"exported {sorted(got_x)}, expected {sorted(must)} and perhaps "
+                    f"{sorted(maybe)} (every non-private function whose signature involves "
+                    f"no function; a function whose unannotated parameter is used as a "
+                    f"function or a tuple perhaps not)")
+    if label == "infer-dot" and out.strip():
+        if not out.lstrip().startswith("digraph"):
+            return f"dot output does not start with 'digraph': {out.strip()[:100]!r}"
+        if dot_render:
+            try:
+                d = subprocess.run(["dot", "-Tsvg", "-o", os.devnull], input=out.encode(),
+                                   capture_output=True, timeout=TIMEOUT)
+            except subprocess.TimeoutExpired:
+                return None          # Graphviz's layout is slow on big graphs: not myc's
+
+            if d.returncode != 0:
+                return f"dot -Tsvg rejects the output: {d.stderr.decode()[:300]}"
+    return None
+
+
+def error_kind(msg):
+    """An error message with names, types and numbers blotted out (for --verbose)."""
+    msg = re.sub(r"'[^']*'", "'_'", msg)
+    msg = re.sub(r"\([^()]*\)", "(_)", msg)
+    return re.sub(r"\d+", "N", msg)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--myc", default=os.path.join(ROOT, "build/myc"))
@@ -1301,11 +1898,29 @@ def main():
     ap.add_argument("--keep", help="directory for failing programs")
     ap.add_argument("-j", type=int, default=2)
     ap.add_argument("--print", type=int, dest="print_k", help="print program K and exit")
+    ap.add_argument("--print-export", type=int, dest="print_x",
+                    help="print program K as export mode checks it (annotated) and exit")
+    ap.add_argument("--poly", type=float, default=0.3, metavar="RATE",
+                    help="fraction of programs in the polymorphic mode (default 0.3; 0 gives "
+                    "the plain generator's programs, 1 only polymorphic ones)")
+    ap.add_argument("--avoid-known", action="store_true",
+                    help="do not generate the shapes of the known, not yet fixed bugs "
+                    "(tests/e2e/pending_*.my.txt)")
+    ap.add_argument("--no-dumps", action="store_true",
+                    help="skip the --dump-ir=parse/infer/dot checks")
+    ap.add_argument("--san-dumps", choices=("some", "all"), default="some",
+                    help="with --san, which dumps run under the sanitizer build too: 'some' "
+                    "(default; infer of the program and of its export variant) or 'all'")
+    ap.add_argument("--dot-render", action="store_true",
+                    help="also render every dot dump with `dot -Tsvg`")
     ap.add_argument("--verbose", action="store_true")
     opt = ap.parse_args()
 
-    if opt.print_k is not None:
-        src, runs = gen_program(opt.seed, opt.print_k)
+    if opt.print_k is not None or opt.print_x is not None:
+        k = opt.print_k if opt.print_k is not None else opt.print_x
+        src, runs, info = gen_program(opt.seed, k, opt.poly, opt.avoid_known)
+        if opt.print_x is not None:
+            src = info["export_src"]
         print("".join(f"# RUN: {f} {' '.join(shlex.quote(a) for a in args)}\n" for f, args in runs)
               + src, end="")
         return 0
@@ -1316,15 +1931,29 @@ def main():
     os.makedirs(tmpdir, exist_ok=True)
     if opt.keep:
         os.makedirs(opt.keep, exist_ok=True)
-    stats = {"runs": 0, "dropped": 0, "compared": 0}
+    stats = {"runs": 0, "dropped": 0, "compared": 0, "poly": 0, "dumps": 0,
+             "infer-rejected": 0}
     drop_reasons = {}
+    infer_errors = {}
     pool = concurrent.futures.ThreadPoolExecutor(max(1, opt.j))
-    pending = []          # (k, src, path, [(fname, args, expected, status, [futures])])
+    pending = []          # (k, src, info, paths, jobs, dumps)
     for k in range(opt.start, opt.start + opt.n):
-        src, runs = gen_program(opt.seed, k)
+        src, runs, info = gen_program(opt.seed, k, opt.poly, opt.avoid_known)
+        stats["poly"] += info["poly"]
         path = os.path.join(tmpdir, f"difftest_{opt.seed}_{k}.my")
+        xpath = os.path.join(tmpdir, f"difftest_{opt.seed}_{k}_export.my")
         with open(path, "w") as f:
             f.write(src)
+        dumps = []
+        if not opt.no_dumps:
+            with open(xpath, "w") as f:
+                f.write(info["export_src"])
+            for label, flags, which, strict, san_too in DUMPS:
+                p = path if which == "src" else xpath
+                for m, name in ((opt.myc, "myc"), (opt.san, "san")):
+                    if m and (name == "myc" or san_too or opt.san_dumps == "all"):
+                        stats["dumps"] += 1
+                        dumps.append((label, name, strict, p, pool.submit(run_dump, m, p, flags)))
         try:
             tree = _Instrument().visit(ast.parse(src))
             ast.fix_missing_locations(tree)
@@ -1332,7 +1961,7 @@ def main():
                            flags=__future__.annotations.compiler_flag)
         except SyntaxError as e:
             print(f"FAIL seed={opt.seed} prog={k}: the generator wrote invalid Python: {e}")
-            pending.append((k, src, path, [("<generator>", [], None, None, [])]))
+            pending.append((k, src, info, (path, xpath), [("<generator>", [], None, None, [])], dumps))
             continue
         jobs = []
         for fname, args in runs:
@@ -1351,48 +1980,76 @@ def main():
             if opt.san:
                 futs.append(pool.submit(run_myc, opt.san, path, fname, args, True))
             jobs.append((fname, args, expected, status, futs))
-        pending.append((k, src, path, jobs))
+        pending.append((k, src, info, (path, xpath), jobs, dumps))
 
     passed = failed = 0
-    for k, src, path, jobs in pending:
+    for k, src, info, (path, xpath), jobs, dumps in pending:
         bad_runs = []
+        bad_dumps = []
+        mode = " (poly)" if info["poly"] else ""
         for fname, args, expected, status, futs in jobs:
             if fname == "<generator>":
                 bad_runs.append((fname, args))
                 continue
             shown = " ".join(shlex.quote(a) for a in args)
             if status == -1:
-                print(f"FAIL seed={opt.seed} prog={k} {fname} {shown}: generator bug: {expected}")
+                print(f"FAIL seed={opt.seed} prog={k}{mode} {fname} {shown}: generator bug: {expected}")
                 bad_runs.append((fname, args))
                 continue
             for fut, which in zip(futs, ("myc", "san")):
                 prob = compare(expected, status, fut.result())
                 if prob:
-                    print(f"FAIL seed={opt.seed} prog={k} {fname} {shown}: {which}: {prob}")
+                    print(f"FAIL seed={opt.seed} prog={k}{mode} {fname} {shown}: {which}: {prob}")
                     bad_runs.append((fname, args))
                     break
-        if bad_runs:
+        for label, which, strict, p, fut in dumps:
+            got = fut.result()
+            prob = check_dump(label, strict, got, p, info["exports"], opt.dot_render)
+            if prob:
+                print(f"FAIL seed={opt.seed} prog={k}{mode} {label}: {which}: {prob}")
+                bad_dumps.append(label)
+            elif label == "infer" and which == "myc" and got[0] == 1:
+                stats["infer-rejected"] += 1
+                for kind, m in diag_lines(got[2], p):
+                    if kind == "error":
+                        key = error_kind(m)
+                        infer_errors[key] = infer_errors.get(key, 0) + 1
+        if bad_runs or bad_dumps:
             failed += 1
             if opt.keep:
                 with open(os.path.join(opt.keep, f"difftest_{opt.seed}_{k}.my"), "w") as f:
-                    f.write(f"# difftest.py --seed {opt.seed} --print {k}\n")
+                    f.write(f"# difftest.py --seed {opt.seed} --poly {opt.poly} --print {k}\n")
+                    for label in sorted(set(bad_dumps)):
+                        if label in ("parse", "infer"):
+                            f.write(f"# DUMP FAILED: {label}\n")
                     for fname, args in bad_runs:
                         f.write(f"# RUN: {fname} {' '.join(shlex.quote(a) for a in args)}\n")
                     f.write(src)
+                if any(label in ("infer-export", "infer-dot") for label in bad_dumps):
+                    with open(os.path.join(opt.keep, f"difftest_{opt.seed}_{k}_export.my"), "w") as f:
+                        f.write(f"# difftest.py --seed {opt.seed} --poly {opt.poly} --print-export {k}\n")
+                        f.write(f"# DUMP FAILED: {' '.join(sorted(set(bad_dumps)))}\n")
+                        f.write(info["export_src"])
         else:
             passed += 1
-        try:
-            os.remove(path)
-        except OSError:
-            pass
+        for q in (path, xpath):
+            try:
+                os.remove(q)
+            except OSError:
+                pass
     pool.shutdown()
     try:
         os.rmdir(tmpdir)
     except OSError:
         pass
     if opt.verbose:
-        print(f"runs: {stats['runs']}, compared: {stats['compared']}, dropped: {stats['dropped']} "
+        print(f"programs: {opt.n} ({stats['poly']} polymorphic), runs: {stats['runs']}, "
+              f"compared: {stats['compared']}, dropped: {stats['dropped']} "
               f"{sorted(drop_reasons.items(), key=lambda kv: -kv[1])}", file=sys.stderr)
+        print(f"dumps: {stats['dumps']}; unannotated programs export mode rejects: "
+              f"{stats['infer-rejected']}", file=sys.stderr)
+        for key, c in sorted(infer_errors.items(), key=lambda kv: -kv[1]):
+            print(f"  {c:5d}  {key}", file=sys.stderr)
     print(f"{passed} passed, {failed} failed")
     return 1 if failed else 0
 
