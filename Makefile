@@ -7,7 +7,7 @@
 
 CC      ?= cc
 CSTD    := -std=c11 -D_POSIX_C_SOURCE=200809L
-WARN    := -Wall -Wextra -Werror -Wno-unused-function
+WARN    := -Wall -Wextra -Werror
 CFLAGS  ?= -O2 -g
 DEPFLAGS = -MMD -MP
 INC     := -Isrc -Iir -Ipasses -Igrammar -Ibuild/gen

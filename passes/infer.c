@@ -32,9 +32,18 @@
  * entries, so a function that merely cannot be exported (an unannotated
  * parameter used as a function) can be dropped without a message.
  *
- * Specialisation then clones each reachable instance's graphs, types every
- * node, points each call at the clone it reaches, and inserts the
- * conversions the language makes implicitly.
+ * infer_module may run the engine again, from scratch, when a fixpoint
+ * shows it must tell more apart: values of a function that reach calls of
+ * different signatures are then told apart by origin (by_site), the
+ * functions making such values by call site (by_caller); and once export
+ * entries are found unexportable, it runs without them, so that their
+ * instances cannot share return types with what is kept.
+ *
+ * Specialisation then clones each reachable instance's graphs (instances
+ * whose code came out the same share one clone), types every node, points
+ * each call at the clone it reaches, and inserts the conversions the
+ * language makes implicitly.  A function value no call reaches is never
+ * typed: its clone's body is unreachable().
  */
 #include "infer.h"
 
@@ -63,16 +72,6 @@ Type *infer_default_float(void)
     return TY_DEFAULT_FLOAT;
 }
 
-/* A clash of types at a join that an exported parameter's marked float
-   explains: one side is that float itself and the other does not involve
-   it (`p = (2.0,)` with p a parameter: p was meant to be a tuple). */
-static bool has_default_float(const Type *t);
-static bool excusable_clash(const Type *a, const Type *b)
-{
-    return (a == &default_float_type && !has_default_float(b)) ||
-           (b == &default_float_type && !has_default_float(a));
-}
-
 /* Whether t is, or holds in a tuple, an exported parameter's marked float. */
 static bool has_default_float(const Type *t)
 {
@@ -82,6 +81,14 @@ static bool has_default_float(const Type *t)
         if (has_default_float(t->elems[i]))
             return true;
     return false;
+}
+
+/* A clash of types at a join that an exported parameter's marked float
+   explains: one side is that float itself and the other does not involve
+   it (`p = (2.0,)` with p a parameter: p was meant to be a tuple). */
+static bool excusable_clash(const Type *a, const Type *b)
+{
+    return (a == TY_DEFAULT_FLOAT && !has_default_float(b)) || (b == TY_DEFAULT_FLOAT && !has_default_float(a));
 }
 
 typedef struct Slot Slot;
