@@ -129,6 +129,14 @@ static Tuple *new_tuple(Interp *in, int n)
     return t;
 }
 
+static Env *new_env(Interp *in, int n)
+{
+    Env *e = gc_alloc(in, GC_ENV, sizeof(Env) + (sizeof(Value) + sizeof(int64_t)) * (size_t)n);
+    e->n = n;
+    e->keys = (int64_t *)(e->vals + n);
+    return e;
+}
+
 static Closure *new_closure(Interp *in, Graph *g, Frame *env)
 {
     Closure *c = gc_alloc(in, GC_CLOSURE, sizeof(Closure));
@@ -160,6 +168,8 @@ static void mark_value(Interp *in, const Value *v)
         mark_obj(in, &v->tup->gc);
     else if (v->kind == V_CLOSURE)
         mark_obj(in, &v->clo->gc);
+    else if (v->kind == V_ENV)
+        mark_obj(in, &v->env->gc);
 }
 
 void interp_gc(Interp *in)
@@ -175,6 +185,12 @@ void interp_gc(Interp *in)
             Tuple *t = (Tuple *)o;
             for (int i = 0; i < t->n; i++)
                 mark_value(in, &t->items[i]);
+            break;
+        }
+        case GC_ENV: {
+            Env *e = (Env *)o;
+            for (int i = 0; i < e->n; i++)
+                mark_value(in, &e->vals[i]);
             break;
         }
         case GC_CLOSURE:
@@ -216,7 +232,7 @@ void interp_gc(Interp *in)
 
 static void pin(Interp *in, const Value *v)
 {
-    if (v->kind == V_TUPLE || v->kind == V_CLOSURE)
+    if (v->kind == V_TUPLE || v->kind == V_CLOSURE || v->kind == V_ENV)
         vec_push(&in->pinned, *v);
 }
 
@@ -340,6 +356,36 @@ int eval_raise(EvalCtx *cx, const char *fmt, ...)
 Tuple *eval_new_tuple(EvalCtx *cx, int n)
 {
     return new_tuple(cx->in, n);
+}
+
+Env *eval_new_env(EvalCtx *cx, int n)
+{
+    return new_env(cx->in, n);
+}
+
+/*
+ * rebind(x, i0, j0, ...): J or Jfwd of function value x after
+ * specialisation: x is the i_k-th function of its type, and the result the
+ * closure of the j_k-th function of this node's type over x's frame.
+ */
+static int eval_rebind(Interp *in, const Node *n, const Value *argv, int nargs, Value *out)
+{
+    const Type *xt = n->app.in[1]->type, *rt = n->type;
+    const Value *x = &argv[0];
+    for (int k = 1; k + 1 < nargs; k += 2) {
+        int64_t ix = argv[k].i, jx = argv[k + 1].i;
+        if (!xt || xt->kind != T_FUNC || !rt || rt->kind != T_FUNC || ix >= xt->n || jx >= rt->n)
+            break;
+        const FnRef *f = &xt->fns[ix];
+        bool match = x->kind == V_CLOSURE ? f->graph == x->clo->graph : x->kind == V_PRIM && !f->graph && f->prim == x->prim;
+        if (!match)
+            continue;
+        Graph *g = rt->fns[jx].graph;
+        out->kind = V_CLOSURE;
+        out->clo = new_closure(in, g, x->kind == V_CLOSURE ? x->clo->env : NULL);
+        return 0;
+    }
+    return eval_raise(&in->cx, "internal error: no transform for this function value");
 }
 
 static const char *graph_label(const Graph *g)
@@ -469,7 +515,11 @@ static int run(Interp *in, int base, Value *result)
         Value fn = in->args.data[0];
         const Value *argv = in->args.data + 1;
         int nargs = n->app.n - 1;
-        if (fn.kind == V_PRIM) {
+        if (fn.kind == V_PRIM && fn.prim == P_REBIND) {
+            if (eval_rebind(in, n, argv, nargs, &fr->slots[gi->nparams + a->pc]))
+                return 3;
+            a->pc++;
+        } else if (fn.kind == V_PRIM) {
             if (eval_prim(in, fn.prim, argv, nargs, &fr->slots[gi->nparams + a->pc]))
                 return 3;
             a->pc++;
@@ -555,6 +605,8 @@ const char *value_type_name(const Value *v)
     case V_TUPLE: return "tuple";
     case V_CLOSURE: return "function";
     case V_PRIM: return "builtin_function_or_method";
+    case V_ZERO: return "zero";
+    case V_ENV: return "env";
     }
     return "?";
 }
@@ -573,6 +625,8 @@ static void repr_scalar(const Value *v, StrBuf *out)
         else
             sb_puts(out, "<built-in function ?>");
         break;
+    case V_ZERO: sb_puts(out, "<zero>"); break;
+    case V_ENV: sb_printf(out, "<env of %d>", v->env->n); break;
     case V_TUPLE: break;    /* handled by value_repr */
     }
 }
@@ -633,6 +687,8 @@ Type *interp_value_type(TypeTable *tt, const Value *v)
         FnRef r = {NULL, v->prim, NULL, NULL};
         return type_func(tt, &r, 1);
     }
+    case V_ZERO: return type_zero(tt);
+    case V_ENV: return type_env(tt);
     case V_UNSET: break;
     }
     return NULL;
@@ -657,6 +713,10 @@ static int coerce_rec(Interp *in, Value *v, const Type *t)
         return v->kind == V_FLOAT ? 0 : -1;
     case T_FUNC:
         return v->kind == V_CLOSURE || v->kind == V_PRIM ? 0 : -1;
+    case T_ZERO:
+        return v->kind == V_ZERO ? 0 : -1;
+    case T_ENV:
+        return v->kind == V_ENV ? 0 : -1;
     case T_TUPLE: {
         if (v->kind != V_TUPLE || v->tup->n != t->n)
             return -1;

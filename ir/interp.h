@@ -73,6 +73,8 @@ InterpStats interp_stats(const Interp *in);
 int eval_raise(EvalCtx *cx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* A fresh tuple of n V_UNSET items, owned by the collector. */
 Tuple *eval_new_tuple(EvalCtx *cx, int n);
+/* A fresh env of n entries (keys 0, values V_UNSET), owned by the collector. */
+Env *eval_new_env(EvalCtx *cx, int n);
 
 /* ---- text helpers (ir/print.c), shared with ir/dot.c --------------------- */
 /* Per-module naming of nodes as docs/ir.md describes (%x, %acc.2, %3). */

@@ -175,6 +175,22 @@ void ir_apply_append(Node *a, Node *arg)
     a->app.n++;
 }
 
+void ir_apply_set_inputs(Node *a, Node *const *in, int n)
+{
+    Module *m = a->graph->module;
+    for (int i = 0; i < a->app.n; i++)
+        remove_use(a->app.in[i], a, NULL, i);
+    if (n > a->app.cap) {
+        a->app.in = ARENA_ARRAY(m->arena, Node *, n);
+        a->app.cap = n;
+    }
+    for (int i = 0; i < n; i++) {
+        a->app.in[i] = in[i];
+        add_use(m, in[i], a, NULL, i);
+    }
+    a->app.n = n;
+}
+
 void ir_set_output(Graph *g, Node *out)
 {
     if (g->output)
@@ -234,6 +250,10 @@ static uint32_t marks_begin(struct IrMarks *mk, uint32_t n)
 
 void ir_module_free(Module *m)
 {
+    if (m->ext_free)
+        m->ext_free(m->ext);
+    m->ext = NULL;
+    m->ext_free = NULL;
     vec_free(&m->graphs);
     vec_free(&m->tops);
     free(m->mark_body.stamp);

@@ -135,6 +135,10 @@ struct Module {
     /* When set, every Apply that ir_apply creates is also appended here
        (lowering uses it to find computations nothing uses). */
     NodeVec *track;
+    /* State a pass keeps with the module (passes/grad.c: the memo of
+       transformed graphs), freed by ir_module_free through ext_free. */
+    void *ext;
+    void (*ext_free)(void *);
 };
 
 /* ---- building ----------------------------------------------------------- */
@@ -156,6 +160,8 @@ Node *ir_apply_prim(Graph *g, PrimId p, Loc loc, int nargs, ...);
 Node *ir_apply_call(Graph *g, Node *fn, Loc loc, int nargs, ...);
 /* Appends one more input (lowering adds phi arguments to jumps this way). */
 void ir_apply_append(Node *app, Node *arg);
+/* Replaces all of app's inputs by in[0..n-1]. */
+void ir_apply_set_inputs(Node *app, Node *const *in, int n);
 
 void ir_set_output(Graph *g, Node *out);
 void ir_set_input(Node *app, int i, Node *v);

@@ -415,7 +415,7 @@ static bool truthy(const Value *v)
     case V_TUPLE: return v->tup->n > 0;
     case V_CLOSURE:
     case V_PRIM: return true;
-    case V_UNSET: break;
+    case V_UNSET: case V_ZERO: case V_ENV: break;
     }
     return false;
 }
@@ -540,6 +540,10 @@ int ev_make_tuple(EvalCtx *cx, const PrimInfo *p, const Value *args, int n, Valu
 int ev_getitem(EvalCtx *cx, const PrimInfo *p, const Value *args, int n, Value *out)
 {
     (void)p, (void)n;
+    if (args[0].kind == V_ZERO) {      /* an item of a zero sensitivity */
+        *out = args[0];
+        return 0;
+    }
     if (args[0].kind != V_TUPLE)
         return eval_raise(cx, "'%s' object is not subscriptable", tn(&args[0]));
     if (args[1].kind != V_INT && args[1].kind != V_BOOL)
@@ -630,4 +634,241 @@ int ev_range_cond(EvalCtx *cx, const PrimInfo *p, const Value *args, int n, Valu
         return 3;
     *out = value_bool(step > 0 ? i < stop : i > stop);
     return 0;
+}
+
+/* ---- differentiation (see passes/grad.h) ------------------------------------------------ */
+
+int ev_internal(EvalCtx *cx, const PrimInfo *p, const Value *args, int n, Value *out)
+{
+    (void)args, (void)n, (void)out;
+    return eval_raise(cx, "internal error: %s() is resolved before code runs", p->name);
+}
+
+int ev_first(EvalCtx *cx, const PrimInfo *p, const Value *args, int n, Value *out)
+{
+    (void)cx, (void)p, (void)n;
+    *out = args[0];
+    return 0;
+}
+
+int ev_zero(EvalCtx *cx, const PrimInfo *p, const Value *args, int n, Value *out)
+{
+    (void)cx, (void)p, (void)args, (void)n;
+    *out = value_zero();
+    return 0;
+}
+
+static bool num(const Value *v, double *d)
+{
+    switch (v->kind) {
+    case V_FLOAT: *d = v->f; return true;
+    case V_INT: *d = (double)v->i; return true;
+    case V_BOOL: *d = v->b; return true;
+    default: return false;
+    }
+}
+
+static int env_find(const Env *e, int64_t key)
+{
+    for (int i = 0; i < e->n; i++)
+        if (e->keys[i] == key)
+            return i;
+    return -1;
+}
+
+static int sadd(EvalCtx *cx, const Value *a, const Value *b, Value *out)
+{
+    double x, y;
+    if (a->kind == V_ZERO || b->kind == V_ZERO) {
+        *out = a->kind == V_ZERO ? *b : *a;
+        return 0;
+    }
+    if (num(a, &x) && num(b, &y)) {
+        *out = value_float(x + y);
+        return 0;
+    }
+    if (a->kind == V_TUPLE && b->kind == V_TUPLE && a->tup->n == b->tup->n) {
+        Tuple *t = eval_new_tuple(cx, a->tup->n);
+        for (int i = 0; i < t->n; i++)
+            if (sadd(cx, &a->tup->items[i], &b->tup->items[i], &t->items[i]))
+                return 3;
+        *out = value_tuple(t);
+        return 0;
+    }
+    if (a->kind == V_ENV && b->kind == V_ENV) {
+        int extra = 0;
+        for (int i = 0; i < b->env->n; i++)
+            extra += env_find(a->env, b->env->keys[i]) < 0;
+        Env *e = eval_new_env(cx, a->env->n + extra);
+        for (int i = 0; i < a->env->n; i++) {
+            e->keys[i] = a->env->keys[i];
+            e->vals[i] = a->env->vals[i];
+        }
+        int k = a->env->n;
+        for (int i = 0; i < b->env->n; i++) {
+            int j = env_find(a->env, b->env->keys[i]);
+            if (j < 0) {
+                e->keys[k] = b->env->keys[i];
+                e->vals[k++] = b->env->vals[i];
+            } else if (sadd(cx, &a->env->vals[j], &b->env->vals[i], &e->vals[j])) {
+                return 3;
+            }
+        }
+        *out = value_env(e);
+        return 0;
+    }
+    return eval_raise(cx, "internal error: cannot add sensitivities of types %s and %s", tn(a), tn(b));
+}
+
+int ev_sadd(EvalCtx *cx, const PrimInfo *p, const Value *args, int n, Value *out)
+{
+    (void)p, (void)n;
+    return sadd(cx, &args[0], &args[1], out);
+}
+
+int ev_sscale(EvalCtx *cx, const PrimInfo *p, const Value *args, int n, Value *out)
+{
+    (void)p, (void)n;
+    double x, y;
+    if (args[0].kind == V_ZERO || args[1].kind == V_ZERO) {
+        *out = value_zero();
+        return 0;
+    }
+    if (!num(&args[0], &x) || !num(&args[1], &y))
+        return eval_raise(cx, "internal error: cannot scale a %s by a %s", tn(&args[0]), tn(&args[1]));
+    /* a zero sensitivity or tangent stays zero whatever the partial (an
+       infinite or NaN partial of an input that does not vary) */
+    *out = value_float(x == 0.0 ? 0.0 : x * y);
+    return 0;
+}
+
+/* d with x's shape, zeros materialised (ints and bools have none) */
+static int dense(EvalCtx *cx, const Value *x, const Value *d, Value *out)
+{
+    if (x->kind == V_INT || x->kind == V_BOOL || x->kind == V_ZERO) {
+        *out = value_zero();
+        return 0;
+    }
+    if (x->kind == V_FLOAT) {
+        double v = 0.0;
+        if (d->kind != V_ZERO && !num(d, &v))
+            return eval_raise(cx, "internal error: a %s as the sensitivity of a float", tn(d));
+        *out = value_float(v);
+        return 0;
+    }
+    if (x->kind == V_TUPLE) {
+        Tuple *t = eval_new_tuple(cx, x->tup->n);
+        for (int i = 0; i < t->n; i++) {
+            Value z = value_zero();
+            const Value *di = d->kind == V_TUPLE && d->tup->n == t->n ? &d->tup->items[i] : &z;
+            if (dense(cx, &x->tup->items[i], di, &t->items[i]))
+                return 3;
+        }
+        *out = value_tuple(t);
+        return 0;
+    }
+    if (d->kind == V_ENV) {
+        *out = *d;
+        return 0;
+    }
+    *out = value_env(eval_new_env(cx, 0));     /* a function's: no sensitivities yet */
+    return 0;
+}
+
+int ev_sdense(EvalCtx *cx, const PrimInfo *p, const Value *args, int n, Value *out)
+{
+    (void)p, (void)n;
+    return dense(cx, &args[0], &args[1], out);
+}
+
+int ev_sfor(EvalCtx *cx, const PrimInfo *p, const Value *args, int n, Value *out)
+{
+    (void)cx, (void)p, (void)n;
+    *out = args[0].kind == V_INT || args[0].kind == V_BOOL ? value_zero() : args[1];
+    return 0;
+}
+
+int ev_onehot(EvalCtx *cx, const PrimInfo *p, const Value *args, int n, Value *out)
+{
+    (void)p, (void)n;
+    if (args[0].kind != V_TUPLE || args[1].kind != V_INT)
+        return eval_raise(cx, "internal error: onehot of a %s", tn(&args[0]));
+    Tuple *t = eval_new_tuple(cx, args[0].tup->n);
+    int64_t i = args[1].i < 0 ? args[1].i + t->n : args[1].i;
+    for (int k = 0; k < t->n; k++)
+        t->items[k] = k == i ? args[2] : value_zero();
+    *out = value_tuple(t);
+    return 0;
+}
+
+int ev_newenv(EvalCtx *cx, const PrimInfo *p, const Value *args, int n, Value *out)
+{
+    (void)p, (void)args, (void)n;
+    *out = value_env(eval_new_env(cx, 0));
+    return 0;
+}
+
+int ev_env_set(EvalCtx *cx, const PrimInfo *p, const Value *args, int n, Value *out)
+{
+    (void)p, (void)n;
+    const Env *old = args[0].kind == V_ENV ? args[0].env : NULL;
+    int64_t key = args[1].i;
+    int on = old ? old->n : 0, j = old ? env_find(old, key) : -1;
+    Env *e = eval_new_env(cx, on + (j < 0));
+    for (int i = 0; i < on; i++) {
+        e->keys[i] = old->keys[i];
+        e->vals[i] = old->vals[i];
+    }
+    e->keys[j < 0 ? on : j] = key;
+    e->vals[j < 0 ? on : j] = args[2];
+    *out = value_env(e);
+    return 0;
+}
+
+int ev_env_get(EvalCtx *cx, const PrimInfo *p, const Value *args, int n, Value *out)
+{
+    (void)p, (void)n;
+    int j = args[0].kind == V_ENV ? env_find(args[0].env, args[1].i) : -1;
+    Value z = value_zero();
+    return dense(cx, &args[2], j >= 0 ? &args[0].env->vals[j] : &z, out);
+}
+
+int ev_xlogy(EvalCtx *cx, const PrimInfo *p, const Value *args, int n, Value *out)
+{
+    (void)p, (void)n;
+    double y, a;
+    if (!num(&args[0], &y) || !num(&args[1], &a))
+        return eval_raise(cx, "internal error: xlogy of a %s", tn(&args[0]));
+    *out = value_float(y == 0.0 ? 0.0 : y * log(a));
+    return 0;
+}
+
+static int to_float_shape(EvalCtx *cx, const Value *x, Value *out)
+{
+    double v;
+    if (num(x, &v)) {
+        *out = value_float(v);
+        return 0;
+    }
+    if (x->kind == V_TUPLE) {
+        Tuple *t = eval_new_tuple(cx, x->tup->n);
+        for (int i = 0; i < t->n; i++)
+            if (to_float_shape(cx, &x->tup->items[i], &t->items[i]))
+                return 3;
+        *out = value_tuple(t);
+        return 0;
+    }
+    return eval_raise(cx, "cannot differentiate with respect to a %s", tn(x));
+}
+
+int ev_to_diff(EvalCtx *cx, const PrimInfo *p, const Value *args, int n, Value *out)
+{
+    (void)p, (void)n;
+    return to_float_shape(cx, &args[0], out);
+}
+
+int ev_cotangent(EvalCtx *cx, const PrimInfo *p, const Value *args, int n, Value *out)
+{
+    (void)p, (void)n;
+    return to_float_shape(cx, &args[1], out);
 }

@@ -5,8 +5,8 @@
 #include <string.h>
 
 const PrimInfo prim_table[P__COUNT] = {
-#define PRIM(id, name, arity, flags, ty, ev, m1, m2) \
-    [P_##id] = {P_##id, name, arity, flags, ty, ev, m1, m2},
+#define PRIM(id, name, arity, flags, ty, ev, m1, m2, dr) \
+    [P_##id] = {P_##id, name, arity, flags, ty, ev, m1, m2, &dr},
 #include "prims.def"
 #undef PRIM
 };

@@ -11,9 +11,10 @@ typedef struct Type Type;
 typedef struct TypeCtx TypeCtx;     /* passes/infer.c */
 typedef struct Value Value;         /* ir/value.h */
 typedef struct EvalCtx EvalCtx;     /* ir/interp.c */
+typedef struct DiffRule DiffRule;   /* passes/grad.h */
 
 typedef enum PrimId {
-#define PRIM(id, name, arity, flags, ty, ev, m1, m2) P_##id,
+#define PRIM(id, name, arity, flags, ty, ev, m1, m2, dr) P_##id,
 #include "prims.def"
 #undef PRIM
     P__COUNT
@@ -42,15 +43,17 @@ struct PrimInfo {
     PrimEvalFn eval;
     double (*libm1)(double);
     double (*libm2)(double, double);
+    const DiffRule *diff;
 };
 
 extern const PrimInfo prim_table[P__COUNT];
 
 /* The type rules (passes/infer_prims.c) and evaluators (ir/prim_eval.c)
    named in prims.def. */
-#define PRIM(id, name, arity, flags, ty, ev, m1, m2) \
+#define PRIM(id, name, arity, flags, ty, ev, m1, m2, dr) \
     Type *ty(TypeCtx *, const PrimInfo *, Node *, Type **, int); \
-    int ev(EvalCtx *, const PrimInfo *, const Value *, int, Value *);
+    int ev(EvalCtx *, const PrimInfo *, const Value *, int, Value *); \
+    extern const DiffRule dr;
 #include "prims.def"
 #undef PRIM
 

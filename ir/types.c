@@ -6,7 +6,7 @@
 
 struct TypeTable {
     Arena *arena;
-    Type *tbool, *tint, *tfloat;
+    Type *tbool, *tint, *tfloat, *tzero, *tenv;
     Type **slots;       /* open addressing over interned composite types */
     size_t nslots, count;
     uint32_t next_id;
@@ -27,6 +27,8 @@ TypeTable *types_new(Arena *arena)
     tt->tbool = new_type(tt, T_BOOL);
     tt->tint = new_type(tt, T_INT);
     tt->tfloat = new_type(tt, T_FLOAT);
+    tt->tzero = new_type(tt, T_ZERO);
+    tt->tenv = new_type(tt, T_ENV);
     tt->nslots = 64;
     tt->slots = ARENA_ARRAY(arena, Type *, tt->nslots);
     return tt;
@@ -35,6 +37,8 @@ TypeTable *types_new(Arena *arena)
 Type *type_bool(TypeTable *tt) { return tt->tbool; }
 Type *type_int(TypeTable *tt) { return tt->tint; }
 Type *type_float(TypeTable *tt) { return tt->tfloat; }
+Type *type_zero(TypeTable *tt) { return tt->tzero; }
+Type *type_env(TypeTable *tt) { return tt->tenv; }
 
 static uint64_t mix(uint64_t h, uint64_t v)
 {
@@ -162,6 +166,8 @@ void type_str(const Type *t, StrBuf *out)
     case T_BOOL: sb_puts(out, "bool"); break;
     case T_INT: sb_puts(out, "int"); break;
     case T_FLOAT: sb_puts(out, "float"); break;
+    case T_ZERO: sb_puts(out, "zero"); break;
+    case T_ENV: sb_puts(out, "env"); break;
     case T_TUPLE:
         sb_putc(out, '(');
         for (int i = 0; i < t->n; i++) {

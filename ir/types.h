@@ -17,7 +17,11 @@ typedef struct Graph Graph;
 typedef struct Type Type;
 typedef struct TypeTable TypeTable;
 
-typedef enum TypeKind { T_BOOL, T_INT, T_FLOAT, T_TUPLE, T_FUNC } TypeKind;
+/* T_ZERO and T_ENV exist only in differentiated code (passes/grad.c):
+   T_ZERO is a sensitivity or tangent known to be zero (a symbolic zero: no
+   data at run time); T_ENV the sensitivities of a closure's free
+   variables, keyed by variable. */
+typedef enum TypeKind { T_BOOL, T_INT, T_FLOAT, T_TUPLE, T_FUNC, T_ZERO, T_ENV } TypeKind;
 
 enum { TYPE_MAX_TUPLE_DEPTH = 32 };    /* tuples nest at most this deep (values and annotations) */
 
@@ -42,6 +46,8 @@ TypeTable *types_new(Arena *arena);
 Type *type_bool(TypeTable *tt);
 Type *type_int(TypeTable *tt);
 Type *type_float(TypeTable *tt);
+Type *type_zero(TypeTable *tt);
+Type *type_env(TypeTable *tt);
 Type *type_tuple(TypeTable *tt, Type *const *elems, int n);
 Type *type_func(TypeTable *tt, const FnRef *fns, int n);   /* fns need not be sorted */
 

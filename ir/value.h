@@ -23,6 +23,8 @@ typedef enum ValueKind {
     V_TUPLE,        /* tup */
     V_CLOSURE,      /* clo: a graph and the frame it closes over */
     V_PRIM,         /* prim: a PrimId used as a function value */
+    V_ZERO,         /* differentiated code: a symbolic zero sensitivity */
+    V_ENV,          /* env: differentiated code: sensitivities by variable */
 } ValueKind;
 
 typedef struct Value {
@@ -33,12 +35,13 @@ typedef struct Value {
         double f;
         struct Tuple *tup;
         struct Closure *clo;
+        struct Env *env;
         int prim;
     };
 } Value;
 
 /* Header of every collected object (tuples, closures, frames). */
-typedef enum GcKind { GC_TUPLE, GC_CLOSURE, GC_FRAME } GcKind;
+typedef enum GcKind { GC_TUPLE, GC_CLOSURE, GC_FRAME, GC_ENV } GcKind;
 typedef struct GcObj {
     struct GcObj *next;     /* all objects of one Interp, newest first */
     size_t size;            /* bytes, for the heap statistics */
@@ -58,11 +61,22 @@ typedef struct Closure {
     Frame *env;             /* frame of graph->parent; NULL for top-level graphs */
 } Closure;
 
+/* An env: n (key, value) pairs, keys distinct, in no particular order;
+   never changed once built (env_set copies). */
+typedef struct Env {
+    GcObj gc;
+    int n;
+    int64_t *keys;          /* points into the object, after vals */
+    Value vals[];
+} Env;
+
 static inline Value value_bool(bool b) { Value v = {.kind = V_BOOL, .b = b}; return v; }
 static inline Value value_int(int64_t i) { Value v = {.kind = V_INT, .i = i}; return v; }
 static inline Value value_float(double f) { Value v = {.kind = V_FLOAT, .f = f}; return v; }
 static inline Value value_prim(int p) { Value v = {.kind = V_PRIM, .prim = p}; return v; }
 static inline Value value_tuple(Tuple *t) { Value v = {.kind = V_TUPLE, .tup = t}; return v; }
+static inline Value value_zero(void) { Value v = {.kind = V_ZERO}; return v; }
+static inline Value value_env(Env *e) { Value v = {.kind = V_ENV, .env = e}; return v; }
 
 /* CPython's repr(): 1.0, 0.1, 3, True, (1.0, 2), (0.5,), (), nan, -inf.
    Functions print as <function NAME> and <built-in function NAME>. */

@@ -46,6 +46,7 @@
  * typed: its clone's body is unreachable().
  */
 #include "infer.h"
+#include "grad.h"
 
 #include <string.h>
 
@@ -209,6 +210,14 @@ struct TypeCtx {
        of different signatures (scale(2)(1) and scale(3)(1.5)). */
     unsigned char *by_caller;
     Graph **uncalled;       /* by graph id: the representation of its values no call reaches */
+    GraphVec uncalled_nested; /* likewise, for nested functions (one per enclosing clone) */
+    /* Differentiation: the transforms (passes/grad.c) add graphs to the
+       module as inference finds what it needs; graphs made during a round
+       are typed from the next one (see infer_module). */
+    uint32_t known_graphs;  /* graphs that existed when this round began */
+    uint32_t ntables;       /* size of the by-graph-id tables above */
+    bool grew;              /* this round made graphs or rewrote a derive() */
+    int expansions;         /* rounds restarted for that */
     CallVec indirect;       /* after the fixpoint: every reachable instance's calls */
     ErrVec entry_errors;    /* about the entries themselves */
     /* specialisation */
@@ -270,6 +279,10 @@ Type *infer_join(TypeCtx *tc, Type *a, Type *b)
         return a;
     if (a == TY_ERR || b == TY_ERR)
         return TY_ERR;
+    if (a->kind == T_ZERO)      /* a symbolic zero is a zero of any sensitivity type */
+        return b;
+    if (b->kind == T_ZERO)
+        return a;
     if (type_is_scalar(a) && type_is_scalar(b)) {
         if (scalar_rank(a) == scalar_rank(b))   /* a default float and a plain one */
             return type_float(tc->tt);
@@ -538,6 +551,10 @@ static Type *const_type(TypeCtx *tc, Inst *inst, Node *x)
     case K_PRIM: return fnref_type(tc, NULL, (int)x->k.u.prim, NULL);
     case K_GRAPH: {
         Graph *g = x->k.u.graph;
+        if (g->id >= tc->known_graphs) {    /* made this round: typed from the next */
+            tc->grew = true;
+            return NULL;
+        }
         Graph *anchor = anchor_of(tc, g);
         Inst *ctx = anchor ? ctx_for(inst, anchor->fn) : NULL;
         if (anchor && !ctx)
@@ -813,6 +830,140 @@ static void run_queue(TypeCtx *tc)
     }
 }
 
+
+/* ---- differentiation: J, Jfwd and derive() ---------------------------------------------- */
+
+/* The transform (mode) of a value of type t: functions become their
+   transforms, in the same context (a transform is nested where its source
+   is); NULL while a transform is still to be typed (next round). */
+static Type *lifted_type(TypeCtx *tc, Node *app, Type *t, int mode)
+{
+    if (t->kind != T_FUNC && t->kind != T_TUPLE)
+        return t;
+    if (t->kind == T_TUPLE) {
+        Type **el = xmalloc(sizeof(Type *) * (size_t)(t->n ? t->n : 1));
+        Type *r = NULL;
+        bool pending = false;
+        for (int i = 0; i < t->n; i++) {
+            el[i] = lifted_type(tc, app, t->elems[i], mode);
+            pending |= el[i] == NULL;
+            if (el[i] == TY_ERR)
+                r = TY_ERR;
+        }
+        if (!r && !pending)
+            r = type_tuple(tc->tt, el, t->n);
+        free(el);
+        return r;
+    }
+    FnRef *refs = xmalloc(sizeof(FnRef) * (size_t)t->n);
+    bool pending = false;
+    Type *r = NULL;
+    for (int i = 0; i < t->n && !r; i++) {
+        const FnRef *f = &t->fns[i];
+        Graph *d;
+        if (f->graph) {
+            if (f->graph->kind != G_FUNCTION) {
+                r = infer_error(tc, app->loc, false, "cannot differentiate this kind of function value");
+                break;
+            }
+            d = grad_transform(tc->m, mode, f->graph);
+        } else {
+            const PrimInfo *p = prim_info((PrimId)f->prim);
+            d = grad_transform_prim(tc->m, mode, (PrimId)f->prim, p->arity < 0 ? 0 : p->arity);
+        }
+        pending |= d->id >= tc->known_graphs;
+        FnRef nr = {d, -1, f->graph ? f->ctx : NULL, NULL};
+        refs[i] = nr;
+    }
+    if (!r && !pending)
+        r = type_func(tc->tt, refs, t->n);
+    free(refs);
+    if (pending)
+        tc->grew = true;
+    return r;
+}
+
+Type *ty_j(TypeCtx *tc, const PrimInfo *p, Node *app, Type **args, int n)
+{
+    (void)p; (void)n;
+    return lifted_type(tc, app, args[0], MODE_J);
+}
+
+Type *ty_jfwd(TypeCtx *tc, const PrimInfo *p, Node *app, Type **args, int n)
+{
+    (void)p; (void)n;
+    return lifted_type(tc, app, args[0], MODE_F);
+}
+
+static const char *const op_names[] = {"grad", "value_and_grad", "vjp", "jvp"};
+
+/*
+ * derive(...) of a function whose arity the argument's type now tells:
+ * checked (the parameters selected exist and are not declared int, bool),
+ * then rewritten, in the untyped module, into a call of the operator's
+ * graph (grad_operator) on the function; the round restarts to type it.
+ */
+Type *ty_derive(TypeCtx *tc, const PrimInfo *p, Node *app, Type **args, int n)
+{
+    (void)p;
+    int first = derive_first_value(app);
+    DiffOp op = (DiffOp)app->app.in[DERIVE_KIND]->k.u.i;
+    Type *ft = args[first - 1];
+    if (ft->kind != T_FUNC)
+        return infer_error(tc, app->loc, infer_is_default_float(ft), "%s() needs a function, not '%s'", op_names[op],
+                           infer_type_name(tc, ft));
+    int64_t tower = app->app.in[DERIVE_TOWER]->k.u.i;
+    int nfwd = 0;
+    for (int64_t t = tower; t > 0; t /= 3)
+        nfwd += t % 3 == MODE_F;
+    int arity = -1;
+    for (int k = 0; k < ft->n; k++) {
+        const FnRef *f = &ft->fns[k];
+        int a = f->graph ? f->graph->nparams : prim_info((PrimId)f->prim)->arity;
+        if (a < 0 || (arity >= 0 && a != arity))
+            return infer_error(tc, app->loc, false,
+                               "%s() of a value that may be functions of different numbers of parameters",
+                               op_names[op]);
+        arity = a;
+    }
+    arity >>= nfwd;
+    if (tower == 0) {
+        int nidx = (int)app->app.in[DERIVE_NIDX]->k.u.i;
+        bool all = op == OP_VJP || op == OP_JVP;
+        if (op == OP_VJP && app->app.in[DERIVE_IDX]->k.u.i != arity)
+            return infer_error(tc, app->loc, false, "vjp() is given %lld argument%s for a function of %d parameter%s",
+                               (long long)app->app.in[DERIVE_IDX]->k.u.i,
+                               app->app.in[DERIVE_IDX]->k.u.i == 1 ? "" : "s", arity, arity == 1 ? "" : "s");
+        for (int i = 0; i < (all ? arity : nidx); i++) {
+            int64_t ix = all ? i : app->app.in[DERIVE_IDX + i]->k.u.i;
+            if (ix < 0 || ix >= arity)
+                return infer_error(tc, app->loc, false,
+                                   "%s(): parameter index %lld is out of range for a function of %d parameter%s",
+                                   op_names[op], (long long)ix, arity, arity == 1 ? "" : "s");
+            for (int k = 0; k < ft->n; k++) {
+                Graph *g = ft->fns[k].graph;
+                Type *ann = g && g->param_ann ? g->param_ann[ix] : NULL;
+                if (ann && (ann->kind == T_INT || ann->kind == T_BOOL))
+                    return infer_error(tc, app->loc, false,
+                                       "%s(): cannot differentiate with respect to parameter '%s' of '%s': it is "
+                                       "declared '%s'",
+                                       op_names[op], g->params[ix]->name ? g->params[ix]->name : "?",
+                                       graph_what(g), infer_type_name(tc, ann));
+            }
+        }
+    }
+    Graph *w = grad_operator(tc->m, app, arity);
+    int nv = n - (first - 1);
+    Node **in = xmalloc(sizeof(Node *) * (size_t)(nv + 1));
+    in[0] = ir_const_graph(tc->m, w, app->loc);
+    for (int i = 0; i < nv; i++)
+        in[1 + i] = app->app.in[first + i];
+    ir_apply_set_inputs(app, in, nv + 1);
+    free(in);
+    tc->grew = true;
+    return NULL;
+}
+
 /* ---- setup ------------------------------------------------------------------------ */
 
 /*
@@ -862,13 +1013,21 @@ static void setup(TypeCtx *tc)
             tc->fninfo[g->id] = fi;
         }
     }
-    if (!tc->home) {       /* the same in every round */
-        tc->home = xcalloc(m->ngraph_ids, sizeof(Graph *));
+    tc->known_graphs = m->ngraph_ids;
+    if (tc->ntables < m->ngraph_ids) {     /* the same in every round, extended for new graphs */
+        uint32_t old = tc->ntables, n = m->ngraph_ids;
+        tc->home = xrealloc(tc->home, sizeof(Graph *) * n);
+        tc->by_site = xrealloc(tc->by_site, n);
+        tc->by_caller = xrealloc(tc->by_caller, n);
+        memset(tc->home + old, 0, sizeof(Graph *) * (n - old));
+        memset(tc->by_site + old, 0, n - old);
+        memset(tc->by_caller + old, 0, n - old);
         for (int i = 0; i < m->graphs.len; i++) {
             Graph *g = m->graphs.data[i];
-            if (g->kind == G_FUNCTION && g->parent)
+            if (g->id >= old && g->kind == G_FUNCTION && g->parent)
                 tc->home[g->id] = closure_home(g);
         }
+        tc->ntables = n;
     }
     for (int i = 0; i < m->graphs.len; i++) {
         Graph *g = m->graphs.data[i];
@@ -912,7 +1071,8 @@ static void teardown(TypeCtx *tc)
             vec_free(&inst->slots[g]->readers);
     }
     for (int i = 0; i < tc->m->graphs.len; i++) {
-        FnInfo *fi = tc->fninfo[tc->m->graphs.data[i]->id];
+        Graph *g = tc->m->graphs.data[i];
+        FnInfo *fi = g->id < tc->known_graphs ? tc->fninfo[g->id] : NULL;   /* newer graphs: not set up */
         if (!fi)
             continue;
         for (int gi = 0; gi < fi->graphs.len; gi++)
@@ -1167,12 +1327,24 @@ static Inst *value_instance(TypeCtx *tc, const FnRef *r)
  * same arity whose body is unreachable(); one per function, so such values
  * of one function compare equal.
  */
-static Graph *uncalled_graph(TypeCtx *tc, Graph *g)
+static Graph *uncalled_graph(TypeCtx *tc, Graph *g, Inst *ctx)
 {
-    if (tc->uncalled[g->id])
+    /* nested where a clone of g would be: J(x) of such a value (a closure
+       passed only to grad, say) is a closure over the same frame */
+    Graph *parent = NULL, *anchor = anchor_of(tc, g);
+    if (anchor && ctx) {
+        Inst *pi = ctx_for(ctx, anchor->fn);
+        parent = pi ? clone_of(tc, pi, tc->glocal[anchor->id]) : NULL;
+    }
+    if (!parent && tc->uncalled[g->id])
         return tc->uncalled[g->id];
+    for (int i = 0; parent && i < tc->uncalled_nested.len; i++) {
+        Graph *u = tc->uncalled_nested.data[i];
+        if (u->origin == g && u->parent == parent)
+            return u;
+    }
     Module *s = tc->spec;
-    Graph *u = ir_graph_new(s, G_FUNCTION, arena_printf(tc->arena, "%s!uncalled", g->name), NULL, g->loc);
+    Graph *u = ir_graph_new(s, G_FUNCTION, arena_printf(tc->arena, "%s!uncalled", g->name), parent, g->loc);
     u->src_name = g->src_name;
     u->origin = g;
     for (int i = 0; i < g->nparams; i++) {
@@ -1184,7 +1356,10 @@ static Graph *uncalled_graph(TypeCtx *tc, Graph *g)
     Node *out = ir_apply(u, &callee, 1, g->loc);
     out->type = u->ret_type = type_float(tc->tt);
     ir_set_output(u, out);
-    tc->uncalled[g->id] = u;
+    if (parent)
+        vec_push(&tc->uncalled_nested, u);
+    else
+        tc->uncalled[g->id] = u;
     return u;
 }
 
@@ -1195,14 +1370,14 @@ static Graph *graph_for_ref(TypeCtx *tc, FnRef *r)
     if (g->kind == G_BLOCK || g->kind == G_BRANCH)
         return clone_of(tc, ctx, tc->glocal[g->id]);
     Inst *ci = value_instance(tc, r);
-    return ci ? clone_of(tc, ci, 0) : uncalled_graph(tc, g);
+    return ci ? clone_of(tc, ci, 0) : uncalled_graph(tc, g, ctx);
 }
 
 static Type *translate(TypeCtx *tc, Type *t, Loc loc)
 {
     if (t == TY_DEFAULT_FLOAT)
         return type_float(tc->tt);
-    if (!t || t == TY_ERR || type_is_scalar(t))
+    if (!t || t == TY_ERR || type_is_scalar(t) || t->kind == T_ZERO || t->kind == T_ENV)
         return t;
     if (t->kind == T_TUPLE) {
         Type **el = xmalloc(sizeof(Type *) * (size_t)(t->n ? t->n : 1));
@@ -1320,10 +1495,14 @@ static Node *prim_call(TypeCtx *tc, Graph *ng, PrimId p, Type *t, Loc loc, Node 
 
 /* Converts x (of inference type `from`) to inference type `to`, building
    the conversion in graph ng. */
+static Node *zero_of(TypeCtx *tc, Graph *ng, Type *to, Loc loc);
+
 static Node *coerce(TypeCtx *tc, Graph *ng, Node *x, Type *from, Type *to, Loc loc)
 {
     if (!from || !to || from == to || from == TY_ERR || to == TY_ERR)
         return x;
+    if (from->kind == T_ZERO)
+        return zero_of(tc, ng, to, loc);
     if (type_is_scalar(from) && type_is_scalar(to) && from->kind != to->kind) {
         if (x->kind == N_CONST && (x->k.kind == K_INT || x->k.kind == K_BOOL)) {   /* fold */
             int64_t v = x->k.kind == K_INT ? x->k.u.i : x->k.u.b;
@@ -1351,6 +1530,113 @@ static Node *coerce(TypeCtx *tc, Graph *ng, Node *x, Type *from, Type *to, Loc l
         return t;
     }
     return x;   /* function sets: the same closure value */
+}
+
+/* A symbolic zero materialised as a value of type `to` (0.0, a tuple of
+   zeros, an empty env); still symbolic when `to` is zero itself. */
+static Node *zero_of(TypeCtx *tc, Graph *ng, Type *to, Loc loc)
+{
+    switch (to->kind) {
+    case T_FLOAT: return typed(ir_const_float(tc->spec, 0.0, loc), type_float(tc->tt));
+    case T_INT: return typed(ir_const_int(tc->spec, 0, loc), type_int(tc->tt));
+    case T_BOOL: return typed(ir_const_bool(tc->spec, false, loc), type_bool(tc->tt));
+    case T_ENV: {
+        Node *c = typed(ir_const_prim(tc->spec, P_NEWENV, loc), fnref_type(tc, NULL, P_NEWENV, NULL));
+        return typed(ir_apply(ng, &c, 1, loc), to);
+    }
+    case T_TUPLE: {
+        Node **el = xmalloc(sizeof(Node *) * (size_t)(to->n + 1));
+        el[0] = typed(ir_const_prim(tc->spec, P_MAKE_TUPLE, loc), fnref_type(tc, NULL, P_MAKE_TUPLE, NULL));
+        for (int i = 0; i < to->n; i++)
+            el[i + 1] = zero_of(tc, ng, to->elems[i], loc);
+        Node *t = typed(ir_apply(ng, el, to->n + 1, loc), translate(tc, to, loc));
+        free(el);
+        return t;
+    }
+    default: {
+        Node *c = typed(ir_const_prim(tc->spec, P_ZERO, loc), fnref_type(tc, NULL, P_ZERO, NULL));
+        return typed(ir_apply(ng, &c, 1, loc), type_zero(tc->tt));
+    }
+    }
+}
+
+static int fn_index(const Type *t, Graph *g, int prim)
+{
+    for (int i = 0; t && t->kind == T_FUNC && i < t->n; i++)
+        if (t->fns[i].graph == g && (g || t->fns[i].prim == prim))
+            return i;
+    return -1;
+}
+
+/*
+ * J(x) or Jfwd(x), specialised: the identity on numbers, elementwise on
+ * tuples, and on a function value rebind(x, i0, j0, ...): the transform's
+ * closure over x's own frame (a transform is nested where its source is).
+ */
+static Node *lift_value(TypeCtx *tc, Graph *ng, Node *x, Type *from, Type *to, int mode, Loc loc)
+{
+    if (!from || !to || from == TY_ERR || to == TY_ERR || from->kind == T_ZERO || from->kind == T_ENV ||
+        type_is_scalar(from))
+        return x;
+    if (from->kind == T_TUPLE) {
+        Node **el = xmalloc(sizeof(Node *) * (size_t)(from->n + 1));
+        el[0] = typed(ir_const_prim(tc->spec, P_MAKE_TUPLE, loc), fnref_type(tc, NULL, P_MAKE_TUPLE, NULL));
+        for (int i = 0; i < from->n; i++) {
+            Node *ix = typed(ir_const_int(tc->spec, i, loc), type_int(tc->tt));
+            Node *item = prim_call(tc, ng, P_GETITEM, translate(tc, from->elems[i], loc), loc, x, ix);
+            el[i + 1] = lift_value(tc, ng, item, from->elems[i], to->elems[i], mode, loc);
+        }
+        Node *t = typed(ir_apply(ng, el, from->n + 1, loc), translate(tc, to, loc));
+        free(el);
+        return t;
+    }
+    Type *tf = translate(tc, from, loc), *tt = translate(tc, to, loc);
+    Node **in = xmalloc(sizeof(Node *) * (size_t)(2 * from->n + 2));
+    int k = 0;
+    in[k++] = typed(ir_const_prim(tc->spec, P_REBIND, loc), fnref_type(tc, NULL, P_REBIND, NULL));
+    in[k++] = x;
+    for (int i = 0; i < from->n; i++) {
+        FnRef *f = &from->fns[i];
+        Graph *d, *gx = NULL;
+        if (f->graph) {
+            d = grad_transform(tc->m, mode, f->graph);
+            gx = graph_for_ref(tc, f);
+        } else {
+            const PrimInfo *p = prim_info((PrimId)f->prim);
+            d = grad_transform_prim(tc->m, mode, (PrimId)f->prim, p->arity < 0 ? 0 : p->arity);
+        }
+        FnRef dr = {d, -1, f->graph ? f->ctx : NULL, NULL};
+        Graph *gd = graph_for_ref(tc, &dr);
+        int ix = fn_index(tf, gx, f->prim), jx = fn_index(tt, gd, -1);
+        if (ix < 0 || jx < 0)
+            continue;
+        in[k++] = typed(ir_const_int(tc->spec, ix, loc), type_int(tc->tt));
+        in[k++] = typed(ir_const_int(tc->spec, jx, loc), type_int(tc->tt));
+    }
+    Node *r = typed(ir_apply(ng, in, k, loc), tt);
+    free(in);
+    return r;
+}
+
+/* The differentiation primitives that specialisation resolves: the node
+   to use instead of the application, or NULL to keep it. */
+static Node *resolve_diff_prim(TypeCtx *tc, Graph *ng, PrimId p, Node **in, Type **argt, Type *t, Loc loc)
+{
+    if (!t || t == TY_ERR)
+        return NULL;
+    switch (p) {
+    case P_J: return lift_value(tc, ng, in[1], argt[0], t, MODE_J, loc);
+    case P_JFWD: return lift_value(tc, ng, in[1], argt[0], t, MODE_F, loc);
+    case P_TO_DIFF: case P_SDENSE: case P_SFOR:
+        return p == P_TO_DIFF ? coerce(tc, ng, in[1], argt[0], t, loc)
+                              : t->kind == T_ZERO ? zero_of(tc, ng, t, loc) : coerce(tc, ng, in[2], argt[1], t, loc);
+    case P_COTANGENT: return coerce(tc, ng, in[2], argt[1], t, loc);
+    case P_CHECK_RESULT: case P_GRAD_ERROR: return in[1];
+    default:
+        if (t->kind == T_ZERO && p != P_ZERO)
+            return zero_of(tc, ng, t, loc);
+        return NULL;
+    }
 }
 
 /* What every operand of a primitive application is converted to, or NULL
@@ -1505,6 +1791,12 @@ static Node *clone_apply(TypeCtx *tc, Inst *inst, Graph *ng, Node *a)
     }
     if (callee->kind == N_CONST && callee->k.kind == K_PRIM) {
         const PrimInfo *p = prim_info(callee->k.u.prim);
+        Node *res = resolve_diff_prim(tc, ng, p->id, in, argt, t, a->loc);
+        if (res) {
+            free(in);
+            free(argt);
+            return res;
+        }
         Type *ot = operand_type(tc, p, t, argt, n - 1);
         if (ot && t && t != TY_ERR)
             for (int i = 1; i < n; i++)
@@ -1751,8 +2043,6 @@ Module *infer_module(Module *m, Diags *d, InferEntry *entries, int n)
     tc.d = d;
     tc.tt = m->types;
     tc.arena = m->arena;
-    tc.by_site = xcalloc(m->ngraph_ids ? m->ngraph_ids : 1, 1);
-    tc.by_caller = xcalloc(m->ngraph_ids ? m->ngraph_ids : 1, 1);
     Inst **roots = xcalloc((size_t)(n ? n : 1), sizeof(Inst *));
     bool *active = xmalloc(sizeof(bool) * (size_t)(n ? n : 1));
     for (int e = 0; e < n; e++)
@@ -1774,6 +2064,20 @@ Module *infer_module(Module *m, Diags *d, InferEntry *entries, int n)
                 roots[e] = active[e] ? entry_instance(&tc, &entries[e]) : NULL;
             }
             run_queue(&tc);
+            if (tc.grew) {
+                /* differentiation made graphs: type again with them */
+                tc.grew = false;
+                round--;
+                if (++tc.expansions > INFER_MAX_EXPANSIONS) {
+                    Graph *where = m->tops.len ? m->tops.data[0].graph : NULL;
+                    record_error(&tc.entry_errors, where ? where->loc : LOC_NONE, false,
+                                 arena_printf(tc.arena, "differentiation operators are nested too deeply (limit %d "
+                                              "rounds of inference)", INFER_MAX_EXPANSIONS));
+                } else {
+                    teardown(&tc);
+                    continue;
+                }
+            }
             merge_value_calls(&tc, roots, n);
             free_errs(&value_errs);
             if (!value_conflicts(&tc, &value_errs))
@@ -1863,5 +2167,6 @@ Module *infer_module(Module *m, Diags *d, InferEntry *entries, int n)
     free(tc.by_caller);
     free(tc.home);
     free(tc.uncalled);
+    vec_free(&tc.uncalled_nested);
     return spec;
 }

@@ -21,6 +21,7 @@ enum {
     INFER_MAX_SPECIALISATIONS = 256,   /* per source function */
     INFER_MAX_TUPLE_DEPTH = TYPE_MAX_TUPLE_DEPTH,
     INFER_MAX_ROUNDS = 8,               /* re-runs telling function values apart by origin */
+    INFER_MAX_EXPANSIONS = 200,         /* re-runs typing graphs the differentiation transforms made */
 };
 
 typedef struct InferEntry {

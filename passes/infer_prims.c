@@ -202,6 +202,8 @@ Type *ty_getitem(TypeCtx *tc, const PrimInfo *p, Node *app, Type **args, int n)
 {
     (void)p; (void)n;
     Node *ix = app->app.in[2];
+    if (args[0]->kind == T_ZERO)       /* an item of a zero sensitivity */
+        return args[0];
     if (args[0]->kind != T_TUPLE)
         return infer_error(tc, app->loc, infer_is_default_float(args[0]),
                            "cannot index or unpack a value of type '%s' (only tuples can be)",
@@ -283,4 +285,271 @@ Type *ty_depend(TypeCtx *tc, const PrimInfo *p, Node *app, Type **args, int n)
     if (n < 1)
         return infer_error(tc, app->loc, false, "depend needs a value");
     return args[n - 1];
+}
+
+/* ---- differentiation (see passes/grad.h) -------------------------------------------------- */
+
+static TypeTable *TT(TypeCtx *tc) { return infer_types(tc); }
+
+/* The type of a sensitivity of a value of type t with nothing known zero:
+   floats for numbers, elementwise for tuples, env for functions; ints and
+   bools have none (zero). */
+static Type *dense_type(TypeCtx *tc, Type *t)
+{
+    switch (t->kind) {
+    case T_FLOAT: return type_float(TT(tc));
+    case T_INT: case T_BOOL: case T_ZERO: return type_zero(TT(tc));
+    case T_FUNC: case T_ENV: return type_env(TT(tc));
+    case T_TUPLE: {
+        Type **el = xmalloc(sizeof(Type *) * (size_t)(t->n ? t->n : 1));
+        for (int i = 0; i < t->n; i++)
+            el[i] = dense_type(tc, t->elems[i]);
+        Type *r = type_tuple(TT(tc), el, t->n);
+        free(el);
+        return r;
+    }
+    }
+    return t;
+}
+
+static Type *sens_error(TypeCtx *tc, Node *app, Type *a, Type *b)
+{
+    return infer_error(tc, app->loc, false, "internal error: sensitivities of types '%s' and '%s' do not match",
+                       infer_type_name(tc, a), infer_type_name(tc, b));
+}
+
+static Type *sadd_type(TypeCtx *tc, Node *app, Type *a, Type *b)
+{
+    if (a->kind == T_ZERO)
+        return b;
+    if (b->kind == T_ZERO)
+        return a;
+    if (type_is_scalar(a) && type_is_scalar(b))
+        return type_float(TT(tc));
+    if (a->kind == T_ENV && b->kind == T_ENV)
+        return a;
+    if (a->kind == T_TUPLE && b->kind == T_TUPLE && a->n == b->n) {
+        Type **el = xmalloc(sizeof(Type *) * (size_t)(a->n ? a->n : 1));
+        Type *r = NULL;
+        for (int i = 0; i < a->n && !r; i++) {
+            el[i] = sadd_type(tc, app, a->elems[i], b->elems[i]);
+            if (el[i] == TY_ERR)
+                r = TY_ERR;
+        }
+        if (!r)
+            r = type_tuple(TT(tc), el, a->n);
+        free(el);
+        return r;
+    }
+    return sens_error(tc, app, a, b);
+}
+
+Type *ty_zero(TypeCtx *tc, const PrimInfo *p, Node *app, Type **args, int n)
+{
+    (void)p; (void)app; (void)args; (void)n;
+    return type_zero(TT(tc));
+}
+
+Type *ty_sadd(TypeCtx *tc, const PrimInfo *p, Node *app, Type **args, int n)
+{
+    (void)p; (void)n;
+    return sadd_type(tc, app, args[0], args[1]);
+}
+
+Type *ty_sscale(TypeCtx *tc, const PrimInfo *p, Node *app, Type **args, int n)
+{
+    (void)p; (void)n;
+    if (args[0]->kind == T_ZERO || args[1]->kind == T_ZERO)
+        return type_zero(TT(tc));
+    if (!type_is_scalar(args[0]) || !type_is_scalar(args[1]))
+        return sens_error(tc, app, args[0], args[1]);
+    return type_float(TT(tc));
+}
+
+/* sens_for(x, d): d restricted to what x can have (ints have nothing) */
+static Type *sfor_type(TypeCtx *tc, Node *app, Type *x, Type *d)
+{
+    if (d->kind == T_ZERO || x->kind == T_INT || x->kind == T_BOOL || x->kind == T_ZERO)
+        return type_zero(TT(tc));
+    if (x->kind == T_TUPLE && d->kind == T_TUPLE && x->n == d->n) {
+        Type **el = xmalloc(sizeof(Type *) * (size_t)(x->n ? x->n : 1));
+        Type *r = NULL;
+        for (int i = 0; i < x->n && !r; i++) {
+            el[i] = sfor_type(tc, app, x->elems[i], d->elems[i]);
+            if (el[i] == TY_ERR)
+                r = TY_ERR;
+        }
+        if (!r)
+            r = type_tuple(TT(tc), el, x->n);
+        free(el);
+        return r;
+    }
+    if (x->kind == T_FLOAT && type_is_scalar(d))
+        return type_float(TT(tc));
+    if ((x->kind == T_FUNC || x->kind == T_ENV) && d->kind == T_ENV)
+        return d;
+    return sens_error(tc, app, x, d);
+}
+
+Type *ty_sfor(TypeCtx *tc, const PrimInfo *p, Node *app, Type **args, int n)
+{
+    (void)p; (void)n;
+    return sfor_type(tc, app, args[0], args[1]);
+}
+
+Type *ty_sdense(TypeCtx *tc, const PrimInfo *p, Node *app, Type **args, int n)
+{
+    (void)p; (void)n;
+    Type *t = dense_type(tc, args[0]);
+    Type *j = infer_join(tc, args[1], t);
+    if (j != t)
+        return sens_error(tc, app, args[0], args[1]);
+    return t;
+}
+
+Type *ty_onehot(TypeCtx *tc, const PrimInfo *p, Node *app, Type **args, int n)
+{
+    (void)p; (void)n;
+    Node *ix = app->app.in[2];
+    if (args[0]->kind != T_TUPLE || ix->kind != N_CONST || ix->k.kind != K_INT)
+        return sens_error(tc, app, args[0], args[2]);
+    int len = args[0]->n;
+    int64_t i = ix->k.u.i < 0 ? ix->k.u.i + len : ix->k.u.i;
+    if (i < 0 || i >= len)
+        return sens_error(tc, app, args[0], args[2]);
+    Type **el = xmalloc(sizeof(Type *) * (size_t)len);
+    for (int k = 0; k < len; k++)
+        el[k] = k == i ? args[2] : type_zero(TT(tc));
+    Type *r = type_tuple(TT(tc), el, len);
+    free(el);
+    return r;
+}
+
+Type *ty_newenv(TypeCtx *tc, const PrimInfo *p, Node *app, Type **args, int n)
+{
+    (void)p; (void)app; (void)args; (void)n;
+    return type_env(TT(tc));
+}
+
+Type *ty_env_set(TypeCtx *tc, const PrimInfo *p, Node *app, Type **args, int n)
+{
+    (void)p; (void)n;
+    if (args[0]->kind != T_ENV && args[0]->kind != T_ZERO)
+        return sens_error(tc, app, args[0], args[2]);
+    return type_env(TT(tc));
+}
+
+Type *ty_env_get(TypeCtx *tc, const PrimInfo *p, Node *app, Type **args, int n)
+{
+    (void)p; (void)n;
+    if (args[0]->kind != T_ENV && args[0]->kind != T_ZERO)
+        return sens_error(tc, app, args[0], args[2]);
+    return dense_type(tc, args[2]);
+}
+
+/* The value of a differentiated argument: numbers become floats; a
+   function cannot be differentiated. */
+static Type *to_diff_type(TypeCtx *tc, Node *app, Type *t, int64_t index, bool *bad)
+{
+    if (type_is_scalar(t))
+        return type_float(TT(tc));
+    if (t->kind == T_TUPLE) {
+        Type **el = xmalloc(sizeof(Type *) * (size_t)(t->n ? t->n : 1));
+        for (int i = 0; i < t->n; i++)
+            el[i] = to_diff_type(tc, app, t->elems[i], index, bad);
+        Type *r = type_tuple(TT(tc), el, t->n);
+        free(el);
+        return r;
+    }
+    *bad = true;
+    return t;
+}
+
+Type *ty_to_diff(TypeCtx *tc, const PrimInfo *p, Node *app, Type **args, int n)
+{
+    (void)p; (void)n;
+    bool bad = false;
+    int64_t index = app->app.in[2]->k.u.i;
+    Type *r = to_diff_type(tc, app, args[0], index, &bad);
+    if (bad)
+        return infer_error(tc, app->loc, infer_is_default_float(args[0]),
+                           "cannot differentiate with respect to argument %lld: it is '%s'; only floats and "
+                           "tuples of floats can be differentiated",
+                           (long long)index + 1, infer_type_name(tc, args[0]));
+    return r;
+}
+
+static bool all_floats(const Type *t)
+{
+    if (t->kind == T_FLOAT)
+        return true;
+    for (int i = 0; t->kind == T_TUPLE && i < t->n; i++)
+        if (!all_floats(t->elems[i]))
+            return false;
+    return t->kind == T_TUPLE;
+}
+
+Type *ty_check_result(TypeCtx *tc, const PrimInfo *p, Node *app, Type **args, int n)
+{
+    (void)p; (void)n;
+    int64_t what = app->app.in[2]->k.u.i;
+    if (what == 0 && args[0]->kind != T_FLOAT)
+        return infer_error(tc, app->loc, false,
+                           "grad needs a function that returns a float; this one returns '%s'",
+                           infer_type_name(tc, args[0]));
+    if (what != 0 && !all_floats(args[0]))
+        return infer_error(tc, app->loc, false,
+                           "%s needs a function that returns a float or a tuple of floats; this one returns '%s'",
+                           what == 1 ? "vjp" : "jvp", infer_type_name(tc, args[0]));
+    return args[0];
+}
+
+/* cotangent(x, t, what): t must have x's shape; numbers become floats */
+static bool same_shape(const Type *x, const Type *t)
+{
+    if (type_is_scalar(x))
+        return type_is_scalar(t);
+    if (x->kind == T_TUPLE) {
+        if (t->kind != T_TUPLE || t->n != x->n)
+            return false;
+        for (int i = 0; i < x->n; i++)
+            if (!same_shape(x->elems[i], t->elems[i]))
+                return false;
+        return true;
+    }
+    return false;
+}
+
+Type *ty_cotangent(TypeCtx *tc, const PrimInfo *p, Node *app, Type **args, int n)
+{
+    (void)p; (void)n;
+    int64_t what = app->app.in[3]->k.u.i;
+    if (!same_shape(args[0], args[1]))
+        return infer_error(tc, app->loc, false, "%s has type '%s', but it must have the shape of %s, '%s'",
+                           what == 0 ? "the cotangent passed to vjp's pullback" : "a tangent passed to jvp",
+                           infer_type_name(tc, args[1]), what == 0 ? "the function's result" : "its argument",
+                           infer_type_name(tc, args[0]));
+    bool bad = false;
+    return to_diff_type(tc, app, args[1], 0, &bad);
+}
+
+Type *ty_grad_error(TypeCtx *tc, const PrimInfo *p, Node *app, Type **args, int n)
+{
+    (void)p; (void)n;
+    if (!has_function(args[0]))
+        return args[0];
+    int64_t code = app->app.in[2]->k.u.i;
+    return infer_error(tc, app->loc, false, "%s",
+                       code == 1 ? "cannot differentiate (in reverse mode) through jvp of a function computed inside "
+                                   "the function being differentiated; define it at top level or pass it in"
+                                 : "cannot differentiate (in forward mode) through grad, value_and_grad or vjp "
+                                   "of a function computed inside the function being differentiated; define it "
+                                   "at top level or pass it in");
+}
+
+/* Nodes that exist only after specialisation. */
+Type *ty_internal(TypeCtx *tc, const PrimInfo *p, Node *app, Type **args, int n)
+{
+    (void)args; (void)n;
+    return infer_error(tc, app->loc, false, "%s() is not part of the language", p->name);
 }

@@ -45,6 +45,7 @@
  *   - a, b = t goes through unpack(t, 2), which checks the count.
  */
 #include "lower.h"
+#include "grad.h"
 
 #include "../src/strmap.h"
 
@@ -833,13 +834,6 @@ static Node *lower_top_ref(Lower *L, int sym, Loc loc, bool callee)
     return c;
 }
 
-static void not_available(Lower *L, int sym, Loc loc)
-{
-    diag_error(L->d, loc,
-               "'%s' is not available yet: the differentiation transform is not implemented in this version of myc",
-               sym_of(L, sym)->name);
-}
-
 /* A name read as a value (callee: in call position). */
 static Node *lower_name(Lower *L, const char *name, Loc loc, bool callee)
 {
@@ -862,7 +856,7 @@ static Node *lower_name(Lower *L, const char *name, Loc loc, bool callee)
     if (sy->special == SP_RANGE)
         diag_error(L->d, loc, "'range' can only be used in a for-loop header: for i in range(...)");
     else if (sy->special != SP_NONE)
-        not_available(L, s, loc);
+        diag_error(L->d, loc, "'%s' is an operator, not a value: call it, as in %s(f)", name, name);
     else
         diag_error(L->d, loc, "undefined name '%s'", name);
     return placeholder(L, loc);
@@ -1105,10 +1099,10 @@ static bool param_selection(const Expr *e)
 }
 
 /*
- * grad, value_and_grad, vjp, jvp: the argument shapes are checked here;
- * the transform itself does not exist yet, so every use is an error at the
- * operator.  (The issue adding the J transform replaces the final error by
- * the node it expands.)
+ * grad, value_and_grad, vjp, jvp: the argument shapes are checked here,
+ * then each becomes derive(kind, 0, tuple, nidx, idx..., f) -- a function
+ * value (see passes/grad.h), applied at once to the arguments for vjp and
+ * jvp.  Inference expands it when it knows f's arity.
  */
 static Node *lower_diff_call(Lower *L, const Expr *e, int sym)
 {
@@ -1117,7 +1111,6 @@ static Node *lower_diff_call(Lower *L, const Expr *e, int sym)
     const char *name = sym_of(L, sym)->name;
     int n = e->call.args.n;
     Node **in = lower_args(L, &e->call.args);   /* errors inside the arguments still show */
-    free(in);
     bool ok = true;
     if (sp == SP_GRAD || sp == SP_VALUE_AND_GRAD) {
         if (n < 1 || n > 2) {
@@ -1137,9 +1130,48 @@ static Node *lower_diff_call(Lower *L, const Expr *e, int sym)
         diag_error(L->d, fn->loc, "jvp() takes exactly 3 arguments (%d given)", n);
         ok = false;
     }
-    if (ok)
-        not_available(L, sym, fn->loc);
-    return placeholder(L, fn->loc);
+    if (!ok) {
+        free(in);
+        return placeholder(L, fn->loc);
+    }
+    DiffOp op = sp == SP_GRAD ? OP_GRAD : sp == SP_VALUE_AND_GRAD ? OP_VALUE_AND_GRAD : sp == SP_VJP ? OP_VJP : OP_JVP;
+    /* selected parameters: grad's (default: the first); vjp: the argument count */
+    VEC(int64_t) idx = {0};
+    bool tuple = false;
+    if (op == OP_GRAD || op == OP_VALUE_AND_GRAD) {
+        const Expr *sel = n == 2 ? e->call.args.items[1] : NULL;
+        if (!sel)
+            vec_push(&idx, 0);
+        else if (sel->kind == E_INT)
+            vec_push(&idx, sel->ival);
+        else {
+            tuple = true;
+            for (int i = 0; i < sel->items.n; i++)
+                vec_push(&idx, sel->items.items[i]->ival);
+        }
+    } else if (op == OP_VJP) {
+        vec_push(&idx, n - 1);
+    }
+    Loc at = fn->loc;
+    int nin = DERIVE_IDX + idx.len + 1;
+    Node **d = xmalloc(sizeof(Node *) * (size_t)nin);
+    d[0] = ir_const_prim(L->m, P_DERIVE, at);
+    d[DERIVE_KIND] = ir_const_int(L->m, op, at);
+    d[DERIVE_TOWER] = ir_const_int(L->m, 0, at);
+    d[DERIVE_TUPLE] = ir_const_int(L->m, tuple, at);
+    d[DERIVE_NIDX] = ir_const_int(L->m, idx.len, at);
+    for (int i = 0; i < idx.len; i++)
+        d[DERIVE_IDX + i] = ir_const_int(L->m, idx.data[i], at);
+    d[nin - 1] = in[1];
+    Node *v = ir_apply(L->fs->cur, d, nin, at);
+    free(d);
+    vec_free(&idx);
+    if (op == OP_VJP || op == OP_JVP) {
+        in[1] = v;      /* f's place: the operator's function, called with the rest */
+        v = ir_apply(L->fs->cur, in + 1, n, at);
+    }
+    free(in);
+    return v;
 }
 
 static Node *lower_call(Lower *L, const Expr *e)

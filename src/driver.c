@@ -18,16 +18,17 @@
 #include "../passes/lower.h"
 #include "cabi.h"
 #include "diag.h"
+#include "../passes/grad.h"
 
 #define MYC_VERSION "0.1.0"
 
 enum { EXIT_OK = 0, EXIT_SOURCE = 1, EXIT_USAGE = 2, EXIT_RUNTIME = 3 };
 
-typedef enum Stage { STAGE_NONE, STAGE_PARSE, STAGE_INFER } Stage;
+typedef enum Stage { STAGE_NONE, STAGE_PARSE, STAGE_INFER, STAGE_GRAD } Stage;
 
 /* Stages the contract names that later work adds; asking for one is a usage
    error until then. */
-static const char *const future_stages[] = {"grad", "opt", "closure"};
+static const char *const future_stages[] = {"opt", "closure"};
 
 typedef struct Options {
     const char *input;
@@ -117,11 +118,13 @@ static int parse_stage(Options *o, const char *name)
         o->dump = STAGE_PARSE;
     else if (strcmp(name, "infer") == 0)
         o->dump = STAGE_INFER;
+    else if (strcmp(name, "grad") == 0)
+        o->dump = STAGE_GRAD;
     else {
         for (size_t i = 0; i < sizeof future_stages / sizeof *future_stages; i++)
             if (strcmp(name, future_stages[i]) == 0)
                 return usage_error("IR stage '%s' is not available yet in this version of myc "
-                                   "(available: parse, infer)", name);
+                                   "(available: parse, infer, grad)", name);
         return usage_error("unknown IR stage '%s' (stages: parse, infer, grad, opt, closure)", name);
     }
     return 0;
@@ -363,8 +366,16 @@ static bool run_pipeline(Compilation *c, Stage stop, EntryChooser choose)
     c->nentries = choose(c, &c->entries);
     if (c->nentries < 0)
         return false;
+    /* Inference also expands the differentiation operators: it asks
+       passes/grad.c for each transform when it finds it needs one, and
+       types the result with the rest (see docs/ad.md).  The `grad` stage
+       is its output with no operator left unexpanded. */
     c->typed = infer_module(c->lowered, &c->diags, c->entries, c->nentries);
     if (diags_failed(&c->diags) || !c->typed || !verify(c, c->typed, true, "infer"))
+        return false;
+    if (stop == STAGE_INFER)
+        return true;
+    if (!grad_check_expanded(c->typed, &c->diags) || !verify(c, c->typed, true, "grad"))
         return false;
     return true;
 }
@@ -404,7 +415,7 @@ static int dump(Compilation *c)
     if (c->opt->dot) {
         ir_dot_module(m, NULL, 0, &out);
     } else {
-        if (c->opt->dump == STAGE_INFER)
+        if (c->opt->dump >= STAGE_INFER)
             print_exports(c, &out);
         ir_print_module(m, NULL, 0, &out);
     }
@@ -417,7 +428,7 @@ static int dump(Compilation *c)
 static int run(Compilation *c)
 {
     Options *o = c->opt;
-    bool ok = run_pipeline(c, STAGE_INFER, run_entry);
+    bool ok = run_pipeline(c, STAGE_GRAD, run_entry);
     diags_print(&c->diags, stderr);
     if (!ok || !c->entries[0].result)
         return c->status ? c->status : EXIT_SOURCE;

@@ -1,0 +1,1178 @@
+/*
+ * grad.c: the J transform (reverse mode) and the forward-mode transform.
+ *
+ * Assumes: an untyped module as lowering builds it (ir_check passes), to
+ * which inference may already have added transformed graphs.
+ * Guarantees: every graph returned is well formed (ir_check passes), is
+ * nested where the graph it comes from is (so that J(x) of a closure x is
+ * a closure of the transform over the same frame), and holds only
+ * ordinary applications: transforming it again is the same operation.
+ *
+ * A *region* is a function graph G and every graph nested in it (its
+ * blocks, branches, nested functions and lambdas).  Transforming G
+ * transforms the region at once: a graph K nested in G becomes a graph JK
+ * nested in the transform of K's parent, reading the transformed values of
+ * what K read, so that closures made inside the transformed code are
+ * themselves transformed.  Free variables of G (nodes of enclosing
+ * functions, outside the region) are read through J(v) (Jfwd(v)) in the
+ * root, so that a function value captured from outside is differentiated
+ * too.
+ *
+ * Reverse mode, for each graph H of the region (Pearlmutter & Siskind):
+ *
+ *   J(H)(x...)     every application y = f(a...) becomes
+ *                  r = J(f)(J(a)...); y' = r[0]; bprop.y = r[1]
+ *                  and J(H) returns (output', bprop.H), bprop.H being a
+ *                  closure nested in J(H);
+ *   bprop.H(d)     visits H's body backwards; each node's sensitivity is
+ *                  the sum (sens_add) of the contributions of its uses;
+ *                  a node with none is skipped entirely (no bprop call:
+ *                  the branch not taken, values that only reach
+ *                  comparisons); calls bprop.y on the sensitivity of y and
+ *                  adds its results to the callee and the arguments.  The
+ *                  sensitivity of a closure made in H (an env) is split
+ *                  among the variables it captured (env_get by key).
+ *                  Returns (env of H's free variables, d of each param).
+ *
+ * Forward mode: every application y = f(a...) becomes
+ * r = Jfwd(f)(a'..., t(a)...); y' = r[0]; t(y) = r[1]; values that depend
+ * on nothing the region varies (constants, free variables) are computed as
+ * in the original and have a zero tangent.
+ *
+ * Primitives go through small graphs built from their DiffRule
+ * (grad_rules.c), made once per primitive and arity.  Differentiation
+ * operators nested in differentiated code (derive() nodes) are carried
+ * along with one more transform in their tower; inference later replaces
+ * each by a call of the operator's graph with the tower applied
+ * (grad_operator), which is how any nesting works with one mechanism.
+ *
+ * Transforms are built from a worklist, never by recursion over the
+ * program: a region needing the transform of another function (a call of
+ * a top-level function) gets its graph, empty, at once, and the worklist
+ * fills it later.
+ */
+#include "grad.h"
+#include "../src/diag.h"
+
+#include <string.h>
+
+typedef struct NodeMap {
+    Node **v;
+    uint32_t cap;
+} NodeMap;
+
+static Node *nm_get(const NodeMap *m, const Node *k)
+{
+    return k->id < m->cap ? m->v[k->id] : NULL;
+}
+
+static void nm_set(NodeMap *m, const Node *k, Node *v)
+{
+    if (k->id >= m->cap) {
+        uint32_t cap = m->cap ? m->cap : 64;
+        while (cap <= k->id)
+            cap *= 2;
+        m->v = xrealloc(m->v, sizeof(Node *) * cap);
+        memset(m->v + m->cap, 0, sizeof(Node *) * (cap - m->cap));
+        m->cap = cap;
+    }
+    m->v[k->id] = v;
+}
+
+typedef struct GraphMap {
+    Graph **v;
+    uint32_t cap;
+} GraphMap;
+
+static Graph *gm_get(const GraphMap *m, const Graph *k)
+{
+    return k->id < m->cap ? m->v[k->id] : NULL;
+}
+
+static void gm_set(GraphMap *m, const Graph *k, Graph *v)
+{
+    if (k->id >= m->cap) {
+        uint32_t cap = m->cap ? m->cap : 64;
+        while (cap <= k->id)
+            cap *= 2;
+        m->v = xrealloc(m->v, sizeof(Graph *) * cap);
+        memset(m->v + m->cap, 0, sizeof(Graph *) * (cap - m->cap));
+        m->cap = cap;
+    }
+    m->v[k->id] = v;
+}
+
+typedef struct Region {
+    int mode;
+    int serial;
+    Graph *root, *troot;
+    GraphVec graphs;        /* the region's source graphs, parents first */
+    GraphMap tg;            /* source graph -> transformed graph */
+    GraphMap bprop;         /* reverse mode: source graph -> its bprop graph */
+    NodeMap val;            /* source node -> transformed value (J(x), or x' forward) */
+    NodeMap aux;            /* reverse: the node's bprop; forward: its tangent (NULL: zero) */
+    NodeMap prim;           /* forward: the copy of a node that depends on nothing varied;
+                               reverse: for Jfwd(v) of a free variable, v (which gets its sensitivity) */
+    NodeMap inl;            /* a primitive application transformed in place: the rule is built
+                               inline (in the bprop, or next to the tangent), no closure */
+} Region;
+
+typedef struct PrimEntry {
+    int mode, prim, nargs;
+    Graph *g;
+} PrimEntry;
+
+typedef struct OpEntry {
+    Node *site;
+    int arity;
+    Graph *g;
+} OpEntry;
+
+typedef struct GradState {
+    Module *m;
+    GraphMap standalone[3];     /* by mode: source graph -> transform as a value */
+    GraphMap source;            /* transformed graph -> source graph */
+    unsigned char *srcmode;     /* by transformed graph id: its mode */
+    uint32_t srcmode_cap;
+    VEC(PrimEntry) prims;
+    VEC(OpEntry) ops;
+    VEC(Region *) pending;
+    VEC(Region *) all;
+    bool running;
+    VEC(NodeVec *) fvs;         /* by graph id: what a closure's sensitivity holds (sens_keys) */
+    /* reverse-mode scratch for one graph at a time */
+    NodeMap acc;
+    NodeVec order;
+} GradState;
+
+static void region_free(Region *r)
+{
+    vec_free(&r->graphs);
+    free(r->tg.v);
+    free(r->bprop.v);
+    free(r->val.v);
+    free(r->aux.v);
+    free(r->prim.v);
+    free(r->inl.v);
+    free(r);
+}
+
+static void state_free(void *p)
+{
+    GradState *gs = p;
+    for (int i = 0; i < 3; i++)
+        free(gs->standalone[i].v);
+    free(gs->source.v);
+    free(gs->srcmode);
+    vec_free(&gs->prims);
+    vec_free(&gs->ops);
+    for (int i = 0; i < gs->all.len; i++)
+        region_free(gs->all.data[i]);
+    vec_free(&gs->all);
+    vec_free(&gs->pending);
+    free(gs->acc.v);
+    vec_free(&gs->order);
+    for (int i = 0; i < gs->fvs.len; i++)
+        if (gs->fvs.data[i]) {
+            vec_free(gs->fvs.data[i]);
+            free(gs->fvs.data[i]);
+        }
+    vec_free(&gs->fvs);
+    free(gs);
+}
+
+static GradState *state_of(Module *m)
+{
+    if (!m->ext) {
+        GradState *gs = xcalloc(1, sizeof(GradState));
+        gs->m = m;
+        m->ext = gs;
+        m->ext_free = state_free;
+    }
+    return m->ext;
+}
+
+static void note_source(GradState *gs, Graph *t, Graph *src, int mode)
+{
+    gm_set(&gs->source, t, src);
+    if (t->id >= gs->srcmode_cap) {
+        uint32_t cap = gs->srcmode_cap ? gs->srcmode_cap : 64;
+        while (cap <= t->id)
+            cap *= 2;
+        gs->srcmode = xrealloc(gs->srcmode, cap);
+        memset(gs->srcmode + gs->srcmode_cap, 0, cap - gs->srcmode_cap);
+        gs->srcmode_cap = cap;
+    }
+    gs->srcmode[t->id] = (unsigned char)mode;
+}
+
+Graph *grad_source(Module *m, const Graph *g, int *mode)
+{
+    if (!m->ext)
+        return NULL;
+    GradState *gs = m->ext;
+    Graph *s = gm_get(&gs->source, g);
+    if (s && mode)
+        *mode = gs->srcmode[g->id];
+    return s;
+}
+
+int derive_first_value(const Node *app)
+{
+    return DERIVE_IDX + (int)app->app.in[DERIVE_NIDX]->k.u.i;
+}
+
+static const char *mode_prefix(int mode) { return mode == MODE_J ? "J" : "Jfwd"; }
+
+/* ---- building helpers ------------------------------------------------------------ */
+
+static Node *prim_app(Graph *g, Loc loc, PrimId p, int n, Node *const *args)
+{
+    Node *in[16];
+    Node **buf = n + 1 <= 16 ? in : xmalloc(sizeof(Node *) * (size_t)(n + 1));
+    buf[0] = ir_const_prim(g->module, p, loc);
+    for (int i = 0; i < n; i++)
+        buf[i + 1] = args[i];
+    Node *a = ir_apply(g, buf, n + 1, loc);
+    if (buf != in)
+        free(buf);
+    return a;
+}
+
+static Node *getitem(Graph *g, Node *t, int i, Loc loc, const char *name)
+{
+    Node *a = ir_apply_prim(g, P_GETITEM, loc, 2, t, ir_const_int(g->module, i, loc));
+    a->name = name;
+    return a;
+}
+
+static Node *zero(Graph *g, Loc loc)
+{
+    return ir_apply_prim(g, P_ZERO, loc, 0);
+}
+
+static Node *copy_const(Module *m, const Node *x)
+{
+    switch (x->k.kind) {
+    case K_INT: return ir_const_int(m, x->k.u.i, x->loc);
+    case K_FLOAT: return ir_const_float(m, x->k.u.f, x->loc);
+    case K_BOOL: return ir_const_bool(m, x->k.u.b, x->loc);
+    case K_PRIM: return ir_const_prim(m, x->k.u.prim, x->loc);
+    case K_GRAPH: return ir_const_graph(m, x->k.u.graph, x->loc);
+    }
+    return NULL;
+}
+
+static const char *prefixed(Module *m, const char *prefix, const char *name)
+{
+    return arena_printf(m->arena, "%s.%s", prefix, name ? name : "_");
+}
+
+/* ---- primitives ------------------------------------------------------------------ */
+
+/*
+ * Reverse mode of primitive p:   J.p(x...) = (p(x...), bprop)
+ *                                bprop(d) = (newenv, sens_for(x_i, dx_i)...)
+ * Forward mode:                  Jfwd.p(x..., t...) = (p(x...), sens_for(y, ty))
+ */
+Graph *grad_transform_prim(Module *m, int mode, PrimId p, int nargs)
+{
+    GradState *gs = state_of(m);
+    for (int i = 0; i < gs->prims.len; i++) {
+        PrimEntry *e = &gs->prims.data[i];
+        if (e->mode == mode && e->prim == (int)p && e->nargs == nargs)
+            return e->g;
+    }
+    const PrimInfo *pi = prim_info(p);
+    Loc loc = LOC_NONE;
+    const char *name = pi->arity < 0 ? arena_printf(m->arena, "%s.%s.%d", mode_prefix(mode), pi->name, nargs)
+                                     : arena_printf(m->arena, "%s.%s", mode_prefix(mode), pi->name);
+    Graph *g = ir_graph_new(m, G_FUNCTION, name, NULL, loc);
+    g->src_name = pi->name;
+    PrimEntry e = {mode, (int)p, nargs, g};
+    vec_push(&gs->prims, e);
+
+    Node **x = xcalloc((size_t)(nargs ? nargs : 1), sizeof(Node *));
+    Node **t = xcalloc((size_t)(nargs ? nargs : 1), sizeof(Node *));
+    Node **k = xcalloc((size_t)(nargs ? nargs : 1), sizeof(Node *));
+    for (int i = 0; i < nargs; i++)
+        x[i] = ir_add_param(g, arena_printf(m->arena, "x%d", i), loc);
+    if (mode == MODE_F)
+        for (int i = 0; i < nargs; i++)
+            t[i] = ir_add_param(g, arena_printf(m->arena, "t.x%d", i), loc);
+    Node *y = prim_app(g, loc, p, nargs, x);
+    y->name = "y";
+    const DiffRule *dr = pi->diff;
+    if (mode == MODE_J) {
+        Graph *b = ir_graph_new(m, G_FUNCTION, arena_printf(m->arena, "%s:bprop", name), g, loc);
+        Node *d = ir_add_param(b, "d.y", loc);
+        RuleB rb = {b, loc};
+        Node **dx = xcalloc((size_t)(nargs ? nargs : 1), sizeof(Node *));
+        if (dr->partials) {
+            dr->partials(&rb, x, nargs, y, k);
+            for (int i = 0; i < nargs; i++)
+                if (k[i])
+                    dx[i] = ir_apply_prim(b, P_SSCALE, loc, 2, d, k[i]);
+        } else if (dr->bprop) {
+            dr->bprop(&rb, x, nargs, y, d, dx);
+        }
+        Node **out = xmalloc(sizeof(Node *) * (size_t)(nargs + 2));
+        out[0] = ir_const_prim(m, P_MAKE_TUPLE, loc);
+        out[1] = ir_apply_prim(b, P_NEWENV, loc, 0);
+        for (int i = 0; i < nargs; i++) {
+            out[i + 2] = dx[i] ? ir_apply_prim(b, P_SFOR, loc, 2, x[i], dx[i]) : zero(b, loc);
+            out[i + 2]->name = arena_printf(m->arena, "d.x%d", i);
+        }
+        ir_set_output(b, ir_apply(b, out, nargs + 2, loc));
+        ir_set_output(g, ir_apply_prim(g, P_MAKE_TUPLE, loc, 2, y, ir_const_graph(m, b, loc)));
+        free(out);
+        free(dx);
+    } else {
+        RuleB rb = {g, loc};
+        Node *ty = NULL;
+        if (dr->partials) {
+            bool any = false;
+            for (int i = 0; i < nargs; i++)
+                any |= t[i] != NULL;
+            if (any) {
+                dr->partials(&rb, x, nargs, y, k);
+                for (int i = 0; i < nargs; i++) {
+                    if (!k[i])
+                        continue;
+                    Node *term = ir_apply_prim(g, P_SSCALE, loc, 2, t[i], k[i]);
+                    ty = ty ? ir_apply_prim(g, P_SADD, loc, 2, ty, term) : term;
+                }
+            }
+        } else if (dr->tangent) {
+            ty = dr->tangent(&rb, x, nargs, y, t);
+        }
+        Node *tout = ty ? ir_apply_prim(g, P_SFOR, loc, 2, y, ty) : zero(g, loc);
+        tout->name = "t.y";
+        ir_set_output(g, ir_apply_prim(g, P_MAKE_TUPLE, loc, 2, y, tout));
+    }
+    free(x);
+    free(t);
+    free(k);
+    return g;
+}
+
+/* ---- regions --------------------------------------------------------------------- */
+
+static bool in_region(const Region *r, const Graph *g)
+{
+    return g && ir_graph_encloses(r->root, g);
+}
+
+/* The region's graphs: the root and every graph nested in it that its
+   code refers to, parents before children. */
+static void collect_region(Region *r)
+{
+    Module *m = r->root->module;
+    GraphMap seen = {0};
+    vec_push(&r->graphs, r->root);
+    gm_set(&seen, r->root, r->root);
+    GraphVec consts = {0};
+    for (int i = 0; i < r->graphs.len; i++) {
+        consts.len = 0;
+        ir_graph_constant_graphs(r->graphs.data[i], &consts);
+        for (int k = 0; k < consts.len; k++) {
+            Graph *c = consts.data[k];
+            if (c != r->root && in_region(r, c) && !gm_get(&seen, c)) {
+                gm_set(&seen, c, c);
+                vec_push(&r->graphs, c);
+            }
+        }
+    }
+    vec_free(&consts);
+    free(seen.v);
+    /* parents first: a stable sort by depth */
+    int n = r->graphs.len;
+    Graph **tmp = xmalloc(sizeof(Graph *) * (size_t)n);
+    int maxd = 0;
+    for (int i = 0; i < n; i++)
+        if (r->graphs.data[i]->depth > maxd)
+            maxd = r->graphs.data[i]->depth;
+    int k = 0;
+    for (int d = r->root->depth; d <= maxd; d++)
+        for (int i = 0; i < n; i++)
+            if (r->graphs.data[i]->depth == d)
+                tmp[k++] = r->graphs.data[i];
+    memcpy(r->graphs.data, tmp, sizeof(Graph *) * (size_t)n);
+    free(tmp);
+    (void)m;
+}
+
+static Graph *standalone(GradState *gs, int mode, Graph *g);
+
+/* The transformed value of x, for use in the transformed graph `in`. */
+static Node *tvalue(GradState *gs, Region *r, Node *x)
+{
+    Module *m = gs->m;
+    if (x->kind == N_CONST) {
+        if (x->k.kind == K_PRIM) {
+            const PrimInfo *pi = prim_info(x->k.u.prim);
+            return ir_const_graph(m, grad_transform_prim(m, r->mode, x->k.u.prim, pi->arity < 0 ? 0 : pi->arity),
+                                  x->loc);
+        }
+        if (x->k.kind == K_GRAPH) {
+            Graph *k = x->k.u.graph;
+            Graph *t = in_region(r, k) ? gm_get(&r->tg, k) : standalone(gs, r->mode, k);
+            if (!t)
+                die("grad: graph @%s has no transform", k->name);
+            return ir_const_graph(m, t, x->loc);
+        }
+        return copy_const(m, x);
+    }
+    Node *v = nm_get(&r->val, x);
+    if (v)
+        return v;
+    if (in_region(r, x->graph))
+        die("grad: node %u of @%s is used before it is transformed", x->id, x->graph->name);
+    /* a free variable of the region: its transformed value, read once in the root */
+    v = ir_apply_prim(r->troot, r->mode == MODE_J ? P_J : P_JFWD, x->loc, 1, x);
+    v->name = x->name;
+    nm_set(&r->val, x, v);
+    return v;
+}
+
+static Node *tcallee(GradState *gs, Region *r, Node *callee, int nargs)
+{
+    if (callee->kind == N_CONST && callee->k.kind == K_PRIM)
+        return ir_const_graph(gs->m, grad_transform_prim(gs->m, r->mode, callee->k.u.prim, nargs), callee->loc);
+    return tvalue(gs, r, callee);
+}
+
+static bool is_const_prim_app(const Node *n, PrimId p)
+{
+    return n->kind == N_APPLY && ir_is_const_prim(n->app.in[0], p);
+}
+
+/* A node whose value cannot vary with the region's inputs. */
+static bool is_pure_constant(const Node *x)
+{
+    return x->kind == N_CONST && (x->k.kind != K_GRAPH || !x->k.u.graph->parent);
+}
+
+/* derive(...) with its tower extended by one transform, applied to `vals`. */
+static Node *derive_lifted(Graph *g, Node *n, int mode, Node *const *vals, int nvals)
+{
+    Module *m = g->module;
+    int first = derive_first_value(n);
+    Node **in = xmalloc(sizeof(Node *) * (size_t)(first + nvals));
+    for (int i = 0; i < first; i++)
+        in[i] = copy_const(m, n->app.in[i]);
+    in[DERIVE_TOWER] = ir_const_int(m, n->app.in[DERIVE_TOWER]->k.u.i * 3 + mode, n->loc);
+    memcpy(in + first, vals, sizeof(Node *) * (size_t)nvals);
+    Node *a = ir_apply(g, in, first + nvals, n->loc);
+    free(in);
+    return a;
+}
+
+/* J of Jfwd(x), or Jfwd of J(x), for a value x the region computes: x
+   itself when it holds no function (both transforms are the identity on
+   numbers and tuples of them); inference reports an error otherwise (the
+   transform of such a function would have to be built from the
+   transformed value, which is not supported). */
+static Node *mixed(Graph *g, Node *x, Node *n, int code)
+{
+    Node *v = ir_apply_prim(g, P_GRAD_ERROR, n->loc, 2, x, ir_const_int(g->module, code, n->loc));
+    v->name = n->name;
+    return v;
+}
+
+/* ---- reverse mode ------------------------------------------------------------------ */
+
+/* A primitive whose rule is built in place (all but the transforms themselves). */
+static bool inline_prim(const Node *n)
+{
+    if (n->kind != N_APPLY || n->app.in[0]->kind != N_CONST || n->app.in[0]->k.kind != K_PRIM)
+        return false;
+    PrimId p = n->app.in[0]->k.u.prim;
+    return p != P_DERIVE && p != P_J && p != P_JFWD;
+}
+
+/* y = p(transformed operands), in the transformed graph. */
+static Node *inline_apply(GradState *gs, Region *r, Graph *th, Node *n)
+{
+    int nin = n->app.n;
+    Node **in = xmalloc(sizeof(Node *) * (size_t)nin);
+    in[0] = copy_const(gs->m, n->app.in[0]);
+    for (int i = 1; i < nin; i++)
+        in[i] = tvalue(gs, r, n->app.in[i]);
+    Node *y = ir_apply(th, in, nin, n->loc);
+    free(in);
+    y->name = n->name;
+    nm_set(&r->inl, n, y);
+    return y;
+}
+
+static void forward_j(GradState *gs, Region *r, Graph *h)
+{
+    Module *m = gs->m;
+    Graph *th = gm_get(&r->tg, h);
+    for (int i = 0; i < h->nparams; i++) {
+        Node *p = h->params[i];
+        Node *tp = ir_add_param(th, p->name, p->loc);
+        if (h->kind == G_FUNCTION && h->param_ann)
+            th->param_ann[i] = h->param_ann[i];
+        nm_set(&r->val, p, tp);
+    }
+    NodeVec body = {0};
+    ir_graph_body(h, &body);
+    for (int bi = 0; bi < body.len; bi++) {
+        Node *n = body.data[bi];
+        int nin = n->app.n;
+        Node *res;
+        Node *callee = n->app.in[0];
+        bool all_const = true;
+        for (int i = 1; i < nin; i++)
+            all_const &= is_pure_constant(n->app.in[i]);
+        if ((is_const_prim_app(n, P_DERIVE) || is_const_prim_app(n, P_J) || is_const_prim_app(n, P_JFWD)) && all_const) {
+            /* a derived function of a constant: a constant, computed as in the original */
+            Node **in = xmalloc(sizeof(Node *) * (size_t)nin);
+            for (int i = 0; i < nin; i++)
+                in[i] = copy_const(m, n->app.in[i]);
+            Node *orig = ir_apply(th, in, nin, n->loc);
+            free(in);
+            Node *v = ir_apply_prim(th, P_J, n->loc, 1, orig);
+            v->name = n->name;
+            nm_set(&r->val, n, v);
+            continue;       /* no bprop: nothing flows back to a constant */
+        }
+        if (is_const_prim_app(n, P_JFWD)) {
+            Node *x = n->app.in[1];
+            if (x->kind == N_CONST || !in_region(r, x->graph)) {
+                /* Jfwd of a value from outside: computed as in the
+                   original, its sensitivity passed on to that value */
+                Node *orig = ir_apply_prim(th, P_JFWD, n->loc, 1, x->kind == N_CONST ? copy_const(m, x) : x);
+                Node *v = ir_apply_prim(th, P_J, n->loc, 1, orig);
+                v->name = n->name;
+                nm_set(&r->val, n, v);
+                nm_set(&r->prim, n, x);
+                continue;
+            }
+            nm_set(&r->val, n, mixed(th, tvalue(gs, r, x), n, 1));
+            nm_set(&r->prim, n, x);
+            continue;
+        }
+        if (inline_prim(n)) {
+            nm_set(&r->val, n, inline_apply(gs, r, th, n));
+            continue;
+        }
+        if (is_const_prim_app(n, P_DERIVE)) {
+            int first = derive_first_value(n);
+            Node **vals = xmalloc(sizeof(Node *) * (size_t)(nin - first + 1));
+            for (int i = first; i < nin; i++)
+                vals[i - first] = tvalue(gs, r, n->app.in[i]);
+            res = derive_lifted(th, n, MODE_J, vals, nin - first);
+            free(vals);
+        } else {
+            Node **in = xmalloc(sizeof(Node *) * (size_t)nin);
+            in[0] = tcallee(gs, r, callee, nin - 1);
+            for (int i = 1; i < nin; i++)
+                in[i] = tvalue(gs, r, n->app.in[i]);
+            res = ir_apply(th, in, nin, n->loc);
+            free(in);
+        }
+        nm_set(&r->val, n, getitem(th, res, 0, n->loc, n->name));
+        nm_set(&r->aux, n, getitem(th, res, 1, n->loc, prefixed(m, "bprop", n->name)));
+    }
+    vec_free(&body);
+    Graph *b = gm_get(&r->bprop, h);
+    ir_set_output(th, ir_apply_prim(th, P_MAKE_TUPLE, h->loc, 2, tvalue(gs, r, h->output), ir_const_graph(m, b, h->loc)));
+}
+
+/* Whether x can receive a sensitivity: a computed value, a parameter, or a
+   closure that captures something. */
+static bool has_sensitivity(const Node *x)
+{
+    if (x->kind != N_CONST)
+        return true;
+    return x->k.kind == K_GRAPH && x->k.u.graph->parent;
+}
+
+static void acc_add(GradState *gs, Graph *b, Node *x, Node *s, Loc loc)
+{
+    if (!has_sensitivity(x))
+        return;
+    Node *cur = nm_get(&gs->acc, x);
+    if (cur) {
+        Node *sum = ir_apply_prim(b, P_SADD, loc, 2, cur, s);
+        sum->name = cur->name;
+        nm_set(&gs->acc, x, sum);
+    } else {
+        if (!s->name)
+            s->name = prefixed(gs->m, "d", x->name);
+        nm_set(&gs->acc, x, s);
+        vec_push(&gs->order, x);
+    }
+}
+
+/*
+ * The variables whose sensitivities the bprop of graph k's transform
+ * returns in its env: nodes of k's strict ancestors that k reads, or that
+ * a graph whose closure k makes (a nested function, a branch, a block k
+ * jumps to) holds in its own env.  A least fixpoint over the graphs k
+ * reaches through constants (blocks of a loop reach each other).  Unlike
+ * ir_free_variables, a block's own nodes are not counted: a jump makes a
+ * new activation of the block, whose nodes get their sensitivities there.
+ */
+static bool strictly_outside(const Node *x, const Graph *k)
+{
+    return x->kind != N_CONST && x->graph != k && ir_graph_encloses(x->graph, k);
+}
+
+static NodeVec *sens_keys(GradState *gs, Graph *k)
+{
+    while (gs->fvs.len <= (int)k->id)
+        vec_push(&gs->fvs, NULL);
+    if (gs->fvs.data[k->id])
+        return gs->fvs.data[k->id];
+    /* the component: k and the nested graphs it reaches */
+    GraphVec comp = {0}, consts = {0};
+    GraphMap seen = {0};
+    vec_push(&comp, k);
+    gm_set(&seen, k, k);
+    for (int i = 0; i < comp.len; i++) {
+        consts.len = 0;
+        ir_graph_constant_graphs(comp.data[i], &consts);
+        for (int j = 0; j < consts.len; j++) {
+            Graph *c = consts.data[j];
+            if (c->parent && !gm_get(&seen, c) && !(c->id < (uint32_t)gs->fvs.len && gs->fvs.data[c->id])) {
+                gm_set(&seen, c, c);
+                vec_push(&comp, c);
+            }
+        }
+    }
+    NodeVec **sets = xcalloc((size_t)comp.len, sizeof(NodeVec *));
+    for (int i = 0; i < comp.len; i++)
+        sets[i] = xcalloc(1, sizeof(NodeVec));
+    NodeMap member = {0};   /* scratch: membership of one set */
+    NodeVec body = {0};
+    for (bool changed = true; changed;) {
+        changed = false;
+        for (int i = 0; i < comp.len; i++) {
+            Graph *g = comp.data[i];
+            NodeVec *set = sets[i];
+            for (int j = 0; j < set->len; j++)
+                nm_set(&member, set->data[j], set->data[j]);
+            body.len = 0;
+            ir_graph_body(g, &body);
+            for (int b = 0; b <= body.len; b++) {
+                Node *const *in = b < body.len ? body.data[b]->app.in : &g->output;
+                int nin = b < body.len ? body.data[b]->app.n : 1;
+                for (int j = 0; j < nin; j++) {
+                    Node *x = in[j];
+                    NodeVec tmp = {0}, *from = &tmp;
+                    if (ir_is_const_graph(x) && x->k.u.graph->parent) {
+                        Graph *c = x->k.u.graph;
+                        if (gm_get(&seen, c)) {
+                            for (int q = 0; q < comp.len; q++)
+                                if (comp.data[q] == c)
+                                    from = sets[q];
+                        } else {
+                            from = sens_keys(gs, c);
+                        }
+                    } else if (x->kind != N_CONST) {
+                        vec_push(&tmp, x);
+                    }
+                    for (int q = 0; q < from->len; q++) {
+                        Node *v = from->data[q];
+                        if (strictly_outside(v, g) && !nm_get(&member, v)) {
+                            nm_set(&member, v, v);
+                            vec_push(set, v);
+                            changed = true;
+                        }
+                    }
+                    vec_free(&tmp);
+                }
+            }
+            for (int j = 0; j < set->len; j++)
+                nm_set(&member, set->data[j], NULL);
+        }
+    }
+    for (int i = 0; i < comp.len; i++) {
+        while (gs->fvs.len <= (int)comp.data[i]->id)
+            vec_push(&gs->fvs, NULL);
+        gs->fvs.data[comp.data[i]->id] = sets[i];
+    }
+    free(sets);
+    free(member.v);
+    free(seen.v);
+    vec_free(&body);
+    vec_free(&comp);
+    vec_free(&consts);
+    return gs->fvs.data[k->id];
+}
+
+/* The sensitivity of closure constant c, split among what it captured. */
+static void distribute(GradState *gs, Region *r, Graph *b, Node *c)
+{
+    Node *dc = nm_get(&gs->acc, c);
+    if (!dc)
+        return;
+    NodeVec *fv = sens_keys(gs, c->k.u.graph);
+    for (int i = 0; i < fv->len; i++) {
+        Node *v = fv->data[i];
+        Node *key = ir_const_int(gs->m, v->id, c->loc);
+        Node *s = ir_apply_prim(b, P_ENV_GET, c->loc, 3, dc, key, tvalue(gs, r, v));
+        acc_add(gs, b, v, s, c->loc);
+    }
+}
+
+static void backward_j(GradState *gs, Region *r, Graph *h)
+{
+    Module *m = gs->m;
+    Graph *b = gm_get(&r->bprop, h);
+    Node *dout = ir_add_param(b, prefixed(m, "d", h->output->name ? h->output->name : "out"), h->loc);
+    NodeVec body = {0};
+    ir_graph_body(h, &body);
+    gs->order.len = 0;
+    /* where each closure constant is first used: its sensitivity is
+       complete once the backward walk has passed that use */
+    NodeMap first = {0};
+    VEC(int) first_at = {0};
+    NodeVec consts = {0};
+    for (int bi = 0; bi < body.len; bi++) {
+        Node *n = body.data[bi];
+        for (int i = 0; i < n->app.n; i++) {
+            Node *x = n->app.in[i];
+            if (ir_is_const_graph(x) && has_sensitivity(x) && !nm_get(&first, x)) {
+                nm_set(&first, x, x);
+                vec_push(&consts, x);
+                vec_push(&first_at, bi);
+            }
+        }
+    }
+    acc_add(gs, b, h->output, dout, h->loc);
+    if (ir_is_const_graph(h->output) && !nm_get(&first, h->output))
+        distribute(gs, r, b, h->output);
+    for (int bi = body.len - 1; bi >= 0; bi--) {
+        Node *n = body.data[bi];
+        Node *d = nm_get(&gs->acc, n);
+        Node *bp = nm_get(&r->aux, n);
+        Node *through = nm_get(&r->prim, n);
+        if (d && through)
+            acc_add(gs, b, through, d, n->loc);
+        Node *y = nm_get(&r->inl, n);
+        if (d && y) {
+            int na = n->app.n - 1;
+            const DiffRule *dr = prim_info(n->app.in[0]->k.u.prim)->diff;
+            Node **x = xcalloc((size_t)(na ? na : 1), sizeof(Node *));
+            Node **dx = xcalloc((size_t)(na ? na : 1), sizeof(Node *));
+            for (int i = 0; i < na; i++)
+                x[i] = y->app.in[i + 1];
+            RuleB rb = {b, n->loc};
+            if (dr->partials) {
+                Node **k = xcalloc((size_t)(na ? na : 1), sizeof(Node *));
+                dr->partials(&rb, x, na, y, k);
+                for (int i = 0; i < na; i++)
+                    if (k[i])
+                        dx[i] = ir_apply_prim(b, P_SSCALE, n->loc, 2, d, k[i]);
+                free(k);
+            } else if (dr->bprop) {
+                dr->bprop(&rb, x, na, y, d, dx);
+            }
+            for (int i = 0; i < na; i++)
+                if (dx[i] && has_sensitivity(n->app.in[i + 1]))
+                    acc_add(gs, b, n->app.in[i + 1], ir_apply_prim(b, P_SFOR, n->loc, 2, x[i], dx[i]), n->loc);
+            free(x);
+            free(dx);
+        }
+        if (d && bp) {
+            Node *s = ir_apply_call(b, bp, n->loc, 1, d);
+            s->name = prefixed(m, "s", n->name);
+            if (is_const_prim_app(n, P_DERIVE)) {
+                int first_v = derive_first_value(n);
+                for (int i = first_v; i < n->app.n; i++)
+                    acc_add(gs, b, n->app.in[i], getitem(b, s, 1 + i - first_v, n->loc, NULL), n->loc);
+            } else {
+                for (int i = 0; i < n->app.n; i++)
+                    if (has_sensitivity(n->app.in[i]))
+                        acc_add(gs, b, n->app.in[i], getitem(b, s, i, n->loc, NULL), n->loc);
+            }
+        }
+        for (int k = 0; k < consts.len; k++)
+            if (first_at.data[k] == bi)
+                distribute(gs, r, b, consts.data[k]);
+    }
+    /* (env of the free variables, d of each parameter) */
+    Node *env = ir_apply_prim(b, P_NEWENV, h->loc, 0);
+    for (int i = 0; i < gs->order.len; i++) {
+        Node *x = gs->order.data[i];
+        if (x->kind == N_CONST || x->graph == h)
+            continue;
+        env = ir_apply_prim(b, P_ENV_SET, x->loc, 3, env, ir_const_int(m, x->id, x->loc), nm_get(&gs->acc, x));
+    }
+    env->name = "d.env";
+    Node **out = xmalloc(sizeof(Node *) * (size_t)(h->nparams + 2));
+    out[0] = ir_const_prim(m, P_MAKE_TUPLE, h->loc);
+    out[1] = env;
+    for (int i = 0; i < h->nparams; i++) {
+        Node *d = nm_get(&gs->acc, h->params[i]);
+        out[i + 2] = d ? d : zero(b, h->loc);
+    }
+    ir_set_output(b, ir_apply(b, out, h->nparams + 2, h->loc));
+    free(out);
+    for (int i = 0; i < gs->order.len; i++)
+        nm_set(&gs->acc, gs->order.data[i], NULL);
+    gs->order.len = 0;
+    free(first.v);
+    vec_free(&first_at);
+    vec_free(&consts);
+    vec_free(&body);
+}
+
+/* ---- forward mode ------------------------------------------------------------------ */
+
+/* The original value of a node that depends on nothing the region varies. */
+static Node *primal_copy(GradState *gs, Region *r, Node *x)
+{
+    if (x->kind == N_CONST)
+        return copy_const(gs->m, x);
+    Node *p = nm_get(&r->prim, x);
+    return p ? p : x;       /* a free variable of the region: itself */
+}
+
+static bool inactive(Region *r, const Node *x)
+{
+    if (x->kind == N_CONST)
+        return x->k.kind != K_GRAPH || !in_region(r, x->k.u.graph);
+    if (!in_region(r, x->graph))
+        return true;        /* free variables have zero tangents here */
+    return nm_get(&r->prim, x) != NULL;
+}
+
+static Node *tangent(Region *r, Graph *g, Node *x)
+{
+    Node *t = x->kind == N_CONST ? NULL : nm_get(&r->aux, x);
+    return t ? t : zero(g, x->loc);
+}
+
+static void forward_f(GradState *gs, Region *r, Graph *h)
+{
+    Module *m = gs->m;
+    Graph *th = gm_get(&r->tg, h);
+    for (int i = 0; i < h->nparams; i++) {
+        Node *p = h->params[i];
+        Node *tp = ir_add_param(th, p->name, p->loc);
+        if (h->kind == G_FUNCTION && h->param_ann)
+            th->param_ann[i] = h->param_ann[i];
+        nm_set(&r->val, p, tp);
+    }
+    for (int i = 0; i < h->nparams; i++) {
+        Node *p = h->params[i];
+        nm_set(&r->aux, p, ir_add_param(th, prefixed(m, "t", p->name), p->loc));
+    }
+    NodeVec body = {0};
+    ir_graph_body(h, &body);
+    for (int bi = 0; bi < body.len; bi++) {
+        Node *n = body.data[bi];
+        int nin = n->app.n;
+        bool still = true;
+        for (int i = 0; i < nin; i++)
+            still &= inactive(r, n->app.in[i]);
+        if (still) {
+            Node **in = xmalloc(sizeof(Node *) * (size_t)nin);
+            for (int i = 0; i < nin; i++)
+                in[i] = primal_copy(gs, r, n->app.in[i]);
+            Node *p = ir_apply(th, in, nin, n->loc);
+            free(in);
+            p->name = n->name;
+            nm_set(&r->prim, n, p);
+            Node *v = ir_apply_prim(th, P_JFWD, n->loc, 1, p);
+            v->name = n->name;
+            nm_set(&r->val, n, v);
+            continue;
+        }
+        if (is_const_prim_app(n, P_J)) {
+            Node *x = n->app.in[1];
+            nm_set(&r->val, n, mixed(th, tvalue(gs, r, x), n, 2));
+            nm_set(&r->aux, n, x->kind == N_CONST ? NULL : nm_get(&r->aux, x));
+            continue;
+        }
+        if (inline_prim(n)) {
+            Node *y = inline_apply(gs, r, th, n);
+            nm_set(&r->val, n, y);
+            int na = nin - 1;
+            Node **t = xcalloc((size_t)(na ? na : 1), sizeof(Node *));
+            bool any = false;
+            for (int i = 0; i < na; i++) {
+                Node *a = n->app.in[i + 1];
+                t[i] = a->kind == N_CONST ? NULL : nm_get(&r->aux, a);
+                any |= t[i] != NULL;
+            }
+            const DiffRule *dr = prim_info(n->app.in[0]->k.u.prim)->diff;
+            Node *ty = NULL;
+            RuleB rb = {th, n->loc};
+            if (any && dr->partials) {
+                Node **k = xcalloc((size_t)(na ? na : 1), sizeof(Node *));
+                dr->partials(&rb, y->app.in + 1, na, y, k);
+                for (int i = 0; i < na; i++) {
+                    if (!k[i] || !t[i])
+                        continue;
+                    Node *term = ir_apply_prim(th, P_SSCALE, n->loc, 2, t[i], k[i]);
+                    ty = ty ? ir_apply_prim(th, P_SADD, n->loc, 2, ty, term) : term;
+                }
+                free(k);
+            } else if (any && dr->tangent) {
+                ty = dr->tangent(&rb, y->app.in + 1, na, y, t);
+            }
+            if (ty) {
+                ty = ir_apply_prim(th, P_SFOR, n->loc, 2, y, ty);
+                ty->name = prefixed(m, "t", n->name);
+            }
+            nm_set(&r->aux, n, ty);
+            free(t);
+            continue;
+        }
+        Node *res;
+        if (is_const_prim_app(n, P_DERIVE)) {
+            int first = derive_first_value(n), nv = nin - first;
+            Node **vals = xmalloc(sizeof(Node *) * (size_t)(2 * nv + 1));
+            for (int i = 0; i < nv; i++) {
+                vals[i] = tvalue(gs, r, n->app.in[first + i]);
+                vals[nv + i] = tangent(r, th, n->app.in[first + i]);
+            }
+            res = derive_lifted(th, n, MODE_F, vals, 2 * nv);
+            free(vals);
+        } else {
+            int na = nin - 1;
+            Node **in = xmalloc(sizeof(Node *) * (size_t)(2 * na + 1));
+            in[0] = tcallee(gs, r, n->app.in[0], na);
+            for (int i = 0; i < na; i++) {
+                in[1 + i] = tvalue(gs, r, n->app.in[1 + i]);
+                in[1 + na + i] = tangent(r, th, n->app.in[1 + i]);
+            }
+            res = ir_apply(th, in, 2 * na + 1, n->loc);
+            free(in);
+        }
+        nm_set(&r->val, n, getitem(th, res, 0, n->loc, n->name));
+        nm_set(&r->aux, n, getitem(th, res, 1, n->loc, prefixed(m, "t", n->name)));
+    }
+    vec_free(&body);
+    Node *out = h->output;
+    ir_set_output(th, ir_apply_prim(th, P_MAKE_TUPLE, h->loc, 2, tvalue(gs, r, out), tangent(r, th, out)));
+}
+
+/* ---- driving ------------------------------------------------------------------------ */
+
+static void region_run(GradState *gs, Region *r)
+{
+    Module *m = gs->m;
+    collect_region(r);
+    const char *pre = mode_prefix(r->mode);
+    if (r->serial)
+        pre = arena_printf(m->arena, "%s%d", pre, r->serial);
+    gm_set(&r->tg, r->root, r->troot);
+    for (int i = 1; i < r->graphs.len; i++) {
+        Graph *h = r->graphs.data[i];
+        Graph *tp = gm_get(&r->tg, h->parent);
+        Graph *t = ir_graph_new(m, h->kind, prefixed(m, pre, h->name), tp, h->loc);
+        t->src_name = h->src_name;
+        t->ret_loc = h->ret_loc;
+        gm_set(&r->tg, h, t);
+        note_source(gs, t, h, r->mode);
+    }
+    for (int i = 0; i < r->graphs.len; i++) {
+        Graph *h = r->graphs.data[i];
+        if (r->mode == MODE_J) {
+            Graph *th = gm_get(&r->tg, h);
+            Graph *b = ir_graph_new(m, G_FUNCTION, arena_printf(m->arena, "%s:bprop", th->name), th, h->loc);
+            b->src_name = h->src_name;
+            gm_set(&r->bprop, h, b);
+        }
+    }
+    for (int i = 0; i < r->graphs.len; i++) {
+        Graph *h = r->graphs.data[i];
+        if (r->mode == MODE_J) {
+            forward_j(gs, r, h);
+            backward_j(gs, r, h);
+        } else {
+            forward_f(gs, r, h);
+        }
+    }
+}
+
+static Graph *standalone(GradState *gs, int mode, Graph *g)
+{
+    Graph *t = gm_get(&gs->standalone[mode], g);
+    if (t)
+        return t;
+    Module *m = gs->m;
+    Region *r = xcalloc(1, sizeof(Region));
+    r->mode = mode;
+    r->root = g;
+    r->serial = g->parent ? gs->all.len + 1 : 0;
+    const char *pre = mode_prefix(mode);
+    if (r->serial)
+        pre = arena_printf(m->arena, "%s%d", pre, r->serial);
+    t = ir_graph_new(m, G_FUNCTION, prefixed(m, pre, g->name), g->parent, g->loc);
+    t->src_name = g->src_name;
+    t->ret_loc = g->ret_loc;
+    r->troot = t;
+    gm_set(&gs->standalone[mode], g, t);
+    note_source(gs, t, g, mode);
+    vec_push(&gs->all, r);
+    vec_push(&gs->pending, r);
+    return t;
+}
+
+static void run_pending(GradState *gs)
+{
+    if (gs->running)
+        return;
+    gs->running = true;
+    for (int i = 0; i < gs->pending.len; i++)
+        region_run(gs, gs->pending.data[i]);
+    gs->pending.len = 0;
+    gs->running = false;
+}
+
+Graph *grad_transform(Module *m, int mode, Graph *g)
+{
+    GradState *gs = state_of(m);
+    Graph *t = standalone(gs, mode, g);
+    run_pending(gs);
+    return t;
+}
+
+/* ---- the operators ----------------------------------------------------------------- */
+
+/*
+ * W = λ f: λ x1..xn: ...      (grad, value_and_grad, vjp)
+ * W = λ f: λ xs, ts: ...      (jvp)
+ *
+ *   grad(f, i)(x...)      a = to_diff(x_i) (the others J(x_j)); (y, b) = J(f)(a...);
+ *                         s = b(1.0); sens_dense(a_i, s[i + 1])
+ *   vjp(f, x...)          (y, λ dy: (sens_dense(a_i, b(cotangent(y, dy))[i + 1])...))
+ *   jvp(f, xs, ts)        (y, t) = Jfwd(f)(to_diff(xs[i])..., cotangent(x_i, ts[i])...);
+ *                         (y, sens_dense(y, t))
+ *
+ * then the tower of the derive() node applied to W.
+ */
+static Graph *operator_graph(GradState *gs, Node *site, int arity)
+{
+    Module *m = gs->m;
+    Loc loc = site->loc;
+    DiffOp op = (DiffOp)site->app.in[DERIVE_KIND]->k.u.i;
+    static const char *const names[] = {"grad", "value_and_grad", "vjp", "jvp"};
+    const char *base = arena_printf(m->arena, "%s@%d:%d", names[op], loc.line, loc.col);
+    Graph *w2 = ir_graph_new(m, G_FUNCTION, base, NULL, loc);
+    w2->src_name = names[op];
+    Node *f = ir_add_param(w2, "f", loc);
+    Graph *w = ir_graph_new(m, G_FUNCTION, arena_printf(m->arena, "%s:fn", base), w2, loc);
+    w->src_name = names[op];
+    ir_set_output(w2, ir_const_graph(m, w, loc));
+    int nidx = (int)site->app.in[DERIVE_NIDX]->k.u.i;
+    bool *sel = xcalloc((size_t)(arity ? arity : 1), sizeof(bool));
+    for (int i = 0; i < nidx; i++) {
+        int64_t k = site->app.in[DERIVE_IDX + i]->k.u.i;
+        if (k >= 0 && k < arity)
+            sel[k] = true;
+    }
+    if (op == OP_VJP || op == OP_JVP)
+        for (int i = 0; i < arity; i++)
+            sel[i] = true;
+    Node **a = xmalloc(sizeof(Node *) * (size_t)(2 * arity + 2));
+    Node *out;
+    if (op == OP_JVP) {
+        Node *xs = ir_add_param(w, "xs", loc), *ts = ir_add_param(w, "ts", loc);
+        Node *nx = ir_const_int(m, arity, loc);
+        xs = ir_apply_prim(w, P_UNPACK, loc, 2, xs, nx);
+        ts = ir_apply_prim(w, P_UNPACK, loc, 2, ts, ir_const_int(m, arity, loc));
+        a[0] = ir_apply_prim(w, P_JFWD, loc, 1, f);
+        for (int i = 0; i < arity; i++) {
+            Node *x = ir_apply_prim(w, P_TO_DIFF, loc, 2, getitem(w, xs, i, loc, NULL), ir_const_int(m, i, loc));
+            a[1 + i] = x;
+            a[1 + arity + i] = ir_apply_prim(w, P_COTANGENT, loc, 3, x, getitem(w, ts, i, loc, NULL),
+                                             ir_const_int(m, 1, loc));
+        }
+        Node *r = ir_apply(w, a, 2 * arity + 1, loc);
+        Node *y = ir_apply_prim(w, P_CHECK_RESULT, loc, 2, getitem(w, r, 0, loc, "y"), ir_const_int(m, 2, loc));
+        Node *t = ir_apply_prim(w, P_SDENSE, loc, 2, y, getitem(w, r, 1, loc, "t.y"));
+        out = ir_apply_prim(w, P_MAKE_TUPLE, loc, 2, y, t);
+    } else {
+        Node **x = xmalloc(sizeof(Node *) * (size_t)(arity ? arity : 1));
+        a[0] = ir_apply_prim(w, P_J, loc, 1, f);
+        for (int i = 0; i < arity; i++) {
+            Node *p = ir_add_param(w, arena_printf(m->arena, "x%d", i), loc);
+            x[i] = sel[i] ? ir_apply_prim(w, P_TO_DIFF, loc, 2, p, ir_const_int(m, i, loc))
+                          : ir_apply_prim(w, P_J, loc, 1, p);
+            a[1 + i] = x[i];
+        }
+        Node *r = ir_apply(w, a, arity + 1, loc);
+        Node *y = getitem(w, r, 0, loc, "y"), *b = getitem(w, r, 1, loc, "bprop.y");
+        if (op == OP_VJP) {
+            y = ir_apply_prim(w, P_CHECK_RESULT, loc, 2, y, ir_const_int(m, 1, loc));
+            Graph *pb = ir_graph_new(m, G_FUNCTION, arena_printf(m->arena, "%s:pullback", base), w, loc);
+            pb->src_name = "pullback";
+            Node *dy = ir_add_param(pb, "dy", loc);
+            Node *s = ir_apply_call(pb, b, loc, 1, ir_apply_prim(pb, P_COTANGENT, loc, 3, y, dy, ir_const_int(m, 0, loc)));
+            Node **el = xmalloc(sizeof(Node *) * (size_t)(arity + 1));
+            el[0] = ir_const_prim(m, P_MAKE_TUPLE, loc);
+            for (int i = 0; i < arity; i++)
+                el[i + 1] = ir_apply_prim(pb, P_SDENSE, loc, 2, x[i], getitem(pb, s, i + 1, loc, NULL));
+            ir_set_output(pb, ir_apply(pb, el, arity + 1, loc));
+            free(el);
+            out = ir_apply_prim(w, P_MAKE_TUPLE, loc, 2, y, ir_const_graph(m, pb, loc));
+        } else {
+            y = ir_apply_prim(w, P_CHECK_RESULT, loc, 2, y, ir_const_int(m, 0, loc));
+            Node *s = ir_apply_call(w, b, loc, 1, ir_const_float(m, 1.0, loc));
+            Node **el = xmalloc(sizeof(Node *) * (size_t)(nidx + 1));
+            el[0] = ir_const_prim(m, P_MAKE_TUPLE, loc);
+            for (int i = 0; i < nidx; i++) {
+                int k = (int)site->app.in[DERIVE_IDX + i]->k.u.i;
+                el[i + 1] = ir_apply_prim(w, P_SDENSE, loc, 2, x[k], getitem(w, s, k + 1, loc, NULL));
+                el[i + 1]->name = arena_printf(m->arena, "d.x%d", k);
+            }
+            Node *g = site->app.in[DERIVE_TUPLE]->k.u.i ? ir_apply(w, el, nidx + 1, loc) : el[1];
+            free(el);
+            out = op == OP_GRAD ? g : ir_apply_prim(w, P_MAKE_TUPLE, loc, 2, y, g);
+        }
+        free(x);
+    }
+    ir_set_output(w, out);
+    free(a);
+    free(sel);
+    return w2;
+}
+
+Graph *grad_operator(Module *m, Node *site, int arity)
+{
+    GradState *gs = state_of(m);
+    for (int i = 0; i < gs->ops.len; i++)
+        if (gs->ops.data[i].site == site && gs->ops.data[i].arity == arity)
+            return gs->ops.data[i].g;
+    Graph *g = operator_graph(gs, site, arity);
+    /* the tower: transforms applied since lowering, first applied most significant */
+    int64_t tower = site->app.in[DERIVE_TOWER]->k.u.i;
+    int digits[64], nd = 0;
+    for (; tower > 0 && nd < 64; tower /= 3)
+        digits[nd++] = (int)(tower % 3);
+    for (int i = nd - 1; i >= 0; i--)
+        g = standalone(gs, digits[i], g);
+    run_pending(gs);
+    OpEntry e = {site, arity, g};
+    vec_push(&gs->ops, e);
+    return g;
+}
+
+bool grad_check_expanded(const Module *spec, Diags *d)
+{
+    for (int i = 0; i < spec->graphs.len; i++) {
+        NodeVec body = {0};
+        ir_graph_body(spec->graphs.data[i], &body);
+        for (int k = 0; k < body.len; k++) {
+            Node *n = body.data[k];
+            if (is_const_prim_app(n, P_DERIVE) || is_const_prim_app(n, P_J) || is_const_prim_app(n, P_JFWD)) {
+                diag_error(d, n->loc, "internal error: %s() left after differentiation",
+                           prim_info(n->app.in[0]->k.u.prim)->name);
+                vec_free(&body);
+                return false;
+            }
+        }
+        vec_free(&body);
+    }
+    return true;
+}

@@ -1,0 +1,95 @@
+/*
+ * grad.h: automatic differentiation on the graph IR.
+ *
+ * Two transforms of a function graph G (and of everything nested in it):
+ *
+ *   J(G)      reverse mode (Pearlmutter & Siskind, as in Myia): called with
+ *             the arguments of G, returns (value, bprop); bprop(dy) returns
+ *             (env, dx1, ..., dxn), env holding the sensitivities of G's
+ *             free variables, keyed by variable.
+ *   Jfwd(G)   forward mode: called with (x1..xn, t1..tn), returns
+ *             (value, tangent).
+ *
+ * Both are ordinary graphs built from ordinary primitives (plus the
+ * sensitivity primitives of prims.def), so each can be transformed again:
+ * J of J-transformed code is how grad(grad(f)) works, Jfwd of J how jvp of
+ * grad does.  The transforms run on the untyped IR, on demand: inference
+ * asks for J(G) when it meets J applied to a value that may be a closure
+ * of G, and for the graph of a differentiation operator when it knows the
+ * arity of the function the operator is applied to (grad_operator); it
+ * then types the new graphs like any others, so symbolic zeros, int
+ * values (which have no sensitivity) and the branch not taken are decided
+ * by types, and cost nothing at run time.
+ *
+ * Memory: graphs live in the module's arena; the memo tables here are
+ * freed with the module (ir_module_free calls the hook set here).
+ */
+#ifndef MYC_GRAD_H
+#define MYC_GRAD_H
+
+#include "../ir/ir.h"
+
+/* What differentiation operator a derive() node stands for. */
+typedef enum DiffOp { OP_GRAD, OP_VALUE_AND_GRAD, OP_VJP, OP_JVP } DiffOp;
+
+/* Modes of the transforms (also the digits of a derive() tower). */
+enum { MODE_J = 1, MODE_F = 2 };
+
+/* The layout of a derive() node's inputs: in[1] kind (DiffOp), in[2] tower
+   (the transforms applied to the operator since lowering, base 3, first
+   applied most significant), in[3] 1 when grad's selection is a tuple,
+   in[4] the number k of selected parameters, in[5..5+k) their indices,
+   then the values (the function, or its transformed versions). */
+enum { DERIVE_KIND = 1, DERIVE_TOWER, DERIVE_TUPLE, DERIVE_NIDX, DERIVE_IDX };
+int derive_first_value(const Node *app);
+
+/* ---- derivative rules (passes/grad_rules.c) ---------------------------- */
+
+/* Where a rule builds: nodes go into graph g at loc. */
+typedef struct RuleB {
+    Graph *g;
+    Loc loc;
+} RuleB;
+
+/*
+ * A primitive's derivative, written once.  Scalar primitives give
+ * `partials`: k[i] = d y / d x[i] (NULL for zero), from which both modes
+ * follow (reverse: dx[i] = d * k[i]; forward: ty = sum t[i] * k[i]).  The
+ * structural ones (tuples, switch, envs) give `bprop` and `tangent`
+ * instead.  x are the primal inputs and y the primal output, as nodes
+ * usable in b->g; d (the output's sensitivity) and t[i] (the inputs'
+ * tangents, NULL for zero) likewise.  Rules only build; they never
+ * inspect types (inference types what they build).
+ */
+struct DiffRule {
+    void (*partials)(RuleB *b, Node *const *x, int n, Node *y, Node **k);
+    void (*bprop)(RuleB *b, Node *const *x, int n, Node *y, Node *d, Node **dx);
+    Node *(*tangent)(RuleB *b, Node *const *x, int n, Node *y, Node *const *t);
+};
+
+/* Shorthands for rules and transforms. */
+Node *gb_prim(RuleB *b, PrimId p, int n, ...);
+Node *gb_float(RuleB *b, double v);
+Node *gb_int(RuleB *b, int64_t v);
+
+/* ---- the transforms ---------------------------------------------------- */
+
+/* The transform (mode MODE_J or MODE_F) of function graph g as a value:
+   nested where g is, a closure of it needs the frame a closure of g needs.
+   Made on first request (with everything it needs), then memoised. */
+Graph *grad_transform(Module *m, int mode, Graph *g);
+/* The transform of primitive p used as a function of nargs arguments. */
+Graph *grad_transform_prim(Module *m, int mode, PrimId p, int nargs);
+/* For a derive() node whose function has `arity` parameters: the
+   top-level graph W (one argument: the function) such that the operator's
+   value is W(f), with the node's tower applied.  Memoised per node. */
+Graph *grad_operator(Module *m, Node *derive, int arity);
+/* The graph g was transformed from and the mode, or NULL (not a transform). */
+Graph *grad_source(Module *m, const Graph *g, int *mode);
+
+/* After specialisation: every differentiation primitive expanded (no
+   derive, J or Jfwd left).  Reports an internal error into d otherwise. */
+typedef struct Diags Diags;
+bool grad_check_expanded(const Module *spec, Diags *d);
+
+#endif
