@@ -1118,7 +1118,10 @@ static Graph *operator_graph(GradState *gs, Node *site, int arity)
             out = ir_apply_prim(w, P_MAKE_TUPLE, loc, 2, y, ir_const_graph(m, pb, loc));
         } else {
             y = ir_apply_prim(w, P_CHECK_RESULT, loc, 2, y, ir_const_int(m, 0, loc));
-            Node *s = ir_apply_call(w, b, loc, 1, ir_const_float(m, 1.0, loc));
+            /* the seed depends on the checked result, so that a result that
+               is not a float is reported once, here, not inside its bprop */
+            Node *seed = ir_apply_prim(w, P_SFOR, loc, 2, y, ir_const_float(m, 1.0, loc));
+            Node *s = ir_apply_call(w, b, loc, 1, seed);
             Node **el = xmalloc(sizeof(Node *) * (size_t)(nidx + 1));
             el[0] = ir_const_prim(m, P_MAKE_TUPLE, loc);
             for (int i = 0; i < nidx; i++) {

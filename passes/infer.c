@@ -496,6 +496,8 @@ static Inst *new_inst(TypeCtx *tc, FnInfo *fi, Inst *parent, Type **args, int na
  * (h = f if c else g; h(1) makes f's result a float there, while f(2)
  * elsewhere stays an int, as in CPython).
  */
+static bool zero_compatible(const Type *a, const Type *b);
+
 static Inst *get_inst(TypeCtx *tc, Graph *g, Inst *ctx, Type **args, int nargs, bool via_value,
                       Node *callsite, Inst *caller, Loc loc)
 {
@@ -507,6 +509,30 @@ static Inst *get_inst(TypeCtx *tc, Graph *g, Inst *ctx, Type **args, int nargs, 
         if (c->parent == ctx && c->via_value == via_value && c->callsite == callsite && c->caller == caller &&
             (nargs == 0 || memcmp(c->args, args, sizeof(Type *) * (size_t)nargs) == 0))
             return c;
+    }
+    /* Differentiated code calls one backpropagator value with a symbolic
+       zero at one site and a float at another (the first iteration of a
+       loop, whose start is a constant): one instance serves both, its
+       parameters widened to the join (the zeros are materialised at the
+       call). */
+    for (int i = 0; via_value && i < fi->insts.len; i++) {
+        Inst *c = fi->insts.data[i];
+        if (c->parent != ctx || !c->via_value || c->callsite != callsite || c->caller != caller)
+            continue;
+        bool ok = true;
+        for (int k = 0; k < nargs && ok; k++)
+            ok = zero_compatible(c->args[k], args[k]);
+        if (!ok)
+            continue;
+        for (int k = 0; k < nargs; k++) {
+            Type *j = infer_join(tc, c->args[k], args[k]);
+            if (j != c->args[k]) {
+                c->args[k] = j;
+                c->types[tc->local[g->params[k]->id]] = j;
+                enqueue(tc, c);
+            }
+        }
+        return c;
     }
     if (fi->insts.len >= INFER_MAX_SPECIALISATIONS) {
         infer_error(tc, loc, false,
@@ -521,6 +547,26 @@ static Inst *get_inst(TypeCtx *tc, Graph *g, Inst *ctx, Type **args, int nargs, 
     inst->callsite = callsite;
     inst->caller = caller;
     return inst;
+}
+
+/* Types that differ only where one has a symbolic zero. */
+static bool zero_compatible(const Type *a, const Type *b)
+{
+    if (a == b)
+        return true;
+    if (!a || !b || a == TY_ERR || b == TY_ERR)
+        return false;
+    if (a->kind == T_ZERO || b->kind == T_ZERO)
+        return true;
+    if (a->kind != T_TUPLE || b->kind != T_TUPLE || a->n != b->n)
+        return false;
+    bool any_zero = false;
+    for (int i = 0; i < a->n; i++) {
+        if (!zero_compatible(a->elems[i], b->elems[i]))
+            return false;
+        any_zero |= a->elems[i] != b->elems[i];
+    }
+    return any_zero;
 }
 
 static Type *fnref_type(TypeCtx *tc, Graph *g, int prim, Inst *ctx)

@@ -470,6 +470,11 @@ DUMP_VARIANTS = [
     ("infer.txt", ["--dump-ir=infer"]),
     ("parse.dot", ["--dump-ir=parse", "--ir-format=dot"]),
 ]
+# files named grad_*.my also show the differentiated IR
+GRAD_VARIANTS = [
+    ("grad.txt", ["--dump-ir=grad"]),
+    ("grad.dot", ["--dump-ir=grad", "--ir-format=dot"]),
+]
 
 
 def dump_checks(myc, update):
@@ -477,7 +482,7 @@ def dump_checks(myc, update):
     have_dot = shutil.which("dot") is not None
     for path in sorted(glob.glob(os.path.join(ROOT, "tests/dump/*.my"))):
         relpath, base = rel(path), os.path.splitext(os.path.basename(path))[0]
-        for suffix, flags in DUMP_VARIANTS:
+        for suffix, flags in DUMP_VARIANTS + (GRAD_VARIANTS if base.startswith("grad_") else []):
             golden = os.path.join(os.path.dirname(path), f"{base}.{suffix}")
             argv = [myc] + flags + [relpath]
             checks.append(Check(f"dump/{base}.{suffix}",
@@ -545,9 +550,9 @@ def cli_checks(myc):
         ("unknown-flag", ["--no-such-flag", CLI_FILE], 2, usage, None),
         ("missing-file", ["--dump-ir=infer", "tests/no/such/file.my"], 2, usage, None),
         ("bad-stage", ["--dump-ir=bogus", CLI_FILE], 2, usage, None),
-        # The grad stage does not exist until the J transform lands; then this
+        # The opt stage does not exist until the optimiser lands; then this
         # case moves to the dump tests.
-        ("grad-stage-not-yet", ["--dump-ir=grad", CLI_FILE], 2, usage, None),
+        ("opt-stage-not-yet", ["--dump-ir=opt", CLI_FILE], 2, usage, None),
         ("bad-ir-format", ["--dump-ir=parse", "--ir-format=bogus", CLI_FILE], 2, usage, None),
         ("run-no-file", ["run"], 2, usage, None),
         ("run-no-func", ["run", CLI_FILE], 2, usage, None),
