@@ -219,6 +219,8 @@ static void test_deep_recursion(void **state)
     StrBuf out = {0};
     assert_string_equal(run(t, s, "(10000,)", &out), "50005000");
     assert_string_equal(run(t, s, "(100000,)", &out), "5000050000");
+    assert_string_equal(run(t, s, "(1000000,)", &out), "500000500000");
+    interp_set_max_depth(t->in, 200000);
     assert_string_equal(run(t, s, "(1000000,)", &out), "!maximum recursion depth exceeded");
     /* the interpreter is usable after an error, and the failed run's frames are garbage */
     assert_string_equal(run(t, s, "(3,)", &out), "6");
