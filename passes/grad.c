@@ -56,51 +56,37 @@
 
 #include <string.h>
 
-typedef struct NodeMap {
-    Node **v;
+/* Side tables keyed by node or graph id (ids are dense per module and
+   grow as the transforms add nodes and graphs). */
+typedef struct IdMap {
+    void **v;
     uint32_t cap;
-} NodeMap;
+} IdMap;
 
-static Node *nm_get(const NodeMap *m, const Node *k)
+static void *idmap_get(const IdMap *m, uint32_t id)
 {
-    return k->id < m->cap ? m->v[k->id] : NULL;
+    return id < m->cap ? m->v[id] : NULL;
 }
 
-static void nm_set(NodeMap *m, const Node *k, Node *v)
+static void idmap_set(IdMap *m, uint32_t id, void *v)
 {
-    if (k->id >= m->cap) {
+    if (id >= m->cap) {
         uint32_t cap = m->cap ? m->cap : 64;
-        while (cap <= k->id)
+        while (cap <= id)
             cap *= 2;
-        m->v = xrealloc(m->v, sizeof(Node *) * cap);
-        memset(m->v + m->cap, 0, sizeof(Node *) * (cap - m->cap));
+        m->v = xrealloc(m->v, sizeof(void *) * cap);
+        memset(m->v + m->cap, 0, sizeof(void *) * (cap - m->cap));
         m->cap = cap;
     }
-    m->v[k->id] = v;
+    m->v[id] = v;
 }
 
-typedef struct GraphMap {
-    Graph **v;
-    uint32_t cap;
-} GraphMap;
-
-static Graph *gm_get(const GraphMap *m, const Graph *k)
-{
-    return k->id < m->cap ? m->v[k->id] : NULL;
-}
-
-static void gm_set(GraphMap *m, const Graph *k, Graph *v)
-{
-    if (k->id >= m->cap) {
-        uint32_t cap = m->cap ? m->cap : 64;
-        while (cap <= k->id)
-            cap *= 2;
-        m->v = xrealloc(m->v, sizeof(Graph *) * cap);
-        memset(m->v + m->cap, 0, sizeof(Graph *) * (cap - m->cap));
-        m->cap = cap;
-    }
-    m->v[k->id] = v;
-}
+typedef IdMap NodeMap;
+typedef IdMap GraphMap;
+static Node *nm_get(const NodeMap *m, const Node *k) { return idmap_get(m, k->id); }
+static void nm_set(NodeMap *m, const Node *k, Node *v) { idmap_set(m, k->id, v); }
+static Graph *gm_get(const GraphMap *m, const Graph *k) { return idmap_get(m, k->id); }
+static void gm_set(GraphMap *m, const Graph *k, Graph *v) { idmap_set(m, k->id, v); }
 
 typedef struct Region {
     int mode;
@@ -506,10 +492,9 @@ static Node *inline_apply(GradState *gs, Region *r, Graph *th, Node *n)
     return y;
 }
 
-static void forward_j(GradState *gs, Region *r, Graph *h)
+/* The transformed graph's parameters for h's (same names, annotations). */
+static void copy_params(Region *r, Graph *h, Graph *th)
 {
-    Module *m = gs->m;
-    Graph *th = gm_get(&r->tg, h);
     for (int i = 0; i < h->nparams; i++) {
         Node *p = h->params[i];
         Node *tp = ir_add_param(th, p->name, p->loc);
@@ -517,6 +502,13 @@ static void forward_j(GradState *gs, Region *r, Graph *h)
             th->param_ann[i] = h->param_ann[i];
         nm_set(&r->val, p, tp);
     }
+}
+
+static void forward_j(GradState *gs, Region *r, Graph *h)
+{
+    Module *m = gs->m;
+    Graph *th = gm_get(&r->tg, h);
+    copy_params(r, h, th);
     NodeVec body = {0};
     ir_graph_body(h, &body);
     for (int bi = 0; bi < body.len; bi++) {
@@ -853,13 +845,7 @@ static void forward_f(GradState *gs, Region *r, Graph *h)
 {
     Module *m = gs->m;
     Graph *th = gm_get(&r->tg, h);
-    for (int i = 0; i < h->nparams; i++) {
-        Node *p = h->params[i];
-        Node *tp = ir_add_param(th, p->name, p->loc);
-        if (h->kind == G_FUNCTION && h->param_ann)
-            th->param_ann[i] = h->param_ann[i];
-        nm_set(&r->val, p, tp);
-    }
+    copy_params(r, h, th);
     for (int i = 0; i < h->nparams; i++) {
         Node *p = h->params[i];
         nm_set(&r->aux, p, ir_add_param(th, prefixed(m, "t", p->name), p->loc));

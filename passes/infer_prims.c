@@ -318,6 +318,24 @@ static Type *sens_error(TypeCtx *tc, Node *app, Type *a, Type *b)
                        infer_type_name(tc, a), infer_type_name(tc, b));
 }
 
+typedef Type *(*PairRule)(TypeCtx *tc, Node *app, Type *a, Type *b);
+
+/* rule applied to the items of two tuples of n items, or TY_ERR */
+static Type *tuple_map2(TypeCtx *tc, Node *app, Type *a, Type *b, PairRule rule)
+{
+    Type **el = xmalloc(sizeof(Type *) * (size_t)(a->n ? a->n : 1));
+    Type *r = NULL;
+    for (int i = 0; i < a->n && !r; i++) {
+        el[i] = rule(tc, app, a->elems[i], b->elems[i]);
+        if (el[i] == TY_ERR)
+            r = TY_ERR;
+    }
+    if (!r)
+        r = type_tuple(TT(tc), el, a->n);
+    free(el);
+    return r;
+}
+
 static Type *sadd_type(TypeCtx *tc, Node *app, Type *a, Type *b)
 {
     if (a->kind == T_ZERO)
@@ -328,19 +346,8 @@ static Type *sadd_type(TypeCtx *tc, Node *app, Type *a, Type *b)
         return type_float(TT(tc));
     if (a->kind == T_ENV && b->kind == T_ENV)
         return a;
-    if (a->kind == T_TUPLE && b->kind == T_TUPLE && a->n == b->n) {
-        Type **el = xmalloc(sizeof(Type *) * (size_t)(a->n ? a->n : 1));
-        Type *r = NULL;
-        for (int i = 0; i < a->n && !r; i++) {
-            el[i] = sadd_type(tc, app, a->elems[i], b->elems[i]);
-            if (el[i] == TY_ERR)
-                r = TY_ERR;
-        }
-        if (!r)
-            r = type_tuple(TT(tc), el, a->n);
-        free(el);
-        return r;
-    }
+    if (a->kind == T_TUPLE && b->kind == T_TUPLE && a->n == b->n)
+        return tuple_map2(tc, app, a, b, sadd_type);
     return sens_error(tc, app, a, b);
 }
 
@@ -371,19 +378,8 @@ static Type *sfor_type(TypeCtx *tc, Node *app, Type *x, Type *d)
 {
     if (d->kind == T_ZERO || x->kind == T_INT || x->kind == T_BOOL || x->kind == T_ZERO)
         return type_zero(TT(tc));
-    if (x->kind == T_TUPLE && d->kind == T_TUPLE && x->n == d->n) {
-        Type **el = xmalloc(sizeof(Type *) * (size_t)(x->n ? x->n : 1));
-        Type *r = NULL;
-        for (int i = 0; i < x->n && !r; i++) {
-            el[i] = sfor_type(tc, app, x->elems[i], d->elems[i]);
-            if (el[i] == TY_ERR)
-                r = TY_ERR;
-        }
-        if (!r)
-            r = type_tuple(TT(tc), el, x->n);
-        free(el);
-        return r;
-    }
+    if (x->kind == T_TUPLE && d->kind == T_TUPLE && x->n == d->n)
+        return tuple_map2(tc, app, x, d, sfor_type);
     if (x->kind == T_FLOAT && type_is_scalar(d))
         return type_float(TT(tc));
     if ((x->kind == T_FUNC || x->kind == T_ENV) && d->kind == T_ENV)
