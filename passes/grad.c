@@ -111,7 +111,8 @@ typedef struct PrimEntry {
 typedef struct OpEntry {
     Node *site;
     int arity;
-    Graph *g;
+    Graph *g;           /* the operator graph with the tower applied */
+    Graph *base;        /* before the tower (W) */
 } OpEntry;
 
 typedef struct GradState {
@@ -403,8 +404,8 @@ static Node *tvalue(GradState *gs, Region *r, Node *x)
         if (x->k.kind == K_GRAPH) {
             Graph *k = x->k.u.graph;
             Graph *t = in_region(r, k) ? gm_get(&r->tg, k) : standalone(gs, r->mode, k);
-            if (!t)
-                die("grad: graph @%s has no transform", k->name);
+            if (!t)     /* too deep: an error where inference reaches it */
+                return ir_apply_prim(r->troot, P_GRAD_ERROR, x->loc, 2, copy_const(m, x), ir_const_int(m, 3, x->loc));
             return ir_const_graph(m, t, x->loc);
         }
         return copy_const(m, x);
@@ -980,11 +981,22 @@ static void region_run(GradState *gs, Region *r)
     }
 }
 
+/* How many transforms g is from source code. */
+static int transform_depth(GradState *gs, const Graph *g)
+{
+    int d = 0;
+    for (Graph *s = gm_get(&gs->source, g); s; s = gm_get(&gs->source, s))
+        d++;
+    return d;
+}
+
 static Graph *standalone(GradState *gs, int mode, Graph *g)
 {
     Graph *t = gm_get(&gs->standalone[mode], g);
     if (t)
         return t;
+    if (transform_depth(gs, g) >= GRAD_MAX_DEPTH)
+        return NULL;
     Module *m = gs->m;
     Region *r = xcalloc(1, sizeof(Region));
     r->mode = mode;
@@ -1127,22 +1139,40 @@ static Graph *operator_graph(GradState *gs, Node *site, int arity)
     return w2;
 }
 
+Graph *grad_operator_of(Module *m, const Graph *where, const Graph *g)
+{
+    if (!m->ext)
+        return NULL;
+    GradState *gs = m->ext;
+    for (int i = 0; i < gs->ops.len; i++) {
+        Graph *base = gs->ops.data[i].base;
+        if (!ir_graph_encloses(base, where))
+            continue;
+        for (const Graph *s = g; s; s = gm_get(&gs->source, s))
+            if (ir_graph_encloses(base, s))
+                return base;
+    }
+    return NULL;
+}
+
 Graph *grad_operator(Module *m, Node *site, int arity)
 {
     GradState *gs = state_of(m);
     for (int i = 0; i < gs->ops.len; i++)
         if (gs->ops.data[i].site == site && gs->ops.data[i].arity == arity)
             return gs->ops.data[i].g;
-    Graph *g = operator_graph(gs, site, arity);
+    Graph *g = operator_graph(gs, site, arity), *base = g;
     /* the tower: transforms applied since lowering, first applied most significant */
     int64_t tower = site->app.in[DERIVE_TOWER]->k.u.i;
     int digits[64], nd = 0;
     for (; tower > 0 && nd < 64; tower /= 3)
         digits[nd++] = (int)(tower % 3);
-    for (int i = nd - 1; i >= 0; i--)
+    for (int i = nd - 1; i >= 0 && g; i--)
         g = standalone(gs, digits[i], g);
     run_pending(gs);
-    OpEntry e = {site, arity, g};
+    if (!g)
+        return NULL;
+    OpEntry e = {site, arity, g, base};
     vec_push(&gs->ops, e);
     return g;
 }

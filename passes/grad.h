@@ -74,16 +74,31 @@ Node *gb_int(RuleB *b, int64_t v);
 
 /* ---- the transforms ---------------------------------------------------- */
 
+/* Transforms of transforms nest at most this deep: each level multiplies
+   the code by about three until the optimiser exists (an 8th derivative
+   takes 20 s to compile), and a nesting decided at run time (a recursion
+   applying grad to its own argument) must stop with an error. */
+enum { GRAD_MAX_DEPTH = 8 };
+
 /* The transform (mode MODE_J or MODE_F) of function graph g as a value:
    nested where g is, a closure of it needs the frame a closure of g needs.
-   Made on first request (with everything it needs), then memoised. */
+   Made on first request (with everything it needs), then memoised; NULL
+   when g is already GRAD_MAX_DEPTH transforms deep. */
 Graph *grad_transform(Module *m, int mode, Graph *g);
 /* The transform of primitive p used as a function of nargs arguments. */
 Graph *grad_transform_prim(Module *m, int mode, PrimId p, int nargs);
 /* For a derive() node whose function has `arity` parameters: the
    top-level graph W (one argument: the function) such that the operator's
-   value is W(f), with the node's tower applied.  Memoised per node. */
+   value is W(f), with the node's tower applied.  Memoised per node; NULL
+   when the tower is too deep. */
 Graph *grad_operator(Module *m, Node *derive, int arity);
+/* When code in graph `where`, part of an operator's graph W, applies a
+   transform to g, (a transform of) a function W made -- the operator
+   applied to its own result, as in d(d(sin)) with def d(f): return grad(f),
+   or in a recursion passing grad(f) down, where the nesting depends on the
+   run -- W; else NULL.  Inference allows GRAD_MAX_SELF such levels. */
+Graph *grad_operator_of(Module *m, const Graph *where, const Graph *g);
+enum { GRAD_MAX_SELF = 4 };
 /* The graph g was transformed from and the mode, or NULL (not a transform). */
 Graph *grad_source(Module *m, const Graph *g, int *mode);
 

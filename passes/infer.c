@@ -882,6 +882,21 @@ static void run_queue(TypeCtx *tc)
 /* The transform (mode) of a value of type t: functions become their
    transforms, in the same context (a transform is nested where its source
    is); NULL while a transform is still to be typed (next round). */
+/* How many times over the operator whose code `app` is in has been
+   applied to its own result to make f (see grad_operator_of): f's closure
+   context is the operator's instance, whose argument is the previous f. */
+static int self_nesting(TypeCtx *tc, Node *app, const FnRef *f)
+{
+    int count = 0;
+    while (f && f->graph && count <= GRAD_MAX_SELF && grad_operator_of(tc->m, app->graph, f->graph)) {
+        count++;
+        Inst *ci = f->ctx;
+        const Type *prev = ci && ci->nargs >= 1 ? ci->args[0] : NULL;
+        f = prev && prev != TY_ERR && prev->kind == T_FUNC && prev->n >= 1 ? &prev->fns[0] : NULL;
+    }
+    return count;
+}
+
 static Type *lifted_type(TypeCtx *tc, Node *app, Type *t, int mode)
 {
     if (t->kind != T_FUNC && t->kind != T_TUPLE)
@@ -908,11 +923,24 @@ static Type *lifted_type(TypeCtx *tc, Node *app, Type *t, int mode)
         const FnRef *f = &t->fns[i];
         Graph *d;
         if (f->graph) {
+            if (self_nesting(tc, app, f) > GRAD_MAX_SELF) {
+                r = infer_error(tc, app->loc, false,
+                                "a differentiation operator is applied here to its own result more than %d times "
+                                "over (the number of nested operators must be known at compile time, and a "
+                                "recursion passing grad(f) down decides it at run time)", GRAD_MAX_SELF);
+                break;
+            }
             if (f->graph->kind != G_FUNCTION) {
                 r = infer_error(tc, app->loc, false, "cannot differentiate this kind of function value");
                 break;
             }
             d = grad_transform(tc->m, mode, f->graph);
+            if (!d) {
+                r = infer_error(tc, app->loc, false,
+                                "differentiation operators are nested more than %d deep here (the number of "
+                                "nested operators must be known at compile time)", GRAD_MAX_DEPTH);
+                break;
+            }
         } else {
             const PrimInfo *p = prim_info((PrimId)f->prim);
             d = grad_transform_prim(tc->m, mode, (PrimId)f->prim, p->arity < 0 ? 0 : p->arity);
@@ -999,6 +1027,10 @@ Type *ty_derive(TypeCtx *tc, const PrimInfo *p, Node *app, Type **args, int n)
         }
     }
     Graph *w = grad_operator(tc->m, app, arity);
+    if (!w)
+        return infer_error(tc, app->loc, false,
+                           "differentiation operators are nested more than %d deep here (the number of nested "
+                           "operators must be known at compile time)", GRAD_MAX_DEPTH);
     int nv = n - (first - 1);
     Node **in = xmalloc(sizeof(Node *) * (size_t)(nv + 1));
     in[0] = ir_const_graph(tc->m, w, app->loc);

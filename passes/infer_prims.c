@@ -7,6 +7,7 @@
  * wording where CPython has one.
  */
 #include "infer.h"
+#include "grad.h"
 
 static const char *op_symbol(PrimId p)
 {
@@ -535,6 +536,10 @@ Type *ty_grad_error(TypeCtx *tc, const PrimInfo *p, Node *app, Type **args, int 
     if (!has_function(args[0]))
         return args[0];
     int64_t code = app->app.in[2]->k.u.i;
+    if (code == 3)
+        return infer_error(tc, app->loc, false,
+                           "differentiation operators are nested more than %d deep here (the number of nested "
+                           "operators must be known at compile time)", GRAD_MAX_DEPTH);
     return infer_error(tc, app->loc, false, "%s",
                        code == 1 ? "cannot differentiate (in reverse mode) through jvp of a function computed inside "
                                    "the function being differentiated; define it at top level or pass it in"
