@@ -193,6 +193,14 @@ static void note_source(GradState *gs, Graph *t, Graph *src, int mode)
     gs->srcmode[t->id] = (unsigned char)mode;
 }
 
+Graph *grad_transform_ref(Module *m, int mode, const FnRef *f)
+{
+    if (f->graph)
+        return grad_transform(m, mode, f->graph);
+    const PrimInfo *p = prim_info((PrimId)f->prim);
+    return grad_transform_prim(m, mode, (PrimId)f->prim, p->arity < 0 ? 0 : p->arity);
+}
+
 Graph *grad_source(Module *m, const Graph *g, int *mode)
 {
     if (!m->ext)
@@ -257,6 +265,48 @@ static const char *prefixed(Module *m, const char *prefix, const char *name)
 
 /* ---- primitives ------------------------------------------------------------------ */
 
+/* The sensitivities dx[0..n-1] (NULL: none) of a primitive's operands x,
+   given its output y and the output's sensitivity d, built in b->g. */
+static void rule_bprop(RuleB *b, const DiffRule *dr, Node *const *x, int n, Node *y, Node *d, Node **dx)
+{
+    if (dr->partials) {
+        Node **k = xcalloc((size_t)(n ? n : 1), sizeof(Node *));
+        dr->partials(b, x, n, y, k);
+        for (int i = 0; i < n; i++)
+            if (k[i])
+                dx[i] = ir_apply_prim(b->g, P_SSCALE, b->loc, 2, d, k[i]);
+        free(k);
+    } else if (dr->bprop) {
+        dr->bprop(b, x, n, y, d, dx);
+    }
+}
+
+/* The tangent of a primitive's output y from its operands' tangents t
+   (NULL: zero), built in b->g; NULL when it is zero. */
+static Node *rule_tangent(RuleB *b, const DiffRule *dr, Node *const *x, int n, Node *y, Node *const *t)
+{
+    bool any = false;
+    for (int i = 0; i < n; i++)
+        any |= t[i] != NULL;
+    if (!any)
+        return NULL;
+    if (dr->tangent)
+        return dr->tangent(b, x, n, y, t);
+    if (!dr->partials)
+        return NULL;
+    Node **k = xcalloc((size_t)(n ? n : 1), sizeof(Node *));
+    dr->partials(b, x, n, y, k);
+    Node *ty = NULL;
+    for (int i = 0; i < n; i++) {
+        if (!k[i] || !t[i])
+            continue;
+        Node *term = ir_apply_prim(b->g, P_SSCALE, b->loc, 2, t[i], k[i]);
+        ty = ty ? ir_apply_prim(b->g, P_SADD, b->loc, 2, ty, term) : term;
+    }
+    free(k);
+    return ty;
+}
+
 /*
  * Reverse mode of primitive p:   J.p(x...) = (p(x...), bprop)
  *                                bprop(d) = (newenv, sens_for(x_i, dx_i)...)
@@ -281,7 +331,6 @@ Graph *grad_transform_prim(Module *m, int mode, PrimId p, int nargs)
 
     Node **x = xcalloc((size_t)(nargs ? nargs : 1), sizeof(Node *));
     Node **t = xcalloc((size_t)(nargs ? nargs : 1), sizeof(Node *));
-    Node **k = xcalloc((size_t)(nargs ? nargs : 1), sizeof(Node *));
     for (int i = 0; i < nargs; i++)
         x[i] = ir_add_param(g, arena_printf(m->arena, "x%d", i), loc);
     if (mode == MODE_F)
@@ -295,14 +344,7 @@ Graph *grad_transform_prim(Module *m, int mode, PrimId p, int nargs)
         Node *d = ir_add_param(b, "d.y", loc);
         RuleB rb = {b, loc};
         Node **dx = xcalloc((size_t)(nargs ? nargs : 1), sizeof(Node *));
-        if (dr->partials) {
-            dr->partials(&rb, x, nargs, y, k);
-            for (int i = 0; i < nargs; i++)
-                if (k[i])
-                    dx[i] = ir_apply_prim(b, P_SSCALE, loc, 2, d, k[i]);
-        } else if (dr->bprop) {
-            dr->bprop(&rb, x, nargs, y, d, dx);
-        }
+        rule_bprop(&rb, dr, x, nargs, y, d, dx);
         Node **out = xmalloc(sizeof(Node *) * (size_t)(nargs + 2));
         out[0] = ir_const_prim(m, P_MAKE_TUPLE, loc);
         out[1] = ir_apply_prim(b, P_NEWENV, loc, 0);
@@ -316,30 +358,13 @@ Graph *grad_transform_prim(Module *m, int mode, PrimId p, int nargs)
         free(dx);
     } else {
         RuleB rb = {g, loc};
-        Node *ty = NULL;
-        if (dr->partials) {
-            bool any = false;
-            for (int i = 0; i < nargs; i++)
-                any |= t[i] != NULL;
-            if (any) {
-                dr->partials(&rb, x, nargs, y, k);
-                for (int i = 0; i < nargs; i++) {
-                    if (!k[i])
-                        continue;
-                    Node *term = ir_apply_prim(g, P_SSCALE, loc, 2, t[i], k[i]);
-                    ty = ty ? ir_apply_prim(g, P_SADD, loc, 2, ty, term) : term;
-                }
-            }
-        } else if (dr->tangent) {
-            ty = dr->tangent(&rb, x, nargs, y, t);
-        }
+        Node *ty = rule_tangent(&rb, dr, x, nargs, y, t);
         Node *tout = ty ? ir_apply_prim(g, P_SFOR, loc, 2, y, ty) : zero(g, loc);
         tout->name = "t.y";
         ir_set_output(g, ir_apply_prim(g, P_MAKE_TUPLE, loc, 2, y, tout));
     }
     free(x);
     free(t);
-    free(k);
     return g;
 }
 
@@ -354,7 +379,6 @@ static bool in_region(const Region *r, const Graph *g)
    code refers to, parents before children. */
 static void collect_region(Region *r)
 {
-    Module *m = r->root->module;
     GraphMap seen = {0};
     vec_push(&r->graphs, r->root);
     gm_set(&seen, r->root, r->root);
@@ -386,7 +410,6 @@ static void collect_region(Region *r)
                 tmp[k++] = r->graphs.data[i];
     memcpy(r->graphs.data, tmp, sizeof(Graph *) * (size_t)n);
     free(tmp);
-    (void)m;
 }
 
 static Graph *standalone(GradState *gs, int mode, Graph *g);
@@ -641,7 +664,9 @@ static NodeVec *sens_keys(GradState *gs, Graph *k)
     for (int i = 0; i < comp.len; i++)
         sets[i] = xcalloc(1, sizeof(NodeVec));
     NodeMap member = {0};   /* scratch: membership of one set */
-    NodeVec body = {0};
+    NodeVec *bodies = xcalloc((size_t)comp.len, sizeof(NodeVec));
+    for (int i = 0; i < comp.len; i++)
+        ir_graph_body(comp.data[i], &bodies[i]);
     for (bool changed = true; changed;) {
         changed = false;
         for (int i = 0; i < comp.len; i++) {
@@ -649,11 +674,10 @@ static NodeVec *sens_keys(GradState *gs, Graph *k)
             NodeVec *set = sets[i];
             for (int j = 0; j < set->len; j++)
                 nm_set(&member, set->data[j], set->data[j]);
-            body.len = 0;
-            ir_graph_body(g, &body);
-            for (int b = 0; b <= body.len; b++) {
-                Node *const *in = b < body.len ? body.data[b]->app.in : &g->output;
-                int nin = b < body.len ? body.data[b]->app.n : 1;
+            NodeVec *body = &bodies[i];
+            for (int b = 0; b <= body->len; b++) {
+                Node *const *in = b < body->len ? body->data[b]->app.in : &g->output;
+                int nin = b < body->len ? body->data[b]->app.n : 1;
                 for (int j = 0; j < nin; j++) {
                     Node *x = in[j];
                     NodeVec tmp = {0}, *from = &tmp;
@@ -692,7 +716,9 @@ static NodeVec *sens_keys(GradState *gs, Graph *k)
     free(sets);
     free(member.v);
     free(seen.v);
-    vec_free(&body);
+    for (int i = 0; i < comp.len; i++)
+        vec_free(&bodies[i]);
+    free(bodies);
     vec_free(&comp);
     vec_free(&consts);
     return gs->fvs.data[k->id];
@@ -756,16 +782,7 @@ static void backward_j(GradState *gs, Region *r, Graph *h)
             for (int i = 0; i < na; i++)
                 x[i] = y->app.in[i + 1];
             RuleB rb = {b, n->loc};
-            if (dr->partials) {
-                Node **k = xcalloc((size_t)(na ? na : 1), sizeof(Node *));
-                dr->partials(&rb, x, na, y, k);
-                for (int i = 0; i < na; i++)
-                    if (k[i])
-                        dx[i] = ir_apply_prim(b, P_SSCALE, n->loc, 2, d, k[i]);
-                free(k);
-            } else if (dr->bprop) {
-                dr->bprop(&rb, x, na, y, d, dx);
-            }
+            rule_bprop(&rb, dr, x, na, y, d, dx);
             for (int i = 0; i < na; i++)
                 if (dx[i] && has_sensitivity(n->app.in[i + 1]))
                     acc_add(gs, b, n->app.in[i + 1], ir_apply_prim(b, P_SFOR, n->loc, 2, x[i], dx[i]), n->loc);
@@ -883,28 +900,12 @@ static void forward_f(GradState *gs, Region *r, Graph *h)
             nm_set(&r->val, n, y);
             int na = nin - 1;
             Node **t = xcalloc((size_t)(na ? na : 1), sizeof(Node *));
-            bool any = false;
             for (int i = 0; i < na; i++) {
                 Node *a = n->app.in[i + 1];
                 t[i] = a->kind == N_CONST ? NULL : nm_get(&r->aux, a);
-                any |= t[i] != NULL;
             }
-            const DiffRule *dr = prim_info(n->app.in[0]->k.u.prim)->diff;
-            Node *ty = NULL;
             RuleB rb = {th, n->loc};
-            if (any && dr->partials) {
-                Node **k = xcalloc((size_t)(na ? na : 1), sizeof(Node *));
-                dr->partials(&rb, y->app.in + 1, na, y, k);
-                for (int i = 0; i < na; i++) {
-                    if (!k[i] || !t[i])
-                        continue;
-                    Node *term = ir_apply_prim(th, P_SSCALE, n->loc, 2, t[i], k[i]);
-                    ty = ty ? ir_apply_prim(th, P_SADD, n->loc, 2, ty, term) : term;
-                }
-                free(k);
-            } else if (any && dr->tangent) {
-                ty = dr->tangent(&rb, y->app.in + 1, na, y, t);
-            }
+            Node *ty = rule_tangent(&rb, prim_info(n->app.in[0]->k.u.prim)->diff, y->app.in + 1, na, y, t);
             if (ty) {
                 ty = ir_apply_prim(th, P_SFOR, n->loc, 2, y, ty);
                 ty->name = prefixed(m, "t", n->name);

@@ -74,6 +74,11 @@ Node *gb_int(RuleB *b, int64_t v);
 
 /* ---- the transforms ---------------------------------------------------- */
 
+/* The error when they nest deeper (inference reports it where it finds it). */
+#define GRAD_TOO_DEEP_MSG \
+    "differentiation operators are nested more than %d deep here (the number of nested operators must be " \
+    "known at compile time)"
+
 /* Transforms of transforms nest at most this deep: each level multiplies
    the code by about three until the optimiser exists (an 8th derivative
    takes 20 s to compile), and a nesting decided at run time (a recursion
@@ -85,6 +90,9 @@ enum { GRAD_MAX_DEPTH = 8 };
    Made on first request (with everything it needs), then memoised; NULL
    when g is already GRAD_MAX_DEPTH transforms deep. */
 Graph *grad_transform(Module *m, int mode, Graph *g);
+/* The transform of the function a type's reference names (graph or
+   primitive); NULL as for grad_transform. */
+Graph *grad_transform_ref(Module *m, int mode, const FnRef *f);
 /* The transform of primitive p used as a function of nargs arguments. */
 Graph *grad_transform_prim(Module *m, int mode, PrimId p, int nargs);
 /* For a derive() node whose function has `arity` parameters: the

@@ -876,12 +876,8 @@ static void run_queue(TypeCtx *tc)
     }
 }
 
-
 /* ---- differentiation: J, Jfwd and derive() ---------------------------------------------- */
 
-/* The transform (mode) of a value of type t: functions become their
-   transforms, in the same context (a transform is nested where its source
-   is); NULL while a transform is still to be typed (next round). */
 /* How many times over the operator whose code `app` is in has been
    applied to its own result to make f (see grad_operator_of): f's closure
    context is the operator's instance, whose argument is the previous f. */
@@ -897,6 +893,9 @@ static int self_nesting(TypeCtx *tc, Node *app, const FnRef *f)
     return count;
 }
 
+/* The transform (mode) of a value of type t: functions become their
+   transforms, in the same context (a transform is nested where its source
+   is); NULL while a transform is still to be typed (next round). */
 static Type *lifted_type(TypeCtx *tc, Node *app, Type *t, int mode)
 {
     if (t->kind != T_FUNC && t->kind != T_TUPLE)
@@ -921,7 +920,6 @@ static Type *lifted_type(TypeCtx *tc, Node *app, Type *t, int mode)
     Type *r = NULL;
     for (int i = 0; i < t->n && !r; i++) {
         const FnRef *f = &t->fns[i];
-        Graph *d;
         if (f->graph) {
             if (self_nesting(tc, app, f) > GRAD_MAX_SELF) {
                 r = infer_error(tc, app->loc, false,
@@ -934,16 +932,11 @@ static Type *lifted_type(TypeCtx *tc, Node *app, Type *t, int mode)
                 r = infer_error(tc, app->loc, false, "cannot differentiate this kind of function value");
                 break;
             }
-            d = grad_transform(tc->m, mode, f->graph);
-            if (!d) {
-                r = infer_error(tc, app->loc, false,
-                                "differentiation operators are nested more than %d deep here (the number of "
-                                "nested operators must be known at compile time)", GRAD_MAX_DEPTH);
-                break;
-            }
-        } else {
-            const PrimInfo *p = prim_info((PrimId)f->prim);
-            d = grad_transform_prim(tc->m, mode, (PrimId)f->prim, p->arity < 0 ? 0 : p->arity);
+        }
+        Graph *d = grad_transform_ref(tc->m, mode, f);
+        if (!d) {
+            r = infer_error(tc, app->loc, false, GRAD_TOO_DEEP_MSG, GRAD_MAX_DEPTH);
+            break;
         }
         pending |= d->id >= tc->known_graphs;
         FnRef nr = {d, -1, f->graph ? f->ctx : NULL, NULL};
@@ -1028,9 +1021,7 @@ Type *ty_derive(TypeCtx *tc, const PrimInfo *p, Node *app, Type **args, int n)
     }
     Graph *w = grad_operator(tc->m, app, arity);
     if (!w)
-        return infer_error(tc, app->loc, false,
-                           "differentiation operators are nested more than %d deep here (the number of nested "
-                           "operators must be known at compile time)", GRAD_MAX_DEPTH);
+        return infer_error(tc, app->loc, false, GRAD_TOO_DEEP_MSG, GRAD_MAX_DEPTH);
     int nv = n - (first - 1);
     Node **in = xmalloc(sizeof(Node *) * (size_t)(nv + 1));
     in[0] = ir_const_graph(tc->m, w, app->loc);
@@ -1571,6 +1562,24 @@ static Node *prim_call(TypeCtx *tc, Graph *ng, PrimId p, Type *t, Loc loc, Node 
     return typed(ir_apply(ng, in, b ? 3 : 2, loc), t);
 }
 
+/* x[i], x of inference tuple type t, in graph ng. */
+static Node *tuple_item(TypeCtx *tc, Graph *ng, Node *x, Type *t, int i, Loc loc)
+{
+    Node *ix = typed(ir_const_int(tc->spec, i, loc), type_int(tc->tt));
+    return prim_call(tc, ng, P_GETITEM, translate(tc, t->elems[i], loc), loc, x, ix);
+}
+
+/* make_tuple(el[0..n-1]) in graph ng, of inference type t. */
+static Node *typed_tuple(TypeCtx *tc, Graph *ng, Node *const *el, int n, Type *t, Loc loc)
+{
+    Node **in = xmalloc(sizeof(Node *) * (size_t)(n + 1));
+    in[0] = typed(ir_const_prim(tc->spec, P_MAKE_TUPLE, loc), fnref_type(tc, NULL, P_MAKE_TUPLE, NULL));
+    memcpy(in + 1, el, sizeof(Node *) * (size_t)n);
+    Node *r = typed(ir_apply(ng, in, n + 1, loc), translate(tc, t, loc));
+    free(in);
+    return r;
+}
+
 /* Converts x (of inference type `from`) to inference type `to`, building
    the conversion in graph ng. */
 static Node *zero_of(TypeCtx *tc, Graph *ng, Type *to, Loc loc);
@@ -1596,14 +1605,10 @@ static Node *coerce(TypeCtx *tc, Graph *ng, Node *x, Type *from, Type *to, Loc l
         return x;
     }
     if (from->kind == T_TUPLE && to->kind == T_TUPLE && from->n == to->n) {
-        Node **el = xmalloc(sizeof(Node *) * (size_t)(to->n + 1));
-        el[0] = typed(ir_const_prim(tc->spec, P_MAKE_TUPLE, loc), fnref_type(tc, NULL, P_MAKE_TUPLE, NULL));
-        for (int i = 0; i < to->n; i++) {
-            Node *ix = typed(ir_const_int(tc->spec, i, loc), type_int(tc->tt));
-            Node *item = prim_call(tc, ng, P_GETITEM, translate(tc, from->elems[i], loc), loc, x, ix);
-            el[i + 1] = coerce(tc, ng, item, from->elems[i], to->elems[i], loc);
-        }
-        Node *t = typed(ir_apply(ng, el, to->n + 1, loc), translate(tc, to, loc));
+        Node **el = xmalloc(sizeof(Node *) * (size_t)(to->n ? to->n : 1));
+        for (int i = 0; i < to->n; i++)
+            el[i] = coerce(tc, ng, tuple_item(tc, ng, x, from, i, loc), from->elems[i], to->elems[i], loc);
+        Node *t = typed_tuple(tc, ng, el, to->n, to, loc);
         free(el);
         return t;
     }
@@ -1623,11 +1628,10 @@ static Node *zero_of(TypeCtx *tc, Graph *ng, Type *to, Loc loc)
         return typed(ir_apply(ng, &c, 1, loc), to);
     }
     case T_TUPLE: {
-        Node **el = xmalloc(sizeof(Node *) * (size_t)(to->n + 1));
-        el[0] = typed(ir_const_prim(tc->spec, P_MAKE_TUPLE, loc), fnref_type(tc, NULL, P_MAKE_TUPLE, NULL));
+        Node **el = xmalloc(sizeof(Node *) * (size_t)(to->n ? to->n : 1));
         for (int i = 0; i < to->n; i++)
-            el[i + 1] = zero_of(tc, ng, to->elems[i], loc);
-        Node *t = typed(ir_apply(ng, el, to->n + 1, loc), translate(tc, to, loc));
+            el[i] = zero_of(tc, ng, to->elems[i], loc);
+        Node *t = typed_tuple(tc, ng, el, to->n, to, loc);
         free(el);
         return t;
     }
@@ -1657,14 +1661,10 @@ static Node *lift_value(TypeCtx *tc, Graph *ng, Node *x, Type *from, Type *to, i
         type_is_scalar(from))
         return x;
     if (from->kind == T_TUPLE) {
-        Node **el = xmalloc(sizeof(Node *) * (size_t)(from->n + 1));
-        el[0] = typed(ir_const_prim(tc->spec, P_MAKE_TUPLE, loc), fnref_type(tc, NULL, P_MAKE_TUPLE, NULL));
-        for (int i = 0; i < from->n; i++) {
-            Node *ix = typed(ir_const_int(tc->spec, i, loc), type_int(tc->tt));
-            Node *item = prim_call(tc, ng, P_GETITEM, translate(tc, from->elems[i], loc), loc, x, ix);
-            el[i + 1] = lift_value(tc, ng, item, from->elems[i], to->elems[i], mode, loc);
-        }
-        Node *t = typed(ir_apply(ng, el, from->n + 1, loc), translate(tc, to, loc));
+        Node **el = xmalloc(sizeof(Node *) * (size_t)(from->n ? from->n : 1));
+        for (int i = 0; i < from->n; i++)
+            el[i] = lift_value(tc, ng, tuple_item(tc, ng, x, from, i, loc), from->elems[i], to->elems[i], mode, loc);
+        Node *t = typed_tuple(tc, ng, el, from->n, to, loc);
         free(el);
         return t;
     }
@@ -1675,15 +1675,8 @@ static Node *lift_value(TypeCtx *tc, Graph *ng, Node *x, Type *from, Type *to, i
     in[k++] = x;
     for (int i = 0; i < from->n; i++) {
         FnRef *f = &from->fns[i];
-        Graph *d, *gx = NULL;
-        if (f->graph) {
-            d = grad_transform(tc->m, mode, f->graph);
-            gx = graph_for_ref(tc, f);
-        } else {
-            const PrimInfo *p = prim_info((PrimId)f->prim);
-            d = grad_transform_prim(tc->m, mode, (PrimId)f->prim, p->arity < 0 ? 0 : p->arity);
-        }
-        FnRef dr = {d, -1, f->graph ? f->ctx : NULL, NULL};
+        Graph *gx = f->graph ? graph_for_ref(tc, f) : NULL;
+        FnRef dr = {grad_transform_ref(tc->m, mode, f), -1, f->graph ? f->ctx : NULL, NULL};
         Graph *gd = graph_for_ref(tc, &dr);
         int ix = fn_index(tf, gx, f->prim), jx = fn_index(tt, gd, -1);
         if (ix < 0 || jx < 0)
@@ -1705,10 +1698,11 @@ static Node *resolve_diff_prim(TypeCtx *tc, Graph *ng, PrimId p, Node **in, Type
     switch (p) {
     case P_J: return lift_value(tc, ng, in[1], argt[0], t, MODE_J, loc);
     case P_JFWD: return lift_value(tc, ng, in[1], argt[0], t, MODE_F, loc);
-    case P_TO_DIFF: case P_SDENSE: case P_SFOR:
-        return p == P_TO_DIFF ? coerce(tc, ng, in[1], argt[0], t, loc)
-                              : t->kind == T_ZERO ? zero_of(tc, ng, t, loc) : coerce(tc, ng, in[2], argt[1], t, loc);
-    case P_COTANGENT: return coerce(tc, ng, in[2], argt[1], t, loc);
+    case P_TO_DIFF: return coerce(tc, ng, in[1], argt[0], t, loc);
+    /* the sensitivity (second operand) as the result's type; a zero
+       result is symbolic whatever the operand was */
+    case P_SDENSE: case P_SFOR: case P_COTANGENT:
+        return t->kind == T_ZERO ? zero_of(tc, ng, t, loc) : coerce(tc, ng, in[2], argt[1], t, loc);
     case P_CHECK_RESULT: case P_GRAD_ERROR: return in[1];
     default:
         if (t->kind == T_ZERO && p != P_ZERO)

@@ -537,9 +537,7 @@ Type *ty_grad_error(TypeCtx *tc, const PrimInfo *p, Node *app, Type **args, int 
         return args[0];
     int64_t code = app->app.in[2]->k.u.i;
     if (code == 3)
-        return infer_error(tc, app->loc, false,
-                           "differentiation operators are nested more than %d deep here (the number of nested "
-                           "operators must be known at compile time)", GRAD_MAX_DEPTH);
+        return infer_error(tc, app->loc, false, GRAD_TOO_DEEP_MSG, GRAD_MAX_DEPTH);
     return infer_error(tc, app->loc, false, "%s",
                        code == 1 ? "cannot differentiate (in reverse mode) through jvp of a function computed inside "
                                    "the function being differentiated; define it at top level or pass it in"
