@@ -1,9 +1,37 @@
-/* myrt.c: the runtime's error handler. */
+/*
+ * myrt.c: the myc runtime: the error handler, per-call arenas, the frame
+ * stack and sensitivity environments (the contract is in myrt.h).
+ *
+ * Assumes: malloc returns memory aligned for max_align_t, at least 16 bytes
+ * (checked below); callers follow myrt.h (enter/leave LIFO per thread, pop
+ * only a non-empty frame stack, one value type per env key).
+ *
+ * Guarantees: the only state shared between threads is the error handler
+ * (an atomic); each thread's stack of active arenas and its last statistics
+ * are thread-locals.  Allocation chunks double in size up to ARENA_MAX_CAP,
+ * and a request larger than half the next chunk gets a chunk of its own, so
+ * n allocations cost O(n) time and O(bytes requested) memory.  The frame
+ * stack lives in chunks of its own, never moved while in use; the chunk
+ * emptied by a pop is kept as a spare for the next push that needs one.
+ * Envs are treaps keyed by key with priority hash(key): a key set has one
+ * shape, expected depth O(log n), and operations copy only the paths they
+ * change.
+ */
 #include "myrt.h"
 
 #include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+
+_Static_assert(sizeof(myrt_arena) == MYRT_ARENA_SIZE, "MYRT_ARENA_SIZE must be sizeof(myrt_arena)");
+_Static_assert(MYRT_ARENA_SIZE <= 128, "generated code reserves at most 128 bytes per arena");
+_Static_assert(_Alignof(myrt_arena) == 16, "arenas are 16-aligned");
+_Static_assert(_Alignof(max_align_t) >= 16, "malloc must return 16-aligned memory");
+
+/* ---- the error handler ------------------------------------------------------ */
 
 static void default_handler(const char *message)
 {
@@ -16,6 +44,11 @@ static void default_handler(const char *message)
    .my code it links); atomic so that threads may call concurrently. */
 static _Atomic(myrt_error_handler) current_handler = default_handler;
 
+/* Per thread: the innermost active arena (each links to the next one out),
+   and the statistics of the last arena left. */
+static _Thread_local myrt_arena *tl_innermost;
+static _Thread_local myrt_stats tl_last_stats;
+
 myrt_error_handler myrt_set_error_handler(myrt_error_handler handler)
 {
     return atomic_exchange(&current_handler, handler ? handler : default_handler);
@@ -23,7 +56,363 @@ myrt_error_handler myrt_set_error_handler(myrt_error_handler handler)
 
 _Noreturn void myrt_runtime_error(const char *message)
 {
+    if (tl_innermost)
+        myrt_arena_leave(tl_innermost);
     myrt_error_handler h = atomic_load(&current_handler);
     h(message);
     abort();    /* a handler that returns: there is no way to continue */
+}
+
+/* A broken caller (generated code or a C program misusing the API): no
+   handler can recover from it. */
+static _Noreturn void misuse(const char *what)
+{
+    fprintf(stderr, "myrt: internal error: %s\n", what);
+    fflush(stderr);
+    abort();
+}
+
+static _Noreturn void out_of_memory(void)
+{
+    myrt_runtime_error("out of memory");
+}
+
+/* ---- chunks ------------------------------------------------------------------- */
+
+/* A malloc'd block: this header, then cap bytes of 16-aligned data. */
+struct myrt_chunk {
+    struct myrt_chunk *prev;    /* the next older chunk of the same list */
+    uint64_t cap;
+};
+_Static_assert(sizeof(struct myrt_chunk) == 16, "chunk data starts 16-aligned");
+
+#define ARENA_FIRST_CAP ((uint64_t)4096)
+#define ARENA_MAX_CAP   ((uint64_t)64 << 20)
+#define FRAME_FIRST_CAP ((uint64_t)4096)
+#define FRAME_MAX_CAP   ((uint64_t)64 << 20)
+/* Larger requests are out of memory without asking malloc (128 TiB, the
+   x86-64 user address space; also keeps every size computation in range). */
+#define MAX_REQUEST     ((uint64_t)1 << 47)
+
+static char *chunk_data(struct myrt_chunk *c)
+{
+    return (char *)(c + 1);
+}
+
+static char *chunk_end(struct myrt_chunk *c)
+{
+    return chunk_data(c) + c->cap;
+}
+
+static uint64_t round16(uint64_t n)
+{
+    return (n + 15) & ~(uint64_t)15;
+}
+
+/* A new chunk of cap data bytes, counted in a's statistics. */
+static struct myrt_chunk *chunk_new(myrt_arena *a, uint64_t cap)
+{
+    if (cap > MAX_REQUEST || cap > SIZE_MAX - sizeof(struct myrt_chunk))
+        out_of_memory();
+    struct myrt_chunk *c = malloc((size_t)(sizeof *c + cap));
+    if (!c)
+        out_of_memory();
+    c->prev = NULL;
+    c->cap = cap;
+    a->nchunks++;
+    return c;
+}
+
+static void chunk_list_free(struct myrt_chunk *c)
+{
+    while (c) {
+        struct myrt_chunk *prev = c->prev;
+        free(c);
+        c = prev;
+    }
+}
+
+/* ---- arenas ---------------------------------------------------------------------- */
+
+void myrt_arena_enter(myrt_arena *a)
+{
+    memset(a, 0, sizeof *a);
+    a->next_cap = ARENA_FIRST_CAP;
+    a->outer = tl_innermost;
+    tl_innermost = a;
+}
+
+void myrt_arena_leave(myrt_arena *a)
+{
+    if (a != tl_innermost)
+        misuse("myrt_arena_leave: not this thread's innermost active arena");
+    tl_innermost = a->outer;
+    tl_last_stats.arena_bytes = a->bytes;
+    tl_last_stats.frame_peak_bytes = a->fpeak;
+    tl_last_stats.chunks = a->nchunks;
+    chunk_list_free(a->chunk);
+    chunk_list_free(a->fchunk);
+    chunk_list_free(a->fspare);
+    memset(a, 0, sizeof *a);
+}
+
+void myrt_last_stats(myrt_stats *out)
+{
+    *out = tl_last_stats;
+}
+
+/* n bytes (a multiple of 16) in a chunk of their own, linked behind the
+   current chunk so that its free space stays in use. */
+static void *alloc_own_chunk(myrt_arena *a, uint64_t n)
+{
+    struct myrt_chunk *c = chunk_new(a, n);
+    if (a->chunk) {
+        c->prev = a->chunk->prev;
+        a->chunk->prev = c;
+    } else {
+        a->chunk = c;           /* cur stays NULL: the next request starts a chunk */
+    }
+    a->bytes += n;
+    return chunk_data(c);
+}
+
+/* n bytes (a multiple of 16) when the current chunk has no room. */
+static void *alloc_slow(myrt_arena *a, uint64_t n)
+{
+    if (n > a->next_cap / 2)
+        return alloc_own_chunk(a, n);
+    struct myrt_chunk *c = chunk_new(a, a->next_cap);
+    c->prev = a->chunk;
+    a->chunk = c;
+    a->cur = chunk_data(c);
+    a->end = chunk_end(c);
+    if (a->next_cap < ARENA_MAX_CAP)
+        a->next_cap *= 2;
+    void *p = a->cur;
+    a->cur += n;
+    a->bytes += n;
+    return p;
+}
+
+void *myrt_alloc(myrt_arena *a, uint64_t size)
+{
+    if (size > MAX_REQUEST)
+        out_of_memory();
+    uint64_t n = size ? round16(size) : 16;
+    if (!a->cur || n > (uint64_t)(a->end - a->cur))
+        return alloc_slow(a, n);
+    void *p = a->cur;
+    a->cur += n;
+    a->bytes += n;
+    return p;
+}
+
+/* ---- frames ------------------------------------------------------------------------- */
+
+/* The header of a frame; the payload follows. */
+struct myrt_frame {
+    struct myrt_frame *below;   /* the frame under this one, or NULL */
+    char *prev_fcur;            /* a->fcur before this frame was pushed */
+};
+_Static_assert(sizeof(struct myrt_frame) == 16, "frame payloads are 16-aligned");
+
+/* Makes a fresh chunk with room for n bytes the current frame chunk (the
+   spare if it is large enough) and returns its first byte. */
+static char *frame_chunk_next(myrt_arena *a, uint64_t n)
+{
+    struct myrt_chunk *c = a->fspare;
+    a->fspare = NULL;
+    if (!c || c->cap < n) {
+        free(c);
+        uint64_t cap = a->fchunk ? 2 * a->fchunk->cap : FRAME_FIRST_CAP;
+        if (cap > FRAME_MAX_CAP)
+            cap = FRAME_MAX_CAP;
+        if (cap < n)
+            cap = n;
+        c = chunk_new(a, cap);
+    }
+    c->prev = a->fchunk;
+    a->fchunk = c;
+    return chunk_data(c);
+}
+
+/* The top frame chunk has just been emptied: it becomes the spare (the
+   payload just popped stays readable until the next push). */
+static void frame_chunk_release(myrt_arena *a)
+{
+    struct myrt_chunk *c = a->fchunk;
+    a->fchunk = c->prev;
+    c->prev = NULL;
+    free(a->fspare);
+    a->fspare = c;
+}
+
+void *myrt_frame_push(myrt_arena *a, uint64_t size)
+{
+    if (size > MAX_REQUEST)
+        out_of_memory();
+    uint64_t n = sizeof(struct myrt_frame) + round16(size);
+    char *prev_fcur = a->fcur;
+    char *at = a->fcur;
+    if (!a->fchunk || n > (uint64_t)(chunk_end(a->fchunk) - at))
+        at = frame_chunk_next(a, n);
+    struct myrt_frame *f = (struct myrt_frame *)(void *)at;
+    f->below = a->ftop;
+    f->prev_fcur = prev_fcur;
+    a->ftop = f;
+    a->fcur = at + n;
+    a->fbytes += n;
+    if (a->fbytes > a->fpeak)
+        a->fpeak = a->fbytes;
+    return f + 1;
+}
+
+void *myrt_frame_pop(myrt_arena *a)
+{
+    struct myrt_frame *f = a->ftop;
+    if (!f)
+        misuse("myrt_frame_pop: the frame stack is empty");
+    a->fbytes -= (uint64_t)(a->fcur - (char *)f);
+    a->ftop = f->below;
+    a->fcur = f->prev_fcur;
+    if ((char *)f == chunk_data(a->fchunk))
+        frame_chunk_release(a);
+    return f + 1;
+}
+
+/* ---- sensitivity environments ------------------------------------------------------- */
+
+/* One treap node: an entry and its two subtrees.  The value follows. */
+struct myrt_env {
+    int64_t key;
+    const myrt_sens_ops *ops;
+    const myrt_env *left;       /* keys less than key */
+    const myrt_env *right;      /* keys greater than key */
+};
+_Static_assert(sizeof(struct myrt_env) % 16 == 0, "env values are 16-aligned");
+
+static const void *env_value(const myrt_env *e)
+{
+    return e + 1;
+}
+
+/* The treap priority of a key (splitmix64's finaliser). */
+static uint64_t key_priority(int64_t key)
+{
+    uint64_t z = (uint64_t)key + 0x9e3779b97f4a7c15u;
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9u;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebu;
+    return z ^ (z >> 31);
+}
+
+/* Whether key k belongs above key j (a strict total order). */
+static int above(int64_t k, int64_t j)
+{
+    uint64_t pk = key_priority(k), pj = key_priority(j);
+    return pk > pj || (pk == pj && k < j);
+}
+
+/* A new node whose value is left for the caller to fill in. */
+static myrt_env *node_alloc(myrt_arena *a, int64_t key, const myrt_sens_ops *ops,
+                            const myrt_env *left, const myrt_env *right)
+{
+    myrt_env *n = myrt_alloc(a, sizeof *n + ops->size);
+    n->key = key;
+    n->ops = ops;
+    n->left = left;
+    n->right = right;
+    return n;
+}
+
+static const myrt_env *node_new(myrt_arena *a, int64_t key, const myrt_sens_ops *ops,
+                                const myrt_env *left, const myrt_env *right, const void *value)
+{
+    myrt_env *n = node_alloc(a, key, ops, left, right);
+    if (ops->size)
+        memcpy(n + 1, value, ops->size);
+    return n;
+}
+
+/* t's entry with these subtrees: t itself when they are t's. */
+static const myrt_env *node_with(myrt_arena *a, const myrt_env *t,
+                                 const myrt_env *left, const myrt_env *right)
+{
+    if (left == t->left && right == t->right)
+        return t;
+    return node_new(a, t->key, t->ops, left, right, env_value(t));
+}
+
+/* Splits t into the entries below key (*lo), above it (*hi) and key's own
+   entry (*mid, or NULL). */
+static void env_split(myrt_arena *a, const myrt_env *t, int64_t key,
+                      const myrt_env **lo, const myrt_env **hi, const myrt_env **mid)
+{
+    if (!t) {
+        *lo = *hi = *mid = NULL;
+    } else if (key < t->key) {
+        const myrt_env *l;
+        env_split(a, t->left, key, lo, &l, mid);
+        *hi = node_with(a, t, l, t->right);
+    } else if (key > t->key) {
+        const myrt_env *r;
+        env_split(a, t->right, key, &r, hi, mid);
+        *lo = node_with(a, t, t->left, r);
+    } else {
+        *lo = t->left;
+        *hi = t->right;
+        *mid = t;
+    }
+}
+
+const myrt_env *myrt_env_set(myrt_arena *a, const myrt_env *e, int64_t key,
+                             const myrt_sens_ops *ops, const void *value)
+{
+    if (!e || above(key, e->key)) {
+        const myrt_env *lo, *hi, *mid;
+        env_split(a, e, key, &lo, &hi, &mid);
+        return node_new(a, key, ops, lo, hi, value);
+    }
+    if (key == e->key)
+        return node_new(a, key, ops, e->left, e->right, value);
+    if (key < e->key)
+        return node_with(a, e, myrt_env_set(a, e->left, key, ops, value), e->right);
+    return node_with(a, e, e->left, myrt_env_set(a, e->right, key, ops, value));
+}
+
+const void *myrt_env_get(const myrt_env *e, int64_t key)
+{
+    while (e && e->key != key)
+        e = key < e->key ? e->left : e->right;
+    return e ? env_value(e) : NULL;
+}
+
+/* The union of x and y; x_first says whether x holds the left operand of
+   the sums (the operands swap as the recursion puts y's entries on top). */
+static const myrt_env *env_union(myrt_arena *a, const myrt_env *x, const myrt_env *y, int x_first)
+{
+    if (!x)
+        return y;
+    if (!y)
+        return x;
+    if (above(y->key, x->key)) {
+        const myrt_env *t = x;
+        x = y;
+        y = t;
+        x_first = !x_first;
+    }
+    const myrt_env *lo, *hi, *mid;
+    env_split(a, y, x->key, &lo, &hi, &mid);
+    const myrt_env *left = env_union(a, x->left, lo, x_first);
+    const myrt_env *right = env_union(a, x->right, hi, x_first);
+    if (!mid)
+        return node_with(a, x, left, right);
+    const myrt_env *first = x_first ? x : mid, *second = x_first ? mid : x;
+    myrt_env *n = node_alloc(a, x->key, first->ops, left, right);
+    first->ops->add(a, n + 1, env_value(first), env_value(second));
+    return n;
+}
+
+const myrt_env *myrt_env_add(myrt_arena *a, const myrt_env *x, const myrt_env *y)
+{
+    return env_union(a, x, y, 1);
 }

@@ -1,20 +1,47 @@
 /*
  * myrt.h: the myc runtime, linked into programs that use compiled .my code
- * (build/libmyrt.a).
+ * (build/libmyrt.a; `myc` itself links it too, for `myc run`).  Every
+ * function here is called from generated code, so the interface uses plain
+ * C types only.
  *
  * Runtime errors (integer // or % by zero, a zero range() step, int() of a
- * NaN or an infinity) call the error handler.  The default handler prints
- * "myc: runtime error: MESSAGE" to stderr and aborts, as `myc run` reports
- * them; a program may install its own (for example one that longjmps back
- * to the caller).  A handler must not return: if it does, the runtime
- * aborts.
+ * NaN or an infinity, out of memory) call the error handler.  The default
+ * handler prints "myc: runtime error: MESSAGE" to stderr and aborts, as
+ * `myc run` reports them; a program may install its own (for example one
+ * that longjmps back to the caller).  A handler must not return: if it
+ * does, the runtime aborts.
+ *
+ * Arenas.  Each call of an exported entry point owns one arena: generated
+ * code reserves MYRT_ARENA_SIZE bytes (16-aligned) on its C stack, calls
+ * myrt_arena_enter, allocates from it, and calls myrt_arena_leave before it
+ * returns, which frees everything at once.  Arenas are per call and per
+ * thread: nothing is shared between threads except the error handler (an
+ * atomic), so entry points are thread-safe and reentrant.  Each thread keeps
+ * a stack of its active arenas (innermost last); enter and leave must nest
+ * LIFO on one thread.
+ *
+ * Before it calls the handler, myrt_runtime_error leaves (frees and pops)
+ * this thread's innermost active arena, so a handler that longjmps out of
+ * the failing call leaks nothing.  Arenas further out are untouched: their
+ * owners (outer calls on this thread) are still responsible for them.  The
+ * message passed to myrt_runtime_error must therefore not point into that
+ * arena's memory.
  */
 #ifndef MYRT_H
 #define MYRT_H
 
+#include <stdint.h>
+
 #ifdef __cplusplus
+#define MYRT_NORETURN [[noreturn]]
+#define MYRT_ALIGN16 alignas(16)
 extern "C" {
+#else
+#define MYRT_NORETURN _Noreturn
+#define MYRT_ALIGN16 _Alignas(16)
 #endif
+
+/* ---- runtime errors ---------------------------------------------------- */
 
 typedef void (*myrt_error_handler)(const char *message);
 
@@ -22,8 +49,106 @@ typedef void (*myrt_error_handler)(const char *message);
    The handler is process-wide. */
 myrt_error_handler myrt_set_error_handler(myrt_error_handler handler);
 
-/* Reports a runtime error through the current handler; never returns. */
-_Noreturn void myrt_runtime_error(const char *message);
+/* Leaves this thread's innermost active arena (if any), then reports a
+   runtime error through the current handler; never returns. */
+MYRT_NORETURN void myrt_runtime_error(const char *message);
+
+/* ---- arenas -------------------------------------------------------------- */
+
+struct myrt_chunk;      /* private to myrt.c */
+struct myrt_frame;      /* private to myrt.c */
+
+/* The per-call memory of one exported entry point.  The fields are private:
+   use the arena only through the functions below.  A zero-filled arena is
+   not valid; myrt_arena_enter initialises it. */
+typedef struct myrt_arena {
+    /* myrt_alloc: a bump region in the newest chunk, older chunks behind it */
+    MYRT_ALIGN16 struct myrt_chunk *chunk;
+    char *cur, *end;
+    uint64_t next_cap;              /* capacity of the next ordinary chunk */
+    /* myrt_frame_push/pop: a LIFO stack in chunks of its own */
+    struct myrt_chunk *fchunk;      /* chunk holding the top frame, or NULL */
+    struct myrt_frame *ftop;        /* top frame, or NULL */
+    char *fcur;                     /* first free byte in fchunk */
+    struct myrt_chunk *fspare;      /* an emptied frame chunk kept for reuse */
+    /* statistics (see myrt_stats) */
+    uint64_t bytes, fbytes, fpeak, nchunks;
+    /* the thread's next arena out */
+    struct myrt_arena *outer;
+} myrt_arena;
+
+#define MYRT_ARENA_SIZE 112     /* == sizeof(myrt_arena); checked in myrt.c */
+
+/* Initialises a, empty (allocates nothing yet) and makes it this thread's
+   innermost active arena. */
+void myrt_arena_enter(myrt_arena *a);
+
+/* Frees everything a holds (allocations, frames, env entries), records its
+   statistics for myrt_last_stats and pops it; a must be this thread's
+   innermost active arena (otherwise the runtime aborts: a bug in the
+   caller). */
+void myrt_arena_leave(myrt_arena *a);
+
+/* size bytes (uninitialised), 16-byte aligned, valid until myrt_arena_leave.
+   Never NULL: out of memory is the runtime error "out of memory".  size 0
+   gives a valid, distinct pointer. */
+void *myrt_alloc(myrt_arena *a, uint64_t size);
+
+/* ---- frames ------------------------------------------------------------------ */
+
+/* A LIFO stack of frames on the heap, owned by the arena (generated code
+   uses it to run recursion without the C stack).  Frames never move while
+   they are on the stack.  myrt_frame_push returns a 16-aligned payload of
+   size bytes (uninitialised); myrt_frame_pop pops the top frame (the stack
+   must not be empty) and returns its payload, valid until the next push. */
+void *myrt_frame_push(myrt_arena *a, uint64_t size);
+void *myrt_frame_pop(myrt_arena *a);
+
+/* ---- sensitivity environments ------------------------------------------------ */
+
+/* Persistent maps from int64 keys to values of any type (the value type is
+   fixed per key).  An env is a pointer into the arena that built it; NULL is
+   the empty env.  Envs are never modified: every operation returns a new
+   env sharing structure with its operands.  Each entry carries an ops record
+   (generated code emits one per value type) so that two envs can be summed.
+   Values are stored 16-aligned; they are plain bytes (an env of envs stores
+   env pointers). */
+typedef struct myrt_sens_ops {
+    uint64_t size;                                                     /* bytes of a value */
+    void (*add)(myrt_arena *a, void *dst, const void *x, const void *y); /* dst = x + y (dst may alias neither) */
+} myrt_sens_ops;
+
+typedef struct myrt_env myrt_env;
+
+/* e with key -> a copy of value (ops->size bytes), replacing any previous
+   value of key; e is unchanged.  O(log n) expected. */
+const myrt_env *myrt_env_set(myrt_arena *a, const myrt_env *e, int64_t key,
+                             const myrt_sens_ops *ops, const void *value);
+
+/* The value stored under key (16-aligned, read-only), or NULL. */
+const void *myrt_env_get(const myrt_env *e, int64_t key);
+
+/* The keys of both; the value of a key in both is x's value + y's value,
+   computed by x's entry's ops->add (the ops of one key must agree in both).
+   Shares every subtree it can; x and y are unchanged. */
+const myrt_env *myrt_env_add(myrt_arena *a, const myrt_env *x, const myrt_env *y);
+
+/* ---- statistics ------------------------------------------------------------------ */
+
+/* Of the last arena this thread left (all zero before any):
+   arena_bytes       bytes handed out by myrt_alloc (sizes rounded up to 16;
+                     env entries included);
+   frame_peak_bytes  the most bytes the frame stack held at once (payloads
+                     rounded up to 16, plus 16 bytes of header per frame);
+   chunks            the chunks it obtained from malloc (allocation and frame
+                     chunks together). */
+typedef struct myrt_stats {
+    uint64_t arena_bytes;
+    uint64_t frame_peak_bytes;
+    uint64_t chunks;
+} myrt_stats;
+
+void myrt_last_stats(myrt_stats *out);
 
 #ifdef __cplusplus
 }

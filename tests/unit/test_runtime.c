@@ -1,7 +1,18 @@
-/* test_runtime.c: the runtime's replaceable error handler. */
+/*
+ * test_runtime.c: the runtime (runtime/myrt.h): the replaceable error
+ * handler, arenas, the frame stack, sensitivity environments, statistics,
+ * and all of it from several threads at once.
+ *
+ * Runs under ASan+UBSan with leak detection (Makefile `units`), so every
+ * test that leaves or errors out of an arena also checks that nothing
+ * leaked.  The error handler is process-wide; the tests that install one
+ * run on the main thread and restore the default.
+ */
 #include "unit.h"
 
+#include <pthread.h>
 #include <setjmp.h>
+#include <stdbool.h>
 #include <string.h>
 
 #include "myrt.h"
@@ -14,6 +25,13 @@ static void catching_handler(const char *message)
     strncpy(seen, message, sizeof seen - 1);
     longjmp(back, 1);
 }
+
+static bool aligned16(const void *p)
+{
+    return ((uintptr_t)p & 15) == 0;
+}
+
+/* ---- the error handler --------------------------------------------------- */
 
 static void test_installed_handler_receives_message(void **state)
 {
@@ -37,11 +55,566 @@ static void test_null_restores_default(void **state)
     assert_ptr_not_equal(myrt_set_error_handler(NULL), catching_handler);
 }
 
+/* ---- arenas ----------------------------------------------------------------- */
+
+static void test_arena_size_and_alignment(void **state)
+{
+    (void)state;
+    assert_int_equal(sizeof(myrt_arena), MYRT_ARENA_SIZE);
+    assert_true(MYRT_ARENA_SIZE <= 128);
+    myrt_arena a;
+    myrt_arena_enter(&a);
+    unsigned char *prev = NULL;
+    for (uint64_t size = 0; size < 300; size++) {
+        unsigned char *p = myrt_alloc(&a, size);
+        assert_non_null(p);
+        assert_true(aligned16(p));
+        assert_ptr_not_equal(p, prev);
+        memset(p, 0xab, size);              /* ASan checks the bounds */
+        prev = p;
+    }
+    /* A request larger than a chunk gets one of its own; small ones go on. */
+    unsigned char *big = myrt_alloc(&a, 1 << 20);
+    assert_true(aligned16(big));
+    memset(big, 1, 1 << 20);
+    unsigned char *small = myrt_alloc(&a, 24);
+    assert_true(aligned16(small));
+    memset(small, 2, 24);
+    assert_int_equal(big[(1 << 20) - 1], 1);
+    myrt_arena_leave(&a);
+}
+
+static void test_million_allocations(void **state)
+{
+    (void)state;
+    enum { N = 1000000 };
+    myrt_arena a;
+    myrt_arena_enter(&a);
+    int64_t **ptrs = myrt_alloc(&a, N * sizeof *ptrs);
+    for (int64_t i = 0; i < N; i++) {
+        ptrs[i] = myrt_alloc(&a, sizeof(int64_t));
+        *ptrs[i] = i * 7;
+    }
+    for (int64_t i = 0; i < N; i++)
+        assert_true(*ptrs[i] == i * 7);
+    myrt_arena_leave(&a);
+    myrt_stats st;
+    myrt_last_stats(&st);
+    assert_int_equal(st.arena_bytes, (uint64_t)N * 16 + (uint64_t)N * sizeof *ptrs);
+    assert_true(st.chunks < 40);           /* geometric growth, not one per allocation */
+    assert_int_equal(st.frame_peak_bytes, 0);
+}
+
+/* ---- frames ----------------------------------------------------------------- */
+
+static uint64_t frame_size(int i)
+{
+    return (uint64_t)(8 * (i % 97) + (i % 3));     /* 0 .. 778 bytes, odd sizes too */
+}
+
+static void fill(unsigned char *p, uint64_t n, int i)
+{
+    for (uint64_t k = 0; k < n; k++)
+        p[k] = (unsigned char)(i * 31 + (int)k);
+}
+
+static bool intact(const unsigned char *p, uint64_t n, int i)
+{
+    for (uint64_t k = 0; k < n; k++)
+        if (p[k] != (unsigned char)(i * 31 + (int)k))
+            return false;
+    return true;
+}
+
+static void test_frames_across_chunks(void **state)
+{
+    (void)state;
+    enum { N = 5000 };
+    static unsigned char *at[N];
+    myrt_arena a;
+    myrt_arena_enter(&a);
+    for (int round = 0; round < 3; round++) {
+        for (int i = 0; i < N; i++) {
+            at[i] = myrt_frame_push(&a, frame_size(i));
+            assert_true(aligned16(at[i]));
+            fill(at[i], frame_size(i), i);
+        }
+        /* Frames never moved: every payload is still where and what it was. */
+        for (int i = 0; i < N; i++)
+            assert_true(intact(at[i], frame_size(i), i));
+        /* Pop half, push them again, then pop everything in LIFO order. */
+        for (int i = N - 1; i >= N / 2; i--) {
+            unsigned char *p = myrt_frame_pop(&a);
+            assert_ptr_equal(p, at[i]);
+            assert_true(intact(p, frame_size(i), i));
+        }
+        for (int i = N / 2; i < N; i++) {
+            at[i] = myrt_frame_push(&a, frame_size(i));
+            fill(at[i], frame_size(i), i);
+        }
+        for (int i = N - 1; i >= 0; i--) {
+            unsigned char *p = myrt_frame_pop(&a);
+            assert_ptr_equal(p, at[i]);
+            assert_true(intact(p, frame_size(i), i));
+        }
+    }
+    myrt_arena_leave(&a);
+    myrt_stats st;
+    myrt_last_stats(&st);
+    uint64_t total = 0;
+    for (int i = 0; i < N; i++)
+        total += 16 + ((frame_size(i) + 15) & ~(uint64_t)15);
+    assert_int_equal(st.frame_peak_bytes, total);
+    assert_int_equal(st.arena_bytes, 0);
+}
+
+static void test_frame_oscillation_at_boundary(void **state)
+{
+    (void)state;
+    myrt_arena a;
+    myrt_arena_enter(&a);
+    /* Push until a frame lands at the start of a second chunk. */
+    unsigned char *prev = myrt_frame_push(&a, 48);
+    int depth = 1;
+    for (;;) {
+        unsigned char *p = myrt_frame_push(&a, 48);
+        depth++;
+        if (p != prev + 64)
+            break;
+        prev = p;
+    }
+    /* Oscillate across the boundary: the emptied chunk is reused, not
+       freed and malloc'd again. */
+    for (int i = 0; i < 10000; i++) {
+        myrt_frame_pop(&a);
+        unsigned char *p = myrt_frame_push(&a, 48);
+        fill(p, 48, i);
+        assert_true(intact(p, 48, i));
+    }
+    for (int i = 0; i < depth; i++)
+        myrt_frame_pop(&a);
+    myrt_arena_leave(&a);
+    myrt_stats st;
+    myrt_last_stats(&st);
+    assert_int_equal(st.chunks, 2);
+    assert_int_equal(st.frame_peak_bytes, (uint64_t)depth * 64);
+}
+
+/* ---- sensitivity environments ---------------------------------------------- */
+
+static void add_double(myrt_arena *a, void *dst, const void *x, const void *y)
+{
+    (void)a;
+    double r = *(const double *)x + *(const double *)y;
+    memcpy(dst, &r, sizeof r);
+}
+
+static const myrt_sens_ops double_ops = {sizeof(double), add_double};
+
+typedef struct pair {
+    double a, b;
+} pair;
+
+static void add_pair(myrt_arena *a, void *dst, const void *x, const void *y)
+{
+    (void)a;
+    const pair *p = x, *q = y;
+    pair r = {p->a + q->a, p->b + q->b};
+    memcpy(dst, &r, sizeof r);
+}
+
+static const myrt_sens_ops pair_ops = {sizeof(pair), add_pair};
+
+/* Not a sum: 10 x + y shows which operand came from which env. */
+static void add_ordered(myrt_arena *a, void *dst, const void *x, const void *y)
+{
+    (void)a;
+    double r = 10 * *(const double *)x + *(const double *)y;
+    memcpy(dst, &r, sizeof r);
+}
+
+static const myrt_sens_ops ordered_ops = {sizeof(double), add_ordered};
+
+/* Values that are envs themselves (an env of envs). */
+static void add_env(myrt_arena *a, void *dst, const void *x, const void *y)
+{
+    const myrt_env *r = myrt_env_add(a, *(const myrt_env *const *)x, *(const myrt_env *const *)y);
+    memcpy(dst, &r, sizeof r);
+}
+
+static const myrt_sens_ops env_ops = {sizeof(const myrt_env *), add_env};
+
+static double get_double(const myrt_env *e, int64_t key)
+{
+    const double *v = myrt_env_get(e, key);
+    assert_non_null(v);
+    assert_true(aligned16(v));
+    return *v;
+}
+
+static void test_env_set_get_replace(void **state)
+{
+    (void)state;
+    myrt_arena a;
+    myrt_arena_enter(&a);
+    assert_null(myrt_env_get(NULL, 3));
+    double one = 1.0, two = 2.0, three = 3.0;
+    const myrt_env *e1 = myrt_env_set(&a, NULL, 7, &double_ops, &one);
+    const myrt_env *e2 = myrt_env_set(&a, e1, -4, &double_ops, &two);
+    const myrt_env *e3 = myrt_env_set(&a, e2, 7, &double_ops, &three);   /* replaces */
+    assert_true(get_double(e1, 7) == 1.0);
+    assert_null(myrt_env_get(e1, -4));
+    assert_true(get_double(e2, 7) == 1.0);
+    assert_true(get_double(e2, -4) == 2.0);
+    assert_true(get_double(e3, 7) == 3.0);                 /* the new value */
+    assert_true(get_double(e3, -4) == 2.0);
+    assert_true(get_double(e2, 7) == 1.0);                 /* e2 unchanged */
+    assert_null(myrt_env_get(e3, 0));
+    pair p = {1.5, -2.5};
+    const myrt_env *e4 = myrt_env_set(&a, e3, INT64_MIN, &pair_ops, &p);
+    const pair *got = myrt_env_get(e4, INT64_MIN);
+    assert_true(aligned16(got));
+    assert_true(got->a == 1.5 && got->b == -2.5);
+    myrt_arena_leave(&a);
+}
+
+/* A deterministic pseudo-random sequence (no shared state: each caller
+   owns its seed). */
+static uint64_t next_random(uint64_t *seed)
+{
+    *seed = *seed * 6364136223846793005u + 1442695040888963407u;
+    return *seed >> 33;
+}
+
+enum { KEYS = 1001, KEY_MIN = -500 };
+
+/* Against a reference array: many sets, replacements, and persistence of
+   an earlier version. */
+static void test_env_against_reference(void **state)
+{
+    (void)state;
+    static double ref[KEYS], snap_ref[KEYS];
+    static bool has[KEYS], snap_has[KEYS];
+    memset(has, 0, sizeof has);
+    myrt_arena a;
+    myrt_arena_enter(&a);
+    uint64_t seed = 42;
+    const myrt_env *e = NULL, *snap = NULL;
+    for (int i = 0; i < 4000; i++) {
+        int k = (int)(next_random(&seed) % KEYS);
+        double v = (double)next_random(&seed) / 1024.0;
+        e = myrt_env_set(&a, e, k + KEY_MIN, &double_ops, &v);
+        ref[k] = v;
+        has[k] = true;
+        if (i == 1500) {
+            snap = e;
+            memcpy(snap_ref, ref, sizeof ref);
+            memcpy(snap_has, has, sizeof has);
+        }
+    }
+    for (int k = 0; k < KEYS; k++) {
+        if (has[k])
+            assert_true(get_double(e, k + KEY_MIN) == ref[k]);
+        else
+            assert_null(myrt_env_get(e, k + KEY_MIN));
+        if (snap_has[k])
+            assert_true(get_double(snap, k + KEY_MIN) == snap_ref[k]);
+        else
+            assert_null(myrt_env_get(snap, k + KEY_MIN));
+    }
+    myrt_arena_leave(&a);
+}
+
+static void test_env_add(void **state)
+{
+    (void)state;
+    myrt_arena a;
+    myrt_arena_enter(&a);
+    /* x: keys divisible by 2, value k; y: keys divisible by 3, value 100 k. */
+    const myrt_env *x = NULL, *y = NULL;
+    for (int64_t k = -60; k <= 60; k++) {
+        double vx = (double)k, vy = 100.0 * (double)k;
+        if (k % 2 == 0)
+            x = myrt_env_set(&a, x, k, &double_ops, &vx);
+        if (k % 3 == 0)
+            y = myrt_env_set(&a, y, k, &double_ops, &vy);
+    }
+    const myrt_env *s = myrt_env_add(&a, x, y);
+    for (int64_t k = -61; k <= 61; k++) {
+        bool in_x = k % 2 == 0 && k >= -60 && k <= 60, in_y = k % 3 == 0 && k >= -60 && k <= 60;
+        if (!in_x && !in_y) {
+            assert_null(myrt_env_get(s, k));
+            continue;
+        }
+        double want = (in_x ? (double)k : 0.0) + (in_y ? 100.0 * (double)k : 0.0);
+        assert_true(get_double(s, k) == want);
+    }
+    /* Operands unchanged; the empty env is the identity. */
+    assert_true(get_double(x, 6) == 6.0);
+    assert_true(get_double(y, 6) == 600.0);
+    assert_ptr_equal(myrt_env_add(&a, x, NULL), x);
+    assert_ptr_equal(myrt_env_add(&a, NULL, y), y);
+    assert_null(myrt_env_add(&a, NULL, NULL));
+    myrt_arena_leave(&a);
+}
+
+static void test_env_add_pairs_and_order(void **state)
+{
+    (void)state;
+    myrt_arena a;
+    myrt_arena_enter(&a);
+    const myrt_env *x = NULL, *y = NULL;
+    for (int64_t k = 0; k < 200; k++) {
+        pair p = {(double)k, 1.0}, q = {0.5, (double)-k};
+        double ox = (double)k, oy = 1.0;
+        x = myrt_env_set(&a, x, 2 * k, &pair_ops, &p);
+        y = myrt_env_set(&a, y, 2 * k, &pair_ops, &q);
+        x = myrt_env_set(&a, x, 2 * k + 1, &ordered_ops, &ox);
+        y = myrt_env_set(&a, y, 2 * k + 1, &ordered_ops, &oy);
+    }
+    const myrt_env *s = myrt_env_add(&a, x, y);
+    for (int64_t k = 0; k < 200; k++) {
+        const pair *p = myrt_env_get(s, 2 * k);
+        assert_true(p->a == (double)k + 0.5 && p->b == 1.0 - (double)k);
+        /* x's value is the left operand, whatever the treap's shapes. */
+        assert_true(get_double(s, 2 * k + 1) == 10.0 * (double)k + 1.0);
+    }
+    myrt_arena_leave(&a);
+}
+
+static void test_env_of_envs(void **state)
+{
+    (void)state;
+    myrt_arena a;
+    myrt_arena_enter(&a);
+    double one = 1.0, two = 2.0;
+    const myrt_env *in1 = myrt_env_set(&a, NULL, 1, &double_ops, &one);
+    const myrt_env *in2 = myrt_env_set(&a, myrt_env_set(&a, NULL, 1, &double_ops, &two), 2,
+                                       &double_ops, &two);
+    const myrt_env *x = myrt_env_set(&a, NULL, 10, &env_ops, &in1);
+    const myrt_env *y = myrt_env_set(&a, NULL, 10, &env_ops, &in2);
+    const myrt_env *s = myrt_env_add(&a, x, y);
+    const myrt_env *const *inner = myrt_env_get(s, 10);
+    assert_non_null(inner);
+    assert_true(get_double(*inner, 1) == 3.0);
+    assert_true(get_double(*inner, 2) == 2.0);
+    myrt_arena_leave(&a);
+}
+
+/* ---- statistics and nesting ------------------------------------------------------ */
+
+static void test_stats(void **state)
+{
+    (void)state;
+    myrt_arena a;
+    myrt_arena_enter(&a);
+    myrt_alloc(&a, 1);          /* 16 */
+    myrt_alloc(&a, 0);          /* 16 */
+    myrt_alloc(&a, 33);         /* 48 */
+    myrt_frame_push(&a, 100);   /* 16 + 112 */
+    myrt_frame_push(&a, 0);     /* 16 */
+    myrt_frame_pop(&a);
+    myrt_frame_pop(&a);
+    myrt_frame_push(&a, 16);    /* 32: below the peak */
+    myrt_arena_leave(&a);       /* a frame still on the stack is freed too */
+    myrt_stats st;
+    myrt_last_stats(&st);
+    assert_int_equal(st.arena_bytes, 80);
+    assert_int_equal(st.frame_peak_bytes, 144);
+    assert_int_equal(st.chunks, 2);
+}
+
+/* Enters an arena per level, as nested entry-point calls would. */
+static uint64_t nest(int depth)
+{
+    myrt_arena a;
+    myrt_arena_enter(&a);
+    uint64_t *p = myrt_alloc(&a, sizeof *p);
+    *p = (uint64_t)depth;
+    for (int i = 0; i < depth; i++)
+        myrt_alloc(&a, 16);
+    uint64_t below = depth ? nest(depth - 1) : 0;
+    myrt_stats st;
+    myrt_last_stats(&st);
+    if (depth)
+        assert_int_equal(st.arena_bytes, 16 * (uint64_t)depth);     /* the level below */
+    uint64_t mine = *p;                     /* still ours after the inner arenas left */
+    myrt_arena_leave(&a);
+    return mine + below;
+}
+
+static void test_nested_arenas(void **state)
+{
+    (void)state;
+    assert_int_equal(nest(50), 50 * 51 / 2);
+    myrt_stats st;
+    myrt_last_stats(&st);
+    assert_int_equal(st.arena_bytes, 16 * 51);
+}
+
+/* ---- errors out of an arena --------------------------------------------------------- */
+
+static void test_error_releases_innermost_arena(void **state)
+{
+    (void)state;
+    myrt_error_handler old = myrt_set_error_handler(catching_handler);
+    myrt_arena outer, inner;
+    myrt_arena_enter(&outer);
+    int64_t *kept = myrt_alloc(&outer, sizeof *kept);
+    *kept = 42;
+    if (setjmp(back) == 0) {
+        myrt_arena_enter(&inner);
+        for (int i = 0; i < 10000; i++)
+            myrt_alloc(&inner, 100);
+        for (int i = 0; i < 1000; i++)
+            myrt_frame_push(&inner, 200);
+        double v = 1.0;
+        myrt_env_set(&inner, NULL, 1, &double_ops, &v);
+        myrt_runtime_error("range() arg 3 must not be zero");
+        fail_msg("myrt_runtime_error returned");
+    }
+    assert_string_equal(seen, "range() arg 3 must not be zero");
+    myrt_stats st;
+    myrt_last_stats(&st);
+    assert_int_equal(st.arena_bytes, 10000 * 112 + 48);    /* inner was left (and freed) */
+    /* The outer arena is the innermost again and still usable. */
+    assert_int_equal(*kept, 42);
+    myrt_alloc(&outer, 8);
+    myrt_arena_leave(&outer);
+    myrt_last_stats(&st);
+    assert_int_equal(st.arena_bytes, 32);
+    myrt_set_error_handler(old);
+}
+
+static void test_out_of_memory_is_a_runtime_error(void **state)
+{
+    (void)state;
+    myrt_error_handler old = myrt_set_error_handler(catching_handler);
+    myrt_arena a;
+    seen[0] = 0;
+    if (setjmp(back) == 0) {
+        myrt_arena_enter(&a);
+        myrt_alloc(&a, 64);
+        myrt_alloc(&a, UINT64_MAX / 2);
+        fail_msg("an impossible allocation returned");
+    }
+    assert_string_equal(seen, "out of memory");
+    seen[0] = 0;
+    if (setjmp(back) == 0) {
+        myrt_arena_enter(&a);
+        myrt_frame_push(&a, 64);
+        myrt_frame_push(&a, UINT64_MAX);
+        fail_msg("an impossible frame returned");
+    }
+    assert_string_equal(seen, "out of memory");
+    myrt_set_error_handler(old);
+}
+
+/* ---- threads ------------------------------------------------------------------------ */
+
+typedef struct work {
+    uint64_t seed;
+    double sum;
+    uint64_t checksum;
+    myrt_stats stats;
+} work;
+
+/* Arena, frame and env work whose results depend only on w->seed. */
+static void do_work(work *w)
+{
+    myrt_arena a;
+    myrt_arena_enter(&a);
+    uint64_t seed = w->seed, check = 0;
+    uint64_t **cells = myrt_alloc(&a, 20000 * sizeof *cells);
+    for (int i = 0; i < 20000; i++) {
+        cells[i] = myrt_alloc(&a, 8 + next_random(&seed) % 64);
+        *cells[i] = next_random(&seed);
+    }
+    for (int i = 0; i < 20000; i++)
+        check = check * 31 + *cells[i];
+    for (int round = 0; round < 5; round++) {
+        int depth = 1000 + (int)(next_random(&seed) % 3000);
+        for (int i = 0; i < depth; i++) {
+            uint64_t *f = myrt_frame_push(&a, 8 * (1 + (uint64_t)i % 20));
+            *f = (uint64_t)i ^ seed;
+        }
+        for (int i = depth - 1; i >= 0; i--)
+            check = check * 31 + (*(uint64_t *)myrt_frame_pop(&a) ^ (uint64_t)i);
+    }
+    const myrt_env *x = NULL, *y = NULL;
+    for (int i = 0; i < 2000; i++) {
+        double v = (double)(next_random(&seed) % 1000);
+        int64_t k = (int64_t)(next_random(&seed) % 500);
+        if (i % 2)
+            x = myrt_env_set(&a, x, k, &double_ops, &v);
+        else
+            y = myrt_env_set(&a, y, k, &double_ops, &v);
+    }
+    const myrt_env *s = myrt_env_add(&a, x, y);
+    double sum = 0;
+    for (int64_t k = 0; k < 500; k++) {
+        const double *v = myrt_env_get(s, k);
+        sum += v ? *v * (double)k : 0.0;
+    }
+    myrt_arena_leave(&a);
+    w->sum = sum;
+    w->checksum = check;
+    myrt_last_stats(&w->stats);
+}
+
+static void *thread_main(void *arg)
+{
+    work *w = arg;
+    for (int i = 0; i < 3; i++)
+        do_work(w);
+    return NULL;
+}
+
+static void test_threads(void **state)
+{
+    (void)state;
+    enum { T = 8 };
+    work ref = {.seed = 12345}, ws[T];
+    do_work(&ref);
+    pthread_t th[T];
+    for (int i = 0; i < T; i++) {
+        ws[i] = (work){.seed = 12345};
+        assert_int_equal(pthread_create(&th[i], NULL, thread_main, &ws[i]), 0);
+    }
+    for (int i = 0; i < T; i++)
+        assert_int_equal(pthread_join(th[i], NULL), 0);
+    for (int i = 0; i < T; i++) {
+        assert_true(ws[i].sum == ref.sum);
+        assert_int_equal(ws[i].checksum, ref.checksum);
+        assert_int_equal(ws[i].stats.arena_bytes, ref.stats.arena_bytes);
+        assert_int_equal(ws[i].stats.frame_peak_bytes, ref.stats.frame_peak_bytes);
+        assert_int_equal(ws[i].stats.chunks, ref.stats.chunks);
+    }
+    /* The main thread's own statistics are its own. */
+    myrt_stats st;
+    myrt_last_stats(&st);
+    assert_int_equal(st.arena_bytes, ref.stats.arena_bytes);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_installed_handler_receives_message),
         cmocka_unit_test(test_null_restores_default),
+        cmocka_unit_test(test_arena_size_and_alignment),
+        cmocka_unit_test(test_million_allocations),
+        cmocka_unit_test(test_frames_across_chunks),
+        cmocka_unit_test(test_frame_oscillation_at_boundary),
+        cmocka_unit_test(test_env_set_get_replace),
+        cmocka_unit_test(test_env_against_reference),
+        cmocka_unit_test(test_env_add),
+        cmocka_unit_test(test_env_add_pairs_and_order),
+        cmocka_unit_test(test_env_of_envs),
+        cmocka_unit_test(test_stats),
+        cmocka_unit_test(test_nested_arenas),
+        cmocka_unit_test(test_error_releases_innermost_arena),
+        cmocka_unit_test(test_out_of_memory_is_a_runtime_error),
+        cmocka_unit_test(test_threads),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
