@@ -196,6 +196,8 @@ void interp_gc(Interp *in)
         case GC_CLOSURE:
             if (((Closure *)o)->env)
                 mark_obj(in, &((Closure *)o)->env->gc);
+            if (((Closure *)o)->bound)
+                mark_obj(in, &((Closure *)o)->bound->gc);
             break;
         case GC_FRAME: {
             Frame *f = (Frame *)o;
@@ -368,6 +370,27 @@ Env *eval_new_env(EvalCtx *cx, int n)
  * specialisation: x is the i_k-th function of its type, and the result the
  * closure of the j_k-th function of this node's type over x's frame.
  */
+/* After closure conversion: the transform's free variables are among the
+   original's (same variables, found by param.captured). */
+static int rebind_bound(Interp *in, const Value *x, Closure *c)
+{
+    Graph *g = c->graph, *from = x->kind == V_CLOSURE ? x->clo->graph : NULL;
+    const Tuple *src = x->kind == V_CLOSURE ? x->clo->bound : NULL;
+    Tuple *t = new_tuple(in, g->nfree);
+    for (int j = 0; j < g->nfree; j++) {
+        const Node *var = g->params[g->nparams - g->nfree + j]->param.captured;
+        int k = from && src ? from->nfree - 1 : -1;
+        while (k >= 0 && from->params[from->nparams - from->nfree + k]->param.captured != var)
+            k--;
+        if (k < 0)
+            return eval_raise(&in->cx, "internal error: @%s captures a variable @%s does not", g->name,
+                              from ? from->name : "?");
+        t->items[j] = src->items[k];
+    }
+    c->bound = t;
+    return 0;
+}
+
 static int eval_rebind(Interp *in, const Node *n, const Value *argv, int nargs, Value *out)
 {
     const Type *xt = n->app.in[1]->type, *rt = n->type;
@@ -383,9 +406,26 @@ static int eval_rebind(Interp *in, const Node *n, const Value *argv, int nargs, 
         Graph *g = rt->fns[jx].graph;
         out->kind = V_CLOSURE;
         out->clo = new_closure(in, g, x->kind == V_CLOSURE ? x->clo->env : NULL);
+        if (g->nfree)
+            return rebind_bound(in, x, out->clo);
         return 0;
     }
     return eval_raise(&in->cx, "internal error: no transform for this function value");
+}
+
+/* make_closure(G, v1..vk): G's closure binding its last k parameters. */
+static int eval_make_closure(Interp *in, const Value *argv, int nargs, Value *out)
+{
+    if (nargs < 1 || argv[0].kind != V_CLOSURE || argv[0].clo->graph->nfree != nargs - 1)
+        return eval_raise(&in->cx, "internal error: make_closure of a non-graph or with the wrong arity");
+    Tuple *t = new_tuple(in, nargs - 1);
+    for (int i = 1; i < nargs; i++)
+        t->items[i - 1] = argv[i];
+    Closure *c = new_closure(in, argv[0].clo->graph, NULL);
+    c->bound = t;
+    out->kind = V_CLOSURE;
+    out->clo = c;
+    return 0;
 }
 
 static const char *graph_label(const Graph *g)
@@ -464,9 +504,11 @@ static int enter(Interp *in, const Closure *c, const Value *args, int nargs, Fra
 {
     Graph *g = c->graph;
     GInfo *gi = ginfo_get(in, g);
-    if (nargs != gi->nparams)
+    int nbound = c->bound ? c->bound->n : 0;
+    if (nargs + nbound != gi->nparams)
         return eval_raise(&in->cx, "%s() takes %d positional argument%s but %d %s given", graph_label(g),
-                          gi->nparams, gi->nparams == 1 ? "" : "s", nargs, nargs == 1 ? "was" : "were");
+                          gi->nparams - nbound, gi->nparams - nbound == 1 ? "" : "s", nargs,
+                          nargs == 1 ? "was" : "were");
     if (!g->output)
         return eval_raise(&in->cx, "@%s has no output", g->name);
     if (g->parent && c->env && c->env->gi->g != g->parent)
@@ -474,6 +516,8 @@ static int enter(Interp *in, const Closure *c, const Value *args, int nargs, Fra
     Frame *f = new_frame(in, gi, c->env);
     for (int i = 0; i < nargs; i++)
         f->slots[i] = args[i];
+    for (int i = 0; i < nbound; i++)
+        f->slots[nargs + i] = c->bound->items[i];
     *out = f;
     return 0;
 }
@@ -517,6 +561,10 @@ static int run(Interp *in, int base, Value *result)
         int nargs = n->app.n - 1;
         if (fn.kind == V_PRIM && fn.prim == P_REBIND) {
             if (eval_rebind(in, n, argv, nargs, &fr->slots[gi->nparams + a->pc]))
+                return 3;
+            a->pc++;
+        } else if (fn.kind == V_PRIM && fn.prim == P_MAKE_CLOSURE) {
+            if (eval_make_closure(in, argv, nargs, &fr->slots[gi->nparams + a->pc]))
                 return 3;
             a->pc++;
         } else if (fn.kind == V_PRIM) {

@@ -67,7 +67,7 @@ struct Node {
     Use *uses;
     union {
         struct { Node **in; int n, cap; } app;  /* in[0]: the callee */
-        struct { int index; } param;
+        struct { int index; Node *captured; } param;   /* captured: closure conversion's free variable this parameter holds */
         struct {
             ConstKind kind;
             union { int64_t i; double f; bool b; PrimId prim; Graph *graph; } u;
@@ -109,6 +109,10 @@ struct Graph {
     /* Set by inference on specialised graphs: the signature. */
     Type *ret_type;
     Graph *origin;          /* the unspecialised graph this was cloned from */
+
+    /* Set by closure conversion (passes/closure.c): the last nfree
+       parameters hold the free variables a closure of this graph binds. */
+    int nfree;
 };
 
 typedef VEC(Node *) NodeVec;

@@ -191,6 +191,8 @@ void ir_names_header(IrNames *nm, const Graph *g, StrBuf *out)
     sb_printf(out, " [%s", (unsigned)g->kind < 4 ? kind_names[g->kind] : "?");
     if (g->parent)
         sb_printf(out, ", parent @%s", g->parent->name);
+    if (g->nfree)       /* closure conversion: the last nfree parameters are captured variables */
+        sb_printf(out, ", captures %d", g->nfree);
     /* a clone named like its origin (specialisation keeps names) says nothing new */
     if (g->origin && g->origin != g && g->origin->name && strcmp(g->origin->name, g->name) != 0)
         sb_printf(out, ", origin @%s", g->origin->name);

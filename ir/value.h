@@ -59,6 +59,8 @@ typedef struct Closure {
     GcObj gc;
     Graph *graph;
     Frame *env;             /* frame of graph->parent; NULL for top-level graphs */
+    struct Tuple *bound;    /* after closure conversion: the values of graph's last
+                               graph->nfree parameters (make_closure), or NULL */
 } Closure;
 
 /* An env: n (key, value) pairs, keys distinct, in no particular order;
