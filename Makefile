@@ -3,6 +3,7 @@
 #   make          build build/myc and build/libmyrt.a
 #   make check    install missing packages, build, run every test (also under ASan+UBSan)
 #   make demo     install missing packages, build, compile and run a sample
+#   make install  PREFIX=/usr/local (default), DESTDIR honoured; make uninstall
 #   make clean
 
 CC      ?= cc
@@ -10,9 +11,30 @@ CSTD    := -std=c11 -D_POSIX_C_SOURCE=200809L
 WARN    := -Wall -Wextra -Werror
 CFLAGS  ?= -O2 -g
 DEPFLAGS = -MMD -MP
-INC     := -Isrc -Iir -Ipasses -Igrammar -Ibuild/gen
 SAN     := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
-LIBS    := -lm
+
+# LLVM 14 (Debian's llvm-dev).  From --cflags only the include path and the
+# __STDC_* macros: it also says -D_GNU_SOURCE (our sources are POSIX 2008 C11)
+# and, on some builds, -O/-g/-W flags that would override ours.
+LLVM_CONFIG ?= llvm-config
+LLVM_CFLAGS := $(filter -I% -D__STDC%,$(shell $(LLVM_CONFIG) --cflags 2>/dev/null))
+LLVM_LIBS   := $(shell $(LLVM_CONFIG) --ldflags --libs core orcjit native passes target analysis bitwriter 2>/dev/null)
+
+INC     := -Isrc -Iir -Ipasses -Igrammar -Ibuild/gen $(LLVM_CFLAGS)
+LIBS    := $(LLVM_LIBS) -lm -lpthread
+
+# The runtime goes into users' programs and shared libraries: position-independent.
+RT_FLAGS := -fPIC
+
+# Installation (make install / uninstall).
+PREFIX  ?= /usr/local
+DESTDIR ?=
+BINDIR   = $(PREFIX)/bin
+LIBDIR   = $(PREFIX)/lib
+INCDIR   = $(PREFIX)/include
+MAN1DIR  = $(PREFIX)/share/man/man1
+PCDIR    = $(LIBDIR)/pkgconfig
+VERSION := $(shell sed -n 's/^\#define MYC_VERSION "\(.*\)"/\1/p' src/common.h | head -n 1)
 
 B       := build
 GEN     := $(B)/gen
@@ -30,7 +52,7 @@ RT_OBJS   := $(patsubst %.c,$(B)/obj/%.o,$(RT_SRCS))
 RT_SAN_OBJS := $(patsubst %.c,$(B)/san/%.o,$(RT_SRCS))
 UNITS     := $(patsubst tests/unit/%.c,$(B)/units/%,$(UNIT_SRCS))
 
-.PHONY: all deps check demo clean units e2e san
+.PHONY: all deps check demo clean units e2e abi san install uninstall install-check
 # Objects are never intermediate files to delete.
 .SECONDARY:
 all: $(B)/myc $(B)/libmyrt.a
@@ -67,16 +89,26 @@ $(B)/san/%.o: %.c $(GEN)/parser.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CSTD) $(WARN) -O1 -g $(SAN) $(INC) $(DEPFLAGS) -c $< -o $@
 
-$(B)/myc: $(OBJS) $(B)/obj/src/main.o
+# The runtime is linked in too: `myc run`'s JIT resolves myrt_* to it.
+$(B)/myc: $(OBJS) $(B)/obj/src/main.o $(RT_OBJS)
 	$(CC) $(CFLAGS) -o $@ $^ $(LIBS)
 
 # The same compiler under AddressSanitizer and UndefinedBehaviorSanitizer.
-$(B)/san/myc: $(SAN_OBJS) $(B)/san/src/main.o
+$(B)/san/myc: $(SAN_OBJS) $(B)/san/src/main.o $(RT_SAN_OBJS)
 	$(CC) $(SAN) -o $@ $^ $(LIBS)
 
 san: $(B)/san/myc
 
 # ---- runtime library -----------------------------------------------------------
+# (These rules win over the compiler's above: their stem is shorter.)
+$(B)/obj/runtime/%.o: runtime/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CSTD) $(WARN) $(CFLAGS) $(RT_FLAGS) $(DEPFLAGS) -c $< -o $@
+
+$(B)/san/runtime/%.o: runtime/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CSTD) $(WARN) -O1 -g $(SAN) $(RT_FLAGS) $(DEPFLAGS) -c $< -o $@
+
 $(B)/libmyrt.a: $(RT_OBJS)
 	@mkdir -p $(B)
 	rm -f $@
@@ -90,14 +122,41 @@ $(B)/units/%: tests/unit/%.c $(SAN_OBJS) $(RT_SAN_OBJS) tests/unit/unit.h
 units: $(UNITS)
 	@set -e; for t in $(UNITS); do echo "== $$t"; ASAN_OPTIONS=detect_leaks=1 $$t; done
 
+# ---- installation -------------------------------------------------------------------
+install: all
+	install -d '$(DESTDIR)$(BINDIR)' '$(DESTDIR)$(LIBDIR)' '$(DESTDIR)$(INCDIR)' \
+	           '$(DESTDIR)$(MAN1DIR)' '$(DESTDIR)$(PCDIR)'
+	install -m 0755 $(B)/myc '$(DESTDIR)$(BINDIR)/myc'
+	install -m 0644 $(B)/libmyrt.a '$(DESTDIR)$(LIBDIR)/libmyrt.a'
+	install -m 0644 runtime/myrt.h '$(DESTDIR)$(INCDIR)/myrt.h'
+	install -m 0644 docs/myc.1 '$(DESTDIR)$(MAN1DIR)/myc.1'
+	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' runtime/myrt.pc.in \
+	    > '$(DESTDIR)$(PCDIR)/myrt.pc'
+	chmod 0644 '$(DESTDIR)$(PCDIR)/myrt.pc'
+
+uninstall:
+	rm -f '$(DESTDIR)$(BINDIR)/myc' '$(DESTDIR)$(LIBDIR)/libmyrt.a' '$(DESTDIR)$(INCDIR)/myrt.h' \
+	      '$(DESTDIR)$(MAN1DIR)/myc.1' '$(DESTDIR)$(PCDIR)/myrt.pc'
+
+# Installs into a temporary prefix and uses what it installed.
+install-check: all
+	MAKE='$(MAKE)' tests/install/check-install.sh
+
 # ---- end-to-end tests ---------------------------------------------------------------
 e2e: $(B)/myc $(B)/san/myc
 	python3 tests/run_tests.py --myc $(B)/myc --san-myc $(B)/san/myc --run-flag=--verify-ir --fuzz 300 && python3 tests/tools/difftest.py --myc $(B)/myc --san $(B)/san/myc -n 150 --seed 1 --avoid-known && python3 tests/tools/gradcheck.py --myc $(B)/san/myc
 
+# The C ABI: objects linked with C and C++ by gcc and clang, threads, the
+# 512 KiB-stack loop, valgrind (tests/abi/run.sh).
+abi: all
+	tests/abi/run.sh --myc $(B)/myc --rt $(B)/libmyrt.a
+
 check: deps
 	$(MAKE) all san
 	$(MAKE) units
+	$(MAKE) install-check
 	$(MAKE) e2e
+	$(MAKE) abi
 
 demo: deps
 	$(MAKE) all

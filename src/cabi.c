@@ -1,6 +1,10 @@
-/* cabi.c: C ABI descriptions of exported functions (see cabi.h). */
+/*
+ * cabi.c: C ABI descriptions of exported functions and the C header that
+ * declares them (see cabi.h for what is assumed and guaranteed).
+ */
 #include "cabi.h"
 
+#include <ctype.h>
 #include <string.h>
 
 /* C11 and C++20 keywords, and the macros <stdbool.h> defines. */
@@ -42,13 +46,20 @@ static const char *scalar_ctype(const Type *t)
     }
 }
 
+/* How flatten() turns the scalar leaves of a type into C parameters. */
+typedef enum FlatMode {
+    FLAT_INPUT,     /* every leaf: `double p_1_0`, named by path (keyword-safe) */
+    FLAT_RESULT,    /* every leaf: `double *out_3`, numbered in order */
+    FLAT_GRAD,      /* float leaves only: `double *d_p_1_0`, named by path */
+} FlatMode;
+
 /*
- * Flattens t depth-first into scalar parameters named base, base_0,
- * base_1_0, ... (or pointer outputs when `out`).  Iterative: an explicit
- * stack of (type, name) pairs, pushed in reverse so that items come out
- * left to right.
+ * Flattens t depth-first into scalar parameters appended to sig, named
+ * after base as `mode` says.  Iterative: an explicit stack of (type, name)
+ * pairs, pushed in reverse so that items come out left to right.  False
+ * when a leaf is not a scalar (a function).
  */
-static bool flatten(Arena *a, const Type *t, const char *base, bool out, CSignature *sig)
+static bool flatten(Arena *a, const Type *t, const char *base, FlatMode mode, CSignature *sig)
 {
     typedef struct { const Type *t; const char *name; } Item;
     VEC(Item) stack = {0};
@@ -69,40 +80,99 @@ static bool flatten(Arena *a, const Type *t, const char *base, bool out, CSignat
             ok = false;
             break;
         }
-        /* results are numbered in order (out_0, out_1, ...), parameters by path */
-        const char *pname = out ? arena_printf(a, "out_%d", sig->params.len - sig->ninputs) : safe_name(a, it.name);
-        CParam p = {out ? arena_printf(a, "%s *", ct) : ct, pname};
+        CParam p;
+        switch (mode) {
+        case FLAT_INPUT:
+            p.type = ct;
+            p.name = safe_name(a, it.name);
+            break;
+        case FLAT_RESULT:
+            p.type = arena_printf(a, "%s *", ct);
+            p.name = arena_printf(a, "out_%d", sig->params.len - sig->ninputs);
+            break;
+        case FLAT_GRAD:
+            if (it.t->kind != T_FLOAT)
+                continue;           /* int and bool leaves have no derivative */
+            p.type = "double *";
+            p.name = arena_printf(a, "d_%s", it.name);
+            break;
+        }
         vec_push(&sig->params, p);
     }
     vec_free(&stack);
     return ok;
 }
 
+static const char *param_name(Arena *a, const Graph *g, int i)
+{
+    const Node *p = g->params[i];
+    return p->name ? p->name : arena_printf(a, "arg%d", i);
+}
+
+/* Appends g's parameters, flattened as `mode` says; false if one cannot be. */
+static bool flatten_params(Arena *a, const Graph *g, FlatMode mode, CSignature *sig)
+{
+    for (int i = 0; i < g->nparams; i++) {
+        const Node *p = g->params[i];
+        if (!p->type || !flatten(a, p->type, param_name(a, g, i), mode, sig))
+            return false;
+    }
+    return true;
+}
+
+/* Gives every parameter a name no earlier parameter has, by appending
+   '_'s (a prototype may not name two parameters alike). */
+static void uniquify_params(Arena *a, CSignature *sig)
+{
+    for (int i = 1; i < sig->params.len; i++) {
+        CParam *p = &sig->params.data[i];
+        for (int j = 0; j < i; j++) {
+            if (strcmp(p->name, sig->params.data[j].name) == 0) {
+                p->name = arena_printf(a, "%s_", p->name);
+                j = -1;             /* the new name must be checked against all again */
+            }
+        }
+    }
+}
+
 bool cabi_signature(Arena *arena, const Graph *g, const char *prefix, const char *name, CSignature *out)
 {
     memset(out, 0, sizeof *out);
     out->name = safe_name(arena, arena_printf(arena, "%s%s", prefix ? prefix : "", name));
-    for (int i = 0; i < g->nparams; i++) {
-        const Node *p = g->params[i];
-        const char *pname = p->name ? p->name : arena_printf(arena, "arg%d", i);
-        if (!p->type || !flatten(arena, p->type, pname, false, out))
-            goto fail;
-    }
+    if (!flatten_params(arena, g, FLAT_INPUT, out))
+        goto fail;
     out->ninputs = out->params.len;
     const Type *r = g->ret_type;
     if (!r)
         goto fail;
     if (r->kind == T_TUPLE) {
         out->ret = "void";
-        if (!flatten(arena, r, "out", true, out))
+        if (!flatten(arena, r, "out", FLAT_RESULT, out))
             goto fail;
     } else if (!(out->ret = scalar_ctype(r))) {
         goto fail;
     }
+    uniquify_params(arena, out);
     return true;
 fail:
     cabi_signature_free(out);
     return false;
+}
+
+bool cabi_grad_signature(Arena *arena, const Graph *g, const char *prefix, const char *name, CSignature *out)
+{
+    memset(out, 0, sizeof *out);
+    if (!g->ret_type || g->ret_type->kind != T_FLOAT)
+        return false;
+    const char *gname = arena_printf(arena, "%s_grad", name);
+    if (!cabi_signature(arena, g, prefix, gname, out))
+        return false;
+    if (!flatten_params(arena, g, FLAT_GRAD, out)) {
+        cabi_signature_free(out);
+        return false;
+    }
+    uniquify_params(arena, out);
+    return true;
 }
 
 void cabi_signature_free(CSignature *sig)
@@ -122,4 +192,258 @@ void cabi_format(const CSignature *sig, StrBuf *out)
     if (sig->params.len == 0)
         sb_puts(out, "void");
     sb_putc(out, ')');
+}
+
+/* ---- the header (--header) ------------------------------------------------ */
+
+enum { HEADER_WIDTH = 100 };    /* prototypes wrap before this column */
+
+/* Appends s for use inside a C comment: no comment terminator, no control
+   characters (a file name may hold anything). */
+static void put_comment_text(StrBuf *out, const char *s)
+{
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '*' && s[1] == '/')
+            sb_puts(out, "* ");
+        else if (c < 0x20 || c == 0x7f)
+            sb_putc(out, '?');
+        else
+            sb_putc(out, (char)c);
+    }
+}
+
+/* A parameter's .my name (`arg2` for one without). */
+static void put_param_name(StrBuf *out, const Graph *g, int i)
+{
+    if (g->params[i]->name)
+        sb_puts(out, g->params[i]->name);
+    else
+        sb_printf(out, "arg%d", i);
+}
+
+static const char *base_name(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    return slash ? slash + 1 : path;
+}
+
+/* PROG_H for ".../prog.h": the file name upper-cased, every other
+   character '_'; "MYC_" in front when it would not start with a letter. */
+static void put_guard(StrBuf *out, const char *header_path)
+{
+    const char *b = base_name(header_path);
+    if (!isalpha((unsigned char)b[0]))
+        sb_puts(out, "MYC_");
+    for (; *b; b++) {
+        unsigned char c = (unsigned char)*b;
+        sb_putc(out, c < 0x80 && isalnum(c) ? (char)toupper(c) : '_');
+    }
+}
+
+/* `name(x: float, p: (float, float)) -> float` */
+static void put_my_signature(StrBuf *out, const CExport *ex)
+{
+    const Graph *g = ex->fn;
+    sb_printf(out, "%s(", ex->my_name);
+    for (int i = 0; i < g->nparams; i++) {
+        if (i)
+            sb_puts(out, ", ");
+        put_param_name(out, g, i);
+        sb_puts(out, ": ");
+        type_str(g->params[i]->type, out);
+    }
+    sb_puts(out, ") -> ");
+    type_str(g->ret_type, out);
+}
+
+/* The shape of t with its leaves replaced by the C names they became
+   (params[*k], params[*k + 1], ...), each written after `deref`:
+   `(p_0, (p_1_0, p_1_1))`.  Tuples nest at most TYPE_MAX_TUPLE_DEPTH deep,
+   which bounds the recursion. */
+static void put_shape(StrBuf *out, const Type *t, const CSignature *sig, int *k, const char *deref)
+{
+    if (t->kind != T_TUPLE) {
+        sb_printf(out, "%s%s", deref, sig->params.data[(*k)++].name);
+        return;
+    }
+    sb_putc(out, '(');
+    for (int i = 0; i < t->n; i++) {
+        if (i)
+            sb_puts(out, ", ");
+        put_shape(out, t->elems[i], sig, k, deref);
+    }
+    sb_puts(out, t->n == 1 ? ",)" : ")");
+}
+
+/* How many C parameters t flattens to. */
+static int leaf_count(const Type *t)
+{
+    if (t->kind != T_TUPLE)
+        return 1;
+    int n = 0;
+    for (int i = 0; i < t->n; i++)
+        n += leaf_count(t->elems[i]);
+    return n;
+}
+
+/* One comment line per tuple parameter, and one for a tuple result. */
+static void put_flattening(StrBuf *out, const CExport *ex)
+{
+    const Graph *g = ex->fn;
+    int k = 0;
+    for (int i = 0; i < g->nparams; i++) {
+        const Type *t = g->params[i]->type;
+        if (t->kind != T_TUPLE) {
+            k++;
+            continue;
+        }
+        sb_puts(out, " *   ");
+        put_param_name(out, g, i);
+        if (leaf_count(t) == 0) {
+            sb_puts(out, " is empty: it takes no C parameter.\n");
+            continue;
+        }
+        sb_puts(out, " is passed flattened, as ");
+        put_shape(out, t, &ex->sig, &k, "");
+        sb_puts(out, ".\n");
+    }
+    if (!ex->is_grad && g->ret_type->kind == T_TUPLE) {
+        k = ex->sig.ninputs;
+        if (leaf_count(g->ret_type) == 0) {
+            sb_puts(out, " *   The result is empty: nothing is stored.\n");
+            return;
+        }
+        sb_puts(out, " *   The result is stored through the out-pointers, as ");
+        put_shape(out, g->ret_type, &ex->sig, &k, "*");
+        sb_puts(out, ".\n");
+    }
+}
+
+/* Comment lines `*d_p_1_1 = d loss / d p[1][1]` for the float leaves of t
+   (its .my path in `path`), taking C names from params[*k], ...; collects
+   the int and bool leaves' paths in `skipped`. */
+static void put_derivatives(StrBuf *out, const Type *t, StrBuf *path, const CExport *ex, int *k, StrBuf *skipped)
+{
+    if (t->kind == T_TUPLE) {
+        size_t len = path->len;
+        for (int i = 0; i < t->n; i++) {
+            sb_printf(path, "[%d]", i);
+            put_derivatives(out, t->elems[i], path, ex, k, skipped);
+            path->len = len;
+            path->data[len] = '\0';
+        }
+        return;
+    }
+    if (t->kind != T_FLOAT) {
+        sb_printf(skipped, "%s%s", skipped->len ? ", " : "", sb_cstr(path));
+        return;
+    }
+    sb_printf(out, " *     *%s = d %s / d %s\n", ex->sig.params.data[(*k)++].name, ex->my_name, sb_cstr(path));
+}
+
+static void put_grad_comment(StrBuf *out, const CExport *ex)
+{
+    const Graph *g = ex->fn;
+    int k = ex->sig.ninputs;
+    StrBuf lines = {0}, skipped = {0}, path = {0};
+    for (int i = 0; i < g->nparams; i++) {
+        put_param_name(&path, g, i);
+        put_derivatives(&lines, g->params[i]->type, &path, ex, &k, &skipped);
+        path.len = 0;
+        path.data[0] = '\0';
+    }
+    if (k == ex->sig.ninputs) {
+        sb_printf(out, " *   Returns %s's value; it has no float parameter, so no derivative.\n", ex->my_name);
+    } else {
+        sb_printf(out, " *   Returns %s's value and stores its gradient:\n%s", ex->my_name, sb_cstr(&lines));
+        if (skipped.len)
+            sb_printf(out, " *   (no pointer for the int and bool parameters: %s).\n", sb_cstr(&skipped));
+        sb_puts(out, " *   A NULL pointer skips that derivative (it need not be computed);\n"
+                     " *   the pointers must not overlap.\n");
+    }
+    sb_free(&lines);
+    sb_free(&skipped);
+    sb_free(&path);
+}
+
+/* The prototype, wrapped before HEADER_WIDTH with continuation lines
+   aligned after the '('. */
+static void put_prototype(StrBuf *out, const CSignature *sig)
+{
+    size_t start = out->len;
+    sb_printf(out, "%s %s(", sig->ret, sig->name);
+    size_t indent = out->len - start;
+    if (indent > HEADER_WIDTH / 2)
+        indent = 4;
+    size_t col = out->len - start;
+    if (sig->params.len == 0)
+        sb_puts(out, "void");
+    for (int i = 0; i < sig->params.len; i++) {
+        const CParam *p = &sig->params.data[i];
+        size_t n = strlen(p->type);
+        bool star = p->type[n - 1] == '*';
+        size_t width = n + (star ? 0 : 1) + strlen(p->name) + 2;    /* ", " or ");" */
+        if (i && col + width > HEADER_WIDTH) {
+            sb_printf(out, ",\n%*s", (int)indent, "");
+            col = indent;
+        } else if (i) {
+            sb_puts(out, ", ");
+            col += 2;
+        }
+        sb_printf(out, "%s%s%s", p->type, star ? "" : " ", p->name);
+        col += width - 2;
+    }
+    sb_puts(out, ");\n");
+}
+
+/* The comment (a single line when there is nothing to explain), then the
+   prototype. */
+static void put_export(StrBuf *out, const CExport *ex)
+{
+    StrBuf details = {0};
+    put_flattening(&details, ex);
+    if (ex->is_grad)
+        put_grad_comment(&details, ex);
+    sb_puts(out, ex->is_grad ? "/* Gradient of " : "/* ");
+    put_my_signature(out, ex);
+    if (details.len)
+        sb_printf(out, "\n%s */\n", sb_cstr(&details));
+    else
+        sb_puts(out, " */\n");
+    sb_free(&details);
+    put_prototype(out, &ex->sig);
+}
+
+void cabi_write_header(const char *header_path, const char *source_path, const CExport *ex, int n, StrBuf *out)
+{
+    sb_puts(out, "/*\n * ");
+    put_comment_text(out, base_name(header_path));
+    sb_puts(out, ": the functions exported by the object compiled from\n * ");
+    put_comment_text(out, source_path);
+    sb_puts(out, " by myc " MYC_VERSION ".  Generated by `myc --header`: do not edit.\n"
+                 " *\n"
+                 " * Types: .my float -> double, int -> int64_t, bool -> bool.  Tuple parameters\n"
+                 " * are flattened depth-first into consecutive C parameters and a tuple result\n"
+                 " * is stored through trailing out-pointers, as each function's comment says.\n"
+                 " * Link the object with the myc runtime (libmyrt.a) and libm (-lm).\n"
+                 " * Every function is thread-safe and reentrant.  A runtime error (integer\n"
+                 " * division by zero, say) calls the runtime's error handler, which prints\n"
+                 " * \"myc: runtime error: MESSAGE\" and aborts unless the program installed its\n"
+                 " * own (myrt_set_error_handler, in myrt.h).\n"
+                 " */\n#ifndef ");
+    put_guard(out, header_path);
+    sb_puts(out, "\n#define ");
+    put_guard(out, header_path);
+    sb_puts(out, "\n\n#include <stdbool.h>\n#include <stdint.h>\n\n"
+                 "#ifdef __cplusplus\nextern \"C\" {\n#endif\n");
+    if (n == 0)
+        sb_puts(out, "\n/* (no function is exported) */\n");
+    for (int i = 0; i < n; i++) {
+        sb_putc(out, '\n');
+        put_export(out, &ex[i]);
+    }
+    sb_puts(out, "\n#ifdef __cplusplus\n}\n#endif\n\n#endif /* ");
+    put_guard(out, header_path);
+    sb_puts(out, " */\n");
 }

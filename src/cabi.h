@@ -1,20 +1,30 @@
 /*
  * cabi.h: the C ABI of exported functions (contract section 3), derived
- * from their specialised signatures.  The header writer and the backend
- * (later work) build on these descriptions; the `infer` dump shows them.
+ * from their specialised signatures, and the C header that declares them
+ * (`--header`).  The backend and the `infer` dump build on these
+ * descriptions.
  *
- * Types map float -> double, int -> int64_t, bool -> bool.  A tuple
- * parameter p is flattened depth-first, left to right, into parameters
- * p_0, p_1_0, p_1_1, ...; a tuple result becomes trailing out-pointers
- * out_0, out_1, ..., one per flattened component in order, and the
- * function returns void.  Names that are C or
- * C++ keywords get a trailing '_'.  A signature with a function anywhere
- * in it cannot be exported.
+ * Assumes: the graphs described are specialised top-level functions
+ * (inference done: every parameter has ->type, the graph has ->ret_type).
+ *
+ * Guarantees: types map float -> double, int -> int64_t, bool -> bool.  A
+ * tuple parameter p is flattened depth-first, left to right, into
+ * parameters p_0, p_1_0, p_1_1, ...; a tuple result becomes trailing
+ * out-pointers out_0, out_1, ..., one per flattened component in order,
+ * and the function returns void.  Names that are C or C++ keywords get a
+ * trailing '_'.  The parameter names of one signature are distinct (a
+ * name that repeats an earlier one, `d_x` next to the gradient pointer of
+ * `x` say, gets trailing '_'s until it does not); parameter names are not
+ * part of the ABI, only the function's name and the order and types of
+ * its parameters are.  A signature with a function anywhere in it cannot
+ * be exported.  Every string lives in the arena passed in.
  */
 #ifndef MYC_CABI_H
 #define MYC_CABI_H
 
 #include "../ir/ir.h"
+
+/* The version the header comment names (driver.c prints the same). */
 
 typedef struct CParam {
     const char *type;       /* "double", "int64_t", "bool", or a pointer type for outputs */
@@ -36,5 +46,33 @@ void cabi_signature_free(CSignature *sig);
 void cabi_format(const CSignature *sig, StrBuf *out);
 /* True for C and C++ keywords (which get a trailing '_'). */
 bool cabi_is_keyword(const char *name);
+
+/* The signature of NAME_grad (contract section 3): g's C parameters, then
+   one `double *d_<flattened name>` out-pointer per flattened float
+   parameter, in order (none for int or bool leaves); returns double.
+   C name: prefix + name + "_grad" (keyword-safe).  False when g cannot be
+   exported or does not return a float. */
+bool cabi_grad_signature(Arena *arena, const Graph *g, const char *prefix, const char *name, CSignature *out);
+
+/* One function a header declares. */
+typedef struct CExport {
+    CSignature sig;
+    const Graph *fn;        /* the specialised .my function it comes from (params have ->name and ->type, fn->ret_type) */
+    const char *my_name;    /* the .my function's name */
+    bool is_grad;           /* NAME_grad rather than NAME */
+} CExport;
+
+/*
+ * A self-contained C header declaring the exports, appended to `out`: an
+ * include guard derived from the header's file name (`prog.h` ->
+ * PROG_H), <stdint.h> and <stdbool.h>, extern "C" for C++, a comment naming
+ * the source file and myc version, then per function a comment saying
+ * which .my function it is (its parameters with their .my types, e.g.
+ * `loss(x: float, p: (float, float)) -> float`), how tuple parameters and a
+ * tuple result were flattened, and for a gradient what each d_ pointer
+ * receives and that NULL skips it; then the prototype.  The header compiles
+ * as C (C99 and later) and as C++ (C++11 and later) with every warning on.
+ */
+void cabi_write_header(const char *header_path, const char *source_path, const CExport *ex, int n, StrBuf *out);
 
 #endif

@@ -15,6 +15,8 @@
 #include <stdint.h>
 #include <stdlib.h>
 
+#define MYC_VERSION "0.1.0"     /* myc --version, headers, the man page and pkg-config file */
+
 /* A position in the source file: 1-based line and column (in bytes). */
 typedef struct Loc {
     int line;

@@ -8,8 +8,11 @@
 #include "driver.h"
 
 #include <errno.h>
+#include <setjmp.h>
 #include <stdio.h>
 #include <string.h>
+
+#include "../runtime/myrt.h"
 
 #include "../grammar/ast.h"
 #include "../ir/interp.h"
@@ -18,17 +21,20 @@
 #include "../passes/lower.h"
 #include "cabi.h"
 #include "diag.h"
+#include "../passes/closure.h"
+#include "../passes/export.h"
 #include "../passes/grad.h"
+#include "codegen.h"
+#include "jit.h"
 
-#define MYC_VERSION "0.1.0"
 
 enum { EXIT_OK = 0, EXIT_SOURCE = 1, EXIT_USAGE = 2, EXIT_RUNTIME = 3 };
 
-typedef enum Stage { STAGE_NONE, STAGE_PARSE, STAGE_INFER, STAGE_GRAD } Stage;
+typedef enum Stage { STAGE_NONE, STAGE_PARSE, STAGE_INFER, STAGE_GRAD, STAGE_CLOSURE } Stage;
 
 /* Stages the contract names that later work adds; asking for one is a usage
    error until then. */
-static const char *const future_stages[] = {"opt", "closure"};
+static const char *const future_stages[] = {"opt"};
 
 typedef struct Options {
     const char *input;
@@ -39,6 +45,8 @@ typedef struct Options {
     bool dot;                   /* --ir-format=dot */
     bool compile_obj, compile_asm, emit_llvm;
     bool verify_ir;             /* --verify-ir: run the IR checker after every stage */
+    bool native;                /* -march=native */
+    Stage interp_ir;            /* --interp-ir=STAGE: the IR --interp runs (grad, or closure to test that pass) */
     int opt_level;
     bool run;                   /* myc run */
     bool interp;                /* --interp */
@@ -60,6 +68,7 @@ typedef struct Compilation {
     Module *typed;              /* after inference */
     InferEntry *entries;        /* what inference specialised */
     int nentries;
+    int ngrads;                 /* the last ngrads entries are the --grad= graphs (export.h) */
     int status;                 /* a usage error found mid-way (exit 2), else 0 */
 } Compilation;
 
@@ -89,17 +98,20 @@ static void print_help(FILE *out)
           "OPTIONS:\n"
           "  --dump-ir=STAGE        Print the IR after STAGE and stop: parse (as lowered, untyped),\n"
           "                         infer (typed, specialised for the exported signatures),\n"
-          "                         grad (differentiation operators expanded).\n"
-          "                         (opt and closure arrive with the passes that make them.)\n"
+          "                         grad (differentiation operators expanded),\n"
+          "                         closure (closure-converted: what the backend compiles).\n"
+          "                         (opt arrives with the optimiser.)\n"
           "  --ir-format=FMT        text (default) or dot (Graphviz; render with dot -Tsvg)\n"
-          "  -c                     Compile to an object file        (not available yet)\n"
-          "  -S                     Compile to assembly, -emit-llvm for LLVM IR (not available yet)\n"
+          "  -c                     Compile to a native object file (-emit-llvm: LLVM bitcode)\n"
+          "  -S                     Compile to assembly (-emit-llvm: LLVM IR text)\n"
           "  -o FILE                Output file\n"
           "  --header=FILE          Also write a C header           (with -c or -S)\n"
           "  --grad=NAME            Also export NAME_grad           (with -c or -S)\n"
           "  --prefix=PFX           Prefix every exported C name    (with -c or -S)\n"
           "  -O0 -O1 -O2 -O3        Optimisation level (default -O2)\n"
-          "  --interp               myc run: use the reference interpreter (the only engine for now)\n"
+          "  -march=native          Generate code for this machine's CPU (default: generic x86-64)\n"
+          "  --interp               myc run: use the reference interpreter instead of native code\n"
+          "  --interp-ir=STAGE      With --interp: interpret the IR after grad (default) or closure\n"
           "  --verify-ir            Check the IR's invariants after every stage (for testing myc)\n"
           "  --help                 Show this help\n"
           "  --version              Show the version\n"
@@ -121,14 +133,27 @@ static int parse_stage(Options *o, const char *name)
         o->dump = STAGE_INFER;
     else if (strcmp(name, "grad") == 0)
         o->dump = STAGE_GRAD;
+    else if (strcmp(name, "closure") == 0)
+        o->dump = STAGE_CLOSURE;
     else {
         for (size_t i = 0; i < sizeof future_stages / sizeof *future_stages; i++)
             if (strcmp(name, future_stages[i]) == 0)
                 return usage_error("IR stage '%s' is not available yet in this version of myc "
-                                   "(available: parse, infer, grad)", name);
+                                   "(available: parse, infer, grad, closure)", name);
         return usage_error("unknown IR stage '%s' (stages: parse, infer, grad, opt, closure)", name);
     }
     return 0;
+}
+
+/* True for a non-empty ASCII C identifier. */
+static bool c_identifier_start(const char *s)
+{
+    if (!*s || (*s >= '0' && *s <= '9'))
+        return false;
+    for (; *s; s++)
+        if (!(*s == '_' || (*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9')))
+            return false;
+    return true;
 }
 
 /* Parses the command line into o; returns -1 when done (help/version
@@ -146,7 +171,7 @@ static int parse_args(Options *o, int argc, char **argv)
             o->run_func = a;        /* after FUNC everything is a value */
             o->run_args = argv + i + 1;
             o->nrun_args = argc - i - 1;
-            return 0;
+            break;
         }
         if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
             print_help(stdout);
@@ -195,7 +220,15 @@ static int parse_args(Options *o, int argc, char **argv)
         } else if (starts_with(a, "--prefix=")) {
             o->prefix = a + strlen("--prefix=");
         } else if (strcmp(a, "-march=native") == 0) {
-            /* accepted; meaningful once code generation exists */
+            o->native = true;
+        } else if (starts_with(a, "--interp-ir=")) {
+            const char *st = a + strlen("--interp-ir=");
+            if (strcmp(st, "grad") == 0)
+                o->interp_ir = STAGE_GRAD;
+            else if (strcmp(st, "closure") == 0)
+                o->interp_ir = STAGE_CLOSURE;
+            else
+                return usage_error("--interp-ir takes grad or closure, not '%s'", st);
         } else if (strcmp(a, "--verify-ir") == 0) {
             o->verify_ir = true;
         } else {
@@ -209,14 +242,21 @@ static int parse_args(Options *o, int argc, char **argv)
         return usage_error("myc run needs a function name after the file");
     if (o->run && o->dump)
         return usage_error("--dump-ir cannot be combined with run");
-    if (o->compile_obj || o->compile_asm)
-        return usage_error("native code generation (%s) is not available yet in this version of myc; "
-                           "use 'myc run' or --dump-ir", o->compile_obj ? "-c" : "-S");
-    if (o->header || o->grads.len || o->prefix || o->output || o->emit_llvm)
+    bool compile = o->compile_obj || o->compile_asm;
+    if (compile && (o->run || o->dump))
+        return usage_error("'%s' cannot be combined with %s", o->compile_obj ? "-c" : "-S",
+                           o->run ? "run" : "--dump-ir");
+    if (o->compile_obj && o->compile_asm)
+        return usage_error("'-c' and '-S' cannot be combined");
+    if (!compile && (o->header || o->grads.len || o->prefix || o->output || o->emit_llvm))
         return usage_error("'%s' needs -c or -S", o->header ? "--header" : o->grads.len ? "--grad"
                                                   : o->prefix ? "--prefix" : o->output ? "-o" : "-emit-llvm");
-    if (!o->run && !o->dump)
-        return usage_error("nothing to do: give --dump-ir=STAGE, or use 'myc run' (see --help)");
+    if (o->prefix && !c_identifier_start(o->prefix))
+        return usage_error("--prefix='%s' is not the start of a C identifier", o->prefix);
+    if (o->interp_ir && !o->interp)
+        return usage_error("--interp-ir needs --interp");
+    if (!o->run && !o->dump && !compile)
+        return usage_error("nothing to do: give -c, -S, --dump-ir=STAGE, or use 'myc run' (see --help)");
     return 0;
 }
 
@@ -352,18 +392,18 @@ static int run_entry(Compilation *c, InferEntry **out)
  * stops at the first stage that fails, or after `stop`.  Returns true when
  * every stage up to `stop` succeeded.
  */
-static bool run_pipeline(Compilation *c, Stage stop, EntryChooser choose)
+static bool front_end(Compilation *c)
 {
     c->ast = parse_source(c->arena, &c->diags, c->src, c->srclen);
     if (diags_failed(&c->diags))
         return false;
-
     c->lowered = lower_module(c->arena, &c->diags, c->ast, c->opt->input);
-    if (diags_failed(&c->diags) || !verify(c, c->lowered, false, "parse"))
-        return false;
-    if (stop == STAGE_PARSE)
-        return true;
+    return !diags_failed(&c->diags) && verify(c, c->lowered, false, "parse");
+}
 
+/* From the lowered module to `stop`. */
+static bool middle_end(Compilation *c, Stage stop, EntryChooser choose)
+{
     c->nentries = choose(c, &c->entries);
     if (c->nentries < 0)
         return false;
@@ -378,7 +418,24 @@ static bool run_pipeline(Compilation *c, Stage stop, EntryChooser choose)
         return true;
     if (!grad_check_expanded(c->typed, &c->diags) || !verify(c, c->typed, true, "grad"))
         return false;
-    return true;
+    if (stop == STAGE_GRAD)
+        return true;
+    closure_convert(c->typed);
+    return verify(c, c->typed, true, "closure");
+}
+
+/*
+ * The pipeline, in order.  Each stage reports into c->diags; the pipeline
+ * stops at the first stage that fails, or after `stop`.  Returns true when
+ * every stage up to `stop` succeeded.
+ */
+static bool run_pipeline(Compilation *c, Stage stop, EntryChooser choose)
+{
+    if (!front_end(c))
+        return false;
+    if (stop == STAGE_PARSE)
+        return true;
+    return middle_end(c, stop, choose);
 }
 
 /* The C ABI of every exported function, as comment lines before the
@@ -425,41 +482,387 @@ static int dump(Compilation *c)
     return EXIT_OK;
 }
 
-/* myc run: the pipeline up to inference, then the reference interpreter. */
-static int run(Compilation *c)
+/* The constants, in source order, as a module load would, then FUNC. */
+static int interp_run(Compilation *c, Value *args, Value *result, StrBuf *err)
 {
-    Options *o = c->opt;
-    bool ok = run_pipeline(c, STAGE_GRAD, run_entry);
-    diags_print(&c->diags, stderr);
-    if (!ok || !c->entries[0].result)
-        return c->status ? c->status : EXIT_SOURCE;
-    Graph *g = c->entries[0].result;
     Interp *in = interp_new(c->typed);
-    Value *args = xcalloc((size_t)o->nrun_args + 1, sizeof(Value));
-    StrBuf err = {0};
-    for (int i = 0; i < o->nrun_args; i++) {   /* both already succeeded in run_entry */
-        interp_parse_value(in, o->run_args[i], &args[i], &err);
+    Graph *g = c->entries[0].result;
+    int status = EXIT_OK;
+    for (int i = 0; i < c->opt->nrun_args; i++) {   /* both already succeeded in run_entry */
+        interp_parse_value(in, c->opt->run_args[i], &args[i], err);
         interp_coerce(in, &args[i], g->params[i]->type);
     }
-    Value result;
-    int status = EXIT_OK;
-    /* The constants, in source order, as a module load would. */
     for (int e = 1; e < c->nentries && status == EXIT_OK; e++)
-        if (interp_call(in, c->entries[e].result, NULL, 0, &result, &err) != 0)
+        if (interp_call(in, c->entries[e].result, NULL, 0, result, err) != 0)
             status = EXIT_RUNTIME;
-    if (status == EXIT_OK && interp_call(in, g, args, o->nrun_args, &result, &err) != 0)
+    if (status == EXIT_OK && interp_call(in, g, args, c->opt->nrun_args, result, err) != 0)
         status = EXIT_RUNTIME;
-    if (status != EXIT_OK) {
-        fprintf(stderr, "myc: runtime error: %s\n", sb_cstr(&err));
-    } else {
+    if (status == EXIT_OK) {
         StrBuf out = {0};
-        value_repr(&result, &out);
+        value_repr(result, &out);
         printf("%s\n", sb_cstr(&out));
         sb_free(&out);
     }
+    interp_free(in);
+    return status;
+}
+
+/* ---- myc run on native code -------------------------------------------------- */
+
+/* Flattens v (of type t) into 8-byte slots, depth-first. */
+static void value_to_slots(const Value *v, const Type *t, uint64_t *slots, int *pos)
+{
+    if (t->kind == T_TUPLE) {
+        for (int i = 0; i < t->n; i++)
+            value_to_slots(&v->tup->items[i], t->elems[i], slots, pos);
+        return;
+    }
+    uint64_t w = 0;
+    if (t->kind == T_FLOAT) {
+        double d = v->kind == V_FLOAT ? v->f : v->kind == V_INT ? (double)v->i : v->b;
+        memcpy(&w, &d, sizeof w);
+    } else if (t->kind == T_INT) {
+        w = (uint64_t)(v->kind == V_INT ? v->i : v->b);
+    } else if (t->kind == T_BOOL) {
+        w = v->b;
+    }
+    slots[(*pos)++] = w;
+}
+
+/* What the native run returned, as a printable Value; the objects are
+   malloc'd and listed in `owned` (freed by the caller). */
+typedef VEC(void *) PtrVec;
+
+static Value slots_to_value(const Type *t, const uint64_t *slots, int *pos, PtrVec *owned)
+{
+    Value v = {0};
+    uint64_t w = slots[(*pos)++ * (t->kind != T_TUPLE)];
+    if (t->kind == T_TUPLE) {
+        (*pos)--;
+        Tuple *tup = xcalloc(1, sizeof(Tuple) + sizeof(Value) * (size_t)t->n);
+        vec_push(owned, tup);
+        tup->n = t->n;
+        for (int i = 0; i < t->n; i++)
+            tup->items[i] = slots_to_value(t->elems[i], slots, pos, owned);
+        return value_tuple(tup);
+    }
+    switch (t->kind) {
+    case T_FLOAT: memcpy(&v.f, &w, sizeof w); v.kind = V_FLOAT; break;
+    case T_INT: v = value_int((int64_t)w); break;
+    case T_BOOL: v = value_bool(w != 0); break;
+    case T_FUNC: {
+        const FnRef *r = w < (uint64_t)t->n ? &t->fns[w] : &t->fns[0];
+        if (!r->graph)
+            return value_prim(r->prim);
+        Closure *clo = xcalloc(1, sizeof(Closure));
+        vec_push(owned, clo);
+        clo->graph = r->graph;
+        v.kind = V_CLOSURE;
+        v.clo = clo;
+        break;
+    }
+    default: v = value_float(0.0); break;
+    }
+    return v;
+}
+
+/* The runtime's error handler while native code runs under `myc run`:
+   print as the interpreter does and unwind to native_run (the runtime has
+   released the call's memory before calling it). */
+static _Thread_local jmp_buf *run_unwind;
+static _Thread_local StrBuf *run_error;
+
+static _Noreturn void run_error_handler(const char *message)
+{
+    sb_puts(run_error, message);
+    longjmp(*run_unwind, 1);
+}
+
+static int native_run(Compilation *c)
+{
+    Options *o = c->opt;
+    Graph *g = c->entries[0].result;
+    StrBuf err = {0};
+    volatile int status = EXIT_OK;
+    Interp *scratch = interp_new(c->typed);
+    int nin = 0;
+    for (int i = 0; i < g->nparams - g->nfree; i++)
+        nin += codegen_run_slots(g->params[i]->type);
+    uint64_t *args = xcalloc((size_t)nin + 1, sizeof(uint64_t));
+    for (int i = 0, pos = 0; i < o->nrun_args; i++) {
+        Value v;
+        interp_parse_value(scratch, o->run_args[i], &v, &err);
+        interp_coerce(scratch, &v, g->params[i]->type);
+        value_to_slots(&v, g->params[i]->type, args, &pos);
+    }
+    const Type *rt = g->ret_type;
+    uint64_t *results = xcalloc((size_t)codegen_run_slots(rt) + 1, sizeof(uint64_t));
+    /* the JIT generates code for the host at the -O level asked for */
+    LLVMTargetMachineRef jtm = codegen_target(true, o->opt_level, &err);
+    Jit *jit = jtm ? jit_new(jtm, &err) : NULL;
+    LLVMTargetMachineRef tm = jit ? codegen_target(true, o->opt_level, &err) : NULL;
+    LLVMModuleRef mod = NULL;
+    if (tm) {
+        Graph **consts = xcalloc((size_t)c->nentries + 1, sizeof(Graph *));
+        for (int e = 1; e < c->nentries; e++)
+            consts[e - 1] = c->entries[e].result;
+        mod = codegen_module(jit_context(jit), tm, c->typed, NULL, 0, g, consts, c->nentries - 1, o->input, &err);
+        free(consts);
+        if (mod && codegen_optimize(mod, tm, o->opt_level, &err) != 0) {
+            LLVMDisposeModule(mod);
+            mod = NULL;
+        }
+    }
+    if (!mod) {
+        fprintf(stderr, "myc: internal error: %s\n", sb_cstr(&err));
+        status = EXIT_SOURCE;
+    } else {
+        jmp_buf unwind;
+        StrBuf rterr = {0};
+        run_unwind = &unwind;
+        run_error = &rterr;
+        myrt_error_handler prev = myrt_set_error_handler(run_error_handler);
+        if (setjmp(unwind) == 0) {
+            if (jit_run(jit, mod, "myc_run", args, results, &err) != 0) {
+                fprintf(stderr, "myc: internal error: %s\n", sb_cstr(&err));
+                status = EXIT_SOURCE;
+            }
+        } else {
+            fprintf(stderr, "myc: runtime error: %s\n", sb_cstr(&rterr));
+            status = EXIT_RUNTIME;
+        }
+        myrt_set_error_handler(prev);
+        run_unwind = NULL;
+        run_error = NULL;
+        sb_free(&rterr);
+        if (status == EXIT_OK) {
+            PtrVec owned = {0};
+            int pos = 0;
+            Value v = slots_to_value(rt, results, &pos, &owned);
+            StrBuf out = {0};
+            value_repr(&v, &out);
+            printf("%s\n", sb_cstr(&out));
+            sb_free(&out);
+            for (int i = 0; i < owned.len; i++)
+                free(owned.data[i]);
+            vec_free(&owned);
+        }
+    }
+    if (tm)
+        LLVMDisposeTargetMachine(tm);
+    jit_free(jit);
+    interp_free(scratch);
+    free(args);
+    free(results);
+    sb_free(&err);
+    return status;
+}
+
+/* myc run: the pipeline, then native code through the JIT, or the
+   reference interpreter (--interp) on the `grad` stage's IR (or, to test
+   closure conversion, --interp-ir=closure). */
+static int run(Compilation *c)
+{
+    Options *o = c->opt;
+    Stage stop = o->interp ? (o->interp_ir ? o->interp_ir : STAGE_GRAD) : STAGE_CLOSURE;
+    bool ok = run_pipeline(c, stop, run_entry);
+    diags_print(&c->diags, stderr);
+    if (!ok || !c->entries[0].result)
+        return c->status ? c->status : EXIT_SOURCE;
+    if (!o->interp)
+        return native_run(c);
+    Value *args = xcalloc((size_t)o->nrun_args + 1, sizeof(Value));
+    Value result;
+    StrBuf err = {0};
+    int status = interp_run(c, args, &result, &err);
+    if (status != EXIT_OK)
+        fprintf(stderr, "myc: runtime error: %s\n", sb_cstr(&err));
     free(args);
     sb_free(&err);
-    interp_free(in);
+    return status;
+}
+
+/* ---- myc -c / -S --------------------------------------------------------------- */
+
+/* The exported functions and the --grad= graphs: inference specialises
+   them all (the grad graphs last, see export.h). */
+static int compile_entries(Compilation *c, InferEntry **out)
+{
+    int n = export_entries(c, out);
+    Options *o = c->opt;
+    *out = xrealloc(*out, sizeof(InferEntry) * (size_t)(n + o->grads.len + 1));
+    for (int i = 0; i < o->grads.len; i++) {
+        Graph *fn = find_top(c->lowered, o->grads.data[i]);
+        InferEntry e = {0};
+        e.fn = export_grad_graph(c->lowered, fn, &e.args);
+        e.required = true;
+        (*out)[n++] = e;
+    }
+    c->ngrads = o->grads.len;
+    return n;
+}
+
+/* --grad=NAME names an exported function returning a float (checked on
+   the exports' inference, before the gradients are built). */
+static int check_grads(Compilation *c)
+{
+    Options *o = c->opt;
+    for (int i = 0; i < o->grads.len; i++) {
+        const char *name = o->grads.data[i];
+        for (int j = 0; j < i; j++)
+            if (strcmp(o->grads.data[j], name) == 0)
+                return usage_error("--grad=%s is given twice", name);
+        Graph *fn = find_top(c->lowered, name);
+        if (!fn || fn->kind != G_FUNCTION)
+            return usage_error("--grad=%s: no function named '%s' in '%s'", name, name, o->input);
+        if (name[0] == '_')
+            return usage_error("--grad=%s: '%s' is private (its name starts with '_') and is not exported", name, name);
+        Graph *g = NULL;
+        for (int e = 0; e < c->nentries; e++)
+            if (c->entries[e].fn == fn)
+                g = c->entries[e].result;
+        if (!g)
+            return usage_error("--grad=%s: '%s' cannot be exported (a parameter is used as a function or a tuple "
+                               "without an annotation saying so)", name, name);
+        if (!g->ret_type || g->ret_type->kind != T_FLOAT) {
+            StrBuf t = {0};
+            if (g->ret_type)
+                type_str(g->ret_type, &t);
+            int rc = usage_error("--grad=%s: '%s' returns %s, not a float", name, name,
+                                 g->ret_type ? sb_cstr(&t) : "nothing");
+            sb_free(&t);
+            return rc;
+        }
+    }
+    return 0;
+}
+
+static const char *default_output(Compilation *c)
+{
+    Options *o = c->opt;
+    const char *base = strrchr(o->input, '/');
+    base = base ? base + 1 : o->input;
+    size_t n = strlen(base);
+    if (n > 3 && strcmp(base + n - 3, ".my") == 0)
+        n -= 3;
+    const char *ext = o->compile_obj ? (o->emit_llvm ? ".bc" : ".o") : (o->emit_llvm ? ".ll" : ".s");
+    return arena_printf(c->arena, "%.*s%s", (int)n, base, ext);
+}
+
+/* The C names of the exports, checked for clashes. */
+typedef VEC(CgExport) ExportVec;
+
+static int collect_exports(Compilation *c, ExportVec *out)
+{
+    Options *o = c->opt;
+    int nfunc = c->nentries - c->ngrads;
+    for (int e = 0; e < nfunc; e++) {
+        Graph *g = c->entries[e].result;
+        if (!g || g->kind != G_FUNCTION)
+            continue;
+        CgExport ex = {EXPORT_FUNC, g, NULL, {0}};
+        if (!cabi_signature(c->arena, g, o->prefix, c->entries[e].fn->name, &ex.sig))
+            continue;
+        vec_push(out, ex);
+    }
+    for (int i = 0; i < c->ngrads; i++) {
+        Graph *fn = find_top(c->lowered, o->grads.data[i]), *primal = NULL;
+        for (int e = 0; e < nfunc; e++)
+            if (c->entries[e].fn == fn)
+                primal = c->entries[e].result;
+        CgExport ex = {EXPORT_GRAD, c->entries[nfunc + i].result, primal, {0}};
+        if (!ex.graph || !primal || !cabi_grad_signature(c->arena, primal, o->prefix, o->grads.data[i], &ex.sig))
+            return usage_error("--grad=%s: internal error: no gradient was built", o->grads.data[i]);
+        vec_push(out, ex);
+    }
+    for (int i = 0; i < out->len; i++)
+        for (int j = 0; j < i; j++)
+            if (strcmp(out->data[i].sig.name, out->data[j].sig.name) == 0) {
+                CgExport *a = &out->data[j], *b = &out->data[i];
+                if (b->kind == EXPORT_GRAD || a->kind == EXPORT_GRAD)
+                    return usage_error("--grad=%s: the C name '%s' is also the name of another exported function",
+                                       o->grads.data[(b->kind == EXPORT_GRAD ? i : j) - (out->len - c->ngrads)],
+                                       b->sig.name);
+                diag_error(&c->diags, b->graph->loc,
+                           "exported C name '%s' clashes with the one of '%s' (C and C++ keywords get a trailing '_')",
+                           b->sig.name, a->graph->src_name ? a->graph->src_name : a->graph->name);
+                return EXIT_SOURCE;
+            }
+    return 0;
+}
+
+static int compile(Compilation *c)
+{
+    Options *o = c->opt;
+    int status = EXIT_OK;
+    bool ok = front_end(c);
+    if (ok && o->grads.len) {
+        /* first the exports alone, to check the --grad= names */
+        ok = middle_end(c, STAGE_INFER, export_entries);
+        if (ok && (status = check_grads(c)) != 0)
+            ok = false;
+        if (c->typed)
+            ir_module_free(c->typed);
+        c->typed = NULL;
+        free(c->entries);
+        c->entries = NULL;
+    }
+    if (ok)
+        ok = middle_end(c, STAGE_CLOSURE, compile_entries);
+    ExportVec exports = {0};
+    if (ok && (status = collect_exports(c, &exports)) != 0)
+        ok = false;
+    diags_print(&c->diags, stderr);
+    if (!ok) {
+        for (int i = 0; i < exports.len; i++)
+            cabi_signature_free(&exports.data[i].sig);
+        vec_free(&exports);
+        return status ? status : c->status ? c->status : EXIT_SOURCE;
+    }
+    StrBuf err = {0};
+    LLVMContextRef ctx = LLVMContextCreate();
+    LLVMTargetMachineRef tm = codegen_target(o->native, o->opt_level, &err);
+    LLVMModuleRef mod = tm ? codegen_module(ctx, tm, c->typed, exports.data, exports.len, NULL, NULL, 0, o->input, &err)
+                           : NULL;
+    if (mod && codegen_optimize(mod, tm, o->opt_level, &err) != 0) {
+        LLVMDisposeModule(mod);
+        mod = NULL;
+    }
+    const char *path = o->output ? o->output : default_output(c);
+    if (!mod) {
+        fprintf(stderr, "myc: internal error: %s\n", sb_cstr(&err));
+        status = EXIT_SOURCE;
+    } else {
+        EmitKind kind = o->emit_llvm ? (o->compile_obj ? EMIT_BITCODE : EMIT_LLVM) : o->compile_obj ? EMIT_OBJECT : EMIT_ASM;
+        if (o->header) {
+            CExport *hx = xcalloc((size_t)exports.len + 1, sizeof(CExport));
+            for (int i = 0; i < exports.len; i++) {
+                hx[i].sig = exports.data[i].sig;
+                hx[i].fn = exports.data[i].kind == EXPORT_GRAD ? exports.data[i].primal : exports.data[i].graph;
+                hx[i].my_name = hx[i].fn->src_name ? hx[i].fn->src_name : hx[i].fn->name;
+                hx[i].is_grad = exports.data[i].kind == EXPORT_GRAD;
+            }
+            StrBuf h = {0};
+            cabi_write_header(o->header, o->input, hx, exports.len, &h);
+            if (codegen_write_file(o->header, sb_cstr(&h), h.len, &err) != 0)
+                status = usage_error("%s", sb_cstr(&err));
+            sb_free(&h);
+            free(hx);
+        }
+        if (status == EXIT_OK && codegen_emit(mod, tm, kind, path, &err) != 0) {
+            status = usage_error("%s", sb_cstr(&err));
+            if (o->header)
+                remove(o->header);
+        }
+        LLVMDisposeModule(mod);
+    }
+    if (tm)
+        LLVMDisposeTargetMachine(tm);
+    LLVMContextDispose(ctx);
+    sb_free(&err);
+    for (int i = 0; i < exports.len; i++)
+        cabi_signature_free(&exports.data[i].sig);
+    vec_free(&exports);
     return status;
 }
 
@@ -481,7 +884,7 @@ int driver_main(int argc, char **argv)
     }
     c.arena = arena_new();
     diags_init(&c.diags, opt.input, c.src, c.srclen);
-    rc = opt.run ? run(&c) : dump(&c);
+    rc = opt.run ? run(&c) : opt.dump ? dump(&c) : compile(&c);
     if (c.lowered)
         ir_module_free(c.lowered);
     if (c.typed)

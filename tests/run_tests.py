@@ -20,9 +20,10 @@ Kinds of checks (see tests/README.md):
           unless the status is 0; every `# ERROR: L:C: text` and
           `# WARNING: L:C: text` intent line must be matched by a diagnostic,
           and every error/warning reported must be one of them.
-  dump    tests/dump/*.my: --dump-ir=parse / infer / parse --ir-format=dot
-          against NAME.parse.txt, NAME.infer.txt, NAME.parse.dot; the dot
-          output must render with `dot -Tsvg` when dot is installed.
+  dump    tests/dump/*.my: --dump-ir=parse / infer / parse --ir-format=dot /
+          closure against NAME.parse.txt, NAME.infer.txt, NAME.parse.dot,
+          NAME.closure.txt (grad_*.my also --dump-ir=grad, text and dot); the
+          dot output must render with `dot -Tsvg` when dot is installed.
   cli     the command line contract (exit statuses, usage errors).
   fuzz    (--fuzz N) N deterministic mutations of the test inputs through
           `myc --dump-ir=infer`: status 0 or 1 only, well-formed diagnostics,
@@ -365,11 +366,18 @@ def e2e_checks(myc, run_flags, san_myc=None):
             continue
         for i, (run_text, out, status) in enumerate(blocks, 1):
             words = shlex.split(run_text)
-            argv = [myc, "run"] + run_flags + [relpath] + words
-            checks.append(Check(f"{name}:{i}",
-                                lambda argv=argv, out=out, status=status: e2e_compare(argv, out, status)))
+            # The reference interpreter, on the IR before and after closure
+            # conversion, and native code (the JIT) at -O0 and -O2: all give
+            # the expected output (floats to 1e-12 relative).
+            variants = [("", ["--interp"]), ("closure/", ["--interp", "--interp-ir=closure"])]
+            if not slow:
+                variants += [("native-O0/", ["-O0"]), ("native-O2/", ["-O2"])]
+            for tag, flags in variants:
+                argv = [myc, "run"] + flags + run_flags + [relpath] + words
+                checks.append(Check(f"{tag}{name}:{i}",
+                                    lambda argv=argv, out=out, status=status: e2e_compare(argv, out, status)))
             if san_myc and not slow:
-                sargv = [san_myc, "run"] + run_flags + [relpath] + words
+                sargv = [san_myc, "run", "--interp"] + run_flags + [relpath] + words
                 checks.append(Check(f"san/{name}:{i}",
                                     lambda a=sargv, out=out, status=status: e2e_compare(a, out, status, True)))
     return checks
@@ -469,6 +477,7 @@ DUMP_VARIANTS = [
     ("parse.txt", ["--dump-ir=parse"]),
     ("infer.txt", ["--dump-ir=infer"]),
     ("parse.dot", ["--dump-ir=parse", "--ir-format=dot"]),
+    ("closure.txt", ["--dump-ir=closure"]),
 ]
 # files named grad_*.my also show the differentiated IR
 GRAD_VARIANTS = [
@@ -570,9 +579,15 @@ def cli_checks(myc):
         ("dump-no-file", ["--dump-ir=parse"], 2, usage, None),
         # Stages and native code of later issues: usage errors for now.
         ("opt-stage-not-yet", ["--dump-ir=opt", CLI_FILE], 2, usage, None),
-        ("closure-stage-not-yet", ["--dump-ir=closure", CLI_FILE], 2, usage, None),
-        ("c-not-yet", ["-c", CLI_FILE, "-o", os.devnull], 2, usage, None),
-        ("S-not-yet", ["-S", CLI_FILE, "-o", os.devnull], 2, usage, None),
+        ("dump-closure", ["--dump-ir=closure", CLI_FILE], 0, None, "graph @"),
+        ("c-to-devnull", ["-c", CLI_FILE, "-o", os.devnull], 0, None, None),
+        ("S-to-stdout", ["-S", CLI_FILE, "-o", "-"], 0, None, ".text"),
+        ("S-emit-llvm", ["-S", "-emit-llvm", CLI_FILE, "-o", "-"], 0, None, "define"),
+        ("c-and-S", ["-c", "-S", CLI_FILE], 2, usage, None),
+        ("c-with-run", ["run", "-c", CLI_FILE, "f", "1"], 2, usage, None),
+        ("interp-ir-needs-interp", ["run", "--interp-ir=closure", CLI_FILE, "f", "1", "2"], 2, usage, None),
+        ("bad-prefix", ["-c", "--prefix=1x", CLI_FILE, "-o", os.devnull], 2, usage, None),
+        ("grad-missing", ["-c", "--grad=nope", CLI_FILE, "-o", os.devnull], 2, usage, None),
         ("header-needs-c", ["--header=x.h", "--dump-ir=parse", CLI_FILE], 2, usage, None),
         # Successful runs: options before the file, values that look like options.
         ("run-options", ["run", "-O0", "--interp", CLI_FILE, "f", "1", "-2.5"], 0, None, None),
@@ -854,7 +869,7 @@ def scale_checks(myc):
 
         def check(path=path, source=source, fn=fn, args=args):
             expected = cpython_value(source, fn, args)
-            r = run([myc, "run", path, fn] + args)
+            r = run([myc, "run", "--interp", path, fn] + args)   # the front end's scaling (native: make bench)
             if r.timed_out or r.status != 0:
                 return [f"{r.describe()}: {short(r.stderr)}"]
             d = run([myc, "--dump-ir=infer", path])     # every function specialised for export

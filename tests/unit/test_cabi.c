@@ -1,6 +1,15 @@
-/* test_cabi.c: C ABI descriptions of exported functions (src/cabi.c, contract section 3). */
+/*
+ * test_cabi.c: C ABI descriptions of exported functions and the header
+ * writer (src/cabi.c, contract section 3).
+ *
+ * The header tests also compile the header they write, as C and as C++,
+ * with cc, gcc, clang, g++ and clang++ (-fsyntax-only, every warning an
+ * error); a compiler that is not installed is skipped with a message.
+ * tests/abi/run.sh does the same for the headers `myc --header` writes.
+ */
 #include "unit.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "cabi.h"
@@ -109,6 +118,332 @@ static void test_functions_are_not_exported(void **state)
     assert_null(describe(f, sig_graph(f, names, floats, 2, type_tuple(tt, pair, 2)), NULL, "both"));
 }
 
+/* ---- gradient signatures ------------------------------------------------ */
+
+static char *describe_grad(Fixture *f, Graph *g, const char *prefix, const char *name)
+{
+    CSignature sig;
+    if (!cabi_grad_signature(f->arena, g, prefix, name, &sig))
+        return NULL;
+    StrBuf sb = {0};
+    cabi_format(&sig, &sb);
+    cabi_signature_free(&sig);
+    char *s = xstrdup(sb_cstr(&sb));
+    sb_free(&sb);
+    return s;
+}
+
+static void test_grad_tuple_with_int_and_bool_leaves(void **state)
+{
+    Fixture *f = *state;
+    TypeTable *tt = f->m->types;
+    Type *inner[] = {type_int(tt), type_float(tt), type_bool(tt)};
+    Type *outer[] = {type_float(tt), type_tuple(tt, inner, 3)};
+    const char *names[] = {"p", "k", "n", "flag"};
+    Type *types[] = {type_tuple(tt, outer, 2), type_float(tt), type_int(tt), type_bool(tt)};
+    char *s = describe_grad(f, sig_graph(f, names, types, 4, type_float(tt)), NULL, "loss");
+    /* one d_ pointer per float leaf, in order; none for p[1][0], p[1][2], n, flag */
+    assert_string_equal(s, "double loss_grad(double p_0, int64_t p_1_0, double p_1_1, bool p_1_2, double k, "
+                           "int64_t n, bool flag, double *d_p_0, double *d_p_1_1, double *d_k)");
+    free(s);
+}
+
+static void test_grad_without_float_parameters(void **state)
+{
+    Fixture *f = *state;
+    TypeTable *tt = f->m->types;
+    const char *names[] = {"n", "b"};
+    Type *types[] = {type_int(tt), type_bool(tt)};
+    char *s = describe_grad(f, sig_graph(f, names, types, 2, type_float(tt)), NULL, "count");
+    assert_string_equal(s, "double count_grad(int64_t n, bool b)");
+    free(s);
+    s = describe_grad(f, sig_graph(f, NULL, NULL, 0, type_float(tt)), NULL, "answer");
+    assert_string_equal(s, "double answer_grad(void)");
+    free(s);
+}
+
+static void test_grad_keywords_and_prefix(void **state)
+{
+    Fixture *f = *state;
+    TypeTable *tt = f->m->types;
+    const char *names[] = {"new", "default"};
+    Type *types[] = {type_float(tt), type_float(tt)};
+    Graph *g = sig_graph(f, names, types, 2, type_float(tt));
+    /* the function is renamed where its C name is a keyword; NAME_grad never is one;
+       the pointers are named after the .my parameters (d_new is no keyword) */
+    char *s = describe(f, g, NULL, "auto");
+    assert_string_equal(s, "double auto_(double new_, double default_)");
+    free(s);
+    s = describe_grad(f, g, NULL, "auto");
+    assert_string_equal(s, "double auto_grad(double new_, double default_, double *d_new, double *d_default)");
+    free(s);
+    s = describe(f, g, "pfx_", "auto");
+    assert_string_equal(s, "double pfx_auto(double new_, double default_)");
+    free(s);
+    s = describe_grad(f, g, "pfx_", "auto");
+    assert_string_equal(s, "double pfx_auto_grad(double new_, double default_, double *d_new, double *d_default)");
+    free(s);
+}
+
+static void test_grad_needs_a_float_result(void **state)
+{
+    Fixture *f = *state;
+    TypeTable *tt = f->m->types;
+    const char *names[] = {"x"};
+    Type *types[] = {type_float(tt)};
+    Type *pair[] = {type_float(tt), type_float(tt)};
+    assert_null(describe_grad(f, sig_graph(f, names, types, 1, type_int(tt)), NULL, "f"));
+    assert_null(describe_grad(f, sig_graph(f, names, types, 1, type_bool(tt)), NULL, "f"));
+    assert_null(describe_grad(f, sig_graph(f, names, types, 1, type_tuple(tt, pair, 2)), NULL, "f"));
+    Type *one[] = {type_float(tt)};
+    assert_null(describe_grad(f, sig_graph(f, names, types, 1, type_tuple(tt, one, 1)), NULL, "f"));
+    Graph *h = ir_graph_new(f->m, G_FUNCTION, "h", NULL, LOC_NONE);
+    FnRef r = {h, -1, NULL, NULL};
+    Type *fn[] = {type_func(tt, &r, 1)};
+    assert_null(describe_grad(f, sig_graph(f, names, fn, 1, type_float(tt)), NULL, "f"));
+}
+
+static void test_parameter_names_stay_distinct(void **state)
+{
+    Fixture *f = *state;
+    TypeTable *tt = f->m->types;
+    const char *names[] = {"x", "d_x"};
+    Type *types[] = {type_float(tt), type_float(tt)};
+    char *s = describe_grad(f, sig_graph(f, names, types, 2, type_float(tt)), NULL, "f");
+    assert_string_equal(s, "double f_grad(double x, double d_x, double *d_x_, double *d_d_x)");
+    free(s);
+    /* a tuple's flattened names against a parameter's; a result pointer against a parameter */
+    Type *pair[] = {type_float(tt), type_float(tt)};
+    const char *names2[] = {"p", "p_0", "out_1"};
+    Type *types2[] = {type_tuple(tt, pair, 2), type_float(tt), type_int(tt)};
+    s = describe(f, sig_graph(f, names2, types2, 3, type_tuple(tt, pair, 2)), NULL, "f");
+    assert_string_equal(s, "void f(double p_0, double p_1, double p_0_, int64_t out_1, double *out_0, double *out_1_)");
+    free(s);
+}
+
+/* ---- the header ------------------------------------------------------------- */
+
+/* The exports of a small program: every kind of parameter and result. */
+typedef struct HeaderCase {
+    CExport ex[6];
+    int n;
+} HeaderCase;
+
+static void add_export(Fixture *f, HeaderCase *hc, Graph *g, const char *prefix, const char *name, bool grad)
+{
+    CExport *e = &hc->ex[hc->n++];
+    bool ok = grad ? cabi_grad_signature(f->arena, g, prefix, name, &e->sig)
+                   : cabi_signature(f->arena, g, prefix, name, &e->sig);
+    assert_true(ok);
+    e->fn = g;
+    e->my_name = name;
+    e->is_grad = grad;
+}
+
+static void header_case(Fixture *f, const char *prefix, HeaderCase *hc)
+{
+    TypeTable *tt = f->m->types;
+    memset(hc, 0, sizeof *hc);
+    Type *inner[] = {type_int(tt), type_float(tt)};
+    Type *p_elems[] = {type_float(tt), type_tuple(tt, inner, 2)};
+    const char *loss_names[] = {"x", "p", "flag"};
+    Type *loss_types[] = {type_float(tt), type_tuple(tt, p_elems, 2), type_bool(tt)};
+    Graph *loss = sig_graph(f, loss_names, loss_types, 3, type_float(tt));
+    add_export(f, hc, loss, prefix, "loss", false);
+    add_export(f, hc, loss, prefix, "loss", true);
+
+    Type *res_inner[] = {type_float(tt), type_int(tt)};
+    Type *res[] = {type_tuple(tt, res_inner, 2), type_bool(tt)};
+    const char *split_names[] = {"x"};
+    Type *split_types[] = {type_float(tt)};
+    add_export(f, hc, sig_graph(f, split_names, split_types, 1, type_tuple(tt, res, 2)), prefix, "split", false);
+
+    add_export(f, hc, sig_graph(f, NULL, NULL, 0, type_int(tt)), prefix, "answer", false);
+
+    const char *kw_names[] = {"new", "this", "n"};
+    Type *kw_types[] = {type_float(tt), type_float(tt), type_int(tt)};
+    Graph *kw = sig_graph(f, kw_names, kw_types, 3, type_float(tt));
+    add_export(f, hc, kw, prefix, "auto", false);
+    add_export(f, hc, kw, prefix, "auto", true);
+}
+
+static char *write_header(Fixture *f, const char *path, const char *source, const char *prefix)
+{
+    HeaderCase hc;
+    header_case(f, prefix, &hc);
+    StrBuf sb = {0};
+    cabi_write_header(path, source, hc.ex, hc.n, &sb);
+    for (int i = 0; i < hc.n; i++)
+        cabi_signature_free(&hc.ex[i].sig);
+    char *s = xstrdup(sb_cstr(&sb));
+    sb_free(&sb);
+    return s;
+}
+
+static void assert_contains(const char *text, const char *part)
+{
+    if (!strstr(text, part))
+        fail_msg("the header lacks \"%s\"; it reads:\n%s", part, text);
+}
+
+static void test_header_content(void **state)
+{
+    Fixture *f = *state;
+    char *h = write_header(f, "build/demo/prog.h", "samples/prog.my", NULL);
+    assert_contains(h, "#ifndef PROG_H\n#define PROG_H\n");
+    assert_contains(h, "#endif /* PROG_H */\n");
+    assert_contains(h, "#include <stdbool.h>\n");
+    assert_contains(h, "#include <stdint.h>\n");
+    assert_contains(h, "#ifdef __cplusplus\nextern \"C\" {\n#endif\n");
+    assert_contains(h, "samples/prog.my");
+    assert_contains(h, "myc " MYC_VERSION);
+    /* which .my function, how tuples were flattened */
+    assert_contains(h, "/* loss(x: float, p: (float, (int, float)), flag: bool) -> float\n");
+    assert_contains(h, " *   p is passed flattened, as (p_0, (p_1_0, p_1_1)).\n");
+    assert_contains(h, "double loss(double x, double p_0, int64_t p_1_0, double p_1_1, bool flag);\n");
+    /* the gradient: what each pointer receives, which parameters have none, NULL */
+    assert_contains(h, "/* Gradient of loss(x: float, p: (float, (int, float)), flag: bool) -> float\n");
+    assert_contains(h, " *     *d_x = d loss / d x\n");
+    assert_contains(h, " *     *d_p_0 = d loss / d p[0]\n");
+    assert_contains(h, " *     *d_p_1_1 = d loss / d p[1][1]\n");
+    assert_contains(h, "int and bool parameters: p[1][0], flag)");
+    assert_contains(h, "A NULL pointer skips that derivative");
+    assert_contains(h, "double loss_grad(double x, double p_0, int64_t p_1_0, double p_1_1, bool flag, double *d_x,\n"
+                       "                 double *d_p_0, double *d_p_1_1);\n");
+    /* a tuple result, no parameters, keywords */
+    assert_contains(h, "/* split(x: float) -> ((float, int), bool)\n");
+    assert_contains(h, "as ((*out_0, *out_1), *out_2).\n");
+    assert_contains(h, "void split(double x, double *out_0, int64_t *out_1, bool *out_2);\n");
+    assert_contains(h, "\n/* answer() -> int */\nint64_t answer(void);\n");
+    assert_contains(h, "\n/* auto(new: float, this: float, n: int) -> float */\n");
+    assert_contains(h, "double auto_(double new_, double this_, int64_t n);\n");
+    assert_contains(h, " *     *d_this = d auto / d this\n");
+    assert_contains(h, "double auto_grad(double new_, double this_, int64_t n, double *d_new, double *d_this);\n");
+    assert_null(strstr(h, "restrict"));
+    free(h);
+}
+
+static void test_header_prefix(void **state)
+{
+    Fixture *f = *state;
+    char *h = write_header(f, "prog.h", "prog.my", "pfx_");
+    assert_contains(h, "double pfx_loss(double x,");
+    assert_contains(h, "double pfx_loss_grad(double x,");
+    assert_contains(h, "void pfx_split(double x,");
+    assert_contains(h, "int64_t pfx_answer(void);\n");
+    assert_contains(h, "double pfx_auto(double new_,");      /* no longer a keyword */
+    assert_contains(h, "/* loss(x: float,");                 /* the comment names the .my function */
+    free(h);
+}
+
+static void test_header_guard_and_comment_text(void **state)
+{
+    (void)state;
+    StrBuf sb = {0};
+    cabi_write_header("out/black-scholes.v2.h", "weird */ name\n.my", NULL, 0, &sb);
+    const char *h = sb_cstr(&sb);
+    assert_contains(h, "#ifndef BLACK_SCHOLES_V2_H\n");
+    assert_contains(h, "(no function is exported)");
+    assert_contains(h, "weird * / name?.my");
+    assert_null(strstr(h, "weird */"));
+    sb_free(&sb);
+    cabi_write_header("2d.h", "2d.my", NULL, 0, &sb);
+    assert_contains(sb_cstr(&sb), "#ifndef MYC_2D_H\n");
+    sb_free(&sb);
+}
+
+/* ---- the header compiles as C and as C++ ------------------------------------------- */
+
+static bool have_program(const char *name)
+{
+    char cmd[256];
+    snprintf(cmd, sizeof cmd, "command -v %s >/dev/null 2>&1", name);
+    return system(cmd) == 0;
+}
+
+static void write_file(const char *path, const char *text)
+{
+    FILE *fp = fopen(path, "w");
+    assert_non_null(fp);
+    fputs(text, fp);
+    assert_int_equal(fclose(fp), 0);
+}
+
+/* Compiles `src` (which includes prog.h) in dir with compiler `cc` and
+   flags.  Returns NULL on success (or when cc is not installed), else the
+   command and the compiler's output (malloc'd). */
+static char *compile_error(const char *dir, const char *cc, const char *flags, const char *src)
+{
+    if (!have_program(cc)) {
+        print_message("skipped: %s is not installed\n", cc);
+        return NULL;
+    }
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd, "cd '%s' && %s %s -fsyntax-only %s > log 2>&1", dir, cc, flags, src);
+    if (system(cmd) == 0)
+        return NULL;
+    char log[4096] = "";
+    snprintf(cmd, sizeof cmd, "%s/log", dir);
+    FILE *fp = fopen(cmd, "r");
+    if (fp) {
+        size_t n = fread(log, 1, sizeof log - 1, fp);
+        log[n] = '\0';
+        fclose(fp);
+    }
+    StrBuf sb = {0};
+    sb_printf(&sb, "%s %s %s failed:\n%s", cc, flags, src, log);
+    char *msg = xstrdup(sb_cstr(&sb));
+    sb_free(&sb);
+    return msg;
+}
+
+static void test_header_compiles(void **state)
+{
+    Fixture *f = *state;
+    char dir[] = "/tmp/myc_cabi_XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char path[256];
+    snprintf(path, sizeof path, "%s/prog.h", dir);
+    char *h = write_header(f, path, "prog.my", NULL);
+    write_file(path, h);
+    free(h);
+    /* included twice (the guard), and the declarations used with their types */
+    const char *use =
+        "#include \"prog.h\"\n#include \"prog.h\"\n"
+        "double use(void);\n"
+        "double use(void)\n{\n"
+        "    double d_x, d_p_0, d_p_1_1, o0; int64_t o1; bool o2;\n"
+        "    double v = loss(1.0, 2.0, 3, 4.0, true) + loss_grad(1.0, 2.0, 3, 4.0, false, &d_x, &d_p_0, 0);\n"
+        "    split(v, &o0, &o1, &o2);\n"
+        "    return v + (double)answer() + auto_(1.0, 2.0, 3) + auto_grad(1.0, 2.0, 3, 0, &d_p_1_1) + o0;\n"
+        "}\n";
+    char src[300];
+    snprintf(src, sizeof src, "%s/use.c", dir);
+    write_file(src, use);
+    snprintf(src, sizeof src, "%s/use.cpp", dir);
+    write_file(src, use);
+    static const struct { const char *cc, *flags, *src; } runs[] = {
+        {"cc", "-std=c11 -Wall -Wextra -Werror -pedantic -Wstrict-prototypes -Wmissing-prototypes", "use.c"},
+        {"gcc", "-std=c99 -Wall -Wextra -Werror -pedantic", "use.c"},
+        {"clang", "-std=c11 -Wall -Wextra -Werror -pedantic -Wstrict-prototypes", "use.c"},
+        {"g++", "-std=c++17 -Wall -Wextra -Werror -pedantic", "use.cpp"},
+        {"g++", "-std=c++11 -Wall -Wextra -Werror", "use.cpp"},
+        {"clang++", "-std=c++17 -Wall -Wextra -Werror -pedantic", "use.cpp"},
+    };
+    char *err = NULL;
+    for (size_t i = 0; i < sizeof runs / sizeof *runs && !err; i++)
+        err = compile_error(dir, runs[i].cc, runs[i].flags, runs[i].src);
+    char cmd[300];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    int rm = system(cmd);
+    if (err) {
+        print_error("%s\n", err);
+        free(err);
+        fail();
+    }
+    assert_int_equal(rm, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -116,6 +451,15 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_tuples_flatten_depth_first, setup, teardown),
         cmocka_unit_test_setup_teardown(test_keywords_renamed, setup, teardown),
         cmocka_unit_test_setup_teardown(test_functions_are_not_exported, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_grad_tuple_with_int_and_bool_leaves, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_grad_without_float_parameters, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_grad_keywords_and_prefix, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_grad_needs_a_float_result, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_parameter_names_stay_distinct, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_header_content, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_header_prefix, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_header_guard_and_comment_text, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_header_compiles, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

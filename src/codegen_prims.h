@@ -1,0 +1,59 @@
+/*
+ * codegen_prims.h: LLVM IR for the primitives whose arguments and result
+ * are scalars (bool, int, float), for the backend core (src/codegen.c).
+ *
+ * Assumes: the caller passes the myc types inference gave the arguments
+ * and the result (bool -> i1, int -> i64, float -> double) and a builder
+ * positioned in a function of cg->mod.
+ *
+ * Guarantees: the code computes bit for bit what the reference
+ * interpreter's evaluator (ir/prim_eval.c) computes for the same operand
+ * values (NaN payloads aside), and raises the same runtime errors with the
+ * same messages, through myrt_runtime_error (runtime/myrt.h).  It never
+ * relies on undefined or poison behaviour (INT64_MIN // -1 wraps, no
+ * fptosi out of range), uses no fast-math flags, and calls libm by name
+ * with `nobuiltin` so that LLVM cannot replace a call by a different
+ * rounding of it (pow(x, 0.5) by sqrt(x), pow(2.0, x) by exp2(x): glibc's
+ * pow is not correctly rounded, so those rewrites change results).
+ *
+ * What it adds to the module (names the rest of the backend must not
+ * reuse with other types):
+ *   - libm declarations `double NAME(double[, double])` for sin ... erf,
+ *     atan2, pow, log: nounwind readnone willreturn nofree nosync nobuiltin
+ *     (and `nobuiltin` on each call site); the module must be linked with -lm.
+ *   - `void myrt_runtime_error(i8*)`: noreturn nounwind cold.
+ *   - private constant strings `myc.msg.*`, one per runtime error message.
+ *   - the internal function `myc.int_truediv` (int / int, correctly
+ *     rounded as CPython does), when int / int is emitted.
+ *   - LLVM intrinsics llvm.{sqrt,floor,ceil,trunc,fabs,copysign}.f64 and
+ *     llvm.ctlz.i64 (exact operations only).
+ */
+#ifndef MYC_CODEGEN_PRIMS_H
+#define MYC_CODEGEN_PRIMS_H
+
+#include <llvm-c/Core.h>
+
+#include "../ir/prims.h"
+#include "../ir/types.h"
+
+typedef struct CgPrimCtx {
+    LLVMContextRef ctx;
+    LLVMModuleRef mod;
+    LLVMBuilderRef b;      /* positioned in the current function; blocks may be added to that function */
+} CgPrimCtx;
+
+/* True when cg_scalar_prim handles primitive p (for SSCALE: when both
+   arguments are scalars, not symbolic zeros). */
+bool cg_is_scalar_prim(PrimId p);
+
+/* Emits p(args) where args[i] has myc type argtypes[i] (T_BOOL -> i1,
+   T_INT -> i64, T_FLOAT -> double) and the result has myc type rtype (same
+   mapping); returns the result value.  Leaves the builder positioned where
+   the caller continues (a new block when p may raise a runtime error).
+   A combination of types inference never produces (a float where an int
+   is required, a result type narrower than the natural one) is an
+   internal error (die). */
+LLVMValueRef cg_scalar_prim(CgPrimCtx *cg, PrimId p, LLVMValueRef *args, Type *const *argtypes, int n,
+                            Type *rtype);
+
+#endif
