@@ -1,0 +1,560 @@
+#!/usr/bin/env bash
+# tests/abi/run.sh: the C ABI of object files (contract sections 2 and 3),
+# tested the way users use it: `.my` programs compiled with `myc -c` (and
+# --header, --grad, --prefix), linked exactly as the contract says
+# (`cc main.c prog.o build/libmyrt.a -lm`, also into a shared library and
+# from C++), run, and checked against values the interpreter computes.
+#
+#   tests/abi/run.sh [--myc build/myc] [--rt build/libmyrt.a] [--cc "gcc clang"]
+#                    [--only GLOB] [--keep] [--no-valgrind]
+#
+# --only GLOB runs the tests whose names match the shell pattern GLOB (the
+# brackets of names like `grads[gcc]` are pattern characters: write
+# 'grads?gcc?' or 'grads*').
+#
+# Assumes: run from anywhere; bash, the compilers named by --cc (each with
+# its C++ driver: gcc/g++, clang/clang++, cc/c++; missing ones are skipped
+# with a note), nm; valgrind is optional.  Paths given are relative to the
+# repository root unless absolute.
+#
+# Guarantees: everything is built in a fresh temporary directory (removed
+# at the end unless --keep); one line per test, `PASS name` or `FAIL name`,
+# a failure followed by what was run and what came out (indented); then
+# `N passed, M failed`; exit status 1 when any test failed (or a compiler
+# asked for is missing), 0 otherwise.  The objects are built once; the
+# tests that link and run are done once per compiler (name[gcc],
+# name[clang]).
+#
+# Expected values: a `.my` file's `# EXPECT: NAME = FUNC ARG...` lines are
+# run with `myc run --interp FILE FUNC ARG...` and become BASE.expected.h:
+# `#define E_NAME value`, or for a tuple result E_NAME_0, E_NAME_1, ... (the
+# leaves in order) and E_NAME_N.  The C programs compare with them (1e-12
+# relative; ints and bools exactly; tests/abi/check.h) and with closed forms.
+set -u
+
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+ABI=$ROOT/tests/abi
+MYC=build/myc
+RT=build/libmyrt.a
+CCS="gcc clang"
+ONLY=
+KEEP=0
+VALGRIND=1
+
+usage() {
+    sed -n '2,/^set -u/p' "$0" | sed 's/^# \{0,1\}//; /^set -u/d' >&2
+    exit 2
+}
+
+while [ $# -gt 0 ]; do
+    case $1 in
+        --myc) MYC=$2; shift 2 ;;
+        --myc=*) MYC=${1#--myc=}; shift ;;
+        --rt) RT=$2; shift 2 ;;
+        --rt=*) RT=${1#--rt=}; shift ;;
+        --cc) CCS=$2; shift 2 ;;
+        --cc=*) CCS=${1#--cc=}; shift ;;
+        --only) ONLY=$2; shift 2 ;;
+        --only=*) ONLY=${1#--only=}; shift ;;
+        --keep) KEEP=1; shift ;;
+        --no-valgrind) VALGRIND=0; shift ;;
+        -h|--help) usage ;;
+        *) echo "run.sh: unknown argument '$1'" >&2; usage ;;
+    esac
+done
+case $MYC in /*) ;; *) MYC=$ROOT/$MYC ;; esac
+case $RT in /*) ;; *) RT=$ROOT/$RT ;; esac
+
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/myc-abi.XXXXXX")
+cleanup() {
+    if [ "$KEEP" = 1 ]; then
+        echo "(kept $TMP)"
+    else
+        rm -rf "$TMP"
+    fi
+}
+trap cleanup EXIT
+mkdir -p "$TMP/obj" "$TMP/exp" "$TMP/logs"
+
+PASSED=0
+FAILED=0
+FAILED_NAMES=()
+
+# Flags for the test programs themselves (not for myc's objects).
+CFLAGS_TEST="-std=c11 -D_POSIX_C_SOURCE=200809L -O1 -g -Wall -Wextra -Werror"
+CXXFLAGS_TEST="-std=c++17 -O1 -g -Wall -Wextra -Werror"
+INCS="-I$TMP/obj -I$TMP/exp -I$ABI -I$ROOT/runtime"
+
+# ---- running and reporting ------------------------------------------------
+
+# Nothing here should take long: a command that runs longer has hung.
+TIMEOUT="timeout -k 10 600"
+
+# run CMD...: logs the command, runs it with its output in the log.
+run() {
+    echo "\$ $*"
+    $TIMEOUT "$@"
+    local rc=$?
+    [ $rc = 0 ] || echo "(exit status $rc$([ $rc = 124 ] && echo ': timed out'))"
+    return $rc
+}
+
+# fail MESSAGE: logs why a test failed; returns 1.
+fail() {
+    echo "FAILED: $*"
+    return 1
+}
+
+# test_case NAME FUNCTION [ARG...]: runs FUNCTION ARG... with its output in a
+# log; reports PASS or FAIL (with the log) for NAME.
+test_case() {
+    local name=$1
+    shift
+    if [ -n "$ONLY" ]; then
+        # shellcheck disable=SC2254
+        case $name in $ONLY) ;; *) return 0 ;; esac
+    fi
+    local log
+    log="$TMP/logs/$(printf '%s' "$name" | tr -c 'A-Za-z0-9_.-' '_').log"
+    local dir
+    dir="$TMP/run/$(printf '%s' "$name" | tr -c 'A-Za-z0-9_.-' '_')"
+    mkdir -p "$dir"
+    if (cd "$dir" && "$@") > "$log" 2>&1; then
+        PASSED=$((PASSED + 1))
+        echo "PASS  $name"
+    else
+        FAILED=$((FAILED + 1))
+        FAILED_NAMES+=("$name")
+        echo "FAIL  $name"
+        tail -n 60 "$log" | sed 's/^/      /'
+    fi
+}
+
+# ---- building --------------------------------------------------------------
+
+# myc_c KEY FILE.my [FLAG...]: `myc -c FILE.my -o KEY.o --header=KEY.h FLAG...`
+# in $TMP/obj, once per KEY (later calls replay the first one's result).
+myc_c() {
+    local key=$1 src=$2
+    shift 2
+    local out=$TMP/obj/$key
+    if [ ! -e "$out.status" ]; then
+        (
+            cd "$TMP/obj" || exit 1
+            echo "\$ myc -c $src -o $key.o --header=$key.h $*"
+            $TIMEOUT "$MYC" -c "$ABI/$src" -o "$key.o" --header="$key.h" "$@"
+        ) > "$out.log" 2>&1
+        echo $? > "$out.status"
+    fi
+    cat "$out.log"
+    local st
+    st=$(cat "$out.status")
+    [ "$st" = 0 ] || fail "myc exited with status $st compiling $src"
+    [ "$st" = 0 ] || return 1
+    [ -s "$out.o" ] || fail "myc wrote no $key.o" || return 1
+    [ -s "$out.h" ] || fail "myc wrote no $key.h" || return 1
+    # these programs are clean: no warning either
+    [ "$(wc -l < "$out.log")" = 1 ] || fail "myc printed diagnostics compiling $src"
+}
+
+# c_value WORD: a value as `myc run` prints it, as a C expression.
+c_value() {
+    case $1 in
+        True) echo "true" ;;
+        False) echo "false" ;;
+        nan) echo "NAN" ;;
+        inf) echo "INFINITY" ;;
+        -inf) echo "(-INFINITY)" ;;
+        -9223372036854775808) echo "(-INT64_MAX - 1)" ;;
+        *[.eE]*) echo "($1)" ;;
+        -*) echo "(-INT64_C(${1#-}))" ;;
+        *) echo "INT64_C($1)" ;;
+    esac
+}
+
+# expected BASE: $TMP/exp/BASE.expected.h from the # EXPECT: lines of BASE.my,
+# once (later calls replay the first one's result).
+expected() {
+    local base=$1
+    local out=$TMP/exp/$base.expected.h
+    if [ ! -e "$out.status" ]; then
+        gen_expected "$ABI/$base.my" "$out" > "$out.log" 2>&1
+        echo $? > "$out.status"
+    fi
+    cat "$out.log"
+    [ "$(cat "$out.status")" = 0 ] || fail "could not compute the expected values of $base.my"
+}
+
+gen_expected() {
+    local my=$1 out=$2 guard
+    guard="E_$(basename "$my" .my | tr 'a-z' 'A-Z' | tr -c 'A-Z0-9\n' '_')_H"
+    local ok=0 lines
+    lines=$(grep '^# EXPECT:' "$my")
+    [ -n "$lines" ] || { fail "no '# EXPECT:' lines in $my"; return 1; }
+    {
+        echo "/* Generated by tests/abi/run.sh from the # EXPECT: lines of $(basename "$my"),"
+        echo "   each run with myc run --interp. */"
+        echo "#ifndef $guard"
+        echo "#define $guard"
+        echo "#include <math.h>"
+        echo "#include <stdbool.h>"
+        echo "#include <stdint.h>"
+    } > "$out"
+    while IFS= read -r line; do
+        local spec=${line#\# EXPECT: }
+        local name=${spec%% = *} call=${spec#* = }
+        local repr
+        eval "set -- $call"
+        if ! repr=$(run "$MYC" run --interp "$my" "$@"); then
+            echo "$repr"
+            fail "myc run --interp $(basename "$my") $call failed"
+            ok=1
+            continue
+        fi
+        repr=$(echo "$repr" | tail -n 1)
+        echo "  $name = $call -> $repr"
+        if [ "${repr#(}" = "$repr" ]; then
+            echo "#define E_$name $(c_value "$repr")" >> "$out"
+        else
+            local i=0 w
+            for w in $(echo "$repr" | tr -d '() ' | tr ',' ' '); do
+                echo "#define E_${name}_$i $(c_value "$w")" >> "$out"
+                i=$((i + 1))
+            done
+            echo "#define E_${name}_N $i" >> "$out"
+        fi
+    done <<< "$lines"
+    echo "#endif" >> "$out"
+    return $ok
+}
+
+# cc_main OUT SRC [MORE...]: compiles and links a test program with $CC.
+cc_main() {
+    local out=$1
+    shift
+    run "$CC" $CFLAGS_TEST $INCS -o "$out" "$@" "$RT" -lm
+}
+
+# ---- the tests ---------------------------------------------------------------
+
+# Every header myc wrote compiles on its own, as C and as C++, warnings on.
+t_header() {
+    local key=$1
+    myc_c_for "$key" || return 1
+    printf '#include "%s.h"\n#include "%s.h"\n' "$key" "$key" > use.c
+    cp use.c use.cpp
+    run "$CC" -std=c11 -Wall -Wextra -Werror -pedantic -Wstrict-prototypes -fsyntax-only -I"$TMP/obj" use.c &&
+    run "$CC" -std=c99 -Wall -Wextra -Werror -pedantic -fsyntax-only -I"$TMP/obj" use.c &&
+    run "$CXX" -std=c++17 -Wall -Wextra -Werror -pedantic -fsyntax-only -I"$TMP/obj" use.cpp &&
+    run "$CXX" -std=c++11 -Wall -Wextra -Werror -fsyntax-only -I"$TMP/obj" use.cpp
+}
+
+# The objects of each .my file, with the flags its tests need.
+myc_c_for() {
+    case $1 in
+        tuples) myc_c tuples tuples.my ;;
+        grads) myc_c grads grads.my --grad=loop_f --grad=cond_f --grad=clos_f --grad=tup_f \
+                   --grad=uses_a --grad=uses_b ;;
+        names) myc_c names names.my --grad=auto --grad=double ;;
+        pfx_names) myc_c pfx_names names.my --grad=auto --grad=double --prefix=pfx_ ;;
+        two_a) myc_c two_a two_a.my --grad=f ;;
+        two_b) myc_c two_b two_b.my --grad=f --prefix=b_ ;;
+        two_c) myc_c two_c two_c.my --grad=g ;;
+        errors) myc_c errors errors.my --grad=scaled ;;
+        threads) myc_c threads threads.my --grad=work ;;
+        stack_O0) myc_c stack_O0 stack.my --grad=osc --grad=power -O0 ;;
+        stack_O2) myc_c stack_O2 stack.my --grad=osc --grad=power -O2 ;;
+        *) fail "no object named $1" ;;
+    esac
+}
+
+t_expected() {
+    expected "$1"
+}
+
+t_tuples() {
+    myc_c_for tuples && expected tuples || return 1
+    cc_main tuples "$ABI/tuples.c" "$TMP/obj/tuples.o" && run ./tuples
+}
+
+# The contract: "links ... as an ordinary (PIE) executable".
+t_pie() {
+    myc_c_for tuples && expected tuples || return 1
+    run "$CC" $CFLAGS_TEST -fPIE $INCS -o tuples "$ABI/tuples.c" "$TMP/obj/tuples.o" "$RT" -lm -pie &&
+    run ./tuples
+}
+
+t_grads() {
+    myc_c_for grads && expected grads || return 1
+    cc_main grads "$ABI/grads.c" "$TMP/obj/grads.o" && run ./grads
+}
+
+# The exported (global, defined) symbols of an object are exactly its
+# exports: private helpers, closures and loop bodies stay local.
+t_symbols() {
+    myc_c_for grads || return 1
+    local want got
+    want=$(printf '%s\n' loop_f cond_f clos_f tup_f uses_a uses_b loop_f_grad cond_f_grad clos_f_grad tup_f_grad \
+        uses_a_grad uses_b_grad | sort)
+    got=$(nm -g --defined-only "$TMP/obj/grads.o" | awk '{print $NF}' | sort)
+    run nm -g --defined-only "$TMP/obj/grads.o"
+    [ "$got" = "$want" ] || fail "global symbols of grads.o: expected [$(echo $want)], got [$(echo $got)]"
+}
+
+t_names() {
+    myc_c_for names && myc_c_for pfx_names && expected names || return 1
+    cc_main names "$ABI/names.c" "$TMP/obj/names.o" "$TMP/obj/pfx_names.o" && run ./names
+}
+
+t_cxx() {
+    myc_c_for names && myc_c_for pfx_names && expected names || return 1
+    run "$CXX" $CXXFLAGS_TEST $INCS -o names_cxx "$ABI/names.cpp" "$TMP/obj/names.o" "$TMP/obj/pfx_names.o" \
+        "$RT" -lm && run ./names_cxx
+}
+
+t_two_objects() {
+    myc_c_for two_a && myc_c_for two_b && myc_c_for two_c || return 1
+    expected two_a && expected two_b && expected two_c || return 1
+    cc_main two "$ABI/two.c" "$TMP/obj/two_a.o" "$TMP/obj/two_b.o" "$TMP/obj/two_c.o" && run ./two
+}
+
+t_shared_lib() {
+    myc_c_for grads && expected grads || return 1
+    run "$CC" -shared -o libgrads.so "$TMP/obj/grads.o" "$RT" -lm &&
+    run "$CC" $CFLAGS_TEST $INCS -o grads_dyn "$ABI/grads.c" -L. -lgrads -Wl,-rpath,"$PWD" -lm &&
+    run ./grads_dyn
+}
+
+t_errors_handler() {
+    myc_c_for errors && expected errors || return 1
+    cc_main errors_handler "$ABI/errors_handler.c" "$TMP/obj/errors.o" && run ./errors_handler
+}
+
+t_errors_abort() {
+    myc_c_for errors || return 1
+    cc_main errors_abort "$ABI/errors_abort.c" "$TMP/obj/errors.o" || return 1
+    echo "\$ ./errors_abort"
+    $TIMEOUT ./errors_abort > out.txt 2> err.txt
+    local rc=$?
+    cat out.txt err.txt
+    local want="myc: runtime error: integer division or modulo by zero"
+    [ $rc = 134 ] || fail "expected SIGABRT (status 134), got status $rc" || return 1
+    grep -qxF "$want" err.txt || fail "expected the line '$want' on stderr" || return 1
+}
+
+t_threads() {
+    myc_c_for threads && expected threads || return 1
+    run "$CC" $CFLAGS_TEST -pthread $INCS -o threads "$ABI/threads.c" "$TMP/obj/threads.o" "$RT" -lm &&
+    run ./threads
+}
+
+# stack.c includes "stack.h": the header of the object at -O$1.
+stack_prog() {
+    local key=stack_$1
+    myc_c_for "$key" && expected stack || return 1
+    run cp "$TMP/obj/$key.h" stack.h &&
+    run "$CC" $CFLAGS_TEST -I. $INCS -o stack "$ABI/stack.c" "$TMP/obj/$key.o" "$RT" -lm
+}
+
+# osc_grad on 10^7 iterations in 512 KiB of stack.
+t_stack_loop() {
+    stack_prog "$1" || return 1
+    echo "\$ (ulimit -s 512; ./stack loop)"
+    (ulimit -s 512 && $TIMEOUT ./stack loop)
+    local rc=$?
+    [ $rc = 0 ] || fail "./stack loop under ulimit -s 512 exited with status $rc" \
+        "$( [ $rc -ge 128 ] && echo "(signal $((rc - 128)): a stack overflow?)")"
+}
+
+# power_grad recursing 10,000 deep, default stack.
+t_stack_rec() {
+    stack_prog "$1" && run ./stack rec
+}
+
+# valgrind: no invalid access, no definite or indirect leak.
+t_valgrind() {
+    local prog=$1
+    local vg="valgrind -q --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite,indirect"
+    case $prog in
+        grads) myc_c_for grads && expected grads && cc_main grads "$ABI/grads.c" "$TMP/obj/grads.o" ;;
+        tuples) myc_c_for tuples && expected tuples && cc_main tuples "$ABI/tuples.c" "$TMP/obj/tuples.o" ;;
+        errors_handler) myc_c_for errors && expected errors &&
+            cc_main errors_handler "$ABI/errors_handler.c" "$TMP/obj/errors.o" ;;
+    esac || return 1
+    run $vg "./$prog"
+}
+
+# make demo's program: samples/black_scholes.my's Greeks against their closed
+# forms (samples/demo_main.c; scripts/demo builds it the same way).
+t_demo() {
+    run "$MYC" -c "$ROOT/samples/black_scholes.my" --grad=call_price --grad=delta --header=black_scholes.h \
+        -o black_scholes.o &&
+    run "$CC" -std=c11 -Wall -Wextra -Werror -O2 -I. -o demo "$ROOT/samples/demo_main.c" black_scholes.o "$RT" -lm &&
+    run ./demo
+}
+
+# ---- the command line (contract section 2) --------------------------------------
+
+# cli_fails STATUS PATTERN MENTION FILE.my ARG...: `myc -c FILE.my -o out.o
+# --header=out.h ARG...` exits with STATUS, prints a line matching PATTERN
+# (grep -E) on stderr that mentions MENTION, nothing on stdout, and leaves no
+# file behind.
+cli_fails() {
+    local status=$1 pattern=$2 mention=$3 src=$4
+    shift 4
+    cp "$ABI/$src" .
+    echo "\$ myc -c $src -o out.o --header=out.h $*"
+    $TIMEOUT "$MYC" -c "$src" -o out.o --header=out.h "$@" > out.txt 2> err.txt
+    local rc=$?
+    echo "(exit status $rc)"
+    echo "stdout:"; cat out.txt
+    echo "stderr:"; cat err.txt
+    local ok=0
+    [ $rc = "$status" ] || { fail "expected exit status $status, got $rc"; ok=1; }
+    grep -qE "$pattern" err.txt || { fail "expected stderr to match '$pattern'"; ok=1; }
+    grep -qF -- "$mention" err.txt || { fail "expected stderr to mention '$mention'"; ok=1; }
+    [ ! -s out.txt ] || { fail "expected nothing on stdout"; ok=1; }
+    local left
+    left=$(ls -A | grep -vxF -e "$src" -e out.txt -e err.txt)
+    [ -z "$left" ] || { fail "files left behind: $(echo $left)"; ok=1; }
+    return $ok
+}
+
+# What the contract says of the command line; the messages are not pinned
+# yet, only their form: a usage error is `myc: error: MESSAGE` (status 2), an
+# error in the source `FILE:LINE:COL: error: MESSAGE` (status 1).
+USAGE='^myc: error: '
+t_cli() {
+    case $1 in
+        grad-missing) cli_fails 2 "$USAGE" nope cli_targets.my --grad=nope ;;
+        grad-private) cli_fails 2 "$USAGE" _private cli_targets.my --grad=_private ;;
+        grad-tuple) cli_fails 2 "$USAGE" pair cli_targets.my --grad=pair ;;
+        grad-int) cli_fails 2 "$USAGE" whole cli_targets.my --grad=whole ;;
+        grad-bool) cli_fails 2 "$USAGE" positive cli_targets.my --grad=positive ;;
+        grad-not-exported) cli_fails 2 "$USAGE" takes_fn cli_targets.my --grad=takes_fn ;;
+        grad-clash) cli_fails 2 "$USAGE" f_grad cli_grad_clash.my --grad=f ;;
+        keyword-clash) cli_fails 1 '^cli_keyword_clash\.my:[0-9]+:[0-9]+: error: ' auto_ cli_keyword_clash.my ;;
+        header-needs-c) cli_needs_c --header=out.h ;;
+        grad-needs-c) cli_needs_c --grad=ok ;;
+        prefix-needs-c) cli_needs_c --prefix=p_ ;;
+        grad-twice) cli_fails 2 "$USAGE" ok cli_targets.my --grad=ok --grad=ok ;;
+    esac
+}
+
+# --header, --grad, --prefix without -c or -S: a usage error, nothing written.
+cli_needs_c() {
+    cp "$ABI/cli_targets.my" .
+    echo "\$ myc cli_targets.my $*"
+    $TIMEOUT "$MYC" cli_targets.my "$@" > out.txt 2> err.txt
+    local rc=$?
+    echo "(exit status $rc)"; cat out.txt err.txt
+    [ $rc = 2 ] || fail "expected exit status 2, got $rc" || return 1
+    grep -qE "$USAGE" err.txt || fail "expected stderr to match '$USAGE'" || return 1
+    local left
+    left=$(ls -A | grep -vxF -e cli_targets.my -e out.txt -e err.txt)
+    [ -z "$left" ] || fail "files left behind: $(echo $left)"
+}
+
+# The files myc writes are made as other compilers make theirs: mode
+# 0666 less the umask (0644 under umask 022), not private to their owner.
+t_cli_output_mode() {
+    cp "$ABI/cli_targets.my" .
+    (umask 022 && run "$MYC" -c cli_targets.my -o out.o --header=out.h) || return 1
+    local f mode
+    for f in out.o out.h; do
+        mode=$(stat -c %a "$f")
+        [ "$mode" = 644 ] || fail "$f has mode $mode under umask 022; expected 644" || return 1
+    done
+}
+
+# Default output names: the source's base name with .o (or .s), in the
+# current directory.
+t_cli_default_output() {
+    mkdir -p src here
+    cp "$ABI/cli_targets.my" src/
+    (cd here && run "$MYC" -c ../src/cli_targets.my) || return 1
+    [ -s here/cli_targets.o ] || fail "myc -c ../src/cli_targets.my wrote no ./cli_targets.o" || return 1
+    [ ! -e src/cli_targets.o ] || fail "myc -c wrote next to the source, not in the current directory" || return 1
+    (cd here && run "$MYC" -S ../src/cli_targets.my) || return 1
+    [ -s here/cli_targets.s ] || fail "myc -S ../src/cli_targets.my wrote no ./cli_targets.s"
+}
+
+# ---- the plan ------------------------------------------------------------------------
+
+if [ ! -x "$MYC" ]; then
+    echo "run.sh: no myc at $MYC (build it with make)" >&2
+    exit 1
+fi
+if [ ! -f "$RT" ]; then
+    echo "run.sh: no runtime library at $RT (build it with make)" >&2
+    exit 1
+fi
+
+# Expected values first: they need only the interpreter.
+for base in tuples grads names two_a two_b two_c errors threads stack; do
+    test_case "expected:$base" t_expected "$base"
+done
+
+# The command line: compiler-independent.
+for c in grad-missing grad-private grad-tuple grad-int grad-bool grad-not-exported grad-clash grad-twice \
+         keyword-clash header-needs-c grad-needs-c prefix-needs-c; do
+    test_case "cli:$c" t_cli "$c"
+done
+test_case "cli:output-mode" t_cli_output_mode
+test_case "cli:default-output" t_cli_default_output
+test_case "symbols:grads" t_symbols
+
+MISSING=0
+FIRST_CC=
+for CC in $CCS; do
+    case $CC in
+        gcc) CXX=g++ ;;
+        clang) CXX=clang++ ;;
+        cc) CXX=c++ ;;
+        *) CXX=${CXX:-c++} ;;
+    esac
+    if ! command -v "$CC" > /dev/null || ! command -v "$CXX" > /dev/null; then
+        echo "SKIP  everything [$CC]: $CC or $CXX is not installed"
+        MISSING=1
+        continue
+    fi
+    export CC CXX
+    [ -n "$FIRST_CC" ] || FIRST_CC=$CC
+    for key in tuples grads names pfx_names two_a two_b two_c errors threads stack_O2; do
+        test_case "header:$key[$CC]" t_header "$key"
+    done
+    test_case "tuples[$CC]" t_tuples
+    test_case "pie[$CC]" t_pie
+    test_case "grads[$CC]" t_grads
+    test_case "names[$CC]" t_names
+    test_case "c++[$CXX]" t_cxx
+    test_case "two-objects[$CC]" t_two_objects
+    test_case "shared-lib[$CC]" t_shared_lib
+    test_case "errors-handler[$CC]" t_errors_handler
+    test_case "errors-abort[$CC]" t_errors_abort
+    test_case "threads[$CC]" t_threads
+    test_case "stack-loop-O0[$CC]" t_stack_loop O0
+    test_case "stack-loop-O2[$CC]" t_stack_loop O2
+    test_case "stack-recursion-O0[$CC]" t_stack_rec O0
+    test_case "stack-recursion-O2[$CC]" t_stack_rec O2
+    test_case "demo[$CC]" t_demo
+done
+
+if [ -n "$FIRST_CC" ]; then
+    CC=$FIRST_CC
+    if [ "$VALGRIND" = 1 ] && command -v valgrind > /dev/null; then
+        for prog in grads tuples errors_handler; do
+            test_case "valgrind:$prog[$CC]" t_valgrind "$prog"
+        done
+    else
+        echo "SKIP  valgrind: not installed (or --no-valgrind)"
+    fi
+fi
+
+echo "$PASSED passed, $FAILED failed"
+if [ "$FAILED" != 0 ]; then
+    echo "failed: ${FAILED_NAMES[*]}"
+    exit 1
+fi
+[ "$MISSING" = 0 ] || exit 1
+exit 0
