@@ -81,37 +81,29 @@ Graph *export_grad_graph(Module *m, Graph *fn, Type ***leaf_types)
         Node *v = ir_apply_call(outer, ir_const_graph(m, inner, loc), loc, 0);
         Node *none = ir_apply_prim(outer, P_MAKE_TUPLE, loc, 0);
         ir_set_output(outer, ir_apply_prim(outer, P_MAKE_TUPLE, loc, 2, v, none));
-        *leaf_types = xmalloc(sizeof(Type *) * (size_t)(leaves.len + 1));
-        for (int i = 0; i < leaves.len; i++)
-            (*leaf_types)[i] = leaves.data[i];
-        free(args);
-        free(leaf_nodes);
-        vec_free(&floats);
-        vec_free(&shapes);
-        vec_free(&leaves);
-        return outer;
+    } else {
+        Node **d = xmalloc(sizeof(Node *) * (size_t)(DERIVE_IDX + k + 1));
+        d[0] = ir_const_prim(m, P_DERIVE, loc);
+        d[DERIVE_KIND] = ir_const_int(m, OP_VALUE_AND_GRAD, loc);
+        d[DERIVE_TOWER] = ir_const_int(m, 0, loc);
+        d[DERIVE_TUPLE] = ir_const_int(m, 1, loc);
+        d[DERIVE_NIDX] = ir_const_int(m, k, loc);
+        for (int i = 0; i < k; i++)
+            d[DERIVE_IDX + i] = ir_const_int(m, i, loc);
+        d[DERIVE_IDX + k] = ir_const_graph(m, inner, loc);
+        Node *op = ir_apply(outer, d, DERIVE_IDX + k + 1, loc);
+        free(d);
+        Node **call = xmalloc(sizeof(Node *) * (size_t)(k + 1));
+        call[0] = op;
+        for (int i = 0; i < k; i++)
+            call[i + 1] = floats.data[i];
+        ir_set_output(outer, ir_apply(outer, call, k + 1, loc));
+        free(call);
     }
-    Node **d = xmalloc(sizeof(Node *) * (size_t)(DERIVE_IDX + k + 1));
-    d[0] = ir_const_prim(m, P_DERIVE, loc);
-    d[DERIVE_KIND] = ir_const_int(m, OP_VALUE_AND_GRAD, loc);
-    d[DERIVE_TOWER] = ir_const_int(m, 0, loc);
-    d[DERIVE_TUPLE] = ir_const_int(m, 1, loc);
-    d[DERIVE_NIDX] = ir_const_int(m, k, loc);
-    for (int i = 0; i < k; i++)
-        d[DERIVE_IDX + i] = ir_const_int(m, i, loc);
-    d[DERIVE_IDX + k] = ir_const_graph(m, inner, loc);
-    Node *op = ir_apply(outer, d, DERIVE_IDX + k + 1, loc);
-    Node **call = xmalloc(sizeof(Node *) * (size_t)(k + 1));
-    call[0] = op;
-    for (int i = 0; i < k; i++)
-        call[i + 1] = floats.data[i];
-    ir_set_output(outer, ir_apply(outer, call, k + 1, loc));
     Type **types = xmalloc(sizeof(Type *) * (size_t)(leaves.len + 1));
     for (int i = 0; i < leaves.len; i++)
         types[i] = leaves.data[i];
     *leaf_types = types;
-    free(call);
-    free(d);
     free(args);
     free(leaf_nodes);
     vec_free(&floats);

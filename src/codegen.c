@@ -1551,6 +1551,25 @@ static void extend_uses(Cg *cg, const NodeVec *body)
     }
 }
 
+/* A primitive application n: its arguments' values, then the primitive. */
+static LLVMValueRef emit_prim_node(Cg *cg, Region *r, Node *n)
+{
+    PrimId p = (PrimId)n->app.in[0]->k.u.prim;
+    int nargs = n->app.n - 1;
+    LLVMValueRef *args = xmalloc(sizeof(LLVMValueRef) * (size_t)(nargs + 1));
+    Type **types = xmalloc(sizeof(Type *) * (size_t)(nargs + 1));
+    for (int j = 0; j < nargs; j++) {
+        Node *a = n->app.in[j + 1];
+        /* the graph of make_closure is not a value */
+        args[j] = j == 0 && p == P_MAKE_CLOSURE ? NULL : get_val(cg, r, a);
+        types[j] = a->type;
+    }
+    LLVMValueRef v = emit_prim(cg, r, p, n, args, types, nargs);
+    free(args);
+    free(types);
+    return v;
+}
+
 static void emit_graph(Cg *cg, Region *r, Graph *g)
 {
     GInfo *gi = info(cg, g);
@@ -1574,23 +1593,8 @@ static void emit_graph(Cg *cg, Region *r, Graph *g)
             continue;
         CallSite cs = {g, &body, i};
         Node *callee = n->app.in[0];
-        LLVMValueRef v;
-        if (callee->kind == N_CONST && callee->k.kind == K_PRIM) {
-            int nargs = n->app.n - 1;
-            LLVMValueRef *args = xmalloc(sizeof(LLVMValueRef) * (size_t)(nargs + 1));
-            Type **types = xmalloc(sizeof(Type *) * (size_t)(nargs + 1));
-            for (int j = 0; j < nargs; j++) {
-                Node *a = n->app.in[j + 1];
-                /* the graph of make_closure is not a value */
-                args[j] = j == 0 && callee->k.u.prim == P_MAKE_CLOSURE ? NULL : get_val(cg, r, a);
-                types[j] = a->type;
-            }
-            v = emit_prim(cg, r, (PrimId)callee->k.u.prim, n, args, types, nargs);
-            free(args);
-            free(types);
-        } else {
-            v = emit_call(cg, r, &cs, n, false);
-        }
+        LLVMValueRef v = callee->kind == N_CONST && callee->k.kind == K_PRIM ? emit_prim_node(cg, r, n)
+                                                                             : emit_call(cg, r, &cs, n, false);
         set_val(cg, n, v);
     }
     if (out->kind == N_APPLY && out->graph == g && !(out->app.in[0]->kind == N_CONST && out->app.in[0]->k.kind == K_PRIM)) {
@@ -1598,18 +1602,7 @@ static void emit_graph(Cg *cg, Region *r, Graph *g)
         emit_call(cg, r, &cs, out, true);
     } else if (out->kind == N_APPLY && out->graph == g) {
         /* a primitive as the output: compute it like the others */
-        Node *callee = out->app.in[0];
-        int nargs = out->app.n - 1;
-        LLVMValueRef *args = xmalloc(sizeof(LLVMValueRef) * (size_t)(nargs + 1));
-        Type **types = xmalloc(sizeof(Type *) * (size_t)(nargs + 1));
-        for (int j = 0; j < nargs; j++) {
-            Node *a = out->app.in[j + 1];
-            args[j] = j == 0 && callee->k.u.prim == P_MAKE_CLOSURE ? NULL : get_val(cg, r, a);
-            types[j] = a->type;
-        }
-        LLVMValueRef v = emit_prim(cg, r, (PrimId)callee->k.u.prim, out, args, types, nargs);
-        free(args);
-        free(types);
+        LLVMValueRef v = emit_prim_node(cg, r, out);
         region_return(cg, r, g, v, out->type);
     } else {
         region_return(cg, r, g, get_val(cg, r, out), out->type);
