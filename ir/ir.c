@@ -376,6 +376,14 @@ void ir_graph_body(const Graph *g, NodeVec *out)
     vec_free(&stack);
 }
 
+Node *const *ir_body_inputs(const Graph *g, const NodeVec *body, int i, int *n)
+{
+    if (i < body->len)
+        return node_inputs(body->data[i], n);
+    *n = g->output ? 1 : 0;
+    return (Node *const *)&g->output;
+}
+
 void ir_graph_constant_graphs(const Graph *g, GraphVec *out)
 {
     NodeVec body = {0};

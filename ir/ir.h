@@ -190,6 +190,9 @@ bool ir_graph_encloses(const Graph *a, const Graph *g);
    node that uses the closure (so a closure never runs before what it
    captured exists). */
 void ir_graph_body(const Graph *g, NodeVec *out);
+/* The inputs of body->data[i] (body: what ir_graph_body gave for g), or for
+   i == body->len g's output as a one-input node; *n receives the count. */
+Node *const *ir_body_inputs(const Graph *g, const NodeVec *body, int i, int *n);
 /* Graphs whose Constants appear as inputs (or the output) of g's body. */
 void ir_graph_constant_graphs(const Graph *g, GraphVec *out);
 /* Nodes owned by strict ancestors of g that a closure of g needs: those

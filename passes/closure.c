@@ -91,17 +91,6 @@ static bool add_free(FreeVars *out, PairMap *member, Graph *g, Node *x)
     return true;
 }
 
-/* The inputs of body[i], or for i == len the graph's output. */
-static Node *const *body_inputs(const Graph *g, const NodeVec *body, int i, int *n)
-{
-    if (i < body->len) {
-        *n = body->data[i]->app.n;
-        return body->data[i]->app.in;
-    }
-    *n = g->output ? 1 : 0;
-    return (Node *const *)&g->output;
-}
-
 /* rebind(x, i0, j0, ...) makes a closure of the j_k-th function of its
    type from the environment of x, the i_k-th of x's type: that
    environment must hold what the transform reads.  (x's graph may be an
@@ -134,7 +123,7 @@ static void free_vars_with_bodies(Module *m, FreeVars *out, NodeVec *bodies)
         ir_graph_body(g, body);
         for (int i = 0; i <= body->len; i++) {
             int nin;
-            Node *const *in = body_inputs(g, body, i, &nin);
+            Node *const *in = ir_body_inputs(g, body, i, &nin);
             if (i < body->len && nin >= 2 && ir_is_const_prim(in[0], P_REBIND))
                 rebind_edges(body->data[i], users);
             for (int j = 0; j < nin; j++) {
@@ -263,7 +252,7 @@ void closure_convert(Module *m)
         NodeVec *body = &bodies[g->id];
         for (int i = 0; i <= body->len; i++) {
             int nin;
-            Node *const *ins = body_inputs(g, body, i, &nin);
+            Node *const *ins = ir_body_inputs(g, body, i, &nin);
             for (int j = 0; j < nin; j++) {
                 Node *x = ins[j];
                 if (!ir_is_const_graph(x) || x->k.u.graph->nfree == 0)
@@ -279,7 +268,7 @@ void closure_convert(Module *m)
                     for (int a = 0; a < vals.len; a++)
                         vec_push(&in, vals.data[a]);
                     ir_apply_set_inputs(call, in.data, in.len);
-                    ins = body_inputs(g, body, i, &nin);
+                    ins = ir_body_inputs(g, body, i, &nin);
                     continue;
                 }
                 in.len = 0;
@@ -295,7 +284,7 @@ void closure_convert(Module *m)
                     ir_set_input(body->data[i], j, mc);
                 else
                     ir_set_output(g, mc);
-                ins = body_inputs(g, body, i, &nin);
+                ins = ir_body_inputs(g, body, i, &nin);
             }
         }
     }

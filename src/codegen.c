@@ -68,6 +68,8 @@ typedef struct Cg {
     LLVMTargetDataRef td;
     GInfo *gi;                  /* by graph id */
     uint32_t ngi;
+    NodeVec *bodies;            /* by graph id: ir_graph_body, computed once (body_of) */
+    uint8_t *have_body;
     /* common types */
     LLVMTypeRef t_i1, t_i8, t_i32, t_i64, t_f64, t_ptr, t_void, t_fnval, t_zero;
     /* runtime */
@@ -89,13 +91,11 @@ typedef struct Cg {
     uint32_t *usestamp;
     /* make_closure and switch nodes whose every use calls them (no closure is built) */
     uint8_t *elided;
-    StrBuf *err;
     int nstr;
 } Cg;
 
 struct Region {
     LLVMValueRef fn;
-    Graph *root;                /* the group root (non-machine) */
     bool machine;
     int scc;
     LLVMValueRef arena;
@@ -117,6 +117,17 @@ typedef VEC(LLVMValueRef) ValVec;
 /* ======================================================================
  * Small helpers
  * ====================================================================== */
+
+/* g's body in schedule order (the IR does not change during codegen). */
+static const NodeVec *body_of(Cg *cg, const Graph *g)
+{
+    NodeVec *b = &cg->bodies[g->id];
+    if (!cg->have_body[g->id]) {
+        ir_graph_body(g, b);
+        cg->have_body[g->id] = 1;
+    }
+    return b;
+}
 
 static GInfo *info(Cg *cg, const Graph *g)
 {
@@ -322,15 +333,14 @@ static LLVMValueRef coerce(Cg *cg, LLVMValueRef v, const Type *from, const Type 
     die("codegen: cannot convert %s to %s", sb_cstr(&a), sb_cstr(&b));
 }
 
-/* Python truth of a scalar condition. */
+/* Python truth of a scalar condition (the truth primitive). */
 static LLVMValueRef truth(Cg *cg, LLVMValueRef v, const Type *t)
 {
-    switch (t ? t->kind : T_ZERO) {
-    case T_BOOL: return v;
-    case T_INT: return LLVMBuildICmp(cg->b, LLVMIntNE, v, const_i64(cg, 0), "");
-    case T_FLOAT: return LLVMBuildFCmp(cg->b, LLVMRealUNE, v, LLVMConstReal(cg->t_f64, 0.0), "");
-    default: die("codegen: a condition of a non-scalar type");
-    }
+    if (!type_is_scalar(t))
+        die("codegen: a condition of a non-scalar type");
+    CgPrimCtx pc = {cg->ctx, cg->mod, cg->b};
+    Type *arg = (Type *)t;
+    return cg_scalar_prim(&pc, P_TRUTH, &v, &arg, 1, type_bool(cg->m->types));
 }
 
 /* ======================================================================
@@ -448,12 +458,10 @@ static Type **key_slot(Cg *cg, int64_t key)
    join of what the env_set nodes of the module store there. */
 static void collect_keys(Cg *cg, Graph *const *graphs, int n)
 {
-    NodeVec body = {0};
     for (int i = 0; i < n; i++) {
-        body.len = 0;
-        ir_graph_body(graphs[i], &body);
-        for (int j = 0; j < body.len; j++) {
-            Node *x = body.data[j];
+        const NodeVec *body = body_of(cg, graphs[i]);
+        for (int j = 0; j < body->len; j++) {
+            Node *x = body->data[j];
             if (x->app.n != 4 || !ir_is_const_prim(x->app.in[0], P_ENV_SET))
                 continue;
             Node *k = x->app.in[2];
@@ -466,7 +474,6 @@ static void collect_keys(Cg *cg, Graph *const *graphs, int n)
             *slot = t ? t : *slot;
         }
     }
-    vec_free(&body);
 }
 
 static Type *key_type(Cg *cg, int64_t key)
@@ -717,7 +724,7 @@ static void classify(Cg *cg, Graph *const *graphs, int n, const bool *is_root, C
  * ====================================================================== */
 
 /* Units a call site may enter (calls and tail calls to units). */
-static void call_targets(Cg *cg, const Node *call, GraphVec *out)
+static void call_targets(const Node *call, GraphVec *out)
 {
     const Node *c = call->app.in[0];
     Graph *g = static_graph(c);
@@ -738,7 +745,6 @@ static void call_targets(Cg *cg, const Node *call, GraphVec *out)
     for (int i = 0; t && t->kind == T_FUNC && i < t->n; i++)
         if (t->fns[i].graph)
             vec_push(out, t->fns[i].graph);
-    (void)cg;
 }
 
 typedef struct Tarjan {
@@ -748,24 +754,21 @@ typedef struct Tarjan {
     int next, ncomp;
 } Tarjan;
 
-/* Edges of the component graph: for unit u, the units its group calls. */
-static void unit_edges(Cg *cg, Graph *u, Graph *const *graphs, int n, GraphVec *out)
+/* Edges of the component graph: for unit u, the units its group (u and
+   its blocks, `members`) calls. */
+static void unit_edges(Cg *cg, Graph *u, const GraphVec *members, GraphVec *out)
 {
-    NodeVec body = {0};
-    for (int i = 0; i < n; i++) {
-        Graph *g = graphs[i];
-        if (info(cg, g)->group != u)
-            continue;
-        body.len = 0;
-        ir_graph_body(g, &body);
-        for (int j = 0; j < body.len; j++) {
-            Node *x = body.data[j];
+    for (int i = 0; i < members->len; i++) {
+        Graph *g = members->data[i];
+        const NodeVec *body = body_of(cg, g);
+        for (int j = 0; j < body->len; j++) {
+            Node *x = body->data[j];
             Node *c = x->app.in[0];
             if (c->kind == N_CONST && c->k.kind == K_PRIM)
                 continue;
             bool tail = g->output == x;
             GraphVec t = {0};
-            call_targets(cg, x, &t);
+            call_targets(x, &t);
             for (int k = 0; k < t.len; k++) {
                 GInfo *ti = info(cg, t.data[k]);
                 if (ti->kind == GK_BLOCK)
@@ -775,10 +778,8 @@ static void unit_edges(Cg *cg, Graph *u, Graph *const *graphs, int n, GraphVec *
                 vec_push(out, t.data[k]);
             }
             vec_free(&t);
-            /* rebind makes closures of transforms: calling them is elsewhere */
         }
     }
-    vec_free(&body);
 }
 
 static void find_components(Cg *cg, Graph *const *graphs, int n)
@@ -788,10 +789,13 @@ static void find_components(Cg *cg, Graph *const *graphs, int n)
         if (info(cg, graphs[i])->kind == GK_UNIT)
             vec_push(&units, graphs[i]);
     GraphVec *edges = xcalloc(cg->ngi, sizeof(GraphVec));
+    GraphVec *members = xcalloc(cg->ngi, sizeof(GraphVec));    /* by group root id */
+    for (int i = 0; i < n; i++)
+        vec_push(&members[info(cg, graphs[i])->group->id], graphs[i]);
     bool *self = xcalloc(cg->ngi, sizeof(bool));
     for (int i = 0; i < units.len; i++) {
         Graph *u = units.data[i];
-        unit_edges(cg, u, graphs, n, &edges[u->id]);
+        unit_edges(cg, u, &members[u->id], &edges[u->id]);
         for (int k = 0; k < edges[u->id].len; k++)
             if (edges[u->id].data[k] == u)
                 self[u->id] = true;
@@ -859,9 +863,12 @@ static void find_components(Cg *cg, Graph *const *graphs, int n)
     free(tj.index);
     free(tj.low);
     free(tj.on);
-    for (uint32_t i = 0; i < cg->ngi; i++)
+    for (uint32_t i = 0; i < cg->ngi; i++) {
         vec_free(&edges[i]);
+        vec_free(&members[i]);
+    }
     free(edges);
+    free(members);
     free(self);
     vec_free(&units);
 }
@@ -1227,13 +1234,10 @@ static LLVMValueRef emit_call(Cg *cg, Region *r, const CallSite *cs, Node *call,
             }
             nt = ft->n;
             ts = xcalloc((size_t)nt, sizeof(Target));
-            LLVMValueRef fv = get_val(cg, r, callee);
-            sel = LLVMBuildExtractValue(cg->b, fv, 0, "tag");
-            LLVMValueRef env = LLVMBuildExtractValue(cg->b, fv, 1, "env");
+            sel = LLVMBuildExtractValue(cg->b, get_val(cg, r, callee), 0, "tag");
             for (int i = 0; i < nt; i++) {
                 ts[i].g = ft->fns[i].graph;
                 ts[i].prim = ft->fns[i].prim;
-                (void)env;
             }
         }
         LLVMBasicBlockRef join = tail ? NULL : new_block(cg, "call.join");
@@ -1507,8 +1511,8 @@ static LLVMValueRef get_val(Cg *cg, Region *r, Node *x)
 static void note_uses(Cg *cg, const Graph *g, const NodeVec *body)
 {
     for (int i = 0; i <= body->len; i++) {
-        int nin = i < body->len ? body->data[i]->app.n : 1;
-        Node *const *in = i < body->len ? body->data[i]->app.in : (Node *const *)&g->output;
+        int nin;
+        Node *const *in = ir_body_inputs(g, body, i, &nin);
         for (int j = 0; j < nin; j++) {
             Node *x = in[j];
             if (x->kind == N_CONST)
@@ -1516,7 +1520,6 @@ static void note_uses(Cg *cg, const Graph *g, const NodeVec *body)
             cg->lastuse[x->id] = i;
             cg->usestamp[x->id] = cg->stamp;
         }
-        /* a make_closure or switch elided into a call: its inputs are used at the call */
     }
 }
 
@@ -1578,27 +1581,26 @@ static void emit_graph(Cg *cg, Region *r, Graph *g)
     LLVMPositionBuilderAtEnd(cg->b, gi->entry);
     for (int i = 0; i < g->nparams; i++)
         set_val(cg, g->params[i], gi->phis[i]);
-    NodeVec body = {0};
-    ir_graph_body(g, &body);
+    const NodeVec *body = body_of(cg, g);
     if (r->machine) {
-        note_uses(cg, g, &body);
-        extend_uses(cg, &body);
+        note_uses(cg, g, body);
+        extend_uses(cg, body);
     }
     Node *out = g->output;
-    for (int i = 0; i < body.len; i++) {
-        Node *n = body.data[i];
+    for (int i = 0; i < body->len; i++) {
+        Node *n = body->data[i];
         if (n == out)
             break;          /* the output: below */
         if (cg->elided[n->id])
             continue;
-        CallSite cs = {g, &body, i};
+        CallSite cs = {g, body, i};
         Node *callee = n->app.in[0];
         LLVMValueRef v = callee->kind == N_CONST && callee->k.kind == K_PRIM ? emit_prim_node(cg, r, n)
                                                                              : emit_call(cg, r, &cs, n, false);
         set_val(cg, n, v);
     }
     if (out->kind == N_APPLY && out->graph == g && !(out->app.in[0]->kind == N_CONST && out->app.in[0]->k.kind == K_PRIM)) {
-        CallSite cs = {g, &body, body.len - 1};
+        CallSite cs = {g, body, body->len - 1};
         emit_call(cg, r, &cs, out, true);
     } else if (out->kind == N_APPLY && out->graph == g) {
         /* a primitive as the output: compute it like the others */
@@ -1607,7 +1609,6 @@ static void emit_graph(Cg *cg, Region *r, Graph *g)
     } else {
         region_return(cg, r, g, get_val(cg, r, out), out->type);
     }
-    vec_free(&body);
 }
 
 /* ---- regions ---------------------------------------------------------------- */
@@ -1628,7 +1629,6 @@ static void emit_group(Cg *cg, Graph *u)
     GInfo *ui = info(cg, u);
     Region r = {0};
     r.fn = ui->fn;
-    r.root = u;
     LLVMBasicBlockRef start = LLVMAppendBasicBlockInContext(cg->ctx, r.fn, "start");
     LLVMPositionBuilderAtEnd(cg->b, start);
     r.arena = LLVMGetParam(r.fn, 0);
@@ -1859,7 +1859,7 @@ static void emit_export(Cg *cg, const CgExport *ex)
         LLVMPositionBuilderAtEnd(cg->b, prim);
         LLVMValueRef v = call_with_leaves(cg, ex->primal, arena, flat);
         arena_leave(cg, arena);
-        LLVMBuildRet(cg->b, coerce(cg, v, rt, cg->m->types ? type_float(cg->m->types) : rt));
+        LLVMBuildRet(cg->b, coerce(cg, v, rt, type_float(cg->m->types)));
         LLVMPositionBuilderAtEnd(cg->b, grad);
         LLVMValueRef r = call_with_leaves(cg, g, arena, flat);
         const Type *grt = ret_type(g);      /* (value, (d...)) */
@@ -1996,17 +1996,16 @@ static void reachable(Cg *cg, Graph *const *roots, int nroots, GraphVec *out)
             seen[roots[i]->id] = 1;
             vec_push(&work, roots[i]);
         }
-    NodeVec body = {0};
     while (work.len) {
         Graph *g = vec_pop(&work);
         vec_push(out, g);
-        body.len = 0;
-        ir_graph_body(g, &body);
-        for (int i = 0; i <= body.len; i++) {
-            int nin = i < body.len ? body.data[i]->app.n : 1;
-            Node *const *in = i < body.len ? body.data[i]->app.in : (Node *const *)&g->output;
-            for (int j = 0; j < nin + 1; j++) {
-                const Node *x = j < nin ? in[j] : (i < body.len ? body.data[i] : NULL);
+        const NodeVec *body = body_of(cg, g);
+        for (int i = 0; i <= body->len; i++) {
+            int nin;
+            Node *const *in = ir_body_inputs(g, body, i, &nin);
+            /* the inputs, and the node itself (its type names functions too) */
+            for (int j = 0; j <= nin; j++) {
+                const Node *x = j < nin ? in[j] : i < body->len ? body->data[i] : NULL;
                 if (!x)
                     continue;
                 const Type *t = x->type;
@@ -2024,7 +2023,6 @@ static void reachable(Cg *cg, Graph *const *roots, int nroots, GraphVec *out)
             }
         }
     }
-    vec_free(&body);
     vec_free(&work);
     free(seen);
 }
@@ -2036,7 +2034,6 @@ LLVMModuleRef codegen_module(LLVMContextRef ctx, LLVMTargetMachineRef tm, Module
     Cg cg = {0};
     cg.m = m;
     cg.ctx = ctx;
-    cg.err = err;
     cg.mod = LLVMModuleCreateWithNameInContext(name, ctx);
     cg.b = LLVMCreateBuilderInContext(ctx);
     char *triple = LLVMGetTargetMachineTriple(tm);
@@ -2058,6 +2055,8 @@ LLVMModuleRef codegen_module(LLVMContextRef ctx, LLVMTargetMachineRef tm, Module
     cg.t_fnval = LLVMStructTypeInContext(ctx, fv, 2, 0);
     cg.ngi = m->ngraph_ids;
     cg.gi = xcalloc(cg.ngi ? cg.ngi : 1, sizeof(GInfo));
+    cg.bodies = xcalloc(cg.ngi ? cg.ngi : 1, sizeof(NodeVec));
+    cg.have_body = xcalloc(cg.ngi ? cg.ngi : 1, 1);
     declare_runtime(&cg);
 
     /* what is reachable, and which graphs are roots (called from C) */
@@ -2076,62 +2075,41 @@ LLVMModuleRef codegen_module(LLVMContextRef ctx, LLVMTargetMachineRef tm, Module
     bool *is_root = xcalloc(cg.ngi, sizeof(bool));
     for (int i = 0; i < roots.len; i++)
         is_root[roots.data[i]->id] = true;
-    /* graphs named by function types (rebind targets, values) are units */
-    for (int i = 0; i < graphs.len; i++) {
-        NodeVec body = {0};
-        ir_graph_body(graphs.data[i], &body);
-        for (int j = 0; j < body.len; j++) {
-            const Type *t = body.data[j]->type;
-            for (int k = 0; t && t->kind == T_FUNC && k < t->n; k++)
-                if (t->fns[k].graph && ir_is_const_prim(body.data[j]->app.in[0], P_REBIND))
-                    is_root[t->fns[k].graph->id] = true;
-        }
-        vec_free(&body);
-    }
+    /* One pass over the bodies: graphs that rebind makes closures of are
+       units (they are named by types only); the constants naming each graph
+       (each node once); make_closure and switch nodes that only calls use. */
     ConstUses cu = {xcalloc(cg.ngi, sizeof(NodeVec))};
-    for (int i = 0; i < graphs.len; i++) {
-        Graph *g = graphs.data[i];
-        NodeVec body = {0};
-        ir_graph_body(g, &body);
-        for (int j = 0; j <= body.len; j++) {
-            int nin = j < body.len ? body.data[j]->app.n : 1;
-            Node *const *in = j < body.len ? body.data[j]->app.in : (Node *const *)&g->output;
-            for (int k = 0; k < nin; k++)
-                if (ir_is_const_graph(in[k]))
-                    vec_push(&cu.by_graph[in[k]->k.u.graph->id], in[k]);
-        }
-        vec_free(&body);
-    }
-    /* dedupe constant lists (a constant node used twice appears twice) */
-    for (uint32_t i = 0; i < cg.ngi; i++) {
-        NodeVec *v = &cu.by_graph[i];
-        int w = 0;
-        for (int a = 0; a < v->len; a++) {
-            bool dup = false;
-            for (int b = 0; b < w && !dup; b++)
-                dup = v->data[b] == v->data[a];
-            if (!dup)
-                v->data[w++] = v->data[a];
-        }
-        v->len = w;
-    }
-    classify(&cg, graphs.data, graphs.len, is_root, &cu);
-    find_components(&cg, graphs.data, graphs.len);
-    collect_keys(&cg, graphs.data, graphs.len);
-    ensure_node_tables(&cg);
+    uint8_t *listed = xcalloc(m->nnodes + 1, 1);
     cg.elided = xcalloc(m->nnodes + 1, 1);
     for (int i = 0; i < graphs.len; i++) {
-        NodeVec body = {0};
-        ir_graph_body(graphs.data[i], &body);
-        for (int j = 0; j < body.len; j++) {
-            Node *x = body.data[j];
+        Graph *g = graphs.data[i];
+        const NodeVec *body = body_of(&cg, g);
+        for (int j = 0; j <= body->len; j++) {
+            int nin;
+            Node *const *in = ir_body_inputs(g, body, j, &nin);
+            for (int k = 0; k < nin; k++)
+                if (ir_is_const_graph(in[k]) && !listed[in[k]->id]) {
+                    listed[in[k]->id] = 1;
+                    vec_push(&cu.by_graph[in[k]->k.u.graph->id], in[k]);
+                }
+            if (j == body->len)
+                continue;
+            Node *x = body->data[j];
+            const Type *t = x->type;
+            for (int k = 0; t && t->kind == T_FUNC && k < t->n; k++)
+                if (t->fns[k].graph && ir_is_const_prim(x->app.in[0], P_REBIND))
+                    is_root[t->fns[k].graph->id] = true;
             if ((is_make_closure(x) && closure_elidable(x)) ||
                 (x->app.n == 4 && ir_is_const_prim(x->app.in[0], P_SWITCH) && only_called(x) &&
                  static_graph(x->app.in[2]) && static_graph(x->app.in[3])))
                 cg.elided[x->id] = 1;
         }
-        vec_free(&body);
     }
+    free(listed);
+    classify(&cg, graphs.data, graphs.len, is_root, &cu);
+    find_components(&cg, graphs.data, graphs.len);
+    collect_keys(&cg, graphs.data, graphs.len);
+    ensure_node_tables(&cg);
     declare_envs(&cg, graphs.data, graphs.len);
     for (int i = 0; i < graphs.len; i++)
         if (info(&cg, graphs.data[i])->kind == GK_UNIT)
@@ -2143,31 +2121,30 @@ LLVMModuleRef codegen_module(LLVMContextRef ctx, LLVMTargetMachineRef tm, Module
         if (gi->kind == GK_UNIT && !gi->machine)
             emit_group(&cg, g);
     }
-    uint8_t *done = xcalloc(cg.ngi, 1);
+    GraphVec *comps = xcalloc(cg.ngi, sizeof(GraphVec));    /* machine units by component */
     for (int i = 0; i < graphs.len; i++) {
-        Graph *g = graphs.data[i];
-        GInfo *gi = info(&cg, g);
-        if (gi->kind != GK_UNIT || !gi->machine || done[gi->scc])
-            continue;
-        done[gi->scc] = 1;
-        GraphVec units = {0};
-        for (int j = 0; j < graphs.len; j++) {
-            GInfo *gj = info(&cg, graphs.data[j]);
-            if (gj->kind == GK_UNIT && gj->machine && gj->scc == gi->scc)
-                vec_push(&units, graphs.data[j]);
-        }
-        emit_machine(&cg, units.data, units.len);
-        vec_free(&units);
+        GInfo *gi = info(&cg, graphs.data[i]);
+        if (gi->kind == GK_UNIT && gi->machine)
+            vec_push(&comps[gi->scc], graphs.data[i]);
     }
-    free(done);
+    for (uint32_t c = 0; c < cg.ngi; c++) {
+        if (comps[c].len)
+            emit_machine(&cg, comps[c].data, comps[c].len);
+        vec_free(&comps[c]);
+    }
+    free(comps);
     for (int i = 0; i < nex; i++)
         emit_export(&cg, &ex[i]);
     if (run_entry)
         emit_run_entry(&cg, run_entry, run_first, nfirst);
 
-    for (uint32_t i = 0; i < cg.ngi; i++)
+    for (uint32_t i = 0; i < cg.ngi; i++) {
         vec_free(&cu.by_graph[i]);
+        vec_free(&cg.bodies[i]);
+    }
     free(cu.by_graph);
+    free(cg.bodies);
+    free(cg.have_body);
     free(is_root);
     vec_free(&roots);
     vec_free(&graphs);

@@ -536,9 +536,7 @@ typedef VEC(void *) PtrVec;
 static Value slots_to_value(const Type *t, const uint64_t *slots, int *pos, PtrVec *owned)
 {
     Value v = {0};
-    uint64_t w = slots[(*pos)++ * (t->kind != T_TUPLE)];
     if (t->kind == T_TUPLE) {
-        (*pos)--;
         Tuple *tup = xcalloc(1, sizeof(Tuple) + sizeof(Value) * (size_t)t->n);
         vec_push(owned, tup);
         tup->n = t->n;
@@ -546,6 +544,7 @@ static Value slots_to_value(const Type *t, const uint64_t *slots, int *pos, PtrV
             tup->items[i] = slots_to_value(t->elems[i], slots, pos, owned);
         return value_tuple(tup);
     }
+    uint64_t w = slots[(*pos)++];
     switch (t->kind) {
     case T_FLOAT: memcpy(&v.f, &w, sizeof w); v.kind = V_FLOAT; break;
     case T_INT: v = value_int((int64_t)w); break;
@@ -702,6 +701,15 @@ static int compile_entries(Compilation *c, InferEntry **out)
     return n;
 }
 
+/* The specialisation inference made of top-level graph fn, or NULL. */
+static Graph *entry_result(const Compilation *c, const Graph *fn)
+{
+    for (int e = 0; e < c->nentries; e++)
+        if (c->entries[e].fn == fn)
+            return c->entries[e].result;
+    return NULL;
+}
+
 /* --grad=NAME names an exported function returning a float (checked on
    the exports' inference, before the gradients are built). */
 static int check_grads(Compilation *c)
@@ -717,10 +725,7 @@ static int check_grads(Compilation *c)
             return usage_error("--grad=%s: no function named '%s' in '%s'", name, name, o->input);
         if (name[0] == '_')
             return usage_error("--grad=%s: '%s' is private (its name starts with '_') and is not exported", name, name);
-        Graph *g = NULL;
-        for (int e = 0; e < c->nentries; e++)
-            if (c->entries[e].fn == fn)
-                g = c->entries[e].result;
+        Graph *g = entry_result(c, fn);
         if (!g)
             return usage_error("--grad=%s: '%s' cannot be exported (a parameter is used as a function or a tuple "
                                "without an annotation saying so)", name, name);
@@ -766,10 +771,7 @@ static int collect_exports(Compilation *c, ExportVec *out)
         vec_push(out, ex);
     }
     for (int i = 0; i < c->ngrads; i++) {
-        Graph *fn = find_top(c->lowered, o->grads.data[i]), *primal = NULL;
-        for (int e = 0; e < nfunc; e++)
-            if (c->entries[e].fn == fn)
-                primal = c->entries[e].result;
+        Graph *primal = entry_result(c, find_top(c->lowered, o->grads.data[i]));
         CgExport ex = {EXPORT_GRAD, c->entries[nfunc + i].result, primal, {0}};
         if (!ex.graph || !primal || !cabi_grad_signature(c->arena, primal, o->prefix, o->grads.data[i], &ex.sig))
             return usage_error("--grad=%s: internal error: no gradient was built", o->grads.data[i]);
