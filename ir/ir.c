@@ -20,22 +20,28 @@ Graph *ir_graph_new(Module *m, GraphKind kind, const char *name, Graph *parent, 
     g->name = arena_strdup(m->arena, name);
     g->loc = loc;
     g->module = m;
-    g->parent = parent;
     g->fn = (kind == G_FUNCTION || kind == G_CONST || !parent) ? g : parent->fn;
+    ir_graph_set_parent(g, parent);
+    vec_push(&m->graphs, g);
+    return g;
+}
+
+void ir_graph_set_parent(Graph *g, Graph *parent)
+{
+    g->parent = parent;
     /* binary lifting: up[i] is the ancestor 2^i levels up */
     g->depth = parent ? parent->depth + 1 : 0;
     int n = 0;
     while ((1 << n) <= g->depth)
         n++;
-    g->up = n ? ARENA_ARRAY(m->arena, Graph *, n) : NULL;
+    if (n > g->nup)
+        g->up = ARENA_ARRAY(g->module->arena, Graph *, n);
     g->nup = n;
     if (n) {
         g->up[0] = parent;
         for (int i = 1; i < n; i++)
             g->up[i] = g->up[i - 1]->up[i - 1];
     }
-    vec_push(&m->graphs, g);
-    return g;
 }
 
 static Node *new_node(Module *m, NodeKind kind, Loc loc)
@@ -70,6 +76,19 @@ Node *ir_add_param(Graph *g, const char *name, Loc loc)
     }
     g->params[g->nparams++] = p;
     return p;
+}
+
+void ir_graph_remove_param(Graph *g, int i)
+{
+    if (g->params[i]->uses)
+        die("ir_graph_remove_param: parameter %d of @%s is used", i, g->name);
+    for (int k = i; k + 1 < g->nparams; k++) {
+        g->params[k] = g->params[k + 1];
+        g->params[k]->param.index = k;
+        if (g->param_ann)
+            g->param_ann[k] = g->param_ann[k + 1];
+    }
+    g->nparams--;
 }
 
 static Node *new_const(Module *m, ConstKind k, Loc loc)

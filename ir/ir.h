@@ -149,6 +149,12 @@ struct Module {
 Module *ir_module_new(Arena *arena, const char *filename);
 Graph *ir_graph_new(Module *m, GraphKind kind, const char *name, Graph *parent, Loc loc);
 Node *ir_add_param(Graph *g, const char *name, Loc loc);
+/* Makes parent g's lexical parent (NULL: top level), updating depth and the
+   ancestor table; a caller moving a subtree updates the descendants after,
+   shallowest first. */
+void ir_graph_set_parent(Graph *g, Graph *parent);
+/* Removes g's i-th parameter, which nothing may use; later ones shift down. */
+void ir_graph_remove_param(Graph *g, int i);
 
 Node *ir_const_int(Module *m, int64_t v, Loc loc);
 Node *ir_const_float(Module *m, double v, Loc loc);

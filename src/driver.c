@@ -24,17 +24,14 @@
 #include "../passes/closure.h"
 #include "../passes/export.h"
 #include "../passes/grad.h"
+#include "../passes/opt.h"
 #include "codegen.h"
 #include "jit.h"
 
 
 enum { EXIT_OK = 0, EXIT_SOURCE = 1, EXIT_USAGE = 2, EXIT_RUNTIME = 3 };
 
-typedef enum Stage { STAGE_NONE, STAGE_PARSE, STAGE_INFER, STAGE_GRAD, STAGE_CLOSURE } Stage;
-
-/* Stages the contract names that later work adds; asking for one is a usage
-   error until then. */
-static const char *const future_stages[] = {"opt"};
+typedef enum Stage { STAGE_NONE, STAGE_PARSE, STAGE_INFER, STAGE_GRAD, STAGE_OPT, STAGE_CLOSURE } Stage;
 
 typedef struct Options {
     const char *input;
@@ -99,8 +96,8 @@ static void print_help(FILE *out)
           "  --dump-ir=STAGE        Print the IR after STAGE and stop: parse (as lowered, untyped),\n"
           "                         infer (typed, specialised for the exported signatures),\n"
           "                         grad (differentiation operators expanded),\n"
+          "                         opt (after the optimiser: inlined, folded, dead code gone),\n"
           "                         closure (closure-converted: what the backend compiles).\n"
-          "                         (opt arrives with the optimiser.)\n"
           "  --ir-format=FMT        text (default) or dot (Graphviz; render with dot -Tsvg)\n"
           "  -c                     Compile to a native object file (-emit-llvm: LLVM bitcode)\n"
           "  -S                     Compile to assembly (-emit-llvm: LLVM IR text)\n"
@@ -111,7 +108,7 @@ static void print_help(FILE *out)
           "  -O0 -O1 -O2 -O3        Optimisation level (default -O2)\n"
           "  -march=native          Generate code for this machine's CPU (default: generic x86-64)\n"
           "  --interp               myc run: use the reference interpreter instead of native code\n"
-          "  --interp-ir=STAGE      With --interp: interpret the IR after grad (default) or closure\n"
+          "  --interp-ir=STAGE      With --interp: interpret the IR after grad (default), opt or closure\n"
           "  --verify-ir            Check the IR's invariants after every stage (for testing myc)\n"
           "  --help                 Show this help\n"
           "  --version              Show the version\n"
@@ -133,13 +130,11 @@ static int parse_stage(Options *o, const char *name)
         o->dump = STAGE_INFER;
     else if (strcmp(name, "grad") == 0)
         o->dump = STAGE_GRAD;
+    else if (strcmp(name, "opt") == 0)
+        o->dump = STAGE_OPT;
     else if (strcmp(name, "closure") == 0)
         o->dump = STAGE_CLOSURE;
     else {
-        for (size_t i = 0; i < sizeof future_stages / sizeof *future_stages; i++)
-            if (strcmp(name, future_stages[i]) == 0)
-                return usage_error("IR stage '%s' is not available yet in this version of myc "
-                                   "(available: parse, infer, grad, closure)", name);
         return usage_error("unknown IR stage '%s' (stages: parse, infer, grad, opt, closure)", name);
     }
     return 0;
@@ -227,8 +222,10 @@ static int parse_args(Options *o, int argc, char **argv)
                 o->interp_ir = STAGE_GRAD;
             else if (strcmp(st, "closure") == 0)
                 o->interp_ir = STAGE_CLOSURE;
+            else if (strcmp(st, "opt") == 0)
+                o->interp_ir = STAGE_OPT;
             else
-                return usage_error("--interp-ir takes grad or closure, not '%s'", st);
+                return usage_error("--interp-ir takes grad, opt or closure, not '%s'", st);
         } else if (strcmp(a, "--verify-ir") == 0) {
             o->verify_ir = true;
         } else {
@@ -248,7 +245,7 @@ static int parse_args(Options *o, int argc, char **argv)
                            o->run ? "run" : "--dump-ir");
     if (o->compile_obj && o->compile_asm)
         return usage_error("'-c' and '-S' cannot be combined");
-    if (!compile && (o->header || o->grads.len || o->prefix || o->output || o->emit_llvm))
+    if (!compile && (o->header || (o->grads.len && !o->dump) || o->prefix || o->output || o->emit_llvm))
         return usage_error("'%s' needs -c or -S", o->header ? "--header" : o->grads.len ? "--grad"
                                                   : o->prefix ? "--prefix" : o->output ? "-o" : "-emit-llvm");
     if (o->prefix && !c_identifier_start(o->prefix))
@@ -420,6 +417,11 @@ static bool middle_end(Compilation *c, Stage stop, EntryChooser choose)
         return false;
     if (stop == STAGE_GRAD)
         return true;
+    opt_module(c->typed, ~0u, NULL);
+    if (!verify(c, c->typed, true, "opt"))
+        return false;
+    if (stop == STAGE_OPT)
+        return true;
     closure_convert(c->typed);
     return verify(c, c->typed, true, "closure");
 }
@@ -462,9 +464,15 @@ static void print_exports(Compilation *c, StrBuf *out)
         sb_putc(out, '\n');
 }
 
+static bool build_with_grads(Compilation *c, Stage stop, int *status);
+
 static int dump(Compilation *c)
 {
-    bool ok = run_pipeline(c, c->opt->dump, export_entries);
+    int status = 0;
+    bool ok = c->opt->grads.len && c->opt->dump >= STAGE_INFER ? build_with_grads(c, c->opt->dump, &status)
+                                                               : run_pipeline(c, c->opt->dump, export_entries);
+    if (status)
+        return status;
     diags_print(&c->diags, stderr);
     if (!ok)
         return c->status ? c->status : EXIT_SOURCE;
@@ -793,15 +801,17 @@ static int collect_exports(Compilation *c, ExportVec *out)
     return 0;
 }
 
-static int compile(Compilation *c)
+/* The pipeline to `stop` for the exports and the --grad= gradients: the
+   exports are inferred alone first, to check the --grad= names (a usage
+   error sets *status). */
+static bool build_with_grads(Compilation *c, Stage stop, int *status)
 {
     Options *o = c->opt;
-    int status = EXIT_OK;
     bool ok = front_end(c);
     if (ok && o->grads.len) {
         /* first the exports alone, to check the --grad= names */
         ok = middle_end(c, STAGE_INFER, export_entries);
-        if (ok && (status = check_grads(c)) != 0)
+        if (ok && (*status = check_grads(c)) != 0)
             ok = false;
         if (c->typed)
             ir_module_free(c->typed);
@@ -810,7 +820,15 @@ static int compile(Compilation *c)
         c->entries = NULL;
     }
     if (ok)
-        ok = middle_end(c, STAGE_CLOSURE, compile_entries);
+        ok = middle_end(c, stop, compile_entries);
+    return ok;
+}
+
+static int compile(Compilation *c)
+{
+    Options *o = c->opt;
+    int status = EXIT_OK;
+    bool ok = build_with_grads(c, STAGE_CLOSURE, &status);
     ExportVec exports = {0};
     if (ok && (status = collect_exports(c, &exports)) != 0)
         ok = false;

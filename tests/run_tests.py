@@ -477,6 +477,7 @@ DUMP_VARIANTS = [
     ("parse.txt", ["--dump-ir=parse"]),
     ("infer.txt", ["--dump-ir=infer"]),
     ("parse.dot", ["--dump-ir=parse", "--ir-format=dot"]),
+    ("opt.txt", ["--dump-ir=opt"]),
     ("closure.txt", ["--dump-ir=closure"]),
 ]
 # files named grad_*.my also show the differentiated IR
@@ -559,9 +560,6 @@ def cli_checks(myc):
         ("unknown-flag", ["--no-such-flag", CLI_FILE], 2, usage, None),
         ("missing-file", ["--dump-ir=infer", "tests/no/such/file.my"], 2, usage, None),
         ("bad-stage", ["--dump-ir=bogus", CLI_FILE], 2, usage, None),
-        # The opt stage does not exist until the optimiser lands; then this
-        # case moves to the dump tests.
-        ("opt-stage-not-yet", ["--dump-ir=opt", CLI_FILE], 2, usage, None),
         ("bad-ir-format", ["--dump-ir=parse", "--ir-format=bogus", CLI_FILE], 2, usage, None),
         ("run-no-file", ["run"], 2, usage, None),
         ("run-no-func", ["run", CLI_FILE], 2, usage, None),
@@ -577,8 +575,8 @@ def cli_checks(myc):
         ("no-action", [CLI_FILE], 2, usage, None),
         ("two-files", ["--dump-ir=parse", CLI_FILE, CLI_FILE], 2, usage, None),
         ("dump-no-file", ["--dump-ir=parse"], 2, usage, None),
-        # Stages and native code of later issues: usage errors for now.
-        ("opt-stage-not-yet", ["--dump-ir=opt", CLI_FILE], 2, usage, None),
+        ("dump-opt", ["--dump-ir=opt", CLI_FILE], 0, None, "graph @"),
+        ("interp-ir-opt", ["run", "--interp", "--interp-ir=opt", CLI_FILE, "f", "1", "2"], 0, None, None),
         ("dump-closure", ["--dump-ir=closure", CLI_FILE], 0, None, "graph @"),
         ("c-to-devnull", ["-c", CLI_FILE, "-o", os.devnull], 0, None, None),
         ("S-to-stdout", ["-S", CLI_FILE, "-o", "-"], 0, None, ".text"),

@@ -1,0 +1,331 @@
+/*
+ * opt.c: the optimiser's fixpoint driver and the analysis every pass
+ * starts from (contracts: opt.h, opt_pass.h).
+ *
+ * Liveness: the roots (the module's top-level graphs) are live; a graph is
+ * live when a live body uses its constant, names it in a live node's type,
+ * or is the parent of a live graph; a node is live when a live graph's
+ * body holds it or a live node uses it.  Use lists are swept of every dead
+ * user, so passes can count and rewrite uses without seeing dead code.
+ */
+#include "opt_pass.h"
+
+#include <string.h>
+
+const char *const opt_pass_names[OPT__COUNT] = {
+    "inline", "tuple", "switch", "arith", "env", "fold", "cse", "dead", "lift",
+};
+
+enum { OPT_MAX_ROUNDS = 64 };
+
+static void grow(void **p, uint32_t old, uint32_t n, size_t size)
+{
+    *p = xrealloc(*p, size * n);
+    memset((char *)*p + size * old, 0, size * (n - old));
+}
+
+static void ensure_tables(OptCtx *c)
+{
+    Module *m = c->m;
+    if (m->ngraph_ids > c->gcap) {
+        uint32_t n = m->ngraph_ids + m->ngraph_ids / 2 + 16;
+        grow((void **)&c->body, c->gcap, n, sizeof(NodeVec));
+        grow((void **)&c->glive, c->gcap, n, 1);
+        grow((void **)&c->calls, c->gcap, n, sizeof(int));
+        grow((void **)&c->values, c->gcap, n, sizeof(int));
+        grow((void **)&c->named, c->gcap, n, 1);
+        grow((void **)&c->pinned, c->gcap, n, 1);
+        grow((void **)&c->parent_of, c->gcap, n, 1);
+        c->gcap = n;
+    }
+    if (m->nnodes > c->ncap) {
+        uint32_t n = m->nnodes + m->nnodes / 2 + 64;
+        grow((void **)&c->live, c->ncap, n, 1);
+        c->ncap = n;
+    }
+    memset(c->glive, 0, c->gcap);
+    memset(c->calls, 0, sizeof(int) * c->gcap);
+    memset(c->values, 0, sizeof(int) * c->gcap);
+    memset(c->named, 0, c->gcap);
+    memset(c->pinned, 0, c->gcap);
+    memset(c->parent_of, 0, c->gcap);
+    memset(c->live, 0, c->ncap);
+}
+
+static void add_graph(OptCtx *c, Graph *g)
+{
+    if (!c->glive[g->id]) {
+        c->glive[g->id] = 1;
+        vec_push(&c->graphs, g);
+    }
+}
+
+/* Marks the graphs type t names (once per type and analysis). */
+typedef struct TypeSeen { uint32_t *stamp; uint32_t cap, cur; } TypeSeen;
+
+static void name_graphs(OptCtx *c, TypeSeen *ts, const Type *t, uint8_t *mark)
+{
+    if (!t || (t->kind != T_TUPLE && t->kind != T_FUNC))
+        return;
+    if (mark == c->named) {
+        if (t->id >= ts->cap) {
+            uint32_t n = t->id * 2 + 64;
+            grow((void **)&ts->stamp, ts->cap, n, sizeof(uint32_t));
+            ts->cap = n;
+        }
+        if (ts->stamp[t->id] == ts->cur)
+            return;
+        ts->stamp[t->id] = ts->cur;
+    }
+    if (t->kind == T_TUPLE) {
+        for (int i = 0; i < t->n; i++)
+            name_graphs(c, ts, t->elems[i], mark);
+        return;
+    }
+    for (int i = 0; i < t->n; i++)
+        if (t->fns[i].graph) {
+            mark[t->fns[i].graph->id] = 1;
+            add_graph(c, t->fns[i].graph);
+        }
+}
+
+static void mark_live(OptCtx *c, Node *x, NodeVec *work)
+{
+    if (x->kind != N_CONST && !c->live[x->id]) {
+        c->live[x->id] = 1;
+        vec_push(work, x);
+    }
+}
+
+void opt_analyse(OptCtx *c)
+{
+    Module *m = c->m;
+    ensure_tables(c);
+    TypeSeen ts = {.cur = 1};
+    c->graphs.len = 0;
+    for (int i = 0; i < m->tops.len; i++) {
+        add_graph(c, m->tops.data[i].graph);
+        c->pinned[m->tops.data[i].graph->id] = 1;
+    }
+    NodeVec work = {0};
+    for (int gi = 0; gi < c->graphs.len; gi++) {
+        Graph *g = c->graphs.data[gi];
+        if (g->parent) {
+            add_graph(c, g->parent);
+            c->parent_of[g->parent->id] = 1;
+        }
+        NodeVec *body = &c->body[g->id];
+        body->len = 0;
+        ir_graph_body(g, body);
+        for (int i = 0; i < g->nparams; i++) {
+            mark_live(c, g->params[i], &work);
+            name_graphs(c, &ts, g->params[i]->type, c->named);
+        }
+        for (int j = 0; j <= body->len; j++) {
+            int nin;
+            Node *const *in = ir_body_inputs(g, body, j, &nin);
+            for (int k = 0; k < nin; k++) {
+                if (!ir_is_const_graph(in[k]))
+                    continue;
+                Graph *h = in[k]->k.u.graph;
+                if (j < body->len && k == 0)
+                    c->calls[h->id]++;
+                else
+                    c->values[h->id]++;
+                add_graph(c, h);
+            }
+            if (j == body->len)
+                break;
+            Node *x = body->data[j];
+            mark_live(c, x, &work);
+            name_graphs(c, &ts, x->type, c->named);
+            if (opt_is_prim(x, P_REBIND)) {
+                name_graphs(c, &ts, x->type, c->pinned);
+                if (x->app.n > 1)
+                    name_graphs(c, &ts, x->app.in[1]->type, c->pinned);
+            }
+        }
+    }
+    /* Live is closed under inputs (a body holds what its graph computes;
+       free variables of nested graphs are computed by their owners). */
+    while (work.len) {
+        Node *x = vec_pop(&work);
+        if (x->kind == N_APPLY)
+            for (int i = 0; i < x->app.n; i++)
+                mark_live(c, x->app.in[i], &work);
+        if (x->graph && !c->glive[x->graph->id])
+            die("opt: node %u lives in dead graph @%s", x->id, x->graph->name);
+    }
+    /* Sweep dead users out of the use lists of live nodes. */
+    NodeVec dead = {0};
+    GraphVec dead_out = {0};
+    for (int gi = 0; gi < c->graphs.len; gi++) {
+        Graph *g = c->graphs.data[gi];
+        NodeVec *body = &c->body[g->id];
+        for (int j = -g->nparams; j < body->len; j++) {
+            Node *x = j < 0 ? g->params[j + g->nparams] : body->data[j];
+            for (Use *u = x->uses; u; u = u->next) {
+                if (u->user && !(u->user->id < c->ncap && c->live[u->user->id]))
+                    vec_push(&dead, u->user);
+                else if (!u->user && !c->glive[u->graph->id])
+                    vec_push(&dead_out, u->graph);
+            }
+        }
+    }
+    for (int i = 0; i < dead.len; i++)
+        ir_apply_set_inputs(dead.data[i], NULL, 0);
+    for (int i = 0; i < dead_out.len; i++)
+        ir_set_output(dead_out.data[i], NULL);
+    vec_free(&dead);
+    vec_free(&dead_out);
+    vec_free(&work);
+    free(ts.stamp);
+}
+
+int opt_rewrite_all(OptCtx *c, OptRewrite rw)
+{
+    int done = 0;
+    int ngraphs = c->graphs.len;
+    for (int gi = 0; gi < ngraphs; gi++) {
+        Graph *g = c->graphs.data[gi];
+        NodeVec *body = &c->body[g->id];
+        for (int j = 0; j < body->len; j++)
+            if (body->data[j]->uses && body->data[j]->graph == g)
+                done += rw(c, body->data[j]);
+    }
+    return done;
+}
+
+/* The type of x: its own, or for an untyped constant the type its value has. */
+static bool has_type(const Node *x, const Type *t)
+{
+    if (x->type || x->kind != N_CONST)
+        return x->type == t;
+    switch (x->k.kind) {
+    case K_INT: return t->kind == T_INT;
+    case K_FLOAT: return t->kind == T_FLOAT;
+    case K_BOOL: return t->kind == T_BOOL;
+    case K_GRAPH: return t->kind == T_FUNC && t->n == 1 && t->fns[0].graph == x->k.u.graph;
+    case K_PRIM: return false;
+    }
+    return false;
+}
+
+bool opt_replace(OptCtx *c, Node *old, Node *new_)
+{
+    (void)c;
+    if (old == new_ || !old->type || !has_type(new_, old->type))
+        return false;
+    ir_replace_all_uses(old, new_);
+    return true;
+}
+
+Node *opt_const_float(OptCtx *c, double v, Loc loc)
+{
+    Node *k = ir_const_float(c->m, v, loc);
+    k->type = type_float(c->m->types);
+    return k;
+}
+
+Node *opt_const_graph(OptCtx *c, Graph *g, Type *type, Loc loc)
+{
+    Node *k = ir_const_graph(c->m, g, loc);
+    k->type = type;
+    return k;
+}
+
+Node *opt_apply(Graph *g, Type *type, Node *const *in, int n, Loc loc)
+{
+    Node *x = ir_apply(g, in, n, loc);
+    x->type = type;
+    return x;
+}
+
+Node *opt_zero_of(OptCtx *c, Graph *g, Type *t, Loc loc)
+{
+    TypeTable *tt = c->m->types;
+    if (!t)
+        return NULL;
+    if (t->kind == T_FLOAT)
+        return opt_const_float(c, 0.0, loc);
+    if (t->kind == T_ZERO) {
+        Node *z = ir_const_prim(c->m, P_ZERO, loc);
+        z->type = NULL;
+        return opt_apply(g, type_zero(tt), &z, 1, loc);
+    }
+    if (t->kind != T_TUPLE || t->n > 64)
+        return NULL;
+    Node *in[65];
+    in[0] = ir_const_prim(c->m, P_MAKE_TUPLE, loc);
+    for (int i = 0; i < t->n; i++)
+        if (!(in[i + 1] = opt_zero_of(c, g, t->elems[i], loc)))
+            return NULL;
+    return opt_apply(g, t, in, t->n + 1, loc);
+}
+
+bool opt_same_const(const Node *a, const Node *b)
+{
+    if (a->kind != N_CONST || b->kind != N_CONST || a->k.kind != b->k.kind)
+        return false;
+    switch (a->k.kind) {
+    case K_INT: return a->k.u.i == b->k.u.i;
+    case K_FLOAT: return memcmp(&a->k.u.f, &b->k.u.f, sizeof(double)) == 0;
+    case K_BOOL: return a->k.u.b == b->k.u.b;
+    case K_PRIM: return a->k.u.prim == b->k.u.prim;
+    case K_GRAPH: return a->k.u.graph == b->k.u.graph;
+    }
+    return false;
+}
+
+void opt_module(Module *m, unsigned passes, OptStats *stats)
+{
+    static int (*const run[OPT__COUNT])(OptCtx *) = {
+        [OPT_INLINE] = opt_inline, [OPT_TUPLE] = opt_tuple, [OPT_SWITCH] = opt_switch,
+        [OPT_ARITH] = opt_arith,   [OPT_ENV] = opt_env,     [OPT_FOLD] = opt_fold,
+        [OPT_CSE] = opt_cse,       [OPT_DEAD] = opt_dead,   [OPT_LIFT] = opt_lift,
+    };
+    OptStats local = {0};
+    if (!stats)
+        stats = &local;
+    memset(stats, 0, sizeof *stats);
+    OptCtx c = {.m = m, .interp = interp_new(m)};
+    opt_analyse(&c);
+    /* Inlining may copy about as many nodes as the program had. */
+    uint32_t nlive = 0;
+    for (uint32_t i = 0; i < c.ncap; i++)
+        nlive += c.live[i];
+    c.budget = (int)nlive + 2000;
+    for (int round = 0; round < OPT_MAX_ROUNDS; round++) {
+        int changed = 0;
+        for (int p = 0; p < OPT__COUNT; p++) {
+            if (!(passes & (1u << p)))
+                continue;
+            opt_analyse(&c);
+            int n = run[p](&c);
+            stats->rewrites[p] += n;
+            changed += n;
+        }
+        stats->rounds = round + 1;
+        if (!changed)
+            break;
+    }
+    /* Keep only the live graphs, in creation order. */
+    opt_analyse(&c);
+    int keep = 0;
+    for (int i = 0; i < m->graphs.len; i++)
+        if (c.glive[m->graphs.data[i]->id])
+            m->graphs.data[keep++] = m->graphs.data[i];
+    m->graphs.len = keep;
+    for (uint32_t i = 0; i < c.gcap; i++)
+        vec_free(&c.body[i]);
+    free(c.body);
+    free(c.glive);
+    free(c.calls);
+    free(c.values);
+    free(c.named);
+    free(c.pinned);
+    free(c.parent_of);
+    free(c.live);
+    vec_free(&c.graphs);
+    interp_free(c.interp);
+}

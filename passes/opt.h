@@ -1,0 +1,60 @@
+/*
+ * opt.h: the optimiser on the graph IR (passes/opt*.c), between the `grad`
+ * stage and closure conversion; its output is the `opt` stage.
+ *
+ * Assumes a typed, specialised module with every differentiation operator
+ * expanded (grad_check_expanded holds), whose top-level list names the
+ * graphs called from outside (the roots).
+ *
+ * Guarantees: the same module, rewritten in place, computes what it
+ * computed before for every root and every argument, bit for bit,
+ * including which runtime error a failing call reports; it still passes
+ * the typed IR checker; m->graphs lists only the graphs the roots can
+ * still reach (through constants and through the types of live nodes).
+ *
+ * The passes (one file each, each with its own contract) are local
+ * rewrites run by one fixpoint driver (opt.c) until none changes anything
+ * or a round limit is hit; every pass sees a fresh analysis (opt_pass.h):
+ *
+ *   opt_inline.c   inlining: graphs called once (moved, nested graphs and
+ *                  all), small leaf graphs (copied), within a budget
+ *   opt_tuple.c    getitem(make_tuple(...)) folding
+ *   opt_switch.c   switch with a known condition or equal arms; projections
+ *                  and env reads pushed into a switch of values
+ *   opt_arith.c    arithmetic identities and symbolic zeros
+ *   opt_env.c      env_get(env_set(...)) cancelling, reads of empty envs
+ *   opt_fold.c     constant folding (the interpreter's evaluators, so
+ *                  folded values are the run-time ones)
+ *   opt_cse.c      common-subexpression elimination within a graph
+ *   opt_dead.c     dead code and dead data: unused parameters and unused
+ *                  fields of returned tuples
+ *   opt_lift.c     lambda lifting: graphs only ever called directly take
+ *                  their free variables as parameters
+ *
+ * The primitives' derivative rules are already inline: the J transform
+ * (passes/grad.c) writes them into the backpropagators as primitives.
+ */
+#ifndef MYC_OPT_H
+#define MYC_OPT_H
+
+#include "../ir/ir.h"
+
+typedef enum OptPass {
+    OPT_INLINE, OPT_TUPLE, OPT_SWITCH, OPT_ARITH, OPT_ENV, OPT_FOLD, OPT_CSE, OPT_DEAD, OPT_LIFT,
+    OPT__COUNT
+} OptPass;
+
+/* What a run did: rewrites per pass, rounds run. */
+typedef struct OptStats {
+    int rewrites[OPT__COUNT];
+    int rounds;
+} OptStats;
+
+/* The passes' names, for tests and statistics ("inline", "tuple", ...). */
+extern const char *const opt_pass_names[OPT__COUNT];
+
+/* Runs the passes whose bit is set in `passes` (1u << OptPass; ~0u for
+   all) to a fixpoint.  `stats` may be NULL. */
+void opt_module(Module *m, unsigned passes, OptStats *stats);
+
+#endif

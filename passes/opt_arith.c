@@ -1,0 +1,190 @@
+/*
+ * opt_arith.c: arithmetic identities and symbolic zeros.
+ *
+ * Assumes a fresh analysis (opt_pass.h).  Every rewrite is exact in IEEE
+ * arithmetic, signed zeros and NaNs included (the result must print as
+ * CPython prints it), so x + 0.0 is not x (-0.0 + 0.0 is 0.0) unless x
+ * cannot be -0.0:
+ *
+ *   x + -0.0, x - 0.0, x * 1.0, 1.0 * x, x / 1.0     -> x      (floats)
+ *   x + 0.0, 0.0 + x                                 -> x      (x never -0.0)
+ *   i + 0, i - 0, i * 1, 1 * i                       -> i      (ints)
+ *   i * 0, 0 * i                                     -> 0      (ints)
+ *   neg(neg(x)), pos(x), float(x)                    -> x      (same type)
+ *   sens_add(zero, d), sens_add(d, zero)             -> d      (symbolic zero)
+ *   sens_add(newenv(), e), sens_add(e, newenv())     -> e
+ *   sens_add((a...), (b...))                         -> (sens_add(a, b)...)
+ *   sens_scale(zero, k)                              -> zero
+ *   sens_scale(c, k), c a non-zero constant          -> c * k
+ *   sens_scale(d, 1.0)                               -> d, or d + 0.0
+ *   sens_scale(d, -1.0)                              -> 0.0 - d
+ *   sens_for, sens_dense, to_diff, cotangent, check_result, mixed_mode
+ *     whose value is an operand of the result's type  -> that operand
+ *
+ * (sens_scale(d, k) is 0.0 when d is a zero of either sign, else d * k.)
+ *
+ * Guarantees: the replacement has the node's type and value; none of the
+ * primitives removed can fail on operands of these types.
+ */
+#include "opt_pass.h"
+
+#include <math.h>
+
+static bool is_int(const Node *x, int64_t v)
+{
+    return x->kind == N_CONST && x->k.kind == K_INT && x->k.u.i == v;
+}
+
+static bool is_neg_zero(const Node *x)
+{
+    return x->kind == N_CONST && x->k.kind == K_FLOAT && x->k.u.f == 0.0 && signbit(x->k.u.f);
+}
+
+static bool of_kind(const Node *x, TypeKind k)
+{
+    if (x->type)
+        return x->type->kind == k;
+    return x->kind == N_CONST && ((k == T_FLOAT && x->k.kind == K_FLOAT) || (k == T_INT && x->k.kind == K_INT));
+}
+
+/* x is a float that cannot be -0.0 (looking a few sums deep). */
+static bool never_neg_zero_at(const Node *x, int depth)
+{
+    if (x->kind == N_CONST)
+        return x->k.kind == K_FLOAT && !(x->k.u.f == 0.0 && signbit(x->k.u.f));
+    if (depth == 0 || x->kind != N_APPLY || x->app.n != 3 || !of_kind(x, T_FLOAT))
+        return false;
+    if (opt_is_prim(x, P_ADD) || opt_is_prim(x, P_SADD))     /* a + b is -0.0 only if both are */
+        return never_neg_zero_at(x->app.in[1], depth - 1) || never_neg_zero_at(x->app.in[2], depth - 1);
+    return false;
+}
+
+static bool never_neg_zero(const Node *x)
+{
+    return never_neg_zero_at(x, 6);
+}
+
+static bool has_function(const Type *t)
+{
+    if (!t)
+        return true;
+    if (t->kind == T_FUNC)
+        return true;
+    for (int i = 0; t->kind == T_TUPLE && i < t->n; i++)
+        if (has_function(t->elems[i]))
+            return true;
+    return false;
+}
+
+static Node *prim2(OptCtx *c, Graph *g, PrimId p, Type *t, Node *a, Node *b, Loc loc)
+{
+    Node *in[3] = {ir_const_prim(c->m, p, loc), a, b};
+    return opt_apply(g, t, in, 3, loc);
+}
+
+/* The type of sens_add(a, b) for operands of types a and b, or NULL. */
+static Type *sum_type(Type *a, Type *b)
+{
+    if (a && a->kind == T_ZERO)
+        return b;
+    if (b && b->kind == T_ZERO)
+        return a;
+    return a == b ? a : NULL;
+}
+
+/* sens_add of two make_tuples, elementwise (small tuples only). */
+static int split_tuple_sum(OptCtx *c, Node *x, Node *a, Node *b)
+{
+    int n = a->app.n - 1;
+    if (n != b->app.n - 1 || n > 64 || !x->type || x->type->kind != T_TUPLE || x->type->n != n)
+        return 0;
+    Node *in[65];
+    in[0] = ir_const_prim(c->m, P_MAKE_TUPLE, x->loc);
+    for (int i = 0; i < n; i++) {
+        Node *ai = a->app.in[i + 1], *bi = b->app.in[i + 1];
+        Type *t = sum_type(ai->type, bi->type);
+        if (!t || t != x->type->elems[i])
+            return 0;
+    }
+    for (int i = 0; i < n; i++) {
+        Node *ai = a->app.in[i + 1], *bi = b->app.in[i + 1];
+        in[i + 1] = ai->type && ai->type->kind == T_ZERO   ? bi
+                    : bi->type && bi->type->kind == T_ZERO ? ai
+                                                           : prim2(c, x->graph, P_SADD, x->type->elems[i], ai, bi, x->loc);
+    }
+    return opt_replace(c, x, opt_apply(x->graph, x->type, in, n + 1, x->loc));
+}
+
+static int rewrite(OptCtx *c, Node *x)
+{
+    if (x->app.n < 2 || x->app.in[0]->kind != N_CONST || x->app.in[0]->k.kind != K_PRIM)
+        return 0;
+    Node *a = x->app.in[1], *b = x->app.n > 2 ? x->app.in[2] : NULL;
+    bool flt = of_kind(x, T_FLOAT), in = of_kind(x, T_INT);
+    switch (x->app.in[0]->k.u.prim) {
+    case P_ADD:
+        if ((flt && is_neg_zero(b)) || (in && is_int(b, 0)) || (flt && opt_is_float(b, 0.0) && never_neg_zero(a)))
+            return opt_replace(c, x, a);
+        if ((flt && is_neg_zero(a)) || (in && is_int(a, 0)) || (flt && opt_is_float(a, 0.0) && never_neg_zero(b)))
+            return opt_replace(c, x, b);
+        return 0;
+    case P_SUB:
+        if ((flt && opt_is_float(b, 0.0) && !signbit(b->k.u.f)) || (in && is_int(b, 0)))
+            return opt_replace(c, x, a);
+        return 0;
+    case P_MUL:
+        if ((flt && opt_is_float(b, 1.0)) || (in && is_int(b, 1)))
+            return opt_replace(c, x, a);
+        if ((flt && opt_is_float(a, 1.0)) || (in && is_int(a, 1)))
+            return opt_replace(c, x, b);
+        if (in && of_kind(a, T_INT) && of_kind(b, T_INT) && (is_int(a, 0) || is_int(b, 0)))
+            return opt_replace(c, x, is_int(a, 0) ? a : b);
+        return 0;
+    case P_TRUEDIV:
+        return flt && opt_is_float(b, 1.0) ? opt_replace(c, x, a) : 0;
+    case P_NEG:
+        return opt_is_prim(a, P_NEG) ? opt_replace(c, x, a->app.in[1]) : 0;
+    case P_POS:
+    case P_FLOAT:
+    case P_TO_DIFF:
+    case P_CHECK_RESULT:
+    case P_SFOR:
+    case P_SDENSE:
+        return opt_replace(c, x, x->app.in[0]->k.u.prim == P_SFOR || x->app.in[0]->k.u.prim == P_SDENSE ? b : a);
+    case P_COTANGENT:
+        return opt_replace(c, x, b);
+    case P_GRAD_ERROR:
+        return has_function(a->type) ? 0 : opt_replace(c, x, a);
+    case P_SADD:
+        if (a->type && a->type->kind == T_ZERO)
+            return opt_replace(c, x, b);
+        if ((b->type && b->type->kind == T_ZERO) || opt_is_prim(b, P_NEWENV))
+            return opt_replace(c, x, a);
+        if (opt_is_prim(a, P_NEWENV))
+            return opt_replace(c, x, b);
+        if (opt_is_prim(a, P_MAKE_TUPLE) && opt_is_prim(b, P_MAKE_TUPLE))
+            return split_tuple_sum(c, x, a, b);
+        return 0;
+    case P_SSCALE:
+        if (a->type && a->type->kind == T_ZERO)
+            return opt_replace(c, x, a);
+        if (!flt || !of_kind(a, T_FLOAT))
+            return 0;
+        if (a->kind == N_CONST && a->k.u.f != 0.0 && of_kind(b, T_FLOAT))
+            return opt_replace(c, x, prim2(c, x->graph, P_MUL, x->type, a, b, x->loc));
+        if (opt_is_float(b, 1.0))
+            return never_neg_zero(a) ? opt_replace(c, x, a)
+                                     : opt_replace(c, x, prim2(c, x->graph, P_ADD, x->type, a,
+                                                               opt_const_float(c, 0.0, x->loc), x->loc));
+        if (opt_is_float(b, -1.0))
+            return opt_replace(c, x, prim2(c, x->graph, P_SUB, x->type, opt_const_float(c, 0.0, x->loc), a, x->loc));
+        return 0;
+    default:
+        return 0;
+    }
+}
+
+int opt_arith(OptCtx *c)
+{
+    return opt_rewrite_all(c, rewrite);
+}

@@ -1,0 +1,119 @@
+/*
+ * opt_env.c: cancelling environment writes and reads.
+ *
+ * Assumes a fresh analysis (opt_pass.h).  An env (the sensitivities of a
+ * closure's free variables, by key) built by env_set chains and read back
+ * in the same program needs no env at all:
+ *
+ *   env_get(env_set(e, k, d), k, x)  -> d          (or the zero of the
+ *                                                    read's type, d zero)
+ *   env_get(env_set(e, j, d), k, x)  -> env_get(e, k, x)       (j != k)
+ *   env_get(newenv(), k, x)          -> the zero of the read's type
+ *   env_get(switch(c, a, b), k, x)   -> switch(c, env_get(a, k, x),
+ *                                         env_get(b, k, x))
+ *                                       when a or b is a newenv or env_set
+ *                                       (the reads then cancel)
+ *   env_set(e, k, zero)              -> e, when e has no key k
+ *   env_set(env_set(e, k, d), k, d2) -> env_set(e, k, d2)
+ *
+ * Guarantees: the same values (ev_env_get, ev_env_set); none of these can
+ * fail.
+ */
+#include "opt_pass.h"
+
+enum { ENV_WALK = 4096 };  /* env_set chains followed at most this far */
+
+static bool same_key(const Node *a, const Node *b)
+{
+    return opt_is_int_const(a) && opt_is_int_const(b) && a->k.u.i == b->k.u.i;
+}
+
+static bool is_zero_typed(const Node *x)
+{
+    return x->type && x->type->kind == T_ZERO;
+}
+
+static Node *env_get(OptCtx *c, Graph *g, Node *e, Node *key, Node *x, Type *t, Loc loc)
+{
+    Node *in[4] = {ir_const_prim(c->m, P_ENV_GET, loc), e, key, x};
+    return opt_apply(g, t, in, 4, loc);
+}
+
+static int read(OptCtx *c, Node *x)
+{
+    Node *e = x->app.in[1], *key = x->app.in[2];
+    for (int steps = 0; steps < ENV_WALK; steps++) {
+        if (opt_is_prim(e, P_ENV_SET) && e->app.n == 4) {
+            if (same_key(e->app.in[2], key)) {
+                Node *d = e->app.in[3];
+                if (d->type == x->type)
+                    return opt_replace(c, x, d);
+                if (!is_zero_typed(d))
+                    return 0;
+                Node *z = opt_zero_of(c, x->graph, x->type, x->loc);
+                return z ? opt_replace(c, x, z) : 0;
+            }
+            if (!opt_is_int_const(e->app.in[2]) || !opt_is_int_const(key))
+                return 0;
+            e = e->app.in[1];
+            continue;
+        }
+        if (opt_is_prim(e, P_NEWENV)) {
+            Node *z = opt_zero_of(c, x->graph, x->type, x->loc);
+            return z ? opt_replace(c, x, z) : 0;
+        }
+        if (opt_is_prim(e, P_SWITCH) && e->app.n == 4) {
+            Node *a = e->app.in[2], *b = e->app.in[3];
+            if (!opt_is_prim(a, P_NEWENV) && !opt_is_prim(a, P_ENV_SET) && !opt_is_prim(b, P_NEWENV) &&
+                !opt_is_prim(b, P_ENV_SET))
+                break;
+            Node *in[4] = {e->app.in[0], e->app.in[1], env_get(c, x->graph, a, key, x->app.in[3], x->type, x->loc),
+                           env_get(c, x->graph, b, key, x->app.in[3], x->type, x->loc)};
+            return opt_replace(c, x, opt_apply(x->graph, x->type, in, 4, x->loc));
+        }
+        break;
+    }
+    if (e == x->app.in[1])
+        return 0;
+    return opt_replace(c, x, env_get(c, x->graph, e, key, x->app.in[3], x->type, x->loc));
+}
+
+/* Whether env e certainly has no entry under key. */
+static bool lacks(Node *e, Node *key)
+{
+    for (int steps = 0; steps < ENV_WALK; steps++) {
+        if (opt_is_prim(e, P_NEWENV))
+            return true;
+        if (!opt_is_prim(e, P_ENV_SET) || e->app.n != 4 || !opt_is_int_const(e->app.in[2]) ||
+            !opt_is_int_const(key) || same_key(e->app.in[2], key))
+            return false;
+        e = e->app.in[1];
+    }
+    return false;
+}
+
+static int write(OptCtx *c, Node *x)
+{
+    Node *e = x->app.in[1], *key = x->app.in[2], *d = x->app.in[3];
+    if (is_zero_typed(d) && lacks(e, key))
+        return opt_replace(c, x, e);
+    if (opt_is_prim(e, P_ENV_SET) && e->app.n == 4 && same_key(e->app.in[2], key)) {
+        Node *in[4] = {x->app.in[0], e->app.in[1], key, d};
+        return opt_replace(c, x, opt_apply(x->graph, x->type, in, 4, x->loc));
+    }
+    return 0;
+}
+
+static int rewrite(OptCtx *c, Node *x)
+{
+    if (opt_is_prim(x, P_ENV_GET) && x->app.n == 4)
+        return read(c, x);
+    if (opt_is_prim(x, P_ENV_SET) && x->app.n == 4)
+        return write(c, x);
+    return 0;
+}
+
+int opt_env(OptCtx *c)
+{
+    return opt_rewrite_all(c, rewrite);
+}

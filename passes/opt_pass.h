@@ -1,0 +1,78 @@
+/*
+ * opt_pass.h: what the optimiser's passes share (passes/opt.c).
+ *
+ * Before each pass the driver analyses the module afresh (opt_analyse):
+ * which graphs are live, each live graph's body, and how the constants of
+ * each graph are used.  Use lists are swept so that they hold only live
+ * users: a pass may trust x->uses.  A pass edits the IR through ir.h and
+ * opt_replace; nodes it creates are seen by the next analysis.  It returns
+ * the number of rewrites it made (0: nothing changed).
+ */
+#ifndef MYC_OPT_PASS_H
+#define MYC_OPT_PASS_H
+
+#include "../ir/interp.h"
+#include "opt.h"
+
+typedef struct OptCtx {
+    Module *m;
+    Interp *interp;         /* primitive evaluators, for constant folding */
+    GraphVec graphs;        /* live graphs: the roots first, then as found */
+    NodeVec *body;          /* by graph id: ir_graph_body of a live graph */
+    uint32_t gcap, ncap;    /* sizes of the per-graph and per-node tables */
+    uint8_t *glive;         /* by graph id */
+    uint8_t *live;          /* by node id: an Apply or Parameter some live graph computes */
+    int *calls;             /* by graph id: live uses of its constants as a callee */
+    int *values;            /* by graph id: other live uses of its constants */
+    uint8_t *named;         /* by graph id: named by the type of a live non-constant node */
+    uint8_t *pinned;        /* by graph id: a root, or named by a rebind (its identity matters) */
+    uint8_t *parent_of;     /* by graph id: some live graph has it as parent */
+    int budget;             /* nodes inlining may still copy */
+} OptCtx;
+
+void opt_analyse(OptCtx *c);
+
+/* Every live use of old becomes a use of new_, when both have the same
+   type; returns whether it did. */
+bool opt_replace(OptCtx *c, Node *old, Node *new_);
+
+/* Calls rw on every node of every live body (inputs first) that still has
+   uses; returns the sum of what rw returned (its rewrites). */
+typedef int (*OptRewrite)(OptCtx *c, Node *x);
+int opt_rewrite_all(OptCtx *c, OptRewrite rw);
+
+/* Typed node builders (new nodes get their type set). */
+Node *opt_const_float(OptCtx *c, double v, Loc loc);
+Node *opt_const_graph(OptCtx *c, Graph *g, Type *type, Loc loc);
+Node *opt_apply(Graph *g, Type *type, Node *const *in, int n, Loc loc);
+/* The zero sensitivity of type t (the symbolic zero, 0.0, or a tuple of
+   those), built in g; NULL when t has no such value (an env, a function). */
+Node *opt_zero_of(OptCtx *c, Graph *g, Type *t, Loc loc);
+
+static inline bool opt_is_prim(const Node *x, PrimId p)
+{
+    return x->kind == N_APPLY && x->app.n > 0 && ir_is_const_prim(x->app.in[0], p);
+}
+static inline bool opt_is_float(const Node *x, double v)
+{
+    return x->kind == N_CONST && x->k.kind == K_FLOAT && x->k.u.f == v;
+}
+static inline bool opt_is_int_const(const Node *x)
+{
+    return x->kind == N_CONST && x->k.kind == K_INT;
+}
+/* Two constants with the same value (floats compared bit for bit). */
+bool opt_same_const(const Node *a, const Node *b);
+
+/* The passes. */
+int opt_inline(OptCtx *c);
+int opt_tuple(OptCtx *c);
+int opt_switch(OptCtx *c);
+int opt_arith(OptCtx *c);
+int opt_env(OptCtx *c);
+int opt_fold(OptCtx *c);
+int opt_cse(OptCtx *c);
+int opt_dead(OptCtx *c);
+int opt_lift(OptCtx *c);
+
+#endif

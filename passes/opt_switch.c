@@ -1,0 +1,105 @@
+/*
+ * opt_switch.c: switch simplification.
+ *
+ * Assumes a fresh analysis (opt_pass.h).  Rewrites
+ *
+ *   switch(k, a, b)            -> a or b, for a constant condition k
+ *   switch(c, a, a)            -> a
+ *   getitem(switch(c, a, b), i) -> switch(c, getitem(a, i), getitem(b, i))
+ *                                 when a or b is a make_tuple (the
+ *                                 projections then fold; both are cheap
+ *                                 and cannot fail)
+ *   getitem(switch(c, @A, @B)(), i)
+ *                              -> switch(c, @A', @B')() where A and B now
+ *                                 return item i of what they returned, when
+ *                                 the call is that getitem's only use and
+ *                                 A and B are used by this switch only
+ *                                 (the projection moves into the branches,
+ *                                 where it meets the make_tuple)
+ *
+ * Guarantees: the same value on every path.  switch evaluates both of its
+ * operands in any case (they are values), so nothing that could fail is
+ * added or removed.
+ */
+#include "opt_pass.h"
+
+static bool const_truth(const Node *k, bool *v)
+{
+    if (k->kind != N_CONST)
+        return false;
+    switch (k->k.kind) {
+    case K_BOOL: *v = k->k.u.b; return true;
+    case K_INT: *v = k->k.u.i != 0; return true;
+    default: return false;
+    }
+}
+
+static Node *getitem(OptCtx *c, Graph *g, Node *t, Node *index, Type *type)
+{
+    Node *in[3] = {ir_const_prim(c->m, P_GETITEM, index->loc), t, index};
+    return opt_apply(g, type, in, 3, index->loc);
+}
+
+static bool only_use(const Node *x, const Node *user, int index)
+{
+    return x->uses && !x->uses->next && x->uses->user == user && x->uses->index == index;
+}
+
+/* getitem(switch(c, @A, @B)(), i): the projection moves into A and B. */
+static int push_into_branches(OptCtx *c, Node *x)
+{
+    Node *call = x->app.in[1];
+    if (call->kind != N_APPLY || call->app.n != 1 || !only_use(call, x, 1))
+        return 0;
+    Node *s = call->app.in[0];
+    if (!opt_is_prim(s, P_SWITCH) || s->app.n != 4 || !only_use(s, call, 0))
+        return 0;
+    Graph *arm[2];
+    for (int k = 0; k < 2; k++) {
+        Node *a = s->app.in[k + 2];
+        if (!ir_is_const_graph(a) || !only_use(a, s, k + 2))
+            return 0;
+        arm[k] = a->k.u.graph;
+        if (c->calls[arm[k]->id] || c->values[arm[k]->id] != 1 || c->pinned[arm[k]->id] ||
+            arm[k]->nparams || !arm[k]->output || arm[k]->kind == G_CONST)
+            return 0;
+    }
+    if (arm[0] == arm[1])
+        return 0;
+    for (int k = 0; k < 2; k++) {
+        Graph *g = arm[k];
+        ir_set_output(g, getitem(c, g, g->output, x->app.in[2], x->type));
+        g->ret_type = x->type;
+    }
+    call->type = x->type;
+    ir_replace_all_uses(x, call);
+    return 1;
+}
+
+static int rewrite(OptCtx *c, Node *x)
+{
+    if (opt_is_prim(x, P_SWITCH) && x->app.n == 4) {
+        bool v;
+        if (const_truth(x->app.in[1], &v))
+            return opt_replace(c, x, x->app.in[v ? 2 : 3]);
+        if (x->app.in[2] == x->app.in[3] || opt_same_const(x->app.in[2], x->app.in[3]))
+            return opt_replace(c, x, x->app.in[2]);
+        return 0;
+    }
+    if (!opt_is_prim(x, P_GETITEM) || x->app.n != 3 || !opt_is_int_const(x->app.in[2]))
+        return 0;
+    Node *s = x->app.in[1];
+    if (opt_is_prim(s, P_SWITCH) && s->app.n == 4 &&
+        (opt_is_prim(s->app.in[2], P_MAKE_TUPLE) || opt_is_prim(s->app.in[3], P_MAKE_TUPLE))) {
+        Node *in[4] = {s->app.in[0], s->app.in[1],
+                       getitem(c, x->graph, s->app.in[2], x->app.in[2], x->type),
+                       getitem(c, x->graph, s->app.in[3], x->app.in[2], x->type)};
+        return opt_replace(c, x, opt_apply(x->graph, x->type, in, 4, x->loc));
+    }
+    return push_into_branches(c, x);
+}
+
+int opt_switch(OptCtx *c)
+{
+    return opt_rewrite_all(c, rewrite);
+}

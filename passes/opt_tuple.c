@@ -1,0 +1,45 @@
+/*
+ * opt_tuple.c: tuples built only to be taken apart.
+ *
+ * Assumes a fresh analysis (opt_pass.h) and inference's normal form
+ * (getitem indices are constants in 0..n-1).  Rewrites
+ *
+ *   getitem(make_tuple(a0, ..., an), i)         -> ai
+ *   make_tuple(getitem(t, 0), ..., getitem(t, n-1)) -> t   (t of that type)
+ *   unpack(t, n)                                -> t       (its check is static)
+ *
+ * Guarantees: each replacement has the replaced node's type and value;
+ * none of these primitives can fail on typed operands, so no error is
+ * lost.
+ */
+#include "opt_pass.h"
+
+static int rewrite(OptCtx *c, Node *x)
+{
+    if (opt_is_prim(x, P_GETITEM) && x->app.n == 3 && opt_is_int_const(x->app.in[2])) {
+        Node *t = x->app.in[1];
+        int64_t i = x->app.in[2]->k.u.i;
+        if (opt_is_prim(t, P_MAKE_TUPLE) && i >= 0 && i < t->app.n - 1)
+            return opt_replace(c, x, t->app.in[i + 1]);
+        return 0;
+    }
+    if (opt_is_prim(x, P_UNPACK) && x->app.n == 3)
+        return opt_replace(c, x, x->app.in[1]);
+    if (opt_is_prim(x, P_MAKE_TUPLE) && x->app.n > 1) {
+        Node *t = NULL;
+        for (int i = 1; i < x->app.n; i++) {
+            Node *e = x->app.in[i];
+            if (!opt_is_prim(e, P_GETITEM) || e->app.n != 3 || !opt_is_int_const(e->app.in[2]) ||
+                e->app.in[2]->k.u.i != i - 1 || (t && e->app.in[1] != t))
+                return 0;
+            t = e->app.in[1];
+        }
+        return opt_replace(c, x, t);
+    }
+    return 0;
+}
+
+int opt_tuple(OptCtx *c)
+{
+    return opt_rewrite_all(c, rewrite);
+}
