@@ -6,7 +6,8 @@
  * CPython prints it), so x + 0.0 is not x (-0.0 + 0.0 is 0.0) unless x
  * cannot be -0.0:
  *
- *   x + -0.0, x - 0.0, x * 1.0, 1.0 * x, x / 1.0     -> x      (floats)
+ *   x + -0.0, x - 0.0, x * 1.0, 1.0 * x, x / 1.0,
+ *   x ** 1.0                                         -> x      (floats)
  *   x + 0.0, 0.0 + x                                 -> x      (x never -0.0)
  *   i + 0, i - 0, i * 1, 1 * i                       -> i      (ints)
  *   i * 0, 0 * i                                     -> 0      (ints)
@@ -20,6 +21,9 @@
  *   sens_scale(d, -1.0)                              -> 0.0 - d
  *   sens_for, sens_dense, to_diff, cotangent, check_result, mixed_mode
  *     whose value is an operand of the result's type  -> that operand
+ *
+ *   depend(x..., v)   loses the x that cannot fail (constants, parameters,
+ *                     tuples of those); depend(v) -> v
  *
  * (sens_scale(d, k) is 0.0 when d is a zero of either sign, else d * k.)
  *
@@ -115,8 +119,37 @@ static int split_tuple_sum(OptCtx *c, Node *x, Node *a, Node *b)
     return opt_replace(c, x, opt_apply(x->graph, x->type, in, n + 1, x->loc));
 }
 
+/* x is computed without any possible runtime error. */
+static bool cannot_fail(const Node *x, int depth)
+{
+    if (x->kind != N_APPLY)
+        return true;
+    if (depth == 0 || !opt_is_prim(x, P_MAKE_TUPLE))
+        return false;
+    for (int i = 1; i < x->app.n; i++)
+        if (!cannot_fail(x->app.in[i], depth - 1))
+            return false;
+    return true;
+}
+
+static int drop_depends(OptCtx *c, Node *x)
+{
+    Node *in[x->app.n];
+    int n = 0;
+    for (int i = 0; i < x->app.n; i++)
+        if (i == 0 || i == x->app.n - 1 || !cannot_fail(x->app.in[i], 4))
+            in[n++] = x->app.in[i];
+    if (n == 2)
+        return opt_replace(c, x, x->app.in[x->app.n - 1]);
+    if (n == x->app.n)
+        return 0;
+    return opt_replace(c, x, opt_apply(x->graph, x->type, in, n, x->loc));
+}
+
 static int rewrite(OptCtx *c, Node *x)
 {
+    if (opt_is_prim(x, P_DEPEND) && x->app.n >= 2)
+        return drop_depends(c, x);
     if (x->app.n < 2 || x->app.in[0]->kind != N_CONST || x->app.in[0]->k.kind != K_PRIM)
         return 0;
     Node *a = x->app.in[1], *b = x->app.n > 2 ? x->app.in[2] : NULL;
@@ -140,6 +173,8 @@ static int rewrite(OptCtx *c, Node *x)
         if (in && of_kind(a, T_INT) && of_kind(b, T_INT) && (is_int(a, 0) || is_int(b, 0)))
             return opt_replace(c, x, is_int(a, 0) ? a : b);
         return 0;
+    case P_POW:     /* x ** 1.0 is x, NaN and signed zeros included */
+        return flt && of_kind(a, T_FLOAT) && opt_is_float(b, 1.0) ? opt_replace(c, x, a) : 0;
     case P_TRUEDIV:
         return flt && opt_is_float(b, 1.0) ? opt_replace(c, x, a) : 0;
     case P_NEG:

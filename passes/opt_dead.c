@@ -9,9 +9,10 @@
  * a call with all arguments; not a root, not named by a type other than
  * their constants', not rebound):
  *
- *   - a parameter nothing uses, or that only passes itself on to the same
- *     position of a call of the same graph (a loop variable computed for
- *     nothing), is removed with the argument of every call;
+ *   - a parameter the outputs do not need is removed with the argument of
+ *     every call: one nothing uses, and one that only feeds arguments of
+ *     calls whose parameters are not needed either (a loop variable
+ *     computed for nothing; found as the least solution over all graphs);
  *   - a returned make_tuple whose callers only ever project some fields
  *     (every use of every call is getitem(call, i)) loses the other
  *     fields; the projections are renumbered.
@@ -32,16 +33,6 @@ static bool candidate(OptCtx *c, const Graph *g)
            !c->pinned[g->id] && g->kind != G_CONST;
 }
 
-/* Parameter i of g is used by nothing but position i of calls of g. */
-static bool param_dead(const Graph *g, int i)
-{
-    for (const Use *u = g->params[i]->uses; u; u = u->next)
-        if (!u->user || u->index != i + 1 || !ir_is_const_graph(u->user->app.in[0]) ||
-            u->user->app.in[0]->k.u.graph != g)
-            return false;
-    return true;
-}
-
 static void drop_input(Node *call, int k)
 {
     Node *in[call->app.n];
@@ -52,14 +43,66 @@ static void drop_input(Node *call, int k)
     ir_apply_set_inputs(call, in, n);
 }
 
-static int drop_params(Graph *g, NodeVec *sites)
+/*
+ * Which nodes the outputs need: everything an output depends on, except
+ * that argument i of a call of a candidate graph is needed only when that
+ * graph's parameter i is (a loop variable that only feeds itself is not).
+ */
+typedef struct Need {
+    uint8_t *node;          /* by node id */
+    NodeVec work;
+} Need;
+
+static void need(Need *n, Node *x)
+{
+    if (x->kind != N_CONST && !n->node[x->id]) {
+        n->node[x->id] = 1;
+        vec_push(&n->work, x);
+    }
+}
+
+static void find_needed(OptCtx *c, const uint8_t *cand, NodeVec *sites, Need *n)
+{
+    for (int gi = 0; gi < c->graphs.len; gi++) {
+        Graph *g = c->graphs.data[gi];
+        if (g->output)
+            need(n, g->output);
+        if (!cand[g->id])       /* the parameters of others are all needed */
+            for (int i = 0; i < g->nparams; i++)
+                need(n, g->params[i]);
+    }
+    while (n->work.len) {
+        Node *x = vec_pop(&n->work);
+        if (x->kind == N_PARAM) {
+            if (cand[x->graph->id]) {
+                NodeVec *s = &sites[x->graph->id];
+                for (int k = 0; k < s->len; k++)
+                    if (n->node[s->data[k]->id])
+                        need(n, s->data[k]->app.in[x->param.index + 1]);
+            }
+            continue;
+        }
+        Node *f = x->app.in[0];
+        Graph *g = ir_is_const_graph(f) ? f->k.u.graph : NULL;
+        bool direct = g && cand[g->id] && x->app.n == g->nparams + 1;
+        for (int i = 0; i < x->app.n; i++)
+            if (!direct || i == 0 || n->node[g->params[i - 1]->id])
+                need(n, x->app.in[i]);
+    }
+}
+
+static int drop_params(Graph *g, NodeVec *sites, const Need *n)
 {
     int done = 0;
     for (int i = g->nparams - 1; i >= 0; i--) {
-        if (!param_dead(g, i))
+        Node *p = g->params[i];
+        if (n->node[p->id])
             continue;
         for (int s = 0; s < sites->len; s++)
             drop_input(sites->data[s], i + 1);
+        /* what still reads it is needed by nothing: dead now */
+        while (p->uses)
+            ir_apply_set_inputs(p->uses->user, NULL, 0);
         ir_graph_remove_param(g, i);
         done++;
     }
@@ -122,20 +165,28 @@ int opt_dead(OptCtx *c)
                 vec_push(&sites[x->app.in[0]->k.u.graph->id], x);
         }
     }
-    int done = 0;
+    uint8_t *cand = xcalloc(c->m->ngraph_ids + 1, 1);
     for (int gi = 0; gi < c->graphs.len; gi++) {
         Graph *g = c->graphs.data[gi];
         NodeVec *s = &sites[g->id];
-        if (!candidate(c, g) || s->len != c->calls[g->id])
-            continue;
-        bool arity = true;
-        for (int k = 0; k < s->len; k++)
-            arity &= s->data[k]->app.n == g->nparams + 1;
-        if (!arity)
-            continue;
-        done += drop_params(g, s);
-        done += drop_fields(c, g, s);
+        bool ok = candidate(c, g) && s->len == c->calls[g->id];
+        for (int k = 0; ok && k < s->len; k++)
+            ok = s->data[k]->app.n == g->nparams + 1;
+        cand[g->id] = ok;
     }
+    Need n = {xcalloc(c->m->nnodes + 1, 1), {0}};
+    find_needed(c, cand, sites, &n);
+    int done = 0;
+    for (int gi = 0; gi < c->graphs.len; gi++) {
+        Graph *g = c->graphs.data[gi];
+        if (!cand[g->id])
+            continue;
+        done += drop_params(g, &sites[g->id], &n);
+        done += drop_fields(c, g, &sites[g->id]);
+    }
+    free(n.node);
+    vec_free(&n.work);
+    free(cand);
     for (uint32_t i = 0; i <= c->m->ngraph_ids; i++)
         vec_free(&sites[i]);
     free(sites);

@@ -9,6 +9,8 @@
  *                                                    read's type, d zero)
  *   env_get(env_set(e, j, d), k, x)  -> env_get(e, k, x)       (j != k)
  *   env_get(newenv(), k, x)          -> the zero of the read's type
+ *   env_get(sens_add(a, b), k, x)    -> sens_add(env_get(a, k, x),
+ *                                                env_get(b, k, x))
  *   env_get(switch(c, a, b), k, x)   -> switch(c, env_get(a, k, x),
  *                                         env_get(b, k, x))
  *                                       when a or b is a newenv or env_set
@@ -61,6 +63,11 @@ static int read(OptCtx *c, Node *x)
         if (opt_is_prim(e, P_NEWENV)) {
             Node *z = opt_zero_of(c, x->graph, x->type, x->loc);
             return z ? opt_replace(c, x, z) : 0;
+        }
+        if (opt_is_prim(e, P_SADD) && e->app.n == 3) {
+            Node *in[3] = {e->app.in[0], env_get(c, x->graph, e->app.in[1], key, x->app.in[3], x->type, x->loc),
+                           env_get(c, x->graph, e->app.in[2], key, x->app.in[3], x->type, x->loc)};
+            return opt_replace(c, x, opt_apply(x->graph, x->type, in, 3, x->loc));
         }
         if (opt_is_prim(e, P_SWITCH) && e->app.n == 4) {
             Node *a = e->app.in[2], *b = e->app.in[3];

@@ -115,7 +115,8 @@ static void move_into(OptCtx *c, Tree *t, Node *call, Graph *g)
         ir_replace_all_uses(g->params[i], arg);
     }
     /* Nested graphs follow, shallowest first. */
-    qsort(sub.data, (size_t)sub.len, sizeof(Graph *), by_depth);
+    if (sub.len > 1)
+        qsort(sub.data, (size_t)sub.len, sizeof(Graph *), by_depth);
     for (int i = 0; i < sub.len; i++) {
         Graph *d = sub.data[i];
         if (d->parent == g) {

@@ -76,14 +76,29 @@ static int push_into_branches(OptCtx *c, Node *x)
     return 1;
 }
 
+/* x by y, where a closure switch (fn{A, B}) narrows to one of its arms
+   (fn{A}): fine when every use calls it. */
+static int select_arm(OptCtx *c, Node *x, Node *y)
+{
+    if (opt_replace(c, x, y))
+        return 1;
+    if (!x->type || x->type->kind != T_FUNC || !ir_is_const_graph(y))
+        return 0;
+    for (const Use *u = x->uses; u; u = u->next)
+        if (!u->user || u->index != 0)
+            return 0;
+    ir_replace_all_uses(x, y);
+    return 1;
+}
+
 static int rewrite(OptCtx *c, Node *x)
 {
     if (opt_is_prim(x, P_SWITCH) && x->app.n == 4) {
         bool v;
         if (const_truth(x->app.in[1], &v))
-            return opt_replace(c, x, x->app.in[v ? 2 : 3]);
+            return select_arm(c, x, x->app.in[v ? 2 : 3]);
         if (x->app.in[2] == x->app.in[3] || opt_same_const(x->app.in[2], x->app.in[3]))
-            return opt_replace(c, x, x->app.in[2]);
+            return select_arm(c, x, x->app.in[2]);
         return 0;
     }
     if (!opt_is_prim(x, P_GETITEM) || x->app.n != 3 || !opt_is_int_const(x->app.in[2]))

@@ -7,6 +7,7 @@
  *   getitem(make_tuple(a0, ..., an), i)         -> ai
  *   make_tuple(getitem(t, 0), ..., getitem(t, n-1)) -> t   (t of that type)
  *   unpack(t, n)                                -> t       (its check is static)
+ *   onehot(t, i, d)                             -> make_tuple(zero, .., d, .., zero)
  *
  * Guarantees: each replacement has the replaced node's type and value;
  * none of these primitives can fail on typed operands, so no error is
@@ -22,6 +23,19 @@ static int rewrite(OptCtx *c, Node *x)
         if (opt_is_prim(t, P_MAKE_TUPLE) && i >= 0 && i < t->app.n - 1)
             return opt_replace(c, x, t->app.in[i + 1]);
         return 0;
+    }
+    if (opt_is_prim(x, P_ONEHOT) && x->app.n == 4 && opt_is_int_const(x->app.in[2]) && x->type &&
+        x->type->kind == T_TUPLE && x->type->n <= 64) {
+        int64_t i = x->app.in[2]->k.u.i;
+        Type *t = x->type;
+        if (i < 0 || i >= t->n || t->elems[i] != x->app.in[3]->type)
+            return 0;
+        Node *in[65];
+        in[0] = ir_const_prim(c->m, P_MAKE_TUPLE, x->loc);
+        for (int k = 0; k < t->n; k++)
+            if (!(in[k + 1] = k == i ? x->app.in[3] : opt_zero_of(c, x->graph, t->elems[k], x->loc)))
+                return 0;
+        return opt_replace(c, x, opt_apply(x->graph, t, in, t->n + 1, x->loc));
     }
     if (opt_is_prim(x, P_UNPACK) && x->app.n == 3)
         return opt_replace(c, x, x->app.in[1]);
