@@ -3,6 +3,7 @@
 #   make          build build/myc and build/libmyrt.a
 #   make check    install missing packages, build, run every test (also under ASan+UBSan)
 #   make demo     install missing packages, build, compile and run a sample
+#   make bench    build, run the benchmark suite (bench/run.py; not part of check)
 #   make install  PREFIX=/usr/local (default), DESTDIR honoured; make uninstall
 #   make clean
 
@@ -52,7 +53,7 @@ RT_OBJS   := $(patsubst %.c,$(B)/obj/%.o,$(RT_SRCS))
 RT_SAN_OBJS := $(patsubst %.c,$(B)/san/%.o,$(RT_SRCS))
 UNITS     := $(patsubst tests/unit/%.c,$(B)/units/%,$(UNIT_SRCS))
 
-.PHONY: all deps check demo clean units e2e abi san install uninstall install-check
+.PHONY: all deps check demo bench clean units e2e abi san install uninstall install-check
 # Objects are never intermediate files to delete.
 .SECONDARY:
 all: $(B)/myc $(B)/libmyrt.a
@@ -161,6 +162,15 @@ check: deps
 demo: deps
 	$(MAKE) all
 	@scripts/demo
+
+# The benchmark suite (docs/performance.md): runtime against hand-written C,
+# compile time.  BENCH=names runs a part (`make bench BENCH="nn straight"`),
+# BENCH_ARGS passes options (`make bench BENCH_ARGS=--quick` leaves out the
+# 30,000-statement function; see `python3 bench/run.py --help`).
+BENCH      ?=
+BENCH_ARGS ?=
+bench: all
+	python3 bench/run.py $(BENCH_ARGS) $(BENCH)
 
 clean:
 	rm -rf $(B)

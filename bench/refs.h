@@ -1,0 +1,38 @@
+/*
+ * bench/refs.h: the hand-written C twins of the benchmarks (bench/NAME_ref.c):
+ * for each, the function (same arguments as the .my function's C ABI, except
+ * nn, which takes its 33 parameters as an array) and its reverse-mode adjoint
+ * (returns the value, stores the gradient; the pointers must not be NULL).
+ */
+#ifndef BENCH_REFS_H
+#define BENCH_REFS_H
+
+#include <stdint.h>
+
+double ref_black_scholes(double S, double K, double T, double r, double sigma);
+double ref_black_scholes_grad(double S, double K, double T, double r, double sigma, double *d_S,
+                              double *d_K, double *d_T, double *d_r, double *d_sigma);
+
+double ref_recurrence(double x0, double a, double b, double h, int64_t n);
+double ref_recurrence_grad(double x0, double a, double b, double h, int64_t n, double *d_x0,
+                           double *d_a, double *d_b, double *d_h);
+
+double ref_recursion(double x, double a, int64_t n);
+double ref_recursion_grad(double x, double a, int64_t n, double *d_x, double *d_a);
+
+double ref_lotka_volterra(double alpha, double beta, double delta, double gamma, int64_t n);
+double ref_lotka_volterra_grad(double alpha, double beta, double delta, double gamma, int64_t n,
+                               double *d_alpha, double *d_beta, double *d_delta,
+                               double *d_gamma);
+
+/* p: w1[j][0] = p[2j], w1[j][1] = p[2j + 1] (j < 8), b1 = p[16..23], w2 =
+   p[24..31], b2 = p[32]: the order of nn's C parameters. */
+#define NN_NPARAM 33
+double ref_nn(const double *p);
+double ref_nn_grad(const double *p, double *d_p);
+
+double ref_hypergrad(double lr, double u0, double v0, int64_t k);
+double ref_hypergrad_grad(double lr, double u0, double v0, int64_t k, double *d_lr, double *d_u0,
+                          double *d_v0);
+
+#endif
