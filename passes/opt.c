@@ -154,7 +154,7 @@ void opt_analyse(OptCtx *c)
             for (int i = 0; i < x->app.n; i++)
                 mark_live(c, x->app.in[i], &work);
         if (x->graph && !c->glive[x->graph->id])
-            die("opt: node %u lives in dead graph @%s", x->id, x->graph->name);
+            c->broken = true;   /* a node of a dead graph is used: a bug in a pass */
     }
     /* Sweep dead users out of the use lists of live nodes. */
     NodeVec dead = {0};
@@ -194,6 +194,27 @@ int opt_rewrite_all(OptCtx *c, OptRewrite rw)
                 done += rw(c, body->data[j]);
     }
     return done;
+}
+
+NodeVec *opt_call_sites(OptCtx *c, const uint8_t *want)
+{
+    NodeVec *sites = xcalloc(c->m->ngraph_ids + 1, sizeof(NodeVec));
+    for (int gi = 0; gi < c->graphs.len; gi++) {
+        NodeVec *body = &c->body[c->graphs.data[gi]->id];
+        for (int j = 0; j < body->len; j++) {
+            Node *x = body->data[j];
+            if (ir_is_const_graph(x->app.in[0]) && want[x->app.in[0]->k.u.graph->id])
+                vec_push(&sites[x->app.in[0]->k.u.graph->id], x);
+        }
+    }
+    return sites;
+}
+
+void opt_free_call_sites(OptCtx *c, NodeVec *sites)
+{
+    for (uint32_t i = 0; i <= c->m->ngraph_ids; i++)
+        vec_free(&sites[i]);
+    free(sites);
 }
 
 /* The type of x: its own, or for an untyped constant the type its value has. */
@@ -277,7 +298,7 @@ bool opt_same_const(const Node *a, const Node *b)
     return false;
 }
 
-void opt_module(Module *m, unsigned passes, OptStats *stats)
+bool opt_module(Module *m, unsigned passes, OptStats *stats)
 {
     static int (*const run[OPT__COUNT])(OptCtx *) = {
         [OPT_INLINE] = opt_inline, [OPT_TUPLE] = opt_tuple, [OPT_SWITCH] = opt_switch,
@@ -288,7 +309,7 @@ void opt_module(Module *m, unsigned passes, OptStats *stats)
     if (!stats)
         stats = &local;
     memset(stats, 0, sizeof *stats);
-    OptCtx c = {.m = m, .interp = interp_new(m)};
+    OptCtx c = {.m = m, .interp = interp_new(m), .families = (passes & OPT_FAMILIES) != 0};
     opt_analyse(&c);
     /* Inlining may copy about as many nodes as the program had. */
     uint32_t nlive = 0;
@@ -306,7 +327,7 @@ void opt_module(Module *m, unsigned passes, OptStats *stats)
             changed += n;
         }
         stats->rounds = round + 1;
-        if (!changed)
+        if (!changed || c.broken)
             break;
     }
     /* Keep only the live graphs, in creation order. */
@@ -328,4 +349,5 @@ void opt_module(Module *m, unsigned passes, OptStats *stats)
     free(c.live);
     vec_free(&c.graphs);
     interp_free(c.interp);
+    return !c.broken;
 }

@@ -35,6 +35,8 @@ static bool candidate(OptCtx *c, const Graph *g)
 
 static void drop_input(Node *call, int k)
 {
+    if (k >= call->app.n)       /* detached already: dead */
+        return;
     Node *in[call->app.n];
     int n = 0;
     for (int i = 0; i < call->app.n; i++)
@@ -91,16 +93,24 @@ static void find_needed(OptCtx *c, const uint8_t *cand, NodeVec *sites, Need *n)
     }
 }
 
-static int drop_params(Graph *g, NodeVec *sites, const Need *n)
+/* First every call loses the arguments of unneeded parameters (for every
+   graph), then the parameters go: what still reads one is needed by
+   nothing, not even a call of another graph. */
+static void drop_args(Graph *g, NodeVec *sites, const Need *n)
+{
+    for (int i = g->nparams - 1; i >= 0; i--)
+        if (!n->node[g->params[i]->id])
+            for (int s = 0; s < sites->len; s++)
+                drop_input(sites->data[s], i + 1);
+}
+
+static int drop_params(Graph *g, const Need *n)
 {
     int done = 0;
     for (int i = g->nparams - 1; i >= 0; i--) {
         Node *p = g->params[i];
         if (n->node[p->id])
             continue;
-        for (int s = 0; s < sites->len; s++)
-            drop_input(sites->data[s], i + 1);
-        /* what still reads it is needed by nothing: dead now */
         while (p->uses)
             ir_apply_set_inputs(p->uses->user, NULL, 0);
         ir_graph_remove_param(g, i);
@@ -155,21 +165,14 @@ static int drop_fields(OptCtx *c, Graph *g, NodeVec *sites)
 int opt_dead(OptCtx *c)
 {
     /* The call sites of every candidate. */
-    NodeVec *sites = xcalloc(c->m->ngraph_ids + 1, sizeof(NodeVec));
-    for (int gi = 0; gi < c->graphs.len; gi++) {
-        Graph *h = c->graphs.data[gi];
-        NodeVec *body = &c->body[h->id];
-        for (int j = 0; j < body->len; j++) {
-            Node *x = body->data[j];
-            if (ir_is_const_graph(x->app.in[0]) && candidate(c, x->app.in[0]->k.u.graph))
-                vec_push(&sites[x->app.in[0]->k.u.graph->id], x);
-        }
-    }
     uint8_t *cand = xcalloc(c->m->ngraph_ids + 1, 1);
+    for (int gi = 0; gi < c->graphs.len; gi++)
+        cand[c->graphs.data[gi]->id] = candidate(c, c->graphs.data[gi]);
+    NodeVec *sites = opt_call_sites(c, cand);
     for (int gi = 0; gi < c->graphs.len; gi++) {
         Graph *g = c->graphs.data[gi];
         NodeVec *s = &sites[g->id];
-        bool ok = candidate(c, g) && s->len == c->calls[g->id];
+        bool ok = cand[g->id] && s->len == c->calls[g->id];
         for (int k = 0; ok && k < s->len; k++)
             ok = s->data[k]->app.n == g->nparams + 1;
         cand[g->id] = ok;
@@ -177,18 +180,19 @@ int opt_dead(OptCtx *c)
     Need n = {xcalloc(c->m->nnodes + 1, 1), {0}};
     find_needed(c, cand, sites, &n);
     int done = 0;
+    for (int gi = 0; gi < c->graphs.len; gi++)
+        if (cand[c->graphs.data[gi]->id])
+            drop_args(c->graphs.data[gi], &sites[c->graphs.data[gi]->id], &n);
     for (int gi = 0; gi < c->graphs.len; gi++) {
         Graph *g = c->graphs.data[gi];
         if (!cand[g->id])
             continue;
-        done += drop_params(g, &sites[g->id], &n);
+        done += drop_params(g, &n);
         done += drop_fields(c, g, &sites[g->id]);
     }
     free(n.node);
     vec_free(&n.work);
     free(cand);
-    for (uint32_t i = 0; i <= c->m->ngraph_ids; i++)
-        vec_free(&sites[i]);
-    free(sites);
+    opt_free_call_sites(c, sites);
     return done;
 }

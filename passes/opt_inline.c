@@ -150,9 +150,9 @@ static void count_use(OptCtx *c, Node *x, bool callee)
         c->values[x->k.u.graph->id]++;
 }
 
-static bool copyable(OptCtx *c, const Tree *t, Graph *g)
+static bool copyable(OptCtx *c, const Tree *t, const uint8_t *dirty, Graph *g)
 {
-    if (t->first[g->id] || g->kind == G_CONST || c->body[g->id].len > INLINE_SMALL ||
+    if (t->first[g->id] || dirty[g->id] || g->kind == G_CONST || c->body[g->id].len > INLINE_SMALL ||
         c->body[g->id].len > c->budget)
         return false;
     const NodeVec *b = &c->body[g->id];
@@ -495,10 +495,10 @@ int opt_inline(OptCtx *c)
             if (!cp.orig.len && movable(c, call, g)) {
                 move_into(c, &t, call, g);
                 done++;
-            } else if (copyable(c, &t, g)) {
+            } else if (copyable(c, &t, dirty, g)) {
                 copy_into(c, call, g);
                 done++;
-            } else if (family(c, &t, dirty, g, &fam), fam.len) {
+            } else if (c->families && (family(c, &t, dirty, g, &fam), fam.len)) {
                 /* the caller now holds graphs the tree does not know */
                 dirty[h->id] = 1;
                 copy_family(c, call, &fam, &cp);

@@ -94,16 +94,7 @@ int opt_lift(OptCtx *c)
     uint8_t *want = xcalloc(c->m->ngraph_ids + 1, 1);
     for (int i = 0; i < todo.len; i++)
         want[todo.data[i]->id] = 1;
-    NodeVec *sites = xcalloc(c->m->ngraph_ids + 1, sizeof(NodeVec));
-    for (int gi = 0; gi < c->graphs.len; gi++) {
-        Graph *h = c->graphs.data[gi];
-        NodeVec *body = &c->body[h->id];
-        for (int j = 0; j < body->len; j++) {
-            Node *x = body->data[j];
-            if (ir_is_const_graph(x->app.in[0]) && want[x->app.in[0]->k.u.graph->id])
-                vec_push(&sites[x->app.in[0]->k.u.graph->id], x);
-        }
-    }
+    NodeVec *sites = opt_call_sites(c, want);
     for (int i = 0; i < todo.len; i++) {
         Graph *g = todo.data[i];
         NodeVec *s = &sites[g->id];
@@ -115,9 +106,7 @@ int opt_lift(OptCtx *c)
             done++;
         }
     }
-    for (uint32_t i = 0; i <= c->m->ngraph_ids; i++)
-        vec_free(&sites[i]);
-    free(sites);
+    opt_free_call_sites(c, sites);
     free(want);
     vec_free(&todo);
     return done;

@@ -28,6 +28,8 @@ typedef struct OptCtx {
     uint8_t *pinned;        /* by graph id: a root, or named by a rebind (its identity matters) */
     uint8_t *parent_of;     /* by graph id: some live graph has it as parent */
     int budget;             /* nodes inlining may still copy */
+    bool families;          /* inlining may copy functions with nested graphs */
+    bool broken;            /* the analysis found the IR inconsistent (a pass's bug) */
 } OptCtx;
 
 void opt_analyse(OptCtx *c);
@@ -40,6 +42,11 @@ bool opt_replace(OptCtx *c, Node *old, Node *new_);
    uses; returns the sum of what rw returned (its rewrites). */
 typedef int (*OptRewrite)(OptCtx *c, Node *x);
 int opt_rewrite_all(OptCtx *c, OptRewrite rw);
+
+/* The live calls of every graph g with want[g->id] set whose callee is
+   g's constant: a malloc'd array by graph id (opt_free_call_sites). */
+NodeVec *opt_call_sites(OptCtx *c, const uint8_t *want);
+void opt_free_call_sites(OptCtx *c, NodeVec *sites);
 
 /* Typed node builders (new nodes get their type set). */
 Node *opt_const_float(OptCtx *c, double v, Loc loc);

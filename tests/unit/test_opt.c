@@ -165,7 +165,7 @@ static Compiled *run_pass(const char *src, const char *fn, unsigned prep, OptPas
     if (prep)
         opt_module(c->typed, prep, NULL);
     OptStats st;
-    opt_module(c->typed, 1u << pass, &st);
+    opt_module(c->typed, (1u << pass) | (prep & OPT_FAMILIES), &st);
     check_ir(c->typed);
     if (st.rewrites[pass] == 0) {
         StrBuf ir = {0};
@@ -180,7 +180,7 @@ static Compiled *run_pass(const char *src, const char *fn, unsigned prep, OptPas
 }
 
 #define ARGS(...) (const char *const[]){__VA_ARGS__}, (int)(sizeof((const char *const[]){__VA_ARGS__}) / sizeof(char *))
-#define ALL (~0u)
+#define ALL OPT_DEFAULT
 #define ONLY(p) (1u << (p))
 
 static void test_inline_moves_single_use_and_copies_small_leaves(void **state)
@@ -203,8 +203,8 @@ static void test_inline_copies_a_function_with_nested_graphs(void **state)
     Compiled *c = run_pass("def _sq(x):\n    return x * x\n"
                            "def f(x):\n    return _sq(x) + _sq(x + 1.0)\n"
                            "def g(x):\n    return grad(f)(x)\n",
-                           "g", 0, OPT_INLINE, ARGS("0.5", "-3.0", "inf"));
-    opt_module(c->typed, ALL, NULL);
+                           "g", OPT_FAMILIES, OPT_INLINE, ARGS("0.5", "-3.0", "inf"));
+    opt_module(c->typed, ALL | OPT_FAMILIES, NULL);
     check_ir(c->typed);
     assert_int_equal(count(c->typed, P__COUNT), 0);
     assert_int_equal(c->typed->graphs.len, 1);
@@ -340,7 +340,7 @@ static void check_straight_line(const char *src, const char *fn, const char *con
 {
     Compiled *c = compile(src, fn);
     char *before = results(c, args, nargs);
-    opt_module(c->typed, ALL, NULL);
+    opt_module(c->typed, ALL | OPT_FAMILIES, NULL);
     check_ir(c->typed);
     char *after = results(c, args, nargs);
     assert_string_equal(before, after);
