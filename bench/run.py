@@ -74,9 +74,17 @@ def run(cmd, timeout=None, mem_limit=None):
     lock = threading.Lock()
     state = {"done": False, "killed": False}
     with tempfile.TemporaryFile() as outf:
-        t0 = time.perf_counter()
-        p = subprocess.Popen(cmd, stdout=outf, stderr=subprocess.STDOUT, cwd=ROOT,
-                             preexec_fn=limit if mem_limit else None)
+        for attempt in range(10):
+            # (an executable being relinked this moment cannot run: wait for it)
+            try:
+                t0 = time.perf_counter()
+                p = subprocess.Popen(cmd, stdout=outf, stderr=subprocess.STDOUT, cwd=ROOT,
+                                     preexec_fn=limit if mem_limit else None)
+                break
+            except OSError as e:
+                if attempt == 9:
+                    raise Failure("cannot run %s: %s" % (cmd[0], e))
+                time.sleep(1.0)
 
         def kill():
             with lock:
@@ -169,7 +177,8 @@ def compile_failed(note):
     return note not in (None, "timeout", "memory", "skipped")
 
 
-def fmt_seconds(t, note=None, runs=None, peak=None):
+def fmt_seconds(t, runs=None, note=None, *_):
+    """A time_compile result as text."""
     if note == "timeout":
         return "> %.0f s (timeout)" % t
     if note == "memory":
@@ -250,7 +259,7 @@ def run_benchmark(name, args, out):
         if compile_failed(res["compile" + level][2]):
             raise Failure(res["compile" + level][2])
     log("    (harness %.1f s; compile -O0 %s, -O2 %s)" % (
-        wall, fmt_seconds(*res["compile-O0"][:3]), fmt_seconds(*res["compile-O2"][:3])))
+        wall, fmt_seconds(*res["compile-O0"]), fmt_seconds(*res["compile-O2"])))
     return res
 
 
@@ -272,7 +281,7 @@ def runtime_tables(results, args):
             name, ratio(r["myc_primal"], r["c_primal"]), ratio(r["myc_grad"], r["myc_primal"]),
             ratio(r["myc_grad"], r["c_grad"]), ratio(r["c_grad"], r["c_primal"]),
             "{:,}".format(r["arena_bytes"]), "{:,}".format(r["frame_peak_bytes"]),
-            fmt_seconds(*r["compile-O0"][:3]), fmt_seconds(*r["compile-O2"][:3])))
+            fmt_seconds(*r["compile-O0"]), fmt_seconds(*r["compile-O2"])))
     lines += ["", "Targets: myc primal / C primal <= 1.1; myc grad / hand adjoint <= 1.3; "
               "myc grad / myc primal <= 3.", "",
               "Time per call (best of the rounds shown; each round ~%g s of calls):"
@@ -305,6 +314,7 @@ def fmt_call(t):
 
 def straight(args, out):
     sys.path.insert(0, BENCH_DIR)
+    sys.dont_write_bytecode = True      # no bench/__pycache__
     import gen_straight
     rows, failed = [], False
     for n in args.sizes:
@@ -325,14 +335,14 @@ def straight(args, out):
             if compile_failed(note):
                 failed = True
                 log(indent(note))
-            log("    N = %d %s: %s, peak memory %s" % (n, level, fmt_seconds(t, note, runs),
+            log("    N = %d %s: %s, peak memory %s" % (n, level, fmt_seconds(t, runs, note),
                                                        fmt_bytes(peak)))
         rows.append(row)
     lines = ["| statements N | myc -c --grad -O0 | -O2 | -O0 per statement | -O2 per statement "
              "| peak memory -O0 / -O2 |",
              "|---:|---:|---:|---:|---:|---:|"]
     for row in rows:
-        cells = [fmt_seconds(*row[level][:3]) for level in ("-O0", "-O2")]
+        cells = [fmt_seconds(*row[level]) for level in ("-O0", "-O2")]
         for level in ("-O0", "-O2"):
             t, runs, note, _ = row[level]
             cells.append("%.1f us" % (t / row["n"] * 1e6) if note is None else
@@ -404,13 +414,13 @@ def samples(args, out):
             if compile_failed(res[2]):
                 failed = True
                 log(indent(res[2]))
-            log("    samples/%s --grad=%s: %s" % (fn, ",".join(group), fmt_seconds(*res[:3])))
+            log("    samples/%s --grad=%s: %s" % (fn, ",".join(group), fmt_seconds(*res)))
             rows.append((fn, group, res))
     lines = ["| sample | --grad= | myc -c -O2 (best of 3) | under 50 ms |", "|---|---|---:|---|"]
     for fn, group, (t, runs, note, _) in rows:
         ok = "yes" if note is None and t is not None and t < SAMPLES_TARGET else "no"
         lines.append("| samples/%s | %s | %s | %s |" % (fn, ", ".join(group) or "-",
-                                                       fmt_seconds(t, note, runs), ok))
+                                                       fmt_seconds(t, runs, note), ok))
     return lines, failed
 
 
@@ -475,19 +485,22 @@ def main():
     if results:
         report += ["### Runtime", ""] + runtime_tables(results, args) + [""]
 
-    if "straight" in names:
-        log("== straight (compile-time scaling)")
-        lines, bad = straight(args, out)
+    sections = [("straight", "compile-time scaling", straight,
+                 "### Compile time of a straight-line function with its gradient "
+                 "(`myc -c --grad=straight`)"),
+                ("samples", "compile time of the samples", samples,
+                 "### Compile time of the samples with --grad (target: under 50 ms)")]
+    for key, what, fn, title in sections:
+        if key not in names:
+            continue
+        log("== %s (%s)" % (key, what))
+        try:
+            lines, bad = fn(args, out)
+        except Failure as e:
+            log(indent(str(e)))
+            lines, bad = ["FAILED: " + str(e).splitlines()[0]], True
         failed |= bad
-        report += ["### Compile time of a straight-line function with its gradient "
-                   "(`myc -c --grad=straight`)", ""] + lines + [""]
-
-    if "samples" in names:
-        log("== samples")
-        lines, bad = samples(args, out)
-        failed |= bad
-        report += ["### Compile time of the samples with --grad (target: under 50 ms)", ""] \
-            + lines + [""]
+        report += [title, ""] + lines + [""]
 
     report.append("Total time of the suite: %.0f s." % (time.perf_counter() - t_start))
     text = "\n".join(report) + "\n"
