@@ -225,14 +225,15 @@ static int parse_args(Options *o, int argc, char **argv)
                 int p = 0;
                 while (p < OPT__COUNT && strcmp(opt_pass_names[p], tok) != 0)
                     p++;
-                if (strcmp(tok, "families") == 0)
-                    o->opt_passes |= OPT_FAMILIES;
-                else if (p == OPT__COUNT && strcmp(tok, "none") != 0) {
-                    free(list);
-                    return usage_error("--opt-passes: unknown pass '%s'", tok);
-                }
                 if (p < OPT__COUNT)
                     o->opt_passes |= 1u << p;
+                else if (strcmp(tok, "families") == 0)
+                    o->opt_passes |= OPT_FAMILIES;
+                else if (strcmp(tok, "none") != 0) {
+                    int rc = usage_error("--opt-passes: unknown pass '%s'", tok);
+                    free(list);
+                    return rc;
+                }
             }
             free(list);
         } else if (starts_with(a, "--interp-ir=")) {

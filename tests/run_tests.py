@@ -576,6 +576,7 @@ def cli_checks(myc):
         ("two-files", ["--dump-ir=parse", CLI_FILE, CLI_FILE], 2, usage, None),
         ("dump-no-file", ["--dump-ir=parse"], 2, usage, None),
         ("dump-opt", ["--dump-ir=opt", CLI_FILE], 0, None, "graph @"),
+        ("opt-passes-unknown", ["--dump-ir=opt", "--opt-passes=inline,bogus", CLI_FILE], 2, usage, None),
         ("interp-ir-opt", ["run", "--interp", "--interp-ir=opt", CLI_FILE, "f", "1", "2"], 0, None, None),
         ("dump-closure", ["--dump-ir=closure", CLI_FILE], 0, None, "graph @"),
         ("c-to-devnull", ["-c", CLI_FILE, "-o", os.devnull], 0, None, None),
