@@ -10,6 +10,7 @@
  */
 #include "opt_pass.h"
 
+#include <stdarg.h>
 #include <string.h>
 
 const char *const opt_pass_names[OPT__COUNT] = {
@@ -97,6 +98,31 @@ static void mark_live(OptCtx *c, Node *x, NodeVec *work)
     }
 }
 
+/* What a live node uses: the graphs of its constants (counted as callee or
+   value), the graphs its type names, its inputs (live too). */
+static void use_node(OptCtx *c, TypeSeen *ts, Node *x, NodeVec *work)
+{
+    name_graphs(c, ts, x->type, c->named);
+    if (x->kind != N_APPLY)
+        return;
+    for (int k = 0; k < x->app.n; k++) {
+        Node *y = x->app.in[k];
+        mark_live(c, y, work);
+        if (ir_is_const_graph(y)) {
+            if (k == 0)
+                c->calls[y->k.u.graph->id]++;
+            else
+                c->values[y->k.u.graph->id]++;
+            add_graph(c, y->k.u.graph);
+        }
+    }
+    if (opt_is_prim(x, P_REBIND)) {
+        name_graphs(c, ts, x->type, c->pinned);
+        if (x->app.n > 1)
+            name_graphs(c, ts, x->app.in[1]->type, c->pinned);
+    }
+}
+
 void opt_analyse(OptCtx *c)
 {
     Module *m = c->m;
@@ -107,9 +133,21 @@ void opt_analyse(OptCtx *c)
         add_graph(c, m->tops.data[i].graph);
         c->pinned[m->tops.data[i].graph->id] = 1;
     }
-    NodeVec work = {0};
-    for (int gi = 0; gi < c->graphs.len; gi++) {
-        Graph *g = c->graphs.data[gi];
+    /* Graphs and nodes are found together: a live graph's body and
+       parameters are live; a live node's inputs are live (a body holds what
+       its graph computes, but a nested graph kept alive by a type may read
+       nodes its parent no longer computes); what a live node uses makes
+       more graphs live.  Each node's uses are counted once. */
+    NodeVec work = {0}, all = {0};
+    int gi = 0;
+    while (gi < c->graphs.len || work.len) {
+        if (work.len) {
+            Node *x = vec_pop(&work);
+            vec_push(&all, x);
+            use_node(c, &ts, x, &work);
+            continue;
+        }
+        Graph *g = c->graphs.data[gi++];
         if (g->parent) {
             add_graph(c, g->parent);
             c->parent_of[g->parent->id] = 1;
@@ -117,45 +155,22 @@ void opt_analyse(OptCtx *c)
         NodeVec *body = &c->body[g->id];
         body->len = 0;
         ir_graph_body(g, body);
-        for (int i = 0; i < g->nparams; i++) {
+        for (int i = 0; i < g->nparams; i++)
             mark_live(c, g->params[i], &work);
-            name_graphs(c, &ts, g->params[i]->type, c->named);
-        }
-        for (int j = 0; j <= body->len; j++) {
-            int nin;
-            Node *const *in = ir_body_inputs(g, body, j, &nin);
-            for (int k = 0; k < nin; k++) {
-                if (!ir_is_const_graph(in[k]))
-                    continue;
-                Graph *h = in[k]->k.u.graph;
-                if (j < body->len && k == 0)
-                    c->calls[h->id]++;
-                else
-                    c->values[h->id]++;
-                add_graph(c, h);
-            }
-            if (j == body->len)
-                break;
-            Node *x = body->data[j];
-            mark_live(c, x, &work);
-            name_graphs(c, &ts, x->type, c->named);
-            if (opt_is_prim(x, P_REBIND)) {
-                name_graphs(c, &ts, x->type, c->pinned);
-                if (x->app.n > 1)
-                    name_graphs(c, &ts, x->app.in[1]->type, c->pinned);
+        for (int j = 0; j < body->len; j++)
+            mark_live(c, body->data[j], &work);
+        if (g->output) {
+            mark_live(c, g->output, &work);
+            if (ir_is_const_graph(g->output)) {
+                c->values[g->output->k.u.graph->id]++;
+                add_graph(c, g->output->k.u.graph);
             }
         }
     }
-    /* Live is closed under inputs (a body holds what its graph computes;
-       free variables of nested graphs are computed by their owners). */
-    while (work.len) {
-        Node *x = vec_pop(&work);
-        if (x->kind == N_APPLY)
-            for (int i = 0; i < x->app.n; i++)
-                mark_live(c, x->app.in[i], &work);
-        if (x->graph && !c->glive[x->graph->id])
+    for (int i = 0; i < all.len; i++)
+        if (all.data[i]->graph && !c->glive[all.data[i]->graph->id])
             c->broken = true;   /* a node of a dead graph is used: a bug in a pass */
-    }
+    vec_free(&all);
     /* Sweep dead users out of the use lists of live nodes. */
     NodeVec dead = {0};
     GraphVec dead_out = {0};
@@ -262,6 +277,20 @@ Node *opt_apply(Graph *g, Type *type, Node *const *in, int n, Loc loc)
     return x;
 }
 
+Node *opt_apply_prim(Graph *g, Type *type, PrimId p, Loc loc, int nargs, ...)
+{
+    Node *in[5];
+    if (nargs > 4)
+        die("opt_apply_prim: %d arguments", nargs);
+    in[0] = ir_const_prim(g->module, p, loc);
+    va_list ap;
+    va_start(ap, nargs);
+    for (int i = 0; i < nargs; i++)
+        in[i + 1] = va_arg(ap, Node *);
+    va_end(ap);
+    return opt_apply(g, type, in, nargs + 1, loc);
+}
+
 Node *opt_zero_of(OptCtx *c, Graph *g, Type *t, Loc loc)
 {
     TypeTable *tt = c->m->types;
@@ -271,7 +300,6 @@ Node *opt_zero_of(OptCtx *c, Graph *g, Type *t, Loc loc)
         return opt_const_float(c, 0.0, loc);
     if (t->kind == T_ZERO) {
         Node *z = ir_const_prim(c->m, P_ZERO, loc);
-        z->type = NULL;
         return opt_apply(g, type_zero(tt), &z, 1, loc);
     }
     if (t->kind != T_TUPLE || t->n > 64)

@@ -80,12 +80,6 @@ static bool has_function(const Type *t)
     return false;
 }
 
-static Node *prim2(OptCtx *c, Graph *g, PrimId p, Type *t, Node *a, Node *b, Loc loc)
-{
-    Node *in[3] = {ir_const_prim(c->m, p, loc), a, b};
-    return opt_apply(g, t, in, 3, loc);
-}
-
 /* The type of sens_add(a, b) for operands of types a and b, or NULL. */
 static Type *sum_type(Type *a, Type *b)
 {
@@ -112,9 +106,12 @@ static int split_tuple_sum(OptCtx *c, Node *x, Node *a, Node *b)
     }
     for (int i = 0; i < n; i++) {
         Node *ai = a->app.in[i + 1], *bi = b->app.in[i + 1];
-        in[i + 1] = ai->type && ai->type->kind == T_ZERO   ? bi
-                    : bi->type && bi->type->kind == T_ZERO ? ai
-                                                           : prim2(c, x->graph, P_SADD, x->type->elems[i], ai, bi, x->loc);
+        if (ai->type && ai->type->kind == T_ZERO)
+            in[i + 1] = bi;
+        else if (bi->type && bi->type->kind == T_ZERO)
+            in[i + 1] = ai;
+        else
+            in[i + 1] = opt_apply_prim(x->graph, x->type->elems[i], P_SADD, x->loc, 2, ai, bi);
     }
     return opt_replace(c, x, opt_apply(x->graph, x->type, in, n + 1, x->loc));
 }
@@ -206,13 +203,14 @@ static int rewrite(OptCtx *c, Node *x)
         if (!flt || !of_kind(a, T_FLOAT))
             return 0;
         if (a->kind == N_CONST && a->k.u.f != 0.0 && of_kind(b, T_FLOAT))
-            return opt_replace(c, x, prim2(c, x->graph, P_MUL, x->type, a, b, x->loc));
+            return opt_replace(c, x, opt_apply_prim(x->graph, x->type, P_MUL, x->loc, 2, a, b));
         if (opt_is_float(b, 1.0))
             return never_neg_zero(a) ? opt_replace(c, x, a)
-                                     : opt_replace(c, x, prim2(c, x->graph, P_ADD, x->type, a,
-                                                               opt_const_float(c, 0.0, x->loc), x->loc));
+                                     : opt_replace(c, x, opt_apply_prim(x->graph, x->type, P_ADD, x->loc, 2, a,
+                                                                        opt_const_float(c, 0.0, x->loc)));
         if (opt_is_float(b, -1.0))
-            return opt_replace(c, x, prim2(c, x->graph, P_SUB, x->type, opt_const_float(c, 0.0, x->loc), a, x->loc));
+            return opt_replace(c, x, opt_apply_prim(x->graph, x->type, P_SUB, x->loc, 2,
+                                                    opt_const_float(c, 0.0, x->loc), a));
         return 0;
     default:
         return 0;

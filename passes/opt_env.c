@@ -35,10 +35,17 @@ static bool is_zero_typed(const Node *x)
     return x->type && x->type->kind == T_ZERO;
 }
 
-static Node *env_get(OptCtx *c, Graph *g, Node *e, Node *key, Node *x, Type *t, Loc loc)
+/* The read x (env_get(_, k, v)) of env e instead. */
+static Node *read_of(Node *x, Node *e)
 {
-    Node *in[4] = {ir_const_prim(c->m, P_ENV_GET, loc), e, key, x};
-    return opt_apply(g, t, in, 4, loc);
+    return opt_apply_prim(x->graph, x->type, P_ENV_GET, x->loc, 3, e, x->app.in[2], x->app.in[3]);
+}
+
+/* The read x replaced by the zero of its type (what an absent key reads). */
+static int read_zero(OptCtx *c, Node *x)
+{
+    Node *z = opt_zero_of(c, x->graph, x->type, x->loc);
+    return z ? opt_replace(c, x, z) : 0;
 }
 
 static int read(OptCtx *c, Node *x)
@@ -50,39 +57,31 @@ static int read(OptCtx *c, Node *x)
                 Node *d = e->app.in[3];
                 if (d->type == x->type)
                     return opt_replace(c, x, d);
-                if (!is_zero_typed(d))
-                    return 0;
-                Node *z = opt_zero_of(c, x->graph, x->type, x->loc);
-                return z ? opt_replace(c, x, z) : 0;
+                return is_zero_typed(d) ? read_zero(c, x) : 0;
             }
             if (!opt_is_int_const(e->app.in[2]) || !opt_is_int_const(key))
                 return 0;
             e = e->app.in[1];
             continue;
         }
-        if (opt_is_prim(e, P_NEWENV)) {
-            Node *z = opt_zero_of(c, x->graph, x->type, x->loc);
-            return z ? opt_replace(c, x, z) : 0;
-        }
-        if (opt_is_prim(e, P_SADD) && e->app.n == 3) {
-            Node *in[3] = {e->app.in[0], env_get(c, x->graph, e->app.in[1], key, x->app.in[3], x->type, x->loc),
-                           env_get(c, x->graph, e->app.in[2], key, x->app.in[3], x->type, x->loc)};
-            return opt_replace(c, x, opt_apply(x->graph, x->type, in, 3, x->loc));
-        }
+        if (opt_is_prim(e, P_NEWENV))
+            return read_zero(c, x);
+        if (opt_is_prim(e, P_SADD) && e->app.n == 3)
+            return opt_replace(c, x, opt_apply_prim(x->graph, x->type, P_SADD, x->loc, 2, read_of(x, e->app.in[1]),
+                                                    read_of(x, e->app.in[2])));
         if (opt_is_prim(e, P_SWITCH) && e->app.n == 4) {
             Node *a = e->app.in[2], *b = e->app.in[3];
             if (!opt_is_prim(a, P_NEWENV) && !opt_is_prim(a, P_ENV_SET) && !opt_is_prim(b, P_NEWENV) &&
                 !opt_is_prim(b, P_ENV_SET))
                 break;
-            Node *in[4] = {e->app.in[0], e->app.in[1], env_get(c, x->graph, a, key, x->app.in[3], x->type, x->loc),
-                           env_get(c, x->graph, b, key, x->app.in[3], x->type, x->loc)};
-            return opt_replace(c, x, opt_apply(x->graph, x->type, in, 4, x->loc));
+            return opt_replace(c, x, opt_apply_prim(x->graph, x->type, P_SWITCH, x->loc, 3, e->app.in[1],
+                                                    read_of(x, a), read_of(x, b)));
         }
         break;
     }
     if (e == x->app.in[1])
         return 0;
-    return opt_replace(c, x, env_get(c, x->graph, e, key, x->app.in[3], x->type, x->loc));
+    return opt_replace(c, x, read_of(x, e));
 }
 
 /* Whether env e certainly has no entry under key. */

@@ -165,43 +165,6 @@ static bool copyable(OptCtx *c, const Tree *t, const uint8_t *dirty, Graph *g)
     return true;
 }
 
-static void copy_into(OptCtx *c, Node *call, Graph *g)
-{
-    Graph *h = call->graph;
-    NodeVec b = {0};
-    ir_graph_body(g, &b);
-    Node **map = xcalloc((size_t)b.len + 1, sizeof(Node *));
-    VEC(Node *) in = {0};
-    for (int j = 0; j <= b.len; j++) {
-        int n;
-        Node *const *src = ir_body_inputs(g, &b, j, &n);
-        in.len = 0;
-        for (int k = 0; k < n; k++) {
-            Node *x = src[k];
-            if (x->kind == N_PARAM && x->graph == g)
-                x = call->app.in[x->param.index + 1];
-            else if (x->kind == N_APPLY && x->graph == g)
-                for (int p = 0; p < j; p++)     /* g is small */
-                    if (b.data[p] == src[k])
-                        x = map[p];
-            if (j < b.len)
-                count_use(c, x, k == 0);
-            vec_push(&in, x);
-        }
-        if (j == b.len) {
-            ir_replace_all_uses(call, in.data[0]);
-            break;
-        }
-        Node *orig = b.data[j];
-        map[j] = opt_apply(h, orig->type, in.data, in.len, orig->loc);
-        map[j]->name = orig->name;
-    }
-    c->budget -= b.len;
-    vec_free(&in);
-    free(map);
-    vec_free(&b);
-}
-
 /* ---- copying a function with its nested graphs -------------------------- */
 
 /* Node id -> copy, open addressing. */
@@ -221,8 +184,8 @@ static size_t map_slot(const NodeMap *m, const Node *k)
 static void map_put(NodeMap *m, Node *k, Node *v)
 {
     if ((m->len + 1) * 2 > m->cap) {
-        NodeMap n = {xcalloc(m->cap ? m->cap * 2 : 64, sizeof(Node *)), xcalloc(m->cap ? m->cap * 2 : 64, sizeof(Node *)),
-                     m->cap ? m->cap * 2 : 64, 0};
+        size_t cap = m->cap ? m->cap * 2 : 64;
+        NodeMap n = {xcalloc(cap, sizeof(Node *)), xcalloc(cap, sizeof(Node *)), cap, 0};
         for (size_t i = 0; i < m->cap; i++)
             if (m->key[i])
                 map_put(&n, m->key[i], m->val[i]);
@@ -283,6 +246,9 @@ static int fam_index(const GraphVec *fam, const Graph *g)
     return -1;
 }
 
+/* Copies the family fam (fam->data[0] the callee, the rest nested in it)
+   into call's graph in place of the call; the nested graphs' copies are
+   recorded in cp. */
 static void copy_family(OptCtx *c, Node *call, GraphVec *fam, Copies *cp)
 {
     Graph *h = call->graph, *g = fam->data[0];
@@ -496,7 +462,9 @@ int opt_inline(OptCtx *c)
                 move_into(c, &t, call, g);
                 done++;
             } else if (copyable(c, &t, dirty, g)) {
-                copy_into(c, call, g);
+                fam.len = 0;
+                vec_push(&fam, g);      /* a leaf: a family of one */
+                copy_family(c, call, &fam, &cp);
                 done++;
             } else if (c->families && (family(c, &t, dirty, g, &fam), fam.len)) {
                 /* the caller now holds graphs the tree does not know */

@@ -34,10 +34,10 @@ static bool const_truth(const Node *k, bool *v)
     }
 }
 
-static Node *getitem(OptCtx *c, Graph *g, Node *t, Node *index, Type *type)
+/* The projection x (getitem(_, i)) of tuple t instead. */
+static Node *projection_of(Node *x, Node *t)
 {
-    Node *in[3] = {ir_const_prim(c->m, P_GETITEM, index->loc), t, index};
-    return opt_apply(g, type, in, 3, index->loc);
+    return opt_apply_prim(x->graph, x->type, P_GETITEM, x->loc, 2, t, x->app.in[2]);
 }
 
 static bool only_use(const Node *x, const Node *user, int index)
@@ -68,7 +68,7 @@ static int push_into_branches(OptCtx *c, Node *x)
         return 0;
     for (int k = 0; k < 2; k++) {
         Graph *g = arm[k];
-        ir_set_output(g, getitem(c, g, g->output, x->app.in[2], x->type));
+        ir_set_output(g, opt_apply_prim(g, x->type, P_GETITEM, x->loc, 2, g->output, x->app.in[2]));
         g->ret_type = x->type;
     }
     call->type = x->type;
@@ -106,10 +106,8 @@ static int rewrite(OptCtx *c, Node *x)
     Node *s = x->app.in[1];
     if (opt_is_prim(s, P_SWITCH) && s->app.n == 4 &&
         (opt_is_prim(s->app.in[2], P_MAKE_TUPLE) || opt_is_prim(s->app.in[3], P_MAKE_TUPLE))) {
-        Node *in[4] = {s->app.in[0], s->app.in[1],
-                       getitem(c, x->graph, s->app.in[2], x->app.in[2], x->type),
-                       getitem(c, x->graph, s->app.in[3], x->app.in[2], x->type)};
-        return opt_replace(c, x, opt_apply(x->graph, x->type, in, 4, x->loc));
+        return opt_replace(c, x, opt_apply_prim(x->graph, x->type, P_SWITCH, x->loc, 3, s->app.in[1],
+                                                projection_of(x, s->app.in[2]), projection_of(x, s->app.in[3])));
     }
     return push_into_branches(c, x);
 }
