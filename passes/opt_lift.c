@@ -17,6 +17,8 @@
  */
 #include "opt_pass.h"
 
+#include <string.h>
+
 static bool liftable(OptCtx *c, Graph *g)
 {
     if (!c->glive[g->id] || !g->parent || g->kind != G_FUNCTION || c->parent_of[g->id] || c->calls[g->id] == 0 ||
@@ -33,16 +35,30 @@ static bool liftable(OptCtx *c, Graph *g)
     return true;
 }
 
-/* Node x read in g: the parameter that now stands for it, or x. */
-static Node *local(const NodeVec *fv, const NodeVec *params, Node *x)
+/* The free variables' numbering: by node id, 1 + the index of the free
+   variable, 0 for other nodes.  Grows to cover nodes made since. */
+typedef struct Slots { int *of; uint32_t n; } Slots;
+
+static int *slot(Slots *s, const Node *x)
 {
-    for (int i = 0; i < fv->len; i++)
-        if (fv->data[i] == x)
-            return params->data[i];
-    return x;
+    if (x->id >= s->n) {
+        uint32_t n = x->id + x->id / 2 + 64;
+        s->of = xrealloc(s->of, n * sizeof(int));
+        memset(s->of + s->n, 0, (n - s->n) * sizeof(int));
+        s->n = n;
+    }
+    return &s->of[x->id];
 }
 
-static void lift(OptCtx *c, Graph *g, NodeVec *sites)
+/* Node x read in g: the parameter that now stands for it, or x. */
+static Node *local(Slots *s, const NodeVec *params, Node *x)
+{
+    int i = *slot(s, x);
+    return i ? params->data[i - 1] : x;
+}
+
+/* s: all zero on entry and again on return. */
+static void lift(OptCtx *c, Graph *g, NodeVec *sites, Slots *s)
 {
     NodeVec *b = &c->body[g->id];
     NodeVec fv = {0}, params = {0};
@@ -50,12 +66,9 @@ static void lift(OptCtx *c, Graph *g, NodeVec *sites)
         int n;
         Node *const *in = ir_body_inputs(g, b, j, &n);
         for (int k = 0; k < n; k++)
-            if (in[k]->kind != N_CONST && in[k]->graph != g) {
-                bool seen = false;
-                for (int i = 0; i < fv.len && !seen; i++)
-                    seen = fv.data[i] == in[k];
-                if (!seen)
-                    vec_push(&fv, in[k]);
+            if (in[k]->kind != N_CONST && in[k]->graph != g && !*slot(s, in[k])) {
+                vec_push(&fv, in[k]);
+                *slot(s, in[k]) = fv.len;
             }
     }
     for (int i = 0; i < fv.len; i++) {
@@ -66,15 +79,17 @@ static void lift(OptCtx *c, Graph *g, NodeVec *sites)
     for (int j = 0; j < b->len; j++) {
         Node *x = b->data[j];
         for (int k = 0; k < x->app.n; k++) {
-            Node *l = local(&fv, &params, x->app.in[k]);
+            Node *l = local(s, &params, x->app.in[k]);
             if (l != x->app.in[k])
                 ir_set_input(x, k, l);
         }
     }
-    ir_set_output(g, local(&fv, &params, g->output));
-    for (int s = 0; s < sites->len; s++)
+    ir_set_output(g, local(s, &params, g->output));
+    for (int j = 0; j < sites->len; j++)
         for (int i = 0; i < fv.len; i++)
-            ir_apply_append(sites->data[s], fv.data[i]);
+            ir_apply_append(sites->data[j], fv.data[i]);
+    for (int i = 0; i < fv.len; i++)
+        *slot(s, fv.data[i]) = 0;
     ir_graph_set_parent(g, NULL);
     vec_free(&fv);
     vec_free(&params);
@@ -95,6 +110,7 @@ int opt_lift(OptCtx *c)
     for (int i = 0; i < todo.len; i++)
         want[todo.data[i]->id] = 1;
     NodeVec *sites = opt_call_sites(c, want);
+    Slots slots = {xcalloc(c->m->nnodes + 1, sizeof(int)), c->m->nnodes};
     for (int i = 0; i < todo.len; i++) {
         Graph *g = todo.data[i];
         NodeVec *s = &sites[g->id];
@@ -102,11 +118,12 @@ int opt_lift(OptCtx *c)
         for (int k = 0; ok && k < s->len; k++)
             ok = s->data[k]->app.n == g->nparams + 1;
         if (ok) {
-            lift(c, g, s);
+            lift(c, g, s, &slots);
             done++;
         }
     }
     opt_free_call_sites(c, sites);
+    free(slots.of);
     free(want);
     vec_free(&todo);
     return done;
