@@ -344,13 +344,17 @@ bool opt_module(Module *m, unsigned passes, OptStats *stats)
     for (uint32_t i = 0; i < c.ncap; i++)
         nlive += c.live[i];
     c.budget = (int)nlive + 2000;
+    /* A pass that rewrote nothing left the analysis as it was. */
+    bool stale = false;
     for (int round = 0; round < OPT_MAX_ROUNDS; round++) {
         int changed = 0;
         for (int p = 0; p < OPT__COUNT; p++) {
             if (!(passes & (1u << p)))
                 continue;
-            opt_analyse(&c);
+            if (stale)
+                opt_analyse(&c);
             int n = run[p](&c);
+            stale = n != 0;
             stats->rewrites[p] += n;
             changed += n;
         }
