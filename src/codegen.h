@@ -20,6 +20,10 @@
  *     the arena's heap stack (myrt_frame_push) instead of the C stack, so
  *     recursion of any depth, the reverse pass of a 10^7-iteration loop
  *     included, runs in constant C stack;
+ *   - a graph with thousands of scalar primitives (a long straight-line
+ *     function, its gradient) has its runs of them outlined into
+ *     functions of about 512 nodes that pass values through a stack frame,
+ *     so LLVM's compile time stays linear in the program's size;
  *   - exported functions get C ABI wrappers (contract section 3) that set
  *     up and release a runtime arena per call.
  *
