@@ -1255,7 +1255,14 @@ static LLVMValueRef emit_call(Cg *cg, Region *r, const CallSite *cs, Node *call,
             before[k] = cg->val[live.data[k]->id];
         VEC(LLVMValueRef) ins_v = {0};
         VEC(LLVMBasicBlockRef) ins_b = {0};
+        Graph *unit = info(cg, (Graph *)cs->g)->group;
         for (int i = 0; i < nt; i++) {
+            /* A block is only ever jumped to from its own function, never
+               called through a value: a type may still name it (the
+               optimiser's copies widen types), but that arm cannot run. */
+            GInfo *ti = ts[i].g ? info(cg, ts[i].g) : NULL;
+            if (ti && ti->kind == GK_BLOCK && (!tail || ti->group != unit))
+                continue;
             LLVMBasicBlockRef bb = new_block(cg, "call.arm");
             LLVMAddCase(swi, const_i32(cg, i), bb);
             LLVMPositionBuilderAtEnd(cg->b, bb);
