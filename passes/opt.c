@@ -312,6 +312,55 @@ Node *opt_zero_of(OptCtx *c, Graph *g, Type *t, Loc loc)
     return opt_apply(g, t, in, t->n + 1, loc);
 }
 
+/* (opt_pass.h) memo by node id: 0 not known yet, 1 cannot fail, 2 may. */
+OptFails opt_fails_new(OptCtx *c)
+{
+    OptFails f = {xcalloc(c->m->nnodes + 1, 1), c->m->nnodes + 1, {0}};
+    return f;
+}
+
+void opt_fails_free(OptFails *f)
+{
+    free(f->memo);
+    vec_free(&f->stack);
+}
+
+bool opt_may_fail(OptFails *f, Node *x)
+{
+    if (x->kind != N_APPLY)
+        return false;
+    if (x->id >= f->n)
+        return true;            /* newer than the table: assume it may */
+    vec_push(&f->stack, x);
+    while (f->stack.len) {
+        Node *y = vec_last(&f->stack);
+        if (f->memo[y->id]) {
+            f->stack.len--;
+            continue;
+        }
+        Node *callee = y->app.in[0];
+        bool fails = callee->kind != N_CONST || callee->k.kind != K_PRIM ||
+                     (prim_info((PrimId)callee->k.u.prim)->flags & PF_RAISES);
+        bool pending = false;
+        for (int k = 1; k < y->app.n && !fails; k++) {
+            Node *z = y->app.in[k];
+            if (z->kind != N_APPLY || (z->uses && z->uses->next))
+                continue;       /* an input something else uses stays computed */
+            if (z->id >= f->n || f->memo[z->id] == 2)
+                fails = true;
+            else if (!f->memo[z->id]) {
+                vec_push(&f->stack, z);
+                pending = true;
+            }
+        }
+        if (fails || !pending) {
+            f->memo[y->id] = fails ? 2 : 1;
+            f->stack.len--;
+        }
+    }
+    return f->memo[x->id] == 2;
+}
+
 bool opt_same_const(const Node *a, const Node *b)
 {
     if (a->kind != N_CONST || b->kind != N_CONST || a->k.kind != b->k.kind)
@@ -364,6 +413,8 @@ bool opt_module(Module *m, unsigned passes, OptStats *stats)
     }
     /* Keep only the live graphs, in creation order. */
     opt_analyse(&c);
+    if (c.families)
+        opt_narrow_types(&c);
     int keep = 0;
     for (int i = 0; i < m->graphs.len; i++)
         if (c.glive[m->graphs.data[i]->id])

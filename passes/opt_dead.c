@@ -18,10 +18,10 @@
  *     fields; the projections are renumbered.
  *
  * Guarantees: every call computes what it computed, less the values
- * nothing used.  Dropping an argument never drops an error: an argument
- * is a node of the caller's body, still computed if anything uses it
- * (lowering keeps the statements evaluated for their errors alive with
- * `depend`).
+ * nothing used.  Dropping an argument or a field never drops an error: a
+ * value whose computation may fail (a call, a primitive that raises, or
+ * anything computed from one) is kept as if needed, even when only a loop
+ * variable nothing reads holds it.
  */
 #include "opt_pass.h"
 
@@ -63,15 +63,23 @@ static void need(Need *n, Node *x)
     }
 }
 
-static void find_needed(OptCtx *c, const uint8_t *cand, NodeVec *sites, Need *n)
+static void find_needed(OptCtx *c, const uint8_t *cand, NodeVec *sites, Need *n, OptFails *f)
 {
     for (int gi = 0; gi < c->graphs.len; gi++) {
         Graph *g = c->graphs.data[gi];
         if (g->output)
             need(n, g->output);
-        if (!cand[g->id])       /* the parameters of others are all needed */
+        if (!cand[g->id]) {     /* the parameters of others are all needed */
             for (int i = 0; i < g->nparams; i++)
                 need(n, g->params[i]);
+            continue;
+        }
+        /* so is one that some call passes a value that may fail */
+        NodeVec *s = &sites[g->id];
+        for (int k = 0; k < s->len; k++)
+            for (int i = 0; i < g->nparams; i++)
+                if (opt_may_fail(f, s->data[k]->app.in[i + 1]))
+                    need(n, g->params[i]);
     }
     while (n->work.len) {
         Node *x = vec_pop(&n->work);
@@ -119,7 +127,7 @@ static int drop_params(Graph *g, const Need *n)
     return done;
 }
 
-static int drop_fields(OptCtx *c, Graph *g, NodeVec *sites)
+static int drop_fields(OptCtx *c, Graph *g, NodeVec *sites, OptFails *f)
 {
     Node *out = g->output;
     if (!opt_is_prim(out, P_MAKE_TUPLE) || !out->type || out->type->kind != T_TUPLE || out->type->n > 256)
@@ -134,6 +142,8 @@ static int drop_fields(OptCtx *c, Graph *g, NodeVec *sites)
                 return 0;
             used[u->user->app.in[2]->k.u.i] = true;
         }
+    for (int i = 0; i < n; i++)
+        used[i] |= opt_may_fail(f, out->app.in[i + 1]);
     int renum[256], m = 0;
     Node *in[257];
     Type *elems[256];
@@ -178,7 +188,8 @@ int opt_dead(OptCtx *c)
         cand[g->id] = ok;
     }
     Need n = {xcalloc(c->m->nnodes + 1, 1), {0}};
-    find_needed(c, cand, sites, &n);
+    OptFails f = opt_fails_new(c);
+    find_needed(c, cand, sites, &n, &f);
     int done = 0;
     for (int gi = 0; gi < c->graphs.len; gi++)
         if (cand[c->graphs.data[gi]->id])
@@ -188,10 +199,11 @@ int opt_dead(OptCtx *c)
         if (!cand[g->id])
             continue;
         done += drop_params(g, &n);
-        done += drop_fields(c, g, &sites[g->id]);
+        done += drop_fields(c, g, &sites[g->id], &f);
     }
     free(n.node);
     vec_free(&n.work);
+    opt_fails_free(&f);
     free(cand);
     opt_free_call_sites(c, sites);
     return done;

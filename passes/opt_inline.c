@@ -24,7 +24,8 @@
  *
  * Guarantees: the caller computes what the call computed (the moved or
  * copied nodes are exactly those the call ran; errors come from the same
- * primitives in the same data order); the IR invariants hold: what G read
+ * primitives in the same data order: an argument whose parameter G never
+ * read, which may fail, is kept by a depend before G's output); the IR invariants hold: what G read
  * from enclosing graphs is visible in the caller, since G's parent encloses
  * it.  The loop headers of a function are called from their entry and
  * from their body, so loops stay loops.
@@ -77,7 +78,40 @@ static bool movable(OptCtx *c, Node *call, Graph *g)
 }
 
 /* The output g's caller sees, with the parameters replaced. */
-static void move_into(OptCtx *c, Tree *t, Node *call, Graph *g)
+/* The arguments of call that inlining g would leave unused and whose
+   computation may fail: g never reads their parameters and nothing but
+   the call uses them.  (Before g's parameters are replaced.) */
+static void unread_args(OptFails *f, Node *call, Graph *g, NodeVec *out)
+{
+    for (int i = 0; i < g->nparams; i++) {
+        Node *a = call->app.in[i + 1];
+        if (g->params[i]->uses || a->kind != N_APPLY)
+            continue;
+        bool only = true;
+        for (const Use *u = a->uses; u && only; u = u->next)
+            only = u->user == call;
+        if (only && opt_may_fail(f, a))
+            vec_push(out, a);
+    }
+}
+
+/* What replaces call: v, after the unread arguments (depend), so that
+   they are still computed first and their errors still happen. */
+static Node *after_args(OptCtx *c, Node *call, const NodeVec *unread, Node *v)
+{
+    if (!unread->len)
+        return v;
+    VEC(Node *) in = {0};
+    vec_push(&in, ir_const_prim(c->m, P_DEPEND, call->loc));
+    for (int i = 0; i < unread->len; i++)
+        vec_push(&in, unread->data[i]);
+    vec_push(&in, v);
+    Node *d = opt_apply(call->graph, call->type, in.data, in.len, call->loc);
+    vec_free(&in);
+    return d;
+}
+
+static void move_into(OptCtx *c, OptFails *f, Tree *t, Node *call, Graph *g)
 {
     Graph *h = call->graph;
     GraphVec sub = {0};
@@ -108,6 +142,8 @@ static void move_into(OptCtx *c, Tree *t, Node *call, Graph *g)
                 vec_push(&seeds, x->app.in[k]);
     }
     Node *out = g->output;
+    NodeVec unread = {0};
+    unread_args(f, call, g, &unread);
     for (int i = 0; i < g->nparams; i++) {
         Node *arg = call->app.in[i + 1];
         if (out == g->params[i])
@@ -130,8 +166,9 @@ static void move_into(OptCtx *c, Tree *t, Node *call, Graph *g)
             d->fn = h->fn;
     }
     t->first[g->id] = NULL;
-    ir_replace_all_uses(call, out);
+    ir_replace_all_uses(call, after_args(c, call, &unread, out));
     c->glive[g->id] = 0;
+    vec_free(&unread);
     vec_free(&sub);
     vec_free(&own);
     vec_free(&seeds);
@@ -249,7 +286,7 @@ static int fam_index(const GraphVec *fam, const Graph *g)
 /* Copies the family fam (fam->data[0] the callee, the rest nested in it)
    into call's graph in place of the call; the nested graphs' copies are
    recorded in cp. */
-static void copy_family(OptCtx *c, Node *call, GraphVec *fam, Copies *cp)
+static void copy_family(OptCtx *c, OptFails *f, Node *call, GraphVec *fam, Copies *cp)
 {
     Graph *h = call->graph, *g = fam->data[0];
     Module *m = c->m;
@@ -345,7 +382,10 @@ static void copy_family(OptCtx *c, Node *call, GraphVec *fam, Copies *cp)
     }
     Node *o = g->output, *z = map_get(&map, o);
     int fi = ir_is_const_graph(o) ? fam_index(fam, o->k.u.graph) : -1;
-    ir_replace_all_uses(call, z ? z : fi > 0 ? opt_const_graph(c, to[fi], o->type, o->loc) : o);
+    NodeVec unread = {0};
+    unread_args(f, call, g, &unread);
+    ir_replace_all_uses(call, after_args(c, call, &unread, z ? z : fi > 0 ? opt_const_graph(c, to[fi], o->type, o->loc) : o));
+    vec_free(&unread);
     c->budget -= order.len;
     vec_free(&in);
     vec_free(&order);
@@ -357,15 +397,36 @@ static void copy_family(OptCtx *c, Node *call, GraphVec *fam, Copies *cp)
     free(to);
 }
 
-/* Every function type naming a copied graph also names its copies. */
-typedef struct Widen {
+/* A rewrite of every type in the module: widening (every function type
+   naming a copied graph also names its copies) or narrowing (function
+   types forget the graphs the analysis found dead). */
+typedef struct TypeMap {
     OptCtx *c;
-    const Copies *cp;
+    const Copies *cp;       /* widening; NULL: narrowing */
     Type **memo;            /* by type id */
     uint32_t cap;
-} Widen;
+} TypeMap;
 
-static Type *widen(Widen *w, Type *t)
+typedef VEC(FnRef) FnRefVec;
+
+/* The refs ref stands for after the map. */
+static void map_ref(TypeMap *w, FnRef ref, FnRefVec *f)
+{
+    if (!w->cp) {
+        if (!ref.graph || w->c->glive[ref.graph->id])
+            vec_push(f, ref);
+        return;
+    }
+    vec_push(f, ref);
+    for (int k = 0; k < w->cp->orig.len; k++)
+        if (w->cp->orig.data[k] == ref.graph) {
+            FnRef copy = ref;
+            copy.graph = w->cp->copy.data[k];
+            vec_push(f, copy);
+        }
+}
+
+static Type *map_type(TypeMap *w, Type *t)
 {
     if (!t || (t->kind != T_TUPLE && t->kind != T_FUNC))
         return t;
@@ -383,23 +444,16 @@ static Type *widen(Widen *w, Type *t)
         Type **e = xmalloc(sizeof(Type *) * (size_t)(t->n + 1));
         bool changed = false;
         for (int i = 0; i < t->n; i++) {
-            e[i] = widen(w, t->elems[i]);
+            e[i] = map_type(w, t->elems[i]);
             changed |= e[i] != t->elems[i];
         }
         if (changed)
             r = type_tuple(tt, e, t->n);
         free(e);
     } else {
-        VEC(FnRef) f = {0};
-        for (int i = 0; i < t->n; i++) {
-            vec_push(&f, t->fns[i]);
-            for (int k = 0; k < w->cp->orig.len; k++)
-                if (w->cp->orig.data[k] == t->fns[i].graph) {
-                    FnRef ref = t->fns[i];
-                    ref.graph = w->cp->copy.data[k];
-                    vec_push(&f, ref);
-                }
-        }
+        FnRefVec f = {0};
+        for (int i = 0; i < t->n; i++)
+            map_ref(w, t->fns[i], &f);
         if (f.len != t->n)
             r = type_func(tt, f.data, f.len);
         vec_free(&f);
@@ -408,29 +462,44 @@ static Type *widen(Widen *w, Type *t)
     return r;
 }
 
-static void widen_module(OptCtx *c, const Copies *cp)
+/* Applies w to the types of the graphs gs[0..n-1]: their result and
+   parameters, the nodes of their bodies and every node those use (a
+   nested graph may read nodes its parent's body no longer holds), and the
+   constants all of them use. */
+static void map_types(TypeMap *w, Graph *const *gs, int n)
 {
-    Widen w = {c, cp, NULL, 0};
-    NodeVec b = {0};
-    for (int gi = 0; gi < c->m->graphs.len; gi++) {
-        Graph *g = c->m->graphs.data[gi];
-        g->ret_type = widen(&w, g->ret_type);
+    uint32_t nn = w->c->m->nnodes + 1;
+    uint8_t *seen = xcalloc(nn, 1);
+    NodeVec work = {0};
+    for (int gi = 0; gi < n; gi++) {
+        Graph *g = gs[gi];
+        g->ret_type = map_type(w, g->ret_type);
         for (int i = 0; i < g->nparams; i++)
-            g->params[i]->type = widen(&w, g->params[i]->type);
-        b.len = 0;
-        ir_graph_body(g, &b);
-        for (int j = 0; j <= b.len; j++) {
-            int n;
-            Node *const *in = ir_body_inputs(g, &b, j, &n);
-            for (int k = 0; k < n; k++)
-                if (in[k]->kind == N_CONST)
-                    in[k]->type = widen(&w, in[k]->type);
-            if (j < b.len)
-                b.data[j]->type = widen(&w, b.data[j]->type);
+            g->params[i]->type = map_type(w, g->params[i]->type);
+        ir_graph_body(g, &work);
+        if (g->output)
+            vec_push(&work, g->output);
+        while (work.len) {
+            Node *x = vec_pop(&work);
+            if (x->id < nn && seen[x->id])
+                continue;
+            if (x->id < nn)
+                seen[x->id] = 1;
+            x->type = map_type(w, x->type);
+            if (x->kind == N_APPLY)
+                for (int k = 0; k < x->app.n; k++)
+                    vec_push(&work, x->app.in[k]);
         }
     }
-    vec_free(&b);
-    free(w.memo);
+    vec_free(&work);
+    free(seen);
+    free(w->memo);
+}
+
+void opt_narrow_types(OptCtx *c)
+{
+    TypeMap w = {c, NULL, NULL, 0};
+    map_types(&w, c->graphs.data, c->graphs.len);
 }
 
 int opt_inline(OptCtx *c)
@@ -441,6 +510,7 @@ int opt_inline(OptCtx *c)
     uint8_t *dirty = xcalloc(ntree + 1, 1);
     Copies cp = {0};
     GraphVec fam = {0};
+    OptFails fails = opt_fails_new(c);
     int done = 0;
     int ngraphs = c->graphs.len;
     for (int gi = 0; gi < ngraphs; gi++) {
@@ -459,26 +529,29 @@ int opt_inline(OptCtx *c)
             /* (moves rely on the tree of nested graphs, which copies of
                families do not update: none after one, this pass) */
             if (!cp.orig.len && movable(c, call, g)) {
-                move_into(c, &t, call, g);
+                move_into(c, &fails, &t, call, g);
                 done++;
             } else if (copyable(c, &t, dirty, g)) {
                 fam.len = 0;
                 vec_push(&fam, g);      /* a leaf: a family of one */
-                copy_family(c, call, &fam, &cp);
+                copy_family(c, &fails, call, &fam, &cp);
                 done++;
             } else if (c->families && (family(c, &t, dirty, g, &fam), fam.len)) {
                 /* the caller now holds graphs the tree does not know */
                 dirty[h->id] = 1;
-                copy_family(c, call, &fam, &cp);
+                copy_family(c, &fails, call, &fam, &cp);
                 done++;
             }
         }
     }
-    if (cp.orig.len)
-        widen_module(c, &cp);
+    if (cp.orig.len) {
+        TypeMap w = {c, &cp, NULL, 0};
+        map_types(&w, c->m->graphs.data, c->m->graphs.len);
+    }
     vec_free(&cp.orig);
     vec_free(&cp.copy);
     vec_free(&fam);
+    opt_fails_free(&fails);
     free(dirty);
     free(t.first);
     free(t.next);

@@ -14,6 +14,8 @@
 #include "../ir/interp.h"
 #include "opt.h"
 
+typedef struct OptFails OptFails;
+
 typedef struct OptCtx {
     Module *m;
     Interp *interp;         /* primitive evaluators, for constant folding */
@@ -30,6 +32,7 @@ typedef struct OptCtx {
     int budget;             /* nodes inlining may still copy */
     bool families;          /* inlining may copy functions with nested graphs */
     bool broken;            /* the analysis found the IR inconsistent (a pass's bug) */
+    OptFails *fails;        /* during a pass that asks opt_may_fail, its memo */
 } OptCtx;
 
 void opt_analyse(OptCtx *c);
@@ -70,6 +73,22 @@ static inline bool opt_is_int_const(const Node *x)
 {
     return x->kind == N_CONST && x->k.kind == K_INT;
 }
+/* Whether dropping x may drop a runtime error: x is a call of a graph or
+   of a closure or a primitive flagged PF_RAISES, or an input only x uses
+   may fail so.  (Inputs with other uses are taken to stay computed: a
+   failing value two dropped nodes share is the case this misses.)  A
+   pass that would leave such a value unused keeps it (depend, or the
+   parameter it feeds), so that the error still happens.  The memo is for
+   one pass. */
+struct OptFails {
+    uint8_t *memo;
+    uint32_t n;
+    NodeVec stack;
+};
+OptFails opt_fails_new(OptCtx *c);
+void opt_fails_free(OptFails *f);
+bool opt_may_fail(OptFails *f, Node *x);
+
 /* Two constants with the same value (floats compared bit for bit). */
 bool opt_same_const(const Node *a, const Node *b);
 
@@ -83,5 +102,10 @@ int opt_fold(OptCtx *c);
 int opt_cse(OptCtx *c);
 int opt_dead(OptCtx *c);
 int opt_lift(OptCtx *c);
+
+/* After the passes, with a fresh analysis: function types of live graphs
+   forget the dead graphs they name (family copies widened them with
+   graphs that later died), so no later stage sees a dead graph. */
+void opt_narrow_types(OptCtx *c);
 
 #endif

@@ -10,10 +10,48 @@
  *   onehot(t, i, d)                             -> make_tuple(zero, .., d, .., zero)
  *
  * Guarantees: each replacement has the replaced node's type and value;
- * none of these primitives can fail on typed operands, so no error is
- * lost.
+ * none of these primitives can fail on typed operands, and an element a
+ * projection drops that may fail (opt_may_fail) is kept by a depend, so
+ * no error is lost.
  */
 #include "opt_pass.h"
+
+/* Whether every use of a is by t. */
+static bool only_in(const Node *a, const Node *t)
+{
+    for (const Use *u = a->uses; u; u = u->next)
+        if (u->user != t)
+            return false;
+    return true;
+}
+
+/* x = getitem(t, i), t = make_tuple(a0, ..., an): by ai, after (depend)
+   the other elements that may fail and that only t uses, in order, so
+   their errors still happen; not when one after ai may fail and so may ai
+   (its error came first). */
+static int project(OptCtx *c, Node *x, Node *t, int i)
+{
+    Node *ai = t->app.in[i + 1];
+    VEC(Node *) keep = {0};
+    vec_push(&keep, ir_const_prim(c->m, P_DEPEND, x->loc));
+    bool later = false;
+    for (int j = 0; j < t->app.n - 1; j++) {
+        Node *a = t->app.in[j + 1];
+        if (j != i && a->kind == N_APPLY && a != ai && only_in(a, t) && opt_may_fail(c->fails, a)) {
+            vec_push(&keep, a);
+            later |= j > i;
+        }
+    }
+    int done = 0;
+    if (keep.len == 1)
+        done = opt_replace(c, x, ai);
+    else if (!(later && opt_may_fail(c->fails, ai))) {
+        vec_push(&keep, ai);
+        done = opt_replace(c, x, opt_apply(x->graph, x->type, keep.data, keep.len, x->loc));
+    }
+    vec_free(&keep);
+    return done;
+}
 
 static int rewrite(OptCtx *c, Node *x)
 {
@@ -21,7 +59,7 @@ static int rewrite(OptCtx *c, Node *x)
         Node *t = x->app.in[1];
         int64_t i = x->app.in[2]->k.u.i;
         if (opt_is_prim(t, P_MAKE_TUPLE) && i >= 0 && i < t->app.n - 1)
-            return opt_replace(c, x, t->app.in[i + 1]);
+            return project(c, x, t, (int)i);
         return 0;
     }
     if (opt_is_prim(x, P_ONEHOT) && x->app.n == 4 && opt_is_int_const(x->app.in[2]) && x->type &&
@@ -55,5 +93,10 @@ static int rewrite(OptCtx *c, Node *x)
 
 int opt_tuple(OptCtx *c)
 {
-    return opt_rewrite_all(c, rewrite);
+    OptFails f = opt_fails_new(c);
+    c->fails = &f;
+    int done = opt_rewrite_all(c, rewrite);
+    c->fails = NULL;
+    opt_fails_free(&f);
+    return done;
 }
