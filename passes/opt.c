@@ -312,6 +312,19 @@ Node *opt_zero_of(OptCtx *c, Graph *g, Type *t, Loc loc)
     return opt_apply(g, t, in, t->n + 1, loc);
 }
 
+Node *opt_apply_depend(OptCtx *c, Graph *g, Type *type, Node *const *first, int n, Node *v, Loc loc)
+{
+    if (!n)
+        return v;
+    Node **in = xmalloc(sizeof(Node *) * (size_t)(n + 2));
+    in[0] = ir_const_prim(c->m, P_DEPEND, loc);
+    memcpy(in + 1, first, sizeof(Node *) * (size_t)n);
+    in[n + 1] = v;
+    Node *d = opt_apply(g, type, in, n + 2, loc);
+    free(in);
+    return d;
+}
+
 /* (opt_pass.h) memo by node id: 0 not known yet, 1 cannot fail, 2 may. */
 OptFails opt_fails_new(OptCtx *c)
 {

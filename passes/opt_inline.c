@@ -25,9 +25,9 @@
  * Guarantees: the caller computes what the call computed (the moved or
  * copied nodes are exactly those the call ran; errors come from the same
  * primitives in the same data order: an argument whose parameter G never
- * read, which may fail, is kept by a depend before G's output); the IR invariants hold: what G read
- * from enclosing graphs is visible in the caller, since G's parent encloses
- * it.  The loop headers of a function are called from their entry and
+ * read, which may fail, is kept by a depend before G's output); the IR
+ * invariants hold: what G read from enclosing graphs is visible in the
+ * caller, since G's parent encloses it.  The loop headers of a function are called from their entry and
  * from their body, so loops stay loops.
  */
 #include "opt_pass.h"
@@ -77,7 +77,6 @@ static bool movable(OptCtx *c, Node *call, Graph *g)
            g->kind != G_CONST && !ir_graph_encloses(g, call->graph);
 }
 
-/* The output g's caller sees, with the parameters replaced. */
 /* The arguments of call that inlining g would leave unused and whose
    computation may fail: g never reads their parameters and nothing but
    the call uses them.  (Before g's parameters are replaced.) */
@@ -85,12 +84,7 @@ static void unread_args(OptFails *f, Node *call, Graph *g, NodeVec *out)
 {
     for (int i = 0; i < g->nparams; i++) {
         Node *a = call->app.in[i + 1];
-        if (g->params[i]->uses || a->kind != N_APPLY)
-            continue;
-        bool only = true;
-        for (const Use *u = a->uses; u && only; u = u->next)
-            only = u->user == call;
-        if (only && opt_may_fail(f, a))
+        if (!g->params[i]->uses && a->kind == N_APPLY && opt_only_used_by(a, call) && opt_may_fail(f, a))
             vec_push(out, a);
     }
 }
@@ -99,18 +93,10 @@ static void unread_args(OptFails *f, Node *call, Graph *g, NodeVec *out)
    they are still computed first and their errors still happen. */
 static Node *after_args(OptCtx *c, Node *call, const NodeVec *unread, Node *v)
 {
-    if (!unread->len)
-        return v;
-    VEC(Node *) in = {0};
-    vec_push(&in, ir_const_prim(c->m, P_DEPEND, call->loc));
-    for (int i = 0; i < unread->len; i++)
-        vec_push(&in, unread->data[i]);
-    vec_push(&in, v);
-    Node *d = opt_apply(call->graph, call->type, in.data, in.len, call->loc);
-    vec_free(&in);
-    return d;
+    return opt_apply_depend(c, call->graph, call->type, unread->data, unread->len, v, call->loc);
 }
 
+/* The output g's caller sees, with the parameters replaced. */
 static void move_into(OptCtx *c, OptFails *f, Tree *t, Node *call, Graph *g)
 {
     Graph *h = call->graph;
@@ -468,8 +454,7 @@ static Type *map_type(TypeMap *w, Type *t)
    constants all of them use. */
 static void map_types(TypeMap *w, Graph *const *gs, int n)
 {
-    uint32_t nn = w->c->m->nnodes + 1;
-    uint8_t *seen = xcalloc(nn, 1);
+    uint8_t *seen = xcalloc(w->c->m->nnodes + 1, 1);     /* no node is made meanwhile */
     NodeVec work = {0};
     for (int gi = 0; gi < n; gi++) {
         Graph *g = gs[gi];
@@ -481,10 +466,9 @@ static void map_types(TypeMap *w, Graph *const *gs, int n)
             vec_push(&work, g->output);
         while (work.len) {
             Node *x = vec_pop(&work);
-            if (x->id < nn && seen[x->id])
+            if (seen[x->id])
                 continue;
-            if (x->id < nn)
-                seen[x->id] = 1;
+            seen[x->id] = 1;
             x->type = map_type(w, x->type);
             if (x->kind == N_APPLY)
                 for (int k = 0; k < x->app.n; k++)

@@ -89,6 +89,19 @@ OptFails opt_fails_new(OptCtx *c);
 void opt_fails_free(OptFails *f);
 bool opt_may_fail(OptFails *f, Node *x);
 
+/* Whether every use of a is an input of user. */
+static inline bool opt_only_used_by(const Node *a, const Node *user)
+{
+    for (const Use *u = a->uses; u; u = u->next)
+        if (u->user != user)
+            return false;
+    return true;
+}
+
+/* depend(first[0..n-1], v) in g, of type `type`: v, once the nodes of
+   first are computed, in that order; v itself when n is 0. */
+Node *opt_apply_depend(OptCtx *c, Graph *g, Type *type, Node *const *first, int n, Node *v, Loc loc);
+
 /* Two constants with the same value (floats compared bit for bit). */
 bool opt_same_const(const Node *a, const Node *b);
 

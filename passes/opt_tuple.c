@@ -16,15 +16,6 @@
  */
 #include "opt_pass.h"
 
-/* Whether every use of a is by t. */
-static bool only_in(const Node *a, const Node *t)
-{
-    for (const Use *u = a->uses; u; u = u->next)
-        if (u->user != t)
-            return false;
-    return true;
-}
-
 /* x = getitem(t, i), t = make_tuple(a0, ..., an): by ai, after (depend)
    the other elements that may fail and that only t uses, in order, so
    their errors still happen; not when one after ai may fail and so may ai
@@ -32,23 +23,18 @@ static bool only_in(const Node *a, const Node *t)
 static int project(OptCtx *c, Node *x, Node *t, int i)
 {
     Node *ai = t->app.in[i + 1];
-    VEC(Node *) keep = {0};
-    vec_push(&keep, ir_const_prim(c->m, P_DEPEND, x->loc));
+    NodeVec keep = {0};
     bool later = false;
     for (int j = 0; j < t->app.n - 1; j++) {
         Node *a = t->app.in[j + 1];
-        if (j != i && a->kind == N_APPLY && a != ai && only_in(a, t) && opt_may_fail(c->fails, a)) {
+        if (j != i && a->kind == N_APPLY && a != ai && opt_only_used_by(a, t) && opt_may_fail(c->fails, a)) {
             vec_push(&keep, a);
             later |= j > i;
         }
     }
     int done = 0;
-    if (keep.len == 1)
-        done = opt_replace(c, x, ai);
-    else if (!(later && opt_may_fail(c->fails, ai))) {
-        vec_push(&keep, ai);
-        done = opt_replace(c, x, opt_apply(x->graph, x->type, keep.data, keep.len, x->loc));
-    }
+    if (!(later && opt_may_fail(c->fails, ai)))
+        done = opt_replace(c, x, opt_apply_depend(c, x->graph, x->type, keep.data, keep.len, ai, x->loc));
     vec_free(&keep);
     return done;
 }
