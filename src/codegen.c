@@ -16,8 +16,11 @@
  *   4. the C ABI wrappers and myc_run.
  *
  * Values: bool i1, int i64, float double, zero {} (a symbolic zero has no
- * data), env i8* (a runtime env list, NULL when empty), tuples literal
- * structs, functions { i32 tag, i8* env }.
+ * data), tuples literal structs, functions { i32 tag, i8* env }.  An env
+ * (a map from free-variable keys to sensitivities) is, when the module's
+ * keys are few and hold plain data, a literal struct with one slot per key
+ * (dense_env: newenv is all zeros, env_set an insertvalue, no runtime
+ * call); otherwise an i8* to a runtime env (NULL when empty).
  */
 #include "codegen.h"
 
@@ -77,9 +80,12 @@ typedef struct Cg {
     LLVMTypeRef rt_alloc_ty, rt_push_ty, rt_pop_ty, rt_env_set_ty, rt_env_get_ty, rt_env_add_ty, rt_error_ty,
         rt_enter_ty, rt_leave_ty;
     LLVMTypeRef ops_ty, add_fn_ty;
-    /* env keys: canonical stored type per key */
-    struct { int64_t key; Type *type; } *keys;
+    /* env keys: canonical stored type per key; with dense_env, the key's
+       field in t_env (-1: only zeros are stored under it) */
+    struct { int64_t key; Type *type; int slot; } *keys;
     int nkeys, capkeys;
+    bool dense_env, keys_done;
+    LLVMTypeRef t_env;
     /* sens ops globals per canonical type (by type id) */
     struct { const Type *t; LLVMValueRef g; } *ops;
     int nops, capops;
@@ -238,7 +244,10 @@ static LLVMTypeRef ty(Cg *cg, const Type *t)
     case T_INT: return cg->t_i64;
     case T_FLOAT: return cg->t_f64;
     case T_ZERO: return cg->t_zero;
-    case T_ENV: return cg->t_ptr;
+    case T_ENV:
+        if (!cg->keys_done)
+            die("codegen: the representation of env asked before the keys are known");
+        return cg->dense_env ? cg->t_env : cg->t_ptr;
     case T_FUNC: return cg->t_fnval;
     case T_TUPLE: {
         LLVMTypeRef *el = xmalloc(sizeof(LLVMTypeRef) * (size_t)(t->n + 1));
@@ -349,8 +358,22 @@ static LLVMValueRef truth(Cg *cg, LLVMValueRef v, const Type *t)
 
 static LLVMValueRef sens_ops(Cg *cg, const Type *t);
 
+static LLVMValueRef sens_add(Cg *cg, LLVMValueRef arena, LLVMValueRef a, const Type *ta, LLVMValueRef b,
+                             const Type *tb, const Type *rt);
+
 static LLVMValueRef env_add(Cg *cg, LLVMValueRef arena, LLVMValueRef a, LLVMValueRef b)
 {
+    if (cg->dense_env) {
+        for (int i = 0; i < cg->nkeys; i++) {
+            unsigned f = (unsigned)cg->keys[i].slot;
+            const Type *kt = cg->keys[i].type;
+            if (cg->keys[i].slot < 0)
+                continue;
+            LLVMValueRef x = LLVMBuildExtractValue(cg->b, a, f, ""), y = LLVMBuildExtractValue(cg->b, b, f, "");
+            a = LLVMBuildInsertValue(cg->b, a, sens_add(cg, arena, x, kt, y, kt, kt), f, "");
+        }
+        return a;
+    }
     LLVMValueRef args[3] = {arena, a, b};
     return LLVMBuildCall2(cg->b, cg->rt_env_add_ty, cg->rt_env_add, args, 3, "");
 }
@@ -440,22 +463,52 @@ static Type *rep_join(Cg *cg, Type *a, Type *b)
     return a->kind == b->kind && a->kind != T_TUPLE ? a : NULL;
 }
 
-static Type **key_slot(Cg *cg, int64_t key)
+static int key_index(Cg *cg, int64_t key)
 {
     for (int i = 0; i < cg->nkeys; i++)
         if (cg->keys[i].key == key)
-            return &cg->keys[i].type;
+            return i;
+    return -1;
+}
+
+static Type **key_slot(Cg *cg, int64_t key)
+{
+    int i = key_index(cg, key);
+    if (i >= 0)
+        return &cg->keys[i].type;
     if (cg->nkeys == cg->capkeys) {
         cg->capkeys = cg->capkeys ? cg->capkeys * 2 : 64;
         cg->keys = xrealloc(cg->keys, sizeof *cg->keys * (size_t)cg->capkeys);
     }
     cg->keys[cg->nkeys].key = key;
     cg->keys[cg->nkeys].type = NULL;
+    cg->keys[cg->nkeys].slot = -1;
     return &cg->keys[cg->nkeys++].type;
 }
 
+/* Sensitivities of floats only (tuples of them, zeros): what a dense env
+   slot holds, all-zero bits being the sensitivity zero and sens_add the
+   slot-wise sum. */
+static bool plain_sens(const Type *t)
+{
+    if (!t || t->kind == T_ZERO || t->kind == T_FLOAT)
+        return true;
+    if (t->kind != T_TUPLE)
+        return false;
+    for (int i = 0; i < t->n; i++)
+        if (!plain_sens(t->elems[i]))
+            return false;
+    return true;
+}
+
+/* A dense env is copied whole wherever an env is (closure records, tuples,
+   returns); above this size the runtime's shared-structure envs win. */
+enum { DENSE_ENV_MAX_BYTES = 256 };
+
 /* Every value stored under one key is stored in one representation: the
-   join of what the env_set nodes of the module store there. */
+   join of what the env_set nodes of the module store there.  Then the
+   representation of env: dense when every key holds plain sensitivities
+   and all keys fit in DENSE_ENV_MAX_BYTES. */
 static void collect_keys(Cg *cg, Graph *const *graphs, int n)
 {
     for (int i = 0; i < n; i++) {
@@ -474,14 +527,25 @@ static void collect_keys(Cg *cg, Graph *const *graphs, int n)
             *slot = t ? t : *slot;
         }
     }
-}
-
-static Type *key_type(Cg *cg, int64_t key)
-{
+    cg->dense_env = true;
+    int nslots = 0;
+    for (int i = 0; i < cg->nkeys; i++) {
+        Type *kt = cg->keys[i].type;
+        cg->dense_env = cg->dense_env && plain_sens(kt);
+        if (kt && kt->kind != T_ZERO)
+            cg->keys[i].slot = nslots++;
+    }
+    cg->keys_done = true;
+    if (!cg->dense_env)
+        return;
+    LLVMTypeRef *el = xmalloc(sizeof(LLVMTypeRef) * (size_t)(nslots + 1));
     for (int i = 0; i < cg->nkeys; i++)
-        if (cg->keys[i].key == key)
-            return cg->keys[i].type;
-    return NULL;
+        if (cg->keys[i].slot >= 0)
+            el[cg->keys[i].slot] = ty(cg, cg->keys[i].type);
+    cg->t_env = LLVMStructTypeInContext(cg->ctx, el, (unsigned)nslots, 0);
+    free(el);
+    if (size_of(cg, cg->t_env) > DENSE_ENV_MAX_BYTES)
+        cg->dense_env = false;
 }
 
 /* The ops record of values of type t: { size, add }. */
@@ -523,10 +587,13 @@ static LLVMValueRef sens_ops(Cg *cg, const Type *t)
 
 static LLVMValueRef env_set(Cg *cg, LLVMValueRef arena, LLVMValueRef e, int64_t key, LLVMValueRef d, const Type *td)
 {
-    Type *kt = key_type(cg, key);
+    int i = key_index(cg, key);
+    Type *kt = i < 0 ? NULL : cg->keys[i].type;
     if (!kt || kt->kind == T_ZERO)
         return e;       /* only zeros are ever stored under this key: nothing to store */
     LLVMValueRef v = coerce(cg, d, td, kt);
+    if (cg->dense_env)
+        return LLVMBuildInsertValue(cg->b, e, v, (unsigned)cg->keys[i].slot, "");
     LLVMValueRef tmp = entry_alloca(cg, ty(cg, kt), "envval");
     LLVMBuildStore(cg->b, v, tmp);
     LLVMValueRef args[5] = {arena, e, const_i64(cg, key), LLVMConstBitCast(sens_ops(cg, kt), cg->t_ptr),
@@ -536,9 +603,12 @@ static LLVMValueRef env_set(Cg *cg, LLVMValueRef arena, LLVMValueRef e, int64_t 
 
 static LLVMValueRef env_get(Cg *cg, LLVMValueRef e, int64_t key, const Type *rt)
 {
-    Type *kt = key_type(cg, key);
+    int i = key_index(cg, key);
+    Type *kt = i < 0 ? NULL : cg->keys[i].type;
     if (!kt || kt->kind == T_ZERO)
         return zero_value(cg, rt);
+    if (cg->dense_env)
+        return dense(cg, LLVMBuildExtractValue(cg->b, e, (unsigned)cg->keys[i].slot, ""), kt, rt);
     LLVMValueRef args[2] = {e, const_i64(cg, key)};
     LLVMValueRef p = LLVMBuildCall2(cg->b, cg->rt_env_get_ty, cg->rt_env_get, args, 2, "");
     LLVMValueRef found = LLVMBuildICmp(cg->b, LLVMIntNE, p, LLVMConstNull(cg->t_ptr), "");
@@ -1460,7 +1530,7 @@ static LLVMValueRef emit_prim(Cg *cg, Region *r, PrimId p, Node *n, LLVMValueRef
         return LLVMBuildInsertValue(cg->b, v, coerce(cg, args[2], types[2], rt->elems[i]), (unsigned)i, "");
     }
     case P_ENV_SET:     /* an env typed zero is the empty env */
-        return env_set(cg, r->arena, types[0] && types[0]->kind == T_ENV ? args[0] : LLVMConstNull(cg->t_ptr),
+        return env_set(cg, r->arena, types[0] && types[0]->kind == T_ENV ? args[0] : zero_value(cg, type_env(cg->m->types)),
                        n->app.in[2]->k.u.i, args[2], types[2]);
     case P_ENV_GET:
         if (!types[0] || types[0]->kind != T_ENV)
