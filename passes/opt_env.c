@@ -17,6 +17,13 @@
  *                                       (the reads then cancel)
  *   env_set(e, k, zero)              -> e, when e has no key k
  *   env_set(env_set(e, k, d), k, d2) -> env_set(e, k, d2)
+ *   env_get(e, k, x)                 -> env_get(e, k, z), z the zero of
+ *                                       x's type, when that type is made
+ *                                       of floats (x only gives the shape
+ *                                       of an absent key's zero, and one
+ *                                       type has one shape: the
+ *                                       backpropagator that reads no
+ *                                       longer keeps x)
  *
  * Guarantees: the same values (ev_env_get, ev_env_set); none of these can
  * fail.
@@ -110,10 +117,53 @@ static int write(OptCtx *c, Node *x)
     return 0;
 }
 
+/* Whether t is a float or a tuple of them (zeros allowed): a type whose
+   values all have one shape. */
+static bool float_shaped(const Type *t)
+{
+    if (!t)
+        return false;
+    if (t->kind == T_FLOAT || t->kind == T_ZERO)
+        return true;
+    if (t->kind != T_TUPLE)
+        return false;
+    for (int i = 0; i < t->n; i++)
+        if (!float_shaped(t->elems[i]))
+            return false;
+    return true;
+}
+
+/* Whether x is what opt_zero_of builds: 0.0, zero() or a tuple of those. */
+static bool is_zero_of_type(const Node *x)
+{
+    if (opt_is_float(x, 0.0) || opt_is_prim(x, P_ZERO))
+        return true;
+    if (!opt_is_prim(x, P_MAKE_TUPLE))
+        return false;
+    for (int i = 1; i < x->app.n; i++)
+        if (!is_zero_of_type(x->app.in[i]))
+            return false;
+    return true;
+}
+
+/* env_get(e, k, x) -> env_get(e, k, zero of x's type).  x stays computed
+   where it has other uses; a value only the read uses is left alone, so
+   that no error it raises is dropped. */
+static int shape_only(OptCtx *c, Node *x)
+{
+    Node *w = x->app.in[3];
+    if (!float_shaped(w->type) || is_zero_of_type(w) || (w->kind == N_APPLY && opt_only_used_by(w, x)))
+        return 0;
+    Node *z = opt_zero_of(c, x->graph, w->type, x->loc);
+    if (!z)
+        return 0;
+    return opt_replace(c, x, opt_apply_prim(x->graph, x->type, P_ENV_GET, x->loc, 3, x->app.in[1], x->app.in[2], z));
+}
+
 static int rewrite(OptCtx *c, Node *x)
 {
     if (opt_is_prim(x, P_ENV_GET) && x->app.n == 4)
-        return read(c, x);
+        return read(c, x) || shape_only(c, x);
     if (opt_is_prim(x, P_ENV_SET) && x->app.n == 4)
         return write(c, x);
     return 0;

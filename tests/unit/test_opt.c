@@ -279,6 +279,47 @@ static void test_env_reads_cancel_writes(void **state)
     release(c);
 }
 
+/* env_get nodes whose shape operand is not a constant. */
+static int reads_with_value_shapes(Module *m)
+{
+    int k = 0;
+    NodeVec body = {0};
+    for (int gi = 0; gi < m->graphs.len; gi++) {
+        body.len = 0;
+        ir_graph_body(m->graphs.data[gi], &body);
+        for (int i = 0; i < body.len; i++) {
+            Node *x = body.data[i];
+            if (!ir_is_const_prim(x->app.in[0], P_ENV_GET) || x->app.n != 4)
+                continue;
+            Node *w = x->app.in[3];
+            k += w->kind != N_CONST && !(w->kind == N_APPLY && ir_is_const_prim(w->app.in[0], P_MAKE_TUPLE));
+        }
+    }
+    vec_free(&body);
+    return k;
+}
+
+static void test_env_reads_of_floats_keep_no_value(void **state)
+{
+    (void)state;
+    /* a loop's backpropagator reads the sensitivities of a and of the
+       pair p; the forward values only gave the shapes of their zeros */
+    Compiled *c = compile("def f(x, a, b):\n    p = (a, b)\n    for i in range(3):\n"
+                          "        x = x * a + sin(x) * p[1]\n    return x\n"
+                          "def h(x, a, b):\n    return grad(f, 1)(x, a, b) + grad(f, 2)(x, a, b)\n", "h");
+    const char *const args[] = {"0.5 1.5 2.0", "-0.0 0.25 -1.0"};
+    assert_true(reads_with_value_shapes(c->typed) > 0);
+    char *before = results(c, args, 2);
+    opt_module(c->typed, ONLY(OPT_ENV), NULL);
+    check_ir(c->typed);
+    assert_int_equal(reads_with_value_shapes(c->typed), 0);
+    char *after = results(c, args, 2);
+    assert_string_equal(before, after);
+    free(before);
+    free(after);
+    release(c);
+}
+
 static void test_fold_uses_the_evaluators_and_keeps_errors(void **state)
 {
     (void)state;
@@ -389,6 +430,7 @@ int main(void)
         cmocka_unit_test(test_arith_identities_are_exact),
         cmocka_unit_test(test_arith_keeps_x_plus_zero_when_x_may_be_negative_zero),
         cmocka_unit_test(test_env_reads_cancel_writes),
+        cmocka_unit_test(test_env_reads_of_floats_keep_no_value),
         cmocka_unit_test(test_fold_uses_the_evaluators_and_keeps_errors),
         cmocka_unit_test(test_cse_merges_equal_computations),
         cmocka_unit_test(test_dead_parameters_and_fields_go),
