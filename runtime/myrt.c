@@ -11,8 +11,10 @@
  * are thread-locals.  Allocation chunks double in size up to ARENA_MAX_CAP,
  * and a request larger than half the next chunk gets a chunk of its own, so
  * n allocations cost O(n) time and O(bytes requested) memory.  The frame
- * stack lives in chunks of its own, never moved while in use; the chunk
- * emptied by a pop is kept as a spare for the next push that needs one.
+ * stack lives in chunks of its own, never moved while in use; chunks
+ * emptied by pops are kept as spares for later pushes until the arena is
+ * left, so that a reverse pass reuses the memory of the forward pass's
+ * frames (a loop's gradient pages in its peak, not the sum of both).
  * Envs are treaps keyed by key with priority hash(key): a key set has one
  * shape, expected depth O(log n), and operations copy only the paths they
  * change.
@@ -216,14 +218,17 @@ struct myrt_frame {
 };
 _Static_assert(sizeof(struct myrt_frame) == 16, "frame payloads are 16-aligned");
 
-/* Makes a fresh chunk with room for n bytes the current frame chunk (the
-   spare if it is large enough) and returns its first byte. */
+/* Makes a chunk with room for n bytes the current frame chunk (a spare if
+   one is large enough, else a new one) and returns its first byte. */
 static char *frame_chunk_next(myrt_arena *a, uint64_t n)
 {
-    struct myrt_chunk *c = a->fspare;
-    a->fspare = NULL;
-    if (!c || c->cap < n) {
-        free(c);
+    struct myrt_chunk **p = &a->fspare;
+    while (*p && (*p)->cap < n)
+        p = &(*p)->prev;
+    struct myrt_chunk *c = *p;
+    if (c) {
+        *p = c->prev;
+    } else {
         uint64_t cap = a->fchunk ? 2 * a->fchunk->cap : FRAME_FIRST_CAP;
         if (cap > FRAME_MAX_CAP)
             cap = FRAME_MAX_CAP;
@@ -236,14 +241,13 @@ static char *frame_chunk_next(myrt_arena *a, uint64_t n)
     return chunk_data(c);
 }
 
-/* The top frame chunk has just been emptied: it becomes the spare (the
+/* The top frame chunk has just been emptied: it becomes a spare (the
    payload just popped stays readable until the next push). */
 static void frame_chunk_release(myrt_arena *a)
 {
     struct myrt_chunk *c = a->fchunk;
     a->fchunk = c->prev;
-    c->prev = NULL;
-    free(a->fspare);
+    c->prev = a->fspare;
     a->fspare = c;
 }
 

@@ -70,7 +70,7 @@ typedef struct myrt_arena {
     struct myrt_chunk *fchunk;      /* chunk holding the top frame, or NULL */
     struct myrt_frame *ftop;        /* top frame, or NULL */
     char *fcur;                     /* first free byte in fchunk */
-    struct myrt_chunk *fspare;      /* an emptied frame chunk kept for reuse */
+    struct myrt_chunk *fspare;      /* emptied frame chunks kept for reuse (a list) */
     /* statistics (see myrt_stats) */
     uint64_t bytes, fbytes, fpeak, nchunks;
     /* the thread's next arena out */

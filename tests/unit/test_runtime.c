@@ -168,6 +168,35 @@ static void test_frames_across_chunks(void **state)
     assert_int_equal(st.arena_bytes, 0);
 }
 
+/* Chunks the frame stack used for `waves` rounds of pushing n frames of
+   `size` bytes and popping them all. */
+static uint64_t frame_chunks(int waves, int n, uint64_t size)
+{
+    myrt_arena a;
+    myrt_arena_enter(&a);
+    for (int w = 0; w < waves; w++) {
+        for (int i = 0; i < n; i++)
+            memset(myrt_frame_push(&a, size), w, size);
+        for (int i = 0; i < n; i++)
+            myrt_frame_pop(&a);
+    }
+    myrt_arena_leave(&a);
+    myrt_stats st;
+    myrt_last_stats(&st);
+    return st.chunks;
+}
+
+/* A reverse pass after a forward pass (a loop's gradient) pushes into the
+   chunks the forward frames emptied: no new chunk. */
+static void test_emptied_frame_chunks_are_reused(void **state)
+{
+    (void)state;
+    uint64_t one = frame_chunks(1, 100000, 40);
+    assert_true(one > 5);
+    assert_int_equal(frame_chunks(3, 100000, 40), one);
+    assert_int_equal(frame_chunks(2, 3000, 700), frame_chunks(1, 3000, 700));
+}
+
 static void test_frame_oscillation_at_boundary(void **state)
 {
     (void)state;
@@ -604,6 +633,7 @@ int main(void)
         cmocka_unit_test(test_arena_size_and_alignment),
         cmocka_unit_test(test_million_allocations),
         cmocka_unit_test(test_frames_across_chunks),
+        cmocka_unit_test(test_emptied_frame_chunks_are_reused),
         cmocka_unit_test(test_frame_oscillation_at_boundary),
         cmocka_unit_test(test_env_set_get_replace),
         cmocka_unit_test(test_env_against_reference),
