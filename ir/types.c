@@ -202,3 +202,17 @@ const char *type_name(Arena *a, const Type *t)
     sb_free(&sb);
     return s;
 }
+
+bool type_is_float_shaped(const Type *t)
+{
+    if (!t)
+        return false;
+    if (t->kind == T_FLOAT || t->kind == T_ZERO)
+        return true;
+    if (t->kind != T_TUPLE)
+        return false;
+    for (int i = 0; i < t->n; i++)
+        if (!type_is_float_shaped(t->elems[i]))
+            return false;
+    return true;
+}

@@ -53,6 +53,9 @@ Type *type_func(TypeTable *tt, const FnRef *fns, int n);   /* fns need not be so
 
 static inline bool type_is_scalar(const Type *t) { return t && t->kind <= T_FLOAT; }
 static inline bool type_is_numeric(const Type *t) { return t && t->kind <= T_FLOAT; }
+/* A float, the symbolic zero or a tuple of those: a sensitivity type all of
+   whose values have one shape, and whose all-zero value is its zero. */
+bool type_is_float_shaped(const Type *t);
 
 /* Source-level spelling: float, int, bool, (float, int), fn{f, g}. */
 void type_str(const Type *t, StrBuf *out);

@@ -117,22 +117,6 @@ static int write(OptCtx *c, Node *x)
     return 0;
 }
 
-/* Whether t is a float or a tuple of them (zeros allowed): a type whose
-   values all have one shape. */
-static bool float_shaped(const Type *t)
-{
-    if (!t)
-        return false;
-    if (t->kind == T_FLOAT || t->kind == T_ZERO)
-        return true;
-    if (t->kind != T_TUPLE)
-        return false;
-    for (int i = 0; i < t->n; i++)
-        if (!float_shaped(t->elems[i]))
-            return false;
-    return true;
-}
-
 /* Whether x is what opt_zero_of builds: 0.0, zero() or a tuple of those. */
 static bool is_zero_of_type(const Node *x)
 {
@@ -152,7 +136,7 @@ static bool is_zero_of_type(const Node *x)
 static int shape_only(OptCtx *c, Node *x)
 {
     Node *w = x->app.in[3];
-    if (!float_shaped(w->type) || is_zero_of_type(w) || (w->kind == N_APPLY && opt_only_used_by(w, x)))
+    if (!type_is_float_shaped(w->type) || is_zero_of_type(w) || (w->kind == N_APPLY && opt_only_used_by(w, x)))
         return 0;
     Node *z = opt_zero_of(c, x->graph, w->type, x->loc);
     if (!z)

@@ -486,21 +486,6 @@ static Type **key_slot(Cg *cg, int64_t key)
     return &cg->keys[cg->nkeys++].type;
 }
 
-/* Sensitivities of floats only (tuples of them, zeros): what a dense env
-   slot holds, all-zero bits being the sensitivity zero and sens_add the
-   slot-wise sum. */
-static bool plain_sens(const Type *t)
-{
-    if (!t || t->kind == T_ZERO || t->kind == T_FLOAT)
-        return true;
-    if (t->kind != T_TUPLE)
-        return false;
-    for (int i = 0; i < t->n; i++)
-        if (!plain_sens(t->elems[i]))
-            return false;
-    return true;
-}
-
 /* A dense env is copied whole wherever an env is (closure records, tuples,
    returns); above this size the runtime's shared-structure envs win. */
 enum { DENSE_ENV_MAX_BYTES = 256 };
@@ -531,7 +516,7 @@ static void collect_keys(Cg *cg, Graph *const *graphs, int n)
     int nslots = 0;
     for (int i = 0; i < cg->nkeys; i++) {
         Type *kt = cg->keys[i].type;
-        cg->dense_env = cg->dense_env && plain_sens(kt);
+        cg->dense_env = cg->dense_env && (!kt || type_is_float_shaped(kt));   /* slots: zero bits are zero */
         if (kt && kt->kind != T_ZERO)
             cg->keys[i].slot = nslots++;
     }
