@@ -488,7 +488,7 @@ static Type **key_slot(Cg *cg, int64_t key)
 
 /* A dense env is copied whole wherever an env is (closure records, tuples,
    returns); above this size the runtime's shared-structure envs win. */
-enum { DENSE_ENV_MAX_BYTES = 256 };
+enum { DENSE_ENV_MAX_BYTES = 512 };
 
 /* Every value stored under one key is stored in one representation: the
    join of what the env_set nodes of the module store there.  Then the
