@@ -116,7 +116,7 @@ $(B)/libmyrt.a: $(RT_OBJS)
 	ar rcs $@ $^
 
 # ---- unit tests (CMocka, under the sanitizers) ---------------------------------------
-$(B)/units/%: tests/unit/%.c $(SAN_OBJS) $(RT_SAN_OBJS) tests/unit/unit.h
+$(B)/units/%: tests/unit/%.c $(SAN_OBJS) $(RT_SAN_OBJS) tests/unit/unit.h tests/unit/compiled.h
 	@mkdir -p $(B)/units
 	$(CC) $(CSTD) $(WARN) -O1 -g $(SAN) $(INC) -Iruntime -Itests/unit -o $@ $< $(SAN_OBJS) $(RT_SAN_OBJS) -lcmocka $(LIBS)
 

@@ -19,7 +19,7 @@
  * least solution, in which a block's own nodes never count as free in
  * the blocks that jump back to it.
  */
-#include "unit.h"
+#include "compiled.h"
 
 #include <math.h>
 #include <string.h>
@@ -30,65 +30,6 @@
 #include "infer.h"
 #include "interp.h"
 #include "lower.h"
-
-typedef struct Compiled {
-    Arena *arena;
-    Diags diags;
-    Module *lowered, *typed;
-    InferEntry entry;
-} Compiled;
-
-/* Compiles src up to the grad stage with `fn` as the entry, specialised
-   for `sig`: one letter per parameter, f float, i int, b bool. */
-static Compiled *compile(const char *src, const char *fn, const char *sig)
-{
-    Compiled *c = xcalloc(1, sizeof *c);
-    c->arena = arena_new();
-    diags_init(&c->diags, "t.my", src, strlen(src));
-    AstModule *ast = parse_source(c->arena, &c->diags, src, strlen(src));
-    if (diags_failed(&c->diags))
-        diags_print(&c->diags, stderr);
-    assert_false(diags_failed(&c->diags));
-    c->lowered = lower_module(c->arena, &c->diags, ast, "t.my");
-    if (diags_failed(&c->diags))
-        diags_print(&c->diags, stderr);
-    assert_false(diags_failed(&c->diags));
-    Graph *g = NULL;
-    for (int i = 0; i < c->lowered->tops.len; i++)
-        if (strcmp(c->lowered->tops.data[i].name, fn) == 0)
-            g = c->lowered->tops.data[i].graph;
-    assert_non_null(g);
-    assert_int_equal((int)strlen(sig), g->nparams);
-    TypeTable *tt = c->lowered->types;
-    Type **args = ARENA_ARRAY(c->arena, Type *, g->nparams + 1);
-    for (int i = 0; i < g->nparams; i++)
-        args[i] = sig[i] == 'i' ? type_int(tt) : sig[i] == 'b' ? type_bool(tt) : type_float(tt);
-    c->entry.fn = g;
-    c->entry.args = args;
-    c->entry.required = true;
-    c->typed = infer_module(c->lowered, &c->diags, &c->entry, 1);
-    if (!c->typed)
-        diags_print(&c->diags, stderr);
-    assert_non_null(c->typed);
-    assert_non_null(c->entry.result);
-    StrBuf errs = {0};
-    int bad = ir_check(c->typed, true, &errs);
-    if (bad)
-        print_error("before closure conversion:\n%s", sb_cstr(&errs));
-    assert_int_equal(bad, 0);
-    sb_free(&errs);
-    assert_true(grad_check_expanded(c->typed, &c->diags));
-    return c;
-}
-
-static void release(Compiled *c)
-{
-    ir_module_free(c->typed);
-    ir_module_free(c->lowered);
-    diags_free(&c->diags);
-    arena_free(c->arena);
-    free(c);
-}
 
 /* ---- results, bit for bit ------------------------------------------------------ */
 
@@ -151,20 +92,6 @@ static char *run(Module *m, Graph *g, const char *const *argv, int n)
 }
 
 /* ---- what closure conversion guarantees --------------------------------------- */
-
-static int count_prim(Module *m, PrimId p)
-{
-    int k = 0;
-    NodeVec body = {0};
-    for (int gi = 0; gi < m->graphs.len; gi++) {
-        body.len = 0;
-        ir_graph_body(m->graphs.data[gi], &body);
-        for (int i = 0; i < body.len; i++)
-            k += ir_is_const_prim(body.data[i]->app.in[0], p);
-    }
-    vec_free(&body);
-    return k;
-}
 
 static void check_converted(Module *m)
 {
@@ -265,7 +192,7 @@ static int convert_and_compare(const Case *t, PrimId expect_prim)
         if (strncmp(before[k], "error", 5) == 0)
             fail_msg("%s: before conversion: %s", t->what, before[k]);
     }
-    int nprim = expect_prim ? count_prim(c->typed, expect_prim) : 0;
+    int nprim = expect_prim ? count_prim_applies(c->typed, expect_prim) : 0;
     if (expect_prim)
         assert_true(nprim > 0);
     closure_convert(c->typed);
@@ -284,9 +211,9 @@ static int convert_and_compare(const Case *t, PrimId expect_prim)
         free(after);
         free(before[k]);
     }
-    int made = count_prim(c->typed, P_MAKE_CLOSURE);
+    int made = count_prim_applies(c->typed, P_MAKE_CLOSURE);
     if (expect_prim)
-        assert_int_equal(count_prim(c->typed, expect_prim), nprim);
+        assert_int_equal(count_prim_applies(c->typed, expect_prim), nprim);
     release(c);
     return made;
 }
@@ -523,27 +450,16 @@ static void test_grad_of_grad(void **state)
     convert_and_compare(&t2, P_REBIND);
 }
 
-/* Rebinds whose result is a closure binding free variables. */
-static int count_rebinds_with_free_vars(Module *m)
+/* A rebind whose result is a closure binding free variables. */
+static bool rebinds_with_free_vars(const Node *a, const void *unused)
 {
-    int k = 0;
-    NodeVec body = {0};
-    for (int gi = 0; gi < m->graphs.len; gi++) {
-        body.len = 0;
-        ir_graph_body(m->graphs.data[gi], &body);
-        for (int i = 0; i < body.len; i++) {
-            Node *a = body.data[i];
-            if (!ir_is_const_prim(a->app.in[0], P_REBIND) || !a->type || a->type->kind != T_FUNC)
-                continue;
-            for (int j = 0; j < a->type->n; j++)
-                if (a->type->fns[j].graph && a->type->fns[j].graph->nfree > 0) {
-                    k++;
-                    break;
-                }
-        }
-    }
-    vec_free(&body);
-    return k;
+    (void)unused;
+    if (!ir_is_const_prim(a->app.in[0], P_REBIND) || !a->type || a->type->kind != T_FUNC)
+        return false;
+    for (int j = 0; j < a->type->n; j++)
+        if (a->type->fns[j].graph && a->type->fns[j].graph->nfree > 0)
+            return true;
+    return false;
 }
 
 static void test_jvp_of_grad(void **state)
@@ -569,7 +485,7 @@ static void test_jvp_of_grad(void **state)
     };
     Compiled *c = compile(t.src, t.fn, t.sig);
     closure_convert(c->typed);
-    assert_true(count_rebinds_with_free_vars(c->typed) > 0);
+    assert_true(count_nodes(c->typed, rebinds_with_free_vars, NULL) > 0);
     /* at x = 1, v = 2: g'(1) = 2 sin 1 + e, g''(1) v = 2 (2 sin 1 + e) */
     const char *const args[] = {"1.0", "2.0"};
     char *r = run(c->typed, c->entry.result, args, 2);
@@ -755,7 +671,7 @@ static void test_free_vars_of_a_straight_line_program_are_empty(void **state)
     closure_free_vars_free(&fv);
     closure_convert(c->typed);
     check_converted(c->typed);
-    assert_int_equal(count_prim(c->typed, P_MAKE_CLOSURE), 0);
+    assert_int_equal(count_prim_applies(c->typed, P_MAKE_CLOSURE), 0);
     release(c);
 }
 

@@ -10,7 +10,7 @@
  * symbolic zeros (int values, constants, the branch not taken) must not
  * be computed at all.
  */
-#include "unit.h"
+#include "compiled.h"
 
 #include <math.h>
 #include <string.h>
@@ -20,54 +20,6 @@
 #include "infer.h"
 #include "interp.h"
 #include "lower.h"
-
-typedef struct Compiled {
-    Arena *arena;
-    Diags diags;
-    Module *lowered, *typed;
-    InferEntry entry;
-} Compiled;
-
-/* Compiles src with `fn` as the entry, its parameters floats. */
-static Compiled *compile(const char *src, const char *fn)
-{
-    Compiled *c = xcalloc(1, sizeof *c);
-    c->arena = arena_new();
-    diags_init(&c->diags, "t.my", src, strlen(src));
-    AstModule *ast = parse_source(c->arena, &c->diags, src, strlen(src));
-    assert_false(diags_failed(&c->diags));
-    c->lowered = lower_module(c->arena, &c->diags, ast, "t.my");
-    assert_false(diags_failed(&c->diags));
-    Graph *g = NULL;
-    for (int i = 0; i < c->lowered->tops.len; i++)
-        if (strcmp(c->lowered->tops.data[i].name, fn) == 0)
-            g = c->lowered->tops.data[i].graph;
-    assert_non_null(g);
-    c->entry.fn = g;
-    c->entry.required = true;
-    c->typed = infer_module(c->lowered, &c->diags, &c->entry, 1);
-    if (!c->typed)
-        diags_print(&c->diags, stderr);
-    assert_non_null(c->typed);
-    StrBuf errs = {0};
-    int bad = ir_check(c->lowered, false, &errs);     /* the transforms, untyped */
-    bad += ir_check(c->typed, true, &errs);
-    if (bad)
-        print_error("%s", sb_cstr(&errs));
-    assert_int_equal(bad, 0);
-    sb_free(&errs);
-    assert_true(grad_check_expanded(c->typed, &c->diags));
-    return c;
-}
-
-static void release(Compiled *c)
-{
-    ir_module_free(c->typed);
-    ir_module_free(c->lowered);
-    diags_free(&c->diags);
-    arena_free(c->arena);
-    free(c);
-}
 
 static double run1(Compiled *c, double x)
 {
@@ -133,7 +85,7 @@ static void test_rules_of_the_builtins(void **state)
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
         char src[256];
         snprintf(src, sizeof src, "def f(x):\n    return %s\n\ndef d(x):\n    return grad(f)(x)\n", cases[i].expr);
-        Compiled *c = compile(src, "d");
+        Compiled *c = compile(src, "d", NULL);
         double got = run1(c, cases[i].x);
         if (fabs(got - cases[i].want) > 1e-12 * fmax(1.0, fabs(cases[i].want)))
             fail_msg("d/dx %s at %g: got %.17g, want %.17g", cases[i].expr, cases[i].x, got, cases[i].want);
@@ -154,7 +106,7 @@ static void test_int_values_have_no_sensitivity(void **state)
                           "\n"
                           "def d(x):\n"
                           "    return grad(f)(x, 4)\n",
-                          "d");
+                          "d", NULL);
     assert_true(fabs(run1(c, 1.5) - 24.0) < 1e-12);    /* n * (0 + 1 + 2 + 3) */
     Graph *b = graph_named(c->typed, "J.f:bprop");
     assert_non_null(b);
@@ -173,7 +125,7 @@ static void test_branch_not_taken_costs_nothing(void **state)
                           "\n"
                           "def d(x):\n"
                           "    return grad(f)(x)\n",
-                          "d");
+                          "d", NULL);
     assert_true(run1(c, -2.0) == 0.0);
     assert_true(fabs(run1(c, 2.0) - 0.5) < 1e-15);
     release(c);
@@ -191,7 +143,7 @@ static void test_straight_line_bprop_has_no_closure_call_per_primitive(void **st
                           "\n"
                           "def d(x):\n"
                           "    return grad(f, 1)(x, 2.0)\n",
-                          "d");
+                          "d", NULL);
     Graph *b = graph_named(c->typed, "J.f:bprop");
     assert_non_null(b);
     NodeVec body = {0};
@@ -219,7 +171,7 @@ static void test_transforms_are_memoised_and_nested_correctly(void **state)
                           "\n"
                           "def d2(x):\n"
                           "    return grad(grad(f))(x)\n",
-                          "d2");
+                          "d2", NULL);
     /* f = x^3 + x, f'' = 6x */
     assert_true(fabs(run1(c, 1.25) - 7.5) < 1e-12);
     Module *m = c->lowered;

@@ -16,7 +16,7 @@
  * straight-line code and check the result has no closure, no env and no
  * tuple left but the result's own.
  */
-#include "unit.h"
+#include "compiled.h"
 
 #include <math.h>
 #include <string.h>
@@ -27,56 +27,6 @@
 #include "interp.h"
 #include "lower.h"
 #include "opt.h"
-
-typedef struct Compiled {
-    Arena *arena;
-    Diags diags;
-    Module *lowered, *typed;
-    InferEntry entry;
-} Compiled;
-
-/* Compiles src up to the grad stage with `fn` (all float parameters) as
-   the entry. */
-static Compiled *compile(const char *src, const char *fn)
-{
-    Compiled *c = xcalloc(1, sizeof *c);
-    c->arena = arena_new();
-    diags_init(&c->diags, "t.my", src, strlen(src));
-    AstModule *ast = parse_source(c->arena, &c->diags, src, strlen(src));
-    if (diags_failed(&c->diags))
-        diags_print(&c->diags, stderr);
-    assert_false(diags_failed(&c->diags));
-    c->lowered = lower_module(c->arena, &c->diags, ast, "t.my");
-    if (diags_failed(&c->diags))
-        diags_print(&c->diags, stderr);
-    assert_false(diags_failed(&c->diags));
-    Graph *g = NULL;
-    for (int i = 0; i < c->lowered->tops.len; i++)
-        if (strcmp(c->lowered->tops.data[i].name, fn) == 0)
-            g = c->lowered->tops.data[i].graph;
-    assert_non_null(g);
-    Type **args = ARENA_ARRAY(c->arena, Type *, g->nparams + 1);
-    for (int i = 0; i < g->nparams; i++)
-        args[i] = type_float(c->lowered->types);
-    c->entry.fn = g;
-    c->entry.args = args;
-    c->entry.required = true;
-    c->typed = infer_module(c->lowered, &c->diags, &c->entry, 1);
-    if (!c->typed)
-        diags_print(&c->diags, stderr);
-    assert_non_null(c->typed);
-    assert_true(grad_check_expanded(c->typed, &c->diags));
-    return c;
-}
-
-static void release(Compiled *c)
-{
-    ir_module_free(c->typed);
-    ir_module_free(c->lowered);
-    diags_free(&c->diags);
-    arena_free(c->arena);
-    free(c);
-}
 
 /* The entry's results on the arguments (one float per parameter, each
    argument list a string of space-separated literals), as exact text:
@@ -133,18 +83,15 @@ static void check_ir(Module *m)
 
 /* Applies of primitive p in the live graphs (p == P__COUNT: calls of graph
    constants). */
+static bool calls_graph(const Node *x, const void *unused)
+{
+    (void)unused;
+    return ir_is_const_graph(x->app.in[0]);
+}
+
 static int count(Module *m, PrimId p)
 {
-    int k = 0;
-    NodeVec body = {0};
-    for (int gi = 0; gi < m->graphs.len; gi++) {
-        body.len = 0;
-        ir_graph_body(m->graphs.data[gi], &body);
-        for (int i = 0; i < body.len; i++)
-            k += p == P__COUNT ? ir_is_const_graph(body.data[i]->app.in[0]) : ir_is_const_prim(body.data[i]->app.in[0], p);
-    }
-    vec_free(&body);
-    return k;
+    return p == P__COUNT ? count_nodes(m, calls_graph, NULL) : count_prim_applies(m, p);
 }
 
 static Graph *graph_named(Module *m, const char *prefix)
@@ -160,7 +107,7 @@ static Graph *graph_named(Module *m, const char *prefix)
 static Compiled *run_pass(const char *src, const char *fn, unsigned prep, OptPass pass, const char *const *args,
                           int nargs)
 {
-    Compiled *c = compile(src, fn);
+    Compiled *c = compile(src, fn, NULL);
     char *before = results(c, args, nargs);
     if (prep)
         opt_module(c->typed, prep, NULL);
@@ -256,7 +203,7 @@ static void test_arith_identities_are_exact(void **state)
 static void test_arith_keeps_x_plus_zero_when_x_may_be_negative_zero(void **state)
 {
     (void)state;
-    Compiled *c = compile("def f(x):\n    return x + 0.0\n", "f");
+    Compiled *c = compile("def f(x):\n    return x + 0.0\n", "f", NULL);
     char *before = results(c, ARGS("-0.0", "1.0"));
     opt_module(c->typed, ONLY(OPT_ARITH), NULL);
     assert_int_equal(count(c->typed, P_ADD), 1);
@@ -279,24 +226,14 @@ static void test_env_reads_cancel_writes(void **state)
     release(c);
 }
 
-/* env_get nodes whose shape operand is not a constant. */
-static int reads_with_value_shapes(Module *m)
+/* An env_get whose shape operand is not a constant. */
+static bool reads_with_value_shape(const Node *x, const void *unused)
 {
-    int k = 0;
-    NodeVec body = {0};
-    for (int gi = 0; gi < m->graphs.len; gi++) {
-        body.len = 0;
-        ir_graph_body(m->graphs.data[gi], &body);
-        for (int i = 0; i < body.len; i++) {
-            Node *x = body.data[i];
-            if (!ir_is_const_prim(x->app.in[0], P_ENV_GET) || x->app.n != 4)
-                continue;
-            Node *w = x->app.in[3];
-            k += w->kind != N_CONST && !(w->kind == N_APPLY && ir_is_const_prim(w->app.in[0], P_MAKE_TUPLE));
-        }
-    }
-    vec_free(&body);
-    return k;
+    (void)unused;
+    if (!ir_is_const_prim(x->app.in[0], P_ENV_GET) || x->app.n != 4)
+        return false;
+    Node *w = x->app.in[3];
+    return w->kind != N_CONST && !(w->kind == N_APPLY && ir_is_const_prim(w->app.in[0], P_MAKE_TUPLE));
 }
 
 static void test_env_reads_of_floats_keep_no_value(void **state)
@@ -306,13 +243,13 @@ static void test_env_reads_of_floats_keep_no_value(void **state)
        pair p; the forward values only gave the shapes of their zeros */
     Compiled *c = compile("def f(x, a, b):\n    p = (a, b)\n    for i in range(3):\n"
                           "        x = x * a + sin(x) * p[1]\n    return x\n"
-                          "def h(x, a, b):\n    return grad(f, 1)(x, a, b) + grad(f, 2)(x, a, b)\n", "h");
+                          "def h(x, a, b):\n    return grad(f, 1)(x, a, b) + grad(f, 2)(x, a, b)\n", "h", NULL);
     const char *const args[] = {"0.5 1.5 2.0", "-0.0 0.25 -1.0"};
-    assert_true(reads_with_value_shapes(c->typed) > 0);
+    assert_true(count_nodes(c->typed, reads_with_value_shape, NULL) > 0);
     char *before = results(c, args, 2);
     opt_module(c->typed, ONLY(OPT_ENV), NULL);
     check_ir(c->typed);
-    assert_int_equal(reads_with_value_shapes(c->typed), 0);
+    assert_int_equal(count_nodes(c->typed, reads_with_value_shape, NULL), 0);
     char *after = results(c, args, 2);
     assert_string_equal(before, after);
     free(before);
@@ -379,7 +316,7 @@ static void test_lift_makes_a_nested_function_top_level(void **state)
    but the result's. */
 static void check_straight_line(const char *src, const char *fn, const char *const *args, int nargs)
 {
-    Compiled *c = compile(src, fn);
+    Compiled *c = compile(src, fn, NULL);
     char *before = results(c, args, nargs);
     opt_module(c->typed, ALL | OPT_FAMILIES, NULL);
     check_ir(c->typed);
