@@ -151,18 +151,24 @@ Node *ir_apply(Graph *g, Node *const *in, int n, Loc loc)
     return a;
 }
 
-Node *ir_apply_prim(Graph *g, PrimId p, Loc loc, int nargs, ...)
+Node *ir_apply_primv(Graph *g, PrimId p, Loc loc, int nargs, va_list ap)
 {
     Node *in[16];
     if (nargs > 15)
         die("ir_apply_prim: too many arguments");
     in[0] = ir_const_prim(g->module, p, loc);
-    va_list ap;
-    va_start(ap, nargs);
     for (int i = 0; i < nargs; i++)
         in[i + 1] = va_arg(ap, Node *);
-    va_end(ap);
     return ir_apply(g, in, nargs + 1, loc);
+}
+
+Node *ir_apply_prim(Graph *g, PrimId p, Loc loc, int nargs, ...)
+{
+    va_list ap;
+    va_start(ap, nargs);
+    Node *x = ir_apply_primv(g, p, loc, nargs, ap);
+    va_end(ap);
+    return x;
 }
 
 Node *ir_apply_call(Graph *g, Node *fn, Loc loc, int nargs, ...)

@@ -37,6 +37,8 @@
 #ifndef MYC_IR_H
 #define MYC_IR_H
 
+#include <stdarg.h>
+
 #include "../src/common.h"
 #include "prims.h"
 #include "types.h"
@@ -164,8 +166,9 @@ Node *ir_const_graph(Module *m, Graph *g, Loc loc);
 
 /* An Apply owned by g with the n inputs in[0..n-1] (copied). */
 Node *ir_apply(Graph *g, Node *const *in, int n, Loc loc);
-/* Shorthand: prim(args...). */
+/* Shorthand: prim(args...); the same with the arguments in a va_list. */
 Node *ir_apply_prim(Graph *g, PrimId p, Loc loc, int nargs, ...);
+Node *ir_apply_primv(Graph *g, PrimId p, Loc loc, int nargs, va_list ap);
 /* Shorthand: fn(args...). */
 Node *ir_apply_call(Graph *g, Node *fn, Loc loc, int nargs, ...);
 /* Appends one more input (lowering adds phi arguments to jumps this way). */

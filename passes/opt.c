@@ -279,16 +279,12 @@ Node *opt_apply(Graph *g, Type *type, Node *const *in, int n, Loc loc)
 
 Node *opt_apply_prim(Graph *g, Type *type, PrimId p, Loc loc, int nargs, ...)
 {
-    Node *in[5];
-    if (nargs > 4)
-        die("opt_apply_prim: %d arguments", nargs);
-    in[0] = ir_const_prim(g->module, p, loc);
     va_list ap;
     va_start(ap, nargs);
-    for (int i = 0; i < nargs; i++)
-        in[i + 1] = va_arg(ap, Node *);
+    Node *x = ir_apply_primv(g, p, loc, nargs, ap);
     va_end(ap);
-    return opt_apply(g, type, in, nargs + 1, loc);
+    x->type = type;
+    return x;
 }
 
 Node *opt_zero_of(OptCtx *c, Graph *g, Type *t, Loc loc)
