@@ -101,6 +101,12 @@ typedef struct Region {
                                reverse: for Jfwd(v) of a free variable, v (which gets its sensitivity) */
     NodeMap inl;            /* a primitive application transformed in place: the rule is built
                                inline (in the bprop, or next to the tangent), no closure */
+    /* reverse mode, loops (find_loops): */
+    GraphMap cps;           /* member of a loop -> its continuation-passing transform J'(G) */
+    IdMap kparam;           /* by graph id: a member block's continuation parameter in J'(G) */
+    IdMap tail;             /* by graph id: how a member jumps to the next: its output (a block
+                               called directly) or the switch(c, A, B) it calls; NULL: it leaves */
+    GraphVec entries;       /* each loop's entry block, whose tg is the wrapper J(E) */
 } Region;
 
 typedef struct PrimEntry {
@@ -141,6 +147,10 @@ static void region_free(Region *r)
     free(r->aux.v);
     free(r->prim.v);
     free(r->inl.v);
+    free(r->cps.v);
+    free(r->kparam.v);
+    free(r->tail.v);
+    vec_free(&r->entries);
     free(r);
 }
 
@@ -490,6 +500,263 @@ static Node *mixed(Graph *g, Node *x, Node *n, int code)
     return v;
 }
 
+/* ---- loops (reverse mode) ------------------------------------------------------------ */
+
+/*
+ * A *loop* is a set of the region's blocks and branches that enter one
+ * another only by tail calls -- a block jumped to directly, G(a...), a
+ * branch through its parent's switch(c, A, B)() -- and that contains a
+ * cycle of them; with it go the graphs its members jump to (the exit's
+ * join block).  Transformed as above, each iteration would call J of the
+ * next and wrap the bprop it gets back: the forward and the backward pass
+ * would both be recursions one level deep per iteration.  A member G is
+ * instead transformed in continuation-passing style:
+ *
+ *   J'(G)(x..., k)  as J(G), except that the jump G2(a...) becomes the
+ *                   jump J'(G2)(a'..., bprop.G), whose result J'(G)
+ *                   returns; a member that leaves the loop returns
+ *                   (y', bprop.G) as usual;
+ *   bprop.G(s)      of a member that jumps: s is what bprop.G2 passes on,
+ *                   (env, d of a...), where its backward walk starts; of
+ *                   a member that leaves: the sensitivity of its output,
+ *                   as usual; either way it ends with the tail call
+ *                   k((env, d of x...)).
+ *
+ * A block's k is a parameter; a branch's k is its parent's bprop (the
+ * switch selecting the branch is in the parent).  The entry block E, the
+ * only member used otherwise than by these jumps, keeps the usual
+ * interface through a wrapper J(E)(x...) = J'(E)(x..., λs. s).  The
+ * forward pass is then a chain of jumps and the backward pass a chain of
+ * tail calls, which the backend compiles to two loops, and each iteration
+ * keeps one closure per member it ran: what its backward step reads and
+ * the next continuation.
+ */
+
+static int graph_index(const IdMap *ix, const Graph *g)
+{
+    return (int)(intptr_t)idmap_get(ix, g->id) - 1;
+}
+
+/* Where region graph h jumps (indices into the region's graphs, -1 for
+   none): a block it calls in tail position, or the branches of the
+   switch it calls there (then returned). */
+static Node *tail_targets(const Region *r, const IdMap *ix, Graph *h, int t[2])
+{
+    t[0] = t[1] = -1;
+    Node *out = h->output;
+    if (h == r->root || (h->kind != G_BLOCK && h->kind != G_BRANCH) || !out || out->kind != N_APPLY)
+        return NULL;
+    Node *c = out->app.in[0];
+    if (ir_is_const_graph(c)) {
+        Graph *g = c->k.u.graph;
+        int k = graph_index(ix, g);
+        if (k > 0 && g->kind == G_BLOCK && g->nparams == out->app.n - 1)
+            t[0] = k;
+        return NULL;
+    }
+    if (c->kind != N_APPLY || c->graph != h || !is_const_prim_app(c, P_SWITCH) || c->app.n != 4 || out->app.n != 1)
+        return NULL;
+    for (int i = 0; i < 2; i++) {
+        Node *x = c->app.in[2 + i];
+        Graph *g = ir_is_const_graph(x) ? x->k.u.graph : NULL;
+        int k = g ? graph_index(ix, g) : -1;
+        if (k <= 0 || g->kind != G_BRANCH || g->parent != h || g->nparams) {
+            t[0] = t[1] = -1;
+            return NULL;
+        }
+        t[i] = k;
+    }
+    return c;
+}
+
+static int uf_find(int *uf, int i)
+{
+    while (uf[i] != i)
+        i = uf[i] = uf[uf[i]];
+    return i;
+}
+
+/* Finds the region's loops (see above) and records their members in
+   r->cps (mapped to themselves until region_run makes their J'), how
+   each jumps in r->tail, and their entries in r->entries. */
+static void find_loops(Region *r)
+{
+    int n = r->graphs.len;
+    Graph **gr = r->graphs.data;
+    IdMap ix = {0};
+    for (int i = 0; i < n; i++)
+        idmap_set(&ix, gr[i]->id, (void *)(intptr_t)(i + 1));
+    int (*t)[2] = xmalloc(sizeof *t * (size_t)n);
+    Node **sw = xcalloc((size_t)n, sizeof(Node *));
+    for (int i = 0; i < n; i++)
+        sw[i] = tail_targets(r, &ix, gr[i], t[i]);
+
+    /* members: the graphs on a cycle of jumps (Tarjan, iterative) ... */
+    int *index = xmalloc(sizeof(int) * (size_t)n), *low = xmalloc(sizeof(int) * (size_t)n);
+    int *stack = xmalloc(sizeof(int) * (size_t)n), *cs = xmalloc(sizeof(int) * (size_t)n);
+    int *ce = xmalloc(sizeof(int) * (size_t)n), *uf = xmalloc(sizeof(int) * (size_t)n);
+    bool *on = xcalloc((size_t)n, 1), *member = xcalloc((size_t)n, 1);
+    bool *used_out = xcalloc((size_t)n, 1), *bad = xcalloc((size_t)n, 1);
+    for (int i = 0; i < n; i++)
+        index[i] = -1, uf[i] = i;
+    int counter = 0, sp = 0;
+    for (int s0 = 0; s0 < n; s0++) {
+        if (index[s0] >= 0 || (t[s0][0] < 0 && t[s0][1] < 0))
+            continue;
+        int csp = 0;
+        cs[csp] = s0, ce[csp++] = 0;
+        index[s0] = low[s0] = counter++;
+        stack[sp++] = s0, on[s0] = true;
+        while (csp) {
+            int v = cs[csp - 1];
+            if (ce[csp - 1] < 2) {
+                int w = t[v][ce[csp - 1]++];
+                if (w < 0)
+                    continue;
+                if (index[w] < 0) {
+                    index[w] = low[w] = counter++;
+                    stack[sp++] = w, on[w] = true;
+                    cs[csp] = w, ce[csp++] = 0;
+                } else if (on[w] && index[w] < low[v]) {
+                    low[v] = index[w];
+                }
+                continue;
+            }
+            csp--;
+            if (csp && low[v] < low[cs[csp - 1]])
+                low[cs[csp - 1]] = low[v];
+            if (low[v] == index[v]) {
+                int top = sp, w;
+                do {
+                    w = stack[--sp];
+                    on[w] = false;
+                } while (w != v);
+                if (top - sp > 1 || t[v][0] == v || t[v][1] == v)
+                    for (int q = sp; q < top; q++)
+                        member[stack[q]] = true;
+            }
+        }
+    }
+    /* ... and every graph they jump to, transitively; a loop is a
+       connected set of them */
+    int nw = 0;
+    for (int i = 0; i < n; i++)
+        if (member[i])
+            cs[nw++] = i;
+    while (nw) {
+        int v = cs[--nw];
+        for (int e = 0; e < 2; e++) {
+            int w = t[v][e];
+            if (w < 0)
+                continue;
+            uf[uf_find(uf, w)] = uf_find(uf, v);
+            if (!member[w]) {
+                member[w] = true;
+                cs[nw++] = w;
+            }
+        }
+    }
+
+    /* every use of a member other than a jump from a member makes it an
+       entry; a tail switch must serve only its jump */
+    NodeVec body = {0};
+    for (int gi = 0; gi < n; gi++) {
+        Graph *g = gr[gi];
+        body.len = 0;
+        ir_graph_body(g, &body);
+        for (int b = 0; b <= body.len; b++) {
+            Node *user = b < body.len ? body.data[b] : NULL;
+            Node *const *in = user ? user->app.in : &g->output;
+            int nin = user ? user->app.n : 1;
+            for (int i = 0; i < nin; i++) {
+                Node *x = in[i];
+                if (x->kind == N_APPLY) {
+                    int k = graph_index(&ix, x->graph);
+                    if (k >= 0 && member[k] && sw[k] == x && !(user == x->graph->output && i == 0))
+                        bad[uf_find(uf, k)] = true;
+                }
+                int k = ir_is_const_graph(x) ? graph_index(&ix, x->k.u.graph) : -1;
+                if (k < 0 || !member[k])
+                    continue;
+                bool jump = member[gi] && user &&
+                            ((user == g->output && i == 0 && !sw[gi] && t[gi][0] == k) || (user == sw[gi] && i >= 2));
+                if (!jump)
+                    used_out[k] = true;
+            }
+        }
+    }
+    vec_free(&body);
+    int *entry = index;         /* reused: by loop (union-find root), its entry */
+    for (int i = 0; i < n; i++)
+        entry[i] = -1;
+    for (int k = 0; k < n; k++) {
+        if (!member[k] || !used_out[k])
+            continue;
+        int c = uf_find(uf, k);
+        if (gr[k]->kind != G_BLOCK || entry[c] >= 0)
+            bad[c] = true;
+        else
+            entry[c] = k;
+    }
+    for (int k = 0; k < n; k++) {
+        int c = uf_find(uf, k);
+        if (!member[k] || bad[c] || entry[c] < 0)
+            continue;
+        gm_set(&r->cps, gr[k], gr[k]);
+        if (t[k][0] >= 0)
+            idmap_set(&r->tail, gr[k]->id, sw[k] ? sw[k] : gr[k]->output);
+        if (entry[c] == k)
+            vec_push(&r->entries, gr[k]);
+    }
+    free(ix.v);
+    free(t);
+    free(sw);
+    free(index);
+    free(low);
+    free(stack);
+    free(cs);
+    free(ce);
+    free(uf);
+    free(on);
+    free(member);
+    free(used_out);
+    free(bad);
+}
+
+/* The graph holding h's transformed code: J'(h) for a loop's member. */
+static Graph *tgraph(Region *r, Graph *h)
+{
+    Graph *t = gm_get(&r->cps, h);
+    return t ? t : gm_get(&r->tg, h);
+}
+
+/* The continuation a member's bprop ends by calling (see above). */
+static Node *continuation(GradState *gs, Region *r, Graph *h)
+{
+    if (h->kind == G_BLOCK)
+        return idmap_get(&r->kparam, h->id);
+    return ir_const_graph(gs->m, gm_get(&r->bprop, h->parent), h->loc);
+}
+
+/* J(E)(x...) = J'(E)(x..., λs. s), for each loop entry E. */
+static void build_entries(GradState *gs, Region *r)
+{
+    Module *m = gs->m;
+    for (int i = 0; i < r->entries.len; i++) {
+        Graph *e = r->entries.data[i], *w = gm_get(&r->tg, e);
+        Graph *ret = ir_graph_new(m, G_FUNCTION, arena_printf(m->arena, "%s:return", w->name), w, e->loc);
+        ret->src_name = e->src_name;
+        ir_set_output(ret, ir_add_param(ret, "s", e->loc));
+        Node **in = xmalloc(sizeof(Node *) * (size_t)(e->nparams + 2));
+        in[0] = ir_const_graph(m, gm_get(&r->cps, e), e->loc);
+        for (int k = 0; k < e->nparams; k++)
+            in[k + 1] = ir_add_param(w, e->params[k]->name, e->params[k]->loc);
+        in[e->nparams + 1] = ir_const_graph(m, ret, e->loc);
+        ir_set_output(w, ir_apply(w, in, e->nparams + 2, e->loc));
+        free(in);
+    }
+}
+
 /* ---- reverse mode ------------------------------------------------------------------ */
 
 /* A primitive whose rule is built in place (all but the transforms themselves). */
@@ -531,8 +798,12 @@ static void copy_params(Region *r, Graph *h, Graph *th)
 static void forward_j(GradState *gs, Region *r, Graph *h)
 {
     Module *m = gs->m;
-    Graph *th = gm_get(&r->tg, h);
+    Graph *th = tgraph(r, h);
     copy_params(r, h, th);
+    bool member = gm_get(&r->cps, h) != NULL;
+    if (member && h->kind == G_BLOCK)
+        idmap_set(&r->kparam, h->id, ir_add_param(th, "k", h->loc));
+    Node *tj = idmap_get(&r->tail, h->id), *jump = NULL;
     NodeVec body = {0};
     ir_graph_body(h, &body);
     for (int bi = 0; bi < body.len; bi++) {
@@ -540,6 +811,30 @@ static void forward_j(GradState *gs, Region *r, Graph *h)
         int nin = n->app.n;
         Node *res;
         Node *callee = n->app.in[0];
+        if (tj && n == tj && n != h->output) {
+            /* the switch a loop member jumps through selects J' of the branches */
+            Node *y = ir_apply_prim(th, P_SWITCH, n->loc, 3, tvalue(gs, r, n->app.in[1]),
+                                    ir_const_graph(m, gm_get(&r->cps, n->app.in[2]->k.u.graph), n->loc),
+                                    ir_const_graph(m, gm_get(&r->cps, n->app.in[3]->k.u.graph), n->loc));
+            y->name = n->name;
+            nm_set(&r->val, n, y);
+            nm_set(&r->inl, n, y);
+            continue;
+        }
+        if (tj && n == h->output) {
+            /* the jump to the next member, passing this member's bprop on */
+            Node **in = xmalloc(sizeof(Node *) * (size_t)(nin + 1));
+            in[0] = tj == n ? ir_const_graph(m, gm_get(&r->cps, callee->k.u.graph), callee->loc) : nm_get(&r->val, tj);
+            for (int i = 1; i < nin; i++)
+                in[i] = tvalue(gs, r, n->app.in[i]);
+            int k = nin;
+            if (tj == n)
+                in[k++] = ir_const_graph(m, gm_get(&r->bprop, h), n->loc);
+            jump = ir_apply(th, in, k, n->loc);
+            jump->name = n->name;
+            free(in);
+            continue;
+        }
         bool all_const = true;
         for (int i = 1; i < nin; i++)
             all_const &= is_pure_constant(n->app.in[i]);
@@ -595,7 +890,9 @@ static void forward_j(GradState *gs, Region *r, Graph *h)
     }
     vec_free(&body);
     Graph *b = gm_get(&r->bprop, h);
-    ir_set_output(th, ir_apply_prim(th, P_MAKE_TUPLE, h->loc, 2, tvalue(gs, r, h->output), ir_const_graph(m, b, h->loc)));
+    ir_set_output(th, jump ? jump
+                           : ir_apply_prim(th, P_MAKE_TUPLE, h->loc, 2, tvalue(gs, r, h->output),
+                                           ir_const_graph(m, b, h->loc)));
 }
 
 /* Whether x can receive a sensitivity: a computed value, a parameter, or a
@@ -743,7 +1040,11 @@ static void backward_j(GradState *gs, Region *r, Graph *h)
 {
     Module *m = gs->m;
     Graph *b = gm_get(&r->bprop, h);
-    Node *dout = ir_add_param(b, prefixed(m, "d", h->output->name ? h->output->name : "out"), h->loc);
+    bool member = gm_get(&r->cps, h) != NULL;
+    Node *tj = idmap_get(&r->tail, h->id);
+    /* a loop member that jumps starts from what the next member's bprop passes on */
+    Node *sjump = tj ? ir_add_param(b, prefixed(m, "s", h->output->name), h->loc) : NULL;
+    Node *dout = tj ? NULL : ir_add_param(b, prefixed(m, "d", h->output->name ? h->output->name : "out"), h->loc);
     NodeVec body = {0};
     ir_graph_body(h, &body);
     gs->order.len = 0;
@@ -763,11 +1064,17 @@ static void backward_j(GradState *gs, Region *r, Graph *h)
             }
         }
     }
-    acc_add(gs, b, h->output, dout, h->loc);
-    if (ir_is_const_graph(h->output) && !nm_get(&first, h->output))
-        distribute(gs, r, b, h->output);
+    if (dout) {
+        acc_add(gs, b, h->output, dout, h->loc);
+        if (ir_is_const_graph(h->output) && !nm_get(&first, h->output))
+            distribute(gs, r, b, h->output);
+    }
     for (int bi = body.len - 1; bi >= 0; bi--) {
         Node *n = body.data[bi];
+        if (sjump && n == h->output)
+            for (int i = 0; i < n->app.n; i++)
+                if (has_sensitivity(n->app.in[i]))
+                    acc_add(gs, b, n->app.in[i], getitem(b, sjump, i, n->loc, NULL), n->loc);
         Node *d = nm_get(&gs->acc, n);
         Node *bp = nm_get(&r->aux, n);
         Node *through = nm_get(&r->prim, n);
@@ -822,7 +1129,10 @@ static void backward_j(GradState *gs, Region *r, Graph *h)
         Node *d = nm_get(&gs->acc, h->params[i]);
         out[i + 2] = d ? d : zero(b, h->loc);
     }
-    ir_set_output(b, ir_apply(b, out, h->nparams + 2, h->loc));
+    Node *res = ir_apply(b, out, h->nparams + 2, h->loc);
+    if (member)
+        res = ir_apply_call(b, continuation(gs, r, h), h->loc, 1, res);
+    ir_set_output(b, res);
     free(out);
     for (int i = 0; i < gs->order.len; i++)
         nm_set(&gs->acc, gs->order.data[i], NULL);
@@ -949,23 +1259,36 @@ static void region_run(GradState *gs, Region *r)
 {
     Module *m = gs->m;
     collect_region(r);
+    if (r->mode == MODE_J)
+        find_loops(r);
     const char *pre = mode_prefix(r->mode);
     if (r->serial)
         pre = arena_printf(m->arena, "%s%d", pre, r->serial);
     gm_set(&r->tg, r->root, r->troot);
     for (int i = 1; i < r->graphs.len; i++) {
         Graph *h = r->graphs.data[i];
-        Graph *tp = gm_get(&r->tg, h->parent);
+        Graph *tp = tgraph(r, h->parent);
         Graph *t = ir_graph_new(m, h->kind, prefixed(m, pre, h->name), tp, h->loc);
         t->src_name = h->src_name;
         t->ret_loc = h->ret_loc;
         gm_set(&r->tg, h, t);
         note_source(gs, t, h, r->mode);
+        if (gm_get(&r->cps, h)) {
+            gm_set(&r->cps, h, t);
+            for (int k = 0; k < r->entries.len; k++)
+                if (r->entries.data[k] == h) {
+                    Graph *w = ir_graph_new(m, h->kind, arena_printf(m->arena, "%s:entry", t->name), tp, h->loc);
+                    w->src_name = h->src_name;
+                    w->ret_loc = h->ret_loc;
+                    gm_set(&r->tg, h, w);
+                    note_source(gs, w, h, r->mode);
+                }
+        }
     }
     for (int i = 0; i < r->graphs.len; i++) {
         Graph *h = r->graphs.data[i];
         if (r->mode == MODE_J) {
-            Graph *th = gm_get(&r->tg, h);
+            Graph *th = tgraph(r, h);
             Graph *b = ir_graph_new(m, G_FUNCTION, arena_printf(m->arena, "%s:bprop", th->name), th, h->loc);
             b->src_name = h->src_name;
             gm_set(&r->bprop, h, b);
@@ -980,6 +1303,7 @@ static void region_run(GradState *gs, Region *r)
             forward_f(gs, r, h);
         }
     }
+    build_entries(gs, r);
 }
 
 /* How many transforms g is from source code. */
