@@ -190,6 +190,52 @@ static void test_transforms_are_memoised_and_nested_correctly(void **state)
     release(c);
 }
 
+/* Whether x calls a graph or a function value (not a primitive). */
+static bool calls_a_function(const Node *x, const void *arg)
+{
+    (void)arg;
+    return !(x->app.in[0]->kind == N_CONST && x->app.in[0]->k.kind == K_PRIM);
+}
+
+static void test_loops_become_jumps_in_both_passes(void **state)
+{
+    (void)state;
+    /* every graph of the loop's transform, forward and backward, calls
+       another only in tail position: J' of a block jumps to J' of the
+       next, a bprop ends by calling its continuation */
+    Compiled *c = compile("def f(x, n: int):\n"
+                          "    for i in range(n):\n"
+                          "        if x > 100.0:\n"
+                          "            x = x * 0.5\n"
+                          "        else:\n"
+                          "            x = x * 1.5 + 1.0\n"
+                          "    return x\n"
+                          "\n"
+                          "def d(x):\n"
+                          "    return grad(f)(x, 7)\n",
+                          "d", NULL);
+    int members = 0;
+    Module *m = c->typed;
+    for (int gi = 0; gi < m->graphs.len; gi++) {
+        Graph *g = m->graphs.data[gi];
+        if (strncmp(g->name, "J.f:", 4) != 0 || strcmp(g->name, "J.f:bprop") == 0)
+            continue;
+        members++;
+        NodeVec body = {0};
+        ir_graph_body(g, &body);
+        for (int i = 0; i < body.len; i++)
+            if (calls_a_function(body.data[i], NULL))
+                assert_ptr_equal(body.data[i], g->output);
+        vec_free(&body);
+    }
+    assert_true(members >= 12);     /* for, body, if, else, endif, exit, endfor and their bprops */
+    /* x <- 1.5 x + 1 seven times from 1 (never above 100): d = 1.5^7; from
+       60: 91, 137.5, 68.75, 104.125, 52.0625, 79.09375, 119.640625 */
+    assert_true(run1(c, 1.0) == 17.0859375);
+    assert_true(fabs(run1(c, 60.0) - 1.5 * 1.5 * 0.5 * 1.5 * 0.5 * 1.5 * 1.5) < 1e-15);
+    release(c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -198,6 +244,7 @@ int main(void)
         cmocka_unit_test(test_branch_not_taken_costs_nothing),
         cmocka_unit_test(test_straight_line_bprop_has_no_closure_call_per_primitive),
         cmocka_unit_test(test_transforms_are_memoised_and_nested_correctly),
+        cmocka_unit_test(test_loops_become_jumps_in_both_passes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
