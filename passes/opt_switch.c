@@ -5,6 +5,13 @@
  *
  *   switch(k, a, b)            -> a or b, for a constant condition k
  *   switch(c, a, a)            -> a
+ *   k inside A, B              -> true inside A, false inside B, for
+ *                                 switch(k, @A, @B) when A and B are
+ *                                 branches nothing else selects (a
+ *                                 closure of A exists only where k is
+ *                                 true; a loop body's bprop stops
+ *                                 capturing and testing the loop's
+ *                                 condition)
  *   getitem(switch(c, a, b), i) -> switch(c, getitem(a, i), getitem(b, i))
  *                                 when a or b is a make_tuple (the
  *                                 projections then fold; both are cheap
@@ -91,6 +98,43 @@ static int select_arm(OptCtx *c, Node *x, Node *y)
     return 1;
 }
 
+/* switch(k, @A, @B): k is true in A and the graphs nested in it, false in B's. */
+static int known_condition(OptCtx *c, Node *x)
+{
+    Node *k = x->app.in[1];
+    if (k->kind == N_CONST || !k->type || k->type->kind != T_BOOL)
+        return 0;
+    Graph *arm[2];
+    for (int i = 0; i < 2; i++) {
+        Node *a = x->app.in[i + 2];
+        if (!ir_is_const_graph(a))
+            return 0;
+        arm[i] = a->k.u.graph;
+        if (arm[i]->kind != G_BRANCH || c->calls[arm[i]->id] || c->values[arm[i]->id] != 1)
+            return 0;
+    }
+    if (arm[0] == arm[1])
+        return 0;
+    int n = 0;
+    for (Use *u = k->uses, *next; u; u = next) {
+        next = u->next;
+        Graph *g = u->user ? u->user->graph : u->graph;
+        for (int i = 0; i < 2; i++) {
+            if (!ir_graph_encloses(arm[i], g))
+                continue;
+            Node *v = ir_const_bool(c->m, i == 0, k->loc);
+            v->type = k->type;
+            if (u->user)
+                ir_set_input(u->user, u->index, v);
+            else
+                ir_set_output(u->graph, v);
+            n++;
+            break;
+        }
+    }
+    return n;
+}
+
 static int rewrite(OptCtx *c, Node *x)
 {
     if (opt_is_prim(x, P_SWITCH) && x->app.n == 4) {
@@ -99,7 +143,7 @@ static int rewrite(OptCtx *c, Node *x)
             return select_arm(c, x, x->app.in[v ? 2 : 3]);
         if (x->app.in[2] == x->app.in[3] || opt_same_const(x->app.in[2], x->app.in[3]))
             return select_arm(c, x, x->app.in[2]);
-        return 0;
+        return known_condition(c, x);
     }
     if (!opt_is_prim(x, P_GETITEM) || x->app.n != 3 || !opt_is_int_const(x->app.in[2]))
         return 0;
