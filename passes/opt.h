@@ -30,6 +30,8 @@
  *                  fields of returned tuples
  *   opt_lift.c     lambda lifting: graphs only ever called directly take
  *                  their free variables as parameters
+ *   opt_remat.c    float arithmetic a closure would capture, computed again
+ *                  inside it from operands it captures anyway
  *
  * The primitives' derivative rules are already inline: the J transform
  * (passes/grad.c) writes them into the backpropagators as primitives.
@@ -40,7 +42,7 @@
 #include "../ir/ir.h"
 
 typedef enum OptPass {
-    OPT_INLINE, OPT_TUPLE, OPT_SWITCH, OPT_ARITH, OPT_ENV, OPT_FOLD, OPT_CSE, OPT_DEAD, OPT_LIFT,
+    OPT_INLINE, OPT_TUPLE, OPT_SWITCH, OPT_ARITH, OPT_ENV, OPT_FOLD, OPT_CSE, OPT_DEAD, OPT_LIFT, OPT_REMAT,
     OPT__COUNT
 } OptPass;
 

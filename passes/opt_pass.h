@@ -115,6 +115,7 @@ int opt_fold(OptCtx *c);
 int opt_cse(OptCtx *c);
 int opt_dead(OptCtx *c);
 int opt_lift(OptCtx *c);
+int opt_remat(OptCtx *c);
 
 /* After the passes, with a fresh analysis: function types of live graphs
    forget the dead graphs they name (family copies widened them with

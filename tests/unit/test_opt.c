@@ -176,6 +176,16 @@ static void test_switch_with_a_constant_condition(void **state)
     release(c);
 }
 
+static void test_switch_condition_is_known_in_its_arms(void **state)
+{
+    (void)state;
+    /* inside the arm `if c` selects, c is true: the inner conditional goes */
+    Compiled *c = run_pass("def f(x):\n    c = x > 0.0\n    if c:\n        return x if c else 2.0\n    return -x\n", "f",
+                           0, OPT_SWITCH, ARGS("1.0", "-2.5", "nan", "0.0"));
+    assert_int_equal(count(c->typed, P_SWITCH), 1);
+    release(c);
+}
+
 static void test_switch_pushes_projections_into_value_switches(void **state)
 {
     (void)state;
@@ -312,6 +322,33 @@ static void test_lift_makes_a_nested_function_top_level(void **state)
     release(c);
 }
 
+/* Applies of primitive p in the body of the graph named exactly `name`. */
+static int count_in(Module *m, const char *name, PrimId p)
+{
+    int k = 0;
+    for (int gi = 0; gi < m->graphs.len; gi++) {
+        Graph *g = m->graphs.data[gi];
+        if (strcmp(g->name, name) != 0)
+            continue;
+        NodeVec body = {0};
+        ir_graph_body(g, &body);
+        for (int i = 0; i < body.len; i++)
+            k += ir_is_const_prim(body.data[i]->app.in[0], p);
+        vec_free(&body);
+    }
+    return k;
+}
+
+static void test_remat_computes_captured_arithmetic_in_the_closure(void **state)
+{
+    (void)state;
+    /* g captures x and a; it need not capture a * x too */
+    Compiled *c = run_pass("def f(x, a):\n    b = a * x\n    g = lambda y: y * b + x * a\n    return g(2.0) + g(x)\n",
+                           "f", 0, OPT_REMAT, ARGS("1.5 3.0", "-0.0 2.0", "1e308 10.0"));
+    assert_int_equal(count_in(c->typed, "f/lambda.3", P_MUL), 3);
+    release(c);
+}
+
 /* The gradient of straight-line code: one graph, no closure, env or tuple
    but the result's. */
 static void check_straight_line(const char *src, const char *fn, const char *const *args, int nargs)
@@ -363,6 +400,7 @@ int main(void)
         cmocka_unit_test(test_inline_copies_a_function_with_nested_graphs),
         cmocka_unit_test(test_tuple_folds_projections_of_built_tuples),
         cmocka_unit_test(test_switch_with_a_constant_condition),
+        cmocka_unit_test(test_switch_condition_is_known_in_its_arms),
         cmocka_unit_test(test_switch_pushes_projections_into_value_switches),
         cmocka_unit_test(test_arith_identities_are_exact),
         cmocka_unit_test(test_arith_keeps_x_plus_zero_when_x_may_be_negative_zero),
@@ -373,6 +411,7 @@ int main(void)
         cmocka_unit_test(test_dead_parameters_and_fields_go),
         cmocka_unit_test(test_dead_loop_variable_goes),
         cmocka_unit_test(test_lift_makes_a_nested_function_top_level),
+        cmocka_unit_test(test_remat_computes_captured_arithmetic_in_the_closure),
         cmocka_unit_test(test_straight_line_gradients_have_no_closures),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
