@@ -101,6 +101,18 @@ static inline bool applies_prim(const Node *x, const void *p)
     return ir_is_const_prim(x->app.in[0], *(const PrimId *)p);
 }
 
+/* The applications of primitive p in g's body. */
+static inline int count_prim(Graph *g, PrimId p)
+{
+    NodeVec body = {0};
+    ir_graph_body(g, &body);
+    int n = 0;
+    for (int i = 0; i < body.len; i++)
+        n += ir_is_const_prim(body.data[i]->app.in[0], p);
+    vec_free(&body);
+    return n;
+}
+
 /* The applications of primitive p in m's graph bodies. */
 static inline int count_prim_applies(Module *m, PrimId p)
 {

@@ -47,17 +47,6 @@ static Graph *graph_named(Module *m, const char *name)
 }
 
 /* How many applications of primitive p the body of g computes. */
-static int count_prim(Graph *g, PrimId p)
-{
-    NodeVec body = {0};
-    ir_graph_body(g, &body);
-    int n = 0;
-    for (int i = 0; i < body.len; i++)
-        n += ir_is_const_prim(body.data[i]->app.in[0], p);
-    vec_free(&body);
-    return n;
-}
-
 static void test_rules_of_the_builtins(void **state)
 {
     (void)state;
