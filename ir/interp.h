@@ -54,7 +54,7 @@ int interp_eval_prim(Interp *in, PrimId p, const Value *args, int nargs, Value *
 /* ---- limits and the heap -------------------------------------------------- */
 /* Activations deeper than this fail with "maximum recursion depth exceeded"
    (default INTERP_MAX_DEPTH). */
-enum { INTERP_MAX_DEPTH = 4000000 };   /* reverse mode through a loop nests about 3 per iteration */
+enum { INTERP_MAX_DEPTH = 4000000 };   /* reverse mode through a non-tail recursion nests a few per level */
 void interp_set_max_depth(Interp *in, int depth);
 /* Unpins every value handed out so far (they die at the next collection). */
 void interp_release(Interp *in);
