@@ -232,17 +232,33 @@ void ir_set_input(Node *a, int i, Node *v)
     add_use(a->graph->module, v, a, NULL, i);
 }
 
+void ir_use_set(const Use *u, Node *v)
+{
+    if (u->user)
+        ir_set_input(u->user, u->index, v);
+    else
+        ir_set_output(u->graph, v);
+}
+
 void ir_replace_all_uses(Node *old, Node *new_)
 {
     if (old == new_)
         return;
-    while (old->uses) {
-        Use *u = old->uses;
-        if (u->user)
-            ir_set_input(u->user, u->index, new_);
-        else
-            ir_set_output(u->graph, new_);
+    while (old->uses)
+        ir_use_set(old->uses, new_);
+}
+
+int ir_replace_uses_in(Graph *g, Node *old, Node *new_)
+{
+    int n = 0;
+    for (Use *u = old->uses, *next; u; u = next) {
+        next = u->next;
+        if (ir_use_graph(u) == g) {
+            ir_use_set(u, new_);
+            n++;
+        }
     }
+    return n;
 }
 
 bool ir_graph_encloses(const Graph *a, const Graph *g)

@@ -180,6 +180,14 @@ void ir_set_output(Graph *g, Node *out);
 void ir_set_input(Node *app, int i, Node *v);
 /* Every use of old (inputs and graph outputs) becomes a use of new. */
 void ir_replace_all_uses(Node *old, Node *new_);
+/* The graph use u is in: its user's, or the graph whose output it is. */
+static inline Graph *ir_use_graph(const Use *u) { return u->user ? u->user->graph : u->graph; }
+/* The input or graph output that u is makes a use of v instead (u leaves
+   the old node's use list; read u->next first when walking that list). */
+void ir_use_set(const Use *u, Node *v);
+/* The uses of old in g's own body and output become uses of new_;
+   returns how many. */
+int ir_replace_uses_in(Graph *g, Node *old, Node *new_);
 
 static inline bool ir_is_const_graph(const Node *n) { return n->kind == N_CONST && n->k.kind == K_GRAPH; }
 static inline bool ir_is_const_prim(const Node *n, PrimId p)

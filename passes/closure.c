@@ -185,22 +185,6 @@ void closure_free_vars_free(FreeVars *fv)
     memset(fv, 0, sizeof *fv);
 }
 
-/* Redirects g's own uses of x (inputs of nodes g owns, and g's output) to p. */
-static void redirect_uses(Graph *g, Node *x, Node *p)
-{
-    VEC(Use) mine = {0};
-    for (Use *u = x->uses; u; u = u->next)
-        if (u->user ? u->user->graph == g : u->graph == g)
-            vec_push(&mine, *u);
-    for (int i = 0; i < mine.len; i++) {
-        if (mine.data[i].user)
-            ir_set_input(mine.data[i].user, mine.data[i].index, p);
-        else
-            ir_set_output(g, p);
-    }
-    vec_free(&mine);
-}
-
 /* The value of c's free variables inside g, appended to out. */
 static void free_values(const FreeVars *fv, const PairMap *params, Graph *g, Graph *c, NodeVec *out)
 {
@@ -242,7 +226,7 @@ void closure_convert(Module *m)
         Graph *g = m->graphs.data[gi];
         NodeVec *vars = &fv.fv[g->id];
         for (int k = 0; k < vars->len; k++)
-            redirect_uses(g, vars->data[k], pair_get(&params, g, vars->data[k]));
+            ir_replace_uses_in(g, vars->data[k], pair_get(&params, g, vars->data[k]));
     }
     /* 3. Graph constants: direct calls pass the free variables, values
        become make_closure nodes. */

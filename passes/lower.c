@@ -1716,7 +1716,7 @@ static TopDef *declare_top(Lower *L, const char *name, Loc loc, bool is_const, i
 static bool used_in_own_function(const Node *n)
 {
     for (const Use *u = n->uses; u; u = u->next) {
-        const Graph *ug = u->user ? u->user->graph : u->graph;
+        const Graph *ug = ir_use_graph(u);
         if (ug && ug->fn == n->graph->fn)
             return true;
     }

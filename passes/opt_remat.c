@@ -16,16 +16,11 @@
  */
 #include "opt_pass.h"
 
-static Graph *use_graph(const Use *u)
-{
-    return u->user ? u->user->graph : u->graph;
-}
-
 /* Whether g reads x directly (an input of its body, or its output). */
 static bool reads(const Graph *g, const Node *x)
 {
     for (const Use *u = x->uses; u; u = u->next)
-        if (use_graph(u) == g)
+        if (ir_use_graph(u) == g)
             return true;
     return false;
 }
@@ -38,7 +33,7 @@ static int rewrite(OptCtx *c, Node *v)
         return 0;
     Graph *g = NULL;
     for (const Use *u = v->uses; u; u = u->next) {
-        Graph *ug = use_graph(u);
+        Graph *ug = ir_use_graph(u);
         if (ug == v->graph)
             continue;
         if (g && ug != g)
@@ -54,18 +49,7 @@ static int rewrite(OptCtx *c, Node *v)
     }
     Node *w = opt_apply(g, v->type, v->app.in, v->app.n, v->loc);
     w->name = v->name;
-    int n = 0;
-    for (Use *u = v->uses, *next; u; u = next) {
-        next = u->next;
-        if (use_graph(u) != g)
-            continue;
-        if (u->user)
-            ir_set_input(u->user, u->index, w);
-        else
-            ir_set_output(g, w);
-        n++;
-    }
-    return n;
+    return ir_replace_uses_in(g, v, w);
 }
 
 int opt_remat(OptCtx *c)

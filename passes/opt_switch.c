@@ -118,16 +118,12 @@ static int known_condition(OptCtx *c, Node *x)
     int n = 0;
     for (Use *u = k->uses, *next; u; u = next) {
         next = u->next;
-        Graph *g = u->user ? u->user->graph : u->graph;
         for (int i = 0; i < 2; i++) {
-            if (!ir_graph_encloses(arm[i], g))
+            if (!ir_graph_encloses(arm[i], ir_use_graph(u)))
                 continue;
             Node *v = ir_const_bool(c->m, i == 0, k->loc);
             v->type = k->type;
-            if (u->user)
-                ir_set_input(u->user, u->index, v);
-            else
-                ir_set_output(u->graph, v);
+            ir_use_set(u, v);
             n++;
             break;
         }
