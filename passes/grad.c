@@ -1273,17 +1273,17 @@ static void region_run(GradState *gs, Region *r)
         t->ret_loc = h->ret_loc;
         gm_set(&r->tg, h, t);
         note_source(gs, t, h, r->mode);
-        if (gm_get(&r->cps, h)) {
+        if (gm_get(&r->cps, h))
             gm_set(&r->cps, h, t);
-            for (int k = 0; k < r->entries.len; k++)
-                if (r->entries.data[k] == h) {
-                    Graph *w = ir_graph_new(m, h->kind, arena_printf(m->arena, "%s:entry", t->name), tp, h->loc);
-                    w->src_name = h->src_name;
-                    w->ret_loc = h->ret_loc;
-                    gm_set(&r->tg, h, w);
-                    note_source(gs, w, h, r->mode);
-                }
-        }
+    }
+    /* the code outside a loop reaches its entry through the wrapper (build_entries) */
+    for (int k = 0; k < r->entries.len; k++) {
+        Graph *e = r->entries.data[k], *t = gm_get(&r->cps, e);
+        Graph *w = ir_graph_new(m, e->kind, arena_printf(m->arena, "%s:entry", t->name), t->parent, e->loc);
+        w->src_name = e->src_name;
+        w->ret_loc = e->ret_loc;
+        gm_set(&r->tg, e, w);
+        note_source(gs, w, e, r->mode);
     }
     for (int i = 0; i < r->graphs.len; i++) {
         Graph *h = r->graphs.data[i];

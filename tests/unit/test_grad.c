@@ -46,7 +46,6 @@ static Graph *graph_named(Module *m, const char *name)
     return NULL;
 }
 
-/* How many applications of primitive p the body of g computes. */
 static void test_rules_of_the_builtins(void **state)
 {
     (void)state;
