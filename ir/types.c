@@ -203,6 +203,16 @@ const char *type_name(Arena *a, const Type *t)
     return s;
 }
 
+bool type_has_function(const Type *t)
+{
+    if (!t || t->kind == T_FUNC)
+        return true;
+    for (int i = 0; t->kind == T_TUPLE && i < t->n; i++)
+        if (type_has_function(t->elems[i]))
+            return true;
+    return false;
+}
+
 bool type_is_float_shaped(const Type *t)
 {
     if (!t)

@@ -56,6 +56,8 @@ static inline bool type_is_numeric(const Type *t) { return t && t->kind <= T_FLO
 /* A float, the symbolic zero or a tuple of those: a sensitivity type all of
    whose values have one shape, and whose all-zero value is its zero. */
 bool type_is_float_shaped(const Type *t);
+/* A function type, or a tuple holding one; an unknown type (NULL) may be one. */
+bool type_has_function(const Type *t);
 
 /* Source-level spelling: float, int, bool, (float, int), fn{f, g}. */
 void type_str(const Type *t, StrBuf *out);

@@ -113,23 +113,13 @@ Type *ty_compare(TypeCtx *tc, const PrimInfo *p, Node *app, Type **args, int n)
     return type_bool(infer_types(tc));
 }
 
-static bool has_function(const Type *t)
-{
-    if (t->kind == T_FUNC)
-        return true;
-    for (int i = 0; t->kind == T_TUPLE && i < t->n; i++)
-        if (has_function(t->elems[i]))
-            return true;
-    return false;
-}
-
 /* == and != compare numbers and tuples (structurally, as CPython does).
    Not functions: CPython compares them by identity, which specialised
    closures do not keep, so myc cannot promise CPython's answer. */
 Type *ty_equality(TypeCtx *tc, const PrimInfo *p, Node *app, Type **args, int n)
 {
     for (int i = 0; i < n; i++)
-        if (has_function(args[i]))
+        if (type_has_function(args[i]))
             return infer_error(tc, app->loc, false, "'%s' cannot compare function values",
                                op_symbol(p->id));
     return type_bool(infer_types(tc));
@@ -533,7 +523,7 @@ Type *ty_cotangent(TypeCtx *tc, const PrimInfo *p, Node *app, Type **args, int n
 Type *ty_grad_error(TypeCtx *tc, const PrimInfo *p, Node *app, Type **args, int n)
 {
     (void)p; (void)n;
-    if (!has_function(args[0]))
+    if (!type_has_function(args[0]))
         return args[0];
     int64_t code = app->app.in[2]->k.u.i;
     if (code == 3)

@@ -68,18 +68,6 @@ static bool never_neg_zero(const Node *x)
     return never_neg_zero_at(x, 6);
 }
 
-static bool has_function(const Type *t)
-{
-    if (!t)
-        return true;
-    if (t->kind == T_FUNC)
-        return true;
-    for (int i = 0; t->kind == T_TUPLE && i < t->n; i++)
-        if (has_function(t->elems[i]))
-            return true;
-    return false;
-}
-
 /* The type of sens_add(a, b) for operands of types a and b, or NULL. */
 static Type *sum_type(Type *a, Type *b)
 {
@@ -186,7 +174,7 @@ static int rewrite(OptCtx *c, Node *x)
     case P_COTANGENT:
         return opt_replace(c, x, b);
     case P_GRAD_ERROR:
-        return has_function(a->type) ? 0 : opt_replace(c, x, a);
+        return type_has_function(a->type) ? 0 : opt_replace(c, x, a);
     case P_SADD:
         if (a->type && a->type->kind == T_ZERO)
             return opt_replace(c, x, b);
