@@ -15,6 +15,12 @@
  * emptied by pops are kept as spares for later pushes until the arena is
  * left, so that a reverse pass reuses the memory of the forward pass's
  * frames (a loop's gradient pages in its peak, not the sum of both).
+ * The chunks of an arena that is left go to its thread's chunk cache (up
+ * to the process-wide limit, the rest back to malloc), and new chunks come
+ * from that cache first: a program that calls a gradient again and again
+ * reuses memory whose pages are already mapped, as a hand-written adjoint
+ * reuses its tape through malloc.  A thread's cache is freed when the
+ * thread exits (a C11 tss destructor) or on myrt_cache_release.
  * Envs are treaps keyed by key with priority hash(key): a key set has one
  * shape, expected depth O(log n), and operations copy only the paths they
  * change.
@@ -27,6 +33,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <threads.h>
 
 _Static_assert(sizeof(myrt_arena) == MYRT_ARENA_SIZE, "MYRT_ARENA_SIZE must be sizeof(myrt_arena)");
 _Static_assert(MYRT_ARENA_SIZE <= 128, "generated code reserves at most 128 bytes per arena");
@@ -111,25 +118,115 @@ static uint64_t round16(uint64_t n)
     return (n + 15) & ~(uint64_t)15;
 }
 
-/* A new chunk of cap data bytes, counted in a's statistics. */
+/* ---- the chunk cache ------------------------------------------------------------ */
+
+/* Process-wide, like the error handler; read when an arena is left. */
+static _Atomic uint64_t cache_limit = MYRT_CACHE_DEFAULT_LIMIT;
+
+/* This thread's cached chunks, by increasing capacity, and the sum of
+   their capacities (never above the limit in force when each went in). */
+static _Thread_local struct myrt_chunk *tl_cache;
+static _Thread_local uint64_t tl_cache_bytes;
+
+/* The key whose destructor frees a thread's cache when the thread exits;
+   created on first use.  Its value is non-NULL while the cache may hold
+   chunks (tss destructors run only for non-NULL values). */
+static tss_t cache_key;
+static int cache_key_ok;
+static once_flag cache_key_once = ONCE_FLAG_INIT;
+
+static void cache_free(void *unused)
+{
+    (void)unused;
+    myrt_cache_release();
+}
+
+static void cache_key_create(void)
+{
+    cache_key_ok = tss_create(&cache_key, cache_free) == thrd_success;
+}
+
+uint64_t myrt_set_cache_limit(uint64_t bytes)
+{
+    return atomic_exchange(&cache_limit, bytes);
+}
+
+void myrt_cache_release(void)
+{
+    struct myrt_chunk *c = tl_cache;
+    tl_cache = NULL;
+    tl_cache_bytes = 0;
+    while (c) {
+        struct myrt_chunk *prev = c->prev;
+        free(c);
+        c = prev;
+    }
+}
+
+/* Keeps c in this thread's cache if the limit allows, else frees it. */
+static void cache_put(struct myrt_chunk *c)
+{
+    uint64_t limit = atomic_load(&cache_limit);
+    if (c->cap > limit || tl_cache_bytes > limit - c->cap) {
+        free(c);
+        return;
+    }
+    if (!tl_cache) {
+        call_once(&cache_key_once, cache_key_create);
+        if (!cache_key_ok || tss_set(cache_key, &tl_cache) != thrd_success) {
+            free(c);    /* no way to free it at thread exit: do not keep it */
+            return;
+        }
+    }
+    struct myrt_chunk **p = &tl_cache;
+    while (*p && (*p)->cap < c->cap)
+        p = &(*p)->prev;
+    c->prev = *p;
+    *p = c;
+    tl_cache_bytes += c->cap;
+}
+
+/* The smallest cached chunk with room for cap bytes, taken out of the
+   cache, or NULL. */
+static struct myrt_chunk *cache_take(uint64_t cap)
+{
+    struct myrt_chunk **p = &tl_cache;
+    while (*p && (*p)->cap < cap)
+        p = &(*p)->prev;
+    struct myrt_chunk *c = *p;
+    if (c) {
+        *p = c->prev;
+        tl_cache_bytes -= c->cap;
+    }
+    return c;
+}
+
+/* A chunk of at least cap data bytes, from the cache or from malloc,
+   counted in a's statistics. */
 static struct myrt_chunk *chunk_new(myrt_arena *a, uint64_t cap)
 {
     if (cap > MAX_REQUEST || cap > SIZE_MAX - sizeof(struct myrt_chunk))
         out_of_memory();
-    struct myrt_chunk *c = malloc((size_t)(sizeof *c + cap));
-    if (!c)
-        out_of_memory();
+    struct myrt_chunk *c = cache_take(cap);
+    if (c) {
+        a->nreused++;
+    } else {
+        c = malloc((size_t)(sizeof *c + cap));
+        if (!c)
+            out_of_memory();
+        c->cap = cap;
+    }
     c->prev = NULL;
-    c->cap = cap;
     a->nchunks++;
     return c;
 }
 
+/* Gives a list of chunks back to the cache (or to malloc). */
 static void chunk_list_free(struct myrt_chunk *c)
 {
     while (c) {
         struct myrt_chunk *prev = c->prev;
-        free(c);
+        cache_put(c);
         c = prev;
     }
 }
@@ -152,6 +249,7 @@ void myrt_arena_leave(myrt_arena *a)
     tl_last_stats.arena_bytes = a->bytes;
     tl_last_stats.frame_peak_bytes = a->fpeak;
     tl_last_stats.chunks = a->nchunks;
+    tl_last_stats.reused_chunks = a->nreused;
     chunk_list_free(a->chunk);
     chunk_list_free(a->fchunk);
     chunk_list_free(a->fspare);

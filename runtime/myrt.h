@@ -14,7 +14,8 @@
  * Arenas.  Each call of an exported entry point owns one arena: generated
  * code reserves MYRT_ARENA_SIZE bytes (16-aligned) on its C stack, calls
  * myrt_arena_enter, allocates from it, and calls myrt_arena_leave before it
- * returns, which frees everything at once.  Arenas are per call and per
+ * returns, which frees everything at once (into the thread's chunk cache,
+ * below).  Arenas are per call and per
  * thread: nothing is shared between threads except the error handler (an
  * atomic), so entry points are thread-safe and reentrant.  Each thread keeps
  * a stack of its active arenas (innermost last); enter and leave must nest
@@ -72,7 +73,7 @@ typedef struct myrt_arena {
     char *fcur;                     /* first free byte in fchunk */
     struct myrt_chunk *fspare;      /* emptied frame chunks kept for reuse (a list) */
     /* statistics (see myrt_stats) */
-    uint64_t bytes, fbytes, fpeak, nchunks;
+    uint64_t bytes, fbytes, fpeak, nchunks, nreused;
     /* the thread's next arena out */
     struct myrt_arena *outer;
 } myrt_arena;
@@ -140,15 +141,37 @@ const myrt_env *myrt_env_add(myrt_arena *a, const myrt_env *x, const myrt_env *y
                      env entries included);
    frame_peak_bytes  the most bytes the frame stack held at once (payloads
                      rounded up to 16, plus 16 bytes of header per frame);
-   chunks            the chunks it obtained from malloc (allocation and frame
-                     chunks together). */
+   chunks            the chunks it used (allocation and frame chunks
+                     together), from malloc or from the chunk cache;
+   reused_chunks     how many of those came from the chunk cache. */
 typedef struct myrt_stats {
     uint64_t arena_bytes;
     uint64_t frame_peak_bytes;
     uint64_t chunks;
+    uint64_t reused_chunks;
 } myrt_stats;
 
 void myrt_last_stats(myrt_stats *out);
+
+/* ---- the chunk cache ------------------------------------------------------------- */
+
+/* An arena that is left does not return its memory to malloc at once: its
+   chunks go to a cache of the calling thread, and later arenas on that
+   thread take their chunks from it first.  A program that calls a gradient
+   in a loop therefore reuses memory already mapped instead of mapping,
+   zeroing and unmapping it on every call (as a hand-written adjoint reuses
+   its tape through malloc).  A thread's cache holds at most the limit
+   (default MYRT_CACHE_DEFAULT_LIMIT bytes of chunk capacity; chunks that do
+   not fit are freed), and is freed when the thread exits.
+
+   myrt_set_cache_limit sets the limit for every thread (0 turns the cache
+   off) and returns the previous one; a lower limit applies to chunks cached
+   from then on.  myrt_cache_release frees the calling thread's cache now
+   (for example after a large gradient that will not be repeated). */
+#define MYRT_CACHE_DEFAULT_LIMIT ((uint64_t)64 << 20)
+
+uint64_t myrt_set_cache_limit(uint64_t bytes);
+void myrt_cache_release(void);
 
 #ifdef __cplusplus
 }
