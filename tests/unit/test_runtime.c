@@ -599,12 +599,88 @@ static void *thread_main(void *arg)
     return NULL;
 }
 
+/* ---- the chunk cache ----------------------------------------------------------- */
+
+/* One arena's worth of work: n allocations of 40 bytes and frames of 100;
+   returns its statistics. */
+static myrt_stats cache_work(int n)
+{
+    myrt_arena a;
+    myrt_arena_enter(&a);
+    for (int i = 0; i < n; i++) {
+        memset(myrt_alloc(&a, 40), i & 0xff, 40);      /* ASan: a reused chunk is writable */
+        memset(myrt_frame_push(&a, 100), i & 0xff, 100);
+    }
+    for (int i = 0; i < n; i++)
+        myrt_frame_pop(&a);
+    myrt_arena_leave(&a);
+    myrt_stats st;
+    myrt_last_stats(&st);
+    return st;
+}
+
+/* A repeated call takes every chunk from the cache; a limit of 0 turns the
+   cache off; a lower limit keeps the chunks that fit; release empties it. */
+static void test_chunk_cache(void **state)
+{
+    (void)state;
+    myrt_cache_release();
+    myrt_stats first = cache_work(20000);
+    assert_int_equal(first.reused_chunks, 0);
+    assert_true(first.chunks > 5);
+    myrt_stats again = cache_work(20000);
+    assert_int_equal(again.chunks, first.chunks);
+    assert_int_equal(again.reused_chunks, again.chunks);
+
+    uint64_t old = myrt_set_cache_limit(0);
+    assert_int_equal(old, MYRT_CACHE_DEFAULT_LIMIT);
+    myrt_cache_release();
+    cache_work(20000);
+    assert_int_equal(cache_work(20000).reused_chunks, 0);
+
+    /* 64 KiB holds some of the chunks (4 KiB, 8 KiB, ... of both kinds). */
+    myrt_set_cache_limit(64 << 10);
+    cache_work(20000);
+    myrt_stats part = cache_work(20000);
+    assert_true(part.reused_chunks > 0);
+    assert_true(part.reused_chunks < part.chunks);
+
+    assert_int_equal(myrt_set_cache_limit(old), 64 << 10);
+    myrt_cache_release();
+    assert_int_equal(cache_work(100).reused_chunks, 0);
+}
+
+/* Threads that exit with chunks in their caches free them (LeakSanitizer
+   checks, as the unit tests run under it). */
+static void *cache_thread(void *arg)
+{
+    (void)arg;
+    cache_work(5000);
+    cache_work(5000);
+    return NULL;
+}
+
+static void test_chunk_cache_freed_at_thread_exit(void **state)
+{
+    (void)state;
+    pthread_t th[4];
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(pthread_create(&th[i], NULL, cache_thread, NULL), 0);
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(pthread_join(th[i], NULL), 0);
+}
+
 static void test_threads(void **state)
 {
     (void)state;
     enum { T = 8 };
     work ref = {.seed = 12345}, ws[T];
-    do_work(&ref);
+    /* The statistics count chunks taken from the thread's cache too: the
+       reference starts from an empty cache and repeats the work as each
+       thread does. */
+    myrt_cache_release();
+    for (int i = 0; i < 3; i++)
+        do_work(&ref);
     pthread_t th[T];
     for (int i = 0; i < T; i++) {
         ws[i] = (work){.seed = 12345};
@@ -644,6 +720,8 @@ int main(void)
         cmocka_unit_test(test_nested_arenas),
         cmocka_unit_test(test_error_releases_innermost_arena),
         cmocka_unit_test(test_out_of_memory_is_a_runtime_error),
+        cmocka_unit_test(test_chunk_cache),
+        cmocka_unit_test(test_chunk_cache_freed_at_thread_exit),
         cmocka_unit_test(test_threads),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
