@@ -15,7 +15,9 @@
  * code reserves MYRT_ARENA_SIZE bytes (16-aligned) on its C stack, calls
  * myrt_arena_enter, allocates from it, and calls myrt_arena_leave before it
  * returns, which frees everything at once (into the thread's chunk cache,
- * below).  Arenas are per call and per
+ * below).  At -O1 and above, an entry point whose optimised code turns out
+ * to allocate nothing and to have no runtime error to report enters no
+ * arena at all (it leaves myrt_last_stats as it was).  Arenas are per call and per
  * thread: nothing is shared between threads except the error handler (an
  * atomic), so entry points are thread-safe and reentrant.  Each thread keeps
  * a stack of its active arenas (innermost last); enter and leave must nest

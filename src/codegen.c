@@ -2474,6 +2474,77 @@ LLVMTargetMachineRef codegen_target(bool native, int opt_level, StrBuf *err)
     return tm;
 }
 
+/* Whether call c calls the function named name. */
+static bool calls_named(LLVMValueRef c, const char *name)
+{
+    LLVMValueRef f = LLVMGetCalledValue(c);
+    if (!f || !LLVMIsAFunction(f))
+        return false;
+    size_t n;
+    const char *s = LLVMGetValueName2(f, &n);
+    return strlen(name) == n && memcmp(s, name, n) == 0;
+}
+
+/* Whether fn, once optimised, can do without its arena: every call it
+   makes is myrt_arena_enter/leave, an intrinsic, or a declared function
+   that is not the runtime's (libm).  Such code allocates nothing, pushes
+   no frame and reports no runtime error (which leaves the innermost
+   arena), so the arena's only users are its enter and leave. */
+static bool arena_unused(LLVMValueRef fn)
+{
+    bool any = false;
+    for (LLVMBasicBlockRef bb = LLVMGetFirstBasicBlock(fn); bb; bb = LLVMGetNextBasicBlock(bb))
+        for (LLVMValueRef i = LLVMGetFirstInstruction(bb); i; i = LLVMGetNextInstruction(i)) {
+            if (!LLVMIsACallInst(i) && !LLVMIsAInvokeInst(i))
+                continue;
+            if (calls_named(i, "myrt_arena_enter") || calls_named(i, "myrt_arena_leave")) {
+                any = true;
+                continue;
+            }
+            LLVMValueRef f = LLVMGetCalledValue(i);
+            if (!f || !LLVMIsAFunction(f) || !LLVMIsDeclaration(f))
+                return false;   /* code of ours, or a call through a pointer */
+            size_t n;
+            const char *name = LLVMGetValueName2(f, &n);
+            if (LLVMGetIntrinsicID(f) == 0 && n >= 5 && memcmp(name, "myrt_", 5) == 0)
+                return false;
+        }
+    return any;
+}
+
+/* Deletes v if nothing uses it, then the instructions that computed its
+   operands and are left unused (the alloca and casts behind an arena). */
+static void erase_if_unused(LLVMValueRef v)
+{
+    while (v && LLVMIsAInstruction(v) && !LLVMGetFirstUse(v)) {
+        LLVMValueRef op = LLVMIsAGetElementPtrInst(v) || LLVMIsABitCastInst(v) ? LLVMGetOperand(v, 0) : NULL;
+        LLVMInstructionEraseFromParent(v);
+        v = op;
+    }
+}
+
+/* After optimisation: the exported functions whose code, inlined, turned
+   out to need no arena (arena_unused) stop entering one.  A scalar
+   function called from C then costs what its arithmetic costs. */
+static void elide_unused_arenas(LLVMModuleRef mod)
+{
+    for (LLVMValueRef fn = LLVMGetFirstFunction(mod); fn; fn = LLVMGetNextFunction(fn)) {
+        if (LLVMIsDeclaration(fn) || !arena_unused(fn))
+            continue;
+        ValVec calls = {0};
+        for (LLVMBasicBlockRef bb = LLVMGetFirstBasicBlock(fn); bb; bb = LLVMGetNextBasicBlock(bb))
+            for (LLVMValueRef i = LLVMGetFirstInstruction(bb); i; i = LLVMGetNextInstruction(i))
+                if (LLVMIsACallInst(i) && (calls_named(i, "myrt_arena_enter") || calls_named(i, "myrt_arena_leave")))
+                    vec_push(&calls, i);
+        for (int k = 0; k < calls.len; k++) {
+            LLVMValueRef arena = LLVMGetOperand(calls.data[k], 0);
+            LLVMInstructionEraseFromParent(calls.data[k]);
+            erase_if_unused(arena);
+        }
+        vec_free(&calls);
+    }
+}
+
 int codegen_optimize(LLVMModuleRef mod, LLVMTargetMachineRef tm, int level, StrBuf *err)
 {
     char pipeline[32];
@@ -2487,6 +2558,8 @@ int codegen_optimize(LLVMModuleRef mod, LLVMTargetMachineRef tm, int level, StrB
         LLVMDisposeErrorMessage(msg);
         return -1;
     }
+    if (level > 0)
+        elide_unused_arenas(mod);
     return 0;
 }
 

@@ -301,6 +301,32 @@ t_symbols() {
     [ "$got" = "$want" ] || fail "global symbols of grads.o: expected [$(echo $want)], got [$(echo $got)]"
 }
 
+# arena_enters LL FN: how many calls of myrt_arena_enter the definition of
+# FN in the LLVM IR file LL makes.
+arena_enters() {
+    awk -v fn="$2" '
+        /^define / { name = $0; sub(/\(.*/, "", name); sub(/.*@/, "", name); if (name == fn) found = 1 }
+        /^define /, /^}/ { if (name == fn && /call void @myrt_arena_enter/) n++ }
+        END { print found ? n + 0 : "none" }' "$1"
+}
+
+# An exported function whose optimised code needs no memory and cannot
+# fail enters no arena (codegen.c, elide_unused_arenas); one that allocates
+# or may report a runtime error keeps it, and -O0 keeps every arena.
+t_arena_elision() {
+    run "$MYC" -S -emit-llvm -O2 "$ABI/grads.my" --grad=loop_f --grad=clos_f -o grads-O2.ll || return 1
+    run "$MYC" -S -emit-llvm -O0 "$ABI/grads.my" --grad=loop_f -o grads-O0.ll || return 1
+    run "$MYC" -S -emit-llvm -O2 "$ABI/errors.my" -o errors-O2.ll || return 1
+    local ll fn want got
+    for case in grads-O2.ll:loop_f:0 grads-O2.ll:clos_f:0 grads-O2.ll:clos_f_grad:0 \
+                grads-O2.ll:loop_f_grad:1 errors-O2.ll:idiv:1 errors-O2.ll:steps:1 \
+                grads-O0.ll:loop_f:1 grads-O0.ll:loop_f_grad:1; do
+        IFS=: read -r ll fn want <<< "$case"
+        got=$(arena_enters "$ll" "$fn")
+        [ "$got" = "$want" ] || fail "$fn in $ll: $got calls of myrt_arena_enter, expected $want" || return 1
+    done
+}
+
 t_names() {
     myc_c_for names && myc_c_for pfx_names && expected names || return 1
     cc_main names "$ABI/names.c" "$TMP/obj/names.o" "$TMP/obj/pfx_names.o" && run ./names
@@ -503,6 +529,7 @@ done
 test_case "cli:output-mode" t_cli_output_mode
 test_case "cli:default-output" t_cli_default_output
 test_case "symbols:grads" t_symbols
+test_case "arena-elision" t_arena_elision
 
 MISSING=0
 FIRST_CC=
