@@ -25,6 +25,7 @@
 #include "codegen.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -80,6 +81,7 @@ typedef struct Cg {
     LLVMTypeRef rt_alloc_ty, rt_push_ty, rt_pop_ty, rt_env_set_ty, rt_env_get_ty, rt_env_add_ty, rt_error_ty,
         rt_enter_ty, rt_leave_ty;
     LLVMTypeRef ops_ty, add_fn_ty;
+    LLVMValueRef alloc_fast;    /* myrt.alloc: myrt_alloc with its bump path inline (define_alloc_fast) */
     /* env keys: canonical stored type per key; with dense_env, the key's
        field in t_env (-1: only zeros are stored under it) */
     struct { int64_t key; Type *type; int slot; } *keys;
@@ -116,6 +118,7 @@ struct Region {
 };
 
 static LLVMTypeRef ty(Cg *cg, const Type *t);
+static LLVMValueRef emit_alloc(Cg *cg, LLVMValueRef arena, uint64_t size, const char *name);
 
 typedef VEC(const Type *) CTypeVec;
 typedef VEC(LLVMValueRef) ValVec;
@@ -1378,8 +1381,7 @@ static LLVMValueRef make_closure(Cg *cg, Region *r, Node *n)
     if (tag < 0)
         die("codegen: make_closure of @%s typed without it", g->name);
     GInfo *gi = info(cg, g);
-    LLVMValueRef pa[2] = {r->arena, LLVMConstInt(cg->t_i64, size_of(cg, gi->envty), 0)};
-    LLVMValueRef env = LLVMBuildCall2(cg->b, cg->rt_alloc_ty, cg->rt_alloc, pa, 2, "env");
+    LLVMValueRef env = emit_alloc(cg, r->arena, size_of(cg, gi->envty), "env");
     LLVMValueRef p = ptr_to(cg, env, gi->envty);
     for (int i = 0; i < g->nfree; i++) {
         Node *x = n->app.in[i + 2];
@@ -1412,8 +1414,7 @@ static LLVMValueRef rebind(Cg *cg, Region *r, Node *n)
         if (to && to->nfree) {
             LLVMValueRef *src = from ? load_env(cg, from, env) : NULL;
             GInfo *ti = info(cg, to);
-            LLVMValueRef pa[2] = {r->arena, LLVMConstInt(cg->t_i64, size_of(cg, ti->envty), 0)};
-            nenv = LLVMBuildCall2(cg->b, cg->rt_alloc_ty, cg->rt_alloc, pa, 2, "env");
+            nenv = emit_alloc(cg, r->arena, size_of(cg, ti->envty), "env");
             LLVMValueRef p = ptr_to(cg, nenv, ti->envty);
             for (int j = 0; j < to->nfree; j++) {
                 const Node *var = to->params[to->nparams - to->nfree + j]->param.captured;
@@ -2220,6 +2221,54 @@ static void emit_run_entry(Cg *cg, Graph *g, Graph *const *first, int nfirst)
  * Driver
  * ====================================================================== */
 
+/* myrt.alloc(arena, n), n a multiple of 16: myrt_alloc's common case, a
+   bump of the arena's current chunk, as code LLVM can inline (the fields
+   are myrt.h's; the layout is shared by myc and the runtime it ships
+   with); any other case calls myrt_alloc. */
+static void define_alloc_fast(Cg *cg)
+{
+    LLVMValueRef fn = LLVMAddFunction(cg->mod, "myrt.alloc", cg->rt_alloc_ty);
+    LLVMSetLinkage(fn, LLVMInternalLinkage);
+    add_attr(cg, fn, LLVMAttributeFunctionIndex, "nounwind");
+    add_attr(cg, fn, LLVMAttributeReturnIndex, "noalias");
+    LLVMBuilderRef outer = cg->b;
+    cg->b = LLVMCreateBuilderInContext(cg->ctx);
+    LLVMBasicBlockRef entry = LLVMAppendBasicBlockInContext(cg->ctx, fn, "entry");
+    LLVMBasicBlockRef fast = LLVMAppendBasicBlockInContext(cg->ctx, fn, "bump");
+    LLVMBasicBlockRef slow = LLVMAppendBasicBlockInContext(cg->ctx, fn, "chunk");
+    LLVMValueRef a = LLVMGetParam(fn, 0), n = LLVMGetParam(fn, 1);
+    LLVMPositionBuilderAtEnd(cg->b, entry);
+    LLVMValueRef off[3] = {const_i64(cg, offsetof(myrt_arena, cur)), const_i64(cg, offsetof(myrt_arena, end)),
+                           const_i64(cg, offsetof(myrt_arena, bytes))};
+    LLVMValueRef curp = ptr_to(cg, LLVMBuildGEP2(cg->b, cg->t_i8, a, &off[0], 1, ""), cg->t_ptr);
+    LLVMValueRef endp = ptr_to(cg, LLVMBuildGEP2(cg->b, cg->t_i8, a, &off[1], 1, ""), cg->t_ptr);
+    LLVMValueRef bytesp = ptr_to(cg, LLVMBuildGEP2(cg->b, cg->t_i8, a, &off[2], 1, ""), cg->t_i64);
+    LLVMValueRef cur = LLVMBuildLoad2(cg->b, cg->t_ptr, curp, "cur");
+    LLVMValueRef end = LLVMBuildLoad2(cg->b, cg->t_ptr, endp, "end");
+    /* No chunk yet: cur and end are both NULL, so the room is 0. */
+    LLVMValueRef room = LLVMBuildSub(cg->b, LLVMBuildPtrToInt(cg->b, end, cg->t_i64, ""),
+                                     LLVMBuildPtrToInt(cg->b, cur, cg->t_i64, ""), "room");
+    LLVMBuildCondBr(cg->b, LLVMBuildICmp(cg->b, LLVMIntUGE, room, n, ""), fast, slow);
+    LLVMPositionBuilderAtEnd(cg->b, fast);
+    LLVMBuildStore(cg->b, LLVMBuildGEP2(cg->b, cg->t_i8, cur, &n, 1, ""), curp);
+    LLVMBuildStore(cg->b, LLVMBuildAdd(cg->b, LLVMBuildLoad2(cg->b, cg->t_i64, bytesp, ""), n, ""), bytesp);
+    LLVMBuildRet(cg->b, cur);
+    LLVMPositionBuilderAtEnd(cg->b, slow);
+    LLVMValueRef args[2] = {a, n};
+    LLVMBuildRet(cg->b, LLVMBuildCall2(cg->b, cg->rt_alloc_ty, cg->rt_alloc, args, 2, ""));
+    LLVMDisposeBuilder(cg->b);
+    cg->b = outer;
+    cg->alloc_fast = fn;
+}
+
+/* size bytes from the arena, as myrt_alloc gives them. */
+static LLVMValueRef emit_alloc(Cg *cg, LLVMValueRef arena, uint64_t size, const char *name)
+{
+    uint64_t n = size ? (size + 15) & ~(uint64_t)15 : 16;
+    LLVMValueRef args[2] = {arena, const_i64(cg, (int64_t)n)};
+    return LLVMBuildCall2(cg->b, cg->rt_alloc_ty, cg->alloc_fast, args, 2, name);
+}
+
 static void declare_runtime(Cg *cg)
 {
     LLVMTypeRef p = cg->t_ptr, i64 = cg->t_i64, v = cg->t_void;
@@ -2243,6 +2292,7 @@ static void declare_runtime(Cg *cg)
 #undef RT
     add_attr(cg, cg->rt_error, LLVMAttributeFunctionIndex, "noreturn");
     add_attr(cg, cg->rt_alloc, LLVMAttributeReturnIndex, "noalias");
+    define_alloc_fast(cg);
     add_attr(cg, cg->rt_env_get, LLVMAttributeFunctionIndex, "readonly");
     LLVMTypeRef at[4] = {p, p, p, p};
     cg->add_fn_ty = LLVMFunctionType(v, at, 4, 0);
