@@ -336,6 +336,7 @@ static char *frame_chunk_next(myrt_arena *a, uint64_t n)
     }
     c->prev = a->fchunk;
     a->fchunk = c;
+    a->fend = chunk_end(c);
     return chunk_data(c);
 }
 
@@ -345,6 +346,7 @@ static void frame_chunk_release(myrt_arena *a)
 {
     struct myrt_chunk *c = a->fchunk;
     a->fchunk = c->prev;
+    a->fend = a->fchunk ? chunk_end(a->fchunk) : NULL;
     c->prev = a->fspare;
     a->fspare = c;
 }
@@ -356,7 +358,7 @@ void *myrt_frame_push(myrt_arena *a, uint64_t size)
     uint64_t n = sizeof(struct myrt_frame) + round16(size);
     char *prev_fcur = a->fcur;
     char *at = a->fcur;
-    if (!a->fchunk || n > (uint64_t)(chunk_end(a->fchunk) - at))
+    if (!a->fchunk || n > (uint64_t)(a->fend - at))
         at = frame_chunk_next(a, n);
     struct myrt_frame *f = (struct myrt_frame *)(void *)at;
     f->below = a->ftop;

@@ -61,9 +61,12 @@ MYRT_NORETURN void myrt_runtime_error(const char *message);
 struct myrt_chunk;      /* private to myrt.c */
 struct myrt_frame;      /* private to myrt.c */
 
-/* The per-call memory of one exported entry point.  The fields are private:
-   use the arena only through the functions below.  A zero-filled arena is
-   not valid; myrt_arena_enter initialises it. */
+/* The per-call memory of one exported entry point.  The fields are private
+   to the runtime and to the code myc generates (which inlines the common
+   paths of myrt_alloc, myrt_frame_push and myrt_frame_pop, so a program
+   must link the runtime of the myc that compiled it): use the arena only
+   through the functions below.  A zero-filled arena is not valid;
+   myrt_arena_enter initialises it. */
 typedef struct myrt_arena {
     /* myrt_alloc: a bump region in the newest chunk, older chunks behind it */
     MYRT_ALIGN16 struct myrt_chunk *chunk;
@@ -73,6 +76,7 @@ typedef struct myrt_arena {
     struct myrt_chunk *fchunk;      /* chunk holding the top frame, or NULL */
     struct myrt_frame *ftop;        /* top frame, or NULL */
     char *fcur;                     /* first free byte in fchunk */
+    char *fend;                     /* the end of fchunk's data, or NULL */
     struct myrt_chunk *fspare;      /* emptied frame chunks kept for reuse (a list) */
     /* statistics (see myrt_stats) */
     uint64_t bytes, fbytes, fpeak, nchunks, nreused;
@@ -80,7 +84,7 @@ typedef struct myrt_arena {
     struct myrt_arena *outer;
 } myrt_arena;
 
-#define MYRT_ARENA_SIZE 112     /* == sizeof(myrt_arena); checked in myrt.c */
+#define MYRT_ARENA_SIZE 128     /* == sizeof(myrt_arena); checked in myrt.c */
 
 /* Initialises a, empty (allocates nothing yet) and makes it this thread's
    innermost active arena. */

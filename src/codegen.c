@@ -82,6 +82,7 @@ typedef struct Cg {
         rt_enter_ty, rt_leave_ty;
     LLVMTypeRef ops_ty, add_fn_ty;
     LLVMValueRef alloc_fast;    /* myrt.alloc: myrt_alloc with its bump path inline (define_alloc_fast) */
+    LLVMValueRef push_fast, pop_fast;   /* myrt.frame_push, myrt.frame_pop (define_frame_fast) */
     /* env keys: canonical stored type per key; with dense_env, the key's
        field in t_env (-1: only zeros are stored under it) */
     struct { int64_t key; Type *type; int slot; } *keys;
@@ -1129,7 +1130,7 @@ static LLVMValueRef machine_call(Cg *cg, Region *r, const CallSite *cs, Graph *t
     free(el);
     int retid = r->nretids++;
     LLVMValueRef pa[2] = {r->arena, LLVMConstInt(cg->t_i64, size_of(cg, frty), 0)};
-    LLVMValueRef fp = ptr_to(cg, LLVMBuildCall2(cg->b, cg->rt_push_ty, cg->rt_push, pa, 2, "frame"), frty);
+    LLVMValueRef fp = ptr_to(cg, LLVMBuildCall2(cg->b, cg->rt_push_ty, cg->push_fast, pa, 2, "frame"), frty);
     LLVMBuildStore(cg->b, const_i32(cg, retid), LLVMBuildStructGEP2(cg->b, frty, fp, 0, ""));
     for (int i = 0; i < live.len; i++)
         LLVMBuildStore(cg->b, cg->val[live.data[i]->id], LLVMBuildStructGEP2(cg->b, frty, fp, (unsigned)i + 1, ""));
@@ -1937,7 +1938,7 @@ static void emit_machine(Cg *cg, Graph *const *units, int n)
     LLVMPositionBuilderAtEnd(cg->b, r.dispatch);
     LLVMValueRef d = LLVMBuildLoad2(cg->b, cg->t_i64, r.depth, "");
     LLVMBuildStore(cg->b, LLVMBuildSub(cg->b, d, const_i64(cg, 1), ""), r.depth);
-    LLVMValueRef fp = LLVMBuildCall2(cg->b, cg->rt_pop_ty, cg->rt_pop, &r.arena, 1, "fp");
+    LLVMValueRef fp = LLVMBuildCall2(cg->b, cg->rt_pop_ty, cg->pop_fast, &r.arena, 1, "fp");
     LLVMBuildStore(cg->b, fp, r.fp);
     LLVMValueRef id = LLVMBuildLoad2(cg->b, cg->t_i32, ptr_to(cg, fp, cg->t_i32), "retid");
     r.dispatch_switch = LLVMBuildSwitch(cg->b, id, bad, 16);
@@ -2261,6 +2262,92 @@ static void define_alloc_fast(Cg *cg)
     cg->alloc_fast = fn;
 }
 
+/* A pointer to the field of type t at byte offset off of the arena a. */
+static LLVMValueRef arena_field(Cg *cg, LLVMValueRef a, size_t off, LLVMTypeRef t)
+{
+    LLVMValueRef o = const_i64(cg, (int64_t)off);
+    return ptr_to(cg, LLVMBuildGEP2(cg->b, cg->t_i8, a, &o, 1, ""), t);
+}
+
+/* myrt.frame_push(arena, size) and myrt.frame_pop(arena): the runtime's
+   functions with their common paths inline, for LLVM to inline in turn.
+   A frame is a 16-byte header {below, prev_fcur} and its payload
+   (myrt.c).  Push: when the current frame chunk has room (fend - fcur),
+   the frame goes at fcur.  Pop: a frame whose prev_fcur is itself is not
+   the first of its chunk (one pushed into a new chunk records the old
+   chunk's fcur, or NULL), so popping it releases no chunk.  Every other
+   case calls the runtime, which does the whole operation. */
+static void define_frame_fast(Cg *cg)
+{
+    LLVMBuilderRef outer = cg->b;
+    cg->b = LLVMCreateBuilderInContext(cg->ctx);
+    /* push */
+    LLVMValueRef fn = LLVMAddFunction(cg->mod, "myrt.frame_push", cg->rt_push_ty);
+    LLVMSetLinkage(fn, LLVMInternalLinkage);
+    add_attr(cg, fn, LLVMAttributeFunctionIndex, "nounwind");
+    LLVMBasicBlockRef entry = LLVMAppendBasicBlockInContext(cg->ctx, fn, "entry");
+    LLVMBasicBlockRef fast = LLVMAppendBasicBlockInContext(cg->ctx, fn, "bump");
+    LLVMBasicBlockRef slow = LLVMAppendBasicBlockInContext(cg->ctx, fn, "chunk");
+    LLVMValueRef a = LLVMGetParam(fn, 0), size = LLVMGetParam(fn, 1);
+    LLVMPositionBuilderAtEnd(cg->b, entry);
+    LLVMValueRef n = LLVMBuildAdd(cg->b, LLVMBuildAnd(cg->b, LLVMBuildAdd(cg->b, size, const_i64(cg, 15), ""),
+                                                      const_i64(cg, -16), ""), const_i64(cg, 16), "n");
+    LLVMValueRef fcurp = arena_field(cg, a, offsetof(myrt_arena, fcur), cg->t_ptr);
+    LLVMValueRef fcur = LLVMBuildLoad2(cg->b, cg->t_ptr, fcurp, "fcur");
+    LLVMValueRef fend = LLVMBuildLoad2(cg->b, cg->t_ptr, arena_field(cg, a, offsetof(myrt_arena, fend), cg->t_ptr), "fend");
+    LLVMValueRef room = LLVMBuildSub(cg->b, LLVMBuildPtrToInt(cg->b, fend, cg->t_i64, ""),
+                                     LLVMBuildPtrToInt(cg->b, fcur, cg->t_i64, ""), "room");
+    LLVMBuildCondBr(cg->b, LLVMBuildICmp(cg->b, LLVMIntUGE, room, n, ""), fast, slow);
+    LLVMPositionBuilderAtEnd(cg->b, fast);
+    LLVMValueRef ftopp = arena_field(cg, a, offsetof(myrt_arena, ftop), cg->t_ptr);
+    LLVMValueRef hdr = ptr_to(cg, fcur, cg->t_ptr);
+    LLVMValueRef sixteen = const_i64(cg, 16);
+    LLVMBuildStore(cg->b, LLVMBuildLoad2(cg->b, cg->t_ptr, ftopp, ""), hdr);
+    LLVMBuildStore(cg->b, fcur, LLVMBuildGEP2(cg->b, cg->t_ptr, hdr, &(LLVMValueRef){const_i64(cg, 1)}, 1, ""));
+    LLVMBuildStore(cg->b, fcur, ftopp);
+    LLVMBuildStore(cg->b, LLVMBuildGEP2(cg->b, cg->t_i8, fcur, &n, 1, ""), fcurp);
+    LLVMValueRef fbytesp = arena_field(cg, a, offsetof(myrt_arena, fbytes), cg->t_i64);
+    LLVMValueRef fpeakp = arena_field(cg, a, offsetof(myrt_arena, fpeak), cg->t_i64);
+    LLVMValueRef fb = LLVMBuildAdd(cg->b, LLVMBuildLoad2(cg->b, cg->t_i64, fbytesp, ""), n, "");
+    LLVMBuildStore(cg->b, fb, fbytesp);
+    LLVMValueRef peak = LLVMBuildLoad2(cg->b, cg->t_i64, fpeakp, "");
+    LLVMBuildStore(cg->b, LLVMBuildSelect(cg->b, LLVMBuildICmp(cg->b, LLVMIntUGT, fb, peak, ""), fb, peak, ""), fpeakp);
+    LLVMBuildRet(cg->b, LLVMBuildGEP2(cg->b, cg->t_i8, fcur, &sixteen, 1, ""));
+    LLVMPositionBuilderAtEnd(cg->b, slow);
+    LLVMValueRef args[2] = {a, size};
+    LLVMBuildRet(cg->b, LLVMBuildCall2(cg->b, cg->rt_push_ty, cg->rt_push, args, 2, ""));
+    cg->push_fast = fn;
+    /* pop */
+    fn = LLVMAddFunction(cg->mod, "myrt.frame_pop", cg->rt_pop_ty);
+    LLVMSetLinkage(fn, LLVMInternalLinkage);
+    add_attr(cg, fn, LLVMAttributeFunctionIndex, "nounwind");
+    entry = LLVMAppendBasicBlockInContext(cg->ctx, fn, "entry");
+    fast = LLVMAppendBasicBlockInContext(cg->ctx, fn, "same_chunk");
+    slow = LLVMAppendBasicBlockInContext(cg->ctx, fn, "first_of_chunk");
+    a = LLVMGetParam(fn, 0);
+    LLVMPositionBuilderAtEnd(cg->b, entry);
+    ftopp = arena_field(cg, a, offsetof(myrt_arena, ftop), cg->t_ptr);
+    LLVMValueRef f = LLVMBuildLoad2(cg->b, cg->t_ptr, ftopp, "f");
+    hdr = ptr_to(cg, f, cg->t_ptr);
+    LLVMValueRef prev = LLVMBuildLoad2(cg->b, cg->t_ptr, LLVMBuildGEP2(cg->b, cg->t_ptr, hdr, &(LLVMValueRef){const_i64(cg, 1)}, 1, ""), "prev");
+    LLVMBuildCondBr(cg->b, LLVMBuildICmp(cg->b, LLVMIntEQ, prev, f, ""), fast, slow);
+    LLVMPositionBuilderAtEnd(cg->b, fast);
+    fcurp = arena_field(cg, a, offsetof(myrt_arena, fcur), cg->t_ptr);
+    fbytesp = arena_field(cg, a, offsetof(myrt_arena, fbytes), cg->t_i64);
+    fcur = LLVMBuildLoad2(cg->b, cg->t_ptr, fcurp, "");
+    LLVMValueRef used = LLVMBuildSub(cg->b, LLVMBuildPtrToInt(cg->b, fcur, cg->t_i64, ""),
+                                     LLVMBuildPtrToInt(cg->b, f, cg->t_i64, ""), "");
+    LLVMBuildStore(cg->b, LLVMBuildSub(cg->b, LLVMBuildLoad2(cg->b, cg->t_i64, fbytesp, ""), used, ""), fbytesp);
+    LLVMBuildStore(cg->b, LLVMBuildLoad2(cg->b, cg->t_ptr, hdr, "below"), ftopp);
+    LLVMBuildStore(cg->b, f, fcurp);
+    LLVMBuildRet(cg->b, LLVMBuildGEP2(cg->b, cg->t_i8, f, &sixteen, 1, ""));
+    LLVMPositionBuilderAtEnd(cg->b, slow);
+    LLVMBuildRet(cg->b, LLVMBuildCall2(cg->b, cg->rt_pop_ty, cg->rt_pop, &a, 1, ""));
+    cg->pop_fast = fn;
+    LLVMDisposeBuilder(cg->b);
+    cg->b = outer;
+}
+
 /* size bytes from the arena, as myrt_alloc gives them. */
 static LLVMValueRef emit_alloc(Cg *cg, LLVMValueRef arena, uint64_t size, const char *name)
 {
@@ -2293,6 +2380,7 @@ static void declare_runtime(Cg *cg)
     add_attr(cg, cg->rt_error, LLVMAttributeFunctionIndex, "noreturn");
     add_attr(cg, cg->rt_alloc, LLVMAttributeReturnIndex, "noalias");
     define_alloc_fast(cg);
+    define_frame_fast(cg);
     add_attr(cg, cg->rt_env_get, LLVMAttributeFunctionIndex, "readonly");
     LLVMTypeRef at[4] = {p, p, p, p};
     cg->add_fn_ty = LLVMFunctionType(v, at, 4, 0);

@@ -107,6 +107,15 @@ static void test_million_allocations(void **state)
 
 /* ---- frames ----------------------------------------------------------------- */
 
+/* A deterministic pseudo-random sequence (no shared state: each caller
+   owns its seed). */
+static uint64_t next_random(uint64_t *seed)
+{
+    *seed = *seed * 6364136223846793005u + 1442695040888963407u;
+    return *seed >> 33;
+}
+
+
 static uint64_t frame_size(int i)
 {
     return (uint64_t)(8 * (i % 97) + (i % 3));     /* 0 .. 778 bytes, odd sizes too */
@@ -229,6 +238,48 @@ static void test_frame_oscillation_at_boundary(void **state)
     assert_int_equal(st.frame_peak_bytes, (uint64_t)depth * 64);
 }
 
+/* Generated code inlines the common paths of push and pop (codegen.c,
+   define_frame_fast): push bumps fcur when fend - fcur has room; pop is
+   inline when the top frame's prev_fcur (its header's second word) is the
+   frame itself, which must mean that popping it releases no chunk.  A
+   random walk checks both predictions against the runtime at every step. */
+static void test_frame_fields_for_inline_paths(void **state)
+{
+    (void)state;
+    myrt_arena a;
+    myrt_arena_enter(&a);
+    uint64_t seed = 99;
+    int depth = 0, slow_pushes = 0, slow_pops = 0;
+    for (int step = 0; step < 200000; step++) {
+        assert_true((a.fchunk == NULL) == (a.fend == NULL));
+        assert_true(!a.fchunk || (a.fcur <= a.fend));
+        bool push = depth == 0 || next_random(&seed) % 100 < (step < 100000 ? 55 : 45);
+        if (push) {
+            uint64_t size = next_random(&seed) % 300;
+            uint64_t n = 16 + ((size + 15) & ~(uint64_t)15);
+            char *fcur = a.fcur;
+            bool fits = a.fchunk && (uint64_t)(a.fend - a.fcur) >= n;
+            char *p = myrt_frame_push(&a, size);
+            assert_true(fits == (p == fcur + 16));
+            slow_pushes += !fits;
+            assert_ptr_equal(a.ftop, p - 16);
+            depth++;
+        } else {
+            char *top = (char *)a.ftop;
+            bool same_chunk = ((char **)(void *)top)[1] == top;
+            struct myrt_chunk *chunk = a.fchunk;
+            myrt_frame_pop(&a);
+            assert_true(same_chunk == (a.fchunk == chunk));
+            slow_pops += !same_chunk;
+            if (same_chunk)
+                assert_ptr_equal(a.fcur, top);
+            depth--;
+        }
+    }
+    assert_true(slow_pushes > 10 && slow_pops > 10);   /* the walk crossed chunk boundaries */
+    myrt_arena_leave(&a);
+}
+
 /* ---- sensitivity environments ---------------------------------------------- */
 
 static void add_double(myrt_arena *a, void *dst, const void *x, const void *y)
@@ -305,14 +356,6 @@ static void test_env_set_get_replace(void **state)
     assert_true(aligned16(got));
     assert_true(got->a == 1.5 && got->b == -2.5);
     myrt_arena_leave(&a);
-}
-
-/* A deterministic pseudo-random sequence (no shared state: each caller
-   owns its seed). */
-static uint64_t next_random(uint64_t *seed)
-{
-    *seed = *seed * 6364136223846793005u + 1442695040888963407u;
-    return *seed >> 33;
 }
 
 enum { KEYS = 1001, KEY_MIN = -500 };
@@ -711,6 +754,7 @@ int main(void)
         cmocka_unit_test(test_frames_across_chunks),
         cmocka_unit_test(test_emptied_frame_chunks_are_reused),
         cmocka_unit_test(test_frame_oscillation_at_boundary),
+        cmocka_unit_test(test_frame_fields_for_inline_paths),
         cmocka_unit_test(test_env_set_get_replace),
         cmocka_unit_test(test_env_against_reference),
         cmocka_unit_test(test_env_add),
