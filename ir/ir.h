@@ -115,6 +115,12 @@ struct Graph {
     /* Set by closure conversion (passes/closure.c): the last nfree
        parameters hold the free variables a closure of this graph binds. */
     int nfree;
+
+    /* Set by the J transform (passes/grad.c, "loops"): nonzero for the
+       code of one run of a continuation-passing loop (J' of a member, a
+       member's bprop, the entry's return continuation), the same number
+       for one loop; copies keep it.  opt_thread.c reads it. */
+    uint32_t loop;
 };
 
 typedef VEC(Node *) NodeVec;

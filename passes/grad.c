@@ -107,6 +107,7 @@ typedef struct Region {
     IdMap tail;             /* by graph id: how a member jumps to the next: its output (a block
                                called directly) or the switch(c, A, B) it calls; NULL: it leaves */
     GraphVec entries;       /* each loop's entry block, whose tg is the wrapper J(E) */
+    IdMap entry_of;         /* by graph id: a member's loop's entry block */
 } Region;
 
 typedef struct PrimEntry {
@@ -149,6 +150,7 @@ static void region_free(Region *r)
     free(r->inl.v);
     free(r->cps.v);
     free(r->kparam.v);
+    free(r->entry_of.v);
     free(r->tail.v);
     vec_free(&r->entries);
     free(r);
@@ -703,6 +705,7 @@ static void find_loops(Region *r)
         if (!member[k] || bad[c] || entry[c] < 0)
             continue;
         gm_set(&r->cps, gr[k], gr[k]);
+        idmap_set(&r->entry_of, gr[k]->id, gr[entry[c]]);
         if (t[k][0] >= 0)
             idmap_set(&r->tail, gr[k]->id, sw[k] ? sw[k] : gr[k]->output);
         if (entry[c] == k)
@@ -738,6 +741,13 @@ static Node *continuation(GradState *gs, Region *r, Graph *h)
     return ir_const_graph(gs->m, gm_get(&r->bprop, h->parent), h->loc);
 }
 
+/* The number marking the code of entry e's loop (Graph.loop): unique in
+   the module, as J'(e) is. */
+static uint32_t loop_number(Region *r, Graph *e)
+{
+    return gm_get(&r->cps, e)->id + 1;
+}
+
 /* J(E)(x...) = J'(E)(x..., λs. s), for each loop entry E. */
 static void build_entries(GradState *gs, Region *r)
 {
@@ -746,6 +756,7 @@ static void build_entries(GradState *gs, Region *r)
         Graph *e = r->entries.data[i], *w = gm_get(&r->tg, e);
         Graph *ret = ir_graph_new(m, G_FUNCTION, arena_printf(m->arena, "%s:return", w->name), w, e->loc);
         ret->src_name = e->src_name;
+        ret->loop = loop_number(r, e);
         ir_set_output(ret, ir_add_param(ret, "s", e->loc));
         Node **in = xmalloc(sizeof(Node *) * (size_t)(e->nparams + 2));
         in[0] = ir_const_graph(m, gm_get(&r->cps, e), e->loc);
@@ -1292,6 +1303,9 @@ static void region_run(GradState *gs, Region *r)
             Graph *b = ir_graph_new(m, G_FUNCTION, arena_printf(m->arena, "%s:bprop", th->name), th, h->loc);
             b->src_name = h->src_name;
             gm_set(&r->bprop, h, b);
+            Graph *e = idmap_get(&r->entry_of, h->id);
+            if (e)
+                th->loop = b->loop = loop_number(r, e);
         }
     }
     for (int i = 0; i < r->graphs.len; i++) {

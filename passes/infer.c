@@ -1542,6 +1542,7 @@ static Graph *clone_of(TypeCtx *tc, Inst *inst, int gi)
     Graph *ng = ir_graph_new(tc->spec, g->kind, name, parent, g->loc);
     ng->src_name = g->src_name;
     ng->origin = g;
+    ng->loop = g->loop;
     inst->clones[gi] = ng;
     vec_push(&tc->fill, ng);
     vec_push(&tc->fill_inst, inst);

@@ -14,7 +14,7 @@
 #include <string.h>
 
 const char *const opt_pass_names[OPT__COUNT] = {
-    "inline", "tuple", "switch", "arith", "env", "fold", "cse", "dead", "lift", "remat",
+    "inline", "tuple", "switch", "arith", "env", "fold", "cse", "dead", "lift", "remat", "thread",
 };
 
 enum { OPT_MAX_ROUNDS = 64 };
@@ -390,7 +390,7 @@ bool opt_module(Module *m, unsigned passes, OptStats *stats)
         [OPT_INLINE] = opt_inline, [OPT_TUPLE] = opt_tuple, [OPT_SWITCH] = opt_switch,
         [OPT_ARITH] = opt_arith,   [OPT_ENV] = opt_env,     [OPT_FOLD] = opt_fold,
         [OPT_CSE] = opt_cse,       [OPT_DEAD] = opt_dead,   [OPT_LIFT] = opt_lift,
-        [OPT_REMAT] = opt_remat,
+        [OPT_REMAT] = opt_remat,   [OPT_THREAD] = opt_thread,
     };
     OptStats local = {0};
     if (!stats)

@@ -32,6 +32,8 @@
  *                  their free variables as parameters
  *   opt_remat.c    float arithmetic a closure would capture, computed again
  *                  inside it from operands it captures anyway
+ *   opt_thread.c   a loop's invariants passed along the continuations of
+ *                  its backward pass instead of captured by each iteration
  *
  * The primitives' derivative rules are already inline: the J transform
  * (passes/grad.c) writes them into the backpropagators as primitives.
@@ -43,6 +45,7 @@
 
 typedef enum OptPass {
     OPT_INLINE, OPT_TUPLE, OPT_SWITCH, OPT_ARITH, OPT_ENV, OPT_FOLD, OPT_CSE, OPT_DEAD, OPT_LIFT, OPT_REMAT,
+    OPT_THREAD,
     OPT__COUNT
 } OptPass;
 

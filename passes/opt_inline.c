@@ -294,6 +294,7 @@ static void copy_family(OptCtx *c, OptFails *f, Node *call, GraphVec *fam, Copie
         n->ret_ann = d->ret_ann;
         n->ret_type = d->ret_type;
         n->origin = d->origin;
+        n->loop = d->loop;
         for (int k = 0; k < d->nparams; k++) {
             Node *p = ir_add_param(n, d->params[k]->name, d->params[k]->loc);
             p->type = d->params[k]->type;

@@ -116,6 +116,7 @@ int opt_cse(OptCtx *c);
 int opt_dead(OptCtx *c);
 int opt_lift(OptCtx *c);
 int opt_remat(OptCtx *c);
+int opt_thread(OptCtx *c);
 
 /* After the passes, with a fresh analysis: function types of live graphs
    forget the dead graphs they name (family copies widened them with

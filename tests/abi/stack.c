@@ -7,9 +7,11 @@
  *   stack rec [N]    power_grad recursing N deep (default 10,000), under
  *                    the default stack.
  *
- * The loop's gradient keeps no heap-stack frames and at most 64 bytes of
+ * The loop's gradient keeps no heap-stack frames and at most 32 bytes of
  * arena per iteration (one backpropagator record: what the backward step
- * of osc's body reads, and the next continuation).
+ * of osc's body reads that changes from one iteration to the next, x * i
+ * and i, and the next continuation; x itself travels along the
+ * continuations, opt_thread.c).
  *
  * References are computed here by the straightforward double loops: the
  * value summed in the program's order (which the contract fixes: it must
@@ -48,7 +50,7 @@ static void check_loop(Checker *c, int64_t n)
     myrt_last_stats(&st);
     snprintf(what, sizeof what, "osc_grad(0.3, %lld): frame peak %llu bytes, arena %llu bytes", (long long)n,
              (unsigned long long)st.frame_peak_bytes, (unsigned long long)st.arena_bytes);
-    check_true(c, what, st.frame_peak_bytes == 0 && st.arena_bytes <= 64 * (uint64_t)n + 4096);
+    check_true(c, what, st.frame_peak_bytes == 0 && st.arena_bytes <= 32 * (uint64_t)n + 4096);
     snprintf(what, sizeof what, "osc_grad(0.3, %lld) *d_x", (long long)n);
     double tol = 2.0 * (double)n * 0x1p-53 * dabs / fabs(dwant);
     check_near(c, what, d, dwant, tol > CHECK_REL_TOL ? tol : CHECK_REL_TOL);

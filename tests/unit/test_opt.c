@@ -334,6 +334,70 @@ static void test_remat_computes_captured_arithmetic_in_the_closure(void **state)
     release(c);
 }
 
+/* Whether the loop code numbered `loop` holds g (g or an enclosing graph
+   carries the number). */
+static bool in_loop_code(const Graph *g, uint32_t loop)
+{
+    for (; g; g = g->parent)
+        if (g->loop == loop)
+            return true;
+    return false;
+}
+
+/* The loop body's backpropagator (J.f:body.N:bprop): its free variables,
+   after the passes, are all values of the loop's own code. */
+static void check_body_bprop_keeps_only_iteration_values(Module *m, const char *body_prefix)
+{
+    Graph *b = NULL;
+    for (int gi = 0; gi < m->graphs.len && !b; gi++) {
+        Graph *g = m->graphs.data[gi];
+        size_t n = strlen(g->name);
+        if (strncmp(g->name, body_prefix, strlen(body_prefix)) == 0 && n > 6 && strcmp(g->name + n - 6, ":bprop") == 0)
+            b = g;
+    }
+    assert_non_null(b);
+    assert_true(b->loop != 0);
+    NodeVec fv = {0};
+    ir_free_variables(b, &fv);
+    assert_true(fv.len > 0);
+    for (int i = 0; i < fv.len; i++)
+        if (!in_loop_code(fv.data[i]->graph, b->loop))
+            fail_msg("%s still reads %%%s of @%s", b->name, fv.data[i]->name ? fv.data[i]->name : "?",
+                     fv.data[i]->graph->name);
+    vec_free(&fv);
+}
+
+/* A loop's invariants (a, b) travel along the backward pass's
+   continuations instead of being captured by every iteration's bprop; an
+   inner loop's invariants include the outer iteration's values. */
+static void test_thread_passes_loop_invariants_along_continuations(void **state)
+{
+    (void)state;
+    unsigned prep = ALL & ~ONLY(OPT_THREAD);
+    Compiled *c = run_pass("def f(a, b, x0, n: int):\n"
+                           "    x = x0\n"
+                           "    for i in range(n):\n"
+                           "        x = x * a + b * sin(x)\n"
+                           "    return x\n"
+                           "def g(a, b, x0, n: int):\n    return grad(f, (0, 1, 2))(a, b, x0, n)\n",
+                           "g", prep, OPT_THREAD, ARGS("0.9 0.3 1.5 10", "-1.1 2.0 0.25 3", "0.5 0.5 0.5 0"));
+    check_body_bprop_keeps_only_iteration_values(c->typed, "J.f:body");
+    release(c);
+    c = run_pass("def f(a, x0, n: int):\n"
+                 "    x = x0\n"
+                 "    for i in range(n):\n"
+                 "        y = x\n"
+                 "        j = 0\n"
+                 "        while j < i:\n"
+                 "            y = y * a + x * 0.1\n"
+                 "            j += 1\n"
+                 "        x = sin(y) + a\n"
+                 "    return x\n"
+                 "def g(a, x0, n: int):\n    return grad(f, (0, 1))(a, x0, n)\n",
+                 "g", prep, OPT_THREAD, ARGS("0.9 1.5 6", "-0.4 0.25 4", "0.5 0.5 1"));
+    release(c);
+}
+
 /* The gradient of straight-line code: one graph, no closure, env or tuple
    but the result's. */
 static void check_straight_line(const char *src, const char *fn, const char *const *args, int nargs)
@@ -397,6 +461,7 @@ int main(void)
         cmocka_unit_test(test_dead_loop_variable_goes),
         cmocka_unit_test(test_lift_makes_a_nested_function_top_level),
         cmocka_unit_test(test_remat_computes_captured_arithmetic_in_the_closure),
+        cmocka_unit_test(test_thread_passes_loop_invariants_along_continuations),
         cmocka_unit_test(test_straight_line_gradients_have_no_closures),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
