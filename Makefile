@@ -19,10 +19,23 @@ SAN     := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-re
 # and, on some builds, -O/-g/-W flags that would override ours.
 LLVM_CONFIG ?= llvm-config
 LLVM_CFLAGS := $(filter -I% -D__STDC%,$(shell $(LLVM_CONFIG) --cflags 2>/dev/null))
-LLVM_LIBS   := $(shell $(LLVM_CONFIG) --ldflags --libs core orcjit native passes target analysis bitwriter 2>/dev/null)
+LLVM_PARTS  := core orcjit native passes target analysis bitwriter
+LLVM_LIBS   := $(shell $(LLVM_CONFIG) --ldflags --libs $(LLVM_PARTS) 2>/dev/null)
+# build/myc links LLVM statically when llvm-dev ships the archives (Debian's
+# does): the dynamic loader then has no libLLVM-14.so to map and relocate,
+# which took 20 ms of every run, a third of compiling a small sample
+# (docs/performance.md).  The test programs keep the shared library.
+LLVM_STATIC := $(shell $(LLVM_CONFIG) --link-static --libs $(LLVM_PARTS) > /dev/null 2>&1 && echo yes)
+ifeq ($(LLVM_STATIC),yes)
+MYC_LLVM_LIBS := $(shell $(LLVM_CONFIG) --link-static --ldflags --libs $(LLVM_PARTS)) \
+                 $(shell $(LLVM_CONFIG) --link-static --system-libs) -lstdc++
+else
+MYC_LLVM_LIBS := $(LLVM_LIBS)
+endif
 
 INC     := -Isrc -Iir -Ipasses -Igrammar -Ibuild/gen $(LLVM_CFLAGS)
 LIBS    := $(LLVM_LIBS) -lm -lpthread
+MYC_LIBS := $(MYC_LLVM_LIBS) -lm -lpthread
 
 # The runtime goes into users' programs and shared libraries: position-independent.
 RT_FLAGS := -fPIC
@@ -92,7 +105,7 @@ $(B)/san/%.o: %.c $(GEN)/parser.h
 
 # The runtime is linked in too: `myc run`'s JIT resolves myrt_* to it.
 $(B)/myc: $(OBJS) $(B)/obj/src/main.o $(RT_OBJS)
-	$(CC) $(CFLAGS) -o $@ $^ $(LIBS)
+	$(CC) $(CFLAGS) -o $@ $^ $(MYC_LIBS)
 
 # The same compiler under AddressSanitizer and UndefinedBehaviorSanitizer.
 $(B)/san/myc: $(SAN_OBJS) $(B)/san/src/main.o $(RT_SAN_OBJS)
