@@ -116,6 +116,11 @@ struct Region {
     int nretids;
     struct { const Type *t; LLVMValueRef slot; LLVMBasicBlockRef exit; } *slots;
     int nslots, capslots;
+    /* a machine of one unit: the unit, and by parameter index its value
+       on entry when the parameter is invariant (machine_invariants), else
+       NULL */
+    Graph *inv_unit;
+    LLVMValueRef *inv;
 };
 
 static LLVMTypeRef ty(Cg *cg, const Type *t);
@@ -1092,13 +1097,71 @@ static void region_return(Cg *cg, Region *r, const Graph *g, LLVMValueRef v, con
     LLVMBuildCondBr(cg->b, top, exit, r->dispatch);
 }
 
+/* What x holds: x itself, or for a parameter that holds a closure's free
+   variable (closure conversion's param.captured), that variable's root. */
+static const Node *captured_root(const Node *x)
+{
+    while (x->kind == N_PARAM && x->param.captured)
+        x = x->param.captured;
+    return x;
+}
+
+/* In a machine of one unit u, the entry value of x when x holds an
+   invariant parameter of u (machine_invariants), else NULL. */
+static LLVMValueRef invariant_value(Cg *cg, const Region *r, const Node *x)
+{
+    if (!r->inv_unit || x->kind != N_PARAM)
+        return NULL;
+    const Node *root = captured_root(x);
+    Graph *u = r->inv_unit;
+    if (root->graph != u)
+        return NULL;
+    int i = root->param.index;
+    LLVMValueRef v = i >= 0 && i < u->nparams && u->params[i] == root ? r->inv[i] : NULL;
+    return v && has_val(cg, x) && LLVMTypeOf(v) == LLVMTypeOf(cg->val[x->id]) ? v : NULL;
+}
+
+/* A machine of one unit u (a self-recursive function): the parameters
+   that every call of u inside the machine passes through unchanged (the
+   argument is the calling activation's own parameter, or a closure's copy
+   of it).  By induction over the run, such a parameter has in every
+   activation the value the machine was entered with, which entry[i] holds
+   and which dominates every block of the machine but its start: a machine
+   call need not save it (machine_call, live_after), the continuation uses
+   entry[i].  recursion's x and a leave its frames. */
+static void machine_invariants(Cg *cg, Region *r, Graph *u, LLVMValueRef *entry)
+{
+    bool *keep = xmalloc((size_t)u->nparams + 1);
+    memset(keep, 1, (size_t)u->nparams + 1);
+    for (int gi = 0; gi < cg->m->graphs.len; gi++) {
+        Graph *g = cg->m->graphs.data[gi];
+        if (g->id >= cg->ngi || info(cg, g)->group != u)
+            continue;
+        const NodeVec *body = body_of(cg, g);
+        for (int j = 0; j < body->len; j++) {
+            Node *x = body->data[j];
+            if (!ir_is_const_graph(x->app.in[0]) || x->app.in[0]->k.u.graph != u)
+                continue;
+            for (int i = 0; i < u->nparams; i++)
+                keep[i] = keep[i] && x->app.n == u->nparams + 1 && captured_root(x->app.in[i + 1]) == u->params[i];
+        }
+    }
+    r->inv_unit = u;
+    r->inv = ARENA_ARRAY(cg->m->arena, LLVMValueRef, u->nparams + 1);
+    for (int i = 0; i < u->nparams; i++)
+        r->inv[i] = keep[i] ? entry[i] : NULL;
+    free(keep);
+}
+
 /* Live values across a machine call at body position pos of the graph
-   being emitted: those computed (or parameters) and used later. */
-static void live_after(Cg *cg, const Graph *g, const NodeVec *body, int pos, NodeVec *out)
+   being emitted: those computed (or parameters) and used later, but for
+   invariant parameters (machine_invariants). */
+static void live_after(Cg *cg, const Region *r, const Graph *g, const NodeVec *body, int pos, NodeVec *out)
 {
     for (int i = 0; i < g->nparams; i++) {
         Node *p = g->params[i];
-        if (p->id < cg->nval && cg->usestamp[p->id] == cg->stamp && cg->lastuse[p->id] > pos)
+        if (p->id < cg->nval && cg->usestamp[p->id] == cg->stamp && cg->lastuse[p->id] > pos &&
+            !invariant_value(cg, r, p))
             vec_push(out, p);
     }
     for (int i = 0; i < pos; i++) {
@@ -1120,8 +1183,14 @@ typedef struct CallSite {
 static LLVMValueRef machine_call(Cg *cg, Region *r, const CallSite *cs, Graph *t, LLVMValueRef *args,
                                  LLVMBasicBlockRef *cont_out)
 {
-    NodeVec live = {0};
-    live_after(cg, cs->g, cs->body, cs->pos, &live);
+    NodeVec live = {0}, inv = {0};
+    live_after(cg, r, cs->g, cs->body, cs->pos, &live);
+    for (int i = 0; i < cs->g->nparams; i++) {
+        Node *p = cs->g->params[i];
+        if (p->id < cg->nval && cg->usestamp[p->id] == cg->stamp && cg->lastuse[p->id] > cs->pos &&
+            invariant_value(cg, r, p))
+            vec_push(&inv, p);
+    }
     LLVMTypeRef *el = xmalloc(sizeof(LLVMTypeRef) * (size_t)(live.len + 2));
     el[0] = cg->t_i32;
     for (int i = 0; i < live.len; i++)
@@ -1146,7 +1215,10 @@ static LLVMValueRef machine_call(Cg *cg, Region *r, const CallSite *cs, Graph *t
         set_val(cg, live.data[i],
                 LLVMBuildLoad2(cg->b, LLVMStructGetTypeAtIndex(frty, (unsigned)i + 1),
                                LLVMBuildStructGEP2(cg->b, frty, f, (unsigned)i + 1, ""), ""));
+    for (int i = 0; i < inv.len; i++)
+        set_val(cg, inv.data[i], invariant_value(cg, r, inv.data[i]));
     vec_free(&live);
+    vec_free(&inv);
     const Type *rt = ret_type(t);
     LLVMValueRef slot = ret_slot(cg, r, rt, NULL);
     if (cont_out)
@@ -1307,7 +1379,7 @@ static LLVMValueRef emit_call(Cg *cg, Region *r, const CallSite *cs, Node *call,
            call, and the join merges what the arms end with. */
         NodeVec live = {0};
         if (r->machine)
-            live_after(cg, cs->g, cs->body, cs->pos, &live);
+            live_after(cg, r, cs->g, cs->body, cs->pos, &live);
         LLVMValueRef *before = xmalloc(sizeof(LLVMValueRef) * (size_t)(live.len + 1));
         LLVMValueRef *after = xmalloc(sizeof(LLVMValueRef) * (size_t)(live.len * nt + 1));
         for (int k = 0; k < live.len; k++)
@@ -1957,6 +2029,8 @@ static void emit_machine(Cg *cg, Graph *const *units, int n)
         for (int i = 0; i < u->nparams; i++)
             a[i] = LLVMBuildLoad2(cg->b, LLVMStructGetTypeAtIndex(ui->argsty, (unsigned)i),
                                   LLVMBuildStructGEP2(cg->b, ui->argsty, ap, (unsigned)i, ""), "");
+        if (n == 1)
+            machine_invariants(cg, &r, u, a);
         jump(cg, &r, u, a);
         free(a);
         /* the wrapper callers outside the machine call */

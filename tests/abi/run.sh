@@ -327,6 +327,26 @@ t_arena_elision() {
     done
 }
 
+# frame_sizes LL: the payload sizes generated code pushes (myrt.frame_push
+# calls at -O0), sorted, one per line.
+frame_sizes() {
+    sed -n 's/.*call i8\* @myrt\.frame_push(i8\* %[0-9a-z.]*, i64 \([0-9]*\)).*/\1/p' "$1" | sort -n | uniq
+}
+
+# A self-recursive function's frames keep no parameter that every recursive
+# call passes through unchanged (codegen.c, machine_invariants): power's
+# hold only the return id; the functions of recursion_invariants.my whose
+# parameters change keep them.
+t_machine_invariants() {
+    run "$MYC" -S -emit-llvm -O0 "$ABI/stack.my" -o stack-O0.ll || return 1
+    run "$MYC" -S -emit-llvm -O0 "$ROOT/tests/e2e/recursion_invariants.my" -o inv-O0.ll || return 1
+    local got
+    got=$(frame_sizes stack-O0.ll | tr '\n' ' ')
+    [ "$got" = "4 " ] || fail "stack.my's frames: payload sizes [$got], expected only 4 (the return id)" || return 1
+    got=$(frame_sizes inv-O0.ll | tail -n 1)
+    [ -n "$got" ] && [ "$got" -gt 4 ] || fail "recursion_invariants.my: no frame keeps a changing parameter" || return 1
+}
+
 t_names() {
     myc_c_for names && myc_c_for pfx_names && expected names || return 1
     cc_main names "$ABI/names.c" "$TMP/obj/names.o" "$TMP/obj/pfx_names.o" && run ./names
@@ -530,6 +550,7 @@ test_case "cli:output-mode" t_cli_output_mode
 test_case "cli:default-output" t_cli_default_output
 test_case "symbols:grads" t_symbols
 test_case "arena-elision" t_arena_elision
+test_case "machine-invariants" t_machine_invariants
 
 MISSING=0
 FIRST_CC=
