@@ -118,6 +118,15 @@ static uint64_t round16(uint64_t n)
     return (n + 15) & ~(uint64_t)15;
 }
 
+/* The link of list *p (chained by prev) that holds its first chunk with
+   room for cap bytes, or the list's NULL end. */
+static struct myrt_chunk **first_fitting(struct myrt_chunk **p, uint64_t cap)
+{
+    while (*p && (*p)->cap < cap)
+        p = &(*p)->prev;
+    return p;
+}
+
 /* ---- the chunk cache ------------------------------------------------------------ */
 
 /* Process-wide, like the error handler; read when an arena is left. */
@@ -178,9 +187,7 @@ static void cache_put(struct myrt_chunk *c)
             return;
         }
     }
-    struct myrt_chunk **p = &tl_cache;
-    while (*p && (*p)->cap < c->cap)
-        p = &(*p)->prev;
+    struct myrt_chunk **p = first_fitting(&tl_cache, c->cap);
     c->prev = *p;
     *p = c;
     tl_cache_bytes += c->cap;
@@ -190,9 +197,7 @@ static void cache_put(struct myrt_chunk *c)
    cache, or NULL. */
 static struct myrt_chunk *cache_take(uint64_t cap)
 {
-    struct myrt_chunk **p = &tl_cache;
-    while (*p && (*p)->cap < cap)
-        p = &(*p)->prev;
+    struct myrt_chunk **p = first_fitting(&tl_cache, cap);
     struct myrt_chunk *c = *p;
     if (c) {
         *p = c->prev;
@@ -320,9 +325,7 @@ _Static_assert(sizeof(struct myrt_frame) == 16, "frame payloads are 16-aligned")
    one is large enough, else a new one) and returns its first byte. */
 static char *frame_chunk_next(myrt_arena *a, uint64_t n)
 {
-    struct myrt_chunk **p = &a->fspare;
-    while (*p && (*p)->cap < n)
-        p = &(*p)->prev;
+    struct myrt_chunk **p = first_fitting(&a->fspare, n);
     struct myrt_chunk *c = *p;
     if (c) {
         *p = c->prev;

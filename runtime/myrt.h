@@ -17,11 +17,11 @@
  * returns, which frees everything at once (into the thread's chunk cache,
  * below).  At -O1 and above, an entry point whose optimised code turns out
  * to allocate nothing and to have no runtime error to report enters no
- * arena at all (it leaves myrt_last_stats as it was).  Arenas are per call and per
- * thread: nothing is shared between threads except the error handler (an
- * atomic), so entry points are thread-safe and reentrant.  Each thread keeps
- * a stack of its active arenas (innermost last); enter and leave must nest
- * LIFO on one thread.
+ * arena at all (it leaves myrt_last_stats as it was).  Arenas are per call
+ * and per thread: nothing is shared between threads except the error
+ * handler (an atomic), so entry points are thread-safe and reentrant.  Each
+ * thread keeps a stack of its active arenas (innermost last); enter and
+ * leave must nest LIFO on one thread.
  *
  * Before it calls the handler, myrt_runtime_error leaves (frees and pops)
  * this thread's innermost active arena, so a handler that longjmps out of
