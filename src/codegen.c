@@ -1154,15 +1154,20 @@ static void machine_invariants(Cg *cg, Region *r, Graph *u, LLVMValueRef *entry)
 }
 
 /* Live values across a machine call at body position pos of the graph
-   being emitted: those computed (or parameters) and used later, but for
-   invariant parameters (machine_invariants). */
-static void live_after(Cg *cg, const Region *r, const Graph *g, const NodeVec *body, int pos, NodeVec *out)
+   being emitted: those computed (or parameters) and used later.  The live
+   parameters that are invariant (machine_invariants) go to inv instead,
+   or nowhere when inv is NULL. */
+static void live_after(Cg *cg, const Region *r, const Graph *g, const NodeVec *body, int pos, NodeVec *out,
+                       NodeVec *inv)
 {
     for (int i = 0; i < g->nparams; i++) {
         Node *p = g->params[i];
-        if (p->id < cg->nval && cg->usestamp[p->id] == cg->stamp && cg->lastuse[p->id] > pos &&
-            !invariant_value(cg, r, p))
+        if (p->id >= cg->nval || cg->usestamp[p->id] != cg->stamp || cg->lastuse[p->id] <= pos)
+            continue;
+        if (!invariant_value(cg, r, p))
             vec_push(out, p);
+        else if (inv)
+            vec_push(inv, p);
     }
     for (int i = 0; i < pos; i++) {
         Node *x = body->data[i];
@@ -1184,13 +1189,7 @@ static LLVMValueRef machine_call(Cg *cg, Region *r, const CallSite *cs, Graph *t
                                  LLVMBasicBlockRef *cont_out)
 {
     NodeVec live = {0}, inv = {0};
-    live_after(cg, r, cs->g, cs->body, cs->pos, &live);
-    for (int i = 0; i < cs->g->nparams; i++) {
-        Node *p = cs->g->params[i];
-        if (p->id < cg->nval && cg->usestamp[p->id] == cg->stamp && cg->lastuse[p->id] > cs->pos &&
-            invariant_value(cg, r, p))
-            vec_push(&inv, p);
-    }
+    live_after(cg, r, cs->g, cs->body, cs->pos, &live, &inv);
     LLVMTypeRef *el = xmalloc(sizeof(LLVMTypeRef) * (size_t)(live.len + 2));
     el[0] = cg->t_i32;
     for (int i = 0; i < live.len; i++)
@@ -1379,7 +1378,7 @@ static LLVMValueRef emit_call(Cg *cg, Region *r, const CallSite *cs, Node *call,
            call, and the join merges what the arms end with. */
         NodeVec live = {0};
         if (r->machine)
-            live_after(cg, r, cs->g, cs->body, cs->pos, &live);
+            live_after(cg, r, cs->g, cs->body, cs->pos, &live, NULL);
         LLVMValueRef *before = xmalloc(sizeof(LLVMValueRef) * (size_t)(live.len + 1));
         LLVMValueRef *after = xmalloc(sizeof(LLVMValueRef) * (size_t)(live.len * nt + 1));
         for (int k = 0; k < live.len; k++)
