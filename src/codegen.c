@@ -81,8 +81,9 @@ typedef struct Cg {
     LLVMTypeRef rt_alloc_ty, rt_push_ty, rt_pop_ty, rt_env_set_ty, rt_env_get_ty, rt_env_add_ty, rt_error_ty,
         rt_enter_ty, rt_leave_ty;
     LLVMTypeRef ops_ty, add_fn_ty;
-    LLVMValueRef alloc_fast;    /* myrt.alloc: myrt_alloc with its bump path inline (define_alloc_fast) */
-    LLVMValueRef push_fast, pop_fast;   /* myrt.frame_push, myrt.frame_pop (define_frame_fast) */
+    /* myrt.alloc, myrt.frame_push, myrt.frame_pop: the runtime's common
+       paths inline (define_fast_paths) */
+    LLVMValueRef alloc_fast, push_fast, pop_fast;
     /* env keys: canonical stored type per key; with dense_env, the key's
        field in t_env (-1: only zeros are stored under it) */
     struct { int64_t key; Type *type; int slot; } *keys;
@@ -2295,44 +2296,25 @@ static void emit_run_entry(Cg *cg, Graph *g, Graph *const *first, int nfirst)
  * Driver
  * ====================================================================== */
 
-/* myrt.alloc(arena, n), n a multiple of 16: myrt_alloc's common case, a
-   bump of the arena's current chunk, as code LLVM can inline (the fields
-   are myrt.h's; the layout is shared by myc and the runtime it ships
-   with); any other case calls myrt_alloc. */
-static void define_alloc_fast(Cg *cg)
+/* ---- the runtime's common paths, inline ------------------------------------ */
+/*
+ * myrt.alloc, myrt.frame_push and myrt.frame_pop are internal functions of
+ * every module with the runtime functions' signatures: they do the common
+ * case with the arena's fields (myrt.h's layout, shared by myc and the
+ * runtime it ships with) and call myrt_alloc, myrt_frame_push or
+ * myrt_frame_pop for anything else; LLVM inlines them.  A frame is a
+ * 16-byte header {below, prev_fcur} and its payload (myrt.c).
+ */
+
+/* An internal nounwind function named name, of type fnty, with its entry
+   block and the builder at its end. */
+static LLVMValueRef fast_path_fn(Cg *cg, const char *name, LLVMTypeRef fnty)
 {
-    LLVMValueRef fn = LLVMAddFunction(cg->mod, "myrt.alloc", cg->rt_alloc_ty);
+    LLVMValueRef fn = LLVMAddFunction(cg->mod, name, fnty);
     LLVMSetLinkage(fn, LLVMInternalLinkage);
     add_attr(cg, fn, LLVMAttributeFunctionIndex, "nounwind");
-    add_attr(cg, fn, LLVMAttributeReturnIndex, "noalias");
-    LLVMBuilderRef outer = cg->b;
-    cg->b = LLVMCreateBuilderInContext(cg->ctx);
-    LLVMBasicBlockRef entry = LLVMAppendBasicBlockInContext(cg->ctx, fn, "entry");
-    LLVMBasicBlockRef fast = LLVMAppendBasicBlockInContext(cg->ctx, fn, "bump");
-    LLVMBasicBlockRef slow = LLVMAppendBasicBlockInContext(cg->ctx, fn, "chunk");
-    LLVMValueRef a = LLVMGetParam(fn, 0), n = LLVMGetParam(fn, 1);
-    LLVMPositionBuilderAtEnd(cg->b, entry);
-    LLVMValueRef off[3] = {const_i64(cg, offsetof(myrt_arena, cur)), const_i64(cg, offsetof(myrt_arena, end)),
-                           const_i64(cg, offsetof(myrt_arena, bytes))};
-    LLVMValueRef curp = ptr_to(cg, LLVMBuildGEP2(cg->b, cg->t_i8, a, &off[0], 1, ""), cg->t_ptr);
-    LLVMValueRef endp = ptr_to(cg, LLVMBuildGEP2(cg->b, cg->t_i8, a, &off[1], 1, ""), cg->t_ptr);
-    LLVMValueRef bytesp = ptr_to(cg, LLVMBuildGEP2(cg->b, cg->t_i8, a, &off[2], 1, ""), cg->t_i64);
-    LLVMValueRef cur = LLVMBuildLoad2(cg->b, cg->t_ptr, curp, "cur");
-    LLVMValueRef end = LLVMBuildLoad2(cg->b, cg->t_ptr, endp, "end");
-    /* No chunk yet: cur and end are both NULL, so the room is 0. */
-    LLVMValueRef room = LLVMBuildSub(cg->b, LLVMBuildPtrToInt(cg->b, end, cg->t_i64, ""),
-                                     LLVMBuildPtrToInt(cg->b, cur, cg->t_i64, ""), "room");
-    LLVMBuildCondBr(cg->b, LLVMBuildICmp(cg->b, LLVMIntUGE, room, n, ""), fast, slow);
-    LLVMPositionBuilderAtEnd(cg->b, fast);
-    LLVMBuildStore(cg->b, LLVMBuildGEP2(cg->b, cg->t_i8, cur, &n, 1, ""), curp);
-    LLVMBuildStore(cg->b, LLVMBuildAdd(cg->b, LLVMBuildLoad2(cg->b, cg->t_i64, bytesp, ""), n, ""), bytesp);
-    LLVMBuildRet(cg->b, cur);
-    LLVMPositionBuilderAtEnd(cg->b, slow);
-    LLVMValueRef args[2] = {a, n};
-    LLVMBuildRet(cg->b, LLVMBuildCall2(cg->b, cg->rt_alloc_ty, cg->rt_alloc, args, 2, ""));
-    LLVMDisposeBuilder(cg->b);
-    cg->b = outer;
-    cg->alloc_fast = fn;
+    LLVMPositionBuilderAtEnd(cg->b, LLVMAppendBasicBlockInContext(cg->ctx, fn, "entry"));
+    return fn;
 }
 
 /* A pointer to the field of type t at byte offset off of the arena a. */
@@ -2342,81 +2324,114 @@ static LLVMValueRef arena_field(Cg *cg, LLVMValueRef a, size_t off, LLVMTypeRef 
     return ptr_to(cg, LLVMBuildGEP2(cg->b, cg->t_i8, a, &o, 1, ""), t);
 }
 
-/* myrt.frame_push(arena, size) and myrt.frame_pop(arena): the runtime's
-   functions with their common paths inline, for LLVM to inline in turn.
-   A frame is a 16-byte header {below, prev_fcur} and its payload
-   (myrt.c).  Push: when the current frame chunk has room (fend - fcur),
-   the frame goes at fcur.  Pop: a frame whose prev_fcur is itself is not
-   the first of its chunk (one pushed into a new chunk records the old
-   chunk's fcur, or NULL), so popping it releases no chunk.  Every other
-   case calls the runtime, which does the whole operation. */
-static void define_frame_fast(Cg *cg)
+/* p + k bytes. */
+static LLVMValueRef bytes_after(Cg *cg, LLVMValueRef p, LLVMValueRef k)
 {
-    LLVMBuilderRef outer = cg->b;
-    cg->b = LLVMCreateBuilderInContext(cg->ctx);
-    /* push */
-    LLVMValueRef fn = LLVMAddFunction(cg->mod, "myrt.frame_push", cg->rt_push_ty);
-    LLVMSetLinkage(fn, LLVMInternalLinkage);
-    add_attr(cg, fn, LLVMAttributeFunctionIndex, "nounwind");
-    LLVMBasicBlockRef entry = LLVMAppendBasicBlockInContext(cg->ctx, fn, "entry");
+    return LLVMBuildGEP2(cg->b, cg->t_i8, p, &k, 1, "");
+}
+
+/* Branches to fast when end - cur (two pointers) is at least n bytes, else
+   to slow; with no chunk yet both are NULL and the room is 0. */
+static void branch_on_room(Cg *cg, LLVMValueRef cur, LLVMValueRef end, LLVMValueRef n, LLVMBasicBlockRef fast,
+                           LLVMBasicBlockRef slow)
+{
+    LLVMValueRef room = LLVMBuildSub(cg->b, LLVMBuildPtrToInt(cg->b, end, cg->t_i64, ""),
+                                     LLVMBuildPtrToInt(cg->b, cur, cg->t_i64, ""), "room");
+    LLVMBuildCondBr(cg->b, LLVMBuildICmp(cg->b, LLVMIntUGE, room, n, ""), fast, slow);
+}
+
+/* myrt.alloc(arena, n), n a multiple of 16: a bump of the current chunk. */
+static LLVMValueRef define_alloc_fast(Cg *cg)
+{
+    LLVMValueRef fn = fast_path_fn(cg, "myrt.alloc", cg->rt_alloc_ty);
+    add_attr(cg, fn, LLVMAttributeReturnIndex, "noalias");
+    LLVMBasicBlockRef fast = LLVMAppendBasicBlockInContext(cg->ctx, fn, "bump");
+    LLVMBasicBlockRef slow = LLVMAppendBasicBlockInContext(cg->ctx, fn, "chunk");
+    LLVMValueRef a = LLVMGetParam(fn, 0), n = LLVMGetParam(fn, 1);
+    LLVMValueRef curp = arena_field(cg, a, offsetof(myrt_arena, cur), cg->t_ptr);
+    LLVMValueRef cur = LLVMBuildLoad2(cg->b, cg->t_ptr, curp, "cur");
+    LLVMValueRef end = LLVMBuildLoad2(cg->b, cg->t_ptr, arena_field(cg, a, offsetof(myrt_arena, end), cg->t_ptr), "end");
+    branch_on_room(cg, cur, end, n, fast, slow);
+    LLVMPositionBuilderAtEnd(cg->b, fast);
+    LLVMValueRef bytesp = arena_field(cg, a, offsetof(myrt_arena, bytes), cg->t_i64);
+    LLVMBuildStore(cg->b, bytes_after(cg, cur, n), curp);
+    LLVMBuildStore(cg->b, LLVMBuildAdd(cg->b, LLVMBuildLoad2(cg->b, cg->t_i64, bytesp, ""), n, ""), bytesp);
+    LLVMBuildRet(cg->b, cur);
+    LLVMPositionBuilderAtEnd(cg->b, slow);
+    LLVMValueRef args[2] = {a, n};
+    LLVMBuildRet(cg->b, LLVMBuildCall2(cg->b, cg->rt_alloc_ty, cg->rt_alloc, args, 2, ""));
+    return fn;
+}
+
+/* myrt.frame_push(arena, size): when the current frame chunk has room
+   (fend - fcur), the frame goes at fcur. */
+static LLVMValueRef define_push_fast(Cg *cg)
+{
+    LLVMValueRef fn = fast_path_fn(cg, "myrt.frame_push", cg->rt_push_ty);
     LLVMBasicBlockRef fast = LLVMAppendBasicBlockInContext(cg->ctx, fn, "bump");
     LLVMBasicBlockRef slow = LLVMAppendBasicBlockInContext(cg->ctx, fn, "chunk");
     LLVMValueRef a = LLVMGetParam(fn, 0), size = LLVMGetParam(fn, 1);
-    LLVMPositionBuilderAtEnd(cg->b, entry);
     LLVMValueRef n = LLVMBuildAdd(cg->b, LLVMBuildAnd(cg->b, LLVMBuildAdd(cg->b, size, const_i64(cg, 15), ""),
                                                       const_i64(cg, -16), ""), const_i64(cg, 16), "n");
     LLVMValueRef fcurp = arena_field(cg, a, offsetof(myrt_arena, fcur), cg->t_ptr);
     LLVMValueRef fcur = LLVMBuildLoad2(cg->b, cg->t_ptr, fcurp, "fcur");
     LLVMValueRef fend = LLVMBuildLoad2(cg->b, cg->t_ptr, arena_field(cg, a, offsetof(myrt_arena, fend), cg->t_ptr), "fend");
-    LLVMValueRef room = LLVMBuildSub(cg->b, LLVMBuildPtrToInt(cg->b, fend, cg->t_i64, ""),
-                                     LLVMBuildPtrToInt(cg->b, fcur, cg->t_i64, ""), "room");
-    LLVMBuildCondBr(cg->b, LLVMBuildICmp(cg->b, LLVMIntUGE, room, n, ""), fast, slow);
+    branch_on_room(cg, fcur, fend, n, fast, slow);
     LLVMPositionBuilderAtEnd(cg->b, fast);
     LLVMValueRef ftopp = arena_field(cg, a, offsetof(myrt_arena, ftop), cg->t_ptr);
-    LLVMValueRef hdr = ptr_to(cg, fcur, cg->t_ptr);
-    LLVMValueRef sixteen = const_i64(cg, 16);
-    LLVMBuildStore(cg->b, LLVMBuildLoad2(cg->b, cg->t_ptr, ftopp, ""), hdr);
-    LLVMBuildStore(cg->b, fcur, LLVMBuildGEP2(cg->b, cg->t_ptr, hdr, &(LLVMValueRef){const_i64(cg, 1)}, 1, ""));
+    LLVMBuildStore(cg->b, LLVMBuildLoad2(cg->b, cg->t_ptr, ftopp, ""), ptr_to(cg, fcur, cg->t_ptr));
+    LLVMBuildStore(cg->b, fcur, ptr_to(cg, bytes_after(cg, fcur, const_i64(cg, 8)), cg->t_ptr));
     LLVMBuildStore(cg->b, fcur, ftopp);
-    LLVMBuildStore(cg->b, LLVMBuildGEP2(cg->b, cg->t_i8, fcur, &n, 1, ""), fcurp);
+    LLVMBuildStore(cg->b, bytes_after(cg, fcur, n), fcurp);
     LLVMValueRef fbytesp = arena_field(cg, a, offsetof(myrt_arena, fbytes), cg->t_i64);
     LLVMValueRef fpeakp = arena_field(cg, a, offsetof(myrt_arena, fpeak), cg->t_i64);
     LLVMValueRef fb = LLVMBuildAdd(cg->b, LLVMBuildLoad2(cg->b, cg->t_i64, fbytesp, ""), n, "");
     LLVMBuildStore(cg->b, fb, fbytesp);
     LLVMValueRef peak = LLVMBuildLoad2(cg->b, cg->t_i64, fpeakp, "");
     LLVMBuildStore(cg->b, LLVMBuildSelect(cg->b, LLVMBuildICmp(cg->b, LLVMIntUGT, fb, peak, ""), fb, peak, ""), fpeakp);
-    LLVMBuildRet(cg->b, LLVMBuildGEP2(cg->b, cg->t_i8, fcur, &sixteen, 1, ""));
+    LLVMBuildRet(cg->b, bytes_after(cg, fcur, const_i64(cg, 16)));
     LLVMPositionBuilderAtEnd(cg->b, slow);
     LLVMValueRef args[2] = {a, size};
     LLVMBuildRet(cg->b, LLVMBuildCall2(cg->b, cg->rt_push_ty, cg->rt_push, args, 2, ""));
-    cg->push_fast = fn;
-    /* pop */
-    fn = LLVMAddFunction(cg->mod, "myrt.frame_pop", cg->rt_pop_ty);
-    LLVMSetLinkage(fn, LLVMInternalLinkage);
-    add_attr(cg, fn, LLVMAttributeFunctionIndex, "nounwind");
-    entry = LLVMAppendBasicBlockInContext(cg->ctx, fn, "entry");
-    fast = LLVMAppendBasicBlockInContext(cg->ctx, fn, "same_chunk");
-    slow = LLVMAppendBasicBlockInContext(cg->ctx, fn, "first_of_chunk");
-    a = LLVMGetParam(fn, 0);
-    LLVMPositionBuilderAtEnd(cg->b, entry);
-    ftopp = arena_field(cg, a, offsetof(myrt_arena, ftop), cg->t_ptr);
+    return fn;
+}
+
+/* myrt.frame_pop(arena): a frame whose prev_fcur is itself is not the
+   first of its chunk (one pushed into a new chunk records the old chunk's
+   fcur, or NULL), so popping it releases no chunk. */
+static LLVMValueRef define_pop_fast(Cg *cg)
+{
+    LLVMValueRef fn = fast_path_fn(cg, "myrt.frame_pop", cg->rt_pop_ty);
+    LLVMBasicBlockRef fast = LLVMAppendBasicBlockInContext(cg->ctx, fn, "same_chunk");
+    LLVMBasicBlockRef slow = LLVMAppendBasicBlockInContext(cg->ctx, fn, "first_of_chunk");
+    LLVMValueRef a = LLVMGetParam(fn, 0);
+    LLVMValueRef ftopp = arena_field(cg, a, offsetof(myrt_arena, ftop), cg->t_ptr);
     LLVMValueRef f = LLVMBuildLoad2(cg->b, cg->t_ptr, ftopp, "f");
-    hdr = ptr_to(cg, f, cg->t_ptr);
-    LLVMValueRef prev = LLVMBuildLoad2(cg->b, cg->t_ptr, LLVMBuildGEP2(cg->b, cg->t_ptr, hdr, &(LLVMValueRef){const_i64(cg, 1)}, 1, ""), "prev");
+    LLVMValueRef prev = LLVMBuildLoad2(cg->b, cg->t_ptr, ptr_to(cg, bytes_after(cg, f, const_i64(cg, 8)), cg->t_ptr), "prev");
     LLVMBuildCondBr(cg->b, LLVMBuildICmp(cg->b, LLVMIntEQ, prev, f, ""), fast, slow);
     LLVMPositionBuilderAtEnd(cg->b, fast);
-    fcurp = arena_field(cg, a, offsetof(myrt_arena, fcur), cg->t_ptr);
-    fbytesp = arena_field(cg, a, offsetof(myrt_arena, fbytes), cg->t_i64);
-    fcur = LLVMBuildLoad2(cg->b, cg->t_ptr, fcurp, "");
+    LLVMValueRef fcurp = arena_field(cg, a, offsetof(myrt_arena, fcur), cg->t_ptr);
+    LLVMValueRef fbytesp = arena_field(cg, a, offsetof(myrt_arena, fbytes), cg->t_i64);
+    LLVMValueRef fcur = LLVMBuildLoad2(cg->b, cg->t_ptr, fcurp, "");
     LLVMValueRef used = LLVMBuildSub(cg->b, LLVMBuildPtrToInt(cg->b, fcur, cg->t_i64, ""),
                                      LLVMBuildPtrToInt(cg->b, f, cg->t_i64, ""), "");
     LLVMBuildStore(cg->b, LLVMBuildSub(cg->b, LLVMBuildLoad2(cg->b, cg->t_i64, fbytesp, ""), used, ""), fbytesp);
-    LLVMBuildStore(cg->b, LLVMBuildLoad2(cg->b, cg->t_ptr, hdr, "below"), ftopp);
+    LLVMBuildStore(cg->b, LLVMBuildLoad2(cg->b, cg->t_ptr, ptr_to(cg, f, cg->t_ptr), "below"), ftopp);
     LLVMBuildStore(cg->b, f, fcurp);
-    LLVMBuildRet(cg->b, LLVMBuildGEP2(cg->b, cg->t_i8, f, &sixteen, 1, ""));
+    LLVMBuildRet(cg->b, bytes_after(cg, f, const_i64(cg, 16)));
     LLVMPositionBuilderAtEnd(cg->b, slow);
     LLVMBuildRet(cg->b, LLVMBuildCall2(cg->b, cg->rt_pop_ty, cg->rt_pop, &a, 1, ""));
-    cg->pop_fast = fn;
+    return fn;
+}
+
+/* The three fast paths, built with a builder of their own. */
+static void define_fast_paths(Cg *cg)
+{
+    LLVMBuilderRef outer = cg->b;
+    cg->b = LLVMCreateBuilderInContext(cg->ctx);
+    cg->alloc_fast = define_alloc_fast(cg);
+    cg->push_fast = define_push_fast(cg);
+    cg->pop_fast = define_pop_fast(cg);
     LLVMDisposeBuilder(cg->b);
     cg->b = outer;
 }
@@ -2452,8 +2467,7 @@ static void declare_runtime(Cg *cg)
 #undef RT
     add_attr(cg, cg->rt_error, LLVMAttributeFunctionIndex, "noreturn");
     add_attr(cg, cg->rt_alloc, LLVMAttributeReturnIndex, "noalias");
-    define_alloc_fast(cg);
-    define_frame_fast(cg);
+    define_fast_paths(cg);
     add_attr(cg, cg->rt_env_get, LLVMAttributeFunctionIndex, "readonly");
     LLVMTypeRef at[4] = {p, p, p, p};
     cg->add_fn_ty = LLVMFunctionType(v, at, 4, 0);
