@@ -2699,34 +2699,23 @@ LLVMTargetMachineRef codegen_target(bool native, int opt_level, StrBuf *err)
     return tm;
 }
 
-/* Whether call c calls the function named name. */
-static bool calls_named(LLVMValueRef c, const char *name)
-{
-    LLVMValueRef f = LLVMGetCalledValue(c);
-    if (!f || !LLVMIsAFunction(f))
-        return false;
-    size_t n;
-    const char *s = LLVMGetValueName2(f, &n);
-    return strlen(name) == n && memcmp(s, name, n) == 0;
-}
-
 /* Whether fn, once optimised, can do without its arena: every call it
-   makes is myrt_arena_enter/leave, an intrinsic, or a declared function
-   that is not the runtime's (libm).  Such code allocates nothing, pushes
-   no frame and reports no runtime error (which leaves the innermost
-   arena), so the arena's only users are its enter and leave. */
-static bool arena_unused(LLVMValueRef fn)
+   makes is one of enter (myrt_arena_enter) and leave, collected in calls,
+   an intrinsic, or a declared function that is not the runtime's (libm).
+   Such code allocates nothing, pushes no frame and reports no runtime
+   error (which leaves the innermost arena), so the arena's only users are
+   its enter and leave. */
+static bool arena_unused(LLVMValueRef fn, LLVMValueRef enter, LLVMValueRef leave, ValVec *calls)
 {
-    bool any = false;
     for (LLVMBasicBlockRef bb = LLVMGetFirstBasicBlock(fn); bb; bb = LLVMGetNextBasicBlock(bb))
         for (LLVMValueRef i = LLVMGetFirstInstruction(bb); i; i = LLVMGetNextInstruction(i)) {
             if (!LLVMIsACallInst(i) && !LLVMIsAInvokeInst(i))
                 continue;
-            if (calls_named(i, "myrt_arena_enter") || calls_named(i, "myrt_arena_leave")) {
-                any = true;
+            LLVMValueRef f = LLVMGetCalledValue(i);
+            if (f && (f == enter || f == leave) && LLVMIsACallInst(i)) {
+                vec_push(calls, i);
                 continue;
             }
-            LLVMValueRef f = LLVMGetCalledValue(i);
             if (!f || !LLVMIsAFunction(f) || !LLVMIsDeclaration(f))
                 return false;   /* code of ours, or a call through a pointer */
             size_t n;
@@ -2734,7 +2723,7 @@ static bool arena_unused(LLVMValueRef fn)
             if (LLVMGetIntrinsicID(f) == 0 && n >= 5 && memcmp(name, "myrt_", 5) == 0)
                 return false;
         }
-    return any;
+    return calls->len > 0;
 }
 
 /* Deletes v if nothing uses it, then the instructions that computed its
@@ -2753,21 +2742,22 @@ static void erase_if_unused(LLVMValueRef v)
    function called from C then costs what its arithmetic costs. */
 static void elide_unused_arenas(LLVMModuleRef mod)
 {
+    LLVMValueRef enter = LLVMGetNamedFunction(mod, "myrt_arena_enter");
+    LLVMValueRef leave = LLVMGetNamedFunction(mod, "myrt_arena_leave");
+    if (!enter || !leave)
+        return;
+    ValVec calls = {0};
     for (LLVMValueRef fn = LLVMGetFirstFunction(mod); fn; fn = LLVMGetNextFunction(fn)) {
-        if (LLVMIsDeclaration(fn) || !arena_unused(fn))
+        calls.len = 0;
+        if (LLVMIsDeclaration(fn) || !arena_unused(fn, enter, leave, &calls))
             continue;
-        ValVec calls = {0};
-        for (LLVMBasicBlockRef bb = LLVMGetFirstBasicBlock(fn); bb; bb = LLVMGetNextBasicBlock(bb))
-            for (LLVMValueRef i = LLVMGetFirstInstruction(bb); i; i = LLVMGetNextInstruction(i))
-                if (LLVMIsACallInst(i) && (calls_named(i, "myrt_arena_enter") || calls_named(i, "myrt_arena_leave")))
-                    vec_push(&calls, i);
         for (int k = 0; k < calls.len; k++) {
             LLVMValueRef arena = LLVMGetOperand(calls.data[k], 0);
             LLVMInstructionEraseFromParent(calls.data[k]);
             erase_if_unused(arena);
         }
-        vec_free(&calls);
     }
+    vec_free(&calls);
 }
 
 int codegen_optimize(LLVMModuleRef mod, LLVMTargetMachineRef tm, int level, StrBuf *err)
