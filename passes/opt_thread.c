@@ -144,12 +144,13 @@ static int thread_family(Thread *t, GraphVec *fam, NodeVec *sites)
             Node *v = fv.data[k];
             if (in_loop(v->graph, loop))
                 continue;
-            bool seen = true;
-            for (int s = 0; s < sites->len && seen; s++)
-                seen = ir_graph_encloses(v->graph, sites->data[s]->graph);
-            for (int j = 0; j < inv.len && seen; j++)
-                seen = inv.data[j] != v;
-            if (seen)
+            /* every call site sees v, and v is not in the list yet */
+            bool take = true;
+            for (int s = 0; s < sites->len && take; s++)
+                take = ir_graph_encloses(v->graph, sites->data[s]->graph);
+            for (int j = 0; j < inv.len && take; j++)
+                take = inv.data[j] != v;
+            if (take)
                 vec_push(&inv, v);
         }
     }
@@ -160,18 +161,22 @@ static int thread_family(Thread *t, GraphVec *fam, NodeVec *sites)
     for (int s = 0; s < sites->len; s++)
         for (int k = 0; k < inv.len; k++)
             ir_apply_append(sites->data[s], inv.data[k]);
+    NodeVec params = {0};
     for (int i = 0; i < fam->len; i++) {
         Graph *g = fam->data[i];
+        params.len = 0;
         for (int k = 0; k < inv.len; k++) {
-            Node *v = inv.data[k];
-            Node *p = ir_add_param(g, v->name, v->loc);
-            p->type = v->type;
-            for (int h = 0; h < c->graphs.len; h++)
-                if (ir_graph_encloses(g, c->graphs.data[h]))
-                    ir_replace_uses_in(c->graphs.data[h], v, p);
+            Node *p = ir_add_param(g, inv.data[k]->name, inv.data[k]->loc);
+            p->type = inv.data[k]->type;
+            vec_push(&params, p);
         }
+        for (int h = 0; h < c->graphs.len; h++)
+            if (ir_graph_encloses(g, c->graphs.data[h]))
+                for (int k = 0; k < inv.len; k++)
+                    ir_replace_uses_in(c->graphs.data[h], inv.data[k], params.data[k]);
     }
     int n = fam->len * inv.len;
+    vec_free(&params);
     vec_free(&inv);
     return n;
 }
