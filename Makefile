@@ -33,7 +33,7 @@ else
 MYC_LLVM_LIBS := $(LLVM_LIBS)
 endif
 
-INC     := -Isrc -Iir -Ipasses -Igrammar -Ibuild/gen $(LLVM_CFLAGS)
+INC      = -Isrc -Iir -Ipasses -Igrammar -I$(GEN) $(LLVM_CFLAGS)
 LIBS    := $(LLVM_LIBS) -lm -lpthread
 MYC_LIBS := $(MYC_LLVM_LIBS) -lm -lpthread
 
