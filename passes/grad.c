@@ -88,17 +88,20 @@ static void nm_set(NodeMap *m, const Node *k, Node *v) { idmap_set(m, k->id, v);
 static Graph *gm_get(const GraphMap *m, const Graph *k) { return idmap_get(m, k->id); }
 static void gm_set(GraphMap *m, const Graph *k, Graph *v) { idmap_set(m, k->id, v); }
 
-typedef struct Region {
+typedef struct Region Region;
+struct Region {
     int mode;
     int serial;
     Graph *root, *troot;
+    Region *outer;          /* an extension (see "nesting"): the region whose transformed
+                               code this one's root joins; NULL for a standalone region */
+    GraphMap ext;           /* graph nested in this region -> its extension's root */
     GraphVec graphs;        /* the region's source graphs, parents first */
     GraphMap tg;            /* source graph -> transformed graph */
     GraphMap bprop;         /* reverse mode: source graph -> its bprop graph */
     NodeMap val;            /* source node -> transformed value (J(x), or x' forward) */
     NodeMap aux;            /* reverse: the node's bprop; forward: its tangent (NULL: zero) */
-    NodeMap prim;           /* forward: the copy of a node that depends on nothing varied;
-                               reverse: for Jfwd(v) of a free variable, v (which gets its sensitivity) */
+    NodeMap prim;           /* forward: the copy of a node that depends on nothing varied */
     NodeMap inl;            /* a primitive application transformed in place: the rule is built
                                inline (in the bprop, or next to the tangent), no closure */
     /* reverse mode, loops (find_loops): */
@@ -108,7 +111,7 @@ typedef struct Region {
                                called directly) or the switch(c, A, B) it calls; NULL: it leaves */
     GraphVec entries;       /* each loop's entry block, whose tg is the wrapper J(E) */
     IdMap entry_of;         /* by graph id: a member's loop's entry block */
-} Region;
+};
 
 typedef struct PrimEntry {
     int mode, prim, nargs;
@@ -126,6 +129,8 @@ typedef struct GradState {
     Module *m;
     GraphMap standalone[3];     /* by mode: source graph -> transform as a value */
     GraphMap source;            /* transformed graph -> source graph */
+    IdMap region_of;            /* by transformed graph id: the region that made it */
+    IdMap prim_of;              /* by graph id: 1 + index in prims of a primitive's transform */
     unsigned char *srcmode;     /* by transformed graph id: its mode */
     uint32_t srcmode_cap;
     VEC(PrimEntry) prims;
@@ -152,6 +157,7 @@ static void region_free(Region *r)
     free(r->kparam.v);
     free(r->entry_of.v);
     free(r->tail.v);
+    free(r->ext.v);
     vec_free(&r->entries);
     free(r);
 }
@@ -162,6 +168,8 @@ static void state_free(void *p)
     for (int i = 0; i < 3; i++)
         free(gs->standalone[i].v);
     free(gs->source.v);
+    free(gs->region_of.v);
+    free(gs->prim_of.v);
     free(gs->srcmode);
     vec_free(&gs->prims);
     vec_free(&gs->ops);
@@ -191,9 +199,10 @@ static GradState *state_of(Module *m)
     return m->ext;
 }
 
-static void note_source(GradState *gs, Graph *t, Graph *src, int mode)
+static void note_source(GradState *gs, Region *r, Graph *t, Graph *src, int mode)
 {
     gm_set(&gs->source, t, src);
+    idmap_set(&gs->region_of, t->id, r);
     if (t->id >= gs->srcmode_cap) {
         uint32_t cap = gs->srcmode_cap ? gs->srcmode_cap : 64;
         while (cap <= t->id)
@@ -340,6 +349,7 @@ Graph *grad_transform_prim(Module *m, int mode, PrimId p, int nargs)
     g->src_name = pi->name;
     PrimEntry e = {mode, (int)p, nargs, g};
     vec_push(&gs->prims, e);
+    idmap_set(&gs->prim_of, g->id, (void *)(uintptr_t)gs->prims.len);
 
     Node **x = xcalloc((size_t)(nargs ? nargs : 1), sizeof(Node *));
     Node **t = xcalloc((size_t)(nargs ? nargs : 1), sizeof(Node *));
@@ -438,9 +448,11 @@ static Node *tvalue(GradState *gs, Region *r, Node *x)
         }
         if (x->k.kind == K_GRAPH) {
             Graph *k = x->k.u.graph;
+            if (!in_region(r, k) && r->outer)
+                return tvalue(gs, r->outer, x);
             Graph *t = in_region(r, k) ? gm_get(&r->tg, k) : standalone(gs, r->mode, k);
             if (!t)     /* too deep: an error where inference reaches it */
-                return ir_apply_prim(r->troot, P_GRAD_ERROR, x->loc, 2, copy_const(m, x), ir_const_int(m, 3, x->loc));
+                return ir_apply_prim(r->troot, P_TOO_DEEP, x->loc, 1, copy_const(m, x));
             return ir_const_graph(m, t, x->loc);
         }
         return copy_const(m, x);
@@ -450,8 +462,14 @@ static Node *tvalue(GradState *gs, Region *r, Node *x)
         return v;
     if (in_region(r, x->graph))
         die("grad: node %u of @%s is used before it is transformed", x->id, x->graph->name);
+    if (r->outer) {
+        /* an extension reads the code its root joins */
+        v = tvalue(gs, r->outer, x);
+        nm_set(&r->val, x, v);
+        return v;
+    }
     /* a free variable of the region: its transformed value, read once in the root */
-    v = ir_apply_prim(r->troot, r->mode == MODE_J ? P_J : P_JFWD, x->loc, 1, x);
+    v = ir_apply_prim(r->troot, r->mode == MODE_J ? P_J : P_JFWD, x->loc, 2, x, ir_const_int(m, 0, x->loc));
     v->name = x->name;
     nm_set(&r->val, x, v);
     return v;
@@ -488,18 +506,6 @@ static Node *derive_lifted(Graph *g, Node *n, int mode, Node *const *vals, int n
     Node *a = ir_apply(g, in, first + nvals, n->loc);
     free(in);
     return a;
-}
-
-/* J of Jfwd(x), or Jfwd of J(x), for a value x the region computes: x
-   itself when it holds no function (both transforms are the identity on
-   numbers and tuples of them); inference reports an error otherwise (the
-   transform of such a function would have to be built from the
-   transformed value, which is not supported). */
-static Node *mixed(Graph *g, Node *x, Node *n, int code)
-{
-    Node *v = ir_apply_prim(g, P_GRAD_ERROR, n->loc, 2, x, ir_const_int(g->module, code, n->loc));
-    v->name = n->name;
-    return v;
 }
 
 /* ---- loops (reverse mode) ------------------------------------------------------------ */
@@ -770,13 +776,16 @@ static void build_entries(GradState *gs, Region *r)
 
 /* ---- reverse mode ------------------------------------------------------------------ */
 
-/* A primitive whose rule is built in place (all but the transforms themselves). */
+/* A primitive whose rule is built in place: all but derive(), whose
+   operator graph is transformed instead (derive_lifted).  J(x, depth) and
+   Jfwd(x, depth) are among them: transformed, they become the same
+   primitive one level deeper (see "nesting"), the identity for
+   sensitivities and tangents. */
 static bool inline_prim(const Node *n)
 {
     if (n->kind != N_APPLY || n->app.in[0]->kind != N_CONST || n->app.in[0]->k.kind != K_PRIM)
         return false;
-    PrimId p = n->app.in[0]->k.u.prim;
-    return p != P_DERIVE && p != P_J && p != P_JFWD;
+    return n->app.in[0]->k.u.prim != P_DERIVE;
 }
 
 /* y = p(transformed operands), in the transformed graph. */
@@ -787,6 +796,8 @@ static Node *inline_apply(GradState *gs, Region *r, Graph *th, Node *n)
     in[0] = copy_const(gs->m, n->app.in[0]);
     for (int i = 1; i < nin; i++)
         in[i] = tvalue(gs, r, n->app.in[i]);
+    if (is_const_prim_app(n, P_J) || is_const_prim_app(n, P_JFWD))
+        in[2] = ir_const_int(gs->m, n->app.in[2]->k.u.i + 1, n->loc);
     Node *y = ir_apply(th, in, nin, n->loc);
     free(in);
     y->name = n->name;
@@ -856,26 +867,10 @@ static void forward_j(GradState *gs, Region *r, Graph *h)
                 in[i] = copy_const(m, n->app.in[i]);
             Node *orig = ir_apply(th, in, nin, n->loc);
             free(in);
-            Node *v = ir_apply_prim(th, P_J, n->loc, 1, orig);
+            Node *v = ir_apply_prim(th, P_J, n->loc, 2, orig, ir_const_int(m, 0, n->loc));
             v->name = n->name;
             nm_set(&r->val, n, v);
             continue;       /* no bprop: nothing flows back to a constant */
-        }
-        if (is_const_prim_app(n, P_JFWD)) {
-            Node *x = n->app.in[1];
-            if (x->kind == N_CONST || !in_region(r, x->graph)) {
-                /* Jfwd of a value from outside: computed as in the
-                   original, its sensitivity passed on to that value */
-                Node *orig = ir_apply_prim(th, P_JFWD, n->loc, 1, x->kind == N_CONST ? copy_const(m, x) : x);
-                Node *v = ir_apply_prim(th, P_J, n->loc, 1, orig);
-                v->name = n->name;
-                nm_set(&r->val, n, v);
-                nm_set(&r->prim, n, x);
-                continue;
-            }
-            nm_set(&r->val, n, mixed(th, tvalue(gs, r, x), n, 1));
-            nm_set(&r->prim, n, x);
-            continue;
         }
         if (inline_prim(n)) {
             nm_set(&r->val, n, inline_apply(gs, r, th, n));
@@ -1088,9 +1083,6 @@ static void backward_j(GradState *gs, Region *r, Graph *h)
                     acc_add(gs, b, n->app.in[i], getitem(b, sjump, i, n->loc, NULL), n->loc);
         Node *d = nm_get(&gs->acc, n);
         Node *bp = nm_get(&r->aux, n);
-        Node *through = nm_get(&r->prim, n);
-        if (d && through)
-            acc_add(gs, b, through, d, n->loc);
         Node *y = nm_get(&r->inl, n);
         if (d && y) {
             int na = n->app.n - 1;
@@ -1156,17 +1148,28 @@ static void backward_j(GradState *gs, Region *r, Graph *h)
 
 /* ---- forward mode ------------------------------------------------------------------ */
 
+/* The region whose transform owns what is known of x: r, or for a node
+   from outside an extension, the extended code's region. */
+static Region *owner(Region *r, const Node *x)
+{
+    const Graph *g = x->kind == N_CONST ? (x->k.kind == K_GRAPH ? x->k.u.graph : NULL) : x->graph;
+    while (g && r->outer && !in_region(r, g))
+        r = r->outer;
+    return r;
+}
+
 /* The original value of a node that depends on nothing the region varies. */
 static Node *primal_copy(GradState *gs, Region *r, Node *x)
 {
     if (x->kind == N_CONST)
         return copy_const(gs->m, x);
-    Node *p = nm_get(&r->prim, x);
+    Node *p = nm_get(&owner(r, x)->prim, x);
     return p ? p : x;       /* a free variable of the region: itself */
 }
 
 static bool inactive(Region *r, const Node *x)
 {
+    r = owner(r, x);
     if (x->kind == N_CONST)
         return x->k.kind != K_GRAPH || !in_region(r, x->k.u.graph);
     if (!in_region(r, x->graph))
@@ -1174,9 +1177,14 @@ static bool inactive(Region *r, const Node *x)
     return nm_get(&r->prim, x) != NULL;
 }
 
+static Node *tangent_of(Region *r, const Node *x)
+{
+    return x->kind == N_CONST ? NULL : nm_get(&owner(r, x)->aux, x);
+}
+
 static Node *tangent(Region *r, Graph *g, Node *x)
 {
-    Node *t = x->kind == N_CONST ? NULL : nm_get(&r->aux, x);
+    Node *t = tangent_of(r, x);
     return t ? t : zero(g, x->loc);
 }
 
@@ -1205,15 +1213,9 @@ static void forward_f(GradState *gs, Region *r, Graph *h)
             free(in);
             p->name = n->name;
             nm_set(&r->prim, n, p);
-            Node *v = ir_apply_prim(th, P_JFWD, n->loc, 1, p);
+            Node *v = ir_apply_prim(th, P_JFWD, n->loc, 2, p, ir_const_int(m, 0, n->loc));
             v->name = n->name;
             nm_set(&r->val, n, v);
-            continue;
-        }
-        if (is_const_prim_app(n, P_J)) {
-            Node *x = n->app.in[1];
-            nm_set(&r->val, n, mixed(th, tvalue(gs, r, x), n, 2));
-            nm_set(&r->aux, n, x->kind == N_CONST ? NULL : nm_get(&r->aux, x));
             continue;
         }
         if (inline_prim(n)) {
@@ -1223,7 +1225,7 @@ static void forward_f(GradState *gs, Region *r, Graph *h)
             Node **t = xcalloc((size_t)(na ? na : 1), sizeof(Node *));
             for (int i = 0; i < na; i++) {
                 Node *a = n->app.in[i + 1];
-                t[i] = a->kind == N_CONST ? NULL : nm_get(&r->aux, a);
+                t[i] = tangent_of(r, a);
             }
             RuleB rb = {th, n->loc};
             Node *ty = rule_tangent(&rb, prim_info(n->app.in[0]->k.u.prim)->diff, y->app.in + 1, na, y, t);
@@ -1283,7 +1285,7 @@ static void region_run(GradState *gs, Region *r)
         t->src_name = h->src_name;
         t->ret_loc = h->ret_loc;
         gm_set(&r->tg, h, t);
-        note_source(gs, t, h, r->mode);
+        note_source(gs, r, t, h, r->mode);
         if (gm_get(&r->cps, h))
             gm_set(&r->cps, h, t);
     }
@@ -1294,7 +1296,7 @@ static void region_run(GradState *gs, Region *r)
         w->src_name = e->src_name;
         w->ret_loc = e->ret_loc;
         gm_set(&r->tg, e, w);
-        note_source(gs, w, e, r->mode);
+        note_source(gs, r, w, e, r->mode);
     }
     for (int i = 0; i < r->graphs.len; i++) {
         Graph *h = r->graphs.data[i];
@@ -1329,6 +1331,29 @@ static int transform_depth(GradState *gs, const Graph *g)
     return d;
 }
 
+/* A region transforming g (mode), its root's transform nested in `in`;
+   built by the next run_pending. */
+static Region *new_region(GradState *gs, int mode, Graph *g, Region *outer, Graph *in)
+{
+    Module *m = gs->m;
+    Region *r = xcalloc(1, sizeof(Region));
+    r->mode = mode;
+    r->root = g;
+    r->outer = outer;
+    r->serial = g->parent ? gs->all.len + 1 : 0;
+    const char *pre = mode_prefix(mode);
+    if (r->serial)
+        pre = arena_printf(m->arena, "%s%d", pre, r->serial);
+    Graph *t = ir_graph_new(m, G_FUNCTION, prefixed(m, pre, g->name), in, g->loc);
+    t->src_name = g->src_name;
+    t->ret_loc = g->ret_loc;
+    r->troot = t;
+    note_source(gs, r, t, g, mode);
+    vec_push(&gs->all, r);
+    vec_push(&gs->pending, r);
+    return r;
+}
+
 static Graph *standalone(GradState *gs, int mode, Graph *g)
 {
     Graph *t = gm_get(&gs->standalone[mode], g);
@@ -1336,22 +1361,26 @@ static Graph *standalone(GradState *gs, int mode, Graph *g)
         return t;
     if (transform_depth(gs, g) >= GRAD_MAX_DEPTH)
         return NULL;
-    Module *m = gs->m;
-    Region *r = xcalloc(1, sizeof(Region));
-    r->mode = mode;
-    r->root = g;
-    r->serial = g->parent ? gs->all.len + 1 : 0;
-    const char *pre = mode_prefix(mode);
-    if (r->serial)
-        pre = arena_printf(m->arena, "%s%d", pre, r->serial);
-    t = ir_graph_new(m, G_FUNCTION, prefixed(m, pre, g->name), g->parent, g->loc);
-    t->src_name = g->src_name;
-    t->ret_loc = g->ret_loc;
-    r->troot = t;
+    t = new_region(gs, mode, g, NULL, g->parent)->troot;
     gm_set(&gs->standalone[mode], g, t);
-    note_source(gs, t, g, mode);
-    vec_push(&gs->all, r);
-    vec_push(&gs->pending, r);
+    return t;
+}
+
+/*
+ * The transform by r of a graph h made after r ran: h is nested in a
+ * graph of r's region, and its transform is nested in that graph's
+ * transform, reading the values r's code computes there -- the same
+ * frame a closure of r's other transforms reads (see "nesting").
+ */
+static Graph *extend(GradState *gs, Region *r, Graph *h)
+{
+    Graph *t = gm_get(&r->ext, h);
+    if (t)
+        return t;
+    if (transform_depth(gs, h) >= GRAD_MAX_DEPTH)
+        return NULL;
+    t = new_region(gs, r->mode, h, r, tgraph(r, h->parent))->troot;
+    gm_set(&r->ext, h, t);
     return t;
 }
 
@@ -1372,6 +1401,74 @@ Graph *grad_transform(Module *m, int mode, Graph *g)
     Graph *t = standalone(gs, mode, g);
     run_pending(gs);
     return t;
+}
+
+/*
+ * ---- nesting ----
+ *
+ * Inside code that transforms O_1 .. O_d rewrote (outermost last), every
+ * function value v of the source is represented by O_d(..O_1(v)..), and
+ * an application T(v) of a transform written in the source (in an
+ * operator's graph, or in code an inner operator transformed) has become
+ * T(v', d).  Its value must be O_d(..O_1(T(G))..), G being v's source
+ * function: the inner calculation's transform is applied first, so that
+ * its perturbations and sensitivities are its own, and every enclosing
+ * calculation then sees T(G) as ordinary code to differentiate.  T applied
+ * to v' itself would give T(O_d(..(G))): a graph whose tangent slots and
+ * env keys belong to the enclosing calculations (perturbation confusion,
+ * and lost sensitivities of captured variables).
+ *
+ * Each O_i(T(G)) is built as O_i(G) was: by a standalone region when G
+ * was the root of the region that transformed it, else by extending that
+ * region (extend), so that the result is nested where O_i(G) is and reads
+ * the same frame: rebind() can make it a closure over v''s frame, and the
+ * sensitivities its backward pass puts in its env are keyed by the same
+ * source variables that the code holding v splits them by.
+ */
+static Graph *transform_level(GradState *gs, Region *r, Graph *src, int mode, Graph *h)
+{
+    if (!r || h->parent != src->parent)
+        die("grad: @%s is not nested where @%s is", h->name, src->name);
+    return src == r->root ? standalone(gs, mode, h) : extend(gs, r, h);
+}
+
+Graph *grad_transform_fn(Module *m, int mode, int depth, const FnRef *f)
+{
+    if (depth <= 0)
+        return grad_transform_ref(m, mode, f);
+    GradState *gs = state_of(m);
+    if (!f->graph)
+        die("grad: %s of a primitive under %d transforms", mode_prefix(mode), depth);
+    Graph **chain = xmalloc(sizeof(Graph *) * (size_t)(depth + 1));
+    chain[0] = f->graph;
+    const PrimEntry *pe = NULL;
+    int k = 0;
+    for (; k < depth; k++) {
+        uintptr_t pi = (uintptr_t)idmap_get(&gs->prim_of, chain[k]->id);
+        if (pi) {
+            pe = &gs->prims.data[pi - 1];
+            break;
+        }
+        chain[k + 1] = gm_get(&gs->source, chain[k]);
+        if (!chain[k + 1])
+            die("grad: @%s is not %d transforms deep", f->graph->name, depth);
+    }
+    Graph *h;
+    if (pe) {
+        /* chain[k] is O(p) for a primitive p: O(T(p)), then the levels above */
+        if (k != depth - 1)
+            die("grad: @%s is not %d transforms deep", f->graph->name, depth);
+        h = standalone(gs, pe->mode, grad_transform_prim(m, mode, (PrimId)pe->prim, pe->nargs));
+    } else {
+        h = standalone(gs, mode, chain[depth]);
+    }
+    run_pending(gs);
+    for (int i = k - 1; i >= 0 && h; i--) {
+        h = transform_level(gs, idmap_get(&gs->region_of, chain[i]->id), chain[i + 1], gs->srcmode[chain[i]->id], h);
+        run_pending(gs);
+    }
+    free(chain);
+    return h;
 }
 
 /* ---- the operators ----------------------------------------------------------------- */
@@ -1418,7 +1515,7 @@ static Graph *operator_graph(GradState *gs, Node *site, int arity)
         Node *nx = ir_const_int(m, arity, loc);
         xs = ir_apply_prim(w, P_UNPACK, loc, 2, xs, nx);
         ts = ir_apply_prim(w, P_UNPACK, loc, 2, ts, ir_const_int(m, arity, loc));
-        a[0] = ir_apply_prim(w, P_JFWD, loc, 1, f);
+        a[0] = ir_apply_prim(w, P_JFWD, loc, 2, f, ir_const_int(m, 0, loc));
         for (int i = 0; i < arity; i++) {
             Node *x = ir_apply_prim(w, P_TO_DIFF, loc, 2, getitem(w, xs, i, loc, NULL), ir_const_int(m, i, loc));
             a[1 + i] = x;
@@ -1431,11 +1528,11 @@ static Graph *operator_graph(GradState *gs, Node *site, int arity)
         out = ir_apply_prim(w, P_MAKE_TUPLE, loc, 2, y, t);
     } else {
         Node **x = xmalloc(sizeof(Node *) * (size_t)(arity ? arity : 1));
-        a[0] = ir_apply_prim(w, P_J, loc, 1, f);
+        a[0] = ir_apply_prim(w, P_J, loc, 2, f, ir_const_int(m, 0, loc));
         for (int i = 0; i < arity; i++) {
             Node *p = ir_add_param(w, arena_printf(m->arena, "x%d", i), loc);
             x[i] = sel[i] ? ir_apply_prim(w, P_TO_DIFF, loc, 2, p, ir_const_int(m, i, loc))
-                          : ir_apply_prim(w, P_J, loc, 1, p);
+                          : ir_apply_prim(w, P_J, loc, 2, p, ir_const_int(m, 0, loc));
             a[1 + i] = x[i];
         }
         Node *r = ir_apply(w, a, arity + 1, loc);

@@ -93,6 +93,12 @@ Graph *grad_transform(Module *m, int mode, Graph *g);
 /* The transform of the function a type's reference names (graph or
    primitive); NULL as for grad_transform. */
 Graph *grad_transform_ref(Module *m, int mode, const FnRef *f);
+/* The graph of J(x, depth) (mode MODE_J) or Jfwd(x, depth) of a function
+   value x that f names: for depth 0, grad_transform_ref; for depth d > 0,
+   x is a value of code d enclosing transforms rewrote, and the result is
+   those transforms applied, in their order, to the transform of x's
+   source function (grad.c, "nesting").  NULL as for grad_transform. */
+Graph *grad_transform_fn(Module *m, int mode, int depth, const FnRef *f);
 /* The transform of primitive p used as a function of nargs arguments. */
 Graph *grad_transform_prim(Module *m, int mode, PrimId p, int nargs);
 /* For a derive() node whose function has `arity` parameters: the

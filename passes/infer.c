@@ -896,7 +896,7 @@ static int self_nesting(TypeCtx *tc, Node *app, const FnRef *f)
 /* The transform (mode) of a value of type t: functions become their
    transforms, in the same context (a transform is nested where its source
    is); NULL while a transform is still to be typed (next round). */
-static Type *lifted_type(TypeCtx *tc, Node *app, Type *t, int mode)
+static Type *lifted_type(TypeCtx *tc, Node *app, Type *t, int mode, int depth)
 {
     if (t->kind != T_FUNC && t->kind != T_TUPLE)
         return t;
@@ -905,7 +905,7 @@ static Type *lifted_type(TypeCtx *tc, Node *app, Type *t, int mode)
         Type *r = NULL;
         bool pending = false;
         for (int i = 0; i < t->n; i++) {
-            el[i] = lifted_type(tc, app, t->elems[i], mode);
+            el[i] = lifted_type(tc, app, t->elems[i], mode, depth);
             pending |= el[i] == NULL;
             if (el[i] == TY_ERR)
                 r = TY_ERR;
@@ -933,7 +933,7 @@ static Type *lifted_type(TypeCtx *tc, Node *app, Type *t, int mode)
                 break;
             }
         }
-        Graph *d = grad_transform_ref(tc->m, mode, f);
+        Graph *d = grad_transform_fn(tc->m, mode, depth, f);
         if (!d) {
             r = infer_error(tc, app->loc, false, GRAD_TOO_DEEP_MSG, GRAD_MAX_DEPTH);
             break;
@@ -953,13 +953,13 @@ static Type *lifted_type(TypeCtx *tc, Node *app, Type *t, int mode)
 Type *ty_j(TypeCtx *tc, const PrimInfo *p, Node *app, Type **args, int n)
 {
     (void)p; (void)n;
-    return lifted_type(tc, app, args[0], MODE_J);
+    return lifted_type(tc, app, args[0], MODE_J, (int)app->app.in[2]->k.u.i);
 }
 
 Type *ty_jfwd(TypeCtx *tc, const PrimInfo *p, Node *app, Type **args, int n)
 {
     (void)p; (void)n;
-    return lifted_type(tc, app, args[0], MODE_F);
+    return lifted_type(tc, app, args[0], MODE_F, (int)app->app.in[2]->k.u.i);
 }
 
 static const char *const op_names[] = {"grad", "value_and_grad", "vjp", "jvp"};
@@ -1656,7 +1656,7 @@ static int fn_index(const Type *t, Graph *g, int prim)
  * tuples, and on a function value rebind(x, i0, j0, ...): the transform's
  * closure over x's own frame (a transform is nested where its source is).
  */
-static Node *lift_value(TypeCtx *tc, Graph *ng, Node *x, Type *from, Type *to, int mode, Loc loc)
+static Node *lift_value(TypeCtx *tc, Graph *ng, Node *x, Type *from, Type *to, int mode, int depth, Loc loc)
 {
     if (!from || !to || from == TY_ERR || to == TY_ERR || from->kind == T_ZERO || from->kind == T_ENV ||
         type_is_scalar(from))
@@ -1664,7 +1664,8 @@ static Node *lift_value(TypeCtx *tc, Graph *ng, Node *x, Type *from, Type *to, i
     if (from->kind == T_TUPLE) {
         Node **el = xmalloc(sizeof(Node *) * (size_t)(from->n ? from->n : 1));
         for (int i = 0; i < from->n; i++)
-            el[i] = lift_value(tc, ng, tuple_item(tc, ng, x, from, i, loc), from->elems[i], to->elems[i], mode, loc);
+            el[i] = lift_value(tc, ng, tuple_item(tc, ng, x, from, i, loc), from->elems[i], to->elems[i], mode, depth,
+                               loc);
         Node *t = typed_tuple(tc, ng, el, from->n, to, loc);
         free(el);
         return t;
@@ -1677,7 +1678,7 @@ static Node *lift_value(TypeCtx *tc, Graph *ng, Node *x, Type *from, Type *to, i
     for (int i = 0; i < from->n; i++) {
         FnRef *f = &from->fns[i];
         Graph *gx = f->graph ? graph_for_ref(tc, f) : NULL;
-        FnRef dr = {grad_transform_ref(tc->m, mode, f), -1, f->graph ? f->ctx : NULL, NULL};
+        FnRef dr = {grad_transform_fn(tc->m, mode, depth, f), -1, f->graph ? f->ctx : NULL, NULL};
         Graph *gd = graph_for_ref(tc, &dr);
         int ix = fn_index(tf, gx, f->prim), jx = fn_index(tt, gd, -1);
         if (ix < 0 || jx < 0)
@@ -1697,14 +1698,14 @@ static Node *resolve_diff_prim(TypeCtx *tc, Graph *ng, PrimId p, Node **in, Type
     if (!t || t == TY_ERR)
         return NULL;
     switch (p) {
-    case P_J: return lift_value(tc, ng, in[1], argt[0], t, MODE_J, loc);
-    case P_JFWD: return lift_value(tc, ng, in[1], argt[0], t, MODE_F, loc);
+    case P_J: return lift_value(tc, ng, in[1], argt[0], t, MODE_J, (int)in[2]->k.u.i, loc);
+    case P_JFWD: return lift_value(tc, ng, in[1], argt[0], t, MODE_F, (int)in[2]->k.u.i, loc);
     case P_TO_DIFF: return coerce(tc, ng, in[1], argt[0], t, loc);
     /* the sensitivity (second operand) as the result's type; a zero
        result is symbolic whatever the operand was */
     case P_SDENSE: case P_SFOR: case P_COTANGENT:
         return t->kind == T_ZERO ? zero_of(tc, ng, t, loc) : coerce(tc, ng, in[2], argt[1], t, loc);
-    case P_CHECK_RESULT: case P_GRAD_ERROR: return in[1];
+    case P_CHECK_RESULT: return in[1];
     default:
         if (t->kind == T_ZERO && p != P_ZERO)
             return zero_of(tc, ng, t, loc);

@@ -520,20 +520,10 @@ Type *ty_cotangent(TypeCtx *tc, const PrimInfo *p, Node *app, Type **args, int n
     return to_diff_type(tc, app, args[1], 0, &bad);
 }
 
-Type *ty_grad_error(TypeCtx *tc, const PrimInfo *p, Node *app, Type **args, int n)
+Type *ty_too_deep(TypeCtx *tc, const PrimInfo *p, Node *app, Type **args, int n)
 {
-    (void)p; (void)n;
-    if (!type_has_function(args[0]))
-        return args[0];
-    int64_t code = app->app.in[2]->k.u.i;
-    if (code == 3)
-        return infer_error(tc, app->loc, false, GRAD_TOO_DEEP_MSG, GRAD_MAX_DEPTH);
-    return infer_error(tc, app->loc, false, "%s",
-                       code == 1 ? "cannot differentiate (in reverse mode) through jvp of a function computed inside "
-                                   "the function being differentiated; define it at top level or pass it in"
-                                 : "cannot differentiate (in forward mode) through grad, value_and_grad or vjp "
-                                   "of a function computed inside the function being differentiated; define it "
-                                   "at top level or pass it in");
+    (void)p; (void)args; (void)n;
+    return infer_error(tc, app->loc, false, GRAD_TOO_DEEP_MSG, GRAD_MAX_DEPTH);
 }
 
 /* Nodes that exist only after specialisation. */

@@ -173,8 +173,6 @@ static int rewrite(OptCtx *c, Node *x)
         return opt_replace(c, x, x->app.in[0]->k.u.prim == P_SFOR || x->app.in[0]->k.u.prim == P_SDENSE ? b : a);
     case P_COTANGENT:
         return opt_replace(c, x, b);
-    case P_GRAD_ERROR:
-        return type_has_function(a->type) ? 0 : opt_replace(c, x, a);
     case P_SADD:
         if (a->type && a->type->kind == T_ZERO)
             return opt_replace(c, x, b);

@@ -1513,17 +1513,6 @@ static LLVMValueRef rebind(Cg *cg, Region *r, Node *n)
     return phi;
 }
 
-static bool type_has_func(const Type *t)
-{
-    if (!t)
-        return false;
-    if (t->kind == T_FUNC)
-        return true;
-    for (int i = 0; t->kind == T_TUPLE && i < t->n; i++)
-        if (type_has_func(t->elems[i]))
-            return true;
-    return false;
-}
 
 static LLVMValueRef emit_prim(Cg *cg, Region *r, PrimId p, Node *n, LLVMValueRef *args, Type *const *types, int nargs)
 {
@@ -1554,10 +1543,6 @@ static LLVMValueRef emit_prim(Cg *cg, Region *r, PrimId p, Node *n, LLVMValueRef
     }
     case P_UNPACK:
     case P_CHECK_RESULT:
-        return coerce(cg, args[0], types[0], rt);
-    case P_GRAD_ERROR:
-        if (type_has_func(types[0]))
-            runtime_error(cg, "internal error: mixed-mode differentiation of a closure");
         return coerce(cg, args[0], types[0], rt);
     case P_DEPEND:
         return coerce(cg, args[nargs - 1], types[nargs - 1], rt);
