@@ -398,6 +398,8 @@ Type *ty_onehot(TypeCtx *tc, const PrimInfo *p, Node *app, Type **args, int n)
 {
     (void)p; (void)n;
     Node *ix = app->app.in[2];
+    if (args[0]->kind == T_ZERO)    /* the item read from a zero (ty_getitem) has no sensitivity */
+        return args[0];
     if (args[0]->kind != T_TUPLE || ix->kind != N_CONST || ix->k.kind != K_INT)
         return sens_error(tc, app, args[0], args[2]);
     int len = args[0]->n;
