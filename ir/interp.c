@@ -366,8 +366,8 @@ Env *eval_new_env(EvalCtx *cx, int n)
 }
 
 /*
- * rebind(x, i0, j0, ...): J or Jfwd of function value x after
- * specialisation: x is the i_k-th function of its type, and the result the
+ * rebind(x, key0, j0, ...): J or Jfwd of function value x after
+ * specialisation: x is the function key_k names (ir_fn_key), and the result the
  * closure of the j_k-th function of this node's type over x's frame.
  */
 /* After closure conversion: the transform's free variables are among the
@@ -396,9 +396,11 @@ static int eval_rebind(Interp *in, const Node *n, const Value *argv, int nargs, 
     const Type *xt = n->app.in[1]->type, *rt = n->type;
     const Value *x = &argv[0];
     for (int k = 1; k + 1 < nargs; k += 2) {
-        int64_t ix = argv[k].i, jx = argv[k + 1].i;
-        if (!xt || xt->kind != T_FUNC || !rt || rt->kind != T_FUNC || ix >= xt->n || jx >= rt->n)
+        int64_t ix = ir_fn_index_of_key(xt, argv[k].i), jx = argv[k + 1].i;
+        if (!rt || rt->kind != T_FUNC || jx >= rt->n)
             break;
+        if (ix < 0)
+            continue;
         const FnRef *f = &xt->fns[ix];
         bool match = x->kind == V_CLOSURE ? f->graph == x->clo->graph : x->kind == V_PRIM && !f->graph && f->prim == x->prim;
         if (!match)

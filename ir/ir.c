@@ -261,6 +261,14 @@ int ir_replace_uses_in(Graph *g, Node *old, Node *new_)
     return n;
 }
 
+int ir_fn_index_of_key(const Type *t, int64_t key)
+{
+    for (int i = 0; t && t->kind == T_FUNC && i < t->n; i++)
+        if (ir_fn_key(&t->fns[i]) == key)
+            return i;
+    return -1;
+}
+
 bool ir_graph_encloses(const Graph *a, const Graph *g)
 {
     if (!a || !g || g->depth < a->depth)

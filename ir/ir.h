@@ -200,6 +200,15 @@ static inline bool ir_is_const_prim(const Node *n, PrimId p)
 {
     return n->kind == N_CONST && n->k.kind == K_PRIM && n->k.u.prim == p;
 }
+/* rebind(x, key0, j0, key1, j1, ...) (after specialisation, J or Jfwd of a
+   function value x) names each function x may be by a key, not by its
+   place in x's type: the optimiser may replace x by a value whose type
+   names fewer functions.  The key of a graph is its id, of a primitive
+   -1 - its PrimId; j_k is a place in the rebind's own type. */
+static inline int64_t ir_fn_key(const FnRef *f) { return f->graph ? (int64_t)f->graph->id : -1 - (int64_t)f->prim; }
+/* The place in function type t of the function `key` names, or -1. */
+int ir_fn_index_of_key(const Type *t, int64_t key);
+
 /* True when a is g or an ancestor of g (O(log depth): nesting can be
    thousands of graphs deep, as in a long elif chain). */
 bool ir_graph_encloses(const Graph *a, const Graph *g);

@@ -91,8 +91,8 @@ static bool add_free(FreeVars *out, PairMap *member, Graph *g, Node *x)
     return true;
 }
 
-/* rebind(x, i0, j0, ...) makes a closure of the j_k-th function of its
-   type from the environment of x, the i_k-th of x's type: that
+/* rebind(x, key0, j0, ...) makes a closure of the j_k-th function of its
+   type from the environment of x, the function key_k names: that
    environment must hold what the transform reads.  (x's graph may be an
    `unreachable` stand-in specialisation that reads nothing itself.) */
 static void rebind_edges(const Node *n, GraphVec *users)
@@ -101,10 +101,11 @@ static void rebind_edges(const Node *n, GraphVec *users)
     if (!xt || xt->kind != T_FUNC || !rt || rt->kind != T_FUNC)
         return;
     for (int k = 2; k + 1 < n->app.n; k += 2) {
-        const Node *ix = n->app.in[k], *jx = n->app.in[k + 1];
-        if (ix->kind != N_CONST || jx->kind != N_CONST || ix->k.u.i >= xt->n || jx->k.u.i >= rt->n)
+        const Node *key = n->app.in[k], *jx = n->app.in[k + 1];
+        int ix = key->kind == N_CONST ? ir_fn_index_of_key(xt, key->k.u.i) : -1;
+        if (ix < 0 || jx->kind != N_CONST || jx->k.u.i >= rt->n)
             continue;
-        Graph *from = xt->fns[ix->k.u.i].graph, *to = rt->fns[jx->k.u.i].graph;
+        Graph *from = xt->fns[ix].graph, *to = rt->fns[jx->k.u.i].graph;
         if (from && to)
             vec_push(&users[to->id], from);
     }

@@ -10,7 +10,7 @@
  * that fails on its constants (1 // 0, int(nan)) is left in place, so the
  * error still happens at run time, where and when the program reaches it.
  *
- * rebind(@F, i, j, ...) of a graph constant is the constant of the graph
+ * rebind(@F, key, j, ...) of a graph constant is the constant of the graph
  * it names (J of a known function is a known function) when that graph has
  * F's parent, so that the closure is made over the same frame.
  *
@@ -46,16 +46,14 @@ static bool to_value(const Node *k, Value *v)
 static int rebind(OptCtx *c, Node *x)
 {
     Node *f = x->app.in[1];
-    const Type *ft = f->type, *rt = x->type;
+    const Type *rt = x->type;
     if (!ir_is_const_graph(f) || !rt || rt->kind != T_FUNC || rt->n != 1)
         return 0;
     for (int k = 2; k + 1 < x->app.n; k += 2) {
         Node *i = x->app.in[k], *j = x->app.in[k + 1];
         if (!opt_is_int_const(i) || !opt_is_int_const(j) || j->k.u.i != 0)
             continue;
-        if (ft && (ft->kind != T_FUNC || i->k.u.i < 0 || i->k.u.i >= ft->n || ft->fns[i->k.u.i].graph != f->k.u.graph))
-            continue;
-        if (!ft && i->k.u.i != 0)
+        if (i->k.u.i != (int64_t)f->k.u.graph->id)
             continue;
         Graph *r = rt->fns[0].graph;
         if (!r || r->parent != f->k.u.graph->parent)

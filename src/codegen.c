@@ -1465,7 +1465,7 @@ static LLVMValueRef make_closure(Cg *cg, Region *r, Node *n)
     return fn_value(cg, tag, env);
 }
 
-/* rebind(x, i0, j0, ...): the transform's closure over x's environment. */
+/* rebind(x, key0, j0, ...): the transform's closure over x's environment. */
 static LLVMValueRef rebind(Cg *cg, Region *r, Node *n)
 {
     Node *xn = n->app.in[1];
@@ -1478,7 +1478,9 @@ static LLVMValueRef rebind(Cg *cg, Region *r, Node *n)
     VEC(LLVMValueRef) vs = {0};
     VEC(LLVMBasicBlockRef) bs = {0};
     for (int k = 2; k + 1 < n->app.n; k += 2) {
-        int ix = (int)n->app.in[k]->k.u.i, jx = (int)n->app.in[k + 1]->k.u.i;
+        int ix = ir_fn_index_of_key(xt, n->app.in[k]->k.u.i), jx = (int)n->app.in[k + 1]->k.u.i;
+        if (ix < 0)     /* x's type no longer names that function */
+            continue;
         LLVMBasicBlockRef bb = new_block(cg, "rebind");
         LLVMAddCase(sw, const_i32(cg, ix), bb);
         LLVMPositionBuilderAtEnd(cg->b, bb);
