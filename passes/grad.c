@@ -1419,8 +1419,8 @@ Graph *grad_transform(Module *m, int mode, Graph *g)
  * and lost sensitivities of captured variables).
  *
  * Each O_i(T(G)) is built as O_i(G) was: by a standalone region when G
- * was the root of the region that transformed it, else by extending that
- * region (extend), so that the result is nested where O_i(G) is and reads
+ * was the root of the standalone region that transformed it, else by
+ * extending the region whose code G joined (extend), so that the result is nested where O_i(G) is and reads
  * the same frame: rebind() can make it a closure over v''s frame, and the
  * sensitivities its backward pass puts in its env are keyed by the same
  * source variables that the code holding v splits them by.
@@ -1429,7 +1429,10 @@ static Graph *transform_level(GradState *gs, Region *r, Graph *src, int mode, Gr
 {
     if (!r || h->parent != src->parent)
         die("grad: @%s is not nested where @%s is", h->name, src->name);
-    return src == r->root ? standalone(gs, mode, h) : extend(gs, r, h);
+    if (src != r->root)
+        return extend(gs, r, h);
+    /* the root of an extension is itself in the extended region */
+    return r->outer ? extend(gs, r->outer, h) : standalone(gs, mode, h);
 }
 
 Graph *grad_transform_fn(Module *m, int mode, int depth, const FnRef *f)

@@ -898,6 +898,12 @@ static int self_nesting(TypeCtx *tc, Node *app, const FnRef *f)
    is); NULL while a transform is still to be typed (next round). */
 static Type *lifted_type(TypeCtx *tc, Node *app, Type *t, int mode, int depth)
 {
+    /* without the export marker: the transform's instances are then the
+       same whichever parameters of an exported function they come from
+       (grad(f, 0) and grad(f, 1) in one module: one J.f, whose closures
+       one function value can name) */
+    if (t == TY_DEFAULT_FLOAT)
+        return type_float(tc->tt);
     if (t->kind != T_FUNC && t->kind != T_TUPLE)
         return t;
     if (t->kind == T_TUPLE) {
@@ -1653,7 +1659,7 @@ static int fn_index(const Type *t, Graph *g, int prim)
 
 /*
  * J(x) or Jfwd(x), specialised: the identity on numbers, elementwise on
- * tuples, and on a function value rebind(x, i0, j0, ...): the transform's
+ * tuples, and on a function value rebind(x, key0, j0, ...): the transform's
  * closure over x's own frame (a transform is nested where its source is).
  */
 static Node *lift_value(TypeCtx *tc, Graph *ng, Node *x, Type *from, Type *to, int mode, int depth, Loc loc)
@@ -1683,7 +1689,7 @@ static Node *lift_value(TypeCtx *tc, Graph *ng, Node *x, Type *from, Type *to, i
         int ix = fn_index(tf, gx, f->prim), jx = fn_index(tt, gd, -1);
         if (ix < 0 || jx < 0)
             continue;
-        in[k++] = typed(ir_const_int(tc->spec, ix, loc), type_int(tc->tt));
+        in[k++] = typed(ir_const_int(tc->spec, ir_fn_key(&tf->fns[ix]), loc), type_int(tc->tt));
         in[k++] = typed(ir_const_int(tc->spec, jx, loc), type_int(tc->tt));
     }
     Node *r = typed(ir_apply(ng, in, k, loc), tt);
