@@ -1711,7 +1711,13 @@ static Node *resolve_diff_prim(TypeCtx *tc, Graph *ng, PrimId p, Node **in, Type
        result is symbolic whatever the operand was */
     case P_SDENSE: case P_SFOR: case P_COTANGENT:
         return t->kind == T_ZERO ? zero_of(tc, ng, t, loc) : coerce(tc, ng, in[2], argt[1], t, loc);
-    case P_CHECK_RESULT: return in[1];
+    case P_CHECK_RESULT: {
+        StrBuf sb = {0};
+        if (argt[0] && argt[0] != TY_ERR && !infer_result_ok(tc, argt[0], in[2]->k.u.i, true, &sb))
+            record_error(&tc->spec_errors, loc, false, sb_cstr(&sb));
+        sb_free(&sb);
+        return in[1];
+    }
     default:
         if (t->kind == T_ZERO && p != P_ZERO)
             return zero_of(tc, ng, t, loc);

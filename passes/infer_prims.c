@@ -468,29 +468,37 @@ Type *ty_to_diff(TypeCtx *tc, const PrimInfo *p, Node *app, Type **args, int n)
     return r;
 }
 
-static bool all_floats(const Type *t)
+static bool all_floats(const Type *t, bool final)
 {
-    if (t->kind == T_FLOAT)
+    if (t->kind == T_FLOAT || (!final && (t->kind == T_INT || t->kind == T_BOOL)))
         return true;
     for (int i = 0; t->kind == T_TUPLE && i < t->n; i++)
-        if (!all_floats(t->elems[i]))
+        if (!all_floats(t->elems[i], final))
             return false;
     return t->kind == T_TUPLE;
+}
+
+bool infer_result_ok(TypeCtx *tc, Type *t, int64_t what, bool final, StrBuf *sb)
+{
+    if (what == 0 ? t->kind == T_FLOAT || (!final && (t->kind == T_INT || t->kind == T_BOOL)) : all_floats(t, final))
+        return true;
+    if (what == 0)
+        sb_printf(sb, "grad needs a function that returns a float; this one returns '%s'", infer_type_name(tc, t));
+    else
+        sb_printf(sb, "%s needs a function that returns a float or a tuple of floats; this one returns '%s'",
+                  what == 1 ? "vjp" : "jvp", infer_type_name(tc, t));
+    return false;
 }
 
 Type *ty_check_result(TypeCtx *tc, const PrimInfo *p, Node *app, Type **args, int n)
 {
     (void)p; (void)n;
-    int64_t what = app->app.in[2]->k.u.i;
-    if (what == 0 && args[0]->kind != T_FLOAT)
-        return infer_error(tc, app->loc, false,
-                           "grad needs a function that returns a float; this one returns '%s'",
-                           infer_type_name(tc, args[0]));
-    if (what != 0 && !all_floats(args[0]))
-        return infer_error(tc, app->loc, false,
-                           "%s needs a function that returns a float or a tuple of floats; this one returns '%s'",
-                           what == 1 ? "vjp" : "jvp", infer_type_name(tc, args[0]));
-    return args[0];
+    StrBuf sb = {0};
+    Type *r = args[0];
+    if (!infer_result_ok(tc, args[0], app->app.in[2]->k.u.i, false, &sb))
+        r = infer_error(tc, app->loc, false, "%s", sb_cstr(&sb));
+    sb_free(&sb);
+    return r;
 }
 
 /* cotangent(x, t, what): t must have x's shape; numbers become floats */
