@@ -64,8 +64,10 @@ and the exported functions exactly those whose signature involves no function
 (those with an unannotated function parameter may or may not be).
 `--dot-render` also renders the dot output with `dot -Tsvg`.
 
-`--avoid-known` does not generate the shapes of the known bugs not yet fixed
-(tests/e2e/pending_*.my.txt); `make check` uses it.
+`--avoid-known` does not generate the shapes of the known bugs not yet fixed:
+each avoidance names its tests/e2e/pending_NAME.my.txt and holds only while
+that file exists (a fixed bug's shapes come back by themselves); `make check`
+uses it.
 
 Each problem prints one line `FAIL seed=S prog=K FUNC ARGS: what`; with
 `--keep DIR` the program is saved as DIR/difftest_S_K.my with `# RUN:` lines
@@ -272,7 +274,8 @@ class Gen:
         self.lines = []
         self.consts = []
         self.poly = False        # polymorphic calls, higher-order templates (--poly)
-        self.avoid = False       # steer clear of the known bugs (--avoid-known)
+        self.avoid = frozenset() # the known bugs to steer clear of (--avoid-known):
+                                 # NAME of each tests/e2e/pending_NAME.my.txt
         self.templates = {}      # template kind -> the name it is defined under
         self.export_hdr = {}     # top-level function -> its `def` line for export mode
 
@@ -823,7 +826,7 @@ class Gen:
         if kind in ("scale", "adder") and len(ps) == 1 and ps[0] in ("int", "float", "N"):
             ks = [k for k in ["int", "float", "bool"] + (["N"] if self.n_ok(scope) else [])
                   if promote(ps[0], k) == r]
-            if self.avoid:
+            if "factory_closures" in self.avoid:
                 # the closures one specialisation of a factory makes are one value
                 # (pending_factory_closures): their signature must follow from k's type
                 ks = [k for k in ks if k == ps[0]]
@@ -858,7 +861,7 @@ class Gen:
         x = self.r.random()
         if x < 0.25:
             bs = BUILTIN_VALUES.get((params, ret))
-            if self.avoid and (params, ret) not in ((("float",), "float"),
+            if "factory_closures" in self.avoid and (params, ret) not in ((("float",), "float"),
                                                    (("float", "float"), "float")):
                 bs = None        # one signature per builtin: a factory's closure of
                                  # builtin is one value (pending_factory_closures)
@@ -1012,7 +1015,8 @@ class Gen:
             for i, t in enumerate(params):
                 if i == idx:
                     args.append(f"{fn.rec_param_name} - {self.pick((1, 1, 2))}")
-                elif self.avoid and has_fn(t) and getattr(fn, "rec_pnames", None):
+                elif "recursion_fresh_closure" in self.avoid and has_fn(t) \
+                        and getattr(fn, "rec_pnames", None):
                     # a fresh closure passed down a recursion makes myc specialise
                     # without end (pending_recursion_fresh_closure): pass the parameter on
                     args.append(fn.rec_pnames[i])
@@ -1417,7 +1421,7 @@ class Gen:
             for h in specs:
                 if self.chance(0.5):
                     self.make_poly(h)
-        if self.avoid:
+        if "export_cannot_infer" in self.avoid:
             # export mode: a helper with a function parameter is not exported, yet typing
             # it may leave "cannot infer the type" errors (pending_export_cannot_infer)
             for h in specs:
@@ -1481,7 +1485,8 @@ class Gen:
         h.anns = [None] * len(h.params)
         h.poly = True
         h.name = h.name.replace("hf", "hp")
-        if self.avoid and any(has_fn(t) or is_tup(t) for t in h.params) and h.name[0] != "_":
+        if "export_cannot_infer" in self.avoid and any(has_fn(t) or is_tup(t) for t in h.params) \
+                and h.name[0] != "_":
             # export mode: such a helper is not exported, yet typing it may leave "cannot
             # infer the type" errors (pending_export_cannot_infer): keep it private
             h.name = "_" + h.name
@@ -1568,7 +1573,14 @@ class Gen:
             h.cost *= 10
 
 
-def gen_program(seed, k, poly_rate=0.0, avoid=False):
+def pending_bugs():
+    """The known bugs not fixed yet: NAME of each tests/e2e/pending_NAME.my.txt."""
+    e2e = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "e2e")
+    return frozenset(f[len("pending_"):-len(".my.txt")] for f in os.listdir(e2e)
+                     if f.startswith("pending_") and f.endswith(".my.txt"))
+
+
+def gen_program(seed, k, poly_rate=0.0, avoid=frozenset()):
     """(source, runs, info): info["poly"], info["export_src"] (the program with every
     non-float parameter of the top-level functions annotated, which export mode must
     accept) and info["exports"] (the names export mode must export)."""
@@ -1576,7 +1588,7 @@ def gen_program(seed, k, poly_rate=0.0, avoid=False):
     g = Gen(rng)
     # a separate stream decides the mode, so that the plain programs stay as they were
     g.poly = random.Random(f"difftest-poly:{seed}:{k}").random() < poly_rate
-    g.avoid = avoid
+    g.avoid = frozenset(avoid)
     g.const_lines = []
     # constants are emitted through g.out of the first call; keep them apart
     src, entries = _program_with_consts(g)
@@ -1915,10 +1927,11 @@ def main():
                     help="also render every dot dump with `dot -Tsvg`")
     ap.add_argument("--verbose", action="store_true")
     opt = ap.parse_args()
+    avoid = pending_bugs() if opt.avoid_known else frozenset()
 
     if opt.print_k is not None or opt.print_x is not None:
         k = opt.print_k if opt.print_k is not None else opt.print_x
-        src, runs, info = gen_program(opt.seed, k, opt.poly, opt.avoid_known)
+        src, runs, info = gen_program(opt.seed, k, opt.poly, avoid)
         if opt.print_x is not None:
             src = info["export_src"]
         print("".join(f"# RUN: {f} {' '.join(shlex.quote(a) for a in args)}\n" for f, args in runs)
@@ -1938,7 +1951,7 @@ def main():
     pool = concurrent.futures.ThreadPoolExecutor(max(1, opt.j))
     pending = []          # (k, src, info, paths, jobs, dumps)
     for k in range(opt.start, opt.start + opt.n):
-        src, runs, info = gen_program(opt.seed, k, opt.poly, opt.avoid_known)
+        src, runs, info = gen_program(opt.seed, k, opt.poly, avoid)
         stats["poly"] += info["poly"]
         path = os.path.join(tmpdir, f"difftest_{opt.seed}_{k}.my")
         xpath = os.path.join(tmpdir, f"difftest_{opt.seed}_{k}_export.my")
