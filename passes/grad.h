@@ -79,11 +79,13 @@ Node *gb_int(RuleB *b, int64_t v);
     "differentiation operators are nested more than %d deep here (the number of nested operators must be " \
     "known at compile time)"
 
-/* Transforms of transforms nest at most this deep: each level multiplies
-   the code by about three until the optimiser exists (an 8th derivative
-   takes 20 s to compile), and a nesting decided at run time (a recursion
-   applying grad to its own argument) must stop with an error. */
-enum { GRAD_MAX_DEPTH = 8 };
+/* Transforms of transforms nest at most this deep.  Each level multiplies
+   the code by about three, and the time to compile it by about ten (a 6th
+   derivative of sin(t) * t: 15 s; a 7th: 80 s), and a nesting decided at
+   run time (a recursion whose step applies grad to a function that calls
+   the recursion) must stop with an error quickly: at 6 it takes about two
+   seconds to reach the limit, at 8 it took minutes and gigabytes. */
+enum { GRAD_MAX_DEPTH = 6 };
 
 /* The transform (mode MODE_J or MODE_F) of function graph g as a value:
    nested where g is, a closure of it needs the frame a closure of g needs.
