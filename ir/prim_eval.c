@@ -561,10 +561,13 @@ int ev_getitem(EvalCtx *cx, const PrimInfo *p, const Value *args, int n, Value *
 /* a, b = t: CPython's messages for a non-tuple and for a count mismatch. */
 int ev_unpack(EvalCtx *cx, const PrimInfo *p, const Value *args, int n, Value *out)
 {
-    (void)p, (void)n;
+    (void)p;
     if (args[0].kind != V_TUPLE)
         return eval_raise(cx, "cannot unpack non-iterable %s object", tn(&args[0]));
     int64_t want = args[1].kind == V_BOOL ? args[1].b : args[1].i;
+    if (n == 3 && (args[2].kind != V_TUPLE || args[0].tup->n != want || args[2].tup->n != want))
+        return eval_raise(cx, "jvp(): the function takes %lld arguments, not the primals and tangents given",
+                          (long long)want);
     int have = args[0].tup->n;
     if (have > want)
         return eval_raise(cx, "too many values to unpack (expected %lld)", (long long)want);

@@ -1516,8 +1516,8 @@ static Graph *operator_graph(GradState *gs, Node *site, int arity)
     if (op == OP_JVP) {
         Node *xs = ir_add_param(w, "xs", loc), *ts = ir_add_param(w, "ts", loc);
         Node *nx = ir_const_int(m, arity, loc);
-        xs = ir_apply_prim(w, P_UNPACK, loc, 2, xs, nx);
-        ts = ir_apply_prim(w, P_UNPACK, loc, 2, ts, ir_const_int(m, arity, loc));
+        xs = ir_apply_prim(w, P_UNPACK, loc, 3, xs, nx, ts);     /* checks both */
+        ts = ir_apply_prim(w, P_DEPEND, loc, 2, xs, ts);
         a[0] = ir_apply_prim(w, P_JFWD, loc, 2, f, ir_const_int(m, 0, loc));
         for (int i = 0; i < arity; i++) {
             Node *x = ir_apply_prim(w, P_TO_DIFF, loc, 2, getitem(w, xs, i, loc, NULL), ir_const_int(m, i, loc));

@@ -245,13 +245,33 @@ Type *ty_range_cond(TypeCtx *tc, const PrimInfo *p, Node *app, Type **args, int 
     return type_bool(infer_types(tc));
 }
 
-/* a, b = t: t must be a tuple of exactly as many items as there are targets. */
+/* a, b = t: t must be a tuple of exactly as many items as there are targets.
+   unpack(xs, n, ts): jvp's primals and tangents for a function of n
+   parameters, said in jvp's terms. */
 Type *ty_unpack(TypeCtx *tc, const PrimInfo *p, Node *app, Type **args, int n)
 {
-    (void)p; (void)n;
+    (void)p;
     Node *count = app->app.in[2];
     if (count->kind != N_CONST || count->k.kind != K_INT)
         return infer_error(tc, app->loc, false, "unpack needs a constant count");
+    if (n == 3) {
+        int64_t want = count->k.u.i;
+        int have[2];
+        for (int i = 0; i < 2; i++) {
+            Type *t = args[i == 0 ? 0 : 2];
+            if (t->kind != T_TUPLE)
+                return infer_error(tc, app->loc, infer_is_default_float(t),
+                                   "jvp() takes the %s as a tuple, not '%s'", i == 0 ? "primals" : "tangents",
+                                   infer_type_name(tc, t));
+            have[i] = t->n;
+        }
+        if (have[0] != want || have[1] != want)
+            return infer_error(tc, app->loc, false,
+                               "jvp(): the function takes %lld argument%s, but %d primal%s and %d tangent%s were given",
+                               (long long)want, want == 1 ? "" : "s", have[0], have[0] == 1 ? "" : "s", have[1],
+                               have[1] == 1 ? "" : "s");
+        return args[0];
+    }
     if (args[0]->kind != T_TUPLE)
         return infer_error(tc, app->loc, infer_is_default_float(args[0]),
                            "cannot unpack a value of type '%s' (only tuples can be)", infer_type_name(tc, args[0]));

@@ -61,7 +61,7 @@ static int rewrite(OptCtx *c, Node *x)
                 return 0;
         return opt_replace(c, x, opt_apply(x->graph, t, in, t->n + 1, x->loc));
     }
-    if (opt_is_prim(x, P_UNPACK) && x->app.n == 3)
+    if (opt_is_prim(x, P_UNPACK) && x->app.n >= 3)
         return opt_replace(c, x, x->app.in[1]);
     if (opt_is_prim(x, P_MAKE_TUPLE) && x->app.n > 1) {
         Node *t = NULL;
