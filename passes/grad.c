@@ -142,6 +142,7 @@ typedef struct GradState {
     /* reverse-mode scratch for one graph at a time */
     NodeMap acc;
     NodeVec order;
+    IdMap keyed;                /* scratch, empty between uses: sens_key -> a variable */
 } GradState;
 
 static void region_free(Region *r)
@@ -178,6 +179,7 @@ static void state_free(void *p)
     vec_free(&gs->all);
     vec_free(&gs->pending);
     free(gs->acc.v);
+    free(gs->keyed.v);
     vec_free(&gs->order);
     for (int i = 0; i < gs->fvs.len; i++)
         if (gs->fvs.data[i]) {
@@ -1027,19 +1029,48 @@ static NodeVec *sens_keys(GradState *gs, Graph *k)
     return gs->fvs.data[k->id];
 }
 
-/* The sensitivity of closure constant c, split among what it captured. */
+/*
+ * The key of captured variable v in an env: v's id, except that J(x, d)
+ * and Jfwd(x, d) are keyed as x.  A forward region reads a free variable
+ * both as itself (in code that depends on nothing it varies) and as
+ * Jfwd(x, 0) (elsewhere), and an enclosing reverse transform must see one
+ * variable: the sensitivity of J(x) or Jfwd(x) is x's (their rule is the
+ * identity; for a function both are envs over the same captured
+ * variables), so the two are summed under one key.
+ */
+static uint32_t sens_key(const Node *v)
+{
+    while (v->kind == N_APPLY && (is_const_prim_app(v, P_J) || is_const_prim_app(v, P_JFWD)) &&
+           v->app.in[1]->kind != N_CONST)
+        v = v->app.in[1];
+    return v->id;
+}
+
+/* The sensitivity of closure constant c, split among what it captured
+   (once per key, see sens_key). */
 static void distribute(GradState *gs, Region *r, Graph *b, Node *c)
 {
     Node *dc = nm_get(&gs->acc, c);
     if (!dc)
         return;
     NodeVec *fv = sens_keys(gs, c->k.u.graph);
+    NodeVec vars = {0};     /* one per key */
     for (int i = 0; i < fv->len; i++) {
         Node *v = fv->data[i];
-        Node *key = ir_const_int(gs->m, v->id, c->loc);
+        if (!idmap_get(&gs->keyed, sens_key(v))) {
+            idmap_set(&gs->keyed, sens_key(v), v);
+            vec_push(&vars, v);
+        }
+    }
+    for (int i = 0; i < vars.len; i++)
+        idmap_set(&gs->keyed, sens_key(vars.data[i]), NULL);
+    for (int i = 0; i < vars.len; i++) {
+        Node *v = vars.data[i];
+        Node *key = ir_const_int(gs->m, sens_key(v), c->loc);
         Node *s = ir_apply_prim(b, P_ENV_GET, c->loc, 3, dc, key, tvalue(gs, r, v));
         acc_add(gs, b, v, s, c->loc);
     }
+    vec_free(&vars);
 }
 
 static void backward_j(GradState *gs, Region *r, Graph *h)
@@ -1116,14 +1147,28 @@ static void backward_j(GradState *gs, Region *r, Graph *h)
             if (first_at.data[k] == bi)
                 distribute(gs, r, b, consts.data[k]);
     }
-    /* (env of the free variables, d of each parameter) */
+    /* (env of the free variables, d of each parameter); variables of one
+       key (sens_key) are summed */
     Node *env = ir_apply_prim(b, P_NEWENV, h->loc, 0);
+    NodeVec firsts = {0};   /* the first variable of each key, its sum in gs->acc */
     for (int i = 0; i < gs->order.len; i++) {
         Node *x = gs->order.data[i];
         if (x->kind == N_CONST || x->graph == h)
             continue;
-        env = ir_apply_prim(b, P_ENV_SET, x->loc, 3, env, ir_const_int(m, x->id, x->loc), nm_get(&gs->acc, x));
+        Node *first = idmap_get(&gs->keyed, sens_key(x));
+        if (first) {
+            nm_set(&gs->acc, first, ir_apply_prim(b, P_SADD, x->loc, 2, nm_get(&gs->acc, first), nm_get(&gs->acc, x)));
+        } else {
+            idmap_set(&gs->keyed, sens_key(x), x);
+            vec_push(&firsts, x);
+        }
     }
+    for (int i = 0; i < firsts.len; i++) {
+        Node *x = firsts.data[i];
+        idmap_set(&gs->keyed, sens_key(x), NULL);
+        env = ir_apply_prim(b, P_ENV_SET, x->loc, 3, env, ir_const_int(m, sens_key(x), x->loc), nm_get(&gs->acc, x));
+    }
+    vec_free(&firsts);
     env->name = "d.env";
     Node **out = xmalloc(sizeof(Node *) * (size_t)(h->nparams + 2));
     out[0] = ir_const_prim(m, P_MAKE_TUPLE, h->loc);
