@@ -498,6 +498,19 @@ static Inst *new_inst(TypeCtx *tc, FnInfo *fi, Inst *parent, Type **args, int na
  */
 static bool zero_compatible(const Type *a, const Type *b);
 
+/* Parameter k of instance c becomes t (a join with what it was): c is
+   typed again, and so are its callers, whose calls through values may
+   need their other callees widened alike (agree_on_zeros). */
+static void widen_param(TypeCtx *tc, Inst *c, int k, Type *t)
+{
+    if (c->args[k] == t)
+        return;
+    c->args[k] = t;
+    c->types[tc->local[c->fi->fn->params[k]->id]] = t;
+    enqueue(tc, c);
+    notify(tc, find(c->slots[0]));
+}
+
 static Inst *get_inst(TypeCtx *tc, Graph *g, Inst *ctx, Type **args, int nargs, bool via_value,
                       Node *callsite, Inst *caller, Loc loc)
 {
@@ -524,14 +537,8 @@ static Inst *get_inst(TypeCtx *tc, Graph *g, Inst *ctx, Type **args, int nargs, 
             ok = zero_compatible(c->args[k], args[k]);
         if (!ok)
             continue;
-        for (int k = 0; k < nargs; k++) {
-            Type *j = infer_join(tc, c->args[k], args[k]);
-            if (j != c->args[k]) {
-                c->args[k] = j;
-                c->types[tc->local[g->params[k]->id]] = j;
-                enqueue(tc, c);
-            }
-        }
+        for (int k = 0; k < nargs; k++)
+            widen_param(tc, c, k, infer_join(tc, c->args[k], args[k]));
         return c;
     }
     if (fi->insts.len >= INFER_MAX_SPECIALISATIONS) {
@@ -547,6 +554,29 @@ static Inst *get_inst(TypeCtx *tc, Graph *g, Inst *ctx, Type **args, int nargs, 
     inst->callsite = callsite;
     inst->caller = caller;
     return inst;
+}
+
+/* The instances one call through a value reaches take one set of
+   parameter types (check_one_signature).  Two that differ only where one
+   has a symbolic zero (the backpropagators of two branches, one of which
+   was also called with a float elsewhere: get_inst widened it) are
+   widened to the join; the zeros are materialised at the call. */
+static void agree_on_zeros(TypeCtx *tc, InstVec *called, int nargs)
+{
+    for (int k = 0; k < nargs && called->len > 1; k++) {
+        Type *j = NULL;
+        bool ok = true;
+        for (int i = 0; i < called->len && ok; i++) {
+            Type *t = called->data[i]->args[k];
+            ok = !j || zero_compatible(j, t);
+            if (ok)
+                j = infer_join(tc, j, t);
+        }
+        if (!ok || !j || j == TY_ERR)
+            continue;
+        for (int i = 0; i < called->len; i++)
+            widen_param(tc, called->data[i], k, j);
+    }
 }
 
 /* Types that differ only where one has a symbolic zero. */
@@ -720,6 +750,7 @@ static Type *eval_apply(TypeCtx *tc, Inst *inst, Node *a, Type **args)
     Type *result = NULL;
     Slot *unified = NULL;
     bool only_blocks = true;
+    InstVec called = {0};   /* the instances of functions called through the value */
     for (int k = 0; k < callee->n; k++) {
         FnRef *r = &callee->fns[k];
         if (!r->graph) {
@@ -780,11 +811,15 @@ static Type *eval_apply(TypeCtx *tc, Inst *inst, Node *a, Type **args)
                 inst->direct[l] = ci;
             else
                 record_indirect(&inst->indirect, r, ci);
+            if (!direct)
+                vec_push(&called, ci);
             s = ci->slots[0];
         }
         add_reader(s, inst);
         unified = unified ? slot_union(tc, unified, s, a->loc) : find(s);
     }
+    agree_on_zeros(tc, &called, nargs);
+    vec_free(&called);
     inst->blockcall[l] = unified && only_blocks;
     if (unified) {
         unified = find(unified);
