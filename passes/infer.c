@@ -172,6 +172,7 @@ struct Inst {
     ErrVec lasting;         /* clashes at block parameters */
     bool queued, processing, dirty;
     bool via_value;         /* made for calls through function values (see get_inst) */
+    bool widened;           /* its function-valued parameters are unions (widen_recursion) */
     Node *callsite;         /* for call-site-sensitive functions (TypeCtx.by_caller): the call */
     Inst *caller;           /* ... and the instance it is in */
     unsigned *typed_pass;   /* per graph: the pass that last typed it */
@@ -511,16 +512,77 @@ static void widen_param(TypeCtx *tc, Inst *c, int k, Type *t)
     notify(tc, find(c->slots[0]));
 }
 
+/*
+ * A function calling itself (rec(n - 1, x, lambda t: t + x)) with
+ * arguments that differ from its own only in which functions a function
+ * value may be: the instance's parameters widen to the union, instead of a
+ * new instance per level.  The closure made at each level has that level's
+ * instance as its context, so specialising would never end (an instance
+ * per level, each with a new closure type); the union is a fixpoint.  Only
+ * functions without a context, or closures the instance itself makes, are
+ * taken into a union: those are finitely many.
+ */
+static bool widen_recursion(TypeCtx *tc, Inst *self, Inst *ctx, Type **args, int nargs, bool via_value)
+{
+    if (!self || self->parent != ctx || self->via_value != via_value || self->nargs != nargs)
+        return false;
+    bool differs = false;
+    for (int k = 0; k < nargs; k++) {
+        Type *a = self->args[k], *b = args[k];
+        if (a == b)
+            continue;
+        if (!a || !b || a->kind != T_FUNC || b->kind != T_FUNC)
+            return false;
+        /* only closures this instance makes (or plain functions): a union
+           that takes functions made by other, ever new instances (grad(f)
+           passed down) would grow without end */
+        for (int i = 0; i < b->n; i++)
+            if (b->fns[i].ctx && b->fns[i].ctx != self && infer_join(tc, a, b) != a) {
+                bool known = false;
+                for (int j = 0; j < a->n && !known; j++)
+                    known = a->fns[j].graph == b->fns[i].graph && a->fns[j].ctx == b->fns[i].ctx &&
+                            a->fns[j].prim == b->fns[i].prim;
+                if (!known)
+                    return false;
+            }
+        differs = true;
+    }
+    if (!differs)
+        return false;
+    for (int k = 0; k < nargs; k++)
+        widen_param(tc, self, k, infer_join(tc, self->args[k], args[k]));
+    self->widened = true;
+    return true;
+}
+
+/* Whether widened instance c takes a call with these arguments: the same,
+   but for function values c's unions include. */
+static bool widened_takes(TypeCtx *tc, Inst *c, Type **args, int nargs)
+{
+    if (!c->widened)
+        return false;
+    for (int k = 0; k < nargs; k++)
+        if (c->args[k] != args[k] &&
+            (!args[k] || args[k]->kind != T_FUNC || infer_join(tc, c->args[k], args[k]) != c->args[k]))
+            return false;
+    return true;
+}
+
 static Inst *get_inst(TypeCtx *tc, Graph *g, Inst *ctx, Type **args, int nargs, bool via_value,
                       Node *callsite, Inst *caller, Loc loc)
 {
     FnInfo *fi = tc->fninfo[g->id];
     if (!tc->by_caller[g->id])
         callsite = NULL, caller = NULL;
+    Inst *self = tc->cur && tc->cur->fi == fi ? tc->cur : NULL;
+    if (self && self->callsite == callsite && self->caller == caller &&
+        widen_recursion(tc, self, ctx, args, nargs, via_value))
+        return self;
     for (int i = 0; i < fi->insts.len; i++) {
         Inst *c = fi->insts.data[i];
         if (c->parent == ctx && c->via_value == via_value && c->callsite == callsite && c->caller == caller &&
-            (nargs == 0 || memcmp(c->args, args, sizeof(Type *) * (size_t)nargs) == 0))
+            (nargs == 0 || memcmp(c->args, args, sizeof(Type *) * (size_t)nargs) == 0 ||
+             widened_takes(tc, c, args, nargs)))
             return c;
     }
     /* Differentiated code calls one backpropagator value with a symbolic
