@@ -60,36 +60,46 @@ Type infer_error_type = {.kind = T_FUNC, .id = UINT32_MAX};
  * exported.  Anything computed from it is a plain float; a join with a
  * plain float is a plain float; specialisation never sees it.
  */
-static Type default_float_type = {.kind = T_FLOAT, .id = UINT32_MAX - 1};
-#define TY_DEFAULT_FLOAT (&default_float_type)
+/* One mark per parameter (parameters past the last share it), so that a
+   clash can tell which parameter it is about (excusable_clash). */
+enum { DEFAULT_FLOAT_MARKS = 16 };
+static Type default_float_types[DEFAULT_FLOAT_MARKS] = {
+#define MARK(i) {.kind = T_FLOAT, .id = UINT32_MAX - 1 - (i)}
+    MARK(0), MARK(1), MARK(2), MARK(3), MARK(4), MARK(5), MARK(6), MARK(7),
+    MARK(8), MARK(9), MARK(10), MARK(11), MARK(12), MARK(13), MARK(14), MARK(15),
+#undef MARK
+};
+
+static Type *default_float_of_param(int i)
+{
+    return &default_float_types[i < DEFAULT_FLOAT_MARKS ? i : DEFAULT_FLOAT_MARKS - 1];
+}
 
 bool infer_is_default_float(const Type *t)
 {
-    return t == TY_DEFAULT_FLOAT;
+    return t >= default_float_types && t < default_float_types + DEFAULT_FLOAT_MARKS;
 }
 
-Type *infer_default_float(void)
+/* Whether t is, or holds in a tuple, the marked float `mark` (any mark
+   when NULL). */
+static bool has_default_float(const Type *t, const Type *mark)
 {
-    return TY_DEFAULT_FLOAT;
-}
-
-/* Whether t is, or holds in a tuple, an exported parameter's marked float. */
-static bool has_default_float(const Type *t)
-{
-    if (t == TY_DEFAULT_FLOAT)
-        return true;
+    if (infer_is_default_float(t))
+        return !mark || t == mark;
     for (int i = 0; t && t != TY_ERR && t->kind == T_TUPLE && i < t->n; i++)
-        if (has_default_float(t->elems[i]))
+        if (has_default_float(t->elems[i], mark))
             return true;
     return false;
 }
 
 /* A clash of types at a join that an exported parameter's marked float
-   explains: one side is that float itself and the other does not involve
-   it (`p = (2.0,)` with p a parameter: p was meant to be a tuple). */
+   explains: one side is that parameter's float itself and the other does
+   not involve it (`p = (2.0,)` with p a parameter: p was meant to be a
+   tuple; `return t if k > 0.0 else (k, k)`: t was). */
 static bool excusable_clash(const Type *a, const Type *b)
 {
-    return (a == TY_DEFAULT_FLOAT && !has_default_float(b)) || (b == TY_DEFAULT_FLOAT && !has_default_float(a));
+    return (infer_is_default_float(a) && !has_default_float(b, a)) ||
+           (infer_is_default_float(b) && !has_default_float(a, b));
 }
 
 typedef struct Slot Slot;
@@ -729,7 +739,7 @@ static bool apply_annotations(TypeCtx *tc, Graph *g, Type **args, Type **key, Lo
         if (!ann)
             continue;
         if (!converts(tc, args[i], ann)) {
-            infer_error(tc, loc, has_default_float(args[i]), "argument %d of '%s' must be '%s', not '%s'", i + 1, graph_what(g),
+            infer_error(tc, loc, has_default_float(args[i], NULL), "argument %d of '%s' must be '%s', not '%s'", i + 1, graph_what(g),
                         infer_type_name(tc, ann), infer_type_name(tc, args[i]));
             return false;
         }
@@ -999,7 +1009,7 @@ static Type *lifted_type(TypeCtx *tc, Node *app, Type *t, int mode, int depth)
        same whichever parameters of an exported function they come from
        (grad(f, 0) and grad(f, 1) in one module: one J.f, whose closures
        one function value can name) */
-    if (t == TY_DEFAULT_FLOAT)
+    if (infer_is_default_float(t))
         return type_float(tc->tt);
     if (t->kind != T_FUNC && t->kind != T_TUPLE)
         return t;
@@ -1547,7 +1557,7 @@ static Graph *graph_for_ref(TypeCtx *tc, FnRef *r)
 
 static Type *translate(TypeCtx *tc, Type *t, Loc loc)
 {
-    if (t == TY_DEFAULT_FLOAT)
+    if (infer_is_default_float(t))
         return type_float(tc->tt);
     if (!t || t == TY_ERR || type_is_scalar(t) || t->kind == T_ZERO || t->kind == T_ENV)
         return t;
@@ -2117,7 +2127,7 @@ static void merge_value_calls(TypeCtx *tc, Inst **roots, int n)
 /* t with the default-float marker replaced by float (tuples too). */
 static Type *plain(TypeCtx *tc, Type *t)
 {
-    if (t == TY_DEFAULT_FLOAT)
+    if (infer_is_default_float(t))
         return type_float(tc->tt);
     if (!t || t == TY_ERR || t->kind != T_TUPLE)
         return t;
@@ -2208,7 +2218,8 @@ static Inst *entry_instance(TypeCtx *tc, InferEntry *e)
     Type **args = xmalloc(sizeof(Type *) * (size_t)(g->nparams ? g->nparams : 1));
     for (int i = 0; i < g->nparams; i++) {
         Type *ann = g->param_ann ? g->param_ann[i] : NULL;
-        args[i] = e->args && e->args[i] ? e->args[i] : ann ? ann : e->required ? type_float(tc->tt) : TY_DEFAULT_FLOAT;
+        args[i] = e->args && e->args[i] ? e->args[i] : ann ? ann : e->required ? type_float(tc->tt)
+                                                                             : default_float_of_param(i);
     }
     Inst *inst = NULL;
     tc->cur = NULL;

@@ -54,10 +54,6 @@ Type *infer_join(TypeCtx *tc, Type *a, Type *b);
    infer.c): a float whose misuse as a function or tuple means "not
    exportable", not "wrong". */
 bool infer_is_default_float(const Type *t);
-/* The marked float itself: what arithmetic on one gives, so that
-   range(n + 1) with n an exported parameter still reads as "n was meant
-   to be an int". */
-Type *infer_default_float(void);
 /* Short type name for messages. */
 const char *infer_type_name(TypeCtx *tc, Type *t);
 /* check_result(y, what): whether y's type t may be the result of a

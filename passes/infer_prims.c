@@ -40,12 +40,12 @@ static bool all_numeric(Type **args, int n)
 }
 
 /* A float computed from an exported parameter's marked float keeps the
-   mark (see infer_default_float). */
+   mark (see infer_is_default_float). */
 static Type *float_result(TypeCtx *tc, Type **args, int n)
 {
     for (int i = 0; i < n; i++)
         if (infer_is_default_float(args[i]))
-            return infer_default_float();
+            return args[i];
     return type_float(infer_types(tc));
 }
 

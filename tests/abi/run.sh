@@ -264,6 +264,9 @@ myc_c_for() {
         threads) myc_c threads threads.my --grad=work ;;
         stack_O0) myc_c stack_O0 stack.my --grad=osc --grad=power -O0 ;;
         stack_O2) myc_c stack_O2 stack.my --grad=osc --grad=power -O2 ;;
+        nesting_O0|nesting_O2)
+            myc_c "$1" nesting.my --grad=second_partials --grad=g0 --grad=g1 --grad=fourth --grad=rr_capture \
+                --grad=ff_capture --grad=rfr --grad=joined --grad=jvp_sin "-${1#nesting_}" ;;
         *) fail "no object named $1" ;;
     esac
 }
@@ -400,6 +403,19 @@ stack_prog() {
     myc_c_for "$key" && expected stack || return 1
     run cp "$TMP/obj/$key.h" stack.h &&
     run "$CC" $CFLAGS_TEST -I. $INCS -o stack "$ABI/stack.c" "$TMP/obj/$key.o" "$RT" -lm
+}
+
+# Nested derivatives in an object at -O$1 (nesting.c: closed forms); the
+# public helpers whose parameters are tuples and functions are not exported.
+t_nesting() {
+    local key=nesting_$1
+    myc_c_for "$key" || return 1
+    local got
+    got=$(nm -g --defined-only "$TMP/obj/$key.o" | awk '{print $NF}' | grep -c '^hp_')
+    [ "$got" = 0 ] || fail "$key.o exports hp_tuple or hp_fn"
+    run cp "$TMP/obj/$key.h" nesting.h &&
+    run "$CC" $CFLAGS_TEST -I. $INCS -o nesting "$ABI/nesting.c" "$TMP/obj/$key.o" "$RT" -lm &&
+    run ./nesting
 }
 
 # osc_grad on 10^7 iterations in 512 KiB of stack.
@@ -585,6 +601,8 @@ for CC in $CCS; do
     test_case "stack-loop-O2[$CC]" t_stack_loop O2
     test_case "stack-recursion-O0[$CC]" t_stack_rec O0
     test_case "stack-recursion-O2[$CC]" t_stack_rec O2
+    test_case "nesting-O0[$CC]" t_nesting O0
+    test_case "nesting-O2[$CC]" t_nesting O2
     test_case "demo[$CC]" t_demo
 done
 
