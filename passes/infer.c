@@ -228,6 +228,7 @@ struct TypeCtx {
     uint32_t known_graphs;  /* graphs that existed when this round began */
     uint32_t ntables;       /* size of the by-graph-id tables above */
     bool grew;              /* this round made graphs or rewrote a derive() */
+    Loc grew_at;            /* the differentiation that last did */
     int expansions;         /* rounds restarted for that */
     CallVec indirect;       /* after the fixpoint: every reachable instance's calls */
     ErrVec entry_errors;    /* about the entries themselves */
@@ -1058,8 +1059,10 @@ static Type *lifted_type(TypeCtx *tc, Node *app, Type *t, int mode, int depth)
     if (!r && !pending)
         r = type_func(tc->tt, refs, t->n);
     free(refs);
-    if (pending)
+    if (pending) {
         tc->grew = true;
+        tc->grew_at = app->loc;
+    }
     return r;
 }
 
@@ -1143,6 +1146,7 @@ Type *ty_derive(TypeCtx *tc, const PrimInfo *p, Node *app, Type **args, int n)
     ir_apply_set_inputs(app, in, nv + 1);
     free(in);
     tc->grew = true;
+    tc->grew_at = app->loc;
     return NULL;
 }
 
@@ -2263,8 +2267,7 @@ Module *infer_module(Module *m, Diags *d, InferEntry *entries, int n)
                 tc.grew = false;
                 round--;
                 if (++tc.expansions > INFER_MAX_EXPANSIONS) {
-                    Graph *where = m->tops.len ? m->tops.data[0].graph : NULL;
-                    record_error(&tc.entry_errors, where ? where->loc : LOC_NONE, false,
+                    record_error(&tc.entry_errors, tc.grew_at, false,
                                  arena_printf(tc.arena, "differentiation operators are nested too deeply (limit %d "
                                               "rounds of inference)", INFER_MAX_EXPANSIONS));
                 } else {
