@@ -67,8 +67,8 @@ extern const char *const opt_pass_names[OPT__COUNT];
 
 /* Runs the passes whose bit is set in `passes` (1u << OptPass, OPT_DEFAULT,
    and OPT_FAMILIES to copy functions with nested graphs) to a fixpoint.  `stats` may be NULL.  Returns false when it found
-   the IR it made inconsistent (a bug in a pass: the module is then not to
-   be used; the driver rebuilds it and goes on without the optimiser). */
+   the IR it made inconsistent (a bug in a pass: the driver stops with an
+   internal error). */
 bool opt_module(Module *m, unsigned passes, OptStats *stats);
 
 #endif

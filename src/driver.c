@@ -419,24 +419,21 @@ static bool front_end(Compilation *c)
     return !diags_failed(&c->diags) && verify(c, c->lowered, false, "parse");
 }
 
-/* The optimiser, checked: known bugs in its rewrites (see the issue 5
-   note) show as IR that breaks the checker's invariants; then the typed
-   module is rebuilt and compiled unoptimised, with a warning, rather than
-   miscompiled. */
+/* The optimiser, checked: IR that breaks the checker's invariants after it
+   is a bug in a pass, an internal error like any other (never a program
+   compiled some other way). */
 static bool optimise(Compilation *c)
 {
-    if (opt_module(c->typed, c->opt->opt_passes, NULL)) {
-        StrBuf errs = {0};
-        int bad = ir_check(c->typed, true, &errs);
+    bool consistent = opt_module(c->typed, c->opt->opt_passes, NULL);
+    StrBuf errs = {0};
+    int bad = ir_check(c->typed, true, &errs);
+    if (consistent && !bad) {
         sb_free(&errs);
-        if (!bad)
-            return true;
+        return true;
     }
-    fprintf(stderr, "myc: warning: internal optimiser error; compiling this program unoptimised\n");
-    ir_module_free(c->typed);
-    c->typed = infer_module(c->lowered, &c->diags, c->entries, c->nentries);
-    return c->typed && !diags_failed(&c->diags) && grad_check_expanded(c->typed, &c->diags) &&
-           verify(c, c->typed, true, "opt");
+    if (!bad)
+        die("the optimiser used a node of a graph it had dropped");
+    die("the IR after 'opt' breaks %d invariant%s:\n%s", bad, bad == 1 ? "" : "s", sb_cstr(&errs));
 }
 
 /* From the lowered module to `stop`. */
