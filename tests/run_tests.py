@@ -346,6 +346,7 @@ def e2e_checks(myc, run_flags, san_myc=None):
         kind_dir = os.path.basename(os.path.dirname(path))
         text = open(path, encoding="utf-8", errors="replace").read()
         runs = header_lines(text, "RUN")
+        warns = header_lines(text, "WARNING")
         slow = has_marker(text, "SLOW")
         name = f"{kind_dir}/{base}"
         try:
@@ -375,15 +376,20 @@ def e2e_checks(myc, run_flags, san_myc=None):
             for tag, flags in variants:
                 argv = [myc, "run"] + flags + run_flags + [relpath] + words
                 checks.append(Check(f"{tag}{name}:{i}",
-                                    lambda argv=argv, out=out, status=status: e2e_compare(argv, out, status)))
+                                    lambda argv=argv, out=out, status=status, rp=relpath, w=warns:
+                                    e2e_compare(argv, out, status, relpath=rp, warns=w)))
             if san_myc and not slow:
                 sargv = [san_myc, "run", "--interp"] + run_flags + [relpath] + words
                 checks.append(Check(f"san/{name}:{i}",
-                                    lambda a=sargv, out=out, status=status: e2e_compare(a, out, status, True)))
+                                    lambda a=sargv, out=out, status=status, rp=relpath, w=warns:
+                                    e2e_compare(a, out, status, True, rp, w)))
     return checks
 
 
-def e2e_compare(argv, expected, status, san=False):
+def e2e_compare(argv, expected, status, san=False, relpath=None, warns=()):
+    """Problems of one RUN line.  `warns`: the file's `# WARNING:` intents, the
+    warnings every run of it must print on stderr (and nothing else but the
+    runtime error's line)."""
     r = run(argv)
     cmd = " ".join(shlex.quote(a) for a in argv)
     probs = []
@@ -394,14 +400,26 @@ def e2e_compare(argv, expected, status, san=False):
                      + (f"; stderr: {short(r.stderr)}" if r.stderr.strip() else ""))
         if r.timed_out:
             return probs
+    stderr = r.stderr
+    if warns and not r.timed_out:
+        diags = stderr
+        if status != 0 and stderr.rstrip("\n"):
+            lines = stderr.rstrip("\n").split("\n")
+            diags, stderr = "\n".join(lines[:-1]) + "\n", lines[-1]
+        bad = well_formed_stderr(diags, relpath)
+        if bad is not None:
+            probs.append(f"{cmd}: unexpected stderr line {bad!r}")
+        probs += [f"{cmd}: {p}" for p in check_intents(diags, relpath, [], warns)]
+        if status == 0:
+            stderr = ""
     if status == 0:
         got = r.stdout.rstrip("\n")
         if "\n" in got or not outputs_equal(expected, got):
             probs.append(f"{cmd}: expected {expected!r}, got {short(got)!r}")
-        elif r.stderr.strip() and r.status == 0:
-            probs.append(f"{cmd}: unexpected stderr: {short(r.stderr)}")
+        elif stderr.strip() and r.status == 0:
+            probs.append(f"{cmd}: unexpected stderr: {short(stderr)}")
     else:
-        got = r.stderr.rstrip("\n")
+        got = stderr.rstrip("\n")
         if got != expected:
             probs.append(f"{cmd}: expected on stderr {expected!r}, got {short(got)!r}")
         if r.stdout.strip():
@@ -755,6 +773,7 @@ def corpus_lint():
         name = rel(path)
         if not header_lines(text, "RUN"):
             probs.append(f"{name}: no RUN lines")
+        probs += intent_problems(name, text.encode().split(b"\n"), header_lines(text, "WARNING"))
         if os.path.basename(path).startswith("diff_"):
             try:
                 expect_blocks_from_source(text)
@@ -773,16 +792,23 @@ def corpus_lint():
         specs = header_lines(text, "ERROR") + header_lines(text, "WARNING")
         if not specs:
             probs.append(f"{rel(path)}: no intent lines")
-        for s in specs:
-            try:
-                line, col, msg = parse_intent(s)
-            except ValueError as e:
-                probs.append(f"{rel(path)}: {e}")
-                continue
-            if not 1 <= line <= len(lines) or not 1 <= col <= len(lines[line - 1]) + 1:
-                probs.append(f"{rel(path)}: intent {line}:{col} is outside the file")
-            if not msg:
-                probs.append(f"{rel(path)}: intent {line}:{col} has no text")
+        probs += intent_problems(rel(path), lines, specs)
+    return probs
+
+
+def intent_problems(name, lines, specs):
+    """Intent lines that do not parse or point outside the file (its `lines`, bytes)."""
+    probs = []
+    for s in specs:
+        try:
+            line, col, msg = parse_intent(s)
+        except ValueError as e:
+            probs.append(f"{name}: {e}")
+            continue
+        if not 1 <= line <= len(lines) or not 1 <= col <= len(lines[line - 1]) + 1:
+            probs.append(f"{name}: intent {line}:{col} is outside the file")
+        if not msg:
+            probs.append(f"{name}: intent {line}:{col} has no text")
     return probs
 
 
