@@ -170,6 +170,10 @@ typedef struct Incomplete {
     int sym;
     Loc loc;            /* the read that made it */
 } Incomplete;
+typedef struct Capture {
+    int sym;
+    Loc loc;
+} Capture;
 typedef struct BlockInfo {
     int kind;           /* BK_ENTRY: a function's or constant's graph; BK_NESTED: a
                            G_BRANCH, reads continue in the parent; BK_JOIN: a G_BLOCK */
@@ -181,14 +185,43 @@ typedef struct BlockInfo {
     VEC(Node *) preds;  /* jumps into a join block, in creation order */
     VEC(Incomplete) incomplete;     /* phis of an unsealed block, filled at sealing */
     Map assigned;       /* header: symbols assigned inside the loop */
+
+    /* For the captured-variable check (check_rebinds). */
+    bool expr;          /* a G_BRANCH of an expression (ifexp, and/or, comparison chain):
+                           it runs inside the statement that holds it, not as a block */
+    Node *sel;          /* a G_BRANCH: the switch(c, @a, @b)() that calls it */
+    Node *konst;        /* a nested G_FUNCTION: the constant that makes its closure */
+    int group;          /* a nested G_FUNCTION: its def group or lambda */
+    VEC(Capture) caps;  /* a nested G_FUNCTION: the variables of the enclosing function it
+                           captures (directly or through functions nested in it), first
+                           capture of each */
+    VEC(Graph *) members;   /* a G_FUNCTION: its own graphs (itself, blocks, branches) */
+    VEC(Graph *) closures;  /* a G_FUNCTION: functions nested directly in it that capture */
+    VEC(Graph *) cpreds, csuccs;    /* a statement block: control flow within the function */
+    Graph *home;        /* the statement block whose code this graph's code is part of */
+    uint32_t live_stamp, use_stamp, seen_stamp;    /* check_rebinds' marks */
+    int64_t maxuse;     /* with use_stamp: the value's last use here */
 } BlockInfo;
 
-/* One assignment or capture, for the captured-variable-rebound warning. */
+/* One assignment or capture, for the captured-variable-rebound check. */
 typedef struct Event {
     int sym;
     Loc loc;
     int group;          /* def group or lambda of the capture; def group of a def binding; 0 */
+    Graph *block;       /* an assignment: the block it is in, and m->nnodes then (nodes */
+    uint32_t mark;      /* made before it have smaller ids) */
 } Event;
+
+/* A rebinding of a captured variable: an error when a closure that captured
+   it may be called afterwards, else a warning (check_rebinds). */
+typedef struct Rebind {
+    Event ev;
+    Graph *fn;          /* the function whose variable it is */
+    Loc cap;            /* a capture (for the warning) */
+    bool error;
+    Loc err_cap, err_use;   /* the error's capture and later use */
+    int use_kind;       /* U_* */
+} Rebind;
 
 typedef struct LoopCx {
     struct LoopCx *outer;       /* the enclosing loop of the same function */
@@ -232,7 +265,9 @@ typedef struct Lower {
     Map locals;                 /* (FnState id, sym): sym is local to the function */
     Map captures;               /* (FnState id, sym) -> Loc * of the first capture */
     Map reported;               /* (FnState id, sym): an unbound error was reported */
-    Map warned;                 /* location of a rebinding already warned about */
+    Map warned;                 /* location of a rebinding already recorded */
+    VEC(Rebind) rebinds;        /* rebindings of captured variables, for check_rebinds */
+    Map kcaps;                  /* (closure graph id, sym): recorded in its caps */
     VEC(LFrame) stack;          /* run_lookup's explicit stack */
     FnState *fs;                /* the function being lowered */
     int next_id;                /* FnState and group ids */
@@ -310,6 +345,7 @@ static Graph *new_graph(Lower *L, GraphKind kind, const char *base, Graph *paren
     while (L->blocks.len <= (int)g->id)
         vec_push(&L->blocks, NULL);
     L->blocks.data[g->id] = bi;
+    vec_push(&binfo(L, g->fn)->members, g);
     return g;
 }
 
@@ -319,6 +355,14 @@ static Graph *new_branch(Lower *L, const char *kind, Loc loc)
     FnState *fs = L->fs;
     return new_graph(L, G_BRANCH, arena_printf(L->arena, "%s:%s.%d", fs->fn->name, kind, loc.line),
                      fs->cur, loc, BK_NESTED);
+}
+
+/* A branch of an expression: part of the statement that holds it. */
+static Graph *new_expr_branch(Lower *L, const char *kind, Loc loc)
+{
+    Graph *g = new_branch(L, kind, loc);
+    binfo(L, g)->expr = true;
+    return g;
 }
 
 /* A join block of the current function (unsealed). */
@@ -350,7 +394,9 @@ static Node *switch_call(Lower *L, Node *c, Graph *t, Graph *e, Loc loc)
     Graph *g = L->fs->cur;
     Node *sw = ir_apply_prim(g, P_SWITCH, loc, 3, c, ir_const_graph(L->m, t, loc),
                              ir_const_graph(L->m, e, loc));
-    return ir_apply(g, &sw, 1, loc);
+    Node *call = ir_apply(g, &sw, 1, loc);
+    binfo(L, t)->sel = binfo(L, e)->sel = call;
+    return call;
 }
 
 /* ======================================================================
@@ -619,17 +665,20 @@ static Node *read_var(Lower *L, FnState *fs, int sym, Loc loc)
     return placeholder(L, loc);
 }
 
-/* ---- the captured-variable-rebound warning ---------------------------------------- */
+/* ---- rebinding a captured variable ------------------------------------------------ */
 
-static void warn_rebind(Lower *L, int sym, Loc loc, Loc cap)
+/* Assignment a, in function fn, rebinds a variable that a closure created
+   earlier (or in an earlier iteration) captured, at cap.  Recorded here;
+   check_rebinds decides, once the module is lowered, whether that closure
+   may be called afterwards (an error) or not (a warning). */
+static void note_rebind(Lower *L, const Event *a, Graph *fn, Loc cap)
 {
-    MapEnt *e = map_put(&L->warned, key2((uint32_t)loc.line, (uint32_t)loc.col));
+    MapEnt *e = map_put(&L->warned, key2((uint32_t)a->loc.line, (uint32_t)a->loc.col));
     if (e->v)
         return;
     e->v = 1;
-    diag_warning(L->d, loc, "variable '%s' is captured by a closure and then rebound; the closure keeps the old value",
-                 sym_of(L, sym)->name);
-    diag_note(L->d, cap, "captured here");
+    Rebind r = {*a, fn, cap, false, LOC_NONE, LOC_NONE, 0};
+    vec_push(&L->rebinds, r);
 }
 
 /* A nested function reads variable sym of `owner` at loc. */
@@ -644,8 +693,18 @@ static void note_capture(Lower *L, FnState *owner, int sym, Loc loc)
         *p = loc;
         e->p = p;
     }
+    /* what the closure of c, made in owner, captures */
+    MapEnt *k = map_put(&L->kcaps, key2(c->fn->id, (uint32_t)sym));
+    if (!k->v) {
+        k->v = 1;
+        BlockInfo *ci = binfo(L, c->fn);
+        if (!ci->caps.len)
+            vec_push(&binfo(L, owner->fn)->closures, c->fn);
+        Capture cp = {sym, loc};
+        vec_push(&ci->caps, cp);
+    }
     if (owner->loop) {
-        Event ev = {sym, loc, c->group};
+        Event ev = {sym, loc, c->group, NULL, 0};
         vec_push(&owner->loop->captures, ev);
     }
 }
@@ -674,7 +733,7 @@ static void finish_loop_events(Lower *L, LoopCx *lc)
             if (a->group && c->group == a->group)
                 c = e->v ? &lc->captures.data[e->v - 1] : NULL;
             if (c)
-                warn_rebind(L, a->sym, a->loc, c->loc);
+                note_rebind(L, a, L->fs->fn, c->loc);
         }
         map_free(&cap);
     }
@@ -698,13 +757,12 @@ static void bind(Lower *L, int sym, Node *v, Loc loc, int group)
         v->name = s->name;
     if (s->hidden)
         return;
+    Event ev = {sym, loc, group, fs->cur, L->m->nnodes};
     MapEnt *c = map_get(&L->captures, key2((uint32_t)fs->id, (uint32_t)sym));
     if (c)
-        warn_rebind(L, sym, loc, *(Loc *)c->p);
-    if (fs->loop) {
-        Event ev = {sym, loc, group};
+        note_rebind(L, &ev, fs->fn, *(Loc *)c->p);
+    if (fs->loop)
         vec_push(&fs->loop->assigns, ev);
-    }
 }
 
 /* ======================================================================
@@ -927,8 +985,8 @@ static Node *lower_compare(Lower *L, const Expr *e)
             chain_value(L, home, t, &result);
             break;
         }
-        Graph *rest = new_branch(L, "cmp", oploc);
-        Graph *stop = new_branch(L, "cmpval", oploc);
+        Graph *rest = new_expr_branch(L, "cmp", oploc);
+        Graph *stop = new_expr_branch(L, "cmpval", oploc);
         ir_set_output(stop, t);
         chain_value(L, home, switch_call(L, t, rest, stop, oploc), &result);
         L->fs->cur = rest;
@@ -951,8 +1009,8 @@ static Node *lower_boolop(Lower *L, const Expr *e)
     for (int i = 1; i < n; i++) {
         const Expr *x = e->boolop.operands[i];
         Loc at = x ? x->loc : e->loc;
-        Graph *rest = new_branch(L, is_and ? "and" : "or", at);
-        Graph *keep = new_branch(L, is_and ? "andval" : "orval", at);
+        Graph *rest = new_expr_branch(L, is_and ? "and" : "or", at);
+        Graph *keep = new_expr_branch(L, is_and ? "andval" : "orval", at);
         ir_set_output(keep, v);
         /* the switch tests the previous operand: a bad condition is reported there */
         const Expr *tested = e->boolop.operands[i - 1];
@@ -973,8 +1031,8 @@ static Node *lower_ifexp(Lower *L, const Expr *e)
 {
     Graph *home = L->fs->cur;
     Node *c = lower_expr(L, e->ifexp.cond);
-    Graph *t = new_branch(L, "ifexp", e->loc);
-    Graph *f = new_branch(L, "ifelse", e->loc);
+    Graph *t = new_expr_branch(L, "ifexp", e->loc);
+    Graph *f = new_expr_branch(L, "ifelse", e->loc);
     L->fs->cur = t;
     ir_set_output(t, lower_expr(L, e->ifexp.then));
     L->fs->cur = f;
@@ -1022,8 +1080,11 @@ static Node *lower_lambda(Lower *L, const Expr *e)
     }
     Graph *g = make_function_graph(L, fd, arena_printf(L->arena, "%s/lambda.%d", fs->fn->name, fd->loc.line),
                                    fs->cur);
-    lower_function_body(L, fd, g, ++L->next_id);
-    return ir_const_graph(L->m, g, fd->loc);
+    BlockInfo *gi = binfo(L, g);
+    gi->group = ++L->next_id;
+    lower_function_body(L, fd, g, gi->group);
+    gi->konst = ir_const_graph(L->m, g, fd->loc);
+    return gi->konst;
 }
 
 static const char *plural(int n, const char *one, const char *many) { return n == 1 ? one : many; }
@@ -1511,7 +1572,10 @@ static void lower_def_group(Lower *L, const Stmt *const *defs, int n)
         if (!fd)
             continue;
         gs[k] = make_function_graph(L, fd, arena_printf(L->arena, "%s/%s", fs->fn->name, fd->name), fs->cur);
-        bind_name(L, fd->name, ir_const_graph(L->m, gs[k], fd->name_loc), fd->name_loc, group);
+        BlockInfo *gi = binfo(L, gs[k]);
+        gi->group = group;
+        gi->konst = ir_const_graph(L->m, gs[k], fd->name_loc);
+        bind_name(L, fd->name, gi->konst, fd->name_loc, group);
     }
     for (int k = 0; k < n; k++)
         if (gs[k])
@@ -1710,6 +1774,840 @@ static TopDef *declare_top(Lower *L, const char *name, Loc loc, bool is_const, i
     return t;
 }
 
+/* ======================================================================
+ * Rebinding a captured variable: an error or a warning
+ * ====================================================================== */
+
+/*
+ * A closure holds the values its free variables had when it was made;
+ * CPython's reads them when it runs.  The two differ exactly when a
+ * captured variable is rebound between the two.  For each rebinding
+ * note_rebind recorded (one that may follow the making of a closure that
+ * captured the variable), check_rebinds looks for a value holding such a
+ * closure that is live across the rebinding: used on some path after it
+ * (called, passed to a function, put in a tuple, captured by another
+ * closure, returned...).  That is an error; otherwise no such closure can
+ * run after the rebinding, and the rebinding gets a warning.
+ *
+ * The values holding a closure: the constant that makes it, and what is
+ * computed from a value holding it -- tuples and their items, phis,
+ * depend, derive, the closures of nested functions that read it, the value
+ * of an expression's switch whose branch returns it, and a call that takes
+ * it (as the callee or an argument) when the call may return a function
+ * (Flow below).
+ *
+ * Where: a function's statement blocks (its entry, join blocks, if arms,
+ * loop bodies and exits) are the nodes of its control flow; the branches
+ * of an expression are part of the block holding the expression.  Within a
+ * block the ids of the nodes follow the source (lowering makes them in
+ * order), and an assignment sits at the node count when it was made
+ * (Event.mark).  Liveness is SSA liveness by path exploration, per value.
+ */
+
+/* ---- which values may hold a function (untyped, over the whole module) ---- */
+
+/*
+ * A mask per node: may its value be a function (FN_ALL: or hold one
+ * anywhere, its shape unknown), or hold one in its top-level tuple item i
+ * (bit i, at any depth)?  A monotone flow analysis: a tuple display sets
+ * the bits of its items, t[k] reads bit k; a graph's result is its
+ * output's mask; a direct call's or jump's arguments flow to the
+ * parameters; a function used as a value escapes, and then calls of
+ * unknown callees (parameters, call results, ...) may call it: their
+ * arguments flow to its parameters and its result to theirs.  A node's
+ * mask grows at most 64 times, each time propagated along its uses:
+ * linear in the size of the module.
+ */
+#define FN_ALL (UINT64_C(1) << 63)
+
+enum { CK_PRIM, CK_GRAPH, CK_SWITCH, CK_DERIVE, CK_UNKNOWN };
+
+typedef struct Flow {
+    uint64_t *mf;           /* by node id */
+    uint8_t *queued;        /* by node id: in `work` */
+    NodeVec *callers;       /* by graph id: direct calls and jumps of the graph */
+    NodeVec *watchers;      /* by graph id: other applies whose value is its result */
+    uint8_t *escapes;       /* by graph id: a function used as a value */
+    GraphVec escaping;
+    NodeVec unknown;        /* calls of unknown callees (and of derived functions) */
+    uint64_t u_arg, u_ret;  /* what unknown calls may pass / return */
+    NodeVec work;
+} Flow;
+
+static int callee_kind(const Node *a)
+{
+    const Node *c = a->app.in[0];
+    if (c->kind == N_CONST && c->k.kind == K_PRIM)
+        return CK_PRIM;
+    if (ir_is_const_graph(c))
+        return CK_GRAPH;
+    if (c->kind == N_APPLY && c->app.n == 4 && ir_is_const_prim(c->app.in[0], P_SWITCH))
+        return CK_SWITCH;
+    if (c->kind == N_APPLY && c->app.n > DERIVE_IDX && ir_is_const_prim(c->app.in[0], P_DERIVE))
+        return CK_DERIVE;
+    return CK_UNKNOWN;
+}
+
+static uint64_t flow_mf(const Flow *f, const Node *n)
+{
+    if (n->kind == N_CONST)
+        return n->k.kind == K_GRAPH || n->k.kind == K_PRIM ? FN_ALL : 0;
+    return f->mf[n->id];
+}
+
+static uint64_t flow_result(const Flow *f, const Graph *g) { return g->output ? flow_mf(f, g->output) : 0; }
+
+/* The mask of apply a from what is known now. */
+static uint64_t flow_eval(const Flow *f, const Node *a)
+{
+    Node *const *in = a->app.in;
+    int n = a->app.n;
+    switch (callee_kind(a)) {
+    case CK_PRIM:
+        switch (in[0]->k.u.prim) {
+        case P_MAKE_TUPLE: {
+            uint64_t m = 0;
+            for (int i = 1; i < n; i++)
+                if (flow_mf(f, in[i]))
+                    m |= i - 1 < 63 ? UINT64_C(1) << (i - 1) : FN_ALL;
+            return m;
+        }
+        case P_GETITEM: {
+            uint64_t m = n > 1 ? flow_mf(f, in[1]) : 0;
+            const Node *k = n > 2 ? in[2] : NULL;
+            if (!m || m & FN_ALL || !k || k->kind != N_CONST || k->k.kind != K_INT || k->k.u.i < 0 || k->k.u.i >= 63)
+                return m ? FN_ALL : 0;
+            return m >> k->k.u.i & 1 ? FN_ALL : 0;
+        }
+        case P_UNPACK: return n > 1 ? flow_mf(f, in[1]) : 0;
+        case P_DEPEND: return flow_mf(f, in[n - 1]);
+        case P_DERIVE:
+        case P_SWITCH: return FN_ALL;
+        default: return 0;
+        }
+    case CK_GRAPH: return flow_result(f, in[0]->k.u.graph);
+    case CK_SWITCH: {
+        uint64_t m = 0;
+        for (int i = 2; i <= 3; i++) {
+            const Node *b = in[0]->app.in[i];
+            m |= ir_is_const_graph(b) ? flow_result(f, b->k.u.graph) : FN_ALL;
+        }
+        return m;
+    }
+    case CK_DERIVE: {
+        const Node *d = in[0], *kind = d->app.in[DERIVE_KIND], *fn = d->app.in[d->app.n - 1];
+        int64_t k = kind->kind == N_CONST && kind->k.kind == K_INT ? kind->k.u.i : -1;
+        if (k == OP_GRAD || k == OP_VALUE_AND_GRAD)
+            return 0;       /* floats, and tuples of them */
+        if (k == OP_JVP && ir_is_const_graph(fn))
+            return flow_result(f, fn->k.u.graph) ? FN_ALL : 0;
+        return FN_ALL;
+    }
+    default: return f->u_ret;
+    }
+}
+
+static void flow_set(Flow *f, Node *n, uint64_t m)
+{
+    if (n->kind == N_CONST || (f->mf[n->id] | m) == f->mf[n->id])
+        return;
+    f->mf[n->id] |= m;
+    if (!f->queued[n->id]) {
+        f->queued[n->id] = 1;
+        vec_push(&f->work, n);
+    }
+}
+
+static void flow_add_uarg(Flow *f, uint64_t m)
+{
+    if ((f->u_arg | m) == f->u_arg)
+        return;
+    f->u_arg |= m;
+    for (int i = 0; i < f->escaping.len; i++) {
+        Graph *g = f->escaping.data[i];
+        for (int k = 0; k < g->nparams; k++)
+            flow_set(f, g->params[k], f->u_arg);
+    }
+}
+
+/* Graph g's result grew. */
+static void flow_result_grew(Flow *f, Graph *g)
+{
+    uint64_t m = flow_result(f, g);
+    for (int i = 0; i < f->callers[g->id].len; i++)
+        flow_set(f, f->callers[g->id].data[i], m);
+    for (int i = 0; i < f->watchers[g->id].len; i++)
+        flow_set(f, f->watchers[g->id].data[i], flow_eval(f, f->watchers[g->id].data[i]));
+    if (f->escapes[g->id] && (f->u_ret | m) != f->u_ret) {
+        f->u_ret |= m;
+        for (int i = 0; i < f->unknown.len; i++)
+            flow_set(f, f->unknown.data[i], flow_eval(f, f->unknown.data[i]));
+    }
+}
+
+/* Node n's mask grew (or n is a function constant): what follows from it. */
+static void flow_propagate(Flow *f, const Node *n)
+{
+    uint64_t m = flow_mf(f, n);
+    for (const Use *u = n->uses; u; u = u->next) {
+        if (!u->user) {
+            flow_result_grew(f, u->graph);
+            continue;
+        }
+        Node *a = u->user;
+        if (u->index == 0)
+            continue;       /* being called tells nothing about the result */
+        switch (callee_kind(a)) {
+        case CK_GRAPH: {
+            Graph *g = a->app.in[0]->k.u.graph;
+            if (u->index - 1 < g->nparams)
+                flow_set(f, g->params[u->index - 1], m);
+            break;
+        }
+        case CK_PRIM: flow_set(f, a, flow_eval(f, a)); break;
+        case CK_SWITCH: break;
+        default: flow_add_uarg(f, m); break;
+        }
+    }
+}
+
+static void flow_run(Flow *f)
+{
+    while (f->work.len) {
+        Node *n = vec_pop(&f->work);
+        f->queued[n->id] = 0;
+        flow_propagate(f, n);
+    }
+}
+
+static void flow_init(Flow *f, Module *m, const NodeVec *applies)
+{
+    memset(f, 0, sizeof *f);
+    size_t nn = m->nnodes ? m->nnodes : 1, ng = m->ngraph_ids ? m->ngraph_ids : 1;
+    f->mf = xcalloc(nn, sizeof *f->mf);
+    f->queued = xcalloc(nn, 1);
+    f->callers = xcalloc(ng, sizeof(NodeVec));
+    f->watchers = xcalloc(ng, sizeof(NodeVec));
+    f->escapes = xcalloc(ng, 1);
+    uint8_t *seen = xcalloc(nn, 1);
+    NodeVec consts = {0};
+    /* who depends on whom; which functions are values */
+    for (int i = 0; i < applies->len; i++) {
+        Node *a = applies->data[i];
+        switch (callee_kind(a)) {
+        case CK_GRAPH: vec_push(&f->callers[a->app.in[0]->k.u.graph->id], a); break;
+        case CK_SWITCH:
+            for (int k = 2; k <= 3; k++)
+                if (ir_is_const_graph(a->app.in[0]->app.in[k]))
+                    vec_push(&f->watchers[a->app.in[0]->app.in[k]->k.u.graph->id], a);
+            break;
+        case CK_DERIVE: {
+            const Node *fn = a->app.in[0]->app.in[a->app.in[0]->app.n - 1];
+            if (ir_is_const_graph(fn))
+                vec_push(&f->watchers[fn->k.u.graph->id], a);
+            vec_push(&f->unknown, a);
+            break;
+        }
+        case CK_UNKNOWN: vec_push(&f->unknown, a); break;
+        default: break;
+        }
+        for (int k = 0; k < a->app.n; k++) {
+            Node *x = a->app.in[k];
+            if (flow_mf(f, x) && !seen[x->id]) {
+                seen[x->id] = 1;
+                vec_push(&consts, x);
+            }
+            if (ir_is_const_graph(x) && k > 0 && x->k.u.graph->kind == G_FUNCTION)
+                f->escapes[x->k.u.graph->id] = 1;
+        }
+    }
+    for (int i = 0; i < m->graphs.len; i++) {
+        Node *o = m->graphs.data[i]->output;
+        if (o && o->kind == N_CONST && flow_mf(f, o)) {
+            if (!seen[o->id]) {
+                seen[o->id] = 1;
+                vec_push(&consts, o);
+            }
+            if (o->k.kind == K_GRAPH && o->k.u.graph->kind == G_FUNCTION)
+                f->escapes[o->k.u.graph->id] = 1;
+        }
+    }
+    for (int i = 0; i < m->graphs.len; i++)
+        if (f->escapes[m->graphs.data[i]->id])
+            vec_push(&f->escaping, m->graphs.data[i]);
+    /* the function values, then every apply once; the rest follows */
+    for (int i = 0; i < consts.len; i++) {
+        flow_propagate(f, consts.data[i]);
+        flow_run(f);
+    }
+    for (int i = 0; i < applies->len; i++) {
+        flow_set(f, applies->data[i], flow_eval(f, applies->data[i]));
+        flow_run(f);
+    }
+    vec_free(&consts);
+    free(seen);
+}
+
+static void flow_free(Flow *f, Module *m)
+{
+    for (uint32_t i = 0; i < m->ngraph_ids; i++) {
+        vec_free(&f->callers[i]);
+        vec_free(&f->watchers[i]);
+    }
+    free(f->callers);
+    free(f->watchers);
+    free(f->escapes);
+    free(f->mf);
+    free(f->queued);
+    vec_free(&f->escaping);
+    vec_free(&f->unknown);
+    vec_free(&f->work);
+}
+
+/* ---- liveness of the values holding a closure, per function ---- */
+
+/* Uses, for the notes: the closure called, a value holding it called,
+   passed to a function, used otherwise, returned, captured by another
+   closure. */
+enum { U_CALL, U_CALL_HOLDER, U_PASS, U_ARG, U_RETURN, U_CAPTURE };
+
+/* An effect of a value holding the closure: a use that may call it (a
+   sink: to < 0), or one that hands it to another holder `to`, which
+   matters only if that holder has effects that matter in turn. */
+typedef struct HEdge {
+    int from, to;       /* indices in holders */
+    Graph *b;           /* the statement block of the use */
+    int64_t pos;
+    Loc loc;
+    int kind;           /* U_* */
+} HEdge;
+
+typedef struct LUse {
+    Graph *b;           /* statement block */
+    int64_t pos;
+    Loc loc;
+    int kind;           /* U_* */
+} LUse;
+
+typedef struct RCheck {
+    Lower *L;
+    Flow *flow;
+    Graph *fn;
+    uint32_t *held;         /* by node id: == held_cur when in `holders` */
+    int *held_at;           /* by node id: its index in `holders` */
+    uint32_t held_cur;
+    NodeVec holders;        /* the values holding the closure examined */
+    VEC(HEdge) edges;       /* their effects, grouped by `from` once found */
+    VEC(int) first;         /* by holder: its first edge (first[i + 1]: the end) */
+    VEC(bool) matters;      /* by holder: it may be called, or passed on to such a holder */
+    VEC(LUse) uses;         /* the uses of the value examined */
+    Graph *def_b;           /* and its definition */
+    int64_t def_pos;
+    uint32_t stamp;         /* BlockInfo live_stamp and use_stamp */
+    uint32_t seen;          /* BlockInfo seen_stamp */
+    int nerrors;            /* rebindings found to be errors */
+    GraphVec stack;
+    GraphVec touched;       /* the blocks the value is used in or live out of */
+    Map in_fn;              /* (fn id, sym): fn has rebindings of sym */
+    Map in_block;           /* (block id, sym) -> (start << 32 | count) in `order` */
+    VEC(int) order;         /* indices in L->rebinds by block, variable, then position */
+} RCheck;
+
+static Graph *home_of(RCheck *rc, const Graph *g) { return binfo(rc->L, g)->home; }
+
+/* The function nested directly in rc->fn whose code g is part of. */
+static Graph *outer_closure(RCheck *rc, const Graph *g)
+{
+    const Graph *f = g->fn;
+    while (f->parent && f->parent->fn != rc->fn)
+        f = f->parent->fn;
+    return f->parent ? (Graph *)f : NULL;
+}
+
+/* t[k] of a tuple display t with a constant k: the item (else NULL). */
+static Node *known_item(const Node *a)
+{
+    if (a->app.n != 3 || a->app.in[1]->kind != N_APPLY || !ir_is_const_prim(a->app.in[1]->app.in[0], P_MAKE_TUPLE))
+        return NULL;
+    const Node *t = a->app.in[1], *k = a->app.in[2];
+    if (k->kind != N_CONST || k->k.kind != K_INT)
+        return NULL;
+    int64_t n = t->app.n - 1, i = k->k.u.i < 0 ? k->k.u.i + n : k->k.u.i;
+    return i >= 0 && i < n ? t->app.in[i + 1] : NULL;
+}
+
+static int hold(RCheck *rc, Node *n)
+{
+    if (!n)
+        return -1;
+    if (rc->held[n->id] != rc->held_cur) {
+        rc->held[n->id] = rc->held_cur;
+        rc->held_at[n->id] = rc->holders.len;
+        vec_push(&rc->holders, n);
+    }
+    return rc->held_at[n->id];
+}
+
+static void effect(RCheck *rc, int from, int to, Graph *b, int64_t pos, Loc loc, int kind)
+{
+    HEdge e = {from, to, b, pos, loc, kind};
+    vec_push(&rc->edges, e);
+}
+
+/* The effects of holder i (rc->holders.data[i]), adding the holders they make. */
+static void holder_effects(RCheck *rc, int i)
+{
+    Lower *L = rc->L;
+    Node *x = rc->holders.data[i];
+    for (const Use *u = x->uses; u; u = u->next) {
+        Graph *g = ir_use_graph(u);
+        if (g->fn != rc->fn) {                  /* read by a nested function */
+            Graph *d = outer_closure(rc, g);
+            Node *k = d ? binfo(L, d)->konst : NULL;
+            if (k && k != x)
+                effect(rc, i, hold(rc, k), home_of(rc, d->parent), k->id, k->loc, U_CAPTURE);
+            continue;
+        }
+        if (!u->user) {
+            BlockInfo *bi = binfo(L, g);
+            if (!bi->expr)                      /* the function's result */
+                effect(rc, i, -1, g, INT64_MAX, g->ret_loc.line ? g->ret_loc : g->loc, U_RETURN);
+            else if (bi->sel)                   /* an expression branch's value */
+                effect(rc, i, hold(rc, bi->sel), home_of(rc, g), bi->sel->id, bi->sel->loc, U_ARG);
+            continue;
+        }
+        Node *a = u->user;
+        Graph *b = home_of(rc, g);
+        if (u->index == 0) {                    /* called */
+            effect(rc, i, -1, b, a->id, a->loc, U_CALL);
+            if (rc->flow->mf[a->id])
+                hold(rc, a);
+            continue;
+        }
+        int kind = callee_kind(a);
+        if (kind == CK_PRIM) {
+            int to = -1;
+            switch (a->app.in[0]->k.u.prim) {
+            case P_GETITEM: {
+                const Node *item = known_item(a);
+                if (!item || rc->held[item->id] == rc->held_cur)
+                    to = hold(rc, a);
+                break;
+            }
+            case P_MAKE_TUPLE:
+            case P_UNPACK:
+            case P_DERIVE: to = hold(rc, a); break;
+            case P_DEPEND:
+                if (u->index == a->app.n - 1)
+                    to = hold(rc, a);
+                break;
+            default: break;     /* a condition, or a type error */
+            }
+            if (to >= 0)
+                effect(rc, i, to, b, a->id, a->loc, U_ARG);
+        } else if (kind == CK_GRAPH && a->app.in[0]->k.u.graph->kind == G_BLOCK) {
+            Graph *t = a->app.in[0]->k.u.graph;     /* a jump: to a phi */
+            if (u->index - 1 < t->nparams)
+                effect(rc, i, hold(rc, t->params[u->index - 1]), b, a->id, a->loc, U_ARG);
+        } else if (kind != CK_SWITCH) {         /* passed to a function */
+            effect(rc, i, -1, b, a->id, a->loc, U_PASS);
+            if (rc->flow->mf[a->id])
+                hold(rc, a);
+        }
+    }
+}
+
+/* Every value of rc->fn that holds closure k, their effects, and which of
+   them matter. */
+static void find_holders(RCheck *rc, Graph *k)
+{
+    rc->held_cur++;
+    rc->holders.len = 0;
+    rc->edges.len = 0;
+    hold(rc, binfo(rc->L, k)->konst);
+    for (int i = 0; i < rc->holders.len; i++)
+        holder_effects(rc, i);
+    int n = rc->holders.len;
+    /* edges grouped by holder (counting sort; stable) */
+    rc->first.len = 0;
+    for (int i = 0; i <= n; i++)
+        vec_push(&rc->first, 0);
+    for (int e = 0; e < rc->edges.len; e++)
+        rc->first.data[rc->edges.data[e].from + 1]++;
+    for (int i = 0; i < n; i++)
+        rc->first.data[i + 1] += rc->first.data[i];
+    HEdge *sorted = xmalloc(sizeof *sorted * (size_t)(rc->edges.len ? rc->edges.len : 1));
+    int *fill = xmalloc(sizeof *fill * (size_t)(n ? n : 1));
+    for (int i = 0; i < n; i++)
+        fill[i] = rc->first.data[i];
+    for (int e = 0; e < rc->edges.len; e++)
+        sorted[fill[rc->edges.data[e].from]++] = rc->edges.data[e];
+    memcpy(rc->edges.data, sorted, sizeof *sorted * (size_t)rc->edges.len);
+    /* which holders matter: backwards from the sinks (to < 0) */
+    rc->matters.len = 0;
+    for (int i = 0; i < n; i++)
+        vec_push(&rc->matters, false);
+    int *rfirst = xcalloc((size_t)n + 1, sizeof *rfirst), *rlist = fill;
+    free(sorted);
+    rlist = xmalloc(sizeof *rlist * (size_t)(rc->edges.len ? rc->edges.len : 1));
+    for (int e = 0; e < rc->edges.len; e++)
+        if (rc->edges.data[e].to >= 0)
+            rfirst[rc->edges.data[e].to + 1]++;
+    for (int i = 0; i < n; i++)
+        rfirst[i + 1] += rfirst[i];
+    int *rfill = xmalloc(sizeof *rfill * (size_t)(n ? n : 1));
+    for (int i = 0; i < n; i++)
+        rfill[i] = rfirst[i];
+    for (int e = 0; e < rc->edges.len; e++)
+        if (rc->edges.data[e].to >= 0)
+            rlist[rfill[rc->edges.data[e].to]++] = rc->edges.data[e].from;
+    VEC(int) work = {0};
+    for (int e = 0; e < rc->edges.len; e++) {
+        int f = rc->edges.data[e].from;
+        if (rc->edges.data[e].to < 0 && !rc->matters.data[f]) {
+            rc->matters.data[f] = true;
+            vec_push(&work, f);
+        }
+    }
+    while (work.len) {
+        int t = vec_pop(&work);
+        for (int j = rfirst[t]; j < rfirst[t + 1]; j++) {
+            int f = rlist[j];
+            if (!rc->matters.data[f]) {
+                rc->matters.data[f] = true;
+                vec_push(&work, f);
+            }
+        }
+    }
+    vec_free(&work);
+    free(rfill);
+    free(rlist);
+    free(rfirst);
+    free(fill);
+}
+
+static void add_use(RCheck *rc, Graph *b, int64_t pos, Loc loc, int kind)
+{
+    if (b == rc->def_b && pos < rc->def_pos)
+        pos = rc->def_pos;      /* a sibling def made before it reads it */
+    LUse u = {b, pos, loc, kind};
+    vec_push(&rc->uses, u);
+}
+
+/* Holder h's definition and the uses that matter, and the blocks it is
+   live out of. */
+static void examine(RCheck *rc, int h)
+{
+    Lower *L = rc->L;
+    Node *x = rc->holders.data[h];
+    if (x->kind == N_CONST) {
+        rc->def_b = home_of(rc, x->k.u.graph->parent);
+        rc->def_pos = x->id;
+    } else if (x->kind == N_PARAM) {
+        rc->def_b = home_of(rc, x->graph);
+        rc->def_pos = -1;
+    } else {
+        rc->def_b = home_of(rc, x->graph);
+        rc->def_pos = x->id;
+    }
+    rc->uses.len = 0;
+    for (int e = rc->first.data[h]; e < rc->first.data[h + 1]; e++) {
+        const HEdge *he = &rc->edges.data[e];
+        if (he->to < 0 || rc->matters.data[he->to])
+            add_use(rc, he->b, he->pos, he->loc, he->kind);
+    }
+    rc->stamp++;
+    rc->touched.len = 0;
+    for (int i = 0; i < rc->uses.len; i++) {
+        LUse *u = &rc->uses.data[i];
+        BlockInfo *bi = binfo(L, u->b);
+        if (bi->use_stamp != rc->stamp) {
+            bi->use_stamp = rc->stamp;
+            bi->maxuse = u->pos;
+            if (bi->live_stamp != rc->stamp)
+                vec_push(&rc->touched, u->b);
+        } else if (u->pos > bi->maxuse) {
+            bi->maxuse = u->pos;
+        }
+        if (u->b == rc->def_b || bi->live_stamp == rc->stamp)
+            continue;
+        rc->stack.len = 0;
+        for (int k = 0; k < bi->cpreds.len; k++)
+            vec_push(&rc->stack, bi->cpreds.data[k]);
+        while (rc->stack.len) {
+            Graph *p = vec_pop(&rc->stack);
+            BlockInfo *pi = binfo(L, p);
+            if (pi->live_stamp == rc->stamp)
+                continue;
+            pi->live_stamp = rc->stamp;
+            if (pi->use_stamp != rc->stamp)
+                vec_push(&rc->touched, p);
+            if (p != rc->def_b)
+                for (int k = 0; k < pi->cpreds.len; k++)
+                    vec_push(&rc->stack, pi->cpreds.data[k]);
+        }
+    }
+}
+
+/* A use of the value examine() saw that follows assignment a (live there). */
+static const LUse *use_after(RCheck *rc, const Event *a)
+{
+    const LUse *best = NULL;
+    for (int i = 0; i < rc->uses.len; i++) {
+        const LUse *u = &rc->uses.data[i];
+        if (u->b == a->block && u->pos >= (int64_t)a->mark && (!best || u->pos < best->pos))
+            best = u;
+    }
+    if (best)
+        return best;
+    /* the first block after a's with a use, not going through the definition
+       (a's own block included, reached again around a loop) */
+    uint32_t seen = ++rc->seen;
+    GraphVec queue = {0};
+    vec_push(&queue, a->block);
+    for (int qi = 0; qi < queue.len && !best; qi++) {
+        BlockInfo *bi = binfo(rc->L, queue.data[qi]);
+        for (int k = 0; k < bi->csuccs.len && !best; k++) {
+            Graph *s = bi->csuccs.data[k];
+            BlockInfo *si = binfo(rc->L, s);
+            if (si->seen_stamp == seen || s == rc->def_b)
+                continue;
+            si->seen_stamp = seen;
+            for (int i = 0; i < rc->uses.len; i++) {
+                const LUse *u = &rc->uses.data[i];
+                if (u->b == s && (!best || u->pos < best->pos))
+                    best = u;
+            }
+            vec_push(&queue, s);
+        }
+    }
+    vec_free(&queue);
+    return best;
+}
+
+/* The statement blocks of fn and the control flow between them. */
+static void function_blocks(Lower *L, Graph *fn)
+{
+    BlockInfo *fi = binfo(L, fn);
+    for (int i = 0; i < fi->members.len; i++) {     /* parents come first */
+        Graph *g = fi->members.data[i];
+        BlockInfo *bi = binfo(L, g);
+        bi->home = bi->expr && g->parent ? binfo(L, g->parent)->home : g;
+    }
+    for (int i = 0; i < fi->members.len; i++) {
+        Graph *g = fi->members.data[i];
+        Node *out = g->output;
+        if (binfo(L, g)->home != g || !out || out->kind != N_APPLY)
+            continue;
+        Graph *to[2] = {NULL, NULL};
+        int kind = callee_kind(out);
+        if (kind == CK_GRAPH && out->app.in[0]->k.u.graph->kind == G_BLOCK) {
+            to[0] = out->app.in[0]->k.u.graph;
+        } else if (kind == CK_SWITCH) {
+            for (int k = 0; k < 2; k++) {
+                Node *b = out->app.in[0]->app.in[2 + k];
+                if (ir_is_const_graph(b) && b->k.u.graph->kind == G_BRANCH && !binfo(L, b->k.u.graph)->expr)
+                    to[k] = b->k.u.graph;
+            }
+        }
+        for (int k = 0; k < 2; k++) {
+            if (!to[k] || to[k]->fn != fn)
+                continue;
+            vec_push(&binfo(L, g)->csuccs, to[k]);
+            vec_push(&binfo(L, to[k])->cpreds, g);
+        }
+    }
+}
+
+static bool rebind_exempt(Lower *L, const Rebind *r, Graph *k)
+{
+    /* the defs of one group are bound together, before any of them runs */
+    return r->ev.group && r->ev.group == binfo(L, k)->group;
+}
+
+/* The first of n rebindings (indices ord, in position order) after position v. */
+static int first_after(const Rebind *rb, const int *ord, int n, int64_t v)
+{
+    int a = 0, z = n;
+    while (a < z) {
+        int mid = a + (z - a) / 2;
+        if ((int64_t)rb[ord[mid]].ev.mark > v)
+            z = mid;
+        else
+            a = mid + 1;
+    }
+    return a;
+}
+
+/* The rebindings of sym in block b whose position is in (lo, hi]: [*first, *end) in rc->order. */
+static void rebinds_in(RCheck *rc, Graph *b, int sym, int64_t lo, int64_t hi, int *first, int *end)
+{
+    *first = *end = 0;
+    MapEnt *e = map_get(&rc->in_block, key2(b->id, (uint32_t)sym));
+    if (!e)
+        return;
+    int start = (int)(e->v >> 32), n = (int)(e->v & 0xffffffff);
+    const int *ord = rc->order.data + start;
+    *first = start + first_after(rc->L->rebinds.data, ord, n, lo);
+    *end = start + first_after(rc->L->rebinds.data, ord, n, hi);
+}
+
+/* Rebindings of fn's variables that a closure of fn may see: errors. */
+static void check_function(RCheck *rc, Graph *fn)
+{
+    Lower *L = rc->L;
+    rc->fn = fn;
+    function_blocks(L, fn);
+    BlockInfo *fi = binfo(L, fn);
+    for (int ci = 0; ci < fi->closures.len; ci++) {
+        Graph *k = fi->closures.data[ci];
+        BlockInfo *ki = binfo(L, k);
+        bool any = false;       /* fn rebinds something k captures */
+        for (int c = 0; c < ki->caps.len && !any; c++)
+            any = map_get(&rc->in_fn, key2(fn->id, (uint32_t)ki->caps.data[c].sym)) != NULL;
+        if (!ki->konst || !any)
+            continue;
+        find_holders(rc, k);
+        for (int h = 0; h < rc->holders.len; h++) {
+            Node *x = rc->holders.data[h];
+            if (!rc->matters.data[h])
+                continue;
+            examine(rc, h);
+            /* live at a rebinding in block b: after the definition (when in b),
+               and before b's last use of x or anywhere when x is live out of b */
+            for (int t = 0; t < rc->touched.len; t++) {
+                Graph *b = rc->touched.data[t];
+                BlockInfo *bi = binfo(L, b);
+                int64_t lo = b == rc->def_b ? rc->def_pos : INT64_MIN;
+                int64_t hi = bi->live_stamp == rc->stamp ? INT64_MAX : bi->maxuse;
+                for (int c = 0; c < ki->caps.len; c++) {
+                    int first, end;
+                    rebinds_in(rc, b, ki->caps.data[c].sym, lo, hi, &first, &end);
+                    for (int i = first; i < end; i++) {
+                        Rebind *r = &L->rebinds.data[rc->order.data[i]];
+                        if (r->error || rebind_exempt(L, r, k))
+                            continue;
+                        /* the later use, for a note (only on the errors that will be
+                           shown: finding it is a walk over the function) */
+                        const LUse *u = rc->nerrors++ < L->d->max_errors ? use_after(rc, &r->ev) : NULL;
+                        r->error = true;
+                        r->err_cap = ki->caps.data[c].loc;
+                        r->err_use = u ? u->loc : LOC_NONE;
+                        r->use_kind = !u ? -1 : u->kind == U_CALL && x != ki->konst ? U_CALL_HOLDER : u->kind;
+                    }
+                }
+            }
+        }
+    }
+}
+
+typedef struct RebindKey {
+    uint32_t block, mark;
+    int sym, index;
+} RebindKey;
+
+static int cmp_rebind_key(const void *a, const void *b)
+{
+    const RebindKey *x = a, *y = b;
+    if (x->block != y->block)
+        return x->block < y->block ? -1 : 1;
+    if (x->sym != y->sym)
+        return x->sym < y->sym ? -1 : 1;
+    if (x->mark != y->mark)
+        return x->mark < y->mark ? -1 : 1;
+    return x->index < y->index ? -1 : x->index > y->index;
+}
+
+/* Decides each recorded rebinding (error or warning) and reports it. */
+static void check_rebinds(Lower *L, const NodeVec *applies)
+{
+    if (!L->rebinds.len)
+        return;
+    Module *m = L->m;
+    Flow flow;
+    flow_init(&flow, m, applies);
+    RCheck rc = {0};
+    rc.L = L;
+    rc.flow = &flow;
+    rc.held = xcalloc(m->nnodes ? m->nnodes : 1, sizeof *rc.held);
+    rc.held_at = xcalloc(m->nnodes ? m->nnodes : 1, sizeof *rc.held_at);
+    GraphVec fns = {0};     /* the functions with rebindings, once each */
+    Map fn_seen = {0};
+    for (int i = 0; i < L->rebinds.len; i++) {
+        Rebind *r = &L->rebinds.data[i];
+        map_put(&rc.in_fn, key2(r->fn->id, (uint32_t)r->ev.sym))->v = 1;
+        MapEnt *f = map_put(&fn_seen, (uint64_t)r->fn->id + 1);
+        if (!f->v) {
+            f->v = 1;
+            vec_push(&fns, r->fn);
+        }
+    }
+    map_free(&fn_seen);
+    /* by block, variable and position */
+    RebindKey *keys = xmalloc(sizeof *keys * (size_t)L->rebinds.len);
+    for (int i = 0; i < L->rebinds.len; i++) {
+        const Event *a = &L->rebinds.data[i].ev;
+        RebindKey k = {a->block->id, a->mark, a->sym, i};
+        keys[i] = k;
+    }
+    qsort(keys, (size_t)L->rebinds.len, sizeof *keys, cmp_rebind_key);
+    for (int i = 0; i < L->rebinds.len; i++)
+        vec_push(&rc.order, keys[i].index);
+    free(keys);
+    for (int i = 0; i < rc.order.len;) {
+        const Event *a = &L->rebinds.data[rc.order.data[i]].ev;
+        int j = i;
+        while (j < rc.order.len && L->rebinds.data[rc.order.data[j]].ev.block == a->block &&
+               L->rebinds.data[rc.order.data[j]].ev.sym == a->sym)
+            j++;
+        map_put(&rc.in_block, key2(a->block->id, (uint32_t)a->sym))->v = ((int64_t)i << 32) | (j - i);
+        i = j;
+    }
+    for (int i = 0; i < fns.len; i++)
+        check_function(&rc, fns.data[i]);
+    for (int i = 0; i < L->rebinds.len; i++) {
+        Rebind *r = &L->rebinds.data[i];
+        const char *name = sym_of(L, r->ev.sym)->name;
+        if (!r->error) {
+            diag_warning(L->d, r->ev.loc,
+                         "variable '%s' is captured by a closure and then rebound; the closure keeps the old value",
+                         name);
+            diag_note(L->d, r->cap, "captured here");
+            continue;
+        }
+        diag_error(L->d, r->ev.loc,
+                   "variable '%s' is rebound while a closure that captured it can still be called "
+                   "(the closure keeps the old value; in CPython it would see the new one)", name);
+        if (L->d->nerrors > L->d->max_errors)
+            continue;       /* the error was not recorded: no notes for it */
+        diag_note(L->d, r->err_cap, "'%s' is captured here", name);
+        static const char *const what[] = {
+            [U_CALL] = "the closure is called here, after the rebinding",
+            [U_CALL_HOLDER] = "a value holding the closure is called here, after the rebinding",
+            [U_PASS] = "a value holding the closure is passed to a function here, after the rebinding",
+            [U_ARG] = "a value holding the closure is used here, after the rebinding",
+            [U_RETURN] = "the closure is returned here, after the rebinding",
+            [U_CAPTURE] = "another closure captures it here, after the rebinding",
+        };
+        if (r->use_kind >= 0)
+            diag_note(L->d, r->err_use, "%s", what[r->use_kind]);
+    }
+    vec_free(&fns);
+    vec_free(&rc.holders);
+    vec_free(&rc.uses);
+    vec_free(&rc.stack);
+    map_free(&rc.in_fn);
+    map_free(&rc.in_block);
+    vec_free(&rc.order);
+    vec_free(&rc.touched);
+    free(rc.held);
+    free(rc.held_at);
+    vec_free(&rc.edges);
+    vec_free(&rc.first);
+    vec_free(&rc.matters);
+    flow_free(&flow, m);
+}
+
 /* Whether a use of n is in n's own function (one of its blocks or
    branches).  A use only inside a nested def or lambda does not count: the
    closure may never be called, nor even created where it is dead code. */
@@ -1851,6 +2749,7 @@ Module *lower_module(Arena *arena, Diags *d, const AstModule *ast, const char *f
 
     free(tops);
     m->track = NULL;
+    check_rebinds(&L, &created);
     keep_unused(&L, &created);
     vec_free(&created);
     for (int i = 0; i < L.blocks.len; i++) {
@@ -1860,6 +2759,11 @@ Module *lower_module(Arena *arena, Diags *d, const AstModule *ast, const char *f
         vec_free(&bi->preds);
         vec_free(&bi->incomplete);
         map_free(&bi->assigned);
+        vec_free(&bi->caps);
+        vec_free(&bi->members);
+        vec_free(&bi->closures);
+        vec_free(&bi->cpreds);
+        vec_free(&bi->csuccs);
         free(bi);
     }
     vec_free(&L.blocks);
@@ -1872,5 +2776,7 @@ Module *lower_module(Arena *arena, Diags *d, const AstModule *ast, const char *f
     map_free(&L.captures);
     map_free(&L.reported);
     map_free(&L.warned);
+    map_free(&L.kcaps);
+    vec_free(&L.rebinds);
     return m;
 }
