@@ -7,6 +7,16 @@
  * or is the parent of a live graph; a node is live when a live graph's
  * body holds it or a live node uses it.  Use lists are swept of every dead
  * user, so passes can count and rewrite uses without seeing dead code.
+ *
+ * An error is not dead code: a node that may stop the program (a call, or
+ * a primitive that can raise on operands not known to rule it out:
+ * opt_can_raise) and that its graph computed at the last analysis is still
+ * computed while the graph is live, even when a rewrite removed what used
+ * it -- a value only a closure read, the closure gone with the branch a
+ * known condition left out (`v = 1 % b; if True: return 1; return v`).
+ * The analysis keeps such a node with a depend on its graph's final jump,
+ * after the other errors that came before it, and analyses again.  (A pass
+ * that replaces the node itself, as CSE and folding do, answers for it.)
  */
 #include "opt_pass.h"
 
@@ -42,6 +52,8 @@ static void ensure_tables(OptCtx *c)
     if (m->nnodes > c->ncap) {
         uint32_t n = m->nnodes + m->nnodes / 2 + 64;
         grow((void **)&c->live, c->ncap, n, 1);
+        grow((void **)&c->ran_pos, c->ncap, n, sizeof(uint32_t));
+        grow((void **)&c->ran_graph, c->ncap, n, sizeof(uint32_t));
         c->ncap = n;
     }
     memset(c->glive, 0, c->gcap);
@@ -123,7 +135,7 @@ static void use_node(OptCtx *c, TypeSeen *ts, Node *x, NodeVec *work)
     }
 }
 
-void opt_analyse(OptCtx *c)
+static void find_live(OptCtx *c)
 {
     Module *m = c->m;
     ensure_tables(c);
@@ -171,6 +183,208 @@ void opt_analyse(OptCtx *c)
         if (all.data[i]->graph && !c->glive[all.data[i]->graph->id])
             c->broken = true;   /* a node of a dead graph is used: a bug in a pass */
     vec_free(&all);
+    vec_free(&work);
+    free(ts.stamp);
+}
+
+static bool nonzero_int_const(const Node *x)
+{
+    return x->kind == N_CONST && ((x->k.kind == K_INT && x->k.u.i != 0) || (x->k.kind == K_BOOL && x->k.u.b));
+}
+
+static bool int_valued(const Node *x)
+{
+    if (x->type)
+        return x->type->kind == T_INT || x->type->kind == T_BOOL;
+    return x->kind == N_CONST && (x->k.kind == K_INT || x->k.kind == K_BOOL);
+}
+
+bool opt_can_raise(const Node *x)
+{
+    if (x->kind != N_APPLY || x->app.n == 0)
+        return false;
+    Node *callee = x->app.in[0];
+    if (callee->kind != N_CONST || callee->k.kind != K_PRIM)
+        return true;            /* a call of a graph or a closure */
+    PrimId p = (PrimId)callee->k.u.prim;
+    if (!(prim_info(p)->flags & PF_RAISES))
+        return false;
+    switch (p) {
+    case P_FLOORDIV:
+    case P_MOD:                 /* ints only, by a zero divisor (floats give IEEE values) */
+        if (x->app.n != 3)
+            return true;
+        return !(x->type && x->type->kind == T_FLOAT) && !nonzero_int_const(x->app.in[2]);
+    case P_FLOOR:
+    case P_CEIL:
+    case P_INT:                 /* floats only: nan, inf, out of range */
+        return x->app.n != 2 || !int_valued(x->app.in[1]);
+    case P_RANGE_STEP:          /* a zero step */
+        return x->app.n != 4 || !nonzero_int_const(x->app.in[3]);
+    default:
+        return true;
+    }
+}
+
+/* The type a node has (an untyped constant: its value's). */
+static Type *type_of(OptCtx *c, Node *x)
+{
+    if (x->type || x->kind != N_CONST)
+        return x->type;
+    TypeTable *tt = c->m->types;
+    switch (x->k.kind) {
+    case K_INT: return type_int(tt);
+    case K_FLOAT: return type_float(tt);
+    case K_BOOL: return type_bool(tt);
+    case K_GRAPH: {
+        FnRef ref = {x->k.u.graph, -1, NULL, NULL};
+        return type_func(tt, &ref, 1);
+    }
+    case K_PRIM: return NULL;
+    }
+    return NULL;
+}
+
+/* Sorts nodes by their place in their graph's last body (stable; the
+   lists are short). */
+static void sort_by_ran_pos(OptCtx *c, Node **v, int n)
+{
+    for (int i = 1; i < n; i++) {
+        Node *x = v[i];
+        int j = i;
+        for (; j > 0 && c->ran_pos[v[j - 1]->id] > c->ran_pos[x->id]; j--)
+            v[j] = v[j - 1];
+        v[j] = x;
+    }
+}
+
+static void push_once(NodeVec *v, Node *x)
+{
+    for (int i = 0; i < v->len; i++)
+        if (v->data[i] == x)
+            return;
+    vec_push(v, x);
+}
+
+void opt_depend_at_tail(OptCtx *c, Graph *g, Node *const *xs, int n, bool by_place)
+{
+    if (!n || !g->output)
+        return;
+    Node *out = g->output;
+    bool is_call = out->kind == N_APPLY && out->graph == g && out->app.n > 0 &&
+                   !(out->app.in[0]->kind == N_CONST && out->app.in[0]->k.kind == K_PRIM);
+    int slot = -1;
+    for (int k = 1; is_call && slot < 0 && k <= out->app.n; k++)
+        if (type_of(c, out->app.in[k % out->app.n]))
+            slot = k % out->app.n;      /* the first typed argument, else the callee */
+    Node *target = slot >= 0 ? out->app.in[slot] : out;
+    Node *value = target;
+    NodeVec first = {0};
+    for (int i = 0; i < n; i++)
+        push_once(&first, xs[i]);
+    if (target->kind == N_APPLY && target->graph == g && opt_is_prim(target, P_DEPEND) && target->app.n >= 2) {
+        for (int i = 1; i < target->app.n - 1; i++)
+            push_once(&first, target->app.in[i]);
+        value = target->app.in[target->app.n - 1];
+    }
+    if (by_place)
+        sort_by_ran_pos(c, first.data, first.len);
+    Node *d = opt_apply_depend(c, g, type_of(c, value), first.data, first.len, value, value->loc);
+    if (slot >= 0)
+        ir_set_input(out, slot, d);
+    else
+        ir_set_output(g, d);
+    vec_free(&first);
+}
+
+/* Keeps the nodes in lost (all of graph g, in order) computed, after the
+   errors g computes that came before them. */
+static void keep_in_graph(OptCtx *c, Graph *g, NodeVec *lost)
+{
+    uint32_t last = c->ran_pos[vec_last(lost)->id];
+    NodeVec first = {0};
+    for (int i = 0; i < lost->len; i++)
+        vec_push(&first, lost->data[i]);
+    NodeVec *body = &c->body[g->id];
+    for (int j = 0; j < body->len; j++) {
+        Node *y = body->data[j];
+        if (y->graph == g && c->ran_graph[y->id] == g->id + 1 && c->ran_pos[y->id] < last && opt_can_raise(y))
+            vec_push(&first, y);
+    }
+    opt_depend_at_tail(c, g, first.data, first.len, true);
+    vec_free(&first);
+}
+
+/* The nodes that may stop the program and that their graph computed at the
+   last analysis but no longer does, though the graph is live: kept
+   (keep_in_graph).  Returns whether it kept any. */
+static bool keep_lost_errors(OptCtx *c)
+{
+    if (!c->ran.len)
+        return false;
+    Module *m = c->m;
+    uint8_t *in_body = xcalloc(m->nnodes + 1, 1);
+    for (int gi = 0; gi < c->graphs.len; gi++) {
+        NodeVec *body = &c->body[c->graphs.data[gi]->id];
+        for (int j = 0; j < body->len; j++)
+            in_body[body->data[j]->id] = 1;
+    }
+    NodeVec lost = {0};
+    for (int i = 0; i < c->ran.len; i++) {
+        Node *x = c->ran.data[i];
+        Graph *g = x->graph;
+        if (g && c->glive[g->id] && c->ran_graph[x->id] == g->id + 1 && !in_body[x->id] && x->uses &&
+            g->output && opt_can_raise(x))
+            vec_push(&lost, x);
+    }
+    free(in_body);
+    /* per graph, in the order the graph computed them */
+    bool kept = lost.len != 0;
+    while (lost.len) {
+        Graph *g = lost.data[0]->graph;
+        NodeVec mine = {0};
+        int k = 0;
+        for (int j = 0; j < lost.len; j++) {
+            if (lost.data[j]->graph == g)
+                vec_push(&mine, lost.data[j]);
+            else
+                lost.data[k++] = lost.data[j];
+        }
+        lost.len = k;
+        sort_by_ran_pos(c, mine.data, mine.len);
+        keep_in_graph(c, g, &mine);
+        vec_free(&mine);
+    }
+    vec_free(&lost);
+    return kept;
+}
+
+/* Remembers, for the next analysis, the nodes that may stop the program
+   that each live graph computes, with their places. */
+static void remember_errors(OptCtx *c)
+{
+    for (int i = 0; i < c->ran.len; i++) {
+        Node *x = c->ran.data[i];
+        if (x->id < c->ncap)
+            c->ran_pos[x->id] = c->ran_graph[x->id] = 0;
+    }
+    c->ran.len = 0;
+    for (int gi = 0; gi < c->graphs.len; gi++) {
+        Graph *g = c->graphs.data[gi];
+        NodeVec *body = &c->body[g->id];
+        for (int j = 0; j < body->len; j++) {
+            Node *x = body->data[j];
+            if (x->graph == g && opt_can_raise(x)) {
+                c->ran_pos[x->id] = (uint32_t)j + 1;
+                c->ran_graph[x->id] = g->id + 1;
+                vec_push(&c->ran, x);
+            }
+        }
+    }
+}
+
+static void sweep(OptCtx *c)
+{
     /* Sweep dead users out of the use lists of live nodes. */
     NodeVec dead = {0};
     GraphVec dead_out = {0};
@@ -193,8 +407,16 @@ void opt_analyse(OptCtx *c)
         ir_set_output(dead_out.data[i], NULL);
     vec_free(&dead);
     vec_free(&dead_out);
-    vec_free(&work);
-    free(ts.stamp);
+}
+
+void opt_analyse(OptCtx *c)
+{
+    find_live(c);
+    /* Keeping a lost error makes it live again, with what it uses. */
+    for (int again = 0; again < 4 && keep_lost_errors(c); again++)
+        find_live(c);
+    sweep(c);
+    remember_errors(c);
 }
 
 int opt_rewrite_all(OptCtx *c, OptRewrite rw)
@@ -347,9 +569,7 @@ bool opt_may_fail(OptFails *f, Node *x)
             f->stack.len--;
             continue;
         }
-        Node *callee = y->app.in[0];
-        bool fails = callee->kind != N_CONST || callee->k.kind != K_PRIM ||
-                     (prim_info((PrimId)callee->k.u.prim)->flags & PF_RAISES);
+        bool fails = opt_can_raise(y);
         bool pending = false;
         for (int k = 1; k < y->app.n && !fails; k++) {
             Node *z = y->app.in[k];
@@ -440,6 +660,9 @@ bool opt_module(Module *m, unsigned passes, OptStats *stats)
     free(c.pinned);
     free(c.parent_of);
     free(c.live);
+    free(c.ran_pos);
+    free(c.ran_graph);
+    vec_free(&c.ran);
     vec_free(&c.graphs);
     interp_free(c.interp);
     return !c.broken;

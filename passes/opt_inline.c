@@ -71,10 +71,28 @@ static void descendants(const Tree *t, Graph *g, GraphVec *out)
             vec_push(out, k);
 }
 
-static bool movable(OptCtx *c, Node *call, Graph *g)
+/* via: the call's callee is a depend of g's constant (counted as a value). */
+static bool movable(OptCtx *c, Node *call, Graph *g, bool via)
 {
-    return c->calls[g->id] == 1 && c->values[g->id] == 0 && !c->named[g->id] && !c->pinned[g->id] &&
-           g->kind != G_CONST && !ir_graph_encloses(g, call->graph);
+    return c->calls[g->id] + via == 1 && c->values[g->id] - via == 0 && !c->named[g->id] &&
+           !c->pinned[g->id] && g->kind != G_CONST && !ir_graph_encloses(g, call->graph);
+}
+
+/* The graph constant a call's callee is: the callee itself, or the value
+   of a depend only the call uses (depend(x..., @G)(a...), which computes
+   the x first: *pre gets them); NULL for other callees. */
+static Node *known_callee(Node *call, NodeVec *pre)
+{
+    Node *f = call->app.in[0];
+    pre->len = 0;
+    if (ir_is_const_graph(f))
+        return f;
+    if (!opt_is_prim(f, P_DEPEND) || f->graph != call->graph || f->app.n < 3 || !f->uses || f->uses->next ||
+        !ir_is_const_graph(f->app.in[f->app.n - 1]))
+        return NULL;
+    for (int i = 1; i < f->app.n - 1; i++)
+        vec_push(pre, f->app.in[i]);
+    return f->app.in[f->app.n - 1];
 }
 
 /* The arguments of call that inlining g would leave unused and whose
@@ -89,15 +107,29 @@ static void unread_args(OptFails *f, Node *call, Graph *g, NodeVec *out)
     }
 }
 
-/* What replaces call: v, after the unread arguments (depend), so that
-   they are still computed first and their errors still happen. */
-static Node *after_args(OptCtx *c, Node *call, const NodeVec *unread, Node *v)
+/* Replaces call by v, after what the call computed first and inlining
+   leaves unused (pre: what its callee's depend computed; the unread
+   arguments), so that their errors still happen: a depend, on the final
+   jump when the call was one (it stays a tail call). */
+static void replace_call(OptCtx *c, Node *call, const NodeVec *pre, const NodeVec *unread, Node *v)
 {
-    return opt_apply_depend(c, call->graph, call->type, unread->data, unread->len, v, call->loc);
+    NodeVec first = {0};
+    for (int i = 0; i < pre->len; i++)
+        vec_push(&first, pre->data[i]);
+    for (int i = 0; i < unread->len; i++)
+        vec_push(&first, unread->data[i]);
+    Graph *h = call->graph;
+    if (first.len && h->output == call && call->uses && !call->uses->next) {
+        ir_set_output(h, v);
+        opt_depend_at_tail(c, h, first.data, first.len, false);
+    } else {
+        ir_replace_all_uses(call, opt_apply_depend(c, h, call->type, first.data, first.len, v, call->loc));
+    }
+    vec_free(&first);
 }
 
 /* The output g's caller sees, with the parameters replaced. */
-static void move_into(OptCtx *c, OptFails *f, Tree *t, Node *call, Graph *g)
+static void move_into(OptCtx *c, OptFails *f, Tree *t, Node *call, Graph *g, const NodeVec *pre)
 {
     Graph *h = call->graph;
     GraphVec sub = {0};
@@ -152,7 +184,7 @@ static void move_into(OptCtx *c, OptFails *f, Tree *t, Node *call, Graph *g)
             d->fn = h->fn;
     }
     t->first[g->id] = NULL;
-    ir_replace_all_uses(call, after_args(c, call, &unread, out));
+    replace_call(c, call, pre, &unread, out);
     c->glive[g->id] = 0;
     vec_free(&unread);
     vec_free(&sub);
@@ -272,7 +304,7 @@ static int fam_index(const GraphVec *fam, const Graph *g)
 /* Copies the family fam (fam->data[0] the callee, the rest nested in it)
    into call's graph in place of the call; the nested graphs' copies are
    recorded in cp. */
-static void copy_family(OptCtx *c, OptFails *f, Node *call, GraphVec *fam, Copies *cp)
+static void copy_family(OptCtx *c, OptFails *f, Node *call, GraphVec *fam, Copies *cp, const NodeVec *pre)
 {
     Graph *h = call->graph, *g = fam->data[0];
     Module *m = c->m;
@@ -371,7 +403,7 @@ static void copy_family(OptCtx *c, OptFails *f, Node *call, GraphVec *fam, Copie
     int fi = ir_is_const_graph(o) ? fam_index(fam, o->k.u.graph) : -1;
     NodeVec unread = {0};
     unread_args(f, call, g, &unread);
-    ir_replace_all_uses(call, after_args(c, call, &unread, z ? z : fi > 0 ? opt_const_graph(c, to[fi], o->type, o->loc) : o));
+    replace_call(c, call, pre, &unread, z ? z : fi > 0 ? opt_const_graph(c, to[fi], o->type, o->loc) : o);
     vec_free(&unread);
     c->budget -= order.len;
     vec_free(&in);
@@ -496,6 +528,7 @@ int opt_inline(OptCtx *c)
     Copies cp = {0};
     GraphVec fam = {0};
     OptFails fails = opt_fails_new(c);
+    NodeVec pre = {0};
     int done = 0;
     int ngraphs = c->graphs.len;
     for (int gi = 0; gi < ngraphs; gi++) {
@@ -503,9 +536,11 @@ int opt_inline(OptCtx *c)
         NodeVec *body = &c->body[h->id];
         for (int j = 0; j < body->len && c->glive[h->id]; j++) {
             Node *call = body->data[j];
-            if (call->graph != h || !call->uses || !ir_is_const_graph(call->app.in[0]))
+            Node *k = call->graph == h && call->uses && call->app.n ? known_callee(call, &pre) : NULL;
+            if (!k)
                 continue;
-            Graph *g = call->app.in[0]->k.u.graph;
+            Graph *g = k->k.u.graph;
+            bool via = k != call->app.in[0];
             if (g->id >= ntree)     /* made by this pass */
                 continue;
             if (g == h || !c->glive[g->id] || call->app.n - 1 != g->nparams || !g->output ||
@@ -513,22 +548,28 @@ int opt_inline(OptCtx *c)
                 continue;
             /* (moves rely on the tree of nested graphs, which copies of
                families do not update: none after one, this pass) */
-            if (!cp.orig.len && movable(c, call, g)) {
-                move_into(c, &fails, &t, call, g);
-                done++;
-            } else if (copyable(c, &t, dirty, g)) {
+            int how = !cp.orig.len && movable(c, call, g, via) ? 1
+                      : copyable(c, &t, dirty, g)                ? 2
+                      : c->families && (family(c, &t, dirty, g, &fam), fam.len) ? 3 : 0;
+            if (!how)
+                continue;
+            if (via)
+                ir_set_input(call, 0, k);   /* the depend's x come first (pre) */
+            if (how == 1) {
+                move_into(c, &fails, &t, call, g, &pre);
+            } else if (how == 2) {
                 fam.len = 0;
                 vec_push(&fam, g);      /* a leaf: a family of one */
-                copy_family(c, &fails, call, &fam, &cp);
-                done++;
-            } else if (c->families && (family(c, &t, dirty, g, &fam), fam.len)) {
+                copy_family(c, &fails, call, &fam, &cp, &pre);
+            } else {
                 /* the caller now holds graphs the tree does not know */
                 dirty[h->id] = 1;
-                copy_family(c, &fails, call, &fam, &cp);
-                done++;
+                copy_family(c, &fails, call, &fam, &cp, &pre);
             }
+            done++;
         }
     }
+    vec_free(&pre);
     if (cp.orig.len) {
         TypeMap w = {c, &cp, NULL, 0};
         map_types(&w, c->m->graphs.data, c->m->graphs.len);

@@ -32,6 +32,10 @@ typedef struct OptCtx {
     int budget;             /* nodes inlining may still copy */
     bool families;          /* inlining may copy functions with nested graphs */
     bool broken;            /* the analysis found the IR inconsistent (a pass's bug) */
+    NodeVec ran;            /* the nodes that may stop the program (opt_can_raise) each
+                               live graph computed at the last analysis, */
+    uint32_t *ran_pos;      /* by node id: with their places in their graph's body (+1) */
+    uint32_t *ran_graph;    /* and their graph's id (+1); 0 for other nodes */
     OptFails *fails;        /* during a pass that asks opt_may_fail, its memo */
 } OptCtx;
 
@@ -73,9 +77,15 @@ static inline bool opt_is_int_const(const Node *x)
 {
     return x->kind == N_CONST && x->k.kind == K_INT;
 }
-/* Whether dropping x may drop a runtime error: x is a call of a graph or
-   of a closure or a primitive flagged PF_RAISES, or an input only x uses
-   may fail so.  (Inputs with other uses are taken to stay computed: a
+/* Whether x may stop the program by itself: a call of a graph or of a
+   closure, or a primitive flagged PF_RAISES whose operands do not rule the
+   error out (an int // or % by a non-zero constant, floor/ceil/int of an
+   int, // and % of floats, a range step that is a non-zero constant
+   cannot fail). */
+bool opt_can_raise(const Node *x);
+
+/* Whether dropping x may drop a runtime error: x can raise
+   (opt_can_raise), or an input only x uses may fail so.  (Inputs with other uses are taken to stay computed: a
    failing value two dropped nodes share is the case this misses.)  A
    pass that would leave such a value unused keeps it (depend, or the
    parameter it feeds), so that the error still happens.  The memo is for
@@ -101,6 +111,13 @@ static inline bool opt_only_used_by(const Node *a, const Node *user)
 /* depend(first[0..n-1], v) in g, of type `type`: v, once the nodes of
    first are computed, in that order; v itself when n is 0. */
 Node *opt_apply_depend(OptCtx *c, Graph *g, Type *type, Node *const *first, int n, Node *v, Loc loc);
+
+/* Makes g compute xs[0..n-1] before its final jump, which stays a tail
+   call: a depend on the jump's first (typed) argument, on its callee when
+   it has none, or on the output when it is no call, merged with a depend
+   already there: xs first, or (by_place) all in the order of their places
+   in the bodies of the last analysis. */
+void opt_depend_at_tail(OptCtx *c, Graph *g, Node *const *xs, int n, bool by_place);
 
 /* Two constants with the same value (floats compared bit for bit). */
 bool opt_same_const(const Node *a, const Node *b);

@@ -334,6 +334,54 @@ static void test_remat_computes_captured_arithmetic_in_the_closure(void **state)
     release(c);
 }
 
+/* All passes to the fixpoint; the results stay those of before. */
+static Compiled *optimised(const char *src, const char *fn, const char *const *args, int nargs)
+{
+    Compiled *c = compile(src, fn, NULL);
+    char *before = results(c, args, nargs);
+    opt_module(c->typed, ALL | OPT_FAMILIES, NULL);
+    check_ir(c->typed);
+    char *after = results(c, args, nargs);
+    assert_string_equal(before, after);
+    free(before);
+    free(after);
+    return c;
+}
+
+/* An operation that can stop the program is not dead code until its
+   operands rule the error out: a value only a dropped branch read is
+   still computed (as CPython computes it, before the `if`), a call too;
+   one by a non-zero constant, or of floats, goes. */
+static void test_dead_code_keeps_what_may_fail(void **state)
+{
+    (void)state;
+    Compiled *c = optimised("def f(b: int):\n    v = 1 % b\n    if True: return 1\n    return v\n", "f",
+                            ARGS("0", "2"));
+    char *r = results(c, ARGS("0"));
+    assert_string_equal(r, "error: integer modulo by zero;");
+    free(r);
+    assert_int_equal(count(c->typed, P_MOD), 1);
+    release(c);
+    c = optimised("def f(x: float):\n    k = int(x)\n    if 2 > 1:\n        return 1.0\n    return float(k)\n", "f",
+                  ARGS("nan", "2.5"));
+    assert_int_equal(count(c->typed, P_INT), 1);
+    release(c);
+    c = optimised("def _inv(b: int) -> int:\n    return 100 // b\n"
+                  "def f(b: int):\n    v = _inv(b)\n    if True: return 7\n    return v\n", "f", ARGS("0", "3"));
+    assert_int_equal(count(c->typed, P_FLOORDIV), 1);
+    release(c);
+    c = optimised("def f(b: int):\n    return (1 // b) * 0\n", "f", ARGS("0", "3"));
+    assert_int_equal(count(c->typed, P_FLOORDIV), 1);
+    release(c);
+    /* cannot fail: dropped */
+    c = optimised("def f(b: int, x: float):\n    v = b % 3 + b // -2 + (x % 0.0) + x // b\n"
+                  "    if True: return b\n    return v\n", "f", ARGS("0 1.5", "-7 nan"));
+    assert_int_equal(count(c->typed, P_MOD), 0);
+    assert_int_equal(count(c->typed, P_FLOORDIV), 0);
+    assert_int_equal(c->typed->graphs.len, 1);
+    release(c);
+}
+
 /* Whether the loop code numbered `loop` holds g (g or an enclosing graph
    carries the number). */
 static bool in_loop_code(const Graph *g, uint32_t loop)
@@ -459,6 +507,7 @@ int main(void)
         cmocka_unit_test(test_cse_merges_equal_computations),
         cmocka_unit_test(test_dead_parameters_and_fields_go),
         cmocka_unit_test(test_dead_loop_variable_goes),
+        cmocka_unit_test(test_dead_code_keeps_what_may_fail),
         cmocka_unit_test(test_lift_makes_a_nested_function_top_level),
         cmocka_unit_test(test_remat_computes_captured_arithmetic_in_the_closure),
         cmocka_unit_test(test_thread_passes_loop_invariants_along_continuations),
