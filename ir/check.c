@@ -13,6 +13,12 @@
  *   - use lists mirror inputs and outputs both ways (every use names a real
  *     edge, once; every edge has its use);
  *   - the bodies are acyclic;
+ *   - existence: every Apply used (as an input or a graph output) is
+ *     computed by its owner, i.e. is in the owner's body as ir_graph_body
+ *     gives it: reachable from the owner's output through inputs and through
+ *     the closures of graphs nested in the owner that it creates (a node of
+ *     a graph that nothing computes -- dropped by a pass, or needed only by
+ *     a closure its owner does not create -- would be read unset);
  *   - when `typed`, every Apply and Parameter has a type (a Constant's value
  *     is its type, so constants may stay untyped).
  *
@@ -31,7 +37,11 @@ typedef struct Ck {
     uint32_t ng, nn;
     const Graph **byid;         /* by graph id */
     bool *bad_parent;           /* by graph id: parent chain unusable */
+    uint32_t *depth;            /* by graph id: nesting depth, NO_DEPTH if the chain is unusable */
+    uint32_t *reach;            /* by node id: see compute_reach */
 } Ck;
+
+#define NO_DEPTH UINT32_MAX
 
 static void err(Ck *ck, const Graph *g, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static void err(Ck *ck, const Graph *g, const char *fmt, ...)
@@ -172,6 +182,108 @@ static void collect(Ck *ck, NodeVec *nodes, unsigned char *seen)
     vec_free(&work);
 }
 
+/* ---- existence ---------------------------------------------------------------- */
+
+/* The nesting depth of every graph whose parent chain is usable (each
+   graph's depth is found once: the walk up stops at a known depth). */
+static void compute_depths(Ck *ck)
+{
+    ck->depth = xmalloc(sizeof(uint32_t) * (ck->ng ? ck->ng : 1));
+    for (uint32_t id = 0; id < ck->ng; id++)
+        ck->depth[id] = NO_DEPTH;
+    bool *bad = xcalloc(ck->ng ? ck->ng : 1, sizeof(bool));    /* a chain through a bad graph */
+    for (uint32_t id = 0; id < ck->ng; id++)
+        if (ck->byid[id] && ck->bad_parent[id])
+            bad[id] = true;
+    GraphVec chain = {0};
+    for (uint32_t id = 0; id < ck->ng; id++) {
+        const Graph *g = ck->byid[id];
+        if (!g || ck->depth[id] != NO_DEPTH || bad[id])
+            continue;
+        chain.len = 0;
+        const Graph *p = g;
+        while (p && ck->depth[p->id] == NO_DEPTH && !bad[p->id]) {
+            vec_push(&chain, (Graph *)p);
+            p = p->parent;      /* validated: in the module, and the chain ends */
+        }
+        bool ok = !p || !bad[p->id];
+        uint32_t d = p ? ck->depth[p->id] + 1 : 0;
+        for (int i = chain.len - 1; i >= 0; i--) {
+            if (ok)
+                ck->depth[chain.data[i]->id] = d++;
+            else
+                bad[chain.data[i]->id] = true;
+        }
+    }
+    vec_free(&chain);
+    free(bad);
+}
+
+/*
+ * reach[x]: the least depth of a graph whose output reaches node x, through
+ * inputs and from a graph constant to that graph's output.  A node x of G is
+ * in G's body exactly when reach[x] <= depth(G): a path into the graphs
+ * nested in G from outside them passes through G's output (a node of G, or
+ * a constant of a graph nested in G, is used only inside G), so a graph at
+ * G's depth or shallower that reaches x does so through G's output, while
+ * one that is deeper is nested in G, and reaches x only through what that
+ * graph's closure reads of G -- which G computes only if it creates that
+ * closure, i.e. if G's output reaches the graph.  Computed in one pass:
+ * from the graphs' outputs by increasing depth, each node labelled when
+ * first reached (linear in the size of the module).
+ */
+static void compute_reach(Ck *ck)
+{
+    ck->reach = xmalloc(sizeof(uint32_t) * (ck->nn ? ck->nn : 1));
+    for (uint32_t i = 0; i < ck->nn; i++)
+        ck->reach[i] = NO_DEPTH;
+    /* graphs by depth (counting sort) */
+    uint32_t *count = xcalloc((size_t)ck->ng + 1, sizeof(uint32_t));
+    for (uint32_t id = 0; id < ck->ng; id++)
+        if (ck->byid[id] && ck->depth[id] != NO_DEPTH)
+            count[ck->depth[id] + 1]++;
+    for (uint32_t d = 0; d < ck->ng; d++)
+        count[d + 1] += count[d];
+    const Graph **order = xmalloc(sizeof(Graph *) * (ck->ng ? ck->ng : 1));
+    uint32_t n = 0;
+    for (uint32_t id = 0; id < ck->ng; id++)
+        if (ck->byid[id] && ck->depth[id] != NO_DEPTH) {
+            order[count[ck->depth[id]]++] = ck->byid[id];
+            n++;
+        }
+    unsigned char *entered = xcalloc(ck->ng ? ck->ng : 1, 1);     /* by graph id: output pushed */
+    NodeVec work = {0};
+    for (uint32_t i = 0; i < n; i++) {
+        const Graph *g = order[i];
+        uint32_t d = ck->depth[g->id];
+        if (entered[g->id] || !g->output)
+            continue;
+        entered[g->id] = 1;
+        vec_push(&work, g->output);
+        while (work.len) {
+            Node *x = vec_pop(&work);
+            if (x->id >= ck->nn || ck->reach[x->id] != NO_DEPTH)
+                continue;
+            ck->reach[x->id] = d;
+            if (x->kind == N_CONST && x->k.kind == K_GRAPH) {
+                const Graph *k = x->k.u.graph;
+                if (graph_ok(ck, k) && !entered[k->id] && k->output) {
+                    entered[k->id] = 1;
+                    vec_push(&work, k->output);
+                }
+            } else if (x->kind == N_APPLY) {
+                for (int j = 0; j < x->app.n; j++)
+                    if (x->app.in[j])
+                        vec_push(&work, x->app.in[j]);
+            }
+        }
+    }
+    vec_free(&work);
+    free(entered);
+    free(order);
+    free(count);
+}
+
 /* Scoping of input x used in graph g (by `user`, or as g's output). */
 static void check_scope(Ck *ck, const Graph *g, const Node *user, int index, const Node *x)
 {
@@ -197,6 +309,10 @@ static void check_scope(Ck *ck, const Graph *g, const Node *user, int index, con
     else if (!encloses(ck, x->graph, g))
         err(ck, g, "%s: %s is owned by @%s, which does not enclose @%s", where, describe(x, b2, sizeof b2),
             x->graph->name, g->name);
+    else if (x->kind == N_APPLY && x->id < ck->nn && ck->depth[x->graph->id] != NO_DEPTH &&
+             ck->reach[x->id] > ck->depth[x->graph->id])
+        err(ck, g, "%s: %s is not computed by its owner @%s (not in its body)", where,
+            describe(x, b2, sizeof b2), x->graph->name);
 }
 
 static void check_node(Ck *ck, Node *x, bool typed)
@@ -413,6 +529,8 @@ int ir_check(const Module *m, bool typed, StrBuf *errs)
     NodeVec nodes = {0};
     unsigned char *seen = xcalloc(ck.nn ? ck.nn : 1, 1);
     collect(&ck, &nodes, seen);
+    compute_depths(&ck);
+    compute_reach(&ck);
     for (int i = 0; i < nodes.len; i++)
         check_node(&ck, nodes.data[i], typed);
     for (uint32_t id = 0; id < ck.ng; id++) {
@@ -427,6 +545,8 @@ int ir_check(const Module *m, bool typed, StrBuf *errs)
     free(seen);
     free(ck.byid);
     free(ck.bad_parent);
+    free(ck.depth);
+    free(ck.reach);
     sb_free(&sink);
     return ck.count;
 }

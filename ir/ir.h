@@ -27,6 +27,8 @@
  *     or by an ancestor of G;
  *   - a Constant graph G' used in G has G'->parent == NULL or equal to G or
  *     an ancestor of G;
+ *   - an Apply used as an input or an output is in its owner's body
+ *     (ir_graph_body): no frame ever reads a node its graph does not compute;
  *   - use lists exactly mirror inputs and outputs;
  *   - params[i]->param.index == i and params[i]->graph == G;
  *   - every graph has an output, and the body is acyclic.

@@ -306,6 +306,161 @@ static void test_parent_cycle(void **state)
     t_free(t);
 }
 
+/* ---- existence: every node used is computed by its owner ---------------------- */
+
+/* f/k, a function nested in f whose output reads x = neg(n), a node of f. */
+static Graph *nested_reader(T *t, Node **x)
+{
+    *x = ir_apply_prim(t->f, P_NEG, L, 1, t->n);
+    Graph *k = ir_graph_new(t->m, G_FUNCTION, "f/k", t->f, L);
+    ir_add_param(k, "t", L);
+    ir_set_output(k, ir_apply_prim(k, P_ADD, L, 2, k->params[0], *x));
+    return k;
+}
+
+/* A free variable of a closure its owner never creates: f does not compute
+   it (what a pass leaves when it drops the node from f's body but not the
+   graph that reads it); once f creates the closure, f computes it. */
+static void test_free_variable_not_computed(void **state)
+{
+    (void)state;
+    T *t = build();
+    Node *x;
+    Graph *k = nested_reader(t, &x);
+    expect(t, false, 1, "graph @f/k: node #");
+    assert_non_null(strstr(sb_cstr(&t->errs), "(add): input 2: node #"));
+    assert_non_null(strstr(sb_cstr(&t->errs), "(neg) is not computed by its owner @f (not in its body)"));
+    /* f returns (its loop's result, the closure of k): x is computed before the closure */
+    Node *out = t->f->output;
+    ir_set_output(t->f, ir_apply_prim(t->f, P_MAKE_TUPLE, L, 2, out, ir_const_graph(t->m, k, L)));
+    expect(t, false, 0, NULL);
+    t_free(t);
+}
+
+/* The same when the closure that reads x is made two levels down (f creates
+   k1, k1 creates k2, k2 reads x), or by a block f jumps to: the body of f
+   includes what the closures it creates read, transitively. */
+static void test_free_variable_through_nesting(void **state)
+{
+    (void)state;
+    T *t = build();
+    Node *x = ir_apply_prim(t->f, P_NEG, L, 1, t->n);
+    Graph *k1 = ir_graph_new(t->m, G_FUNCTION, "f/k1", t->f, L);
+    Graph *k2 = ir_graph_new(t->m, G_FUNCTION, "f/k1/k2", k1, L);
+    ir_set_output(k2, ir_apply_prim(k2, P_NEG, L, 1, x));
+    ir_set_output(k1, ir_const_graph(t->m, k2, L));
+    expect(t, false, 1, "graph @f/k1/k2: node #");
+    Node *out = t->f->output;
+    ir_set_output(t->f, ir_apply_prim(t->f, P_MAKE_TUPLE, L, 2, out, ir_const_graph(t->m, k1, L)));
+    expect(t, false, 0, NULL);
+    t_free(t);
+    /* the loop's exit reads a node of f that only the exit uses: f computes
+       it, since it enters the header, whose closures read it */
+    t = build();
+    Node *y = ir_apply_prim(t->f, P_NEG, L, 1, t->n);
+    ir_set_output(t->exit, ir_apply_prim(t->exit, P_ADD, L, 2, t->acc, y));
+    expect(t, false, 0, NULL);
+    t_free(t);
+}
+
+/* A node its owner's output no longer reaches, still used by a branch the
+   owner creates -- then it is computed -- and by one it does not. */
+static void test_node_dropped_from_body(void **state)
+{
+    (void)state;
+    T *t = build();
+    Node *y = ir_apply_prim(t->hd, P_MUL, L, 2, t->i, ir_const_int(t->m, 2, L));
+    ir_set_input(t->acc1, 2, y);           /* body reads y: the header computes it */
+    expect(t, false, 0, NULL);
+    ir_set_input(t->acc1, 2, t->i);
+    Graph *dead = ir_graph_new(t->m, G_BRANCH, "f:dead.5", t->hd, L);
+    ir_set_output(dead, ir_apply_prim(dead, P_ADD, L, 2, y, ir_const_int(t->m, 1, L)));
+    expect(t, false, 1, "graph @f:dead.5: node #");
+    assert_non_null(strstr(sb_cstr(&t->errs), "(mul) is not computed by its owner @f:while.1"));
+    t_free(t);
+}
+
+/* A graph's output that its owner (an ancestor) does not compute. */
+static void test_output_not_computed(void **state)
+{
+    (void)state;
+    T *t = build();
+    Node *x = ir_apply_prim(t->f, P_NEG, L, 1, t->n);
+    Graph *k = ir_graph_new(t->m, G_FUNCTION, "f/k", t->f, L);
+    ir_set_output(k, x);
+    expect(t, false, 1, "graph @f/k: output: node #");
+    t_free(t);
+}
+
+/* Parameters always exist, whether or not anything creates the closure. */
+static void test_parameter_of_uncreated_closure(void **state)
+{
+    (void)state;
+    T *t = build();
+    Graph *k = ir_graph_new(t->m, G_FUNCTION, "f/k", t->f, L);
+    ir_set_output(k, ir_apply_prim(k, P_NEG, L, 1, t->n));
+    expect(t, false, 0, NULL);
+    t_free(t);
+}
+
+/* A node of a graph removed from the module (a pass dropped the graph but
+   not every use of its nodes). */
+static void test_node_of_removed_graph(void **state)
+{
+    (void)state;
+    T *t = build();
+    Graph *k = ir_graph_new(t->m, G_FUNCTION, "f/k", t->f, L);
+    Node *z = ir_apply_prim(k, P_NEG, L, 1, t->n);
+    Graph *k2 = ir_graph_new(t->m, G_BRANCH, "f/k:b", k, L);
+    ir_set_output(k2, z);
+    ir_set_output(k, ir_apply_call(k, ir_const_graph(t->m, k2, L), L, 0));
+    expect(t, false, 0, NULL);
+    /* drop k from the module list */
+    int w = 0;
+    for (int i = 0; i < t->m->graphs.len; i++)
+        if (t->m->graphs.data[i] != k)
+            t->m->graphs.data[w++] = t->m->graphs.data[i];
+    t->m->graphs.len = w;
+    expect(t, false, -1, "has no owner in the module");
+    t_free(t);
+}
+
+/* The existence check is linear: 20,000 nested closures, each reading the
+   function's value and creating the next (a pass that scheduled each graph
+   separately, walking the closures below it, would take 2 * 10^8 steps). */
+static void test_existence_deep_nesting(void **state)
+{
+    (void)state;
+    T *t = build();
+    Node *x = ir_apply_prim(t->f, P_NEG, L, 1, t->n);
+    enum { DEPTH = 20000 };
+    Graph **k = malloc(sizeof(Graph *) * DEPTH);
+    Graph *parent = t->f;
+    for (int d = 0; d < DEPTH; d++) {
+        char name[32];
+        snprintf(name, sizeof name, "f/k%d", d);
+        k[d] = ir_graph_new(t->m, G_BRANCH, name, parent, L);
+        parent = k[d];
+    }
+    for (int d = 0; d < DEPTH; d++) {
+        Node *v = ir_apply_prim(k[d], P_ADD, L, 2, x, ir_const_int(t->m, d, L));
+        if (d + 1 < DEPTH)
+            v = ir_apply_prim(k[d], P_MAKE_TUPLE, L, 2, v, ir_const_graph(t->m, k[d + 1], L));
+        ir_set_output(k[d], v);
+    }
+    Node *out = t->f->output;
+    ir_set_output(t->f, ir_apply_prim(t->f, P_MAKE_TUPLE, L, 2, out, ir_const_graph(t->m, k[0], L)));
+    expect(t, false, 0, NULL);
+    /* cut the chain in the middle: the lower half is never created, but reads x */
+    Node *mid = k[DEPTH / 2]->output;
+    ir_set_output(k[DEPTH / 2], mid->app.in[1]);
+    ir_set_output(t->f, out);
+    int n = ir_check(t->m, false, &t->errs);
+    assert_int_equal(n, DEPTH);     /* every graph reads x, which f no longer computes */
+    free(k);
+    t_free(t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -327,6 +482,13 @@ int main(void)
         cmocka_unit_test(test_no_callee),
         cmocka_unit_test(test_bad_primitive),
         cmocka_unit_test(test_parent_cycle),
+        cmocka_unit_test(test_free_variable_not_computed),
+        cmocka_unit_test(test_free_variable_through_nesting),
+        cmocka_unit_test(test_node_dropped_from_body),
+        cmocka_unit_test(test_output_not_computed),
+        cmocka_unit_test(test_parameter_of_uncreated_closure),
+        cmocka_unit_test(test_node_of_removed_graph),
+        cmocka_unit_test(test_existence_deep_nesting),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
