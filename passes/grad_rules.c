@@ -6,8 +6,8 @@
  * in grad.c.  At kinks the derivative is that of the branch the primal
  * takes (contract section 1): abs'(0) = 0, max(a, b) with a == b follows a.
  * Partials that would be 0 * inf at a boundary the primal handles exactly
- * are guarded: d(a**b)/db is 0 where a**b is 0 (xlogy), d(a**b)/da is 0
- * where b is 0.
+ * are guarded: d(a**b)/db is 0 where a is 0 and where a**b is 0 (xlogy),
+ * d(a**b)/da is 0 where b is 0.
  */
 #include "grad.h"
 
@@ -58,8 +58,16 @@ static Node *power_partial(RuleB *b, Node *a, Node *e, PrimId pow)
     Node *v = P2(MUL, e, gb_prim(b, pow, 2, a, P2(SUB, e, F(1.0))));
     return P3(SWITCH, P2(EQ, e, F(0.0)), F(0.0), v);
 }
-PARTIALS(pow_op) { UNUSED3; k[0] = power_partial(b, x[0], x[1], P_POW); k[1] = P2(XLOGY, y, x[0]); }
-PARTIALS(mpow) { UNUSED3; k[0] = power_partial(b, x[0], x[1], P_MPOW); k[1] = P2(XLOGY, y, x[0]); }
+/* y log a (xlogy: 0 where y = a ** b is 0), and a constant 0 where a is 0:
+   a ** b does not change with b there (0 for b > 0, inf for b < 0; at
+   b = 0 the special case 1), so neither may any derivative in b -- through
+   xlogy, a second one would be log 0 * 0 */
+static Node *power_log_partial(RuleB *b, Node *a, Node *y)
+{
+    return P3(SWITCH, P2(EQ, a, F(0.0)), F(0.0), P2(XLOGY, y, a));
+}
+PARTIALS(pow_op) { UNUSED3; k[0] = power_partial(b, x[0], x[1], P_POW); k[1] = power_log_partial(b, x[0], y); }
+PARTIALS(mpow) { UNUSED3; k[0] = power_partial(b, x[0], x[1], P_MPOW); k[1] = power_log_partial(b, x[0], y); }
 PARTIALS(neg) { UNUSED3; k[0] = F(-1.0); }
 PARTIALS(pos) { UNUSED3; k[0] = F(1.0); }
 PARTIALS(sin) { UNUSED3; k[0] = P1(COS, x[0]); }
