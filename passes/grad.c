@@ -437,6 +437,7 @@ static void collect_region(Region *r)
 }
 
 static Graph *standalone(GradState *gs, int mode, Graph *g);
+static Graph *extend(GradState *gs, Region *r, Graph *h);
 
 /* The transformed value of x, for use in the transformed graph `in`. */
 static Node *tvalue(GradState *gs, Region *r, Node *x)
@@ -452,7 +453,9 @@ static Node *tvalue(GradState *gs, Region *r, Node *x)
             Graph *k = x->k.u.graph;
             if (!in_region(r, k) && r->outer)
                 return tvalue(gs, r->outer, x);
-            Graph *t = in_region(r, k) ? gm_get(&r->tg, k) : standalone(gs, r->mode, k);
+            Graph *t = !in_region(r, k) ? standalone(gs, r->mode, k)
+                       : gm_get(&r->tg, k) ? gm_get(&r->tg, k)
+                                           : extend(gs, r, k);  /* nested in the region, made after it ran */
             if (!t)     /* too deep: an error where inference reaches it */
                 return ir_apply_prim(r->troot, P_TOO_DEEP, x->loc, 1, copy_const(m, x));
             return ir_const_graph(m, t, x->loc);
