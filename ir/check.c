@@ -13,12 +13,15 @@
  *   - use lists mirror inputs and outputs both ways (every use names a real
  *     edge, once; every edge has its use);
  *   - the bodies are acyclic;
- *   - existence: every Apply used (as an input or a graph output) is
- *     computed by its owner, i.e. is in the owner's body as ir_graph_body
- *     gives it: reachable from the owner's output through inputs and through
- *     the closures of graphs nested in the owner that it creates (a node of
- *     a graph that nothing computes -- dropped by a pass, or needed only by
- *     a closure its owner does not create -- would be read unset);
+ *   - existence: every Apply used (as an input or a graph output) in a
+ *     graph that may run is computed by its owner, i.e. is in the owner's
+ *     body as ir_graph_body gives it: reachable from the owner's output
+ *     through inputs and through the closures of graphs nested in the owner
+ *     that it creates (a node of a graph that nothing computes -- dropped by
+ *     a pass, or needed only by a closure its owner does not create, such
+ *     as one that rebind makes -- would be read unset).  A graph may run
+ *     when it is top level or a closure of it may be made (compute_live);
+ *     dead graphs, which a pass may leave until it drops them, are exempt;
  *   - when `typed`, every Apply and Parameter has a type (a Constant's value
  *     is its type, so constants may stay untyped).
  *
@@ -39,6 +42,7 @@ typedef struct Ck {
     bool *bad_parent;           /* by graph id: parent chain unusable */
     uint32_t *depth;            /* by graph id: nesting depth, NO_DEPTH if the chain is unusable */
     uint32_t *reach;            /* by node id: see compute_reach */
+    unsigned char *live;        /* by graph id: see compute_live */
 } Ck;
 
 #define NO_DEPTH UINT32_MAX
@@ -284,6 +288,53 @@ static void compute_reach(Ck *ck)
     free(count);
 }
 
+static void make_live(Ck *ck, const Graph *g, NodeVec *work)
+{
+    if (!graph_ok(ck, g) || ck->live[g->id])
+        return;
+    ck->live[g->id] = 1;
+    if (g->output)
+        vec_push(work, g->output);
+}
+
+/*
+ * live[g]: graph g may run.  Top-level graphs may; so may a graph a closure
+ * of which may be made: its constant is used by a node that a live graph's
+ * output reaches, or a rebind reached so names it in its result type
+ * (rebind makes the closure of a function of its own type over its
+ * operand's frame).  One pass over the nodes reached (linear).
+ */
+static void compute_live(Ck *ck)
+{
+    ck->live = xcalloc(ck->ng ? ck->ng : 1, 1);
+    unsigned char *seen = xcalloc(ck->nn ? ck->nn : 1, 1);
+    NodeVec work = {0};
+    for (uint32_t id = 0; id < ck->ng; id++)
+        if (ck->byid[id] && !ck->byid[id]->parent)
+            make_live(ck, ck->byid[id], &work);
+    while (work.len) {
+        Node *x = vec_pop(&work);
+        if (x->id >= ck->nn || seen[x->id])
+            continue;
+        seen[x->id] = 1;
+        if (x->kind == N_CONST && x->k.kind == K_GRAPH) {
+            make_live(ck, x->k.u.graph, &work);
+        } else if (x->kind == N_APPLY) {
+            for (int j = 0; j < x->app.n; j++)
+                if (x->app.in[j])
+                    vec_push(&work, x->app.in[j]);
+            const Node *c = x->app.n ? x->app.in[0] : NULL;
+            if (c && c->kind == N_CONST && c->k.kind == K_PRIM && c->k.u.prim == P_REBIND && x->type &&
+                x->type->kind == T_FUNC)
+                for (int j = 0; j < x->type->n; j++)
+                    if (x->type->fns[j].graph)
+                        make_live(ck, x->type->fns[j].graph, &work);
+        }
+    }
+    vec_free(&work);
+    free(seen);
+}
+
 /* Scoping of input x used in graph g (by `user`, or as g's output). */
 static void check_scope(Ck *ck, const Graph *g, const Node *user, int index, const Node *x)
 {
@@ -309,7 +360,7 @@ static void check_scope(Ck *ck, const Graph *g, const Node *user, int index, con
     else if (!encloses(ck, x->graph, g))
         err(ck, g, "%s: %s is owned by @%s, which does not enclose @%s", where, describe(x, b2, sizeof b2),
             x->graph->name, g->name);
-    else if (x->kind == N_APPLY && x->id < ck->nn && ck->depth[x->graph->id] != NO_DEPTH &&
+    else if (x->kind == N_APPLY && x->id < ck->nn && ck->live[g->id] && ck->depth[x->graph->id] != NO_DEPTH &&
              ck->reach[x->id] > ck->depth[x->graph->id])
         err(ck, g, "%s: %s is not computed by its owner @%s (not in its body)", where,
             describe(x, b2, sizeof b2), x->graph->name);
@@ -531,6 +582,7 @@ int ir_check(const Module *m, bool typed, StrBuf *errs)
     collect(&ck, &nodes, seen);
     compute_depths(&ck);
     compute_reach(&ck);
+    compute_live(&ck);
     for (int i = 0; i < nodes.len; i++)
         check_node(&ck, nodes.data[i], typed);
     for (uint32_t id = 0; id < ck.ng; id++) {
@@ -547,6 +599,7 @@ int ir_check(const Module *m, bool typed, StrBuf *errs)
     free(ck.bad_parent);
     free(ck.depth);
     free(ck.reach);
+    free(ck.live);
     sb_free(&sink);
     return ck.count;
 }
