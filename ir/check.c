@@ -13,15 +13,16 @@
  *   - use lists mirror inputs and outputs both ways (every use names a real
  *     edge, once; every edge has its use);
  *   - the bodies are acyclic;
- *   - existence: every Apply used (as an input or a graph output) in a
- *     graph that may run is computed by its owner, i.e. is in the owner's
- *     body as ir_graph_body gives it: reachable from the owner's output
- *     through inputs and through the closures of graphs nested in the owner
- *     that it creates (a node of a graph that nothing computes -- dropped by
- *     a pass, or needed only by a closure its owner does not create, such
- *     as one that rebind makes -- would be read unset).  A graph may run
- *     when it is top level or a closure of it may be made (compute_live);
- *     dead graphs, which a pass may leave until it drops them, are exempt;
+ *   - existence: every Apply used (as an input or a graph output) by what
+ *     runs -- the output of a graph that may run, or a node of its body --
+ *     is computed by its owner, i.e. is in the owner's body as
+ *     ir_graph_body gives it: reachable from the owner's output through
+ *     inputs and through the closures of graphs nested in the owner that it
+ *     creates (a node that nothing computes -- dropped by a pass, or needed
+ *     only by a closure its owner does not create, such as one that rebind
+ *     makes -- would be read unset).  A graph may run when it is top level
+ *     or a closure of it may be made (compute_live); dead code, which a
+ *     pass may leave until it drops it, is exempt;
  *   - when `typed`, every Apply and Parameter has a type (a Constant's value
  *     is its type, so constants may stay untyped).
  *
@@ -335,6 +336,15 @@ static void compute_live(Ck *ck)
     free(seen);
 }
 
+/* Whether `user`, an Apply of g (or g's output, when NULL), may be
+   evaluated: g may run, and computes it.  Only then must its inputs exist. */
+static bool runs(const Ck *ck, const Graph *g, const Node *user)
+{
+    if (!ck->live[g->id] || ck->depth[g->id] == NO_DEPTH)
+        return false;
+    return !user || (user->id < ck->nn && ck->reach[user->id] <= ck->depth[g->id]);
+}
+
 /* Scoping of input x used in graph g (by `user`, or as g's output). */
 static void check_scope(Ck *ck, const Graph *g, const Node *user, int index, const Node *x)
 {
@@ -360,7 +370,7 @@ static void check_scope(Ck *ck, const Graph *g, const Node *user, int index, con
     else if (!encloses(ck, x->graph, g))
         err(ck, g, "%s: %s is owned by @%s, which does not enclose @%s", where, describe(x, b2, sizeof b2),
             x->graph->name, g->name);
-    else if (x->kind == N_APPLY && x->id < ck->nn && ck->live[g->id] && ck->depth[x->graph->id] != NO_DEPTH &&
+    else if (x->kind == N_APPLY && runs(ck, g, user) && x->id < ck->nn && ck->depth[x->graph->id] != NO_DEPTH &&
              ck->reach[x->id] > ck->depth[x->graph->id])
         err(ck, g, "%s: %s is not computed by its owner @%s (not in its body)", where,
             describe(x, b2, sizeof b2), x->graph->name);

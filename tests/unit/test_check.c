@@ -402,6 +402,24 @@ static void test_node_dropped_from_body(void **state)
     t_free(t);
 }
 
+/* Dead code is not checked: a node of f that f does not compute (no path
+   from its output), read by a graph nothing creates, may read another
+   node f does not compute. */
+static void test_dead_code_not_checked(void **state)
+{
+    (void)state;
+    T *t = build();
+    Node *x = ir_apply_prim(t->f, P_NEG, L, 1, t->n);
+    Node *d = ir_apply_prim(t->f, P_ADD, L, 2, x, x);
+    Graph *k = ir_graph_new(t->m, G_FUNCTION, "f/k", t->f, L);
+    ir_set_output(k, ir_apply_prim(k, P_NEG, L, 1, d));
+    expect(t, false, 0, NULL);
+    also_return(t->f, rebind_to(t, t->f, k));     /* k runs: it reads d, which f does not compute */
+    expect(t, false, 1, "graph @f/k: node #");
+    assert_non_null(strstr(sb_cstr(&t->errs), "(add) is not computed by its owner @f"));
+    t_free(t);
+}
+
 /* A graph's output that its owner (an ancestor) does not compute. */
 static void test_output_not_computed(void **state)
 {
@@ -508,6 +526,7 @@ int main(void)
         cmocka_unit_test(test_free_variable_not_computed),
         cmocka_unit_test(test_free_variable_through_nesting),
         cmocka_unit_test(test_node_dropped_from_body),
+        cmocka_unit_test(test_dead_code_not_checked),
         cmocka_unit_test(test_output_not_computed),
         cmocka_unit_test(test_parameter_of_uncreated_closure),
         cmocka_unit_test(test_node_of_removed_graph),
