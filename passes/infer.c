@@ -222,6 +222,8 @@ struct TypeCtx {
     unsigned char *by_caller;
     Graph **uncalled;       /* by graph id: the representation of its values no call reaches */
     GraphVec uncalled_nested; /* likewise, for nested functions (one per enclosing clone) */
+    VEC(FnRef) rebound;     /* stand-ins rebind makes transforms' closures from: graph = the stand-in,
+                               ctx = the context of the function it stands for, site = that function */
     /* Differentiation: the transforms (passes/grad.c) add graphs to the
        module as inference finds what it needs; graphs made during a round
        are typed from the next one (see infer_module). */
@@ -1549,6 +1551,11 @@ static Graph *uncalled_graph(TypeCtx *tc, Graph *g, Inst *ctx)
     return u;
 }
 
+static bool opt_is_unreachable_stand_in(const Graph *g)
+{
+    return g->output && g->output->kind == N_APPLY && ir_is_const_prim(g->output->app.in[0], P_UNREACHABLE);
+}
+
 static Graph *graph_for_ref(TypeCtx *tc, FnRef *r)
 {
     Graph *g = r->graph;
@@ -1795,6 +1802,10 @@ static Node *lift_value(TypeCtx *tc, Graph *ng, Node *x, Type *from, Type *to, i
     for (int i = 0; i < from->n; i++) {
         FnRef *f = &from->fns[i];
         Graph *gx = f->graph ? graph_for_ref(tc, f) : NULL;
+        if (gx && gx->parent && opt_is_unreachable_stand_in(gx)) {
+            FnRef sr = {gx, -1, f->ctx, f->graph};
+            vec_push(&tc->rebound, sr);
+        }
         FnRef dr = {grad_transform_fn(tc->m, mode, depth, f), -1, f->graph ? f->ctx : NULL, NULL};
         Graph *gd = graph_for_ref(tc, &dr);
         int ix = fn_index(tf, gx, f->prim), jx = fn_index(tt, gd, -1);
@@ -2080,6 +2091,43 @@ static void share_clones(TypeCtx *tc)
     }
 }
 
+/*
+ * A stand-in that rebind makes a transform's closure from (J of a closure
+ * passed only to an operator) reads what the function it stands for reads:
+ * the transform reads it from the same frame, which must compute it before
+ * any closure of the stand-in is made (ir_graph_body schedules a graph's
+ * free variables where its closure is made).  Its body becomes
+ * depend(v..., unreachable()), once every clone is filled.
+ */
+static void fill_rebound_stand_ins(TypeCtx *tc)
+{
+    for (int i = 0; i < tc->rebound.len; i++) {
+        Graph *u = tc->rebound.data[i].graph;
+        const Graph *g = (const Graph *)tc->rebound.data[i].site;
+        Inst *ctx = tc->rebound.data[i].ctx;
+        Node *out = u->output;
+        if (out->app.n != 1)
+            continue;       /* done already */
+        NodeVec fv = {0};
+        ir_free_variables(g, &fv);
+        Node **in = xmalloc(sizeof(Node *) * (size_t)(fv.len + 2));
+        int k = 0;
+        in[k++] = typed(ir_const_prim(tc->spec, P_DEPEND, g->loc), fnref_type(tc, NULL, P_DEPEND, NULL));
+        for (int j = 0; j < fv.len; j++) {
+            Inst *o = ctx_for(ctx, fv.data[j]->graph->fn);
+            Node *v = o && o->map ? o->map[tc->local[fv.data[j]->id]] : NULL;
+            if (v && v->kind != N_CONST && ir_graph_encloses(v->graph, u))
+                in[k++] = v;
+        }
+        if (k > 1) {
+            in[k++] = out;
+            ir_set_output(u, typed(ir_apply(u, in, k, g->loc), out->type));
+        }
+        free(in);
+        vec_free(&fv);
+    }
+}
+
 static void specialise(TypeCtx *tc, InferEntry *entries, Inst **roots, int n)
 {
     share_clones(tc);
@@ -2101,6 +2149,7 @@ static void specialise(TypeCtx *tc, InferEntry *entries, Inst **roots, int n)
     }
     for (int i = 0; i < tc->fill.len; i++)
         fill_body(tc, tc->fill_inst.data[i], tc->fill_gi.data[i]);
+    fill_rebound_stand_ins(tc);
     for (int i = 0; i < tc->spec_errors.len; i++)
         diag_error(tc->d, tc->spec_errors.data[i].loc, "%s", tc->spec_errors.data[i].msg);
 }
@@ -2365,5 +2414,6 @@ Module *infer_module(Module *m, Diags *d, InferEntry *entries, int n)
     free(tc.home);
     free(tc.uncalled);
     vec_free(&tc.uncalled_nested);
+    vec_free(&tc.rebound);
     return spec;
 }
