@@ -604,6 +604,37 @@ bool opt_same_const(const Node *a, const Node *b)
     return false;
 }
 
+/*
+ * A graph that only types name -- no live node uses its constant, it is no
+ * root and no rebind names it -- is never created, so it never runs: a
+ * branch a known condition dropped that a switch's type still lists, the
+ * copy of a nested graph a family copy made for types to name.  Its body
+ * may read nodes its parent no longer computes (it is not its parent's
+ * closure), which the IR must not hold; so its body becomes unreachable(),
+ * as inference makes the functions no call reaches.  Returns how many it
+ * rewrote (after a fresh analysis; the graphs it frees may expose more).
+ */
+static int stub_uncreated(OptCtx *c)
+{
+    opt_analyse(c);
+    int done = 0;
+    for (int gi = 0; gi < c->graphs.len; gi++) {
+        Graph *g = c->graphs.data[gi];
+        if (c->pinned[g->id] || c->calls[g->id] || c->values[g->id] || g->kind == G_CONST || !g->output ||
+            opt_is_prim(g->output, P_UNREACHABLE))
+            continue;
+        /* what it computed is not lost: it never ran */
+        NodeVec *body = &c->body[g->id];
+        for (int j = 0; j < body->len; j++)
+            if (body->data[j]->id < c->ncap)
+                c->ran_graph[body->data[j]->id] = 0;
+        Node *u = ir_const_prim(c->m, P_UNREACHABLE, g->loc);
+        ir_set_output(g, opt_apply(g, g->ret_type ? g->ret_type : g->output->type, &u, 1, g->loc));
+        done++;
+    }
+    return done;
+}
+
 bool opt_module(Module *m, unsigned passes, OptStats *stats)
 {
     static int (*const run[OPT__COUNT])(OptCtx *) = {
@@ -641,6 +672,8 @@ bool opt_module(Module *m, unsigned passes, OptStats *stats)
         if (!changed || c.broken)
             break;
     }
+    for (int k = 0; k < OPT_MAX_ROUNDS && !c.broken && stub_uncreated(&c); k++)
+        ;
     /* Keep only the live graphs, in creation order. */
     opt_analyse(&c);
     if (c.families)
