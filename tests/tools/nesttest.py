@@ -34,7 +34,12 @@ sample point is used only if the program's decisions (every comparison and
 test, abs, min, max, int, floor, ceil; recorded by instrumenting the
 source) are the same at the point and at the point moved by +-1e-6 along
 each float argument, and if no derivative straddles a kink; otherwise it
-is redrawn (counted).
+is redrawn (counted).  A point is also redrawn (counted as
+"ill-conditioned") when the reference is too sensitive for double
+arithmetic: when moving each float argument (and, for the gradient of a
+float-valued entry, all of them at once) by a relative 1e-13 changes the
+value (or the gradient) by more than the comparison tolerance -- e.g. the
+sine of a value near 1e14, which no double computation gets right.
 
 Each program then runs through myc every way (`--modes`):
 
@@ -101,6 +106,7 @@ RUN_FLAGS = {"jit": [], "interp-grad": ["--interp", "--interp-ir=grad"],
 TOL = 1e-9
 PERTURB = 1e-6
 MAX_REDRAWS = 8
+ILLCOND_REL = 1e-13     # relative move of the arguments for the ill-conditioning test
 OUTCOMES = ("pass", "wrong number", "rejected", "crash", "hang")
 
 
@@ -997,6 +1003,43 @@ def perturbed(args, pkinds):
     return out
 
 
+def illcond_points(args, pkinds):
+    """The argument lists with each float argument moved by a relative ILLCOND_REL
+    (signs alternating), and last one list with all of them moved at once."""
+    out = []
+    allmoved = list(args)
+    n = 0
+    for i, k in enumerate(pkinds):
+        if k == "i":
+            continue
+        vals = mpref.parse_arg(args[i])
+        leaves = [float(x) for x in (list(vals) if k == "t" else [vals])]
+        moved = list(leaves)
+        for j, x in enumerate(leaves):
+            s = 1 if n % 2 == 0 else -1
+            n += 1
+            lv = list(leaves)
+            lv[j] = x + s * ILLCOND_REL * (abs(x) if x != 0 else 1.0)
+            moved[j] = lv[j]
+            a = list(args)
+            a[i] = f"({lv[0]!r}, {lv[1]!r})" if k == "t" else repr(lv[0])
+            out.append(a)
+        allmoved[i] = f"({moved[0]!r}, {moved[1]!r})" if k == "t" else repr(moved[0])
+    if n > 1:
+        out.append(allmoved)
+    return out, (allmoved if n else None)
+
+
+def _moved_much(a, b):
+    """Whether two oracle results differ by more than the comparison tolerance."""
+    if type(a) is tuple or type(b) is tuple:
+        return not (type(a) is tuple and type(b) is tuple and len(a) == len(b)) or \
+            any(_moved_much(x, y) for x, y in zip(a, b))
+    if type(a) in (int, bool) or type(b) in (int, bool):
+        return a != b
+    return abs(a - b) > TOL * max(1, abs(a))
+
+
 class GeneratorBug(Exception):
     pass
 
@@ -1013,6 +1056,22 @@ def reference(prog, e, args, want_grad, deadline):
                 if t2 != trace:
                     raise mpref.Unreliable("branch")
             g = prog.entry_gradient(e["name"], args) if want_grad else None
+            # Ill-conditioning: if moving the float arguments by a relative
+            # ILLCOND_REL (far below what a double computation's rounding
+            # amounts to, e.g. sin of 1e14) moves the value or the gradient by
+            # more than the comparison tolerance, no double computation can be
+            # expected to match the reference: redraw.
+            moves, allmoved = illcond_points(args, e["pkinds"])
+            for a in moves:
+                v2, t2 = prog.call(e["name"], a)
+                if t2 != trace:
+                    raise mpref.Unreliable("branch")
+                if _moved_much(val, v2):
+                    raise mpref.Unreliable("ill-conditioned")
+            if g is not None and allmoved is not None:
+                g2 = prog.entry_gradient(e["name"], allmoved)
+                if len(g2) != len(g) or any(_moved_much(x, y) for x, y in zip(g, g2)):
+                    raise mpref.Unreliable("ill-conditioned")
         except (mpref.Unreliable, _Timeout):
             raise
         except ValueError as ex:
@@ -1054,6 +1113,7 @@ def pick_points(seed, k, src, entries, npoints, want_grad, budget):
             except mpref.Unreliable as ex:
                 why = str(ex)
                 key = ("branch decision within 1e-6" if why == "branch" else
+                       "ill-conditioned" if why == "ill-conditioned" else
                        "kink inside a derivative step" if "step" in why else
                        "domain/runtime error" if "domain" in why or "Error" in why else why)
                 redraws[key] = redraws.get(key, 0) + 1
