@@ -605,14 +605,16 @@ bool opt_same_const(const Node *a, const Node *b)
 }
 
 /*
- * A graph that only types name -- no live node uses its constant, it is no
- * root and no rebind names it -- is never created, so it never runs: a
- * branch a known condition dropped that a switch's type still lists, the
- * copy of a nested graph a family copy made for types to name.  Its body
- * may read nodes its parent no longer computes (it is not its parent's
- * closure), which the IR must not hold; so its body becomes unreachable(),
- * as inference makes the functions no call reaches.  Returns how many it
- * rewrote (after a fresh analysis; the graphs it frees may expose more).
+ * A nested graph that only types name -- no live node uses its constant,
+ * no rebind names it -- is never created, so it never runs: a branch a
+ * known condition dropped that a switch's type still lists, the copy of a
+ * nested graph a family copy made for types to name.  Its body may read
+ * nodes its parent no longer computes (it is not its parent's closure),
+ * which the IR must not hold; so its body becomes unreachable(), as
+ * inference makes the functions no call reaches.  (A top-level function
+ * reads no frame; it stays, so that what its types name stays whole.)
+ * Returns how many it rewrote (after a fresh analysis; the graphs it frees
+ * may expose more).
  */
 static int stub_uncreated(OptCtx *c)
 {
@@ -620,8 +622,8 @@ static int stub_uncreated(OptCtx *c)
     int done = 0;
     for (int gi = 0; gi < c->graphs.len; gi++) {
         Graph *g = c->graphs.data[gi];
-        if (c->pinned[g->id] || c->calls[g->id] || c->values[g->id] || g->kind == G_CONST || !g->output ||
-            opt_is_prim(g->output, P_UNREACHABLE))
+        if (!g->parent || c->pinned[g->id] || c->calls[g->id] || c->values[g->id] || g->kind == G_CONST ||
+            !g->output || opt_is_prim(g->output, P_UNREACHABLE))
             continue;
         /* what it computed is not lost: it never ran */
         NodeVec *body = &c->body[g->id];
@@ -633,6 +635,66 @@ static int stub_uncreated(OptCtx *c)
         done++;
     }
     return done;
+}
+
+/*
+ * rebind(x, key, j) makes a closure of graph T over the frame of x's graph
+ * F: that frame must compute what T reads, and a frame computes what the
+ * closures it makes read (ir_graph_body).  The passes simplify F and T
+ * apart (F's backward pass may stop reading a value T's still reads), so,
+ * last, F is made to read what T reads and F does not: depend(v..., y)
+ * on its output y, or on the callee of its output's call (a tail call
+ * stays one).  Closure conversion would give F's closures those values
+ * anyway (closure.c, rebind_edges); this makes the IR before it say so.
+ */
+static void rebind_reads(OptCtx *c)
+{
+    opt_analyse(c);
+    NodeVec fv = {0}, have = {0};
+    for (int gi = 0; gi < c->graphs.len; gi++) {
+        NodeVec *body = &c->body[c->graphs.data[gi]->id];
+        for (int bi = 0; bi < body->len; bi++) {
+            Node *r = body->data[bi];
+            if (!opt_is_prim(r, P_REBIND) || !r->type || r->type->kind != T_FUNC)
+                continue;
+            const Type *xt = r->app.in[1]->type;
+            for (int k = 2; k + 1 < r->app.n; k += 2) {
+                int ix = ir_fn_index_of_key(xt, r->app.in[k]->k.u.i);
+                int64_t jx = r->app.in[k + 1]->k.u.i;
+                Graph *from = ix >= 0 ? xt->fns[ix].graph : NULL;
+                Graph *to = jx >= 0 && jx < r->type->n ? r->type->fns[jx].graph : NULL;
+                if (!from || !to || !from->output || to->parent != from->parent)
+                    continue;
+                fv.len = have.len = 0;
+                ir_free_variables(to, &fv);
+                ir_free_variables(from, &have);
+                int n = 0;
+                for (int i = 0; i < fv.len; i++) {
+                    /* only the frame's own values: one of an enclosing
+                       function's would have to be computed there too, where
+                       the code generator may not make F's frame a closure */
+                    bool found = fv.data[i]->graph != from->parent;
+                    for (int q = 0; q < have.len && !found; q++)
+                        found = have.data[q] == fv.data[i];
+                    if (!found)
+                        fv.data[n++] = fv.data[i];
+                }
+                if (!n)
+                    continue;
+                Node *out = from->output;
+                if (out->kind == N_APPLY && out->graph == from && !opt_is_prim(out, P_DEPEND) &&
+                    !(out->app.in[0]->kind == N_CONST && out->app.in[0]->k.kind == K_PRIM)) {
+                    Node *callee = out->app.in[0];
+                    ir_set_input(out, 0, opt_apply_depend(c, from, callee->type, fv.data, n, callee, out->loc));
+                } else {
+                    ir_set_output(from, opt_apply_depend(c, from, out->type ? out->type : from->ret_type, fv.data, n,
+                                                         out, out->loc));
+                }
+            }
+        }
+    }
+    vec_free(&fv);
+    vec_free(&have);
 }
 
 bool opt_module(Module *m, unsigned passes, OptStats *stats)
@@ -674,6 +736,7 @@ bool opt_module(Module *m, unsigned passes, OptStats *stats)
     }
     for (int k = 0; k < OPT_MAX_ROUNDS && !c.broken && stub_uncreated(&c); k++)
         ;
+    rebind_reads(&c);
     /* Keep only the live graphs, in creation order. */
     opt_analyse(&c);
     if (c.families)
