@@ -2242,7 +2242,8 @@ static void find_holders(RCheck *rc, Graph *k)
         fill[i] = rc->first.data[i];
     for (int e = 0; e < rc->edges.len; e++)
         sorted[fill[rc->edges.data[e].from]++] = rc->edges.data[e];
-    memcpy(rc->edges.data, sorted, sizeof *sorted * (size_t)rc->edges.len);
+    if (rc->edges.len > 0)  /* (no edges: data may be NULL) */
+        memcpy(rc->edges.data, sorted, sizeof *sorted * (size_t)rc->edges.len);
     /* which holders matter: backwards from the sinks (to < 0) */
     rc->matters.len = 0;
     for (int i = 0; i < n; i++)
