@@ -95,6 +95,8 @@ struct Region {
     Graph *root, *troot;
     Region *outer;          /* an extension (see "nesting"): the region whose transformed
                                code this one's root joins; NULL for a standalone region */
+    Graph *companion;       /* an extension: the outer region's transform whose closures
+                               rebind makes this one's root's closures from */
     GraphMap ext;           /* graph nested in this region -> its extension's root */
     GraphVec graphs;        /* the region's source graphs, parents first */
     GraphMap tg;            /* source graph -> transformed graph */
@@ -233,6 +235,15 @@ Graph *grad_source(Module *m, const Graph *g, int *mode)
     if (s && mode)
         *mode = gs->srcmode[g->id];
     return s;
+}
+
+Graph *grad_extension_companion(Module *m, const Graph *g)
+{
+    if (!m->ext)
+        return NULL;
+    GradState *gs = m->ext;
+    Region *r = idmap_get(&gs->region_of, g->id);
+    return r && r->outer && r->troot == g ? r->companion : NULL;
 }
 
 int derive_first_value(const Node *app)
@@ -437,7 +448,7 @@ static void collect_region(Region *r)
 }
 
 static Graph *standalone(GradState *gs, int mode, Graph *g);
-static Graph *extend(GradState *gs, Region *r, Graph *h);
+static Graph *extend(GradState *gs, Region *r, Graph *h, Graph *companion);
 
 /* The transformed value of x, for use in the transformed graph `in`. */
 static Node *tvalue(GradState *gs, Region *r, Node *x)
@@ -455,7 +466,7 @@ static Node *tvalue(GradState *gs, Region *r, Node *x)
                 return tvalue(gs, r->outer, x);
             Graph *t = !in_region(r, k) ? standalone(gs, r->mode, k)
                        : gm_get(&r->tg, k) ? gm_get(&r->tg, k)
-                                           : extend(gs, r, k);  /* nested in the region, made after it ran */
+                                           : extend(gs, r, k, NULL);    /* nested in the region, made after it ran */
             if (!t)     /* too deep: an error where inference reaches it */
                 return ir_apply_prim(r->troot, P_TOO_DEEP, x->loc, 1, copy_const(m, x));
             return ir_const_graph(m, t, x->loc);
@@ -1420,14 +1431,16 @@ static Graph *standalone(GradState *gs, int mode, Graph *g)
  * transform, reading the values r's code computes there -- the same
  * frame a closure of r's other transforms reads (see "nesting").
  */
-static Graph *extend(GradState *gs, Region *r, Graph *h)
+static Graph *extend(GradState *gs, Region *r, Graph *h, Graph *companion)
 {
     Graph *t = gm_get(&r->ext, h);
     if (t)
         return t;
     if (transform_depth(gs, h) >= GRAD_MAX_DEPTH)
         return NULL;
-    t = new_region(gs, r->mode, h, r, tgraph(r, h->parent))->troot;
+    Region *e = new_region(gs, r->mode, h, r, tgraph(r, h->parent));
+    e->companion = companion;
+    t = e->troot;
     gm_set(&r->ext, h, t);
     return t;
 }
@@ -1473,14 +1486,15 @@ Graph *grad_transform(Module *m, int mode, Graph *g)
  * sensitivities its backward pass puts in its env are keyed by the same
  * source variables that the code holding v splits them by.
  */
-static Graph *transform_level(GradState *gs, Region *r, Graph *src, int mode, Graph *h)
+/* The transform of h at the level where `made` is src's transform by r. */
+static Graph *transform_level(GradState *gs, Region *r, Graph *src, Graph *made, int mode, Graph *h)
 {
     if (!r || h->parent != src->parent)
         die("grad: @%s is not nested where @%s is", h->name, src->name);
     if (src != r->root)
-        return extend(gs, r, h);
+        return extend(gs, r, h, made);
     /* the root of an extension is itself in the extended region */
-    return r->outer ? extend(gs, r->outer, h) : standalone(gs, mode, h);
+    return r->outer ? extend(gs, r->outer, h, made) : standalone(gs, mode, h);
 }
 
 Graph *grad_transform_fn(Module *m, int mode, int depth, const FnRef *f)
@@ -1515,7 +1529,8 @@ Graph *grad_transform_fn(Module *m, int mode, int depth, const FnRef *f)
     }
     run_pending(gs);
     for (int i = k - 1; i >= 0 && h; i--) {
-        h = transform_level(gs, idmap_get(&gs->region_of, chain[i]->id), chain[i + 1], gs->srcmode[chain[i]->id], h);
+        h = transform_level(gs, idmap_get(&gs->region_of, chain[i]->id), chain[i + 1], chain[i],
+                            gs->srcmode[chain[i]->id], h);
         run_pending(gs);
     }
     free(chain);

@@ -117,6 +117,11 @@ Graph *grad_operator_of(Module *m, const Graph *where, const Graph *g);
 enum { GRAD_MAX_SELF = 4 };
 /* The graph g was transformed from and the mode, or NULL (not a transform). */
 Graph *grad_source(Module *m, const Graph *g, int *mode);
+/* When g is the root of an extension (grad.c, "nesting") that rebind makes
+   closures of from closures of another graph (its companion, nested in
+   the same frame): that graph, else NULL.  A closure of g then needs the
+   frame a closure of the companion needs, even where g reads less. */
+Graph *grad_extension_companion(Module *m, const Graph *g);
 
 /* After specialisation: every differentiation primitive expanded (no
    derive, J or Jfwd left).  Reports an internal error into d otherwise. */

@@ -1212,8 +1212,13 @@ static void setup(TypeCtx *tc)
         memset(tc->by_caller + old, 0, n - old);
         for (int i = 0; i < m->graphs.len; i++) {
             Graph *g = m->graphs.data[i];
-            if (g->id >= old && g->kind == G_FUNCTION && g->parent)
-                tc->home[g->id] = closure_home(g);
+            if (g->id >= old && g->kind == G_FUNCTION && g->parent) {
+                /* an extension's closures are made from its companion's, over
+                   the same frame (it may read an outer value directly where
+                   the companion reads the frame's copy of it) */
+                Graph *c = grad_extension_companion(m, g);
+                tc->home[g->id] = c && c->id < g->id ? tc->home[c->id] : closure_home(g);
+            }
         }
         tc->ntables = n;
     }
