@@ -425,6 +425,37 @@ void ir_graph_body(const Graph *g, NodeVec *out)
     vec_free(&stack);
 }
 
+bool ir_value_holds_closure_of(const Node *v, const Graph *u)
+{
+    if (v->kind != N_APPLY)
+        return false;
+    const Graph *owner = v->graph;
+    Module *m = owner->module;
+    uint32_t ns = marks_begin(&m->mark_region, m->nnodes);
+    uint32_t *mark = m->mark_region.stamp;
+    NodeVec work = {0};
+    vec_push(&work, (Node *)v);
+    mark[v->id] = ns;
+    bool found = false;
+    while (work.len && !found) {
+        Node *x = vec_pop(&work);
+        int n;
+        Node *const *in = node_inputs(x, &n);
+        for (int i = 0; i < n && !found; i++) {
+            Node *y = in[i];
+            if (ir_is_const_graph(y))
+                found = y->k.u.graph != owner && ir_graph_encloses(owner, y->k.u.graph) &&
+                        ir_graph_encloses(y->k.u.graph, u);
+            else if (y->kind == N_APPLY && y->graph == owner && mark[y->id] != ns) {
+                mark[y->id] = ns;
+                vec_push(&work, y);
+            }
+        }
+    }
+    vec_free(&work);
+    return found;
+}
+
 Node *const *ir_body_inputs(const Graph *g, const NodeVec *body, int i, int *n)
 {
     if (i < body->len)

@@ -227,6 +227,10 @@ void ir_graph_body(const Graph *g, NodeVec *out);
 /* The inputs of body->data[i] (body: what ir_graph_body gave for g), or for
    i == body->len g's output as a one-input node; *n receives the count. */
 Node *const *ir_body_inputs(const Graph *g, const NodeVec *body, int i, int *n);
+/* True when computing v (an Apply) in its graph makes a closure of u or of
+   a graph enclosing u: a closure of u cannot read v (its body would have a
+   cycle). */
+bool ir_value_holds_closure_of(const Node *v, const Graph *u);
 /* Graphs whose Constants appear as inputs (or the output) of g's body. */
 void ir_graph_constant_graphs(const Graph *g, GraphVec *out);
 /* Nodes owned by strict ancestors of g that a closure of g needs: those

@@ -2121,7 +2121,7 @@ static void fill_rebound_stand_ins(TypeCtx *tc)
         for (int j = 0; j < fv.len; j++) {
             Inst *o = ctx_for(ctx, fv.data[j]->graph->fn);
             Node *v = o && o->map ? o->map[tc->local[fv.data[j]->id]] : NULL;
-            if (v && v->kind != N_CONST && ir_graph_encloses(v->graph, u))
+            if (v && v->kind != N_CONST && ir_graph_encloses(v->graph, u) && !ir_value_holds_closure_of(v, u))
                 in[k++] = v;
         }
         if (k > 1) {

@@ -673,7 +673,7 @@ static void rebind_reads(OptCtx *c)
                     /* only the frame's own values: one of an enclosing
                        function's would have to be computed there too, where
                        the code generator may not make F's frame a closure */
-                    bool found = fv.data[i]->graph != from->parent;
+                    bool found = fv.data[i]->graph != from->parent || ir_value_holds_closure_of(fv.data[i], from);
                     for (int q = 0; q < have.len && !found; q++)
                         found = have.data[q] == fv.data[i];
                     if (!found)
