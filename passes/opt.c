@@ -644,8 +644,11 @@ static int stub_uncreated(OptCtx *c)
  * apart (F's backward pass may stop reading a value T's still reads), so,
  * last, F is made to read what T reads and F does not: depend(v..., y)
  * on its output y, or on the callee of its output's call (a tail call
- * stays one).  Closure conversion would give F's closures those values
- * anyway (closure.c, rebind_edges); this makes the IR before it say so.
+ * stays one): values of F's parent and of the functions enclosing it alike
+ * (F reading one of an enclosing function's values makes every frame
+ * between compute and capture it, as for any free variable).  Closure
+ * conversion would give F's closures those values anyway (closure.c,
+ * rebind_edges); this makes the IR before it say so.
  */
 static void rebind_reads(OptCtx *c)
 {
@@ -670,10 +673,9 @@ static void rebind_reads(OptCtx *c)
                 ir_free_variables(from, &have);
                 int n = 0;
                 for (int i = 0; i < fv.len; i++) {
-                    /* only the frame's own values: one of an enclosing
-                       function's would have to be computed there too, where
-                       the code generator may not make F's frame a closure */
-                    bool found = fv.data[i]->graph != from->parent || ir_value_holds_closure_of(fv.data[i], from);
+                    /* F never reads a value that holds its own closure
+                       (that would be a cycle); T, made later, may */
+                    bool found = ir_value_holds_closure_of(fv.data[i], from);
                     for (int q = 0; q < have.len && !found; q++)
                         found = have.data[q] == fv.data[i];
                     if (!found)
