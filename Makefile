@@ -48,13 +48,13 @@ LIBDIR   = $(PREFIX)/lib
 INCDIR   = $(PREFIX)/include
 MAN1DIR  = $(PREFIX)/share/man/man1
 PCDIR    = $(LIBDIR)/pkgconfig
-VERSION := $(shell sed -n 's/^\#define MYC_VERSION "\(.*\)"/\1/p' src/common.h | head -n 1)
+VERSION := $(shell sed -n 's/^\#define MYC_VERSION "\(.*\)"/\1/p' src/util/common.h | head -n 1)
 
 B       := build
 GEN     := $(B)/gen
 
 # Every compiler source but the program's main().
-CORE_SRCS := $(wildcard src/*.c ir/*.c passes/*.c grammar/*.c)
+CORE_SRCS := $(wildcard src/util/*.c src/*.c ir/*.c passes/*.c grammar/*.c)
 CORE_SRCS := $(filter-out src/main.c,$(CORE_SRCS))
 GEN_SRCS  := $(GEN)/parser.c $(GEN)/lexer.c
 RT_SRCS   := $(wildcard runtime/*.c)

@@ -16,8 +16,8 @@
 #ifndef MYC_AST_H
 #define MYC_AST_H
 
-#include "../src/common.h"
-#include "../src/diag.h"
+#include "../src/util/common.h"
+#include "../src/util/diag.h"
 
 enum {
     AST_MAX_EXPR_DEPTH = 200,   /* nested expression levels (CPython: 200 parentheses) */

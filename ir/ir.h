@@ -41,7 +41,7 @@
 
 #include <stdarg.h>
 
-#include "../src/common.h"
+#include "../src/util/common.h"
 #include "prims.h"
 #include "types.h"
 

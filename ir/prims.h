@@ -4,7 +4,7 @@
 #ifndef MYC_PRIMS_H
 #define MYC_PRIMS_H
 
-#include "../src/common.h"
+#include "../src/util/common.h"
 
 typedef struct Node Node;
 typedef struct Type Type;

@@ -8,7 +8,7 @@
  * of an enclosing graph reads @owner:%x.
  */
 #include "interp.h"
-#include "../src/strmap.h"
+#include "../src/util/strmap.h"
 
 #include <string.h>
 

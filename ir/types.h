@@ -11,7 +11,7 @@
 #ifndef MYC_TYPES_H
 #define MYC_TYPES_H
 
-#include "../src/common.h"
+#include "../src/util/common.h"
 
 typedef struct Graph Graph;
 typedef struct Type Type;

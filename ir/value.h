@@ -10,7 +10,7 @@
 #ifndef MYC_VALUE_H
 #define MYC_VALUE_H
 
-#include "../src/common.h"
+#include "../src/util/common.h"
 
 typedef struct Graph Graph;
 typedef struct Frame Frame;         /* interp.c: a graph's activation record */

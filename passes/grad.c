@@ -52,7 +52,7 @@
  * fills it later.
  */
 #include "grad.h"
-#include "../src/diag.h"
+#include "../src/util/diag.h"
 
 #include <string.h>
 

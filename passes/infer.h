@@ -15,7 +15,7 @@
 #define MYC_INFER_H
 
 #include "../ir/ir.h"
-#include "../src/diag.h"
+#include "../src/util/diag.h"
 
 enum {
     INFER_MAX_SPECIALISATIONS = 256,   /* per source function */

@@ -47,7 +47,7 @@
 #include "lower.h"
 #include "grad.h"
 
-#include "../src/strmap.h"
+#include "../src/util/strmap.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -11,7 +11,7 @@
 
 #include "../grammar/ast.h"
 #include "../ir/ir.h"
-#include "../src/diag.h"
+#include "../src/util/diag.h"
 
 /* Lowers `ast` into a new module allocated in `arena`.  Reports every error
    and warning through d (located; lowering continues after an error), never

@@ -20,7 +20,7 @@
 #include "../passes/infer.h"
 #include "../passes/lower.h"
 #include "cabi.h"
-#include "diag.h"
+#include "util/diag.h"
 #include "../passes/closure.h"
 #include "../passes/export.h"
 #include "../passes/grad.h"

@@ -24,7 +24,7 @@
 #include <llvm-c/Core.h>
 #include <llvm-c/TargetMachine.h>
 
-#include "common.h"
+#include "util/common.h"
 
 typedef struct Jit Jit;
 

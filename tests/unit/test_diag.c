@@ -1,10 +1,10 @@
-/* test_diag.c: clang-style diagnostics (src/diag.c) and CPython float repr (src/common.c). */
+/* test_diag.c: clang-style diagnostics (src/util/diag.c) and CPython float repr (src/util/common.c). */
 #include "unit.h"
 
 #include <stdio.h>
 #include <string.h>
 
-#include "diag.h"
+#include "util/diag.h"
 
 static char *printed(const Diags *d)
 {
