@@ -1,4 +1,5 @@
-/* prims.c: the primitive table, expanded from prims.def. */
+/* prims.c: the primitive table, expanded from prims.def (the IR layer's
+   columns only; see prims.def). */
 #include "prims.h"
 
 #include <math.h>
@@ -6,7 +7,7 @@
 
 const PrimInfo prim_table[P__COUNT] = {
 #define PRIM(id, name, arity, flags, ty, ev, m1, m2, dr) \
-    [P_##id] = {P_##id, name, arity, flags, ty, ev, m1, m2, &dr},
+    [P_##id] = {P_##id, name, arity, flags, ev, m1, m2},
 #include "prims.def"
 #undef PRIM
 };

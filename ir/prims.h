@@ -1,17 +1,16 @@
 /*
  * prims.h: the primitive table (see prims.def for the list and columns).
+ *
+ * Only the IR layer's columns: a primitive's type rule is prim_type_rule
+ * (passes/infer.h), its derivative rule prim_diff_rule (passes/grad.h).
  */
 #ifndef MYC_PRIMS_H
 #define MYC_PRIMS_H
 
 #include "../src/util/common.h"
 
-typedef struct Node Node;
-typedef struct Type Type;
-typedef struct TypeCtx TypeCtx;     /* passes/infer.c */
 typedef struct Value Value;         /* ir/value.h */
 typedef struct EvalCtx EvalCtx;     /* ir/interp.c */
-typedef struct DiffRule DiffRule;   /* passes/grad.h */
 
 typedef enum PrimId {
 #define PRIM(id, name, arity, flags, ty, ev, m1, m2, dr) P_##id,
@@ -29,8 +28,6 @@ enum {
 
 typedef struct PrimInfo PrimInfo;
 
-/* Returns the result type, or NULL after reporting an error through tc. */
-typedef Type *(*PrimTypeRule)(TypeCtx *tc, const PrimInfo *p, Node *app, Type **args, int nargs);
 /* Returns 0 and sets *out, or non-zero after reporting a runtime error through cx. */
 typedef int (*PrimEvalFn)(EvalCtx *cx, const PrimInfo *p, const Value *args, int nargs, Value *out);
 
@@ -39,21 +36,15 @@ struct PrimInfo {
     const char *name;
     int arity;
     unsigned flags;
-    PrimTypeRule type_rule;
     PrimEvalFn eval;
     double (*libm1)(double);
     double (*libm2)(double, double);
-    const DiffRule *diff;
 };
 
 extern const PrimInfo prim_table[P__COUNT];
 
-/* The type rules (passes/infer_prims.c) and evaluators (ir/prim_eval.c)
-   named in prims.def. */
-#define PRIM(id, name, arity, flags, ty, ev, m1, m2, dr) \
-    Type *ty(TypeCtx *, const PrimInfo *, Node *, Type **, int); \
-    int ev(EvalCtx *, const PrimInfo *, const Value *, int, Value *); \
-    extern const DiffRule dr;
+/* The evaluators (ir/prim_eval.c) named in prims.def. */
+#define PRIM(id, name, arity, flags, ty, ev, m1, m2, dr) int ev(EvalCtx *, const PrimInfo *, const Value *, int, Value *);
 #include "prims.def"
 #undef PRIM
 

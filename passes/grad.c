@@ -373,7 +373,7 @@ Graph *grad_transform_prim(Module *m, int mode, PrimId p, int nargs)
             t[i] = ir_add_param(g, arena_printf(m->arena, "t.x%d", i), loc);
     Node *y = prim_app(g, loc, p, nargs, x);
     y->name = "y";
-    const DiffRule *dr = pi->diff;
+    const DiffRule *dr = prim_diff_rule(p);
     if (mode == MODE_J) {
         Graph *b = ir_graph_new(m, G_FUNCTION, arena_printf(m->arena, "%s:bprop", name), g, loc);
         Node *d = ir_add_param(b, "d.y", loc);
@@ -1144,7 +1144,7 @@ static void backward_j(GradState *gs, Region *r, Graph *h)
         Node *y = nm_get(&r->inl, n);
         if (d && y) {
             int na = n->app.n - 1;
-            const DiffRule *dr = prim_info(n->app.in[0]->k.u.prim)->diff;
+            const DiffRule *dr = prim_diff_rule(n->app.in[0]->k.u.prim);
             Node **x = xcalloc((size_t)(na ? na : 1), sizeof(Node *));
             Node **dx = xcalloc((size_t)(na ? na : 1), sizeof(Node *));
             for (int i = 0; i < na; i++)
@@ -1300,7 +1300,7 @@ static void forward_f(GradState *gs, Region *r, Graph *h)
                 t[i] = tangent_of(r, a);
             }
             RuleB rb = {th, n->loc};
-            Node *ty = rule_tangent(&rb, prim_info(n->app.in[0]->k.u.prim)->diff, y->app.in + 1, na, y, t);
+            Node *ty = rule_tangent(&rb, prim_diff_rule(n->app.in[0]->k.u.prim), y->app.in + 1, na, y, t);
             if (ty) {
                 ty = ir_apply_prim(th, P_SFOR, n->loc, 2, y, ty);
                 ty->name = prefixed(m, "t", n->name);

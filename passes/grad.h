@@ -61,11 +61,16 @@ typedef struct RuleB {
  * tangents, NULL for zero) likewise.  Rules only build; they never
  * inspect types (inference types what they build).
  */
+typedef struct DiffRule DiffRule;
 struct DiffRule {
     void (*partials)(RuleB *b, Node *const *x, int n, Node *y, Node **k);
     void (*bprop)(RuleB *b, Node *const *x, int n, Node *y, Node *d, Node **dx);
     Node *(*tangent)(RuleB *b, Node *const *x, int n, Node *y, Node *const *t);
 };
+
+/* The derivative rule of primitive p (the diff column of ir/prims.def,
+   which grad_rules.c expands). */
+const DiffRule *prim_diff_rule(PrimId p);
 
 /* Shorthands for rules and transforms. */
 Node *gb_prim(RuleB *b, PrimId p, int n, ...);

@@ -1,6 +1,7 @@
 /*
  * grad_rules.c: the derivative rule of every primitive (the `diff` column
- * of ir/prims.def).  See DiffRule in grad.h.
+ * of ir/prims.def, which this file expands: prim_diff_rule).  See DiffRule
+ * in grad.h.
  *
  * Scalar rules give partial derivatives; both modes are derived from them
  * in grad.c.  At kinks the derivative is that of the branch the primal
@@ -35,11 +36,11 @@ Node *gb_int(RuleB *b, int64_t v) { return ir_const_int(b->g->module, v, b->loc)
 
 #define PARTIALS(name) \
     static void pa_##name(RuleB *b, Node *const *x, int n, Node *y, Node **k); \
-    const DiffRule dr_##name = {pa_##name, NULL, NULL}; \
+    static const DiffRule dr_##name = {pa_##name, NULL, NULL}; \
     static void pa_##name(RuleB *b, Node *const *x, int n, Node *y, Node **k)
 #define UNUSED3 (void)b, (void)x, (void)n, (void)y
 
-const DiffRule dr_none = {NULL, NULL, NULL};
+static const DiffRule dr_none = {NULL, NULL, NULL};
 
 PARTIALS(add) { UNUSED3; k[0] = F(1.0); k[1] = F(1.0); }
 PARTIALS(sub) { UNUSED3; k[0] = F(1.0); k[1] = F(-1.0); }
@@ -120,7 +121,7 @@ PARTIALS(sscale) { UNUSED3; k[0] = x[1]; k[1] = x[0]; }
 #define STRUCTURAL(name) \
     static void bp_##name(RuleB *b, Node *const *x, int n, Node *y, Node *d, Node **dx); \
     static Node *tg_##name(RuleB *b, Node *const *x, int n, Node *y, Node *const *t); \
-    const DiffRule dr_##name = {NULL, bp_##name, tg_##name};
+    static const DiffRule dr_##name = {NULL, bp_##name, tg_##name};
 #define UNUSED4 (void)b, (void)x, (void)n, (void)y
 
 /* Identity in the first operand: unpack(t, n), to_diff(x, i), check_result(y, what),
@@ -129,7 +130,7 @@ STRUCTURAL(first)
 static void bp_first(RuleB *b, Node *const *x, int n, Node *y, Node *d, Node **dx) { UNUSED4; dx[0] = d; }
 static Node *tg_first(RuleB *b, Node *const *x, int n, Node *y, Node *const *t) { UNUSED4; return t[0]; }
 
-const DiffRule dr_j = {NULL, bp_first, tg_first};
+static const DiffRule dr_j = {NULL, bp_first, tg_first};
 
 /* Identity in the second operand: cotangent(x, t, what). */
 STRUCTURAL(second)
@@ -245,3 +246,12 @@ static Node *tg_env_get(RuleB *b, Node *const *x, int n, Node *y, Node *const *t
     UNUSED4;
     return t[0] ? P3(ENV_GET, t[0], x[1], x[2]) : NULL;
 }
+
+/* The diff column of ir/prims.def, indexed by PrimId. */
+static const DiffRule *const diff_rules[P__COUNT] = {
+#define PRIM(id, name, arity, flags, ty, ev, m1, m2, dr) [P_##id] = &dr,
+#include "../ir/prims.def"
+#undef PRIM
+};
+
+const DiffRule *prim_diff_rule(PrimId p) { return diff_rules[p]; }

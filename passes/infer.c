@@ -838,7 +838,7 @@ static Type *eval_apply(TypeCtx *tc, Inst *inst, Node *a, Type **args)
             }
             if (any_bottom)
                 continue;
-            Type *t = any_err ? TY_ERR : p->type_rule(tc, p, a, args, nargs);
+            Type *t = any_err ? TY_ERR : prim_type_rule(p->id)(tc, p, a, args, nargs);
             result = result ? infer_join(tc, result, t) : t;
             continue;
         }
@@ -1856,7 +1856,7 @@ static Node *resolve_diff_prim(TypeCtx *tc, Graph *ng, PrimId p, Node **in, Type
    when the operands stay as they are. */
 static Type *operand_type(TypeCtx *tc, const PrimInfo *p, Type *result, Type **args, int nargs)
 {
-    PrimTypeRule r = p->type_rule;
+    PrimTypeRule r = prim_type_rule(p->id);
     if (r == ty_math || r == ty_truediv)
         return type_float(tc->tt);
     if (r == ty_arith || r == ty_unary || r == ty_minmax || r == ty_pow_op)

@@ -37,6 +37,20 @@ typedef struct InferEntry {
    reported. */
 Module *infer_module(Module *m, Diags *d, InferEntry *entries, int nentries);
 
+/* ---- the type rules (the type_rule column of ir/prims.def) ----------------- */
+typedef struct TypeCtx TypeCtx;     /* passes/infer.c */
+
+/* Returns the result type, or NULL after reporting an error through tc. */
+typedef Type *(*PrimTypeRule)(TypeCtx *tc, const PrimInfo *p, Node *app, Type **args, int nargs);
+
+/* The type rule of primitive p (passes/infer_prims.c). */
+PrimTypeRule prim_type_rule(PrimId p);
+
+/* The rules prims.def names (infer_prims.c; J, Jfwd and derive: infer.c). */
+#define PRIM(id, name, arity, flags, ty, ev, m1, m2, dr) Type *ty(TypeCtx *, const PrimInfo *, Node *, Type **, int);
+#include "../ir/prims.def"
+#undef PRIM
+
 /* ---- for the type rules in infer_prims.c ----------------------------------- */
 /* The error type: the result of an ill-typed operation (never reported twice). */
 extern Type infer_error_type;

@@ -1,5 +1,6 @@
 /*
- * infer_prims.c: the type rule of every primitive (named in ir/prims.def).
+ * infer_prims.c: the type rule of every primitive (the type_rule column of
+ * ir/prims.def, which this file expands: prim_type_rule).
  *
  * A rule receives the argument types, none of them bottom or TY_ERR (the
  * engine handles those), and returns the result type or reports an error
@@ -562,3 +563,12 @@ Type *ty_internal(TypeCtx *tc, const PrimInfo *p, Node *app, Type **args, int n)
     (void)args; (void)n;
     return infer_error(tc, app->loc, false, "%s() is not part of the language", p->name);
 }
+
+/* The type_rule column of ir/prims.def, indexed by PrimId. */
+static const PrimTypeRule type_rules[P__COUNT] = {
+#define PRIM(id, name, arity, flags, ty, ev, m1, m2, dr) [P_##id] = ty,
+#include "../ir/prims.def"
+#undef PRIM
+};
+
+PrimTypeRule prim_type_rule(PrimId p) { return type_rules[p]; }
