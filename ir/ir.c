@@ -151,15 +151,33 @@ Node *ir_apply(Graph *g, Node *const *in, int n, Loc loc)
     return a;
 }
 
-Node *ir_apply_primv(Graph *g, PrimId p, Loc loc, int nargs, va_list ap)
+/* The one builder of primitive applications; the variadic forms below and
+   the passes' shorthands (grad_rules.c's gb_prim, opt_apply_prim) use it.
+   The primitive's constant is made before the Apply, as ir_apply's callers
+   always did. */
+Node *ir_apply_prim_args(Graph *g, PrimId p, Loc loc, int nargs, Node *const *args)
 {
-    Node *in[16];
-    if (nargs > 15)
-        die("ir_apply_prim: too many arguments");
+    Node *small[16];
+    Node **in = nargs < 16 ? small : xmalloc(sizeof(Node *) * (size_t)(nargs + 1));
     in[0] = ir_const_prim(g->module, p, loc);
     for (int i = 0; i < nargs; i++)
-        in[i + 1] = va_arg(ap, Node *);
-    return ir_apply(g, in, nargs + 1, loc);
+        in[i + 1] = args[i];
+    Node *a = ir_apply(g, in, nargs + 1, loc);
+    if (in != small)
+        free(in);
+    return a;
+}
+
+Node *ir_apply_primv(Graph *g, PrimId p, Loc loc, int nargs, va_list ap)
+{
+    Node *small[16] = {NULL};
+    Node **args = nargs <= 16 ? small : xmalloc(sizeof(Node *) * (size_t)nargs);
+    for (int i = 0; i < nargs; i++)
+        args[i] = va_arg(ap, Node *);
+    Node *a = ir_apply_prim_args(g, p, loc, nargs, args);
+    if (args != small)
+        free(args);
+    return a;
 }
 
 Node *ir_apply_prim(Graph *g, PrimId p, Loc loc, int nargs, ...)

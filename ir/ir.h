@@ -174,6 +174,9 @@ Node *ir_const_graph(Module *m, Graph *g, Loc loc);
 
 /* An Apply owned by g with the n inputs in[0..n-1] (copied). */
 Node *ir_apply(Graph *g, Node *const *in, int n, Loc loc);
+/* p(args[0..nargs-1]) owned by g: the builder of primitive applications
+   (any number of arguments). */
+Node *ir_apply_prim_args(Graph *g, PrimId p, Loc loc, int nargs, Node *const *args);
 /* Shorthand: prim(args...); the same with the arguments in a va_list. */
 Node *ir_apply_prim(Graph *g, PrimId p, Loc loc, int nargs, ...);
 Node *ir_apply_primv(Graph *g, PrimId p, Loc loc, int nargs, va_list ap);

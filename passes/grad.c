@@ -255,19 +255,6 @@ static const char *mode_prefix(int mode) { return mode == MODE_J ? "J" : "Jfwd";
 
 /* ---- building helpers ------------------------------------------------------------ */
 
-static Node *prim_app(Graph *g, Loc loc, PrimId p, int n, Node *const *args)
-{
-    Node *in[16];
-    Node **buf = n + 1 <= 16 ? in : xmalloc(sizeof(Node *) * (size_t)(n + 1));
-    buf[0] = ir_const_prim(g->module, p, loc);
-    for (int i = 0; i < n; i++)
-        buf[i + 1] = args[i];
-    Node *a = ir_apply(g, buf, n + 1, loc);
-    if (buf != in)
-        free(buf);
-    return a;
-}
-
 static Node *getitem(Graph *g, Node *t, int i, Loc loc, const char *name)
 {
     Node *a = ir_apply_prim(g, P_GETITEM, loc, 2, t, ir_const_int(g->module, i, loc));
@@ -371,7 +358,7 @@ Graph *grad_transform_prim(Module *m, int mode, PrimId p, int nargs)
     if (mode == MODE_F)
         for (int i = 0; i < nargs; i++)
             t[i] = ir_add_param(g, arena_printf(m->arena, "t.x%d", i), loc);
-    Node *y = prim_app(g, loc, p, nargs, x);
+    Node *y = ir_apply_prim_args(g, p, loc, nargs, x);
     y->name = "y";
     const DiffRule *dr = prim_diff_rule(p);
     if (mode == MODE_J) {

@@ -72,7 +72,8 @@ struct DiffRule {
    which grad_rules.c expands). */
 const DiffRule *prim_diff_rule(PrimId p);
 
-/* Shorthands for rules and transforms. */
+/* Shorthands for rules and transforms: gb_prim is ir_apply_prim in b->g at
+   b->loc. */
 Node *gb_prim(RuleB *b, PrimId p, int n, ...);
 Node *gb_float(RuleB *b, double v);
 Node *gb_int(RuleB *b, int64_t v);

@@ -16,14 +16,11 @@
 
 Node *gb_prim(RuleB *b, PrimId p, int n, ...)
 {
-    Node *in[8];
-    in[0] = ir_const_prim(b->g->module, p, b->loc);
     va_list ap;
     va_start(ap, n);
-    for (int i = 0; i < n; i++)
-        in[i + 1] = va_arg(ap, Node *);
+    Node *x = ir_apply_primv(b->g, p, b->loc, n, ap);
     va_end(ap);
-    return ir_apply(b->g, in, n + 1, b->loc);
+    return x;
 }
 
 Node *gb_float(RuleB *b, double v) { return ir_const_float(b->g->module, v, b->loc); }

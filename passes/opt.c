@@ -499,6 +499,13 @@ Node *opt_apply(Graph *g, Type *type, Node *const *in, int n, Loc loc)
     return x;
 }
 
+Node *opt_apply_prim_args(Graph *g, Type *type, PrimId p, Loc loc, int nargs, Node *const *args)
+{
+    Node *x = ir_apply_prim_args(g, p, loc, nargs, args);
+    x->type = type;
+    return x;
+}
+
 Node *opt_apply_prim(Graph *g, Type *type, PrimId p, Loc loc, int nargs, ...)
 {
     va_list ap;
@@ -516,10 +523,8 @@ Node *opt_zero_of(OptCtx *c, Graph *g, Type *t, Loc loc)
         return NULL;
     if (t->kind == T_FLOAT)
         return opt_const_float(c, 0.0, loc);
-    if (t->kind == T_ZERO) {
-        Node *z = ir_const_prim(c->m, P_ZERO, loc);
-        return opt_apply(g, type_zero(tt), &z, 1, loc);
-    }
+    if (t->kind == T_ZERO)
+        return opt_apply_prim(g, type_zero(tt), P_ZERO, loc, 0);
     if (t->kind != T_TUPLE || t->n > 64)
         return NULL;
     Node *in[65];
@@ -534,12 +539,12 @@ Node *opt_apply_depend(OptCtx *c, Graph *g, Type *type, Node *const *first, int 
 {
     if (!n)
         return v;
-    Node **in = xmalloc(sizeof(Node *) * (size_t)(n + 2));
-    in[0] = ir_const_prim(c->m, P_DEPEND, loc);
-    memcpy(in + 1, first, sizeof(Node *) * (size_t)n);
-    in[n + 1] = v;
-    Node *d = opt_apply(g, type, in, n + 2, loc);
-    free(in);
+    (void)c;
+    Node **args = xmalloc(sizeof(Node *) * (size_t)(n + 1));
+    memcpy(args, first, sizeof(Node *) * (size_t)n);
+    args[n] = v;
+    Node *d = opt_apply_prim_args(g, type, P_DEPEND, loc, n + 1, args);
+    free(args);
     return d;
 }
 
@@ -630,8 +635,7 @@ static int stub_uncreated(OptCtx *c)
         for (int j = 0; j < body->len; j++)
             if (body->data[j]->id < c->ncap)
                 c->ran_graph[body->data[j]->id] = 0;
-        Node *u = ir_const_prim(c->m, P_UNREACHABLE, g->loc);
-        ir_set_output(g, opt_apply(g, g->ret_type ? g->ret_type : g->output->type, &u, 1, g->loc));
+        ir_set_output(g, opt_apply_prim(g, g->ret_type ? g->ret_type : g->output->type, P_UNREACHABLE, g->loc, 0));
         done++;
     }
     return done;
