@@ -428,6 +428,8 @@ static void check_node(Ck *ck, Node *x, bool typed)
 
 /* ---- use lists -------------------------------------------------------------- */
 
+/* A set of (user id, input index) pairs, sized once for the uses there
+   are: a pair-keyed set, not src/util/idmap.h's id -> pointer map. */
 typedef struct KeySet {
     uint64_t *keys;     /* 0 = empty; keys are stored + 1 */
     size_t cap;

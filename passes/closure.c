@@ -20,7 +20,8 @@
 #include <string.h>
 
 /* A hash map from (graph id, node id) to a node: membership of a node in
-   a graph's free-variable set, and later the parameter standing for it. */
+   a graph's free-variable set, and later the parameter standing for it.
+   Keyed by a pair, so not src/util/idmap.h (whose keys are one id). */
 typedef struct PairMap {
     uint64_t *keys;     /* 0: empty (keys are stored + 1) */
     Node **vals;

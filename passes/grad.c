@@ -53,34 +53,11 @@
  */
 #include "grad.h"
 #include "../src/util/diag.h"
+#include "../src/util/idmap.h"
 
 #include <string.h>
 
-/* Side tables keyed by node or graph id (ids are dense per module and
-   grow as the transforms add nodes and graphs). */
-typedef struct IdMap {
-    void **v;
-    uint32_t cap;
-} IdMap;
-
-static void *idmap_get(const IdMap *m, uint32_t id)
-{
-    return id < m->cap ? m->v[id] : NULL;
-}
-
-static void idmap_set(IdMap *m, uint32_t id, void *v)
-{
-    if (id >= m->cap) {
-        uint32_t cap = m->cap ? m->cap : 64;
-        while (cap <= id)
-            cap *= 2;
-        m->v = xrealloc(m->v, sizeof(void *) * cap);
-        memset(m->v + m->cap, 0, sizeof(void *) * (cap - m->cap));
-        m->cap = cap;
-    }
-    m->v[id] = v;
-}
-
+/* Side tables keyed by node or graph id (src/util/idmap.h), typed. */
 typedef IdMap NodeMap;
 typedef IdMap GraphMap;
 static Node *nm_get(const NodeMap *m, const Node *k) { return idmap_get(m, k->id); }
@@ -133,8 +110,7 @@ typedef struct GradState {
     GraphMap source;            /* transformed graph -> source graph */
     IdMap region_of;            /* by transformed graph id: the region that made it */
     IdMap prim_of;              /* by graph id: 1 + index in prims of a primitive's transform */
-    unsigned char *srcmode;     /* by transformed graph id: its mode */
-    uint32_t srcmode_cap;
+    IdMap srcmode;              /* by transformed graph id: its mode (MODE_J, MODE_F) */
     VEC(PrimEntry) prims;
     VEC(OpEntry) ops;
     VEC(Region *) pending;
@@ -150,17 +126,17 @@ typedef struct GradState {
 static void region_free(Region *r)
 {
     vec_free(&r->graphs);
-    free(r->tg.v);
-    free(r->bprop.v);
-    free(r->val.v);
-    free(r->aux.v);
-    free(r->prim.v);
-    free(r->inl.v);
-    free(r->cps.v);
-    free(r->kparam.v);
-    free(r->entry_of.v);
-    free(r->tail.v);
-    free(r->ext.v);
+    idmap_free(&r->tg);
+    idmap_free(&r->bprop);
+    idmap_free(&r->val);
+    idmap_free(&r->aux);
+    idmap_free(&r->prim);
+    idmap_free(&r->inl);
+    idmap_free(&r->cps);
+    idmap_free(&r->kparam);
+    idmap_free(&r->entry_of);
+    idmap_free(&r->tail);
+    idmap_free(&r->ext);
     vec_free(&r->entries);
     free(r);
 }
@@ -169,19 +145,19 @@ static void state_free(void *p)
 {
     GradState *gs = p;
     for (int i = 0; i < 3; i++)
-        free(gs->standalone[i].v);
-    free(gs->source.v);
-    free(gs->region_of.v);
-    free(gs->prim_of.v);
-    free(gs->srcmode);
+        idmap_free(&gs->standalone[i]);
+    idmap_free(&gs->source);
+    idmap_free(&gs->region_of);
+    idmap_free(&gs->prim_of);
+    idmap_free(&gs->srcmode);
     vec_free(&gs->prims);
     vec_free(&gs->ops);
     for (int i = 0; i < gs->all.len; i++)
         region_free(gs->all.data[i]);
     vec_free(&gs->all);
     vec_free(&gs->pending);
-    free(gs->acc.v);
-    free(gs->keyed.v);
+    idmap_free(&gs->acc);
+    idmap_free(&gs->keyed);
     vec_free(&gs->order);
     for (int i = 0; i < gs->fvs.len; i++)
         if (gs->fvs.data[i]) {
@@ -207,15 +183,7 @@ static void note_source(GradState *gs, Region *r, Graph *t, Graph *src, int mode
 {
     gm_set(&gs->source, t, src);
     idmap_set(&gs->region_of, t->id, r);
-    if (t->id >= gs->srcmode_cap) {
-        uint32_t cap = gs->srcmode_cap ? gs->srcmode_cap : 64;
-        while (cap <= t->id)
-            cap *= 2;
-        gs->srcmode = xrealloc(gs->srcmode, cap);
-        memset(gs->srcmode + gs->srcmode_cap, 0, cap - gs->srcmode_cap);
-        gs->srcmode_cap = cap;
-    }
-    gs->srcmode[t->id] = (unsigned char)mode;
+    idmap_set(&gs->srcmode, t->id, (void *)(uintptr_t)mode);
 }
 
 Graph *grad_transform_ref(Module *m, int mode, const FnRef *f)
@@ -233,7 +201,7 @@ Graph *grad_source(Module *m, const Graph *g, int *mode)
     GradState *gs = m->ext;
     Graph *s = gm_get(&gs->source, g);
     if (s && mode)
-        *mode = gs->srcmode[g->id];
+        *mode = (int)(uintptr_t)idmap_get(&gs->srcmode, g->id);
     return s;
 }
 
@@ -417,7 +385,7 @@ static void collect_region(Region *r)
         }
     }
     vec_free(&consts);
-    free(seen.v);
+    idmap_free(&seen);
     /* parents first: a stable sort by depth */
     int n = r->graphs.len;
     Graph **tmp = xmalloc(sizeof(Graph *) * (size_t)n);
@@ -720,7 +688,7 @@ static void find_loops(Region *r)
         if (entry[c] == k)
             vec_push(&r->entries, gr[k]);
     }
-    free(ix.v);
+    idmap_free(&ix);
     free(t);
     free(sw);
     free(index);
@@ -1020,8 +988,8 @@ static NodeVec *sens_keys(GradState *gs, Graph *k)
         gs->fvs.data[comp.data[i]->id] = sets[i];
     }
     free(sets);
-    free(member.v);
-    free(seen.v);
+    idmap_free(&member);
+    idmap_free(&seen);
     for (int i = 0; i < comp.len; i++)
         vec_free(&bodies[i]);
     free(bodies);
@@ -1199,7 +1167,7 @@ static void backward_j(GradState *gs, Region *r, Graph *h)
     for (int i = 0; i < gs->order.len; i++)
         nm_set(&gs->acc, gs->order.data[i], NULL);
     gs->order.len = 0;
-    free(first.v);
+    idmap_free(&first);
     vec_free(&first_at);
     vec_free(&consts);
     vec_free(&body);
@@ -1530,7 +1498,7 @@ Graph *grad_transform_fn(Module *m, int mode, int depth, const FnRef *f)
     run_pending(gs);
     for (int i = k - 1; i >= 0 && h; i--) {
         h = transform_level(gs, idmap_get(&gs->region_of, chain[i]->id), chain[i + 1], chain[i],
-                            gs->srcmode[chain[i]->id], h);
+                            (int)(uintptr_t)idmap_get(&gs->srcmode, chain[i]->id), h);
         run_pending(gs);
     }
     free(chain);

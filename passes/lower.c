@@ -56,7 +56,9 @@
  * Hash tables (scratch memory on the heap, freed at the end of the pass)
  * ====================================================================== */
 
-/* Integer keys (never 0) to a pointer and an integer. */
+/* Integer keys (never 0) to a pointer and an integer.  Not the id map of
+   src/util/idmap.h: the keys are pairs (a graph's or function's id and a
+   symbol, key2), and callers update an entry's two fields in place. */
 typedef struct MapEnt {
     uint64_t key;
     void *p;

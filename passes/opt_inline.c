@@ -31,6 +31,7 @@
  * from their body, so loops stay loops.
  */
 #include "opt_pass.h"
+#include "../src/util/idmap.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -222,46 +223,10 @@ static bool copyable(OptCtx *c, const Tree *t, const uint8_t *dirty, Graph *g)
 
 /* ---- copying a function with its nested graphs -------------------------- */
 
-/* Node id -> copy, open addressing. */
-typedef struct NodeMap {
-    Node **key, **val;
-    size_t cap, len;
-} NodeMap;
-
-static size_t map_slot(const NodeMap *m, const Node *k)
-{
-    size_t i = (size_t)(k->id * 0x9e3779b1u) & (m->cap - 1);
-    while (m->key[i] && m->key[i] != k)
-        i = (i + 1) & (m->cap - 1);
-    return i;
-}
-
-static void map_put(NodeMap *m, Node *k, Node *v)
-{
-    if ((m->len + 1) * 2 > m->cap) {
-        size_t cap = m->cap ? m->cap * 2 : 64;
-        NodeMap n = {xcalloc(cap, sizeof(Node *)), xcalloc(cap, sizeof(Node *)), cap, 0};
-        for (size_t i = 0; i < m->cap; i++)
-            if (m->key[i])
-                map_put(&n, m->key[i], m->val[i]);
-        free(m->key);
-        free(m->val);
-        *m = n;
-    }
-    size_t i = map_slot(m, k);
-    if (!m->key[i])
-        m->len++;
-    m->key[i] = k;
-    m->val[i] = v;
-}
-
-static Node *map_get(const NodeMap *m, Node *k)
-{
-    if (!m->cap)
-        return NULL;
-    size_t i = map_slot(m, k);
-    return m->key[i] ? m->val[i] : NULL;
-}
+/* Node -> copy (src/util/idmap.h, by node id). */
+typedef IdMap NodeMap;
+static void map_put(NodeMap *m, Node *k, Node *v) { idmap_set(m, k->id, v); }
+static Node *map_get(const NodeMap *m, Node *k) { return idmap_get(m, k->id); }
 
 /* Copies of the graphs of this pass: subst[i] was copied as copy[i]. */
 typedef struct Copies {
@@ -409,10 +374,8 @@ static void copy_family(OptCtx *c, OptFails *f, Node *call, GraphVec *fam, Copie
     vec_free(&in);
     vec_free(&order);
     vec_free(&stack);
-    free(done.key);
-    free(done.val);
-    free(map.key);
-    free(map.val);
+    idmap_free(&done);
+    idmap_free(&map);
     free(to);
 }
 
