@@ -54,6 +54,7 @@
 #include "grad.h"
 #include "../src/util/diag.h"
 #include "../src/util/idmap.h"
+#include "../src/util/scc.h"
 
 #include <string.h>
 
@@ -548,6 +549,17 @@ static Node *tail_targets(const Region *r, const IdMap *ix, Graph *h, int t[2])
     return c;
 }
 
+/* The i-th graph v jumps to, as src/util/scc.h asks for it (arg: the
+   targets tail_targets found, -1 for none). */
+static int jump_succ(void *arg, int v, int i)
+{
+    const int (*t)[2] = arg;
+    for (int e = 0; e < 2; e++)
+        if (t[v][e] >= 0 && i-- == 0)
+            return t[v][e];
+    return -1;
+}
+
 static int uf_find(int *uf, int i)
 {
     while (uf[i] != i)
@@ -570,60 +582,29 @@ static void find_loops(Region *r)
     for (int i = 0; i < n; i++)
         sw[i] = tail_targets(r, &ix, gr[i], t[i]);
 
-    /* members: the graphs on a cycle of jumps (Tarjan, iterative) ... */
-    int *index = xmalloc(sizeof(int) * (size_t)n), *low = xmalloc(sizeof(int) * (size_t)n);
-    int *stack = xmalloc(sizeof(int) * (size_t)n), *cs = xmalloc(sizeof(int) * (size_t)n);
-    int *ce = xmalloc(sizeof(int) * (size_t)n), *uf = xmalloc(sizeof(int) * (size_t)n);
-    bool *on = xcalloc((size_t)n, 1), *member = xcalloc((size_t)n, 1);
-    bool *used_out = xcalloc((size_t)n, 1), *bad = xcalloc((size_t)n, 1);
+    /* members: the graphs on a cycle of jumps (a component of more than
+       one graph, or one that jumps to itself) ... */
+    bool *member = xcalloc((size_t)n, 1), *used_out = xcalloc((size_t)n, 1), *bad = xcalloc((size_t)n, 1);
+    int *uf = xmalloc(sizeof(int) * (size_t)n), *work = xmalloc(sizeof(int) * (size_t)n);
     for (int i = 0; i < n; i++)
-        index[i] = -1, uf[i] = i;
-    int counter = 0, sp = 0;
-    for (int s0 = 0; s0 < n; s0++) {
-        if (index[s0] >= 0 || (t[s0][0] < 0 && t[s0][1] < 0))
-            continue;
-        int csp = 0;
-        cs[csp] = s0, ce[csp++] = 0;
-        index[s0] = low[s0] = counter++;
-        stack[sp++] = s0, on[s0] = true;
-        while (csp) {
-            int v = cs[csp - 1];
-            if (ce[csp - 1] < 2) {
-                int w = t[v][ce[csp - 1]++];
-                if (w < 0)
-                    continue;
-                if (index[w] < 0) {
-                    index[w] = low[w] = counter++;
-                    stack[sp++] = w, on[w] = true;
-                    cs[csp] = w, ce[csp++] = 0;
-                } else if (on[w] && index[w] < low[v]) {
-                    low[v] = index[w];
-                }
-                continue;
-            }
-            csp--;
-            if (csp && low[v] < low[cs[csp - 1]])
-                low[cs[csp - 1]] = low[v];
-            if (low[v] == index[v]) {
-                int top = sp, w;
-                do {
-                    w = stack[--sp];
-                    on[w] = false;
-                } while (w != v);
-                if (top - sp > 1 || t[v][0] == v || t[v][1] == v)
-                    for (int q = sp; q < top; q++)
-                        member[stack[q]] = true;
-            }
-        }
+        uf[i] = i;
+    Scc scc;
+    scc_find(n, NULL, 0, jump_succ, t, &scc);
+    for (int c = 0; c < scc.ncomp; c++) {
+        int first = scc.start[c], end = scc.start[c + 1], v = scc.order[first];
+        if (end - first > 1 || t[v][0] == v || t[v][1] == v)
+            for (int q = first; q < end; q++)
+                member[scc.order[q]] = true;
     }
+    scc_free(&scc);
     /* ... and every graph they jump to, transitively; a loop is a
        connected set of them */
     int nw = 0;
     for (int i = 0; i < n; i++)
         if (member[i])
-            cs[nw++] = i;
+            work[nw++] = i;
     while (nw) {
-        int v = cs[--nw];
+        int v = work[--nw];
         for (int e = 0; e < 2; e++) {
             int w = t[v][e];
             if (w < 0)
@@ -631,7 +612,7 @@ static void find_loops(Region *r)
             uf[uf_find(uf, w)] = uf_find(uf, v);
             if (!member[w]) {
                 member[w] = true;
-                cs[nw++] = w;
+                work[nw++] = w;
             }
         }
     }
@@ -665,7 +646,7 @@ static void find_loops(Region *r)
         }
     }
     vec_free(&body);
-    int *entry = index;         /* reused: by loop (union-find root), its entry */
+    int *entry = work;          /* reused: by loop (union-find root), its entry */
     for (int i = 0; i < n; i++)
         entry[i] = -1;
     for (int k = 0; k < n; k++) {
@@ -691,13 +672,8 @@ static void find_loops(Region *r)
     idmap_free(&ix);
     free(t);
     free(sw);
-    free(index);
-    free(low);
-    free(stack);
-    free(cs);
-    free(ce);
+    free(work);
     free(uf);
-    free(on);
     free(member);
     free(used_out);
     free(bad);
