@@ -24,7 +24,9 @@
 #include <string.h>
 
 const char *const opt_pass_names[OPT__COUNT] = {
-    "inline", "tuple", "switch", "arith", "env", "fold", "cse", "dead", "lift", "remat", "thread",
+#define OPT_PASS(id, name, fn) [OPT_##id] = name,
+#include "opt_passes.def"
+#undef OPT_PASS
 };
 
 enum { OPT_MAX_ROUNDS = 64 };
@@ -706,10 +708,9 @@ static void rebind_reads(OptCtx *c)
 bool opt_module(Module *m, unsigned passes, OptStats *stats)
 {
     static int (*const run[OPT__COUNT])(OptCtx *) = {
-        [OPT_INLINE] = opt_inline, [OPT_TUPLE] = opt_tuple, [OPT_SWITCH] = opt_switch,
-        [OPT_ARITH] = opt_arith,   [OPT_ENV] = opt_env,     [OPT_FOLD] = opt_fold,
-        [OPT_CSE] = opt_cse,       [OPT_DEAD] = opt_dead,   [OPT_LIFT] = opt_lift,
-        [OPT_REMAT] = opt_remat,   [OPT_THREAD] = opt_thread,
+#define OPT_PASS(id, name, fn) [OPT_##id] = fn,
+#include "opt_passes.def"
+#undef OPT_PASS
     };
     OptStats local = {0};
     if (!stats)

@@ -12,9 +12,10 @@
  * the typed IR checker; m->graphs lists only the graphs the roots can
  * still reach (through constants and through the types of live nodes).
  *
- * The passes (one file each, each with its own contract) are local
- * rewrites run by one fixpoint driver (opt.c) until none changes anything
- * or a round limit is hit; every pass sees a fresh analysis (opt_pass.h):
+ * The passes (one file each, each with its own contract; the list and its
+ * order: opt_passes.def) are local rewrites run by one fixpoint driver
+ * (opt.c) until none changes anything or a round limit is hit; every pass
+ * sees a fresh analysis (opt_pass.h):
  *
  *   opt_inline.c   inlining: graphs called once (moved, nested graphs and
  *                  all), small leaf graphs (copied), within a budget
@@ -43,9 +44,11 @@
 
 #include "../ir/ir.h"
 
+/* The passes, in the order each round runs them (opt_passes.def). */
 typedef enum OptPass {
-    OPT_INLINE, OPT_TUPLE, OPT_SWITCH, OPT_ARITH, OPT_ENV, OPT_FOLD, OPT_CSE, OPT_DEAD, OPT_LIFT, OPT_REMAT,
-    OPT_THREAD,
+#define OPT_PASS(id, name, fn) OPT_##id,
+#include "opt_passes.def"
+#undef OPT_PASS
     OPT__COUNT
 } OptPass;
 

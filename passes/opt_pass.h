@@ -123,18 +123,10 @@ void opt_depend_at_tail(OptCtx *c, Graph *g, Node *const *xs, int n, bool by_pla
 /* Two constants with the same value (floats compared bit for bit). */
 bool opt_same_const(const Node *a, const Node *b);
 
-/* The passes. */
-int opt_inline(OptCtx *c);
-int opt_tuple(OptCtx *c);
-int opt_switch(OptCtx *c);
-int opt_arith(OptCtx *c);
-int opt_env(OptCtx *c);
-int opt_fold(OptCtx *c);
-int opt_cse(OptCtx *c);
-int opt_dead(OptCtx *c);
-int opt_lift(OptCtx *c);
-int opt_remat(OptCtx *c);
-int opt_thread(OptCtx *c);
+/* The passes (opt_passes.def); only the driver calls them. */
+#define OPT_PASS(id, name, fn) int fn(OptCtx *c);
+#include "opt_passes.def"
+#undef OPT_PASS
 
 /* After the passes, with a fresh analysis: function types of live graphs
    forget the dead graphs they name (family copies widened them with

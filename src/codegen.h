@@ -1,6 +1,6 @@
 /*
- * codegen.h: the LLVM backend (src/codegen.c), the only code that sees
- * LLVM types.
+ * codegen.h: the LLVM code generator (src/codegen.c), inside the backend:
+ * only backend.c calls it (backend.h is the backend's interface).
  *
  * Assumes a closure-converted module (passes/closure.h): every graph top
  * level, typed, free variables as trailing parameters, closures built by
@@ -37,20 +37,7 @@
 #include <llvm-c/TargetMachine.h>
 
 #include "../ir/ir.h"
-#include "cabi.h"
-
-typedef enum ExportKind {
-    EXPORT_FUNC,    /* NAME: the graph under its C signature */
-    EXPORT_GRAD,    /* NAME_grad: graph = the grad entry (flat float and int/bool leaves ->
-                       (value, (d leaf...))), primal = NAME's graph */
-} ExportKind;
-
-typedef struct CgExport {
-    ExportKind kind;
-    Graph *graph;
-    Graph *primal;          /* EXPORT_GRAD: NAME itself (called when every d pointer is NULL) */
-    CSignature sig;         /* the C signature (cabi.h) */
-} CgExport;
+#include "backend.h"
 
 /* The target machine for generic x86-64 (or the host CPU when native),
    position-independent; NULL with a message in err on failure. */
@@ -69,7 +56,6 @@ LLVMModuleRef codegen_module(LLVMContextRef ctx, LLVMTargetMachineRef tm, Module
 /* Runs LLVM's optimisation pipeline for -O<level> (new pass manager). */
 int codegen_optimize(LLVMModuleRef mod, LLVMTargetMachineRef tm, int level, StrBuf *err);
 
-typedef enum EmitKind { EMIT_OBJECT, EMIT_ASM, EMIT_LLVM, EMIT_BITCODE } EmitKind;
 /* Writes the module to path: the whole file or nothing. */
 int codegen_emit(LLVMModuleRef mod, LLVMTargetMachineRef tm, EmitKind kind, const char *path, StrBuf *err);
 /* Writes len bytes to path through a temporary file renamed into place. */

@@ -8,30 +8,18 @@
 #include "driver.h"
 
 #include <errno.h>
-#include <setjmp.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "../runtime/myrt.h"
-
-#include "../grammar/ast.h"
 #include "../ir/interp.h"
-#include "../ir/ir.h"
-#include "../passes/infer.h"
-#include "../passes/lower.h"
-#include "cabi.h"
-#include "util/diag.h"
-#include "../passes/closure.h"
 #include "../passes/export.h"
-#include "../passes/grad.h"
 #include "../passes/opt.h"
-#include "codegen.h"
-#include "jit.h"
+#include "backend.h"
+#include "cabi.h"
+#include "pipeline.h"
 
 
 enum { EXIT_OK = 0, EXIT_SOURCE = 1, EXIT_USAGE = 2, EXIT_RUNTIME = 3 };
-
-typedef enum Stage { STAGE_NONE, STAGE_PARSE, STAGE_INFER, STAGE_GRAD, STAGE_OPT, STAGE_CLOSURE } Stage;
 
 typedef struct Options {
     const char *input;
@@ -54,21 +42,14 @@ typedef struct Options {
     VEC(const char *) grads;    /* --grad= */
 } Options;
 
-/* Everything one compilation owns. */
-typedef struct Compilation {
+/* One run of myc: the compilation and what the driver adds to it. */
+typedef struct Job {
     Options *opt;
-    Arena *arena;
-    Diags diags;
-    char *src;
-    size_t srclen;
-    AstModule *ast;
-    Module *lowered;            /* after lowering */
-    Module *typed;              /* after inference */
-    InferEntry *entries;        /* what inference specialised */
-    int nentries;
     int ngrads;                 /* the last ngrads entries are the --grad= graphs (export.h) */
     int status;                 /* a usage error found mid-way (exit 2), else 0 */
-} Compilation;
+} Job;
+
+static Job *job(Compilation *c) { return c->user; }
 
 static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static int usage_error(const char *fmt, ...)
@@ -94,12 +75,13 @@ static void print_help(FILE *out)
           "                         Arguments are values (floats, ints, True/False, tuples like \"(1.0, 2)\").\n"
           "\n"
           "OPTIONS:\n"
-          "  --dump-ir=STAGE        Print the IR after STAGE and stop: parse (as lowered, untyped),\n"
-          "                         infer (typed, specialised for the exported signatures),\n"
-          "                         grad (differentiation operators expanded),\n"
-          "                         opt (after the optimiser: inlined, folded, dead code gone),\n"
-          "                         closure (closure-converted: what the backend compiles).\n"
-          "  --ir-format=FMT        text (default) or dot (Graphviz; render with dot -Tsvg)\n"
+          "  --dump-ir=STAGE        Print the IR after STAGE and stop:",
+          out);
+    for (Stage s = STAGE_PARSE; s < STAGE__COUNT; s++)
+        if (stage_what(s))
+            fprintf(out, "%s%s (%s)%s\n", s == STAGE_PARSE ? " " : "                         ", stage_name(s),
+                    stage_what(s), s + 1 < STAGE__COUNT && stage_what(s + 1) ? "," : ".");
+    fputs("  --ir-format=FMT        text (default) or dot (Graphviz; render with dot -Tsvg)\n"
           "  -c                     Compile to a native object file (-emit-llvm: LLVM bitcode)\n"
           "  -S                     Compile to assembly (-emit-llvm: LLVM IR text)\n"
           "  -o FILE                Output file\n"
@@ -125,21 +107,26 @@ static bool starts_with(const char *s, const char *prefix)
     return strncmp(s, prefix, strlen(prefix)) == 0;
 }
 
+/* The IR stages from `first` on, for messages: "a, b, c", or with
+   last_sep " or ", "a, b or c". */
+static void ir_stage_list(StrBuf *out, Stage first, const char *last_sep)
+{
+    for (Stage s = first; s < STAGE__COUNT && stage_what(s); s++)
+        sb_printf(out, "%s%s", s == first ? "" : s + 1 < STAGE__COUNT && stage_what(s + 1) ? ", " : last_sep,
+                  stage_name(s));
+}
+
 static int parse_stage(Options *o, const char *name)
 {
-    if (strcmp(name, "parse") == 0)
-        o->dump = STAGE_PARSE;
-    else if (strcmp(name, "infer") == 0)
-        o->dump = STAGE_INFER;
-    else if (strcmp(name, "grad") == 0)
-        o->dump = STAGE_GRAD;
-    else if (strcmp(name, "opt") == 0)
-        o->dump = STAGE_OPT;
-    else if (strcmp(name, "closure") == 0)
-        o->dump = STAGE_CLOSURE;
-    else {
-        return usage_error("unknown IR stage '%s' (stages: parse, infer, grad, opt, closure)", name);
+    Stage s = stage_by_name(name);
+    if (s == STAGE_NONE || !stage_what(s)) {
+        StrBuf list = {0};
+        ir_stage_list(&list, STAGE_PARSE, ", ");
+        int rc = usage_error("unknown IR stage '%s' (stages: %s)", name, sb_cstr(&list));
+        sb_free(&list);
+        return rc;
     }
+    o->dump = s;
     return 0;
 }
 
@@ -239,14 +226,14 @@ static int parse_args(Options *o, int argc, char **argv)
             free(list);
         } else if (starts_with(a, "--interp-ir=")) {
             const char *st = a + strlen("--interp-ir=");
-            if (strcmp(st, "grad") == 0)
-                o->interp_ir = STAGE_GRAD;
-            else if (strcmp(st, "closure") == 0)
-                o->interp_ir = STAGE_CLOSURE;
-            else if (strcmp(st, "opt") == 0)
-                o->interp_ir = STAGE_OPT;
-            else
-                return usage_error("--interp-ir takes grad, opt or closure, not '%s'", st);
+            o->interp_ir = stage_by_name(st);
+            if (o->interp_ir < STAGE_GRAD || !stage_what(o->interp_ir)) {
+                StrBuf list = {0};
+                ir_stage_list(&list, STAGE_GRAD, " or ");
+                int rc = usage_error("--interp-ir takes %s, not '%s'", sb_cstr(&list), st);
+                sb_free(&list);
+                return rc;
+            }
         } else if (strcmp(a, "--verify-ir") == 0) {
             o->verify_ir = true;
         } else {
@@ -301,25 +288,6 @@ static int read_file(const char *path, char **out, size_t *len)
     return 0;
 }
 
-/* Runs the IR checker when asked; its findings are bugs in myc. */
-static bool verify(Compilation *c, Module *m, bool typed, const char *stage)
-{
-    if (!c->opt->verify_ir || !m)
-        return true;
-    StrBuf errs = {0};
-    int n = ir_check(m, typed, &errs);
-    if (n)
-        fprintf(stderr, "myc: internal error: the IR after '%s' breaks %d invariant%s:\n%s", stage, n,
-                n == 1 ? "" : "s", sb_cstr(&errs));
-    sb_free(&errs);
-    return n == 0;
-}
-
-/* Chooses the functions inference specialises, once the module is
-   lowered: fills *out (malloc'd) and returns their number, or returns -1
-   after a usage error (c->status set). */
-typedef int (*EntryChooser)(Compilation *c, InferEntry **out);
-
 /* The functions the C ABI exports (contract section 3): every top-level,
    non-private function, typed with its annotations and float elsewhere;
    those that cannot be typed so are dropped by inference.  Constants are
@@ -354,24 +322,24 @@ static Graph *find_top(Module *m, const char *name)
    parameter's annotation wins where the argument converts to it). */
 static int run_entry(Compilation *c, InferEntry **out)
 {
-    Options *o = c->opt;
+    Options *o = job(c)->opt;
     Graph *fn = find_top(c->lowered, o->run_func);
     if (!fn) {
-        c->status = usage_error("no function named '%s' in '%s'", o->run_func, o->input);
+        job(c)->status = usage_error("no function named '%s' in '%s'", o->run_func, o->input);
         return -1;
     }
     if (fn->nparams != o->nrun_args) {
-        c->status = usage_error("'%s' takes %d argument%s but %d %s given", o->run_func, fn->nparams,
+        job(c)->status = usage_error("'%s' takes %d argument%s but %d %s given", o->run_func, fn->nparams,
                                 fn->nparams == 1 ? "" : "s", o->nrun_args, o->nrun_args == 1 ? "was" : "were");
         return -1;
     }
     Type **types = ARENA_ARRAY(c->arena, Type *, o->nrun_args + 1);
     Interp *scratch = interp_new(c->lowered);
     StrBuf err = {0};
-    for (int i = 0; i < o->nrun_args && !c->status; i++) {
+    for (int i = 0; i < o->nrun_args && !job(c)->status; i++) {
         Value v;
         if (interp_parse_value(scratch, o->run_args[i], &v, &err) != 0) {
-            c->status = usage_error("argument %d ('%s'): %s", i + 1, o->run_args[i], sb_cstr(&err));
+            job(c)->status = usage_error("argument %d ('%s'): %s", i + 1, o->run_args[i], sb_cstr(&err));
             break;
         }
         types[i] = interp_value_type(c->lowered->types, &v);
@@ -379,14 +347,14 @@ static int run_entry(Compilation *c, InferEntry **out)
         if (ann && interp_coerce(scratch, &v, ann) != 0) {
             StrBuf tn = {0};
             type_str(ann, &tn);
-            c->status = usage_error("argument %d of '%s' must be %s, got '%s'", i + 1, o->run_func,
+            job(c)->status = usage_error("argument %d of '%s' must be %s, got '%s'", i + 1, o->run_func,
                                     sb_cstr(&tn), o->run_args[i]);
             sb_free(&tn);
         }
     }
     interp_free(scratch);
     sb_free(&err);
-    if (c->status)
+    if (job(c)->status)
         return -1;
     /* FUNC first, then every top-level constant: CPython evaluates them
        all when the module loads, so run() does too. */
@@ -405,78 +373,6 @@ static int run_entry(Compilation *c, InferEntry **out)
     return n;
 }
 
-/*
- * The pipeline, in order.  Each stage reports into c->diags; the pipeline
- * stops at the first stage that fails, or after `stop`.  Returns true when
- * every stage up to `stop` succeeded.
- */
-static bool front_end(Compilation *c)
-{
-    c->ast = parse_source(c->arena, &c->diags, c->src, c->srclen);
-    if (diags_failed(&c->diags))
-        return false;
-    c->lowered = lower_module(c->arena, &c->diags, c->ast, c->opt->input);
-    return !diags_failed(&c->diags) && verify(c, c->lowered, false, "parse");
-}
-
-/* The optimiser, checked: IR that breaks the checker's invariants after it
-   is a bug in a pass, an internal error like any other (never a program
-   compiled some other way). */
-static bool optimise(Compilation *c)
-{
-    bool consistent = opt_module(c->typed, c->opt->opt_passes, NULL);
-    StrBuf errs = {0};
-    int bad = ir_check(c->typed, true, &errs);
-    if (consistent && !bad) {
-        sb_free(&errs);
-        return true;
-    }
-    if (!bad)
-        die("the optimiser used a node of a graph it had dropped");
-    die("the IR after 'opt' breaks %d invariant%s:\n%s", bad, bad == 1 ? "" : "s", sb_cstr(&errs));
-}
-
-/* From the lowered module to `stop`. */
-static bool middle_end(Compilation *c, Stage stop, EntryChooser choose)
-{
-    c->nentries = choose(c, &c->entries);
-    if (c->nentries < 0)
-        return false;
-    /* Inference also expands the differentiation operators: it asks
-       passes/grad.c for each transform when it finds it needs one, and
-       types the result with the rest (see docs/ad.md).  The `grad` stage
-       is its output with no operator left unexpanded. */
-    c->typed = infer_module(c->lowered, &c->diags, c->entries, c->nentries);
-    if (diags_failed(&c->diags) || !c->typed || !verify(c, c->typed, true, "infer"))
-        return false;
-    if (stop == STAGE_INFER)
-        return true;
-    if (!grad_check_expanded(c->typed, &c->diags) || !verify(c, c->typed, true, "grad"))
-        return false;
-    if (stop == STAGE_GRAD)
-        return true;
-    if (!optimise(c))
-        return false;
-    if (stop == STAGE_OPT)
-        return true;
-    closure_convert(c->typed);
-    return verify(c, c->typed, true, "closure");
-}
-
-/*
- * The pipeline, in order.  Each stage reports into c->diags; the pipeline
- * stops at the first stage that fails, or after `stop`.  Returns true when
- * every stage up to `stop` succeeded.
- */
-static bool run_pipeline(Compilation *c, Stage stop, EntryChooser choose)
-{
-    if (!front_end(c))
-        return false;
-    if (stop == STAGE_PARSE)
-        return true;
-    return middle_end(c, stop, choose);
-}
-
 /* The C ABI of every exported function, as comment lines before the
    typed IR (contract section 3: what `myc -c` will export). */
 static void print_exports(Compilation *c, StrBuf *out)
@@ -487,7 +383,7 @@ static void print_exports(Compilation *c, StrBuf *out)
         if (!g || g->kind != G_FUNCTION)
             continue;
         CSignature sig;
-        if (!cabi_signature(c->arena, g, c->opt->prefix, c->entries[e].fn->name, &sig))
+        if (!cabi_signature(c->arena, g, job(c)->opt->prefix, c->entries[e].fn->name, &sig))
             continue;
         if (!any)
             sb_puts(out, "# exported (C ABI):\n");
@@ -505,20 +401,26 @@ static bool build_with_grads(Compilation *c, Stage stop, int *status);
 
 static int dump(Compilation *c)
 {
+    Options *o = job(c)->opt;
     int status = 0;
-    bool ok = c->opt->grads.len && c->opt->dump >= STAGE_INFER ? build_with_grads(c, c->opt->dump, &status)
-                                                               : run_pipeline(c, c->opt->dump, export_entries);
+    bool ok;
+    if (o->grads.len && o->dump >= STAGE_INFER) {
+        ok = build_with_grads(c, o->dump, &status);
+    } else {
+        c->choose = export_entries;
+        ok = pipeline_run(c, o->dump);
+    }
     if (status)
         return status;
     diags_print(&c->diags, stderr);
     if (!ok)
-        return c->status ? c->status : EXIT_SOURCE;
-    Module *m = c->opt->dump == STAGE_PARSE ? c->lowered : c->typed;
+        return job(c)->status ? job(c)->status : EXIT_SOURCE;
+    Module *m = o->dump == STAGE_PARSE ? c->lowered : c->typed;
     StrBuf out = {0};
-    if (c->opt->dot) {
+    if (o->dot) {
         ir_dot_module(m, NULL, 0, &out);
     } else {
-        if (c->opt->dump >= STAGE_INFER)
+        if (o->dump >= STAGE_INFER)
             print_exports(c, &out);
         ir_print_module(m, NULL, 0, &out);
     }
@@ -533,14 +435,14 @@ static int interp_run(Compilation *c, Value *args, Value *result, StrBuf *err)
     Interp *in = interp_new(c->typed);
     Graph *g = c->entries[0].result;
     int status = EXIT_OK;
-    for (int i = 0; i < c->opt->nrun_args; i++) {   /* both already succeeded in run_entry */
-        interp_parse_value(in, c->opt->run_args[i], &args[i], err);
+    for (int i = 0; i < job(c)->opt->nrun_args; i++) {   /* both already succeeded in run_entry */
+        interp_parse_value(in, job(c)->opt->run_args[i], &args[i], err);
         interp_coerce(in, &args[i], g->params[i]->type);
     }
     for (int e = 1; e < c->nentries && status == EXIT_OK; e++)
         if (interp_call(in, c->entries[e].result, NULL, 0, result, err) != 0)
             status = EXIT_RUNTIME;
-    if (status == EXIT_OK && interp_call(in, g, args, c->opt->nrun_args, result, err) != 0)
+    if (status == EXIT_OK && interp_call(in, g, args, job(c)->opt->nrun_args, result, err) != 0)
         status = EXIT_RUNTIME;
     if (status == EXIT_OK) {
         StrBuf out = {0};
@@ -610,28 +512,16 @@ static Value slots_to_value(const Type *t, const uint64_t *slots, int *pos, PtrV
     return v;
 }
 
-/* The runtime's error handler while native code runs under `myc run`:
-   print as the interpreter does and unwind to native_run (the runtime has
-   released the call's memory before calling it). */
-static _Thread_local jmp_buf *run_unwind;
-static _Thread_local StrBuf *run_error;
-
-static _Noreturn void run_error_handler(const char *message)
-{
-    sb_puts(run_error, message);
-    longjmp(*run_unwind, 1);
-}
-
+/* myc run on native code: the codegen stage runs FUNC through the JIT. */
 static int native_run(Compilation *c)
 {
-    Options *o = c->opt;
+    Options *o = job(c)->opt;
     Graph *g = c->entries[0].result;
     StrBuf err = {0};
-    volatile int status = EXIT_OK;
     Interp *scratch = interp_new(c->typed);
     int nin = 0;
     for (int i = 0; i < g->nparams - g->nfree; i++)
-        nin += codegen_run_slots(g->params[i]->type);
+        nin += backend_run_slots(g->params[i]->type);
     uint64_t *args = xcalloc((size_t)nin + 1, sizeof(uint64_t));
     for (int i = 0, pos = 0; i < o->nrun_args; i++) {
         Value v;
@@ -640,61 +530,28 @@ static int native_run(Compilation *c)
         value_to_slots(&v, g->params[i]->type, args, &pos);
     }
     const Type *rt = g->ret_type;
-    uint64_t *results = xcalloc((size_t)codegen_run_slots(rt) + 1, sizeof(uint64_t));
-    /* the JIT generates code for the host at the -O level asked for */
-    LLVMTargetMachineRef jtm = codegen_target(true, o->opt_level, &err);
-    Jit *jit = jtm ? jit_new(jtm, &err) : NULL;
-    LLVMTargetMachineRef tm = jit ? codegen_target(true, o->opt_level, &err) : NULL;
-    LLVMModuleRef mod = NULL;
-    if (tm) {
-        Graph **consts = xcalloc((size_t)c->nentries + 1, sizeof(Graph *));
-        for (int e = 1; e < c->nentries; e++)
-            consts[e - 1] = c->entries[e].result;
-        mod = codegen_module(jit_context(jit), tm, c->typed, NULL, 0, g, consts, c->nentries - 1, o->input, &err);
-        free(consts);
-        if (mod && codegen_optimize(mod, tm, o->opt_level, &err) != 0) {
-            LLVMDisposeModule(mod);
-            mod = NULL;
-        }
-    }
-    if (!mod) {
-        fprintf(stderr, "myc: internal error: %s\n", sb_cstr(&err));
-        status = EXIT_SOURCE;
+    uint64_t *results = xcalloc((size_t)backend_run_slots(rt) + 1, sizeof(uint64_t));
+    c->target = (Target){.kind = TARGET_RUN,
+                         .backend = {.opt_level = o->opt_level, .native = true, .name = o->input},
+                         .args = args,
+                         .results = results};
+    int status = EXIT_OK;
+    if (!pipeline_run(c, STAGE_CODEGEN)) {
+        bool raised = c->run_status == RUN_RAISED;
+        fprintf(stderr, "myc: %s: %s\n", raised ? "runtime error" : "internal error", sb_cstr(&c->backend_msg));
+        status = raised ? EXIT_RUNTIME : EXIT_SOURCE;
     } else {
-        jmp_buf unwind;
-        StrBuf rterr = {0};
-        run_unwind = &unwind;
-        run_error = &rterr;
-        myrt_error_handler prev = myrt_set_error_handler(run_error_handler);
-        if (setjmp(unwind) == 0) {
-            if (jit_run(jit, mod, "myc_run", args, results, &err) != 0) {
-                fprintf(stderr, "myc: internal error: %s\n", sb_cstr(&err));
-                status = EXIT_SOURCE;
-            }
-        } else {
-            fprintf(stderr, "myc: runtime error: %s\n", sb_cstr(&rterr));
-            status = EXIT_RUNTIME;
-        }
-        myrt_set_error_handler(prev);
-        run_unwind = NULL;
-        run_error = NULL;
-        sb_free(&rterr);
-        if (status == EXIT_OK) {
-            PtrVec owned = {0};
-            int pos = 0;
-            Value v = slots_to_value(rt, results, &pos, &owned);
-            StrBuf out = {0};
-            value_repr(&v, &out);
-            printf("%s\n", sb_cstr(&out));
-            sb_free(&out);
-            for (int i = 0; i < owned.len; i++)
-                free(owned.data[i]);
-            vec_free(&owned);
-        }
+        PtrVec owned = {0};
+        int pos = 0;
+        Value v = slots_to_value(rt, results, &pos, &owned);
+        StrBuf out = {0};
+        value_repr(&v, &out);
+        printf("%s\n", sb_cstr(&out));
+        sb_free(&out);
+        for (int i = 0; i < owned.len; i++)
+            free(owned.data[i]);
+        vec_free(&owned);
     }
-    if (tm)
-        LLVMDisposeTargetMachine(tm);
-    jit_free(jit);
     interp_free(scratch);
     free(args);
     free(results);
@@ -707,12 +564,13 @@ static int native_run(Compilation *c)
    closure conversion, --interp-ir=closure). */
 static int run(Compilation *c)
 {
-    Options *o = c->opt;
+    Options *o = job(c)->opt;
     Stage stop = o->interp ? (o->interp_ir ? o->interp_ir : STAGE_GRAD) : STAGE_CLOSURE;
-    bool ok = run_pipeline(c, stop, run_entry);
+    c->choose = run_entry;
+    bool ok = pipeline_run(c, stop);
     diags_print(&c->diags, stderr);
     if (!ok || !c->entries[0].result)
-        return c->status ? c->status : EXIT_SOURCE;
+        return job(c)->status ? job(c)->status : EXIT_SOURCE;
     if (!o->interp)
         return native_run(c);
     Value *args = xcalloc((size_t)o->nrun_args + 1, sizeof(Value));
@@ -733,7 +591,7 @@ static int run(Compilation *c)
 static int compile_entries(Compilation *c, InferEntry **out)
 {
     int n = export_entries(c, out);
-    Options *o = c->opt;
+    Options *o = job(c)->opt;
     *out = xrealloc(*out, sizeof(InferEntry) * (size_t)(n + o->grads.len + 1));
     for (int i = 0; i < o->grads.len; i++) {
         Graph *fn = find_top(c->lowered, o->grads.data[i]);
@@ -742,7 +600,7 @@ static int compile_entries(Compilation *c, InferEntry **out)
         e.required = true;
         (*out)[n++] = e;
     }
-    c->ngrads = o->grads.len;
+    job(c)->ngrads = o->grads.len;
     return n;
 }
 
@@ -759,7 +617,7 @@ static Graph *entry_result(const Compilation *c, const Graph *fn)
    the exports' inference, before the gradients are built). */
 static int check_grads(Compilation *c)
 {
-    Options *o = c->opt;
+    Options *o = job(c)->opt;
     for (int i = 0; i < o->grads.len; i++) {
         const char *name = o->grads.data[i];
         for (int j = 0; j < i; j++)
@@ -789,7 +647,7 @@ static int check_grads(Compilation *c)
 
 static const char *default_output(Compilation *c)
 {
-    Options *o = c->opt;
+    Options *o = job(c)->opt;
     const char *base = strrchr(o->input, '/');
     base = base ? base + 1 : o->input;
     size_t n = strlen(base);
@@ -804,8 +662,8 @@ typedef VEC(CgExport) ExportVec;
 
 static int collect_exports(Compilation *c, ExportVec *out)
 {
-    Options *o = c->opt;
-    int nfunc = c->nentries - c->ngrads;
+    Options *o = job(c)->opt;
+    int nfunc = c->nentries - job(c)->ngrads;
     for (int e = 0; e < nfunc; e++) {
         Graph *g = c->entries[e].result;
         if (!g || g->kind != G_FUNCTION)
@@ -815,7 +673,7 @@ static int collect_exports(Compilation *c, ExportVec *out)
             continue;
         vec_push(out, ex);
     }
-    for (int i = 0; i < c->ngrads; i++) {
+    for (int i = 0; i < job(c)->ngrads; i++) {
         Graph *primal = entry_result(c, find_top(c->lowered, o->grads.data[i]));
         CgExport ex = {EXPORT_GRAD, c->entries[nfunc + i].result, primal, {0}};
         if (!ex.graph || !primal || !cabi_grad_signature(c->arena, primal, o->prefix, o->grads.data[i], &ex.sig))
@@ -828,7 +686,7 @@ static int collect_exports(Compilation *c, ExportVec *out)
                 CgExport *a = &out->data[j], *b = &out->data[i];
                 if (b->kind == EXPORT_GRAD || a->kind == EXPORT_GRAD)
                     return usage_error("--grad=%s: the C name '%s' is also the name of another exported function",
-                                       o->grads.data[(b->kind == EXPORT_GRAD ? i : j) - (out->len - c->ngrads)],
+                                       o->grads.data[(b->kind == EXPORT_GRAD ? i : j) - (out->len - job(c)->ngrads)],
                                        b->sig.name);
                 diag_error(&c->diags, b->graph->loc,
                            "exported C name '%s' clashes with the one of '%s' (C and C++ keywords get a trailing '_')",
@@ -843,80 +701,74 @@ static int collect_exports(Compilation *c, ExportVec *out)
    error sets *status). */
 static bool build_with_grads(Compilation *c, Stage stop, int *status)
 {
-    Options *o = c->opt;
-    bool ok = front_end(c);
+    Options *o = job(c)->opt;
+    bool ok = pipeline_run(c, STAGE_PARSE);
     if (ok && o->grads.len) {
         /* first the exports alone, to check the --grad= names */
-        ok = middle_end(c, STAGE_INFER, export_entries);
+        c->choose = export_entries;
+        ok = pipeline_run(c, STAGE_INFER);
         if (ok && (*status = check_grads(c)) != 0)
             ok = false;
-        if (c->typed)
-            ir_module_free(c->typed);
-        c->typed = NULL;
-        free(c->entries);
-        c->entries = NULL;
+        pipeline_restart(c, STAGE_PARSE);
     }
-    if (ok)
-        ok = middle_end(c, stop, compile_entries);
-    return ok;
+    c->choose = compile_entries;
+    return ok && pipeline_run(c, stop);
+}
+
+/* The header of the exports (--header=). */
+static int write_header(Compilation *c, const ExportVec *exports)
+{
+    Options *o = job(c)->opt;
+    CExport *hx = xcalloc((size_t)exports->len + 1, sizeof(CExport));
+    for (int i = 0; i < exports->len; i++) {
+        const CgExport *e = &exports->data[i];
+        hx[i].sig = e->sig;
+        hx[i].fn = e->kind == EXPORT_GRAD ? e->primal : e->graph;
+        hx[i].my_name = hx[i].fn->src_name ? hx[i].fn->src_name : hx[i].fn->name;
+        hx[i].is_grad = e->kind == EXPORT_GRAD;
+    }
+    StrBuf h = {0}, err = {0};
+    cabi_write_header(o->header, o->input, hx, exports->len, &h);
+    int status = backend_write_file(o->header, sb_cstr(&h), h.len, &err) != 0 ? usage_error("%s", sb_cstr(&err))
+                                                                               : EXIT_OK;
+    sb_free(&h);
+    sb_free(&err);
+    free(hx);
+    return status;
 }
 
 static int compile(Compilation *c)
 {
-    Options *o = c->opt;
+    Options *o = job(c)->opt;
     int status = EXIT_OK;
     bool ok = build_with_grads(c, STAGE_CLOSURE, &status);
     ExportVec exports = {0};
     if (ok && (status = collect_exports(c, &exports)) != 0)
         ok = false;
     diags_print(&c->diags, stderr);
-    if (!ok) {
-        for (int i = 0; i < exports.len; i++)
-            cabi_signature_free(&exports.data[i].sig);
-        vec_free(&exports);
-        return status ? status : c->status ? c->status : EXIT_SOURCE;
-    }
-    StrBuf err = {0};
-    LLVMContextRef ctx = LLVMContextCreate();
-    LLVMTargetMachineRef tm = codegen_target(o->native, o->opt_level, &err);
-    LLVMModuleRef mod = tm ? codegen_module(ctx, tm, c->typed, exports.data, exports.len, NULL, NULL, 0, o->input, &err)
-                           : NULL;
-    if (mod && codegen_optimize(mod, tm, o->opt_level, &err) != 0) {
-        LLVMDisposeModule(mod);
-        mod = NULL;
-    }
-    const char *path = o->output ? o->output : default_output(c);
-    if (!mod) {
-        fprintf(stderr, "myc: internal error: %s\n", sb_cstr(&err));
-        status = EXIT_SOURCE;
-    } else {
-        EmitKind kind = o->emit_llvm ? (o->compile_obj ? EMIT_BITCODE : EMIT_LLVM) : o->compile_obj ? EMIT_OBJECT : EMIT_ASM;
-        if (o->header) {
-            CExport *hx = xcalloc((size_t)exports.len + 1, sizeof(CExport));
-            for (int i = 0; i < exports.len; i++) {
-                hx[i].sig = exports.data[i].sig;
-                hx[i].fn = exports.data[i].kind == EXPORT_GRAD ? exports.data[i].primal : exports.data[i].graph;
-                hx[i].my_name = hx[i].fn->src_name ? hx[i].fn->src_name : hx[i].fn->name;
-                hx[i].is_grad = exports.data[i].kind == EXPORT_GRAD;
+    if (ok) {
+        const char *path = o->output ? o->output : default_output(c);
+        c->target = (Target){
+            .kind = TARGET_FILE,
+            .backend = {.opt_level = o->opt_level, .native = o->native, .name = o->input},
+            .emit = o->emit_llvm ? (o->compile_obj ? EMIT_BITCODE : EMIT_LLVM) : o->compile_obj ? EMIT_OBJECT : EMIT_ASM,
+            .path = path,
+            .exports = exports.data,
+            .nexports = exports.len,
+        };
+        if (!pipeline_run(c, STAGE_CODEGEN)) {
+            if (c->output_failed) {
+                status = usage_error("%s", sb_cstr(&c->backend_msg));
+            } else {
+                fprintf(stderr, "myc: internal error: %s\n", sb_cstr(&c->backend_msg));
+                status = EXIT_SOURCE;
             }
-            StrBuf h = {0};
-            cabi_write_header(o->header, o->input, hx, exports.len, &h);
-            if (codegen_write_file(o->header, sb_cstr(&h), h.len, &err) != 0)
-                status = usage_error("%s", sb_cstr(&err));
-            sb_free(&h);
-            free(hx);
+        } else if (o->header && (status = write_header(c, &exports)) != EXIT_OK) {
+            remove(path);   /* all the outputs or none */
         }
-        if (status == EXIT_OK && codegen_emit(mod, tm, kind, path, &err) != 0) {
-            status = usage_error("%s", sb_cstr(&err));
-            if (o->header)
-                remove(o->header);
-        }
-        LLVMDisposeModule(mod);
+    } else if (!status) {
+        status = job(c)->status ? job(c)->status : EXIT_SOURCE;
     }
-    if (tm)
-        LLVMDisposeTargetMachine(tm);
-    LLVMContextDispose(ctx);
-    sb_free(&err);
     for (int i = 0; i < exports.len; i++)
         cabi_signature_free(&exports.data[i].sig);
     vec_free(&exports);
@@ -933,24 +785,22 @@ int driver_main(int argc, char **argv)
         vec_free(&opt.grads);
         return rc < 0 ? EXIT_OK : rc;
     }
-    Compilation c = {0};
-    c.opt = &opt;
-    rc = read_file(opt.input, &c.src, &c.srclen);
+    Job j = {.opt = &opt};
+    Compilation c = {.input = opt.input, .user = &j, .verify_ir = opt.verify_ir, .opt_passes = opt.opt_passes};
+    char *src;
+    rc = read_file(opt.input, &src, &c.srclen);
     if (rc) {
         vec_free(&opt.grads);
         return rc;
     }
+    c.src = src;
     c.arena = arena_new();
     diags_init(&c.diags, opt.input, c.src, c.srclen);
     rc = opt.run ? run(&c) : opt.dump ? dump(&c) : compile(&c);
-    if (c.lowered)
-        ir_module_free(c.lowered);
-    if (c.typed)
-        ir_module_free(c.typed);
+    pipeline_free(&c);
     diags_free(&c.diags);
-    free(c.entries);
     arena_free(c.arena);
-    free(c.src);
+    free(src);
     vec_free(&opt.grads);
     return rc;
 }

@@ -1,7 +1,8 @@
 /*
- * compiled.h: a test program compiled to the `grad` stage, for the unit
- * tests of the passes that run after it (test_grad.c, test_closure.c,
- * test_opt.c), and counting what its graphs compute.
+ * compiled.h: a test program compiled to the `grad` stage by the pipeline
+ * (src/pipeline.h), for the unit tests of the passes that run after it
+ * (test_grad.c, test_closure.c, test_opt.c), and counting what its graphs
+ * compute.
  */
 #ifndef MYC_TESTS_COMPILED_H
 #define MYC_TESTS_COMPILED_H
@@ -13,71 +14,77 @@
 #include "grad.h"
 #include "infer.h"
 #include "lower.h"
+#include "pipeline.h"
 #include "unit.h"
 
 typedef struct Compiled {
-    Arena *arena;
-    Diags diags;
-    Module *lowered, *typed;
-    InferEntry entry;
+    Compilation pc;             /* the pipeline's state (src/pipeline.h) */
+    const char *fn, *sig;       /* the entry and its signature */
+    Module *lowered, *typed;    /* pc's, after the run */
+    InferEntry entry;           /* what inference made of the entry */
 } Compiled;
 
-/* Compiles src through parsing, lowering, inference and the grad stage
+/* The entry chooser: c->fn, specialised for c->sig. */
+static inline int compiled_entry(Compilation *pc, InferEntry **out)
+{
+    Compiled *c = pc->user;
+    Graph *g = NULL;
+    for (int i = 0; i < pc->lowered->tops.len; i++)
+        if (strcmp(pc->lowered->tops.data[i].name, c->fn) == 0)
+            g = pc->lowered->tops.data[i].graph;
+    assert_non_null(g);
+    InferEntry *e = xcalloc(1, sizeof *e);
+    if (c->sig) {
+        assert_int_equal((int)strlen(c->sig), g->nparams);
+        TypeTable *tt = pc->lowered->types;
+        Type **args = ARENA_ARRAY(pc->arena, Type *, g->nparams + 1);
+        for (int i = 0; i < g->nparams; i++)
+            args[i] = c->sig[i] == 'i' ? type_int(tt) : c->sig[i] == 'b' ? type_bool(tt) : type_float(tt);
+        e->args = args;
+    }
+    e->fn = g;
+    e->required = true;
+    *out = e;
+    return 1;
+}
+
+/* Compiles src through the pipeline (src/pipeline.h) to the `grad` stage
    with `fn` as the entry, specialised for `sig`: one letter per parameter,
    f float, i int, b bool; NULL: as annotated, floats where not.  Checks
-   that every stage succeeds, that the lowered module (with the transforms
-   inference built in it, untyped) and the specialised one pass the IR
-   checker, and that every differentiation operator was expanded. */
+   that every stage succeeds with the IR checker after each (which also
+   checks that every differentiation operator was expanded), and that the
+   lowered module, with the transforms inference built in it, untyped,
+   still passes the checker. */
 static inline Compiled *compile(const char *src, const char *fn, const char *sig)
 {
     Compiled *c = xcalloc(1, sizeof *c);
-    c->arena = arena_new();
-    diags_init(&c->diags, "t.my", src, strlen(src));
-    AstModule *ast = parse_source(c->arena, &c->diags, src, strlen(src));
-    if (diags_failed(&c->diags))
-        diags_print(&c->diags, stderr);
-    assert_false(diags_failed(&c->diags));
-    c->lowered = lower_module(c->arena, &c->diags, ast, "t.my");
-    if (diags_failed(&c->diags))
-        diags_print(&c->diags, stderr);
-    assert_false(diags_failed(&c->diags));
-    Graph *g = NULL;
-    for (int i = 0; i < c->lowered->tops.len; i++)
-        if (strcmp(c->lowered->tops.data[i].name, fn) == 0)
-            g = c->lowered->tops.data[i].graph;
-    assert_non_null(g);
-    if (sig) {
-        assert_int_equal((int)strlen(sig), g->nparams);
-        TypeTable *tt = c->lowered->types;
-        Type **args = ARENA_ARRAY(c->arena, Type *, g->nparams + 1);
-        for (int i = 0; i < g->nparams; i++)
-            args[i] = sig[i] == 'i' ? type_int(tt) : sig[i] == 'b' ? type_bool(tt) : type_float(tt);
-        c->entry.args = args;
-    }
-    c->entry.fn = g;
-    c->entry.required = true;
-    c->typed = infer_module(c->lowered, &c->diags, &c->entry, 1);
-    if (!c->typed)
-        diags_print(&c->diags, stderr);
-    assert_non_null(c->typed);
+    c->fn = fn;
+    c->sig = sig;
+    c->pc = (Compilation){.input = "t.my", .src = src, .srclen = strlen(src), .arena = arena_new(),
+                          .choose = compiled_entry, .user = c, .verify_ir = true};
+    diags_init(&c->pc.diags, "t.my", src, strlen(src));
+    bool ok = pipeline_run(&c->pc, STAGE_GRAD);
+    if (!ok)
+        diags_print(&c->pc.diags, stderr);
+    assert_true(ok);
+    c->lowered = c->pc.lowered;
+    c->typed = c->pc.typed;
+    c->entry = c->pc.entries[0];
     assert_non_null(c->entry.result);
     StrBuf errs = {0};
     int bad = ir_check(c->lowered, false, &errs);
-    bad += ir_check(c->typed, true, &errs);
     if (bad)
         print_error("%s", sb_cstr(&errs));
     assert_int_equal(bad, 0);
     sb_free(&errs);
-    assert_true(grad_check_expanded(c->typed, &c->diags));
     return c;
 }
 
 static inline void release(Compiled *c)
 {
-    ir_module_free(c->typed);
-    ir_module_free(c->lowered);
-    diags_free(&c->diags);
-    arena_free(c->arena);
+    pipeline_free(&c->pc);
+    diags_free(&c->pc.diags);
+    arena_free(c->pc.arena);
     free(c);
 }
 

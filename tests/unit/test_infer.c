@@ -1,10 +1,10 @@
 /*
  * test_infer.c: type inference and specialisation (passes/infer.c).
  *
- * Each test compiles a small program through parse, lowering and
- * inference, checks the typed IR with the IR checker, looks at the types
- * and clones that come out, and runs the result with the reference
- * interpreter: the value before inference (untyped IR) must equal the value
+ * Each test compiles a small program through the pipeline's parse and
+ * infer stages (src/pipeline.h), checks the typed IR with the IR checker,
+ * looks at the types and clones that come out, and runs the result with
+ * the reference interpreter: the value before inference (untyped IR) must equal the value
  * after it, up to the int-to-float conversions inference inserts.
  */
 #include "unit.h"
@@ -16,45 +16,60 @@
 #include "infer.h"
 #include "interp.h"
 #include "lower.h"
+#include "pipeline.h"
 
 typedef struct Compiled {
-    Arena *arena;
-    Diags diags;
+    Compilation pc;         /* the pipeline's state (src/pipeline.h) */
+    const char *fn, *sig;
+    bool required;
     Module *lowered, *typed;
     InferEntry entry;
     StrBuf errors;          /* the printed diagnostics */
 } Compiled;
 
-/* Compiles src and specialises `fn` for the signature `sig`, one letter
-   per parameter: i int, f float, b bool (NULL: the exported signature,
-   float parameters). */
+/* The entry chooser: c->fn, specialised for c->sig. */
+static int one_entry(Compilation *pc, InferEntry **out)
+{
+    Compiled *c = pc->user;
+    Graph *g = NULL;
+    for (int i = 0; i < pc->lowered->tops.len; i++)
+        if (strcmp(pc->lowered->tops.data[i].name, c->fn) == 0)
+            g = pc->lowered->tops.data[i].graph;
+    assert_non_null(g);
+    InferEntry *e = xcalloc(1, sizeof *e);
+    e->fn = g;
+    if (c->sig) {
+        TypeTable *tt = pc->lowered->types;
+        Type **args = ARENA_ARRAY(pc->arena, Type *, g->nparams + 1);
+        for (int i = 0; i < g->nparams; i++)
+            args[i] = c->sig[i] == 'i' ? type_int(tt) : c->sig[i] == 'b' ? type_bool(tt) : type_float(tt);
+        e->args = args;
+    }
+    e->required = c->required;
+    *out = e;
+    return 1;
+}
+
+/* Compiles src through the pipeline's parse and infer stages and
+   specialises `fn` for the signature `sig`, one letter per parameter: i
+   int, f float, b bool (NULL: the exported signature, float parameters).
+   Inference may fail (the diagnostics are kept in c->errors); the IR it
+   gives must pass the checker. */
 static Compiled *compile(const char *src, const char *fn, const char *sig, bool required)
 {
     Compiled *c = xcalloc(1, sizeof *c);
-    c->arena = arena_new();
-    diags_init(&c->diags, "t.my", src, strlen(src));
-    AstModule *ast = parse_source(c->arena, &c->diags, src, strlen(src));
-    assert_false(diags_failed(&c->diags));
-    c->lowered = lower_module(c->arena, &c->diags, ast, "t.my");
-    assert_false(diags_failed(&c->diags));
-    StrBuf errs = {0};
-    assert_int_equal(ir_check(c->lowered, false, &errs), 0);
-    sb_free(&errs);
-    Graph *g = NULL;
-    for (int i = 0; i < c->lowered->tops.len; i++)
-        if (strcmp(c->lowered->tops.data[i].name, fn) == 0)
-            g = c->lowered->tops.data[i].graph;
-    assert_non_null(g);
-    c->entry.fn = g;
-    if (sig) {
-        TypeTable *tt = c->lowered->types;
-        Type **args = ARENA_ARRAY(c->arena, Type *, g->nparams + 1);
-        for (int i = 0; i < g->nparams; i++)
-            args[i] = sig[i] == 'i' ? type_int(tt) : sig[i] == 'b' ? type_bool(tt) : type_float(tt);
-        c->entry.args = args;
-    }
-    c->entry.required = required;
-    c->typed = infer_module(c->lowered, &c->diags, &c->entry, 1);
+    c->fn = fn;
+    c->sig = sig;
+    c->required = required;
+    c->pc = (Compilation){.input = "t.my", .src = src, .srclen = strlen(src), .arena = arena_new(),
+                          .choose = one_entry, .user = c, .verify_ir = true};
+    diags_init(&c->pc.diags, "t.my", src, strlen(src));
+    assert_true(pipeline_run(&c->pc, STAGE_PARSE));
+    pipeline_run(&c->pc, STAGE_INFER);
+    c->lowered = c->pc.lowered;
+    c->typed = c->pc.typed;
+    if (c->pc.entries)
+        c->entry = c->pc.entries[0];
     if (c->typed) {
         StrBuf e2 = {0};
         int bad = ir_check(c->typed, true, &e2);
@@ -66,7 +81,7 @@ static Compiled *compile(const char *src, const char *fn, const char *sig, bool 
     char *buf = NULL;
     size_t len = 0;
     FILE *mem = open_memstream(&buf, &len);
-    diags_print(&c->diags, mem);
+    diags_print(&c->pc.diags, mem);
     fclose(mem);
     sb_puts(&c->errors, buf);
     free(buf);
@@ -75,12 +90,10 @@ static Compiled *compile(const char *src, const char *fn, const char *sig, bool 
 
 static void release(Compiled *c)
 {
-    if (c->typed)
-        ir_module_free(c->typed);
-    ir_module_free(c->lowered);
-    diags_free(&c->diags);
+    pipeline_free(&c->pc);
+    diags_free(&c->pc.diags);
     sb_free(&c->errors);
-    arena_free(c->arena);
+    arena_free(c->pc.arena);
     free(c);
 }
 
@@ -232,10 +245,10 @@ static void test_higher_order_function_is_not_exported(void **state)
     const char *src = "def apply(g, x):\n    return g(x)\n";
     Compiled *c = compile(src, "apply", NULL, false);
     assert_null(c->entry.result);
-    assert_int_equal(c->diags.nerrors, 0);
+    assert_int_equal(c->pc.diags.nerrors, 0);
     release(c);
     c = compile(src, "apply", NULL, true);
-    assert_int_equal(c->diags.nerrors, 1);
+    assert_int_equal(c->pc.diags.nerrors, 1);
     assert_non_null(strstr(sb_cstr(&c->errors), "is not a function"));
     release(c);
 }

@@ -1,0 +1,97 @@
+/*
+ * backend.c: the backend's two entry points (backend.h), over the LLVM code
+ * generator (codegen.h) and the JIT (jit.h).
+ *
+ * Each call owns what it creates (context, target machine, module, JIT)
+ * and frees it before returning.  A runtime error raised while backend_run
+ * runs native code unwinds to it (the runtime has released the call's
+ * memory before calling the handler).
+ */
+#include "backend.h"
+
+#include <setjmp.h>
+#include <stdio.h>
+
+#include "../runtime/myrt.h"
+#include "codegen.h"
+#include "jit.h"
+
+int backend_run_slots(const Type *t) { return codegen_run_slots(t); }
+
+int backend_write_file(const char *path, const char *data, size_t len, StrBuf *err)
+{
+    return codegen_write_file(path, data, len, err);
+}
+
+int backend_compile_file(Module *m, const CgExport *ex, int nex, const BackendOptions *o, EmitKind kind,
+                         const char *path, bool *internal, StrBuf *err)
+{
+    *internal = true;
+    LLVMContextRef ctx = LLVMContextCreate();
+    LLVMTargetMachineRef tm = codegen_target(o->native, o->opt_level, err);
+    LLVMModuleRef mod = tm ? codegen_module(ctx, tm, m, ex, nex, NULL, NULL, 0, o->name, err) : NULL;
+    if (mod && codegen_optimize(mod, tm, o->opt_level, err) != 0) {
+        LLVMDisposeModule(mod);
+        mod = NULL;
+    }
+    int rc = -1;
+    if (mod) {
+        *internal = false;
+        rc = codegen_emit(mod, tm, kind, path, err);
+        LLVMDisposeModule(mod);
+    }
+    if (tm)
+        LLVMDisposeTargetMachine(tm);
+    LLVMContextDispose(ctx);
+    return rc;
+}
+
+/* The runtime's error handler while native code runs: keep the message
+   and unwind to backend_run. */
+static _Thread_local jmp_buf *run_unwind;
+static _Thread_local StrBuf *run_error;
+
+static _Noreturn void run_error_handler(const char *message)
+{
+    sb_puts(run_error, message);
+    longjmp(*run_unwind, 1);
+}
+
+RunStatus backend_run(Module *m, Graph *entry, Graph *const *first, int nfirst, const BackendOptions *o,
+                      const uint64_t *args, uint64_t *results, StrBuf *err)
+{
+    /* the JIT generates code for the host at the -O level asked for */
+    LLVMTargetMachineRef jtm = codegen_target(true, o->opt_level, err);
+    Jit *jit = jtm ? jit_new(jtm, err) : NULL;
+    LLVMTargetMachineRef tm = jit ? codegen_target(true, o->opt_level, err) : NULL;
+    LLVMModuleRef mod = NULL;
+    if (tm) {
+        mod = codegen_module(jit_context(jit), tm, m, NULL, 0, entry, first, nfirst, o->name, err);
+        if (mod && codegen_optimize(mod, tm, o->opt_level, err) != 0) {
+            LLVMDisposeModule(mod);
+            mod = NULL;
+        }
+    }
+    volatile RunStatus status = RUN_FAILED;
+    if (mod) {
+        jmp_buf unwind;
+        StrBuf rterr = {0};
+        run_unwind = &unwind;
+        run_error = &rterr;
+        myrt_error_handler prev = myrt_set_error_handler(run_error_handler);
+        if (setjmp(unwind) == 0) {
+            status = jit_run(jit, mod, "myc_run", args, results, err) == 0 ? RUN_OK : RUN_FAILED;
+        } else {
+            sb_puts(err, sb_cstr(&rterr));
+            status = RUN_RAISED;
+        }
+        myrt_set_error_handler(prev);
+        run_unwind = NULL;
+        run_error = NULL;
+        sb_free(&rterr);
+    }
+    if (tm)
+        LLVMDisposeTargetMachine(tm);
+    jit_free(jit);
+    return status;
+}

@@ -1,0 +1,68 @@
+/*
+ * backend.h: native code from the IR -- the whole interface of the backend
+ * (src/backend.c, src/codegen*.c, src/jit.c), which is the only code that
+ * sees LLVM.
+ *
+ * Assumes a closure-converted module (passes/closure.h) that passed the
+ * typed IR checker.  Two calls: compile the module to a file of a kind
+ * (`myc -c`, `-S`), or compile an entry point for the host and run it once
+ * (`myc run`).  Neither changes the module.  Failures of LLVM (bugs in
+ * myc) and of the file system are messages in err, never printed.
+ */
+#ifndef MYC_BACKEND_H
+#define MYC_BACKEND_H
+
+#include <stdint.h>
+
+#include "../ir/ir.h"
+#include "cabi.h"
+
+typedef enum ExportKind {
+    EXPORT_FUNC,    /* NAME: the graph under its C signature */
+    EXPORT_GRAD,    /* NAME_grad: graph = the grad entry (flat float and int/bool leaves ->
+                       (value, (d leaf...))), primal = NAME's graph */
+} ExportKind;
+
+typedef struct CgExport {
+    ExportKind kind;
+    Graph *graph;
+    Graph *primal;          /* EXPORT_GRAD: NAME itself (called when every d pointer is NULL) */
+    CSignature sig;         /* the C signature (cabi.h) */
+} CgExport;
+
+typedef enum EmitKind { EMIT_OBJECT, EMIT_ASM, EMIT_LLVM, EMIT_BITCODE } EmitKind;
+
+typedef struct BackendOptions {
+    int opt_level;          /* -O0 .. -O3 */
+    bool native;            /* -march=native (files; the JIT always targets the host) */
+    const char *name;       /* the source file's name, for the module */
+} BackendOptions;
+
+/* Compiles m with its C ABI exports to path, written whole or not at all.
+   Returns 0, or -1 with a message in err; *internal says whether the
+   failure is myc's (LLVM rejected the module) rather than the output
+   file's. */
+int backend_compile_file(Module *m, const CgExport *ex, int nex, const BackendOptions *o, EmitKind kind,
+                         const char *path, bool *internal, StrBuf *err);
+
+typedef enum RunStatus {
+    RUN_OK,
+    RUN_RAISED,             /* the program raised a runtime error: its message in err */
+    RUN_FAILED,             /* myc failed to compile or link it (a bug): the message in err */
+} RunStatus;
+
+/* Number of 8-byte slots a value of type t takes in backend_run's buffers:
+   one per scalar leaf, depth-first. */
+int backend_run_slots(const Type *t);
+
+/* myc run: compiles m for the host, calls the graphs first[0..nfirst-1]
+   (the top-level constants, as a module load would), then entry on args
+   (its parameters flattened, backend_run_slots each) and writes its result
+   to results.  One call at a time per thread. */
+RunStatus backend_run(Module *m, Graph *entry, Graph *const *first, int nfirst, const BackendOptions *o,
+                      const uint64_t *args, uint64_t *results, StrBuf *err);
+
+/* Writes len bytes to path through a temporary file renamed into place. */
+int backend_write_file(const char *path, const char *data, size_t len, StrBuf *err);
+
+#endif
