@@ -317,10 +317,6 @@ static uint32_t marks_begin(struct IrMarks *mk, uint32_t n)
 
 void ir_module_free(Module *m)
 {
-    if (m->ext_free)
-        m->ext_free(m->ext);
-    m->ext = NULL;
-    m->ext_free = NULL;
     vec_free(&m->graphs);
     vec_free(&m->tops);
     free(m->mark_body.stamp);

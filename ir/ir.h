@@ -149,10 +149,6 @@ struct Module {
     /* When set, every Apply that ir_apply creates is also appended here
        (lowering uses it to find computations nothing uses). */
     NodeVec *track;
-    /* State a pass keeps with the module (passes/grad.c: the memo of
-       transformed graphs), freed by ir_module_free through ext_free. */
-    void *ext;
-    void (*ext_free)(void *);
 };
 
 /* ---- building ----------------------------------------------------------- */

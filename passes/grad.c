@@ -142,9 +142,17 @@ static void region_free(Region *r)
     free(r);
 }
 
-static void state_free(void *p)
+GradState *grad_state_new(Module *m)
 {
-    GradState *gs = p;
+    GradState *gs = xcalloc(1, sizeof(GradState));
+    gs->m = m;
+    return gs;
+}
+
+void grad_state_free(GradState *gs)
+{
+    if (!gs)
+        return;
     for (int i = 0; i < 3; i++)
         idmap_free(&gs->standalone[i]);
     idmap_free(&gs->source);
@@ -169,17 +177,6 @@ static void state_free(void *p)
     free(gs);
 }
 
-static GradState *state_of(Module *m)
-{
-    if (!m->ext) {
-        GradState *gs = xcalloc(1, sizeof(GradState));
-        gs->m = m;
-        m->ext = gs;
-        m->ext_free = state_free;
-    }
-    return m->ext;
-}
-
 static void note_source(GradState *gs, Region *r, Graph *t, Graph *src, int mode)
 {
     gm_set(&gs->source, t, src);
@@ -187,30 +184,24 @@ static void note_source(GradState *gs, Region *r, Graph *t, Graph *src, int mode
     idmap_set(&gs->srcmode, t->id, (void *)(uintptr_t)mode);
 }
 
-Graph *grad_transform_ref(Module *m, int mode, const FnRef *f)
+Graph *grad_transform_ref(GradState *gs, int mode, const FnRef *f)
 {
     if (f->graph)
-        return grad_transform(m, mode, f->graph);
+        return grad_transform(gs, mode, f->graph);
     const PrimInfo *p = prim_info((PrimId)f->prim);
-    return grad_transform_prim(m, mode, (PrimId)f->prim, p->arity < 0 ? 0 : p->arity);
+    return grad_transform_prim(gs, mode, (PrimId)f->prim, p->arity < 0 ? 0 : p->arity);
 }
 
-Graph *grad_source(Module *m, const Graph *g, int *mode)
+Graph *grad_source(const GradState *gs, const Graph *g, int *mode)
 {
-    if (!m->ext)
-        return NULL;
-    GradState *gs = m->ext;
     Graph *s = gm_get(&gs->source, g);
     if (s && mode)
         *mode = (int)(uintptr_t)idmap_get(&gs->srcmode, g->id);
     return s;
 }
 
-Graph *grad_extension_companion(Module *m, const Graph *g)
+Graph *grad_extension_companion(const GradState *gs, const Graph *g)
 {
-    if (!m->ext)
-        return NULL;
-    GradState *gs = m->ext;
     Region *r = idmap_get(&gs->region_of, g->id);
     return r && r->outer && r->troot == g ? r->companion : NULL;
 }
@@ -302,9 +293,9 @@ static Node *rule_tangent(RuleB *b, const DiffRule *dr, Node *const *x, int n, N
  *                                bprop(d) = (newenv, sens_for(x_i, dx_i)...)
  * Forward mode:                  Jfwd.p(x..., t...) = (p(x...), sens_for(y, ty))
  */
-Graph *grad_transform_prim(Module *m, int mode, PrimId p, int nargs)
+Graph *grad_transform_prim(GradState *gs, int mode, PrimId p, int nargs)
 {
-    GradState *gs = state_of(m);
+    Module *m = gs->m;
     for (int i = 0; i < gs->prims.len; i++) {
         PrimEntry *e = &gs->prims.data[i];
         if (e->mode == mode && e->prim == (int)p && e->nargs == nargs)
@@ -413,7 +404,7 @@ static Node *tvalue(GradState *gs, Region *r, Node *x)
     if (x->kind == N_CONST) {
         if (x->k.kind == K_PRIM) {
             const PrimInfo *pi = prim_info(x->k.u.prim);
-            return ir_const_graph(m, grad_transform_prim(m, r->mode, x->k.u.prim, pi->arity < 0 ? 0 : pi->arity),
+            return ir_const_graph(m, grad_transform_prim(gs, r->mode, x->k.u.prim, pi->arity < 0 ? 0 : pi->arity),
                                   x->loc);
         }
         if (x->k.kind == K_GRAPH) {
@@ -450,7 +441,7 @@ static Node *tvalue(GradState *gs, Region *r, Node *x)
 static Node *tcallee(GradState *gs, Region *r, Node *callee, int nargs)
 {
     if (callee->kind == N_CONST && callee->k.kind == K_PRIM)
-        return ir_const_graph(gs->m, grad_transform_prim(gs->m, r->mode, callee->k.u.prim, nargs), callee->loc);
+        return ir_const_graph(gs->m, grad_transform_prim(gs, r->mode, callee->k.u.prim, nargs), callee->loc);
     return tvalue(gs, r, callee);
 }
 
@@ -1400,9 +1391,8 @@ static void run_pending(GradState *gs)
     gs->running = false;
 }
 
-Graph *grad_transform(Module *m, int mode, Graph *g)
+Graph *grad_transform(GradState *gs, int mode, Graph *g)
 {
-    GradState *gs = state_of(m);
     Graph *t = standalone(gs, mode, g);
     run_pending(gs);
     return t;
@@ -1441,11 +1431,10 @@ static Graph *transform_level(GradState *gs, Region *r, Graph *src, Graph *made,
     return r->outer ? extend(gs, r->outer, h, made) : standalone(gs, mode, h);
 }
 
-Graph *grad_transform_fn(Module *m, int mode, int depth, const FnRef *f)
+Graph *grad_transform_fn(GradState *gs, int mode, int depth, const FnRef *f)
 {
     if (depth <= 0)
-        return grad_transform_ref(m, mode, f);
-    GradState *gs = state_of(m);
+        return grad_transform_ref(gs, mode, f);
     if (!f->graph)
         die("grad: %s of a primitive under %d transforms", mode_prefix(mode), depth);
     Graph **chain = xmalloc(sizeof(Graph *) * (size_t)(depth + 1));
@@ -1467,7 +1456,7 @@ Graph *grad_transform_fn(Module *m, int mode, int depth, const FnRef *f)
         /* chain[k] is O(p) for a primitive p: O(T(p)), then the levels above */
         if (k != depth - 1)
             die("grad: @%s is not %d transforms deep", f->graph->name, depth);
-        h = standalone(gs, pe->mode, grad_transform_prim(m, mode, (PrimId)pe->prim, pe->nargs));
+        h = standalone(gs, pe->mode, grad_transform_prim(gs, mode, (PrimId)pe->prim, pe->nargs));
     } else {
         h = standalone(gs, mode, chain[depth]);
     }
@@ -1585,11 +1574,8 @@ static Graph *operator_graph(GradState *gs, Node *site, int arity)
     return w2;
 }
 
-Graph *grad_operator_of(Module *m, const Graph *where, const Graph *g)
+Graph *grad_operator_of(const GradState *gs, const Graph *where, const Graph *g)
 {
-    if (!m->ext)
-        return NULL;
-    GradState *gs = m->ext;
     for (int i = 0; i < gs->ops.len; i++) {
         Graph *base = gs->ops.data[i].base;
         if (!ir_graph_encloses(base, where))
@@ -1601,9 +1587,8 @@ Graph *grad_operator_of(Module *m, const Graph *where, const Graph *g)
     return NULL;
 }
 
-Graph *grad_operator(Module *m, Node *site, int arity)
+Graph *grad_operator(GradState *gs, Node *site, int arity)
 {
-    GradState *gs = state_of(m);
     for (int i = 0; i < gs->ops.len; i++)
         if (gs->ops.data[i].site == site && gs->ops.data[i].arity == arity)
             return gs->ops.data[i].g;

@@ -21,8 +21,14 @@
  * values (which have no sensitivity) and the branch not taken are decided
  * by types, and cost nothing at run time.
  *
- * Memory: graphs live in the module's arena; the memo tables here are
- * freed with the module (ir_module_free calls the hook set here).
+ * State: the transforms are memoised (a function is transformed once per
+ * mode, a primitive once per mode and arity, an operator once per site
+ * and arity), and transforming a transform needs to know where it came
+ * from.  That memo is a GradState, made and freed by whoever asks for
+ * transforms -- inference (infer_module), which makes one per module it
+ * types and frees it when the specialised module is built -- and passed
+ * to every entry point below.  Memory: graphs live in the module's arena
+ * and outlive the memo; the memo's tables are the heap's, freed with it.
  */
 #ifndef MYC_GRAD_H
 #define MYC_GRAD_H
@@ -80,6 +86,12 @@ Node *gb_int(RuleB *b, int64_t v);
 
 /* ---- the transforms ---------------------------------------------------- */
 
+/* The memo of the transforms made in module m (see above). */
+typedef struct GradState GradState;
+GradState *grad_state_new(Module *m);
+/* Frees the memo (NULL: nothing); the graphs it made stay in the module. */
+void grad_state_free(GradState *gs);
+
 /* The error when they nest deeper (inference reports it where it finds it). */
 #define GRAD_TOO_DEEP_MSG \
     "differentiation operators are nested more than %d deep here (the number of nested operators must be " \
@@ -97,37 +109,37 @@ enum { GRAD_MAX_DEPTH = 6 };
    nested where g is, a closure of it needs the frame a closure of g needs.
    Made on first request (with everything it needs), then memoised; NULL
    when g is already GRAD_MAX_DEPTH transforms deep. */
-Graph *grad_transform(Module *m, int mode, Graph *g);
+Graph *grad_transform(GradState *gs, int mode, Graph *g);
 /* The transform of the function a type's reference names (graph or
    primitive); NULL as for grad_transform. */
-Graph *grad_transform_ref(Module *m, int mode, const FnRef *f);
+Graph *grad_transform_ref(GradState *gs, int mode, const FnRef *f);
 /* The graph of J(x, depth) (mode MODE_J) or Jfwd(x, depth) of a function
    value x that f names: for depth 0, grad_transform_ref; for depth d > 0,
    x is a value of code d enclosing transforms rewrote, and the result is
    those transforms applied, in their order, to the transform of x's
    source function (grad.c, "nesting").  NULL as for grad_transform. */
-Graph *grad_transform_fn(Module *m, int mode, int depth, const FnRef *f);
+Graph *grad_transform_fn(GradState *gs, int mode, int depth, const FnRef *f);
 /* The transform of primitive p used as a function of nargs arguments. */
-Graph *grad_transform_prim(Module *m, int mode, PrimId p, int nargs);
+Graph *grad_transform_prim(GradState *gs, int mode, PrimId p, int nargs);
 /* For a derive() node whose function has `arity` parameters: the
    top-level graph W (one argument: the function) such that the operator's
    value is W(f), with the node's tower applied.  Memoised per node; NULL
    when the tower is too deep. */
-Graph *grad_operator(Module *m, Node *derive, int arity);
+Graph *grad_operator(GradState *gs, Node *derive, int arity);
 /* When code in graph `where`, part of an operator's graph W, applies a
    transform to g, (a transform of) a function W made -- the operator
    applied to its own result, as in d(d(sin)) with def d(f): return grad(f),
    or in a recursion passing grad(f) down, where the nesting depends on the
    run -- W; else NULL.  Inference allows GRAD_MAX_SELF such levels. */
-Graph *grad_operator_of(Module *m, const Graph *where, const Graph *g);
+Graph *grad_operator_of(const GradState *gs, const Graph *where, const Graph *g);
 enum { GRAD_MAX_SELF = 4 };
 /* The graph g was transformed from and the mode, or NULL (not a transform). */
-Graph *grad_source(Module *m, const Graph *g, int *mode);
+Graph *grad_source(const GradState *gs, const Graph *g, int *mode);
 /* When g is the root of an extension (grad.c, "nesting") that rebind makes
    closures of from closures of another graph (its companion, nested in
    the same frame): that graph, else NULL.  A closure of g then needs the
    frame a closure of the companion needs, even where g reads less. */
-Graph *grad_extension_companion(Module *m, const Graph *g);
+Graph *grad_extension_companion(const GradState *gs, const Graph *g);
 
 /* After specialisation: every differentiation primitive expanded (no
    derive, J or Jfwd left).  Reports an internal error into d otherwise. */

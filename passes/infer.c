@@ -227,6 +227,7 @@ struct TypeCtx {
     /* Differentiation: the transforms (passes/grad.c) add graphs to the
        module as inference finds what it needs; graphs made during a round
        are typed from the next one (see infer_module). */
+    GradState *grad;        /* their memo: made by infer_module, freed when it returns */
     uint32_t known_graphs;  /* graphs that existed when this round began */
     uint32_t ntables;       /* size of the by-graph-id tables above */
     bool grew;              /* this round made graphs or rewrote a derive() */
@@ -994,7 +995,7 @@ static void run_queue(TypeCtx *tc)
 static int self_nesting(TypeCtx *tc, Node *app, const FnRef *f)
 {
     int count = 0;
-    while (f && f->graph && count <= GRAD_MAX_SELF && grad_operator_of(tc->m, app->graph, f->graph)) {
+    while (f && f->graph && count <= GRAD_MAX_SELF && grad_operator_of(tc->grad, app->graph, f->graph)) {
         count++;
         Inst *ci = f->ctx;
         const Type *prev = ci && ci->nargs >= 1 ? ci->args[0] : NULL;
@@ -1049,7 +1050,7 @@ static Type *lifted_type(TypeCtx *tc, Node *app, Type *t, int mode, int depth)
                 break;
             }
         }
-        Graph *d = grad_transform_fn(tc->m, mode, depth, f);
+        Graph *d = grad_transform_fn(tc->grad, mode, depth, f);
         if (!d) {
             r = infer_error(tc, app->loc, false, GRAD_TOO_DEEP_MSG, GRAD_MAX_DEPTH);
             break;
@@ -1137,7 +1138,7 @@ Type *ty_derive(TypeCtx *tc, const PrimInfo *p, Node *app, Type **args, int n)
             }
         }
     }
-    Graph *w = grad_operator(tc->m, app, arity);
+    Graph *w = grad_operator(tc->grad, app, arity);
     if (!w)
         return infer_error(tc, app->loc, false, GRAD_TOO_DEEP_MSG, GRAD_MAX_DEPTH);
     int nv = n - (first - 1);
@@ -1216,7 +1217,7 @@ static void setup(TypeCtx *tc)
                 /* an extension's closures are made from its companion's, over
                    the same frame (it may read an outer value directly where
                    the companion reads the frame's copy of it) */
-                Graph *c = grad_extension_companion(m, g);
+                Graph *c = grad_extension_companion(tc->grad, g);
                 tc->home[g->id] = c && c->id < g->id ? tc->home[c->id] : closure_home(g);
             }
         }
@@ -1811,7 +1812,7 @@ static Node *lift_value(TypeCtx *tc, Graph *ng, Node *x, Type *from, Type *to, i
             FnRef sr = {gx, -1, f->ctx, f->graph};
             vec_push(&tc->rebound, sr);
         }
-        FnRef dr = {grad_transform_fn(tc->m, mode, depth, f), -1, f->graph ? f->ctx : NULL, NULL};
+        FnRef dr = {grad_transform_fn(tc->grad, mode, depth, f), -1, f->graph ? f->ctx : NULL, NULL};
         Graph *gd = graph_for_ref(tc, &dr);
         int ix = fn_index(tf, gx, f->prim), jx = fn_index(tt, gd, -1);
         if (ix < 0 || jx < 0)
@@ -2295,6 +2296,7 @@ Module *infer_module(Module *m, Diags *d, InferEntry *entries, int n)
     tc.d = d;
     tc.tt = m->types;
     tc.arena = m->arena;
+    tc.grad = grad_state_new(m);
     Inst **roots = xcalloc((size_t)(n ? n : 1), sizeof(Inst *));
     bool *active = xmalloc(sizeof(bool) * (size_t)(n ? n : 1));
     for (int e = 0; e < n; e++)
@@ -2420,5 +2422,6 @@ Module *infer_module(Module *m, Diags *d, InferEntry *entries, int n)
     free(tc.uncalled);
     vec_free(&tc.uncalled_nested);
     vec_free(&tc.rebound);
+    grad_state_free(tc.grad);
     return spec;
 }

@@ -34,7 +34,9 @@ typedef struct InferEntry {
 
 /* Infers and specialises; reports errors into d.  Returns the specialised
    module (sharing m's arena and type table), or NULL when errors were
-   reported. */
+   reported.  The differentiation operators are expanded on the way: the
+   transforms (passes/grad.h) add their graphs, untyped, to m, where they
+   stay; their memo is this call's, freed before it returns. */
 Module *infer_module(Module *m, Diags *d, InferEntry *entries, int nentries);
 
 /* ---- the type rules (the type_rule column of ir/prims.def) ----------------- */

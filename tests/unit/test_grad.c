@@ -153,29 +153,68 @@ static void test_transforms_are_memoised_and_nested_correctly(void **state)
 {
     (void)state;
     /* grad(grad(f)): J of f's transform; a closure capturing x differentiated */
-    Compiled *c = compile("def f(x):\n"
-                          "    g = lambda y: x * y * y\n"
-                          "    return g(x) + g(1.0)\n"
-                          "\n"
-                          "def d2(x):\n"
-                          "    return grad(grad(f))(x)\n",
-                          "d2", NULL);
+    const char *src = "def f(x):\n"
+                      "    g = lambda y: x * y * y\n"
+                      "    return g(x) + g(1.0)\n"
+                      "\n"
+                      "def d2(x):\n"
+                      "    return grad(grad(f))(x)\n";
+    Compiled *c = compile(src, "d2", NULL);
     /* f = x^3 + x, f'' = 6x */
     assert_true(fabs(run1(c, 1.25) - 7.5) < 1e-12);
-    Module *m = c->lowered;
+    release(c);
+
+    /* The same transforms asked for directly, with a memo of our own (as
+       inference does), of the module as lowering builds it. */
+    Arena *arena = arena_new();
+    Diags d;
+    diags_init(&d, "t.my", src, strlen(src));
+    Module *m = lower_module(arena, &d, parse_source(arena, &d, src, strlen(src)), "t.my");
+    assert_false(diags_failed(&d));
+    Graph *f = NULL;
+    for (int i = 0; i < m->tops.len; i++)
+        if (strcmp(m->tops.data[i].name, "f") == 0)
+            f = m->tops.data[i].graph;
+    assert_non_null(f);
+    GradState *gs = grad_state_new(m);
+    Graph *jf = grad_transform(gs, MODE_J, f);
+    assert_non_null(jf);
+    assert_ptr_equal(grad_transform(gs, MODE_J, f), jf);
+    Graph *jjf = grad_transform(gs, MODE_J, jf);
+    assert_non_null(jjf);
+    assert_ptr_equal(grad_transform(gs, MODE_J, jf), jjf);
+    assert_true(grad_transform(gs, MODE_F, f) != jf);
+    int mode = 0;
+    assert_ptr_equal(grad_source(gs, jjf, &mode), jf);
+    assert_int_equal(mode, MODE_J);
+    assert_ptr_equal(grad_source(gs, jf, &mode), f);
+    assert_null(grad_source(gs, f, &mode));
+    int transforms = 0;
     for (int i = 0; i < m->graphs.len; i++) {
-        int mode = 0;
-        Graph *src = grad_source(m, m->graphs.data[i], &mode);
-        if (!src)
+        Graph *tg = m->graphs.data[i];
+        Graph *from = grad_source(gs, tg, &mode);
+        if (!from)
             continue;
+        transforms++;
         /* a transform is nested where its source is, or in the transform of
            its source's parent */
-        Graph *tg = m->graphs.data[i];
-        if (!src->parent)
+        if (!from->parent)
             assert_null(tg->parent);
         assert_true(mode == MODE_J || mode == MODE_F);
     }
-    release(c);
+    assert_true(transforms >= 3);
+    StrBuf errs = {0};
+    int bad = ir_check(m, false, &errs);
+    if (bad)
+        print_error("%s", sb_cstr(&errs));
+    assert_int_equal(bad, 0);
+    sb_free(&errs);
+    grad_state_free(gs);    /* the graphs stay in the module */
+    assert_int_equal(ir_check(m, false, &errs), 0);
+    sb_free(&errs);
+    ir_module_free(m);
+    diags_free(&d);
+    arena_free(arena);
 }
 
 /* Whether x calls a graph or a function value (not a primitive). */
