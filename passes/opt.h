@@ -54,7 +54,7 @@ typedef enum OptPass {
 
 /* The copying of functions with nested graphs called from several places
    (opt_inline.c: the types naming the nested graphs are widened to name
-   the copies; opt_narrow_types drops the dead ones at the end), and the
+   the copies; the driver drops the dead ones at the end), and the
    default: every pass, with that copying. */
 #define OPT_FAMILIES (1u << OPT__COUNT)
 #define OPT_DEFAULT (((1u << OPT__COUNT) - 1) | OPT_FAMILIES)

@@ -379,107 +379,18 @@ static void copy_family(OptCtx *c, OptFails *f, Node *call, GraphVec *fam, Copie
     free(to);
 }
 
-/* A rewrite of every type in the module: widening (every function type
-   naming a copied graph also names its copies) or narrowing (function
-   types forget the graphs the analysis found dead). */
-typedef struct TypeMap {
-    OptCtx *c;
-    const Copies *cp;       /* widening; NULL: narrowing */
-    Type **memo;            /* by type id */
-    uint32_t cap;
-} TypeMap;
-
-typedef VEC(FnRef) FnRefVec;
-
-/* The refs ref stands for after the map. */
-static void map_ref(TypeMap *w, FnRef ref, FnRefVec *f)
+/* Widening (opt_map_types over the whole module): a function type naming
+   a copied graph also names its copies (arg: the Copies). */
+static void widen_ref(void *arg, FnRef ref, FnRefVec *f)
 {
-    if (!w->cp) {
-        if (!ref.graph || w->c->glive[ref.graph->id])
-            vec_push(f, ref);
-        return;
-    }
+    const Copies *cp = arg;
     vec_push(f, ref);
-    for (int k = 0; k < w->cp->orig.len; k++)
-        if (w->cp->orig.data[k] == ref.graph) {
+    for (int k = 0; k < cp->orig.len; k++)
+        if (cp->orig.data[k] == ref.graph) {
             FnRef copy = ref;
-            copy.graph = w->cp->copy.data[k];
+            copy.graph = cp->copy.data[k];
             vec_push(f, copy);
         }
-}
-
-static Type *map_type(TypeMap *w, Type *t)
-{
-    if (!t || (t->kind != T_TUPLE && t->kind != T_FUNC))
-        return t;
-    if (t->id >= w->cap) {
-        uint32_t n = t->id * 2 + 64;
-        w->memo = xrealloc(w->memo, sizeof(Type *) * n);
-        memset(w->memo + w->cap, 0, sizeof(Type *) * (n - w->cap));
-        w->cap = n;
-    }
-    if (w->memo[t->id])
-        return w->memo[t->id];
-    Type *r = t;
-    TypeTable *tt = w->c->m->types;
-    if (t->kind == T_TUPLE) {
-        Type **e = xmalloc(sizeof(Type *) * (size_t)(t->n + 1));
-        bool changed = false;
-        for (int i = 0; i < t->n; i++) {
-            e[i] = map_type(w, t->elems[i]);
-            changed |= e[i] != t->elems[i];
-        }
-        if (changed)
-            r = type_tuple(tt, e, t->n);
-        free(e);
-    } else {
-        FnRefVec f = {0};
-        for (int i = 0; i < t->n; i++)
-            map_ref(w, t->fns[i], &f);
-        if (f.len != t->n)
-            r = type_func(tt, f.data, f.len);
-        vec_free(&f);
-    }
-    w->memo[t->id] = r;
-    return r;
-}
-
-/* Applies w to the types of the graphs gs[0..n-1]: their result and
-   parameters, the nodes of their bodies and every node those use (a
-   nested graph may read nodes its parent's body no longer holds), and the
-   constants all of them use. */
-static void map_types(TypeMap *w, Graph *const *gs, int n)
-{
-    uint8_t *seen = xcalloc(w->c->m->nnodes + 1, 1);     /* no node is made meanwhile */
-    NodeVec work = {0};
-    for (int gi = 0; gi < n; gi++) {
-        Graph *g = gs[gi];
-        g->ret_type = map_type(w, g->ret_type);
-        for (int i = 0; i < g->nparams; i++)
-            g->params[i]->type = map_type(w, g->params[i]->type);
-        ir_graph_body(g, &work);
-        if (g->output)
-            vec_push(&work, g->output);
-        while (work.len) {
-            Node *x = vec_pop(&work);
-            if (seen[x->id])
-                continue;
-            seen[x->id] = 1;
-            x->type = map_type(w, x->type);
-            if (x->kind == N_APPLY)
-                for (int k = 0; k < x->app.n; k++)
-                    vec_push(&work, x->app.in[k]);
-        }
-    }
-    vec_free(&work);
-    free(seen);
-    free(w->memo);
-}
-
-void opt_narrow_types(OptCtx *c)
-{
-    TypeMap w = {c, NULL, NULL, 0};
-    map_types(&w, c->graphs.data, c->graphs.len);
 }
 
 int opt_inline(OptCtx *c)
@@ -534,8 +445,7 @@ int opt_inline(OptCtx *c)
     }
     vec_free(&pre);
     if (cp.orig.len) {
-        TypeMap w = {c, &cp, NULL, 0};
-        map_types(&w, c->m->graphs.data, c->m->graphs.len);
+        opt_map_types(c, c->m->graphs.data, c->m->graphs.len, widen_ref, &cp);
     }
     vec_free(&cp.orig);
     vec_free(&cp.copy);

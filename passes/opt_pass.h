@@ -1,5 +1,10 @@
 /*
- * opt_pass.h: what the optimiser's passes share (passes/opt.c).
+ * opt_pass.h: what the optimiser's passes share: the analysis and the
+ * helper library (passes/opt_lib.c), and the passes' declarations.
+ *
+ * Layers: the driver (opt.c) calls the passes (opt_passes.def, one file
+ * each) and the library; a pass calls the library, never another pass;
+ * the library calls no pass.
  *
  * Before each pass the driver analyses the module afresh (opt_analyse):
  * which graphs are live, each live graph's body, and how the constants of
@@ -40,6 +45,8 @@ typedef struct OptCtx {
 } OptCtx;
 
 void opt_analyse(OptCtx *c);
+/* Frees the tables the analyses allocated (not c->interp). */
+void opt_ctx_free(OptCtx *c);
 
 /* Every live use of old becomes a use of new_, when both have the same
    type; returns whether it did. */
@@ -123,14 +130,21 @@ void opt_depend_at_tail(OptCtx *c, Graph *g, Node *const *xs, int n, bool by_pla
 /* Two constants with the same value (floats compared bit for bit). */
 bool opt_same_const(const Node *a, const Node *b);
 
+/* Rewrites the types of the graphs gs[0..n-1] -- their result and
+   parameter types, and those of every node their bodies and outputs hold
+   or use, constants included -- so that in every function type (also
+   inside tuples), each ref r becomes the refs map pushes for it onto out
+   (r itself to keep it; nothing to drop it).  A type changes only where
+   the refs do; each type is mapped once.  No node may be made meanwhile.
+   (Inlining widens types to name copied graphs; the driver narrows them
+   to the live graphs at the end.) */
+typedef VEC(FnRef) FnRefVec;
+typedef void (*OptMapRef)(void *arg, FnRef ref, FnRefVec *out);
+void opt_map_types(OptCtx *c, Graph *const *gs, int n, OptMapRef map, void *arg);
+
 /* The passes (opt_passes.def); only the driver calls them. */
 #define OPT_PASS(id, name, fn) int fn(OptCtx *c);
 #include "opt_passes.def"
 #undef OPT_PASS
-
-/* After the passes, with a fresh analysis: function types of live graphs
-   forget the dead graphs they name (family copies widened them with
-   graphs that later died), so no later stage sees a dead graph. */
-void opt_narrow_types(OptCtx *c);
 
 #endif
