@@ -24,12 +24,9 @@
  */
 #include "codegen.h"
 
-#include <errno.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <llvm-c/Analysis.h>
 #include <llvm-c/BitWriter.h>
@@ -38,6 +35,7 @@
 
 #include "../runtime/myrt.h"
 #include "codegen_prims.h"
+#include "util/file.h"
 
 /* ======================================================================
  * State
@@ -2765,57 +2763,17 @@ int codegen_optimize(LLVMModuleRef mod, LLVMTargetMachineRef tm, int level, StrB
     return 0;
 }
 
-/* Writes data to path through a temporary file renamed into place, so a
-   failure leaves no partial output. */
-int codegen_write_file(const char *path, const char *data, size_t len, StrBuf *err)
-{
-    struct stat st;
-    bool to_stdout = strcmp(path, "-") == 0;
-    if (to_stdout || (stat(path, &st) == 0 && !S_ISREG(st.st_mode))) {
-        /* standard output, /dev/null, a pipe: written directly */
-        FILE *f = to_stdout ? stdout : fopen(path, "wb");
-        bool ok = f && fwrite(data, 1, len, f) == len;
-        ok = f && (to_stdout ? fflush(f) == 0 : fclose(f) == 0) && ok;
-        if (!ok)
-            sb_printf(err, "cannot write '%s': %s", path, strerror(errno));
-        return ok ? 0 : -1;
-    }
-    size_t n = strlen(path);
-    char *tmp = xmalloc(n + 16);
-    snprintf(tmp, n + 16, "%s.tmpXXXXXX", path);
-    int fd = mkstemp(tmp);
-    if (fd < 0) {
-        sb_printf(err, "cannot write '%s': %s", path, strerror(errno));
-        free(tmp);
-        return -1;
-    }
-    mode_t mask = umask(0);     /* mkstemp makes 0600; give the file the usual mode */
-    umask(mask);
-    fchmod(fd, 0666 & ~mask);
-    FILE *f = fdopen(fd, "wb");
-    bool ok = f && fwrite(data, 1, len, f) == len;
-    ok = (f ? fclose(f) == 0 : (close(fd), false)) && ok;
-    if (ok)
-        ok = rename(tmp, path) == 0;
-    if (!ok) {
-        sb_printf(err, "cannot write '%s': %s", path, strerror(errno));
-        remove(tmp);
-    }
-    free(tmp);
-    return ok ? 0 : -1;
-}
-
 int codegen_emit(LLVMModuleRef mod, LLVMTargetMachineRef tm, EmitKind kind, const char *path, StrBuf *err)
 {
     if (kind == EMIT_BITCODE) {
         LLVMMemoryBufferRef bc = LLVMWriteBitcodeToMemoryBuffer(mod);
-        int rc = codegen_write_file(path, LLVMGetBufferStart(bc), LLVMGetBufferSize(bc), err);
+        int rc = file_write_whole(path, LLVMGetBufferStart(bc), LLVMGetBufferSize(bc), err);
         LLVMDisposeMemoryBuffer(bc);
         return rc;
     }
     if (kind == EMIT_LLVM) {
         char *s = LLVMPrintModuleToString(mod);
-        int rc = codegen_write_file(path, s, strlen(s), err);
+        int rc = file_write_whole(path, s, strlen(s), err);
         LLVMDisposeMessage(s);
         return rc;
     }
@@ -2827,7 +2785,7 @@ int codegen_emit(LLVMModuleRef mod, LLVMTargetMachineRef tm, EmitKind kind, cons
         LLVMDisposeMessage(msg);
         return -1;
     }
-    int rc = codegen_write_file(path, LLVMGetBufferStart(buf), LLVMGetBufferSize(buf), err);
+    int rc = file_write_whole(path, LLVMGetBufferStart(buf), LLVMGetBufferSize(buf), err);
     LLVMDisposeMemoryBuffer(buf);
     return rc;
 }

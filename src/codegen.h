@@ -58,8 +58,6 @@ int codegen_optimize(LLVMModuleRef mod, LLVMTargetMachineRef tm, int level, StrB
 
 /* Writes the module to path: the whole file or nothing. */
 int codegen_emit(LLVMModuleRef mod, LLVMTargetMachineRef tm, EmitKind kind, const char *path, StrBuf *err);
-/* Writes len bytes to path through a temporary file renamed into place. */
-int codegen_write_file(const char *path, const char *data, size_t len, StrBuf *err);
 
 /* Number of 8-byte slots a value of type t takes in myc_run's buffers. */
 int codegen_run_slots(const Type *t);
