@@ -1,8 +1,16 @@
 /*
- * infer.c: type inference by abstract interpretation, then specialisation.
+ * infer.c: type inference by abstract interpretation, to the fixpoint
+ * specialise.c builds the specialised module from.
  *
  * Assumes: the untyped module lowering builds (see infer.h).
- * Guarantees: see infer.h.
+ * Guarantees: errors reported for the entries that have them (the
+ * instances reachable from them), the others kept or, when they cannot be
+ * exported, dropped; and, when there are none, the fixpoint specialise.c
+ * assumes (infer_impl.h): every instance reachable from the kept entries
+ * typed, with the instance each of its calls reaches, every function value
+ * that reaches calls called at one signature, and the graphs the
+ * differentiation transforms made on the way typed with the rest.  Then
+ * infer_module's result is specialise.c's (infer.h).
  *
  * The unit of specialisation is an *instance*: a source function (a def or
  * lambda, or a top-level constant) typed for one tuple of argument types
@@ -38,15 +46,8 @@
  * functions making such values by call site (by_caller); and once export
  * entries are found unexportable, it runs without them, so that their
  * instances cannot share return types with what is kept.
- *
- * Specialisation then clones each reachable instance's graphs (instances
- * whose code came out the same share one clone), types every node, points
- * each call at the clone it reaches, and inserts the conversions the
- * language makes implicitly.  A function value no call reaches is never
- * typed: its clone's body is unreachable().
  */
-#include "infer.h"
-#include "grad.h"
+#include "infer_impl.h"
 
 #include <string.h>
 
@@ -102,149 +103,6 @@ static bool excusable_clash(const Type *a, const Type *b)
            (infer_is_default_float(b) && !has_default_float(a, b));
 }
 
-typedef struct Slot Slot;
-typedef struct Inst Inst;
-typedef struct FnInfo FnInfo;
-typedef VEC(Inst *) InstVec;
-
-struct Slot {
-    Slot *up;               /* union-find parent; NULL for a root */
-    Type *type;
-    Loc type_loc;           /* the return that last raised type, for messages */
-    Type *ann;              /* declared return type, or NULL */
-    const char *ann_what;   /* the function that declared it */
-    InstVec readers;
-    /* the first clash, reported at the end if the slot is reachable */
-    Loc clash_loc;
-    Type *clash_a, *clash_b;
-    const char *clash_other; /* a clash of two declared results: the second function */
-    const char *what;       /* the function's name, for messages */
-};
-
-/* A call through a function value: which instance of the function (g in
-   context ctx, the value made at `site` when such values are told apart)
-   the call reached. */
-typedef struct IndirectCall {
-    Graph *g;
-    Inst *ctx;
-    const void *site;
-    Inst *callee;
-} IndirectCall;
-typedef VEC(IndirectCall) CallVec;
-
-/* Where a function value comes from, when values of its function must be
-   told apart: the Constant, and the instance evaluating it (one constant
-   in a function specialised twice makes two different values). */
-typedef struct Site {
-    Node *node;
-    Inst *inst;
-} Site;
-
-typedef struct InstError {
-    Loc loc;
-    char *msg;
-    bool shape;
-} InstError;
-typedef VEC(InstError) ErrVec;
-
-struct FnInfo {
-    Graph *fn;
-    GraphVec graphs;        /* [0] is fn; then its blocks and branches */
-    NodeVec *bodies;        /* per graph */
-    int nlocal;
-    InstVec insts;
-    int nreach;             /* reachable instances (for naming clones) */
-};
-
-struct Inst {
-    int id;
-    FnInfo *fi;
-    Inst *parent;
-    Type **args;
-    int nargs;
-    Type **types;           /* per local node */
-    Slot **slots;           /* per graph: its return slot */
-    Slot **callslot;        /* per local Apply: the slot of the graphs it calls */
-    Inst **direct;          /* per local Apply with a constant function callee: the instance */
-    Inst **reached;         /* per local Apply: the last function instance it called (kept when
-                               its arguments have since become erroneous, so the error's cause
-                               stays reachable) */
-    unsigned char *blockcall; /* per local Apply: calls only blocks/branches */
-    InstVec children;
-    InstVec callees;        /* from the last processing */
-    CallVec indirect;       /* likewise: calls through function values */
-    VEC(Site *) sites;      /* the origins of values made here (see site_of) */
-    /* Errors are kept once found: types only grow, so an error found on
-       smaller types stands on the final ones, and re-collecting them each
-       round would lose one whose error result feeds back into its own
-       operands (through a loop's phi, say). */
-    ErrVec errors;
-    ErrVec lasting;         /* clashes at block parameters */
-    bool queued, processing, dirty;
-    bool via_value;         /* made for calls through function values (see get_inst) */
-    bool widened;           /* its function-valued parameters are unions (widen_recursion) */
-    Node *callsite;         /* for call-site-sensitive functions (TypeCtx.by_caller): the call */
-    Inst *caller;           /* ... and the instance it is in */
-    unsigned *typed_pass;   /* per graph: the pass that last typed it */
-    Inst *canon;            /* specialisation: the instance whose clones this one shares (see share_clones) */
-    bool outer_grew;        /* queued because an enclosing instance's types grew */
-    unsigned reach;         /* == TypeCtx.reach_gen: reached by the current walk */
-    bool to_error;          /* reaches an instance with errors (see errors_ahead) */
-    /* specialisation */
-    Graph **clones;
-    Node **map;
-    const char *clone_name;
-};
-
-struct TypeCtx {
-    Module *m;
-    Diags *d;
-    TypeTable *tt;
-    Arena *arena;
-    FnInfo **fninfo;        /* by graph id (functions and constants) */
-    Graph **home;           /* by graph id, for nested functions: see closure_home */
-    int *local;             /* by node id */
-    int *glocal;            /* by graph id: index in its FnInfo */
-    InstVec queue;
-    int qhead;
-    InstVec all;
-    Inst *cur;
-    bool changed;
-    unsigned reach_gen;     /* generation of the current reachability walk */
-    unsigned pass;          /* counts passes over instances (see type_graph) */
-    /* Functions whose values are told apart by the Constant they come from
-       (by graph id): set when values of one function reached calls with
-       different argument types; kept across inference rounds. */
-    unsigned char *by_site;
-    /* Functions whose instances are also told apart by the call (by graph
-       id): set when one instance made function values that reached calls
-       of different signatures (scale(2)(1) and scale(3)(1.5)). */
-    unsigned char *by_caller;
-    Graph **uncalled;       /* by graph id: the representation of its values no call reaches */
-    GraphVec uncalled_nested; /* likewise, for nested functions (one per enclosing clone) */
-    VEC(FnRef) rebound;     /* stand-ins rebind makes transforms' closures from: graph = the stand-in,
-                               ctx = the context of the function it stands for, site = that function */
-    /* Differentiation: the transforms (passes/grad.c) add graphs to the
-       module as inference finds what it needs; graphs made during a round
-       are typed from the next one (see infer_module). */
-    GradState *grad;        /* their memo: made by infer_module, freed when it returns */
-    uint32_t known_graphs;  /* graphs that existed when this round began */
-    uint32_t ntables;       /* size of the by-graph-id tables above */
-    bool grew;              /* this round made graphs or rewrote a derive() */
-    Loc grew_at;            /* the differentiation that last did */
-    int expansions;         /* rounds restarted for that */
-    CallVec indirect;       /* after the fixpoint: every reachable instance's calls */
-    ErrVec entry_errors;    /* about the entries themselves */
-    /* specialisation */
-    Module *spec;
-    GraphVec fill;          /* clones whose bodies are still to be built */
-    VEC(Inst *) fill_inst;
-    VEC(int) fill_gi;
-    bool spec_failed;
-    ErrVec spec_errors;     /* found while specialising (each reported once) */
-};
-
-static Graph *anchor_of(TypeCtx *tc, const Graph *g);
 
 TypeTable *infer_types(TypeCtx *tc) { return tc->tt; }
 
@@ -257,7 +115,7 @@ const char *infer_type_name(TypeCtx *tc, Type *t)
     return type_name(tc->arena, t);
 }
 
-static void record_error(ErrVec *list, Loc loc, bool shape, const char *msg)
+void infer_record_error(ErrVec *list, Loc loc, bool shape, const char *msg)
 {
     for (int i = 0; i < list->len; i++)
         if (list->data[i].loc.line == loc.line && list->data[i].loc.col == loc.col &&
@@ -276,7 +134,7 @@ Type *infer_error(TypeCtx *tc, Loc loc, bool shape, const char *fmt, ...)
     va_start(ap, fmt);
     sb_vprintf(&sb, fmt, ap);
     va_end(ap);
-    record_error(tc->cur ? &tc->cur->errors : &tc->entry_errors, loc, shape, sb_cstr(&sb));
+    infer_record_error(tc->cur ? &tc->cur->errors : &tc->entry_errors, loc, shape, sb_cstr(&sb));
     sb_free(&sb);
     return TY_ERR;
 }
@@ -343,19 +201,6 @@ static Slot *new_slot(TypeCtx *tc, Type *ann, const char *what)
     s->type = ann;
     s->what = what;
     return s;
-}
-
-static Slot *find(Slot *s)
-{
-    Slot *r = s;
-    while (r->up)
-        r = r->up;
-    while (s->up) {     /* path compression */
-        Slot *next = s->up;
-        s->up = r;
-        s = next;
-    }
-    return r;
 }
 
 static void enqueue(TypeCtx *tc, Inst *inst)
@@ -461,14 +306,6 @@ static Slot *slot_union(TypeCtx *tc, Slot *a, Slot *b, Loc loc)
 }
 
 /* ---- instances ---------------------------------------------------------------- */
-
-static Inst *ctx_for(Inst *inst, Graph *fn)
-{
-    for (; inst; inst = inst->parent)
-        if (inst->fi->fn == fn)
-            return inst;
-    return NULL;
-}
 
 static Inst *new_inst(TypeCtx *tc, FnInfo *fi, Inst *parent, Type **args, int nargs)
 {
@@ -675,12 +512,6 @@ static bool zero_compatible(const Type *a, const Type *b)
     return any_zero;
 }
 
-static Type *fnref_type(TypeCtx *tc, Graph *g, int prim, Inst *ctx)
-{
-    FnRef r = {g, prim, ctx, NULL};
-    return type_func(tc->tt, &r, 1);
-}
-
 /* The (interned) origin of the value constant x makes in inst. */
 static Site *site_of(TypeCtx *tc, Inst *inst, Node *x)
 {
@@ -694,7 +525,7 @@ static Site *site_of(TypeCtx *tc, Inst *inst, Node *x)
     return site;
 }
 
-static Type *const_type(TypeCtx *tc, Inst *inst, Node *x)
+Type *infer_const_type(TypeCtx *tc, Inst *inst, Node *x)
 {
     switch (x->k.kind) {
     case K_INT: return type_int(tc->tt);
@@ -718,19 +549,14 @@ static Type *const_type(TypeCtx *tc, Inst *inst, Node *x)
     return NULL;
 }
 
-static Type *node_type(TypeCtx *tc, Inst *inst, Node *x)
+Type *infer_node_type(TypeCtx *tc, Inst *inst, Node *x)
 {
     if (x->kind == N_CONST)
-        return const_type(tc, inst, x);
+        return infer_const_type(tc, inst, x);
     Inst *o = ctx_for(inst, x->graph->fn);
     if (!o)
         die("infer: node %u used outside its scope", x->id);
     return o->types[tc->local[x->id]];
-}
-
-static const char *graph_what(Graph *g)
-{
-    return g->src_name ? g->src_name : g->name;
 }
 
 /* Applies a function's parameter annotations to the argument types of a
@@ -763,7 +589,7 @@ static void jump_to_block(TypeCtx *tc, Inst *ci, Graph *g, Type **args, Loc loc)
             StrBuf sb = {0};
             sb_printf(&sb, "variable '%s' has incompatible types on different paths: '%s' and '%s'",
                       p->name ? p->name : "?", infer_type_name(tc, *slot), infer_type_name(tc, args[i]));
-            record_error(&ci->lasting, loc, excusable_clash(*slot, args[i]), sb_cstr(&sb));
+            infer_record_error(&ci->lasting, loc, excusable_clash(*slot, args[i]), sb_cstr(&sb));
             sb_free(&sb);
         }
         if (nt != *slot) {
@@ -806,9 +632,9 @@ static void type_graph(TypeCtx *tc, Inst *inst, int gi);
 static Type *eval_apply(TypeCtx *tc, Inst *inst, Node *a, Type **args)
 {
     int l = tc->local[a->id], nargs = a->app.n - 1;
-    Type *callee = node_type(tc, inst, a->app.in[0]);
+    Type *callee = infer_node_type(tc, inst, a->app.in[0]);
     for (int i = 0; i < nargs; i++)
-        args[i] = node_type(tc, inst, a->app.in[i + 1]);
+        args[i] = infer_node_type(tc, inst, a->app.in[i + 1]);
     if (!callee)
         return NULL;
     if (callee == TY_ERR)
@@ -938,7 +764,7 @@ static void type_graph(TypeCtx *tc, Inst *inst, int gi)
     if (ol >= 0 && inst->blockcall[ol])
         slot_union(tc, inst->slots[gi], inst->callslot[ol], out->loc);
     else
-        slot_join(tc, inst->slots[gi], node_type(tc, inst, out), g->ret_loc.line ? g->ret_loc : out->loc);
+        slot_join(tc, inst->slots[gi], infer_node_type(tc, inst, out), g->ret_loc.line ? g->ret_loc : out->loc);
 }
 
 static void process(TypeCtx *tc, Inst *inst)
@@ -1177,13 +1003,6 @@ static Graph *closure_home(const Graph *g)
     return home;
 }
 
-/* Where the closures of graph g live (see closure_home): blocks and
-   branches in their parent, nested functions in their home. */
-static Graph *anchor_of(TypeCtx *tc, const Graph *g)
-{
-    return g->kind == G_FUNCTION && g->parent ? tc->home[g->id] : g->parent;
-}
-
 static void setup(TypeCtx *tc)
 {
     Module *m = tc->m;
@@ -1281,16 +1100,13 @@ static void teardown(TypeCtx *tc)
     vec_free(&tc->queue);
     vec_free(&tc->all);
     vec_free(&tc->indirect);
-    vec_free(&tc->fill);
-    vec_free(&tc->fill_inst);
-    vec_free(&tc->fill_gi);
 }
 
 /* ---- reachability and error reporting ---------------------------------------------------- */
 
 /* Appends to out every instance reachable through calls from the n roots;
    NULL roots are skipped. */
-static void mark_reachable_from(TypeCtx *tc, Inst *const *roots, int n, InstVec *out)
+void infer_reachable_from(TypeCtx *tc, Inst *const *roots, int n, InstVec *out)
 {
     unsigned gen = ++tc->reach_gen;
     InstVec work = {0};
@@ -1315,7 +1131,7 @@ static void mark_reachable_from(TypeCtx *tc, Inst *const *roots, int n, InstVec 
 
 static void mark_reachable(TypeCtx *tc, Inst *root, InstVec *out)
 {
-    mark_reachable_from(tc, &root, 1, out);
+    infer_reachable_from(tc, &root, 1, out);
 }
 
 static bool mentions_function(const Type *t)
@@ -1402,9 +1218,9 @@ static void collect_errors(TypeCtx *tc, InstVec *reach, ErrVec *out)
     for (int i = 0; i < reach->len; i++) {
         Inst *inst = reach->data[i];
         for (int k = 0; k < inst->errors.len; k++)
-            record_error(out, inst->errors.data[k].loc, inst->errors.data[k].shape, inst->errors.data[k].msg);
+            infer_record_error(out, inst->errors.data[k].loc, inst->errors.data[k].shape, inst->errors.data[k].msg);
         for (int k = 0; k < inst->lasting.len; k++)
-            record_error(out, inst->lasting.data[k].loc, inst->lasting.data[k].shape, inst->lasting.data[k].msg);
+            infer_record_error(out, inst->lasting.data[k].loc, inst->lasting.data[k].shape, inst->lasting.data[k].msg);
         for (int gi = 0; gi < inst->fi->graphs.len; gi++) {
             Slot *r = find(inst->slots[gi]);
             if (!r->clash_a)
@@ -1430,7 +1246,7 @@ static void collect_errors(TypeCtx *tc, InstVec *reach, ErrVec *out)
             else
                 sb_printf(&sb, "the branches here have incompatible types '%s' and '%s'",
                           infer_type_name(tc, r->clash_a), infer_type_name(tc, r->clash_b));
-            record_error(out, r->clash_loc, excusable_clash(r->clash_a, r->clash_b), sb_cstr(&sb));
+            infer_record_error(out, r->clash_loc, excusable_clash(r->clash_a, r->clash_b), sb_cstr(&sb));
             sb_free(&sb);
         }
     }
@@ -1483,682 +1299,11 @@ static void collect_bottoms(InstVec *reach, ErrVec *out)
         StrBuf sb = {0};
         sb_printf(&sb, "cannot infer the type of '%s': no path through it returns a value without "
                   "calling itself again", graph_what(fn));
-        record_error(out, fn->loc, false, sb_cstr(&sb));
+        infer_record_error(out, fn->loc, false, sb_cstr(&sb));
         sb_free(&sb);
     }
 }
 
-static void free_errs(ErrVec *v)
-{
-    for (int i = 0; i < v->len; i++)
-        free(v->data[i].msg);
-    vec_free(v);
-}
-
-
-/* ---- specialisation ----------------------------------------------------------------------- */
-
-static Graph *clone_of(TypeCtx *tc, Inst *inst, int gi);
-static Type *translate(TypeCtx *tc, Type *t, Loc loc);
-
-/* The instance a function value stands for: the one the calls it reaches
-   use (value_conflicts has made sure there is one). */
-static Inst *value_instance(TypeCtx *tc, const FnRef *r)
-{
-    for (int i = 0; i < tc->indirect.len; i++) {
-        IndirectCall *c = &tc->indirect.data[i];
-        if (c->g == r->graph && c->ctx == r->ctx && c->site == r->site)
-            return c->callee;
-    }
-    return NULL;        /* no call reaches this value */
-}
-
-/*
- * A function value that no call reaches (passed along, stored, compared,
- * but never called) needs no specialised body: inference has proved the
- * body never runs, and typing it with guessed parameter types could only
- * produce errors CPython never raises.  It is represented by a graph of the
- * same arity whose body is unreachable(); one per function, so such values
- * of one function compare equal.
- */
-static Graph *uncalled_graph(TypeCtx *tc, Graph *g, Inst *ctx)
-{
-    /* nested where a clone of g would be: J(x) of such a value (a closure
-       passed only to grad, say) is a closure over the same frame */
-    Graph *parent = NULL, *anchor = anchor_of(tc, g);
-    if (anchor && ctx) {
-        Inst *pi = ctx_for(ctx, anchor->fn);
-        parent = pi ? clone_of(tc, pi, tc->glocal[anchor->id]) : NULL;
-    }
-    if (!parent && tc->uncalled[g->id])
-        return tc->uncalled[g->id];
-    for (int i = 0; parent && i < tc->uncalled_nested.len; i++) {
-        Graph *u = tc->uncalled_nested.data[i];
-        if (u->origin == g && u->parent == parent)
-            return u;
-    }
-    Module *s = tc->spec;
-    Graph *u = ir_graph_new(s, G_FUNCTION, arena_printf(tc->arena, "%s!uncalled", g->name), parent, g->loc);
-    u->src_name = g->src_name;
-    u->origin = g;
-    for (int i = 0; i < g->nparams; i++) {
-        Type *ann = g->param_ann ? g->param_ann[i] : NULL;
-        ir_add_param(u, g->params[i]->name, g->params[i]->loc)->type = ann ? ann : type_float(tc->tt);
-    }
-    Node *callee = ir_const_prim(s, P_UNREACHABLE, g->loc);
-    callee->type = fnref_type(tc, NULL, P_UNREACHABLE, NULL);
-    Node *out = ir_apply(u, &callee, 1, g->loc);
-    out->type = u->ret_type = type_float(tc->tt);
-    ir_set_output(u, out);
-    if (parent)
-        vec_push(&tc->uncalled_nested, u);
-    else
-        tc->uncalled[g->id] = u;
-    return u;
-}
-
-static bool opt_is_unreachable_stand_in(const Graph *g)
-{
-    return g->output && g->output->kind == N_APPLY && ir_is_const_prim(g->output->app.in[0], P_UNREACHABLE);
-}
-
-static Graph *graph_for_ref(TypeCtx *tc, FnRef *r)
-{
-    Graph *g = r->graph;
-    Inst *ctx = (Inst *)r->ctx;
-    if (g->kind == G_BLOCK || g->kind == G_BRANCH)
-        return clone_of(tc, ctx, tc->glocal[g->id]);
-    Inst *ci = value_instance(tc, r);
-    return ci ? clone_of(tc, ci, 0) : uncalled_graph(tc, g, ctx);
-}
-
-static Type *translate(TypeCtx *tc, Type *t, Loc loc)
-{
-    if (infer_is_default_float(t))
-        return type_float(tc->tt);
-    if (!t || t == TY_ERR || type_is_scalar(t) || t->kind == T_ZERO || t->kind == T_ENV)
-        return t;
-    if (t->kind == T_TUPLE) {
-        Type **el = xmalloc(sizeof(Type *) * (size_t)(t->n ? t->n : 1));
-        for (int i = 0; i < t->n; i++)
-            el[i] = translate(tc, t->elems[i], loc);
-        Type *r = type_tuple(tc->tt, el, t->n);
-        free(el);
-        return r;
-    }
-    FnRef *refs = xmalloc(sizeof(FnRef) * (size_t)(t->n ? t->n : 1));
-    int n = 0;
-    for (int i = 0; i < t->n; i++) {
-        FnRef r = {NULL, t->fns[i].prim, NULL, NULL};
-        if (t->fns[i].graph) {
-            r.graph = graph_for_ref(tc, &t->fns[i]);
-            if (!r.graph)
-                continue;
-        }
-        refs[n++] = r;
-    }
-    Type *res = type_func(tc->tt, refs, n);
-    free(refs);
-    return res;
-}
-
-/* The name of an instance's clones: the function's own name for the first
-   one when the function has one reachable instance, else the signature,
-   as in f[float,int] (numbered when that repeats under several enclosing
-   instances). */
-static const char *instance_name(TypeCtx *tc, Inst *inst)
-{
-    if (inst->clone_name)
-        return inst->clone_name;
-    FnInfo *fi = inst->fi;
-    Graph *fn = fi->fn;
-    bool first = true;
-    for (int i = 0; i < fi->insts.len; i++)
-        if (fi->insts.data[i] != inst && fi->insts.data[i]->clone_name)
-            first = false;
-    if (first && fi->nreach <= 1) {
-        inst->clone_name = fn->name;
-        return fn->name;
-    }
-    StrBuf sb = {0};
-    sb_printf(&sb, "%s[", fn->name);
-    for (int i = 0; i < inst->nargs; i++) {
-        if (i)
-            sb_putc(&sb, ',');
-        type_str(inst->args[i], &sb);
-    }
-    sb_putc(&sb, ']');
-    size_t base = sb.len;
-    for (int k = 2;; k++) {
-        bool taken = false;
-        for (int i = 0; i < fi->insts.len && !taken; i++) {
-            Inst *o = fi->insts.data[i];
-            taken = o != inst && o->clone_name && strcmp(o->clone_name, sb_cstr(&sb)) == 0;
-        }
-        if (!taken)
-            break;
-        sb.len = base;
-        sb_printf(&sb, "#%d", k);
-    }
-    inst->clone_name = arena_strdup(tc->arena, sb_cstr(&sb));
-    sb_free(&sb);
-    return inst->clone_name;
-}
-
-/* The clone of graph gi of inst: made (empty) on first request and queued
-   to have its body built. */
-static Graph *clone_of(TypeCtx *tc, Inst *inst, int gi)
-{
-    inst = inst->canon ? inst->canon : inst;
-    FnInfo *fi = inst->fi;
-    if (!inst->clones) {
-        int ng = fi->graphs.len;
-        inst->clones = ARENA_ARRAY(tc->arena, Graph *, ng);
-        inst->map = ARENA_ARRAY(tc->arena, Node *, fi->nlocal ? fi->nlocal : 1);
-    }
-    if (inst->clones[gi])
-        return inst->clones[gi];
-    Graph *g = fi->graphs.data[gi];
-    Graph *parent = NULL, *anchor = anchor_of(tc, g);
-    if (anchor) {
-        Inst *pi = ctx_for(inst, anchor->fn);
-        parent = clone_of(tc, pi, tc->glocal[anchor->id]);
-    }
-    const char *fname = instance_name(tc, inst);
-    const char *name = g->name;
-    size_t fl = strlen(fi->fn->name);
-    if (fname != fi->fn->name && strncmp(g->name, fi->fn->name, fl) == 0)
-        name = arena_printf(tc->arena, "%s%s", fname, g->name + fl);
-    Graph *ng = ir_graph_new(tc->spec, g->kind, name, parent, g->loc);
-    ng->src_name = g->src_name;
-    ng->origin = g;
-    ng->loop = g->loop;
-    inst->clones[gi] = ng;
-    vec_push(&tc->fill, ng);
-    vec_push(&tc->fill_inst, inst);
-    vec_push(&tc->fill_gi, gi);
-    return ng;
-}
-
-static Node *typed(Node *n, Type *t)
-{
-    n->type = t;
-    return n;
-}
-
-/* A typed application of primitive p to one or two arguments (b may be NULL). */
-static Node *prim_call(TypeCtx *tc, Graph *ng, PrimId p, Type *t, Loc loc, Node *a, Node *b)
-{
-    Node *in[3] = {typed(ir_const_prim(tc->spec, p, loc), fnref_type(tc, NULL, (int)p, NULL)), a, b};
-    return typed(ir_apply(ng, in, b ? 3 : 2, loc), t);
-}
-
-/* x[i], x of inference tuple type t, in graph ng. */
-static Node *tuple_item(TypeCtx *tc, Graph *ng, Node *x, Type *t, int i, Loc loc)
-{
-    Node *ix = typed(ir_const_int(tc->spec, i, loc), type_int(tc->tt));
-    return prim_call(tc, ng, P_GETITEM, translate(tc, t->elems[i], loc), loc, x, ix);
-}
-
-/* make_tuple(el[0..n-1]) in graph ng, of inference type t. */
-static Node *typed_tuple(TypeCtx *tc, Graph *ng, Node *const *el, int n, Type *t, Loc loc)
-{
-    Node **in = xmalloc(sizeof(Node *) * (size_t)(n + 1));
-    in[0] = typed(ir_const_prim(tc->spec, P_MAKE_TUPLE, loc), fnref_type(tc, NULL, P_MAKE_TUPLE, NULL));
-    memcpy(in + 1, el, sizeof(Node *) * (size_t)n);
-    Node *r = typed(ir_apply(ng, in, n + 1, loc), translate(tc, t, loc));
-    free(in);
-    return r;
-}
-
-/* Converts x (of inference type `from`) to inference type `to`, building
-   the conversion in graph ng. */
-static Node *zero_of(TypeCtx *tc, Graph *ng, Type *to, Loc loc);
-
-static Node *coerce(TypeCtx *tc, Graph *ng, Node *x, Type *from, Type *to, Loc loc)
-{
-    if (!from || !to || from == to || from == TY_ERR || to == TY_ERR)
-        return x;
-    if (from->kind == T_ZERO)
-        return zero_of(tc, ng, to, loc);
-    if (type_is_scalar(from) && type_is_scalar(to) && from->kind != to->kind) {
-        if (x->kind == N_CONST && (x->k.kind == K_INT || x->k.kind == K_BOOL)) {   /* fold */
-            int64_t v = x->k.kind == K_INT ? x->k.u.i : x->k.u.b;
-            if (to->kind == T_FLOAT)
-                return typed(ir_const_float(tc->spec, (double)v, x->loc), type_float(tc->tt));
-            if (to->kind == T_INT)
-                return typed(ir_const_int(tc->spec, v, x->loc), type_int(tc->tt));
-        }
-        if (to->kind == T_FLOAT)
-            return prim_call(tc, ng, P_FLOAT, type_float(tc->tt), loc, x, NULL);
-        if (to->kind == T_INT)
-            return prim_call(tc, ng, P_INT, type_int(tc->tt), loc, x, NULL);
-        return x;
-    }
-    if (from->kind == T_TUPLE && to->kind == T_TUPLE && from->n == to->n) {
-        Node **el = xmalloc(sizeof(Node *) * (size_t)(to->n ? to->n : 1));
-        for (int i = 0; i < to->n; i++)
-            el[i] = coerce(tc, ng, tuple_item(tc, ng, x, from, i, loc), from->elems[i], to->elems[i], loc);
-        Node *t = typed_tuple(tc, ng, el, to->n, to, loc);
-        free(el);
-        return t;
-    }
-    return x;   /* function sets: the same closure value */
-}
-
-/* A symbolic zero materialised as a value of type `to` (0.0, a tuple of
-   zeros, an empty env); still symbolic when `to` is zero itself. */
-static Node *zero_of(TypeCtx *tc, Graph *ng, Type *to, Loc loc)
-{
-    switch (to->kind) {
-    case T_FLOAT: return typed(ir_const_float(tc->spec, 0.0, loc), type_float(tc->tt));
-    case T_INT: return typed(ir_const_int(tc->spec, 0, loc), type_int(tc->tt));
-    case T_BOOL: return typed(ir_const_bool(tc->spec, false, loc), type_bool(tc->tt));
-    case T_ENV: {
-        Node *c = typed(ir_const_prim(tc->spec, P_NEWENV, loc), fnref_type(tc, NULL, P_NEWENV, NULL));
-        return typed(ir_apply(ng, &c, 1, loc), to);
-    }
-    case T_TUPLE: {
-        Node **el = xmalloc(sizeof(Node *) * (size_t)(to->n ? to->n : 1));
-        for (int i = 0; i < to->n; i++)
-            el[i] = zero_of(tc, ng, to->elems[i], loc);
-        Node *t = typed_tuple(tc, ng, el, to->n, to, loc);
-        free(el);
-        return t;
-    }
-    default: {
-        Node *c = typed(ir_const_prim(tc->spec, P_ZERO, loc), fnref_type(tc, NULL, P_ZERO, NULL));
-        return typed(ir_apply(ng, &c, 1, loc), type_zero(tc->tt));
-    }
-    }
-}
-
-static int fn_index(const Type *t, Graph *g, int prim)
-{
-    for (int i = 0; t && t->kind == T_FUNC && i < t->n; i++)
-        if (t->fns[i].graph == g && (g || t->fns[i].prim == prim))
-            return i;
-    return -1;
-}
-
-/*
- * J(x) or Jfwd(x), specialised: the identity on numbers, elementwise on
- * tuples, and on a function value rebind(x, key0, j0, ...): the transform's
- * closure over x's own frame (a transform is nested where its source is).
- */
-static Node *lift_value(TypeCtx *tc, Graph *ng, Node *x, Type *from, Type *to, int mode, int depth, Loc loc)
-{
-    if (!from || !to || from == TY_ERR || to == TY_ERR || from->kind == T_ZERO || from->kind == T_ENV ||
-        type_is_scalar(from))
-        return x;
-    if (from->kind == T_TUPLE) {
-        Node **el = xmalloc(sizeof(Node *) * (size_t)(from->n ? from->n : 1));
-        for (int i = 0; i < from->n; i++)
-            el[i] = lift_value(tc, ng, tuple_item(tc, ng, x, from, i, loc), from->elems[i], to->elems[i], mode, depth,
-                               loc);
-        Node *t = typed_tuple(tc, ng, el, from->n, to, loc);
-        free(el);
-        return t;
-    }
-    Type *tf = translate(tc, from, loc), *tt = translate(tc, to, loc);
-    Node **in = xmalloc(sizeof(Node *) * (size_t)(2 * from->n + 2));
-    int k = 0;
-    in[k++] = typed(ir_const_prim(tc->spec, P_REBIND, loc), fnref_type(tc, NULL, P_REBIND, NULL));
-    in[k++] = x;
-    for (int i = 0; i < from->n; i++) {
-        FnRef *f = &from->fns[i];
-        Graph *gx = f->graph ? graph_for_ref(tc, f) : NULL;
-        if (gx && gx->parent && opt_is_unreachable_stand_in(gx)) {
-            FnRef sr = {gx, -1, f->ctx, f->graph};
-            vec_push(&tc->rebound, sr);
-        }
-        FnRef dr = {grad_transform_fn(tc->grad, mode, depth, f), -1, f->graph ? f->ctx : NULL, NULL};
-        Graph *gd = graph_for_ref(tc, &dr);
-        int ix = fn_index(tf, gx, f->prim), jx = fn_index(tt, gd, -1);
-        if (ix < 0 || jx < 0)
-            continue;
-        in[k++] = typed(ir_const_int(tc->spec, ir_fn_key(&tf->fns[ix]), loc), type_int(tc->tt));
-        in[k++] = typed(ir_const_int(tc->spec, jx, loc), type_int(tc->tt));
-    }
-    Node *r = typed(ir_apply(ng, in, k, loc), tt);
-    free(in);
-    return r;
-}
-
-/* The differentiation primitives that specialisation resolves: the node
-   to use instead of the application, or NULL to keep it. */
-static Node *resolve_diff_prim(TypeCtx *tc, Graph *ng, PrimId p, Node **in, Type **argt, Type *t, Loc loc)
-{
-    if (!t || t == TY_ERR)
-        return NULL;
-    switch (p) {
-    case P_J: return lift_value(tc, ng, in[1], argt[0], t, MODE_J, (int)in[2]->k.u.i, loc);
-    case P_JFWD: return lift_value(tc, ng, in[1], argt[0], t, MODE_F, (int)in[2]->k.u.i, loc);
-    case P_TO_DIFF: return coerce(tc, ng, in[1], argt[0], t, loc);
-    /* the sensitivity (second operand) as the result's type; a zero
-       result is symbolic whatever the operand was */
-    case P_SDENSE: case P_SFOR: case P_COTANGENT:
-        return t->kind == T_ZERO ? zero_of(tc, ng, t, loc) : coerce(tc, ng, in[2], argt[1], t, loc);
-    case P_CHECK_RESULT: {
-        StrBuf sb = {0};
-        if (argt[0] && argt[0] != TY_ERR && !infer_result_ok(tc, argt[0], in[2]->k.u.i, true, &sb))
-            record_error(&tc->spec_errors, loc, false, sb_cstr(&sb));
-        sb_free(&sb);
-        return in[1];
-    }
-    default:
-        if (t->kind == T_ZERO && p != P_ZERO)
-            return zero_of(tc, ng, t, loc);
-        return NULL;
-    }
-}
-
-/* What every operand of a primitive application is converted to, or NULL
-   when the operands stay as they are. */
-static Type *operand_type(TypeCtx *tc, const PrimInfo *p, Type *result, Type **args, int nargs)
-{
-    PrimTypeRule r = prim_type_rule(p->id);
-    if (r == ty_math || r == ty_truediv)
-        return type_float(tc->tt);
-    if (r == ty_arith || r == ty_unary || r == ty_minmax || r == ty_pow_op)
-        return result;
-    if (r == ty_compare || (r == ty_equality && type_is_scalar(args[0]) && type_is_scalar(args[1]))) {
-        Type *t = infer_join(tc, args[0], args[1]);
-        /* An int and a float compare exactly, as in CPython (2**53 + 1 !=
-           2.0**53): converting the int first would round it. */
-        if (t->kind == T_FLOAT && (args[0]->kind != T_FLOAT || args[1]->kind != T_FLOAT))
-            return NULL;
-        return t->kind == T_BOOL ? NULL : t;
-    }
-    if (r == ty_range_step || r == ty_range_cond)
-        return type_int(tc->tt);
-    (void)nargs;
-    return NULL;
-}
-
-static Node *map_node(TypeCtx *tc, Inst *inst, Node *x)
-{
-    Inst *o = ctx_for(inst, x->graph->fn);
-    Node *n = o && o->map ? o->map[tc->local[x->id]] : NULL;
-    if (!n)
-        die("infer: node %u is used before it is specialised", x->id);
-    return n;
-}
-
-static Node *map_const(TypeCtx *tc, Inst *inst, Node *x)
-{
-    Module *s = tc->spec;
-    switch (x->k.kind) {
-    case K_INT: return typed(ir_const_int(s, x->k.u.i, x->loc), type_int(tc->tt));
-    case K_FLOAT: return typed(ir_const_float(s, x->k.u.f, x->loc), type_float(tc->tt));
-    case K_BOOL: return typed(ir_const_bool(s, x->k.u.b, x->loc), type_bool(tc->tt));
-    case K_PRIM: return typed(ir_const_prim(s, x->k.u.prim, x->loc), fnref_type(tc, NULL, (int)x->k.u.prim, NULL));
-    case K_GRAPH: {
-        Type *t = translate(tc, const_type(tc, inst, x), x->loc);
-        Graph *g = t && t->n == 1 ? t->fns[0].graph : NULL;
-        if (!g)
-            return typed(ir_const_int(s, 0, x->loc), type_int(tc->tt));   /* after an error */
-        return typed(ir_const_graph(s, g, x->loc), t);
-    }
-    }
-    return NULL;
-}
-
-static Node *map_input(TypeCtx *tc, Inst *inst, Node *x)
-{
-    return x->kind == N_CONST ? map_const(tc, inst, x) : map_node(tc, inst, x);
-}
-
-/* The parameter types of the graphs an Apply calls (all agree). */
-static Type *callee_param_type(TypeCtx *tc, Inst *inst, Node *a, int i)
-{
-    Type *callee = node_type(tc, inst, a->app.in[0]);
-    if (!callee || callee->kind != T_FUNC)
-        return NULL;
-    for (int k = 0; k < callee->n; k++) {
-        FnRef *r = &callee->fns[k];
-        if (!r->graph)
-            continue;
-        Graph *g = r->graph;
-        if (g->kind == G_BLOCK || g->kind == G_BRANCH)
-            return ((Inst *)r->ctx)->types[tc->local[g->params[i]->id]];
-        Inst *ci = inst->direct[tc->local[a->id]];
-        if (!ci)
-            ci = value_instance(tc, r);
-        return ci ? ci->args[i] : NULL;
-    }
-    return NULL;
-}
-
-static bool same_signature(TypeCtx *tc, Inst *a, Inst *b);
-static Type *plain(TypeCtx *tc, Type *t);
-static void signature_str(Inst *inst, StrBuf *sb);
-
-/*
- * A call through a value that may be one of several functions passes its
- * arguments once, converted to one set of parameter types: the functions'
- * instances must agree on them.  They may not when annotations differ
- * (`h = f if c else g; h(1)` with `def f(x: float)` and an unannotated g:
- * f takes a float, g an int).  Checked here, at the fixpoint, because the
- * instances' signatures are only final there (an argument that grows from
- * int to float can make them agree).
- */
-static void check_one_signature(TypeCtx *tc, Inst *inst, Node *a)
-{
-    Type *callee = node_type(tc, inst, a->app.in[0]);
-    if (!callee || callee == TY_ERR || callee->kind != T_FUNC || inst->direct[tc->local[a->id]])
-        return;
-    Inst *first = NULL;
-    const FnRef *fr = NULL;
-    for (int k = 0; k < callee->n; k++) {
-        const FnRef *r = &callee->fns[k];
-        if (!r->graph || r->graph->kind != G_FUNCTION)
-            continue;
-        Inst *ci = value_instance(tc, r);
-        if (!ci)
-            continue;
-        if (!first) {
-            first = ci;
-            fr = r;
-            continue;
-        }
-        if (same_signature(tc, first, ci))
-            continue;
-        StrBuf sa = {0}, sb = {0}, msg = {0};
-        signature_str(first, &sa);
-        signature_str(ci, &sb);
-        sb_printf(&msg,
-                  "the functions called here take different parameter types: '%s' takes %s and '%s' "
-                  "takes %s; functions called through one value need one signature (annotate their "
-                  "parameters alike)",
-                  graph_what(fr->graph), sb_cstr(&sa), graph_what(r->graph), sb_cstr(&sb));
-        record_error(&tc->spec_errors, a->loc, false, sb_cstr(&msg));
-        sb_free(&sa);
-        sb_free(&sb);
-        sb_free(&msg);
-        tc->spec_failed = true;
-        return;
-    }
-}
-
-static Node *clone_apply(TypeCtx *tc, Inst *inst, Graph *ng, Node *a)
-{
-    int l = tc->local[a->id], n = a->app.n;
-    Type *t = inst->types[l];
-    if (!t || t == TY_ERR) {
-        diag_error(tc->d, a->loc, "cannot infer the type of this expression");
-        tc->spec_failed = true;
-    }
-    Node **in = xmalloc(sizeof(Node *) * (size_t)n);
-    Type **argt = xmalloc(sizeof(Type *) * (size_t)n);
-    for (int i = 1; i < n; i++) {
-        argt[i - 1] = node_type(tc, inst, a->app.in[i]);
-        in[i] = map_input(tc, inst, a->app.in[i]);
-    }
-    Node *callee = a->app.in[0];
-    Inst *ci = inst->direct[l];
-    if (ci) {
-        Graph *g = clone_of(tc, ci, 0);
-        in[0] = typed(ir_const_graph(tc->spec, g, callee->loc), fnref_type(tc, g, -1, NULL));
-    } else {
-        in[0] = map_input(tc, inst, callee);
-    }
-    if (callee->kind == N_CONST && callee->k.kind == K_PRIM) {
-        const PrimInfo *p = prim_info(callee->k.u.prim);
-        Node *res = resolve_diff_prim(tc, ng, p->id, in, argt, t, a->loc);
-        if (res) {
-            free(in);
-            free(argt);
-            return res;
-        }
-        Type *ot = operand_type(tc, p, t, argt, n - 1);
-        if (ot && t && t != TY_ERR)
-            for (int i = 1; i < n; i++)
-                in[i] = coerce(tc, ng, in[i], argt[i - 1], ot, a->app.in[i]->loc);
-        if (p->id == P_SWITCH && t && t->kind != T_FUNC)
-            for (int i = 2; i < n; i++)
-                in[i] = coerce(tc, ng, in[i], argt[i - 1], t, a->app.in[i]->loc);
-        if (p->id == P_GETITEM && argt[0] && argt[0]->kind == T_TUPLE && in[2]->k.u.i < 0)
-            in[2] = typed(ir_const_int(tc->spec, in[2]->k.u.i + argt[0]->n, in[2]->loc), type_int(tc->tt));
-    } else {
-        check_one_signature(tc, inst, a);
-        for (int i = 1; i < n; i++)
-            in[i] = coerce(tc, ng, in[i], argt[i - 1], callee_param_type(tc, inst, a, i - 1), a->app.in[i]->loc);
-    }
-    Node *c = typed(ir_apply(ng, in, n, a->loc), translate(tc, t, a->loc));
-    c->name = a->name;
-    free(in);
-    free(argt);
-    return c;
-}
-
-static void fill_body(TypeCtx *tc, Inst *inst, int gi)
-{
-    FnInfo *fi = inst->fi;
-    Graph *g = fi->graphs.data[gi], *ng = inst->clones[gi];
-    for (int i = 0; i < g->nparams; i++) {
-        Node *p = g->params[i];
-        int l = tc->local[p->id];
-        Node *np = ir_add_param(ng, p->name, p->loc);
-        np->type = translate(tc, inst->types[l], p->loc);
-        inst->map[l] = np;
-    }
-    NodeVec *body = &fi->bodies[gi];
-    for (int i = 0; i < body->len; i++) {
-        Node *a = body->data[i];
-        inst->map[tc->local[a->id]] = clone_apply(tc, inst, ng, a);
-    }
-    Slot *r = find(inst->slots[gi]);
-    Node *out = g->output;
-    Node *nout = map_input(tc, inst, out);
-    int ol = out->kind == N_APPLY && out->graph == g ? tc->local[out->id] : -1;
-    if (!(ol >= 0 && inst->blockcall[ol]))
-        nout = coerce(tc, ng, nout, node_type(tc, inst, out), r->type, out->loc);
-    ir_set_output(ng, nout);
-    ng->ret_type = translate(tc, r->type, g->loc);
-}
-
-/* Clones every instance reachable from the kept roots (roots[e] NULL:
-   entry e is dropped). */
-/* Whether b's code, once specialised, is exactly a's: same function and
-   context, the same argument and node types (up to the export marker), the
-   same direct callees, and no closures made inside (which would refer to
-   b's own frame). */
-static bool same_code(TypeCtx *tc, Inst *a, Inst *b)
-{
-    if (a->fi != b->fi || a->parent != b->parent || b->children.len || a->children.len ||
-        !same_signature(tc, a, b))
-        return false;
-    for (int gi = 0; gi < a->fi->graphs.len; gi++)
-        if (plain(tc, find(a->slots[gi])->type) != plain(tc, find(b->slots[gi])->type))
-            return false;
-    for (int l = 0; l < a->fi->nlocal; l++)
-        if (plain(tc, a->types[l]) != plain(tc, b->types[l]) || a->direct[l] != b->direct[l])
-            return false;
-    return true;
-}
-
-/* Instances that differ only in how inference reached them (an export's
-   marked floats, a call through a value, a direct call) get one clone. */
-static void share_clones(TypeCtx *tc)
-{
-    for (int i = 0; i < tc->all.len; i++) {
-        Inst *b = tc->all.data[i];
-        b->canon = b;
-        for (int k = 0; k < b->fi->insts.len; k++) {
-            Inst *a = b->fi->insts.data[k];
-            if (a == b)
-                break;
-            if (a->canon == a && same_code(tc, a, b)) {
-                b->canon = a;
-                break;
-            }
-        }
-    }
-}
-
-/*
- * A stand-in that rebind makes a transform's closure from (J of a closure
- * passed only to an operator) reads what the function it stands for reads:
- * the transform reads it from the same frame, which must compute it before
- * any closure of the stand-in is made (ir_graph_body schedules a graph's
- * free variables where its closure is made).  Its body becomes
- * depend(v..., unreachable()), once every clone is filled.
- */
-static void fill_rebound_stand_ins(TypeCtx *tc)
-{
-    for (int i = 0; i < tc->rebound.len; i++) {
-        Graph *u = tc->rebound.data[i].graph;
-        const Graph *g = (const Graph *)tc->rebound.data[i].site;
-        Inst *ctx = tc->rebound.data[i].ctx;
-        Node *out = u->output;
-        if (out->app.n != 1)
-            continue;       /* done already */
-        NodeVec fv = {0};
-        ir_free_variables(g, &fv);
-        Node **in = xmalloc(sizeof(Node *) * (size_t)(fv.len + 2));
-        int k = 0;
-        in[k++] = typed(ir_const_prim(tc->spec, P_DEPEND, g->loc), fnref_type(tc, NULL, P_DEPEND, NULL));
-        for (int j = 0; j < fv.len; j++) {
-            Inst *o = ctx_for(ctx, fv.data[j]->graph->fn);
-            Node *v = o && o->map ? o->map[tc->local[fv.data[j]->id]] : NULL;
-            if (v && v->kind != N_CONST && ir_graph_encloses(v->graph, u) && !ir_value_holds_closure_of(v, u))
-                in[k++] = v;
-        }
-        if (k > 1) {
-            in[k++] = out;
-            ir_set_output(u, typed(ir_apply(u, in, k, g->loc), out->type));
-        }
-        free(in);
-        vec_free(&fv);
-    }
-}
-
-static void specialise(TypeCtx *tc, InferEntry *entries, Inst **roots, int n)
-{
-    share_clones(tc);
-    for (int i = 0; i < tc->all.len; i++)
-        tc->all.data[i]->fi->nreach = 0;
-    InstVec reach = {0};
-    mark_reachable_from(tc, roots, n, &reach);
-    for (int i = 0; i < reach.len; i++)
-        if (reach.data[i]->canon == reach.data[i])
-            reach.data[i]->fi->nreach++;
-    vec_free(&reach);
-    for (int e = 0; e < n; e++) {
-        if (!roots[e])
-            continue;
-        Graph *g = clone_of(tc, roots[e], 0);
-        entries[e].result = g;
-        TopLevel top = {g->name, g, entries[e].fn->loc, entries[e].fn->name[0] == '_'};
-        vec_push(&tc->spec->tops, top);
-    }
-    for (int i = 0; i < tc->fill.len; i++)
-        fill_body(tc, tc->fill_inst.data[i], tc->fill_gi.data[i]);
-    fill_rebound_stand_ins(tc);
-    for (int i = 0; i < tc->spec_errors.len; i++)
-        diag_error(tc->d, tc->spec_errors.data[i].loc, "%s", tc->spec_errors.data[i].msg);
-}
 
 /* ---- function values reaching calls of different signatures -------------------------- */
 
@@ -2177,14 +1322,14 @@ static void merge_value_calls(TypeCtx *tc, Inst **roots, int n)
 {
     tc->indirect.len = 0;
     InstVec reach = {0};
-    mark_reachable_from(tc, roots, n, &reach);
+    infer_reachable_from(tc, roots, n, &reach);
     for (int i = 0; i < reach.len; i++)
         merge_calls(&tc->indirect, &reach.data[i]->indirect);
     vec_free(&reach);
 }
 
 /* t with the default-float marker replaced by float (tuples too). */
-static Type *plain(TypeCtx *tc, Type *t)
+Type *infer_plain(TypeCtx *tc, Type *t)
 {
     if (infer_is_default_float(t))
         return type_float(tc->tt);
@@ -2192,7 +1337,7 @@ static Type *plain(TypeCtx *tc, Type *t)
         return t;
     Type **el = xmalloc(sizeof(Type *) * (size_t)(t->n ? t->n : 1));
     for (int i = 0; i < t->n; i++)
-        el[i] = plain(tc, t->elems[i]);
+        el[i] = infer_plain(tc, t->elems[i]);
     Type *r = type_tuple(tc->tt, el, t->n);
     free(el);
     return r;
@@ -2200,17 +1345,17 @@ static Type *plain(TypeCtx *tc, Type *t)
 
 /* Two instances of one function whose code is the same: their signatures
    differ at most by the default-float marker. */
-static bool same_signature(TypeCtx *tc, Inst *a, Inst *b)
+bool infer_same_signature(TypeCtx *tc, Inst *a, Inst *b)
 {
     if (a->nargs != b->nargs)
         return false;
     for (int i = 0; i < a->nargs; i++)
-        if (plain(tc, a->args[i]) != plain(tc, b->args[i]))
+        if (infer_plain(tc, a->args[i]) != infer_plain(tc, b->args[i]))
             return false;
     return true;
 }
 
-static void signature_str(Inst *inst, StrBuf *sb)
+void infer_signature_str(Inst *inst, StrBuf *sb)
 {
     sb_putc(sb, '(');
     for (int k = 0; k < inst->nargs; k++) {
@@ -2237,7 +1382,7 @@ static bool value_conflicts(TypeCtx *tc, ErrVec *errs)
         for (int j = i + 1; j < tc->indirect.len; j++) {
             IndirectCall *b = &tc->indirect.data[j];
             if (a->g != b->g || a->ctx != b->ctx || a->site != b->site || a->callee == b->callee ||
-                same_signature(tc, a->callee, b->callee))
+                infer_same_signature(tc, a->callee, b->callee))
                 continue;
             if (!a->site) {
                 again |= !tc->by_site[a->g->id];
@@ -2254,12 +1399,12 @@ static bool value_conflicts(TypeCtx *tc, ErrVec *errs)
                 continue;
             }
             StrBuf sa = {0}, sb = {0}, msg = {0};
-            signature_str(a->callee, &sa);
-            signature_str(b->callee, &sb);
+            infer_signature_str(a->callee, &sa);
+            infer_signature_str(b->callee, &sb);
             sb_printf(&msg, "this value of '%s' is called with different argument types, %s and %s; "
                       "a function value needs one signature (annotate its parameters)",
                       graph_what(a->g), sb_cstr(&sa), sb_cstr(&sb));
-            record_error(errs, ((const Site *)a->site)->node->loc, false, sb_cstr(&msg));
+            infer_record_error(errs, ((const Site *)a->site)->node->loc, false, sb_cstr(&msg));
             sb_free(&sa);
             sb_free(&sb);
             sb_free(&msg);
@@ -2323,9 +1468,9 @@ Module *infer_module(Module *m, Diags *d, InferEntry *entries, int n)
                 tc.grew = false;
                 round--;
                 if (++tc.expansions > INFER_MAX_EXPANSIONS) {
-                    record_error(&tc.entry_errors, tc.grew_at, false,
-                                 arena_printf(tc.arena, "differentiation operators are nested too deeply (limit %d "
-                                              "rounds of inference)", INFER_MAX_EXPANSIONS));
+                    infer_record_error(&tc.entry_errors, tc.grew_at, false,
+                                       arena_printf(tc.arena, "differentiation operators are nested too deeply "
+                                                    "(limit %d rounds of inference)", INFER_MAX_EXPANSIONS));
                 } else {
                     teardown(&tc);
                     continue;
@@ -2337,9 +1482,9 @@ Module *infer_module(Module *m, Diags *d, InferEntry *entries, int n)
                 break;
             if (round == INFER_MAX_ROUNDS) {
                 Graph *where = m->tops.len ? m->tops.data[0].graph : NULL;
-                record_error(&value_errs, where ? where->loc : LOC_NONE, false,
-                             arena_printf(tc.arena, "function values are passed around in too many ways to "
-                                          "specialise (limit %d rounds of inference)", INFER_MAX_ROUNDS));
+                infer_record_error(&value_errs, where ? where->loc : LOC_NONE, false,
+                                   arena_printf(tc.arena, "function values are passed around in too many ways to "
+                                                "specialise (limit %d rounds of inference)", INFER_MAX_ROUNDS));
                 break;
             }
             teardown(&tc);      /* again, with more functions' values told apart */
@@ -2371,7 +1516,7 @@ Module *infer_module(Module *m, Diags *d, InferEntry *entries, int n)
             if (errs.len) {
                 if (!(only_shape && !entries[e].required))
                     for (int i = 0; i < errs.len; i++)
-                        record_error(&report, errs.data[i].loc, false, errs.data[i].msg);
+                        infer_record_error(&report, errs.data[i].loc, false, errs.data[i].msg);
                 else {
                     active[e] = false;
                     dropped = true;
@@ -2398,30 +1543,16 @@ Module *infer_module(Module *m, Diags *d, InferEntry *entries, int n)
 
     Module *spec = NULL;
     if (d->nerrors == errors_before) {
-        spec = ir_module_new(m->arena, m->filename);
-        spec->types = m->types;
-        tc.spec = spec;
-        tc.uncalled = xcalloc(m->ngraph_ids ? m->ngraph_ids : 1, sizeof(Graph *));
-        specialise(&tc, entries, roots, n);
-        if (tc.spec_failed) {
-            ir_module_free(spec);
-            spec = NULL;
-            for (int e = 0; e < n; e++)
-                entries[e].result = NULL;
-        }
+        spec = infer_specialise(&tc, entries, roots, n);
     } else {
         for (int e = 0; e < n; e++)
             entries[e].result = NULL;
     }
     free(roots);
-    free_errs(&tc.spec_errors);
     teardown(&tc);
     free(tc.by_site);
     free(tc.by_caller);
     free(tc.home);
-    free(tc.uncalled);
-    vec_free(&tc.uncalled_nested);
-    vec_free(&tc.rebound);
     grad_state_free(tc.grad);
     return spec;
 }

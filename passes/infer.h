@@ -40,7 +40,7 @@ typedef struct InferEntry {
 Module *infer_module(Module *m, Diags *d, InferEntry *entries, int nentries);
 
 /* ---- the type rules (the type_rule column of ir/prims.def) ----------------- */
-typedef struct TypeCtx TypeCtx;     /* passes/infer.c */
+typedef struct TypeCtx TypeCtx;     /* passes/infer_impl.h */
 
 /* Returns the result type, or NULL after reporting an error through tc. */
 typedef Type *(*PrimTypeRule)(TypeCtx *tc, const PrimInfo *p, Node *app, Type **args, int nargs);
