@@ -92,7 +92,8 @@ typedef enum GraphKind {
 struct Graph {
     uint32_t id;
     GraphKind kind;
-    const char *name;       /* unique in the module: f, f:if_after.3, ... */
+    const char *name;       /* unique in the module: f, f:if.2, f:endif.2, f/g, ... (a block: its
+                               function, its kind and its line; passes/lower.c lists them) */
     Loc loc;
     Module *module;
     Graph *parent;          /* lexically enclosing graph, NULL at top level */
