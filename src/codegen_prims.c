@@ -690,8 +690,9 @@ static LLVMValueRef emit_to_int(CgPrimCtx *cg, PrimId p, Arg a)
     return float_to_int(cg, a.v, round);
 }
 
-/* The float builtins of ev_math1/ev_math2: a libm call of the builtin's
-   own name, except sqrt, which is exact (the intrinsic is sqrtsd). */
+/* The float builtins computed by a libm function (is_libm_prim): a libm
+   call of the builtin's own name, except sqrt, which is exact (the
+   intrinsic is sqrtsd). */
 static LLVMValueRef emit_math(CgPrimCtx *cg, PrimId p, const Arg *a, int n)
 {
     LLVMValueRef args[2];
@@ -732,11 +733,14 @@ static LLVMValueRef emit_zero_guarded(CgPrimCtx *cg, PrimId p, const Arg *a)
 
 /* ---- entry points ------------------------------------------------------------------------ */
 
-/* The float builtins evaluated by a libm function (ev_math1, ev_math2). */
-static bool is_math_builtin(PrimId p)
+/* The primitives the table computes with a libm function (its libm1 and
+   libm2 columns): sin ... erf, atan2, pow, which emit_math lowers; and
+   floor, ceil and int, whose libm1 rounds but which have cases of their
+   own above (they check the int64 range), so they never get here. */
+static bool is_libm_prim(PrimId p)
 {
     const PrimInfo *pi = prim_info(p);
-    return (pi->flags & PF_BUILTIN) && (pi->eval == ev_math1 || pi->eval == ev_math2);
+    return pi->libm1 || pi->libm2;
 }
 
 bool cg_is_scalar_prim(PrimId p)
@@ -749,7 +753,7 @@ bool cg_is_scalar_prim(PrimId p)
     case P_RANGE_STEP: case P_RANGE_COND: case P_XLOGY: case P_SSCALE:
         return true;
     default:
-        return is_math_builtin(p);
+        return is_libm_prim(p);
     }
 }
 
