@@ -40,12 +40,14 @@
  * entries, so a function that merely cannot be exported (an unannotated
  * parameter used as a function) can be dropped without a message.
  *
- * infer_module may run the engine again, from scratch, when a fixpoint
- * shows it must tell more apart: values of a function that reach calls of
- * different signatures are then told apart by origin (by_site), the
- * functions making such values by call site (by_caller); and once export
- * entries are found unexportable, it runs without them, so that their
- * instances cannot share return types with what is kept.
+ * infer_module may run the engine again, from scratch: when the
+ * differentiation transforms made graphs while it ran, to type them
+ * (run_expanding); when a fixpoint shows it must tell more apart -- values
+ * of a function that reach calls of different signatures are then told
+ * apart by origin (by_site), the functions making such values by call site
+ * (by_caller) (run_values_apart); and once export entries are found
+ * unexportable, without them, so that their instances cannot share return
+ * types with what is kept (run_kept_entries).
  */
 #include "infer_impl.h"
 
@@ -1434,6 +1436,145 @@ static Inst *entry_instance(TypeCtx *tc, InferEntry *e)
     return inst;
 }
 
+/*
+ * The three reasons infer_module runs the engine again, from scratch (a
+ * type that grew cannot shrink, so what a run found out changes the
+ * starting point, not the run in progress), one function each, the inner
+ * ones called by the outer.  roots[e] receives entry e's instance (NULL
+ * for an entry no longer active); every run ends at a fixpoint, left in tc
+ * until the next run's teardown.
+ */
+
+/*
+ * One run from the active entries.  While it runs, the differentiation
+ * transforms add graphs to the module (the transform of a function that J
+ * is applied to, the graph of an operator once its function's arity is
+ * known); setup made no room for them, so the types that need them stay
+ * unknown (TypeCtx.grew) until the run is repeated with them.  Each level
+ * of nested operators costs a run: at most INFER_MAX_EXPANSIONS in all.
+ * Returns false when that limit stopped it (after recording the error).
+ */
+static bool run_expanding(TypeCtx *tc, InferEntry *entries, Inst **roots, const bool *active, int n)
+{
+    for (;;) {
+        setup(tc);
+        free_errs(&tc->entry_errors);
+        for (int e = 0; e < n; e++) {
+            entries[e].result = NULL;
+            roots[e] = active[e] ? entry_instance(tc, &entries[e]) : NULL;
+        }
+        run_queue(tc);
+        if (!tc->grew)
+            return true;
+        /* differentiation made graphs: type again with them */
+        tc->grew = false;
+        if (++tc->expansions > INFER_MAX_EXPANSIONS) {
+            infer_record_error(&tc->entry_errors, tc->grew_at, false,
+                               arena_printf(tc->arena, "differentiation operators are nested too deeply (limit %d "
+                                            "rounds of inference)", INFER_MAX_EXPANSIONS));
+            return false;
+        }
+        teardown(tc);
+    }
+}
+
+/*
+ * Runs (run_expanding) until every function value that reaches calls is
+ * called at one signature.  When values of one function reach calls of
+ * different signatures, value_conflicts tells that function's values
+ * apart by origin (by_site), or the function making them by call site
+ * (by_caller), and the engine runs again: every type computed from those
+ * values may change.  Each function is told apart once, so this ends; past
+ * INFER_MAX_ROUNDS runs it stops with an error.  Conflicts that telling
+ * apart cannot resolve are errors; both kinds go to value_errs.
+ */
+static void run_values_apart(TypeCtx *tc, InferEntry *entries, Inst **roots, const bool *active, int n,
+                             ErrVec *value_errs)
+{
+    for (int round = 0;; round++) {
+        /* a run the expansion limit stopped is not counted as a round (a
+           run repeated for the transforms' graphs never is) */
+        if (!run_expanding(tc, entries, roots, active, n))
+            round--;
+        merge_value_calls(tc, roots, n);
+        free_errs(value_errs);
+        if (!value_conflicts(tc, value_errs))
+            return;
+        if (round == INFER_MAX_ROUNDS) {
+            Graph *where = tc->m->tops.len ? tc->m->tops.data[0].graph : NULL;
+            infer_record_error(value_errs, where ? where->loc : LOC_NONE, false,
+                               arena_printf(tc->arena, "function values are passed around in too many ways to "
+                                            "specialise (limit %d rounds of inference)", INFER_MAX_ROUNDS));
+            return;
+        }
+        teardown(tc);       /* again, with more functions' values told apart */
+    }
+}
+
+/* Decides, per active entry, whether it is kept, dropped (an export entry
+   whose signature cannot be a C signature, or whose only errors are shape
+   errors on its marked floats: nothing to report) or in error (its errors
+   go to report).  Returns whether one was dropped. */
+static bool decide_entries(TypeCtx *tc, InferEntry *entries, Inst **roots, bool *active, int n, ErrVec *report)
+{
+    free_errs(report);
+    bool dropped = false;
+    InstVec reach = {0};
+    errors_ahead(tc);
+    for (int e = 0; e < n; e++) {
+        if (roots[e] && !entries[e].required && roots[e]->fi->fn->kind == G_FUNCTION &&
+            !exportable_signature(roots[e])) {
+            roots[e] = NULL;    /* not exportable, and nothing to report */
+            active[e] = false;
+            dropped = true;
+            continue;
+        }
+        if (!roots[e] || !roots[e]->to_error)
+            continue;
+        reach.len = 0;
+        mark_reachable(tc, roots[e], &reach);
+        ErrVec errs = {0};
+        collect_errors(tc, &reach, &errs);
+        collect_bottoms(&reach, &errs);
+        bool only_shape = true;
+        for (int i = 0; i < errs.len; i++)
+            only_shape &= errs.data[i].shape;
+        if (errs.len) {
+            if (!(only_shape && !entries[e].required))
+                for (int i = 0; i < errs.len; i++)
+                    infer_record_error(report, errs.data[i].loc, false, errs.data[i].msg);
+            else {
+                active[e] = false;
+                dropped = true;
+            }
+            roots[e] = NULL;
+        }
+        free_errs(&errs);
+    }
+    vec_free(&reach);
+    return dropped;
+}
+
+/*
+ * Runs (run_values_apart) and decides the entries, until none is dropped.
+ * Export entries found not exportable are dropped silently -- and then
+ * inference runs again without them: their instances (typed with marked
+ * floats, full of expected errors) must not share return types, through
+ * instances both worlds reach, with what is kept.  Errors end it: they are
+ * reported as they are.
+ */
+static void run_kept_entries(TypeCtx *tc, InferEntry *entries, Inst **roots, bool *active, int n,
+                             ErrVec *value_errs, ErrVec *report)
+{
+    for (;;) {
+        run_values_apart(tc, entries, roots, active, n, value_errs);
+        bool dropped = decide_entries(tc, entries, roots, active, n, report);
+        if (!dropped || report->len || tc->entry_errors.len || value_errs->len)
+            return;
+        teardown(tc);       /* again, without the dropped entries */
+    }
+}
+
 Module *infer_module(Module *m, Diags *d, InferEntry *entries, int n)
 {
     TypeCtx tc = {0};
@@ -1448,88 +1589,7 @@ Module *infer_module(Module *m, Diags *d, InferEntry *entries, int n)
         active[e] = true;
     int errors_before = d->nerrors;
     ErrVec value_errs = {0}, report = {0};
-    /*
-     * Export entries found not exportable are dropped silently -- and then
-     * inference runs again without them: their instances (typed with marked
-     * floats, full of expected errors) must not share return types, through
-     * instances both worlds reach, with what is kept.
-     */
-    for (;;) {
-        for (int round = 0;; round++) {
-            setup(&tc);
-            free_errs(&tc.entry_errors);
-            for (int e = 0; e < n; e++) {
-                entries[e].result = NULL;
-                roots[e] = active[e] ? entry_instance(&tc, &entries[e]) : NULL;
-            }
-            run_queue(&tc);
-            if (tc.grew) {
-                /* differentiation made graphs: type again with them */
-                tc.grew = false;
-                round--;
-                if (++tc.expansions > INFER_MAX_EXPANSIONS) {
-                    infer_record_error(&tc.entry_errors, tc.grew_at, false,
-                                       arena_printf(tc.arena, "differentiation operators are nested too deeply "
-                                                    "(limit %d rounds of inference)", INFER_MAX_EXPANSIONS));
-                } else {
-                    teardown(&tc);
-                    continue;
-                }
-            }
-            merge_value_calls(&tc, roots, n);
-            free_errs(&value_errs);
-            if (!value_conflicts(&tc, &value_errs))
-                break;
-            if (round == INFER_MAX_ROUNDS) {
-                Graph *where = m->tops.len ? m->tops.data[0].graph : NULL;
-                infer_record_error(&value_errs, where ? where->loc : LOC_NONE, false,
-                                   arena_printf(tc.arena, "function values are passed around in too many ways to "
-                                                "specialise (limit %d rounds of inference)", INFER_MAX_ROUNDS));
-                break;
-            }
-            teardown(&tc);      /* again, with more functions' values told apart */
-        }
-
-        /* Decide, per entry, whether it is kept, dropped, or in error. */
-        free_errs(&report);
-        bool dropped = false;
-        InstVec reach = {0};
-        errors_ahead(&tc);
-        for (int e = 0; e < n; e++) {
-            if (roots[e] && !entries[e].required && roots[e]->fi->fn->kind == G_FUNCTION &&
-                !exportable_signature(roots[e])) {
-                roots[e] = NULL;    /* not exportable, and nothing to report */
-                active[e] = false;
-                dropped = true;
-                continue;
-            }
-            if (!roots[e] || !roots[e]->to_error)
-                continue;
-            reach.len = 0;
-            mark_reachable(&tc, roots[e], &reach);
-            ErrVec errs = {0};
-            collect_errors(&tc, &reach, &errs);
-            collect_bottoms(&reach, &errs);
-            bool only_shape = true;
-            for (int i = 0; i < errs.len; i++)
-                only_shape &= errs.data[i].shape;
-            if (errs.len) {
-                if (!(only_shape && !entries[e].required))
-                    for (int i = 0; i < errs.len; i++)
-                        infer_record_error(&report, errs.data[i].loc, false, errs.data[i].msg);
-                else {
-                    active[e] = false;
-                    dropped = true;
-                }
-                roots[e] = NULL;
-            }
-            free_errs(&errs);
-        }
-        vec_free(&reach);
-        if (!dropped || report.len || tc.entry_errors.len || value_errs.len)
-            break;
-        teardown(&tc);          /* again, without the dropped entries */
-    }
+    run_kept_entries(&tc, entries, roots, active, n, &value_errs, &report);
     for (int i = 0; i < tc.entry_errors.len; i++)
         diag_error(d, tc.entry_errors.data[i].loc, "%s", tc.entry_errors.data[i].msg);
     for (int i = 0; i < value_errs.len; i++)
