@@ -54,7 +54,7 @@ B       := build
 GEN     := $(B)/gen
 
 # Every compiler source but the program's main().
-CORE_SRCS := $(wildcard src/util/*.c src/*.c ir/*.c passes/*.c grammar/*.c)
+CORE_SRCS := $(wildcard src/util/*.c src/*.c src/backend/*.c ir/*.c passes/*.c grammar/*.c)
 CORE_SRCS := $(filter-out src/main.c,$(CORE_SRCS))
 GEN_SRCS  := $(GEN)/parser.c $(GEN)/lexer.c
 RT_SRCS   := $(wildcard runtime/*.c)

@@ -1,7 +1,8 @@
 /*
  * backend.h: native code from the IR -- the whole interface of the backend
- * (src/backend.c, src/codegen*.c, src/jit.c), which is the only code that
- * sees LLVM.
+ * (src/backend/), which is the only code of the compiler that sees LLVM:
+ * nothing else includes the folder's headers or an LLVM header (the
+ * backend's own unit tests do).
  *
  * Assumes a closure-converted module (passes/closure.h) that passed the
  * typed IR checker.  Two calls: compile the module to a file of a kind

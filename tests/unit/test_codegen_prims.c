@@ -1,6 +1,6 @@
 /*
  * test_codegen_prims.c: the LLVM IR of the scalar primitives
- * (src/codegen_prims.c) against the reference interpreter's evaluators
+ * (src/backend/scalar.c) against the reference interpreter's evaluators
  * (ir/prim_eval.c).
  *
  * For every primitive cg_scalar_prim handles and every combination of
@@ -33,7 +33,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "codegen_prims.h"
+#include "backend/scalar.h"
 #include "interp.h"
 #include "myrt.h"
 

@@ -1,5 +1,5 @@
 /*
- * test_jit.c: the JIT behind `myc run` (src/jit.h) on modules built by hand
+ * test_jit.c: the JIT behind `myc run` (src/backend/jit.h) on modules built by hand
  * with the LLVM-C API: libm and runtime calls resolve, results come back
  * through the results array, and link failures are reported, not fatal.
  *
@@ -14,7 +14,7 @@
 #include <llvm-c/Analysis.h>
 #include <llvm-c/Core.h>
 
-#include "jit.h"
+#include "backend/jit.h"
 #include "myrt.h"
 
 /* ---- building modules ----------------------------------------------------- */

@@ -2,6 +2,11 @@
  * jit.h: the JIT behind `myc run`: LLVM's ORC LLJIT (LLVM-C API), compiling
  * for the host.
  *
+ * Internal to the backend: its types are LLVM's, so only the backend's own
+ * files (backend.c, which runs `myc run` through it) and its unit test
+ * (tests/unit/test_jit.c) include this header.  The rest of myc runs code
+ * through backend_run (src/backend.h), which takes IR, not LLVM modules.
+ *
  * Assumes: modules given to jit_run were built in jit_context(j) and are
  * well formed (the caller verifies them); the code in them calls only
  * functions of the running process (libm, libc) and the runtime's myrt_*
@@ -24,7 +29,7 @@
 #include <llvm-c/Core.h>
 #include <llvm-c/TargetMachine.h>
 
-#include "util/common.h"
+#include "../util/common.h"
 
 typedef struct Jit Jit;
 

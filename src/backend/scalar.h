@@ -1,6 +1,7 @@
 /*
- * codegen_prims.h: LLVM IR for the primitives whose arguments and result
- * are scalars (bool, int, float), for the backend core (src/codegen.c).
+ * scalar.h: LLVM IR for the primitives whose arguments and result are
+ * scalars (bool, int, float), for the rest of the code generator
+ * (src/backend/codegen.c) and its unit test.
  *
  * Assumes: the caller passes the myc types inference gave the arguments
  * and the result (bool -> i1, int -> i64, float -> double) and a builder
@@ -28,13 +29,13 @@
  *   - LLVM intrinsics llvm.{sqrt,floor,ceil,trunc,fabs,copysign}.f64 and
  *     llvm.ctlz.i64 (exact operations only).
  */
-#ifndef MYC_CODEGEN_PRIMS_H
-#define MYC_CODEGEN_PRIMS_H
+#ifndef MYC_SCALAR_H
+#define MYC_SCALAR_H
 
 #include <llvm-c/Core.h>
 
-#include "../ir/prims.h"
-#include "../ir/types.h"
+#include "../../ir/prims.h"
+#include "../../ir/types.h"
 
 typedef struct CgPrimCtx {
     LLVMContextRef ctx;

@@ -33,9 +33,9 @@
 #include <llvm-c/Target.h>
 #include <llvm-c/Transforms/PassBuilder.h>
 
-#include "../runtime/myrt.h"
-#include "codegen_prims.h"
-#include "util/file.h"
+#include "../../runtime/myrt.h"
+#include "scalar.h"
+#include "../util/file.h"
 
 /* ======================================================================
  * State
@@ -1443,7 +1443,7 @@ static LLVMValueRef emit_call(Cg *cg, Region *r, const CallSite *cs, Node *call,
     return result;
 }
 
-/* ---- primitives (the structural ones; scalars go to codegen_prims.c) ----- */
+/* ---- primitives (the structural ones; scalars go to scalar.c) ----------- */
 
 static LLVMValueRef make_closure(Cg *cg, Region *r, Node *n)
 {

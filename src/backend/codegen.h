@@ -1,5 +1,5 @@
 /*
- * codegen.h: the LLVM code generator (src/codegen.c), inside the backend:
+ * codegen.h: the LLVM code generator (src/backend/codegen.c), inside the backend:
  * only backend.c calls it (backend.h is the backend's interface).
  *
  * Assumes a closure-converted module (passes/closure.h): every graph top
@@ -36,8 +36,8 @@
 #include <llvm-c/Core.h>
 #include <llvm-c/TargetMachine.h>
 
-#include "../ir/ir.h"
-#include "backend.h"
+#include "../../ir/ir.h"
+#include "../backend.h"
 
 /* The target machine for generic x86-64 (or the host CPU when native),
    position-independent; NULL with a message in err on failure. */

@@ -1,6 +1,6 @@
 /*
- * codegen_prims.c: LLVM IR for the scalar primitives (see codegen_prims.h
- * for the contract).  Each primitive mirrors its evaluator in
+ * scalar.c: LLVM IR for the scalar primitives (see scalar.h for the
+ * contract).  Each primitive mirrors its evaluator in
  * ir/prim_eval.c, case by case:
  *
  *   - bool counts as int (zext), int meets float by sitofp; the natural
@@ -22,7 +22,7 @@
  * (weighted unlikely) to a block that calls myrt_runtime_error and ends in
  * unreachable; the code continues in a fresh block.
  */
-#include "codegen_prims.h"
+#include "scalar.h"
 
 #include <math.h>
 #include <string.h>
@@ -47,7 +47,7 @@ static LLVMTypeRef llvm_type(CgPrimCtx *cg, TypeKind k)
     case T_BOOL: return t_i1(cg);
     case T_INT: return t_i64(cg);
     case T_FLOAT: return t_f64(cg);
-    default: die("codegen_prims: a non-scalar type");
+    default: die("codegen: a non-scalar type");
     }
 }
 
@@ -65,7 +65,7 @@ static LLVMValueRef as_int(CgPrimCtx *cg, Arg a)
     if (a.k == T_BOOL)
         return LLVMBuildZExt(cg->b, a.v, t_i64(cg), "");
     if (a.k != T_INT)
-        die("codegen_prims: a float where an int is required");
+        die("codegen: a float where an int is required");
     return a.v;
 }
 
@@ -89,7 +89,7 @@ static LLVMValueRef widen(CgPrimCtx *cg, LLVMValueRef v, TypeKind from, TypeKind
         return as_float(cg, a);
     if (to == T_INT && from == T_BOOL)
         return as_int(cg, a);
-    die("codegen_prims: cannot narrow a result to the type inference gave it");
+    die("codegen: cannot narrow a result to the type inference gave it");
 }
 
 static bool any_float(const Arg *a, int n)
@@ -106,7 +106,7 @@ static LLVMAttributeRef enum_attr(CgPrimCtx *cg, const char *name)
 {
     unsigned kind = LLVMGetEnumAttributeKindForName(name, strlen(name));
     if (!kind)
-        die("codegen_prims: LLVM has no attribute '%s'", name);
+        die("codegen: LLVM has no attribute '%s'", name);
     return LLVMCreateEnumAttribute(cg->ctx, kind, 0);
 }
 
@@ -117,7 +117,7 @@ static LLVMValueRef declare(CgPrimCtx *cg, const char *name, LLVMTypeRef fty, co
     LLVMValueRef f = LLVMGetNamedFunction(cg->mod, name);
     if (f) {
         if (LLVMGlobalGetValueType(f) != fty)
-            die("codegen_prims: '%s' is already declared with another type", name);
+            die("codegen: '%s' is already declared with another type", name);
         return f;
     }
     f = LLVMAddFunction(cg->mod, name, fty);
@@ -127,7 +127,7 @@ static LLVMValueRef declare(CgPrimCtx *cg, const char *name, LLVMTypeRef fty, co
 }
 
 /* What clang gives libm functions under -fno-math-errno, plus nobuiltin
-   (see codegen_prims.h: LLVM must not substitute other functions). */
+   (see scalar.h: LLVM must not substitute other functions). */
 static const char *const libm_attrs[] = {"nounwind", "readnone", "willreturn", "nofree", "nosync", "nobuiltin",
                                          NULL};
 
@@ -147,7 +147,7 @@ static LLVMValueRef call_intrinsic(CgPrimCtx *cg, const char *name, LLVMTypeRef 
 {
     unsigned id = LLVMLookupIntrinsicID(name, strlen(name));
     if (!id)
-        die("codegen_prims: no intrinsic %s", name);
+        die("codegen: no intrinsic %s", name);
     LLVMValueRef f = LLVMGetIntrinsicDeclaration(cg->mod, id, &ty, 1);
     LLVMTypeRef fty = LLVMIntrinsicGetType(cg->ctx, id, &ty, 1);
     return LLVMBuildCall2(cg->b, fty, f, args, (unsigned)n, "");
@@ -808,15 +808,15 @@ LLVMValueRef cg_scalar_prim(CgPrimCtx *cg, PrimId p, LLVMValueRef *args, Type *c
 {
     const PrimInfo *pi = prim_info(p);
     if (!cg_is_scalar_prim(p))
-        die("codegen_prims: %s is not a scalar primitive", pi->name);
+        die("codegen: %s is not a scalar primitive", pi->name);
     if (n != pi->arity || n > 3)
-        die("codegen_prims: %s takes %d arguments, not %d", pi->name, pi->arity, n);
+        die("codegen: %s takes %d arguments, not %d", pi->name, pi->arity, n);
     if (!type_is_scalar(rtype))
-        die("codegen_prims: %s with a non-scalar result", pi->name);
+        die("codegen: %s with a non-scalar result", pi->name);
     Arg a[3];
     for (int i = 0; i < n; i++) {
         if (!type_is_scalar(argtypes[i]) || LLVMTypeOf(args[i]) != llvm_type(cg, argtypes[i]->kind))
-            die("codegen_prims: argument %d of %s does not match its type", i, pi->name);
+            die("codegen: argument %d of %s does not match its type", i, pi->name);
         a[i].v = args[i];
         a[i].k = argtypes[i]->kind;
     }

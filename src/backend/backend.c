@@ -7,15 +7,15 @@
  * runs native code unwinds to it (the runtime has released the call's
  * memory before calling the handler).
  */
-#include "backend.h"
+#include "../backend.h"
 
 #include <setjmp.h>
 #include <stdio.h>
 
-#include "../runtime/myrt.h"
+#include "../../runtime/myrt.h"
 #include "codegen.h"
 #include "jit.h"
-#include "util/file.h"
+#include "../util/file.h"
 
 int backend_run_slots(const Type *t) { return codegen_run_slots(t); }
 

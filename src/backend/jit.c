@@ -19,7 +19,7 @@
 #include <llvm-c/Orc.h>
 #include <llvm-c/Target.h>
 
-#include "../runtime/myrt.h"
+#include "../../runtime/myrt.h"
 
 struct Jit {
     LLVMOrcLLJITRef lljit;
