@@ -34,6 +34,9 @@ enum { OPT_MAX_ROUNDS = 64 };
  * which the IR must not hold; so its body becomes unreachable(), as
  * inference makes the functions no call reaches.  (A top-level function
  * reads no frame; it stays, so that what its types name stays whole.)
+ * A graph a rebind names is created from a closure of its source, made in
+ * the frame of its parent: when that parent never runs (its body is
+ * unreachable() already), it is never created either.
  * Returns how many it rewrote (after a fresh analysis; the graphs it frees
  * may expose more).
  */
@@ -43,8 +46,9 @@ static int stub_uncreated(OptCtx *c)
     int done = 0;
     for (int gi = 0; gi < c->graphs.len; gi++) {
         Graph *g = c->graphs.data[gi];
-        if (!g->parent || c->pinned[g->id] || c->calls[g->id] || c->values[g->id] || g->kind == G_CONST ||
-            !g->output || opt_is_prim(g->output, P_UNREACHABLE))
+        bool frame_never_runs = g->parent && g->parent->output && opt_is_prim(g->parent->output, P_UNREACHABLE);
+        if (!g->parent || (c->pinned[g->id] && !frame_never_runs) || c->calls[g->id] || c->values[g->id] ||
+            g->kind == G_CONST || !g->output || opt_is_prim(g->output, P_UNREACHABLE))
             continue;
         /* what it computed is not lost: it never ran */
         NodeVec *body = &c->body[g->id];
@@ -69,11 +73,12 @@ static int stub_uncreated(OptCtx *c)
  * between compute and capture it, as for any free variable).  Closure
  * conversion would give F's closures those values anyway (closure.c,
  * rebind_edges); this makes the IR before it say so.
+ *
+ * One sweep over the live rebinds; returns whether it added a read.
  */
-static void rebind_reads(OptCtx *c)
+static bool rebind_reads_sweep(OptCtx *c, NodeVec *fv, NodeVec *have)
 {
-    opt_analyse(c);
-    NodeVec fv = {0}, have = {0};
+    bool changed = false;
     for (int gi = 0; gi < c->graphs.len; gi++) {
         NodeVec *body = &c->body[c->graphs.data[gi]->id];
         for (int bi = 0; bi < body->len; bi++) {
@@ -88,18 +93,18 @@ static void rebind_reads(OptCtx *c)
                 Graph *to = jx >= 0 && jx < r->type->n ? r->type->fns[jx].graph : NULL;
                 if (!from || !to || !from->output || to->parent != from->parent)
                     continue;
-                fv.len = have.len = 0;
-                ir_free_variables(to, &fv);
-                ir_free_variables(from, &have);
+                fv->len = have->len = 0;
+                ir_free_variables(to, fv);
+                ir_free_variables(from, have);
                 int n = 0;
-                for (int i = 0; i < fv.len; i++) {
+                for (int i = 0; i < fv->len; i++) {
                     /* F never reads a value that holds its own closure
                        (that would be a cycle); T, made later, may */
-                    bool found = ir_value_holds_closure_of(fv.data[i], from);
-                    for (int q = 0; q < have.len && !found; q++)
-                        found = have.data[q] == fv.data[i];
+                    bool found = ir_value_holds_closure_of(fv->data[i], from);
+                    for (int q = 0; q < have->len && !found; q++)
+                        found = have->data[q] == fv->data[i];
                     if (!found)
-                        fv.data[n++] = fv.data[i];
+                        fv->data[n++] = fv->data[i];
                 }
                 if (!n)
                     continue;
@@ -107,14 +112,27 @@ static void rebind_reads(OptCtx *c)
                 if (out->kind == N_APPLY && out->graph == from && !opt_is_prim(out, P_DEPEND) &&
                     !(out->app.in[0]->kind == N_CONST && out->app.in[0]->k.kind == K_PRIM)) {
                     Node *callee = out->app.in[0];
-                    ir_set_input(out, 0, opt_apply_depend(c, from, callee->type, fv.data, n, callee, out->loc));
+                    ir_set_input(out, 0, opt_apply_depend(c, from, callee->type, fv->data, n, callee, out->loc));
                 } else {
-                    ir_set_output(from, opt_apply_depend(c, from, out->type ? out->type : from->ret_type, fv.data, n,
-                                                         out, out->loc));
+                    ir_set_output(from, opt_apply_depend(c, from, out->type ? out->type : from->ret_type, fv->data,
+                                                         n, out, out->loc));
                 }
+                changed = true;
             }
         }
     }
+    return changed;
+}
+
+/* The sweeps, to a fixpoint: rebind(rebind(x)) makes a closure of T2 from
+   one of T over x's frame, so F must read what T2 reads, which reaches F
+   through T only once T reads it (the two rebinds come in any order). */
+static void rebind_reads(OptCtx *c)
+{
+    opt_analyse(c);
+    NodeVec fv = {0}, have = {0};
+    while (rebind_reads_sweep(c, &fv, &have))
+        ;
     vec_free(&fv);
     vec_free(&have);
 }
