@@ -1,6 +1,21 @@
 /*
- * codegen.h: the LLVM code generator (src/backend/codegen.c), inside the backend:
- * only backend.c calls it (backend.h is the backend's interface).
+ * codegen.h: the LLVM code generator, inside the backend: what backend.c
+ * calls (backend.h is the backend's interface; cg.h is the code
+ * generator's own shared state, which backend.c does not see).
+ *
+ * The code generator's files, each a concern (headers say what each
+ * assumes and guarantees):
+ *   module.c    codegen_module: the order of the work
+ *   classify.c  units, blocks, groups, recursive components (no LLVM)
+ *   values.c    myc values as LLVM values; conversions
+ *   sens.c      sensitivity arithmetic and envs
+ *   emit.c      graphs, calls, structural primitives
+ *   machine.c   recursive components on the heap stack
+ *   outline.c   long straight-line runs as functions of their own
+ *   scalar.c    the scalar primitives, bit for bit as the interpreter
+ *   runtime.c   the runtime's declarations and inline fast paths
+ *   abi.c       C ABI wrappers, myc_run
+ *   target.c    target machine, LLVM's pipeline, arena elision, output
  *
  * Assumes a closure-converted module (passes/closure.h): every graph top
  * level, typed, free variables as trailing parameters, closures built by
@@ -39,27 +54,34 @@
 #include "../../ir/ir.h"
 #include "../backend.h"
 
-/* The target machine for generic x86-64 (or the host CPU when native),
-   position-independent; NULL with a message in err on failure. */
-LLVMTargetMachineRef codegen_target(bool native, int opt_level, StrBuf *err);
+/* ---- module.c, abi.c ------------------------------------------------------------- */
 
 /* Builds the LLVM module for m in ctx: the exported wrappers, and when
    run_entry is set, `void myc_run(const uint64_t *args, uint64_t *results)`
    calling it with arguments and results flattened one 8-byte slot per
    scalar (codegen_run_slots), after calling the graphs run_first (the
-   top-level constants, as a module load would).  Returns NULL with a message in err when
-   LLVM rejects the module (a bug in myc). */
+   top-level constants, as a module load would).  Returns NULL with a
+   message in err when LLVM rejects the module (a bug in myc). */
 LLVMModuleRef codegen_module(LLVMContextRef ctx, LLVMTargetMachineRef tm, Module *m, const CgExport *ex,
                              int nex, Graph *run_entry, Graph *const *run_first, int nfirst, const char *name,
                              StrBuf *err);
 
-/* Runs LLVM's optimisation pipeline for -O<level> (new pass manager). */
+/* abi.c: the number of 8-byte slots a value of type t takes in myc_run's
+   buffers (one per scalar leaf, depth-first). */
+int codegen_run_slots(const Type *t);
+
+/* ---- target.c ---------------------------------------------------------------------- */
+
+/* The target machine for generic x86-64 (or the host CPU when native),
+   position-independent; NULL with a message in err on failure. */
+LLVMTargetMachineRef codegen_target(bool native, int opt_level, StrBuf *err);
+
+/* Runs LLVM's optimisation pipeline for -O<level> (new pass manager), then
+   at -O1 and above drops the arenas of exported functions whose optimised
+   code needs none. */
 int codegen_optimize(LLVMModuleRef mod, LLVMTargetMachineRef tm, int level, StrBuf *err);
 
 /* Writes the module to path: the whole file or nothing. */
 int codegen_emit(LLVMModuleRef mod, LLVMTargetMachineRef tm, EmitKind kind, const char *path, StrBuf *err);
-
-/* Number of 8-byte slots a value of type t takes in myc_run's buffers. */
-int codegen_run_slots(const Type *t);
 
 #endif

@@ -1,0 +1,262 @@
+/*
+ * abi.c: the C ABI wrappers of the exported functions and `myc_run`, the
+ * JIT's entry (contract section 3; docs/backend.md, "The C ABI and the
+ * runtime").
+ *
+ * Assumes the units of the exported graphs are declared (cg_declare_unit)
+ * and that their signatures are the ones cabi.c derived (CgExport.sig):
+ * parameters flattened to scalar leaves depth-first, a tuple result
+ * through out pointers, NAME_grad's derivatives through d_ pointers.
+ * Guarantees: each wrapper reserves a runtime arena on its own C stack,
+ * enters it, calls the internal function and leaves it, so a call is
+ * thread-safe and reentrant and nothing outlives it; NAME_grad calls the
+ * plain function when every d_ pointer is NULL and skips the NULL ones
+ * otherwise; bools cross as zeroext i1 (i8 in memory).
+ */
+#include "cg.h"
+
+#include "../../runtime/myrt.h"
+
+typedef VEC(const Type *) CTypeVec;
+typedef VEC(LLVMValueRef) ValVec;
+
+/* A leaf's type in a C signature (a bool is an i1 passed zeroext,
+   c_param_attrs). */
+static LLVMTypeRef c_type(Cg *cg, const Type *t)
+{
+    return t->kind == T_BOOL ? cg->t_i1 : cg_type(cg, t);
+}
+
+/* Leaves of t, depth-first. */
+static void leaves(const Type *t, CTypeVec *out)
+{
+    CTypeVec st = {0};
+    vec_push(&st, t);
+    while (st.len) {
+        const Type *x = vec_pop(&st);
+        if (x->kind == T_TUPLE) {
+            for (int i = x->n - 1; i >= 0; i--)
+                vec_push(&st, (const Type *)x->elems[i]);
+        } else {
+            vec_push(out, x);
+        }
+    }
+    vec_free(&st);
+}
+
+/* Rebuilds a value of type t from flat leaf values, advancing *pos. */
+static LLVMValueRef build_from_leaves(Cg *cg, const Type *t, LLVMValueRef *flat, int *pos)
+{
+    if (t->kind != T_TUPLE)
+        return flat[(*pos)++];
+    LLVMValueRef v = LLVMGetUndef(cg_type(cg, t));
+    for (int i = 0; i < t->n; i++)
+        v = LLVMBuildInsertValue(cg->b, v, build_from_leaves(cg, t->elems[i], flat, pos), (unsigned)i, "");
+    return v;
+}
+
+/* Flattens value v of type t into out (leaf values, depth-first). */
+static void flatten_value(Cg *cg, LLVMValueRef v, const Type *t, ValVec *out)
+{
+    if (t->kind != T_TUPLE) {
+        vec_push(out, v);
+        return;
+    }
+    for (int i = 0; i < t->n; i++)
+        flatten_value(cg, LLVMBuildExtractValue(cg->b, v, (unsigned)i, ""), t->elems[i], out);
+}
+
+static LLVMValueRef arena_enter(Cg *cg)
+{
+    LLVMTypeRef at = LLVMArrayType(cg->t_i8, MYRT_ARENA_SIZE);
+    LLVMValueRef a = LLVMBuildAlloca(cg->b, at, "arena");
+    LLVMSetAlignment(a, 16);
+    LLVMValueRef p = LLVMBuildBitCast(cg->b, a, cg->t_ptr, "");
+    LLVMBuildCall2(cg->b, cg->rt_enter_ty, cg->rt_enter, &p, 1, "");
+    return p;
+}
+
+static void arena_leave(Cg *cg, LLVMValueRef p)
+{
+    LLVMBuildCall2(cg->b, cg->rt_leave_ty, cg->rt_leave, &p, 1, "");
+}
+
+/* Calls unit g with C-level leaf parameters params[0..] (a tuple parameter
+   takes as many leaves as it has). */
+static LLVMValueRef call_with_leaves(Cg *cg, Graph *g, LLVMValueRef arena, LLVMValueRef *flat)
+{
+    GInfo *gi = info(cg, g);
+    LLVMValueRef *a = xmalloc(sizeof(LLVMValueRef) * (size_t)(g->nparams + 2));
+    a[0] = arena;
+    int pos = 0;
+    for (int i = 0; i < g->nparams; i++)
+        a[i + 1] = build_from_leaves(cg, g->params[i]->type, flat, &pos);
+    LLVMValueRef r = cg_call_fn(cg, gi->fnty, gi->fn, a, g->nparams + 1, true);
+    free(a);
+    return r;
+}
+
+static int count_leaves_params(const Graph *g, CTypeVec *lv)
+{
+    for (int i = 0; i < g->nparams; i++)
+        leaves(g->params[i]->type, lv);
+    return lv->len;
+}
+
+static void c_param_attrs(Cg *cg, LLVMValueRef fn, const Type *const *lt, int n, bool ret_bool)
+{
+    for (int i = 0; i < n; i++)
+        if (lt[i]->kind == T_BOOL)
+            cg_add_attr(cg, fn, (LLVMAttributeIndex)(i + 1), "zeroext");
+    if (ret_bool)
+        cg_add_attr(cg, fn, LLVMAttributeReturnIndex, "zeroext");
+    cg_add_attr(cg, fn, LLVMAttributeFunctionIndex, "nounwind");
+}
+
+void cg_emit_export(Cg *cg, const CgExport *ex)
+{
+    Graph *g = ex->graph;
+    CTypeVec in = {0};
+    int nin = count_leaves_params(ex->kind == EXPORT_GRAD ? ex->primal : g, &in);
+    const Type *rt = ret_type(ex->kind == EXPORT_GRAD ? ex->primal : g);
+    CTypeVec outs = {0};
+    if (ex->kind == EXPORT_FUNC && rt->kind == T_TUPLE)
+        leaves(rt, &outs);
+    int nd = 0;
+    for (int i = 0; ex->kind == EXPORT_GRAD && i < nin; i++)
+        nd += in.data[i]->kind == T_FLOAT;
+    int np = nin + outs.len + nd;
+    LLVMTypeRef *pt = xmalloc(sizeof(LLVMTypeRef) * (size_t)(np + 1));
+    for (int i = 0; i < nin; i++)
+        pt[i] = c_type(cg, in.data[i]);
+    for (int i = 0; i < outs.len + nd; i++)
+        pt[nin + i] = cg->t_ptr;
+    LLVMTypeRef ret = ex->kind == EXPORT_GRAD ? cg->t_f64 : outs.len || rt->kind == T_TUPLE ? cg->t_void : c_type(cg, rt);
+    LLVMTypeRef fty = LLVMFunctionType(ret, pt, (unsigned)np, 0);
+    LLVMValueRef fn = LLVMAddFunction(cg->mod, ex->sig.name, fty);
+    c_param_attrs(cg, fn, in.data, nin, ex->kind == EXPORT_FUNC && rt->kind == T_BOOL);
+    for (int i = nin; i < np; i++)
+        cg_add_attr(cg, fn, (LLVMAttributeIndex)(i + 1), "noalias");
+    LLVMPositionBuilderAtEnd(cg->b, LLVMAppendBasicBlockInContext(cg->ctx, fn, "entry"));
+    LLVMValueRef arena = arena_enter(cg);
+    LLVMValueRef *flat = xmalloc(sizeof(LLVMValueRef) * (size_t)(nin + 1));
+    for (int i = 0; i < nin; i++)
+        flat[i] = LLVMGetParam(fn, (unsigned)i);
+    if (ex->kind == EXPORT_FUNC) {
+        LLVMValueRef v = call_with_leaves(cg, g, arena, flat);
+        arena_leave(cg, arena);
+        if (rt->kind == T_TUPLE) {
+            ValVec fl = {0};
+            flatten_value(cg, v, rt, &fl);
+            for (int i = 0; i < fl.len; i++) {
+                LLVMValueRef x = fl.data[i];
+                if (outs.data[i]->kind == T_BOOL)
+                    x = LLVMBuildZExt(cg->b, x, cg->t_i8, "");
+                LLVMBuildStore(cg->b, x, ptr_to(cg, LLVMGetParam(fn, (unsigned)(nin + i)), LLVMTypeOf(x)));
+            }
+            vec_free(&fl);
+            LLVMBuildRetVoid(cg->b);
+        } else {
+            LLVMBuildRet(cg->b, v);
+        }
+    } else {
+        /* NAME_grad: when every d pointer is NULL only the value is wanted */
+        LLVMValueRef any = LLVMConstInt(cg->t_i1, 0, 0);
+        for (int i = 0; i < nd; i++)
+            any = LLVMBuildOr(cg->b, any, LLVMBuildIsNotNull(cg->b, LLVMGetParam(fn, (unsigned)(nin + i)), ""), "");
+        LLVMBasicBlockRef prim = LLVMAppendBasicBlockInContext(cg->ctx, fn, "value_only");
+        LLVMBasicBlockRef grad = LLVMAppendBasicBlockInContext(cg->ctx, fn, "gradient");
+        LLVMBuildCondBr(cg->b, any, grad, prim);
+        LLVMPositionBuilderAtEnd(cg->b, prim);
+        LLVMValueRef v = call_with_leaves(cg, ex->primal, arena, flat);
+        arena_leave(cg, arena);
+        LLVMBuildRet(cg->b, cg_coerce(cg, v, rt, type_float(cg->m->types)));
+        LLVMPositionBuilderAtEnd(cg->b, grad);
+        LLVMValueRef r = call_with_leaves(cg, g, arena, flat);
+        const Type *grt = ret_type(g);      /* (value, (d...)) */
+        LLVMValueRef val =
+            cg_coerce(cg, LLVMBuildExtractValue(cg->b, r, 0, ""), grt->elems[0], type_float(cg->m->types));
+        LLVMValueRef ds = LLVMBuildExtractValue(cg->b, r, 1, "");
+        const Type *dt = grt->elems[1];
+        for (int i = 0; i < nd; i++) {
+            LLVMValueRef p = LLVMGetParam(fn, (unsigned)(nin + i));
+            LLVMBasicBlockRef st = LLVMAppendBasicBlockInContext(cg->ctx, fn, "store");
+            LLVMBasicBlockRef next = LLVMAppendBasicBlockInContext(cg->ctx, fn, "next");
+            LLVMBuildCondBr(cg->b, LLVMBuildIsNotNull(cg->b, p, ""), st, next);
+            LLVMPositionBuilderAtEnd(cg->b, st);
+            LLVMValueRef di = dt->kind == T_TUPLE
+                                  ? cg_coerce(cg, LLVMBuildExtractValue(cg->b, ds, (unsigned)i, ""), dt->elems[i],
+                                              type_float(cg->m->types))
+                                  : LLVMConstReal(cg->t_f64, 0.0);
+            LLVMBuildStore(cg->b, di, ptr_to(cg, p, cg->t_f64));
+            LLVMBuildBr(cg->b, next);
+            LLVMPositionBuilderAtEnd(cg->b, next);
+        }
+        arena_leave(cg, arena);
+        LLVMBuildRet(cg->b, val);
+    }
+    free(flat);
+    free(pt);
+    vec_free(&in);
+    vec_free(&outs);
+}
+
+int codegen_run_slots(const Type *t)
+{
+    if (t->kind != T_TUPLE)
+        return 1;
+    int n = 0;
+    for (int i = 0; i < t->n; i++)
+        n += codegen_run_slots(t->elems[i]);
+    return n;
+}
+
+/* void myc_run(const uint64_t *args, uint64_t *results) */
+void cg_emit_run_entry(Cg *cg, Graph *g, Graph *const *first, int nfirst)
+{
+    LLVMTypeRef pt[2] = {cg->t_ptr, cg->t_ptr};
+    LLVMValueRef fn = LLVMAddFunction(cg->mod, "myc_run", LLVMFunctionType(cg->t_void, pt, 2, 0));
+    LLVMPositionBuilderAtEnd(cg->b, LLVMAppendBasicBlockInContext(cg->ctx, fn, "entry"));
+    CTypeVec in = {0};
+    int nin = count_leaves_params(g, &in);
+    LLVMValueRef *flat = xmalloc(sizeof(LLVMValueRef) * (size_t)(nin + 1));
+    LLVMValueRef ap = ptr_to(cg, LLVMGetParam(fn, 0), cg->t_i64);
+    for (int i = 0; i < nin; i++) {
+        LLVMValueRef idx = const_i64(cg, i);
+        LLVMValueRef w = LLVMBuildLoad2(cg->b, cg->t_i64, LLVMBuildGEP2(cg->b, cg->t_i64, ap, &idx, 1, ""), "");
+        switch (in.data[i]->kind) {
+        case T_FLOAT: flat[i] = LLVMBuildBitCast(cg->b, w, cg->t_f64, ""); break;
+        case T_BOOL: flat[i] = LLVMBuildTrunc(cg->b, w, cg->t_i1, ""); break;
+        default: flat[i] = w; break;
+        }
+    }
+    LLVMValueRef arena = arena_enter(cg);
+    for (int i = 0; i < nfirst; i++)
+        if (first[i])
+            call_with_leaves(cg, first[i], arena, NULL);
+    LLVMValueRef v = call_with_leaves(cg, g, arena, flat);
+    arena_leave(cg, arena);
+    const Type *rt = ret_type(g);
+    ValVec fl = {0};
+    CTypeVec lt = {0};
+    flatten_value(cg, v, rt, &fl);
+    leaves(rt, &lt);
+    LLVMValueRef rp = ptr_to(cg, LLVMGetParam(fn, 1), cg->t_i64);
+    for (int i = 0; i < fl.len; i++) {
+        LLVMValueRef x = fl.data[i], w;
+        switch (lt.data[i]->kind) {
+        case T_FLOAT: w = LLVMBuildBitCast(cg->b, x, cg->t_i64, ""); break;
+        case T_BOOL: w = LLVMBuildZExt(cg->b, x, cg->t_i64, ""); break;
+        case T_INT: w = x; break;
+        case T_FUNC: w = LLVMBuildZExt(cg->b, LLVMBuildExtractValue(cg->b, x, 0, ""), cg->t_i64, ""); break;
+        default: w = const_i64(cg, 0); break;
+        }
+        LLVMValueRef idx = const_i64(cg, i);
+        LLVMBuildStore(cg->b, w, LLVMBuildGEP2(cg->b, cg->t_i64, rp, &idx, 1, ""));
+    }
+    LLVMBuildRetVoid(cg->b);
+    vec_free(&fl);
+    vec_free(&lt);
+    vec_free(&in);
+    free(flat);
+}
