@@ -36,6 +36,9 @@
 
 typedef struct Ck {
     const Module *m;
+    Graph *const *graphs;       /* the graphs checked: m->graphs, or the optimiser's live ones */
+    int ngraphs;
+    bool existence;             /* check the existence rule */
     StrBuf *errs;
     int count;
     uint32_t ng, nn;
@@ -100,8 +103,8 @@ static bool encloses(const Ck *ck, const Graph *a, const Graph *g)
 static void check_graphs(Ck *ck)
 {
     const Module *m = ck->m;
-    for (int i = 0; i < m->graphs.len; i++) {
-        const Graph *g = m->graphs.data[i];
+    for (int i = 0; i < ck->ngraphs; i++) {
+        const Graph *g = ck->graphs[i];
         if (!g) {
             sb_printf(ck->errs, "ir_check: module graph list has a NULL entry at %d\n", i);
             ck->count++;
@@ -370,8 +373,8 @@ static void check_scope(Ck *ck, const Graph *g, const Node *user, int index, con
     else if (!encloses(ck, x->graph, g))
         err(ck, g, "%s: %s is owned by @%s, which does not enclose @%s", where, describe(x, b2, sizeof b2),
             x->graph->name, g->name);
-    else if (x->kind == N_APPLY && runs(ck, g, user) && x->id < ck->nn && ck->depth[x->graph->id] != NO_DEPTH &&
-             ck->reach[x->id] > ck->depth[x->graph->id])
+    else if (ck->existence && x->kind == N_APPLY && runs(ck, g, user) && x->id < ck->nn &&
+             ck->depth[x->graph->id] != NO_DEPTH && ck->reach[x->id] > ck->depth[x->graph->id])
         err(ck, g, "%s: %s is not computed by its owner @%s (not in its body)", where,
             describe(x, b2, sizeof b2), x->graph->name);
 }
@@ -579,9 +582,17 @@ static void check_acyclic(Ck *ck, const NodeVec *nodes)
 
 int ir_check(const Module *m, bool typed, StrBuf *errs)
 {
+    return ir_check_graphs(m, m->graphs.data, m->graphs.len, typed, true, errs);
+}
+
+int ir_check_graphs(const Module *m, Graph *const *graphs, int ngraphs, bool typed, bool existence, StrBuf *errs)
+{
     Ck ck = {0};
     StrBuf sink = {0};
     ck.m = m;
+    ck.graphs = graphs;
+    ck.ngraphs = ngraphs;
+    ck.existence = existence;
     ck.errs = errs ? errs : &sink;
     ck.ng = m->ngraph_ids;
     ck.nn = m->nnodes;

@@ -253,5 +253,11 @@ void ir_dot_module(const Module *m, Graph *const *roots, int nroots, StrBuf *out
 /* Validates the invariants above (and, when `typed`, that every node has a
    type).  Appends one line per violation to `errs` and returns their count. */
 int ir_check(const Module *m, bool typed, StrBuf *errs);
+/* The same over the graphs listed, and with the existence rule or
+   without: between the optimiser's passes, the module still lists the
+   graphs it dropped, and the rule holds only once its end phases have
+   made the sources of rebinds read what their transforms read
+   (passes/opt.c, rebind_reads). */
+int ir_check_graphs(const Module *m, Graph *const *graphs, int ngraphs, bool typed, bool existence, StrBuf *errs);
 
 #endif

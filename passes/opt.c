@@ -156,7 +156,7 @@ static void narrow_types(OptCtx *c)
     opt_map_types(c, c->graphs.data, c->graphs.len, keep_live_ref, c);
 }
 
-bool opt_module(Module *m, unsigned passes, OptStats *stats)
+bool opt_module(Module *m, unsigned passes, const OptVerify *verify, OptStats *stats)
 {
     static int (*const run[OPT__COUNT])(OptCtx *) = {
 #define OPT_PASS(id, name, fn) [OPT_##id] = fn,
@@ -187,6 +187,14 @@ bool opt_module(Module *m, unsigned passes, OptStats *stats)
             stale = n != 0;
             stats->rewrites[p] += n;
             changed += n;
+            if (n && verify && verify->after_pass) {
+                opt_analyse(&c);    /* the next pass would: the live graphs, uses swept */
+                stale = false;
+                if (c.broken || !verify->after_pass(verify->arg, m, &c.graphs, opt_pass_names[p])) {
+                    c.broken = true;
+                    break;
+                }
+            }
         }
         stats->rounds = round + 1;
         if (!changed || c.broken)

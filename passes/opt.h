@@ -68,10 +68,20 @@ typedef struct OptStats {
 /* The passes' names, for tests and statistics ("inline", "tuple", ...). */
 extern const char *const opt_pass_names[OPT__COUNT];
 
+/* Called after every pass that rewrote something (--verify-ir: the IR
+   checker), with the pass's name and the graphs still live (the module
+   lists the dropped ones until the end); returning false stops the
+   optimiser. */
+typedef struct OptVerify {
+    bool (*after_pass)(void *arg, Module *m, const GraphVec *live, const char *pass);
+    void *arg;
+} OptVerify;
+
 /* Runs the passes whose bit is set in `passes` (1u << OptPass, OPT_DEFAULT,
-   and OPT_FAMILIES to copy functions with nested graphs) to a fixpoint.  `stats` may be NULL.  Returns false when it found
-   the IR it made inconsistent (a bug in a pass: the driver stops with an
-   internal error). */
-bool opt_module(Module *m, unsigned passes, OptStats *stats);
+   and OPT_FAMILIES to copy functions with nested graphs) to a fixpoint.
+   `verify` and `stats` may be NULL.  Returns false when it found the IR it
+   made inconsistent (a bug in a pass: the driver stops with an internal
+   error), or when verify->after_pass did. */
+bool opt_module(Module *m, unsigned passes, const OptVerify *verify, OptStats *stats);
 
 #endif

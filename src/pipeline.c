@@ -5,8 +5,10 @@
  * Assumes the caller set the source, the diags, the entry chooser and (for
  * codegen) the target.  Guarantees: a stage runs only when every stage
  * before it succeeded; under verify_ir the IR checker runs after each IR
- * stage, and what it finds is reported as an internal error (a bug in
- * myc) and stops the pipeline.  The optimiser's
+ * stage and after every optimiser pass that rewrote something (there on
+ * the live graphs, without the rule the optimiser's end phases restore),
+ * and what it finds is reported as an internal error (a bug in myc) and
+ * stops the pipeline.  The optimiser's
  * output is always checked, asked or not: a pass that breaks an invariant
  * never produces a program compiled some other way.
  */
@@ -78,10 +80,29 @@ static bool grad(Compilation *c)
     return grad_check_expanded(c->typed, &c->diags) && verify(c, c->typed, true, "grad");
 }
 
+/* Under verify_ir, the checker after every optimiser pass, on the live
+   graphs and without the existence rule, which the optimiser's end phases
+   restore (ir.h, ir_check_graphs); the stage's check has it. */
+static bool check_pass(void *arg, Module *m, const GraphVec *live, const char *pass)
+{
+    Compilation *c = arg;
+    StrBuf errs = {0};
+    int n = ir_check_graphs(m, live->data, live->len, true, false, &errs);
+    if (n)
+        fprintf(stderr, "myc: internal error: the IR after the optimiser's pass '%s' breaks %d invariant%s:\n%s",
+                pass, n, n == 1 ? "" : "s", sb_cstr(&errs));
+    sb_free(&errs);
+    c->pass_failed = n != 0;
+    return n == 0;
+}
+
 /* The optimiser's output is checked whether asked or not. */
 static bool optimise(Compilation *c)
 {
-    bool consistent = opt_module(c->typed, c->opt_passes, NULL);
+    OptVerify check = {check_pass, c};
+    bool consistent = opt_module(c->typed, c->opt_passes, c->verify_ir ? &check : NULL, NULL);
+    if (c->pass_failed)
+        return false;
     StrBuf errs = {0};
     int bad = ir_check(c->typed, true, &errs);
     if (consistent && !bad) {

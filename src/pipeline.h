@@ -78,7 +78,7 @@ struct Compilation {
     Diags diags;
     EntryChooser choose;        /* for the infer stage */
     void *user;                 /* the chooser's context */
-    bool verify_ir;             /* run the IR checker after every stage */
+    bool verify_ir;             /* run the IR checker after every stage and optimiser pass */
     unsigned opt_passes;        /* the optimiser passes (opt.h: OPT_DEFAULT) */
     Target target;              /* for the codegen stage */
     /* filled by the stages */
@@ -88,6 +88,7 @@ struct Compilation {
     Module *typed;              /* after infer, rewritten in place by the later stages */
     InferEntry *entries;        /* what inference specialised (malloc'd) */
     int nentries;
+    bool pass_failed;           /* the checker failed after an optimiser pass (verify_ir) */
     /* why the codegen stage failed: the output file, or a runtime error
        of a run (RUN_RAISED), rather than myc itself */
     bool output_failed;

@@ -110,9 +110,9 @@ static Compiled *run_pass(const char *src, const char *fn, unsigned prep, OptPas
     Compiled *c = compile(src, fn, NULL);
     char *before = results(c, args, nargs);
     if (prep)
-        opt_module(c->typed, prep, NULL);
+        opt_module(c->typed, prep, NULL, NULL);
     OptStats st;
-    opt_module(c->typed, (1u << pass) | (prep & OPT_FAMILIES), &st);
+    opt_module(c->typed, (1u << pass) | (prep & OPT_FAMILIES), NULL, &st);
     check_ir(c->typed);
     if (st.rewrites[pass] == 0) {
         StrBuf ir = {0};
@@ -151,7 +151,7 @@ static void test_inline_copies_a_function_with_nested_graphs(void **state)
                            "def f(x):\n    return _sq(x) + _sq(x + 1.0)\n"
                            "def g(x):\n    return grad(f)(x)\n",
                            "g", OPT_FAMILIES, OPT_INLINE, ARGS("0.5", "-3.0", "inf"));
-    opt_module(c->typed, ALL | OPT_FAMILIES, NULL);
+    opt_module(c->typed, ALL | OPT_FAMILIES, NULL, NULL);
     check_ir(c->typed);
     assert_int_equal(count(c->typed, P__COUNT), 0);
     assert_int_equal(c->typed->graphs.len, 1);
@@ -215,7 +215,7 @@ static void test_arith_keeps_x_plus_zero_when_x_may_be_negative_zero(void **stat
     (void)state;
     Compiled *c = compile("def f(x):\n    return x + 0.0\n", "f", NULL);
     char *before = results(c, ARGS("-0.0", "1.0"));
-    opt_module(c->typed, ONLY(OPT_ARITH), NULL);
+    opt_module(c->typed, ONLY(OPT_ARITH), NULL, NULL);
     assert_int_equal(count(c->typed, P_ADD), 1);
     char *after = results(c, ARGS("-0.0", "1.0"));
     assert_string_equal(before, after);
@@ -257,7 +257,7 @@ static void test_env_reads_of_floats_keep_no_value(void **state)
     const char *const args[] = {"0.5 1.5 2.0", "-0.0 0.25 -1.0"};
     assert_true(count_nodes(c->typed, reads_with_value_shape, NULL) > 0);
     char *before = results(c, args, 2);
-    opt_module(c->typed, ONLY(OPT_ENV), NULL);
+    opt_module(c->typed, ONLY(OPT_ENV), NULL, NULL);
     check_ir(c->typed);
     assert_int_equal(count_nodes(c->typed, reads_with_value_shape, NULL), 0);
     char *after = results(c, args, 2);
@@ -339,7 +339,7 @@ static Compiled *optimised(const char *src, const char *fn, const char *const *a
 {
     Compiled *c = compile(src, fn, NULL);
     char *before = results(c, args, nargs);
-    opt_module(c->typed, ALL | OPT_FAMILIES, NULL);
+    opt_module(c->typed, ALL | OPT_FAMILIES, NULL, NULL);
     check_ir(c->typed);
     char *after = results(c, args, nargs);
     assert_string_equal(before, after);
@@ -452,7 +452,7 @@ static void check_straight_line(const char *src, const char *fn, const char *con
 {
     Compiled *c = compile(src, fn, NULL);
     char *before = results(c, args, nargs);
-    opt_module(c->typed, ALL | OPT_FAMILIES, NULL);
+    opt_module(c->typed, ALL | OPT_FAMILIES, NULL, NULL);
     check_ir(c->typed);
     char *after = results(c, args, nargs);
     assert_string_equal(before, after);
