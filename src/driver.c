@@ -1,5 +1,5 @@
 /*
- * driver.c: the command line (contract section 2) and the pipeline.
+ * driver.c: the command line (contract section 2), over the pipeline (pipeline.h).
  *
  * Errors in the source are collected in a Diags list by every phase and
  * printed once, here; a phase never exits.  Nothing is written to standard

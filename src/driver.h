@@ -1,9 +1,10 @@
 /*
- * driver.h: the command line and the pipeline.
+ * driver.h: the command line (contract section 2).
  *
- * The whole pass order is run_pipeline() in driver.c:
- *   parse -> lower -> infer -> (grad, opt, closure, codegen: later issues)
- * and --dump-ir=STAGE stops after the stage it names.
+ * driver_main parses the arguments, chooses the entries inference
+ * specialises (the exports, `myc run`'s FUNC, the --grad= gradients) and
+ * what to do with the result (print a stage's IR, write an object, run
+ * FUNC), and runs the pipeline (src/pipeline.h) to get there.
  */
 #ifndef MYC_DRIVER_H
 #define MYC_DRIVER_H
