@@ -9,10 +9,12 @@
  *   3. cg_classify: a graph only ever jumped to from one function is a
  *      block of that function's group, every other graph a unit;
  *   4. cg_find_components: the strongly connected components of the call
- *      graph between units (Tarjan, iterative); a recursive component is
- *      a machine.
+ *      graph between units (src/util/scc.h); a recursive component is a
+ *      machine.
  */
 #include "classify.h"
+
+#include "../util/scc.h"
 
 void cg_bodies_init(Bodies *b, uint32_t ngraph_ids)
 {
@@ -310,13 +312,6 @@ static void call_targets(const Node *call, GraphVec *out)
             vec_push(out, t->fns[i].graph);
 }
 
-typedef struct Tarjan {
-    int *index, *low;
-    uint8_t *on;
-    GraphVec stack;
-    int next, ncomp;
-} Tarjan;
-
 /* Edges of the component graph: for unit u, the units its group (u and
    its blocks, `members`) calls. */
 static void unit_edges(GClass *cls, uint32_t ngi, Bodies *b, Graph *u, const GraphVec *members, GraphVec *out)
@@ -345,94 +340,67 @@ static void unit_edges(GClass *cls, uint32_t ngi, Bodies *b, Graph *u, const Gra
     }
 }
 
+/* The call graph between units for scc_find: units by index (their order
+   in the graphs given), edges as unit indices. */
+typedef struct UnitGraph {
+    VEC(int) *succ;             /* by unit index */
+} UnitGraph;
+
+static int unit_succ(void *arg, int v, int i)
+{
+    const UnitGraph *ug = arg;
+    return i < ug->succ[v].len ? ug->succ[v].data[i] : -1;
+}
+
 void cg_find_components(GClass *cls, uint32_t ngi, Bodies *b, Graph *const *graphs, int n)
 {
     GraphVec units = {0};
+    int *unit_index = xmalloc(sizeof(int) * (ngi ? ngi : 1));     /* by graph id, -1: not a unit */
+    for (uint32_t i = 0; i < ngi; i++)
+        unit_index[i] = -1;
     for (int i = 0; i < n; i++)
-        if (class_at(cls, ngi, graphs[i])->kind == GK_UNIT)
+        if (class_at(cls, ngi, graphs[i])->kind == GK_UNIT) {
+            unit_index[graphs[i]->id] = units.len;
             vec_push(&units, graphs[i]);
-    GraphVec *edges = xcalloc(ngi, sizeof(GraphVec));
+        }
     GraphVec *members = xcalloc(ngi, sizeof(GraphVec));    /* by group root id */
     for (int i = 0; i < n; i++)
         vec_push(&members[class_at(cls, ngi, graphs[i])->group->id], graphs[i]);
-    bool *self = xcalloc(ngi, sizeof(bool));
+    UnitGraph ug = {xcalloc((size_t)units.len + 1, sizeof *ug.succ)};
+    bool *self = xcalloc((size_t)units.len + 1, sizeof(bool));
     for (int i = 0; i < units.len; i++) {
         Graph *u = units.data[i];
-        unit_edges(cls, ngi, b, u, &members[u->id], &edges[u->id]);
-        for (int k = 0; k < edges[u->id].len; k++)
-            if (edges[u->id].data[k] == u)
-                self[u->id] = true;
+        GraphVec edges = {0};
+        unit_edges(cls, ngi, b, u, &members[u->id], &edges);
+        for (int k = 0; k < edges.len; k++) {
+            int w = unit_index[edges.data[k]->id];
+            if (w < 0)
+                die("codegen: @%s calls @%s, which is not compiled", u->name, edges.data[k]->name);
+            vec_push(&ug.succ[i], w);
+            self[i] = self[i] || w == i;
+        }
+        vec_free(&edges);
     }
-    Tarjan tj = {0};
-    tj.index = xmalloc(sizeof(int) * ngi);
-    tj.low = xmalloc(sizeof(int) * ngi);
-    tj.on = xcalloc(ngi, 1);
-    for (uint32_t i = 0; i < ngi; i++)
-        tj.index[i] = -1;
-    typedef struct { Graph *g; int next; } Fr;
-    VEC(Fr) dfs = {0};
-    for (int r = 0; r < units.len; r++) {
-        if (tj.index[units.data[r]->id] >= 0)
-            continue;
-        Fr f0 = {units.data[r], 0};
-        vec_push(&dfs, f0);
-        tj.index[f0.g->id] = tj.low[f0.g->id] = tj.next++;
-        vec_push(&tj.stack, f0.g);
-        tj.on[f0.g->id] = 1;
-        while (dfs.len) {
-            Fr *top = &dfs.data[dfs.len - 1];
-            Graph *g = top->g;
-            if (top->next < edges[g->id].len) {
-                Graph *w = edges[g->id].data[top->next++];
-                if (tj.index[w->id] < 0) {
-                    tj.index[w->id] = tj.low[w->id] = tj.next++;
-                    vec_push(&tj.stack, w);
-                    tj.on[w->id] = 1;
-                    Fr f = {w, 0};
-                    vec_push(&dfs, f);
-                } else if (tj.on[w->id] && tj.index[w->id] < tj.low[g->id]) {
-                    tj.low[g->id] = tj.index[w->id];
-                }
-                continue;
-            }
-            dfs.len--;
-            if (dfs.len) {
-                Graph *p = dfs.data[dfs.len - 1].g;
-                if (tj.low[g->id] < tj.low[p->id])
-                    tj.low[p->id] = tj.low[g->id];
-            }
-            if (tj.low[g->id] == tj.index[g->id]) {
-                int comp = tj.ncomp++;
-                int start = tj.stack.len;
-                while (tj.stack.data[start - 1] != g)
-                    start--;
-                start--;
-                int size = tj.stack.len - start;
-                int idx = 0;
-                for (int k = start; k < tj.stack.len; k++) {
-                    Graph *w = tj.stack.data[k];
-                    tj.on[w->id] = 0;
-                    GClass *wi = class_at(cls, ngi, w);
-                    wi->scc = comp;
-                    wi->machine = size > 1 || self[w->id];
-                    wi->mindex = idx++;
-                }
-                tj.stack.len = start;
-            }
+    Scc scc;
+    scc_find(units.len, NULL, 0, unit_succ, &ug, &scc);
+    for (int c = 0; c < scc.ncomp; c++) {
+        int size = scc.start[c + 1] - scc.start[c];
+        for (int k = scc.start[c]; k < scc.start[c + 1]; k++) {
+            int v = scc.order[k];
+            GClass *wi = class_at(cls, ngi, units.data[v]);
+            wi->scc = c;
+            wi->machine = size > 1 || self[v];
+            wi->mindex = k - scc.start[c];
         }
     }
-    vec_free(&dfs);
-    vec_free(&tj.stack);
-    free(tj.index);
-    free(tj.low);
-    free(tj.on);
-    for (uint32_t i = 0; i < ngi; i++) {
-        vec_free(&edges[i]);
+    scc_free(&scc);
+    for (int i = 0; i < units.len; i++)
+        vec_free(&ug.succ[i]);
+    free(ug.succ);
+    for (uint32_t i = 0; i < ngi; i++)
         vec_free(&members[i]);
-    }
-    free(edges);
     free(members);
     free(self);
+    free(unit_index);
     vec_free(&units);
 }
-
