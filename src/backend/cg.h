@@ -111,7 +111,7 @@ typedef struct CallSite {
     int pos;                    /* position of the call in body */
 } CallSite;
 
-/* ---- small helpers ------------------------------------------------------------ */
+/* ---- small helpers ------------------------------------------------------- */
 
 /* g's body in schedule order (the IR does not change during codegen). */
 static inline const NodeVec *body_of(Cg *cg, const Graph *g) { return cg_body(&cg->bodies, g); }
@@ -163,70 +163,106 @@ static inline bool has_val(Cg *cg, const Node *x)
     return x->id < cg->nval && cg->valstamp[x->id] == cg->stamp;
 }
 
-/* ---- values.c: types and values ------------------------------------------------- */
+/* ---- values.c: types and values ------------------------------------------ */
 
-LLVMTypeRef cg_type(Cg *cg, const Type *t);
-LLVMValueRef cg_zero_value(Cg *cg, const Type *t);
-LLVMValueRef cg_fn_value(Cg *cg, int tag, LLVMValueRef env);
+LLVMTypeRef cg_type(Cg *cg, const Type *t);                     /* the LLVM type of myc type t */
+LLVMValueRef cg_zero_value(Cg *cg, const Type *t);              /* 0, 0.0, False, (), NULL env, ... */
+LLVMValueRef cg_fn_value(Cg *cg, int tag, LLVMValueRef env);    /* { tag, env } (env NULL: none) */
+/* v of type from as type to, where the language converts implicitly or a
+   join widened a type (bool/int to float, zero to anything, ...). */
 LLVMValueRef cg_coerce(Cg *cg, LLVMValueRef v, const Type *from, const Type *to);
-LLVMValueRef cg_truth(Cg *cg, LLVMValueRef v, const Type *t);
-int cg_ref_index(const Type *t, const FnRef *r);
-int cg_graph_index(const Type *t, const Graph *g);
-LLVMValueRef cg_entry_alloca(Cg *cg, LLVMTypeRef t, const char *name);
+LLVMValueRef cg_truth(Cg *cg, LLVMValueRef v, const Type *t);   /* Python truth of a scalar */
+int cg_ref_index(const Type *t, const FnRef *r);                /* r's tag in function type t, or -1 */
+int cg_graph_index(const Type *t, const Graph *g);              /* g's tag in function type t, or -1 */
+LLVMValueRef cg_entry_alloca(Cg *cg, LLVMTypeRef t, const char *name);  /* in the entry block */
+/* A call of the runtime error handler with msg; continues in a fresh,
+   unreachable block. */
 void cg_runtime_error(Cg *cg, const char *msg);
 void cg_add_attr(Cg *cg, LLVMValueRef fn, LLVMAttributeIndex idx, const char *name);
 LLVMValueRef cg_call_fn(Cg *cg, LLVMTypeRef fty, LLVMValueRef fn, LLVMValueRef *args, int n, bool fast);
 
-/* ---- sens.c: sensitivity arithmetic and envs --------------------------------------- */
+/* ---- sens.c: sensitivity arithmetic and envs ----------------------------- */
 
+/* The representation of each env key, then of env (dense or not), from
+   the env_set nodes of graphs: before anything asks cg_type of an env. */
 void cg_collect_keys(Cg *cg, Graph *const *graphs, int n);
+/* a + b, sensitivities of types ta and tb, of result type rt. */
 LLVMValueRef cg_sens_add(Cg *cg, LLVMValueRef arena, LLVMValueRef a, const Type *ta, LLVMValueRef b,
                          const Type *tb, const Type *rt);
+/* d * k for a scalar k; 0 where d is 0 (even when k is inf or nan). */
 LLVMValueRef cg_sens_scale(Cg *cg, LLVMValueRef d, const Type *td, LLVMValueRef k, const Type *tk,
                            const Type *rt);
+/* d with the shape of rt, zeros materialised. */
 LLVMValueRef cg_sens_dense(Cg *cg, LLVMValueRef d, const Type *td, const Type *rt);
+/* env e with d stored under key; what e holds under key (zero if nothing). */
 LLVMValueRef cg_env_set(Cg *cg, LLVMValueRef arena, LLVMValueRef e, int64_t key, LLVMValueRef d,
                         const Type *td);
 LLVMValueRef cg_env_get(Cg *cg, LLVMValueRef e, int64_t key, const Type *rt);
 
-/* ---- emit.c: graphs, calls and primitives ------------------------------------------ */
+/* ---- emit.c: graphs, calls and primitives -------------------------------- */
 
+/* The LLVM types of the closure records (GInfo.envty) of graphs. */
 void cg_declare_envs(Cg *cg, Graph *const *graphs, int n);
+/* Unit g's LLVM function: internal fastcc nounwind, the arena first. */
 void cg_declare_unit(Cg *cg, Graph *g);
+/* The node value tables, sized for the module's node ids. */
 void cg_ensure_node_tables(Cg *cg);
+/* x's value in the graph being emitted: set, and get (constants built on
+   demand; a value not computed yet is an internal error). */
 void cg_set_val(Cg *cg, const Node *x, LLVMValueRef v);
 LLVMValueRef cg_get_val(Cg *cg, Region *r, Node *x);
+/* Branches to g's entry block in r (made on first use, g then queued for
+   emission) with vals as its parameters' phi inputs. */
 void cg_jump(Cg *cg, Region *r, Graph *g, LLVMValueRef *vals);
+/* A primitive application: its arguments' values, then the primitive. */
 LLVMValueRef cg_emit_prim_node(Cg *cg, Region *r, Node *n);
+/* Emits the graphs queued in r until none is left. */
 void cg_drain(Cg *cg, Region *r);
+/* Unit u's LLVM function, with its group's blocks (u not in a machine). */
 void cg_emit_group(Cg *cg, Graph *u);
 
-/* ---- machine.c: recursive components on the heap stack ---------------------------- */
+/* ---- machine.c: recursive components on the heap stack ------------------- */
 
+/* Returns v (of type t) from the unit whose code is running (g: the graph
+   being emitted). */
 void cg_region_return(Cg *cg, Region *r, const Graph *g, LLVMValueRef v, const Type *t);
+/* Each value's last use in g's body, for cg_live_after. */
 void cg_note_uses(Cg *cg, const Graph *g, const NodeVec *body);
+/* The values live across a call at body position pos; the invariant
+   parameters of a machine of one unit go to inv (or nowhere). */
 void cg_live_after(Cg *cg, const Region *r, const Graph *g, const NodeVec *body, int pos, NodeVec *out,
                    NodeVec *inv);
+/* A call to unit t of the machine being emitted: a frame push, a jump, a
+   continuation that reloads the live values; returns t's result. */
 LLVMValueRef cg_machine_call(Cg *cg, Region *r, const CallSite *cs, Graph *t, LLVMValueRef *args,
                              LLVMBasicBlockRef *cont_out);
+/* The machine function of a recursive component and its units' wrappers. */
 void cg_emit_machine(Cg *cg, Graph *const *units, int n);
 
-/* ---- outline.c: long straight-line runs as functions of their own ----------------- */
+/* ---- outline.c: long straight-line runs as functions of their own -------- */
 
 typedef struct Outline Outline;
 
+/* The plan for g's body, or NULL when it is not worth outlining. */
 Outline *cg_plan_outline(Cg *cg, const Graph *g, const NodeVec *body);
+/* When the plan's next chunk starts at body position pos: emits it as a
+   function and its call, returns the position after it; else -1. */
 int cg_outline_chunk(Cg *cg, Region *r, const Graph *g, const NodeVec *body, Outline *ol, int pos);
 void cg_free_outline(Outline *ol);
 
-/* ---- abi.c: the C ABI wrappers and myc_run ------------------------------------------ */
+/* ---- abi.c: the C ABI wrappers and myc_run ------------------------------- */
 
+/* The C function of an export (its CSignature's name), around its unit. */
 void cg_emit_export(Cg *cg, const CgExport *ex);
+/* void myc_run(const uint64_t *args, uint64_t *results): calls first[],
+   then g, arguments and results one 8-byte slot per scalar leaf. */
 void cg_emit_run_entry(Cg *cg, Graph *g, Graph *const *first, int nfirst);
 
-/* ---- runtime.c: the runtime as generated code calls it ------------------------------ */
+/* ---- runtime.c: the runtime as generated code calls it ------------------- */
 
+/* The myrt_* declarations and the inline fast paths (before any emission). */
 void cg_declare_runtime(Cg *cg);
+/* size bytes from the arena, as myrt_alloc gives them (the fast path). */
 LLVMValueRef cg_emit_alloc(Cg *cg, LLVMValueRef arena, uint64_t size, const char *name);
 
 #endif

@@ -53,7 +53,7 @@ static GClass *class_at(GClass *cls, uint32_t ngi, const Graph *g)
     return &cls[g->id];
 }
 
-/* ---- what names a graph ---------------------------------------------------- */
+/* ---- what names a graph -------------------------------------------------- */
 
 /* True when every use of n is as the callee of an Apply (so no closure
    needs to exist) -- or, for a switch, as the callee of calls. */
@@ -218,7 +218,7 @@ void cg_scan_uses(Bodies *b, Graph *const *graphs, int n, uint32_t nnodes, NodeV
     free(listed);
 }
 
-/* ---- units, blocks, groups --------------------------------------------------- */
+/* ---- units, blocks, groups ----------------------------------------------- */
 
 void cg_classify(GClass *cls, uint32_t ngi, Graph *const *graphs, int n, const bool *is_root,
                  const NodeVec *const_uses)
@@ -286,7 +286,7 @@ void cg_classify(GClass *cls, uint32_t ngi, Graph *const *graphs, int n, const b
     free(from);
 }
 
-/* ---- the call graph between units and its recursive components ------------- */
+/* ---- the call graph between units and its recursive components ----------- */
 
 /* Units a call site may enter (calls and tail calls to units). */
 static void call_targets(const Node *call, GraphVec *out)

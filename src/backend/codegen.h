@@ -54,7 +54,7 @@
 #include "../../ir/ir.h"
 #include "../backend.h"
 
-/* ---- module.c, abi.c ------------------------------------------------------------- */
+/* ---- module.c, abi.c ----------------------------------------------------- */
 
 /* Builds the LLVM module for m in ctx: the exported wrappers, and when
    run_entry is set, `void myc_run(const uint64_t *args, uint64_t *results)`
@@ -70,7 +70,7 @@ LLVMModuleRef codegen_module(LLVMContextRef ctx, LLVMTargetMachineRef tm, Module
    buffers (one per scalar leaf, depth-first). */
 int codegen_run_slots(const Type *t);
 
-/* ---- target.c ---------------------------------------------------------------------- */
+/* ---- target.c ------------------------------------------------------------ */
 
 /* The target machine for generic x86-64 (or the host CPU when native),
    position-independent; NULL with a message in err on failure. */

@@ -19,7 +19,7 @@
 
 #include "scalar.h"
 
-/* ---- function declarations ---------------------------------------------------- */
+/* ---- function declarations ----------------------------------------------- */
 
 static LLVMTypeRef params_struct(Cg *cg, const Graph *g, int from)
 {
@@ -60,7 +60,7 @@ void cg_declare_envs(Cg *cg, Graph *const *graphs, int n)
     }
 }
 
-/* ---- graph entries and jumps ---------------------------------------------------- */
+/* ---- graph entries and jumps --------------------------------------------- */
 
 /* The entry block of graph g in region r, created (with its parameter
    phis) on first use; g is queued for emission. */
@@ -95,7 +95,7 @@ void cg_jump(Cg *cg, Region *r, Graph *g, LLVMValueRef *vals)
     LLVMBuildBr(cg->b, bb);
 }
 
-/* ---- calls --------------------------------------------------------------------------- */
+/* ---- calls --------------------------------------------------------------- */
 
 typedef struct Target {
     Graph *g;                   /* or NULL: a primitive */
@@ -316,7 +316,7 @@ static LLVMValueRef emit_call(Cg *cg, Region *r, const CallSite *cs, Node *call,
     return result;
 }
 
-/* ---- primitives (the structural ones; scalars go to scalar.c) ----------- */
+/* ---- primitives (the structural ones; scalars go to scalar.c) ------------ */
 
 static LLVMValueRef make_closure(Cg *cg, Region *r, Node *n)
 {
@@ -550,7 +550,7 @@ LLVMValueRef cg_emit_prim_node(Cg *cg, Region *r, Node *n)
     return v;
 }
 
-/* ---- graphs and regions -------------------------------------------------------- */
+/* ---- graphs and regions -------------------------------------------------- */
 
 static void emit_graph(Cg *cg, Region *r, Graph *g)
 {

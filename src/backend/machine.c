@@ -23,7 +23,7 @@
 
 #include <string.h>
 
-/* ---- returns ------------------------------------------------------------------ */
+/* ---- returns ------------------------------------------------------------- */
 
 /* The stack slot through which the machine's units return values of type
    t (one per type), and in *exit the block that leaves the machine with
@@ -76,7 +76,7 @@ void cg_region_return(Cg *cg, Region *r, const Graph *g, LLVMValueRef v, const T
     LLVMBuildCondBr(cg->b, top, exit, r->dispatch);
 }
 
-/* ---- invariant parameters ------------------------------------------------------ */
+/* ---- invariant parameters ------------------------------------------------ */
 
 /* What x holds: x itself, or for a parameter that holds a closure's free
    variable (closure conversion's param.captured), that variable's root. */
@@ -134,7 +134,7 @@ static void machine_invariants(Cg *cg, Region *r, Graph *u, LLVMValueRef *entry)
     free(keep);
 }
 
-/* ---- liveness across calls ---------------------------------------------------- */
+/* ---- liveness across calls ----------------------------------------------- */
 
 /* Elided nodes are computed where called; their inputs count as used
    there (for liveness across machine calls). */
@@ -194,7 +194,7 @@ void cg_live_after(Cg *cg, const Region *r, const Graph *g, const NodeVec *body,
     }
 }
 
-/* ---- calls and the machine function ---------------------------------------------- */
+/* ---- calls and the machine function -------------------------------------- */
 
 /* A call inside a machine to unit t of the same machine: saves the live
    values in a frame, jumps to t, and continues (after t returns) in a new

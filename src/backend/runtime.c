@@ -22,7 +22,7 @@
 
 #include "../../runtime/myrt.h"
 
-/* ---- the fast paths ------------------------------------------------------------ */
+/* ---- the fast paths ------------------------------------------------------ */
 
 /* An internal nounwind function named name, of type fnty, with its entry
    block and the builder at its end. */
@@ -154,7 +154,7 @@ static void define_fast_paths(Cg *cg)
     cg->b = outer;
 }
 
-/* ---- what the rest of the code generator calls ---------------------------------- */
+/* ---- what the rest of the code generator calls --------------------------- */
 
 /* size bytes from the arena, as myrt_alloc gives them. */
 LLVMValueRef cg_emit_alloc(Cg *cg, LLVMValueRef arena, uint64_t size, const char *name)

@@ -1,7 +1,7 @@
 /*
  * scalar.h: LLVM IR for the primitives whose arguments and result are
- * scalars (bool, int, float), for the rest of the code generator
- * (src/backend/codegen.c) and its unit test.
+ * scalars (bool, int, float), for the rest of the code generator (emit.c,
+ * values.c, outline.c) and its unit test (tests/unit/test_codegen_prims.c).
  *
  * Assumes: the caller passes the myc types inference gave the arguments
  * and the result (bool -> i1, int -> i64, float -> double) and a builder

@@ -22,7 +22,7 @@
 
 typedef VEC(LLVMValueRef) ValVec;
 
-/* ---- the target machine ------------------------------------------------------------ */
+/* ---- the target machine -------------------------------------------------- */
 
 LLVMTargetMachineRef codegen_target(bool native, int opt_level, StrBuf *err)
 {
@@ -58,7 +58,7 @@ LLVMTargetMachineRef codegen_target(bool native, int opt_level, StrBuf *err)
     return tm;
 }
 
-/* ---- arena elision --------------------------------------------------------------- */
+/* ---- arena elision ------------------------------------------------------- */
 
 /* Whether fn, once optimised, can do without its arena: every call it
    makes is one of enter (myrt_arena_enter) and leave, collected in calls,
@@ -121,7 +121,7 @@ static void elide_unused_arenas(LLVMModuleRef mod)
     vec_free(&calls);
 }
 
-/* ---- the pipeline and the output ---------------------------------------------------- */
+/* ---- the pipeline and the output ----------------------------------------- */
 
 int codegen_optimize(LLVMModuleRef mod, LLVMTargetMachineRef tm, int level, StrBuf *err)
 {

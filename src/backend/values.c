@@ -18,7 +18,7 @@
 
 #include "scalar.h"
 
-/* ---- types and values ------------------------------------------------------------ */
+/* ---- types and values ---------------------------------------------------- */
 
 static bool same_ref(const FnRef *a, const FnRef *b)
 {
@@ -160,7 +160,7 @@ LLVMValueRef cg_truth(Cg *cg, LLVMValueRef v, const Type *t)
     return cg_scalar_prim(&pc, P_TRUTH, &v, &arg, 1, type_bool(cg->m->types));
 }
 
-/* ---- emission helpers ------------------------------------------------------------- */
+/* ---- emission helpers ---------------------------------------------------- */
 
 /* An alloca in the entry block of the current function. */
 LLVMValueRef cg_entry_alloca(Cg *cg, LLVMTypeRef t, const char *name)
