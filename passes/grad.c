@@ -967,17 +967,20 @@ static NodeVec *sens_keys(GradState *gs, Graph *k)
 
 /*
  * The key of captured variable v in an env: v's id, except that J(x, d)
- * and Jfwd(x, d) are keyed as x, and sens_for(x, t) and sens_dense(x, t)
- * as t.  A forward region reads a free variable both as itself (in code
- * that depends on nothing it varies) and as Jfwd(x, 0) (elsewhere), and an
+ * and Jfwd(x, d) are keyed as x, and sens_for(Jfwd(x, 0), t) as t.  A
+ * forward region reads a free variable both as itself (in code that
+ * depends on nothing it varies) and as Jfwd(x, 0) (elsewhere), and an
  * enclosing reverse transform must see one variable: the sensitivity of
  * J(x) or Jfwd(x) is x's (their rule is the identity; for a function both
  * are envs over the same captured variables), so the two are summed under
- * one key.  Likewise a tangent an outer forward region gives a free
- * variable reaches an extension's frame wrapped by the rule of Jfwd
- * (sens_for(Jfwd(x, 0), t)), but the transform of a closure made there
- * reads t itself (it extends the region that owns t): the wrapper is the
- * identity on t wherever t is not zero, so both are t's.
+ * one key.  Likewise the tangent an outer forward region gives such a
+ * lifted free variable reaches an extension's frame as the Jfwd rule wraps
+ * it, sens_for(Jfwd(x, 0), t), while the transform of a closure made there
+ * reads t itself (it extends the region that owns t): both are t's.  Only
+ * that wrapper: a sens_for a backward pass builds is a variable of its own
+ * (seeing through every sens_for lost the sensitivity of a vjp's cotangent
+ * under grad over grad over vjp over jvp, e2e
+ * diff_grad_grad_vjp_jvp_cotangent).
  */
 static uint32_t sens_key(const Node *v)
 {
@@ -986,8 +989,8 @@ static uint32_t sens_key(const Node *v)
             break;
         if ((is_const_prim_app(v, P_J) || is_const_prim_app(v, P_JFWD)) && v->app.in[1]->kind != N_CONST)
             v = v->app.in[1];
-        else if ((is_const_prim_app(v, P_SFOR) || is_const_prim_app(v, P_SDENSE)) && v->app.n == 3 &&
-                 v->app.in[2]->kind != N_CONST)
+        else if (is_const_prim_app(v, P_SFOR) && v->app.n == 3 && v->app.in[2]->kind != N_CONST &&
+                 v->app.in[1]->kind == N_APPLY && is_const_prim_app(v->app.in[1], P_JFWD))
             v = v->app.in[2];
         else
             break;
