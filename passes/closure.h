@@ -21,7 +21,7 @@
  * Types are kept (a make_closure has the type its constant had), so the
  * typed IR checker validates the result and the reference interpreter
  * runs it.  Self tail calls and jumps between the blocks of a function
- * become loops in the backend (src/codegen.c), which reads the result.
+ * become loops in the backend (src/backend/), which reads the result.
  */
 #ifndef MYC_CLOSURE_H
 #define MYC_CLOSURE_H

@@ -18,7 +18,8 @@
  *
  * Users: the J transform's loops (passes/grad.c, find_loops: the blocks
  * on a cycle of tail calls, a component of more than one node or with a
- * self edge).
+ * self edge), and the backend's recursive components (src/backend/
+ * classify.c: functions that call each other run as one machine).
  */
 #ifndef MYC_SCC_H
 #define MYC_SCC_H

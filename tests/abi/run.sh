@@ -314,7 +314,7 @@ arena_enters() {
 }
 
 # An exported function whose optimised code needs no memory and cannot
-# fail enters no arena (codegen.c, elide_unused_arenas); one that allocates
+# fail enters no arena (src/backend/target.c, elide_unused_arenas); one that allocates
 # or may report a runtime error keeps it, and -O0 keeps every arena.
 t_arena_elision() {
     run "$MYC" -S -emit-llvm -O2 "$ABI/grads.my" --grad=loop_f --grad=clos_f -o grads-O2.ll || return 1
@@ -337,7 +337,7 @@ frame_sizes() {
 }
 
 # A self-recursive function's frames keep no parameter that every recursive
-# call passes through unchanged (codegen.c, machine_invariants): power's
+# call passes through unchanged (src/backend/machine.c, machine_invariants): power's
 # hold only the return id; the functions of recursion_invariants.my whose
 # parameters change keep them.
 t_machine_invariants() {

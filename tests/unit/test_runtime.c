@@ -238,8 +238,8 @@ static void test_frame_oscillation_at_boundary(void **state)
     assert_int_equal(st.frame_peak_bytes, (uint64_t)depth * 64);
 }
 
-/* Generated code inlines the common paths of push and pop (codegen.c,
-   define_frame_fast): push bumps fcur when fend - fcur has room; pop is
+/* Generated code inlines the common paths of push and pop (src/backend/
+   runtime.c, the fast paths): push bumps fcur when fend - fcur has room; pop is
    inline when the top frame's prev_fcur (its header's second word) is the
    frame itself, which must mean that popping it releases no chunk.  A
    random walk checks both predictions against the runtime at every step. */
