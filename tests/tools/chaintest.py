@@ -4,20 +4,22 @@
     python3 tests/tools/chaintest.py [--myc build/myc] [-j 2] [--mode interp|jit]
 
 For each ordered triple (o2, o3, o4) of grad, value_and_grad, vjp and jvp,
-and each of three inner bodies, builds
+and each of four inner bodies (one calls a top-level function with the
+enclosing operators' variables), builds
 
-    e1(p0, t) = o2(lambda a: o3(lambda w: o4(lambda p: BODY(p, a, w, p0), 1.1), 1.2, 0.7), p0, t)
+    e1(p0, t) = o2(lambda a: o3(lambda w: o4(lambda p: BODY(p, a, w, p0), 1.1, w), 1.2, 0.7 a), p0, t)
 
 where each operator differentiates its lambda at the point given and
 scales the result by (or, for jvp and vjp, takes as tangent or cotangent)
 the last argument: the innermost function captures the variables of both
-enclosing operators (a, w) and of the function (p0), and t enters as the
-outermost operator's tangent or scale.  Then d e1/dt and d e1/dp0, each
+enclosing operators (a, w) and of the function (p0), each operator's
+tangent or cotangent is a variable of the one enclosing it, and t enters
+as the outermost operator's tangent or scale.  Then d e1/dt and d e1/dp0, each
 by grad and by jvp (a fourth level), are compared with central
 differences of e1 itself (h = 1e-6, agreement to 1e-6 relative).  The
 first two levels and the captured outer tangent are where nesttest seed 2
 program 57 found a dropped sensitivity (grad over jvp over jvp); this
-checks all 64 triples systematically, 768 derivatives.
+checks all 64 triples systematically, 1,024 derivatives.
 """
 import argparse
 import concurrent.futures
@@ -28,7 +30,7 @@ import sys
 import tempfile
 
 OPS = ["grad", "vag", "vjp", "jvp"]
-BODIES = ["p * a * w", "sin(p * a + w) * cos(a * p0)", "p * p * w + a * tanh(w * p)"]
+BODIES = ["p * a * w", "sin(p * a + w) * cos(a * p0)", "p * p * w + a * tanh(w * p)", "_h(p, a) * w + _h(w, p0)"]
 X0, T0, H = 0.8, 0.9, 1e-6
 TOL = 1e-6
 
@@ -44,10 +46,13 @@ def app(op, fn, x, scale):
 
 
 def program(o2, o3, o4, body):
-    inner = app(o4, f"lambda p: {body}", "1.1", "1.0")
-    mid = app(o3, f"lambda w: {inner}", "1.2", "0.7")
+    inner = app(o4, f"lambda p: {body}", "1.1", "w")
+    mid = app(o3, f"lambda w: {inner}", "1.2", "0.7 * a")
     outer = app(o2, f"lambda a: {mid}", "p0", "t")
-    return f"""def e1(p0, t):
+    return f"""def _h(u, c):
+    return u * u * c
+
+def e1(p0, t):
     return {outer}
 
 def gt(p0, t):
