@@ -29,7 +29,7 @@ typedef struct Options {
     Stage dump;
     bool dot;                   /* --ir-format=dot */
     bool compile_obj, compile_asm, emit_llvm;
-    bool verify_ir;             /* --verify-ir: run the IR checker after every stage */
+    bool verify_ir;             /* --verify-ir: run the IR checker after every stage and optimiser pass */
     bool native;                /* -march=native */
     Stage interp_ir;            /* --interp-ir=STAGE: the IR --interp runs (grad, or closure to test that pass) */
     int opt_level;
@@ -94,7 +94,7 @@ static void print_help(FILE *out)
           "  --interp-ir=STAGE      With --interp: interpret the IR after grad (default), opt or closure\n"
           "  --opt-passes=LIST      Run only these optimiser passes (comma-separated; families: copy functions\n"
           "                         with nested graphs; none) (testing)\n"
-          "  --verify-ir            Check the IR's invariants after every stage (for testing myc)\n"
+          "  --verify-ir            Check the IR's invariants after every stage and optimiser pass (for testing myc)\n"
           "  --help                 Show this help\n"
           "  --version              Show the version\n"
           "\n"
