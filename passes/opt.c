@@ -25,30 +25,83 @@ const char *const opt_pass_names[OPT__COUNT] = {
 
 enum { OPT_MAX_ROUNDS = 64 };
 
+/* One live rebind's pair: its transform `to` is made from a closure of
+   `from` (both nested in one parent). */
+typedef struct RebindPair { Graph *from, *to; } RebindPair;
+typedef VEC(RebindPair) RebindPairVec;
+
+/* The pairs of every live rebind of a function type (one analysis's). */
+static void rebind_pairs(OptCtx *c, RebindPairVec *out)
+{
+    out->len = 0;
+    for (int gi = 0; gi < c->graphs.len; gi++) {
+        NodeVec *body = &c->body[c->graphs.data[gi]->id];
+        for (int bi = 0; bi < body->len; bi++) {
+            Node *r = body->data[bi];
+            if (!opt_is_prim(r, P_REBIND) || !r->type || r->type->kind != T_FUNC)
+                continue;
+            const Type *xt = r->app.in[1]->type;
+            for (int k = 2; k + 1 < r->app.n; k += 2) {
+                int ix = ir_fn_index_of_key(xt, r->app.in[k]->k.u.i);
+                int64_t jx = r->app.in[k + 1]->k.u.i;
+                Graph *from = ix >= 0 ? xt->fns[ix].graph : NULL;
+                Graph *to = jx >= 0 && jx < r->type->n ? r->type->fns[jx].graph : NULL;
+                if (from && to && from->output && to->parent == from->parent)
+                    vec_push(out, ((RebindPair){from, to}));
+            }
+        }
+    }
+}
+
+/* made[g]: a closure of graph g may be made.  A top-level graph's, a
+   graph's whose constant a live node uses, and a rebind's transform's
+   when a closure of its source may be made (to a fixpoint: rebind of
+   rebind).  A malloc'd array by graph id. */
+static uint8_t *closures_made(OptCtx *c, const RebindPairVec *pairs)
+{
+    uint8_t *made = xcalloc(c->gcap ? c->gcap : 1, 1);
+    for (int gi = 0; gi < c->graphs.len; gi++) {
+        const Graph *g = c->graphs.data[gi];
+        made[g->id] = !g->parent || c->calls[g->id] || c->values[g->id];
+    }
+    for (bool more = true; more;) {
+        more = false;
+        for (int i = 0; i < pairs->len; i++)
+            if (made[pairs->data[i].from->id] && !made[pairs->data[i].to->id])
+                made[pairs->data[i].to->id] = more = true;
+    }
+    return made;
+}
+
 /*
- * A nested graph that only types name -- no live node uses its constant,
- * no rebind names it -- is never created, so it never runs: a branch a
- * known condition dropped that a switch's type still lists, the copy of a
- * nested graph a family copy made for types to name.  Its body may read
- * nodes its parent no longer computes (it is not its parent's closure),
- * which the IR must not hold; so its body becomes unreachable(), as
- * inference makes the functions no call reaches.  (A top-level function
- * reads no frame; it stays, so that what its types name stays whole.)
- * A graph a rebind names is created from a closure of its source, made in
- * the frame of its parent: when that parent never runs (its body is
- * unreachable() already), it is never created either.
+ * A nested graph no closure of which is made never runs: one that only
+ * types name -- no live node uses its constant, no rebind makes it -- as a
+ * branch a known condition dropped that a switch's type still lists, or
+ * the copy of a nested graph a family copy made for types to name.  Its
+ * body may read nodes its parent no longer computes (it is not its
+ * parent's closure), which the IR must not hold; so its body becomes
+ * unreachable(), as inference makes the functions no call reaches.  (A
+ * top-level function reads no frame; it stays, so that what its types name
+ * stays whole.)
+ * A rebind's transform is made from a closure of its source, in the frame
+ * of their parent: it is never made when no closure of its source is
+ * (closures_made), nor when that parent never runs (its body is
+ * unreachable() already).
  * Returns how many it rewrote (after a fresh analysis; the graphs it frees
  * may expose more).
  */
 static int stub_uncreated(OptCtx *c)
 {
     opt_analyse(c);
+    RebindPairVec pairs = {0};
+    rebind_pairs(c, &pairs);
+    uint8_t *made = closures_made(c, &pairs);
     int done = 0;
     for (int gi = 0; gi < c->graphs.len; gi++) {
         Graph *g = c->graphs.data[gi];
         bool frame_never_runs = g->parent && g->parent->output && opt_is_prim(g->parent->output, P_UNREACHABLE);
-        if (!g->parent || (c->pinned[g->id] && !frame_never_runs) || c->calls[g->id] || c->values[g->id] ||
-            g->kind == G_CONST || !g->output || opt_is_prim(g->output, P_UNREACHABLE))
+        if (!g->parent || (made[g->id] && !frame_never_runs) || g->kind == G_CONST || !g->output ||
+            opt_is_prim(g->output, P_UNREACHABLE))
             continue;
         /* what it computed is not lost: it never ran */
         NodeVec *body = &c->body[g->id];
@@ -58,6 +111,8 @@ static int stub_uncreated(OptCtx *c)
         ir_set_output(g, opt_apply_prim(g, g->ret_type ? g->ret_type : g->output->type, P_UNREACHABLE, g->loc, 0));
         done++;
     }
+    free(made);
+    vec_free(&pairs);
     return done;
 }
 
@@ -76,50 +131,37 @@ static int stub_uncreated(OptCtx *c)
  *
  * One sweep over the live rebinds; returns whether it added a read.
  */
-static bool rebind_reads_sweep(OptCtx *c, NodeVec *fv, NodeVec *have)
+static bool rebind_reads_sweep(OptCtx *c, RebindPairVec *pairs, NodeVec *fv, NodeVec *have)
 {
     bool changed = false;
-    for (int gi = 0; gi < c->graphs.len; gi++) {
-        NodeVec *body = &c->body[c->graphs.data[gi]->id];
-        for (int bi = 0; bi < body->len; bi++) {
-            Node *r = body->data[bi];
-            if (!opt_is_prim(r, P_REBIND) || !r->type || r->type->kind != T_FUNC)
-                continue;
-            const Type *xt = r->app.in[1]->type;
-            for (int k = 2; k + 1 < r->app.n; k += 2) {
-                int ix = ir_fn_index_of_key(xt, r->app.in[k]->k.u.i);
-                int64_t jx = r->app.in[k + 1]->k.u.i;
-                Graph *from = ix >= 0 ? xt->fns[ix].graph : NULL;
-                Graph *to = jx >= 0 && jx < r->type->n ? r->type->fns[jx].graph : NULL;
-                if (!from || !to || !from->output || to->parent != from->parent)
-                    continue;
-                fv->len = have->len = 0;
-                ir_free_variables(to, fv);
-                ir_free_variables(from, have);
-                int n = 0;
-                for (int i = 0; i < fv->len; i++) {
-                    /* F never reads a value that holds its own closure
-                       (that would be a cycle); T, made later, may */
-                    bool found = ir_value_holds_closure_of(fv->data[i], from);
-                    for (int q = 0; q < have->len && !found; q++)
-                        found = have->data[q] == fv->data[i];
-                    if (!found)
-                        fv->data[n++] = fv->data[i];
-                }
-                if (!n)
-                    continue;
-                Node *out = from->output;
-                if (out->kind == N_APPLY && out->graph == from && !opt_is_prim(out, P_DEPEND) &&
-                    !(out->app.in[0]->kind == N_CONST && out->app.in[0]->k.kind == K_PRIM)) {
-                    Node *callee = out->app.in[0];
-                    ir_set_input(out, 0, opt_apply_depend(c, from, callee->type, fv->data, n, callee, out->loc));
-                } else {
-                    ir_set_output(from, opt_apply_depend(c, from, out->type ? out->type : from->ret_type, fv->data,
-                                                         n, out, out->loc));
-                }
-                changed = true;
-            }
+    rebind_pairs(c, pairs);
+    for (int pi = 0; pi < pairs->len; pi++) {
+        Graph *from = pairs->data[pi].from, *to = pairs->data[pi].to;
+        fv->len = have->len = 0;
+        ir_free_variables(to, fv);
+        ir_free_variables(from, have);
+        int n = 0;
+        for (int i = 0; i < fv->len; i++) {
+            /* F never reads a value that holds its own closure
+               (that would be a cycle); T, made later, may */
+            bool found = ir_value_holds_closure_of(fv->data[i], from);
+            for (int q = 0; q < have->len && !found; q++)
+                found = have->data[q] == fv->data[i];
+            if (!found)
+                fv->data[n++] = fv->data[i];
         }
+        if (!n)
+            continue;
+        Node *out = from->output;
+        if (out->kind == N_APPLY && out->graph == from && !opt_is_prim(out, P_DEPEND) &&
+            !(out->app.in[0]->kind == N_CONST && out->app.in[0]->k.kind == K_PRIM)) {
+            Node *callee = out->app.in[0];
+            ir_set_input(out, 0, opt_apply_depend(c, from, callee->type, fv->data, n, callee, out->loc));
+        } else {
+            ir_set_output(from, opt_apply_depend(c, from, out->type ? out->type : from->ret_type, fv->data, n,
+                                                 out, out->loc));
+        }
+        changed = true;
     }
     return changed;
 }
@@ -130,9 +172,11 @@ static bool rebind_reads_sweep(OptCtx *c, NodeVec *fv, NodeVec *have)
 static void rebind_reads(OptCtx *c)
 {
     opt_analyse(c);
+    RebindPairVec pairs = {0};
     NodeVec fv = {0}, have = {0};
-    while (rebind_reads_sweep(c, &fv, &have))
+    while (rebind_reads_sweep(c, &pairs, &fv, &have))
         ;
+    vec_free(&pairs);
     vec_free(&fv);
     vec_free(&have);
 }
