@@ -63,7 +63,4 @@ int backend_run_slots(const Type *t);
 RunStatus backend_run(Module *m, Graph *entry, Graph *const *first, int nfirst, const BackendOptions *o,
                       const uint64_t *args, uint64_t *results, StrBuf *err);
 
-/* Writes len bytes to path through a temporary file renamed into place. */
-int backend_write_file(const char *path, const char *data, size_t len, StrBuf *err);
-
 #endif

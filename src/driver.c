@@ -17,6 +17,7 @@
 #include "backend.h"
 #include "cabi.h"
 #include "pipeline.h"
+#include "util/file.h"
 
 
 enum { EXIT_OK = 0, EXIT_SOURCE = 1, EXIT_USAGE = 2, EXIT_RUNTIME = 3 };
@@ -729,25 +730,42 @@ static int write_header(Compilation *c, const ExportVec *exports)
     }
     StrBuf h = {0}, err = {0};
     cabi_write_header(o->header, o->input, hx, exports->len, &h);
-    int status = backend_write_file(o->header, sb_cstr(&h), h.len, &err) != 0 ? usage_error("%s", sb_cstr(&err))
-                                                                               : EXIT_OK;
+    /* unchanged: not rewritten, so that what includes it is not rebuilt */
+    int status = file_write_if_changed(o->header, sb_cstr(&h), h.len, &err) != 0 ? usage_error("%s", sb_cstr(&err))
+                                                                                  : EXIT_OK;
     sb_free(&h);
     sb_free(&err);
     free(hx);
     return status;
 }
 
+/* An output is never the input, and the object and the header are two
+   files (gcc: "input file is the same as output file"). */
+static int check_outputs(Compilation *c, const char *path)
+{
+    Options *o = job(c)->opt;
+    if (strcmp(o->input, "-") != 0 && file_same(o->input, path))
+        return usage_error("input file '%s' is the same as output file '%s'", o->input, path);
+    if (o->header && strcmp(o->input, "-") != 0 && file_same(o->input, o->header))
+        return usage_error("input file '%s' is the same as the header file '%s'", o->input, o->header);
+    if (o->header && file_same(o->header, path))
+        return usage_error("the header file '%s' is the same as output file '%s'", o->header, path);
+    return 0;
+}
+
 static int compile(Compilation *c)
 {
     Options *o = job(c)->opt;
-    int status = EXIT_OK;
+    const char *path = o->output ? o->output : default_output(c);
+    int status = check_outputs(c, path);
+    if (status)
+        return status;
     bool ok = build_with_grads(c, STAGE_CLOSURE, &status);
     ExportVec exports = {0};
     if (ok && (status = collect_exports(c, &exports)) != 0)
         ok = false;
     diags_print(&c->diags, stderr);
     if (ok) {
-        const char *path = o->output ? o->output : default_output(c);
         c->target = (Target){
             .kind = TARGET_FILE,
             .backend = {.opt_level = o->opt_level, .native = o->native, .name = o->input},

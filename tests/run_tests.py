@@ -25,6 +25,9 @@ Kinds of checks (see tests/README.md):
           NAME.closure.txt (grad_*.my also --dump-ir=grad, text and dot); the
           dot output must render with `dot -Tsvg` when dot is installed.
   cli     the command line contract (exit statuses, usage errors).
+  outputs an output that is the input, or the header and the object in one
+          file, is a usage error; links and FIFOs are written through; an
+          unchanged header is not rewritten.
   fuzz    (--fuzz N) N deterministic mutations of the test inputs through
           `myc --dump-ir=infer`: status 0 or 1 only, well-formed diagnostics,
           no signal, no hang.
@@ -49,8 +52,10 @@ import re
 import shlex
 import shutil
 import subprocess
+import stat
 import sys
 import tempfile
+import threading
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TIMEOUT = 60
@@ -614,6 +619,110 @@ def cli_checks(myc):
 
 
 # ---------------------------------------------------------------------------
+# outputs: never the input, written through links and special files, a
+# header left alone when its content is unchanged (issue 18, item 2).
+
+def output_checks(myc):
+    src = "def f(x):\n    return x * x\n"
+
+    def in_tmp(body):
+        def fn():
+            with tempfile.TemporaryDirectory(prefix="myc-out-") as d:
+                a = os.path.join(d, "a.my")
+                with open(a, "w") as f:
+                    f.write(src)
+                return body(d, a)
+        return fn
+
+    def usage_error(argv_of, says, untouched):
+        def body(d, a):
+            argv = argv_of(d, a)
+            before = {p: open(p, "rb").read() for p in untouched(d, a) if os.path.exists(p)}
+            r = run([myc] + argv)
+            cmd = "myc " + " ".join(argv)
+            probs = []
+            if r.timed_out or r.status != 2:
+                probs.append(f"{cmd}: expected exit status 2, got {r.describe()}")
+            if says not in r.stderr or not r.stderr.startswith("myc: error: ") or r.stderr.count("\n") != 1:
+                probs.append(f"{cmd}: expected one usage error saying {says!r}, got {short(r.stderr)!r}")
+            for p, data in before.items():
+                if open(p, "rb").read() != data:
+                    probs.append(f"{cmd}: {p} was changed")
+            left = sorted(set(os.listdir(d)) - {os.path.basename(p) for p in before} - {"a.my", "sub"})
+            if left:
+                probs.append(f"{cmd}: left files behind: {left}")
+            return probs
+        return in_tmp(body)
+
+    def symlink(d, a):
+        real, link = os.path.join(d, "real.o"), os.path.join(d, "link.o")
+        os.symlink("real.o", link)      # dangling: the target is created through it
+        probs = []
+        for round_ in (1, 2):           # then an existing target, rewritten through it
+            r = run([myc, "-c", a, "-o", link])
+            if r.status != 0:
+                probs.append(f"-o link.o (round {round_}): {r.describe()}: {short(r.stderr)}")
+            if not os.path.islink(link) or os.readlink(link) != "real.o":
+                probs.append(f"-o link.o (round {round_}): the symbolic link was replaced")
+            if not os.path.isfile(real) or open(real, "rb").read(4) != b"\x7fELF":
+                probs.append(f"-o link.o (round {round_}): no object written through the link to real.o")
+        return probs
+
+    def fifo(d, a):
+        pipe = os.path.join(d, "pipe.o")
+        os.mkfifo(pipe)
+        got = []
+        reader = threading.Thread(target=lambda: got.append(open(pipe, "rb").read()))
+        reader.start()
+        r = run([myc, "-c", a, "-o", pipe])
+        reader.join(TIMEOUT)
+        probs = []
+        if r.status != 0:
+            probs.append(f"-o FIFO: {r.describe()}: {short(r.stderr)}")
+        if not stat.S_ISFIFO(os.lstat(pipe).st_mode):
+            probs.append("-o FIFO: the FIFO was replaced")
+        if not got or got[0][:4] != b"\x7fELF":
+            probs.append("-o FIFO: the reader did not get the object")
+        return probs
+
+    def header_unchanged(d, a):
+        h, o = os.path.join(d, "a.h"), os.path.join(d, "a.o")
+        probs = []
+        r1 = run([myc, "-c", a, "-o", o, f"--header={h}"])
+        os.utime(h, ns=(1_000_000_000, 1_000_000_000))     # an old time stamp, to see a rewrite
+        r2 = run([myc, "-c", a, "-o", o, f"--header={h}"])
+        if r1.status != 0 or r2.status != 0:
+            return [f"--header: {r1.describe()} / {r2.describe()}: {short(r1.stderr + r2.stderr)}"]
+        if os.stat(h).st_mtime_ns != 1_000_000_000:
+            probs.append("--header: an unchanged header was rewritten (its time stamp moved)")
+        with open(a, "a") as f:
+            f.write("\ndef g(y):\n    return y\n")
+        r3 = run([myc, "-c", a, "-o", o, f"--header={h}"])
+        if r3.status != 0 or "g(double y)" not in open(h).read() or os.stat(h).st_mtime_ns == 1_000_000_000:
+            probs.append("--header: a changed header was not rewritten")
+        return probs
+
+    j = os.path.join
+    cases = [
+        ("o-is-input", lambda d, a: ["-c", a, "-o", a], "is the same as output file", lambda d, a: [a]),
+        ("o-is-input-other-spelling", lambda d, a: ["-c", a, "-o", j(d, ".", "..", os.path.basename(d), "a.my")],
+         "is the same as output file", lambda d, a: [a]),
+        ("S-o-is-input", lambda d, a: ["-S", a, "-o", a], "is the same as output file", lambda d, a: [a]),
+        ("header-is-input", lambda d, a: ["-c", a, "-o", j(d, "a.o"), f"--header={a}"],
+         "is the same as the header file", lambda d, a: [a]),
+        ("header-is-output", lambda d, a: ["-c", a, "-o", j(d, "x.o"), f"--header={j(d, 'x.o')}"],
+         "the header file", lambda d, a: [a]),
+        ("header-is-output-both-stdout", lambda d, a: ["-S", a, "-o", "-", "--header=-"],
+         "the header file '-' is the same as output file '-'", lambda d, a: [a]),
+    ]
+    checks = [Check(f"outputs/{n}", usage_error(argv, says, untouched)) for n, argv, says, untouched in cases]
+    checks += [Check("outputs/symlink-written-through", in_tmp(symlink)),
+               Check("outputs/fifo-written-through", in_tmp(fifo)),
+               Check("outputs/header-unchanged-not-rewritten", in_tmp(header_unchanged))]
+    return checks
+
+
+# ---------------------------------------------------------------------------
 # fuzz
 
 FUZZ_TOKENS = ["def", "if", "elif", "else", "while", "for", "in", "range", "return", "lambda",
@@ -939,7 +1048,7 @@ def main():
             print("0 passed, 1 failed")
             return 1
 
-    checks = (cli_checks(myc) + errors_checks(myc, args.update, san) + dump_checks(myc, args.update)
+    checks = (cli_checks(myc) + output_checks(myc) + errors_checks(myc, args.update, san) + dump_checks(myc, args.update)
               + e2e_checks(myc, args.run_flag, san) + scale_checks(myc))
     if args.fuzz:
         checks += fuzz_checks(san or myc, args.fuzz, args.fuzz_seed)

@@ -15,14 +15,8 @@
 #include "../../runtime/myrt.h"
 #include "codegen.h"
 #include "jit.h"
-#include "../util/file.h"
 
 int backend_run_slots(const Type *t) { return codegen_run_slots(t); }
-
-int backend_write_file(const char *path, const char *data, size_t len, StrBuf *err)
-{
-    return file_write_whole(path, data, len, err);
-}
 
 int backend_compile_file(Module *m, const CgExport *ex, int nex, const BackendOptions *o, EmitKind kind,
                          const char *path, bool *internal, StrBuf *err)
