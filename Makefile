@@ -158,7 +158,7 @@ install-check: all
 
 # ---- end-to-end tests ---------------------------------------------------------------
 e2e: $(B)/myc $(B)/san/myc
-	python3 tests/run_tests.py --myc $(B)/myc --san-myc $(B)/san/myc --run-flag=--verify-ir --fuzz 300 && python3 tests/tools/difftest.py --myc $(B)/myc --san $(B)/san/myc -n 150 --seed 1 --avoid-known && python3 tests/tools/gradcheck.py --myc $(B)/san/myc
+	python3 tests/run_tests.py --myc $(B)/myc --san-myc $(B)/san/myc --run-flag=--verify-ir --fuzz 300 && python3 tests/tools/difftest.py --myc $(B)/myc --san $(B)/san/myc -n 150 --seed 1 --avoid-known && python3 tests/tools/gradcheck.py --myc $(B)/san/myc && python3 tests/tools/readme_tour.py --myc $(B)/myc
 
 # No lower layer of the tree refers to a higher one (docs/design.md, "The
 # map"): the includes, and the symbols each layer's objects use.
