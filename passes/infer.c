@@ -117,16 +117,46 @@ const char *infer_type_name(TypeCtx *tc, Type *t)
     return type_name(tc->arena, t);
 }
 
-void infer_record_error(ErrVec *list, Loc loc, bool shape, const char *msg)
+void infer_record_copy(ErrVec *list, const InstError *e)
 {
     for (int i = 0; i < list->len; i++)
-        if (list->data[i].loc.line == loc.line && list->data[i].loc.col == loc.col &&
-            strcmp(list->data[i].msg, msg) == 0) {
-            list->data[i].shape &= shape;   /* once a real error, always one */
+        if (list->data[i].loc.line == e->loc.line && list->data[i].loc.col == e->loc.col &&
+            strcmp(list->data[i].msg, e->msg) == 0) {
+            list->data[i].shape &= e->shape;   /* once a real error, always one */
             return;
         }
-    InstError e = {loc, xstrdup(msg), shape};
-    vec_push(list, e);
+    InstError c = *e;
+    c.msg = xstrdup(e->msg);
+    vec_push(list, c);
+}
+
+void infer_record_error(ErrVec *list, Loc loc, bool shape, const char *msg)
+{
+    InstError e = {loc, (char *)msg, shape, -1, MISUSE_OTHER};
+    infer_record_copy(list, &e);
+}
+
+/* The parameter a marked float stands for (-1: one of those past the
+   last mark, which share it). */
+static int param_of_mark(const Type *t)
+{
+    int i = (int)(t - default_float_types);
+    return i < DEFAULT_FLOAT_MARKS - 1 ? i : -1;
+}
+
+/* A clash that excusable_clash excuses, as a misuse of the parameter
+   whose marked float is on one side (*e's shape, param and as). */
+static void clash_misuse(const Type *a, const Type *b, InstError *e)
+{
+    e->shape = excusable_clash(a, b);
+    e->param = -1;
+    e->as = MISUSE_OTHER;
+    if (!e->shape)
+        return;
+    const Type *mark = infer_is_default_float(a) ? a : b, *other = mark == a ? b : a;
+    e->param = param_of_mark(mark);
+    e->as = other && other->kind == T_TUPLE ? MISUSE_TUPLE : other && other->kind == T_FUNC ? MISUSE_FUNCTION
+                                                                                        : MISUSE_OTHER;
 }
 
 Type *infer_error(TypeCtx *tc, Loc loc, bool shape, const char *fmt, ...)
@@ -137,6 +167,20 @@ Type *infer_error(TypeCtx *tc, Loc loc, bool shape, const char *fmt, ...)
     sb_vprintf(&sb, fmt, ap);
     va_end(ap);
     infer_record_error(tc->cur ? &tc->cur->errors : &tc->entry_errors, loc, shape, sb_cstr(&sb));
+    sb_free(&sb);
+    return TY_ERR;
+}
+
+Type *infer_misuse(TypeCtx *tc, Loc loc, const Type *t, InferMisuse as, const char *fmt, ...)
+{
+    StrBuf sb = {0};
+    va_list ap;
+    va_start(ap, fmt);
+    sb_vprintf(&sb, fmt, ap);
+    va_end(ap);
+    bool shape = infer_is_default_float(t);
+    InstError e = {loc, (char *)sb_cstr(&sb), shape, shape ? param_of_mark(t) : -1, as};
+    infer_record_copy(tc->cur ? &tc->cur->errors : &tc->entry_errors, &e);
     sb_free(&sb);
     return TY_ERR;
 }
@@ -591,7 +635,9 @@ static void jump_to_block(TypeCtx *tc, Inst *ci, Graph *g, Type **args, Loc loc)
             StrBuf sb = {0};
             sb_printf(&sb, "variable '%s' has incompatible types on different paths: '%s' and '%s'",
                       p->name ? p->name : "?", infer_type_name(tc, *slot), infer_type_name(tc, args[i]));
-            infer_record_error(&ci->lasting, loc, excusable_clash(*slot, args[i]), sb_cstr(&sb));
+            InstError e = {loc, (char *)sb_cstr(&sb), false, -1, MISUSE_OTHER};
+            clash_misuse(*slot, args[i], &e);
+            infer_record_copy(&ci->lasting, &e);
             sb_free(&sb);
         }
         if (nt != *slot) {
@@ -642,7 +688,7 @@ static Type *eval_apply(TypeCtx *tc, Inst *inst, Node *a, Type **args)
     if (callee == TY_ERR)
         return TY_ERR;
     if (callee->kind != T_FUNC)
-        return infer_error(tc, a->loc, infer_is_default_float(callee),
+        return infer_misuse(tc, a->loc, callee, MISUSE_FUNCTION,
                            "a value of type '%s' is not a function and cannot be called",
                            infer_type_name(tc, callee));
     bool any_bottom = false, any_err = false;
@@ -924,7 +970,7 @@ Type *ty_derive(TypeCtx *tc, const PrimInfo *p, Node *app, Type **args, int n)
     DiffOp op = (DiffOp)app->app.in[DERIVE_KIND]->k.u.i;
     Type *ft = args[first - 1];
     if (ft->kind != T_FUNC)
-        return infer_error(tc, app->loc, infer_is_default_float(ft), "%s() needs a function, not '%s'", op_names[op],
+        return infer_misuse(tc, app->loc, ft, MISUSE_FUNCTION, "%s() needs a function, not '%s'", op_names[op],
                            infer_type_name(tc, ft));
     int64_t tower = app->app.in[DERIVE_TOWER]->k.u.i;
     int nfwd = 0;
@@ -1149,13 +1195,37 @@ static bool mentions_function(const Type *t)
 }
 
 /* Whether an export entry's signature can be a C signature (contract
-   section 3): no function among its parameters or in its result. */
-static bool exportable_signature(Inst *inst)
+   section 3): no function among its parameters or in its result.  If not,
+   says which in e. */
+static bool exportable_signature(Inst *inst, InferEntry *e)
 {
     for (int i = 0; i < inst->nargs; i++)
-        if (mentions_function(inst->args[i]))
+        if (mentions_function(inst->args[i])) {
+            e->dropped = DROP_PARAM_FN;
+            e->param = i;
             return false;
-    return !mentions_function(find(inst->slots[0])->type);
+        }
+    if (!mentions_function(find(inst->slots[0])->type))
+        return true;
+    e->dropped = DROP_RESULT_FN;
+    return false;
+}
+
+/* The first (in the source) of errs, all shape errors: why entry e is not
+   exported. */
+static void note_misuse(InferEntry *e, const ErrVec *errs)
+{
+    const InstError *first = NULL;
+    for (int i = 0; i < errs->len; i++) {
+        const InstError *x = &errs->data[i];
+        if (!first || x->loc.line < first->loc.line ||
+            (x->loc.line == first->loc.line && x->loc.col < first->loc.col))
+            first = x;
+    }
+    e->dropped = DROP_PARAM_USE;
+    e->param = first && first->param < e->fn->nparams ? first->param : -1;
+    e->as = first ? first->as : MISUSE_OTHER;
+    e->at = first ? first->loc : e->fn->loc;
 }
 
 static bool has_own_errors(Inst *inst)
@@ -1220,9 +1290,9 @@ static void collect_errors(TypeCtx *tc, InstVec *reach, ErrVec *out)
     for (int i = 0; i < reach->len; i++) {
         Inst *inst = reach->data[i];
         for (int k = 0; k < inst->errors.len; k++)
-            infer_record_error(out, inst->errors.data[k].loc, inst->errors.data[k].shape, inst->errors.data[k].msg);
+            infer_record_copy(out, &inst->errors.data[k]);
         for (int k = 0; k < inst->lasting.len; k++)
-            infer_record_error(out, inst->lasting.data[k].loc, inst->lasting.data[k].shape, inst->lasting.data[k].msg);
+            infer_record_copy(out, &inst->lasting.data[k]);
         for (int gi = 0; gi < inst->fi->graphs.len; gi++) {
             Slot *r = find(inst->slots[gi]);
             if (!r->clash_a)
@@ -1248,7 +1318,9 @@ static void collect_errors(TypeCtx *tc, InstVec *reach, ErrVec *out)
             else
                 sb_printf(&sb, "the branches here have incompatible types '%s' and '%s'",
                           infer_type_name(tc, r->clash_a), infer_type_name(tc, r->clash_b));
-            infer_record_error(out, r->clash_loc, excusable_clash(r->clash_a, r->clash_b), sb_cstr(&sb));
+            InstError e = {r->clash_loc, (char *)sb_cstr(&sb), false, -1, MISUSE_OTHER};
+            clash_misuse(r->clash_a, r->clash_b, &e);
+            infer_record_copy(out, &e);
             sb_free(&sb);
         }
     }
@@ -1523,7 +1595,7 @@ static bool decide_entries(TypeCtx *tc, InferEntry *entries, Inst **roots, bool 
     errors_ahead(tc);
     for (int e = 0; e < n; e++) {
         if (roots[e] && !entries[e].required && roots[e]->fi->fn->kind == G_FUNCTION &&
-            !exportable_signature(roots[e])) {
+            !exportable_signature(roots[e], &entries[e])) {
             roots[e] = NULL;    /* not exportable, and nothing to report */
             active[e] = false;
             dropped = true;
@@ -1544,6 +1616,7 @@ static bool decide_entries(TypeCtx *tc, InferEntry *entries, Inst **roots, bool 
                 for (int i = 0; i < errs.len; i++)
                     infer_record_error(report, errs.data[i].loc, false, errs.data[i].msg);
             else {
+                note_misuse(&entries[e], &errs);
                 active[e] = false;
                 dropped = true;
             }
@@ -1585,8 +1658,11 @@ Module *infer_module(Module *m, Diags *d, InferEntry *entries, int n)
     tc.grad = grad_state_new(m);
     Inst **roots = xcalloc((size_t)(n ? n : 1), sizeof(Inst *));
     bool *active = xmalloc(sizeof(bool) * (size_t)(n ? n : 1));
-    for (int e = 0; e < n; e++)
+    for (int e = 0; e < n; e++) {
         active[e] = true;
+        entries[e].dropped = DROP_NONE;
+        entries[e].param = -1;
+    }
     int errors_before = d->nerrors;
     ErrVec value_errs = {0}, report = {0};
     run_kept_entries(&tc, entries, roots, active, n, &value_errs, &report);

@@ -24,12 +24,30 @@ enum {
     INFER_MAX_EXPANSIONS = 200,         /* re-runs typing graphs the differentiation transforms made */
 };
 
+/* What an exported function's unannotated parameter (taken as a float) is
+   used as where a use shows it cannot be one: why the function has no C
+   signature. */
+typedef enum InferMisuse { MISUSE_OTHER, MISUSE_INT, MISUSE_TUPLE, MISUSE_FUNCTION } InferMisuse;
+
+/* Why an export entry was dropped (InferEntry.dropped). */
+typedef enum InferDrop {
+    DROP_NONE,
+    DROP_PARAM_USE,     /* parameter `param` is used as `as`, at `at` */
+    DROP_PARAM_FN,      /* parameter `param`'s type holds a function */
+    DROP_RESULT_FN,     /* the result holds a function */
+} InferDrop;
+
 typedef struct InferEntry {
     Graph *fn;          /* a top-level G_FUNCTION or G_CONST graph */
     Type **args;        /* argument types (fn->nparams of them); NULL entries: float (the C ABI default) */
     bool required;      /* report every error; otherwise an entry whose parameters cannot be the
-                           given types (a parameter used as a function or tuple) is dropped silently */
+                           given types (a parameter used as a function or tuple) is dropped, with
+                           the reason below (the driver warns where a C signature was wanted) */
     Graph *result;      /* out: the specialised graph, or NULL when dropped or on error */
+    InferDrop dropped;  /* out: why it was dropped (DROP_NONE: it was not) */
+    int param;          /* out: the parameter concerned (-1: not known) */
+    InferMisuse as;     /* out: DROP_PARAM_USE: what it is used as */
+    Loc at;             /* out: DROP_PARAM_USE: where */
 } InferEntry;
 
 /* Infers and specialises; reports errors into d.  Returns the specialised
@@ -63,6 +81,11 @@ TypeTable *infer_types(TypeCtx *tc);
    function or tuple when it is not one (what makes an exported signature
    impossible rather than the program wrong). Returns TY_ERR. */
 Type *infer_error(TypeCtx *tc, Loc loc, bool shape, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+/* The same for value t used as `as` when it cannot be one: a shape error
+   when t is an exported parameter's marked float (remembering which
+   parameter, and the use), else an error. */
+Type *infer_misuse(TypeCtx *tc, Loc loc, const Type *t, InferMisuse as, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
 /* The join of two types (int|float = float, bool|int = int, tuples
    elementwise, functions by union), or TY_ERR. NULL is bottom. */
 Type *infer_join(TypeCtx *tc, Type *a, Type *b);

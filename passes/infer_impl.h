@@ -57,6 +57,8 @@ typedef struct InstError {
     Loc loc;
     char *msg;
     bool shape;
+    int param;          /* shape: the marked parameter whose use it is (-1: not known) */
+    InferMisuse as;     /* shape: what that parameter is used as */
 } InstError;
 typedef VEC(InstError) ErrVec;
 
@@ -214,6 +216,8 @@ static inline void free_errs(ErrVec *v)
 /* Records an error in list (once per location and message; `shape`: see
    infer_error). */
 void infer_record_error(ErrVec *list, Loc loc, bool shape, const char *msg);
+/* The same, keeping e's shape and its parameter's misuse. */
+void infer_record_copy(ErrVec *list, const InstError *e);
 /* The type of constant x evaluated in inst; of node x (a constant, or a
    node of inst's function or of an enclosing one) in inst. */
 Type *infer_const_type(TypeCtx *tc, Inst *inst, Node *x);

@@ -197,7 +197,7 @@ Type *ty_getitem(TypeCtx *tc, const PrimInfo *p, Node *app, Type **args, int n)
     if (args[0]->kind == T_ZERO)       /* an item of a zero sensitivity */
         return args[0];
     if (args[0]->kind != T_TUPLE)
-        return infer_error(tc, app->loc, infer_is_default_float(args[0]),
+        return infer_misuse(tc, app->loc, args[0], MISUSE_TUPLE,
                            "cannot index or unpack a value of type '%s' (only tuples can be)",
                            infer_type_name(tc, args[0]));
     if (ix->kind != N_CONST || ix->k.kind != K_INT)
@@ -231,7 +231,7 @@ Type *ty_range_step(TypeCtx *tc, const PrimInfo *p, Node *app, Type **args, int 
     (void)p;
     for (int i = 0; i < n; i++)
         if (!is_intlike(args[i]))     /* an exported parameter used as a bound: meant to be an int */
-            return infer_error(tc, app->loc, infer_is_default_float(args[i]),
+            return infer_misuse(tc, app->loc, args[i], MISUSE_INT,
                                "range() arguments must be integers, not '%s'", infer_type_name(tc, args[i]));
     return type_int(infer_types(tc));
 }
@@ -241,7 +241,7 @@ Type *ty_range_cond(TypeCtx *tc, const PrimInfo *p, Node *app, Type **args, int 
     (void)p;
     for (int i = 0; i < n; i++)
         if (!is_intlike(args[i]))
-            return infer_error(tc, app->loc, infer_is_default_float(args[i]),
+            return infer_misuse(tc, app->loc, args[i], MISUSE_INT,
                                "range() arguments must be integers, not '%s'", infer_type_name(tc, args[i]));
     return type_bool(infer_types(tc));
 }
@@ -261,7 +261,7 @@ Type *ty_unpack(TypeCtx *tc, const PrimInfo *p, Node *app, Type **args, int n)
         for (int i = 0; i < 2; i++) {
             Type *t = args[i == 0 ? 0 : 2];
             if (t->kind != T_TUPLE)
-                return infer_error(tc, app->loc, infer_is_default_float(t),
+                return infer_misuse(tc, app->loc, t, MISUSE_TUPLE,
                                    "jvp() takes the %s as a tuple, not '%s'", i == 0 ? "primals" : "tangents",
                                    infer_type_name(tc, t));
             have[i] = t->n;
@@ -274,7 +274,7 @@ Type *ty_unpack(TypeCtx *tc, const PrimInfo *p, Node *app, Type **args, int n)
         return args[0];
     }
     if (args[0]->kind != T_TUPLE)
-        return infer_error(tc, app->loc, infer_is_default_float(args[0]),
+        return infer_misuse(tc, app->loc, args[0], MISUSE_TUPLE,
                            "cannot unpack a value of type '%s' (only tuples can be)", infer_type_name(tc, args[0]));
     if (args[0]->n != count->k.u.i)
         return infer_error(tc, app->loc, false, "cannot unpack a tuple of %d value%s into %lld target%s", args[0]->n,
@@ -482,7 +482,7 @@ Type *ty_to_diff(TypeCtx *tc, const PrimInfo *p, Node *app, Type **args, int n)
     int64_t index = app->app.in[2]->k.u.i;
     Type *r = to_diff_type(tc, app, args[0], index, &bad);
     if (bad)
-        return infer_error(tc, app->loc, infer_is_default_float(args[0]),
+        return infer_misuse(tc, app->loc, args[0], MISUSE_OTHER,
                            "cannot differentiate with respect to argument %lld: it is '%s'; only floats and "
                            "tuples of floats can be differentiated",
                            (long long)index + 1, infer_type_name(tc, args[0]));

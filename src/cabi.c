@@ -31,6 +31,51 @@ bool cabi_is_keyword(const char *name)
     return false;
 }
 
+/* The functions of the C standard library (C11 7.x, the external names a
+   hosted program links against), which an exported function must not
+   define: the linker would take one for the other.  <math.h>'s also have
+   their float and long double twins (NAMEf, NAMEl). */
+static const char *const libm_names[] = {
+    "acos", "asin", "atan", "atan2", "cos", "sin", "tan", "acosh", "asinh", "atanh", "cosh", "sinh", "tanh",
+    "exp", "exp2", "expm1", "frexp", "ilogb", "ldexp", "log", "log10", "log1p", "log2", "logb", "modf",
+    "scalbn", "scalbln", "cbrt", "fabs", "hypot", "pow", "sqrt", "erf", "erfc", "lgamma", "tgamma", "ceil",
+    "floor", "nearbyint", "rint", "lrint", "llrint", "round", "lround", "llround", "trunc", "fmod",
+    "remainder", "remquo", "copysign", "nan", "nextafter", "nexttoward", "fdim", "fmax", "fmin", "fma",
+};
+static const char *const libc_names[] = {
+    "main", "abort", "abs", "aligned_alloc", "at_quick_exit", "atexit", "atof", "atoi", "atol", "atoll",
+    "bsearch", "calloc", "div", "exit", "free", "getenv", "labs", "ldiv", "llabs", "lldiv", "malloc",
+    "mblen", "mbstowcs", "mbtowc", "qsort", "quick_exit", "rand", "realloc", "srand", "strtod", "strtof",
+    "strtol", "strtold", "strtoll", "strtoul", "strtoull", "system", "wcstombs", "wctomb", "memchr",
+    "memcmp", "memcpy", "memmove", "memset", "strcat", "strchr", "strcmp", "strcoll", "strcpy", "strcspn",
+    "strerror", "strlen", "strncat", "strncmp", "strncpy", "strpbrk", "strrchr", "strspn", "strstr",
+    "strtok", "strxfrm", "clearerr", "fclose", "feof", "ferror", "fflush", "fgetc", "fgetpos", "fgets",
+    "fopen", "fprintf", "fputc", "fputs", "fread", "freopen", "fscanf", "fseek", "fsetpos", "ftell",
+    "fwrite", "getc", "getchar", "perror", "printf", "putc", "putchar", "puts", "remove", "rename",
+    "rewind", "scanf", "setbuf", "setvbuf", "snprintf", "sprintf", "sscanf", "tmpfile", "tmpnam",
+    "ungetc", "vfprintf", "vprintf", "vsnprintf", "vsprintf", "clock", "difftime", "mktime", "time",
+    "asctime", "ctime", "gmtime", "localtime", "strftime", "raise", "signal", "setjmp", "longjmp",
+    "isalnum", "isalpha", "isblank", "iscntrl", "isdigit", "isgraph", "islower", "isprint", "ispunct",
+    "isspace", "isupper", "isxdigit", "tolower", "toupper", "localeconv", "setlocale",
+};
+
+const char *cabi_reserved(const char *name)
+{
+    if (strncmp(name, "myrt_", 5) == 0)
+        return "a name of the runtime library (libmyrt.a)";
+    for (size_t i = 0; i < sizeof libc_names / sizeof *libc_names; i++)
+        if (strcmp(name, libc_names[i]) == 0)
+            return strcmp(name, "main") == 0 ? "the C program's entry point" : "a function of the C library";
+    size_t n = strlen(name);
+    for (size_t i = 0; i < sizeof libm_names / sizeof *libm_names; i++) {
+        size_t m = strlen(libm_names[i]);
+        if (strncmp(name, libm_names[i], m) == 0 &&
+            (n == m || (n == m + 1 && (name[m] == 'f' || name[m] == 'l'))))
+            return "a function of the C math library";
+    }
+    return NULL;
+}
+
 static const char *safe_name(Arena *a, const char *name)
 {
     return cabi_is_keyword(name) ? arena_printf(a, "%s_", name) : name;

@@ -46,6 +46,10 @@ void cabi_signature_free(CSignature *sig);
 void cabi_format(const CSignature *sig, StrBuf *out);
 /* True for C and C++ keywords (which get a trailing '_'). */
 bool cabi_is_keyword(const char *name);
+/* What C name `name` already is ("a function of the C library", ...), for a
+   name an object must not define (a C library function, `main`, the
+   runtime's myrt_ names); NULL when it is free. */
+const char *cabi_reserved(const char *name);
 
 /* The signature of NAME_grad (contract section 3): g's C parameters, then
    one `double *d_<flattened name>` out-pointer per flattened float

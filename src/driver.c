@@ -614,6 +614,67 @@ static Graph *entry_result(const Compilation *c, const Graph *fn)
     return NULL;
 }
 
+/* Why export entry e (dropped by inference) has no C signature, as a
+   sentence ending in what to do; note_at and note receive where the
+   parameter's use that shows it is, when known. */
+static void why_not_exported(const InferEntry *e, StrBuf *why, Loc *note_at, StrBuf *note)
+{
+    const Graph *fn = e->fn;
+    const char *name = fn->src_name ? fn->src_name : fn->name;
+    const char *p = e->param >= 0 && e->param < fn->nparams && fn->params[e->param]->name
+                        ? fn->params[e->param]->name : NULL;
+    static const char *const as_what[] = {
+        [MISUSE_OTHER] = "something other than a float", [MISUSE_INT] = "an int",
+        [MISUSE_TUPLE] = "a tuple", [MISUSE_FUNCTION] = "a function",
+    };
+    *note_at = LOC_NONE;
+    switch (e->dropped) {
+    case DROP_PARAM_USE:
+        if (p)
+            sb_printf(why, "parameter '%s' is used as %s", p, as_what[e->as]);
+        else
+            sb_printf(why, "a parameter without an annotation (so taken as a float) is used as %s", as_what[e->as]);
+        if (e->as == MISUSE_INT && p)
+            sb_printf(why, ": annotate it '%s: int' to export '%s'", p, name);
+        else if (e->as == MISUSE_TUPLE && p)
+            sb_printf(why, ": annotate it with its tuple type (such as '%s: (float, float)') to export '%s'", p, name);
+        else if (e->as == MISUSE_FUNCTION)
+            sb_printf(why, ", which C cannot pass: '%s' is not exported", name);
+        else
+            sb_printf(why, ": annotate its type to export '%s'", name);
+        *note_at = e->at;
+        sb_printf(note, "'%s' is used as %s here", p ? p : "the parameter", as_what[e->as]);
+        break;
+    case DROP_PARAM_FN:
+        sb_printf(why, "parameter '%s' is a function, which C cannot pass: '%s' is not exported", p ? p : "?", name);
+        break;
+    case DROP_RESULT_FN:
+        sb_printf(why, "'%s' returns a function, which C cannot receive: it is not exported", name);
+        break;
+    case DROP_NONE:
+        break;
+    }
+}
+
+/* A warning at every top-level function that is not exported (-c, -S):
+   nothing is left out of an object silently. */
+static void warn_unexported(Compilation *c)
+{
+    for (int i = 0; i < c->nentries; i++) {
+        const InferEntry *e = &c->entries[i];
+        if (e->dropped == DROP_NONE)
+            continue;
+        StrBuf why = {0}, note = {0};
+        Loc at;
+        why_not_exported(e, &why, &at, &note);
+        diag_warning(&c->diags, e->fn->loc, "%s", sb_cstr(&why));
+        if (at.line)
+            diag_note(&c->diags, at, "%s", sb_cstr(&note));
+        sb_free(&why);
+        sb_free(&note);
+    }
+}
+
 /* --grad=NAME names an exported function returning a float (checked on
    the exports' inference, before the gradients are built). */
 static int check_grads(Compilation *c)
@@ -630,9 +691,18 @@ static int check_grads(Compilation *c)
         if (name[0] == '_')
             return usage_error("--grad=%s: '%s' is private (its name starts with '_') and is not exported", name, name);
         Graph *g = entry_result(c, fn);
-        if (!g)
-            return usage_error("--grad=%s: '%s' cannot be exported (a parameter is used as a function or a tuple "
-                               "without an annotation saying so)", name, name);
+        if (!g) {
+            StrBuf why = {0}, note = {0};
+            Loc at;
+            for (int e = 0; e < c->nentries; e++)
+                if (c->entries[e].fn == fn)
+                    why_not_exported(&c->entries[e], &why, &at, &note);
+            int rc = usage_error("--grad=%s: '%s' cannot be exported: %s", name, name,
+                                 why.len ? sb_cstr(&why) : "it has no C signature");
+            sb_free(&why);
+            sb_free(&note);
+            return rc;
+        }
         if (!g->ret_type || g->ret_type->kind != T_FLOAT) {
             StrBuf t = {0};
             if (g->ret_type)
@@ -681,6 +751,22 @@ static int collect_exports(Compilation *c, ExportVec *out)
             return usage_error("--grad=%s: internal error: no gradient was built", o->grads.data[i]);
         vec_push(out, ex);
     }
+    int reserved = 0;
+    for (int i = 0; i < out->len; i++) {
+        const char *whose = cabi_reserved(out->data[i].sig.name);
+        if (whose && out->data[i].kind == EXPORT_GRAD)
+            return usage_error("--grad=%s: the C name '%s' is already %s: use --prefix=PFX",
+                               o->grads.data[i - (out->len - job(c)->ngrads)], out->data[i].sig.name, whose);
+        if (whose) {
+            const Graph *g = out->data[i].graph;
+            diag_error(&c->diags, g->loc,
+                       "exported C name '%s' is already %s: rename the function, or prefix every exported name "
+                       "with --prefix=PFX", out->data[i].sig.name, whose);
+            reserved++;
+        }
+    }
+    if (reserved)
+        return EXIT_SOURCE;
     for (int i = 0; i < out->len; i++)
         for (int j = 0; j < i; j++)
             if (strcmp(out->data[i].sig.name, out->data[j].sig.name) == 0) {
@@ -761,6 +847,8 @@ static int compile(Compilation *c)
     if (status)
         return status;
     bool ok = build_with_grads(c, STAGE_CLOSURE, &status);
+    if (ok)
+        warn_unexported(c);
     ExportVec exports = {0};
     if (ok && (status = collect_exports(c, &exports)) != 0)
         ok = false;

@@ -153,8 +153,19 @@ myc_c() {
     [ "$st" = 0 ] || return 1
     [ -s "$out.o" ] || fail "myc wrote no $key.o" || return 1
     [ -s "$out.h" ] || fail "myc wrote no $key.h" || return 1
-    # these programs are clean: no warning either
-    [ "$(wc -l < "$out.log")" = 1 ] || fail "myc printed diagnostics compiling $src"
+    # these programs are clean: no warning either, but the ones $WARNS names
+    # (FUNC:words_of_it ..., '_' for a space: one warning each, naming FUNC)
+    local want=1 w text
+    for w in ${WARNS:-}; do
+        text=${w#*:}
+        text=${text//_/ }
+        grep -q "^$ABI/$src:[0-9]*:[0-9]*: warning: .*$text.*'${w%%:*}'" "$out.log" ||
+            fail "no warning '$text' for ${w%%:*} compiling $src" || return 1
+        want=$((want + 1))
+    done
+    [ "$(grep -c ': warning: \|: error: ' "$out.log")" = $((want - 1)) ] &&
+        [ "$(grep -c ': error: ' "$out.log")" = 0 ] ||
+        fail "myc printed diagnostics compiling $src"
 }
 
 # c_value WORD: a value as `myc run` prints it, as a C expression.
@@ -406,10 +417,11 @@ stack_prog() {
 }
 
 # Nested derivatives in an object at -O$1 (nesting.c: closed forms); the
-# public helpers whose parameters are tuples and functions are not exported.
+# public helpers whose parameters are tuples and functions are not exported,
+# each with a warning that says why.
 t_nesting() {
     local key=nesting_$1
-    myc_c_for "$key" || return 1
+    WARNS="hp_tuple:used_as_a_tuple hp_fn:used_as_a_function" myc_c_for "$key" || return 1
     local got
     got=$(nm -g --defined-only "$TMP/obj/$key.o" | awk '{print $NF}' | grep -c '^hp_')
     [ "$got" = 0 ] || fail "$key.o exports hp_tuple or hp_fn"
@@ -493,7 +505,10 @@ t_cli() {
         grad-tuple) cli_fails 2 "$USAGE" pair cli_targets.my --grad=pair ;;
         grad-int) cli_fails 2 "$USAGE" whole cli_targets.my --grad=whole ;;
         grad-bool) cli_fails 2 "$USAGE" positive cli_targets.my --grad=positive ;;
-        grad-not-exported) cli_fails 2 "$USAGE" takes_fn cli_targets.my --grad=takes_fn ;;
+        grad-not-exported) cli_fails 2 "$USAGE--grad=takes_fn: 'takes_fn' cannot be exported: parameter 'f' is used as a function" \
+                               takes_fn cli_targets.my --grad=takes_fn ;;
+        grad-int-param) cli_fails 2 "$USAGE--grad=counts: 'counts' cannot be exported: parameter 'n' is used as an int: annotate it 'n: int'" \
+                            counts cli_targets.my --grad=counts ;;
         grad-clash) cli_fails 2 "$USAGE" f_grad cli_grad_clash.my --grad=f ;;
         keyword-clash) cli_fails 1 '^cli_keyword_clash\.my:[0-9]+:[0-9]+: error: ' auto_ cli_keyword_clash.my ;;
         header-needs-c) cli_needs_c --header=out.h ;;
@@ -558,7 +573,7 @@ for base in tuples grads names two_a two_b two_c errors threads stack; do
 done
 
 # The command line: compiler-independent.
-for c in grad-missing grad-private grad-tuple grad-int grad-bool grad-not-exported grad-clash grad-twice \
+for c in grad-missing grad-private grad-tuple grad-int grad-bool grad-not-exported grad-int-param grad-clash grad-twice \
          keyword-clash header-needs-c grad-needs-c prefix-needs-c; do
     test_case "cli:$c" t_cli "$c"
 done
