@@ -48,7 +48,7 @@ LIBDIR   = $(PREFIX)/lib
 INCDIR   = $(PREFIX)/include
 MAN1DIR  = $(PREFIX)/share/man/man1
 PCDIR    = $(LIBDIR)/pkgconfig
-VERSION := $(shell sed -n 's/^\#define MYC_VERSION "\(.*\)"/\1/p' src/util/common.h | head -n 1)
+VERSION := $(shell sed -n 's/^\#define MYC_VERSION "\([^"]*\)".*/\1/p' src/util/common.h | head -n 1)
 
 B       := build
 GEN     := $(B)/gen

@@ -834,8 +834,36 @@ static bool ieq(const char *a, size_t n, const char *b)
     return true;
 }
 
-/* A number: [+-] digits [. digits] [e [+-] digits], Python's underscores
-   allowed between digits; or [+-] nan / inf / infinity. */
+/* The value of digits q..end in base 16, 8 or 2 (an underscore may come
+   before any digit, as in the language's 0x_ff).  Returns 0, 1 if one is
+   not a digit of the base, 2 if [+-] the value is outside 64 bits. */
+static int radix_int(const char *q, const char *end, int base, bool neg, int64_t *v)
+{
+    bool big = false;
+    uint64_t u = 0;
+    int digits = 0;
+    for (const char *c = q; c < end; c++) {
+        if (*c == '_' && c + 1 < end && c[1] != '_')
+            continue;
+        int d = is_digit(*c) ? *c - '0' : (*c | 0x20) >= 'a' && (*c | 0x20) <= 'f' ? (*c | 0x20) - 'a' + 10 : 99;
+        if (d >= base)
+            return 1;
+        big |= u > (UINT64_MAX - (uint64_t)d) / (uint64_t)base;
+        u = u * (uint64_t)base + (uint64_t)d;
+        digits++;
+    }
+    if (!digits)
+        return 1;
+    if (big || u > (neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX))
+        return 2;
+    *v = neg ? (int64_t)(0 - u) : (int64_t)u;
+    return 0;
+}
+
+/* A number as the language writes it (§1): [+-] digits [. digits]
+   [e [+-] digits], or an int 0x.. / 0o.. / 0b.., underscores allowed
+   between digits, no leading zero on a nonzero decimal int; or [+-] nan /
+   inf / infinity. */
 static int parse_scalar(PState *p, Value *out)
 {
     const char *tok = p->s;
@@ -863,6 +891,16 @@ static int parse_scalar(PState *p, Value *out)
     }
     if (ieq(q, rest, "inf") || ieq(q, rest, "infinity")) {
         *out = value_float(neg ? -INFINITY : INFINITY);
+        return 0;
+    }
+    if (rest > 2 && q[0] == '0' && strchr("xXoObB", q[1])) {
+        int base = (q[1] | 0x20) == 'x' ? 16 : (q[1] | 0x20) == 'o' ? 8 : 2;
+        int64_t v;
+        int bad = radix_int(q + 2, end, base, neg, &v);
+        if (bad)
+            return parse_fail(p, bad == 2 ? "integer out of the 64-bit range"
+                                          : "expected a number, True, False or a tuple");
+        *out = value_int(v);
         return 0;
     }
     char *buf = xmalloc(n + 1);
@@ -904,6 +942,9 @@ static int parse_scalar(PState *p, Value *out)
         rc = parse_fail(p, "expected a number, True, False or a tuple");
     } else if (is_float) {
         *out = value_float(strtod(buf, NULL));
+    } else if (buf[neg] == '0' && strspn(buf + neg, "0") != strlen(buf + neg)) {
+        rc = parse_fail(p, "leading zeros in decimal integer literals are not permitted; use an 0o prefix for "
+                           "octal integers");
     } else {
         errno = 0;
         long long v = strtoll(buf, NULL, 10);

@@ -35,13 +35,25 @@
 
 #include <stdint.h>
 
-#ifdef __cplusplus
+/* The header is valid C89/C99/C11 and C++98/C++11 and later: the standard
+   spellings where the language has them, GNU attributes (gcc, clang) before
+   that.  The alignment is part of the ABI, so a compiler with neither is
+   refused rather than given a different layout. */
+#if defined(__cplusplus) && __cplusplus >= 201103L
 #define MYRT_NORETURN [[noreturn]]
 #define MYRT_ALIGN16 alignas(16)
-extern "C" {
-#else
+#elif !defined(__cplusplus) && defined(__STDC_VERSION__) && __STDC_VERSION__ >= 201112L
 #define MYRT_NORETURN _Noreturn
 #define MYRT_ALIGN16 _Alignas(16)
+#elif defined(__GNUC__)
+#define MYRT_NORETURN __attribute__((__noreturn__))
+#define MYRT_ALIGN16 __attribute__((__aligned__(16)))
+#else
+#error "myrt.h needs C11, C++11, or a compiler with GNU attributes (gcc, clang)"
+#endif
+
+#ifdef __cplusplus
+extern "C" {
 #endif
 
 /* ---- runtime errors ---------------------------------------------------- */

@@ -257,6 +257,8 @@ static int parse_args(Options *o, int argc, char **argv)
     if (!compile && (o->header || (o->grads.len && !o->dump) || o->prefix || o->output || o->emit_llvm))
         return usage_error("'%s' needs -c or -S", o->header ? "--header" : o->grads.len ? "--grad"
                                                   : o->prefix ? "--prefix" : o->output ? "-o" : "-emit-llvm");
+    if (compile && strcmp(o->input, "-") == 0 && !o->output)
+        return usage_error("the source is read from standard input: give the output's name with -o FILE");
     if (o->prefix && !c_identifier_start(o->prefix))
         return usage_error("--prefix='%s' is not the start of a C identifier", o->prefix);
     if (o->interp_ir && !o->interp)
@@ -266,9 +268,11 @@ static int parse_args(Options *o, int argc, char **argv)
     return 0;
 }
 
+/* The source: the file at path, or standard input for "-". */
 static int read_file(const char *path, char **out, size_t *len)
 {
-    FILE *f = fopen(path, "rb");
+    bool from_stdin = strcmp(path, "-") == 0;
+    FILE *f = from_stdin ? stdin : fopen(path, "rb");
     if (!f)
         return usage_error("cannot open '%s': %s", path, strerror(errno));
     StrBuf sb = {0};
@@ -279,10 +283,11 @@ static int read_file(const char *path, char **out, size_t *len)
             sb_putc(&sb, buf[i]);
     }
     bool err = ferror(f);
-    fclose(f);
+    if (!from_stdin)
+        fclose(f);
     if (err) {
         sb_free(&sb);
-        return usage_error("cannot read '%s'", path);
+        return usage_error("cannot read '%s'", from_stdin ? "<stdin>" : path);
     }
     *len = sb.len;
     *out = sb.data ? sb.data : xstrdup("");
@@ -815,7 +820,7 @@ static int write_header(Compilation *c, const ExportVec *exports)
         hx[i].is_grad = e->kind == EXPORT_GRAD;
     }
     StrBuf h = {0}, err = {0};
-    cabi_write_header(o->header, o->input, hx, exports->len, &h);
+    cabi_write_header(o->header, c->input, hx, exports->len, &h);
     /* unchanged: not rewritten, so that what includes it is not rebuilt */
     int status = file_write_if_changed(o->header, sb_cstr(&h), h.len, &err) != 0 ? usage_error("%s", sb_cstr(&err))
                                                                                   : EXIT_OK;
@@ -892,7 +897,9 @@ int driver_main(int argc, char **argv)
         return rc < 0 ? EXIT_OK : rc;
     }
     Job j = {.opt = &opt};
-    Compilation c = {.input = opt.input, .user = &j, .verify_ir = opt.verify_ir, .opt_passes = opt.opt_passes};
+    /* diagnostics name standard input as clang does */
+    const char *shown = strcmp(opt.input, "-") == 0 ? "<stdin>" : opt.input;
+    Compilation c = {.input = shown, .user = &j, .verify_ir = opt.verify_ir, .opt_passes = opt.opt_passes};
     char *src;
     rc = read_file(opt.input, &src, &c.srclen);
     if (rc) {
@@ -901,7 +908,7 @@ int driver_main(int argc, char **argv)
     }
     c.src = src;
     c.arena = arena_new();
-    diags_init(&c.diags, opt.input, c.src, c.srclen);
+    diags_init(&c.diags, shown, c.src, c.srclen);
     rc = opt.run ? run(&c) : opt.dump ? dump(&c) : compile(&c);
     pipeline_free(&c);
     diags_free(&c.diags);

@@ -555,9 +555,9 @@ CLI_FILE = "tests/dump/arith.my"      # a valid program with f(x, y)
 
 
 def cli_checks(myc):
-    def expect(argv, status, stderr_prefix=None, stdout_contains=None):
+    def expect(argv, status, stderr_prefix=None, stdout_contains=None, stdin=None):
         def fn():
-            r = run([myc] + argv)
+            r = run([myc] + argv, stdin=stdin)
             cmd = "myc " + " ".join(shlex.quote(a) for a in argv)
             probs = []
             if r.timed_out or r.status != status:
@@ -614,8 +614,23 @@ def cli_checks(myc):
         # Successful runs: options before the file, values that look like options.
         ("run-options", ["run", "-O0", "--interp", CLI_FILE, "f", "1", "-2.5"], 0, None, None),
         ("dump-dot", ["--dump-ir=infer", "--ir-format=dot", CLI_FILE], 0, None, "digraph"),
+        # Arguments are literals as the language writes them.
+        ("run-hex-arg", ["run", CLI_FILE, "f", "0x10", "0b1"], 0, None, None),
+        ("run-leading-zero", ["run", CLI_FILE, "f", "007", "1.0"], 2, usage + "argument 1 ('007')", None),
     ]
-    return [Check(f"cli/{n}", expect(a, s, p, c)) for n, a, s, p, c in cases]
+    checks = [Check(f"cli/{n}", expect(a, s, p, c)) for n, a, s, p, c in cases]
+    # `-` reads the source from standard input; diagnostics call it <stdin>.
+    src = b"def f(x):\n    return x * 3.0\n"
+    bad = b"def f(x):\n    return x + y\n"
+    stdin_cases = [
+        ("stdin-run", ["run", "-", "f", "2"], 0, None, "6.0", src),
+        ("stdin-dump", ["--dump-ir=infer", "-"], 0, None, "graph @f", src),
+        ("stdin-c", ["-c", "-", "-o", os.devnull], 0, None, None, src),
+        ("stdin-c-needs-o", ["-c", "-"], 2, usage, None, src),
+        ("stdin-error", ["run", "-", "f", "2"], 1, "<stdin>:2:16: error: undefined name 'y'", None, bad),
+    ]
+    checks += [Check(f"cli/{n}", expect(a, s, p, c, i)) for n, a, s, p, c, i in stdin_cases]
+    return checks
 
 
 # ---------------------------------------------------------------------------

@@ -416,6 +416,35 @@ stack_prog() {
     run "$CC" $CFLAGS_TEST -I. $INCS -o stack "$ABI/stack.c" "$TMP/obj/$key.o" "$RT" -lm
 }
 
+# myrt.h compiles as every C and C++ standard a user may build with, and
+# the arena's layout (part of the ABI) is the same in all of them.
+t_myrt_standards() {
+    local RTINC=$ROOT/runtime
+    cat > std.c <<'EOC'
+#include <stddef.h>
+#include <stdio.h>
+#include "myrt.h"
+int main(void)
+{
+    printf("%d %d %d\n", (int)sizeof(myrt_arena), (int)offsetof(myrt_arena, cur), (int)__alignof__(myrt_arena));
+    return 0;
+}
+EOC
+    cp std.c std.cpp
+    local want='' s got
+    for s in c89 c99 c11 c17; do
+        run "$CC" -std=$s -pedantic-errors -Wall -Wextra -Werror -I"$RTINC" -o std std.c || return 1
+        got=$(./std)
+        [ -n "$want" ] || want=$got
+        [ "$got" = "$want" ] || fail "-std=$s: arena layout $got, not $want" || return 1
+    done
+    for s in c++98 c++11 c++17; do
+        run "$CXX" -std=$s -pedantic-errors -Wall -Wextra -Werror -I"$RTINC" -o std std.cpp || return 1
+        got=$(./std)
+        [ "$got" = "$want" ] || fail "-std=$s: arena layout $got, not $want" || return 1
+    done
+}
+
 # Nested derivatives in an object at -O$1 (nesting.c: closed forms); the
 # public helpers whose parameters are tuples and functions are not exported,
 # each with a warning that says why.
@@ -616,6 +645,7 @@ for CC in $CCS; do
     test_case "stack-loop-O2[$CC]" t_stack_loop O2
     test_case "stack-recursion-O0[$CC]" t_stack_rec O0
     test_case "stack-recursion-O2[$CC]" t_stack_rec O2
+    test_case "myrt-standards[$CC]" t_myrt_standards
     test_case "nesting-O0[$CC]" t_nesting O0
     test_case "nesting-O2[$CC]" t_nesting O2
     test_case "demo[$CC]" t_demo

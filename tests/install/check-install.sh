@@ -115,6 +115,45 @@ printf '#include <myrt.h>\nvoid *grab(myrt_arena *a) { return myrt_alloc(a, 32);
 "$cc_cmd" -std=c11 -shared -fPIC "$tmp/shared.c" -o "$tmp/libshared.so" $flags \
   || fail "libmyrt.a cannot be linked into a shared library (is it built with -fPIC?)"
 
+# ---- the build recipes of docs/language.md §12, as the docs write them ------------------------
+# recipe NAME: the code block after docs/language.md's `<!-- recipe: NAME` line.
+recipe() {
+  awk -v name="$1" '
+    index($0, "<!-- recipe: " name " ") == 1 { found = 1; next }
+    found && /^```/ { if (inside) exit; inside = 1; next }
+    inside { print }' "$root/docs/language.md"
+}
+step "the Makefile and CMake recipes of docs/language.md"
+export PATH=$prefix/bin:$PATH
+for kind in Makefile CMakeLists.txt; do
+  proj=$tmp/recipe_$kind
+  mkdir -p "$proj"
+  recipe "$kind" > "$proj/$kind"
+  [ -s "$proj/$kind" ] || fail "docs/language.md has no '$kind' recipe"
+  printf 'def loss(w, b):\n    return (w * 2.0 + b - 1.0) ** 2\n' > "$proj/model.my"
+  printf '#include <stdio.h>\n#include "model.h"\nint main(void)\n{\n    double dw, db;\n    double l = loss_grad(1.0, 0.5, &dw, &db);\n    printf("%%g %%g %%g\\n", l, dw, db);\n    return 0;\n}\n' > "$proj/main.c"
+  if [ "$kind" = Makefile ]; then
+    (cd "$proj" && "$make_cmd" -s main >/dev/null 2>"$tmp/recipe.err") ||
+      fail "the Makefile recipe does not build: $(cat "$tmp/recipe.err")"
+    bin=$proj/main
+    # a change to the source rebuilds the object; an unchanged header leaves main.o alone
+    touch -d '-2 minutes' "$proj/main.c"
+    touch -d '-1 minute' "$proj/main.o" "$proj/model.h" "$proj/model.o"
+    old_main_o=$(stat -c %Y "$proj/main.o")
+    old_model_o=$(stat -c %Y "$proj/model.o")
+    printf 'def loss(w, b):\n    return (w * 2.0 + b - 1.0) ** 2 + 0.0\n' > "$proj/model.my"
+    (cd "$proj" && "$make_cmd" -s main >/dev/null 2>&1) || fail "the Makefile recipe does not rebuild"
+    [ "$(stat -c %Y "$proj/model.o")" != "$old_model_o" ] || fail "the Makefile recipe did not rebuild model.o"
+    [ "$(stat -c %Y "$proj/main.o")" = "$old_main_o" ] ||
+      fail "the Makefile recipe rebuilt main.o although model.h did not change"
+  else
+    (cd "$proj" && cmake -S . -B build >/dev/null 2>"$tmp/recipe.err" && cmake --build build >/dev/null 2>>"$tmp/recipe.err") ||
+      fail "the CMake recipe does not build: $(cat "$tmp/recipe.err")"
+    bin=$proj/build/main
+  fi
+  [ "$("$bin")" = "2.25 6 3" ] || fail "the $kind recipe's program printed '$("$bin")', not '2.25 6 3'"
+done
+
 # ---- the man page ------------------------------------------------------------------------------
 if command -v groff >/dev/null 2>&1; then
   step "the man page renders without warnings"
