@@ -110,9 +110,6 @@ PARTIALS(min) { UNUSED3; select_partials(b, P2(LT, x[1], x[0]), k); }
 PARTIALS(max) { UNUSED3; select_partials(b, P2(GT, x[1], x[0]), k); }
 /* d(y log a)/dy = log a; d/da = y / a */
 PARTIALS(xlogy) { UNUSED3; k[0] = P1(LOG, x[1]); k[1] = P2(TRUEDIV, x[0], x[1]); }
-/* sens_scale(d, k) = d * k */
-PARTIALS(sscale) { UNUSED3; k[0] = x[1]; k[1] = x[0]; }
-
 /* ---- structural rules ---------------------------------------------------- */
 
 #define STRUCTURAL(name) \
@@ -120,6 +117,26 @@ PARTIALS(sscale) { UNUSED3; k[0] = x[1]; k[1] = x[0]; }
     static Node *tg_##name(RuleB *b, Node *const *x, int n, Node *y, Node *const *t); \
     static const DiffRule dr_##name = {NULL, bp_##name, tg_##name};
 #define UNUSED4 (void)b, (void)x, (void)n, (void)y
+
+/* sens_scale(d, k) = d * k, but 0 where d is 0 whatever k (inf, nan):
+   there it does not change with k, so neither may its derivatives in k.
+   The generic rules would scale k's sensitivity or tangent by d with the
+   guard on the wrong side (s * 0 = nan for an infinite s); here the
+   guard is on d: sens_scale(d, s).  (In d, k's sensitivity is scaled as
+   usual: sens_scale(s, k).) */
+STRUCTURAL(sscale)
+static void bp_sscale(RuleB *b, Node *const *x, int n, Node *y, Node *d, Node **dx)
+{
+    UNUSED4;
+    dx[0] = P2(SSCALE, d, x[1]);
+    dx[1] = P2(SSCALE, x[0], d);
+}
+static Node *tg_sscale(RuleB *b, Node *const *x, int n, Node *y, Node *const *t)
+{
+    UNUSED4;
+    Node *a = t[0] ? P2(SSCALE, t[0], x[1]) : NULL, *c = t[1] ? P2(SSCALE, x[0], t[1]) : NULL;
+    return a && c ? P2(SADD, a, c) : a ? a : c;
+}
 
 /* Identity in the first operand: unpack(t, n), to_diff(x, i), check_result(y, what),
    J(x), Jfwd(x). */
