@@ -1,27 +1,49 @@
 /*
- * export.h: the graph behind the C ABI's NAME_grad (contract section 3),
- * built in the lowered module before inference (passes/export.c).
+ * export.h: the graphs behind the C ABI's NAME_grad, NAME_vjp and NAME_jvp
+ * (contract section 3), built in the lowered module before inference
+ * (passes/export.c).  Each is a synthesised top-level function that applies
+ * the language's own operator (a derive() node, as lowering makes them),
+ * so inference, the transforms' nesting and the optimiser treat it exactly
+ * like in-language use.
  *
  * For a top-level function fn(p1, ..., pn) whose parameters flatten into C
  * leaves l1..lm (tuple parameters depth-first; types from the annotations,
- * float where there is none), the graph
+ * float where there is none), with float leaves f1..fk, let inner(f1..fk)
+ * rebuild fn's arguments from them and the other leaves (ints and bools,
+ * read from the enclosing graph) and call fn.  Only float leaves are
+ * differentiated, so fn computes with its int and bool parameters exactly
+ * as when called directly.  Then:
  *
- *     fn$grad(l1, ..., lm) = value_and_grad(inner, (0, ..., k-1))(f1, ..., fk)
+ *     fn$grad(l1..lm)            = value_and_grad(inner, (0..k-1))(f1..fk)
+ *                                  -> (value, (d1, ..., dk))
+ *     fn$vjp(l1..lm, dy1..dyq)   = (y, pb) = vjp(inner, f1..fk); (y, pb(dy))
+ *                                  -> (y, (d1, ..., dk))
+ *     fn$jvp(l1..lm, t1..tk)     = jvp(inner, (f1..fk), (t1..tk))
+ *                                  -> (y, ty)
  *
- * where f1..fk are the float leaves and inner(f1..fk) rebuilds fn's
- * arguments from them and the other leaves (ints and bools, read from the
- * enclosing graph) and calls fn.  Its result is (value, (d1, ..., dk)): the
- * value of fn and one derivative per float leaf, in the C ABI's order.
- * Only float leaves are differentiated, so fn computes with its int and
- * bool parameters exactly as when called directly.
+ * where dy has the shape of fn's result with dy1..dyq at its float leaves
+ * (in order) and 0.0 at its int and bool leaves, and ty has the shape of y
+ * (a float at each float leaf, a symbolic zero at each int or bool leaf).
+ * The vjp and jvp are the operators' C ABI variant (derive()'s tuple flag
+ * set, grad.h): their result may have int and bool leaves, which the
+ * language's vjp and jvp reject.  Every derivative is in the C ABI's order.
  */
 #ifndef MYC_EXPORT_H
 #define MYC_EXPORT_H
 
 #include "../ir/ir.h"
+#include "grad.h"
 
 /* Builds fn$grad in m; *leaf_types (malloc'd) receives the types of its
    parameters, for inference's entry. */
 Graph *export_grad_graph(Module *m, Graph *fn, Type ***leaf_types);
+
+/* Builds fn$vjp in m, for fn's result type `result` (from an inference of
+   the exports: scalars and tuples of them); *param_types (malloc'd) as
+   above. */
+Graph *export_vjp_graph(Module *m, Graph *fn, Type *result, Type ***param_types);
+
+/* Builds fn$jvp in m; *param_types (malloc'd) as above. */
+Graph *export_jvp_graph(Module *m, Graph *fn, Type ***param_types);
 
 #endif

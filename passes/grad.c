@@ -1510,6 +1510,9 @@ static Graph *operator_graph(GradState *gs, Node *site, int arity)
     if (op == OP_VJP || op == OP_JVP)
         for (int i = 0; i < arity; i++)
             sel[i] = true;
+    /* what check_result accepts: vjp's and jvp's C ABI variant (tuple flag
+       set, passes/export.c) also int and bool leaves in the result */
+    int64_t abi = op == OP_VJP || op == OP_JVP ? 2 * site->app.in[DERIVE_TUPLE]->k.u.i : 0;
     Node **a = xmalloc(sizeof(Node *) * (size_t)(2 * arity + 2));
     Node *out;
     if (op == OP_JVP) {
@@ -1525,7 +1528,8 @@ static Graph *operator_graph(GradState *gs, Node *site, int arity)
                                              ir_const_int(m, 1, loc));
         }
         Node *r = ir_apply(w, a, 2 * arity + 1, loc);
-        Node *y = ir_apply_prim(w, P_CHECK_RESULT, loc, 2, getitem(w, r, 0, loc, "y"), ir_const_int(m, 2, loc));
+        Node *y = ir_apply_prim(w, P_CHECK_RESULT, loc, 2, getitem(w, r, 0, loc, "y"),
+                                ir_const_int(m, 2 + abi, loc));
         Node *t = ir_apply_prim(w, P_SDENSE, loc, 2, y, getitem(w, r, 1, loc, "t.y"));
         out = ir_apply_prim(w, P_MAKE_TUPLE, loc, 2, y, t);
     } else {
@@ -1540,7 +1544,7 @@ static Graph *operator_graph(GradState *gs, Node *site, int arity)
         Node *r = ir_apply(w, a, arity + 1, loc);
         Node *y = getitem(w, r, 0, loc, "y"), *b = getitem(w, r, 1, loc, "bprop.y");
         if (op == OP_VJP) {
-            y = ir_apply_prim(w, P_CHECK_RESULT, loc, 2, y, ir_const_int(m, 1, loc));
+            y = ir_apply_prim(w, P_CHECK_RESULT, loc, 2, y, ir_const_int(m, 1 + abi, loc));
             Graph *pb = ir_graph_new(m, G_FUNCTION, arena_printf(m->arena, "%s:pullback", base), w, loc);
             pb->src_name = "pullback";
             Node *dy = ir_add_param(pb, "dy", loc);

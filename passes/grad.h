@@ -43,7 +43,9 @@ enum { MODE_J = 1, MODE_F = 2 };
 
 /* The layout of a derive() node's inputs: in[1] kind (DiffOp), in[2] tower
    (the transforms applied to the operator since lowering, base 3, first
-   applied most significant), in[3] 1 when grad's selection is a tuple,
+   applied most significant), in[3] 1 when grad's selection is a tuple
+   (for vjp and jvp: 1 for the C ABI's NAME_vjp and NAME_jvp, whose
+   function's result may also have int and bool leaves, passes/export.h),
    in[4] the number k of selected parameters, in[5..5+k) their indices,
    then the values (the function, or its transformed versions). */
 enum { DERIVE_KIND = 1, DERIVE_TOWER, DERIVE_TUPLE, DERIVE_NIDX, DERIVE_IDX };

@@ -96,7 +96,8 @@ bool infer_is_default_float(const Type *t);
 /* Short type name for messages. */
 const char *infer_type_name(TypeCtx *tc, Type *t);
 /* check_result(y, what): whether y's type t may be the result of a
-   function grad (what 0), vjp (1) or jvp (2) differentiates, else the
+   function grad (what 0), vjp (1) or jvp (2) differentiates (3, 4: vjp's
+   and jvp's C ABI variants, which also take int and bool leaves), else the
    message into sb.  An int or a bool may still become a float while
    inference runs (`1 if n == 0 else x * f(x, n - 1)`): it passes unless
    `final` (specialisation checks the final type). */

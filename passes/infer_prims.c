@@ -501,13 +501,15 @@ static bool all_floats(const Type *t, bool final)
 
 bool infer_result_ok(TypeCtx *tc, Type *t, int64_t what, bool final, StrBuf *sb)
 {
+    if (what >= 3)          /* NAME_vjp, NAME_jvp: int and bool leaves take no (co)tangent */
+        final = false;
     if (what == 0 ? t->kind == T_FLOAT || (!final && (t->kind == T_INT || t->kind == T_BOOL)) : all_floats(t, final))
         return true;
     if (what == 0)
         sb_printf(sb, "grad needs a function that returns a float; this one returns '%s'", infer_type_name(tc, t));
     else
         sb_printf(sb, "%s needs a function that returns a float or a tuple of floats; this one returns '%s'",
-                  what == 1 ? "vjp" : "jvp", infer_type_name(tc, t));
+                  what % 2 ? "vjp" : "jvp", infer_type_name(tc, t));
     return false;
 }
 

@@ -18,16 +18,19 @@
 #include "../ir/ir.h"
 #include "cabi.h"
 
-typedef enum ExportKind {
-    EXPORT_FUNC,    /* NAME: the graph under its C signature */
-    EXPORT_GRAD,    /* NAME_grad: graph = the grad entry (flat float and int/bool leaves ->
-                       (value, (d leaf...))), primal = NAME's graph */
-} ExportKind;
-
+/* The export kinds (ExportKind, cabi.h) as the wrappers take them:
+     EXPORT_FUNC  NAME: the graph under its C signature
+     EXPORT_GRAD  NAME_grad: graph = the grad entry (flat float and int/bool
+                  leaves -> (value, (d leaf...))), primal = NAME's graph
+     EXPORT_VJP   NAME_vjp: graph = the vjp entry (leaves, cotangents ->
+                  (y, (d leaf...))), primal = NAME's graph
+     EXPORT_JVP   NAME_jvp: graph = the jvp entry (leaves, tangents ->
+                  (y, tangent of y)), primal = NAME's graph
+   (passes/export.h builds the entries). */
 typedef struct CgExport {
     ExportKind kind;
     Graph *graph;
-    Graph *primal;          /* EXPORT_GRAD: NAME itself (called when every d pointer is NULL) */
+    Graph *primal;          /* NAME itself, for its derivatives (called when every derivative pointer is NULL) */
     CSignature sig;         /* the C signature (cabi.h) */
 } CgExport;
 

@@ -96,6 +96,9 @@ typedef enum FlatMode {
     FLAT_INPUT,     /* every leaf: `double p_1_0`, named by path (keyword-safe) */
     FLAT_RESULT,    /* every leaf: `double *out_3`, numbered in order */
     FLAT_GRAD,      /* float leaves only: `double *d_p_1_0`, named by path */
+    FLAT_TANGENT,   /* float leaves only: `double t_p_1_0`, named by path (NAME_jvp) */
+    FLAT_COTANGENT, /* float leaves only: `double dy_3`, numbered as the out-pointers (NAME_vjp) */
+    FLAT_DOUT,      /* float leaves only: `double *dout_3`, numbered as the out-pointers (NAME_jvp) */
 } FlatMode;
 
 /*
@@ -111,6 +114,7 @@ static bool flatten(Arena *a, const Type *t, const char *base, FlatMode mode, CS
     Item first = {t, base};
     vec_push(&stack, first);
     bool ok = true;
+    int leaf = 0;           /* the leaf's index among all of t's */
     while (stack.len && ok) {
         Item it = vec_pop(&stack);
         if (it.t->kind == T_TUPLE) {
@@ -125,7 +129,10 @@ static bool flatten(Arena *a, const Type *t, const char *base, FlatMode mode, CS
             ok = false;
             break;
         }
+        int k = leaf++;
         CParam p;
+        if (mode >= FLAT_GRAD && it.t->kind != T_FLOAT)
+            continue;               /* int and bool leaves have no derivative */
         switch (mode) {
         case FLAT_INPUT:
             p.type = ct;
@@ -133,13 +140,23 @@ static bool flatten(Arena *a, const Type *t, const char *base, FlatMode mode, CS
             break;
         case FLAT_RESULT:
             p.type = arena_printf(a, "%s *", ct);
-            p.name = arena_printf(a, "out_%d", sig->params.len - sig->ninputs);
+            p.name = arena_printf(a, "out_%d", k);
             break;
         case FLAT_GRAD:
-            if (it.t->kind != T_FLOAT)
-                continue;           /* int and bool leaves have no derivative */
             p.type = "double *";
             p.name = arena_printf(a, "d_%s", it.name);
+            break;
+        case FLAT_TANGENT:
+            p.type = "double";
+            p.name = arena_printf(a, "t_%s", it.name);
+            break;
+        case FLAT_COTANGENT:
+            p.type = "double";
+            p.name = arena_printf(a, "dy_%d", k);
+            break;
+        case FLAT_DOUT:
+            p.type = "double *";
+            p.name = arena_printf(a, "dout_%d", k);
             break;
         }
         vec_push(&sig->params, p);
@@ -218,6 +235,43 @@ bool cabi_grad_signature(Arena *arena, const Graph *g, const char *prefix, const
     }
     uniquify_params(arena, out);
     return true;
+}
+
+/* NAME_vjp and NAME_jvp: void, g's C parameters, then the rest as
+   cabi.h says. */
+static bool vector_signature(Arena *arena, const Graph *g, const char *prefix, const char *name, bool vjp,
+                             CSignature *out)
+{
+    memset(out, 0, sizeof *out);
+    const Type *r = g->ret_type;
+    if (!r)
+        return false;
+    out->name = safe_name(arena, arena_printf(arena, "%s%s_%s", prefix ? prefix : "", name, vjp ? "vjp" : "jvp"));
+    out->ret = "void";
+    bool ok = flatten_params(arena, g, FLAT_INPUT, out);
+    out->ninputs = out->params.len;
+    if (vjp)
+        ok = ok && flatten(arena, r, "out", FLAT_RESULT, out) && flatten(arena, r, "dy", FLAT_COTANGENT, out) &&
+             flatten_params(arena, g, FLAT_GRAD, out);
+    else
+        ok = ok && flatten_params(arena, g, FLAT_TANGENT, out) && flatten(arena, r, "out", FLAT_RESULT, out) &&
+             flatten(arena, r, "dout", FLAT_DOUT, out);
+    if (!ok) {
+        cabi_signature_free(out);
+        return false;
+    }
+    uniquify_params(arena, out);
+    return true;
+}
+
+bool cabi_vjp_signature(Arena *arena, const Graph *g, const char *prefix, const char *name, CSignature *out)
+{
+    return vector_signature(arena, g, prefix, name, true, out);
+}
+
+bool cabi_jvp_signature(Arena *arena, const Graph *g, const char *prefix, const char *name, CSignature *out)
+{
+    return vector_signature(arena, g, prefix, name, false, out);
 }
 
 void cabi_signature_free(CSignature *sig)
@@ -353,7 +407,7 @@ static void put_flattening(StrBuf *out, const CExport *ex)
         put_shape(out, t, &ex->sig, &k, "");
         sb_puts(out, ".\n");
     }
-    if (!ex->is_grad && g->ret_type->kind == T_TUPLE) {
+    if (ex->kind == EXPORT_FUNC && g->ret_type->kind == T_TUPLE) {
         k = ex->sig.ninputs;
         if (leaf_count(g->ret_type) == 0) {
             sb_puts(out, " *   The result is empty: nothing is stored.\n");
@@ -412,6 +466,155 @@ static void put_grad_comment(StrBuf *out, const CExport *ex)
     sb_free(&path);
 }
 
+/* ---- NAME_vjp and NAME_jvp ---- */
+
+/* A scalar leaf of a parameter or of the result: its .my path (`p[1][0]`,
+   `f[2]`) and whether it is a float. */
+typedef struct Leaf {
+    char *path;
+    bool is_float;
+} Leaf;
+typedef VEC(Leaf) LeafVec;
+
+/* The leaves of t, depth-first, their paths extending `path`.  Tuples nest
+   at most TYPE_MAX_TUPLE_DEPTH deep, which bounds the recursion. */
+static void collect_leaves(const Type *t, StrBuf *path, LeafVec *out)
+{
+    if (t->kind == T_TUPLE) {
+        size_t len = path->len;
+        for (int i = 0; i < t->n; i++) {
+            sb_printf(path, "[%d]", i);
+            collect_leaves(t->elems[i], path, out);
+            path->len = len;
+            path->data[len] = '\0';
+        }
+        return;
+    }
+    Leaf l = {xstrdup(sb_cstr(path)), t->kind == T_FLOAT};
+    vec_push(out, l);
+}
+
+static void leaves_free(LeafVec *v)
+{
+    for (int i = 0; i < v->len; i++)
+        free(v->data[i].path);
+    vec_free(v);
+}
+
+/* `a, b` of the paths of the non-float leaves (empty when none). */
+static void put_non_floats(StrBuf *out, const LeafVec *v)
+{
+    for (int i = 0; i < v->len; i++)
+        if (!v->data[i].is_float)
+            sb_printf(out, "%s%s", out->len ? ", " : "", v->data[i].path);
+}
+
+/* The derivative term of result leaf r by parameter leaf p, weighted by
+   the C name w: `dy_0 * d f[0] / d x` (vjp) or `d f[0] / d x * t_x`. */
+static void put_term(StrBuf *out, bool vjp, const char *w, const Leaf *r, const Leaf *p)
+{
+    if (vjp)
+        sb_printf(out, "%s * d %s / d %s", w, r->path, p->path);
+    else
+        sb_printf(out, "d %s / d %s * %s", r->path, p->path, w);
+}
+
+/* The comment of NAME_vjp or NAME_jvp: where the result goes, then one
+   line per derivative pointer with the sum it receives (terms over the
+   float results for a vjp, over the float parameters for a jvp; at most
+   four written, else the first and the last around `...`). */
+static void put_vector_comment(StrBuf *out, const CExport *ex)
+{
+    const Graph *g = ex->fn;
+    bool vjp = ex->kind == EXPORT_VJP;
+    LeafVec pl = {0}, rl = {0};
+    StrBuf path = {0};
+    for (int i = 0; i < g->nparams; i++) {
+        path.len = 0;
+        if (path.data)
+            path.data[0] = '\0';
+        put_param_name(&path, g, i);
+        collect_leaves(g->params[i]->type, &path, &pl);
+    }
+    path.len = 0;
+    if (path.data)
+        path.data[0] = '\0';
+    sb_puts(&path, ex->my_name);
+    collect_leaves(g->ret_type, &path, &rl);
+    /* the C names: parameters by position in the signature */
+    const CParam *ps = ex->sig.params.data;
+    int nfp = 0, nfr = 0;
+    for (int i = 0; i < pl.len; i++)
+        nfp += pl.data[i].is_float;
+    for (int i = 0; i < rl.len; i++)
+        nfr += rl.data[i].is_float;
+    int outs = ex->sig.ninputs + (vjp ? 0 : nfp);
+    const CParam *ws = ps + (vjp ? outs + rl.len : ex->sig.ninputs);     /* dy_ or t_ */
+    const CParam *ds = ps + (vjp ? outs + rl.len + nfr : outs + rl.len); /* d_ or dout_ */
+    const LeafVec *wl = vjp ? &rl : &pl, *dl = vjp ? &pl : &rl;
+    int nw = vjp ? nfr : nfp;
+
+    int nd = vjp ? nfp : nfr;
+    if (rl.len == 0) {
+        sb_printf(out, " *   %s's result is empty: nothing is stored", ex->my_name);
+    } else {
+        sb_printf(out, " *   Stores %s's result through the out-pointers, as ", ex->my_name);
+        int k = outs;
+        put_shape(out, g->ret_type, &ex->sig, &k, "*");
+    }
+    if (nd == 0) {
+        sb_printf(out, ".\n *   There is no %s pointer: %s has no float %s.\n", vjp ? "d_" : "dout_", ex->my_name,
+                  vjp ? "parameter" : "result");
+    } else if (nw == 0) {
+        sb_printf(out, ",\n *   and zero derivatives (%s has no float %s):\n", ex->my_name, vjp ? "result" : "parameter");
+    } else {
+        sb_puts(out, vjp ? ",\n *   and its vector-Jacobian product with the cotangent ("
+                         : ",\n *   and its derivative along the tangent (");
+        for (int i = 0; i < nw; i++)
+            sb_printf(out, "%s%s", i ? ", " : "", ws[i].name);
+        sb_puts(out, "):\n");
+    }
+    for (int i = 0, di = 0; i < dl->len; i++) {
+        if (!dl->data[i].is_float)
+            continue;
+        sb_printf(out, " *     *%s = ", ds[di++].name);
+        if (nw == 0)
+            sb_puts(out, "0");
+        for (int j = 0, wi = 0; j < wl->len; j++) {
+            if (!wl->data[j].is_float)
+                continue;
+            int w = wi++;
+            if (nw > 4 && w > 0 && w < nw - 1) {
+                if (w == 1)
+                    sb_puts(out, " + ...");
+                continue;
+            }
+            if (w)
+                sb_puts(out, " + ");
+            const Leaf *r = vjp ? &wl->data[j] : &dl->data[i], *p = vjp ? &dl->data[i] : &wl->data[j];
+            put_term(out, vjp, ws[w].name, r, p);
+        }
+        sb_putc(out, '\n');
+    }
+    StrBuf np = {0}, nr = {0};
+    put_non_floats(&np, &pl);
+    put_non_floats(&nr, &rl);
+    if (nr.len)
+        sb_printf(out, " *   (No %s for the int and bool results: %s.)\n", vjp ? "cotangent" : "dout_ pointer",
+                  sb_cstr(&nr));
+    if (np.len)
+        sb_printf(out, " *   (No %s for the int and bool parameters: %s.)\n", vjp ? "d_ pointer" : "tangent",
+                  sb_cstr(&np));
+    sb_printf(out, " *   Any pointer may be NULL: that store is skipped (with every %s pointer NULL,\n"
+                   " *   no derivative is computed); the pointers must not overlap.\n",
+              vjp ? "d_" : "dout_");
+    sb_free(&np);
+    sb_free(&nr);
+    sb_free(&path);
+    leaves_free(&pl);
+    leaves_free(&rl);
+}
+
 /* The prototype, wrapped before HEADER_WIDTH with continuation lines
    aligned after the '('. */
 static void put_prototype(StrBuf *out, const CSignature *sig)
@@ -448,9 +651,15 @@ static void put_export(StrBuf *out, const CExport *ex)
 {
     StrBuf details = {0};
     put_flattening(&details, ex);
-    if (ex->is_grad)
+    if (ex->kind == EXPORT_GRAD)
         put_grad_comment(&details, ex);
-    sb_puts(out, ex->is_grad ? "/* Gradient of " : "/* ");
+    else if (ex->kind == EXPORT_VJP || ex->kind == EXPORT_JVP)
+        put_vector_comment(&details, ex);
+    static const char *const what[] = {
+        [EXPORT_FUNC] = "/* ", [EXPORT_GRAD] = "/* Gradient of ",
+        [EXPORT_VJP] = "/* Vector-Jacobian product of ", [EXPORT_JVP] = "/* Jacobian-vector product of ",
+    };
+    sb_puts(out, what[ex->kind]);
     put_my_signature(out, ex);
     if (details.len)
         sb_printf(out, "\n%s */\n", sb_cstr(&details));

@@ -58,12 +58,36 @@ const char *cabi_reserved(const char *name);
    exported or does not return a float. */
 bool cabi_grad_signature(Arena *arena, const Graph *g, const char *prefix, const char *name, CSignature *out);
 
+/*
+ * The signatures of NAME_vjp and NAME_jvp (contract section 3); both
+ * return void.  NAME_vjp: g's C parameters; one out-pointer per flattened
+ * result component, `T *out_0, ...` (a single result is out_0); one
+ * cotangent `double dy_i` per float component (i numbers it as its
+ * out-pointer: none for int and bool components); then one `double *d_...`
+ * per flattened float parameter, as NAME_grad.  NAME_jvp: g's C
+ * parameters; one tangent `double t_<flattened name>` per flattened float
+ * parameter; the out-pointers; one `double *dout_i` per float component.
+ * C names: prefix + name + "_vjp" / "_jvp" (keyword-safe).  False when g
+ * cannot be exported.
+ */
+bool cabi_vjp_signature(Arena *arena, const Graph *g, const char *prefix, const char *name, CSignature *out);
+bool cabi_jvp_signature(Arena *arena, const Graph *g, const char *prefix, const char *name, CSignature *out);
+
+/* What an exported C function is (the backend's wrappers, backend.h, and
+   the header's comments). */
+typedef enum ExportKind {
+    EXPORT_FUNC,    /* NAME */
+    EXPORT_GRAD,    /* NAME_grad */
+    EXPORT_VJP,     /* NAME_vjp */
+    EXPORT_JVP,     /* NAME_jvp */
+} ExportKind;
+
 /* One function a header declares. */
 typedef struct CExport {
     CSignature sig;
     const Graph *fn;        /* the specialised .my function it comes from (params have ->name and ->type, fn->ret_type) */
     const char *my_name;    /* the .my function's name */
-    bool is_grad;           /* NAME_grad rather than NAME */
+    ExportKind kind;        /* NAME, or a derivative of it */
 } CExport;
 
 /*
@@ -73,8 +97,10 @@ typedef struct CExport {
  * the source file and myc version, then per function a comment saying
  * which .my function it is (its parameters with their .my types, e.g.
  * `loss(x: float, p: (float, float)) -> float`), how tuple parameters and a
- * tuple result were flattened, and for a gradient what each d_ pointer
- * receives and that NULL skips it; then the prototype.  The header compiles
+ * tuple result were flattened, for a gradient what each d_ pointer
+ * receives, for a vjp or jvp what each out-pointer and each derivative
+ * pointer receives (as sums over the cotangents or tangents), and that
+ * NULL skips it; then the prototype.  The header compiles
  * as C (C99 and later) and as C++ (C++11 and later) with every warning on.
  */
 void cabi_write_header(const char *header_path, const char *source_path, const CExport *ex, int n, StrBuf *out);

@@ -22,6 +22,18 @@
 
 enum { EXIT_OK = 0, EXIT_SOURCE = 1, EXIT_USAGE = 2, EXIT_RUNTIME = 3 };
 
+/* One --grad=NAME, --vjp=NAME or --jvp=NAME. */
+typedef struct DerivRequest {
+    ExportKind kind;            /* EXPORT_GRAD, EXPORT_VJP or EXPORT_JVP */
+    const char *name;
+    Type *result;               /* NAME's result type (check_derivs), for NAME_vjp's cotangents */
+} DerivRequest;
+
+static const char *deriv_flag(ExportKind k)
+{
+    return k == EXPORT_GRAD ? "--grad" : k == EXPORT_VJP ? "--vjp" : "--jvp";
+}
+
 typedef struct Options {
     const char *input;
     const char *output;         /* -o */
@@ -40,13 +52,13 @@ typedef struct Options {
     const char *run_func;
     char **run_args;
     int nrun_args;
-    VEC(const char *) grads;    /* --grad= */
+    VEC(DerivRequest) derivs;   /* --grad=, --vjp=, --jvp=, in order */
 } Options;
 
 /* One run of myc: the compilation and what the driver adds to it. */
 typedef struct Job {
     Options *opt;
-    int ngrads;                 /* the last ngrads entries are the --grad= graphs (export.h) */
+    int nderivs;                /* the last nderivs entries are the --grad=, --vjp=, --jvp= graphs (export.h) */
     int status;                 /* a usage error found mid-way (exit 2), else 0 */
 } Job;
 
@@ -88,6 +100,8 @@ static void print_help(FILE *out)
           "  -o FILE                Output file\n"
           "  --header=FILE          Also write a C header           (with -c or -S)\n"
           "  --grad=NAME            Also export NAME_grad           (with -c or -S)\n"
+          "  --vjp=NAME             Also export NAME_vjp            (with -c or -S)\n"
+          "  --jvp=NAME             Also export NAME_jvp            (with -c or -S)\n"
           "  --prefix=PFX           Prefix every exported C name    (with -c or -S)\n"
           "  -O0 -O1 -O2 -O3        Optimisation level (default -O2)\n"
           "  -march=native          Generate code for this machine's CPU (default: generic x86-64)\n"
@@ -201,8 +215,10 @@ static int parse_args(Options *o, int argc, char **argv)
                 return usage_error("unknown IR format '%s' (formats: text, dot)", f);
         } else if (starts_with(a, "--header=")) {
             o->header = a + strlen("--header=");
-        } else if (starts_with(a, "--grad=")) {
-            vec_push(&o->grads, a + strlen("--grad="));
+        } else if (starts_with(a, "--grad=") || starts_with(a, "--vjp=") || starts_with(a, "--jvp=")) {
+            DerivRequest r = {a[2] == 'g' ? EXPORT_GRAD : a[2] == 'v' ? EXPORT_VJP : EXPORT_JVP, strchr(a, '=') + 1,
+                              NULL};
+            vec_push(&o->derivs, r);
         } else if (starts_with(a, "--prefix=")) {
             o->prefix = a + strlen("--prefix=");
         } else if (strcmp(a, "-march=native") == 0) {
@@ -254,8 +270,8 @@ static int parse_args(Options *o, int argc, char **argv)
                            o->run ? "run" : "--dump-ir");
     if (o->compile_obj && o->compile_asm)
         return usage_error("'-c' and '-S' cannot be combined");
-    if (!compile && (o->header || (o->grads.len && !o->dump) || o->prefix || o->output || o->emit_llvm))
-        return usage_error("'%s' needs -c or -S", o->header ? "--header" : o->grads.len ? "--grad"
+    if (!compile && (o->header || (o->derivs.len && !o->dump) || o->prefix || o->output || o->emit_llvm))
+        return usage_error("'%s' needs -c or -S", o->header ? "--header" : o->derivs.len ? deriv_flag(o->derivs.data[0].kind)
                                                   : o->prefix ? "--prefix" : o->output ? "-o" : "-emit-llvm");
     if (compile && strcmp(o->input, "-") == 0 && !o->output)
         return usage_error("the source is read from standard input: give the output's name with -o FILE");
@@ -410,7 +426,7 @@ static int dump(Compilation *c)
     Options *o = job(c)->opt;
     int status = 0;
     bool ok;
-    if (o->grads.len && o->dump >= STAGE_INFER) {
+    if (o->derivs.len && o->dump >= STAGE_INFER) {
         ok = build_with_grads(c, o->dump, &status);
     } else {
         c->choose = export_entries;
@@ -592,21 +608,24 @@ static int run(Compilation *c)
 
 /* ---- myc -c / -S --------------------------------------------------------------- */
 
-/* The exported functions and the --grad= graphs: inference specialises
-   them all (the grad graphs last, see export.h). */
+/* The exported functions and the --grad=, --vjp=, --jvp= graphs:
+   inference specialises them all (the derivatives last, see export.h). */
 static int compile_entries(Compilation *c, InferEntry **out)
 {
     int n = export_entries(c, out);
     Options *o = job(c)->opt;
-    *out = xrealloc(*out, sizeof(InferEntry) * (size_t)(n + o->grads.len + 1));
-    for (int i = 0; i < o->grads.len; i++) {
-        Graph *fn = find_top(c->lowered, o->grads.data[i]);
+    *out = xrealloc(*out, sizeof(InferEntry) * (size_t)(n + o->derivs.len + 1));
+    for (int i = 0; i < o->derivs.len; i++) {
+        DerivRequest *r = &o->derivs.data[i];
+        Graph *fn = find_top(c->lowered, r->name);
         InferEntry e = {0};
-        e.fn = export_grad_graph(c->lowered, fn, &e.args);
+        e.fn = r->kind == EXPORT_GRAD  ? export_grad_graph(c->lowered, fn, &e.args)
+               : r->kind == EXPORT_VJP ? export_vjp_graph(c->lowered, fn, r->result, &e.args)
+                                       : export_jvp_graph(c->lowered, fn, &e.args);
         e.required = true;
         (*out)[n++] = e;
     }
-    job(c)->ngrads = o->grads.len;
+    job(c)->nderivs = o->derivs.len;
     return n;
 }
 
@@ -680,21 +699,25 @@ static void warn_unexported(Compilation *c)
     }
 }
 
-/* --grad=NAME names an exported function returning a float (checked on
-   the exports' inference, before the gradients are built). */
-static int check_grads(Compilation *c)
+/* --grad=NAME names an exported function returning a float, --vjp=NAME
+   and --jvp=NAME any exported function (checked on the exports'
+   inference, before the derivatives are built, which need NAME's result
+   type). */
+static int check_derivs(Compilation *c)
 {
     Options *o = job(c)->opt;
-    for (int i = 0; i < o->grads.len; i++) {
-        const char *name = o->grads.data[i];
+    for (int i = 0; i < o->derivs.len; i++) {
+        DerivRequest *r = &o->derivs.data[i];
+        const char *name = r->name, *flag = deriv_flag(r->kind);
         for (int j = 0; j < i; j++)
-            if (strcmp(o->grads.data[j], name) == 0)
-                return usage_error("--grad=%s is given twice", name);
+            if (o->derivs.data[j].kind == r->kind && strcmp(o->derivs.data[j].name, name) == 0)
+                return usage_error("%s=%s is given twice", flag, name);
         Graph *fn = find_top(c->lowered, name);
         if (!fn || fn->kind != G_FUNCTION)
-            return usage_error("--grad=%s: no function named '%s' in '%s'", name, name, o->input);
+            return usage_error("%s=%s: no function named '%s' in '%s'", flag, name, name, o->input);
         if (name[0] == '_')
-            return usage_error("--grad=%s: '%s' is private (its name starts with '_') and is not exported", name, name);
+            return usage_error("%s=%s: '%s' is private (its name starts with '_') and is not exported", flag, name,
+                               name);
         Graph *g = entry_result(c, fn);
         if (!g) {
             StrBuf why = {0}, note = {0};
@@ -702,21 +725,22 @@ static int check_grads(Compilation *c)
             for (int e = 0; e < c->nentries; e++)
                 if (c->entries[e].fn == fn)
                     why_not_exported(&c->entries[e], &why, &at, &note);
-            int rc = usage_error("--grad=%s: '%s' cannot be exported: %s", name, name,
+            int rc = usage_error("%s=%s: '%s' cannot be exported: %s", flag, name, name,
                                  why.len ? sb_cstr(&why) : "it has no C signature");
             sb_free(&why);
             sb_free(&note);
             return rc;
         }
-        if (!g->ret_type || g->ret_type->kind != T_FLOAT) {
+        if (!g->ret_type || (r->kind == EXPORT_GRAD && g->ret_type->kind != T_FLOAT)) {
             StrBuf t = {0};
             if (g->ret_type)
                 type_str(g->ret_type, &t);
-            int rc = usage_error("--grad=%s: '%s' returns %s, not a float", name, name,
+            int rc = usage_error("%s=%s: '%s' returns %s, not a float", flag, name, name,
                                  g->ret_type ? sb_cstr(&t) : "nothing");
             sb_free(&t);
             return rc;
         }
+        r->result = g->ret_type;
     }
     return 0;
 }
@@ -739,7 +763,7 @@ typedef VEC(CgExport) ExportVec;
 static int collect_exports(Compilation *c, ExportVec *out)
 {
     Options *o = job(c)->opt;
-    int nfunc = c->nentries - job(c)->ngrads;
+    int nfunc = c->nentries - job(c)->nderivs;
     for (int e = 0; e < nfunc; e++) {
         Graph *g = c->entries[e].result;
         if (!g || g->kind != G_FUNCTION)
@@ -749,19 +773,28 @@ static int collect_exports(Compilation *c, ExportVec *out)
             continue;
         vec_push(out, ex);
     }
-    for (int i = 0; i < job(c)->ngrads; i++) {
-        Graph *primal = entry_result(c, find_top(c->lowered, o->grads.data[i]));
-        CgExport ex = {EXPORT_GRAD, c->entries[nfunc + i].result, primal, {0}};
-        if (!ex.graph || !primal || !cabi_grad_signature(c->arena, primal, o->prefix, o->grads.data[i], &ex.sig))
-            return usage_error("--grad=%s: internal error: no gradient was built", o->grads.data[i]);
+    for (int i = 0; i < job(c)->nderivs; i++) {
+        DerivRequest *r = &o->derivs.data[i];
+        Graph *primal = entry_result(c, find_top(c->lowered, r->name));
+        CgExport ex = {r->kind, c->entries[nfunc + i].result, primal, {0}};
+        bool ok = ex.graph && primal;
+        if (ok)
+            ok = r->kind == EXPORT_GRAD  ? cabi_grad_signature(c->arena, primal, o->prefix, r->name, &ex.sig)
+                 : r->kind == EXPORT_VJP ? cabi_vjp_signature(c->arena, primal, o->prefix, r->name, &ex.sig)
+                                         : cabi_jvp_signature(c->arena, primal, o->prefix, r->name, &ex.sig);
+        if (!ok)
+            return usage_error("%s=%s: internal error: no derivative was built", deriv_flag(r->kind), r->name);
         vec_push(out, ex);
     }
+    int first_deriv = out->len - job(c)->nderivs;
     int reserved = 0;
     for (int i = 0; i < out->len; i++) {
         const char *whose = cabi_reserved(out->data[i].sig.name);
-        if (whose && out->data[i].kind == EXPORT_GRAD)
-            return usage_error("--grad=%s: the C name '%s' is already %s: use --prefix=PFX",
-                               o->grads.data[i - (out->len - job(c)->ngrads)], out->data[i].sig.name, whose);
+        if (whose && out->data[i].kind != EXPORT_FUNC) {
+            const DerivRequest *r = &o->derivs.data[i - first_deriv];
+            return usage_error("%s=%s: the C name '%s' is already %s: use --prefix=PFX", deriv_flag(r->kind),
+                               r->name, out->data[i].sig.name, whose);
+        }
         if (whose) {
             const Graph *g = out->data[i].graph;
             diag_error(&c->diags, g->loc,
@@ -776,10 +809,11 @@ static int collect_exports(Compilation *c, ExportVec *out)
         for (int j = 0; j < i; j++)
             if (strcmp(out->data[i].sig.name, out->data[j].sig.name) == 0) {
                 CgExport *a = &out->data[j], *b = &out->data[i];
-                if (b->kind == EXPORT_GRAD || a->kind == EXPORT_GRAD)
-                    return usage_error("--grad=%s: the C name '%s' is also the name of another exported function",
-                                       o->grads.data[(b->kind == EXPORT_GRAD ? i : j) - (out->len - job(c)->ngrads)],
-                                       b->sig.name);
+                if (b->kind != EXPORT_FUNC || a->kind != EXPORT_FUNC) {
+                    const DerivRequest *r = &o->derivs.data[(b->kind != EXPORT_FUNC ? i : j) - first_deriv];
+                    return usage_error("%s=%s: the C name '%s' is also the name of another exported function",
+                                       deriv_flag(r->kind), r->name, b->sig.name);
+                }
                 diag_error(&c->diags, b->graph->loc,
                            "exported C name '%s' clashes with the one of '%s' (C and C++ keywords get a trailing '_')",
                            b->sig.name, a->graph->src_name ? a->graph->src_name : a->graph->name);
@@ -788,18 +822,18 @@ static int collect_exports(Compilation *c, ExportVec *out)
     return 0;
 }
 
-/* The pipeline to `stop` for the exports and the --grad= gradients: the
-   exports are inferred alone first, to check the --grad= names (a usage
-   error sets *status). */
+/* The pipeline to `stop` for the exports and the --grad=, --vjp=, --jvp=
+   derivatives: the exports are inferred alone first, to check the names
+   (a usage error sets *status). */
 static bool build_with_grads(Compilation *c, Stage stop, int *status)
 {
     Options *o = job(c)->opt;
     bool ok = pipeline_run(c, STAGE_PARSE);
-    if (ok && o->grads.len) {
-        /* first the exports alone, to check the --grad= names */
+    if (ok && o->derivs.len) {
+        /* first the exports alone, to check the names */
         c->choose = export_entries;
         ok = pipeline_run(c, STAGE_INFER);
-        if (ok && (*status = check_grads(c)) != 0)
+        if (ok && (*status = check_derivs(c)) != 0)
             ok = false;
         pipeline_restart(c, STAGE_PARSE);
     }
@@ -815,9 +849,9 @@ static int write_header(Compilation *c, const ExportVec *exports)
     for (int i = 0; i < exports->len; i++) {
         const CgExport *e = &exports->data[i];
         hx[i].sig = e->sig;
-        hx[i].fn = e->kind == EXPORT_GRAD ? e->primal : e->graph;
+        hx[i].fn = e->kind != EXPORT_FUNC ? e->primal : e->graph;
         hx[i].my_name = hx[i].fn->src_name ? hx[i].fn->src_name : hx[i].fn->name;
-        hx[i].is_grad = e->kind == EXPORT_GRAD;
+        hx[i].kind = e->kind;
     }
     StrBuf h = {0}, err = {0};
     cabi_write_header(o->header, c->input, hx, exports->len, &h);
@@ -893,7 +927,7 @@ int driver_main(int argc, char **argv)
     opt.opt_passes = OPT_DEFAULT;
     int rc = parse_args(&opt, argc, argv);
     if (rc) {
-        vec_free(&opt.grads);
+        vec_free(&opt.derivs);
         return rc < 0 ? EXIT_OK : rc;
     }
     Job j = {.opt = &opt};
@@ -903,7 +937,7 @@ int driver_main(int argc, char **argv)
     char *src;
     rc = read_file(opt.input, &src, &c.srclen);
     if (rc) {
-        vec_free(&opt.grads);
+        vec_free(&opt.derivs);
         return rc;
     }
     c.src = src;
@@ -914,6 +948,6 @@ int driver_main(int argc, char **argv)
     diags_free(&c.diags);
     arena_free(c.arena);
     free(src);
-    vec_free(&opt.grads);
+    vec_free(&opt.derivs);
     return rc;
 }

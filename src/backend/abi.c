@@ -6,12 +6,14 @@
  * Assumes the units of the exported graphs are declared (cg_declare_unit)
  * and that their signatures are the ones cabi.c derived (CgExport.sig):
  * parameters flattened to scalar leaves depth-first, a tuple result
- * through out pointers, NAME_grad's derivatives through d_ pointers.
+ * through out pointers, NAME_grad's derivatives through d_ pointers,
+ * NAME_vjp's and NAME_jvp's as cabi.h orders them.
  * Guarantees: each wrapper reserves a runtime arena on its own C stack,
  * enters it, calls the internal function and leaves it, so a call is
  * thread-safe and reentrant and nothing outlives it; NAME_grad calls the
  * plain function when every d_ pointer is NULL and skips the NULL ones
- * otherwise; bools cross as zeroext i1 (i8 in memory).
+ * otherwise, and so do NAME_vjp (d_) and NAME_jvp (dout_), which also skip
+ * NULL out-pointers; bools cross as zeroext i1 (i8 in memory).
  */
 #include "cg.h"
 
@@ -113,8 +115,149 @@ static void c_param_attrs(Cg *cg, LLVMValueRef fn, const Type *const *lt, int n,
     cg_add_attr(cg, fn, LLVMAttributeFunctionIndex, "nounwind");
 }
 
+/* `if (p) *p = x;` (a bool stored as a byte). */
+static void store_unless_null(Cg *cg, LLVMValueRef fn, LLVMValueRef p, LLVMValueRef x, const Type *t)
+{
+    if (t->kind == T_BOOL)
+        x = LLVMBuildZExt(cg->b, x, cg->t_i8, "");
+    LLVMBasicBlockRef st = LLVMAppendBasicBlockInContext(cg->ctx, fn, "store");
+    LLVMBasicBlockRef next = LLVMAppendBasicBlockInContext(cg->ctx, fn, "next");
+    LLVMBuildCondBr(cg->b, LLVMBuildIsNotNull(cg->b, p, ""), st, next);
+    LLVMPositionBuilderAtEnd(cg->b, st);
+    LLVMBuildStore(cg->b, x, ptr_to(cg, p, LLVMTypeOf(x)));
+    LLVMBuildBr(cg->b, next);
+    LLVMPositionBuilderAtEnd(cg->b, next);
+}
+
+/* The leaves of value v (of type t) as values of the types `want` (the C
+   ABI's: NAME's result leaves, or double for derivatives); a symbolic zero
+   leaf is 0. */
+static void leaves_as(Cg *cg, LLVMValueRef v, const Type *t, const Type *const *want, int n, LLVMValueRef *out)
+{
+    ValVec fl = {0};
+    CTypeVec ft = {0};
+    flatten_value(cg, v, t, &fl);
+    leaves(t, &ft);
+    if (fl.len != n)
+        die("codegen: an exported derivative's value has %d leaves, its C signature %d", fl.len, n);
+    for (int i = 0; i < n; i++)
+        out[i] = ft.data[i]->kind == T_ZERO ? cg_zero_value(cg, want[i])
+                 : ft.data[i] == want[i]    ? fl.data[i]
+                                            : cg_coerce(cg, fl.data[i], ft.data[i], want[i]);
+    vec_free(&fl);
+    vec_free(&ft);
+}
+
+/*
+ * NAME_vjp(leaves, out..., dy..., d...) and NAME_jvp(leaves, t..., out...,
+ * dout...) (cabi.h): with every derivative pointer NULL, NAME alone;
+ * otherwise the entry (export.h: (y, (d...)) or (y, ty)); each store
+ * skipped where its pointer is NULL.
+ */
+static void emit_vector_export(Cg *cg, const CgExport *ex)
+{
+    bool vjp = ex->kind == EXPORT_VJP;
+    CTypeVec in = {0}, res = {0};
+    int nin = count_leaves_params(ex->primal, &in);
+    const Type *rt = ret_type(ex->primal);
+    leaves(rt, &res);
+    int nfp = 0, nfr = 0;
+    for (int i = 0; i < nin; i++)
+        nfp += in.data[i]->kind == T_FLOAT;
+    for (int i = 0; i < res.len; i++)
+        nfr += res.data[i]->kind == T_FLOAT;
+    int nw = vjp ? nfr : nfp;                       /* dy_ or t_ values */
+    int nd = vjp ? nfp : nfr;                       /* d_ or dout_ pointers */
+    int first_w = vjp ? nin + res.len : nin;
+    int first_out = vjp ? nin : nin + nw;
+    int first_d = nin + res.len + nw;               /* after the out-pointers and the dy_ or t_ */
+    int np = nin + res.len + nw + nd;
+    LLVMTypeRef *pt = xmalloc(sizeof(LLVMTypeRef) * (size_t)(np + 1));
+    for (int i = 0; i < np; i++)
+        pt[i] = cg->t_ptr;
+    for (int i = 0; i < nin; i++)
+        pt[i] = c_type(cg, in.data[i]);
+    for (int i = 0; i < nw; i++)
+        pt[first_w + i] = cg->t_f64;
+    LLVMValueRef fn = LLVMAddFunction(cg->mod, ex->sig.name, LLVMFunctionType(cg->t_void, pt, (unsigned)np, 0));
+    c_param_attrs(cg, fn, in.data, nin, false);
+    for (int i = 0; i < np; i++)
+        if (i >= nin && pt[i] == cg->t_ptr)
+            cg_add_attr(cg, fn, (LLVMAttributeIndex)(i + 1), "noalias");
+    LLVMPositionBuilderAtEnd(cg->b, LLVMAppendBasicBlockInContext(cg->ctx, fn, "entry"));
+    LLVMValueRef arena = arena_enter(cg);
+    LLVMValueRef *flat = xmalloc(sizeof(LLVMValueRef) * (size_t)(nin + nw + 1));
+    for (int i = 0; i < nin; i++)
+        flat[i] = LLVMGetParam(fn, (unsigned)i);
+    for (int i = 0; i < nw; i++)
+        flat[nin + i] = LLVMGetParam(fn, (unsigned)(first_w + i));
+    LLVMValueRef any = LLVMConstInt(cg->t_i1, 0, 0);
+    for (int i = 0; i < nd; i++)
+        any = LLVMBuildOr(cg->b, any, LLVMBuildIsNotNull(cg->b, LLVMGetParam(fn, (unsigned)(first_d + i)), ""), "");
+    LLVMBasicBlockRef prim = LLVMAppendBasicBlockInContext(cg->ctx, fn, "value_only");
+    LLVMBasicBlockRef deriv = LLVMAppendBasicBlockInContext(cg->ctx, fn, "derivative");
+    LLVMBuildCondBr(cg->b, any, deriv, prim);
+    LLVMValueRef *yl = xmalloc(sizeof(LLVMValueRef) * (size_t)(res.len + 1));
+    /* value only: NAME */
+    LLVMPositionBuilderAtEnd(cg->b, prim);
+    LLVMValueRef v = call_with_leaves(cg, ex->primal, arena, flat);
+    arena_leave(cg, arena);
+    leaves_as(cg, v, rt, res.data, res.len, yl);
+    for (int i = 0; i < res.len; i++)
+        store_unless_null(cg, fn, LLVMGetParam(fn, (unsigned)(first_out + i)), yl[i], res.data[i]);
+    LLVMBuildRetVoid(cg->b);
+    /* the derivative: the entry */
+    LLVMPositionBuilderAtEnd(cg->b, deriv);
+    Graph *g = ex->graph;
+    GInfo *gi = info(cg, g);
+    LLVMValueRef *a = xmalloc(sizeof(LLVMValueRef) * (size_t)(g->nparams + 2));
+    a[0] = arena;
+    for (int i = 0; i < g->nparams; i++)
+        a[i + 1] = flat[i];         /* the entry's parameters are the leaves, then the dy_ or t_ */
+    if (g->nparams != nin + nw)
+        die("codegen: the entry of %s has %d parameters, its C signature %d", ex->sig.name, g->nparams, nin + nw);
+    LLVMValueRef r = cg_call_fn(cg, gi->fnty, gi->fn, a, g->nparams + 1, true);
+    free(a);
+    arena_leave(cg, arena);
+    const Type *grt = ret_type(g);      /* (y, derivatives) */
+    leaves_as(cg, LLVMBuildExtractValue(cg->b, r, 0, ""), grt->elems[0], res.data, res.len, yl);
+    for (int i = 0; i < res.len; i++)
+        store_unless_null(cg, fn, LLVMGetParam(fn, (unsigned)(first_out + i)), yl[i], res.data[i]);
+    /* the derivatives: vjp's (d...) has one per float parameter leaf; jvp's
+       ty has y's shape, of which the float leaves are stored */
+    const Type *dt = grt->elems[1];
+    CTypeVec dleaves = {0};
+    leaves(dt, &dleaves);
+    const Type *f64 = type_float(cg->m->types);
+    const Type **want = xmalloc(sizeof(const Type *) * (size_t)(dleaves.len + 1));
+    for (int i = 0; i < dleaves.len; i++)
+        want[i] = f64;
+    LLVMValueRef *dv = xmalloc(sizeof(LLVMValueRef) * (size_t)(dleaves.len + 1));
+    leaves_as(cg, LLVMBuildExtractValue(cg->b, r, 1, ""), dt, want, dleaves.len, dv);
+    if (dleaves.len != (vjp ? nfp : res.len))
+        die("codegen: %s's derivatives have %d leaves", ex->sig.name, dleaves.len);
+    for (int i = 0, k = 0; i < dleaves.len; i++) {
+        if (!vjp && res.data[i]->kind != T_FLOAT)
+            continue;               /* an int or bool result has no tangent */
+        store_unless_null(cg, fn, LLVMGetParam(fn, (unsigned)(first_d + k++)), dv[i], f64);
+    }
+    LLVMBuildRetVoid(cg->b);
+    free(dv);
+    free(want);
+    vec_free(&dleaves);
+    free(yl);
+    free(flat);
+    free(pt);
+    vec_free(&in);
+    vec_free(&res);
+}
+
 void cg_emit_export(Cg *cg, const CgExport *ex)
 {
+    if (ex->kind == EXPORT_VJP || ex->kind == EXPORT_JVP) {
+        emit_vector_export(cg, ex);
+        return;
+    }
     Graph *g = ex->graph;
     CTypeVec in = {0};
     int nin = count_leaves_params(ex->kind == EXPORT_GRAD ? ex->primal : g, &in);
