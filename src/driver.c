@@ -718,6 +718,7 @@ static int check_derivs(Compilation *c)
         if (name[0] == '_')
             return usage_error("%s=%s: '%s' is private (its name starts with '_') and is not exported", flag, name,
                                name);
+        /* inference drops the exports that have no C signature */
         Graph *g = entry_result(c, fn);
         if (!g) {
             StrBuf why = {0}, note = {0};

@@ -610,6 +610,11 @@ def cli_checks(myc):
         ("interp-ir-needs-interp", ["run", "--interp-ir=closure", CLI_FILE, "f", "1", "2"], 2, usage, None),
         ("bad-prefix", ["-c", "--prefix=1x", CLI_FILE, "-o", os.devnull], 2, usage, None),
         ("grad-missing", ["-c", "--grad=nope", CLI_FILE, "-o", os.devnull], 2, usage, None),
+        ("vjp-missing", ["-c", "--vjp=nope", CLI_FILE, "-o", os.devnull], 2, usage, None),
+        ("jvp-missing", ["-c", "--jvp=nope", CLI_FILE, "-o", os.devnull], 2, usage, None),
+        ("vjp-needs-c", ["--vjp=f", CLI_FILE], 2, usage, None),
+        ("vjp-jvp-ok", ["-c", "--vjp=f", "--jvp=f", "--grad=f", CLI_FILE, "-o", os.devnull], 0, None, None),
+        ("vjp-dump-infer", ["--dump-ir=infer", "--vjp=f", "--jvp=f", CLI_FILE], 0, None, "graph @"),
         ("header-needs-c", ["--header=x.h", "--dump-ir=parse", CLI_FILE], 2, usage, None),
         # Successful runs: options before the file, values that look like options.
         ("run-options", ["run", "-O0", "--interp", CLI_FILE, "f", "1", "-2.5"], 0, None, None),

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # tests/abi/run.sh: the C ABI of object files (contract sections 2 and 3),
 # tested the way users use it: `.my` programs compiled with `myc -c` (and
-# --header, --grad, --prefix), linked exactly as the contract says
+# --header, --grad, --vjp, --jvp, --prefix), linked exactly as the contract says
 # (`cc main.c prog.o build/libmyrt.a -lm`, also into a shared library and
 # from C++), run, and checked against values the interpreter computes.
 #
@@ -275,6 +275,11 @@ myc_c_for() {
         threads) myc_c threads threads.my --grad=work ;;
         stack_O0) myc_c stack_O0 stack.my --grad=osc --grad=power -O0 ;;
         stack_O2) myc_c stack_O2 stack.my --grad=osc --grad=power -O2 ;;
+        vectors_O0|vectors_O2)
+            myc_c "$1" vectors.my --grad=sq2 --grad=tup_loss --vjp=sq2 --jvp=sq2 --vjp=tup_loss --jvp=tup_loss \
+                --vjp=polar --jvp=polar --vjp=three --jvp=three --vjp=mixed --jvp=mixed --vjp=nested --jvp=nested \
+                --vjp=count --jvp=count "-${1#vectors_}" ;;
+        pfx_vectors) myc_c pfx_vectors vectors.my --vjp=polar --jvp=polar --prefix=pv_ ;;
         nesting_O0|nesting_O2)
             myc_c "$1" nesting.my --grad=second_partials --grad=g0 --grad=g1 --grad=fourth --grad=rr_capture \
                 --grad=ff_capture --grad=rfr --grad=joined --grad=jvp_sin "-${1#nesting_}" ;;
@@ -459,6 +464,42 @@ t_nesting() {
     run ./nesting
 }
 
+# NAME_vjp and NAME_jvp in an object at -O$1 (vectors.c: the Jacobians
+# three ways, closed forms, NULL pointers), from C and, with $2 = c++, the
+# same program compiled as C++; the object exports exactly NAME,
+# NAME_grad, NAME_vjp and NAME_jvp of what was asked.
+t_vectors() {
+    local key=vectors_$1
+    myc_c_for "$key" && expected vectors || return 1
+    run cp "$TMP/obj/$key.h" vectors.h || return 1
+    if [ "${2:-c}" = c++ ]; then
+        run "$CXX" -x c++ $CXXFLAGS_TEST -I. $INCS -o vectors "$ABI/vectors.c" -x none "$TMP/obj/$key.o" "$RT" -lm
+    else
+        run "$CC" $CFLAGS_TEST -I. $INCS -o vectors "$ABI/vectors.c" "$TMP/obj/$key.o" "$RT" -lm
+    fi || return 1
+    run ./vectors || return 1
+    local want got n
+    want=$(for n in sq2 tup_loss polar three mixed nested count; do
+               printf '%s\n' "$n" "${n}_vjp" "${n}_jvp"
+           done; printf '%s\n' sq2_grad tup_loss_grad)
+    want=$(echo "$want" | sort)
+    got=$(nm -g --defined-only "$TMP/obj/$key.o" | awk '{print $NF}' | sort)
+    [ "$got" = "$want" ] || fail "global symbols of $key.o: expected [$(echo $want)], got [$(echo $got)]"
+}
+
+# --prefix applies to NAME_vjp and NAME_jvp.
+t_vectors_prefix() {
+    myc_c_for pfx_vectors || return 1
+    local syms
+    syms=$(nm -g --defined-only "$TMP/obj/pfx_vectors.o" | awk '{print $NF}')
+    run nm -g --defined-only "$TMP/obj/pfx_vectors.o"
+    echo "$syms" | grep -qx pv_polar_vjp && echo "$syms" | grep -qx pv_polar_jvp ||
+        fail "pfx_vectors.o does not define pv_polar_vjp and pv_polar_jvp" || return 1
+    [ -z "$(echo "$syms" | grep -v '^pv_')" ] || fail "pfx_vectors.o defines names without the prefix" || return 1
+    printf '#include "pfx_vectors.h"\nint main(void) { double a, b, c, d; pv_polar_vjp(1.0, 0.0, &a, &b, 1.0, 0.0, &c, &d);\n  pv_polar_jvp(1.0, 0.0, 0.0, 1.0, &a, &b, &c, &d); return !(d == 1.0 && a == 1.0); }\n' > pv.c
+    run "$CC" $CFLAGS_TEST $INCS -o pv pv.c "$TMP/obj/pfx_vectors.o" "$RT" -lm && run ./pv
+}
+
 # osc_grad on 10^7 iterations in 512 KiB of stack.
 t_stack_loop() {
     stack_prog "$1" || return 1
@@ -483,6 +524,8 @@ t_valgrind() {
         tuples) myc_c_for tuples && expected tuples && cc_main tuples "$ABI/tuples.c" "$TMP/obj/tuples.o" ;;
         errors_handler) myc_c_for errors && expected errors &&
             cc_main errors_handler "$ABI/errors_handler.c" "$TMP/obj/errors.o" ;;
+        vectors) myc_c_for vectors_O2 && expected vectors && run cp "$TMP/obj/vectors_O2.h" vectors.h &&
+            run "$CC" $CFLAGS_TEST -I. $INCS -o vectors "$ABI/vectors.c" "$TMP/obj/vectors_O2.o" "$RT" -lm ;;
     esac || return 1
     run $vg "./$prog"
 }
@@ -544,6 +587,33 @@ t_cli() {
         grad-needs-c) cli_needs_c --grad=ok ;;
         prefix-needs-c) cli_needs_c --prefix=p_ ;;
         grad-twice) cli_fails 2 "$USAGE" ok cli_targets.my --grad=ok --grad=ok ;;
+        # --vjp= and --jvp=, with their exact messages
+        vjp-missing) cli_fails 2 "^myc: error: --vjp=nope: no function named 'nope' in 'cli_targets\.my'\$" nope \
+            cli_targets.my --vjp=nope ;;
+        jvp-missing) cli_fails 2 "^myc: error: --jvp=nope: no function named 'nope' in 'cli_targets\.my'\$" nope \
+            cli_targets.my --vjp=ok --jvp=nope ;;
+        vjp-private) cli_fails 2 \
+            "^myc: error: --vjp=_private: '_private' is private \(its name starts with '_'\) and is not exported\$" \
+            _private cli_targets.my --vjp=_private ;;
+        jvp-not-exported) cli_fails 2 \
+            "^myc: error: --jvp=takes_fn: 'takes_fn' cannot be exported: parameter 'f' is used as a function, which C cannot pass: 'takes_fn' is not exported\$" \
+            takes_fn cli_targets.my --jvp=takes_fn ;;
+        vjp-returns-fn) cli_fails 2 \
+            "^myc: error: --vjp=h: 'h' cannot be exported: 'h' returns a function, which C cannot receive: it is not exported\$" \
+            h cli_vjp_clash.my --vjp=h ;;
+        vjp-clash) cli_fails 2 \
+            "^myc: error: --vjp=f: the C name 'f_vjp' is also the name of another exported function\$" \
+            f_vjp cli_vjp_clash.my --vjp=f ;;
+        jvp-clash) cli_fails 2 \
+            "^myc: error: --jvp=g: the C name 'g_jvp' is also the name of another exported function\$" \
+            g_jvp cli_vjp_clash.my --jvp=f --jvp=g ;;
+        vjp-prefix-clash) cli_fails 2 \
+            "^myc: error: --vjp=f: the C name 'p_f_vjp' is also the name of another exported function\$" \
+            p_f_vjp cli_vjp_clash.my --prefix=p_ --jvp=f --vjp=f ;;
+        vjp-twice) cli_fails 2 "^myc: error: --vjp=pair is given twice\$" pair cli_targets.my --vjp=pair --jvp=pair \
+            --vjp=pair ;;
+        vjp-needs-c) cli_needs_c --vjp=ok ;;
+        jvp-needs-c) cli_needs_c --jvp=pair ;;
     esac
 }
 
@@ -597,13 +667,14 @@ if [ ! -f "$RT" ]; then
 fi
 
 # Expected values first: they need only the interpreter.
-for base in tuples grads names two_a two_b two_c errors threads stack; do
+for base in tuples grads names two_a two_b two_c errors threads stack vectors; do
     test_case "expected:$base" t_expected "$base"
 done
 
 # The command line: compiler-independent.
 for c in grad-missing grad-private grad-tuple grad-int grad-bool grad-not-exported grad-int-param grad-clash grad-twice \
-         keyword-clash header-needs-c grad-needs-c prefix-needs-c; do
+         keyword-clash header-needs-c grad-needs-c prefix-needs-c vjp-missing jvp-missing vjp-private \
+         jvp-not-exported vjp-returns-fn vjp-clash jvp-clash vjp-prefix-clash vjp-twice vjp-needs-c jvp-needs-c; do
     test_case "cli:$c" t_cli "$c"
 done
 test_case "cli:output-mode" t_cli_output_mode
@@ -628,7 +699,7 @@ for CC in $CCS; do
     fi
     export CC CXX
     [ -n "$FIRST_CC" ] || FIRST_CC=$CC
-    for key in tuples grads names pfx_names two_a two_b two_c errors threads stack_O2; do
+    for key in tuples grads names pfx_names two_a two_b two_c errors threads stack_O2 vectors_O2 pfx_vectors; do
         test_case "header:$key[$CC]" t_header "$key"
     done
     test_case "tuples[$CC]" t_tuples
@@ -649,12 +720,17 @@ for CC in $CCS; do
     test_case "nesting-O0[$CC]" t_nesting O0
     test_case "nesting-O2[$CC]" t_nesting O2
     test_case "demo[$CC]" t_demo
+    test_case "vectors-O0[$CC]" t_vectors O0
+    test_case "vectors-O2[$CC]" t_vectors O2
+    test_case "vectors-O0[$CXX]" t_vectors O0 c++
+    test_case "vectors-O2[$CXX]" t_vectors O2 c++
+    test_case "vectors-prefix[$CC]" t_vectors_prefix
 done
 
 if [ -n "$FIRST_CC" ]; then
     CC=$FIRST_CC
     if [ "$VALGRIND" = 1 ] && command -v valgrind > /dev/null; then
-        for prog in grads tuples errors_handler; do
+        for prog in grads tuples errors_handler vectors; do
             test_case "valgrind:$prog[$CC]" t_valgrind "$prog"
         done
     else

@@ -118,6 +118,79 @@ static void test_functions_are_not_exported(void **state)
     assert_null(describe(f, sig_graph(f, names, floats, 2, type_tuple(tt, pair, 2)), NULL, "both"));
 }
 
+/* ---- NAME_vjp and NAME_jvp signatures ------------------------------------ */
+
+static char *describe_vector(Fixture *f, Graph *g, const char *prefix, const char *name, bool vjp)
+{
+    CSignature sig;
+    if (!(vjp ? cabi_vjp_signature : cabi_jvp_signature)(f->arena, g, prefix, name, &sig))
+        return NULL;
+    StrBuf sb = {0};
+    cabi_format(&sig, &sb);
+    cabi_signature_free(&sig);
+    char *s = xstrdup(sb_cstr(&sb));
+    sb_free(&sb);
+    return s;
+}
+
+/* Out-pointers for every result leaf; a cotangent (vjp) or a tangent
+   out-pointer (jvp) per float result leaf, numbered as its out-pointer;
+   a d_ pointer (vjp) or a tangent (jvp) per float parameter leaf. */
+static void test_vector_signatures(void **state)
+{
+    Fixture *f = *state;
+    TypeTable *tt = f->m->types;
+    Type *inner[] = {type_int(tt), type_float(tt)};
+    Type *p_elems[] = {type_float(tt), type_tuple(tt, inner, 2)};
+    Type *r_inner[] = {type_bool(tt), type_float(tt)};
+    Type *res[] = {type_float(tt), type_int(tt), type_tuple(tt, r_inner, 2)};
+    const char *names[] = {"x", "p", "n"};
+    Type *types[] = {type_float(tt), type_tuple(tt, p_elems, 2), type_int(tt)};
+    Graph *g = sig_graph(f, names, types, 3, type_tuple(tt, res, 3));
+    char *s = describe_vector(f, g, NULL, "step", true);
+    assert_string_equal(s, "void step_vjp(double x, double p_0, int64_t p_1_0, double p_1_1, int64_t n, "
+                           "double *out_0, int64_t *out_1, bool *out_2, double *out_3, double dy_0, double dy_3, "
+                           "double *d_x, double *d_p_0, double *d_p_1_1)");
+    free(s);
+    s = describe_vector(f, g, "pf_", "step", false);
+    assert_string_equal(s, "void pf_step_jvp(double x, double p_0, int64_t p_1_0, double p_1_1, int64_t n, "
+                           "double t_x, double t_p_0, double t_p_1_1, "
+                           "double *out_0, int64_t *out_1, bool *out_2, double *out_3, double *dout_0, "
+                           "double *dout_3)");
+    free(s);
+    /* a single float result is out_0; no float anywhere: no derivative */
+    const char *one[] = {"k"};
+    Type *f1[] = {type_float(tt)};
+    g = sig_graph(f, one, f1, 1, type_float(tt));
+    s = describe_vector(f, g, NULL, "sq", true);
+    assert_string_equal(s, "void sq_vjp(double k, double *out_0, double dy_0, double *d_k)");
+    free(s);
+    s = describe_vector(f, g, NULL, "sq", false);
+    assert_string_equal(s, "void sq_jvp(double k, double t_k, double *out_0, double *dout_0)");
+    free(s);
+    Type *i1[] = {type_int(tt)};
+    g = sig_graph(f, one, i1, 1, type_bool(tt));
+    s = describe_vector(f, g, NULL, "odd", true);
+    assert_string_equal(s, "void odd_vjp(int64_t k, bool *out_0)");
+    free(s);
+    s = describe_vector(f, g, NULL, "odd", false);
+    assert_string_equal(s, "void odd_jvp(int64_t k, bool *out_0)");
+    free(s);
+    /* names that repeat the generated ones are made distinct */
+    const char *clash[] = {"dy_0", "out_0"};
+    Type *f2[] = {type_float(tt), type_float(tt)};
+    s = describe_vector(f, sig_graph(f, clash, f2, 2, type_float(tt)), NULL, "new", true);
+    assert_string_equal(s, "void new_vjp(double dy_0, double out_0, double *out_0_, double dy_0_, double *d_dy_0, "
+                           "double *d_out_0)");
+    free(s);
+    /* a function in the signature: not exported */
+    Graph *h = ir_graph_new(f->m, G_FUNCTION, "h", NULL, LOC_NONE);
+    FnRef r = {h, -1, NULL, NULL};
+    Type *fn = type_func(tt, &r, 1);
+    assert_null(describe_vector(f, sig_graph(f, one, f1, 1, fn), NULL, "make", true));
+    assert_null(describe_vector(f, sig_graph(f, one, f1, 1, fn), NULL, "make", false));
+}
+
 /* ---- gradient signatures ------------------------------------------------ */
 
 static char *describe_grad(Fixture *f, Graph *g, const char *prefix, const char *name)
@@ -225,19 +298,21 @@ static void test_parameter_names_stay_distinct(void **state)
 
 /* The exports of a small program: every kind of parameter and result. */
 typedef struct HeaderCase {
-    CExport ex[6];
+    CExport ex[10];
     int n;
 } HeaderCase;
 
-static void add_export(Fixture *f, HeaderCase *hc, Graph *g, const char *prefix, const char *name, bool grad)
+static void add_export(Fixture *f, HeaderCase *hc, Graph *g, const char *prefix, const char *name, ExportKind kind)
 {
     CExport *e = &hc->ex[hc->n++];
-    bool ok = grad ? cabi_grad_signature(f->arena, g, prefix, name, &e->sig)
-                   : cabi_signature(f->arena, g, prefix, name, &e->sig);
+    bool ok = kind == EXPORT_GRAD  ? cabi_grad_signature(f->arena, g, prefix, name, &e->sig)
+              : kind == EXPORT_VJP ? cabi_vjp_signature(f->arena, g, prefix, name, &e->sig)
+              : kind == EXPORT_JVP ? cabi_jvp_signature(f->arena, g, prefix, name, &e->sig)
+                                   : cabi_signature(f->arena, g, prefix, name, &e->sig);
     assert_true(ok);
     e->fn = g;
     e->my_name = name;
-    e->is_grad = grad;
+    e->kind = kind;
 }
 
 static void header_case(Fixture *f, const char *prefix, HeaderCase *hc)
@@ -249,22 +324,26 @@ static void header_case(Fixture *f, const char *prefix, HeaderCase *hc)
     const char *loss_names[] = {"x", "p", "flag"};
     Type *loss_types[] = {type_float(tt), type_tuple(tt, p_elems, 2), type_bool(tt)};
     Graph *loss = sig_graph(f, loss_names, loss_types, 3, type_float(tt));
-    add_export(f, hc, loss, prefix, "loss", false);
-    add_export(f, hc, loss, prefix, "loss", true);
+    add_export(f, hc, loss, prefix, "loss", EXPORT_FUNC);
+    add_export(f, hc, loss, prefix, "loss", EXPORT_GRAD);
 
     Type *res_inner[] = {type_float(tt), type_int(tt)};
     Type *res[] = {type_tuple(tt, res_inner, 2), type_bool(tt)};
     const char *split_names[] = {"x"};
     Type *split_types[] = {type_float(tt)};
-    add_export(f, hc, sig_graph(f, split_names, split_types, 1, type_tuple(tt, res, 2)), prefix, "split", false);
+    Graph *split = sig_graph(f, split_names, split_types, 1, type_tuple(tt, res, 2));
+    add_export(f, hc, split, prefix, "split", EXPORT_FUNC);
+    add_export(f, hc, split, prefix, "split", EXPORT_VJP);
+    add_export(f, hc, split, prefix, "split", EXPORT_JVP);
+    add_export(f, hc, loss, prefix, "loss", EXPORT_JVP);
 
-    add_export(f, hc, sig_graph(f, NULL, NULL, 0, type_int(tt)), prefix, "answer", false);
+    add_export(f, hc, sig_graph(f, NULL, NULL, 0, type_int(tt)), prefix, "answer", EXPORT_FUNC);
 
     const char *kw_names[] = {"new", "this", "n"};
     Type *kw_types[] = {type_float(tt), type_float(tt), type_int(tt)};
     Graph *kw = sig_graph(f, kw_names, kw_types, 3, type_float(tt));
-    add_export(f, hc, kw, prefix, "auto", false);
-    add_export(f, hc, kw, prefix, "auto", true);
+    add_export(f, hc, kw, prefix, "auto", EXPORT_FUNC);
+    add_export(f, hc, kw, prefix, "auto", EXPORT_GRAD);
 }
 
 static char *write_header(Fixture *f, const char *path, const char *source, const char *prefix)
@@ -319,6 +398,24 @@ static void test_header_content(void **state)
     assert_contains(h, "double auto_(double new_, double this_, int64_t n);\n");
     assert_contains(h, " *     *d_this = d auto / d this\n");
     assert_contains(h, "double auto_grad(double new_, double this_, int64_t n, double *d_new, double *d_this);\n");
+    /* vjp and jvp: where the result goes, what each derivative pointer receives */
+    assert_contains(h, "/* Vector-Jacobian product of split(x: float) -> ((float, int), bool)\n"
+                       " *   Stores split's result through the out-pointers, as ((*out_0, *out_1), *out_2),\n"
+                       " *   and its vector-Jacobian product with the cotangent (dy_0):\n"
+                       " *     *d_x = dy_0 * d split[0][0] / d x\n"
+                       " *   (No cotangent for the int and bool results: split[0][1], split[1].)\n"
+                       " *   Any pointer may be NULL: that store is skipped (with every d_ pointer NULL,\n"
+                       " *   no derivative is computed); the pointers must not overlap.\n */\n"
+                       "void split_vjp(double x, double *out_0, int64_t *out_1, bool *out_2, double dy_0, double *d_x);\n");
+    assert_contains(h, "/* Jacobian-vector product of split(x: float) -> ((float, int), bool)\n");
+    assert_contains(h, " *   and its derivative along the tangent (t_x):\n"
+                       " *     *dout_0 = d split[0][0] / d x * t_x\n"
+                       " *   (No dout_ pointer for the int and bool results: split[0][1], split[1].)\n");
+    assert_contains(h, "void split_jvp(double x, double t_x, double *out_0, int64_t *out_1, bool *out_2, double *dout_0);\n");
+    assert_contains(h, " *   Stores loss's result through the out-pointers, as *out_0,\n"
+                       " *   and its derivative along the tangent (t_x, t_p_0, t_p_1_1):\n"
+                       " *     *dout_0 = d loss / d x * t_x + d loss / d p[0] * t_p_0 + d loss / d p[1][1] * t_p_1_1\n"
+                       " *   (No tangent for the int and bool parameters: p[1][0], flag.)\n");
     assert_null(strstr(h, "restrict"));
     free(h);
 }
@@ -415,6 +512,9 @@ static void test_header_compiles(void **state)
         "    double d_x, d_p_0, d_p_1_1, o0; int64_t o1; bool o2;\n"
         "    double v = loss(1.0, 2.0, 3, 4.0, true) + loss_grad(1.0, 2.0, 3, 4.0, false, &d_x, &d_p_0, 0);\n"
         "    split(v, &o0, &o1, &o2);\n"
+        "    split_vjp(v, &o0, 0, &o2, 1.0, &d_x);\n"
+        "    split_jvp(v, 1.0, 0, &o1, 0, &d_x);\n"
+        "    loss_jvp(1.0, 2.0, 3, 4.0, true, 1.0, 0.0, 0.5, &o0, 0);\n"
         "    return v + (double)answer() + auto_(1.0, 2.0, 3) + auto_grad(1.0, 2.0, 3, 0, &d_p_1_1) + o0;\n"
         "}\n";
     char src[300];
@@ -451,6 +551,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_tuples_flatten_depth_first, setup, teardown),
         cmocka_unit_test_setup_teardown(test_keywords_renamed, setup, teardown),
         cmocka_unit_test_setup_teardown(test_functions_are_not_exported, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_vector_signatures, setup, teardown),
         cmocka_unit_test_setup_teardown(test_grad_tuple_with_int_and_bool_leaves, setup, teardown),
         cmocka_unit_test_setup_teardown(test_grad_without_float_parameters, setup, teardown),
         cmocka_unit_test_setup_teardown(test_grad_keywords_and_prefix, setup, teardown),
