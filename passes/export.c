@@ -84,10 +84,11 @@ static void shell_build(Module *m, Graph *fn, const char *what, Shell *s)
     vec_free(&shapes);
 }
 
-/* The entry's parameter types: the leaves', then `nextra` floats. */
+/* The entry's parameter types: the leaves', then `nextra` floats (in the
+   module's arena, which outlives inference). */
 static Type **shell_finish(Module *m, Shell *s, int nextra)
 {
-    Type **types = xmalloc(sizeof(Type *) * (size_t)(s->types.len + nextra + 1));
+    Type **types = ARENA_ARRAY(m->arena, Type *, s->types.len + nextra + 1);
     for (int i = 0; i < s->types.len; i++)
         types[i] = s->types.data[i];
     for (int i = 0; i < nextra; i++)

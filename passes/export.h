@@ -34,16 +34,15 @@
 #include "../ir/ir.h"
 #include "grad.h"
 
-/* Builds fn$grad in m; *leaf_types (malloc'd) receives the types of its
-   parameters, for inference's entry. */
+/* Builds fn$grad in m; *leaf_types (in m's arena) receives the types of
+   its parameters, for inference's entry. */
 Graph *export_grad_graph(Module *m, Graph *fn, Type ***leaf_types);
 
 /* Builds fn$vjp in m, for fn's result type `result` (from an inference of
-   the exports: scalars and tuples of them); *param_types (malloc'd) as
-   above. */
+   the exports: scalars and tuples of them); *param_types as above. */
 Graph *export_vjp_graph(Module *m, Graph *fn, Type *result, Type ***param_types);
 
-/* Builds fn$jvp in m; *param_types (malloc'd) as above. */
+/* Builds fn$jvp in m; *param_types as above. */
 Graph *export_jvp_graph(Module *m, Graph *fn, Type ***param_types);
 
 #endif
