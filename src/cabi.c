@@ -566,7 +566,8 @@ static void put_vector_comment(StrBuf *out, const CExport *ex)
         sb_printf(out, ".\n *   There is no %s pointer: %s has no float %s.\n", vjp ? "d_" : "dout_", ex->my_name,
                   vjp ? "parameter" : "result");
     } else if (nw == 0) {
-        sb_printf(out, ",\n *   and zero derivatives (%s has no float %s):\n", ex->my_name, vjp ? "result" : "parameter");
+        sb_printf(out, ",\n *   and zero derivatives (%s has no float %s):\n", ex->my_name,
+                  vjp ? "result" : "parameter");
     } else {
         sb_puts(out, vjp ? ",\n *   and its vector-Jacobian product with the cotangent ("
                          : ",\n *   and its derivative along the tangent (");

@@ -271,7 +271,8 @@ static int parse_args(Options *o, int argc, char **argv)
     if (o->compile_obj && o->compile_asm)
         return usage_error("'-c' and '-S' cannot be combined");
     if (!compile && (o->header || (o->derivs.len && !o->dump) || o->prefix || o->output || o->emit_llvm))
-        return usage_error("'%s' needs -c or -S", o->header ? "--header" : o->derivs.len ? deriv_flag(o->derivs.data[0].kind)
+        return usage_error("'%s' needs -c or -S", o->header ? "--header"
+                                                  : o->derivs.len ? deriv_flag(o->derivs.data[0].kind)
                                                   : o->prefix ? "--prefix" : o->output ? "-o" : "-emit-llvm");
     if (compile && strcmp(o->input, "-") == 0 && !o->output)
         return usage_error("the source is read from standard input: give the output's name with -o FILE");

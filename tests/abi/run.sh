@@ -496,7 +496,16 @@ t_vectors_prefix() {
     echo "$syms" | grep -qx pv_polar_vjp && echo "$syms" | grep -qx pv_polar_jvp ||
         fail "pfx_vectors.o does not define pv_polar_vjp and pv_polar_jvp" || return 1
     [ -z "$(echo "$syms" | grep -v '^pv_')" ] || fail "pfx_vectors.o defines names without the prefix" || return 1
-    printf '#include "pfx_vectors.h"\nint main(void) { double a, b, c, d; pv_polar_vjp(1.0, 0.0, &a, &b, 1.0, 0.0, &c, &d);\n  pv_polar_jvp(1.0, 0.0, 0.0, 1.0, &a, &b, &c, &d); return !(d == 1.0 && a == 1.0); }\n' > pv.c
+    cat > pv.c <<'EOF'
+#include "pfx_vectors.h"
+int main(void)
+{
+    double a, b, c, d;
+    pv_polar_vjp(1.0, 0.0, &a, &b, 1.0, 0.0, &c, &d);
+    pv_polar_jvp(1.0, 0.0, 0.0, 1.0, &a, &b, &c, &d);
+    return !(a == 1.0 && b == 0.0 && c == 1.0 && d == 1.0);
+}
+EOF
     run "$CC" $CFLAGS_TEST $INCS -o pv pv.c "$TMP/obj/pfx_vectors.o" "$RT" -lm && run ./pv
 }
 
