@@ -500,10 +500,11 @@ t_vectors_prefix() {
 #include "pfx_vectors.h"
 int main(void)
 {
-    double a, b, c, d;
-    pv_polar_vjp(1.0, 0.0, &a, &b, 1.0, 0.0, &c, &d);
-    pv_polar_jvp(1.0, 0.0, 0.0, 1.0, &a, &b, &c, &d);
-    return !(a == 1.0 && b == 0.0 && c == 1.0 && d == 1.0);
+    /* polar at r = 1, theta = 0: the Jacobian is ((1, 0), (0, 1)) */
+    double a, b, dr, dth, t0, t1;
+    pv_polar_vjp(1.0, 0.0, &a, &b, 1.0, 0.0, &dr, &dth);
+    pv_polar_jvp(1.0, 0.0, 0.0, 1.0, &a, &b, &t0, &t1);
+    return !(a == 1.0 && b == 0.0 && dr == 1.0 && dth == 0.0 && t0 == 0.0 && t1 == 1.0);
 }
 EOF
     run "$CC" $CFLAGS_TEST $INCS -o pv pv.c "$TMP/obj/pfx_vectors.o" "$RT" -lm && run ./pv
