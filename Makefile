@@ -37,8 +37,10 @@ INC      = -Isrc -Iir -Ipasses -Igrammar -I$(GEN) $(LLVM_CFLAGS)
 LIBS    := $(LLVM_LIBS) -lm -lpthread
 MYC_LIBS := $(MYC_LLVM_LIBS) -lm -lpthread
 
-# The runtime goes into users' programs and shared libraries: position-independent.
-RT_FLAGS := -fPIC
+# The runtime goes into users' programs and shared libraries: position-independent,
+# and with unwind information (-fexceptions), so that a C++ exception thrown by a runtime
+# error handler propagates through the runtime's frames (myrt_runtime_error) to the caller.
+RT_FLAGS := -fPIC -fexceptions
 
 # Installation (make install / uninstall).
 PREFIX  ?= /usr/local

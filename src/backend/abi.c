@@ -112,7 +112,6 @@ static void c_param_attrs(Cg *cg, LLVMValueRef fn, const Type *const *lt, int n,
             cg_add_attr(cg, fn, (LLVMAttributeIndex)(i + 1), "zeroext");
     if (ret_bool)
         cg_add_attr(cg, fn, LLVMAttributeReturnIndex, "zeroext");
-    cg_add_attr(cg, fn, LLVMAttributeFunctionIndex, "nounwind");
 }
 
 /* `if (p) *p = x;` (a bool stored as a byte). */

@@ -203,7 +203,8 @@ LLVMValueRef cg_env_get(Cg *cg, LLVMValueRef e, int64_t key, const Type *rt);
 
 /* The LLVM types of the closure records (GInfo.envty) of graphs. */
 void cg_declare_envs(Cg *cg, Graph *const *graphs, int n);
-/* Unit g's LLVM function: internal fastcc nounwind, the arena first. */
+/* Unit g's LLVM function: internal fastcc, the arena first (not nounwind:
+   a runtime error handler may throw through it). */
 void cg_declare_unit(Cg *cg, Graph *g);
 /* The node value tables, sized for the module's node ids. */
 void cg_ensure_node_tables(Cg *cg);

@@ -45,7 +45,6 @@ void cg_declare_unit(Cg *cg, Graph *g)
     gi->fn = LLVMAddFunction(cg->mod, name, gi->fnty);
     LLVMSetLinkage(gi->fn, LLVMInternalLinkage);
     LLVMSetFunctionCallConv(gi->fn, LLVMFastCallConv);
-    cg_add_attr(cg, gi->fn, LLVMAttributeFunctionIndex, "nounwind");
     cg_add_attr(cg, gi->fn, 1, "noalias");
     if (class_of(cg, g)->machine)
         gi->argsty = params_struct(cg, g, 0);

@@ -251,7 +251,6 @@ void cg_emit_machine(Cg *cg, Graph *const *units, int n)
     char *name = arena_printf(cg->m->arena, "myc.machine.%s", units[0]->name);
     r.fn = LLVMAddFunction(cg->mod, name, mty);
     LLVMSetLinkage(r.fn, LLVMInternalLinkage);
-    cg_add_attr(cg, r.fn, LLVMAttributeFunctionIndex, "nounwind");
     LLVMBasicBlockRef start = LLVMAppendBasicBlockInContext(cg->ctx, r.fn, "start");
     LLVMPositionBuilderAtEnd(cg->b, start);
     r.arena = LLVMGetParam(r.fn, 0);

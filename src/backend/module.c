@@ -10,7 +10,8 @@
  *      functions' declarations, so that any unit may call any other;
  *   4. emission: every plain group (emit.c), then one machine per
  *      recursive component (machine.c), in the order of the graphs;
- *   5. the C ABI wrappers and myc_run (abi.c); LLVMVerifyModule.
+ *   5. the C ABI wrappers and myc_run (abi.c);
+ *   6. unwind tables on every function defined; LLVMVerifyModule.
  *
  * The Cg lives for one call: made here, freed before returning.
  */
@@ -48,6 +49,17 @@ static void cg_init(Cg *cg, LLVMContextRef ctx, LLVMTargetMachineRef tm, Module 
     cg->cls = xcalloc(cg->ngi ? cg->ngi : 1, sizeof(GClass));
     cg_bodies_init(&cg->bodies, cg->ngi);
     cg->elided = xcalloc(m->nnodes + 1, 1);
+}
+
+/* Every function the module defines gets unwind tables (contract section
+   3): a C++ exception thrown by a runtime error handler, or a debugger,
+   unwinds through generated code.  (In LLVM 14 uwtable is an attribute
+   without a value.) */
+static void add_unwind_tables(Cg *cg)
+{
+    for (LLVMValueRef fn = LLVMGetFirstFunction(cg->mod); fn; fn = LLVMGetNextFunction(fn))
+        if (LLVMCountBasicBlocks(fn))
+            cg_add_attr(cg, fn, LLVMAttributeFunctionIndex, "uwtable");
 }
 
 /* Frees what cg_init and the work made, but the LLVM module. */
@@ -142,6 +154,7 @@ LLVMModuleRef codegen_module(LLVMContextRef ctx, LLVMTargetMachineRef tm, Module
         cg_emit_export(&cg, &ex[i]);
     if (run_entry)
         cg_emit_run_entry(&cg, run_entry, run_first, nfirst);
+    add_unwind_tables(&cg);
 
     for (uint32_t i = 0; i < cg.ngi; i++)
         vec_free(&const_uses[i]);

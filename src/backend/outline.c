@@ -180,7 +180,6 @@ static void emit_chunk(Cg *cg, Region *r, const Graph *g, const NodeVec *body, O
     LLVMValueRef fn = LLVMAddFunction(cg->mod, name, fty);
     LLVMSetLinkage(fn, LLVMInternalLinkage);
     LLVMSetFunctionCallConv(fn, LLVMFastCallConv);
-    cg_add_attr(cg, fn, LLVMAttributeFunctionIndex, "nounwind");
     cg_add_attr(cg, fn, LLVMAttributeFunctionIndex, "noinline");
     cg_add_attr(cg, fn, 1, "noalias");
     cg_call_fn(cg, fty, fn, &ol->frame, 1, true);

@@ -24,13 +24,15 @@
 
 /* ---- the fast paths ------------------------------------------------------ */
 
-/* An internal nounwind function named name, of type fnty, with its entry
-   block and the builder at its end. */
-static LLVMValueRef fast_path_fn(Cg *cg, const char *name, LLVMTypeRef fnty)
+/* An internal function named name, of type fnty, with its entry block and
+   the builder at its end; nounwind unless its slow path may raise a
+   runtime error (whose handler may throw). */
+static LLVMValueRef fast_path_fn(Cg *cg, const char *name, LLVMTypeRef fnty, bool may_raise)
 {
     LLVMValueRef fn = LLVMAddFunction(cg->mod, name, fnty);
     LLVMSetLinkage(fn, LLVMInternalLinkage);
-    cg_add_attr(cg, fn, LLVMAttributeFunctionIndex, "nounwind");
+    if (!may_raise)
+        cg_add_attr(cg, fn, LLVMAttributeFunctionIndex, "nounwind");
     LLVMPositionBuilderAtEnd(cg->b, LLVMAppendBasicBlockInContext(cg->ctx, fn, "entry"));
     return fn;
 }
@@ -61,7 +63,7 @@ static void branch_on_room(Cg *cg, LLVMValueRef cur, LLVMValueRef end, LLVMValue
 /* myrt.alloc(arena, n), n a multiple of 16: a bump of the current chunk. */
 static LLVMValueRef define_alloc_fast(Cg *cg)
 {
-    LLVMValueRef fn = fast_path_fn(cg, "myrt.alloc", cg->rt_alloc_ty);
+    LLVMValueRef fn = fast_path_fn(cg, "myrt.alloc", cg->rt_alloc_ty, true);
     cg_add_attr(cg, fn, LLVMAttributeReturnIndex, "noalias");
     LLVMBasicBlockRef fast = LLVMAppendBasicBlockInContext(cg->ctx, fn, "bump");
     LLVMBasicBlockRef slow = LLVMAppendBasicBlockInContext(cg->ctx, fn, "chunk");
@@ -85,7 +87,7 @@ static LLVMValueRef define_alloc_fast(Cg *cg)
    (fend - fcur), the frame goes at fcur. */
 static LLVMValueRef define_push_fast(Cg *cg)
 {
-    LLVMValueRef fn = fast_path_fn(cg, "myrt.frame_push", cg->rt_push_ty);
+    LLVMValueRef fn = fast_path_fn(cg, "myrt.frame_push", cg->rt_push_ty, true);
     LLVMBasicBlockRef fast = LLVMAppendBasicBlockInContext(cg->ctx, fn, "bump");
     LLVMBasicBlockRef slow = LLVMAppendBasicBlockInContext(cg->ctx, fn, "chunk");
     LLVMValueRef a = LLVMGetParam(fn, 0), size = LLVMGetParam(fn, 1);
@@ -119,7 +121,7 @@ static LLVMValueRef define_push_fast(Cg *cg)
    fcur, or NULL), so popping it releases no chunk. */
 static LLVMValueRef define_pop_fast(Cg *cg)
 {
-    LLVMValueRef fn = fast_path_fn(cg, "myrt.frame_pop", cg->rt_pop_ty);
+    LLVMValueRef fn = fast_path_fn(cg, "myrt.frame_pop", cg->rt_pop_ty, false);
     LLVMBasicBlockRef fast = LLVMAppendBasicBlockInContext(cg->ctx, fn, "same_chunk");
     LLVMBasicBlockRef slow = LLVMAppendBasicBlockInContext(cg->ctx, fn, "first_of_chunk");
     LLVMValueRef a = LLVMGetParam(fn, 0);
@@ -164,30 +166,34 @@ LLVMValueRef cg_emit_alloc(Cg *cg, LLVMValueRef arena, uint64_t size, const char
     return LLVMBuildCall2(cg->b, cg->rt_alloc_ty, cg->alloc_fast, args, 2, name);
 }
 
-/* Declares the runtime functions generated code calls (nounwind;
-   myrt_runtime_error noreturn, myrt_alloc's result noalias, myrt_env_get
-   readonly), defines the fast paths over them, and the type of a sens ops
-   record, { size, add } (myrt_sens_ops). */
+/* Declares the runtime functions generated code calls (nounwind, but
+   those that may raise a runtime error, whose handler may throw a C++
+   exception: myrt_runtime_error, and the allocating myrt_alloc,
+   myrt_frame_push, myrt_env_set, myrt_env_add; myrt_runtime_error
+   noreturn, myrt_alloc's result noalias, myrt_env_get readonly), defines
+   the fast paths over them, and the type of a sens ops record, { size,
+   add } (myrt_sens_ops). */
 void cg_declare_runtime(Cg *cg)
 {
     LLVMTypeRef p = cg->t_ptr, i64 = cg->t_i64, v = cg->t_void;
-#define RT(field, name, ret, ...) do { \
+#define RT(field, name, may_raise, ret, ...) do { \
         LLVMTypeRef a_[] = {__VA_ARGS__}; \
         cg->field##_ty = LLVMFunctionType(ret, a_, sizeof a_ / sizeof *a_, 0); \
         cg->field = LLVMGetNamedFunction(cg->mod, name); \
         if (!cg->field) \
             cg->field = LLVMAddFunction(cg->mod, name, cg->field##_ty); \
-        cg_add_attr(cg, cg->field, LLVMAttributeFunctionIndex, "nounwind"); \
+        if (!(may_raise)) \
+            cg_add_attr(cg, cg->field, LLVMAttributeFunctionIndex, "nounwind"); \
     } while (0)
-    RT(rt_alloc, "myrt_alloc", p, p, i64);
-    RT(rt_push, "myrt_frame_push", p, p, i64);
-    RT(rt_pop, "myrt_frame_pop", p, p);
-    RT(rt_env_set, "myrt_env_set", p, p, p, i64, p, p);
-    RT(rt_env_get, "myrt_env_get", p, p, i64);
-    RT(rt_env_add, "myrt_env_add", p, p, p, p);
-    RT(rt_error, "myrt_runtime_error", v, p);
-    RT(rt_enter, "myrt_arena_enter", v, p);
-    RT(rt_leave, "myrt_arena_leave", v, p);
+    RT(rt_alloc, "myrt_alloc", true, p, p, i64);
+    RT(rt_push, "myrt_frame_push", true, p, p, i64);
+    RT(rt_pop, "myrt_frame_pop", false, p, p);
+    RT(rt_env_set, "myrt_env_set", true, p, p, p, i64, p, p);
+    RT(rt_env_get, "myrt_env_get", false, p, p, i64);
+    RT(rt_env_add, "myrt_env_add", true, p, p, p, p);
+    RT(rt_error, "myrt_runtime_error", true, v, p);
+    RT(rt_enter, "myrt_arena_enter", false, v, p);
+    RT(rt_leave, "myrt_arena_leave", false, v, p);
 #undef RT
     cg_add_attr(cg, cg->rt_error, LLVMAttributeFunctionIndex, "noreturn");
     cg_add_attr(cg, cg->rt_alloc, LLVMAttributeReturnIndex, "noalias");

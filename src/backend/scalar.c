@@ -238,7 +238,7 @@ static LLVMBasicBlockRef begin_error(CgPrimCtx *cg, LLVMValueRef bad)
 /* Ends the error block: myrt_runtime_error(msg); unreachable.  Continues in ok. */
 static void raise_in(CgPrimCtx *cg, LLVMValueRef msg, LLVMBasicBlockRef ok)
 {
-    static const char *const attrs[] = {"noreturn", "nounwind", "cold", NULL};
+    static const char *const attrs[] = {"noreturn", "cold", NULL};      /* a C++ handler may throw */
     LLVMTypeRef param = LLVMPointerType(t_i8(cg), 0);
     LLVMTypeRef fty = LLVMFunctionType(LLVMVoidTypeInContext(cg->ctx), &param, 1, 0);
     LLVMValueRef f = declare(cg, "myrt_runtime_error", fty, attrs);

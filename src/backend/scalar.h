@@ -22,7 +22,8 @@
  *   - libm declarations `double NAME(double[, double])` for sin ... erf,
  *     atan2, pow, log: nounwind readnone willreturn nofree nosync nobuiltin
  *     (and `nobuiltin` on each call site); the module must be linked with -lm.
- *   - `void myrt_runtime_error(i8*)`: noreturn nounwind cold.
+ *   - `void myrt_runtime_error(i8*)`: noreturn cold (not nounwind: the
+ *     handler may throw a C++ exception through generated code).
  *   - private constant strings `myc.msg.*`, one per runtime error message.
  *   - the internal function `myc.int_truediv` (int / int, correctly
  *     rounded as CPython does), when int / int is emitted.

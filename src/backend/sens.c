@@ -205,7 +205,6 @@ static LLVMValueRef sens_ops(Cg *cg, const Type *t)
     snprintf(name, sizeof name, "myc.sens_add.%u", t->id);
     LLVMValueRef add = LLVMAddFunction(cg->mod, name, cg->add_fn_ty);
     LLVMSetLinkage(add, LLVMInternalLinkage);
-    cg_add_attr(cg, add, LLVMAttributeFunctionIndex, "nounwind");
     LLVMBasicBlockRef saved = LLVMGetInsertBlock(cg->b);
     LLVMPositionBuilderAtEnd(cg->b, LLVMAppendBasicBlockInContext(cg->ctx, add, "entry"));
     LLVMValueRef x = LLVMBuildLoad2(cg->b, lt, ptr_to(cg, LLVMGetParam(add, 2), lt), "");
