@@ -40,6 +40,7 @@ typedef struct BackendOptions {
     int opt_level;          /* -O0 .. -O3 */
     bool native;            /* -march=native (files; the JIT always targets the host) */
     const char *name;       /* the source file's name, for the module */
+    bool debug;             /* -g: DWARF debug information (line tables, function names) */
 } BackendOptions;
 
 /* Compiles m with its C ABI exports to path, written whole or not at all.

@@ -44,6 +44,7 @@ typedef struct Options {
     bool compile_obj, compile_asm, emit_llvm;
     bool verify_ir;             /* --verify-ir: run the IR checker after every stage and optimiser pass */
     bool native;                /* -march=native */
+    bool debug;                 /* -g: DWARF debug information */
     Stage interp_ir;            /* --interp-ir=STAGE: the IR --interp runs (grad, or closure to test that pass) */
     int opt_level;
     unsigned opt_passes;        /* --opt-passes=LIST: the optimiser passes run (testing); all by default */
@@ -223,6 +224,8 @@ static int parse_args(Options *o, int argc, char **argv)
             o->prefix = a + strlen("--prefix=");
         } else if (strcmp(a, "-march=native") == 0) {
             o->native = true;
+        } else if (strcmp(a, "-g") == 0) {
+            o->debug = true;
         } else if (starts_with(a, "--opt-passes=")) {
             o->opt_passes = 0;
             char *list = xstrdup(a + strlen("--opt-passes="));
@@ -276,6 +279,8 @@ static int parse_args(Options *o, int argc, char **argv)
                                                   : o->prefix ? "--prefix" : o->output ? "-o" : "-emit-llvm");
     if (compile && strcmp(o->input, "-") == 0 && !o->output)
         return usage_error("the source is read from standard input: give the output's name with -o FILE");
+    if (o->debug && !compile && !o->run)
+        return usage_error("'-g' needs -c, -S or run");
     if (o->prefix && !c_identifier_start(o->prefix))
         return usage_error("--prefix='%s' is not the start of a C identifier", o->prefix);
     if (o->interp_ir && !o->interp)
@@ -555,7 +560,7 @@ static int native_run(Compilation *c)
     const Type *rt = g->ret_type;
     uint64_t *results = xcalloc((size_t)backend_run_slots(rt) + 1, sizeof(uint64_t));
     c->target = (Target){.kind = TARGET_RUN,
-                         .backend = {.opt_level = o->opt_level, .native = true, .name = o->input},
+                         .backend = {.opt_level = o->opt_level, .native = true, .name = o->input, .debug = o->debug},
                          .args = args,
                          .results = results};
     int status = EXIT_OK;
@@ -897,7 +902,7 @@ static int compile(Compilation *c)
     if (ok) {
         c->target = (Target){
             .kind = TARGET_FILE,
-            .backend = {.opt_level = o->opt_level, .native = o->native, .name = o->input},
+            .backend = {.opt_level = o->opt_level, .native = o->native, .name = o->input, .debug = o->debug},
             .emit = o->emit_llvm ? (o->compile_obj ? EMIT_BITCODE : EMIT_LLVM) : o->compile_obj ? EMIT_OBJECT : EMIT_ASM,
             .path = path,
             .exports = exports.data,

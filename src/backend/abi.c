@@ -279,6 +279,7 @@ void cg_emit_export(Cg *cg, const CgExport *ex)
     c_param_attrs(cg, fn, in.data, nin, ex->kind == EXPORT_FUNC && rt->kind == T_BOOL);
     for (int i = nin; i < np; i++)
         cg_add_attr(cg, fn, (LLVMAttributeIndex)(i + 1), "noalias");
+    DbgScope dbg = cg_debug_enter(cg, fn, ex->sig.name, (ex->kind == EXPORT_GRAD ? ex->primal : g)->loc);
     LLVMPositionBuilderAtEnd(cg->b, LLVMAppendBasicBlockInContext(cg->ctx, fn, "entry"));
     LLVMValueRef arena = arena_enter(cg);
     LLVMValueRef *flat = xmalloc(sizeof(LLVMValueRef) * (size_t)(nin + 1));
@@ -337,6 +338,7 @@ void cg_emit_export(Cg *cg, const CgExport *ex)
         arena_leave(cg, arena);
         LLVMBuildRet(cg->b, val);
     }
+    cg_debug_leave(cg, dbg);
     free(flat);
     free(pt);
     vec_free(&in);
@@ -358,6 +360,7 @@ void cg_emit_run_entry(Cg *cg, Graph *g, Graph *const *first, int nfirst)
 {
     LLVMTypeRef pt[2] = {cg->t_ptr, cg->t_ptr};
     LLVMValueRef fn = LLVMAddFunction(cg->mod, "myc_run", LLVMFunctionType(cg->t_void, pt, 2, 0));
+    DbgScope dbg = cg_debug_enter(cg, fn, NULL, g->loc);
     LLVMPositionBuilderAtEnd(cg->b, LLVMAppendBasicBlockInContext(cg->ctx, fn, "entry"));
     CTypeVec in = {0};
     int nin = count_leaves_params(g, &in);
@@ -397,6 +400,7 @@ void cg_emit_run_entry(Cg *cg, Graph *g, Graph *const *first, int nfirst)
         LLVMBuildStore(cg->b, w, LLVMBuildGEP2(cg->b, cg->t_i64, rp, &idx, 1, ""));
     }
     LLVMBuildRetVoid(cg->b);
+    cg_debug_leave(cg, dbg);
     vec_free(&fl);
     vec_free(&lt);
     vec_free(&in);

@@ -24,7 +24,7 @@ int backend_compile_file(Module *m, const CgExport *ex, int nex, const BackendOp
     *internal = true;
     LLVMContextRef ctx = LLVMContextCreate();
     LLVMTargetMachineRef tm = codegen_target(o->native, o->opt_level, err);
-    LLVMModuleRef mod = tm ? codegen_module(ctx, tm, m, ex, nex, NULL, NULL, 0, o->name, err) : NULL;
+    LLVMModuleRef mod = tm ? codegen_module(ctx, tm, m, ex, nex, NULL, NULL, 0, o, err) : NULL;
     if (mod && codegen_optimize(mod, tm, o->opt_level, err) != 0) {
         LLVMDisposeModule(mod);
         mod = NULL;
@@ -61,7 +61,7 @@ RunStatus backend_run(Module *m, Graph *entry, Graph *const *first, int nfirst, 
     LLVMTargetMachineRef tm = jit ? codegen_target(true, o->opt_level, err) : NULL;
     LLVMModuleRef mod = NULL;
     if (tm) {
-        mod = codegen_module(jit_context(jit), tm, m, NULL, 0, entry, first, nfirst, o->name, err);
+        mod = codegen_module(jit_context(jit), tm, m, NULL, 0, entry, first, nfirst, o, err);
         if (mod && codegen_optimize(mod, tm, o->opt_level, err) != 0) {
             LLVMDisposeModule(mod);
             mod = NULL;

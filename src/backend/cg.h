@@ -28,6 +28,7 @@
 #include "codegen.h"
 
 typedef struct Region Region;
+typedef struct Dbg Dbg;
 
 /* The LLVM side of one graph (by graph id); what it is -- unit, block,
    machine -- is its GClass (classify.h). */
@@ -81,6 +82,8 @@ typedef struct Cg {
     /* make_closure and switch nodes whose every use calls them (no closure is built) */
     uint8_t *elided;
     int nstr;
+    /* -g: the debug information being built (debug.c), else NULL */
+    Dbg *dbg;
 } Cg;
 
 /* An LLVM function being emitted: a unit's group, or a machine. */
@@ -258,6 +261,36 @@ void cg_emit_export(Cg *cg, const CgExport *ex);
 /* void myc_run(const uint64_t *args, uint64_t *results): calls first[],
    then g, arguments and results one 8-byte slot per scalar leaf. */
 void cg_emit_run_entry(Cg *cg, Graph *g, Graph *const *first, int nfirst);
+
+/* ---- debug.c: DWARF for -g (each a no-op without it) --------------------- */
+
+/* What cg_debug_enter replaced: restored by cg_debug_leave. */
+typedef struct DbgScope {
+    LLVMMetadataRef scope, loc;
+} DbgScope;
+
+/* With o->debug, the compile unit and file of the module (before any
+   function is built); cg_debug_finish finalises them and sets the module
+   flags (before LLVMVerifyModule). */
+void cg_debug_init(Cg *cg, const BackendOptions *o);
+void cg_debug_finish(Cg *cg);
+/* The name a debugger shows for graph g: its source name, or for a
+   transform's graph the rest of its name and what it is ("f:body.6:bprop
+   [reverse]"). */
+const char *cg_debug_name(Cg *cg, const Graph *g);
+/* The instructions built from now on belong to fn: a DISubprogram named
+   name (NULL: fn's symbol) at loc, their location loc; fn NULL: a helper
+   with no debug information (no location).  cg_debug_leave goes back to
+   what was there before. */
+DbgScope cg_debug_enter(Cg *cg, LLVMValueRef fn, const char *name, Loc loc);
+void cg_debug_leave(Cg *cg, DbgScope saved);
+/* The instructions built from now on are at loc (ignored when loc has no
+   line, or the function has no debug information). */
+void cg_debug_at(Cg *cg, Loc loc);
+/* The builder's current location, and setting it back (around code that
+   moves the builder to another instruction, which changes it). */
+LLVMMetadataRef cg_debug_save(Cg *cg);
+void cg_debug_restore(Cg *cg, LLVMMetadataRef loc);
 
 /* ---- runtime.c: the runtime as generated code calls it ------------------- */
 

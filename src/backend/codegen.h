@@ -60,12 +60,13 @@
    run_entry is set, `void myc_run(const uint64_t *args, uint64_t *results)`
    calling it with arguments and results flattened one 8-byte slot per
    scalar (codegen_run_slots), after calling the graphs run_first (the
-   top-level constants, as a module load would).  Every function defined
-   has unwind tables (uwtable).  Returns NULL with a
-   message in err when LLVM rejects the module (a bug in myc). */
+   top-level constants, as a module load would).  The module is named
+   after o->name, with debug information when o->debug.  Every function
+   defined has unwind tables (uwtable).  Returns NULL with a message in err
+   when LLVM rejects the module (a bug in myc). */
 LLVMModuleRef codegen_module(LLVMContextRef ctx, LLVMTargetMachineRef tm, Module *m, const CgExport *ex,
-                             int nex, Graph *run_entry, Graph *const *run_first, int nfirst, const char *name,
-                             StrBuf *err);
+                             int nex, Graph *run_entry, Graph *const *run_first, int nfirst,
+                             const BackendOptions *o, StrBuf *err);
 
 /* abi.c: the number of 8-byte slots a value of type t takes in myc_run's
    buffers (one per scalar leaf, depth-first). */

@@ -557,6 +557,7 @@ static void emit_graph(Cg *cg, Region *r, Graph *g)
     gi->emitted = true;
     cg->stamp++;
     LLVMPositionBuilderAtEnd(cg->b, gi->entry);
+    cg_debug_at(cg, g->loc);
     for (int i = 0; i < g->nparams; i++)
         cg_set_val(cg, g->params[i], gi->phis[i]);
     const NodeVec *body = body_of(cg, g);
@@ -575,12 +576,14 @@ static void emit_graph(Cg *cg, Region *r, Graph *g)
             i = chunk_end - 1;      /* the chunk's nodes are emitted in its function */
             continue;
         }
+        cg_debug_at(cg, n->loc);
         CallSite cs = {g, body, i};
         Node *callee = n->app.in[0];
         LLVMValueRef v = callee->kind == N_CONST && callee->k.kind == K_PRIM ? cg_emit_prim_node(cg, r, n)
                                                                              : emit_call(cg, r, &cs, n, false);
         cg_set_val(cg, n, v);
     }
+    cg_debug_at(cg, out->loc);
     if (out->kind == N_APPLY && out->graph == g && !(out->app.in[0]->kind == N_CONST && out->app.in[0]->k.kind == K_PRIM)) {
         CallSite cs = {g, body, body->len - 1};
         emit_call(cg, r, &cs, out, true);
@@ -611,6 +614,7 @@ void cg_emit_group(Cg *cg, Graph *u)
     GInfo *ui = info(cg, u);
     Region r = {0};
     r.fn = ui->fn;
+    DbgScope dbg = cg_debug_enter(cg, r.fn, cg_debug_name(cg, u), u->loc);
     LLVMBasicBlockRef start = LLVMAppendBasicBlockInContext(cg->ctx, r.fn, "start");
     LLVMPositionBuilderAtEnd(cg->b, start);
     r.arena = LLVMGetParam(r.fn, 0);
@@ -621,4 +625,5 @@ void cg_emit_group(Cg *cg, Graph *u)
     free(a);
     cg_drain(cg, &r);
     vec_free(&r.todo);
+    cg_debug_leave(cg, dbg);
 }

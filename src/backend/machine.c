@@ -251,6 +251,7 @@ void cg_emit_machine(Cg *cg, Graph *const *units, int n)
     char *name = arena_printf(cg->m->arena, "myc.machine.%s", units[0]->name);
     r.fn = LLVMAddFunction(cg->mod, name, mty);
     LLVMSetLinkage(r.fn, LLVMInternalLinkage);
+    DbgScope dbg = cg_debug_enter(cg, r.fn, cg_debug_name(cg, units[0]), units[0]->loc);
     LLVMBasicBlockRef start = LLVMAppendBasicBlockInContext(cg->ctx, r.fn, "start");
     LLVMPositionBuilderAtEnd(cg->b, start);
     r.arena = LLVMGetParam(r.fn, 0);
@@ -291,6 +292,7 @@ void cg_emit_machine(Cg *cg, Graph *const *units, int n)
         cg_jump(cg, &r, u, a);
         free(a);
         /* the wrapper callers outside the machine call */
+        DbgScope wdbg = cg_debug_enter(cg, ui->fn, cg_debug_name(cg, u), u->loc);
         LLVMPositionBuilderAtEnd(cg->b, LLVMAppendBasicBlockInContext(cg->ctx, ui->fn, "start"));
         LLVMValueRef args = LLVMBuildAlloca(cg->b, ui->argsty, "args");
         for (int i = 0; i < u->nparams; i++)
@@ -301,8 +303,10 @@ void cg_emit_machine(Cg *cg, Graph *const *units, int n)
                               LLVMBuildBitCast(cg->b, ret, cg->t_ptr, "")};
         LLVMBuildCall2(cg->b, mty, r.fn, ma, 4, "");
         LLVMBuildRet(cg->b, LLVMBuildLoad2(cg->b, rty, ret, ""));
+        cg_debug_leave(cg, wdbg);
     }
     cg_drain(cg, &r);
     vec_free(&r.todo);
     free(r.slots);
+    cg_debug_leave(cg, dbg);
 }

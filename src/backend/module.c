@@ -11,7 +11,8 @@
  *   4. emission: every plain group (emit.c), then one machine per
  *      recursive component (machine.c), in the order of the graphs;
  *   5. the C ABI wrappers and myc_run (abi.c);
- *   6. unwind tables on every function defined; LLVMVerifyModule.
+ *   6. unwind tables on every function defined, the debug information
+ *      finalised (debug.c, -g); LLVMVerifyModule.
  *
  * The Cg lives for one call: made here, freed before returning.
  */
@@ -129,11 +130,12 @@ static void emit_functions(Cg *cg, Graph *const *graphs, int n)
 }
 
 LLVMModuleRef codegen_module(LLVMContextRef ctx, LLVMTargetMachineRef tm, Module *m, const CgExport *ex,
-                             int nex, Graph *run_entry, Graph *const *run_first, int nfirst, const char *name,
-                             StrBuf *err)
+                             int nex, Graph *run_entry, Graph *const *run_first, int nfirst,
+                             const BackendOptions *o, StrBuf *err)
 {
     Cg cg = {0};
-    cg_init(&cg, ctx, tm, m, name);
+    cg_init(&cg, ctx, tm, m, o->name);
+    cg_debug_init(&cg, o);
     cg_declare_runtime(&cg);
 
     GraphVec graphs = {0};
@@ -155,6 +157,7 @@ LLVMModuleRef codegen_module(LLVMContextRef ctx, LLVMTargetMachineRef tm, Module
     if (run_entry)
         cg_emit_run_entry(&cg, run_entry, run_first, nfirst);
     add_unwind_tables(&cg);
+    cg_debug_finish(&cg);
 
     for (uint32_t i = 0; i < cg.ngi; i++)
         vec_free(&const_uses[i]);

@@ -189,17 +189,22 @@ static void emit_chunk(Cg *cg, Region *r, const Graph *g, const NodeVec *body, O
     LLVMValueRef *parent = xmalloc(sizeof(LLVMValueRef) * (size_t)(ch->in.len + 1));
     for (int k = 0; k < ch->in.len; k++)
         parent[k] = has_val(cg, ch->in.data[k]) ? cg->val[ch->in.data[k]->id] : NULL;
+    DbgScope dbg = cg_debug_enter(cg, fn, arena_printf(cg->m->arena, "%s [part %d]", cg_debug_name(cg, g), c),
+                                  body->data[ch->from]->loc);
     LLVMPositionBuilderAtEnd(cg->b, LLVMAppendBasicBlockInContext(cg->ctx, fn, "entry"));
     LLVMValueRef frame = LLVMGetParam(fn, 0);
     for (int k = 0; k < ch->in.len; k++) {
         Node *x = ch->in.data[k];
         cg_set_val(cg, x, LLVMBuildLoad2(cg->b, cg_type(cg, x->type), slot_ptr(cg, ol, frame, x), ""));
     }
-    for (int p = ch->from; p < ch->to; p++)
+    for (int p = ch->from; p < ch->to; p++) {
+        cg_debug_at(cg, body->data[p]->loc);
         cg_set_val(cg, body->data[p], cg_emit_prim_node(cg, r, body->data[p]));
+    }
     for (int k = 0; k < ch->out.len; k++)
         LLVMBuildStore(cg->b, cg_get_val(cg, r, ch->out.data[k]), slot_ptr(cg, ol, frame, ch->out.data[k]));
     LLVMBuildRetVoid(cg->b);
+    cg_debug_leave(cg, dbg);
 
     LLVMPositionBuilderAtEnd(cg->b, back);
     for (int k = 0; k < ch->in.len; k++) {

@@ -206,12 +206,14 @@ static LLVMValueRef sens_ops(Cg *cg, const Type *t)
     LLVMValueRef add = LLVMAddFunction(cg->mod, name, cg->add_fn_ty);
     LLVMSetLinkage(add, LLVMInternalLinkage);
     LLVMBasicBlockRef saved = LLVMGetInsertBlock(cg->b);
+    DbgScope dbg = cg_debug_enter(cg, NULL, NULL, LOC_NONE);    /* a helper: no debug information */
     LLVMPositionBuilderAtEnd(cg->b, LLVMAppendBasicBlockInContext(cg->ctx, add, "entry"));
     LLVMValueRef x = LLVMBuildLoad2(cg->b, lt, ptr_to(cg, LLVMGetParam(add, 2), lt), "");
     LLVMValueRef y = LLVMBuildLoad2(cg->b, lt, ptr_to(cg, LLVMGetParam(add, 3), lt), "");
     LLVMValueRef s = cg_sens_add(cg, LLVMGetParam(add, 0), x, t, y, t, t);
     LLVMBuildStore(cg->b, s, ptr_to(cg, LLVMGetParam(add, 1), lt));
     LLVMBuildRetVoid(cg->b);
+    cg_debug_leave(cg, dbg);
     if (saved)
         LLVMPositionBuilderAtEnd(cg->b, saved);
     LLVMValueRef fields[2] = {LLVMConstInt(cg->t_i64, size_of(cg, lt), 0), add};

@@ -168,6 +168,7 @@ LLVMValueRef cg_entry_alloca(Cg *cg, LLVMTypeRef t, const char *name)
     LLVMBasicBlockRef cur = LLVMGetInsertBlock(cg->b);
     LLVMBasicBlockRef first = LLVMGetEntryBasicBlock(LLVMGetBasicBlockParent(cur));
     LLVMValueRef inst = LLVMGetFirstInstruction(first);
+    LLVMMetadataRef loc = cg_debug_save(cg);     /* positioning before inst takes inst's */
     if (inst)
         LLVMPositionBuilderBefore(cg->b, inst);
     else
@@ -175,6 +176,7 @@ LLVMValueRef cg_entry_alloca(Cg *cg, LLVMTypeRef t, const char *name)
     LLVMValueRef a = LLVMBuildAlloca(cg->b, t, name);
     LLVMSetAlignment(a, 16);
     LLVMPositionBuilderAtEnd(cg->b, cur);
+    cg_debug_restore(cg, loc);
     return a;
 }
 
