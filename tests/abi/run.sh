@@ -14,8 +14,10 @@
 #
 # Assumes: run from anywhere; bash, the compilers named by --cc (each with
 # its C++ driver: gcc/g++, clang/clang++, cc/c++; missing ones are skipped
-# with a note), nm; valgrind is optional.  Paths given are relative to the
-# repository root unless absolute.
+# with a note), nm, readelf; gdb and llvm-dwarfdump for the -g tests (a
+# missing one fails them: they are on every machine myc is tested on);
+# valgrind is optional.  Paths given are relative to the repository root
+# unless absolute.
 #
 # Guarantees: everything is built in a fresh temporary directory (removed
 # at the end unless --keep); one line per test, `PASS name` or `FAIL name`,
@@ -280,6 +282,8 @@ myc_c_for() {
                 --vjp=polar --jvp=polar --vjp=three --jvp=three --vjp=mixed --jvp=mixed --vjp=nested --jvp=nested \
                 --vjp=count --jvp=count "-${1#vectors_}" ;;
         pfx_vectors) myc_c pfx_vectors vectors.my --vjp=polar --jvp=polar --prefix=pv_ ;;
+        debug_O0|debug_O2) myc_c "$1" debug.my --grad=walk -g "-${1#debug_}" ;;
+        unwind_O0|unwind_O2) myc_c "$1" unwind.my --grad=scaled "-${1#unwind_}" ;;
         nesting_O0|nesting_O2)
             myc_c "$1" nesting.my --grad=second_partials --grad=g0 --grad=g1 --grad=fourth --grad=rr_capture \
                 --grad=ff_capture --grad=rfr --grad=joined --grad=jvp_sin "-${1#nesting_}" ;;
@@ -536,8 +540,161 @@ t_valgrind() {
             cc_main errors_handler "$ABI/errors_handler.c" "$TMP/obj/errors.o" ;;
         vectors) myc_c_for vectors_O2 && expected vectors && run cp "$TMP/obj/vectors_O2.h" vectors.h &&
             run "$CC" $CFLAGS_TEST -I. $INCS -o vectors "$ABI/vectors.c" "$TMP/obj/vectors_O2.o" "$RT" -lm ;;
+        unwind) unwind_prog O2 ;;
     esac || return 1
     run $vg "./$prog"
+}
+
+# ---- debug information and unwinding (-g, unwind tables) ----------------------------
+
+# need_tool NAME: fails (never skips) when NAME is not installed.
+need_tool() {
+    command -v "$1" > /dev/null ||
+        fail "$1 is not installed (the -g tests need it; it is on every machine myc is tested on)"
+}
+
+# llvm-dwarfdump under the names Debian gives it.
+dwarfdump() {
+    local d
+    for d in llvm-dwarfdump llvm-dwarfdump-14 "$(llvm-config --bindir 2> /dev/null)/llvm-dwarfdump"; do
+        if command -v "$d" > /dev/null 2>&1; then
+            "$d" "$@"
+            return
+        fi
+    done
+    fail "llvm-dwarfdump is not installed (the -g tests need it)"
+}
+
+# break_line MARK: the line of debug.my marked `# BREAK: MARK`.
+break_line() {
+    grep -n "# BREAK: $1\$" "$ABI/debug.my" | cut -d: -f1
+}
+
+# debug_prog O: ./debug, debug.c linked with debug.my compiled -g -O$1
+# --grad=walk, and run (it checks its values).
+debug_prog() {
+    local key=debug_$1
+    myc_c_for "$key" && expected debug || return 1
+    run cp "$TMP/obj/$key.h" debug.h &&
+    run "$CC" $CFLAGS_TEST -I. $INCS -o debug "$ABI/debug.c" "$TMP/obj/$key.o" "$RT" -lm &&
+    run ./debug plain && run ./debug grad
+}
+
+# t_gdb O MODE MARK FRAME0 CALLER: gdb runs `./debug MODE` (objects at -O$1)
+# with a breakpoint on the line of debug.my marked MARK: it must stop there in
+# a function whose name matches FRAME0 (grep -E), and the backtrace must show
+# a .my frame named CALLER further down, then main in debug.c.
+t_gdb() {
+    local level=$1 mode=$2 mark=$3 frame0=$4 caller=$5
+    need_tool gdb || return 1
+    debug_prog "$level" || return 1
+    local line
+    line=$(break_line "$mark")
+    [ -n "$line" ] || fail "no line marked '# BREAK: $mark' in debug.my" || return 1
+    echo "\$ gdb -batch -nx -ex 'break debug.my:$line' -ex run -ex bt --args ./debug $mode"
+    $TIMEOUT gdb -batch -nx -ex "break debug.my:$line" -ex run -ex bt --args ./debug "$mode" > gdb.txt 2>&1
+    cat gdb.txt
+    local at="at [^ ]*debug\\.my" frame="^#[1-9][0-9]* +(0x[0-9a-f]+ in )?"
+    grep -qE "^Breakpoint 1(\\.[0-9]+)?, $frame0 \\(.*\\) $at:$line\$" gdb.txt ||
+        fail "the breakpoint at debug.my:$line was not hit in a function named $frame0" || return 1
+    grep -qE "^#0 +$frame0 \\(.*\\) $at:$line\$" gdb.txt ||
+        fail "frame #0 of the backtrace is not $frame0 at debug.my:$line" || return 1
+    grep -qE "$frame$caller \\(.*\\) $at:[0-9]+\$" gdb.txt ||
+        fail "no frame of debug.my named $caller below frame #0" || return 1
+    grep -qE "${frame}main \\(.*\\) at [^ ]*debug\\.c:[0-9]+\$" gdb.txt ||
+        fail "the backtrace does not reach main in debug.c" || return 1
+}
+
+# The DWARF of debug.my's object at -O$1: the compile unit (producer, file,
+# absolute directory), the functions under their source names (the J
+# transform's with a suffix), and line-table rows with columns for the lines
+# the breakpoints use.
+t_dwarf() {
+    local key=debug_$1
+    myc_c_for "$key" || return 1
+    dwarfdump --debug-info "$TMP/obj/$key.o" > info.txt || return 1
+    dwarfdump --debug-line "$TMP/obj/$key.o" > line.txt || return 1
+    local want
+    for want in 'DW_AT_producer\s+\("myc [0-9.]+"\)' 'DW_AT_language\s+\(DW_LANG_C\)' \
+                'DW_AT_name\s+\("debug\.my"\)' 'DW_AT_comp_dir\s+\("/' 'DW_AT_name\s+\("walk"\)' \
+                'DW_AT_name\s+\("depth"\)' 'DW_AT_name\s+\("walk_grad"\)' 'DW_AT_name\s+\("walk:.* \[reverse\]"\)'; do
+        grep -qE "$want" info.txt || { cat info.txt; fail "llvm-dwarfdump --debug-info: nothing matches '$want'"; } ||
+            return 1
+    done
+    grep -qE 'name: "debug\.my"' line.txt || { cat line.txt; fail "the line table does not name debug.my"; } ||
+        return 1
+    local mark line
+    for mark in walk depth; do
+        line=$(break_line "$mark")
+        # rows: address line column file ...; a row of this line with a column
+        awk -v l="$line" '$1 ~ /^0x/ && $2 == l && $3 > 0 { found = 1 } END { exit !found }' line.txt ||
+            { cat line.txt; fail "no line-table row for debug.my:$line with a column"; } || return 1
+    done
+}
+
+# Without -g an object carries no debug information at all; with it, it does.
+t_no_debug() {
+    run "$MYC" -c "$ABI/debug.my" --grad=walk -o plain.o &&
+    run "$MYC" -S -emit-llvm "$ABI/debug.my" --grad=walk -o plain.ll &&
+    run "$MYC" -c -g "$ABI/debug.my" --grad=walk -o debug.o || return 1
+    readelf -S --wide plain.o > plain.txt && readelf -S --wide debug.o > debug.txt || return 1
+    if grep -q '\.debug_' plain.txt; then
+        cat plain.txt
+        fail "myc -c without -g wrote debug sections"
+        return 1
+    fi
+    if grep -qE 'llvm\.dbg|DISubprogram|DILocation' plain.ll; then
+        fail "myc -S -emit-llvm without -g has debug metadata"
+        return 1
+    fi
+    grep -q '\.debug_info' debug.txt && grep -q '\.debug_line' debug.txt ||
+        { cat debug.txt; fail "myc -c -g wrote no .debug_info or .debug_line"; }
+}
+
+# unwind_prog O: ./unwind, unwind.cpp (C++) linked with unwind.my at -O$1.
+unwind_prog() {
+    local key=unwind_$1
+    myc_c_for "$key" && expected unwind || return 1
+    run cp "$TMP/obj/$key.h" unwind.h &&
+    run "$CXX" $CXXFLAGS_TEST -I. $INCS -o unwind "$ABI/unwind.cpp" "$TMP/obj/$key.o" "$RT" -lm
+}
+
+# A C++ handler's exception propagates through generated code at -O$1.
+t_unwind() {
+    unwind_prog "$1" && run ./unwind
+}
+
+# fde_coverage EXE OBJ: every function OBJ defines lies, in the linked EXE,
+# inside an FDE of .eh_frame (contract section 3: unwind tables).
+fde_coverage() {
+    local exe=$1 obj=$2
+    readelf --debug-dump=frames "$exe" | sed -n 's/.* FDE .*pc=\([0-9a-f]*\)\.\.\([0-9a-f]*\).*/\1 \2/p' > fdes.txt
+    nm --defined-only "$obj" | awk '$2 == "t" || $2 == "T" { print $3 }' | sort -u > funcs.txt
+    nm "$exe" | awk '$2 == "t" || $2 == "T" { print $1, $3 }' > syms.txt
+    [ -s funcs.txt ] || fail "nm finds no function in $obj" || return 1
+    echo "functions of $(basename "$obj"): $(wc -l < funcs.txt), FDEs in $exe: $(wc -l < fdes.txt)"
+    local f addr lo hi ok missing=
+    while read -r f; do
+        addr=$(awk -v n="$f" '$2 == n { print $1; exit }' syms.txt)
+        [ -n "$addr" ] || { missing="$missing $f(not-in-$exe)"; continue; }
+        ok=0
+        while read -r lo hi; do
+            if (( 16#$addr >= 16#$lo && 16#$addr < 16#$hi )); then
+                ok=1
+                break
+            fi
+        done < fdes.txt
+        [ $ok = 1 ] || missing="$missing $f"
+    done < funcs.txt
+    [ -z "$missing" ] || fail "functions of $(basename "$obj") without unwind information:$missing"
+}
+
+# Every generated function has unwind tables, at -O0 (every unit a function
+# of its own) and -O2, with and without -g.
+t_unwind_tables() {
+    unwind_prog O0 && fde_coverage unwind "$TMP/obj/unwind_O0.o" &&
+    unwind_prog O2 && fde_coverage unwind "$TMP/obj/unwind_O2.o" &&
+    debug_prog O0 && fde_coverage debug "$TMP/obj/debug_O0.o"
 }
 
 # make demo's program: samples/black_scholes.my's Greeks against their closed
@@ -596,6 +753,7 @@ t_cli() {
         header-needs-c) cli_needs_c --header=out.h ;;
         grad-needs-c) cli_needs_c --grad=ok ;;
         prefix-needs-c) cli_needs_c --prefix=p_ ;;
+        g-needs-c) cli_needs_c -g ;;
         grad-twice) cli_fails 2 "$USAGE" ok cli_targets.my --grad=ok --grad=ok ;;
         # --vjp= and --jvp=, with their exact messages
         vjp-missing) cli_fails 2 "^myc: error: --vjp=nope: no function named 'nope' in 'cli_targets\.my'\$" nope \
@@ -627,7 +785,7 @@ t_cli() {
     esac
 }
 
-# --header, --grad, --prefix without -c or -S: a usage error, nothing written.
+# --header, --grad, --prefix, -g without -c or -S: a usage error, nothing written.
 cli_needs_c() {
     cp "$ABI/cli_targets.my" .
     echo "\$ myc cli_targets.my $*"
@@ -651,6 +809,16 @@ t_cli_output_mode() {
         mode=$(stat -c %a "$f")
         [ "$mode" = 644 ] || fail "$f has mode $mode under umask 022; expected 644" || return 1
     done
+}
+
+# myc run accepts -g (the same module, with debug information): same result.
+t_cli_run_g() {
+    local plain with_g
+    plain=$(run "$MYC" run "$ABI/debug.my" walk 1.5 4) && with_g=$(run "$MYC" run -g "$ABI/debug.my" walk 1.5 4) ||
+        return 1
+    echo "$plain"; echo "$with_g"
+    [ "$(echo "$plain" | tail -n 1)" = "$(echo "$with_g" | tail -n 1)" ] ||
+        fail "myc run -g printed another result than myc run"
 }
 
 # Default output names: the source's base name with .o (or .s), in the
@@ -677,21 +845,26 @@ if [ ! -f "$RT" ]; then
 fi
 
 # Expected values first: they need only the interpreter.
-for base in tuples grads names two_a two_b two_c errors threads stack vectors; do
+for base in tuples grads names two_a two_b two_c errors threads stack vectors debug unwind; do
     test_case "expected:$base" t_expected "$base"
 done
 
 # The command line: compiler-independent.
 for c in grad-missing grad-private grad-tuple grad-int grad-bool grad-not-exported grad-int-param grad-clash grad-twice \
          keyword-clash header-needs-c grad-needs-c prefix-needs-c vjp-missing jvp-missing vjp-private \
-         jvp-not-exported vjp-returns-fn vjp-clash jvp-clash vjp-prefix-clash vjp-twice vjp-needs-c jvp-needs-c; do
+         jvp-not-exported vjp-returns-fn vjp-clash jvp-clash vjp-prefix-clash vjp-twice vjp-needs-c jvp-needs-c \
+         g-needs-c; do
     test_case "cli:$c" t_cli "$c"
 done
+test_case "cli:run-g" t_cli_run_g
 test_case "cli:output-mode" t_cli_output_mode
 test_case "cli:default-output" t_cli_default_output
 test_case "symbols:grads" t_symbols
 test_case "arena-elision" t_arena_elision
 test_case "machine-invariants" t_machine_invariants
+test_case "no-debug-info-without-g" t_no_debug
+test_case "dwarf-O0" t_dwarf O0
+test_case "dwarf-O2" t_dwarf O2
 
 MISSING=0
 FIRST_CC=
@@ -709,7 +882,8 @@ for CC in $CCS; do
     fi
     export CC CXX
     [ -n "$FIRST_CC" ] || FIRST_CC=$CC
-    for key in tuples grads names pfx_names two_a two_b two_c errors threads stack_O2 vectors_O2 pfx_vectors; do
+    for key in tuples grads names pfx_names two_a two_b two_c errors threads stack_O2 vectors_O2 pfx_vectors \
+               debug_O2 unwind_O2; do
         test_case "header:$key[$CC]" t_header "$key"
     done
     test_case "tuples[$CC]" t_tuples
@@ -735,12 +909,22 @@ for CC in $CCS; do
     test_case "vectors-O0[$CXX]" t_vectors O0 c++
     test_case "vectors-O2[$CXX]" t_vectors O2 c++
     test_case "vectors-prefix[$CC]" t_vectors_prefix
+    test_case "unwind-O0[$CXX]" t_unwind O0
+    test_case "unwind-O2[$CXX]" t_unwind O2
+    test_case "unwind-tables[$CC]" t_unwind_tables
 done
 
 if [ -n "$FIRST_CC" ]; then
     CC=$FIRST_CC
+    # gdb: once, with the first compiler (the objects are myc's)
+    test_case "gdb-O0:walk[$CC]" t_gdb O0 plain walk walk walk
+    test_case "gdb-O0:depth[$CC]" t_gdb O0 plain depth depth depth
+    test_case "gdb-O0:walk_grad[$CC]" t_gdb O0 grad walk 'walk:[^(]* \[reverse\]' walk_grad
+    test_case "gdb-O2:walk[$CC]" t_gdb O2 plain walk walk walk
+    test_case "gdb-O2:depth[$CC]" t_gdb O2 plain depth depth depth
+    test_case "gdb-O2:walk_grad[$CC]" t_gdb O2 grad walk 'walk:[^(]* \[reverse\]' walk_grad
     if [ "$VALGRIND" = 1 ] && command -v valgrind > /dev/null; then
-        for prog in grads tuples errors_handler vectors; do
+        for prog in grads tuples errors_handler vectors unwind; do
             test_case "valgrind:$prog[$CC]" t_valgrind "$prog"
         done
     else
