@@ -8,8 +8,10 @@
  * NaN or an infinity, out of memory) call the error handler.  The default
  * handler prints "myc: runtime error: MESSAGE" to stderr and aborts, as
  * `myc run` reports them; a program may install its own (for example one
- * that longjmps back to the caller).  A handler must not return: if it
- * does, the runtime aborts.
+ * that longjmps back to the caller, or in C++ one that throws: generated
+ * code has unwind tables and this runtime is built with -fexceptions, so
+ * the exception propagates to the caller's catch).  A handler must not
+ * return: if it does, the runtime aborts.
  *
  * Arenas.  Each call of an exported entry point owns one arena: generated
  * code reserves MYRT_ARENA_SIZE bytes (16-aligned) on its C stack, calls
