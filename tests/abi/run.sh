@@ -632,11 +632,16 @@ t_dwarf() {
     done
 }
 
-# Without -g an object carries no debug information at all; with it, it does.
+# Without -g an object carries no debug information at all; with it, it
+# does, and so do the assembly and the LLVM IR.
 t_no_debug() {
     run "$MYC" -c "$ABI/debug.my" --grad=walk -o plain.o &&
     run "$MYC" -S -emit-llvm "$ABI/debug.my" --grad=walk -o plain.ll &&
-    run "$MYC" -c -g "$ABI/debug.my" --grad=walk -o debug.o || return 1
+    run "$MYC" -c -g "$ABI/debug.my" --grad=walk -o debug.o &&
+    run "$MYC" -S -g "$ABI/debug.my" --grad=walk -o debug.s &&
+    run "$MYC" -S -emit-llvm -g "$ABI/debug.my" --grad=walk -o debug.ll || return 1
+    grep -qE '^\s*\.loc\s' debug.s || fail "myc -S -g wrote no .loc directive" || return 1
+    grep -q 'DICompileUnit' debug.ll || fail "myc -S -emit-llvm -g wrote no DICompileUnit" || return 1
     readelf -S --wide plain.o > plain.txt && readelf -S --wide debug.o > debug.txt || return 1
     if grep -q '\.debug_' plain.txt; then
         cat plain.txt
