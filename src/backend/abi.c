@@ -179,6 +179,7 @@ static void emit_vector_export(Cg *cg, const CgExport *ex)
     for (int i = 0; i < nw; i++)
         pt[first_w + i] = cg->t_f64;
     LLVMValueRef fn = LLVMAddFunction(cg->mod, ex->sig.name, LLVMFunctionType(cg->t_void, pt, (unsigned)np, 0));
+    DbgScope dbg = cg_debug_enter(cg, fn, ex->sig.name, ex->primal->loc);
     c_param_attrs(cg, fn, in.data, nin, false);
     for (int i = 0; i < np; i++)
         if (i >= nin && pt[i] == cg->t_ptr)
@@ -241,6 +242,7 @@ static void emit_vector_export(Cg *cg, const CgExport *ex)
         store_unless_null(cg, fn, LLVMGetParam(fn, (unsigned)(first_d + k++)), dv[i], f64);
     }
     LLVMBuildRetVoid(cg->b);
+    cg_debug_leave(cg, dbg);
     free(dv);
     free(want);
     vec_free(&dleaves);
