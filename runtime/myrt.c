@@ -6,8 +6,8 @@
  * (checked below); callers follow myrt.h (enter/leave LIFO per thread, pop
  * only a non-empty frame stack, one value type per env key).
  *
- * Guarantees: the only state shared between threads is the error handler
- * (an atomic); each thread's stack of active arenas and its last statistics
+ * Guarantees: the only state shared between threads is the error handlers
+ * (atomics); each thread's stack of active arenas and its last statistics
  * are thread-locals.  Allocation chunks double in size up to ARENA_MAX_CAP,
  * and a request larger than half the next chunk gets a chunk of its own, so
  * n allocations cost O(n) time and O(bytes requested) memory.  The frame
@@ -40,8 +40,10 @@ _Static_assert(MYRT_ARENA_SIZE <= 128, "generated code reserves at most 128 byte
 _Static_assert(_Alignof(myrt_arena) == 16, "arenas are 16-aligned");
 _Static_assert(_Alignof(max_align_t) >= 16, "malloc must return 16-aligned memory");
 
-/* ---- the error handler ------------------------------------------------------ */
+/* ---- the error handlers ------------------------------------------------------ */
 
+/* Called with a message alone (what myrt_set_error_handler returns when no
+   handler of that kind is installed): the original default. */
 static void default_handler(const char *message)
 {
     fprintf(stderr, "myc: runtime error: %s\n", message);
@@ -49,9 +51,25 @@ static void default_handler(const char *message)
     abort();
 }
 
+/* What the runtime does when no handler is installed: the same, with the
+   location when there is one. */
+static void default_report(const char *message, const myrt_source_loc *where)
+{
+    if (where && where->file)
+        fprintf(stderr, "myc: runtime error: %s:%d:%d: %s\n", where->file, where->line, where->col, message);
+    else
+        fprintf(stderr, "myc: runtime error: %s\n", message);
+    fflush(stderr);
+    abort();
+}
+
 /* Process-wide by design (a C program installs one handler for all the
-   .my code it links); atomic so that threads may call concurrently. */
-static _Atomic(myrt_error_handler) current_handler = default_handler;
+   .my code it links); atomics so that threads may call concurrently.  A
+   NULL slot holds no handler; prefer_at says which kind was installed
+   last (see myrt.h), and is only consulted when both are installed. */
+static _Atomic(myrt_error_handler) message_handler;
+static _Atomic(myrt_error_handler_at) located_handler;
+static atomic_bool prefer_at;
 
 /* Per thread: the innermost active arena (each links to the next one out),
    and the statistics of the last arena left. */
@@ -60,16 +78,40 @@ static _Thread_local myrt_stats tl_last_stats;
 
 myrt_error_handler myrt_set_error_handler(myrt_error_handler handler)
 {
-    return atomic_exchange(&current_handler, handler ? handler : default_handler);
+    if (handler == default_handler)
+        handler = NULL;     /* restoring what an earlier call returned */
+    myrt_error_handler prev = atomic_exchange(&message_handler, handler);
+    atomic_store(&prefer_at, handler == NULL);
+    return prev ? prev : default_handler;
+}
+
+myrt_error_handler_at myrt_set_error_handler_at(myrt_error_handler_at handler)
+{
+    myrt_error_handler_at prev = atomic_exchange(&located_handler, handler);
+    atomic_store(&prefer_at, handler != NULL);
+    return prev;
+}
+
+_Noreturn void myrt_runtime_error_at(const char *message, const myrt_source_loc *where)
+{
+    if (tl_innermost)
+        myrt_arena_leave(tl_innermost);
+    if (where && !where->file)
+        where = NULL;
+    myrt_error_handler m = atomic_load(&message_handler);
+    myrt_error_handler_at at = atomic_load(&located_handler);
+    if (at && (!m || atomic_load(&prefer_at)))
+        at(message, where ? where->file : NULL, where ? where->line : 0, where ? where->col : 0);
+    else if (m)
+        m(message);
+    else
+        default_report(message, where);
+    abort();    /* a handler that returns: there is no way to continue */
 }
 
 _Noreturn void myrt_runtime_error(const char *message)
 {
-    if (tl_innermost)
-        myrt_arena_leave(tl_innermost);
-    myrt_error_handler h = atomic_load(&current_handler);
-    h(message);
-    abort();    /* a handler that returns: there is no way to continue */
+    myrt_runtime_error_at(message, NULL);
 }
 
 /* A broken caller (generated code or a C program misusing the API): no

@@ -2,16 +2,38 @@
  * myrt.h: the myc runtime, linked into programs that use compiled .my code
  * (build/libmyrt.a; `myc` itself links it too, for `myc run`).  Every
  * function here is called from generated code, so the interface uses plain
- * C types only.
+ * C types only.  The header is valid C89, C99, C11 and C++98 and later
+ * (the runtime itself is built as C11).
  *
  * Runtime errors (integer // or % by zero, a zero range() step, int() of a
- * NaN or an infinity, out of memory) call the error handler.  The default
- * handler prints "myc: runtime error: MESSAGE" to stderr and aborts, as
- * `myc run` reports them; a program may install its own (for example one
- * that longjmps back to the caller, or in C++ one that throws: generated
- * code has unwind tables and this runtime is built with -fexceptions, so
- * the exception propagates to the caller's catch).  A handler must not
- * return: if it does, the runtime aborts.
+ * NaN or an infinity, out of memory) call the error handler.  Generated
+ * code reports each error with the place in the .my source of the
+ * operation that failed: the file name as it was given to `myc`, the line
+ * and the column (from 1, columns in bytes).  The default handler prints
+ *
+ *     myc: runtime error: prog.my:LINE:COL: MESSAGE
+ *
+ * to stderr and aborts, as `myc run` reports them (an error with no
+ * location, which only "out of memory" is, prints
+ * "myc: runtime error: MESSAGE").  A program may install its own handler
+ * (for example one that longjmps back to the caller, or in C++ one that
+ * throws: generated code has unwind tables and this runtime is built with
+ * -fexceptions, so the exception propagates to the caller's catch), of
+ * either kind:
+ *
+ *   - myrt_set_error_handler (the original API): the handler gets the
+ *     message alone, exactly as before locations existed (CPython's
+ *     words, "integer division or modulo by zero", no location);
+ *   - myrt_set_error_handler_at: the handler gets the message, the file,
+ *     the line and the column (NULL, 0 and 0 for an error with no
+ *     location).
+ *
+ * Each setter replaces the handler of its own kind, process-wide.  When
+ * handlers of both kinds are installed, the one whose setter was called
+ * last with a handler (not NULL) is called: so code that installs a
+ * handler of one kind around some calls, and then restores the one it
+ * replaced, overrides a handler of the other kind only meanwhile.  A
+ * handler must not return: if it does, the runtime aborts.
  *
  * Arenas.  Each call of an exported entry point owns one arena: generated
  * code reserves MYRT_ARENA_SIZE bytes (16-aligned) on its C stack, calls
@@ -21,16 +43,16 @@
  * to allocate nothing and to have no runtime error to report enters no
  * arena at all (it leaves myrt_last_stats as it was).  Arenas are per call
  * and per thread: nothing is shared between threads except the error
- * handler (an atomic), so entry points are thread-safe and reentrant.  Each
+ * handlers (atomics), so entry points are thread-safe and reentrant.  Each
  * thread keeps a stack of its active arenas (innermost last); enter and
  * leave must nest LIFO on one thread.
  *
- * Before it calls the handler, myrt_runtime_error leaves (frees and pops)
- * this thread's innermost active arena, so a handler that longjmps out of
- * the failing call leaks nothing.  Arenas further out are untouched: their
+ * Before it calls the handler, myrt_runtime_error(_at) leaves (frees and
+ * pops) this thread's innermost active arena, so a handler that longjmps
+ * out of the failing call leaks nothing.  Arenas further out are untouched: their
  * owners (outer calls on this thread) are still responsible for them.  The
- * message passed to myrt_runtime_error must therefore not point into that
- * arena's memory.
+ * message and the location passed to myrt_runtime_error(_at) must
+ * therefore not point into that arena's memory.
  */
 #ifndef MYRT_H
 #define MYRT_H
@@ -60,14 +82,37 @@ extern "C" {
 
 /* ---- runtime errors ---------------------------------------------------- */
 
+/* The original handler: the message alone (no location). */
 typedef void (*myrt_error_handler)(const char *message);
 
-/* Installs handler (NULL restores the default); returns the previous one.
-   The handler is process-wide. */
+/* Installs handler (NULL restores the default); returns the previous one
+   (the default handler's address when none was installed).  Process-wide;
+   the default, called with a message, prints "myc: runtime error:
+   MESSAGE" and aborts. */
 myrt_error_handler myrt_set_error_handler(myrt_error_handler handler);
 
+/* A handler that is told where: message, the .my file (as given to myc),
+   line and column (from 1; file NULL and line, col 0 when the error has no
+   location). */
+typedef void (*myrt_error_handler_at)(const char *message, const char *file, int line, int col);
+
+/* Installs handler (NULL uninstalls it); returns the previous handler of
+   this kind, NULL when none was installed.  Process-wide. */
+myrt_error_handler_at myrt_set_error_handler_at(myrt_error_handler_at handler);
+
+/* A place in a .my source.  Generated code passes a constant one per
+   failing operation. */
+typedef struct myrt_source_loc {
+    const char *file;
+    int line, col;
+} myrt_source_loc;
+
 /* Leaves this thread's innermost active arena (if any), then reports a
-   runtime error through the current handler; never returns. */
+   runtime error at where (NULL: no location) through the current handler;
+   never returns. */
+MYRT_NORETURN void myrt_runtime_error_at(const char *message, const myrt_source_loc *where);
+
+/* myrt_runtime_error_at(message, NULL): an error with no location. */
 MYRT_NORETURN void myrt_runtime_error(const char *message);
 
 /* ---- arenas -------------------------------------------------------------- */

@@ -5,15 +5,20 @@
  *
  * Runs under ASan+UBSan with leak detection (Makefile `units`), so every
  * test that leaves or errors out of an arena also checks that nothing
- * leaked.  The error handler is process-wide; the tests that install one
- * run on the main thread and restore the default.
+ * leaked.  The error handlers are process-wide; the tests that install one
+ * run on the main thread and restore the default.  The default handler's
+ * output (it aborts) is checked in a child process.
  */
 #include "unit.h"
 
 #include <pthread.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "myrt.h"
 
@@ -25,6 +30,32 @@ static void catching_handler(const char *message)
     strncpy(seen, message, sizeof seen - 1);
     longjmp(back, 1);
 }
+
+/* What the located handler was told last. */
+static struct {
+    char message[128], file[128];
+    bool file_null;
+    int line, col, calls;
+} seen_at;
+
+static void catching_handler_at(const char *message, const char *file, int line, int col)
+{
+    seen_at.calls++;
+    snprintf(seen_at.message, sizeof seen_at.message, "%s", message);
+    seen_at.file_null = file == NULL;
+    snprintf(seen_at.file, sizeof seen_at.file, "%s", file ? file : "");
+    seen_at.line = line;
+    seen_at.col = col;
+    longjmp(back, 1);
+}
+
+static void reset_seen(void)
+{
+    memset(&seen_at, 0, sizeof seen_at);
+    seen[0] = 0;
+}
+
+static const myrt_source_loc here = {"prog.my", 12, 7};
 
 static bool aligned16(const void *p)
 {
@@ -53,6 +84,139 @@ static void test_null_restores_default(void **state)
     assert_ptr_equal(prev, catching_handler);
     /* The default is back: installing again returns something else. */
     assert_ptr_not_equal(myrt_set_error_handler(NULL), catching_handler);
+}
+
+static void test_located_handler_receives_location(void **state)
+{
+    (void)state;
+    reset_seen();
+    assert_null(myrt_set_error_handler_at(catching_handler_at));
+    if (setjmp(back) == 0) {
+        myrt_runtime_error_at("integer modulo by zero", &here);
+        fail_msg("myrt_runtime_error_at returned");
+    }
+    assert_int_equal(seen_at.calls, 1);
+    assert_string_equal(seen_at.message, "integer modulo by zero");
+    assert_string_equal(seen_at.file, "prog.my");
+    assert_int_equal(seen_at.line, 12);
+    assert_int_equal(seen_at.col, 7);
+    /* no location: NULL, 0, 0 (from either entry) */
+    static const myrt_source_loc nowhere = {NULL, 3, 4};
+    const myrt_source_loc *const cases[] = {NULL, &nowhere};
+    for (volatile int i = 0; i < 3; i++) {
+        reset_seen();
+        if (setjmp(back) == 0) {
+            if (i < 2)
+                myrt_runtime_error_at("out of memory", cases[i]);
+            else
+                myrt_runtime_error("out of memory");
+        }
+        assert_int_equal(seen_at.calls, 1);
+        assert_string_equal(seen_at.message, "out of memory");
+        assert_true(seen_at.file_null);
+        assert_int_equal(seen_at.line, 0);
+        assert_int_equal(seen_at.col, 0);
+    }
+    assert_ptr_equal(myrt_set_error_handler_at(NULL), catching_handler_at);
+    assert_null(myrt_set_error_handler_at(NULL));
+}
+
+/* The original handler gets the message alone, as before locations. */
+static void test_message_handler_gets_message_alone(void **state)
+{
+    (void)state;
+    reset_seen();
+    myrt_error_handler old = myrt_set_error_handler(catching_handler);
+    if (setjmp(back) == 0)
+        myrt_runtime_error_at("integer division or modulo by zero", &here);
+    assert_string_equal(seen, "integer division or modulo by zero");
+    assert_ptr_equal(myrt_set_error_handler(old), catching_handler);
+}
+
+/* Both kinds installed: the one installed last is called; restoring what a
+   setter returned hands back to the other kind. */
+static void test_handler_kinds_last_installed_wins(void **state)
+{
+    (void)state;
+    /* located first, then a message handler around some calls */
+    myrt_set_error_handler_at(catching_handler_at);
+    myrt_error_handler prev = myrt_set_error_handler(catching_handler);
+    reset_seen();
+    if (setjmp(back) == 0)
+        myrt_runtime_error_at("a", &here);
+    assert_string_equal(seen, "a");
+    assert_int_equal(seen_at.calls, 0);
+    myrt_set_error_handler(prev);       /* the default: the located one is called again */
+    reset_seen();
+    if (setjmp(back) == 0)
+        myrt_runtime_error_at("b", &here);
+    assert_int_equal(seen_at.calls, 1);
+    assert_string_equal(seen_at.message, "b");
+    assert_string_equal(seen, "");
+    myrt_set_error_handler_at(NULL);
+
+    /* a message handler first, then a located one around some calls */
+    myrt_set_error_handler(catching_handler);
+    myrt_error_handler_at prev_at = myrt_set_error_handler_at(catching_handler_at);
+    assert_null(prev_at);
+    reset_seen();
+    if (setjmp(back) == 0)
+        myrt_runtime_error_at("c", &here);
+    assert_int_equal(seen_at.calls, 1);
+    assert_string_equal(seen, "");
+    myrt_set_error_handler_at(prev_at);
+    reset_seen();
+    if (setjmp(back) == 0)
+        myrt_runtime_error_at("d", &here);
+    assert_int_equal(seen_at.calls, 0);
+    assert_string_equal(seen, "d");
+    myrt_set_error_handler(NULL);
+}
+
+/* The default handler's stderr line and abort, in a child process:
+   located errors name the place, others keep the original form; the
+   default returned by myrt_set_error_handler prints what it is given. */
+static void expect_default_output(int which, const char *want)
+{
+    int fds[2];
+    assert_int_equal(pipe(fds), 0);
+    fflush(NULL);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        dup2(fds[1], 2);
+        close(fds[0]);
+        myrt_set_error_handler(NULL);
+        myrt_set_error_handler_at(NULL);
+        if (which == 0)
+            myrt_runtime_error_at("integer division or modulo by zero", &here);
+        else if (which == 1)
+            myrt_runtime_error("out of memory");
+        else
+            myrt_set_error_handler(NULL)("range() arg 3 must not be zero");
+        _exit(0);
+    }
+    close(fds[1]);
+    char buf[512];
+    size_t len = 0;
+    ssize_t k;
+    while ((k = read(fds[0], buf + len, sizeof buf - 1 - len)) > 0)
+        len += (size_t)k;
+    buf[len] = 0;
+    close(fds[0]);
+    int status;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFSIGNALED(status));
+    assert_int_equal(WTERMSIG(status), SIGABRT);
+    assert_string_equal(buf, want);
+}
+
+static void test_default_handler_output(void **state)
+{
+    (void)state;
+    expect_default_output(0, "myc: runtime error: prog.my:12:7: integer division or modulo by zero\n");
+    expect_default_output(1, "myc: runtime error: out of memory\n");
+    expect_default_output(2, "myc: runtime error: range() arg 3 must not be zero\n");
 }
 
 /* ---- arenas ----------------------------------------------------------------- */
@@ -749,6 +913,10 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_installed_handler_receives_message),
         cmocka_unit_test(test_null_restores_default),
+        cmocka_unit_test(test_located_handler_receives_location),
+        cmocka_unit_test(test_message_handler_gets_message_alone),
+        cmocka_unit_test(test_handler_kinds_last_installed_wins),
+        cmocka_unit_test(test_default_handler_output),
         cmocka_unit_test(test_arena_size_and_alignment),
         cmocka_unit_test(test_million_allocations),
         cmocka_unit_test(test_frames_across_chunks),
