@@ -52,7 +52,8 @@ int backend_compile_file(Module *m, const CgExport *ex, int nex, const BackendOp
 
 typedef enum RunStatus {
     RUN_OK,
-    RUN_RAISED,             /* the program raised a runtime error: its message in err */
+    RUN_RAISED,             /* the program raised a runtime error: in err, its message, after
+                               "FILE:LINE:COL: " when it has a location (FILE: o->name) */
     RUN_FAILED,             /* myc failed to compile or link it (a bug): the message in err */
 } RunStatus;
 

@@ -459,7 +459,9 @@ static int dump(Compilation *c)
     return EXIT_OK;
 }
 
-/* The constants, in source order, as a module load would, then FUNC. */
+/* The constants, in source order, as a module load would, then FUNC.  A
+   runtime error's message goes to err after its location, "FILE:LINE:COL: ",
+   as native code reports it (backend.h). */
 static int interp_run(Compilation *c, Value *args, Value *result, StrBuf *err)
 {
     Interp *in = interp_new(c->typed);
@@ -469,11 +471,19 @@ static int interp_run(Compilation *c, Value *args, Value *result, StrBuf *err)
         interp_parse_value(in, job(c)->opt->run_args[i], &args[i], err);
         interp_coerce(in, &args[i], g->params[i]->type);
     }
+    StrBuf msg = {0};
     for (int e = 1; e < c->nentries && status == EXIT_OK; e++)
-        if (interp_call(in, c->entries[e].result, NULL, 0, result, err) != 0)
+        if (interp_call(in, c->entries[e].result, NULL, 0, result, &msg) != 0)
             status = EXIT_RUNTIME;
-    if (status == EXIT_OK && interp_call(in, g, args, job(c)->opt->nrun_args, result, err) != 0)
+    if (status == EXIT_OK && interp_call(in, g, args, job(c)->opt->nrun_args, result, &msg) != 0)
         status = EXIT_RUNTIME;
+    if (status != EXIT_OK) {
+        Loc at = interp_error_loc(in);
+        if (at.line > 0)
+            sb_printf(err, "%s:%d:%d: ", job(c)->opt->input, at.line, at.col);
+        sb_puts(err, sb_cstr(&msg));
+    }
+    sb_free(&msg);
     if (status == EXIT_OK) {
         StrBuf out = {0};
         value_repr(result, &out);

@@ -41,13 +41,16 @@ int backend_compile_file(Module *m, const CgExport *ex, int nex, const BackendOp
     return rc;
 }
 
-/* The runtime's error handler while native code runs: keep the message
-   and unwind to backend_run. */
+/* The runtime's error handler while native code runs: keep the message,
+   prefixed by its location ("prog.my:3:14: "), and unwind to
+   backend_run. */
 static _Thread_local jmp_buf *run_unwind;
 static _Thread_local StrBuf *run_error;
 
-static _Noreturn void run_error_handler(const char *message)
+static _Noreturn void run_error_handler(const char *message, const char *file, int line, int col)
 {
+    if (file)
+        sb_printf(run_error, "%s:%d:%d: ", file, line, col);
     sb_puts(run_error, message);
     longjmp(*run_unwind, 1);
 }
@@ -73,14 +76,14 @@ RunStatus backend_run(Module *m, Graph *entry, Graph *const *first, int nfirst, 
         StrBuf rterr = {0};
         run_unwind = &unwind;
         run_error = &rterr;
-        myrt_error_handler prev = myrt_set_error_handler(run_error_handler);
+        myrt_error_handler_at prev = myrt_set_error_handler_at(run_error_handler);
         if (setjmp(unwind) == 0) {
             status = jit_run(jit, mod, "myc_run", args, results, err) == 0 ? RUN_OK : RUN_FAILED;
         } else {
             sb_puts(err, sb_cstr(&rterr));
             status = RUN_RAISED;
         }
-        myrt_set_error_handler(prev);
+        myrt_set_error_handler_at(prev);
         run_unwind = NULL;
         run_error = NULL;
         sb_free(&rterr);

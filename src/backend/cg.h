@@ -57,9 +57,9 @@ typedef struct Cg {
     /* common types */
     LLVMTypeRef t_i1, t_i8, t_i32, t_i64, t_f64, t_ptr, t_void, t_fnval, t_zero;
     /* runtime (runtime.c) */
-    LLVMValueRef rt_alloc, rt_push, rt_pop, rt_env_set, rt_env_get, rt_env_add, rt_error, rt_enter, rt_leave;
-    LLVMTypeRef rt_alloc_ty, rt_push_ty, rt_pop_ty, rt_env_set_ty, rt_env_get_ty, rt_env_add_ty, rt_error_ty,
-        rt_enter_ty, rt_leave_ty;
+    LLVMValueRef rt_alloc, rt_push, rt_pop, rt_env_set, rt_env_get, rt_env_add, rt_enter, rt_leave;
+    LLVMTypeRef rt_alloc_ty, rt_push_ty, rt_pop_ty, rt_env_set_ty, rt_env_get_ty, rt_env_add_ty, rt_enter_ty,
+        rt_leave_ty;
     LLVMTypeRef ops_ty, add_fn_ty;
     /* myrt.alloc, myrt.frame_push, myrt.frame_pop: the runtime's common
        paths inline (runtime.c) */
@@ -178,9 +178,9 @@ LLVMValueRef cg_truth(Cg *cg, LLVMValueRef v, const Type *t);   /* Python truth 
 int cg_ref_index(const Type *t, const FnRef *r);                /* r's tag in function type t, or -1 */
 int cg_graph_index(const Type *t, const Graph *g);              /* g's tag in function type t, or -1 */
 LLVMValueRef cg_entry_alloca(Cg *cg, LLVMTypeRef t, const char *name);  /* in the entry block */
-/* A call of the runtime error handler with msg; continues in a fresh,
-   unreachable block. */
-void cg_runtime_error(Cg *cg, const char *msg);
+/* A call of the runtime error handler with msg at loc (scalar.h's
+   cg_raise); continues in a fresh, unreachable block. */
+void cg_runtime_error(Cg *cg, const char *msg, Loc loc);
 void cg_add_attr(Cg *cg, LLVMValueRef fn, LLVMAttributeIndex idx, const char *name);
 LLVMValueRef cg_call_fn(Cg *cg, LLVMTypeRef fty, LLVMValueRef fn, LLVMValueRef *args, int n, bool fast);
 

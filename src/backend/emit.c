@@ -225,7 +225,7 @@ static LLVMValueRef emit_call(Cg *cg, Region *r, const CallSite *cs, Node *call,
         } else {
             const Type *ft = callee->type;
             if (!is_func(ft) || ft->n == 0) {
-                cg_runtime_error(cg, "internal error: call of a value that is not a function");
+                cg_runtime_error(cg, "internal error: call of a value that is not a function", call->loc);
                 result = tail ? NULL : cg_zero_value(cg, rt);
                 if (tail)
                     LLVMBuildUnreachable(cg->b);
@@ -393,7 +393,7 @@ static LLVMValueRef emit_prim(Cg *cg, Region *r, PrimId p, Node *n, LLVMValueRef
         for (int i = 0; i < nargs; i++)
             scalars &= type_is_scalar(types[i]);
         if (scalars) {
-            CgPrimCtx pc = {cg->ctx, cg->mod, cg->b};
+            CgPrimCtx pc = {cg->ctx, cg->mod, cg->b, n->loc};
             return cg_scalar_prim(&pc, p, args, types, nargs, (Type *)rt);
         }
     }
@@ -418,7 +418,7 @@ static LLVMValueRef emit_prim(Cg *cg, Region *r, PrimId p, Node *n, LLVMValueRef
     case P_DEPEND:
         return cg_coerce(cg, args[nargs - 1], types[nargs - 1], rt);
     case P_UNREACHABLE:
-        cg_runtime_error(cg, "internal error: a function value inference proved unused was called");
+        cg_runtime_error(cg, "internal error: a function value inference proved unused was called", n->loc);
         return cg_zero_value(cg, rt);
     case P_SWITCH: {
         LLVMValueRef c = cg_truth(cg, args[0], types[0]);

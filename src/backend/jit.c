@@ -106,6 +106,8 @@ static int add_runtime_symbols(Jit *j, StrBuf *err)
     const RuntimeSymbol syms[] = {
         RUNTIME_SYMBOL(myrt_set_error_handler),
         RUNTIME_SYMBOL(myrt_runtime_error),
+        RUNTIME_SYMBOL(myrt_runtime_error_at),
+        RUNTIME_SYMBOL(myrt_set_error_handler_at),
         RUNTIME_SYMBOL(myrt_arena_enter),
         RUNTIME_SYMBOL(myrt_arena_leave),
         RUNTIME_SYMBOL(myrt_alloc),

@@ -168,11 +168,11 @@ LLVMValueRef cg_emit_alloc(Cg *cg, LLVMValueRef arena, uint64_t size, const char
 
 /* Declares the runtime functions generated code calls (nounwind, but
    those that may raise a runtime error, whose handler may throw a C++
-   exception: myrt_runtime_error, and the allocating myrt_alloc,
-   myrt_frame_push, myrt_env_set, myrt_env_add; myrt_runtime_error
-   noreturn, myrt_alloc's result noalias, myrt_env_get readonly), defines
-   the fast paths over them, and the type of a sens ops record, { size,
-   add } (myrt_sens_ops). */
+   exception: the allocating myrt_alloc, myrt_frame_push, myrt_env_set,
+   myrt_env_add; myrt_alloc's result noalias, myrt_env_get readonly; the
+   error entries are scalar.c's, declared on first use), defines the fast
+   paths over them, and the type of a sens ops record, { size, add }
+   (myrt_sens_ops). */
 void cg_declare_runtime(Cg *cg)
 {
     LLVMTypeRef p = cg->t_ptr, i64 = cg->t_i64, v = cg->t_void;
@@ -191,11 +191,9 @@ void cg_declare_runtime(Cg *cg)
     RT(rt_env_set, "myrt_env_set", true, p, p, p, i64, p, p);
     RT(rt_env_get, "myrt_env_get", false, p, p, i64);
     RT(rt_env_add, "myrt_env_add", true, p, p, p, p);
-    RT(rt_error, "myrt_runtime_error", true, v, p);
     RT(rt_enter, "myrt_arena_enter", false, v, p);
     RT(rt_leave, "myrt_arena_leave", false, v, p);
 #undef RT
-    cg_add_attr(cg, cg->rt_error, LLVMAttributeFunctionIndex, "noreturn");
     cg_add_attr(cg, cg->rt_alloc, LLVMAttributeReturnIndex, "noalias");
     define_fast_paths(cg);
     cg_add_attr(cg, cg->rt_env_get, LLVMAttributeFunctionIndex, "readonly");

@@ -19,12 +19,14 @@
  * Only exact LLVM intrinsics are used (sqrt, floor, ceil, trunc, fabs,
  * copysign, ctlz); every other math function is a `nobuiltin` libm call,
  * so LLVM neither rewrites nor constant-folds it.  Runtime errors branch
- * (weighted unlikely) to a block that calls myrt_runtime_error and ends in
- * unreachable; the code continues in a fresh block.
+ * (weighted unlikely) to a block that calls myrt_runtime_error_at with the
+ * message and the primitive's location record and ends in unreachable;
+ * the code continues in a fresh block.
  */
 #include "scalar.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 /* An operand: its LLVM value and its myc type. */
@@ -235,15 +237,60 @@ static LLVMBasicBlockRef begin_error(CgPrimCtx *cg, LLVMValueRef bad)
     return ok;
 }
 
-/* Ends the error block: myrt_runtime_error(msg); unreachable.  Continues in ok. */
-static void raise_in(CgPrimCtx *cg, LLVMValueRef msg, LLVMBasicBlockRef ok)
+/* A private constant of the module named name, initialised to init. */
+static LLVMValueRef private_constant(CgPrimCtx *cg, const char *name, LLVMValueRef init, unsigned align)
+{
+    LLVMValueRef g = LLVMAddGlobal(cg->mod, LLVMTypeOf(init), name);
+    LLVMSetInitializer(g, init);
+    LLVMSetLinkage(g, LLVMPrivateLinkage);
+    LLVMSetGlobalConstant(g, 1);
+    LLVMSetUnnamedAddress(g, LLVMGlobalUnnamedAddr);
+    LLVMSetAlignment(g, align);
+    return g;
+}
+
+/* An i8* to the myrt_source_loc record { file, line, col } of loc
+   (myc.loc.LINE.COL, made once per module), file being myc.srcfile. */
+static LLVMValueRef source_loc(CgPrimCtx *cg, Loc loc)
+{
+    LLVMTypeRef i8p = LLVMPointerType(t_i8(cg), 0);
+    char name[64];
+    snprintf(name, sizeof name, "myc.loc.%d.%d", loc.line, loc.col);
+    LLVMValueRef rec = LLVMGetNamedGlobal(cg->mod, name);
+    if (!rec) {
+        LLVMValueRef file = LLVMGetNamedGlobal(cg->mod, "myc.srcfile");
+        if (!file) {
+            size_t len;
+            const char *path = LLVMGetSourceFileName(cg->mod, &len);
+            file = private_constant(cg, "myc.srcfile",
+                                    LLVMConstStringInContext(cg->ctx, path, (unsigned)len, 0), 1);
+        }
+        LLVMValueRef fields[3] = {LLVMConstBitCast(file, i8p), LLVMConstInt(t_i32(cg), (unsigned)loc.line, 0),
+                                  LLVMConstInt(t_i32(cg), (unsigned)loc.col, 0)};
+        rec = private_constant(cg, name, LLVMConstStructInContext(cg->ctx, fields, 3, 0), 8);
+    }
+    return LLVMConstBitCast(rec, i8p);
+}
+
+void cg_raise(CgPrimCtx *cg, LLVMValueRef msg)
 {
     static const char *const attrs[] = {"noreturn", "cold", NULL};      /* a C++ handler may throw */
-    LLVMTypeRef param = LLVMPointerType(t_i8(cg), 0);
-    LLVMTypeRef fty = LLVMFunctionType(LLVMVoidTypeInContext(cg->ctx), &param, 1, 0);
-    LLVMValueRef f = declare(cg, "myrt_runtime_error", fty, attrs);
-    LLVMBuildCall2(cg->b, fty, f, &msg, 1, "");
+    LLVMTypeRef params[2] = {LLVMPointerType(t_i8(cg), 0), LLVMPointerType(t_i8(cg), 0)};
+    LLVMValueRef args[2] = {msg, NULL};
+    bool located = cg->loc.line > 0;
+    if (located)
+        args[1] = source_loc(cg, cg->loc);
+    LLVMTypeRef fty = LLVMFunctionType(LLVMVoidTypeInContext(cg->ctx), params, located ? 2 : 1, 0);
+    LLVMValueRef f = declare(cg, located ? "myrt_runtime_error_at" : "myrt_runtime_error", fty, attrs);
+    LLVMBuildCall2(cg->b, fty, f, args, located ? 2 : 1, "");
     LLVMBuildUnreachable(cg->b);
+}
+
+/* Ends the error block: the error msg at cg->loc; unreachable.  Continues
+   in ok. */
+static void raise_in(CgPrimCtx *cg, LLVMValueRef msg, LLVMBasicBlockRef ok)
+{
+    cg_raise(cg, msg);
     LLVMPositionBuilderAtEnd(cg->b, ok);
 }
 
@@ -459,7 +506,7 @@ static LLVMValueRef int_truediv(CgPrimCtx *cg, LLVMValueRef a, LLVMValueRef d)
     LLVMTypeRef fty = LLVMFunctionType(t_f64(cg), params, 2, 0);
     LLVMValueRef fn = declare(cg, "myc.int_truediv", fty, attrs);
     if (LLVMCountBasicBlocks(fn) == 0) {
-        CgPrimCtx h = {cg->ctx, cg->mod, LLVMCreateBuilderInContext(cg->ctx)};
+        CgPrimCtx h = {cg->ctx, cg->mod, LLVMCreateBuilderInContext(cg->ctx), LOC_NONE};
         LLVMSetLinkage(fn, LLVMInternalLinkage);
         build_int_truediv(&h, fn);
         LLVMDisposeBuilder(h.b);

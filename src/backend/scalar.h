@@ -10,7 +10,7 @@
  * Guarantees: the code computes bit for bit what the reference
  * interpreter's evaluator (ir/prim_eval.c) computes for the same operand
  * values (NaN payloads aside), and raises the same runtime errors with the
- * same messages, through myrt_runtime_error (runtime/myrt.h).  It never
+ * same messages, through myrt_runtime_error_at (runtime/myrt.h).  It never
  * relies on undefined or poison behaviour (INT64_MIN // -1 wraps, no
  * fptosi out of range), uses no fast-math flags, and calls libm by name
  * with `nobuiltin` so that LLVM cannot replace a call by a different
@@ -22,9 +22,15 @@
  *   - libm declarations `double NAME(double[, double])` for sin ... erf,
  *     atan2, pow, log: nounwind readnone willreturn nofree nosync nobuiltin
  *     (and `nobuiltin` on each call site); the module must be linked with -lm.
- *   - `void myrt_runtime_error(i8*)`: noreturn cold (not nounwind: the
- *     handler may throw a C++ exception through generated code).
- *   - private constant strings `myc.msg.*`, one per runtime error message.
+ *   - `void myrt_runtime_error_at(i8*, i8*)` (message, location record),
+ *     or `void myrt_runtime_error(i8*)` for a primitive with no location:
+ *     noreturn cold (not nounwind: the handler may throw a C++ exception
+ *     through generated code).
+ *   - private constant strings `myc.msg.*`, one per runtime error message;
+ *     `myc.srcfile`, the module's source file name (LLVMGetSourceFileName,
+ *     which the backend sets to the .my file's name as given to myc); and
+ *     per source location that may raise, `myc.loc.LINE.COL`, the record
+ *     { i8* file, i32 line, i32 col } (myrt_source_loc) of it.
  *   - the internal function `myc.int_truediv` (int / int, correctly
  *     rounded as CPython does), when int / int is emitted.
  *   - LLVM intrinsics llvm.{sqrt,floor,ceil,trunc,fabs,copysign}.f64 and
@@ -42,6 +48,8 @@ typedef struct CgPrimCtx {
     LLVMContextRef ctx;
     LLVMModuleRef mod;
     LLVMBuilderRef b;      /* positioned in the current function; blocks may be added to that function */
+    Loc loc;               /* the primitive's place in the source, which its runtime errors report
+                              (line 0: none; they report no location) */
 } CgPrimCtx;
 
 /* True when cg_scalar_prim handles primitive p (for SSCALE: when both
@@ -57,5 +65,12 @@ bool cg_is_scalar_prim(PrimId p);
    internal error (die). */
 LLVMValueRef cg_scalar_prim(CgPrimCtx *cg, PrimId p, LLVMValueRef *args, Type *const *argtypes, int n,
                             Type *rtype);
+
+/* Reports the runtime error msg (an i8*) at cg->loc -- a call of
+   myrt_runtime_error_at with the location's record, or of
+   myrt_runtime_error when cg->loc has no line -- then `unreachable`; the
+   builder is left after it, at the end of its block (the caller moves
+   it). */
+void cg_raise(CgPrimCtx *cg, LLVMValueRef msg);
 
 #endif

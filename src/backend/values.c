@@ -155,7 +155,7 @@ LLVMValueRef cg_truth(Cg *cg, LLVMValueRef v, const Type *t)
 {
     if (!type_is_scalar(t))
         die("codegen: a condition of a non-scalar type");
-    CgPrimCtx pc = {cg->ctx, cg->mod, cg->b};
+    CgPrimCtx pc = {cg->ctx, cg->mod, cg->b, LOC_NONE};
     Type *arg = (Type *)t;
     return cg_scalar_prim(&pc, P_TRUTH, &v, &arg, 1, type_bool(cg->m->types));
 }
@@ -194,13 +194,12 @@ static LLVMValueRef cstring(Cg *cg, const char *s)
     return LLVMConstBitCast(g, cg->t_ptr);
 }
 
-/* Calls the runtime error handler (never returns) and continues in a
-   fresh, unreachable block. */
-void cg_runtime_error(Cg *cg, const char *msg)
+/* Calls the runtime error handler (never returns) with msg at loc and
+   continues in a fresh, unreachable block. */
+void cg_runtime_error(Cg *cg, const char *msg, Loc loc)
 {
-    LLVMValueRef arg = cstring(cg, msg);
-    LLVMBuildCall2(cg->b, cg->rt_error_ty, cg->rt_error, &arg, 1, "");
-    LLVMBuildUnreachable(cg->b);
+    CgPrimCtx pc = {cg->ctx, cg->mod, cg->b, loc};
+    cg_raise(&pc, cstring(cg, msg));
     LLVMPositionBuilderAtEnd(cg->b, new_block(cg, "dead"));
 }
 

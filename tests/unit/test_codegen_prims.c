@@ -13,8 +13,9 @@
  * arguments as constants, so that constant folding is checked too.  Each
  * result must equal the evaluator's bit for bit (any NaN equals any NaN),
  * and where the evaluator raises a runtime error the native code must
- * call myrt_runtime_error with the same message (caught by a handler that
- * longjmps back).
+ * call myrt_runtime_error_at with the same message and the primitive's
+ * location, PRIM_LINE:PRIM_COL in the module's file (caught by a located
+ * handler that longjmps back).
  *
  * Assumes: the host is x86-64 (the backend's target) with LLVM 14's MCJIT,
  * and libm is in the process (the JIT resolves libm and the runtime by the
@@ -43,10 +44,20 @@
    (test only; the handler is process-wide anyway). */
 static jmp_buf *catch_point;
 static char caught[256];
+static char caught_file[64];   /* "(none)" when the error had no location */
+static int caught_line, caught_col;
 
-static void catching_handler(const char *message)
+/* Where define_fn's primitives are in the "source": the test modules'
+   name (their source file name) and this line and column. */
+#define MODULE_FILE "t.my"
+enum { PRIM_LINE = 40, PRIM_COL = 9 };
+
+static void catching_handler(const char *message, const char *file, int line, int col)
 {
     snprintf(caught, sizeof caught, "%s", message);
+    snprintf(caught_file, sizeof caught_file, "%s", file ? file : "(none)");
+    caught_line = line;
+    caught_col = col;
     longjmp(*catch_point, 1);
 }
 
@@ -77,7 +88,8 @@ typedef struct Fx {
     StrBuf err;
     LLVMTargetMachineRef tm;
     char *triple;
-    myrt_error_handler old_handler;
+    myrt_error_handler_at old_handler;
+    Loc loc;                    /* of the primitives define_fn emits */
     uint64_t rng;
     int checked, raised;        /* statistics, for the log */
 } Fx;
@@ -92,6 +104,7 @@ static void register_symbols(void)
     }
     LLVMAddSymbol("fmod", (void *)fmod);
     LLVMAddSymbol("myrt_runtime_error", (void *)myrt_runtime_error);
+    LLVMAddSymbol("myrt_runtime_error_at", (void *)myrt_runtime_error_at);
 }
 
 static int setup(void **state)
@@ -115,7 +128,8 @@ static int setup(void **state)
     }
     fx->tm = LLVMCreateTargetMachine(target, fx->triple, "x86-64", "", LLVMCodeGenLevelDefault, LLVMRelocDefault,
                                      LLVMCodeModelJITDefault);
-    fx->old_handler = myrt_set_error_handler(catching_handler);
+    fx->old_handler = myrt_set_error_handler_at(catching_handler);
+    fx->loc = loc_make(PRIM_LINE, PRIM_COL);
     *state = fx;
     return 0;
 }
@@ -123,7 +137,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     Fx *fx = *state;
-    myrt_set_error_handler(fx->old_handler);
+    myrt_set_error_handler_at(fx->old_handler);
     LLVMDisposeTargetMachine(fx->tm);
     LLVMDisposeMessage(fx->triple);
     interp_free(fx->in);
@@ -397,7 +411,7 @@ static void define_fn(Fx *fx, LLVMContextRef ctx, LLVMModuleRef mod, const char 
     LLVMValueRef fn = LLVMAddFunction(mod, name, LLVMFunctionType(LLVMVoidTypeInContext(ctx), params, 2, 0));
     LLVMBuilderRef b = LLVMCreateBuilderInContext(ctx);
     LLVMPositionBuilderAtEnd(b, LLVMAppendBasicBlockInContext(ctx, fn, "entry"));
-    CgPrimCtx cg = {ctx, mod, b};
+    CgPrimCtx cg = {ctx, mod, b, fx->loc};
     LLVMValueRef args[3];
     Type *types[3];
     for (int i = 0; i < c->n; i++) {
@@ -482,7 +496,8 @@ static void check_point(Fx *fx, const Combo *c, const Point *pt, TestFn f, const
     if (same && want_ok)
         same = want == got || (c->rk == T_FLOAT && is_nan_bits(want) && is_nan_bits(got));
     if (same && !want_ok) {
-        same = strcmp(sb_cstr(&fx->err), caught) == 0;
+        same = strcmp(sb_cstr(&fx->err), caught) == 0 && strcmp(caught_file, MODULE_FILE) == 0 &&
+               caught_line == PRIM_LINE && caught_col == PRIM_COL;
         fx->raised++;
     }
     if (!same) {
@@ -491,10 +506,11 @@ static void check_point(Fx *fx, const Combo *c, const Point *pt, TestFn f, const
         double wf, gf;
         memcpy(&wf, &want, sizeof wf);
         memcpy(&gf, &got, sizeof gf);
-        fprintf(stderr, "%s [%s]:\n  interpreter %s %s (%#llx, %a)\n  native %s %s (%#llx, %a)\n",
+        fprintf(stderr, "%s [%s]:\n  interpreter %s %s (%#llx, %a)\n  native %s %s (%#llx, %a)%s%s:%d:%d\n",
                 sb_cstr(&sb), variant, want_ok ? "returns" : "raises", want_ok ? "" : sb_cstr(&fx->err),
                 (unsigned long long)want, wf, got_ok ? "returns" : "raises", got_ok ? "" : caught,
-                (unsigned long long)got, gf);
+                (unsigned long long)got, gf, got_ok ? "" : " at ", got_ok ? "" : caught_file, caught_line,
+                caught_col);
         sb_free(&sb);
         fail_msg("native code differs from the interpreter");
     }
@@ -509,7 +525,7 @@ static void check_combo(Fx *fx, const Combo *c)
     int stride = ngrid / MAX_CONST_POINTS + 1;
     for (int optimized = 0; optimized <= 1; optimized++) {
         LLVMContextRef ctx = LLVMContextCreate();
-        LLVMModuleRef mod = LLVMModuleCreateWithNameInContext("prims", ctx);
+        LLVMModuleRef mod = LLVMModuleCreateWithNameInContext(MODULE_FILE, ctx);
         define_fn(fx, ctx, mod, "f", c, NULL);
         int nconst = 0;
         for (int i = 0; optimized && i < ngrid; i += stride) {
@@ -602,7 +618,7 @@ static void check_with_constants(Fx *fx, const Combo *c, const Value *const *kon
                                  bool optimized)
 {
     LLVMContextRef ctx = LLVMContextCreate();
-    LLVMModuleRef mod = LLVMModuleCreateWithNameInContext("konst", ctx);
+    LLVMModuleRef mod = LLVMModuleCreateWithNameInContext(MODULE_FILE, ctx);
     define_fn(fx, ctx, mod, "f", c, konst);
     verify(mod);
     if (optimized)
@@ -666,16 +682,32 @@ static void test_declarations(void **state)
 {
     Fx *fx = *state;
     LLVMContextRef ctx = LLVMContextCreate();
-    LLVMModuleRef mod = LLVMModuleCreateWithNameInContext("decls", ctx);
+    LLVMModuleRef mod = LLVMModuleCreateWithNameInContext(MODULE_FILE, ctx);
     define_fn(fx, ctx, mod, "s", &(Combo){.p = P_SIN, .n = 1, .at = {T_FLOAT}, .rk = T_FLOAT}, NULL);
     define_fn(fx, ctx, mod, "d", &(Combo){.p = P_FLOORDIV, .n = 2, .at = {T_INT, T_INT}, .rk = T_INT}, NULL);
     define_fn(fx, ctx, mod, "d2", &(Combo){.p = P_FLOORDIV, .n = 2, .at = {T_INT, T_INT}, .rk = T_INT}, NULL);
+    fx->loc = LOC_NONE;
+    define_fn(fx, ctx, mod, "m", &(Combo){.p = P_MOD, .n = 2, .at = {T_INT, T_INT}, .rk = T_INT}, NULL);
+    fx->loc = loc_make(PRIM_LINE, PRIM_COL);
     verify(mod);
     char *ir = LLVMPrintModuleToString(mod);
     assert_non_null(strstr(ir, "declare double @sin(double) #"));
     assert_non_null(strstr(ir, "nobuiltin"));
     assert_non_null(strstr(ir, "readnone"));
+    /* located errors pass a constant record { file, line, col } per place
+       (defined once, however many primitives are there), unlocated ones
+       the message alone */
+    assert_non_null(strstr(ir, "declare void @myrt_runtime_error_at(i8*, i8*) #"));
     assert_non_null(strstr(ir, "declare void @myrt_runtime_error(i8*) #"));
+    assert_non_null(strstr(ir, "@myc.srcfile = private unnamed_addr constant [5 x i8] c\"t.my\\00\""));
+    assert_non_null(strstr(ir, "@myc.loc.40.9 = private unnamed_addr constant { i8*, i32, i32 } { i8* getelementptr "
+                               "inbounds ([5 x i8], [5 x i8]* @myc.srcfile, i32 0, i32 0), i32 40, i32 9 }"));
+    assert_null(strstr(ir, "@myc.loc.40.9.1"));
+    assert_non_null(strstr(ir, "call void @myrt_runtime_error_at(i8* getelementptr inbounds ([35 x i8], "
+                               "[35 x i8]* @myc.msg.div_zero, i32 0, i32 0), i8* bitcast ({ i8*, i32, i32 }* "
+                               "@myc.loc.40.9 to i8*))"));
+    assert_non_null(strstr(ir, "call void @myrt_runtime_error(i8* getelementptr inbounds ([23 x i8], "
+                               "[23 x i8]* @myc.msg.mod_zero, i32 0, i32 0))"));
     assert_non_null(strstr(ir, "noreturn"));
     assert_non_null(strstr(ir, "!\"branch_weights\", i32 1, i32 2000"));
     assert_non_null(strstr(ir, "@myc.msg.div_zero = private unnamed_addr constant [35 x i8] "
