@@ -14,7 +14,10 @@ Kinds of checks (see tests/README.md):
           block in NAME.expected (from CPython, tests/tools/cpython_ref.py), or
           for diff_*.my with the `# EXPECT:` lines.  Numbers compare to 1e-12
           relative; ints and bools exactly.  A runtime error (status 3) must
-          print its line on stderr and nothing on stdout.
+          print its line on stderr and nothing on stdout: `myc: runtime
+          error: FILE:LINE:COL: MESSAGE`, the location too coming from
+          CPython (its traceback); the self test requires every expected
+          runtime error to name its own file at a place inside it.
   errors  tests/errors/*.my: `myc --dump-ir=infer FILE` (or `# CMD:`), stderr
           equal to NAME.err, status `# STATUS:` (default 1), stdout empty
           unless the status is 0; every `# ERROR: L:C: text` and
@@ -197,6 +200,28 @@ def parse_expected(text):
                        int(lines[i + 2][len("== STATUS "):])))
         i += 3
     return blocks
+
+
+_RUNTIME_ERROR = re.compile(r"^myc: runtime error: (?P<file>[^:]+):(?P<line>\d+):(?P<col>\d+): (?P<msg>.*)$")
+
+
+def runtime_error_parts(line):
+    """`myc: runtime error: FILE:LINE:COL: MESSAGE` -> (FILE, LINE, COL, MESSAGE),
+    or None for a line without a location."""
+    m = _RUNTIME_ERROR.match(line)
+    if not m:
+        return None
+    return m.group("file"), int(m.group("line")), int(m.group("col")), m.group("msg")
+
+
+def runtime_error_problem(expected, got):
+    """What differs between two runtime-error lines, said clearly when only
+    the location does (the test file moved code since its .expected)."""
+    e, g = runtime_error_parts(expected), runtime_error_parts(got)
+    if e and g and e[0] == g[0] and e[3] == g[3]:
+        return (f"runtime error at {g[1]}:{g[2]}, expected at {e[1]}:{e[2]} (if the test file "
+                "changed, rerun tests/tools/cpython_ref.py on it)")
+    return f"expected on stderr {expected!r}, got {short(got)!r}"
 
 
 def expect_blocks_from_source(text):
@@ -426,7 +451,7 @@ def e2e_compare(argv, expected, status, san=False, relpath=None, warns=()):
     else:
         got = stderr.rstrip("\n")
         if got != expected:
-            probs.append(f"{cmd}: expected on stderr {expected!r}, got {short(got)!r}")
+            probs.append(f"{cmd}: {runtime_error_problem(expected, got)}")
         if r.stdout.strip():
             probs.append(f"{cmd}: expected empty stdout, got {short(r.stdout)!r}")
     return probs
@@ -864,6 +889,34 @@ def selftest():
         pass
     src = "# RUN: f 1\n# EXPECT: 2.0  \n# RUN: g 0\n# EXPECT: myc: runtime error: z\ndef f(x): return x\n"
     assert expect_blocks_from_source(src) == [("f 1", "2.0", 0), ("g 0", "myc: runtime error: z", 3)]
+    located = "myc: runtime error: tests/e2e/a.my:3:14: integer division or modulo by zero"
+    assert runtime_error_parts(located) == ("tests/e2e/a.my", 3, 14, "integer division or modulo by zero")
+    assert runtime_error_parts("myc: runtime error: out of memory") is None
+    assert "at 3:15, expected at 3:14" in runtime_error_problem(located, located.replace(":14:", ":15:"))
+    assert "expected on stderr" in runtime_error_problem(located, located.replace("zero", "one"))
+    lines = [b"def f(a, b):", b"    x = a", b"    return a // b"]
+    assert runtime_error_lint("tests/e2e/a.my", lines, located) == []
+    assert runtime_error_lint("tests/e2e/b.my", lines, located) != []
+    assert runtime_error_lint("tests/e2e/a.my", lines, located.replace(":3:14:", ":4:1:")) != []
+    assert runtime_error_lint("tests/e2e/a.my", lines, located.replace(":3:14:", ":3:18:")) != []
+    assert runtime_error_lint("tests/e2e/a.my", lines, "myc: runtime error: z") != []
+    # cpython_ref's rule from CPython's range of the raising operation to myc's place
+    sys.path.insert(0, os.path.join(ROOT, "tests", "tools"))
+    import cpython_ref
+    src = ("def f(a, b):\n    x = (a +\n         1) // b\n    a %= b\n    return int(a) + range(0, 9, (b - b))\n"
+           "y = ((2)) % (0)\nz = (int)(y)\n")
+    where = (src, "t")
+    assert cpython_ref.myc_location(*where, 2, 8, 3, 16) == "3:13"     # the // of a multi-line BinOp
+    assert cpython_ref.myc_location(*where, 4, 4, 4, 10) == "4:7"      # %= of an AugAssign
+    assert cpython_ref.myc_location(*where, 5, 11, 5, 17) == "5:12"    # int(a): the call
+    assert cpython_ref.myc_location(*where, 5, 20, 5, 40) == "5:34"    # range(): its step, in (...)
+    assert cpython_ref.myc_location(*where, 6, 4, 6, 15) == "6:11"     # after ((2)): the %
+    assert cpython_ref.myc_location(*where, 7, 4, 7, 12) == "7:6"      # (int)(y): the callee
+    try:
+        cpython_ref.myc_location(*where, 5, 11, 5, 12)
+        assert False
+    except cpython_ref.RefError:
+        pass
     assert shlex.split('f 1.5 "(1, 2.0)" True') == ["f", "1.5", "(1, 2.0)", "True"]
     assert parse_intent("3:14: undefined name 'x'") == (3, 14, "undefined name 'x'")
     err = ("tests/errors/a.my:3:5: error: undefined name 'y'\n    return y\n           ^\n"
@@ -903,17 +956,22 @@ def corpus_lint():
         if not header_lines(text, "RUN"):
             probs.append(f"{name}: no RUN lines")
         probs += intent_problems(name, text.encode().split(b"\n"), header_lines(text, "WARNING"))
+        blocks = []
         if os.path.basename(path).startswith("diff_"):
             try:
-                expect_blocks_from_source(text)
+                blocks = expect_blocks_from_source(text)
             except ValueError as e:
                 probs.append(f"{name}: {e}")
         else:
             exp = os.path.splitext(path)[0] + ".expected"
             if not os.path.exists(exp):
                 probs.append(f"{name}: missing .expected")
-            elif [b[0] for b in parse_expected(open(exp).read())] != header_lines(text, "RUN"):
-                probs.append(f"{name}: stale .expected")
+            else:
+                blocks = parse_expected(open(exp).read())
+                if [b[0] for b in blocks] != header_lines(text, "RUN"):
+                    probs.append(f"{name}: stale .expected")
+        probs += [f"{name}: RUN {b[0]}: {p}" for b in blocks if b[2] == 3
+                  for p in runtime_error_lint(name, text.encode().split(b"\n"), b[1])]
     for path in sorted(glob.glob(os.path.join(ROOT, "tests/errors/*.my"))):
         data = open(path, "rb").read()
         text = data.decode("utf-8", "replace")
@@ -923,6 +981,20 @@ def corpus_lint():
             probs.append(f"{rel(path)}: no intent lines")
         probs += intent_problems(rel(path), lines, specs)
     return probs
+
+
+def runtime_error_lint(name, lines, line):
+    """Problems of an expected runtime-error line of test `name` (its `lines`,
+    bytes): it must be located, in this file, at a place inside it."""
+    parts = runtime_error_parts(line)
+    if not parts:
+        return [f"runtime error without a location: {line!r}"]
+    file, ln, col, _ = parts
+    if file != name:
+        return [f"runtime error located in {file}, not in this file (renamed? rerun cpython_ref.py)"]
+    if not 1 <= ln <= len(lines) or not 1 <= col <= len(lines[ln - 1]):
+        return [f"runtime error located at {ln}:{col}, outside the file"]
+    return []
 
 
 def intent_problems(name, lines, specs):

@@ -26,8 +26,19 @@ is read like a Python literal (`nan`, `inf`, `-inf` are floats too).  As
 For every RUN line the script calls FUNC and records what `myc run` must
 print: `print(repr(result))`'s text with status 0, or, for a runtime error the
 contract shares with CPython (integer // or % by zero, a zero range step,
-int/floor/ceil of nan or inf), the line `myc: runtime error: <CPython's
-message>` with status 3.  Anything else CPython raises (math domain errors,
+int/floor/ceil of nan or inf), the line
+
+    myc: runtime error: FILE:LINE:COL: <CPython's message>
+
+with status 3.  FILE is the test's path from the repository root (the runner
+runs `myc` there with that path).  LINE:COL come from CPython too: its
+traceback gives the source range of the operation that raised (Python 3.11
+and later), and `myc_location` turns it into the place myc reports, by the
+rule docs/language.md section 10 states: a binary operator's token (`//`,
+`%`, also augmented `//=`), the start of a call's callee (`int` in
+`int(x)`), a zero `range()` step's argument (its first token inside any
+parentheses).  An operation of any other kind raising is refused (teach
+`myc_location` its rule first).  Anything else CPython raises (math domain errors,
 float division by zero, OverflowError from float math, recursion errors,
 NameError, TypeError...) means the test is wrong or hits a documented
 difference: the script stops with a message and writes nothing for that file.
@@ -52,11 +63,16 @@ Regenerate everything (from the repository root):
 
 import __future__
 import ast
+import io
 import math
 import os
 import shlex
 import sys
 import threading
+import tokenize
+import traceback
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 BUILTINS = {name: getattr(math, name) for name in (
     "sin", "cos", "tan", "asin", "acos", "atan", "atan2", "sinh", "cosh",
@@ -127,6 +143,68 @@ def check_result(value, where):
         raise RefError(f"{where}: result {value!r} is not a float, int, bool or tuple")
 
 
+def _byte_col(line, col):
+    """The byte offset of character offset col in line (tokenize counts characters)."""
+    return len(line[:col].encode("utf-8"))
+
+
+def _token_after(text, line, col, pred):
+    """The first token starting at or after (line, byte col) that pred accepts:
+    (line, byte col), both from 1 for LINE:COL."""
+    lines = text.splitlines(keepends=True)
+    for tok in tokenize.generate_tokens(io.StringIO(text).readline):
+        row, c = tok.start
+        if row < line:
+            continue
+        bc = _byte_col(lines[row - 1], c) if row - 1 < len(lines) else c
+        if (row, bc) >= (line, col) and pred(tok):
+            return row, bc + 1
+    return None
+
+
+def myc_location(text, where, lineno, colno, end_lineno, end_colno):
+    """LINE:COL (from 1, bytes) where myc reports a runtime error that CPython
+    raised in the operation spanning (lineno, colno)-(end_lineno, end_colno)
+    (colno from 0, in bytes, as tracebacks and the ast give them)."""
+    if colno is None:
+        raise RefError(f"{where}: CPython gave no column for the raising operation")
+    span = (lineno, colno, end_lineno, end_colno)
+    nodes = [n for n in ast.walk(ast.parse(text))
+             if isinstance(n, (ast.BinOp, ast.AugAssign, ast.Call))
+             and (n.lineno, n.col_offset, n.end_lineno, n.end_col_offset) == span]
+    if len(nodes) != 1:
+        raise RefError(f"{where}: no single operation at {lineno}:{colno + 1} to locate "
+                       "the runtime error (teach myc_location this kind)")
+    n = nodes[0]
+    if isinstance(n, ast.Call):
+        if isinstance(n.func, ast.Name) and n.func.id == "range":
+            if len(n.args) != 3:
+                raise RefError(f"{where}: a range() of {len(n.args)} arguments raised")
+            step = n.args[2]
+            return f"{step.lineno}:{step.col_offset + 1}"
+        return f"{n.func.lineno}:{n.func.col_offset + 1}"
+    # the operator: the first operator token after the left operand or the
+    # target (a closing parenthesis of the left operand is not it)
+    left = n.left if isinstance(n, ast.BinOp) else n.target
+    at = _token_after(text, left.end_lineno, left.end_col_offset,
+                      lambda t: t.type == tokenize.OP and t.string not in ")]}")
+    if at is None:
+        raise RefError(f"{where}: no operator token after the left operand")
+    return f"{at[0]}:{at[1]}"
+
+
+def error_line(text, path, where, e):
+    """The `myc run` stderr line for CPython's exception e, raised by code of
+    the test file `path`."""
+    frames = [f for f in traceback.extract_tb(e.__traceback__) if f.filename == path]
+    if not frames:
+        raise RefError(f"{where}: no frame of {path} in CPython's traceback")
+    f = frames[-1]
+    loc = myc_location(text, where, f.lineno, f.colno, f.end_lineno, f.end_colno)
+    rel = os.path.relpath(os.path.abspath(path), ROOT)
+    return f"myc: runtime error: {rel}:{loc}: {e}"
+
+
 def run_lines(text):
     """The RUN lines of a test, as (line number, text after '# RUN: ')."""
     out = []
@@ -155,7 +233,8 @@ def reference(path):
         # every run ends with that error.
         if str(e) not in SHARED_RUNTIME_ERRORS:
             raise RefError(f"{path}: CPython raised {type(e).__name__}: {e} while loading")
-        return "".join(f"== RUN {run}\nmyc: runtime error: {e}\n== STATUS 3\n" for _, run in runs)
+        line = error_line(text, path, path, e)
+        return "".join(f"== RUN {run}\n{line}\n== STATUS 3\n" for _, run in runs)
     for lineno, run in runs:
         where = f"{path}:{lineno}"
         words = shlex.split(run)
@@ -175,7 +254,7 @@ def reference(path):
             if str(e) not in SHARED_RUNTIME_ERRORS:
                 raise RefError(f"{where}: CPython raised {type(e).__name__}: {e} "
                                "(a documented difference or a bad test)")
-            out, status = f"myc: runtime error: {e}", 3
+            out, status = error_line(text, path, where, e), 3
         blocks.append(f"== RUN {run}\n{out}\n== STATUS {status}\n")
     return "".join(blocks)
 

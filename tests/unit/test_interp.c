@@ -206,6 +206,7 @@ static Graph *build_sum(T *t)
     ir_set_output(s, ir_apply(s, &sw, 1, L));
     ir_set_output(base, K(t, 0));
     Node *r = ir_apply_call(rec, KG(t, s), L, 1, P2(rec, P_SUB, n, K(t, 1)));
+    r->loc = loc_make(9, 20);
     ir_set_output(rec, P2(rec, P_ADD, n, r));
     return s;
 }
@@ -222,6 +223,9 @@ static void test_deep_recursion(void **state)
     assert_string_equal(run(t, s, "(1000000,)", &out), "500000500000");
     interp_set_max_depth(t->in, 200000);
     assert_string_equal(run(t, s, "(1000000,)", &out), "!maximum recursion depth exceeded");
+    /* where: the call that would nest too deep */
+    assert_int_equal(interp_error_loc(t->in).line, 9);
+    assert_int_equal(interp_error_loc(t->in).col, 20);
     /* the interpreter is usable after an error, and the failed run's frames are garbage */
     assert_string_equal(run(t, s, "(3,)", &out), "6");
     interp_set_max_depth(t->in, 100);
