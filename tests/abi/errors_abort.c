@@ -1,8 +1,9 @@
 /*
  * errors_abort.c: with no handler installed, a runtime error in native code
- * prints `myc: runtime error: integer division or modulo by zero` on stderr
- * and aborts (errors.my).  run.sh checks the signal and the stderr line;
- * this program fails by returning if the call comes back.
+ * prints `myc: runtime error: FILE:LINE:COL: integer division or modulo by
+ * zero` on stderr, the line `myc run` prints for the same call, and aborts
+ * (errors.my).  run.sh checks the signal and the stderr line; this program
+ * fails by returning if the call comes back.
  */
 #include <stdio.h>
 

@@ -52,7 +52,8 @@ esac
 # ---- a C program against the installed runtime -------------------------------------------
 step "a C program built with \$(pkg-config --cflags --libs myrt)"
 cat > "$tmp/use_myrt.c" <<'EOF'
-/* Uses the installed runtime: an arena, and an error handler that longjmps. */
+/* Uses the installed runtime: an arena, and error handlers (the original
+   kind and the located one) that longjmp. */
 #include <setjmp.h>
 #include <stdio.h>
 #include <string.h>
@@ -64,6 +65,12 @@ static char seen[64];
 static void handler(const char *message)
 {
     strncpy(seen, message, sizeof seen - 1);
+    longjmp(back, 1);
+}
+
+static void handler_at(const char *message, const char *file, int line, int col)
+{
+    snprintf(seen, sizeof seen, "%s:%d:%d: %s", file, line, col, message);
     longjmp(back, 1);
 }
 
@@ -90,6 +97,13 @@ int main(void)
     }
     if (strcmp(seen, "integer division or modulo by zero") != 0)
         return 2;
+    myrt_set_error_handler(NULL);
+    myrt_set_error_handler_at(handler_at);
+    static const myrt_source_loc where = {"prog.my", 3, 14};
+    if (setjmp(back) == 0)
+        myrt_runtime_error_at("integer modulo by zero", &where);
+    if (strcmp(seen, "prog.my:3:14: integer modulo by zero") != 0)
+        return 3;
     puts("ok");
     return 0;
 }
