@@ -684,8 +684,10 @@ void cabi_write_header(const char *header_path, const char *source_path, const C
                  " * Link the object with the myc runtime (libmyrt.a) and libm (-lm).\n"
                  " * Every function is thread-safe and reentrant.  A runtime error (integer\n"
                  " * division by zero, say) calls the runtime's error handler, which prints\n"
-                 " * \"myc: runtime error: MESSAGE\" and aborts unless the program installed its\n"
-                 " * own (myrt_set_error_handler, in myrt.h).\n"
+                 " * \"myc: runtime error: FILE:LINE:COL: MESSAGE\" (the failing operation's\n"
+                 " * place in the .my source) and aborts unless the program installed its own\n"
+                 " * (myrt_set_error_handler: the message; myrt_set_error_handler_at: the\n"
+                 " * message, file, line and column; in myrt.h).\n"
                  " */\n#ifndef ");
     put_guard(out, header_path);
     sb_puts(out, "\n#define ");

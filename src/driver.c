@@ -116,7 +116,8 @@ static void print_help(FILE *out)
           "  --help                 Show this help\n"
           "  --version              Show the version\n"
           "\n"
-          "EXIT STATUS: 0 success, 1 errors in the source, 2 bad usage, 3 runtime error (run).\n",
+          "EXIT STATUS: 0 success, 1 errors in the source, 2 bad usage, 3 runtime error (run:\n"
+          "  \"myc: runtime error: FILE:LINE:COL: MESSAGE\", where the failing operation is).\n",
           out);
 }
 
