@@ -193,16 +193,19 @@ def myc_location(text, where, lineno, colno, end_lineno, end_colno):
     return f"{at[0]}:{at[1]}"
 
 
-def error_line(text, path, where, e):
-    """The `myc run` stderr line for CPython's exception e, raised by code of
-    the test file `path`."""
+def error_line(text, path, where, e, shown=None):
+    """The `myc run` stderr line for CPython's exception e, raised by code
+    compiled from `text` under the file name `path`; the line names the file
+    `shown` (default: path from the repository root, as the e2e runner gives
+    it to myc)."""
     frames = [f for f in traceback.extract_tb(e.__traceback__) if f.filename == path]
     if not frames:
         raise RefError(f"{where}: no frame of {path} in CPython's traceback")
     f = frames[-1]
     loc = myc_location(text, where, f.lineno, f.colno, f.end_lineno, f.end_colno)
-    rel = os.path.relpath(os.path.abspath(path), ROOT)
-    return f"myc: runtime error: {rel}:{loc}: {e}"
+    if shown is None:
+        shown = os.path.relpath(os.path.abspath(path), ROOT)
+    return f"myc: runtime error: {shown}:{loc}: {e}"
 
 
 def run_lines(text):

@@ -95,7 +95,7 @@ sys.path.insert(0, os.path.join(ROOT, "tests"))
 sys.path.insert(0, HERE)
 
 from run_tests import parse_value as parse_printed, values_equal, sanitizer_report  # noqa: E402
-from cpython_ref import BUILTINS, SHARED_RUNTIME_ERRORS, convert_arg  # noqa: E402
+from cpython_ref import BUILTINS, SHARED_RUNTIME_ERRORS, RefError, convert_arg, error_line  # noqa: E402
 
 INT_MIN, INT_MAX = -2**63, 2**63 - 1
 TIMEOUT = 20          # seconds per myc command
@@ -1705,8 +1705,12 @@ def _alarm(signum, frame):
     raise _Timeout()
 
 
-def cpython_run(code, fname, args):
-    """(output line, status) as `myc run` must print, or raises Dropped."""
+def cpython_run(code, fname, args, src, path):
+    """(output line, status) as `myc run` must print for `myc run path ...`
+    (code: src instrumented, compiled under the name path), or raises
+    Dropped.  A runtime error's line has its location from CPython's
+    traceback (cpython_ref.error_line; the instrumentation keeps the
+    raising operations' source ranges)."""
     ns = {"__builtins__": dict(BUILTINS, __c=_check64), "__name__": "__my__"}
     signal.setitimer(signal.ITIMER_REAL, REF_TIMEOUT)
     try:
@@ -1728,7 +1732,10 @@ def cpython_run(code, fname, args):
         raise Dropped("recursion limit")
     except (ZeroDivisionError, ValueError, OverflowError) as e:
         if str(e) in SHARED_RUNTIME_ERRORS:
-            return f"myc: runtime error: {e}", 3
+            try:
+                return error_line(src, path, fname, e, shown=path), 3
+            except RefError as why:
+                raise Dropped(f"runtime error not located: {why}")
         raise Dropped(f"{type(e).__name__}: {e}")
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
@@ -1980,7 +1987,7 @@ def main():
         for fname, args in runs:
             stats["runs"] += 1
             try:
-                expected, status = cpython_run(code, fname, args)
+                expected, status = cpython_run(code, fname, args, src, path)
             except Dropped as e:
                 stats["dropped"] += 1
                 reason = str(e).split(":")[0] if "domain" not in str(e) else str(e)
