@@ -481,7 +481,7 @@ static int interp_run(Compilation *c, Value *args, Value *result, StrBuf *err)
     if (status != EXIT_OK) {
         Loc at = interp_error_loc(in);
         if (at.line > 0)
-            sb_printf(err, "%s:%d:%d: ", job(c)->opt->input, at.line, at.col);
+            sb_printf(err, "%s:%d:%d: ", c->input, at.line, at.col);
         sb_puts(err, sb_cstr(&msg));
     }
     sb_free(&msg);
@@ -573,7 +573,7 @@ static int native_run(Compilation *c)
     const Type *rt = g->ret_type;
     uint64_t *results = xcalloc((size_t)backend_run_slots(rt) + 1, sizeof(uint64_t));
     c->target = (Target){.kind = TARGET_RUN,
-                         .backend = {.opt_level = o->opt_level, .native = true, .name = o->input, .debug = o->debug},
+                         .backend = {.opt_level = o->opt_level, .native = true, .name = c->input, .debug = o->debug},
                          .args = args,
                          .results = results};
     int status = EXIT_OK;
@@ -915,7 +915,7 @@ static int compile(Compilation *c)
     if (ok) {
         c->target = (Target){
             .kind = TARGET_FILE,
-            .backend = {.opt_level = o->opt_level, .native = o->native, .name = o->input, .debug = o->debug},
+            .backend = {.opt_level = o->opt_level, .native = o->native, .name = c->input, .debug = o->debug},
             .emit = o->emit_llvm ? (o->compile_obj ? EMIT_BITCODE : EMIT_LLVM) : o->compile_obj ? EMIT_OBJECT : EMIT_ASM,
             .path = path,
             .exports = exports.data,
