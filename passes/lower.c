@@ -48,6 +48,7 @@
 #include "grad.h"
 
 #include "../src/util/strmap.h"
+#include "../src/util/suggest.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -278,15 +279,16 @@ typedef struct Lower {
 static Sym *sym_of(Lower *L, int s) { return &L->syms.data[s]; }
 static BlockInfo *binfo(Lower *L, const Graph *g) { return L->blocks.data[g->id]; }
 
+static const struct { const char *name; int sp; } special_names[] = {
+    {"range", SP_RANGE}, {"grad", SP_GRAD}, {"value_and_grad", SP_VALUE_AND_GRAD},
+    {"vjp", SP_VJP}, {"jvp", SP_JVP},
+};
+
 static int special_of(const char *name)
 {
-    static const struct { const char *name; int sp; } tab[] = {
-        {"range", SP_RANGE}, {"grad", SP_GRAD}, {"value_and_grad", SP_VALUE_AND_GRAD},
-        {"vjp", SP_VJP}, {"jvp", SP_JVP},
-    };
-    for (size_t i = 0; i < sizeof tab / sizeof tab[0]; i++)
-        if (strcmp(tab[i].name, name) == 0)
-            return tab[i].sp;
+    for (size_t i = 0; i < sizeof special_names / sizeof special_names[0]; i++)
+        if (strcmp(special_names[i].name, name) == 0)
+            return special_names[i].sp;
     return SP_NONE;
 }
 
@@ -894,6 +896,38 @@ static Node *lower_top_ref(Lower *L, int sym, Loc loc, bool callee)
     return c;
 }
 
+/* "undefined name 'x'", with the nearest name in scope when one is close
+   (suggest.h): the function's and its enclosing functions' variables and
+   parameters, the top-level definitions, the builtins and the operators.
+   Past the error limit no suggestion is looked for (it would be dropped,
+   and a file of thousands of misspellings must stay linear). */
+static void undefined_name(Lower *L, const FnState *fs, const char *name, Loc loc)
+{
+    Suggest sg;
+    suggest_init(&sg, name);
+    if (L->d->nerrors < L->d->max_errors) {
+        for (int s = 0; s < L->syms.len; s++) {
+            const Sym *sy = sym_of(L, s);
+            if (sy->hidden)
+                continue;
+            bool visible = sy->top != NULL;
+            for (const FnState *o = fs; o && !visible; o = o->outer)
+                visible = is_local(L, o, s);
+            if (visible)
+                suggest_consider(&sg, sy->name);
+        }
+        for (int p = 0; p < P__COUNT; p++)
+            if (prim_table[p].flags & PF_BUILTIN)
+                suggest_consider(&sg, prim_table[p].name);
+        for (size_t i = 0; i < sizeof special_names / sizeof special_names[0]; i++)
+            suggest_consider(&sg, special_names[i].name);
+    }
+    if (sg.best)
+        diag_error(L->d, loc, "undefined name '%s'; did you mean '%s'?", name, sg.best);
+    else
+        diag_error(L->d, loc, "undefined name '%s'", name);
+}
+
 /* A name read as a value (callee: in call position). */
 static Node *lower_name(Lower *L, const char *name, Loc loc, bool callee)
 {
@@ -918,7 +952,7 @@ static Node *lower_name(Lower *L, const char *name, Loc loc, bool callee)
     else if (sy->special != SP_NONE)
         diag_error(L->d, loc, "'%s' is an operator, not a value: call it, as in %s(f)", name, name);
     else
-        diag_error(L->d, loc, "undefined name '%s'", name);
+        undefined_name(L, fs, name, loc);
     return placeholder(L, loc);
 }
 
