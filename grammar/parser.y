@@ -613,6 +613,8 @@ static int yyreport_syntax_error(const yypcontext_t *yyctx, ParseCtx *ctx)
     case YYSYMBOL_UNSUP_OP:
         if (!strcmp(ctx->last_text, "."))
             diag_error(ctx->d, loc, "attribute access ('.') is not supported");
+        else if (!strcmp(ctx->last_text, "^") || !strcmp(ctx->last_text, "^="))
+            diag_error(ctx->d, loc, "operator '%s' is not supported; use '**' for exponentiation", ctx->last_text);
         else
             diag_error(ctx->d, loc, "operator '%s' is not supported", ctx->last_text);
         return 0;

@@ -50,6 +50,7 @@
  * types with what is kept (run_kept_entries).
  */
 #include "infer_impl.h"
+#include "../src/util/timer.h"
 
 #include <string.h>
 
@@ -117,22 +118,25 @@ const char *infer_type_name(TypeCtx *tc, Type *t)
     return type_name(tc->arena, t);
 }
 
-void infer_record_copy(ErrVec *list, const InstError *e)
+InstError *infer_record_copy(ErrVec *list, const InstError *e)
 {
     for (int i = 0; i < list->len; i++)
         if (list->data[i].loc.line == e->loc.line && list->data[i].loc.col == e->loc.col &&
             strcmp(list->data[i].msg, e->msg) == 0) {
             list->data[i].shape &= e->shape;   /* once a real error, always one */
-            return;
+            return NULL;
         }
     InstError c = *e;
     c.msg = xstrdup(e->msg);
+    for (int k = 0; k < c.nnotes; k++)
+        c.note[k] = xstrdup(e->note[k]);
     vec_push(list, c);
+    return &list->data[list->len - 1];
 }
 
 void infer_record_error(ErrVec *list, Loc loc, bool shape, const char *msg)
 {
-    InstError e = {loc, (char *)msg, shape, -1, MISUSE_OTHER};
+    InstError e = {.loc = loc, .msg = (char *)msg, .shape = shape, .param = -1, .as = MISUSE_OTHER};
     infer_record_copy(list, &e);
 }
 
@@ -159,6 +163,19 @@ static void clash_misuse(const Type *a, const Type *b, InstError *e)
                                                                                         : MISUSE_OTHER;
 }
 
+/* "a float", "a tuple", ...: what a clash note says a variable is assigned. */
+static const char *type_with_article(const Type *t)
+{
+    switch (t->kind) {
+    case T_FLOAT: return "a float";
+    case T_INT: return "an int";
+    case T_BOOL: return "a bool";
+    case T_TUPLE: return "a tuple";
+    case T_FUNC: return "a function";
+    default: return "a value";
+    }
+}
+
 Type *infer_error(TypeCtx *tc, Loc loc, bool shape, const char *fmt, ...)
 {
     StrBuf sb = {0};
@@ -179,7 +196,7 @@ Type *infer_misuse(TypeCtx *tc, Loc loc, const Type *t, InferMisuse as, const ch
     sb_vprintf(&sb, fmt, ap);
     va_end(ap);
     bool shape = infer_is_default_float(t);
-    InstError e = {loc, (char *)sb_cstr(&sb), shape, shape ? param_of_mark(t) : -1, as};
+    InstError e = {.loc = loc, .msg = (char *)sb_cstr(&sb), .shape = shape, .param = shape ? param_of_mark(t) : -1, .as = as};
     infer_record_copy(tc->cur ? &tc->cur->errors : &tc->entry_errors, &e);
     sb_free(&sb);
     return TY_ERR;
@@ -365,6 +382,7 @@ static Inst *new_inst(TypeCtx *tc, FnInfo *fi, Inst *parent, Type **args, int na
         memcpy(inst->args, args, sizeof(Type *) * (size_t)nargs);
     int nl = fi->nlocal ? fi->nlocal : 1, ng = fi->graphs.len;
     inst->types = ARENA_ARRAY(tc->arena, Type *, nl);
+    inst->type_from = ARENA_ARRAY(tc->arena, Loc, nl);
     inst->callslot = ARENA_ARRAY(tc->arena, Slot *, nl);
     inst->direct = ARENA_ARRAY(tc->arena, Inst *, nl);
     inst->reached = ARENA_ARRAY(tc->arena, Inst *, nl);
@@ -624,22 +642,40 @@ static bool apply_annotations(TypeCtx *tc, Graph *g, Type **args, Type **key, Lo
     return true;
 }
 
-/* Joins jump arguments into a block's parameters. */
-static void jump_to_block(TypeCtx *tc, Inst *ci, Graph *g, Type **args, Loc loc)
+/* Joins jump arguments (the values of jump a) into a block's parameters;
+   a clash is an error with a note at the value that brought each type. */
+static void jump_to_block(TypeCtx *tc, Inst *ci, Graph *g, Type **args, Node *a)
 {
+    Loc loc = a->loc;
     for (int i = 0; i < g->nparams; i++) {
         Node *p = g->params[i];
-        Type **slot = &ci->types[tc->local[p->id]];
+        int l = tc->local[p->id];
+        Type **slot = &ci->types[l];
+        Loc from = i + 1 < a->app.n ? a->app.in[i + 1]->loc : loc;
         Type *nt = infer_join(tc, *slot, args[i]);
         if (nt == TY_ERR && *slot != TY_ERR && args[i] != TY_ERR) {
             StrBuf sb = {0};
             sb_printf(&sb, "variable '%s' has incompatible types on different paths: '%s' and '%s'",
                       p->name ? p->name : "?", infer_type_name(tc, *slot), infer_type_name(tc, args[i]));
-            InstError e = {loc, (char *)sb_cstr(&sb), false, -1, MISUSE_OTHER};
-            clash_misuse(*slot, args[i], &e);
-            infer_record_copy(&ci->lasting, &e);
+            InstError rec = {.loc = loc, .msg = (char *)sb_cstr(&sb), .param = -1, .as = MISUSE_OTHER};
+            clash_misuse(*slot, args[i], &rec);
+            InstError *e = infer_record_copy(&ci->lasting, &rec);
             sb_free(&sb);
+            if (e && p->name && *slot && ci->type_from[l].line && from.line) {
+                Loc at[2] = {ci->type_from[l], from};
+                Type *ty[2] = {*slot, args[i]};
+                for (int k = 0; k < 2; k++) {
+                    StrBuf nb = {0};
+                    sb_printf(&nb, "'%s' is assigned %s here", p->name, type_with_article(ty[k]));
+                    e->note_loc[k] = at[k];
+                    e->note[k] = xstrdup(sb_cstr(&nb));
+                    sb_free(&nb);
+                }
+                e->nnotes = 2;
+            }
         }
+        if (nt == args[i] && nt != *slot && nt != TY_ERR)
+            ci->type_from[l] = from;   /* this value brought the type */
         if (nt != *slot) {
             *slot = nt;
             if (ci == tc->cur)
@@ -726,7 +762,7 @@ static Type *eval_apply(TypeCtx *tc, Inst *inst, Node *a, Type **args)
         Slot *s;
         if (g->kind == G_BLOCK || g->kind == G_BRANCH) {
             Inst *ci = (Inst *)r->ctx;
-            jump_to_block(tc, ci, g, args, a->loc);
+            jump_to_block(tc, ci, g, args, a);
             s = ci->slots[tc->glocal[g->id]];
             /* A branch whose value is used right here (a conditional
                expression, and/or): type it now if its result is still
@@ -924,7 +960,9 @@ static Type *lifted_type(TypeCtx *tc, Node *app, Type *t, int mode, int depth)
                 break;
             }
         }
+        double t0 = timer_now();
         Graph *d = grad_transform_fn(tc->grad, mode, depth, f);
+        tc->j_seconds += timer_now() - t0;
         if (!d) {
             r = infer_error(tc, app->loc, false, GRAD_TOO_DEEP_MSG, GRAD_MAX_DEPTH);
             break;
@@ -1012,7 +1050,9 @@ Type *ty_derive(TypeCtx *tc, const PrimInfo *p, Node *app, Type **args, int n)
             }
         }
     }
+    double t0 = timer_now();
     Graph *w = grad_operator(tc->grad, app, arity);
+    tc->j_seconds += timer_now() - t0;
     if (!w)
         return infer_error(tc, app->loc, false, GRAD_TOO_DEEP_MSG, GRAD_MAX_DEPTH);
     int nv = n - (first - 1);
@@ -1118,12 +1158,8 @@ static void teardown(TypeCtx *tc)
 {
     for (int i = 0; i < tc->all.len; i++) {
         Inst *inst = tc->all.data[i];
-        for (int k = 0; k < inst->errors.len; k++)
-            free(inst->errors.data[k].msg);
-        for (int k = 0; k < inst->lasting.len; k++)
-            free(inst->lasting.data[k].msg);
-        vec_free(&inst->errors);
-        vec_free(&inst->lasting);
+        free_errs(&inst->errors);
+        free_errs(&inst->lasting);
         vec_free(&inst->children);
         vec_free(&inst->callees);
         vec_free(&inst->indirect);
@@ -1318,7 +1354,7 @@ static void collect_errors(TypeCtx *tc, InstVec *reach, ErrVec *out)
             else
                 sb_printf(&sb, "the branches here have incompatible types '%s' and '%s'",
                           infer_type_name(tc, r->clash_a), infer_type_name(tc, r->clash_b));
-            InstError e = {r->clash_loc, (char *)sb_cstr(&sb), false, -1, MISUSE_OTHER};
+            InstError e = {.loc = r->clash_loc, .msg = (char *)sb_cstr(&sb), .param = -1, .as = MISUSE_OTHER};
             clash_misuse(r->clash_a, r->clash_b, &e);
             infer_record_copy(out, &e);
             sb_free(&sb);
@@ -1613,8 +1649,11 @@ static bool decide_entries(TypeCtx *tc, InferEntry *entries, Inst **roots, bool 
             only_shape &= errs.data[i].shape;
         if (errs.len) {
             if (!(only_shape && !entries[e].required))
-                for (int i = 0; i < errs.len; i++)
-                    infer_record_error(report, errs.data[i].loc, false, errs.data[i].msg);
+                for (int i = 0; i < errs.len; i++) {
+                    InstError c = errs.data[i];
+                    c.shape = false;
+                    infer_record_copy(report, &c);
+                }
             else {
                 note_misuse(&entries[e], &errs);
                 active[e] = false;
@@ -1648,7 +1687,7 @@ static void run_kept_entries(TypeCtx *tc, InferEntry *entries, Inst **roots, boo
     }
 }
 
-Module *infer_module(Module *m, Diags *d, InferEntry *entries, int n)
+Module *infer_module(Module *m, Diags *d, InferEntry *entries, int n, double *j_seconds)
 {
     TypeCtx tc = {0};
     tc.m = m;
@@ -1670,8 +1709,11 @@ Module *infer_module(Module *m, Diags *d, InferEntry *entries, int n)
         diag_error(d, tc.entry_errors.data[i].loc, "%s", tc.entry_errors.data[i].msg);
     for (int i = 0; i < value_errs.len; i++)
         diag_error(d, value_errs.data[i].loc, "%s", value_errs.data[i].msg);
-    for (int i = 0; i < report.len; i++)
+    for (int i = 0; i < report.len; i++) {
         diag_error(d, report.data[i].loc, "%s", report.data[i].msg);
+        for (int k = 0; k < report.data[i].nnotes; k++)
+            diag_note(d, report.data[i].note_loc[k], "%s", report.data[i].note[k]);
+    }
     free_errs(&tc.entry_errors);
     free_errs(&value_errs);
     free_errs(&report);
@@ -1690,5 +1732,7 @@ Module *infer_module(Module *m, Diags *d, InferEntry *entries, int n)
     free(tc.by_caller);
     free(tc.home);
     grad_state_free(tc.grad);
+    if (j_seconds)
+        *j_seconds = tc.j_seconds;
     return spec;
 }

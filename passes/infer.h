@@ -54,8 +54,10 @@ typedef struct InferEntry {
    module (sharing m's arena and type table), or NULL when errors were
    reported.  The differentiation operators are expanded on the way: the
    transforms (passes/grad.h) add their graphs, untyped, to m, where they
-   stay; their memo is this call's, freed before it returns. */
-Module *infer_module(Module *m, Diags *d, InferEntry *entries, int nentries);
+   stay; their memo is this call's, freed before it returns.  When
+   j_seconds is not NULL it is set to the wall time spent building those
+   transforms (-ftime-report), a part of the call's. */
+Module *infer_module(Module *m, Diags *d, InferEntry *entries, int nentries, double *j_seconds);
 
 /* ---- the type rules (the type_rule column of ir/prims.def) ----------------- */
 typedef struct TypeCtx TypeCtx;     /* passes/infer_impl.h */

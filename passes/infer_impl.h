@@ -59,6 +59,9 @@ typedef struct InstError {
     bool shape;
     int param;          /* shape: the marked parameter whose use it is (-1: not known) */
     InferMisuse as;     /* shape: what that parameter is used as */
+    int nnotes;         /* notes printed after it (a clash's two assignments) */
+    Loc note_loc[2];
+    char *note[2];
 } InstError;
 typedef VEC(InstError) ErrVec;
 
@@ -78,6 +81,7 @@ struct Inst {
     Type **args;
     int nargs;
     Type **types;           /* per local node */
+    Loc *type_from;         /* per block parameter: the value that brought its type (clash notes) */
     Slot **slots;           /* per graph: its return slot */
     Slot **callslot;        /* per local Apply: the slot of the graphs it calls */
     Inst **direct;          /* per local Apply with a constant function callee: the instance */
@@ -114,6 +118,7 @@ struct Inst {
 struct TypeCtx {
     Module *m;
     Diags *d;
+    double j_seconds;       /* wall time in grad.c's transforms (-ftime-report) */
     TypeTable *tt;
     Arena *arena;
     FnInfo **fninfo;        /* by graph id (functions and constants) */
@@ -206,8 +211,11 @@ static inline const char *graph_what(Graph *g)
 
 static inline void free_errs(ErrVec *v)
 {
-    for (int i = 0; i < v->len; i++)
+    for (int i = 0; i < v->len; i++) {
         free(v->data[i].msg);
+        for (int k = 0; k < v->data[i].nnotes; k++)
+            free(v->data[i].note[k]);
+    }
     vec_free(v);
 }
 
@@ -216,8 +224,9 @@ static inline void free_errs(ErrVec *v)
 /* Records an error in list (once per location and message; `shape`: see
    infer_error). */
 void infer_record_error(ErrVec *list, Loc loc, bool shape, const char *msg);
-/* The same, keeping e's shape and its parameter's misuse. */
-void infer_record_copy(ErrVec *list, const InstError *e);
+/* The same, keeping e's shape, its parameter's misuse and its notes (all
+   copied); returns the record, or NULL when it was there already. */
+InstError *infer_record_copy(ErrVec *list, const InstError *e);
 /* The type of constant x evaluated in inst; of node x (a constant, or a
    node of inst's function or of an enclosing one) in inst. */
 Type *infer_const_type(TypeCtx *tc, Inst *inst, Node *x);

@@ -505,7 +505,10 @@ bool infer_result_ok(TypeCtx *tc, Type *t, int64_t what, bool final, StrBuf *sb)
         final = false;
     if (what == 0 ? t->kind == T_FLOAT || (!final && (t->kind == T_INT || t->kind == T_BOOL)) : all_floats(t, final))
         return true;
-    if (what == 0)
+    if (what == 0 && t->kind == T_TUPLE && all_floats(t, final))   /* what vjp and jvp take */
+        sb_printf(sb, "grad needs a function that returns a float; this one returns '%s' (use vjp or jvp for a "
+                  "tuple-valued function)", infer_type_name(tc, t));
+    else if (what == 0)
         sb_printf(sb, "grad needs a function that returns a float; this one returns '%s'", infer_type_name(tc, t));
     else
         sb_printf(sb, "%s needs a function that returns a float or a tuple of floats; this one returns '%s'",

@@ -14,6 +14,7 @@
  * Guarantees opt.h's contract, given that each pass keeps its own.
  */
 #include "opt_pass.h"
+#include "../src/util/timer.h"
 
 #include <string.h>
 
@@ -225,9 +226,11 @@ bool opt_module(Module *m, unsigned passes, const OptVerify *verify, OptStats *s
         for (int p = 0; p < OPT__COUNT; p++) {
             if (!(passes & (1u << p)))
                 continue;
+            double t0 = timer_now();
             if (stale)
                 opt_analyse(&c);
             int n = run[p](&c);
+            stats->seconds[p] += timer_now() - t0;
             stale = n != 0;
             stats->rewrites[p] += n;
             changed += n;
@@ -244,6 +247,7 @@ bool opt_module(Module *m, unsigned passes, const OptVerify *verify, OptStats *s
         if (!changed || c.broken)
             break;
     }
+    double t_end = timer_now();
     for (int k = 0; k < OPT_MAX_ROUNDS && !c.broken && stub_uncreated(&c); k++)
         ;
     rebind_reads(&c);
@@ -258,5 +262,6 @@ bool opt_module(Module *m, unsigned passes, const OptVerify *verify, OptStats *s
     m->graphs.len = keep;
     opt_ctx_free(&c);
     interp_free(c.interp);
+    stats->end_seconds = timer_now() - t_end;
     return !c.broken;
 }

@@ -59,10 +59,14 @@ typedef enum OptPass {
 #define OPT_FAMILIES (1u << OPT__COUNT)
 #define OPT_DEFAULT (((1u << OPT__COUNT) - 1) | OPT_FAMILIES)
 
-/* What a run did: rewrites per pass, rounds run. */
+/* What a run did: rewrites per pass, rounds run, and the wall time of
+   each pass summed over the rounds (with the analysis it needed first),
+   and of the end phases (-ftime-report). */
 typedef struct OptStats {
     int rewrites[OPT__COUNT];
     int rounds;
+    double seconds[OPT__COUNT];
+    double end_seconds;
 } OptStats;
 
 /* The passes' names, for tests and statistics ("inline", "tuple", ...). */

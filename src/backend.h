@@ -36,11 +36,21 @@ typedef struct CgExport {
 
 typedef enum EmitKind { EMIT_OBJECT, EMIT_ASM, EMIT_LLVM, EMIT_BITCODE } EmitKind;
 
+/* What the backend's steps took (-ftime-report): wall seconds and the
+   LLVM instructions in the module after each. */
+typedef struct BackendStats {
+    double lower_seconds;   /* the IR to LLVM IR (and LLVM's verifier) */
+    double passes_seconds;  /* LLVM's optimisation pipeline */
+    double emit_seconds;    /* machine code and the output file; for a run, the JIT and the run */
+    long lowered_insts, optimised_insts;
+} BackendStats;
+
 typedef struct BackendOptions {
     int opt_level;          /* -O0 .. -O3 */
     bool native;            /* -march=native (files; the JIT always targets the host) */
     const char *name;       /* the source file's name, for the module */
     bool debug;             /* -g: DWARF debug information (line tables, function names) */
+    BackendStats *stats;    /* filled when not NULL */
 } BackendOptions;
 
 /* Compiles m with its C ABI exports to path, written whole or not at all.
@@ -67,5 +77,9 @@ int backend_run_slots(const Type *t);
    to results.  One call at a time per thread. */
 RunStatus backend_run(Module *m, Graph *entry, Graph *const *first, int nfirst, const BackendOptions *o,
                       const uint64_t *args, uint64_t *results, StrBuf *err);
+
+/* LLVM's version ("14.0.6") and the triple code is generated for (LLVM's
+   default target: the host's), for --version and -v. */
+void backend_describe(StrBuf *llvm_version, StrBuf *triple);
 
 #endif

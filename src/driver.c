@@ -9,7 +9,9 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "../ir/interp.h"
 #include "../passes/export.h"
@@ -18,6 +20,7 @@
 #include "cabi.h"
 #include "pipeline.h"
 #include "util/file.h"
+#include "util/suggest.h"
 
 
 enum { EXIT_OK = 0, EXIT_SOURCE = 1, EXIT_USAGE = 2, EXIT_RUNTIME = 3 };
@@ -54,6 +57,9 @@ typedef struct Options {
     char **run_args;
     int nrun_args;
     VEC(DerivRequest) derivs;   /* --grad=, --vjp=, --jvp=, in order */
+    int color;                  /* -f[no-]color-diagnostics: 1 or 0; -1: a terminal and no NO_COLOR */
+    bool time_report;           /* -ftime-report */
+    bool verbose;               /* -v */
 } Options;
 
 /* One run of myc: the compilation and what the driver adds to it. */
@@ -77,9 +83,11 @@ static int usage_error(const char *fmt, ...)
     return EXIT_USAGE;
 }
 
-static void print_help(FILE *out)
+/* The --help text; its option lines (two spaces, then the spellings up to
+   two spaces more) are also the flags known_flags reads. */
+static void help_text(StrBuf *out)
 {
-    fputs("OVERVIEW: myc " MYC_VERSION " - a differentiating compiler for .my programs\n"
+    sb_puts(out, "OVERVIEW: myc " MYC_VERSION " - a differentiating compiler for .my programs\n"
           "\n"
           "USAGE: myc [options] FILE.my\n"
           "       myc run [-O<n>] [-g] [--interp] FILE.my FUNC [ARG...]\n"
@@ -89,13 +97,12 @@ static void print_help(FILE *out)
           "                         Arguments are values (floats, ints, True/False, tuples like \"(1.0, 2)\").\n"
           "\n"
           "OPTIONS:\n"
-          "  --dump-ir=STAGE        Print the IR after STAGE and stop:",
-          out);
+          "  --dump-ir=STAGE        Print the IR after STAGE and stop:");
     for (Stage s = STAGE_PARSE; s < STAGE__COUNT; s++)
         if (stage_what(s))
-            fprintf(out, "%s%s (%s)%s\n", s == STAGE_PARSE ? " " : "                         ", stage_name(s),
-                    stage_what(s), s + 1 < STAGE__COUNT && stage_what(s + 1) ? "," : ".");
-    fputs("  --ir-format=FMT        text (default) or dot (Graphviz; render with dot -Tsvg)\n"
+            sb_printf(out, "%s%s (%s)%s\n", s == STAGE_PARSE ? " " : "                         ", stage_name(s),
+                      stage_what(s), s + 1 < STAGE__COUNT && stage_what(s + 1) ? "," : ".");
+    sb_puts(out, "  --ir-format=FMT        text (default) or dot (Graphviz; render with dot -Tsvg)\n"
           "  -c                     Compile to a native object file (-emit-llvm: LLVM bitcode)\n"
           "  -S                     Compile to assembly (-emit-llvm: LLVM IR text)\n"
           "  -o FILE                Output file\n"
@@ -113,12 +120,180 @@ static void print_help(FILE *out)
           "  --opt-passes=LIST      Run only these optimiser passes (comma-separated; families: copy functions\n"
           "                         with nested graphs; none) (testing)\n"
           "  --verify-ir            Check the IR's invariants after every stage and optimiser pass (for testing myc)\n"
+          "  -fcolor-diagnostics    Colour the diagnostics (default: when standard error is a terminal and\n"
+          "                         NO_COLOR is not set)\n"
+          "  -fno-color-diagnostics Never colour the diagnostics\n"
+          "  -ftime-report          Print the wall time and the IR size of every stage, optimiser pass and\n"
+          "                         LLVM step on standard error after the compilation\n"
+          "  -v                     Print what myc runs (stages, target, output files) on standard error\n"
           "  --help                 Show this help\n"
-          "  --version              Show the version\n"
+          "  --version              Show the version, LLVM's version and the target\n"
           "\n"
           "EXIT STATUS: 0 success, 1 errors in the source, 2 bad usage, 3 runtime error (run:\n"
-          "  \"myc: runtime error: FILE:LINE:COL: MESSAGE\", where the failing operation is).\n",
-          out);
+          "  \"myc: runtime error: FILE:LINE:COL: MESSAGE\", where the failing operation is).\n");
+}
+
+static void print_help(FILE *out)
+{
+    StrBuf sb = {0};
+    help_text(&sb);
+    fputs(sb_cstr(&sb), out);
+    sb_free(&sb);
+}
+
+static void print_version(FILE *out)
+{
+    StrBuf ver = {0}, triple = {0};
+    backend_describe(&ver, &triple);
+    fprintf(out, "myc version " MYC_VERSION "\nLLVM version %s\nTarget: %s\n", sb_cstr(&ver), sb_cstr(&triple));
+    sb_free(&ver);
+    sb_free(&triple);
+}
+
+/* ---- the flags, for suggestions ---------------------------------------------- */
+
+/* A flag as --help spells it: "-c", "--grad=" (joined, value required:
+   --grad=NAME), "--trace" and "--trace=" (--trace[=FILE]), "-march=native". */
+typedef struct Flag {
+    char *name;
+    char *spelling;         /* the word in --help: --grad=NAME */
+    bool joined;            /* name ends with '=', and a value follows it */
+    bool required;          /* joined, and the value may not be left out */
+} Flag;
+
+typedef VEC(Flag) FlagVec;
+
+static bool is_metavar(const char *s, size_t n)
+{
+    if (!n)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (!((s[i] >= 'A' && s[i] <= 'Z') || s[i] == '_'))
+            return false;
+    return true;
+}
+
+static void add_flag(FlagVec *out, const char *name, size_t n, const char *spelling, size_t sn, bool joined,
+                     bool required)
+{
+    Flag f = {xcalloc(n + 1, 1), xcalloc(sn + 1, 1), joined, required};
+    memcpy(f.name, name, n);
+    memcpy(f.spelling, spelling, sn);
+    vec_push(out, f);
+}
+
+/* The flags the help text lists: one source for what exists. */
+static void known_flags(FlagVec *out)
+{
+    StrBuf help = {0};
+    help_text(&help);
+    for (const char *line = sb_cstr(&help); *line;) {
+        const char *eol = strchr(line, '\n');
+        if (!eol)
+            eol = line + strlen(line);
+        if (strncmp(line, "  -", 3) == 0) {
+            const char *p = line + 2, *end = strstr(p, "  ");
+            if (!end || end > eol)
+                end = eol;
+            while (p < end) {
+                const char *w = p;
+                while (p < end && *p != ' ')
+                    p++;
+                size_t n = (size_t)(p - w);
+                const char *eq = memchr(w, '=', n), *opt = n > 2 ? strstr(w, "[=") : NULL;
+                if (w[0] != '-') {
+                    /* a separate value's metavariable, as in "-o FILE" */
+                } else if (opt && opt < p) {      /* --trace[=FILE]: --trace, and --trace= */
+                    add_flag(out, w, (size_t)(opt - w), w, n, false, false);
+                    add_flag(out, w, (size_t)(opt - w) + 1, w, n, true, false);
+                    out->data[out->len - 1].name[opt - w] = '=';
+                } else if (eq && is_metavar(eq + 1, (size_t)(p - eq - 1))) {
+                    add_flag(out, w, (size_t)(eq - w) + 1, w, n, true, true);
+                } else {
+                    add_flag(out, w, n, w, n, false, false);
+                }
+                while (p < end && *p == ' ')
+                    p++;
+            }
+        }
+        line = *eol ? eol + 1 : eol;
+    }
+    sb_free(&help);
+}
+
+static void free_flags(FlagVec *fl)
+{
+    for (int i = 0; i < fl->len; i++) {
+        free(fl->data[i].name);
+        free(fl->data[i].spelling);
+    }
+    vec_free(fl);
+}
+
+/* A word on the command line that is one of myc's options (for myc run's
+   words after FILE, which are values: "-2.5" is one, "--interp" is not). */
+static bool is_option(const FlagVec *fl, const char *a)
+{
+    if (a[0] == '-' && a[1] == '-')
+        return true;
+    for (int i = 0; i < fl->len; i++) {
+        const Flag *f = &fl->data[i];
+        if (f->joined ? strncmp(a, f->name, strlen(f->name)) == 0 : strcmp(a, f->name) == 0)
+            return true;
+    }
+    return false;
+}
+
+/* A joined flag given without its value ("--grad", "--grad="): a usage
+   error saying so; else 0. */
+static int missing_value(const FlagVec *fl, const char *a)
+{
+    for (int i = 0; i < fl->len; i++) {
+        const Flag *f = &fl->data[i];
+        size_t n = strlen(f->name);
+        if (f->required && (strcmp(a, f->name) == 0 || (strncmp(a, f->name, n - 1) == 0 && a[n - 1] == '\0')))
+            return usage_error("argument to '%.*s' is missing (expected 1 value: %s)", (int)(n - 1), f->name,
+                               f->spelling);
+    }
+    return 0;
+}
+
+/* "unknown argument 'A'", with the nearest flag when one is close (clang's
+   wording; suggest.h's distance and limit).  A joined flag is compared up
+   to its '=' and suggested with the value given; without one, a joined
+   flag costs one more (clang's rule: "-nodefaultlibs" is nearer
+   "-nodefaultlib" than "-nodefaultlib:"). */
+static int unknown_argument(const FlagVec *fl, const char *a)
+{
+    const char *eq = strchr(a, '=');
+    int limit = suggest_limit(a), best = limit + 1;
+    const Flag *near = NULL;
+    StrBuf typed = {0};
+    for (int i = 0; i < fl->len; i++) {
+        const Flag *f = &fl->data[i];
+        int d;
+        if (f->joined && eq) {
+            typed.len = 0;
+            sb_printf(&typed, "%.*s", (int)(eq - a) + 1, a);
+            d = edit_distance(sb_cstr(&typed), f->name, best);
+        } else if (f->joined) {
+            typed.len = 0;
+            sb_printf(&typed, "%.*s", (int)strlen(f->name) - 1, f->name);
+            d = edit_distance(a, sb_cstr(&typed), best) + 1;
+        } else {
+            d = edit_distance(a, f->name, best);
+        }
+        if (d < best) {
+            best = d;
+            near = f;
+        }
+    }
+    sb_free(&typed);
+    if (!near)
+        return usage_error("unknown argument '%s'", a);
+    if (near->joined && eq)
+        return usage_error("unknown argument '%s'; did you mean '%s%s'?", a, near->name, eq + 1);
+    return usage_error("unknown argument '%s'; did you mean '%s'?", a, near->joined ? near->spelling : near->name);
 }
 
 static bool starts_with(const char *s, const char *prefix)
@@ -160,9 +335,35 @@ static bool c_identifier_start(const char *s)
     return true;
 }
 
+static int parse_flags(Options *o, int argc, char **argv, const FlagVec *flags);
+
 /* Parses the command line into o; returns -1 when done (help/version
    printed), 0 to go on, or an exit status. */
 static int parse_args(Options *o, int argc, char **argv)
+{
+    FlagVec flags = {0};
+    known_flags(&flags);
+    int rc = parse_flags(o, argc, argv, &flags);
+    free_flags(&flags);
+    return rc;
+}
+
+/* myc run's words after FILE are FUNC and values; an option among them
+   was meant for myc, so it is an error that says where options go. */
+static int misplaced_run_option(Options *o, const FlagVec *flags)
+{
+    if (is_option(flags, o->run_func))
+        return usage_error("option '%s' after the file name is read as the function name; put options before "
+                           "the file: myc run %s %s FUNC ...", o->run_func, o->run_func, o->input);
+    for (int k = 0; k < o->nrun_args; k++)
+        if (is_option(flags, o->run_args[k]))
+            return usage_error("option '%s' after the function name is read as an argument; put options before "
+                               "the file: myc run %s %s %s ...", o->run_args[k], o->run_args[k], o->input,
+                               o->run_func);
+    return 0;
+}
+
+static int parse_flags(Options *o, int argc, char **argv, const FlagVec *flags)
 {
     int i = 1;
     if (argc > 1 && strcmp(argv[1], "run") == 0) {
@@ -175,6 +376,9 @@ static int parse_args(Options *o, int argc, char **argv)
             o->run_func = a;        /* after FUNC everything is a value */
             o->run_args = argv + i + 1;
             o->nrun_args = argc - i - 1;
+            int rc = misplaced_run_option(o, flags);
+            if (rc)
+                return rc;
             break;
         }
         if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
@@ -182,7 +386,7 @@ static int parse_args(Options *o, int argc, char **argv)
             return -1;
         }
         if (strcmp(a, "--version") == 0) {
-            printf("myc version " MYC_VERSION "\n");
+            print_version(stdout);
             return -1;
         }
         if (a[0] != '-' || strcmp(a, "-") == 0) {
@@ -191,6 +395,9 @@ static int parse_args(Options *o, int argc, char **argv)
             o->input = a;
             continue;
         }
+        int missing = missing_value(flags, a);
+        if (missing)
+            return missing;
         if (o->run && strcmp(a, "--interp") == 0) {
             o->interp = true;
         } else if (strcmp(a, "-c") == 0) {
@@ -259,8 +466,14 @@ static int parse_args(Options *o, int argc, char **argv)
             }
         } else if (strcmp(a, "--verify-ir") == 0) {
             o->verify_ir = true;
+        } else if (strcmp(a, "-fcolor-diagnostics") == 0 || strcmp(a, "-fno-color-diagnostics") == 0) {
+            o->color = a[2] != 'n';
+        } else if (strcmp(a, "-ftime-report") == 0) {
+            o->time_report = true;
+        } else if (strcmp(a, "-v") == 0) {
+            o->verbose = true;
         } else {
-            return usage_error("unknown argument: '%s'", a);
+            return unknown_argument(flags, a);
         }
     }
     if (!o->input)
@@ -291,6 +504,13 @@ static int parse_args(Options *o, int argc, char **argv)
     if (!o->run && !o->dump && !compile)
         return usage_error("nothing to do: give -c, -S, --dump-ir=STAGE, or use 'myc run' (see --help)");
     return 0;
+}
+
+/* The diagnostics, then clang's count of them ("2 errors generated."). */
+static void print_diags(Compilation *c)
+{
+    diags_print(&c->diags, stderr);
+    diags_print_summary(&c->diags, stderr);
 }
 
 /* The source: the file at path, or standard input for "-". */
@@ -443,7 +663,7 @@ static int dump(Compilation *c)
     }
     if (status)
         return status;
-    diags_print(&c->diags, stderr);
+    print_diags(c);
     if (!ok)
         return job(c)->status ? job(c)->status : EXIT_SOURCE;
     Module *m = o->dump == STAGE_PARSE ? c->lowered : c->typed;
@@ -609,7 +829,7 @@ static int run(Compilation *c)
     Stage stop = o->interp ? (o->interp_ir ? o->interp_ir : STAGE_GRAD) : STAGE_CLOSURE;
     c->choose = run_entry;
     bool ok = pipeline_run(c, stop);
-    diags_print(&c->diags, stderr);
+    print_diags(c);
     if (!ok || !c->entries[0].result)
         return job(c)->status ? job(c)->status : EXIT_SOURCE;
     if (!o->interp)
@@ -911,7 +1131,7 @@ static int compile(Compilation *c)
     ExportVec exports = {0};
     if (ok && (status = collect_exports(c, &exports)) != 0)
         ok = false;
-    diags_print(&c->diags, stderr);
+    print_diags(c);
     if (ok) {
         c->target = (Target){
             .kind = TARGET_FILE,
@@ -928,8 +1148,11 @@ static int compile(Compilation *c)
                 fprintf(stderr, "myc: internal error: %s\n", sb_cstr(&c->backend_msg));
                 status = EXIT_SOURCE;
             }
-        } else if (o->header && (status = write_header(c, &exports)) != EXIT_OK) {
-            remove(path);   /* all the outputs or none */
+        } else if (o->header) {
+            if (c->verbose)
+                fprintf(c->verbose, "myc: header -> '%s'\n", o->header);
+            if ((status = write_header(c, &exports)) != EXIT_OK)
+                remove(path);   /* all the outputs or none */
         }
     } else if (!status) {
         status = job(c)->status ? job(c)->status : EXIT_SOURCE;
@@ -945,6 +1168,7 @@ int driver_main(int argc, char **argv)
     Options opt = {0};
     opt.opt_level = 2;
     opt.opt_passes = OPT_DEFAULT;
+    opt.color = -1;
     int rc = parse_args(&opt, argc, argv);
     if (rc) {
         vec_free(&opt.derivs);
@@ -963,7 +1187,20 @@ int driver_main(int argc, char **argv)
     c.src = src;
     c.arena = arena_new();
     diags_init(&c.diags, shown, c.src, c.srclen);
+    /* colour as clang decides it, and as https://no-color.org asks */
+    const char *no_color = getenv("NO_COLOR");
+    c.diags.color = opt.color >= 0 ? opt.color == 1 : isatty(STDERR_FILENO) && !(no_color && *no_color);
+    TimeReport times = {0};
+    if (opt.time_report)
+        c.times = &times;
+    if (opt.verbose) {
+        print_version(stderr);
+        c.verbose = stderr;
+    }
     rc = opt.run ? run(&c) : opt.dump ? dump(&c) : compile(&c);
+    if (opt.time_report && times.rows.len)
+        time_report_print(&times, shown, stderr);
+    time_report_free(&times);
     pipeline_free(&c);
     diags_free(&c.diags);
     arena_free(c.arena);

@@ -14,6 +14,7 @@
  */
 #include "pipeline.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -21,6 +22,7 @@
 #include "../passes/grad.h"
 #include "../passes/lower.h"
 #include "../passes/opt.h"
+#include "util/timer.h"
 
 static const struct {
     const char *name, *what;
@@ -55,14 +57,96 @@ static bool verify(Compilation *c, Module *m, bool typed, const char *after)
     return n == 0;
 }
 
+/* ---- -ftime-report and -v ---------------------------------------------------- */
+
+static TimeRow *time_row(Compilation *c, const char *name)
+{
+    TimeReport *r = c->times;
+    for (int i = 0; i < r->rows.len; i++)
+        if (strcmp(r->rows.data[i].name, name) == 0)
+            return &r->rows.data[i];
+    TimeRow row = {name, 0.0, -1, -1, -1, -1};
+    vec_push(&r->rows, row);
+    return &r->rows.data[r->rows.len - 1];
+}
+
+/* Adds seconds to the row `name`, with the size of m after it (m may be NULL). */
+static void timed(Compilation *c, const char *name, double seconds, const Module *m)
+{
+    if (!c->times)
+        return;
+    TimeRow *row = time_row(c, name);
+    row->seconds += seconds;
+    if (!m)
+        return;
+    NodeVec body = {0};
+    long nodes = 0;
+    for (int i = 0; i < m->graphs.len; i++) {
+        body.len = 0;
+        ir_graph_body(m->graphs.data[i], &body);
+        nodes += body.len;
+    }
+    vec_free(&body);
+    row->graphs = m->graphs.len;
+    row->nodes = nodes;
+}
+
+static void say(Compilation *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void say(Compilation *c, const char *fmt, ...)
+{
+    if (!c->verbose)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("myc: ", c->verbose);
+    vfprintf(c->verbose, fmt, ap);
+    fputc('\n', c->verbose);
+    va_end(ap);
+}
+
+void time_report_print(const TimeReport *r, const char *input, FILE *out)
+{
+    double total = 0;
+    for (int i = 0; i < r->rows.len; i++)
+        total += r->rows.data[i].seconds;
+    const char *rule = "===-------------------------------------------------------------------------===";
+    fprintf(out, "%s\n                        myc time report: %s\n%s\n", rule, input, rule);
+    fprintf(out, "  Total Execution Time: %.4f seconds (wall clock)\n\n", total);
+    fprintf(out, "  %10s %7s  %8s %10s %10s  %s\n", "Wall (ms)", "%", "Graphs", "Nodes", "LLVM insts", "Name");
+    for (int i = 0; i < r->rows.len; i++) {
+        const TimeRow *w = &r->rows.data[i];
+        char graphs[32] = "", nodes[32] = "", insts[32] = "", name[128];
+        if (w->graphs >= 0) {
+            snprintf(graphs, sizeof graphs, "%d", w->graphs);
+            snprintf(nodes, sizeof nodes, "%ld", w->nodes);
+        }
+        if (w->insts >= 0)
+            snprintf(insts, sizeof insts, "%ld", w->insts);
+        if (w->rewrites >= 0)
+            snprintf(name, sizeof name, "%s (%d rewrite%s)", w->name, w->rewrites, w->rewrites == 1 ? "" : "s");
+        else
+            snprintf(name, sizeof name, "%s", w->name);
+        fprintf(out, "  %10.3f %6.1f%%  %8s %10s %10s  %s\n", 1e3 * w->seconds,
+                total > 0 ? 100.0 * w->seconds / total : 0.0, graphs, nodes, insts, name);
+    }
+    fprintf(out, "  %10.3f %6.1f%%  %8s %10s %10s  %s\n", 1e3 * total, 100.0, "", "", "", "Total");
+}
+
+void time_report_free(TimeReport *r) { vec_free(&r->rows); }
+
 /* ---- the stages ------------------------------------------------------------ */
 
 static bool parse(Compilation *c)
 {
+    say(c, "parse '%s': flex and bison to the AST, then lowering to the graph IR", c->input);
+    double t0 = timer_now();
     c->ast = parse_source(c->arena, &c->diags, c->src, c->srclen);
+    timed(c, "parse", timer_now() - t0, NULL);
     if (diags_failed(&c->diags))
         return false;
+    t0 = timer_now();
     c->lowered = lower_module(c->arena, &c->diags, c->ast, c->input);
+    timed(c, "lower", timer_now() - t0, c->lowered);
     return !diags_failed(&c->diags) && verify(c, c->lowered, false, "parse");
 }
 
@@ -71,13 +155,22 @@ static bool infer(Compilation *c)
     c->nentries = c->choose(c, &c->entries);
     if (c->nentries < 0)
         return false;
-    c->typed = infer_module(c->lowered, &c->diags, c->entries, c->nentries);
+    say(c, "infer: types for %d entr%s, differentiation operators expanded (J, Jfwd)", c->nentries,
+        c->nentries == 1 ? "y" : "ies");
+    double t0 = timer_now(), j = 0;
+    c->typed = infer_module(c->lowered, &c->diags, c->entries, c->nentries, &j);
+    timed(c, "infer", timer_now() - t0 - j, c->typed);
+    timed(c, "J (the transforms inference asked for)", j, NULL);
     return !diags_failed(&c->diags) && c->typed && verify(c, c->typed, true, "infer");
 }
 
 static bool grad(Compilation *c)
 {
-    return grad_check_expanded(c->typed, &c->diags) && verify(c, c->typed, true, "grad");
+    say(c, "grad: check that no differentiation operator is left");
+    double t0 = timer_now();
+    bool ok = grad_check_expanded(c->typed, &c->diags);
+    timed(c, "grad (check)", timer_now() - t0, NULL);
+    return ok && verify(c, c->typed, true, "grad");
 }
 
 /* Under verify_ir, the checker after every optimiser pass, on the live
@@ -100,7 +193,20 @@ static bool check_pass(void *arg, Module *m, const GraphVec *live, const char *p
 static bool optimise(Compilation *c)
 {
     OptVerify check = {check_pass, c};
-    bool consistent = opt_module(c->typed, c->opt_passes, c->verify_ir ? &check : NULL, NULL);
+    OptStats st;
+    say(c, "opt: the optimiser's passes to a fixpoint");
+    bool consistent = opt_module(c->typed, c->opt_passes, c->verify_ir ? &check : NULL, &st);
+    if (c->times) {
+        for (int p = 0; p < OPT__COUNT; p++) {
+            if (!(c->opt_passes & (1u << p)))
+                continue;
+            const char *name = arena_printf(c->arena, "opt: %s", opt_pass_names[p]);
+            timed(c, name, st.seconds[p], NULL);
+            time_row(c, name)->rewrites = st.rewrites[p];
+        }
+        timed(c, arena_printf(c->arena, "opt: end phases (%d round%s)", st.rounds, st.rounds == 1 ? "" : "s"),
+              st.end_seconds, c->typed);
+    }
     if (c->pass_failed)
         return false;
     StrBuf errs = {0};
@@ -116,17 +222,51 @@ static bool optimise(Compilation *c)
 
 static bool closure(Compilation *c)
 {
+    say(c, "closure: closure conversion");
+    double t0 = timer_now();
     closure_convert(c->typed);
+    timed(c, "closure", timer_now() - t0, c->typed);
     return verify(c, c->typed, true, "closure");
+}
+
+/* The backend's steps' rows (-ftime-report). */
+static void backend_rows(Compilation *c, const BackendStats *st, bool run)
+{
+    if (!c->times)
+        return;
+    timed(c, "codegen: IR to LLVM IR", st->lower_seconds, NULL);
+    time_row(c, "codegen: IR to LLVM IR")->insts = st->lowered_insts;
+    timed(c, "codegen: LLVM passes", st->passes_seconds, NULL);
+    time_row(c, "codegen: LLVM passes")->insts = st->optimised_insts;
+    timed(c, run ? "codegen: JIT machine code and the run" : "codegen: machine code and output", st->emit_seconds,
+          NULL);
 }
 
 static bool codegen(Compilation *c)
 {
     Target *t = &c->target;
+    BackendStats st = {0};
+    t->backend.stats = c->times ? &st : NULL;
+    if (c->verbose) {
+        StrBuf ver = {0}, triple = {0};
+        backend_describe(&ver, &triple);
+        static const char *const kinds[] = {"object", "assembly", "LLVM IR", "LLVM bitcode"};
+        if (t->kind == TARGET_FILE)
+            say(c, "codegen: LLVM %s, -O%d, target %s, cpu %s -> '%s' (%s)", sb_cstr(&ver), t->backend.opt_level,
+                sb_cstr(&triple), t->backend.native ? "native" : "x86-64", t->path, kinds[t->emit]);
+        else
+            say(c, "codegen: LLVM %s JIT, -O%d, target %s, cpu native, then the run", sb_cstr(&ver),
+                t->backend.opt_level, sb_cstr(&triple));
+        sb_free(&ver);
+        sb_free(&triple);
+    }
     if (t->kind == TARGET_FILE) {
         bool internal;
-        if (backend_compile_file(c->typed, t->exports, t->nexports, &t->backend, t->emit, t->path, &internal,
-                                 &c->backend_msg) == 0)
+        int rc = backend_compile_file(c->typed, t->exports, t->nexports, &t->backend, t->emit, t->path, &internal,
+                                      &c->backend_msg);
+        backend_rows(c, &st, false);
+        t->backend.stats = NULL;
+        if (rc == 0)
             return true;
         c->output_failed = !internal;
         return false;
@@ -136,6 +276,8 @@ static bool codegen(Compilation *c)
         first[e - 1] = c->entries[e].result;
     c->run_status = backend_run(c->typed, c->entries[0].result, first, c->nentries - 1, &t->backend, t->args,
                                 t->results, &c->backend_msg);
+    backend_rows(c, &st, true);
+    t->backend.stats = NULL;
     free(first);
     return c->run_status == RUN_OK;
 }

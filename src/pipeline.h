@@ -68,6 +68,26 @@ typedef struct Target {
     uint64_t *results;
 } Target;
 
+/* -ftime-report: one row per step, in the order first run; a step run
+   again (inference after a restart) adds to its row. */
+typedef struct TimeRow {
+    const char *name;           /* "parse", "opt: inline", "codegen: LLVM passes", ... */
+    double seconds;             /* wall time */
+    int graphs;                 /* the IR after it: graphs and nodes (-1: not IR) */
+    long nodes;
+    long insts;                 /* LLVM instructions after it (-1: not LLVM) */
+    int rewrites;               /* an optimiser pass: its rewrites (-1: not a pass) */
+} TimeRow;
+
+typedef struct TimeReport {
+    VEC(TimeRow) rows;
+} TimeReport;
+
+/* Prints the report as a table (clang's -ftime-report in spirit): the
+   rows, each with its share of the total, then the total. */
+void time_report_print(const TimeReport *r, const char *input, FILE *out);
+void time_report_free(TimeReport *r);
+
 /* Everything one compilation owns, and how far it got. */
 struct Compilation {
     /* set by the caller */
@@ -81,6 +101,8 @@ struct Compilation {
     bool verify_ir;             /* run the IR checker after every stage and optimiser pass */
     unsigned opt_passes;        /* the optimiser passes (opt.h: OPT_DEFAULT) */
     Target target;              /* for the codegen stage */
+    TimeReport *times;          /* -ftime-report: filled by the stages when not NULL */
+    FILE *verbose;              /* -v: each stage says what it runs here, when not NULL */
     /* filled by the stages */
     Stage done;                 /* the last stage that succeeded */
     AstModule *ast;

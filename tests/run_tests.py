@@ -244,6 +244,43 @@ def parse_intent(spec):
 _DIAG = re.compile(r"^(?P<file>.+?):(?P<line>\d+):(?P<col>\d+): (?P<kind>error|warning|note): (?P<msg>.*)$")
 _DIAG_NOLOC = re.compile(r"^(?P<file>[^:]+): (?P<kind>error|warning|note): (?P<msg>.*)$")
 _CARET = re.compile(r"^ *\^$")
+# clang's closing count: "2 errors generated.", "1 warning and 1 error generated."
+_SUMMARY = re.compile(r"^(?:(?P<w>\d+) warnings? and (?P<e>\d+) errors?|(?P<w1>\d+) warnings?|(?P<e1>\d+) errors?)"
+                      r" generated\.$")
+
+
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+
+def strip_colors(text):
+    """text without ANSI colour codes (-fcolor-diagnostics)."""
+    return _ANSI.sub("", text)
+
+
+def summary_counts(line):
+    """(warnings, errors) of a summary line, or None."""
+    m = _SUMMARY.match(line)
+    if not m:
+        return None
+    return int(m.group("w") or m.group("w1") or 0), int(m.group("e") or m.group("e1") or 0)
+
+
+def summary_problem(stderr, path):
+    """None if stderr ends with clang's count of its errors and warnings (or
+    has neither and no count), else what is wrong."""
+    diags = diagnostics(stderr, path)
+    nerr = sum(1 for d in diags if d[0] == "error")
+    nwarn = sum(1 for d in diags if d[0] == "warning")
+    lines = stderr.rstrip("\n").split("\n") if stderr.strip() else []
+    counts = summary_counts(lines[-1]) if lines else None
+    if "more errors not shown" in stderr:
+        return None if counts and counts[1] > nerr else "no count after the error limit"
+    if not nerr and not nwarn:
+        return None if counts is None else f"a count with no diagnostics: {lines[-1]!r}"
+    if counts != (nwarn, nerr):
+        return (f"expected the last line to count {nwarn} warning(s) and {nerr} error(s), got "
+                f"{lines[-1] if lines else ''!r}")
+    return None
 
 
 def diagnostics(stderr, path):
@@ -291,6 +328,9 @@ def well_formed_stderr(stderr, path):
             continue
         m = _DIAG_NOLOC.match(lines[i])
         if m and m.group("file") == path:
+            i += 1
+            continue
+        if i == len(lines) - 1 and _SUMMARY.match(lines[i]):
             i += 1
             continue
         return lines[i]
@@ -502,8 +542,13 @@ def errors_compare(argv, relpath, err_path, status, errs, warns, update, san=Fal
             return probs
     if status != 0 and r.stdout:
         probs.append(f"{relpath}: expected empty stdout, got {short(r.stdout)!r}")
-    for p in check_intents(r.stderr, relpath, errs, warns):
+    plain = strip_colors(r.stderr)     # the golden keeps the colours; the intents read the text
+    for p in check_intents(plain, relpath, errs, warns):
         probs.append(f"{relpath}: {p}")
+    if r.status in (0, 1):
+        sp = summary_problem(plain, relpath)
+        if sp:
+            probs.append(f"{relpath}: {sp}")
     if update and r.status == status:
         if not os.path.exists(err_path) or open(err_path).read() != r.stderr:
             with open(err_path, "w") as f:
@@ -579,8 +624,59 @@ def dump_compare(argv, golden, update, render):
 CLI_FILE = "tests/dump/arith.my"      # a valid program with f(x, y)
 
 
+# -ftime-report's rows: every stage, every optimiser pass, LLVM's steps
+TIME_REPORT_ROWS = ["parse", "lower", "infer", "J (the transforms", "grad (check)", "opt: inline", "opt: fold",
+                    "opt: dead", "opt: end phases", "closure", "codegen: IR to LLVM IR", "codegen: LLVM passes",
+                    "Total"]
+
+
+def color_on_tty(myc, env_extra, flags):
+    """myc's stderr when it is a terminal (a pty), for a file with an error."""
+    import pty
+    master, slave = pty.openpty()
+    env = dict(os.environ)
+    env.pop("NO_COLOR", None)
+    env.update(env_extra)
+    try:
+        p = subprocess.Popen([myc] + flags + ["--dump-ir=infer", "tests/errors/caret_operator.my"], cwd=ROOT,
+                             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=slave, env=env)
+    finally:
+        os.close(slave)
+    out = b""
+    while True:
+        try:
+            chunk = os.read(master, 4096)
+        except OSError:
+            break
+        if not chunk:
+            break
+        out += chunk
+    os.close(master)
+    p.wait(timeout=60)
+    return out.decode("utf-8", "replace")
+
+
+def cli_color_checks(myc):
+    """Colour: on a terminal unless NO_COLOR is set (and not empty), as the
+    flags say otherwise."""
+    cases = [("color-tty", {}, [], True), ("color-tty-no-color", {"NO_COLOR": "1"}, [], False),
+             ("color-tty-empty-no-color", {"NO_COLOR": ""}, [], True),
+             ("color-tty-flag-off", {}, ["-fno-color-diagnostics"], False),
+             ("color-no-color-flag-on", {"NO_COLOR": "1"}, ["-fcolor-diagnostics"], True),
+             ("color-last-flag-wins", {}, ["-fno-color-diagnostics", "-fcolor-diagnostics"], True)]
+
+    def check(env, flags, want):
+        err = color_on_tty(myc, env, flags)
+        got = "\x1b[0;1;31merror: " in err
+        if "error:" not in err:
+            return [f"myc {' '.join(flags)} (env {env}) on a terminal: no error printed: {short(err)!r}"]
+        return [] if got == want else [f"myc {' '.join(flags)} (env {env}) on a terminal: colours "
+                                       f"{'expected' if want else 'unexpected'}: {short(err)!r}"]
+    return [Check(f"cli/{n}", lambda e=e, f=f, w=w: check(e, f, w)) for n, e, f, w in cases]
+
+
 def cli_checks(myc):
-    def expect(argv, status, stderr_prefix=None, stdout_contains=None, stdin=None):
+    def expect(argv, status, stderr_prefix=None, stdout_contains=None, stdin=None, stderr_has=(), stderr_lacks=()):
         def fn():
             r = run([myc] + argv, stdin=stdin)
             cmd = "myc " + " ".join(shlex.quote(a) for a in argv)
@@ -595,8 +691,14 @@ def cli_checks(myc):
                 probs.append(f"{cmd}: usage errors print nothing on stdout")
             if status == 2 and (r.stderr.count("\n") != 1 or re.search(r":\d+:\d+:", r.stderr)):
                 probs.append(f"{cmd}: a usage error is one line with no location, got {short(r.stderr)!r}")
-            if status == 0 and r.stderr:
+            if status == 0 and r.stderr and not stderr_has:
                 probs.append(f"{cmd}: success prints nothing on stderr, got {short(r.stderr)!r}")
+            for want in stderr_has:
+                if want not in r.stderr:
+                    probs.append(f"{cmd}: stderr should mention {want!r}, got {short(r.stderr, 2000)!r}")
+            for bad in stderr_lacks:
+                if bad in r.stderr:
+                    probs.append(f"{cmd}: stderr should not contain {bad!r}, got {short(r.stderr)!r}")
             return probs
         return fn
 
@@ -647,6 +749,28 @@ def cli_checks(myc):
         # Arguments are literals as the language writes them.
         ("run-hex-arg", ["run", CLI_FILE, "f", "0x10", "0b1"], 0, None, None),
         ("run-leading-zero", ["run", CLI_FILE, "f", "007", "1.0"], 2, usage + "argument 1 ('007')", None),
+        # clang's suggestions for misspelt flags; values that are missing
+        ("suggest-joined", ["-c", "--gard=f", CLI_FILE], 2,
+         "myc: error: unknown argument '--gard=f'; did you mean '--grad=f'?\n", None),
+        ("suggest-dashes", ["-verify-ir", "--dump-ir=parse", CLI_FILE], 2,
+         "myc: error: unknown argument '-verify-ir'; did you mean '--verify-ir'?\n", None),
+        ("suggest-plain", ["--dump-ir=parse", "-ftime-reprot", CLI_FILE], 2,
+         "myc: error: unknown argument '-ftime-reprot'; did you mean '-ftime-report'?\n", None),
+        ("suggest-none", ["--dump-ir=parse", "--no-such-flag", CLI_FILE], 2,
+         "myc: error: unknown argument '--no-such-flag'\n", None),
+        ("grad-no-value", ["-c", "--grad", CLI_FILE], 2,
+         "myc: error: argument to '--grad' is missing (expected 1 value: --grad=NAME)\n", None),
+        ("grad-empty-value", ["-c", "--grad=", CLI_FILE], 2,
+         "myc: error: argument to '--grad' is missing (expected 1 value: --grad=NAME)\n", None),
+        ("dump-ir-no-value", ["--dump-ir", CLI_FILE], 2, "myc: error: argument to '--dump-ir' is missing", None),
+        # myc run: options after FUNC are values, so an error says where they go
+        ("run-option-after-func", ["run", CLI_FILE, "f", "1", "2", "--interp"], 2,
+         f"myc: error: option '--interp' after the function name is read as an argument; put options before "
+         f"the file: myc run --interp {CLI_FILE} f ...\n", None),
+        ("run-opt-level-after-func", ["run", CLI_FILE, "f", "-O0", "1"], 2,
+         "myc: error: option '-O0' after the function name", None),
+        ("run-option-as-func", ["run", CLI_FILE, "--interp", "f", "1", "2"], 2,
+         "myc: error: option '--interp' after the file name is read as the function name", None),
     ]
     checks = [Check(f"cli/{n}", expect(a, s, p, c)) for n, a, s, p, c in cases]
     # `-` reads the source from standard input; diagnostics call it <stdin>.
@@ -660,7 +784,27 @@ def cli_checks(myc):
         ("stdin-error", ["run", "-", "f", "2"], 1, "<stdin>:2:16: error: undefined name 'y'", None, bad),
     ]
     checks += [Check(f"cli/{n}", expect(a, s, p, c, i)) for n, a, s, p, c, i in stdin_cases]
-    return checks
+    introspection = [
+        ("version-llvm", ["--version"], 0, None, "LLVM version 14.", (), ()),
+        ("version-target", ["--version"], 0, None, "Target: x86_64", (), ()),
+        ("time-report", ["-ftime-report", "-c", CLI_FILE, "-o", os.devnull], 0, None, None,
+         TIME_REPORT_ROWS + ["codegen: machine code and output", "Wall (ms)"], ()),
+        ("time-report-run", ["run", "-ftime-report", CLI_FILE, "f", "1", "2"], 0, None, None,
+         TIME_REPORT_ROWS + ["codegen: JIT machine code and the run"], ()),
+        ("time-report-grad", ["-ftime-report", "-S", "--grad=f", CLI_FILE, "-o", os.devnull], 0, None, None,
+         TIME_REPORT_ROWS, ()),
+        ("verbose", ["-v", "-c", CLI_FILE, "-o", os.devnull], 0, None, None,
+         ["myc version ", "LLVM version ", "Target: ", "myc: parse ", "myc: infer: ", "myc: grad: ", "myc: opt: ",
+          "myc: closure: ", "myc: codegen: LLVM ", "-O2", f"-> '{os.devnull}' (object)"], ()),
+        ("verbose-run", ["run", "-v", "-O1", CLI_FILE, "f", "1", "2"], 0, None, None,
+         ["myc: parse ", "myc: codegen: LLVM ", "JIT, -O1"], ()),
+        ("no-color-by-flag", ["-fcolor-diagnostics", "-fno-color-diagnostics", "--dump-ir=infer",
+                              "tests/errors/caret_operator.my"], 1, None, None, ["1 error generated.\n"], ["\x1b["]),
+        ("count-at-end", ["--dump-ir=infer", "tests/errors/caret_operator.my"], 1, None, None,
+         ["^\n1 error generated.\n"], ()),
+    ]
+    checks += [Check(f"cli/{n}", expect(a, s, p, c, None, h, l)) for n, a, s, p, c, h, l in introspection]
+    return checks + cli_color_checks(myc)
 
 
 # ---------------------------------------------------------------------------

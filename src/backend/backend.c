@@ -15,8 +15,55 @@
 #include "../../runtime/myrt.h"
 #include "codegen.h"
 #include "jit.h"
+#include "../util/timer.h"
+
+#include <llvm/Config/llvm-config.h>
 
 int backend_run_slots(const Type *t) { return codegen_run_slots(t); }
+
+void backend_describe(StrBuf *llvm_version, StrBuf *triple)
+{
+    sb_puts(llvm_version, LLVM_VERSION_STRING);
+    char *t = LLVMGetDefaultTargetTriple();
+    sb_puts(triple, t);
+    LLVMDisposeMessage(t);
+}
+
+/* The LLVM instructions in mod (-ftime-report). */
+static long count_insts(LLVMModuleRef mod)
+{
+    long n = 0;
+    for (LLVMValueRef fn = LLVMGetFirstFunction(mod); fn; fn = LLVMGetNextFunction(fn))
+        for (LLVMBasicBlockRef bb = LLVMGetFirstBasicBlock(fn); bb; bb = LLVMGetNextBasicBlock(bb))
+            for (LLVMValueRef i = LLVMGetFirstInstruction(bb); i; i = LLVMGetNextInstruction(i))
+                n++;
+    return n;
+}
+
+/* Lowers m to LLVM IR and optimises it, timing both into o->stats. */
+static LLVMModuleRef build_module(LLVMContextRef ctx, LLVMTargetMachineRef tm, Module *m, const CgExport *ex,
+                                  int nex, Graph *entry, Graph *const *first, int nfirst,
+                                  const BackendOptions *o, StrBuf *err)
+{
+    BackendStats *st = o->stats;
+    double t0 = timer_now();
+    LLVMModuleRef mod = codegen_module(ctx, tm, m, ex, nex, entry, first, nfirst, o, err);
+    double t1 = timer_now();
+    if (st) {
+        st->lower_seconds += t1 - t0;
+        st->lowered_insts = mod ? count_insts(mod) : 0;
+    }
+    t1 = timer_now();
+    if (mod && codegen_optimize(mod, tm, o->opt_level, err) != 0) {
+        LLVMDisposeModule(mod);
+        mod = NULL;
+    }
+    if (st) {
+        st->passes_seconds += timer_now() - t1;
+        st->optimised_insts = mod ? count_insts(mod) : 0;
+    }
+    return mod;
+}
 
 int backend_compile_file(Module *m, const CgExport *ex, int nex, const BackendOptions *o, EmitKind kind,
                          const char *path, bool *internal, StrBuf *err)
@@ -24,15 +71,14 @@ int backend_compile_file(Module *m, const CgExport *ex, int nex, const BackendOp
     *internal = true;
     LLVMContextRef ctx = LLVMContextCreate();
     LLVMTargetMachineRef tm = codegen_target(o->native, o->opt_level, err);
-    LLVMModuleRef mod = tm ? codegen_module(ctx, tm, m, ex, nex, NULL, NULL, 0, o, err) : NULL;
-    if (mod && codegen_optimize(mod, tm, o->opt_level, err) != 0) {
-        LLVMDisposeModule(mod);
-        mod = NULL;
-    }
+    LLVMModuleRef mod = tm ? build_module(ctx, tm, m, ex, nex, NULL, NULL, 0, o, err) : NULL;
     int rc = -1;
     if (mod) {
         *internal = false;
+        double t0 = timer_now();
         rc = codegen_emit(mod, tm, kind, path, err);
+        if (o->stats)
+            o->stats->emit_seconds += timer_now() - t0;
         LLVMDisposeModule(mod);
     }
     if (tm)
@@ -63,13 +109,9 @@ RunStatus backend_run(Module *m, Graph *entry, Graph *const *first, int nfirst, 
     Jit *jit = jtm ? jit_new(jtm, err) : NULL;
     LLVMTargetMachineRef tm = jit ? codegen_target(true, o->opt_level, err) : NULL;
     LLVMModuleRef mod = NULL;
-    if (tm) {
-        mod = codegen_module(jit_context(jit), tm, m, NULL, 0, entry, first, nfirst, o, err);
-        if (mod && codegen_optimize(mod, tm, o->opt_level, err) != 0) {
-            LLVMDisposeModule(mod);
-            mod = NULL;
-        }
-    }
+    if (tm)
+        mod = build_module(jit_context(jit), tm, m, NULL, 0, entry, first, nfirst, o, err);
+    double t_run = timer_now();
     volatile RunStatus status = RUN_FAILED;
     if (mod) {
         jmp_buf unwind;
@@ -88,6 +130,8 @@ RunStatus backend_run(Module *m, Graph *entry, Graph *const *first, int nfirst, 
         run_error = NULL;
         sb_free(&rterr);
     }
+    if (o->stats)
+        o->stats->emit_seconds += timer_now() - t_run;
     if (tm)
         LLVMDisposeTargetMachine(tm);
     jit_free(jit);

@@ -86,14 +86,27 @@ static const char *line_text(const LineIndex *ix, int line, size_t *len)
     return p;
 }
 
+/* clang's escape codes (llvm::raw_ostream::changeColor on a terminal). */
+#define ESC_BOLD "\033[1m"
+#define ESC_RESET "\033[0m"
+static const char *const level_color[] = {"\033[0;1;31m", "\033[0;1;35m", "\033[0;1;36m"};
+#define ESC_CARET "\033[0;1;32m"
+
 static void print_one(const Diags *d, const LineIndex *ix, const Diag *g, FILE *out)
 {
     static const char *names[] = {"error", "warning", "note"};
+    bool c = d->color;
+    if (c)
+        fputs(ESC_BOLD, out);
     if (g->loc.line > 0)
-        fprintf(out, "%s:%d:%d: %s: %s\n", d->filename, g->loc.line, g->loc.col,
-                names[g->level], g->msg);
+        fprintf(out, "%s:%d:%d: ", d->filename, g->loc.line, g->loc.col);
     else
-        fprintf(out, "%s: %s: %s\n", d->filename, names[g->level], g->msg);
+        fprintf(out, "%s: ", d->filename);
+    if (c)
+        fprintf(out, ESC_RESET "%s%s: " ESC_RESET "%s%s" ESC_RESET "\n", level_color[g->level], names[g->level],
+                g->level == DIAG_NOTE ? "" : ESC_BOLD, g->msg);
+    else
+        fprintf(out, "%s: %s\n", names[g->level], g->msg);
     size_t len;
     const char *line = line_text(ix, g->loc.line, &len);
     if (!line)
@@ -101,16 +114,18 @@ static void print_one(const Diags *d, const LineIndex *ix, const Diag *g, FILE *
     /* The source line, with control and non-ASCII bytes shown as '?' so the
        caret stays aligned (columns count bytes). */
     for (size_t i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)line[i];
-        fputc(c == '\t' ? ' ' : (c < 32 || c >= 127) ? '?' : c, out);
+        unsigned char ch = (unsigned char)line[i];
+        fputc(ch == '\t' ? ' ' : (ch < 32 || ch >= 127) ? '?' : ch, out);
     }
     fputc('\n', out);
     int col = g->loc.col < 1 ? 1 : g->loc.col;
     if ((size_t)col > len + 1)
         col = (int)len + 1;
+    if (c)
+        fputs(ESC_CARET, out);
     for (int i = 1; i < col; i++)
         fputc(' ', out);
-    fputs("^\n", out);
+    fputs(c ? "^" ESC_RESET "\n" : "^\n", out);
 }
 
 static int cmp_diag(const void *a, const void *b)
@@ -140,9 +155,24 @@ void diags_print(const Diags *d, FILE *out)
         for (const Diag *g = prim[i] + 1; g < d->items.data + n && g->level == DIAG_NOTE; g++)
             print_one(d, &ix, g, out);
     }
+    if (d->nerrors > d->max_errors) {
+        Diag more = {DIAG_NOTE, {0, 0}, NULL};
+        char buf[128];
+        snprintf(buf, sizeof buf, "%d more errors not shown (limit %d)", d->nerrors - d->max_errors,
+                 d->max_errors);
+        more.msg = buf;
+        print_one(d, &ix, &more, out);
+    }
     vec_free(&ix.starts);
-    if (d->nerrors > d->max_errors)
-        fprintf(out, "%s: note: %d more errors not shown (limit %d)\n", d->filename,
-                d->nerrors - d->max_errors, d->max_errors);
     free(prim);
+}
+
+void diags_print_summary(const Diags *d, FILE *out)
+{
+    if (d->nwarnings)
+        fprintf(out, "%d warning%s%s", d->nwarnings, d->nwarnings == 1 ? "" : "s", d->nerrors ? " and " : "");
+    if (d->nerrors)
+        fprintf(out, "%d error%s", d->nerrors, d->nerrors == 1 ? "" : "s");
+    if (d->nwarnings || d->nerrors)
+        fputs(" generated.\n", out);
 }

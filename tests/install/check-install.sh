@@ -34,6 +34,7 @@ grep -qx "prefix=$prefix" "$prefix/lib/pkgconfig/myrt.pc" || fail "myrt.pc does 
 # ---- the installed myc ------------------------------------------------------------
 step "installed myc --version"
 version=$("$prefix/bin/myc" --version) || fail "installed myc --version failed"
+version=$(printf '%s\n' "$version" | sed -n 1p)   # then LLVM's version and the target
 case $version in
   "myc version "*) ;;
   *) fail "unexpected --version output: $version" ;;

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "util/diag.h"
+#include "util/suggest.h"
 
 static char *printed(const Diags *d)
 {
@@ -95,6 +96,96 @@ static void test_error_limit(void **state)
     diags_free(&d);
 }
 
+static char *summary(const Diags *d)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    diags_print_summary(d, f);
+    fclose(f);
+    return buf;
+}
+
+/* clang's closing count: singular, plural, both, and nothing at all. */
+static void test_summary_as_clang_words_it(void **state)
+{
+    (void)state;
+    Diags d;
+    diags_init(&d, "p.my", "", 0);
+    char *out = summary(&d);
+    assert_string_equal(out, "");
+    free(out);
+    diag_note(&d, loc_make(1, 1), "a note counts for nothing");
+    out = summary(&d);
+    assert_string_equal(out, "");
+    free(out);
+    diag_error(&d, loc_make(1, 1), "one");
+    out = summary(&d);
+    assert_string_equal(out, "1 error generated.\n");
+    free(out);
+    diag_error(&d, loc_make(1, 1), "two");
+    out = summary(&d);
+    assert_string_equal(out, "2 errors generated.\n");
+    free(out);
+    diag_warning(&d, loc_make(1, 1), "w");
+    out = summary(&d);
+    assert_string_equal(out, "1 warning and 2 errors generated.\n");
+    free(out);
+    diags_free(&d);
+    diags_init(&d, "p.my", "", 0);
+    diag_warning(&d, loc_make(1, 1), "w");
+    diag_warning(&d, loc_make(1, 1), "w2");
+    out = summary(&d);
+    assert_string_equal(out, "2 warnings generated.\n");
+    free(out);
+    diags_free(&d);
+}
+
+/* With color: clang's escape codes around each part. */
+static void test_color_escape_codes(void **state)
+{
+    (void)state;
+    const char *src = "x = y\n";
+    Diags d;
+    diags_init(&d, "p.my", src, strlen(src));
+    d.color = true;
+    diag_error(&d, loc_make(1, 5), "bad");
+    diag_note(&d, loc_make(1, 1), "here");
+    char *out = printed(&d);
+    assert_string_equal(out, "\033[1mp.my:1:5: \033[0m\033[0;1;31merror: \033[0m\033[1mbad\033[0m\n"
+                             "x = y\n"
+                             "\033[0;1;32m    ^\033[0m\n"
+                             "\033[1mp.my:1:1: \033[0m\033[0;1;36mnote: \033[0mhere\033[0m\n"
+                             "x = y\n"
+                             "\033[0;1;32m^\033[0m\n");
+    free(out);
+    diags_free(&d);
+}
+
+static void test_edit_distance(void **state)
+{
+    (void)state;
+    assert_int_equal(edit_distance("sin", "sin", 3), 0);
+    assert_int_equal(edit_distance("sinn", "sin", 3), 1);
+    assert_int_equal(edit_distance("gard", "grad", 3), 1);      /* a transposition is one edit */
+    assert_int_equal(edit_distance("kitten", "sitting", 5), 3);
+    assert_int_equal(edit_distance("", "abc", 5), 3);
+    assert_int_equal(edit_distance("abcdef", "uvwxyz", 2), 3);  /* past max: max + 1 */
+    assert_int_equal(edit_distance("a", "abcdefgh", 2), 3);
+    Suggest s;
+    suggest_init(&s, "totl");
+    suggest_consider(&s, "x");
+    suggest_consider(&s, "total");
+    suggest_consider(&s, "tot");
+    assert_string_equal(s.best, "total");    /* the first of the nearest */
+    suggest_init(&s, "y");                   /* too short to correct */
+    suggest_consider(&s, "x");
+    assert_null(s.best);
+    suggest_init(&s, "zzzzzz");
+    suggest_consider(&s, "sin");
+    assert_null(s.best);
+}
+
 static void test_float_repr_matches_cpython(void **state)
 {
     (void)state;
@@ -122,6 +213,9 @@ int main(void)
         cmocka_unit_test(test_unprintable_bytes_keep_caret_aligned),
         cmocka_unit_test(test_lone_cr_line_endings),
         cmocka_unit_test(test_error_limit),
+        cmocka_unit_test(test_summary_as_clang_words_it),
+        cmocka_unit_test(test_color_escape_codes),
+        cmocka_unit_test(test_edit_distance),
         cmocka_unit_test(test_float_repr_matches_cpython),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
