@@ -153,7 +153,8 @@ static void print_version(FILE *out)
 /* ---- the flags, for suggestions ---------------------------------------------- */
 
 /* A flag as --help spells it: "-c", "--grad=" (joined, value required:
-   --grad=NAME), "--trace" and "--trace=" (--trace[=FILE]), "-march=native". */
+   --grad=NAME or --fmt=a|b), "--trace" and "--trace=" (--trace[=FILE]),
+   "-march=native" (one word: no metavariable, no choice). */
 typedef struct Flag {
     char *name;
     char *spelling;         /* the word in --help: --grad=NAME */
@@ -207,7 +208,8 @@ static void known_flags(FlagVec *out)
                     add_flag(out, w, (size_t)(opt - w), w, n, false, false);
                     add_flag(out, w, (size_t)(opt - w) + 1, w, n, true, false);
                     out->data[out->len - 1].name[opt - w] = '=';
-                } else if (eq && is_metavar(eq + 1, (size_t)(p - eq - 1))) {
+                } else if (eq && (is_metavar(eq + 1, (size_t)(p - eq - 1)) || memchr(eq, '|', (size_t)(p - eq)))) {
+                    /* --grad=NAME, --ir-format=text|dot: a value of the user's */
                     add_flag(out, w, (size_t)(eq - w) + 1, w, n, true, true);
                 } else {
                     add_flag(out, w, n, w, n, false, false);
