@@ -44,6 +44,7 @@ enum {
 struct EvalCtx {
     Interp *in;
     StrBuf *err;
+    const Node *node;       /* the Apply being evaluated, or NULL (constant folding) */
 };
 
 /* The per-graph evaluation plan: slots 0..nparams-1 are the parameters,
@@ -129,6 +130,36 @@ static Tuple *new_tuple(Interp *in, int n)
     return t;
 }
 
+/* A list of len V_UNSET items with room for cap.  The items buffer is
+   allocated apart (so that a list being built can grow) and freed with
+   the list; its bytes count in the heap statistics. */
+static List *new_list(Interp *in, int64_t len, int64_t cap)
+{
+    if (cap < len)
+        cap = len;
+    List *l = gc_alloc(in, GC_LIST, sizeof(List));
+    l->len = len;
+    l->cap = cap;
+    l->items = cap ? xcalloc((size_t)cap, sizeof(Value)) : NULL;
+    size_t b = sizeof(Value) * (size_t)cap;
+    in->bytes += b;
+    in->since_gc += b;
+    if (in->bytes > in->peak)
+        in->peak = in->bytes;
+    return l;
+}
+
+/* Frees what a swept object owns besides itself. */
+static void free_owned(Interp *in, GcObj *o)
+{
+    if (o->kind == GC_LIST) {
+        List *l = (List *)o;
+        in->bytes -= sizeof(Value) * (size_t)l->cap;
+        free(l->items);
+        l->items = NULL;
+    }
+}
+
 static Env *new_env(Interp *in, int n)
 {
     Env *e = gc_alloc(in, GC_ENV, sizeof(Env) + (sizeof(Value) + sizeof(int64_t)) * (size_t)n);
@@ -170,6 +201,8 @@ static void mark_value(Interp *in, const Value *v)
         mark_obj(in, &v->clo->gc);
     else if (v->kind == V_ENV)
         mark_obj(in, &v->env->gc);
+    else if (v->kind == V_LIST)
+        mark_obj(in, &v->list->gc);
 }
 
 void interp_gc(Interp *in)
@@ -191,6 +224,12 @@ void interp_gc(Interp *in)
             Env *e = (Env *)o;
             for (int i = 0; i < e->n; i++)
                 mark_value(in, &e->vals[i]);
+            break;
+        }
+        case GC_LIST: {
+            List *l = (List *)o;
+            for (int64_t i = 0; i < l->len; i++)
+                mark_value(in, &l->items[i]);
             break;
         }
         case GC_CLOSURE:
@@ -216,6 +255,7 @@ void interp_gc(Interp *in)
             pp = &o->next;
         } else {
             *pp = o->next;
+            free_owned(in, o);
             in->bytes -= o->size;
             in->nobjects--;
             size_t cls = o->size / 16;
@@ -234,7 +274,7 @@ void interp_gc(Interp *in)
 
 static void pin(Interp *in, const Value *v)
 {
-    if (v->kind == V_TUPLE || v->kind == V_CLOSURE || v->kind == V_ENV)
+    if (v->kind == V_TUPLE || v->kind == V_CLOSURE || v->kind == V_ENV || v->kind == V_LIST)
         vec_push(&in->pinned, *v);
 }
 
@@ -270,6 +310,7 @@ void interp_free(Interp *in)
         return;
     for (GcObj *o = in->objects, *next; o; o = next) {
         next = o->next;
+        free_owned(in, o);
         free(o);
     }
     for (int c = 0; c < SMALL_CLASSES; c++) {
@@ -363,6 +404,31 @@ Tuple *eval_new_tuple(EvalCtx *cx, int n)
 Env *eval_new_env(EvalCtx *cx, int n)
 {
     return new_env(cx->in, n);
+}
+
+List *eval_new_list(EvalCtx *cx, int64_t len, int64_t cap)
+{
+    return new_list(cx->in, len, cap);
+}
+
+void eval_list_push(EvalCtx *cx, List *l, Value v)
+{
+    if (l->len == l->cap) {
+        int64_t cap = l->cap ? l->cap * 2 : 4;
+        l->items = xrealloc(l->items, sizeof(Value) * (size_t)cap);
+        size_t b = sizeof(Value) * (size_t)(cap - l->cap);
+        cx->in->bytes += b;
+        cx->in->since_gc += b;
+        if (cx->in->bytes > cx->in->peak)
+            cx->in->peak = cx->in->bytes;
+        l->cap = cap;
+    }
+    l->items[l->len++] = v;
+}
+
+const Node *eval_node(const EvalCtx *cx)
+{
+    return cx->node;
 }
 
 /*
@@ -549,6 +615,7 @@ static int run(Interp *in, int base, Value *result)
         }
         Node *n = gi->sched[a->pc];
         in->err_loc = n->loc;
+        in->cx.node = n;
         if (n->app.n < 1)
             return eval_raise(&in->cx, "apply without a callee");
         in->args.len = 0;
@@ -595,6 +662,7 @@ static int run(Interp *in, int base, Value *result)
 static void set_err(Interp *in, StrBuf *err)
 {
     in->cx.err = err ? err : &in->scratch;
+    in->cx.node = NULL;
     grow_tables(in);
 }
 
@@ -657,6 +725,7 @@ const char *value_type_name(const Value *v)
     case V_PRIM: return "builtin_function_or_method";
     case V_ZERO: return "zero";
     case V_ENV: return "env";
+    case V_LIST: return "list";
     }
     return "?";
 }
@@ -677,41 +746,75 @@ static void repr_scalar(const Value *v, StrBuf *out)
         break;
     case V_ZERO: sb_puts(out, "<zero>"); break;
     case V_ENV: sb_printf(out, "<env of %d>", v->env->n); break;
-    case V_TUPLE: break;    /* handled by value_repr */
+    case V_TUPLE: case V_LIST: break;    /* handled by value_repr */
     }
 }
 
 /* Iterative: tuples built by a loop may nest arbitrarily deep. */
 void value_repr(const Value *v, StrBuf *out)
 {
-    typedef struct { const Tuple *t; int i; } RFrame;
+    typedef struct { const Value *items; int64_t n, i; bool list; } RFrame;
     VEC(RFrame) st = {0};
     const Value *cur = v;
     while (cur) {
-        if (cur->kind == V_TUPLE && cur->tup->n > 0) {
-            sb_putc(out, '(');
-            RFrame f = {cur->tup, 0};
+        bool list = cur->kind == V_LIST;
+        int64_t n = list ? cur->list->len : cur->kind == V_TUPLE ? cur->tup->n : 0;
+        if ((list || cur->kind == V_TUPLE) && n > 0) {
+            sb_putc(out, list ? '[' : '(');
+            RFrame f = {list ? cur->list->items : cur->tup->items, n, 0, list};
             vec_push(&st, f);
-            cur = &cur->tup->items[0];
+            cur = &f.items[0];
             continue;
         }
-        if (cur->kind == V_TUPLE)
+        if (list)
+            sb_puts(out, "[]");
+        else if (cur->kind == V_TUPLE)
             sb_puts(out, "()");
         else
             repr_scalar(cur, out);
         cur = NULL;
         while (st.len && !cur) {
             RFrame *f = &st.data[st.len - 1];
-            if (++f->i < f->t->n) {
+            if (++f->i < f->n) {
                 sb_puts(out, ", ");
-                cur = &f->t->items[f->i];
+                cur = &f->items[f->i];
             } else {
-                sb_puts(out, f->t->n == 1 ? ",)" : ")");
+                sb_puts(out, f->list ? "]" : f->n == 1 ? ",)" : ")");
                 st.len--;
             }
         }
     }
     vec_free(&st);
+}
+
+/* The type both a and b convert to (bool < int < float; tuples and lists
+   elementwise; list[?] joins any list), or NULL if there is none. */
+static Type *value_type_join(TypeTable *tt, Type *a, Type *b)
+{
+    if (!a || !b)
+        return NULL;
+    if (a == b)
+        return a;
+    if (type_is_scalar(a) && type_is_scalar(b))
+        return a->kind > b->kind ? a : b;
+    if (a->kind == T_TUPLE && b->kind == T_TUPLE && a->n == b->n) {
+        Type **el = xmalloc(sizeof(Type *) * (size_t)(a->n ? a->n : 1));
+        Type *t = NULL;
+        int i = 0;
+        for (; i < a->n && (el[i] = value_type_join(tt, a->elems[i], b->elems[i])); i++)
+            ;
+        if (i == a->n)
+            t = type_tuple(tt, el, a->n);
+        free(el);
+        return t;
+    }
+    if (a->kind == T_LIST && b->kind == T_LIST) {
+        if (!a->n || !b->n)
+            return a->n ? a : b;
+        Type *e = value_type_join(tt, a->elems[0], b->elems[0]);
+        return e ? type_list(tt, e) : NULL;
+    }
+    return NULL;
 }
 
 Type *interp_value_type(TypeTable *tt, const Value *v)
@@ -739,6 +842,14 @@ Type *interp_value_type(TypeTable *tt, const Value *v)
     }
     case V_ZERO: return type_zero(tt);
     case V_ENV: return type_env(tt);
+    case V_LIST: {
+        /* the join of the elements' types; NULL when they have none */
+        const List *l = v->list;
+        Type *e = l->len ? interp_value_type(tt, &l->items[0]) : NULL;
+        for (int64_t i = 1; e && i < l->len; i++)
+            e = value_type_join(tt, e, interp_value_type(tt, &l->items[i]));
+        return l->len && !e ? NULL : type_list(tt, e);
+    }
     case V_UNSET: break;
     }
     return NULL;
@@ -788,8 +899,35 @@ static int coerce_rec(Interp *in, Value *v, const Type *t)
             *v = value_tuple(dst);
         return 0;
     }
+    case T_LIST: {
+        if (v->kind != V_LIST)
+            return -1;
+        List *src = v->list, *dst = NULL;
+        if (!t->n)              /* list[?]: only the empty list */
+            return src->len ? -1 : 0;
+        for (int64_t i = 0; i < src->len; i++) {
+            Value e = src->items[i];
+            if (coerce_rec(in, &e, t->elems[0]))
+                return -1;
+            bool same = e.kind == src->items[i].kind && memcmp(&e, &src->items[i], sizeof e) == 0;
+            if (!same && !dst) {
+                dst = new_list(in, src->len, src->len);
+                memcpy(dst->items, src->items, sizeof(Value) * (size_t)src->len);
+            }
+            if (dst)
+                dst->items[i] = e;
+        }
+        if (dst)
+            *v = value_list(dst);
+        return 0;
+    }
     }
     return -1;
+}
+
+int eval_coerce(EvalCtx *cx, Value *v, const Type *t)
+{
+    return coerce_rec(cx->in, v, t);
 }
 
 int interp_coerce(Interp *in, Value *v, Type *t)
@@ -867,7 +1005,7 @@ static int radix_int(const char *q, const char *end, int base, bool neg, int64_t
 static int parse_scalar(PState *p, Value *out)
 {
     const char *tok = p->s;
-    while (*p->s && !strchr(" \t\r\n,()", *p->s))
+    while (*p->s && !strchr(" \t\r\n,()[]", *p->s))
         p->s++;
     size_t n = (size_t)(p->s - tok);
     if (n == 0)
@@ -899,7 +1037,7 @@ static int parse_scalar(PState *p, Value *out)
         int bad = radix_int(q + 2, end, base, neg, &v);
         if (bad)
             return parse_fail(p, bad == 2 ? "integer out of the 64-bit range"
-                                          : "expected a number, True, False or a tuple");
+                                          : "expected a number, True, False, a tuple or a list");
         *out = value_int(v);
         return 0;
     }
@@ -939,7 +1077,7 @@ static int parse_scalar(PState *p, Value *out)
     buf[k] = 0;
     int rc = 0;
     if (bad || !digits) {
-        rc = parse_fail(p, "expected a number, True, False or a tuple");
+        rc = parse_fail(p, "expected a number, True, False, a tuple or a list");
     } else if (is_float) {
         *out = value_float(strtod(buf, NULL));
     } else if (buf[neg] == '0' && strspn(buf + neg, "0") != strlen(buf + neg)) {
@@ -960,16 +1098,17 @@ static int parse_scalar(PState *p, Value *out)
 static int parse_val(PState *p, Value *out, int depth)
 {
     skip_ws(p);
-    if (*p->s != '(')
+    if (*p->s != '(' && *p->s != '[')
         return parse_scalar(p, out);
     if (depth >= PARSE_MAX_DEPTH)
-        return parse_fail(p, "tuples nested too deeply");
+        return parse_fail(p, "tuples and lists nested too deeply");
+    char close = *p->s == '(' ? ')' : ']';
     p->s++;
     VEC(Value) el = {0};
     bool comma = false;
     int rc = 0;
     skip_ws(p);
-    while (*p->s != ')') {
+    while (*p->s != close) {
         Value v;
         if ((rc = parse_val(p, &v, depth + 1)))
             break;
@@ -979,14 +1118,21 @@ static int parse_val(PState *p, Value *out, int depth)
             p->s++;
             comma = true;
             skip_ws(p);
-        } else if (*p->s != ')') {
-            rc = parse_fail(p, "expected ',' or ')'");
+        } else if (*p->s != close) {
+            rc = parse_fail(p, close == ')' ? "expected ',' or ')'" : "expected ',' or ']'");
             break;
         }
     }
     if (rc == 0) {
         p->s++;
-        if (el.len == 1 && !comma) {
+        if (close == ']') {
+            List *l = new_list(p->in, el.len, el.len);
+            for (int i = 0; i < el.len; i++)
+                l->items[i] = el.data[i];
+            *out = value_list(l);
+            if (!interp_value_type(p->in->m->types, out))
+                rc = parse_fail(p, "the elements of a list must have one type (numbers, or tuples or lists of one shape)");
+        } else if (el.len == 1 && !comma) {
             *out = el.data[0];      /* (x) is x, as in Python */
         } else {
             Tuple *t = new_tuple(p->in, el.len);

@@ -75,6 +75,27 @@ int eval_raise(EvalCtx *cx, const char *fmt, ...) __attribute__((format(printf, 
 Tuple *eval_new_tuple(EvalCtx *cx, int n);
 /* A fresh env of n entries (keys 0, values V_UNSET), owned by the collector. */
 Env *eval_new_env(EvalCtx *cx, int n);
+/* A fresh list of len V_UNSET items and room for cap (>= len), owned by the collector. */
+List *eval_new_list(EvalCtx *cx, int64_t len, int64_t cap);
+/* Appends v to l, growing its buffer: only for a list being built (lists are values). */
+void eval_list_push(EvalCtx *cx, List *l, Value v);
+/* The Apply being evaluated (its type says what a conversion converts to),
+   or NULL when a pass folds a constant. */
+const Node *eval_node(const EvalCtx *cx);
+/* interp_coerce for an evaluator: v converted to t in place (not pinned); -1 if impossible. */
+int eval_coerce(EvalCtx *cx, Value *v, const Type *t);
+/* Python's == (prim_eval.c): numbers by value, tuples and lists item by
+   item, functions by identity. */
+bool eval_values_equal(const Value *a, const Value *b);
+/* a + b and a * count on lists (list_eval.c; ev_add and ev_mul call them
+   when an operand is a list). */
+int eval_list_concat(EvalCtx *cx, const Value *a, const Value *b, Value *out);
+int eval_list_repeat(EvalCtx *cx, const Value *a, const Value *count, Value *out);
+/* Python's slice.indices for a list of len items (omitted: bits 0, 1, 2 for
+   start, stop, step left out): the first index and the number of items;
+   -1 when the step is 0. */
+int eval_slice_indices(int64_t len, int64_t start, int64_t stop, int64_t step, int omitted, int64_t *first,
+                       int64_t *count);
 
 /* ---- text helpers (ir/print.c), shared with ir/dot.c --------------------- */
 /* Per-module naming of nodes as docs/ir.md describes (%x, %acc.2, %3). */

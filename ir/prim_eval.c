@@ -54,6 +54,8 @@ static int64_t wrap_neg(int64_t a) { return (int64_t)(0 - (uint64_t)a); }
 int ev_add(EvalCtx *cx, const PrimInfo *p, const Value *args, int n, Value *out)
 {
     (void)p, (void)n;
+    if (args[0].kind == V_LIST || args[1].kind == V_LIST)
+        return eval_list_concat(cx, &args[0], &args[1], out);
     Num x = {0}, y = {0};
     if (nums2(cx, "+", args, &x, &y))
         return 3;
@@ -74,6 +76,10 @@ int ev_sub(EvalCtx *cx, const PrimInfo *p, const Value *args, int n, Value *out)
 int ev_mul(EvalCtx *cx, const PrimInfo *p, const Value *args, int n, Value *out)
 {
     (void)p, (void)n;
+    if (args[0].kind == V_LIST)
+        return eval_list_repeat(cx, &args[0], &args[1], out);
+    if (args[1].kind == V_LIST)
+        return eval_list_repeat(cx, &args[1], &args[0], out);
     Num x = {0}, y = {0};
     if (nums2(cx, "*", args, &x, &y))
         return 3;
@@ -296,9 +302,11 @@ static int cmp_num(const Num *x, const Num *y)
     return cmp_int_float(x->i, y->f);
 }
 
-/* Python's == on two values: numbers by value, tuples element by element
-   (iteratively), functions by identity, anything else unequal. */
-static bool values_equal(const Value *a, const Value *b)
+/* Python's == on two values: numbers by value, tuples and lists element by
+   element (iteratively), functions by identity, anything else unequal.  An
+   item is compared by value even with itself (contract 5.6: a NaN in a
+   list makes it unequal to itself; CPython tests identity first). */
+bool eval_values_equal(const Value *a, const Value *b)
 {
     typedef struct { const Value *a, *b; } Pair;
     VEC(Pair) work = {0};
@@ -316,6 +324,16 @@ static bool values_equal(const Value *a, const Value *b)
                 eq = false;
             } else {
                 for (int i = t->n - 1; i >= 0; i--) {
+                    Pair q = {&s->items[i], &t->items[i]};
+                    vec_push(&work, q);
+                }
+            }
+        } else if (pr.a->kind == V_LIST && pr.b->kind == V_LIST) {
+            const List *s = pr.a->list, *t = pr.b->list;
+            if (s->len != t->len) {
+                eq = false;
+            } else {
+                for (int64_t i = t->len - 1; i >= 0; i--) {
                     Pair q = {&s->items[i], &t->items[i]};
                     vec_push(&work, q);
                 }
@@ -365,7 +383,7 @@ static int order(EvalCtx *cx, enum CmpOp op, const Value *a, const Value *b, boo
                               tn(a), tn(b));
         const Tuple *s = a->tup, *t = b->tup;
         int i = 0;
-        while (i < s->n && i < t->n && values_equal(&s->items[i], &t->items[i]))
+        while (i < s->n && i < t->n && eval_values_equal(&s->items[i], &t->items[i]))
             i++;
         if (i >= s->n || i >= t->n) {
             *res = cmp_holds(s->n < t->n ? -1 : s->n > t->n, op);
@@ -393,18 +411,18 @@ int ev_ge(EvalCtx *cx, const PrimInfo *p, const Value *args, int n, Value *out) 
 int ev_eq(EvalCtx *cx, const PrimInfo *p, const Value *args, int n, Value *out)
 {
     (void)cx, (void)p, (void)n;
-    *out = value_bool(values_equal(&args[0], &args[1]));
+    *out = value_bool(eval_values_equal(&args[0], &args[1]));
     return 0;
 }
 
 int ev_ne(EvalCtx *cx, const PrimInfo *p, const Value *args, int n, Value *out)
 {
     (void)cx, (void)p, (void)n;
-    *out = value_bool(!values_equal(&args[0], &args[1]));
+    *out = value_bool(!eval_values_equal(&args[0], &args[1]));
     return 0;
 }
 
-/* Python truthiness: numbers non-zero (NaN is true), tuples non-empty,
+/* Python truthiness: numbers non-zero (NaN is true), tuples and lists non-empty,
    functions always. */
 static bool truthy(const Value *v)
 {
@@ -413,6 +431,7 @@ static bool truthy(const Value *v)
     case V_INT: return v->i != 0;
     case V_FLOAT: return v->f != 0.0;
     case V_TUPLE: return v->tup->n > 0;
+    case V_LIST: return v->list->len > 0;
     case V_CLOSURE:
     case V_PRIM: return true;
     case V_UNSET: case V_ZERO: case V_ENV: break;

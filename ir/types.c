@@ -1,4 +1,4 @@
-/* types.c: interned types.  Tuples and function sets are hash-consed. */
+/* types.c: interned types.  Tuples, lists and function sets are hash-consed. */
 #include "types.h"
 #include "ir.h"
 
@@ -56,7 +56,7 @@ static uint64_t hash_type(TypeKind k, Type *const *elems, const FnRef *fns, int 
 {
     uint64_t h = mix((uint64_t)k, (uint64_t)n);
     for (int i = 0; i < n; i++)
-        h = mix(h, k == T_TUPLE ? elems[i]->id : fnref_key(&fns[i]));
+        h = mix(h, k != T_FUNC ? elems[i]->id : fnref_key(&fns[i]));
     return h;
 }
 
@@ -70,7 +70,7 @@ static bool equal_type(const Type *t, TypeKind k, Type *const *elems, const FnRe
     if (t->kind != k || t->n != n)
         return false;
     for (int i = 0; i < n; i++)
-        if (k == T_TUPLE ? t->elems[i] != elems[i] : !same_fnref(&t->fns[i], &fns[i]))
+        if (k != T_FUNC ? t->elems[i] != elems[i] : !same_fnref(&t->fns[i], &fns[i]))
             return false;
     return true;
 }
@@ -102,15 +102,15 @@ static Type *intern(TypeTable *tt, TypeKind k, Type *const *elems, const FnRef *
             return tt->slots[j];
     Type *t = new_type(tt, k);
     t->n = n;
-    if (k == T_TUPLE) {
+    if (k != T_FUNC) {
         t->elems = ARENA_ARRAY(tt->arena, Type *, n ? n : 1);
         if (n)
             memcpy(t->elems, elems, sizeof(Type *) * (size_t)n);
         for (int i = 0; i < n; i++)
             if (elems[i]->depth + 1 > t->depth)
                 t->depth = elems[i]->depth + 1;
-        if (n == 0)
-            t->depth = 1;
+        if (n == 0 || k == T_LIST)
+            t->depth = n ? elems[0]->depth + 1 : 1;
     } else {
         t->fns = ARENA_ARRAY(tt->arena, FnRef, n ? n : 1);
         if (n)
@@ -124,6 +124,11 @@ static Type *intern(TypeTable *tt, TypeKind k, Type *const *elems, const FnRef *
 Type *type_tuple(TypeTable *tt, Type *const *elems, int n)
 {
     return intern(tt, T_TUPLE, elems, NULL, n);
+}
+
+Type *type_list(TypeTable *tt, Type *elem)
+{
+    return intern(tt, T_LIST, &elem, NULL, elem ? 1 : 0);
 }
 
 static int cmp_fnref(const void *a, const void *b)
@@ -179,6 +184,11 @@ void type_str(const Type *t, StrBuf *out)
             sb_putc(out, ',');
         sb_putc(out, ')');
         break;
+    case T_LIST:
+        sb_puts(out, "list[");
+        type_str(type_list_elem(t), out);
+        sb_putc(out, ']');
+        break;
     case T_FUNC:
         sb_puts(out, "fn{");
         for (int i = 0; i < t->n; i++) {
@@ -207,7 +217,7 @@ bool type_has_function(const Type *t)
 {
     if (!t || t->kind == T_FUNC)
         return true;
-    for (int i = 0; t->kind == T_TUPLE && i < t->n; i++)
+    for (int i = 0; (t->kind == T_TUPLE || t->kind == T_LIST) && i < t->n; i++)
         if (type_has_function(t->elems[i]))
             return true;
     return false;

@@ -1,6 +1,6 @@
 /*
  * types.h: the types of the language, interned so that equal types are the
- * same pointer.  float, int, bool, tuples of types, and function values.
+ * same pointer.  float, int, bool, tuples of types, lists, and function values.
  *
  * A function type is a set of function references: each names a graph (a
  * closure of it) or a primitive used as a value.  During inference a
@@ -21,7 +21,11 @@ typedef struct TypeTable TypeTable;
    T_ZERO is a sensitivity or tangent known to be zero (a symbolic zero: no
    data at run time); T_ENV the sensitivities of a closure's free
    variables, keyed by variable. */
-typedef enum TypeKind { T_BOOL, T_INT, T_FLOAT, T_TUPLE, T_FUNC, T_ZERO, T_ENV } TypeKind;
+/* T_LIST: a list (contract section 5) with n == 1 and elems[0] its element
+   type; or, with n == 0, the type of an empty list whose element type
+   nothing has said yet ("list[?]": `[]` before a join or an annotation
+   gives it one; its only value is the empty list). */
+typedef enum TypeKind { T_BOOL, T_INT, T_FLOAT, T_TUPLE, T_FUNC, T_ZERO, T_ENV, T_LIST } TypeKind;
 
 enum { TYPE_MAX_TUPLE_DEPTH = 32 };    /* tuples nest at most this deep (values and annotations) */
 
@@ -35,11 +39,11 @@ typedef struct FnRef {
 
 struct Type {
     TypeKind kind;
-    int n;              /* T_TUPLE: element count; T_FUNC: number of refs */
-    Type **elems;       /* T_TUPLE */
+    int n;              /* T_TUPLE: element count; T_FUNC: number of refs; T_LIST: 1, or 0 for list[?] */
+    Type **elems;       /* T_TUPLE, T_LIST */
     FnRef *fns;         /* T_FUNC: sorted, no duplicates */
     uint32_t id;        /* unique per table */
-    int depth;          /* tuple nesting depth (scalars and functions: 0) */
+    int depth;          /* tuple and list nesting depth (scalars and functions: 0) */
 };
 
 TypeTable *types_new(Arena *arena);
@@ -50,16 +54,21 @@ Type *type_zero(TypeTable *tt);
 Type *type_env(TypeTable *tt);
 Type *type_tuple(TypeTable *tt, Type *const *elems, int n);
 Type *type_func(TypeTable *tt, const FnRef *fns, int n);   /* fns need not be sorted */
+/* list[elem]; elem NULL gives list[?], the type of an empty list whose
+   element type is not known yet. */
+Type *type_list(TypeTable *tt, Type *elem);
+/* A list's element type, NULL for list[?]. */
+static inline Type *type_list_elem(const Type *t) { return t->n ? t->elems[0] : NULL; }
 
 static inline bool type_is_scalar(const Type *t) { return t && t->kind <= T_FLOAT; }
 static inline bool type_is_numeric(const Type *t) { return t && t->kind <= T_FLOAT; }
 /* A float, the symbolic zero or a tuple of those: a sensitivity type all of
    whose values have one shape, and whose all-zero value is its zero. */
 bool type_is_float_shaped(const Type *t);
-/* A function type, or a tuple holding one; an unknown type (NULL) may be one. */
+/* A function type, or a tuple or list holding one; an unknown type (NULL) may be one. */
 bool type_has_function(const Type *t);
 
-/* Source-level spelling: float, int, bool, (float, int), fn{f, g}. */
+/* Source-level spelling: float, int, bool, (float, int), list[float], list[?], fn{f, g}. */
 void type_str(const Type *t, StrBuf *out);
 /* Same, into an arena string (for messages). */
 const char *type_name(Arena *a, const Type *t);

@@ -25,6 +25,7 @@ typedef enum ValueKind {
     V_PRIM,         /* prim: a PrimId used as a function value */
     V_ZERO,         /* differentiated code: a symbolic zero sensitivity */
     V_ENV,          /* env: differentiated code: sensitivities by variable */
+    V_LIST,         /* list */
 } ValueKind;
 
 typedef struct Value {
@@ -36,12 +37,13 @@ typedef struct Value {
         struct Tuple *tup;
         struct Closure *clo;
         struct Env *env;
+        struct List *list;
         int prim;
     };
 } Value;
 
 /* Header of every collected object (tuples, closures, frames). */
-typedef enum GcKind { GC_TUPLE, GC_CLOSURE, GC_FRAME, GC_ENV } GcKind;
+typedef enum GcKind { GC_TUPLE, GC_CLOSURE, GC_FRAME, GC_ENV, GC_LIST } GcKind;
 typedef struct GcObj {
     struct GcObj *next;     /* all objects of one Interp, newest first */
     size_t size;            /* bytes, for the heap statistics */
@@ -54,6 +56,16 @@ typedef struct Tuple {
     int n;
     Value items[];
 } Tuple;
+
+/* A list: len items in a separately allocated buffer of cap (freed with
+   the list).  Lists are values (contract section 5): the evaluators never
+   change a list that a Value already holds, except a fresh one they are
+   building. */
+typedef struct List {
+    GcObj gc;
+    int64_t len, cap;
+    Value *items;
+} List;
 
 typedef struct Closure {
     GcObj gc;
@@ -79,8 +91,9 @@ static inline Value value_prim(int p) { Value v = {.kind = V_PRIM, .prim = p}; r
 static inline Value value_tuple(Tuple *t) { Value v = {.kind = V_TUPLE, .tup = t}; return v; }
 static inline Value value_zero(void) { Value v = {.kind = V_ZERO}; return v; }
 static inline Value value_env(Env *e) { Value v = {.kind = V_ENV, .env = e}; return v; }
+static inline Value value_list(List *l) { Value v = {.kind = V_LIST, .list = l}; return v; }
 
-/* CPython's repr(): 1.0, 0.1, 3, True, (1.0, 2), (0.5,), (), nan, -inf.
+/* CPython's repr(): 1.0, 0.1, 3, True, (1.0, 2), (0.5,), (), [1.0, 2.0], [], nan, -inf.
    Functions print as <function NAME> and <built-in function NAME>. */
 void value_repr(const Value *v, StrBuf *out);
 /* Python's type name of v: "int", "tuple", "function", ... */

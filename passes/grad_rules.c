@@ -261,6 +261,27 @@ static Node *tg_env_get(RuleB *b, Node *const *x, int n, Node *y, Node *const *t
     return t[0] ? P3(ENV_GET, t[0], x[1], x[2]) : NULL;
 }
 
+/* The list primitives have no derivative rules yet.  Rather than a silent
+   zero, the derivative of one is list_nodiff of the sensitivity it
+   receives (the tangent it would return), which inference reports as a
+   located error unless that is a symbolic zero: code that only reads
+   lengths, or list code nothing differentiated flows through, is fine. */
+STRUCTURAL(list)
+static void bp_list(RuleB *b, Node *const *x, int n, Node *y, Node *d, Node **dx)
+{
+    UNUSED4;
+    for (int i = 0; i < n; i++)
+        dx[i] = P1(LIST_NODIFF, d);
+}
+static Node *tg_list(RuleB *b, Node *const *x, int n, Node *y, Node *const *t)
+{
+    UNUSED4;
+    for (int i = 0; i < n; i++)
+        if (t[i])
+            return P1(LIST_NODIFF, t[i]);
+    return NULL;
+}
+
 /* The diff column of ir/prims.def, indexed by PrimId. */
 static const DiffRule *const diff_rules[P__COUNT] = {
 #define PRIM(id, name, arity, flags, ty, ev, m1, m2, dr) [P_##id] = &dr,

@@ -84,13 +84,13 @@ bool infer_is_default_float(const Type *t)
     return t >= default_float_types && t < default_float_types + DEFAULT_FLOAT_MARKS;
 }
 
-/* Whether t is, or holds in a tuple, the marked float `mark` (any mark
-   when NULL). */
+/* Whether t is, or holds in a tuple or list, the marked float `mark` (any
+   mark when NULL). */
 static bool has_default_float(const Type *t, const Type *mark)
 {
     if (infer_is_default_float(t))
         return !mark || t == mark;
-    for (int i = 0; t && t != TY_ERR && t->kind == T_TUPLE && i < t->n; i++)
+    for (int i = 0; t && t != TY_ERR && (t->kind == T_TUPLE || t->kind == T_LIST) && i < t->n; i++)
         if (has_default_float(t->elems[i], mark))
             return true;
     return false;
@@ -159,8 +159,11 @@ static void clash_misuse(const Type *a, const Type *b, InstError *e)
         return;
     const Type *mark = infer_is_default_float(a) ? a : b, *other = mark == a ? b : a;
     e->param = param_of_mark(mark);
-    e->as = other && other->kind == T_TUPLE ? MISUSE_TUPLE : other && other->kind == T_FUNC ? MISUSE_FUNCTION
-                                                                                        : MISUSE_OTHER;
+    e->as = !other ? MISUSE_OTHER
+            : other->kind == T_TUPLE ? MISUSE_TUPLE
+            : other->kind == T_FUNC ? MISUSE_FUNCTION
+            : other->kind == T_LIST ? MISUSE_LIST
+                                    : MISUSE_OTHER;
 }
 
 /* "a float", "a tuple", ...: what a clash note says a variable is assigned. */
@@ -172,6 +175,7 @@ static const char *type_with_article(const Type *t)
     case T_BOOL: return "a bool";
     case T_TUPLE: return "a tuple";
     case T_FUNC: return "a function";
+    case T_LIST: return "a list";
     default: return "a value";
     }
 }
@@ -236,6 +240,12 @@ Type *infer_join(TypeCtx *tc, Type *a, Type *b)
         Type *t = type_tuple(tc->tt, el, a->n);
         free(el);
         return t;
+    }
+    if (a->kind == T_LIST && b->kind == T_LIST) {   /* list[?] is the unit */
+        if (!a->n || !b->n)
+            return a->n ? a : b;
+        Type *e = infer_join(tc, a->elems[0], b->elems[0]);
+        return e == TY_ERR ? TY_ERR : type_list(tc->tt, e);
     }
     if (a->kind == T_FUNC && b->kind == T_FUNC) {
         FnRef *refs = xmalloc(sizeof(FnRef) * (size_t)(a->n + b->n));
@@ -1438,11 +1448,13 @@ static void merge_value_calls(TypeCtx *tc, Inst **roots, int n)
     vec_free(&reach);
 }
 
-/* t with the default-float marker replaced by float (tuples too). */
+/* t with the default-float marker replaced by float (in tuples and lists too). */
 Type *infer_plain(TypeCtx *tc, Type *t)
 {
     if (infer_is_default_float(t))
         return type_float(tc->tt);
+    if (t && t != TY_ERR && t->kind == T_LIST)
+        return t->n ? type_list(tc->tt, infer_plain(tc, t->elems[0])) : t;
     if (!t || t == TY_ERR || t->kind != T_TUPLE)
         return t;
     Type **el = xmalloc(sizeof(Type *) * (size_t)(t->n ? t->n : 1));

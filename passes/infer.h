@@ -27,7 +27,7 @@ enum {
 /* What an exported function's unannotated parameter (taken as a float) is
    used as where a use shows it cannot be one: why the function has no C
    signature. */
-typedef enum InferMisuse { MISUSE_OTHER, MISUSE_INT, MISUSE_TUPLE, MISUSE_FUNCTION } InferMisuse;
+typedef enum InferMisuse { MISUSE_OTHER, MISUSE_INT, MISUSE_TUPLE, MISUSE_FUNCTION, MISUSE_LIST } InferMisuse;
 
 /* Why an export entry was dropped (InferEntry.dropped). */
 typedef enum InferDrop {
@@ -68,7 +68,7 @@ typedef Type *(*PrimTypeRule)(TypeCtx *tc, const PrimInfo *p, Node *app, Type **
 /* The type rule of primitive p (passes/infer_prims.c). */
 PrimTypeRule prim_type_rule(PrimId p);
 
-/* The rules prims.def names (infer_prims.c; J, Jfwd and derive: infer.c). */
+/* The rules prims.def names (infer_prims.c; the lists': infer_lists.c; J, Jfwd and derive: infer.c). */
 #define PRIM(id, name, arity, flags, ty, ev, m1, m2, dr) Type *ty(TypeCtx *, const PrimInfo *, Node *, Type **, int);
 #include "../ir/prims.def"
 #undef PRIM
@@ -89,7 +89,8 @@ Type *infer_error(TypeCtx *tc, Loc loc, bool shape, const char *fmt, ...) __attr
 Type *infer_misuse(TypeCtx *tc, Loc loc, const Type *t, InferMisuse as, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));
 /* The join of two types (int|float = float, bool|int = int, tuples
-   elementwise, functions by union), or TY_ERR. NULL is bottom. */
+   elementwise, lists by their items (list[?] joins any list), functions
+   by union), or TY_ERR. NULL is bottom. */
 Type *infer_join(TypeCtx *tc, Type *a, Type *b);
 /* True for the type of an exported function's unannotated parameter (see
    infer.c): a float whose misuse as a function or tuple means "not
@@ -104,5 +105,9 @@ const char *infer_type_name(TypeCtx *tc, Type *t);
    inference runs (`1 if n == 0 else x * f(x, n - 1)`): it passes unless
    `final` (specialisation checks the final type). */
 bool infer_result_ok(TypeCtx *tc, Type *t, int64_t what, bool final, StrBuf *sb);
+/* a + b and a * n (either order) when an operand is a list: the type of
+   list_concat or list_repeat, TY_ERR after an error, or NULL when the
+   operator is another (infer_lists.c). */
+Type *infer_list_arith(TypeCtx *tc, const PrimInfo *p, Node *app, Type **args);
 
 #endif

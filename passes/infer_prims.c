@@ -70,6 +70,11 @@ static Type *operand_error(TypeCtx *tc, const PrimInfo *p, Node *app, Type **arg
 
 Type *ty_arith(TypeCtx *tc, const PrimInfo *p, Node *app, Type **args, int n)
 {
+    if (n == 2 && (args[0]->kind == T_LIST || args[1]->kind == T_LIST)) {
+        Type *t = infer_list_arith(tc, p, app, args);   /* + and * of lists */
+        if (t)
+            return t;
+    }
     if (!all_numeric(args, n))
         return operand_error(tc, p, app, args, n);
     return numeric_result(tc, args, n);
@@ -114,7 +119,7 @@ Type *ty_compare(TypeCtx *tc, const PrimInfo *p, Node *app, Type **args, int n)
     return type_bool(infer_types(tc));
 }
 
-/* == and != compare numbers and tuples (structurally, as CPython does).
+/* == and != compare numbers, tuples and lists (structurally, as CPython does).
    Not functions: CPython compares them by identity, which specialised
    closures do not keep, so myc cannot promise CPython's answer. */
 Type *ty_equality(TypeCtx *tc, const PrimInfo *p, Node *app, Type **args, int n)
@@ -304,14 +309,15 @@ Type *ty_depend(TypeCtx *tc, const PrimInfo *p, Node *app, Type **args, int n)
 static TypeTable *TT(TypeCtx *tc) { return infer_types(tc); }
 
 /* The type of a sensitivity of a value of type t with nothing known zero:
-   floats for numbers, elementwise for tuples, env for functions; ints and
-   bools have none (zero). */
+   floats for numbers, elementwise for tuples, env for functions; ints,
+   bools and (until their derivatives exist) lists have none (zero). */
 static Type *dense_type(TypeCtx *tc, Type *t)
 {
     switch (t->kind) {
     case T_FLOAT: return type_float(TT(tc));
     case T_INT: case T_BOOL: case T_ZERO: return type_zero(TT(tc));
     case T_FUNC: case T_ENV: return type_env(TT(tc));
+    case T_LIST: return type_zero(TT(tc));  /* no list has a sensitivity yet (dr_list) */
     case T_TUPLE: {
         Type **el = xmalloc(sizeof(Type *) * (size_t)(t->n ? t->n : 1));
         for (int i = 0; i < t->n; i++)
@@ -390,6 +396,7 @@ static Type *sfor_type(TypeCtx *tc, Node *app, Type *x, Type *d)
 {
     if (d->kind == T_ZERO || x->kind == T_INT || x->kind == T_BOOL || x->kind == T_ZERO)
         return type_zero(TT(tc));
+    /* a list's sensitivity only comes from dr_list, which reports it */
     if (x->kind == T_TUPLE && d->kind == T_TUPLE && x->n == d->n)
         return tuple_map2(tc, app, x, d, sfor_type);
     if (x->kind == T_FLOAT && type_is_scalar(d))

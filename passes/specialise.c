@@ -114,6 +114,8 @@ static Type *translate(TypeCtx *tc, Type *t, Loc loc)
         free(el);
         return r;
     }
+    if (t->kind == T_LIST)
+        return t->n ? type_list(tc->tt, translate(tc, t->elems[0], loc)) : t;
     FnRef *refs = xmalloc(sizeof(FnRef) * (size_t)(t->n ? t->n : 1));
     int n = 0;
     for (int i = 0; i < t->n; i++) {
@@ -271,6 +273,8 @@ static Node *coerce(TypeCtx *tc, Graph *ng, Node *x, Type *from, Type *to, Loc l
         free(el);
         return t;
     }
+    if (from->kind == T_LIST && to->kind == T_LIST)
+        return prim_call(tc, ng, P_LIST_CONVERT, translate(tc, to, loc), loc, x, NULL);
     return x;   /* function sets: the same closure value */
 }
 
@@ -404,6 +408,67 @@ static Type *operand_type(TypeCtx *tc, const PrimInfo *p, Type *result, Type **a
     return NULL;
 }
 
+/*
+ * The operands of a list primitive converted as its type rule joined them
+ * (contract 5.1): the list a change applies to becomes the result's type,
+ * the items it stores the result's element type, indices ints (bools
+ * count); + and * on lists become list_concat and list_repeat (the list
+ * first).  in[0] is the callee (replaced when the primitive changes),
+ * in[1..n-1] the operands, argt their inference types.  Returns false
+ * when p is not a list operation.
+ */
+static bool list_operands(TypeCtx *tc, Graph *ng, PrimId p, Type *t, Type **argt, Node **in, int n, Loc loc)
+{
+    TypeTable *tt = tc->tt;
+    Type *ti = type_int(tt);
+    Type *elem = t && t != TY_ERR && t->kind == T_LIST ? type_list_elem(t) : NULL;
+#define CONV(i, to) (in[i] = coerce(tc, ng, in[i], argt[(i) - 1], (to), in[i]->loc))
+    switch (p) {
+    case P_ADD:
+    case P_MUL:
+        if (!t || t == TY_ERR || t->kind != T_LIST)
+            return false;
+        if (p == P_MUL && argt[1]->kind == T_LIST) {
+            Node *x = in[1];
+            Type *xt = argt[0];
+            in[1] = in[2], argt[0] = argt[1];
+            in[2] = x, argt[1] = xt;
+        }
+        p = p == P_ADD ? P_LIST_CONCAT : P_LIST_REPEAT;
+        in[0] = typed(ir_const_prim(tc->spec, p, loc), fnref_type(tc, NULL, (int)p, NULL));
+        CONV(1, t);
+        CONV(2, p == P_LIST_CONCAT ? t : ti);
+        return true;
+    case P_LIST_MAKE:
+        for (int i = 1; i < n; i++)
+            CONV(i, elem);
+        return true;
+    case P_LIST_SET:
+        CONV(1, t), CONV(2, ti), CONV(3, elem);
+        return true;
+    case P_LIST_APPEND:
+        CONV(1, t), CONV(2, elem);
+        return true;
+    case P_LIST_CONCAT:
+        CONV(1, t), CONV(2, t);
+        return true;
+    case P_LIST_GET:
+    case P_LIST_POP:
+    case P_LIST_REPEAT:
+        CONV(2, ti);
+        return true;
+    case P_LIST_SLICE:
+        CONV(2, ti), CONV(3, ti), CONV(4, ti);
+        return true;
+    case P_LIST_SUM:
+        CONV(2, t);
+        return true;
+    default:
+        return false;
+    }
+#undef CONV
+}
+
 static Node *map_node(TypeCtx *tc, Inst *inst, Node *x)
 {
     Inst *o = ctx_for(inst, x->graph->fn);
@@ -535,7 +600,14 @@ static Node *clone_apply(TypeCtx *tc, Inst *inst, Graph *ng, Node *a)
             free(argt);
             return res;
         }
-        Type *ot = operand_type(tc, p, t, argt, n - 1);
+        if (p->id == P_LIST_LEN && argt[0] && argt[0]->kind == T_TUPLE) {     /* len of a tuple */
+            Node *c = typed(ir_const_int(tc->spec, argt[0]->n, a->loc), type_int(tc->tt));
+            free(in);
+            free(argt);
+            return c;
+        }
+        Type *ot = t && t != TY_ERR && list_operands(tc, ng, p->id, t, argt, in, n, a->loc) ? NULL
+                                                                                         : operand_type(tc, p, t, argt, n - 1);
         if (ot && t && t != TY_ERR)
             for (int i = 1; i < n; i++)
                 in[i] = coerce(tc, ng, in[i], argt[i - 1], ot, a->app.in[i]->loc);

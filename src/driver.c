@@ -890,7 +890,7 @@ static void why_not_exported(const InferEntry *e, StrBuf *why, Loc *note_at, Str
                         ? fn->params[e->param]->name : NULL;
     static const char *const as_what[] = {
         [MISUSE_OTHER] = "something other than a float", [MISUSE_INT] = "an int",
-        [MISUSE_TUPLE] = "a tuple", [MISUSE_FUNCTION] = "a function",
+        [MISUSE_TUPLE] = "a tuple", [MISUSE_FUNCTION] = "a function", [MISUSE_LIST] = "a list",
     };
     *note_at = LOC_NONE;
     switch (e->dropped) {
@@ -903,6 +903,8 @@ static void why_not_exported(const InferEntry *e, StrBuf *why, Loc *note_at, Str
             sb_printf(why, ": annotate it '%s: int' to export '%s'", p, name);
         else if (e->as == MISUSE_TUPLE && p)
             sb_printf(why, ": annotate it with its tuple type (such as '%s: (float, float)') to export '%s'", p, name);
+        else if (e->as == MISUSE_LIST && p)
+            sb_printf(why, ": annotate it with its list type (such as '%s: list[float]') to export '%s'", p, name);
         else if (e->as == MISUSE_FUNCTION)
             sb_printf(why, ", which C cannot pass: '%s' is not exported", name);
         else

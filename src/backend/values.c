@@ -57,6 +57,7 @@ LLVMTypeRef cg_type(Cg *cg, const Type *t)
             die("codegen: the representation of env asked before the keys are known");
         return cg->dense_env ? cg->t_env : cg->t_ptr;
     case T_FUNC: return cg->t_fnval;
+    case T_LIST: die("codegen: lists are not compiled to native code yet");
     case T_TUPLE: {
         LLVMTypeRef *el = xmalloc(sizeof(LLVMTypeRef) * (size_t)(t->n + 1));
         for (int i = 0; i < t->n; i++)
@@ -140,6 +141,7 @@ LLVMValueRef cg_coerce(Cg *cg, LLVMValueRef v, const Type *from, const Type *to)
     case T_ENV:
     case T_BOOL:
     case T_ZERO:
+    case T_LIST:
         break;
     }
     if (from->kind == to->kind && from->kind != T_TUPLE && from->kind != T_FUNC)

@@ -1,0 +1,361 @@
+/*
+ * list_eval.c: the evaluators of the list primitives (ir/prims.def, "lists"),
+ * with CPython's semantics and error messages (contract section 5).
+ *
+ * Lists are values: an evaluator never changes a list it is given; a
+ * change builds a new list (O(n) here, where native code changes in place
+ * what passes/inplace.c proves no one else sees).  Like prim_eval.c, every
+ * evaluator checks its operands' kinds and reports type confusion as a
+ * runtime error, so untyped IR runs too; and nothing here recurses over the
+ * nesting of the values.
+ */
+#include "interp.h"
+
+#include <string.h>
+
+static const char *tn(const Value *v) { return value_type_name(v); }
+
+static bool as_int(const Value *v, int64_t *i)
+{
+    if (v->kind == V_INT)
+        *i = v->i;
+    else if (v->kind == V_BOOL)
+        *i = v->b;
+    else
+        return false;
+    return true;
+}
+
+/* args[k] as a list, or a TypeError in CPython's words for `what`. */
+static int need_list(EvalCtx *cx, const Value *args, int k, const char *what, List **out)
+{
+    if (args[k].kind != V_LIST)
+        return eval_raise(cx, "%s: expected a list, not '%s'", what, tn(&args[k]));
+    *out = args[k].list;
+    return 0;
+}
+
+/* A list index normalised to 0..len-1, or -1 when out of range. */
+static int64_t norm_index(int64_t i, int64_t len)
+{
+    if (i < 0)
+        i += len;       /* no overflow: len >= 0 and i < 0 */
+    return i >= 0 && i < len ? i : -1;
+}
+
+static int need_index(EvalCtx *cx, const Value *v, int64_t *i)
+{
+    if (!as_int(v, i))
+        return eval_raise(cx, "list indices must be integers or slices, not %s", tn(v));
+    return 0;
+}
+
+/* A new list holding l's n items from `from`, with room for cap. */
+static List *copy_items(EvalCtx *cx, const List *l, int64_t from, int64_t n, int64_t cap)
+{
+    List *r = eval_new_list(cx, n, cap);
+    if (n)
+        memcpy(r->items, l->items + from, sizeof(Value) * (size_t)n);
+    return r;
+}
+
+int ev_list_make(EvalCtx *cx, const PrimInfo *p, const Value *args, int n, Value *out)
+{
+    (void)p;
+    List *l = eval_new_list(cx, n, n);
+    for (int i = 0; i < n; i++)
+        l->items[i] = args[i];
+    *out = value_list(l);
+    return 0;
+}
+
+int ev_list_len(EvalCtx *cx, const PrimInfo *p, const Value *args, int n, Value *out)
+{
+    (void)p, (void)n;
+    if (args[0].kind == V_LIST)
+        *out = value_int(args[0].list->len);
+    else if (args[0].kind == V_TUPLE)
+        *out = value_int(args[0].tup->n);
+    else
+        return eval_raise(cx, "object of type '%s' has no len()", tn(&args[0]));
+    return 0;
+}
+
+int ev_list_get(EvalCtx *cx, const PrimInfo *p, const Value *args, int n, Value *out)
+{
+    (void)p, (void)n;
+    List *l = NULL;
+    int64_t i = 0;
+    if (args[0].kind != V_LIST)
+        return eval_raise(cx, "'%s' object is not subscriptable", tn(&args[0]));
+    l = args[0].list;
+    if (need_index(cx, &args[1], &i))
+        return 3;
+    int64_t k = norm_index(i, l->len);
+    if (k < 0)
+        return eval_raise(cx, "list index out of range");
+    *out = l->items[k];
+    return 0;
+}
+
+int ev_list_set(EvalCtx *cx, const PrimInfo *p, const Value *args, int n, Value *out)
+{
+    (void)p, (void)n;
+    List *l = NULL;
+    int64_t i = 0;
+    if (args[0].kind != V_LIST)
+        return eval_raise(cx, "'%s' object does not support item assignment", tn(&args[0]));
+    l = args[0].list;
+    if (need_index(cx, &args[1], &i))
+        return 3;
+    int64_t k = norm_index(i, l->len);
+    if (k < 0)
+        return eval_raise(cx, "list assignment index out of range");
+    List *r = copy_items(cx, l, 0, l->len, l->len);
+    r->items[k] = args[2];
+    *out = value_list(r);
+    return 0;
+}
+
+int ev_list_append(EvalCtx *cx, const PrimInfo *p, const Value *args, int n, Value *out)
+{
+    (void)p, (void)n;
+    List *l = NULL;
+    if (need_list(cx, args, 0, "append()", &l))
+        return 3;
+    List *r = copy_items(cx, l, 0, l->len, l->len + 1);
+    eval_list_push(cx, r, args[1]);
+    *out = value_list(r);
+    return 0;
+}
+
+int ev_list_pop(EvalCtx *cx, const PrimInfo *p, const Value *args, int n, Value *out)
+{
+    (void)p, (void)n;
+    List *l = NULL;
+    int64_t i = 0;
+    if (need_list(cx, args, 0, "pop()", &l))
+        return 3;
+    if (!as_int(&args[1], &i))
+        return eval_raise(cx, "'%s' object cannot be interpreted as an integer", tn(&args[1]));
+    if (l->len == 0)
+        return eval_raise(cx, "pop from empty list");
+    int64_t k = norm_index(i, l->len);
+    if (k < 0)
+        return eval_raise(cx, "pop index out of range");
+    List *r = eval_new_list(cx, l->len - 1, l->len - 1);
+    memcpy(r->items, l->items, sizeof(Value) * (size_t)k);
+    memcpy(r->items + k, l->items + k + 1, sizeof(Value) * (size_t)(l->len - 1 - k));
+    Tuple *t = eval_new_tuple(cx, 2);
+    t->items[0] = value_list(r);
+    t->items[1] = l->items[k];
+    *out = value_tuple(t);
+    return 0;
+}
+
+int eval_list_concat(EvalCtx *cx, const Value *a, const Value *b, Value *out)
+{
+    if (a->kind != V_LIST || b->kind != V_LIST)
+        return eval_raise(cx, "can only concatenate list (not \"%s\") to list", tn(a->kind == V_LIST ? b : a));
+    const List *x = a->list, *y = b->list;
+    List *r = copy_items(cx, x, 0, x->len, x->len + y->len);
+    if (y->len)
+        memcpy(r->items + x->len, y->items, sizeof(Value) * (size_t)y->len);
+    r->len = x->len + y->len;
+    *out = value_list(r);
+    return 0;
+}
+
+int ev_list_concat(EvalCtx *cx, const PrimInfo *p, const Value *args, int n, Value *out)
+{
+    (void)p, (void)n;
+    return eval_list_concat(cx, &args[0], &args[1], out);
+}
+
+/* Repetition beyond this many items is a MemoryError in CPython too (it
+   could not allocate them); here it is reported before trying. */
+static const int64_t LIST_MAX_ITEMS = (int64_t)1 << 40;
+
+int eval_list_repeat(EvalCtx *cx, const Value *a, const Value *count, Value *out)
+{
+    int64_t k;
+    if (a->kind != V_LIST || !as_int(count, &k))
+        return eval_raise(cx, "can't multiply sequence by non-int of type '%s'",
+                          tn(a->kind == V_LIST ? count : a));
+    const List *l = a->list;
+    if (k <= 0 || l->len == 0) {
+        *out = value_list(eval_new_list(cx, 0, 0));
+        return 0;
+    }
+    if (k > LIST_MAX_ITEMS / l->len)
+        return eval_raise(cx, "cannot fit the repeated list in memory");
+    List *r = eval_new_list(cx, l->len * k, l->len * k);
+    for (int64_t j = 0; j < k; j++)
+        memcpy(r->items + j * l->len, l->items, sizeof(Value) * (size_t)l->len);
+    *out = value_list(r);
+    return 0;
+}
+
+int ev_list_repeat(EvalCtx *cx, const PrimInfo *p, const Value *args, int n, Value *out)
+{
+    (void)p, (void)n;
+    return eval_list_repeat(cx, &args[0], &args[1], out);
+}
+
+/* Python's slice.indices: the first index, and the count, of a[start:stop:step]. */
+int eval_slice_indices(int64_t len, int64_t start, int64_t stop, int64_t step, int omitted, int64_t *first,
+                       int64_t *count)
+{
+    if (omitted & 4)
+        step = 1;
+    if (step == 0)
+        return -1;
+    if (step < -INT64_MAX)
+        step = -INT64_MAX;      /* as CPython clamps it */
+    bool back = step < 0;
+    if (omitted & 1) {
+        start = back ? len - 1 : 0;
+    } else if (start < 0) {
+        start += len;
+        if (start < 0)
+            start = back ? -1 : 0;
+    } else if (start >= len) {
+        start = back ? len - 1 : len;
+    }
+    if (omitted & 2) {
+        stop = back ? -1 : len;
+    } else if (stop < 0) {
+        stop += len;
+        if (stop < 0)
+            stop = back ? -1 : 0;
+    } else if (stop >= len) {
+        stop = back ? len - 1 : len;
+    }
+    uint64_t n = 0;
+    if (back && stop < start)
+        n = ((uint64_t)(start - stop) - 1) / (uint64_t)(-step) + 1;
+    else if (!back && start < stop)
+        n = ((uint64_t)(stop - start) - 1) / (uint64_t)step + 1;
+    *first = start;
+    *count = (int64_t)n;
+    return 0;
+}
+
+int ev_list_slice(EvalCtx *cx, const PrimInfo *p, const Value *args, int n, Value *out)
+{
+    (void)p, (void)n;
+    List *l = NULL;
+    int64_t b[3], omitted;
+    if (need_list(cx, args, 0, "slice", &l))
+        return 3;
+    if (!as_int(&args[4], &omitted))
+        return eval_raise(cx, "list_slice: the omitted mask must be an int");
+    for (int k = 0; k < 3; k++)
+        if (!as_int(&args[1 + k], &b[k]) && !(omitted & (1 << k)))
+            return eval_raise(cx, "slice indices must be integers, not %s", tn(&args[1 + k]));
+    int64_t first, count;
+    if (eval_slice_indices(l->len, b[0], b[1], b[2], (int)omitted, &first, &count))
+        return eval_raise(cx, "slice step cannot be zero");
+    int64_t step = omitted & 4 ? 1 : b[2] < -INT64_MAX ? -INT64_MAX : b[2];
+    List *r = eval_new_list(cx, count, count);
+    for (int64_t k = 0; k < count; k++)
+        r->items[k] = l->items[first + k * step];
+    *out = value_list(r);
+    return 0;
+}
+
+int ev_list_copy(EvalCtx *cx, const PrimInfo *p, const Value *args, int n, Value *out)
+{
+    (void)p, (void)n;
+    List *l = NULL;
+    if (need_list(cx, args, 0, "list()", &l))
+        return 3;
+    *out = value_list(copy_items(cx, l, 0, l->len, l->len));
+    return 0;
+}
+
+int ev_list_sum(EvalCtx *cx, const PrimInfo *p, const Value *args, int n, Value *out)
+{
+    (void)p, (void)n;
+    List *l = NULL;
+    if (need_list(cx, args, 0, "sum()", &l))
+        return 3;
+    const PrimInfo *add = prim_info(P_ADD);
+    Value acc = args[1];
+    for (int64_t i = 0; i < l->len; i++) {
+        Value two[2] = {acc, l->items[i]};
+        if (add->eval(cx, add, two, 2, &acc))
+            return 3;
+    }
+    /* sum([True, True]) is 2: an int even when nothing was added to a bool start */
+    if (acc.kind == V_BOOL)
+        acc = value_int(acc.b);
+    *out = acc;
+    return 0;
+}
+
+static int minmax(EvalCtx *cx, const Value *args, PrimId better, const char *name, Value *out)
+{
+    List *l = NULL;
+    if (need_list(cx, args, 0, name, &l))
+        return 3;
+    if (l->len == 0)
+        return eval_raise(cx, "%s() arg is an empty sequence", name);
+    const PrimInfo *cmp = prim_info(better);
+    Value best = l->items[0];
+    for (int64_t i = 1; i < l->len; i++) {
+        Value two[2] = {l->items[i], best}, r;
+        if (cmp->eval(cx, cmp, two, 2, &r))
+            return 3;
+        if (r.kind == V_BOOL && r.b)
+            best = l->items[i];
+    }
+    *out = best;
+    return 0;
+}
+
+int ev_list_min(EvalCtx *cx, const PrimInfo *p, const Value *args, int n, Value *out)
+{
+    (void)p, (void)n;
+    return minmax(cx, args, P_LT, "min", out);
+}
+
+int ev_list_max(EvalCtx *cx, const PrimInfo *p, const Value *args, int n, Value *out)
+{
+    (void)p, (void)n;
+    return minmax(cx, args, P_GT, "max", out);
+}
+
+int ev_list_contains(EvalCtx *cx, const PrimInfo *p, const Value *args, int n, Value *out)
+{
+    (void)p, (void)n;
+    List *l = NULL;
+    if (args[0].kind != V_LIST)
+        return eval_raise(cx, "argument of type '%s' is not iterable", tn(&args[0]));
+    l = args[0].list;
+    bool found = false;
+    for (int64_t i = 0; i < l->len && !found; i++)
+        found = eval_values_equal(&l->items[i], &args[1]);
+    *out = value_bool(found);
+    return 0;
+}
+
+int ev_list_convert(EvalCtx *cx, const PrimInfo *p, const Value *args, int n, Value *out)
+{
+    (void)p, (void)n;
+    const Node *app = eval_node(cx);
+    if (!app || !app->type || app->type->kind != T_LIST)
+        return eval_raise(cx, "list_convert needs the list type it converts to (typed IR)");
+    if (args[0].kind != V_LIST)
+        return eval_raise(cx, "list_convert: expected a list, not '%s'", tn(&args[0]));
+    Value v = args[0];
+    if (eval_coerce(cx, &v, app->type)) {
+        StrBuf sb = {0};
+        type_str(app->type, &sb);
+        int rc = eval_raise(cx, "list_convert: cannot convert this list to %s", sb_cstr(&sb));
+        sb_free(&sb);
+        return rc;
+    }
+    *out = v;
+    return 0;
+}
