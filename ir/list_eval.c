@@ -359,3 +359,72 @@ int ev_list_convert(EvalCtx *cx, const PrimInfo *p, const Value *args, int n, Va
     *out = v;
     return 0;
 }
+
+/* ---- the in-place changes: the operand's storage is reused (nothing reads
+   it afterwards, as passes/inplace.c proved; if that proof were wrong, the
+   interpreter's results after that pass would show it) ---- */
+
+int ev_list_set_inplace(EvalCtx *cx, const PrimInfo *p, const Value *args, int n, Value *out)
+{
+    (void)p, (void)n;
+    int64_t i = 0;
+    if (args[0].kind != V_LIST)
+        return eval_raise(cx, "'%s' object does not support item assignment", tn(&args[0]));
+    List *l = args[0].list;
+    if (need_index(cx, &args[1], &i))
+        return 3;
+    int64_t k = norm_index(i, l->len);
+    if (k < 0)
+        return eval_raise(cx, "list assignment index out of range");
+    l->items[k] = args[2];
+    *out = args[0];
+    return 0;
+}
+
+int ev_list_append_inplace(EvalCtx *cx, const PrimInfo *p, const Value *args, int n, Value *out)
+{
+    (void)p, (void)n;
+    List *l = NULL;
+    if (need_list(cx, args, 0, "append()", &l))
+        return 3;
+    eval_list_push(cx, l, args[1]);
+    *out = args[0];
+    return 0;
+}
+
+int ev_list_pop_inplace(EvalCtx *cx, const PrimInfo *p, const Value *args, int n, Value *out)
+{
+    (void)p, (void)n;
+    List *l = NULL;
+    int64_t i = 0;
+    if (need_list(cx, args, 0, "pop()", &l))
+        return 3;
+    if (!as_int(&args[1], &i))
+        return eval_raise(cx, "'%s' object cannot be interpreted as an integer", tn(&args[1]));
+    if (l->len == 0)
+        return eval_raise(cx, "pop from empty list");
+    int64_t k = norm_index(i, l->len);
+    if (k < 0)
+        return eval_raise(cx, "pop index out of range");
+    Value x = l->items[k];
+    memmove(l->items + k, l->items + k + 1, sizeof(Value) * (size_t)(l->len - 1 - k));
+    l->len--;
+    Tuple *t = eval_new_tuple(cx, 2);
+    t->items[0] = args[0];
+    t->items[1] = x;
+    *out = value_tuple(t);
+    return 0;
+}
+
+int ev_list_extend_inplace(EvalCtx *cx, const PrimInfo *p, const Value *args, int n, Value *out)
+{
+    (void)p, (void)n;
+    List *l = NULL, *m = NULL;
+    if (need_list(cx, args, 0, "extend()", &l) || need_list(cx, args, 1, "extend()", &m))
+        return 3;
+    int64_t len = m->len;  /* a.extend(a): the items as they were */
+    for (int64_t i = 0; i < len; i++)
+        eval_list_push(cx, l, m->items[i]);
+    *out = args[0];
+    return 0;
+}
