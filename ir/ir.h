@@ -119,6 +119,12 @@ struct Graph {
        parameters hold the free variables a closure of this graph binds. */
     int nfree;
 
+    /* Set by passes/inplace.c: consumed[k] is nonzero when list parameter
+       k may have its storage changed in place (every call in the module
+       hands it a list nothing else reads; a caller from outside must pass
+       such a list too: a copy).  NULL: none is. */
+    uint8_t *consumed;
+
     /* Set by the J transform (passes/grad.c, "loops"): nonzero for the
        code of one run of a continuation-passing loop (J' of a member, a
        member's bprop, the entry's return continuation), the same number

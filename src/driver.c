@@ -48,7 +48,7 @@ typedef struct Options {
     bool verify_ir;             /* --verify-ir: run the IR checker after every stage and optimiser pass */
     bool native;                /* -march=native */
     bool debug;                 /* -g: DWARF debug information */
-    Stage interp_ir;            /* --interp-ir=STAGE: the IR --interp runs (grad, or closure to test that pass) */
+    Stage interp_ir;            /* --interp-ir=STAGE: the IR --interp runs (grad, or a later stage to test its passes) */
     int opt_level;
     unsigned opt_passes;        /* --opt-passes=LIST: the optimiser passes run (testing); all by default */
     bool run;                   /* myc run */
@@ -116,7 +116,7 @@ static void help_text(StrBuf *out)
           "  -g                     DWARF debug information: .my lines and columns, source function names\n"
           "                         (with -c or -S; myc run accepts it)\n"
           "  --interp               myc run: use the reference interpreter instead of native code\n"
-          "  --interp-ir=STAGE      With --interp: interpret the IR after grad (default), opt or closure\n"
+          "  --interp-ir=STAGE      With --interp: interpret the IR after grad (default), opt, closure or inplace\n"
           "  --opt-passes=LIST      Run only these optimiser passes (comma-separated; families: copy functions\n"
           "                         with nested graphs; none) (testing)\n"
           "  --verify-ir            Check the IR's invariants after every stage and optimiser pass (for testing myc)\n"
@@ -824,11 +824,11 @@ static int native_run(Compilation *c)
 
 /* myc run: the pipeline, then native code through the JIT, or the
    reference interpreter (--interp) on the `grad` stage's IR (or, to test
-   closure conversion, --interp-ir=closure). */
+   the later passes, --interp-ir=closure or inplace). */
 static int run(Compilation *c)
 {
     Options *o = job(c)->opt;
-    Stage stop = o->interp ? (o->interp_ir ? o->interp_ir : STAGE_GRAD) : STAGE_CLOSURE;
+    Stage stop = o->interp ? (o->interp_ir ? o->interp_ir : STAGE_GRAD) : STAGE_INPLACE;
     c->choose = run_entry;
     bool ok = pipeline_run(c, stop);
     print_diags(c);
@@ -1129,7 +1129,7 @@ static int compile(Compilation *c)
     int status = check_outputs(c, path);
     if (status)
         return status;
-    bool ok = build_with_grads(c, STAGE_CLOSURE, &status);
+    bool ok = build_with_grads(c, STAGE_INPLACE, &status);
     if (ok)
         warn_unexported(c);
     ExportVec exports = {0};

@@ -23,6 +23,7 @@
 
 #include "../passes/closure.h"
 #include "../passes/grad.h"
+#include "../passes/inplace.h"
 #include "../passes/lower.h"
 #include "../passes/opt.h"
 #include "util/timer.h"
@@ -232,6 +233,16 @@ static bool closure(Compilation *c)
     return verify(c, c->typed, true, "closure");
 }
 
+static bool inplace(Compilation *c)
+{
+    say(c, "inplace: the list changes that may reuse their operand's storage");
+    double t0 = timer_now();
+    InplaceStats st;
+    inplace_module(c->typed, &st);
+    timed(c, "inplace", timer_now() - t0, c->typed);
+    return verify(c, c->typed, true, "inplace");
+}
+
 /* The backend's steps' rows (-ftime-report). */
 static void backend_rows(Compilation *c, const BackendStats *st, bool run)
 {
@@ -292,6 +303,7 @@ static bool (*const stages[STAGE__COUNT])(Compilation *) = {
     [STAGE_GRAD] = grad,        /* (checked: none left) */
     [STAGE_OPT] = optimise,     /* -> optimised */
     [STAGE_CLOSURE] = closure,  /* -> closure-converted */
+    [STAGE_INPLACE] = inplace,  /* -> list changes in place where no one sees them */
     [STAGE_CODEGEN] = codegen,  /* -> native code: a file, or a run */
 };
 

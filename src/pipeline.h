@@ -30,7 +30,8 @@
     X(INFER,   "infer",   "typed, specialised for the exported signatures") \
     X(GRAD,    "grad",    "differentiation operators expanded") \
     X(OPT,     "opt",     "after the optimiser: inlined, folded, dead code gone") \
-    X(CLOSURE, "closure", "closure-converted: what the backend compiles") \
+    X(CLOSURE, "closure", "closure-converted") \
+    X(INPLACE, "inplace", "list changes that may reuse their storage made in place: what the backend compiles") \
     X(CODEGEN, "codegen", NULL)
 
 typedef enum Stage {

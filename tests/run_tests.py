@@ -440,7 +440,7 @@ def e2e_checks(myc, run_flags, san_myc=None):
             # The reference interpreter, on the IR before and after closure
             # conversion, and native code (the JIT) at -O0 and -O2: all give
             # the expected output (floats to 1e-12 relative).
-            variants = [("", ["--interp"]), ("closure/", ["--interp", "--interp-ir=closure"])]
+            variants = [("", ["--interp"]), ("closure/", ["--interp", "--interp-ir=inplace"])]
             if not slow:
                 variants += [("native-O0/", ["-O0"]), ("native-O2/", ["-O2"])]
             for tag, flags in variants:

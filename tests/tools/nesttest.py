@@ -46,7 +46,7 @@ Each program then runs through myc every way (`--modes`):
   jit             myc run prog.my FUNC ARGS
   interp-grad     myc run --interp --interp-ir=grad ...
   interp-opt      myc run --interp --interp-ir=opt ...
-  interp-closure  myc run --interp --interp-ir=closure ...
+  interp-closure  myc run --interp --interp-ir=inplace ... (the IR the backend compiles)
   obj-O0, obj-O2  myc -c prog.my -O0/-O2 --header=... --grad=FUNC for the
                   float-valued entries, linked with a generated C main and
                   the runtime (--rt); FUNC's value and FUNC_grad's value and
@@ -102,7 +102,7 @@ CHAINS = ([(a, b) for a in OPS for b in OPS] +
 ALL_MODES = ("jit", "interp-grad", "interp-opt", "interp-closure", "obj-O0", "obj-O2")
 RUN_FLAGS = {"jit": [], "interp-grad": ["--interp", "--interp-ir=grad"],
              "interp-opt": ["--interp", "--interp-ir=opt"],
-             "interp-closure": ["--interp", "--interp-ir=closure"]}
+             "interp-closure": ["--interp", "--interp-ir=inplace"]}
 TOL = 1e-9
 PERTURB = 1e-6
 MAX_REDRAWS = 8

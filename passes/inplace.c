@@ -1,0 +1,593 @@
+/*
+ * inplace.c: which list changes reuse their operand's storage (see
+ * inplace.h for what it assumes and guarantees).
+ *
+ * After closure conversion every value reaches another graph only as an
+ * argument, so ownership is a property of values within one graph plus,
+ * per graph, two facts solved together as a greatest fixpoint:
+ *
+ *   owned[G][k]  list parameter k is handed over by every call of G (G
+ *                may change it in place); callers that cannot hand over
+ *                pass a copy;
+ *   fresh[G]     G's result is owned (a list no other value shares).
+ *
+ * Both start true (false for graphs entered from where no call site is
+ * known: a closure that escapes, a graph a rebind may name) and only
+ * become false.  Each round decides, in every graph, for every owned list
+ * value v, its *consumer*: the one use that may destroy v's storage -- an
+ * in-place change, or a call handing v to an owned parameter (one call
+ * even when v is captured by both closures of a switch: only one runs).
+ * Every other use must be an observer that reads v without keeping it
+ * (indexing, len, a copying change, a call to a parameter that is not
+ * owned) and must not depend on the consumer's result; a use that keeps v
+ * (a tuple, a list, a closure that may run later, the graph's result, a
+ * switch choosing it) leaves v with no consumer.  A parameter with no
+ * consumer is not owned; a result is fresh when it is an owned value with
+ * no consumer.  At the fixpoint, the rewrite: consumers become `_inplace`
+ * (their operand wrapped in depend(observers..., v), so the backend runs
+ * the observers first), and call sites that cannot hand a value over to an
+ * owned parameter pass list_copy of it.
+ */
+#include "inplace.h"
+
+#include <string.h>
+
+/* ---- where graphs are entered ------------------------------------------------ */
+
+/* A place a graph's code is entered: the inputs app->app.in[arg0..] are
+   its parameters first, first + 1, ...; `point` is the call that runs it
+   (app itself for a direct call; the call of the closure, or of the switch
+   choosing it, for a make_closure). */
+typedef struct Site {
+    Node *app, *point;
+    int arg0, first;
+} Site;
+
+typedef struct GInfo {
+    VEC(Site) sites;
+    bool escaped;       /* entered from somewhere that is not a Site */
+    uint8_t *owned;     /* per parameter (list parameters only) */
+    bool fresh;
+} GInfo;
+
+typedef struct Ctx {
+    Module *m;
+    GInfo *gi;          /* by graph id */
+    NodeVec *body;      /* by graph id: ir_graph_body */
+    uint32_t *live;     /* by node id: stamp of the body it is live in */
+    uint32_t *pos;      /* by node id: its position in its body */
+    uint32_t *reach;    /* by node id: stamp of the last reachability walk */
+    uint32_t reach_stamp;
+    NodeVec work;
+} Ctx;
+
+static bool is_list(const Node *x) { return x->type && x->type->kind == T_LIST; }
+
+static bool is_prim(const Node *x, PrimId p)
+{
+    return x->kind == N_APPLY && x->app.n >= 1 && ir_is_const_prim(x->app.in[0], p);
+}
+
+static int prim_of(const Node *x)
+{
+    if (x->kind != N_APPLY || x->app.n < 1 || x->app.in[0]->kind != N_CONST || x->app.in[0]->k.kind != K_PRIM)
+        return -1;
+    return (int)x->app.in[0]->k.u.prim;
+}
+
+static bool is_make_closure(const Node *x) { return is_prim(x, P_MAKE_CLOSURE) && x->app.n >= 2; }
+
+static bool is_switch(const Node *x) { return is_prim(x, P_SWITCH) && x->app.n == 4; }
+
+static bool live_in(const Ctx *c, const Node *x)
+{
+    return x->kind == N_APPLY && c->live[x->id] == x->graph->id + 1;
+}
+
+/* The one live use of x as a callee (input 0), or NULL when x has another
+   live use or none. */
+static Node *only_call(const Ctx *c, const Node *x)
+{
+    Node *call = NULL;
+    for (const Use *u = x->uses; u; u = u->next) {
+        if (!u->user)
+            return NULL;        /* returned */
+        if (!live_in(c, u->user))
+            continue;
+        if (u->index != 0 || call)
+            return NULL;
+        call = u->user;
+    }
+    return call;
+}
+
+/* The call that runs the closure make_closure node x makes: x called
+   once, or chosen by a switch that is called once; NULL when the closure
+   may run elsewhere or later. */
+static Node *closure_point(const Ctx *c, Node *x)
+{
+    Node *call = only_call(c, x);
+    if (call)
+        return call;
+    Node *sw = NULL;
+    for (const Use *u = x->uses; u; u = u->next) {
+        if (!u->user)
+            return NULL;
+        if (!live_in(c, u->user))
+            continue;
+        if (!is_switch(u->user) || u->index < 2 || (sw && sw != u->user))
+            return NULL;
+        sw = u->user;
+    }
+    return sw ? only_call(c, sw) : NULL;
+}
+
+static void add_site(Ctx *c, Graph *g, Node *app, Node *point, int arg0, int first)
+{
+    Site s = {app, point, arg0, first};
+    vec_push(&c->gi[g->id].sites, s);
+}
+
+static void escape_types_of(Ctx *c, const Type *t)
+{
+    if (!t || t->kind != T_FUNC)
+        return;
+    for (int i = 0; i < t->n; i++)
+        if (t->fns[i].graph && t->fns[i].graph->id < c->m->ngraph_ids)
+            c->gi[t->fns[i].graph->id].escaped = true;
+}
+
+/* Every use of a graph constant: a site, or the graph escapes. */
+static void find_sites(Ctx *c, Graph *g)
+{
+    NodeVec *body = &c->body[g->id];
+    for (int bi = 0; bi <= body->len; bi++) {
+        int n;
+        Node *const *in = ir_body_inputs(g, body, bi, &n);
+        Node *x = bi < body->len ? body->data[bi] : NULL;
+        if (x && is_prim(x, P_REBIND))
+            escape_types_of(c, x->type);
+        for (int i = 0; i < n; i++) {
+            if (!ir_is_const_graph(in[i]))
+                continue;
+            Graph *h = in[i]->k.u.graph;
+            if (!x) {
+                c->gi[h->id].escaped = true;    /* returned as a value */
+                continue;
+            }
+            Node *point = NULL;
+            if (i == 0) {
+                add_site(c, h, x, x, 1, 0);
+                continue;
+            }
+            if (is_make_closure(x) && i == 1 && (point = closure_point(c, x))) {
+                add_site(c, h, x, point, 2, h->nparams - (x->app.n - 2));
+                add_site(c, h, point, point, 1, 0);
+                continue;
+            }
+            if (is_switch(x) && i >= 2 && (point = only_call(c, x))) {
+                add_site(c, h, point, point, 1, 0);
+                continue;
+            }
+            c->gi[h->id].escaped = true;
+        }
+    }
+}
+
+/* The graphs a call may run: its callee a graph constant, a make_closure,
+   or a switch between those; false when unknown. */
+static bool callees(const Node *call, Graph **out, int *n)
+{
+    Node *f = call->app.in[0];
+    Node *alts[2] = {f, NULL};
+    int k = 1;
+    if (is_switch(f)) {
+        alts[0] = f->app.in[2];
+        alts[1] = f->app.in[3];
+        k = 2;
+    }
+    *n = 0;
+    for (int i = 0; i < k; i++) {
+        if (ir_is_const_graph(alts[i]))
+            out[(*n)++] = alts[i]->k.u.graph;
+        else if (is_make_closure(alts[i]) && ir_is_const_graph(alts[i]->app.in[1]))
+            out[(*n)++] = alts[i]->app.in[1]->k.u.graph;
+        else
+            return false;
+    }
+    return true;
+}
+
+/* ---- ownership and consumers -------------------------------------------------- */
+
+static bool makes_fresh_list(int p)
+{
+    switch (p) {
+    case P_LIST_MAKE: case P_LIST_CONCAT: case P_LIST_REPEAT: case P_LIST_SLICE: case P_LIST_COPY:
+    case P_LIST_CONVERT: case P_LIST_SET: case P_LIST_APPEND:
+        return true;
+    default:
+        return false;
+    }
+}
+
+/* The changes that may become _inplace (operand 1 is the list changed). */
+static int inplace_of(int p)
+{
+    switch (p) {
+    case P_LIST_SET: return P_LIST_SET_INPLACE;
+    case P_LIST_APPEND: return P_LIST_APPEND_INPLACE;
+    case P_LIST_POP: return P_LIST_POP_INPLACE;
+    case P_LIST_CONCAT: return P_LIST_EXTEND_INPLACE;
+    default: return -1;
+    }
+}
+
+/* Uses that read a list without keeping it (the list at operand `index`). */
+static bool observes(int p, int index)
+{
+    switch (p) {
+    case P_LIST_LEN: case P_LIST_MIN: case P_LIST_MAX: case P_LIST_COPY: case P_LIST_CONVERT: case P_EQ: case P_NE:
+    case P_LIST_CONCAT:
+        return true;
+    case P_LIST_GET: case P_LIST_SET: case P_LIST_APPEND: case P_LIST_POP: case P_LIST_SUM: case P_LIST_SLICE:
+    case P_LIST_REPEAT: case P_LIST_CONTAINS:
+        return index == 1;
+    default:
+        return false;
+    }
+}
+
+static bool is_owned(const Ctx *c, const Node *x)
+{
+    if (x->kind == N_PARAM) {
+        const GInfo *g = &c->gi[x->graph->id];
+        return g->owned && g->owned[x->param.index];
+    }
+    if (x->kind != N_APPLY)
+        return false;
+    int p = prim_of(x);
+    if (p >= 0) {
+        if (makes_fresh_list(p))
+            return true;
+        /* the list of pop's (list, item) */
+        return p == P_GETITEM && x->app.n == 3 && is_prim(x->app.in[1], P_LIST_POP) &&
+               x->app.in[2]->kind == N_CONST && x->app.in[2]->k.kind == K_INT && x->app.in[2]->k.u.i == 0;
+    }
+    Graph *g[2];
+    int n;
+    if (!callees(x, g, &n))
+        return false;
+    for (int i = 0; i < n; i++)
+        if (!c->gi[g[i]->id].fresh)
+            return false;
+    return true;
+}
+
+/* The site of graph h at app, or NULL. */
+static const Site *site_at(const Ctx *c, const Graph *h, const Node *app)
+{
+    const GInfo *g = &c->gi[h->id];
+    for (int i = 0; i < g->sites.len; i++)
+        if (g->sites.data[i].app == app)
+            return &g->sites.data[i];
+    return NULL;
+}
+
+/* Whether a value of type t may hold (share) a list's storage: a list, a
+   tuple holding one, or a function (a closure may have captured one). */
+static bool may_hold_list(const Type *t)
+{
+    if (!t)
+        return true;
+    if (t->kind == T_LIST || t->kind == T_FUNC)
+        return true;
+    for (int i = 0; t->kind == T_TUPLE && i < t->n; i++)
+        if (may_hold_list(t->elems[i]))
+            return true;
+    return false;
+}
+
+/* How a live use (user, index) of list value v treats it. */
+typedef enum UseKind { U_OBSERVE, U_CHANGE, U_SITE, U_KEEP } UseKind;
+
+/* Classifies; for observers and sites, *at is the node that runs the use
+   (a site's point). */
+static UseKind use_kind(const Ctx *c, Node *user, int index, Node **at)
+{
+    *at = user;
+    int p = prim_of(user);
+    if (p == P_MAKE_CLOSURE || p < 0) {
+        Graph *g[2];
+        int n = 0;
+        if (p == P_MAKE_CLOSURE) {
+            if (index < 2 || !ir_is_const_graph(user->app.in[1]))
+                return U_KEEP;
+            g[0] = user->app.in[1]->k.u.graph;
+            n = 1;
+        } else if (index == 0 || !callees(user, g, &n)) {
+            return U_KEEP;
+        }
+        bool owned = false, kept = false;
+        for (int i = 0; i < n; i++) {
+            const Site *s = site_at(c, g[i], user);
+            if (!s)
+                return U_KEEP;
+            *at = s->point;
+            int k = s->first + index - s->arg0;
+            if (k < 0 || k >= g[i]->nparams)
+                return U_KEEP;
+            owned |= c->gi[g[i]->id].owned && c->gi[g[i]->id].owned[k];
+            /* a result that may share the argument's storage keeps it */
+            kept |= g[i]->output && may_hold_list(g[i]->output->type) && !c->gi[g[i]->id].fresh;
+        }
+        return owned ? U_SITE : kept ? U_KEEP : U_OBSERVE;
+    }
+    if (index == 1 && inplace_of(p) >= 0)
+        return U_CHANGE;
+    return observes(p, index) ? U_OBSERVE : U_KEEP;
+}
+
+/* Marks every live node of x's graph that depends on x (x included). */
+static void mark_dependents(Ctx *c, Node *x)
+{
+    uint32_t st = ++c->reach_stamp;
+    c->work.len = 0;
+    c->reach[x->id] = st;
+    vec_push(&c->work, x);
+    while (c->work.len) {
+        Node *y = vec_pop(&c->work);
+        for (const Use *u = y->uses; u; u = u->next)
+            if (u->user && live_in(c, u->user) && c->reach[u->user->id] != st) {
+                c->reach[u->user->id] = st;
+                vec_push(&c->work, u->user);
+            }
+    }
+}
+
+static bool depends(const Ctx *c, const Node *x) { return c->reach[x->id] == c->reach_stamp; }
+
+/* v's consumer: the node that may destroy it (an _inplace change, or the
+   point of the call handing it over), or NULL. */
+static Node *consumer_of(Ctx *c, Node *v)
+{
+    if (!is_list(v) || !is_owned(c, v))
+        return NULL;
+    Node *best = NULL;
+    for (const Use *u = v->uses; u; u = u->next) {
+        if (!u->user)
+            return NULL;        /* the graph's result */
+        if (!live_in(c, u->user))
+            continue;
+        Node *at;
+        UseKind k = use_kind(c, u->user, u->index, &at);
+        if (k == U_KEEP)
+            return NULL;
+        if ((k == U_CHANGE || k == U_SITE) && (!best || c->pos[at->id] > c->pos[best->id]))
+            best = at;
+    }
+    if (!best)
+        return NULL;
+    mark_dependents(c, best);
+    for (const Use *u = v->uses; u; u = u->next) {
+        if (!live_in(c, u->user))
+            continue;
+        Node *at;
+        use_kind(c, u->user, u->index, &at);
+        if (at != best && depends(c, at))
+            return NULL;        /* it would read v after best changed it */
+    }
+    return best;
+}
+
+/* ---- the fixpoint ------------------------------------------------------------------ */
+
+static bool round_once(Ctx *c)
+{
+    bool changed = false;
+    for (int gi = 0; gi < c->m->graphs.len; gi++) {
+        Graph *g = c->m->graphs.data[gi];
+        GInfo *info = &c->gi[g->id];
+        if (!g->output)
+            continue;
+        for (int k = 0; info->owned && k < g->nparams; k++)
+            if (info->owned[k] && !consumer_of(c, g->params[k])) {
+                info->owned[k] = 0;
+                changed = true;
+            }
+        /* an owned list made in g (what else in g reads it dies with g's
+           frame; no consumer destroys it, since returning it keeps it) */
+        Node *out = g->output;
+        bool fresh = is_list(out) && out->kind == N_APPLY && is_owned(c, out);
+        if (info->fresh && !fresh) {
+            info->fresh = false;
+            changed = true;
+        }
+    }
+    return changed;
+}
+
+/* ---- the rewrite ------------------------------------------------------------------- */
+
+/* depend(observers of v other than those run at `at`..., v), v's
+   replacement at its consumer; NULL when an observer now depends on `at`
+   (then the consumer must not destroy v). */
+static Node *ordered(Ctx *c, Node *v, Node *at)
+{
+    NodeVec obs = {0};
+    mark_dependents(c, at);
+    for (const Use *u = v->uses; u; u = u->next) {
+        if (!u->user || !live_in(c, u->user))
+            continue;
+        Node *x;
+        use_kind(c, u->user, u->index, &x);
+        if (x == at)
+            continue;
+        if (depends(c, x)) {
+            vec_free(&obs);
+            return NULL;
+        }
+        bool dup = false;
+        for (int i = 0; i < obs.len && !dup; i++)
+            dup = obs.data[i] == x;
+        if (!dup)
+            vec_push(&obs, x);
+    }
+    if (!obs.len) {
+        vec_free(&obs);
+        return v;
+    }
+    vec_push(&obs, v);
+    Node *d = ir_apply_prim_args(v->graph, P_DEPEND, v->loc, obs.len, obs.data);
+    d->type = v->type;
+    vec_free(&obs);
+    return d;
+}
+
+static void rewrite_graph(Ctx *c, Graph *g, InplaceStats *st)
+{
+    /* the list values of g with a consumer, decided on the IR as it is */
+    NodeVec vals = {0};
+    for (int k = 0; k < g->nparams; k++)
+        if (is_list(g->params[k]))
+            vec_push(&vals, g->params[k]);
+    NodeVec *body = &c->body[g->id];
+    for (int i = 0; i < body->len; i++)
+        if (is_list(body->data[i]))
+            vec_push(&vals, body->data[i]);
+    Node **cons = xcalloc((size_t)(vals.len ? vals.len : 1), sizeof(Node *));
+    for (int i = 0; i < vals.len; i++)
+        cons[i] = consumer_of(c, vals.data[i]);
+    /* calls handing a list to an owned parameter: the consumer's, or a copy */
+    for (int i = 0; i < vals.len; i++) {
+        Node *v = vals.data[i];
+        for (const Use *u = v->uses, *next; u; u = next) {
+            next = u->next;
+            if (!u->user || !live_in(c, u->user))
+                continue;
+            Node *at;
+            if (use_kind(c, u->user, u->index, &at) != U_SITE || at == cons[i])
+                continue;
+            Node *copy = ir_apply_prim(g, P_LIST_COPY, u->user->loc, 1, v);
+            copy->type = v->type;
+            c->live[copy->id] = g->id + 1;
+            ir_use_set(u, copy);
+            if (st)
+                st->site_copies++;
+        }
+    }
+    /* the consumers */
+    for (int i = 0; i < vals.len; i++) {
+        Node *v = vals.data[i], *at = cons[i];
+        if (!at)
+            continue;
+        Node *d = ordered(c, v, at);
+        if (!d) {
+            cons[i] = NULL;     /* an earlier rewrite ordered an observer after `at` */
+            continue;
+        }
+        if (d != v)
+            c->live[d->id] = g->id + 1;
+        for (const Use *u = v->uses, *next; u; u = next) {
+            next = u->next;
+            if (!u->user || !live_in(c, u->user) || u->user == d)
+                continue;
+            Node *x;
+            UseKind k = use_kind(c, u->user, u->index, &x);
+            if (x != at || (k != U_CHANGE && k != U_SITE))
+                continue;
+            if (k == U_CHANGE)
+                ir_set_input(u->user, 0, ir_const_prim(c->m, (PrimId)inplace_of(prim_of(u->user)), u->user->loc));
+            if (d != v)
+                ir_use_set(u, d);
+        }
+    }
+    if (st)
+        for (int i = 0; i < body->len; i++) {
+            int p = prim_of(body->data[i]);
+            if (p == P_LIST_SET || p == P_LIST_APPEND || p == P_LIST_POP)
+                st->copies++;
+            else if (p == P_LIST_SET_INPLACE || p == P_LIST_APPEND_INPLACE || p == P_LIST_POP_INPLACE ||
+                     p == P_LIST_EXTEND_INPLACE)
+                st->inplace++;
+        }
+    free(cons);
+    vec_free(&vals);
+}
+
+void inplace_module(Module *m, InplaceStats *st)
+{
+    if (st)
+        memset(st, 0, sizeof *st);
+    Ctx c = {.m = m};
+    uint32_t ng = m->ngraph_ids ? m->ngraph_ids : 1;
+    c.gi = xcalloc(ng, sizeof(GInfo));
+    c.body = xcalloc(ng, sizeof(NodeVec));
+    /* the rewrite makes at most a copy per use of a list and a depend per
+       list: ids up to nnodes + extra */
+    uint32_t extra = 64;
+    for (int gi = 0; gi < m->graphs.len; gi++) {
+        Graph *g = m->graphs.data[gi];
+        ir_graph_body(g, &c.body[g->id]);
+        for (int i = -g->nparams; i < c.body[g->id].len; i++) {
+            Node *x = i < 0 ? g->params[-1 - i] : c.body[g->id].data[i];
+            if (!is_list(x))
+                continue;
+            extra++;
+            for (const Use *u = x->uses; u; u = u->next)
+                extra++;
+        }
+    }
+    uint32_t nn = m->nnodes + extra;
+    c.live = xcalloc(nn, sizeof(uint32_t));
+    c.pos = xcalloc(nn, sizeof(uint32_t));
+    c.reach = xcalloc(nn, sizeof(uint32_t));
+    bool any = extra > 64;
+    for (int gi = 0; gi < m->graphs.len; gi++) {
+        Graph *g = m->graphs.data[gi];
+        for (int i = 0; i < c.body[g->id].len; i++) {
+            Node *x = c.body[g->id].data[i];
+            c.live[x->id] = g->id + 1;
+            c.pos[x->id] = (uint32_t)i;
+        }
+    }
+    if (any) {
+        for (int gi = 0; gi < m->graphs.len; gi++)
+            find_sites(&c, m->graphs.data[gi]);
+        for (int gi = 0; gi < m->graphs.len; gi++) {
+            Graph *g = m->graphs.data[gi];
+            GInfo *info = &c.gi[g->id];
+            info->fresh = true;
+            if (info->escaped || !g->nparams)
+                continue;
+            info->owned = xcalloc((size_t)g->nparams, 1);
+            for (int k = 0; k < g->nparams; k++)
+                info->owned[k] = is_list(g->params[k]);
+        }
+        while (round_once(&c))
+            ;
+        for (int gi = 0; gi < m->graphs.len; gi++) {
+            Graph *g = m->graphs.data[gi];
+            if (g->output)
+                rewrite_graph(&c, g, st);
+            GInfo *info = &c.gi[g->id];
+            for (int k = 0; info->owned && k < g->nparams; k++)
+                if (info->owned[k]) {
+                    if (!g->consumed)
+                        g->consumed = ARENA_ARRAY(m->arena, uint8_t, (size_t)g->nparams);
+                    g->consumed[k] = 1;
+                }
+        }
+    }
+    for (uint32_t i = 0; i < ng; i++) {
+        vec_free(&c.gi[i].sites);
+        free(c.gi[i].owned);
+        vec_free(&c.body[i]);
+    }
+    free(c.gi);
+    free(c.body);
+    free(c.live);
+    free(c.pos);
+    free(c.reach);
+    vec_free(&c.work);
+}
