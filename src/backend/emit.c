@@ -3,8 +3,9 @@
  * cg.h for the state): one LLVM function per unit with its group's blocks,
  * body nodes in schedule order, the output as a return or a jump; calls
  * to known graphs, through function values (a switch over the functions a
- * value may be) and jumps; the structural primitives (tuples, closures,
- * sensitivities, envs), the scalar ones going to scalar.c.
+ * value may be) and jumps; the structural primitives (tuples, == and !=
+ * on tuples, closures, sensitivities, envs), the scalar ones going to
+ * scalar.c.
  *
  * Assumes classification (classify.h) and the env keys (sens.c) are done,
  * every unit declared (cg_declare_unit) before any code calls it.
@@ -385,6 +386,39 @@ static LLVMValueRef rebind(Cg *cg, Region *r, Node *n)
     return phi;
 }
 
+/* Python's == on a of type ta and b of type tb, as an i1, for the operands
+   inference lets == have (ty_equality: numbers and tuples of them, nested):
+   numbers as the scalar eq computes it (an int and a float exactly, NaN
+   unequal, -0.0 == 0.0), tuples of one length item by item, anything else
+   (tuples of different lengths, a tuple and a number, a list and a tuple
+   or a number) unequal; two lists wait for lists in native code.  Items are
+   compared by value, never by identity first as CPython does, so a tuple
+   holding a NaN never equals itself (docs/language.md §9, rule 9), as the
+   interpreter's values_equal. */
+static LLVMValueRef cg_equal(Cg *cg, LLVMValueRef a, Type *ta, LLVMValueRef b, Type *tb, Loc loc)
+{
+    if (!ta || !tb || ta->kind == T_FUNC || ta->kind == T_ZERO || ta->kind == T_ENV || tb->kind == T_FUNC ||
+        tb->kind == T_ZERO || tb->kind == T_ENV)
+        die("codegen: == on a value inference does not compare");
+    if (ta->kind == T_LIST && tb->kind == T_LIST)
+        die("codegen: lists are not compiled to native code yet");
+    if (type_is_scalar(ta) && type_is_scalar(tb)) {
+        CgPrimCtx pc = {cg->ctx, cg->mod, cg->b, loc};
+        LLVMValueRef args[2] = {a, b};
+        Type *types[2] = {ta, tb};
+        return cg_scalar_prim(&pc, P_EQ, args, types, 2, type_bool(cg->m->types));
+    }
+    if (ta->kind != T_TUPLE || tb->kind != T_TUPLE || ta->n != tb->n)
+        return LLVMConstInt(cg->t_i1, 0, 0);
+    LLVMValueRef eq = LLVMConstInt(cg->t_i1, 1, 0);
+    for (int i = 0; i < ta->n; i++) {
+        LLVMValueRef x = LLVMBuildExtractValue(cg->b, a, (unsigned)i, "");
+        LLVMValueRef y = LLVMBuildExtractValue(cg->b, b, (unsigned)i, "");
+        eq = LLVMBuildAnd(cg->b, eq, cg_equal(cg, x, ta->elems[i], y, tb->elems[i], loc), "");
+    }
+    return eq;
+}
+
 static LLVMValueRef emit_prim(Cg *cg, Region *r, PrimId p, Node *n, LLVMValueRef *args, Type *const *types, int nargs)
 {
     const Type *rt = n->type;
@@ -411,6 +445,12 @@ static LLVMValueRef emit_prim(Cg *cg, Region *r, PrimId p, Node *n, LLVMValueRef
         if (i < 0)
             i += types[0]->n;
         return cg_coerce(cg, LLVMBuildExtractValue(cg->b, args[0], (unsigned)i, ""), types[0]->elems[i], rt);
+    }
+    case P_EQ:
+        return cg_coerce(cg, cg_equal(cg, args[0], types[0], args[1], types[1], n->loc), type_bool(cg->m->types), rt);
+    case P_NE: {
+        LLVMValueRef eq = cg_equal(cg, args[0], types[0], args[1], types[1], n->loc);
+        return cg_coerce(cg, LLVMBuildNot(cg->b, eq, "ne"), type_bool(cg->m->types), rt);
     }
     case P_UNPACK:
     case P_CHECK_RESULT:
