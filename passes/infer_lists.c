@@ -236,9 +236,12 @@ Type *ty_list_nodiff(TypeCtx *tc, const PrimInfo *p, Node *app, Type **args, int
 
 Type *infer_list_arith(TypeCtx *tc, const PrimInfo *p, Node *app, Type **args)
 {
-    if (p->id == P_ADD && args[0]->kind == T_LIST && args[1]->kind == T_LIST)
+    bool add = p->id == P_ADD || p->id == P_IADD, mul = p->id == P_MUL || p->id == P_IMUL;
+    if (add && args[0]->kind == T_LIST && args[1]->kind == T_LIST)
         return ty_list_concat(tc, prim_info(P_LIST_CONCAT), app, args, 2);
-    if (p->id == P_MUL && (args[0]->kind == T_LIST) != (args[1]->kind == T_LIST)) {
+    if (p->id == P_IMUL && args[0]->kind != T_LIST)    /* n *= a: a new list, as CPython's int * list */
+        mul = true;
+    if (mul && (args[0]->kind == T_LIST) != (args[1]->kind == T_LIST)) {
         Type *rev[2] = {args[1], args[0]};
         return ty_list_repeat(tc, prim_info(P_LIST_REPEAT), app, args[0]->kind == T_LIST ? args : rev, 2);
     }

@@ -14,6 +14,8 @@ static const char *op_symbol(PrimId p)
 {
     switch (p) {
     case P_ADD: return "+";
+    case P_IADD: return "+=";
+    case P_IMUL: return "*=";
     case P_SUB: return "-";
     case P_MUL: return "*";
     case P_TRUEDIV: return "/";

@@ -204,7 +204,7 @@ static bool makes_fresh_list(int p)
 {
     switch (p) {
     case P_LIST_MAKE: case P_LIST_CONCAT: case P_LIST_REPEAT: case P_LIST_SLICE: case P_LIST_COPY:
-    case P_LIST_CONVERT: case P_LIST_SET: case P_LIST_APPEND:
+    case P_LIST_CONVERT: case P_LIST_SET: case P_LIST_APPEND: case P_LIST_EXTEND: case P_LIST_IREPEAT:
         return true;
     default:
         return false;
@@ -218,7 +218,7 @@ static int inplace_of(int p)
     case P_LIST_SET: return P_LIST_SET_INPLACE;
     case P_LIST_APPEND: return P_LIST_APPEND_INPLACE;
     case P_LIST_POP: return P_LIST_POP_INPLACE;
-    case P_LIST_CONCAT: return P_LIST_EXTEND_INPLACE;
+    case P_LIST_CONCAT: case P_LIST_EXTEND: return P_LIST_EXTEND_INPLACE;
     default: return -1;
     }
 }
@@ -228,10 +228,10 @@ static bool observes(int p, int index)
 {
     switch (p) {
     case P_LIST_LEN: case P_LIST_MIN: case P_LIST_MAX: case P_LIST_COPY: case P_LIST_CONVERT: case P_EQ: case P_NE:
-    case P_LIST_CONCAT:
+    case P_LIST_CONCAT: case P_LIST_EXTEND:
         return true;
     case P_LIST_GET: case P_LIST_SET: case P_LIST_APPEND: case P_LIST_POP: case P_LIST_SUM: case P_LIST_SLICE:
-    case P_LIST_REPEAT: case P_LIST_CONTAINS:
+    case P_LIST_REPEAT: case P_LIST_IREPEAT: case P_LIST_CONTAINS:
         return index == 1;
     default:
         return false;

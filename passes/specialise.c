@@ -426,18 +426,28 @@ static bool list_operands(TypeCtx *tc, Graph *ng, PrimId p, Type *t, Type **argt
     switch (p) {
     case P_ADD:
     case P_MUL:
-        if (!t || t == TY_ERR || t->kind != T_LIST)
+    case P_IADD:
+    case P_IMUL:
+        if (!t || t == TY_ERR || t->kind != T_LIST) {
+            if (p == P_IADD || p == P_IMUL) {   /* on numbers, + and * */
+                PrimId q = p == P_IADD ? P_ADD : P_MUL;
+                in[0] = typed(ir_const_prim(tc->spec, q, loc), fnref_type(tc, NULL, (int)q, NULL));
+            }
             return false;
-        if (p == P_MUL && argt[1]->kind == T_LIST) {
+        }
+        /* a += b and a *= n change the list a; n *= a makes a new one */
+        bool change = (p == P_IADD || p == P_IMUL) && argt[0]->kind == T_LIST;
+        if ((p == P_MUL || p == P_IMUL) && argt[1]->kind == T_LIST) {
             Node *x = in[1];
             Type *xt = argt[0];
             in[1] = in[2], argt[0] = argt[1];
             in[2] = x, argt[1] = xt;
         }
-        p = p == P_ADD ? P_LIST_CONCAT : P_LIST_REPEAT;
+        p = p == P_ADD || p == P_IADD ? (change ? P_LIST_EXTEND : P_LIST_CONCAT)
+                                      : (change ? P_LIST_IREPEAT : P_LIST_REPEAT);
         in[0] = typed(ir_const_prim(tc->spec, p, loc), fnref_type(tc, NULL, (int)p, NULL));
         CONV(1, t);
-        CONV(2, p == P_LIST_CONCAT ? t : ti);
+        CONV(2, p == P_LIST_CONCAT || p == P_LIST_EXTEND ? t : ti);
         return true;
     case P_LIST_MAKE:
         for (int i = 1; i < n; i++)
@@ -450,11 +460,13 @@ static bool list_operands(TypeCtx *tc, Graph *ng, PrimId p, Type *t, Type **argt
         CONV(1, t), CONV(2, elem);
         return true;
     case P_LIST_CONCAT:
+    case P_LIST_EXTEND:
         CONV(1, t), CONV(2, t);
         return true;
     case P_LIST_GET:
     case P_LIST_POP:
     case P_LIST_REPEAT:
+    case P_LIST_IREPEAT:
         CONV(2, ti);
         return true;
     case P_LIST_SLICE:
