@@ -49,6 +49,7 @@ static Node *new_node(Module *m, NodeKind kind, Loc loc)
     Node *n = ARENA_NEW(m->arena, Node);
     n->kind = kind;
     n->id = m->nnodes++;
+    n->seq = m->seq_as ? m->seq_as : n->id;
     n->loc = loc;
     return n;
 }

@@ -67,6 +67,10 @@ struct Node {
     Loc loc;
     Graph *graph;       /* owner; NULL for constants */
     Type *type;         /* set by inference; NULL before */
+    uint32_t seq;       /* source order: lowering makes nodes in the order of the source, so
+                           for the nodes lowering made seq is their creation order; clones keep
+                           their original's (the conversions specialisation adds, the seq of
+                           the node they are for); other passes' nodes get their id */
     const char *name;   /* source variable name, or NULL */
     Use *uses;
     union {
@@ -156,6 +160,9 @@ struct Module {
     /* When set, every Apply that ir_apply creates is also appended here
        (lowering uses it to find computations nothing uses). */
     NodeVec *track;
+    /* When nonzero, the seq of every node made (specialisation: a clone's
+       conversions take the original's place in the source order). */
+    uint32_t seq_as;
 };
 
 /* ---- building ----------------------------------------------------------- */

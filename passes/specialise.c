@@ -582,7 +582,20 @@ static void check_one_signature(TypeCtx *tc, Inst *inst, Node *a)
     }
 }
 
+static Node *clone_apply_at(TypeCtx *tc, Inst *inst, Graph *ng, Node *a);
+
+/* The clone of Apply a, and the conversions of its operands, in the source
+   order at a's place (Node.seq). */
 static Node *clone_apply(TypeCtx *tc, Inst *inst, Graph *ng, Node *a)
+{
+    uint32_t saved = tc->spec->seq_as;
+    tc->spec->seq_as = a->seq;
+    Node *c = clone_apply_at(tc, inst, ng, a);
+    tc->spec->seq_as = saved;
+    return c;
+}
+
+static Node *clone_apply_at(TypeCtx *tc, Inst *inst, Graph *ng, Node *a)
 {
     int l = tc->local[a->id], n = a->app.n;
     Type *t = inst->types[l];
@@ -660,8 +673,11 @@ static void fill_body(TypeCtx *tc, Inst *inst, int gi)
     Node *out = g->output;
     Node *nout = map_input(tc, inst, out);
     int ol = out->kind == N_APPLY && out->graph == g ? tc->local[out->id] : -1;
+    uint32_t saved = tc->spec->seq_as;
+    tc->spec->seq_as = out->kind == N_APPLY ? out->seq : saved;
     if (!(ol >= 0 && inst->blockcall[ol]))
         nout = coerce(tc, ng, nout, infer_node_type(tc, inst, out), r->type, out->loc);
+    tc->spec->seq_as = saved;
     ir_set_output(ng, nout);
     ng->ret_type = translate(tc, r->type, g->loc);
 }

@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "../passes/alias.h"
 #include "../passes/closure.h"
 #include "../passes/grad.h"
 #include "../passes/inplace.h"
@@ -165,7 +166,12 @@ static bool infer(Compilation *c)
     c->typed = infer_module(c->lowered, &c->diags, c->entries, c->nentries, &j);
     timed(c, "infer", timer_now() - t0 - j, c->typed);
     timed(c, "J (the transforms inference asked for)", j, NULL);
-    return !diags_failed(&c->diags) && c->typed && verify(c, c->typed, true, "infer");
+    if (diags_failed(&c->diags) || !c->typed)
+        return false;
+    t0 = timer_now();
+    alias_check(c->typed, &c->diags);       /* contract 5.3: CPython's shared lists agree with values */
+    timed(c, "alias", timer_now() - t0, NULL);
+    return !diags_failed(&c->diags) && verify(c, c->typed, true, "infer");
 }
 
 static bool grad(Compilation *c)

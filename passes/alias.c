@@ -1,0 +1,569 @@
+/*
+ * alias.c: the aliasing rule of contract 5.3 (see alias.h for what it
+ * assumes and guarantees).
+ *
+ * CPython's answer and myc's differ exactly when a list object is changed
+ * and then read through a reference that, in myc's value semantics, still
+ * holds the list as it was: a *stale* reference.  For each change D of
+ * list value v (and each call that hands v to a parameter its callee
+ * changes, which is a change of v for the caller), the rule is checked in
+ * three parts:
+ *
+ *   1. where v comes from must be a list that only v refers to: a list
+ *      made here (a display, a copy, a change's result, a comprehension),
+ *      a parameter of the function (its callers are then checked, part 3),
+ *      a loop variable or join whose every incoming value is such a list,
+ *      the item of a tuple display, or a row of a list written back to the
+ *      same place right after (m[i][j] = x) in a list whose rows are
+ *      distinct objects.  Anything else (a row kept in another variable, a
+ *      list out of a tuple parameter, a call's result that may be one of
+ *      its arguments, a top-level constant, a list a closure captured) is
+ *      an error: myc cannot see every other reference to it;
+ *   2. no other reference to that list -- v, or a value it came from -- is
+ *      used after D: "after" is what runs later, by data dependence or by
+ *      source order (Node.seq: the nodes lowering made are in the source's
+ *      order), except in the other branch of an if, and a use inside a
+ *      closure runs when the closure is called;
+ *   3. where v is a parameter of function F, every call of F is itself
+ *      checked as a change of its argument.
+ *
+ * A container that holds v (a tuple, a list, a closure) is another
+ * reference: its uses after D are errors too.  Specialised clones of one
+ * function give each error once (by place).
+ */
+#include "alias.h"
+
+#include <string.h>
+
+typedef struct AC {
+    Module *m;
+    Diags *d;
+    uint32_t *live;         /* node id -> its graph's id + 1 when in that graph's body */
+    uint32_t *reach;        /* node id -> stamp: depends on the change being checked */
+    uint32_t stamp;
+    uint32_t *maxseq;       /* graph id -> the largest seq in its body */
+    uint8_t **consumes;     /* graph id -> per parameter: the function changes it */
+    VEC(Graph *) work;      /* functions whose consumed parameters' callers need checking */
+    VEC(Loc) reported;
+    NodeVec stack;
+    int errors;
+} AC;
+
+static bool is_prim(const Node *x, PrimId p)
+{
+    return x && x->kind == N_APPLY && x->app.n >= 1 && ir_is_const_prim(x->app.in[0], p);
+}
+
+static int prim_of(const Node *x)
+{
+    if (!x || x->kind != N_APPLY || x->app.n < 1 || x->app.in[0]->kind != N_CONST || x->app.in[0]->k.kind != K_PRIM)
+        return -1;
+    return (int)x->app.in[0]->k.u.prim;
+}
+
+static bool is_list(const Node *x) { return x->type && x->type->kind == T_LIST; }
+
+static bool live(const AC *c, const Node *x)
+{
+    return x->kind == N_APPLY && x->id < c->m->nnodes && c->live[x->id] == x->graph->id + 1;
+}
+
+static bool is_change(int p)
+{
+    return p == P_LIST_SET || p == P_LIST_APPEND || p == P_LIST_POP || p == P_LIST_EXTEND || p == P_LIST_IREPEAT;
+}
+
+static bool makes_list(int p)
+{
+    switch (p) {
+    case P_LIST_MAKE: case P_LIST_CONCAT: case P_LIST_REPEAT: case P_LIST_SLICE: case P_LIST_COPY:
+    case P_LIST_CONVERT:
+        return true;
+    default:
+        return is_change(p);
+    }
+}
+
+static const char *var_name(const Node *x) { return x->name ? x->name : NULL; }
+
+/* ---- "runs after" --------------------------------------------------------------- */
+
+/* Marks what depends on x (its uses, transitively, in any graph). */
+static void mark_dependents(AC *c, Node *x)
+{
+    uint32_t st = ++c->stamp;
+    c->stack.len = 0;
+    vec_push(&c->stack, x);
+    c->reach[x->id] = st;
+    while (c->stack.len) {
+        Node *y = vec_pop(&c->stack);
+        for (const Use *u = y->uses; u; u = u->next)
+            if (u->user && live(c, u->user) && c->reach[u->user->id] != st) {
+                c->reach[u->user->id] = st;
+                vec_push(&c->stack, u->user);
+            }
+    }
+}
+
+static bool depends(const AC *c, const Node *x) { return x->id < c->m->nnodes && c->reach[x->id] == c->stamp; }
+
+/* a's ancestor at depth `depth` (a's depth >= depth). */
+static Graph *up_to(Graph *a, int depth)
+{
+    while (a->depth > depth)
+        a = a->parent;
+    return a;
+}
+
+/* Graphs a and b are (inside) the two branches of one switch: never both run. */
+static bool exclusive_branches(Graph *a, Graph *b)
+{
+    if (!a || !b || a == b || ir_graph_encloses(a, b) || ir_graph_encloses(b, a))
+        return false;
+    int d = a->depth < b->depth ? a->depth : b->depth;
+    Graph *x = up_to(a, d), *y = up_to(b, d);
+    while (x->parent != y->parent) {
+        x = x->parent;
+        y = y->parent;
+    }
+    if (x->kind != G_BRANCH || y->kind != G_BRANCH || !x->parent)
+        return false;
+    NodeVec body = {0};
+    ir_graph_body(x->parent, &body);
+    bool found = false;
+    for (int i = 0; i < body.len && !found; i++) {
+        Node *s = body.data[i];
+        if (is_prim(s, P_SWITCH) && s->app.n == 4 && ir_is_const_graph(s->app.in[2]) &&
+            ir_is_const_graph(s->app.in[3])) {
+            Graph *p = s->app.in[2]->k.u.graph, *q = s->app.in[3]->k.u.graph;
+            found = (p == x && q == y) || (p == y && q == x);
+        }
+    }
+    vec_free(&body);
+    return found;
+}
+
+static bool runs_after(AC *c, Node *u, Graph *ug, Node *d, int depth);
+
+/* A use inside function L (a lambda or nested def) runs when L is called:
+   after d when some use of L's closure does. */
+static bool closure_runs_after(AC *c, Graph *l, Node *d, int depth)
+{
+    if (depth > 8)
+        return true;
+    for (int gi = 0; gi < c->m->graphs.len; gi++) {
+        Graph *g = c->m->graphs.data[gi];
+        if (g->fn == l)
+            continue;       /* L's own recursion */
+        NodeVec body = {0};
+        ir_graph_body(g, &body);
+        bool after = false;
+        for (int i = 0; i <= body.len && !after; i++) {
+            int n;
+            Node *const *in = ir_body_inputs(g, &body, i, &n);
+            for (int k = 0; k < n && !after; k++)
+                if (ir_is_const_graph(in[k]) && in[k]->k.u.graph == l)
+                    after = runs_after(c, i < body.len ? body.data[i] : NULL, g, d, depth + 1);
+        }
+        vec_free(&body);
+        if (after)
+            return true;
+    }
+    return false;
+}
+
+/* Whether use u (an Apply of graph ug; NULL: ug returning) runs after d,
+   with mark_dependents(d) done. */
+static bool runs_after(AC *c, Node *u, Graph *ug, Node *d, int depth)
+{
+    if (u == d)
+        return false;
+    if (ug->fn != d->graph->fn && ir_graph_encloses(d->graph->fn, ug->fn))
+        return closure_runs_after(c, ug->fn, d, depth);
+    if (exclusive_branches(ug, d->graph))
+        return false;
+    if (!u)     /* ug returns: after everything it encloses, and what precedes its end */
+        return ir_graph_encloses(ug, d->graph) || c->maxseq[ug->id] > d->seq;
+    return depends(c, u) || u->seq > d->seq;
+}
+
+/* ---- reporting ------------------------------------------------------------------ */
+
+static bool first_report(AC *c, Loc at)
+{
+    for (int i = 0; i < c->reported.len; i++)
+        if (c->reported.data[i].line == at.line && c->reported.data[i].col == at.col)
+            return false;
+    vec_push(&c->reported, at);
+    return true;
+}
+
+static const char *what_change(const Node *d)
+{
+    switch (prim_of(d)) {
+    case P_LIST_SET: return "this item assignment changes";
+    case P_LIST_APPEND: return "append() changes";
+    case P_LIST_POP: return "pop() changes";
+    case P_LIST_EXTEND: return "this changes";
+    case P_LIST_IREPEAT: return "*= changes";
+    default: return "this call hands over";
+    }
+}
+
+static void report(AC *c, Node *d, Node *v, const char *why, Loc note_at, const char *note)
+{
+    if (!first_report(c, d->loc))
+        return;
+    const char *name = var_name(v);
+    if (name)
+        diag_error(c->d, d->loc, "%s the list '%s', %s", what_change(d), name, why);
+    else
+        diag_error(c->d, d->loc, "%s a list that %s", what_change(d), why);
+    if (note_at.line)
+        diag_note(c->d, note_at, "%s", note);
+    c->errors++;
+}
+
+/* ---- where a list comes from ------------------------------------------------------ */
+
+/* Jumps to block b: calls whose callee is b's constant. */
+static void jumps_to(AC *c, Graph *b, NodeVec *out)
+{
+    Graph *p = b->parent;
+    for (int gi = 0; gi < c->m->graphs.len; gi++) {
+        Graph *g = c->m->graphs.data[gi];
+        if (!p || !ir_graph_encloses(p, g))
+            continue;
+        NodeVec body = {0};
+        ir_graph_body(g, &body);
+        for (int i = 0; i < body.len; i++)
+            if (ir_is_const_graph(body.data[i]->app.in[0]) && body.data[i]->app.in[0]->k.u.graph == b)
+                vec_push(out, body.data[i]);
+        vec_free(&body);
+    }
+}
+
+typedef struct Origin {
+    NodeVec refs;           /* the values that refer to the changed list (v, what it came from) */
+    const char *why;        /* NULL: only those refer to it */
+    Loc at;                 /* where the reason is */
+    const char *note;
+    bool probe;             /* only asking whether a callee's result is new: record nothing */
+} Origin;
+
+static bool rows_distinct(AC *c, Node *m, int depth);
+
+static void add_ref(Origin *o, Node *x)
+{
+    for (int i = 0; i < o->refs.len; i++)
+        if (o->refs.data[i] == x)
+            return;
+    vec_push(&o->refs, x);
+}
+
+static void fail(Origin *o, const char *why, Loc at, const char *note)
+{
+    if (!o->why) {
+        o->why = why;
+        o->at = at;
+        o->note = note;
+    }
+}
+
+/* The call that runs graph g's function for the check of a change of v:
+   fills o with the references to v's list, or the reason it may have
+   others. */
+static void origin(AC *c, Node *v, Node *d, Origin *o, int depth)
+{
+    for (int i = 0; i < o->refs.len; i++)
+        if (o->refs.data[i] == v)
+            return;
+    add_ref(o, v);
+    if (depth > 64) {
+        fail(o, "comes from too far for myc to follow", v->loc, "it comes from here");
+        return;
+    }
+    if (v->kind == N_PARAM) {
+        Graph *g = v->graph;
+        if (g->fn != d->graph->fn) {
+            fail(o, "is captured from an enclosing function (a closure that changes a list it captured would "
+                    "change it on every call in Python)",
+                 v->loc, "it is defined here: pass it as an argument and return the changed list instead");
+            return;
+        }
+        if (g->kind == G_FUNCTION && o->probe) {
+            fail(o, "may be a parameter", v->loc, "");
+            return;
+        }
+        if (g->kind == G_FUNCTION) {     /* the callers hand it over: checked at each call */
+            uint8_t **cs = &c->consumes[g->id];
+            if (!*cs)
+                *cs = xcalloc((size_t)g->nparams, 1);
+            if (!(*cs)[v->param.index]) {
+                (*cs)[v->param.index] = 1;
+                vec_push(&c->work, g);
+            }
+            return;
+        }
+        if (g->kind == G_BLOCK) {       /* a loop variable or a join: every incoming value */
+            NodeVec js = {0};
+            jumps_to(c, g, &js);
+            for (int i = 0; i < js.len; i++) {
+                Node *j = js.data[i];
+                int k = v->param.index + 1;
+                if (k >= j->app.n)
+                    continue;
+                Node *a = j->app.in[k];
+                for (int q = 1; q < j->app.n; q++)
+                    if (q != k && j->app.in[q] == a)
+                        fail(o, "is also another variable of the loop (the same list under two names)", a->loc,
+                             "both get this list here");
+                origin(c, a, d, o, depth + 1);
+            }
+            vec_free(&js);
+            return;
+        }
+        fail(o, "comes from where myc cannot follow it", v->loc, "it comes from here");
+        return;
+    }
+    if (v->kind != N_APPLY) {
+        fail(o, "is a constant shared by every use", v->loc, "it is this constant");
+        return;
+    }
+    int p = prim_of(v);
+    if (makes_list(p))
+        return;                                 /* a new list */
+    if (p == P_GETITEM && v->app.n == 3) {
+        Node *t = v->app.in[1], *ix = v->app.in[2];
+        if (is_prim(t, P_LIST_POP) || is_prim(t, P_LIST_POP_INPLACE))
+            return;                             /* the list pop() leaves */
+        if (is_prim(t, P_MAKE_TUPLE) && ix->kind == N_CONST && ix->k.kind == K_INT && ix->k.u.i >= 0 &&
+            ix->k.u.i + 1 < t->app.n) {
+            origin(c, t->app.in[ix->k.u.i + 1], d, o, depth + 1);
+            return;
+        }
+        fail(o, "is an item of a tuple that may be used elsewhere", t->loc,
+             "the tuple is here; copy the list before changing it, as in 'a = list(a)'");
+        return;
+    }
+    if (p == P_LIST_GET) {
+        /* m[i][j] = x: the row is changed and written back to the same
+           place; fine when the rows of m are distinct lists */
+        Node *m = v->app.in[1];
+        bool back = false;
+        for (const Use *u = d->uses; u && !back; u = u->next) {
+            Node *w = u->user;
+            back = w && live(c, w) && (is_prim(w, P_LIST_SET)) && u->index == 3 && w->app.in[1] == m &&
+                   w->app.in[2] == v->app.in[2];
+        }
+        if (!back) {
+            fail(o, "is an item of another list, which Python would change too", m->loc,
+                 "it is an item of this list: copy it first ('row = list(row)') or assign the changed row back");
+            return;
+        }
+        if (!rows_distinct(c, m, 0))
+            fail(o, "is a row of a list whose rows may be one list (as in [[0.0] * m] * n, or a copy of a list of "
+                    "lists, which shares its rows)",
+                 m->loc, "the rows of this list: build them as [[0.0] * m for _ in range(n)]");
+        return;
+    }
+    /* a call: a new list when the callee's result always is one */
+    Node *f = v->app.in[0];
+    if (f->kind == N_CONST && f->k.kind == K_GRAPH && f->k.u.graph->kind == G_CONST) {
+        fail(o, "is a top-level constant, shared by every function that reads it", v->loc,
+             "copy it first, as in 'a = list(CONST)'");
+        return;
+    }
+    if (f->kind == N_CONST && f->k.kind == K_GRAPH) {
+        Graph *g = f->k.u.graph;
+        Node *out = g->output;
+        if (out && out->kind == N_APPLY && (makes_list(prim_of(out)) || is_prim(out, P_GETITEM))) {
+            Origin inner = {.probe = true};
+            origin(c, out, out, &inner, depth + 1);
+            bool fresh = !inner.why;
+            vec_free(&inner.refs);
+            if (fresh)
+                return;
+        }
+    }
+    fail(o, "is the result of a call that may return a list shared with something else", v->loc,
+         "copy it first, as in 'a = list(f(...))'");
+}
+
+/* Whether list `item`, stored by container operation `op`, is a new list
+   that nothing else reads after op (it moves into the container). */
+static bool moved_in(AC *c, Node *item, Node *op)
+{
+    if (!is_list(item))
+        return true;
+    if (item->kind != N_APPLY || !makes_list(prim_of(item)))
+        return false;
+    mark_dependents(c, op);
+    for (const Use *u = item->uses; u; u = u->next)
+        if (!u->user || (live(c, u->user) && u->user != op && runs_after(c, u->user, u->user->graph, op, 0)))
+            return false;
+    return true;
+}
+
+/* Whether the rows of list m are distinct objects that nothing else reads
+   (a change of one is seen through no other reference). */
+static bool rows_distinct(AC *c, Node *m, int depth)
+{
+    if (depth > 64)
+        return false;
+    if (m->kind == N_PARAM) {
+        if (m->graph->kind == G_FUNCTION)   /* the caller's list (from C: a fresh block) */
+            return true;
+        if (m->graph->kind != G_BLOCK)
+            return false;
+        NodeVec js = {0};
+        jumps_to(c, m->graph, &js);
+        bool ok = true;
+        for (int i = 0; i < js.len && ok; i++) {
+            Node *a = m->param.index + 1 < js.data[i]->app.n ? js.data[i]->app.in[m->param.index + 1] : NULL;
+            ok = a && (a == m || rows_distinct(c, a, depth + 1));
+        }
+        vec_free(&js);
+        return ok;
+    }
+    int p = prim_of(m);
+    switch (p) {
+    case P_LIST_MAKE:
+        for (int i = 1; i < m->app.n; i++) {
+            for (int j = 1; j < i; j++)
+                if (m->app.in[i] == m->app.in[j])
+                    return false;
+            if (!moved_in(c, m->app.in[i], m))
+                return false;
+        }
+        return true;
+    case P_LIST_APPEND:
+    case P_LIST_SET:
+        return rows_distinct(c, m->app.in[1], depth + 1) && moved_in(c, m->app.in[m->app.n - 1], m);
+    case P_LIST_CONVERT:
+        return true;
+    default:
+        return false;
+    }
+}
+
+/* ---- the check of one change ----------------------------------------------------- */
+
+/* d changes (or hands over) v. */
+static void check_change(AC *c, Node *d, Node *v)
+{
+    Origin o = {0};
+    origin(c, v, d, &o, 0);
+    if (o.why) {
+        report(c, d, v, o.why, o.at, o.note);
+        vec_free(&o.refs);
+        return;
+    }
+    mark_dependents(c, d);
+    for (int r = 0; r < o.refs.len; r++) {
+        Node *x = o.refs.data[r];
+        if (depends(c, x))
+            continue;       /* computed from the change: not stale */
+        for (const Use *u = x->uses; u; u = u->next) {
+            Node *w = u->user;
+            Graph *wg = w ? w->graph : u->graph;
+            if (w && (!live(c, w) || w == d))
+                continue;
+            if (w && ir_is_const_graph(w->app.in[0]) && w->app.in[0]->k.u.graph->kind == G_BLOCK) {
+                /* passing it on to a loop or a join is part of where it came from, unless that
+                   block reads it again */
+                bool passed = false;
+                for (int r2 = 0; r2 < o.refs.len && !passed; r2++) {
+                    Node *q = o.refs.data[r2];
+                    passed = q->kind == N_PARAM && q->graph == w->app.in[0]->k.u.graph &&
+                             q->param.index + 1 == u->index;
+                }
+                if (passed)
+                    continue;
+            }
+            if (!runs_after(c, w, wg, d, 0))
+                continue;
+            const char *name = var_name(x);
+            StrBuf sb = {0};
+            if (name)
+                sb_printf(&sb, "'%s' is used here, after the change, and Python would see the change through it; "
+                               "to keep the old list, copy it before changing: '%s = list(%s)'",
+                          name, name, name);
+            else
+                sb_puts(&sb, "the same list is used here, after the change, and Python would see the change "
+                             "through it; copy it before changing it");
+            report(c, d, v, "which is used afterwards through another reference",
+                   w ? w->loc : (wg->ret_loc.line ? wg->ret_loc : wg->loc), sb_cstr(&sb));
+            sb_free(&sb);
+            vec_free(&o.refs);
+            return;
+        }
+    }
+    vec_free(&o.refs);
+}
+
+/* Every call of function g (directly, or through a function value that may
+   be g) is a change of its arguments for the parameters g changes. */
+static void check_callers(AC *c, Graph *g)
+{
+    uint8_t *cs = c->consumes[g->id];
+    for (int gi = 0; gi < c->m->graphs.len; gi++) {
+        Graph *h = c->m->graphs.data[gi];
+        NodeVec body = {0};
+        ir_graph_body(h, &body);
+        for (int i = 0; i < body.len; i++) {
+            Node *x = body.data[i];
+            Node *f = x->app.in[0];
+            bool calls = ir_is_const_graph(f) && f->k.u.graph == g;
+            if (!calls && f->type && f->type->kind == T_FUNC && f->kind != N_CONST)
+                for (int k = 0; k < f->type->n && !calls; k++)
+                    calls = f->type->fns[k].graph == g;
+            if (!calls || x->app.n - 1 != g->nparams)
+                continue;
+            for (int k = 0; k < g->nparams; k++)
+                if (cs[k] && is_list(x->app.in[k + 1]))
+                    check_change(c, x, x->app.in[k + 1]);
+        }
+        vec_free(&body);
+    }
+}
+
+int alias_check(Module *m, Diags *d)
+{
+    AC c = {.m = m, .d = d};
+    uint32_t nn = m->nnodes ? m->nnodes : 1, ng = m->ngraph_ids ? m->ngraph_ids : 1;
+    c.live = xcalloc(nn, sizeof(uint32_t));
+    c.reach = xcalloc(nn, sizeof(uint32_t));
+    c.maxseq = xcalloc(ng, sizeof(uint32_t));
+    c.consumes = xcalloc(ng, sizeof(uint8_t *));
+    NodeVec changes = {0}, body = {0};
+    for (int gi = 0; gi < m->graphs.len; gi++) {
+        Graph *g = m->graphs.data[gi];
+        body.len = 0;
+        ir_graph_body(g, &body);
+        for (int i = 0; i < body.len; i++) {
+            Node *x = body.data[i];
+            c.live[x->id] = g->id + 1;
+            if (x->seq > c.maxseq[g->id])
+                c.maxseq[g->id] = x->seq;
+            if (is_change(prim_of(x)) && x->app.n >= 2)
+                vec_push(&changes, x);
+        }
+    }
+    for (int i = 0; i < changes.len; i++)
+        check_change(&c, changes.data[i], changes.data[i]->app.in[1]);
+    while (c.work.len)
+        check_callers(&c, vec_pop(&c.work));
+    for (uint32_t i = 0; i < ng; i++)
+        free(c.consumes[i]);
+    free(c.consumes);
+    free(c.live);
+    free(c.reach);
+    free(c.maxseq);
+    vec_free(&changes);
+    vec_free(&body);
+    vec_free(&c.work);
+    vec_free(&c.reported);
+    vec_free(&c.stack);
+    return c.errors;
+}
