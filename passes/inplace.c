@@ -15,15 +15,15 @@
  * known: a closure that escapes, a graph a rebind may name) and only
  * become false.  Each round decides, in every graph, for every owned list
  * value v, its *consumer*: the one use that may destroy v's storage -- an
- * in-place change, or a call handing v to an owned parameter (one call
- * even when v is captured by both closures of a switch: only one runs).
- * Every other use must be an observer that reads v without keeping it
- * (indexing, len, a copying change, a call to a parameter that is not
- * owned) and must not depend on the consumer's result; a use that keeps v
- * (a tuple, a list, a closure that may run later, the graph's result, a
- * switch choosing it) leaves v with no consumer.  A parameter with no
- * consumer is not owned; a result is fresh when it is an owned value with
- * no consumer.  At the fixpoint, the rewrite: consumers become `_inplace`
+ * in-place change, a call handing v to an owned parameter (one call even
+ * when v is captured by both closures of a switch: only one runs), or the
+ * graph returning v to its caller.  Every other use must be an observer
+ * that reads v without keeping it (indexing, len, a copying change, a call
+ * to a parameter that is not owned whose result cannot share v) and must
+ * not depend on the consumer's result; a use that keeps v (a tuple, a
+ * list, a closure that may run later, a switch choosing it) leaves v with
+ * no consumer.  A parameter with no consumer is not owned; a result is
+ * fresh when it is owned.  At the fixpoint, the rewrite: consumers become `_inplace`
  * (their operand wrapped in depend(observers..., v), so the backend runs
  * the observers first), and call sites that cannot hand a value over to an
  * owned parameter pass list_copy of it.
@@ -347,25 +347,47 @@ static void mark_dependents(Ctx *c, Node *x)
 
 static bool depends(const Ctx *c, const Node *x) { return c->reach[x->id] == c->reach_stamp; }
 
+/* The consumer of a value the graph returns: its caller. */
+static Node returned;
+#define RETURNED (&returned)
+
+/* use_kind for a use of v, where a change that also reads v at another
+   operand (a.extend(a)) only observes it: growing a would move what it reads. */
+static UseKind use_kind_of(const Ctx *c, const Node *v, Node *user, int index, Node **at)
+{
+    UseKind k = use_kind(c, user, index, at);
+    if (k == U_CHANGE)
+        for (int i = 2; i < user->app.n; i++)
+            if (user->app.in[i] == v)
+                return U_OBSERVE;
+    return k;
+}
+
 /* v's consumer: the node that may destroy it (an _inplace change, or the
-   point of the call handing it over), or NULL. */
+   point of the call handing it over), RETURNED when the graph hands it to
+   its caller, or NULL. */
 static Node *consumer_of(Ctx *c, Node *v)
 {
     if (!is_list(v) || !is_owned(c, v))
         return NULL;
     Node *best = NULL;
+    bool ret = false;
     for (const Use *u = v->uses; u; u = u->next) {
-        if (!u->user)
-            return NULL;        /* the graph's result */
+        if (!u->user) {
+            ret = true;         /* the graph's result: everything else runs first */
+            continue;
+        }
         if (!live_in(c, u->user))
             continue;
         Node *at;
-        UseKind k = use_kind(c, u->user, u->index, &at);
+        UseKind k = use_kind_of(c, v, u->user, u->index, &at);
         if (k == U_KEEP)
             return NULL;
         if ((k == U_CHANGE || k == U_SITE) && (!best || c->pos[at->id] > c->pos[best->id]))
             best = at;
     }
+    if (ret)
+        return best ? NULL : RETURNED;
     if (!best)
         return NULL;
     mark_dependents(c, best);
@@ -373,7 +395,7 @@ static Node *consumer_of(Ctx *c, Node *v)
         if (!live_in(c, u->user))
             continue;
         Node *at;
-        use_kind(c, u->user, u->index, &at);
+        use_kind_of(c, v, u->user, u->index, &at);
         if (at != best && depends(c, at))
             return NULL;        /* it would read v after best changed it */
     }
@@ -395,10 +417,10 @@ static bool round_once(Ctx *c)
                 info->owned[k] = 0;
                 changed = true;
             }
-        /* an owned list made in g (what else in g reads it dies with g's
-           frame; no consumer destroys it, since returning it keeps it) */
+        /* an owned list (what else in g reads it dies with g's frame; no
+           consumer destroys it, since returning it is its consumer) */
         Node *out = g->output;
-        bool fresh = is_list(out) && out->kind == N_APPLY && is_owned(c, out);
+        bool fresh = is_list(out) && is_owned(c, out);
         if (info->fresh && !fresh) {
             info->fresh = false;
             changed = true;
@@ -420,7 +442,7 @@ static Node *ordered(Ctx *c, Node *v, Node *at)
         if (!u->user || !live_in(c, u->user))
             continue;
         Node *x;
-        use_kind(c, u->user, u->index, &x);
+        use_kind_of(c, v, u->user, u->index, &x);
         if (x == at)
             continue;
         if (depends(c, x)) {
@@ -466,7 +488,7 @@ static void rewrite_graph(Ctx *c, Graph *g, InplaceStats *st)
             if (!u->user || !live_in(c, u->user))
                 continue;
             Node *at;
-            if (use_kind(c, u->user, u->index, &at) != U_SITE || at == cons[i])
+            if (use_kind_of(c, v, u->user, u->index, &at) != U_SITE || at == cons[i])
                 continue;
             Node *copy = ir_apply_prim(g, P_LIST_COPY, u->user->loc, 1, v);
             copy->type = v->type;
@@ -479,7 +501,7 @@ static void rewrite_graph(Ctx *c, Graph *g, InplaceStats *st)
     /* the consumers */
     for (int i = 0; i < vals.len; i++) {
         Node *v = vals.data[i], *at = cons[i];
-        if (!at)
+        if (!at || at == RETURNED)
             continue;
         Node *d = ordered(c, v, at);
         if (!d) {
@@ -493,7 +515,7 @@ static void rewrite_graph(Ctx *c, Graph *g, InplaceStats *st)
             if (!u->user || !live_in(c, u->user) || u->user == d)
                 continue;
             Node *x;
-            UseKind k = use_kind(c, u->user, u->index, &x);
+            UseKind k = use_kind_of(c, v, u->user, u->index, &x);
             if (x != at || (k != U_CHANGE && k != U_SITE))
                 continue;
             if (k == U_CHANGE)

@@ -25,8 +25,8 @@
  *   - no other use of a can run after D: each is an input of D (through a
  *     depend(uses..., a) wrapped around D's operand, so the backend's
  *     schedule runs it first) and none depends on D's result;
- *   - a is not stored anywhere (tuple, list, closure that may run later,
- *     the graph's result) where it could be read after D.
+ *   - a is not stored anywhere (tuple, list, closure that may run later)
+ *     where it could be read after D, nor is it the graph's result.
  * A call site that passes a value it cannot hand over to such a parameter
  * passes list_copy(value) instead.  Graph.consumed[k] records the list
  * parameters a graph may change in place: a caller from outside the
