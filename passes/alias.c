@@ -43,6 +43,8 @@ typedef struct AC {
     uint32_t stamp;
     uint32_t *maxseq;       /* graph id -> the largest seq in its body */
     uint8_t **consumes;     /* graph id -> per parameter: the function changes it */
+    uint8_t *fresh;         /* graph id -> its result is a new list: 0 unknown, 1 being found, 2 yes, 3 no */
+    bool assumed;           /* a "yes" rested on a graph being found */
     VEC(Graph *) work;      /* functions whose consumed parameters' callers need checking */
     VEC(Loc) reported;
     NodeVec stack;
@@ -252,6 +254,7 @@ typedef struct Origin {
 } Origin;
 
 static bool rows_distinct(AC *c, Node *m, int depth);
+static bool fresh_result(AC *c, Graph *g, int depth);
 
 static void add_ref(Origin *o, Node *x)
 {
@@ -374,20 +377,43 @@ static void origin(AC *c, Node *v, Node *d, Origin *o, int depth)
              "copy it first, as in 'a = list(CONST)'");
         return;
     }
-    if (f->kind == N_CONST && f->k.kind == K_GRAPH) {
-        Graph *g = f->k.u.graph;
-        Node *out = g->output;
-        if (out && out->kind == N_APPLY && (makes_list(prim_of(out)) || is_prim(out, P_GETITEM))) {
-            Origin inner = {.probe = true};
-            origin(c, out, out, &inner, depth + 1);
-            bool fresh = !inner.why;
-            vec_free(&inner.refs);
-            if (fresh)
-                return;
-        }
+    Node *alts[2] = {f, NULL};
+    if (is_prim(f, P_SWITCH) && f->app.n == 4) {
+        alts[0] = f->app.in[2];
+        alts[1] = f->app.in[3];
     }
-    fail(o, "is the result of a call that may return a list shared with something else", v->loc,
-         "copy it first, as in 'a = list(f(...))'");
+    bool fresh = true;
+    for (int i = 0; i < 2 && alts[i] && fresh; i++)
+        fresh = ir_is_const_graph(alts[i]) && fresh_result(c, alts[i]->k.u.graph, depth);
+    if (!fresh)
+        fail(o, "is the result of a call that may return a list shared with something else", v->loc,
+             "copy it first, as in 'a = list(f(...))'");
+}
+
+/* Whether every call of g returns a new list (not a parameter's, nor one
+   stored elsewhere). */
+static bool fresh_result(AC *c, Graph *g, int depth)
+{
+    uint8_t *st = &c->fresh[g->id];
+    if (*st == 1) {
+        c->assumed = true;  /* a loop or a recursion back to g: as the other paths say */
+        return true;
+    }
+    if (*st)
+        return *st == 2;
+    if (!g->output || g->kind == G_CONST)
+        return false;
+    *st = 1;
+    bool outer = c->assumed;
+    c->assumed = false;
+    Origin inner = {.probe = true};
+    origin(c, g->output, g->output, &inner, depth + 1);
+    bool fresh = !inner.why;
+    vec_free(&inner.refs);
+    /* "no" is final; "yes" only when it did not rest on a graph still being found */
+    *st = !fresh ? 3 : c->assumed ? 0 : 2;
+    c->assumed = outer || c->assumed;
+    return fresh;
 }
 
 /* Whether list `item`, stored by container operation `op`, is a new list
@@ -536,6 +562,7 @@ int alias_check(Module *m, Diags *d)
     c.reach = xcalloc(nn, sizeof(uint32_t));
     c.maxseq = xcalloc(ng, sizeof(uint32_t));
     c.consumes = xcalloc(ng, sizeof(uint8_t *));
+    c.fresh = xcalloc(ng, 1);
     NodeVec changes = {0}, body = {0};
     for (int gi = 0; gi < m->graphs.len; gi++) {
         Graph *g = m->graphs.data[gi];
@@ -557,6 +584,7 @@ int alias_check(Module *m, Diags *d)
     for (uint32_t i = 0; i < ng; i++)
         free(c.consumes[i]);
     free(c.consumes);
+    free(c.fresh);
     free(c.live);
     free(c.reach);
     free(c.maxseq);
