@@ -14,7 +14,14 @@
  *   - literals valid only in one context: a string is legal only as a
  *     docstring, the literal 9223372036854775808 only negated.  Such
  *     literals are marked, and reported when anything uses them as an
- *     operand (ast_use) or when a block keeps them as a statement.
+ *     operand (ast_use) or when a block keeps them as a statement;
+ *   - comprehensions: each `for` clause and each `if` filter counts as one
+ *     more level of depth (lowering nests them), so a comprehension with
+ *     very many clauses is reported like any deep nesting;
+ *   - what may be assigned to (check_target, check_loop_target), which
+ *     list methods exist and their argument counts (ast_method), and that
+ *     a generator expression without its own parentheses is a call's only
+ *     argument (ast_check_args).
  *
  *   - statement height: blocks nest at most AST_MAX_BLOCK_DEPTH deep by
  *     indentation, but elif chains nest S_IFs without it; a statement tree
@@ -26,6 +33,8 @@
  */
 #include "parser.h"
 
+#include "../src/util/suggest.h"
+
 #include <string.h>
 
 typedef struct ExprBox {
@@ -35,6 +44,8 @@ typedef struct ExprBox {
     bool is_string;     /* a string literal: valid only as a docstring */
     bool big_int;       /* 9223372036854775808: valid only negated */
     bool bare_tuple;    /* a, b without parentheses (loc not yet final) */
+    bool bare_genexp;   /* f(x for x in a): a generator expression as an argument,
+                           without parentheses of its own */
     Expr e;
 } ExprBox;
 
@@ -146,27 +157,44 @@ Expr *ast_string(ParseCtx *c, Loc loc)
     return e;
 }
 
-/* ---- tuples, calls, indexing --------------------------------------------- */
+/* ---- displays, calls, subscripts ----------------------------------------- */
 
-static Expr *tuple_of(ParseCtx *c, Loc loc, ExprBuf items)
+static int max_depth(Expr *const *items, int n)
 {
     int d = 0;
-    for (int i = 0; i < items.n; i++) {
+    for (int i = 0; i < n; i++)
+        if (depth(items[i]) > d)
+            d = depth(items[i]);
+    return d;
+}
+
+/* A tuple or list display. */
+static Expr *seq_of(ParseCtx *c, ExprKind kind, Loc loc, ExprBuf items)
+{
+    for (int i = 0; i < items.n; i++)
         ast_use(c, items.items[i]);
-        if (depth(items.items[i]) > d)
-            d = depth(items.items[i]);
-    }
+    int d = max_depth(items.items, items.n);
     if (too_deep(c, d + 1, loc))
         return items.items[0];      /* d > 0: there is an item */
-    Expr *e = new_expr(c, E_TUPLE, loc, d + 1);
+    Expr *e = new_expr(c, kind, loc, d + 1);
     e->items.items = items.items;
     e->items.n = items.n;
     return e;
 }
 
+static Expr *tuple_of(ParseCtx *c, Loc loc, ExprBuf items)
+{
+    return seq_of(c, E_TUPLE, loc, items);
+}
+
 Expr *ast_tuple(ParseCtx *c, Loc loc, ExprBuf items)
 {
     return tuple_of(c, loc, items);
+}
+
+Expr *ast_list(ParseCtx *c, Loc loc, ExprBuf items)
+{
+    return seq_of(c, E_LIST, loc, items);
 }
 
 /* a, b, c (a tuple located at a) or a single expression. */
@@ -207,6 +235,24 @@ Expr *ast_index(ParseCtx *c, Expr *base, Expr *index)
     return e;
 }
 
+/* base[lower:upper:step], each bound NULL when omitted. */
+Expr *ast_slice(ParseCtx *c, Expr *base, Expr *lower, Expr *upper, Expr *step)
+{
+    Expr *parts[4] = {base, lower, upper, step};
+    for (int i = 0; i < 4; i++)
+        if (parts[i])
+            ast_use(c, parts[i]);
+    int d = 1 + max_depth(parts, 4);
+    if (too_deep(c, d, base->loc))
+        return base;
+    Expr *e = new_expr(c, E_SLICE, base->loc, d);
+    e->slice.base = base;
+    e->slice.lower = lower;
+    e->slice.upper = upper;
+    e->slice.step = step;
+    return e;
+}
+
 Expr *ast_call(ParseCtx *c, Expr *fn, ExprBuf args)
 {
     ast_use(c, fn);
@@ -222,6 +268,147 @@ Expr *ast_call(ParseCtx *c, Expr *fn, ExprBuf args)
     e->call.fn = fn;
     e->call.args.items = args.items;
     e->call.args.n = args.n;
+    return e;
+}
+
+/* f(x for x in a, b) and f(x for x in a,): as in Python, a generator
+   expression needs its own parentheses unless it is the only argument. */
+void ast_check_args(ParseCtx *c, ExprBuf args, bool trailing_comma)
+{
+    if (args.n == 1 && !trailing_comma)
+        return;
+    for (int i = 0; i < args.n; i++) {
+        ExprBox *b = box(args.items[i]);
+        if (b->bare_genexp) {
+            diag_error(c->d, args.items[i]->loc, "generator expression must be parenthesized");
+            b->bare_genexp = false;
+        }
+    }
+}
+
+/* The list methods of the language, with their argument counts. */
+static const struct { const char *name; int min, max; } list_methods[] = {
+    {"append", 1, 1}, {"extend", 1, 1}, {"pop", 0, 1}, {"copy", 0, 0},
+};
+#define LIST_METHOD_NAMES "append, extend, pop, copy"
+
+/* Python's other list methods, named as such in the error. */
+static const char *const python_list_methods[] = {
+    "clear", "count", "index", "insert", "remove", "reverse", "sort",
+};
+
+/* base.name(args): only a list method of the language, with a count of
+   arguments it takes; anything else is reported and stands as base. */
+Expr *ast_method(ParseCtx *c, Expr *base, const char *name, Loc name_loc, ExprBuf args)
+{
+    ast_use(c, base);
+    for (int i = 0; i < args.n; i++)
+        ast_use(c, args.items[i]);
+    int m = -1;
+    for (int i = 0; i < (int)(sizeof list_methods / sizeof list_methods[0]); i++)
+        if (!strcmp(name, list_methods[i].name))
+            m = i;
+    if (m < 0) {
+        bool python = false;
+        for (size_t i = 0; i < sizeof python_list_methods / sizeof python_list_methods[0]; i++)
+            python |= !strcmp(name, python_list_methods[i]);
+        Suggest sg;
+        suggest_init(&sg, name);
+        for (size_t i = 0; i < sizeof list_methods / sizeof list_methods[0]; i++)
+            suggest_consider(&sg, list_methods[i].name);
+        if (python)
+            diag_error(c->d, name_loc, "the list method '%s' is not supported; lists have the methods "
+                       LIST_METHOD_NAMES, name);
+        else if (sg.best)
+            diag_error(c->d, name_loc, "lists have no method '%s'; did you mean '%s'?", name, sg.best);
+        else
+            diag_error(c->d, name_loc, "lists have no method '%s'; they have the methods " LIST_METHOD_NAMES,
+                       name);
+        return base;
+    }
+    int lo = list_methods[m].min, hi = list_methods[m].max;
+    if (args.n < lo || args.n > hi) {
+        if (lo == hi && lo == 0)
+            diag_error(c->d, name_loc, "list.%s() takes no arguments (%d given)", name, args.n);
+        else if (lo == hi)
+            diag_error(c->d, name_loc, "list.%s() takes exactly one argument (%d given)", name, args.n);
+        else
+            diag_error(c->d, name_loc, "list.%s() takes at most %d argument (%d given)", name, hi, args.n);
+        return base;
+    }
+    int d = 1 + (depth(base) > max_depth(args.items, args.n) ? depth(base) : max_depth(args.items, args.n));
+    if (too_deep(c, d, base->loc))
+        return base;
+    Expr *e = new_expr(c, E_METHOD, base->loc, d);
+    e->method.base = base;
+    e->method.name = name;
+    e->method.name_loc = name_loc;
+    e->method.args.items = args.items;
+    e->method.args.n = args.n;
+    return e;
+}
+
+/* base.name not called: reported; stands as base. */
+Expr *ast_attribute(ParseCtx *c, Expr *base, const char *name, Loc name_loc)
+{
+    (void)name;
+    ast_use(c, base);
+    diag_error(c->d, name_loc, "attributes are not supported; lists have the methods " LIST_METHOD_NAMES);
+    return base;
+}
+
+/* ---- comprehensions ------------------------------------------------------------- */
+
+static void check_loop_target(ParseCtx *c, Expr *t);
+
+CompFor ast_comp_for(ParseCtx *c, Loc loc, Expr *target, Expr *iter)
+{
+    ast_use(c, target);
+    ast_use(c, iter);
+    check_loop_target(c, target);
+    CompFor f = {loc, target, iter, {NULL, 0}};
+    return f;
+}
+
+/* An `if` filter, for the last `for` clause so far. */
+void ast_comp_if(ParseCtx *c, CompBuf *clauses, Expr *cond)
+{
+    ast_use(c, cond);
+    CompFor *f = &clauses->items[clauses->n - 1];
+    if (f->ifs.n == clauses->ifcap)
+        f->ifs.items = ast_grow(c->arena, f->ifs.items, f->ifs.n, &clauses->ifcap, sizeof(Expr *));
+    f->ifs.items[f->ifs.n++] = cond;
+}
+
+/* [elt for ...] or (elt for ...); every clause and filter is a level. */
+Expr *ast_comp(ParseCtx *c, ExprKind kind, Loc loc, Expr *elt, CompBuf clauses)
+{
+    ast_use(c, elt);
+    int d = depth(elt), levels = 0;
+    for (int i = 0; i < clauses.n; i++) {
+        const CompFor *f = &clauses.items[i];
+        Expr *parts[2] = {f->target, f->iter};
+        if (max_depth(parts, 2) > d)
+            d = max_depth(parts, 2);
+        if (max_depth(f->ifs.items, f->ifs.n) > d)
+            d = max_depth(f->ifs.items, f->ifs.n);
+        levels += 1 + f->ifs.n;
+    }
+    if (too_deep(c, d + levels, loc))
+        return elt;
+    Expr *e = new_expr(c, kind, loc, d + levels);
+    e->comp.elt = elt;
+    e->comp.fors = clauses.items;
+    e->comp.nfors = clauses.n;
+    return e;
+}
+
+/* f(elt for ...): located at elt; ast_check_args checks it is alone. */
+Expr *ast_genexp_arg(ParseCtx *c, Expr *elt, CompBuf clauses)
+{
+    Expr *e = ast_comp(c, E_GENEXP, elt->loc, elt, clauses);
+    if (e->kind == E_GENEXP)
+        box(e)->bare_genexp = true;
     return e;
 }
 
@@ -444,11 +631,37 @@ TypeExpr *ast_type_name(ParseCtx *c, Loc loc, const char *name)
         t->kind = TE_INT;
     } else if (!strcmp(name, "bool")) {
         t->kind = TE_BOOL;
+    } else if (!strcmp(name, "list")) {
+        diag_error(c->d, loc, "the type 'list' needs its element type, as in list[float]");
+        t->kind = TE_FLOAT;
     } else {
-        diag_error(c->d, loc, "unknown type '%s' (expected float, int, bool or a tuple of them)", name);
+        diag_error(c->d, loc, "unknown type '%s' (expected float, int, bool, list[T] or a tuple of them)", name);
         t->kind = TE_FLOAT;
     }
     return t;
+}
+
+/* NAME[T, ...]: list[T]; anything else is reported. */
+TypeExpr *ast_type_generic(ParseCtx *c, Loc loc, const char *name, TypeBuf args)
+{
+    if (!strcmp(name, "list")) {
+        if (args.n != 1)
+            diag_error(c->d, loc, "list[...] takes one element type (%d given)", args.n);
+        TypeExpr *t = ARENA_NEW(c->arena, TypeExpr);
+        t->kind = TE_LIST;
+        t->loc = loc;
+        t->elem = args.items[0];    /* the grammar gives at least one */
+        return t;
+    }
+    if (!strcmp(name, "tuple")) {
+        diag_error(c->d, loc, "tuple types are written in parentheses: (T1, T2, ...)");
+        return ast_type_tuple(c, loc, args);
+    }
+    if (!strcmp(name, "float") || !strcmp(name, "int") || !strcmp(name, "bool")) {
+        diag_error(c->d, loc, "the type '%s' takes no element type", name);
+        return ast_type_name(c, loc, name);
+    }
+    return ast_type_name(c, loc, name);     /* reports the unknown name */
 }
 
 TypeExpr *ast_type_tuple(ParseCtx *c, Loc loc, TypeBuf elems)
@@ -541,29 +754,67 @@ Stmt *ast_stmt_expr(ParseCtx *c, Expr *e)
 static const char *target_problem(Expr *e)
 {
     switch (e->kind) {
-    case E_NAME: case E_TUPLE: return NULL;
+    case E_NAME: case E_TUPLE: case E_INDEX: return NULL;
     case E_INT: case E_FLOAT: case E_BOOL: return "literal";
     case E_CALL: return "function call";
-    case E_INDEX: return "subscript (tuples are immutable)";
+    case E_METHOD: return "method call";
     case E_COMPARE: return "comparison";
     case E_IFEXP: return "conditional expression";
     case E_LAMBDA: return "lambda";
+    case E_LISTCOMP: return "list comprehension";
+    case E_GENEXP: return "generator expression";
     default: return "expression";
     }
 }
 
-/* Targets are names or (nested) tuples of names.  The recursion is bounded
-   by the depth limit. */
+/* A subscript target: a[i], a[i][j], ... down to a name.  Reports any
+   other and returns false. */
+static bool check_subscript_target(ParseCtx *c, Expr *t)
+{
+    Expr *root = t;
+    while (root->kind == E_INDEX)
+        root = root->index.base;
+    if (root->kind == E_NAME)
+        return true;
+    diag_error(c->d, t->loc, "only items of a variable can be assigned to, as in NAME[i] or NAME[i][j]");
+    return false;
+}
+
+/* Targets are names, subscripts of names (a[i], a[i][j]) or (nested)
+   tuples of them.  The recursion is bounded by the depth limit. */
 static void check_target(ParseCtx *c, Expr *t)
 {
+    if (t->kind == E_SLICE) {
+        diag_error(c->d, t->loc, "slice assignment is not supported");
+        return;
+    }
+    if (t->kind == E_LIST) {
+        diag_error(c->d, t->loc, "cannot assign to a list display; unpack into a tuple: a, b = ...");
+        return;
+    }
     const char *problem = target_problem(t);
     if (problem) {
         diag_error(c->d, t->loc, "cannot assign to %s", problem);
         return;
     }
+    if (t->kind == E_INDEX)
+        check_subscript_target(c, t);
     if (t->kind == E_TUPLE)
         for (int i = 0; i < t->items.n; i++)
             check_target(c, t->items.items[i]);
+}
+
+/* The target of a for loop or a comprehension's `for`: a name or a
+   (nested) tuple of names. */
+static void check_loop_target(ParseCtx *c, Expr *t)
+{
+    if (t->kind == E_TUPLE) {
+        for (int i = 0; i < t->items.n; i++)
+            check_loop_target(c, t->items.items[i]);
+        return;
+    }
+    if (t->kind != E_NAME)
+        diag_error(c->d, t->loc, "the target of a 'for' must be a name or a tuple of names");
 }
 
 Stmt *ast_assign(ParseCtx *c, ExprBuf chain)
@@ -579,12 +830,35 @@ Stmt *ast_assign(ParseCtx *c, ExprBuf chain)
     return s;
 }
 
+/* NAME: TYPE = value */
+Stmt *ast_annassign(ParseCtx *c, Expr *target, TypeExpr *ann, Expr *value)
+{
+    ast_use(c, target);
+    ast_use(c, value);
+    if (target->kind != E_NAME) {
+        diag_error(c->d, target->loc, "only a single name can be annotated: NAME: TYPE = expression");
+        return NULL;
+    }
+    Stmt *s = new_stmt(c, S_ASSIGN, target->loc);
+    s->assign.targets = ARENA_ARRAY(c->arena, Expr *, 2);
+    s->assign.targets[0] = target;
+    s->assign.targets[1] = value;
+    s->assign.ntargets = 1;
+    s->assign.value = value;
+    s->assign.ann = ann;
+    return s;
+}
+
 Stmt *ast_augassign(ParseCtx *c, Expr *target, BinOp op, Loc oploc, Expr *value)
 {
     ast_use(c, target);
     ast_use(c, value);
-    if (target->kind != E_NAME)
-        diag_error(c->d, target->loc, "augmented assignment needs a name on its left");
+    if (target->kind == E_SLICE)
+        diag_error(c->d, target->loc, "slice assignment is not supported");
+    else if (target->kind == E_INDEX)
+        check_subscript_target(c, target);
+    else if (target->kind != E_NAME)
+        diag_error(c->d, target->loc, "augmented assignment needs a name or a subscript (a[i]) on its left");
     Stmt *s = new_stmt(c, S_AUGASSIGN, target->loc);
     s->aug.target = target;
     s->aug.op = op;
@@ -660,16 +934,18 @@ Stmt *ast_while(ParseCtx *c, Loc loc, Expr *cond, StmtBuf body)
     return s;
 }
 
-/* for NAME in range(a[, b[, c]]) */
+/* for NAME in range(a[, b[, c]]): S_FOR (range is a builtin that cannot be
+   rebound, so the name decides); for TARGET in ITER: S_FOREACH. */
 Stmt *ast_for(ParseCtx *c, Loc loc, Expr *target, Expr *iter, StmtBuf body)
 {
-    Stmt *s = new_stmt(c, S_FOR, loc);
     ast_use(c, target);
     ast_use(c, iter);
-    if (target->kind != E_NAME)
-        diag_error(c->d, target->loc, "the target of a for loop must be a single name");
+    bool range = iter->kind == E_CALL && iter->call.fn->kind == E_NAME && !strcmp(iter->call.fn->name, "range");
+    Stmt *s = new_stmt(c, range ? S_FOR : S_FOREACH, loc);
     s->for_.target = target;
-    if (iter->kind == E_CALL && iter->call.fn->kind == E_NAME && !strcmp(iter->call.fn->name, "range")) {
+    if (range) {
+        if (target->kind != E_NAME)
+            diag_error(c->d, target->loc, "the target of a 'for ... in range(...)' loop must be a single name");
         int n = iter->call.args.n;
         s->for_.range_loc = iter->call.fn->loc;
         if (n < 1 || n > 3)
@@ -678,8 +954,8 @@ Stmt *ast_for(ParseCtx *c, Loc loc, Expr *target, Expr *iter, StmtBuf body)
         for (int i = 0; i < s->for_.nargs; i++)
             s->for_.args[i] = iter->call.args.items[i];
     } else {
-        diag_error(c->d, iter->loc, "only 'for NAME in range(...)' loops are supported");
-        s->for_.range_loc = iter->loc;
+        check_loop_target(c, target);
+        s->for_.iter = iter;
     }
     s->for_.body = ast_block(c, body, false);
     set_height(c, s, &s->for_.body, NULL, &(bool){false});
@@ -729,8 +1005,9 @@ StmtList ast_block(ParseCtx *c, StmtBuf b, bool docstring_allowed)
  *
  * One S-expression per top-level statement, one per line:
  *
- *   statements   (expr E)  (= T1 T2 ... E)  (+= x E)  (pass) (break) (continue)
- *                (return E)  (while C S...)  (for i (range A B C) S...)
+ *   statements   (expr E)  (= T1 T2 ... E)  (= x:TYPE E)  (+= x E)  (pass) (break)
+ *                (continue)  (return E)  (while C S...)  (for i (range A B C) S...)
+ *                (foreach T ITER S...)
  *                (if C (then S...) (else S...))   [else omitted without one;
  *                                                  elif is (else (if ...))]
  *                (def f (x:float y p:(float (int bool))) -> float S...)
@@ -739,12 +1016,15 @@ StmtList ast_block(ParseCtx *c, StmtBuf b, bool docstring_allowed)
  *                visible: (a + b - c) is one node, ((a + b) - c) two;
  *                likewise (a < b <= c), (a and b and c), (a ** b ** c);
  *                (- x) (+ x) (not x)  (a if c else b)  (call f a b)
- *                (index t 0)  (tuple a b)  (lambda (x y) E)
- *   types        float int bool, a tuple type as (T1 T2 ...)
+ *                (index t 0)  (tuple a b)  (lambda (x y) E)  (list a b)
+ *                (slice a LOWER UPPER STEP) with _ for an omitted bound
+ *                (method a append x)  (x in a) (x not in a)
+ *                (listcomp E (for T ITER (if C)...)...)  (genexp E (for ...)...)
+ *   types        float int bool, a tuple type as (T1 T2 ...), list[T]
  */
 
 static const char *const binop_names[] = {"+", "-", "*", "/", "//", "%", "**"};
-static const char *const cmpop_names[] = {"<", "<=", ">", ">=", "==", "!="};
+static const char *const cmpop_names[] = {"<", "<=", ">", ">=", "==", "!=", "in", "not in"};
 static const char *const unop_names[] = {"-", "+", "not"};
 
 static void dump_expr(const Expr *e, StrBuf *out);
@@ -764,6 +1044,11 @@ static void dump_type(const TypeExpr *t, StrBuf *out)
             dump_type(t->elems[i], out);
         }
         sb_putc(out, ')');
+        return;
+    case TE_LIST:
+        sb_puts(out, "list[");
+        dump_type(t->elem, out);
+        sb_putc(out, ']');
         return;
     }
 }
@@ -791,6 +1076,36 @@ static void dump_list(const Expr *const *items, int n, StrBuf *out)
     }
 }
 
+/* An optional part: _ when omitted. */
+static void dump_opt(const Expr *e, StrBuf *out)
+{
+    sb_putc(out, ' ');
+    if (e)
+        dump_expr(e, out);
+    else
+        sb_putc(out, '_');
+}
+
+static void dump_comp(const char *head, const Expr *e, StrBuf *out)
+{
+    sb_printf(out, "(%s ", head);
+    dump_expr(e->comp.elt, out);
+    for (int i = 0; i < e->comp.nfors; i++) {
+        const CompFor *f = &e->comp.fors[i];
+        sb_puts(out, " (for ");
+        dump_expr(f->target, out);
+        sb_putc(out, ' ');
+        dump_expr(f->iter, out);
+        for (int k = 0; k < f->ifs.n; k++) {
+            sb_puts(out, " (if ");
+            dump_expr(f->ifs.items[k], out);
+            sb_putc(out, ')');
+        }
+        sb_putc(out, ')');
+    }
+    sb_putc(out, ')');
+}
+
 static void dump_expr(const Expr *e, StrBuf *out)
 {
     switch (e->kind) {
@@ -803,12 +1118,38 @@ static void dump_expr(const Expr *e, StrBuf *out)
         dump_list((const Expr *const *)e->items.items, e->items.n, out);
         sb_putc(out, ')');
         return;
+    case E_LIST:
+        sb_puts(out, "(list");
+        dump_list((const Expr *const *)e->items.items, e->items.n, out);
+        sb_putc(out, ')');
+        return;
     case E_INDEX:
         sb_puts(out, "(index ");
         dump_expr(e->index.base, out);
         sb_putc(out, ' ');
         dump_expr(e->index.index, out);
         sb_putc(out, ')');
+        return;
+    case E_SLICE:
+        sb_puts(out, "(slice ");
+        dump_expr(e->slice.base, out);
+        dump_opt(e->slice.lower, out);
+        dump_opt(e->slice.upper, out);
+        dump_opt(e->slice.step, out);
+        sb_putc(out, ')');
+        return;
+    case E_METHOD:
+        sb_puts(out, "(method ");
+        dump_expr(e->method.base, out);
+        sb_printf(out, " %s", e->method.name);
+        dump_list((const Expr *const *)e->method.args.items, e->method.args.n, out);
+        sb_putc(out, ')');
+        return;
+    case E_LISTCOMP:
+        dump_comp("listcomp", e, out);
+        return;
+    case E_GENEXP:
+        dump_comp("genexp", e, out);
         return;
     case E_CALL:
         sb_puts(out, "(call ");
@@ -914,6 +1255,10 @@ static void dump_stmt(const Stmt *s, StrBuf *out)
     case S_ASSIGN:
         sb_puts(out, "(=");
         dump_list((const Expr *const *)s->assign.targets, s->assign.ntargets, out);
+        if (s->assign.ann) {
+            sb_putc(out, ':');
+            dump_type(s->assign.ann, out);
+        }
         sb_putc(out, ' ');
         dump_expr(s->assign.value, out);
         sb_putc(out, ')');
@@ -940,6 +1285,14 @@ static void dump_stmt(const Stmt *s, StrBuf *out)
         sb_puts(out, " (range");
         dump_list((const Expr *const *)s->for_.args, s->for_.nargs, out);
         sb_putc(out, ')');
+        dump_body(&s->for_.body, out);
+        sb_putc(out, ')');
+        return;
+    case S_FOREACH:
+        sb_puts(out, "(foreach ");
+        dump_expr(s->for_.target, out);
+        sb_putc(out, ' ');
+        dump_expr(s->for_.iter, out);
         dump_body(&s->for_.body, out);
         sb_putc(out, ')');
         return;

@@ -9,7 +9,8 @@
  * a * b / c ...) are flattened into one E_BINARY node with n operands, so a
  * 10^5-term sum is one node, not a 10^5-deep tree.  Everything else that
  * nests (parentheses, unary operators, **, calls, conditional expressions,
- * lambdas) is limited by the parser to AST_MAX_EXPR_DEPTH levels, and blocks
+ * lambdas, displays, subscripts, comprehensions) is limited by the parser
+ * to AST_MAX_EXPR_DEPTH levels, and blocks
  * to AST_MAX_BLOCK_DEPTH, each with a located error naming the limit.  Later
  * phases may therefore recurse over the AST (but never over a chain).
  */
@@ -31,20 +32,23 @@ typedef struct FuncDef FuncDef;
 typedef struct ExprList { Expr **items; int n; } ExprList;
 typedef struct StmtList { Stmt **items; int n; } StmtList;
 
-/* Type annotations: float, int, bool, (T1, T2, ...). */
-typedef enum TypeExprKind { TE_FLOAT, TE_INT, TE_BOOL, TE_TUPLE } TypeExprKind;
+/* Type annotations: float, int, bool, (T1, T2, ...), list[T]. */
+typedef enum TypeExprKind { TE_FLOAT, TE_INT, TE_BOOL, TE_TUPLE, TE_LIST } TypeExprKind;
 typedef struct TypeExpr {
     TypeExprKind kind;
-    Loc loc;
-    struct TypeExpr **elems;    /* TE_TUPLE */
+    Loc loc;                    /* its first token (TE_LIST: the name 'list') */
+    struct TypeExpr **elems;    /* TE_TUPLE: n element types */
     int n;
+    struct TypeExpr *elem;      /* TE_LIST: the element type (never NULL) */
 } TypeExpr;
 
 typedef enum BinOp {
     OP_ADD, OP_SUB, OP_MUL, OP_DIV, OP_FLOORDIV, OP_MOD, OP_POW,
 } BinOp;
 
-typedef enum CmpOp { CMP_LT, CMP_LE, CMP_GT, CMP_GE, CMP_EQ, CMP_NE } CmpOp;
+/* CMP_IN / CMP_NOT_IN: `x in a` / `x not in a` (membership); they chain
+   like the others (a < b in c is a < b and b in c). */
+typedef enum CmpOp { CMP_LT, CMP_LE, CMP_GT, CMP_GE, CMP_EQ, CMP_NE, CMP_IN, CMP_NOT_IN } CmpOp;
 
 typedef enum UnaryOp { UOP_NEG, UOP_POS, UOP_NOT } UnaryOp;
 
@@ -58,8 +62,18 @@ typedef enum ExprKind {
     E_BOOL,     /* bval */
     E_NAME,     /* name */
     E_TUPLE,    /* items: (a, b), (a,), () */
-    E_INDEX,    /* index.base[index.index] */
-    E_CALL,     /* call.fn(call.args) */
+    E_LIST,     /* items: [a, b], [a, b,], [] (located at the '[') */
+    E_INDEX,    /* index.base[index.index]: any expression as the index (a
+                   tuple's must be a constant, which lowering checks) */
+    E_SLICE,    /* slice.base[slice.lower:slice.upper:slice.step]; an omitted
+                   bound is NULL (a[:], a[::] and a[::-1] have lower and upper
+                   NULL; a[i:j] and a[i:j:] have step NULL) */
+    E_CALL,     /* call.fn(call.args); a generator expression may be an
+                   argument only alone: sum(x for x in a) has one E_GENEXP */
+    E_METHOD,   /* method.base.method.name(method.args), located at the
+                   base's first token; name_loc is the method name's.  The
+                   parser admits only the list methods, with their argument
+                   counts: append(x), extend(x), pop(), pop(i), copy() */
     E_UNARY,    /* unary.op unary.operand */
     E_BINARY,   /* binary: operands[0] ops[0] operands[1] ops[1] ... ;
                    left-associative for + - * / // %, right-associative
@@ -70,8 +84,21 @@ typedef enum ExprKind {
     E_BOOLOP,   /* boolop: is_and, operands (a and b and c): flattened */
     E_IFEXP,    /* ifexp.then if ifexp.cond else ifexp.orelse */
     E_LAMBDA,   /* lambda: fn (a FuncDef whose body is one return statement) */
+    E_LISTCOMP, /* comp: [comp.elt for ... in ... if ... for ...] (at the '[') */
+    E_GENEXP,   /* comp: (comp.elt for ...), written as the only argument of
+                   a call (located at comp.elt) or in parentheses (at the '(') */
 } ExprKind;
 
+/* One `for TARGET in ITER` clause of a comprehension with the `if` filters
+   that follow it (before the next clause).  The target is an E_NAME or an
+   E_TUPLE of targets (nested); iter and the filters are or-tests (no
+   unparenthesised conditional expression or lambda, as in Python). */
+typedef struct CompFor {
+    Loc loc;            /* the 'for' keyword */
+    Expr *target;
+    Expr *iter;
+    ExprList ifs;
+} CompFor;
 struct Expr {
     ExprKind kind;
     Loc loc;
@@ -82,7 +109,10 @@ struct Expr {
         const char *name;
         ExprList items;
         struct { Expr *base, *index; } index;
+        struct { Expr *base, *lower, *upper, *step; } slice;      /* NULL: omitted */
         struct { Expr *fn; ExprList args; } call;
+        struct { Expr *base; const char *name; Loc name_loc; ExprList args; } method;
+        struct { Expr *elt; CompFor *fors; int nfors; } comp;      /* nfors >= 1 */
         struct { UnaryOp op; Expr *operand; } unary;
         struct { Expr **operands; BinOp *ops; Loc *oplocs; int n; } binary;       /* n operands */
         struct { Expr **operands; CmpOp *ops; Loc *oplocs; int n; } compare;      /* n operands */
@@ -113,11 +143,21 @@ struct FuncDef {
 typedef enum StmtKind {
     S_EXPR,         /* expr */
     S_ASSIGN,       /* assign.targets[0] = assign.targets[1] = ... = assign.value;
-                       a target is an E_NAME or an E_TUPLE of targets (nested) */
-    S_AUGASSIGN,    /* aug.target (an E_NAME) aug.op= aug.value */
+                       a target is an E_NAME, an E_TUPLE of targets (nested),
+                       or a subscript: an E_INDEX whose base is an E_NAME or
+                       again such a subscript (a[i] = e, a[i][j] = e).  With an
+                       annotation (x: T = e), assign.ann is T, and there is one
+                       target, an E_NAME; otherwise assign.ann is NULL */
+    S_AUGASSIGN,    /* aug.target aug.op= aug.value; the target is an E_NAME or
+                       a subscript as for S_ASSIGN (a[i] += e, a[i][j] *= e) */
     S_IF,           /* if_.cond: then; else orelse (elif is an S_IF alone in orelse) */
     S_WHILE,        /* while_.cond: body */
-    S_FOR,          /* for target in range(args[0..nargs-1]): body */
+    S_FOR,          /* for target in range(args[0..nargs-1]): body; the
+                       target is an E_NAME (else reported); iter is NULL */
+    S_FOREACH,      /* for target in iter: body, for any other iterable
+                       (xs, enumerate(xs), zip(a, b)); the target is an
+                       E_NAME or an E_TUPLE of targets (nested); uses
+                       for_.target, for_.iter and for_.body only */
     S_BREAK,
     S_CONTINUE,
     S_RETURN,       /* ret (never NULL: a bare return is a parse error) */
@@ -130,11 +170,11 @@ struct Stmt {
     Loc loc;
     union {
         Expr *expr;
-        struct { Expr **targets; int ntargets; Expr *value; } assign;
+        struct { Expr **targets; int ntargets; Expr *value; TypeExpr *ann; } assign;
         struct { Expr *target; BinOp op; Loc oploc; Expr *value; } aug;
         struct { Expr *cond; StmtList then, orelse; bool has_else; } if_;
         struct { Expr *cond; StmtList body; } while_;
-        struct { Expr *target; Expr *args[3]; int nargs; Loc range_loc; StmtList body; } for_;
+        struct { Expr *target; Expr *args[3]; int nargs; Loc range_loc; Expr *iter; StmtList body; } for_;
         Expr *ret;
         FuncDef *def;
     };

@@ -34,6 +34,9 @@ typedef struct StmtBuf { Stmt **items; int n, cap; } StmtBuf;
 typedef struct ParamBuf { Param *items; int n, cap; } ParamBuf;
 typedef struct TypeBuf { TypeExpr **items; int n, cap; } TypeBuf;
 typedef struct IfChain { Stmt *first, *last; } IfChain;   /* if + elifs */
+/* A comprehension's clauses; ifcap is the capacity of the last clause's
+   `ifs` (the only one still growing). */
+typedef struct CompBuf { CompFor *items; int n, cap, ifcap; } CompBuf;
 
 typedef struct ParseCtx ParseCtx;
 }
@@ -102,8 +105,17 @@ Expr *ast_string(ParseCtx *c, Loc loc);
 Expr *ast_tuple(ParseCtx *c, Loc loc, ExprBuf items);
 Expr *ast_testlist(ParseCtx *c, ExprBuf items, bool trailing_comma);
 Expr *ast_paren(ParseCtx *c, Loc lparen, Expr *e);
+Expr *ast_list(ParseCtx *c, Loc loc, ExprBuf items);
 Expr *ast_index(ParseCtx *c, Expr *base, Expr *index);
+Expr *ast_slice(ParseCtx *c, Expr *base, Expr *lower, Expr *upper, Expr *step);
 Expr *ast_call(ParseCtx *c, Expr *fn, ExprBuf args);
+void ast_check_args(ParseCtx *c, ExprBuf args, bool trailing_comma);
+Expr *ast_method(ParseCtx *c, Expr *base, const char *name, Loc name_loc, ExprBuf args);
+Expr *ast_attribute(ParseCtx *c, Expr *base, const char *name, Loc name_loc);
+CompFor ast_comp_for(ParseCtx *c, Loc loc, Expr *target, Expr *iter);
+void ast_comp_if(ParseCtx *c, CompBuf *clauses, Expr *cond);
+Expr *ast_comp(ParseCtx *c, ExprKind kind, Loc loc, Expr *elt, CompBuf clauses);
+Expr *ast_genexp_arg(ParseCtx *c, Expr *elt, CompBuf clauses);
 Expr *ast_unary(ParseCtx *c, Loc loc, UnaryOp op, Expr *operand);
 Expr *ast_binary(ParseCtx *c, Expr *left, BinOp op, Loc oploc, Expr *right);
 Expr *ast_compare(ParseCtx *c, Expr *left, CmpOp op, Loc oploc, Expr *right);
@@ -114,9 +126,11 @@ Expr *ast_use(ParseCtx *c, Expr *e);
 
 TypeExpr *ast_type_name(ParseCtx *c, Loc loc, const char *name);
 TypeExpr *ast_type_tuple(ParseCtx *c, Loc loc, TypeBuf elems);
+TypeExpr *ast_type_generic(ParseCtx *c, Loc loc, const char *name, TypeBuf args);
 
 Stmt *ast_stmt_expr(ParseCtx *c, Expr *e);
 Stmt *ast_assign(ParseCtx *c, ExprBuf chain);
+Stmt *ast_annassign(ParseCtx *c, Expr *target, TypeExpr *ann, Expr *value);
 Stmt *ast_augassign(ParseCtx *c, Expr *target, BinOp op, Loc oploc, Expr *value);
 Stmt *ast_simple(ParseCtx *c, StmtKind kind, Loc loc);
 Stmt *ast_return(ParseCtx *c, Loc loc, Expr *value);
@@ -181,6 +195,8 @@ static StmtBuf stmt_one(ParseCtx *ctx, Stmt *s)
     ParamBuf params;
     TypeBuf types;
     IfChain ifs;
+    CompFor cfor;
+    CompBuf comps;
 }
 
 %token YYEOF 0          "end of file"
@@ -206,12 +222,19 @@ static StmtBuf stmt_one(ParseCtx *ctx, Stmt *s)
 %token WALRUS           "':='"
 %token LBRACE "'{'" RBRACE "'}'"
 
+/* The one conflict the grammar resolves by precedence: in `a.b(x)` the
+   '(' is shifted (a method call), never taken as a call of `a.b`. */
+%precedence ATTRIBUTE
+%precedence '('
+
 %type <stmts> stmts stmt simple_line small_list suite
 %type <stmt> small compound if_stmt while_stmt for_stmt funcdef
 %type <ifs> if_chain
 %type <exprs> exprs assign_chain args arglist for_exprs
 %type <expr> testlist test lambdef or_test and_test not_test comparison arith term
-%type <expr> factor power pow_chain primary atom arg for_target
+%type <expr> factor power pow_chain primary atom arg for_target slice_bound
+%type <cfor> comp_for
+%type <comps> comp_clauses
 %type <op> comp_op
 %type <params> params param_list lparams lparam_list
 %type <param> param lparam
@@ -270,9 +293,10 @@ small
     : testlist                  { $$ = ast_stmt_expr(ctx, $1); }
     | assign_chain              { $$ = ast_assign(ctx, $1); }
     | testlist AUGASSIGN testlist { $$ = ast_augassign(ctx, $1, (BinOp)$2, LOC(@2), $3); }
-    | testlist ':' test         { diag_error(ctx->d, LOC(@2), "annotated assignments are not supported"); $$ = NULL; }
-    | testlist ':' test '=' testlist
-                                { diag_error(ctx->d, LOC(@2), "annotated assignments are not supported"); $$ = NULL; }
+    | testlist ':' type '=' testlist
+                                { $$ = ast_annassign(ctx, $1, $3, $5); }
+    | testlist ':' type         { diag_error(ctx->d, LOC(@2), "an annotated name needs a value: NAME: TYPE = expression");
+                                  $$ = NULL; }
     | PASS                      { $$ = ast_simple(ctx, S_PASS, LOC(@1)); }
     | BREAK                     { $$ = ast_simple(ctx, S_BREAK, LOC(@1)); }
     | CONTINUE                  { $$ = ast_simple(ctx, S_CONTINUE, LOC(@1)); }
@@ -317,8 +341,9 @@ while_stmt
     ;
 
 /* The target is parsed at the level of `+` (as Python's star_targets) so
-   that its 'in' is not a comparison; ast_for checks it is one name and
-   that the iterable is range(1 to 3 arguments). */
+   that its 'in' is not a comparison.  ast_for makes `for NAME in
+   range(...)` an S_FOR and any other iterable an S_FOREACH, and checks the
+   target (a name; for S_FOREACH also a tuple of names). */
 for_stmt
     : FOR for_target IN testlist ':' suite
                                 { $$ = ast_for(ctx, LOC(@1), $2, $4, $6); }
@@ -376,9 +401,11 @@ ret_ann
     | ARROW type                { $$ = $2; }
     ;
 
-/* float, int, bool, and tuples of types: (float, (int, float)), (float,). */
+/* float, int, bool, list[T], and tuples of types: (float, (int, float)),
+   (float,). */
 type
     : NAME                      { $$ = ast_type_name(ctx, LOC(@1), $1); }
+    | NAME '[' types ']'        { $$ = ast_type_generic(ctx, LOC(@1), $1, $3); }
     | '(' ')'                   { $$ = ast_type_tuple(ctx, LOC(@1), (TypeBuf){0}); }
     | '(' types ')'             { $$ = $2.n == 1 ? $2.items[0] : ast_type_tuple(ctx, LOC(@1), $2); }
     | '(' types ',' ')'         { $$ = ast_type_tuple(ctx, LOC(@1), $2); }
@@ -451,8 +478,8 @@ not_test
     | NOT not_test              { $$ = ast_unary(ctx, LOC(@1), UOP_NOT, $2); }
     ;
 
-/* a < b <= c: one E_COMPARE.  'in' and 'is' are parsed only to name them
-   in an error. */
+/* a < b <= c, x in a: one E_COMPARE.  'is' is parsed only to name it in
+   an error. */
 comparison
     : arith
     | comparison comp_op arith  { $$ = ast_compare(ctx, $1, (CmpOp)$2, LOC(@2), $3); }
@@ -465,8 +492,8 @@ comp_op
     | GE                        { $$ = CMP_GE; }
     | EQ                        { $$ = CMP_EQ; }
     | NE                        { $$ = CMP_NE; }
-    | IN                        { diag_error(ctx->d, LOC(@1), "'in' is only allowed in 'for NAME in range(...)'"); $$ = CMP_EQ; }
-    | NOT IN                    { diag_error(ctx->d, LOC(@1), "'not in' is not supported"); $$ = CMP_NE; }
+    | IN                        { $$ = CMP_IN; }
+    | NOT IN                    { $$ = CMP_NOT_IN; }
     | IS                        { diag_error(ctx->d, LOC(@1), "'is' is not supported"); $$ = CMP_EQ; }
     | IS NOT                    { diag_error(ctx->d, LOC(@1), "'is not' is not supported"); $$ = CMP_NE; }
     ;
@@ -507,17 +534,40 @@ pow_chain
     | pow_chain POW primary     { $$ = ast_binary(ctx, $1, OP_POW, LOC(@2), $3); }
     ;
 
-/* calls and indexing: f(a, b)(c), t[0][1] */
+/* calls, subscripts, slices and method calls: f(a, b)(c), t[0][1],
+   a[i:j:k], a.pop().  An attribute that is not a method call is parsed only
+   to report it. */
 primary
     : atom
     | primary '(' args ')'      { $$ = ast_call(ctx, $1, $3); }
     | primary '[' test ']'      { $$ = ast_index(ctx, $1, $3); }
+    | primary '[' exprs ',' ']' { diag_error(ctx->d, LOC(@4), "a subscript takes one index; for a list of lists write a[i][j]");
+                                  $$ = $1; }
+    | primary '[' exprs ',' test ']'
+                                { diag_error(ctx->d, LOC(@4), "a subscript takes one index; for a list of lists write a[i][j]");
+                                  $$ = $1; }
+    | primary '[' slice_bound ':' slice_bound ']'
+                                { $$ = ast_slice(ctx, $1, $3, $5, NULL); }
+    | primary '[' slice_bound ':' slice_bound ':' slice_bound ']'
+                                { $$ = ast_slice(ctx, $1, $3, $5, $7); }
+    | primary '.' NAME '(' args ')'
+                                { $$ = ast_method(ctx, $1, $3, LOC(@3), $5); }
+    | primary '.' NAME %prec ATTRIBUTE
+                                { $$ = ast_attribute(ctx, $1, $3, LOC(@3)); }
     ;
 
+/* NULL: omitted */
+slice_bound
+    : %empty                    { $$ = NULL; }
+    | test
+    ;
+
+/* A generator expression without its own parentheses must be the only
+   argument (ast_check_args). */
 args
     : %empty                    { $$ = (ExprBuf){0}; }
-    | arglist
-    | arglist ','
+    | arglist                   { $$ = $1; ast_check_args(ctx, $$, false); }
+    | arglist ','               { $$ = $1; ast_check_args(ctx, $$, true); }
     ;
 
 arglist
@@ -528,6 +578,7 @@ arglist
 /* A NULL argument is an erroneous one already reported. */
 arg
     : test
+    | test comp_clauses         { $$ = ast_genexp_arg(ctx, $1, $2); }
     | test '=' test             { diag_error(ctx->d, LOC(@1), "keyword arguments are not supported"); $$ = NULL; }
     | '*' test                  { diag_error(ctx->d, LOC(@1), "argument unpacking ('*') is not supported"); $$ = NULL; }
     | POW test                  { diag_error(ctx->d, LOC(@1), "argument unpacking ('**') is not supported"); $$ = NULL; }
@@ -543,8 +594,23 @@ atom
     | strings                   { $$ = ast_string(ctx, LOC(@1)); }
     | '(' ')'                   { $$ = ast_tuple(ctx, LOC(@1), (ExprBuf){0}); }
     | '(' testlist ')'          { $$ = ast_paren(ctx, LOC(@1), $2); }
-    | '[' ']'                   { diag_error(ctx->d, LOC(@1), "lists are not supported"); $$ = ast_tuple(ctx, LOC(@1), (ExprBuf){0}); }
-    | '[' testlist ']'          { diag_error(ctx->d, LOC(@1), "lists are not supported"); $$ = ast_tuple(ctx, LOC(@1), (ExprBuf){0}); }
+    | '(' test comp_clauses ')' { $$ = ast_comp(ctx, E_GENEXP, LOC(@1), $2, $3); }
+    | '[' ']'                   { $$ = ast_list(ctx, LOC(@1), (ExprBuf){0}); }
+    | '[' exprs ']'             { $$ = ast_list(ctx, LOC(@1), $2); }
+    | '[' exprs ',' ']'         { $$ = ast_list(ctx, LOC(@1), $2); }
+    | '[' test comp_clauses ']' { $$ = ast_comp(ctx, E_LISTCOMP, LOC(@1), $2, $3); }
+    ;
+
+/* for T in A if c for U in B ...: as Python's for_if_clauses, the iterables
+   and filters are or-tests. */
+comp_clauses
+    : comp_for                  { $$ = (CompBuf){0}; BUF_PUSH(ctx, &$$, $1); }
+    | comp_clauses comp_for     { $$ = $1; BUF_PUSH(ctx, &$$, $2); $$.ifcap = 0; }
+    | comp_clauses IF or_test   { $$ = $1; ast_comp_if(ctx, &$$, $3); }
+    ;
+
+comp_for
+    : FOR for_target IN or_test { $$ = ast_comp_for(ctx, LOC(@1), $2, $4); }
     ;
 
 /* "a" "b": adjacent literals are one string (only valid as a docstring). */
@@ -611,9 +677,7 @@ static int yyreport_syntax_error(const yypcontext_t *yyctx, ParseCtx *ctx)
         diag_error(ctx->d, loc, "'%s' is not supported", ctx->last_text);
         return 0;
     case YYSYMBOL_UNSUP_OP:
-        if (!strcmp(ctx->last_text, "."))
-            diag_error(ctx->d, loc, "attribute access ('.') is not supported");
-        else if (!strcmp(ctx->last_text, "^") || !strcmp(ctx->last_text, "^="))
+        if (!strcmp(ctx->last_text, "^") || !strcmp(ctx->last_text, "^="))
             diag_error(ctx->d, loc, "operator '%s' is not supported; use '**' for exponentiation", ctx->last_text);
         else
             diag_error(ctx->d, loc, "operator '%s' is not supported", ctx->last_text);

@@ -7,7 +7,8 @@
  * may be arbitrarily long; expression and block nesting is bounded by the
  * parser (AST_MAX_EXPR_DEPTH, AST_MAX_BLOCK_DEPTH).  So this pass recurses
  * over nesting only, iterates along chains, and looks variables up across
- * blocks with an explicit stack (run_lookup).
+ * blocks with an explicit stack (run_lookup).  The list syntax of ast.h is
+ * not lowered yet: each such node gets a located error from not_yet.
  *
  * Guarantees: a module that passes ir_check (even after errors, with float
  * placeholders where a value was missing), untyped, with
@@ -315,6 +316,18 @@ static bool is_reserved(Lower *L, int s) { return sym_of(L, s)->prim >= 0 || sym
 
 /* A placeholder value where one is missing after an error. */
 static Node *placeholder(Lower *L, Loc loc) { return ir_const_float(L->m, 0.0, loc); }
+
+/* TEMPORARY, until lists are lowered: list syntax the parser accepts
+   (list displays, comprehensions, generator expressions, slices, method
+   calls, `in`, for loops over other iterables than range(...), subscript
+   and annotated assignments, list[T] annotations) is reported here, at the
+   node, instead of being lowered.  `what` is plural ("list displays").
+   Every call of not_yet is one line, to be replaced by the real lowering. */
+static Node *not_yet(Lower *L, Loc loc, const char *what)
+{
+    diag_error(L->d, loc, "%s are not supported yet", what);
+    return placeholder(L, loc);
+}
 
 /* ======================================================================
  * Graphs and blocks
@@ -804,6 +817,7 @@ static void collect_assigned(Lower *L, const StmtList *body, Map *set, uint32_t 
             collect_target(L, s->aug.target, set, owner);
             break;
         case S_FOR:
+        case S_FOREACH:
             collect_target(L, s->for_.target, set, owner);
             collect_assigned(L, &s->for_.body, set, owner);
             break;
@@ -1016,7 +1030,9 @@ static Node *lower_compare(Lower *L, const Expr *e)
     for (int i = 1; i < n; i++) {
         Node *v = lower_expr(L, e->compare.operands[i]);
         Loc oploc = e->compare.oplocs[i - 1];
-        Node *t = ir_apply_prim(L->fs->cur, cmp_prim[e->compare.ops[i - 1]], oploc, 2, prev, v);
+        CmpOp op = e->compare.ops[i - 1];
+        Node *t = op == CMP_IN || op == CMP_NOT_IN ? not_yet(L, oploc, "'in' and 'not in' comparisons")
+                                                   : ir_apply_prim(L->fs->cur, cmp_prim[op], oploc, 2, prev, v);
         if (i == n - 1) {
             chain_value(L, home, t, &result);
             break;
@@ -1320,6 +1336,11 @@ static Node *lower_expr(Lower *L, const Expr *e)
     case E_BOOLOP: return lower_boolop(L, e);
     case E_IFEXP: return lower_ifexp(L, e);
     case E_LAMBDA: return lower_lambda(L, e);
+    case E_LIST: return not_yet(L, e->loc, "list displays");
+    case E_SLICE: return not_yet(L, e->loc, "slices");
+    case E_METHOD: return not_yet(L, e->method.name_loc, "list methods");
+    case E_LISTCOMP: return not_yet(L, e->loc, "list comprehensions");
+    case E_GENEXP: return not_yet(L, e->loc, "generator expressions");
     }
     return placeholder(L, e->loc);
 }
@@ -1354,6 +1375,10 @@ static void bind_target(Lower *L, const Expr *t, Node *v)
         bind_name(L, t->name, v, t->loc, 0);
         return;
     }
+    if (t->kind == E_INDEX) {
+        not_yet(L, t->loc, "assignments to subscripts");
+        return;
+    }
     if (t->kind != E_TUPLE) {
         diag_error(L->d, t->loc, "cannot assign to this expression");
         return;
@@ -1383,6 +1408,8 @@ static void bind_target(Lower *L, const Expr *t, Node *v)
 
 static void lower_assign(Lower *L, const Stmt *s)
 {
+    if (s->assign.ann)
+        not_yet(L, s->assign.ann->loc, "annotated assignments");
     Node *v = lower_expr(L, s->assign.value);
     for (int k = 0; k < s->assign.ntargets; k++)
         bind_target(L, s->assign.targets[k], v);
@@ -1392,6 +1419,10 @@ static void lower_assign(Lower *L, const Stmt *s)
 static void lower_augassign(Lower *L, const Stmt *s)
 {
     const Expr *t = s->aug.target;
+    if (t && t->kind == E_INDEX) {
+        not_yet(L, t->loc, "augmented assignments to subscripts");
+        return;
+    }
     if (!t || t->kind != E_NAME) {
         diag_error(L->d, t ? t->loc : s->loc, "cannot assign to this expression");
         return;
@@ -1633,6 +1664,9 @@ static void lower_stmt(Lower *L, const Stmt *s)
     case S_IF: lower_if(L, s); break;
     case S_WHILE: lower_while(L, s); break;
     case S_FOR: lower_for(L, s); break;
+    case S_FOREACH:
+        not_yet(L, s->for_.iter->loc, "for loops over anything but range(...)");
+        break;
     case S_BREAK:
     case S_CONTINUE: lower_break_continue(L, s); break;
     case S_RETURN:
@@ -1684,6 +1718,9 @@ static Type *convert_type(Lower *L, const TypeExpr *t)
     case TE_INT: return type_int(tt);
     case TE_BOOL: return type_bool(tt);
     case TE_TUPLE: break;
+    case TE_LIST:
+        not_yet(L, t->loc, "list types");
+        return NULL;
     }
     Type **el = xmalloc(sizeof(Type *) * (size_t)(t->n ? t->n : 1));
     for (int i = 0; i < t->n; i++) {
@@ -1775,6 +1812,8 @@ static void lower_const(Lower *L, TopDef *t, const Stmt *s)
     fs.created_at = t->loc;
     binfo(L, t->g)->fn_id = fs.id;
     L->fs = &fs;
+    if (s->assign.ann)
+        not_yet(L, s->assign.ann->loc, "annotated assignments");
     ir_set_output(t->g, lower_expr(L, s->assign.value));
     L->fs = NULL;
 }

@@ -199,6 +199,12 @@ static void test_line_joining(void **state)
                  "def name(f) ( name(a) , name(b) , name(c) ) : NL INDENT return ( name(a) + "
                  "name(b) ) NL DEDENT EOF");
     check_tokens("x = [\n1,\n   2\n]\n", "name(x) = [ int(1) , int(2) ] NL EOF");
+    /* ( and [ are counted together: the line ends only when both close */
+    check_tokens("x = [f(1,\n  [2,\n3]), (\n[4]\n)]\ny\n",
+                 "name(x) = [ name(f) ( int(1) , [ int(2) , int(3) ] ) , ( [ int(4) ] ) ] NL name(y) NL EOF");
+    check_tokens("if a:\n    x = [i\nfor i in b\n  if i]\n    y\n",
+                 "if name(a) : NL INDENT name(x) = [ name(i) for name(i) in name(b) if name(i) ] NL "
+                 "name(y) NL DEDENT EOF");
     check_tokens("x = {\n}\n", "name(x) = { } NL EOF");
     /* a line of only a continuation is no line */
     check_tokens("\\\nx\n", "name(x) NL EOF");
@@ -311,8 +317,13 @@ static void test_operators(void **state)
                  "+ - * / // % ** < > <= >= == != = -> : ; , NL EOF");
     check_tokens("+= -= *= /= //= %= **=\n", "aug(0) aug(1) aug(2) aug(3) aug(4) aug(5) aug(6) NL EOF");
     check_tokens("a.b & | ^ ~ << >> ... :=\n",
-                 "name(a) unsup(.) name(b) unsup(&) unsup(|) unsup(^) unsup(~) unsup(<<) unsup(>>) "
+                 "name(a) . name(b) unsup(&) unsup(|) unsup(^) unsup(~) unsup(<<) unsup(>>) "
                  "unsup(...) := NL EOF");
+    /* '.' is a token of its own only where no number can take it */
+    check_located("a.pop() xs[0] .append(1.) x.5 1.5.copy\n",
+                  "name(a)@1:1 .@1:2 name(pop)@1:3 (@1:6 )@1:7 name(xs)@1:9 [@1:11 int(0)@1:12 ]@1:13 "
+                  ".@1:15 name(append)@1:16 (@1:22 float(1.0)@1:23 )@1:25 name(x)@1:27 float(0.5)@1:28 "
+                  "float(1.5)@1:31 .@1:34 name(copy)@1:35 NL@1:39 EOF@2:1");
 }
 
 static void test_strings(void **state)
