@@ -9,10 +9,13 @@
  * a * b / c ...) are flattened into one E_BINARY node with n operands, so a
  * 10^5-term sum is one node, not a 10^5-deep tree.  Everything else that
  * nests (parentheses, unary operators, **, calls, conditional expressions,
- * lambdas, displays, subscripts, comprehensions) is limited by the parser
- * to AST_MAX_EXPR_DEPTH levels, and blocks
- * to AST_MAX_BLOCK_DEPTH, each with a located error naming the limit.  Later
+ * lambdas, displays, subscripts, comprehensions and their clauses) is
+ * limited by the parser to AST_MAX_EXPR_DEPTH levels, and blocks to
+ * AST_MAX_BLOCK_DEPTH, each with a located error naming the limit.  Later
  * phases may therefore recurse over the AST (but never over a chain).
+ *
+ * What the comments below promise of targets and arguments holds when the
+ * parse reported no error.
  */
 #ifndef MYC_AST_H
 #define MYC_AST_H
