@@ -563,6 +563,8 @@ int ev_getitem(EvalCtx *cx, const PrimInfo *p, const Value *args, int n, Value *
         *out = args[0];
         return 0;
     }
+    if (args[0].kind == V_LIST)        /* a[k] on a list (before specialisation) */
+        return ev_list_get(cx, prim_info(P_LIST_GET), args, n, out);
     if (args[0].kind != V_TUPLE)
         return eval_raise(cx, "'%s' object is not subscriptable", tn(&args[0]));
     if (args[1].kind != V_INT && args[1].kind != V_BOOL)

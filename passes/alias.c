@@ -228,6 +228,21 @@ static void report(AC *c, Node *d, Node *v, const char *why, Loc note_at, const 
 
 /* ---- where a list comes from ------------------------------------------------------ */
 
+/* The same node, or equal int constants (specialisation makes a constant per use). */
+static bool same_value(const Node *a, const Node *b)
+{
+    return a == b || (a->kind == N_CONST && b->kind == N_CONST && a->k.kind == K_INT && b->k.kind == K_INT &&
+                      a->k.u.i == b->k.u.i);
+}
+
+/* A comprehension's function (passes/lower.c names them so): called where
+   it is made, it returns the list it built with list_append. */
+static bool is_comp_graph(const Graph *g)
+{
+    const char *src = g->origin ? g->origin->src_name : g->src_name;
+    return src && (strcmp(src, "<listcomp>") == 0 || strcmp(src, "<genexpr>") == 0);
+}
+
 /* Jumps to block b: calls whose callee is b's constant. */
 static void jumps_to(AC *c, Graph *b, NodeVec *out)
 {
@@ -336,6 +351,10 @@ static void origin(AC *c, Node *v, Node *d, Origin *o, int depth)
     int p = prim_of(v);
     if (makes_list(p))
         return;                                 /* a new list */
+    if (p == P_DEPEND) {                        /* depend(x..., w) is w */
+        origin(c, v->app.in[v->app.n - 1], d, o, depth + 1);
+        return;
+    }
     if (p == P_GETITEM && v->app.n == 3) {
         Node *t = v->app.in[1], *ix = v->app.in[2];
         if (is_prim(t, P_LIST_POP) || is_prim(t, P_LIST_POP_INPLACE))
@@ -357,7 +376,7 @@ static void origin(AC *c, Node *v, Node *d, Origin *o, int depth)
         for (const Use *u = d->uses; u && !back; u = u->next) {
             Node *w = u->user;
             back = w && live(c, w) && (is_prim(w, P_LIST_SET)) && u->index == 3 && w->app.in[1] == m &&
-                   w->app.in[2] == v->app.in[2];
+                   same_value(w->app.in[2], v->app.in[2]);
         }
         if (!back) {
             fail(o, "is an item of another list, which Python would change too", m->loc,
@@ -376,6 +395,17 @@ static void origin(AC *c, Node *v, Node *d, Origin *o, int depth)
         fail(o, "is a top-level constant, shared by every function that reads it", v->loc,
              "copy it first, as in 'a = list(CONST)'");
         return;
+    }
+    if (ir_is_const_graph(f)) {
+        /* the identity function of an annotated assignment (x: T = e,
+           passes/lower.c) returns its argument itself */
+        Graph *g = f->k.u.graph;
+        Node *out = g->output;
+        if (g->kind == G_FUNCTION && out && out->kind == N_PARAM && out->graph == g && g->nfree == 0 &&
+            out->param.index + 1 < v->app.n) {
+            origin(c, v->app.in[out->param.index + 1], d, o, depth + 1);
+            return;
+        }
     }
     Node *alts[2] = {f, NULL};
     if (is_prim(f, P_SWITCH) && f->app.n == 4) {
@@ -469,8 +499,27 @@ static bool rows_distinct(AC *c, Node *m, int depth)
     case P_LIST_CONVERT:
         return true;
     default:
-        return false;
+        break;
     }
+    /* a comprehension's list: distinct rows when each item appended is a
+       new list that nothing else reads */
+    Node *f = m->kind == N_APPLY ? m->app.in[0] : NULL;
+    if (!f || f->kind != N_CONST || f->k.kind != K_GRAPH || !is_comp_graph(f->k.u.graph))
+        return false;
+    Graph *g = f->k.u.graph;
+    bool ok = true;
+    for (int gi = 0; gi < c->m->graphs.len && ok; gi++) {
+        Graph *h = c->m->graphs.data[gi];
+        if (h->fn != g)
+            continue;
+        NodeVec body = {0};
+        ir_graph_body(h, &body);
+        for (int i = 0; i < body.len && ok; i++)
+            if (is_prim(body.data[i], P_LIST_APPEND))
+                ok = moved_in(c, body.data[i]->app.in[2], body.data[i]);
+        vec_free(&body);
+    }
+    return ok;
 }
 
 /* ---- the check of one change ----------------------------------------------------- */

@@ -104,6 +104,9 @@ Type *ty_list_len(TypeCtx *tc, const PrimInfo *p, Node *app, Type **args, int n)
 Type *ty_list_get(TypeCtx *tc, const PrimInfo *p, Node *app, Type **args, int n)
 {
     (void)p, (void)n;
+    if (args[0]->kind == T_TUPLE)
+        return infer_error(tc, app->loc, false,
+                           "tuple index must be an integer constant (only lists take any int as an index)");
     if (need_list(tc, app, args[0], "indexing with a variable") == TY_ERR ||
         need_index(tc, app, args[1], "list indices") == TY_ERR)
         return TY_ERR;

@@ -203,6 +203,8 @@ Type *ty_getitem(TypeCtx *tc, const PrimInfo *p, Node *app, Type **args, int n)
     Node *ix = app->app.in[2];
     if (args[0]->kind == T_ZERO)       /* an item of a zero sensitivity */
         return args[0];
+    if (args[0]->kind == T_LIST)        /* a[k] on a list: list_get (specialise spells it so) */
+        return ty_list_get(tc, prim_info(P_LIST_GET), app, args, n);
     if (args[0]->kind != T_TUPLE)
         return infer_misuse(tc, app->loc, args[0], MISUSE_TUPLE,
                            "cannot index or unpack a value of type '%s' (only tuples can be)",

@@ -7,8 +7,7 @@
  * may be arbitrarily long; expression and block nesting is bounded by the
  * parser (AST_MAX_EXPR_DEPTH, AST_MAX_BLOCK_DEPTH).  So this pass recurses
  * over nesting only, iterates along chains, and looks variables up across
- * blocks with an explicit stack (run_lookup).  The list syntax of ast.h is
- * not lowered yet: each such node gets a located error from not_yet.
+ * blocks with an explicit stack (run_lookup).
  *
  * Guarantees: a module that passes ir_check (even after errors, with float
  * placeholders where a value was missing), untyped, with
@@ -139,8 +138,14 @@ static void map_free(Map *m)
  * The pass's state
  * ====================================================================== */
 
-/* Names the language reserves besides the PF_BUILTIN primitives. */
-enum { SP_NONE, SP_RANGE, SP_GRAD, SP_VALUE_AND_GRAD, SP_VJP, SP_JVP };
+/* Names the language reserves besides the PF_BUILTIN primitives: range and
+   the list builtins (lowered to list primitives here), and the
+   differentiation operators. */
+enum {
+    SP_NONE, SP_RANGE, SP_ENUMERATE, SP_ZIP, SP_LEN, SP_SUM, SP_LIST,
+    SP_GRAD, SP_VALUE_AND_GRAD, SP_VJP, SP_JVP,
+};
+static bool is_diff_op(int sp) { return sp >= SP_GRAD; }
 
 typedef struct TopDef {
     bool is_const;
@@ -184,6 +189,7 @@ typedef struct BlockInfo {
     bool sealed;        /* every jump into the block exists */
     bool is_header;     /* a loop header: preds[0] is the loop entry */
     bool is_lambda;
+    bool is_comp;       /* a G_FUNCTION: a comprehension's, called where it is made */
     int fn_id;          /* FnState id of the function the block belongs to */
     Loc def_loc;        /* G_FUNCTION: the def's name (arity notes) */
     VEC(Node *) preds;  /* jumps into a join block, in creation order */
@@ -281,7 +287,8 @@ static Sym *sym_of(Lower *L, int s) { return &L->syms.data[s]; }
 static BlockInfo *binfo(Lower *L, const Graph *g) { return L->blocks.data[g->id]; }
 
 static const struct { const char *name; int sp; } special_names[] = {
-    {"range", SP_RANGE}, {"grad", SP_GRAD}, {"value_and_grad", SP_VALUE_AND_GRAD},
+    {"range", SP_RANGE}, {"enumerate", SP_ENUMERATE}, {"zip", SP_ZIP}, {"len", SP_LEN},
+    {"sum", SP_SUM}, {"list", SP_LIST}, {"grad", SP_GRAD}, {"value_and_grad", SP_VALUE_AND_GRAD},
     {"vjp", SP_VJP}, {"jvp", SP_JVP},
 };
 
@@ -316,18 +323,6 @@ static bool is_reserved(Lower *L, int s) { return sym_of(L, s)->prim >= 0 || sym
 
 /* A placeholder value where one is missing after an error. */
 static Node *placeholder(Lower *L, Loc loc) { return ir_const_float(L->m, 0.0, loc); }
-
-/* TEMPORARY, until lists are lowered: list syntax the parser accepts
-   (list displays, comprehensions, generator expressions, slices, method
-   calls, `in`, for loops over other iterables than range(...), subscript
-   and annotated assignments, list[T] annotations) is reported here, at the
-   node, instead of being lowered.  `what` is plural ("list displays").
-   Every call of not_yet is one line, to be replaced by the real lowering. */
-static Node *not_yet(Lower *L, Loc loc, const char *what)
-{
-    diag_error(L->d, loc, "%s are not supported yet", what);
-    return placeholder(L, loc);
-}
 
 /* ======================================================================
  * Graphs and blocks
@@ -704,6 +699,11 @@ static void note_capture(Lower *L, FnState *owner, int sym, Loc loc)
     FnState *c = L->fs;
     while (c->outer != owner)
         c = c->outer;
+    /* A comprehension runs where it is made: a rebinding after it (or a
+       change of a list it read) cannot be seen by it, nor by the closures
+       made inside it, which cannot outlive it (a list holds no functions). */
+    if (binfo(L, c->fn)->is_comp)
+        return;
     MapEnt *e = map_put(&L->captures, key2((uint32_t)owner->id, (uint32_t)sym));
     if (!e->p) {
         Loc *p = ARENA_NEW(L->arena, Loc);
@@ -800,33 +800,136 @@ static void collect_target(Lower *L, const Expr *t, Map *set, uint32_t owner)
     }
 }
 
-/* Adds (owner, sym) to set for every name bound in body, outside nested
-   functions (recursion over block nesting only). */
-static void collect_assigned(Lower *L, const StmtList *body, Map *set, uint32_t owner)
+/* What collect_assigned gathers: the names a function binds (its locals);
+   those and the list variables changed in place (a loop's header needs a
+   phi for both); the names rebound by plain assignment only (a for loop
+   over a variable reads it live unless the body rebinds it). */
+enum { CA_NAMES, CA_CHANGED, CA_REBOUND };
+
+/* The variable under a subscript chain NAME[i][j]..., or NULL. */
+static const Expr *subscript_root(const Expr *t)
 {
+    while (t && t->kind == E_INDEX)
+        t = t->index.base;
+    return t && t->kind == E_NAME ? t : NULL;
+}
+
+/* The list variables that the list methods in e change (a.append(x),
+   m[i].pop() ...), outside nested functions and comprehensions (which
+   cannot change their enclosing function's variables).  Recursion over
+   expression nesting only. */
+static void collect_changes(Lower *L, const Expr *e, Map *set, uint32_t owner)
+{
+    if (!e)
+        return;
+    switch (e->kind) {
+    case E_INT: case E_FLOAT: case E_BOOL: case E_NAME: case E_LAMBDA: case E_LISTCOMP: case E_GENEXP:
+        break;
+    case E_TUPLE:
+    case E_LIST:
+        for (int i = 0; i < e->items.n; i++)
+            collect_changes(L, e->items.items[i], set, owner);
+        break;
+    case E_INDEX:
+        collect_changes(L, e->index.base, set, owner);
+        collect_changes(L, e->index.index, set, owner);
+        break;
+    case E_SLICE:
+        collect_changes(L, e->slice.base, set, owner);
+        collect_changes(L, e->slice.lower, set, owner);
+        collect_changes(L, e->slice.upper, set, owner);
+        collect_changes(L, e->slice.step, set, owner);
+        break;
+    case E_CALL:
+        collect_changes(L, e->call.fn, set, owner);
+        for (int i = 0; i < e->call.args.n; i++)
+            collect_changes(L, e->call.args.items[i], set, owner);
+        break;
+    case E_METHOD:
+        if (strcmp(e->method.name, "copy") != 0)
+            collect_target(L, subscript_root(e->method.base), set, owner);
+        collect_changes(L, e->method.base, set, owner);
+        for (int i = 0; i < e->method.args.n; i++)
+            collect_changes(L, e->method.args.items[i], set, owner);
+        break;
+    case E_UNARY: collect_changes(L, e->unary.operand, set, owner); break;
+    case E_BINARY:
+        for (int i = 0; i < e->binary.n; i++)
+            collect_changes(L, e->binary.operands[i], set, owner);
+        break;
+    case E_COMPARE:
+        for (int i = 0; i < e->compare.n; i++)
+            collect_changes(L, e->compare.operands[i], set, owner);
+        break;
+    case E_BOOLOP:
+        for (int i = 0; i < e->boolop.n; i++)
+            collect_changes(L, e->boolop.operands[i], set, owner);
+        break;
+    case E_IFEXP:
+        collect_changes(L, e->ifexp.cond, set, owner);
+        collect_changes(L, e->ifexp.then, set, owner);
+        collect_changes(L, e->ifexp.orelse, set, owner);
+        break;
+    }
+}
+
+/* Adds (owner, sym) to set for every name bound in body (as `mode` says),
+   outside nested functions (recursion over block nesting only). */
+static void collect_assigned(Lower *L, const StmtList *body, Map *set, uint32_t owner, int mode)
+{
+    bool changed = mode == CA_CHANGED;
     for (int i = 0; i < body->n; i++) {
         const Stmt *s = body->items[i];
         if (!s)
             continue;
         switch (s->kind) {
+        case S_EXPR:
+            if (changed)
+                collect_changes(L, s->expr, set, owner);
+            break;
         case S_ASSIGN:
-            for (int k = 0; k < s->assign.ntargets; k++)
-                collect_target(L, s->assign.targets[k], set, owner);
+            for (int k = 0; k < s->assign.ntargets; k++) {
+                const Expr *t = s->assign.targets[k];
+                collect_target(L, t, set, owner);
+                if (changed && t && t->kind == E_TUPLE)
+                    for (int j = 0; j < t->items.n; j++)
+                        collect_target(L, subscript_root(t->items.items[j]), set, owner);
+                if (changed && t && t->kind == E_INDEX)
+                    collect_target(L, subscript_root(t), set, owner);
+            }
+            if (changed)
+                collect_changes(L, s->assign.value, set, owner);
             break;
         case S_AUGASSIGN:
-            collect_target(L, s->aug.target, set, owner);
+            if (mode != CA_REBOUND)
+                collect_target(L, changed ? subscript_root(s->aug.target) : s->aug.target, set, owner);
+            if (changed)
+                collect_changes(L, s->aug.value, set, owner);
             break;
         case S_FOR:
         case S_FOREACH:
             collect_target(L, s->for_.target, set, owner);
-            collect_assigned(L, &s->for_.body, set, owner);
+            collect_assigned(L, &s->for_.body, set, owner, mode);
+            if (changed) {
+                for (int k = 0; k < s->for_.nargs; k++)
+                    collect_changes(L, s->for_.args[k], set, owner);
+                collect_changes(L, s->for_.iter, set, owner);
+            }
             break;
         case S_IF:
-            collect_assigned(L, &s->if_.then, set, owner);
-            collect_assigned(L, &s->if_.orelse, set, owner);
+            if (changed)
+                collect_changes(L, s->if_.cond, set, owner);
+            collect_assigned(L, &s->if_.then, set, owner, mode);
+            collect_assigned(L, &s->if_.orelse, set, owner, mode);
             break;
         case S_WHILE:
-            collect_assigned(L, &s->while_.body, set, owner);
+            if (changed)
+                collect_changes(L, s->while_.cond, set, owner);
+            collect_assigned(L, &s->while_.body, set, owner, mode);
+            break;
+        case S_RETURN:
+            if (changed)
+                collect_changes(L, s->ret, set, owner);
             break;
         case S_DEF:
             if (s->def) {
@@ -854,6 +957,10 @@ static Node *lower_expr(Lower *L, const Expr *e);
 static void lower_stmts(Lower *L, const StmtList *sl);
 static Graph *make_function_graph(Lower *L, const FuncDef *fd, const char *name, Graph *parent);
 static void lower_function_body(Lower *L, const FuncDef *fd, Graph *g, int group);
+static Node *lower_iterable_arg(Lower *L, const Expr *a);
+static Node *lower_method(Lower *L, const Expr *e, bool stmt);
+static Node *lower_comp(Lower *L, const Expr *e);
+static Node *lower_list_builtin(Lower *L, const Expr *e, int sp);
 
 static const PrimId binop_prim[] = {
     [OP_ADD] = P_ADD, [OP_SUB] = P_SUB, [OP_MUL] = P_MUL, [OP_DIV] = P_TRUEDIV,
@@ -963,6 +1070,11 @@ static Node *lower_name(Lower *L, const char *name, Loc loc, bool callee)
         return ir_const_prim(L->m, (PrimId)sy->prim, loc);
     if (sy->special == SP_RANGE)
         diag_error(L->d, loc, "'range' can only be used in a for-loop header: for i in range(...)");
+    else if (sy->special == SP_ENUMERATE || sy->special == SP_ZIP)
+        diag_error(L->d, loc, "'%s' can only be used as what a for loop or a comprehension runs over: "
+                   "for x in %s(...)", name, name);
+    else if (sy->special != SP_NONE && !is_diff_op(sy->special))
+        diag_error(L->d, loc, "the builtin '%s' is not a value: call it, as in %s(xs)", name, name);
     else if (sy->special != SP_NONE)
         diag_error(L->d, loc, "'%s' is an operator, not a value: call it, as in %s(f)", name, name);
     else
@@ -1031,8 +1143,14 @@ static Node *lower_compare(Lower *L, const Expr *e)
         Node *v = lower_expr(L, e->compare.operands[i]);
         Loc oploc = e->compare.oplocs[i - 1];
         CmpOp op = e->compare.ops[i - 1];
-        Node *t = op == CMP_IN || op == CMP_NOT_IN ? not_yet(L, oploc, "'in' and 'not in' comparisons")
-                                                   : ir_apply_prim(L->fs->cur, cmp_prim[op], oploc, 2, prev, v);
+        Node *t;
+        if (op == CMP_IN || op == CMP_NOT_IN) {     /* x in a: list_contains(a, x) */
+            t = ir_apply_prim(L->fs->cur, P_LIST_CONTAINS, oploc, 2, v, prev);
+            if (op == CMP_NOT_IN)
+                t = ir_apply_prim(L->fs->cur, P_NOT, oploc, 1, t);
+        } else {
+            t = ir_apply_prim(L->fs->cur, cmp_prim[op], oploc, 2, prev, v);
+        }
         if (i == n - 1) {
             chain_value(L, home, t, &result);
             break;
@@ -1094,11 +1212,13 @@ static Node *lower_ifexp(Lower *L, const Expr *e)
     return switch_call(L, c, t, f, e->ifexp.cond ? e->ifexp.cond->loc : e->loc);
 }
 
-static Node *lower_tuple(Lower *L, const Expr *e)
+/* (a, b, c) and [a, b, c]: make_tuple and list_make of the items, in order
+   ([] is list_make(), a list[?] until a join or an annotation types it). */
+static Node *lower_display(Lower *L, const Expr *e, PrimId p)
 {
     int n = e->items.n;
     Node **in = xmalloc(sizeof(Node *) * (size_t)(n + 1));
-    in[0] = ir_const_prim(L->m, P_MAKE_TUPLE, e->loc);
+    in[0] = ir_const_prim(L->m, p, e->loc);
     for (int i = 0; i < n; i++)
         in[i + 1] = lower_expr(L, e->items.items[i]);
     Node *t = ir_apply(L->fs->cur, in, n + 1, e->loc);
@@ -1106,18 +1226,217 @@ static Node *lower_tuple(Lower *L, const Expr *e)
     return t;
 }
 
-/* t[k], k an integer literal (negative k kept: inference normalises it). */
+/* Where a subscript's errors are reported (docs/language.md section 10):
+   at its index. */
+static Loc index_loc(const Expr *e)
+{
+    return e->index.index ? e->index.index->loc : e->loc;
+}
+
+/*
+ * a[i].  Lowering does not know whether a is a tuple or a list, so:
+ *   an integer literal i (negative too): getitem(a, i), a tuple's item
+ *     (inference normalises a negative i), which on a list is list_get
+ *     (specialise spells it so);
+ *   any other i: list_get(a, i); a tuple is then an error (its indices
+ *     must be constants).
+ */
 static Node *lower_index(Lower *L, const Expr *e)
 {
     Node *base = lower_expr(L, e->index.base);
     const Expr *ix = e->index.index;
-    Loc at = ix ? ix->loc : e->loc;
+    Loc at = index_loc(e);
     int64_t k;
-    if (!int_literal(ix, &k)) {
-        diag_error(L->d, at, "tuple index must be an integer constant");
+    if (int_literal(ix, &k))
+        return ir_apply_prim(L->fs->cur, P_GETITEM, at, 2, base, ir_const_int(L->m, k, at));
+    Node *i = lower_expr(L, ix);
+    return ir_apply_prim(L->fs->cur, P_LIST_GET, at, 2, base, i);
+}
+
+/* a[i:j:k]: list_slice(a, i, j, k, omitted), an omitted bound being the
+   constant 0 with its bit (1 start, 2 stop, 4 step) set in `omitted`.
+   Located at the step (a zero step is the one error), else at the
+   subscript. */
+static Node *lower_slice(Lower *L, const Expr *e)
+{
+    Node *base = lower_expr(L, e->slice.base);
+    const Expr *parts[3] = {e->slice.lower, e->slice.upper, e->slice.step};
+    Node *v[3];
+    int64_t omitted = 0;
+    for (int i = 0; i < 3; i++) {
+        if (parts[i]) {
+            v[i] = lower_expr(L, parts[i]);
+        } else {
+            v[i] = ir_const_int(L->m, 0, e->loc);
+            omitted |= (int64_t)1 << i;
+        }
+    }
+    Loc at = parts[2] ? parts[2]->loc : e->loc;
+    return ir_apply_prim(L->fs->cur, P_LIST_SLICE, at, 5, base, v[0], v[1], v[2], ir_const_int(L->m, omitted, at));
+}
+
+/* ---- changing lists --------------------------------------------------------------- */
+
+/*
+ * A list changed in place in CPython is a value here: the change returns
+ * the new list and the variable is rebound to it, as x += 1 rebinds x.  A
+ * change of an item of an item (m[i][j] = x, m[i].append(x)) reads the row,
+ * changes it and writes it back: m = list_set(m, i, list_set(list_get(m, i),
+ * j, x)), the variable and each index evaluated once, in CPython's order.
+ * Path holds such a chain while it is changed.
+ */
+typedef struct Path {
+    const Expr *var;        /* the E_NAME at the root */
+    int sym;
+    int n;                  /* indices */
+    Node **lists;           /* lists[0]: the variable's value; lists[k + 1] = lists[k][idx[k]] */
+    Node **idx;
+    Loc *at;                /* where each level's errors are reported */
+} Path;
+
+static void path_free(Path *p)
+{
+    free(p->lists);
+    free(p->idx);
+    free(p->at);
+}
+
+/* Whether the current block computes part of an expression (a branch of
+   x if c else y, and/or, a comparison chain): a change there would be lost
+   (the branch returns only the expression's value). */
+static bool in_expr_branch(Lower *L)
+{
+    return binfo(L, L->fs->cur)->expr;
+}
+
+/* The variable a change at `at` rebinds: a local of the function being
+   lowered (else a located error, -1). */
+static int changeable_var(Lower *L, const Expr *name, Loc at)
+{
+    FnState *fs = L->fs;
+    int s = intern(L, name->name);
+    if (in_expr_branch(L)) {
+        diag_error(L->d, at,
+                   "a list cannot be changed inside a conditional expression, 'and', 'or' or a comparison "
+                   "chain; use an if statement");
+        return -1;
+    }
+    if (is_local(L, fs, s))
+        return s;
+    for (FnState *o = fs->outer; o; o = o->outer) {
+        if (is_local(L, o, s)) {
+            diag_error(L->d, at,
+                       "cannot change '%s' here: it is a variable of the enclosing function, which a nested "
+                       "function or comprehension can only read",
+                       name->name);
+            return -1;
+        }
+    }
+    Sym *sy = sym_of(L, s);
+    if (sy->top && sy->top->is_const)
+        diag_error(L->d, at, "cannot change the top-level constant '%s'; copy it first: x = list(%s)", name->name,
+                   name->name);
+    else if (sy->top || is_reserved(L, s))
+        diag_error(L->d, at, "can only change an item of a list variable, not of '%s'", name->name);
+    else
+        undefined_name(L, fs, name->name, name->loc);
+    return -1;
+}
+
+/* Reads chain t (NAME or NAME[i]... : a variable or a subscript of one,
+   which the parser guarantees for targets; method bases are checked here),
+   evaluating the variable, then each index and reading each level, except
+   the last level when !read_last (an assignment to it).  False after an
+   error (then nothing is left to free). */
+static bool read_path(Lower *L, const Expr *t, bool read_last, Loc at, Path *p)
+{
+    memset(p, 0, sizeof *p);
+    int n = 0;
+    const Expr *x = t;
+    for (; x && x->kind == E_INDEX; x = x->index.base)
+        n++;
+    if (!x || x->kind != E_NAME) {
+        diag_error(L->d, t ? t->loc : at, "can only change a list variable or an item of one (NAME or NAME[i])");
+        return false;
+    }
+    p->var = x;
+    p->sym = changeable_var(L, x, at);
+    if (p->sym < 0)
+        return false;
+    p->n = n;
+    p->lists = xmalloc(sizeof(Node *) * (size_t)(n + 1));
+    p->idx = xmalloc(sizeof(Node *) * (size_t)(n ? n : 1));
+    p->at = xmalloc(sizeof(Loc) * (size_t)(n ? n : 1));
+    const Expr **subs = xmalloc(sizeof(Expr *) * (size_t)(n ? n : 1));
+    x = t;
+    for (int k = n - 1; k >= 0; k--, x = x->index.base)
+        subs[k] = x;
+    p->lists[0] = read_var(L, L->fs, p->sym, p->var->loc);
+    for (int k = 0; k < n; k++) {
+        p->idx[k] = lower_expr(L, subs[k]->index.index);
+        p->at[k] = index_loc(subs[k]);
+        p->lists[k + 1] = k < n - 1 || read_last
+                              ? ir_apply_prim(L->fs->cur, P_LIST_GET, p->at[k], 2, p->lists[k], p->idx[k])
+                              : NULL;
+    }
+    free(subs);
+    return true;
+}
+
+/* Stores v as the item at level `level` of path p (level 0: the variable
+   itself; level k: lists[k], the item idx[k - 1] of lists[k - 1]) and
+   writes every level back up to the variable, which is rebound. */
+static void write_path(Lower *L, Path *p, int level, Node *v, Loc loc)
+{
+    for (int k = level - 1; k >= 0; k--)
+        v = ir_apply_prim(L->fs->cur, P_LIST_SET, p->at[k], 3, p->lists[k], p->idx[k], v);
+    bind(L, p->sym, v, loc, 0);
+}
+
+/* target[i]... = v (a subscript target; v already evaluated). */
+static void assign_subscript(Lower *L, const Expr *t, Node *v)
+{
+    Path p;
+    if (!read_path(L, t, false, t->loc, &p))
+        return;
+    write_path(L, &p, p.n, v, t->loc);
+    path_free(&p);
+}
+
+/*
+ * a.append(x), a.extend(b), a.pop(), a.pop(i), a.copy().  The changes
+ * rebind the variable under the base (a, or m in m[i].append(x)); append
+ * and extend return None in Python, so they are statements only (stmt).
+ * pop's list_pop gives (the list without the item, the item).
+ */
+static Node *lower_method(Lower *L, const Expr *e, bool stmt)
+{
+    const char *name = e->method.name;
+    Loc at = e->method.name_loc;
+    const ExprList *args = &e->method.args;
+    if (strcmp(name, "copy") == 0)
+        return ir_apply_prim(L->fs->cur, P_LIST_COPY, at, 1, lower_expr(L, e->method.base));
+    bool pop = strcmp(name, "pop") == 0;
+    if (!pop && !stmt) {
+        diag_error(L->d, at, "%s() changes the list and returns None; use it as a statement", name);
         return placeholder(L, at);
     }
-    return ir_apply_prim(L->fs->cur, P_GETITEM, at, 2, base, ir_const_int(L->m, k, at));
+    Path p;
+    if (!read_path(L, e->method.base, true, at, &p))
+        return placeholder(L, at);
+    Node *list = p.lists[p.n], *r;
+    if (pop) {
+        Node *i = args->n ? lower_expr(L, args->items[0]) : ir_const_int(L->m, -1, at);
+        Node *t = ir_apply_prim(L->fs->cur, P_LIST_POP, at, 2, list, i);
+        write_path(L, &p, p.n, ir_apply_prim(L->fs->cur, P_GETITEM, at, 2, t, ir_const_int(L->m, 0, at)), at);
+        r = ir_apply_prim(L->fs->cur, P_GETITEM, at, 2, t, ir_const_int(L->m, 1, at));
+    } else {
+        Node *x = args->n ? lower_expr(L, args->items[0]) : placeholder(L, at);
+        r = ir_apply_prim(L->fs->cur, strcmp(name, "append") == 0 ? P_LIST_APPEND : P_LIST_EXTEND, at, 2, list, x);
+        write_path(L, &p, p.n, r, at);
+    }
+    path_free(&p);
+    return r;
 }
 
 static Node *lower_lambda(Lower *L, const Expr *e)
@@ -1172,11 +1491,17 @@ static Node *lower_builtin_call(Lower *L, const Expr *e, PrimId p)
     const PrimInfo *pi = prim_info(p);
     Loc loc = e->call.fn->loc;
     int n = e->call.args.n;
-    Node **in = lower_args(L, &e->call.args);
+    Node **in = (p == P_MIN || p == P_MAX) && n == 1 ? NULL : lower_args(L, &e->call.args);
     Node *r;
+    if ((p == P_MIN || p == P_MAX) && n == 1) {
+        free(in);
+        /* min(a), max(a) of a list (or a generator expression) */
+        return ir_apply_prim(L->fs->cur, p == P_MIN ? P_LIST_MIN : P_LIST_MAX, loc, 1,
+                             lower_iterable_arg(L, e->call.args.items[0]));
+    }
     if (p == P_MIN || p == P_MAX) {
-        if (n < 2) {
-            diag_error(L->d, loc, "%s() takes at least 2 arguments (%d given)", pi->name, n);
+        if (n < 1) {
+            diag_error(L->d, loc, "%s expected at least 1 argument, got 0", pi->name);
             r = placeholder(L, loc);
         } else {
             r = in[1];
@@ -1193,6 +1518,371 @@ static Node *lower_builtin_call(Lower *L, const Expr *e, PrimId p)
     }
     free(in);
     return r;
+}
+
+/* ---- iteration: for loops and comprehension clauses --------------------------------------- */
+
+/*
+ * What a for loop or a comprehension's for clause runs over, evaluated
+ * before the loop in CPython's order:
+ *   range(a, b, s): a counter from a by s while range_cond holds;
+ *   a list, enumerate(list[, start]), zip(list, ...): an index i from 0 while
+ *     i < len of each list (the shortest, for zip), the target bound to
+ *     list_get(list, i) (enumerate: (start + i, item); zip: the tuple of
+ *     the items).  A list given as a variable of this function that the
+ *     loop never rebinds by plain assignment is read from the variable at
+ *     every iteration (syms[k]), length included, as CPython's list
+ *     iterator sees the live list (changes through the loop's own index,
+ *     appends); any other is evaluated once (vals[k]).
+ */
+enum { IT_RANGE, IT_LISTS };
+typedef struct Iter {
+    int kind;
+    bool enumerate, zip;
+    int n;                  /* IT_LISTS: the lists */
+    Node **vals;            /* each list's value, or NULL: read from variable syms[k] */
+    int *syms;
+    Node *start, *stop, *step;  /* IT_RANGE; start also enumerate's (NULL: 0) */
+    Loc loc;                /* the iterable (where a non-list is reported) */
+} Iter;
+
+static void iter_free(Iter *it)
+{
+    free(it->vals);
+    free(it->syms);
+}
+
+/* range(args): start, stop and a step, evaluated in order; a step that is
+   not a nonzero literal goes through range_step, which raises on 0. */
+static bool range_operands(Lower *L, Expr *const *args, int nargs, Loc rl, Node **start, Node **stop, Node **step)
+{
+    if (nargs < 1 || nargs > 3) {
+        for (int i = 0; i < nargs; i++)
+            (void)lower_expr(L, args[i]);
+        diag_error(L->d, rl, "range expected 1 to 3 arguments, got %d", nargs);
+        return false;
+    }
+    if (nargs == 1) {
+        *start = ir_const_int(L->m, 0, rl);
+        *stop = lower_expr(L, args[0]);
+    } else {
+        *start = lower_expr(L, args[0]);
+        *stop = lower_expr(L, args[1]);
+    }
+    int64_t k;
+    if (nargs < 3) {
+        *step = ir_const_int(L->m, 1, rl);
+    } else if (int_literal(args[2], &k) && k != 0) {
+        *step = ir_const_int(L->m, k, args[2]->loc);
+    } else {
+        Node *v = lower_expr(L, args[2]);
+        Loc at = args[2] ? args[2]->loc : rl;
+        /* start and stop are operands too, so they are computed (and raise)
+           before the step is checked, as CPython evaluates them in order */
+        *step = ir_apply_prim(L->fs->cur, P_RANGE_STEP, at, 3, *start, *stop, v);
+    }
+    return true;
+}
+
+/* One list of an iteration (see Iter); rebound: the names the loop rebinds,
+   or NULL to evaluate every list once. */
+static void list_source(Lower *L, const Expr *x, const Map *rebound, Iter *it, int k)
+{
+    it->vals[k] = NULL;
+    it->syms[k] = -1;
+    if (rebound && x && x->kind == E_NAME) {
+        int s = intern(L, x->name);
+        if (is_local(L, L->fs, s) && !map_get(rebound, key2(0, (uint32_t)s))) {
+            (void)read_var(L, L->fs, s, x->loc);      /* reports it unbound here */
+            it->syms[k] = s;
+            return;
+        }
+    }
+    it->vals[k] = lower_expr(L, x);
+}
+
+/* Evaluates iterable x into it (false after an error). */
+static bool eval_iter(Lower *L, const Expr *x, const Map *rebound, Iter *it)
+{
+    memset(it, 0, sizeof *it);
+    it->kind = IT_LISTS;
+    it->loc = x ? x->loc : LOC_NONE;
+    int sp = SP_NONE;
+    if (x && x->kind == E_CALL && x->call.fn && x->call.fn->kind == E_NAME)
+        sp = sym_of(L, intern(L, x->call.fn->name))->special;
+    if (sp == SP_RANGE) {
+        it->kind = IT_RANGE;
+        return range_operands(L, x->call.args.items, x->call.args.n, x->call.fn->loc, &it->start, &it->stop,
+                              &it->step);
+    }
+    Expr *const *lists = (Expr *const *)&x;
+    int n = 1;
+    if (sp == SP_ENUMERATE || sp == SP_ZIP) {
+        int nargs = x->call.args.n;
+        Loc fl = x->call.fn->loc;
+        bool ok = sp == SP_ZIP ? nargs >= 1 : nargs == 1 || nargs == 2;
+        if (!ok) {
+            free(lower_args(L, &x->call.args));
+            if (sp == SP_ZIP)
+                diag_error(L->d, fl, "zip() needs at least one list");
+            else
+                diag_error(L->d, fl, "enumerate() takes 1 or 2 arguments (%d given)", nargs);
+            return false;
+        }
+        it->enumerate = sp == SP_ENUMERATE;
+        it->zip = sp == SP_ZIP;
+        lists = x->call.args.items;
+        n = it->zip ? nargs : 1;
+    }
+    it->n = n;
+    it->vals = xmalloc(sizeof(Node *) * (size_t)n);
+    it->syms = xmalloc(sizeof(int) * (size_t)n);
+    for (int k = 0; k < n; k++) {
+        list_source(L, lists[k], rebound, it, k);
+        if (lists[k])
+            it->loc = k == 0 ? lists[k]->loc : it->loc;
+    }
+    if (it->enumerate && x->call.args.n == 2)
+        it->start = lower_expr(L, x->call.args.items[1]);
+    return true;
+}
+
+static void begin_loop(Lower *L, LoopCx *lc, Graph *h, const StmtList *body, int line);
+static void loop_next(Lower *L, LoopCx *lc, Loc loc);
+static void end_loop(Lower *L, LoopCx *lc, Graph *exit, Loc loc);
+static void bind_target(Lower *L, const Expr *t, Node *v);
+
+/*
+ * Starts the loop over `it` in the current block: hidden counter, step
+ * and list variables, the header f:for.L (switch(cond, @body, @exit)()),
+ * and the body, where the target is bound; the caller lowers the rest of
+ * the body (left in fs->cur), steps with loop_next and ends with end_loop
+ * given the exit branch returned.  The header's phis: the variables `body`
+ * assigns or changes, those in `also`, the counter and the target.
+ */
+static Graph *begin_iter_loop(Lower *L, LoopCx *lc, const Iter *it, const Expr *target, const StmtList *body,
+                              const Map *also, Loc loc)
+{
+    FnState *fs = L->fs;
+    Module *m = L->m;
+    Loc il = it->loc;
+    const char *tname = target && target->kind == E_NAME ? target->name : "for";
+    lc->counter = new_hidden(L, arena_printf(L->arena, "%s.for", tname));
+    lc->step = new_hidden(L, "step.for");
+    lc->incr_loc = il;
+    int stop_sym = -1, start_sym = -1;
+    int *lsyms = xmalloc(sizeof(int) * (size_t)(it->n ? it->n : 1));
+    if (it->kind == IT_RANGE) {
+        stop_sym = new_hidden(L, "stop.for");
+        var_set(L, fs->cur, lc->counter, it->start, VS_OK);
+        var_set(L, fs->cur, stop_sym, it->stop, VS_OK);
+        var_set(L, fs->cur, lc->step, it->step, VS_OK);
+    } else {
+        var_set(L, fs->cur, lc->counter, ir_const_int(m, 0, il), VS_OK);
+        var_set(L, fs->cur, lc->step, ir_const_int(m, 1, il), VS_OK);
+        for (int k = 0; k < it->n; k++) {
+            lsyms[k] = it->syms[k];
+            if (lsyms[k] < 0) {
+                lsyms[k] = new_hidden(L, "list.for");
+                var_set(L, fs->cur, lsyms[k], it->vals[k], VS_OK);
+            }
+        }
+        if (it->start) {
+            start_sym = new_hidden(L, "start.for");
+            var_set(L, fs->cur, start_sym, it->start, VS_OK);
+        }
+    }
+    Graph *h = new_join(L, "for", loc);
+    BlockInfo *hi = binfo(L, h);
+    if (also)
+        for (size_t i = 0; i < also->cap; i++)
+            if (also->e[i].key)
+                map_put(&hi->assigned, also->e[i].key)->v = 1;
+    begin_loop(L, lc, h, body, loc.line);
+    map_put(&hi->assigned, key2(0, (uint32_t)lc->counter))->v = 1;
+    collect_target(L, target, &hi->assigned, 0);
+    Node *cond;
+    if (it->kind == IT_RANGE) {
+        cond = ir_apply_prim(h, P_RANGE_COND, il, 3, read_var(L, fs, lc->counter, il), read_var(L, fs, stop_sym, il),
+                             read_var(L, fs, lc->step, il));
+    } else {
+        Node *len = NULL;
+        for (int k = 0; k < it->n; k++) {
+            Node *lk = ir_apply_prim(h, P_LIST_LEN, il, 1, read_var(L, fs, lsyms[k], il));
+            len = len ? ir_apply_prim(h, P_MIN, il, 2, len, lk) : lk;
+        }
+        cond = ir_apply_prim(h, P_LT, il, 2, read_var(L, fs, lc->counter, il), len);
+    }
+    Graph *bg = new_branch(L, "body", loc);
+    Graph *exit = new_branch(L, "exit", loc);
+    ir_set_output(h, switch_call(L, cond, bg, exit, loc));
+    fs->cur = bg;
+    Loc tl = target ? target->loc : il;
+    Node *i = read_var(L, fs, lc->counter, tl), *v = i;
+    if (it->kind == IT_LISTS) {
+        Node **items = xmalloc(sizeof(Node *) * (size_t)(it->n + 2));
+        items[0] = ir_const_prim(m, P_MAKE_TUPLE, il);
+        for (int k = 0; k < it->n; k++)
+            items[k + 1] = ir_apply_prim(bg, P_LIST_GET, il, 2, read_var(L, fs, lsyms[k], il), i);
+        int n = it->n;
+        if (it->enumerate) {
+            Node *c = start_sym >= 0 ? ir_apply_prim(bg, P_ADD, il, 2, read_var(L, fs, start_sym, il), i) : i;
+            items[2] = items[1];
+            items[1] = c;
+            n = 2;
+        }
+        if (!it->enumerate && !it->zip) {
+            v = items[1];
+        } else if (target && target->kind == E_TUPLE && target->items.n == n) {
+            /* for i, x in enumerate(xs): the items bound directly */
+            for (int k = 0; k < n; k++)
+                bind_target(L, target->items.items[k], items[k + 1]);
+            v = NULL;
+        } else {
+            v = ir_apply(bg, items, n + 1, il);
+        }
+        free(items);
+    }
+    free(lsyms);
+    if (v)
+        bind_target(L, target, v);
+    return exit;
+}
+
+/* ---- comprehensions ---------------------------------------------------------------- */
+
+/*
+ * [elt for t0 in it0 if c0 for t1 in it1 ...], and a generator expression
+ * (only ever consumed whole, by sum, min, max or list: the same list).  As
+ * in Python 3 the targets do not leak: the comprehension is a nested
+ * function f/comp.L, called where it is made (opt inlines it), whose locals
+ * are the targets and which reads the enclosing variables as a closure
+ * does.  The first clause's iterable is evaluated outside, before the call,
+ * as CPython does; the rest inside.  Inside, nested loops (as for
+ * statements, each list evaluated once) append elt to an accumulator;
+ * a false filter continues its clause's loop.
+ */
+static Node *lower_comp(Lower *L, const Expr *e)
+{
+    FnState *outer = L->fs;
+    const CompFor *fors = e->comp.fors;
+    int nf = e->comp.nfors;
+    if (nf < 1 || !fors)
+        return placeholder(L, e->loc);
+    Iter it;
+    if (!eval_iter(L, fors[0].iter, NULL, &it))
+        return placeholder(L, e->loc);
+    bool ok = true;
+    Graph *g = new_graph(L, G_FUNCTION, arena_printf(L->arena, "%s/comp.%d", outer->fn->name, e->loc.line),
+                         outer->cur, e->loc, BK_ENTRY);
+    BlockInfo *gi = binfo(L, g);
+    gi->def_loc = e->loc;
+    gi->is_comp = true;
+    gi->group = ++L->next_id;
+    g->src_name = e->kind == E_GENEXP ? "<genexpr>" : "<listcomp>";
+    FnState fs = {0};
+    fs.id = ++L->next_id;
+    fs.outer = outer;
+    fs.fn = g;
+    fs.konst = outer->konst;     /* in a constant, the constant's rules hold */
+    fs.cur = g;
+    fs.group = gi->group;
+    fs.created_at = e->loc;
+    gi->fn_id = fs.id;
+    Map vars = {0};             /* every variable the loops bind: a phi in each header */
+    for (int k = 0; k < nf; k++) {
+        collect_target(L, fors[k].target, &L->locals, (uint32_t)fs.id);
+        collect_target(L, fors[k].target, &vars, 0);
+    }
+    L->fs = &fs;
+    int acc = new_hidden(L, "comp");
+    map_put(&vars, key2(0, (uint32_t)acc))->v = 1;
+    var_set(L, g, acc, ir_apply_prim(g, P_LIST_MAKE, e->loc, 0), VS_OK);
+    LoopCx *lcs = xcalloc((size_t)nf, sizeof *lcs);
+    Graph **exits = xcalloc((size_t)nf, sizeof *exits);
+    int made = 0;
+    for (int k = 0; k < nf && ok; k++) {
+        if (k > 0)
+            ok = eval_iter(L, fors[k].iter, NULL, &it);
+        if (!ok)
+            break;
+        exits[k] = begin_iter_loop(L, &lcs[k], &it, fors[k].target, NULL, &vars, fors[k].loc);
+        iter_free(&it);
+        made++;
+        for (int f = 0; f < fors[k].ifs.n; f++) {
+            const Expr *c = fors[k].ifs.items[f];
+            Node *cv = lower_expr(L, c);
+            Loc cl = c ? c->loc : fors[k].loc;
+            Graph *t = new_branch(L, "if", cl);
+            Graph *skip = new_branch(L, "else", cl);
+            ir_set_output(fs.cur, switch_call(L, cv, t, skip, cl));
+            fs.cur = skip;
+            loop_next(L, &lcs[k], cl);
+            fs.cur = t;
+        }
+    }
+    if (ok) {
+        Node *elt = lower_expr(L, e->comp.elt);
+        Loc el = e->comp.elt ? e->comp.elt->loc : e->loc;
+        var_set(L, fs.cur, acc, ir_apply_prim(fs.cur, P_LIST_APPEND, el, 2, read_var(L, &fs, acc, el), elt), VS_OK);
+    }
+    for (int k = made - 1; k >= 0; k--) {
+        if (fs.cur)
+            loop_next(L, &lcs[k], fors[k].loc);
+        end_loop(L, &lcs[k], exits[k], fors[k].loc);
+    }
+    ir_set_output(fs.cur, read_var(L, &fs, acc, e->loc));
+    free(lcs);
+    free(exits);
+    map_free(&vars);
+    L->fs = outer;
+    gi->konst = ir_const_graph(L->m, g, e->loc);
+    return ir_apply(outer->cur, &gi->konst, 1, e->loc);
+}
+
+/* The argument of sum, min, max, list: a generator expression is the list
+   it makes. */
+static Node *lower_iterable_arg(Lower *L, const Expr *a)
+{
+    if (a && a->kind == E_GENEXP)
+        return lower_comp(L, a);
+    return lower_expr(L, a);
+}
+
+/* len(x), sum(a), sum(a, start), list(a), list(): list primitives. */
+static Node *lower_list_builtin(Lower *L, const Expr *e, int sp)
+{
+    const Expr *fn = e->call.fn;
+    Loc loc = fn->loc;
+    const char *name = fn->name;
+    const ExprList *args = &e->call.args;
+    int n = args->n, lo = sp == SP_LIST ? 0 : 1, hi = sp == SP_SUM ? 2 : 1;
+    if (n < lo || n > hi) {
+        free(lower_args(L, args));
+        if (lo == hi)
+            diag_error(L->d, loc, "%s() takes exactly one argument (%d given)", name, n);
+        else if (sp == SP_SUM)
+            diag_error(L->d, loc, "sum() takes 1 or 2 arguments (%d given)", n);
+        else
+            diag_error(L->d, loc, "%s() takes at most 1 argument (%d given)", name, n);
+        return placeholder(L, loc);
+    }
+    Module *m = L->m;
+    Graph *g = L->fs->cur;
+    switch (sp) {
+    case SP_LEN: return ir_apply_prim(g, P_LIST_LEN, loc, 1, lower_expr(L, args->items[0]));
+    case SP_LIST:
+        if (n == 0)
+            return ir_apply_prim(g, P_LIST_MAKE, loc, 0);
+        if (args->items[0] && args->items[0]->kind == E_GENEXP)
+            return lower_comp(L, args->items[0]);      /* already a fresh list */
+        return ir_apply_prim(g, P_LIST_COPY, loc, 1, lower_expr(L, args->items[0]));
+    default: {
+        Node *a = lower_iterable_arg(L, args->items[0]);
+        Node *start = n == 2 ? lower_expr(L, args->items[1]) : ir_const_int(m, 0, loc);
+        return ir_apply_prim(L->fs->cur, P_LIST_SUM, loc, 2, a, start);
+    }
+    }
 }
 
 /* A parameter selection for grad/value_and_grad: an integer constant or a
@@ -1298,12 +1988,19 @@ static Node *lower_call(Lower *L, const Expr *e)
         /* builtins and operators are never local: binding them is an error */
         if (sym_of(L, s)->prim >= 0)
             return lower_builtin_call(L, e, (PrimId)sym_of(L, s)->prim);
-        if (sym_of(L, s)->special == SP_RANGE) {
+        int sp = sym_of(L, s)->special;
+        if (sp == SP_RANGE || sp == SP_ENUMERATE || sp == SP_ZIP) {
             free(lower_args(L, &e->call.args));
-            diag_error(L->d, fn->loc, "'range' can only be used in a for-loop header: for i in range(...)");
+            if (sp == SP_RANGE)
+                diag_error(L->d, fn->loc, "'range' can only be used in a for-loop header: for i in range(...)");
+            else
+                diag_error(L->d, fn->loc, "'%s' can only be used as what a for loop or a comprehension runs "
+                           "over: for x in %s(...)", fn->name, fn->name);
             return placeholder(L, fn->loc);
         }
-        if (sym_of(L, s)->special != SP_NONE)
+        if (sp == SP_LEN || sp == SP_SUM || sp == SP_LIST)
+            return lower_list_builtin(L, e, sp);
+        if (sp != SP_NONE)
             return lower_diff_call(L, e, s);
         callee = lower_name(L, fn->name, fn->loc, true);
     } else {
@@ -1327,7 +2024,7 @@ static Node *lower_expr(Lower *L, const Expr *e)
     case E_FLOAT: return ir_const_float(L->m, e->fval, e->loc);
     case E_BOOL: return ir_const_bool(L->m, e->bval, e->loc);
     case E_NAME: return lower_name(L, e->name, e->loc, false);
-    case E_TUPLE: return lower_tuple(L, e);
+    case E_TUPLE: return lower_display(L, e, P_MAKE_TUPLE);
     case E_INDEX: return lower_index(L, e);
     case E_CALL: return lower_call(L, e);
     case E_UNARY: return lower_unary(L, e);
@@ -1336,11 +2033,14 @@ static Node *lower_expr(Lower *L, const Expr *e)
     case E_BOOLOP: return lower_boolop(L, e);
     case E_IFEXP: return lower_ifexp(L, e);
     case E_LAMBDA: return lower_lambda(L, e);
-    case E_LIST: return not_yet(L, e->loc, "list displays");
-    case E_SLICE: return not_yet(L, e->loc, "slices");
-    case E_METHOD: return not_yet(L, e->method.name_loc, "list methods");
-    case E_LISTCOMP: return not_yet(L, e->loc, "list comprehensions");
-    case E_GENEXP: return not_yet(L, e->loc, "generator expressions");
+    case E_LIST: return lower_display(L, e, P_LIST_MAKE);
+    case E_SLICE: return lower_slice(L, e);
+    case E_METHOD: return lower_method(L, e, false);
+    case E_LISTCOMP: return lower_comp(L, e);
+    case E_GENEXP:
+        diag_error(L->d, e->loc, "a generator expression can only be the argument of sum(), min(), max() or "
+                   "list(); use a list comprehension [...]");
+        return placeholder(L, e->loc);
     }
     return placeholder(L, e->loc);
 }
@@ -1376,7 +2076,7 @@ static void bind_target(Lower *L, const Expr *t, Node *v)
         return;
     }
     if (t->kind == E_INDEX) {
-        not_yet(L, t->loc, "assignments to subscripts");
+        assign_subscript(L, t, v);
         return;
     }
     if (t->kind != E_TUPLE) {
@@ -1406,21 +2106,61 @@ static void bind_target(Lower *L, const Expr *t, Node *v)
     }
 }
 
+static Type *convert_annotation(Lower *L, const TypeExpr *t);
+
+/*
+ * x: T = e: e converted to T, as an argument is for a parameter annotated
+ * T (an int to a float, list[int] or the empty list[?] to list[float]...):
+ * through the identity function f/x:ann.L(x: T) called at once (opt inlines
+ * it).  A value that does not convert is a located error at the annotation.
+ */
+static Node *annotate(Lower *L, const TypeExpr *ann, const char *name, Node *v)
+{
+    FnState *fs = L->fs;
+    Type *t = convert_annotation(L, ann);
+    if (!t)
+        return v;
+    Graph *g = new_graph(L, G_FUNCTION, arena_printf(L->arena, "%s/%s:ann.%d", fs->fn->name, name, ann->loc.line),
+                         fs->cur, ann->loc, BK_ENTRY);
+    BlockInfo *gi = binfo(L, g);
+    gi->def_loc = ann->loc;
+    gi->group = ++L->next_id;
+    g->src_name = arena_strdup(L->arena, name);
+    Node *p = ir_add_param(g, name, ann->loc);
+    g->param_ann[0] = t;
+    ir_set_output(g, p);
+    Node *in[2] = {ir_const_graph(L->m, g, ann->loc), v};
+    return ir_apply(fs->cur, in, 2, ann->loc);
+}
+
 static void lower_assign(Lower *L, const Stmt *s)
 {
-    if (s->assign.ann)
-        not_yet(L, s->assign.ann->loc, "annotated assignments");
     Node *v = lower_expr(L, s->assign.value);
+    const Expr *t0 = s->assign.ntargets ? s->assign.targets[0] : NULL;
+    if (s->assign.ann && t0 && t0->kind == E_NAME)
+        v = annotate(L, s->assign.ann, t0->name, v);
     for (int k = 0; k < s->assign.ntargets; k++)
         bind_target(L, s->assign.targets[k], v);
 }
 
-/* x op= e is x = x op e (x must be bound). */
+/* x op= e is x = x op e (x must be bound), += and *= as iadd and imul (on
+   a list, the changes a += b and a *= n; on numbers add and mul).
+   a[i] op= e is a[i] = a[i] op e with a and i evaluated once (and
+   a[i][j] op= e likewise), as CPython does. */
 static void lower_augassign(Lower *L, const Stmt *s)
 {
     const Expr *t = s->aug.target;
+    PrimId op = s->aug.op == OP_ADD ? P_IADD : s->aug.op == OP_MUL ? P_IMUL : binop_prim[s->aug.op];
     if (t && t->kind == E_INDEX) {
-        not_yet(L, t->loc, "augmented assignments to subscripts");
+        Path p;
+        if (!read_path(L, t, true, t->loc, &p)) {
+            (void)lower_expr(L, s->aug.value);
+            return;
+        }
+        Node *v = lower_expr(L, s->aug.value);
+        Node *r = ir_apply_prim(L->fs->cur, op, s->aug.oploc, 2, p.lists[p.n], v);
+        write_path(L, &p, p.n, r, t->loc);
+        path_free(&p);
         return;
     }
     if (!t || t->kind != E_NAME) {
@@ -1429,7 +2169,7 @@ static void lower_augassign(Lower *L, const Stmt *s)
     }
     Node *old = lower_name(L, t->name, t->loc, false);
     Node *v = lower_expr(L, s->aug.value);
-    Node *r = ir_apply_prim(L->fs->cur, binop_prim[s->aug.op], s->aug.oploc, 2, old, v);
+    Node *r = ir_apply_prim(L->fs->cur, op, s->aug.oploc, 2, old, v);
     bind_name(L, t->name, r, t->loc, 0);
 }
 
@@ -1496,7 +2236,8 @@ static void begin_loop(Lower *L, LoopCx *lc, Graph *h, const StmtList *body, int
     FnState *fs = L->fs;
     BlockInfo *bi = binfo(L, h);
     bi->is_header = true;
-    collect_assigned(L, body, &bi->assigned, 0);
+    if (body)
+        collect_assigned(L, body, &bi->assigned, 0, CA_CHANGED);
     lc->outer = fs->loop;
     lc->header = h;
     lc->line = line;
@@ -1551,66 +2292,45 @@ static void lower_while(Lower *L, const Stmt *s)
 /* for i in range(a, b, s): a, b, s evaluated once (s checked by range_step
    unless a nonzero literal); hidden counter, stop and step variables; the
    header is switch(range_cond(counter, stop, step), @body, @exit)(); the
-   body binds i = counter first and steps the counter at its end. */
+   body binds i = counter first and steps the counter at its end
+   (begin_iter_loop). */
 static void lower_for(Lower *L, const Stmt *s)
 {
     FnState *fs = L->fs;
-    const Expr *target = s->for_.target;
-    int nargs = s->for_.nargs;
-    Loc rl = s->for_.range_loc;
-    if (nargs < 1 || nargs > 3) {
-        diag_error(L->d, rl, "range expected 1 to 3 arguments, got %d", nargs);
+    Iter it = {0};
+    it.kind = IT_RANGE;
+    it.loc = s->for_.range_loc;
+    if (!range_operands(L, (Expr *const *)s->for_.args, s->for_.nargs, s->for_.range_loc, &it.start, &it.stop,
+                        &it.step))
         return;
-    }
-    Node *start, *stop, *step;
-    if (nargs == 1) {
-        start = ir_const_int(L->m, 0, rl);
-        stop = lower_expr(L, s->for_.args[0]);
-    } else {
-        start = lower_expr(L, s->for_.args[0]);
-        stop = lower_expr(L, s->for_.args[1]);
-    }
-    int64_t k;
-    if (nargs < 3) {
-        step = ir_const_int(L->m, 1, rl);
-    } else if (int_literal(s->for_.args[2], &k) && k != 0) {
-        step = ir_const_int(L->m, k, s->for_.args[2]->loc);
-    } else {
-        Node *v = lower_expr(L, s->for_.args[2]);
-        Loc at = s->for_.args[2] ? s->for_.args[2]->loc : rl;
-        /* start and stop are operands too, so they are computed (and raise)
-           before the step is checked, as CPython evaluates them in order */
-        step = ir_apply_prim(fs->cur, P_RANGE_STEP, at, 3, start, stop, v);
-    }
-    const char *tname = target && target->kind == E_NAME ? target->name : "for";
     LoopCx lc = {0};
-    lc.counter = new_hidden(L, arena_printf(L->arena, "%s.for", tname));
-    int stop_sym = new_hidden(L, "stop.for");
-    lc.step = new_hidden(L, "step.for");
-    lc.incr_loc = rl;
-    var_set(L, fs->cur, lc.counter, start, VS_OK);
-    var_set(L, fs->cur, stop_sym, stop, VS_OK);
-    var_set(L, fs->cur, lc.step, step, VS_OK);
-
-    Graph *h = new_join(L, "for", s->loc);
-    begin_loop(L, &lc, h, &s->for_.body, s->loc.line);
-    map_put(&binfo(L, h)->assigned, key2(0, (uint32_t)lc.counter))->v = 1;
-    collect_target(L, target, &binfo(L, h)->assigned, 0);
-    Node *cond = ir_apply_prim(h, P_RANGE_COND, rl, 3, read_var(L, fs, lc.counter, rl),
-                               read_var(L, fs, stop_sym, rl), read_var(L, fs, lc.step, rl));
-    Graph *body = new_branch(L, "body", s->loc);
-    Graph *exit = new_branch(L, "exit", s->loc);
-    ir_set_output(h, switch_call(L, cond, body, exit, s->loc));
-    fs->cur = body;
-    Node *i = read_var(L, fs, lc.counter, target ? target->loc : rl);
-    if (target && target->kind == E_NAME)
-        bind_name(L, target->name, i, target->loc, 0);
-    else
-        diag_error(L->d, target ? target->loc : s->loc, "the target of a for-loop must be a name");
+    Graph *exit = begin_iter_loop(L, &lc, &it, s->for_.target, &s->for_.body, NULL, s->loc);
     lower_stmts(L, &s->for_.body);
     if (fs->cur)
         loop_next(L, &lc, s->loc);
     end_loop(L, &lc, exit, s->loc);
+}
+
+/* for TARGET in xs / enumerate(xs[, start]) / zip(xs, ys, ...): an index
+   loop (Iter, begin_iter_loop); a list variable the body does not rebind
+   is read live. */
+static void lower_foreach(Lower *L, const Stmt *s)
+{
+    FnState *fs = L->fs;
+    Map rebound = {0};
+    collect_assigned(L, &s->for_.body, &rebound, 0, CA_REBOUND);
+    collect_target(L, s->for_.target, &rebound, 0);
+    Iter it;
+    if (eval_iter(L, s->for_.iter, &rebound, &it)) {
+        LoopCx lc = {0};
+        Graph *exit = begin_iter_loop(L, &lc, &it, s->for_.target, &s->for_.body, NULL, s->loc);
+        lower_stmts(L, &s->for_.body);
+        if (fs->cur)
+            loop_next(L, &lc, s->loc);
+        end_loop(L, &lc, exit, s->loc);
+    }
+    iter_free(&it);
+    map_free(&rebound);
 }
 
 static void lower_break_continue(Lower *L, const Stmt *s)
@@ -1657,16 +2377,17 @@ static void lower_stmt(Lower *L, const Stmt *s)
     case S_EXPR:
         /* The value is unused and dropped, with any runtime error it would
            raise: only what a graph's output depends on runs. */
-        (void)lower_expr(L, s->expr);
+        if (s->expr && s->expr->kind == E_METHOD)
+            (void)lower_method(L, s->expr, true);
+        else
+            (void)lower_expr(L, s->expr);
         break;
     case S_ASSIGN: lower_assign(L, s); break;
     case S_AUGASSIGN: lower_augassign(L, s); break;
     case S_IF: lower_if(L, s); break;
     case S_WHILE: lower_while(L, s); break;
     case S_FOR: lower_for(L, s); break;
-    case S_FOREACH:
-        not_yet(L, s->for_.iter->loc, "for loops over anything but range(...)");
-        break;
+    case S_FOREACH: lower_foreach(L, s); break;
     case S_BREAK:
     case S_CONTINUE: lower_break_continue(L, s); break;
     case S_RETURN:
@@ -1718,9 +2439,10 @@ static Type *convert_type(Lower *L, const TypeExpr *t)
     case TE_INT: return type_int(tt);
     case TE_BOOL: return type_bool(tt);
     case TE_TUPLE: break;
-    case TE_LIST:
-        not_yet(L, t->loc, "list types");
-        return NULL;
+    case TE_LIST: {
+        Type *el = convert_type(L, t->elem);
+        return type_list(tt, el ? el : type_float(tt));
+    }
     }
     Type **el = xmalloc(sizeof(Type *) * (size_t)(t->n ? t->n : 1));
     for (int i = 0; i < t->n; i++) {
@@ -1791,7 +2513,7 @@ static void lower_function_body(Lower *L, const FuncDef *fd, Graph *g, int group
         if (!var_get(L, g, s))      /* the first of duplicate parameters */
             var_set(L, g, s, g->params[i], VS_OK);
     }
-    collect_assigned(L, &fd->body, &L->locals, (uint32_t)fs.id);
+    collect_assigned(L, &fd->body, &L->locals, (uint32_t)fs.id, CA_NAMES);
     L->fs = &fs;
     lower_stmts(L, &fd->body);
     if (fs.cur) {
@@ -1812,9 +2534,10 @@ static void lower_const(Lower *L, TopDef *t, const Stmt *s)
     fs.created_at = t->loc;
     binfo(L, t->g)->fn_id = fs.id;
     L->fs = &fs;
+    Node *v = lower_expr(L, s->assign.value);
     if (s->assign.ann)
-        not_yet(L, s->assign.ann->loc, "annotated assignments");
-    ir_set_output(t->g, lower_expr(L, s->assign.value));
+        v = annotate(L, s->assign.ann, s->assign.targets[0]->name, v);
+    ir_set_output(t->g, v);
     L->fs = NULL;
 }
 

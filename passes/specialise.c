@@ -463,6 +463,12 @@ static bool list_operands(TypeCtx *tc, Graph *ng, PrimId p, Type *t, Type **argt
     case P_LIST_EXTEND:
         CONV(1, t), CONV(2, t);
         return true;
+    case P_GETITEM:     /* a[k], k an integer literal (lowering), on a list: list_get */
+        if (!argt[0] || argt[0]->kind != T_LIST)
+            return false;
+        in[0] = typed(ir_const_prim(tc->spec, P_LIST_GET, loc), fnref_type(tc, NULL, (int)P_LIST_GET, NULL));
+        CONV(2, ti);
+        return true;
     case P_LIST_GET:
     case P_LIST_POP:
     case P_LIST_REPEAT:
