@@ -14,6 +14,8 @@
  */
 #include "infer.h"
 
+#include <string.h>
+
 static TypeTable *TT(TypeCtx *tc) { return infer_types(tc); }
 
 static bool is_intlike(const Type *t)
@@ -104,9 +106,17 @@ Type *ty_list_len(TypeCtx *tc, const PrimInfo *p, Node *app, Type **args, int n)
 Type *ty_list_get(TypeCtx *tc, const PrimInfo *p, Node *app, Type **args, int n)
 {
     (void)p, (void)n;
-    if (args[0]->kind == T_TUPLE)
-        return infer_error(tc, app->loc, false,
-                           "tuple index must be an integer constant (only lists take any int as an index)");
+    if (args[0]->kind == T_TUPLE) {
+        /* the index of a for loop over a list is its hidden counter, which
+           passes/lower.c names NAME.for */
+        const char *ix = app->app.in[2]->name;
+        size_t len = ix ? strlen(ix) : 0;
+        if (len > 4 && strcmp(ix + len - 4, ".for") == 0)
+            return infer_error(tc, app->loc, false,
+                               "a for loop cannot run over a tuple: it runs over range(...), a list, "
+                               "enumerate(list) or zip(lists...)");
+        return infer_error(tc, app->loc, false, "tuple index must be an integer constant");
+    }
     if (need_list(tc, app, args[0], "indexing with a variable") == TY_ERR ||
         need_index(tc, app, args[1], "list indices") == TY_ERR)
         return TY_ERR;

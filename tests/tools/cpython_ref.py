@@ -9,8 +9,9 @@ builtins bound exactly as the contract (spec/LANGUAGE.md, section 1) says:
     pow                 -> math.pow
     abs min max float int  -> Python's own
     range               -> Python's own (only valid in `for` headers in .my)
+    len sum list enumerate zip  -> Python's own (lists, contract section 5)
 
-Nothing else is visible (no print, len, ...), so a test that strays outside
+Nothing else is visible (no print, ...), so a test that strays outside
 the language fails here instead of producing a bogus reference.
 
 Each test file has lines
@@ -19,9 +20,10 @@ Each test file has lines
 
 written as the `myc run FILE FUNC ARG...` command line takes them (shell
 quoting: a tuple is one word, e.g. `# RUN: f 1.5 "(1, 2.0)" True`).  Each ARG
-is read like a Python literal (`nan`, `inf`, `-inf` are floats too).  As
-`myc run` does, an int argument given for a parameter annotated `float`
-(also inside a tuple annotation) is converted to float.
+is read like a Python literal (`nan`, `inf`, `-inf` are floats too; lists
+`"[1.0, 2.5]"` too).  As `myc run` does, an int argument given for a
+parameter annotated `float` (also inside a tuple or list annotation) is
+converted to float.
 
 For every RUN line the script calls FUNC and records what `myc run` must
 print: `print(repr(result))`'s text with status 0, or, for a runtime error the
@@ -36,8 +38,10 @@ traceback gives the source range of the operation that raised (Python 3.11
 and later), and `myc_location` turns it into the place myc reports, by the
 rule docs/language.md section 10 states: a binary operator's token (`//`,
 `%`, also augmented `//=`), the start of a call's callee (`int` in
-`int(x)`), a zero `range()` step's argument (its first token inside any
-parentheses).  An operation of any other kind raising is refused (teach
+`int(x)`, `min` in `min(xs)`) or a method's name (`pop` in `a.pop()`), a
+zero `range()` step's argument (its first token inside any parentheses), a
+subscript's index (`i` in `a[i]`, read or assigned; the step of a slice
+`a[i:j:k]` whose step is zero).  An operation of any other kind raising is refused (teach
 `myc_location` its rule first).  Anything else CPython raises (math domain errors,
 float division by zero, OverflowError from float math, recursion errors,
 NameError, TypeError...) means the test is wrong or hits a documented
@@ -78,7 +82,7 @@ BUILTINS = {name: getattr(math, name) for name in (
     "sin", "cos", "tan", "asin", "acos", "atan", "atan2", "sinh", "cosh",
     "tanh", "exp", "log", "log1p", "expm1", "sqrt", "floor", "ceil", "erf")}
 BUILTINS.update(pow=math.pow, abs=abs, min=min, max=max, float=float, int=int,
-                range=range)
+                range=range, len=len, sum=sum, list=list, enumerate=enumerate, zip=zip)
 
 # CPython exceptions that are also myc runtime errors (same message, status 3).
 SHARED_RUNTIME_ERRORS = {
@@ -87,6 +91,13 @@ SHARED_RUNTIME_ERRORS = {
     "range() arg 3 must not be zero",
     "cannot convert float NaN to integer",
     "cannot convert float infinity to integer",
+    "list index out of range",
+    "list assignment index out of range",
+    "pop from empty list",
+    "pop index out of range",
+    "min() arg is an empty sequence",
+    "max() arg is an empty sequence",
+    "slice step cannot be zero",
 }
 
 INT_MIN, INT_MAX = -2**63, 2**63 - 1
@@ -112,6 +123,8 @@ def _literal(node, word):
         return float(node.id)
     if isinstance(node, ast.Tuple):
         return tuple(_literal(e, word) for e in node.elts)
+    if isinstance(node, ast.List):
+        return [_literal(e, word) for e in node.elts]
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
         v = _literal(node.operand, word)
         if type(v) in (int, float):
@@ -128,11 +141,14 @@ def convert_arg(value, ann):
         return float(value)
     if isinstance(tree, ast.Tuple) and type(value) is tuple and len(value) == len(tree.elts):
         return tuple(convert_arg(v, t) for v, t in zip(value, tree.elts))
+    if (isinstance(tree, ast.Subscript) and isinstance(tree.value, ast.Name) and tree.value.id == "list"
+            and type(value) is list):
+        return [convert_arg(v, tree.slice) for v in value]
     return value
 
 
 def check_result(value, where):
-    if type(value) is tuple:
+    if type(value) in (tuple, list):
         for v in value:
             check_result(v, where)
     elif type(value) is int:
@@ -140,7 +156,7 @@ def check_result(value, where):
             raise RefError(f"{where}: int result {value} does not fit in 64 bits "
                            "(a documented difference: use a diff_*.my test)")
     elif type(value) not in (float, bool):
-        raise RefError(f"{where}: result {value!r} is not a float, int, bool or tuple")
+        raise RefError(f"{where}: result {value!r} is not a float, int, bool, tuple or list")
 
 
 def _byte_col(line, col):
@@ -170,12 +186,21 @@ def myc_location(text, where, lineno, colno, end_lineno, end_colno):
         raise RefError(f"{where}: CPython gave no column for the raising operation")
     span = (lineno, colno, end_lineno, end_colno)
     nodes = [n for n in ast.walk(ast.parse(text))
-             if isinstance(n, (ast.BinOp, ast.AugAssign, ast.Call))
+             if isinstance(n, (ast.BinOp, ast.AugAssign, ast.Call, ast.Subscript))
              and (n.lineno, n.col_offset, n.end_lineno, n.end_col_offset) == span]
     if len(nodes) != 1:
         raise RefError(f"{where}: no single operation at {lineno}:{colno + 1} to locate "
                        "the runtime error (teach myc_location this kind)")
     n = nodes[0]
+    if isinstance(n, ast.Subscript):
+        ix = n.slice
+        if isinstance(ix, ast.Slice):
+            if ix.step is None:
+                raise RefError(f"{where}: a slice without a step raised")
+            ix = ix.step
+        return f"{ix.lineno}:{ix.col_offset + 1}"
+    if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute):
+        return f"{n.func.end_lineno}:{n.func.end_col_offset - len(n.func.attr) + 1}"
     if isinstance(n, ast.Call):
         if isinstance(n.func, ast.Name) and n.func.id == "range":
             if len(n.args) != 3:
@@ -231,7 +256,7 @@ def reference(path):
     blocks = []
     try:
         exec(code, ns)
-    except (ZeroDivisionError, ValueError, OverflowError) as e:
+    except (ZeroDivisionError, ValueError, OverflowError, IndexError) as e:
         # The module itself fails to load (a top-level constant raised):
         # every run ends with that error.
         if str(e) not in SHARED_RUNTIME_ERRORS:
@@ -253,7 +278,7 @@ def reference(path):
             result = func(*args)
             check_result(result, where)
             out, status = repr(result), 0
-        except (ZeroDivisionError, ValueError, OverflowError) as e:
+        except (ZeroDivisionError, ValueError, OverflowError, IndexError) as e:
             if str(e) not in SHARED_RUNTIME_ERRORS:
                 raise RefError(f"{where}: CPython raised {type(e).__name__}: {e} "
                                "(a documented difference or a bad test)")
