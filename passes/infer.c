@@ -1398,10 +1398,33 @@ static bool reaches_among_bottom(Inst *from, Inst *to)
     return found;
 }
 
+/* A read of an item of a list that stays empty (list[?]) in inst, whose
+   value therefore has no type: the cause to report, or NULL. */
+static Node *empty_list_read(TypeCtx *tc, Inst *inst)
+{
+    FnInfo *fi = inst->fi;
+    for (int gi = 0; gi < fi->graphs.len; gi++) {
+        for (int k = 0; k < fi->bodies[gi].len; k++) {
+            Node *a = fi->bodies[gi].data[k];
+            Node *c = a->app.in[0];
+            if (a->app.n < 2 || c->kind != N_CONST || c->k.kind != K_PRIM || inst->types[tc->local[a->id]])
+                continue;
+            PrimId p = c->k.u.prim;
+            if (p != P_LIST_GET && p != P_GETITEM && p != P_LIST_POP && p != P_LIST_MIN && p != P_LIST_MAX)
+                continue;
+            Type *lt = infer_node_type(tc, inst, a->app.in[1]);
+            if (lt && lt != TY_ERR && lt->kind == T_LIST && !type_list_elem(lt))
+                return a;
+        }
+    }
+    return NULL;
+}
+
 /* Functions that never return a value: reported where the cause is (a
    function whose bottom result does not come from another such function it
-   calls, unless that one calls it back). */
-static void collect_bottoms(InstVec *reach, ErrVec *out)
+   calls, unless that one calls it back; a read of an item of a list that is
+   always empty). */
+static void collect_bottoms(TypeCtx *tc, InstVec *reach, ErrVec *out)
 {
     for (int i = 0; i < reach->len; i++) {
         Inst *inst = reach->data[i];
@@ -1415,6 +1438,13 @@ static void collect_bottoms(InstVec *reach, ErrVec *out)
         }
         if (caused_elsewhere)
             continue;
+        Node *er = empty_list_read(tc, inst);
+        if (er) {
+            infer_record_error(out, er->loc, false,
+                               "the items of this list have no known type: it is always empty here (annotate the "
+                               "variable it comes from, as in 'xs: list[float] = []')");
+            continue;
+        }
         Graph *fn = inst->fi->fn;
         StrBuf sb = {0};
         sb_printf(&sb, "cannot infer the type of '%s': no path through it returns a value without "
@@ -1655,7 +1685,7 @@ static bool decide_entries(TypeCtx *tc, InferEntry *entries, Inst **roots, bool 
         mark_reachable(tc, roots[e], &reach);
         ErrVec errs = {0};
         collect_errors(tc, &reach, &errs);
-        collect_bottoms(&reach, &errs);
+        collect_bottoms(tc, &reach, &errs);
         bool only_shape = true;
         for (int i = 0; i < errs.len; i++)
             only_shape &= errs.data[i].shape;

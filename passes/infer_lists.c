@@ -55,15 +55,14 @@ static Type *need_index(TypeCtx *tc, Node *app, Type *t, const char *what)
     return t;
 }
 
-/* The element type of list t, which an item is read from. */
+/* The element type of list t, which an item is read from: bottom while t
+   is list[?], which may still grow (a comprehension's result before its
+   items are typed); specialise reports a read of a list that stays empty
+   (LIST_EMPTY_READ_MSG). */
 static Type *known_elem(TypeCtx *tc, Node *app, Type *t)
 {
-    Type *e = type_list_elem(t);
-    if (!e)
-        return infer_error(tc, app->loc, false,
-                           "the items of this list have no known type: it is always empty here (annotate the "
-                           "variable it comes from, as in 'xs: list[float] = []')");
-    return e;
+    (void)tc, (void)app;
+    return type_list_elem(t);
 }
 
 /* list[join(elem of l, item)]: the list l changed to hold item too. */
@@ -146,8 +145,8 @@ Type *ty_list_pop(TypeCtx *tc, const PrimInfo *p, Node *app, Type **args, int n)
     if (need_list(tc, app, args[0], "pop()") == TY_ERR || need_index(tc, app, args[1], "pop() indices") == TY_ERR)
         return TY_ERR;
     Type *e = known_elem(tc, app, args[0]);
-    if (e == TY_ERR)
-        return TY_ERR;
+    if (!e)
+        return NULL;
     Type *pair[2] = {args[0], e};
     return type_tuple(TT(tc), pair, 2);
 }
@@ -218,8 +217,8 @@ Type *ty_list_minmax(TypeCtx *tc, const PrimInfo *p, Node *app, Type **args, int
     if (need_list(tc, app, args[0], name) == TY_ERR)
         return TY_ERR;
     Type *e = known_elem(tc, app, args[0]);
-    if (e == TY_ERR)
-        return TY_ERR;
+    if (!e)
+        return NULL;
     if (!type_is_numeric(e))
         return infer_error(tc, app->loc, false, "%s of a list needs numbers, not '%s'", name,
                            infer_type_name(tc, e));

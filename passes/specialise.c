@@ -606,7 +606,16 @@ static Node *clone_apply_at(TypeCtx *tc, Inst *inst, Graph *ng, Node *a)
     int l = tc->local[a->id], n = a->app.n;
     Type *t = inst->types[l];
     if (!t || t == TY_ERR) {
-        diag_error(tc->d, a->loc, "cannot infer the type of this expression");
+        Node *c = a->app.in[0];
+        Type *lt = n > 1 ? infer_node_type(tc, inst, a->app.in[1]) : NULL;
+        bool list_read = c->kind == N_CONST && c->k.kind == K_PRIM &&
+                         (c->k.u.prim == P_LIST_GET || c->k.u.prim == P_GETITEM || c->k.u.prim == P_LIST_POP ||
+                          c->k.u.prim == P_LIST_MIN || c->k.u.prim == P_LIST_MAX);
+        if (!t && list_read && lt && lt != TY_ERR && lt->kind == T_LIST && !type_list_elem(lt))
+            diag_error(tc->d, a->loc, "the items of this list have no known type: it is always empty here "
+                       "(annotate the variable it comes from, as in 'xs: list[float] = []')");
+        else
+            diag_error(tc->d, a->loc, "cannot infer the type of this expression");
         tc->spec_failed = true;
     }
     Node **in = xmalloc(sizeof(Node *) * (size_t)n);

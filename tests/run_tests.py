@@ -9,7 +9,7 @@ Always run from anywhere; commands run with the repository root as the
 current directory, so paths in diagnostics read `tests/errors/NAME.my`.
 
 Kinds of checks (see tests/README.md):
-  e2e     tests/e2e/*.my and samples/*.my: every `# RUN: FUNC ARG...` line runs
+  e2e     tests/e2e/*.my, tests/e2e/lists/*.my and samples/*.my: every `# RUN: FUNC ARG...` line runs
           `myc run FILE FUNC ARG...`; stdout and status are compared with the
           block in NAME.expected (from CPython, tests/tools/cpython_ref.py), or
           for diff_*.my with the `# EXPECT:` lines.  Numbers compare to 1e-12
@@ -402,6 +402,7 @@ class Check:
 
 def e2e_files():
     return sorted(glob.glob(os.path.join(ROOT, "tests/e2e/*.my"))) + \
+        sorted(glob.glob(os.path.join(ROOT, "tests/e2e/lists/*.my"))) + \
         sorted(glob.glob(os.path.join(ROOT, "samples/*.my")))
 
 
@@ -924,7 +925,7 @@ FUZZ_TOKENS = ["def", "if", "elif", "else", "while", "for", "in", "range", "retu
 
 def fuzz_sources():
     files = []
-    for pat in ("tests/e2e/*.my", "tests/errors/*.my", "tests/dump/*.my", "samples/*.my"):
+    for pat in ("tests/e2e/*.my", "tests/e2e/lists/*.my", "tests/errors/*.my", "tests/dump/*.my", "samples/*.my"):
         files += sorted(glob.glob(os.path.join(ROOT, pat)))
     return [open(f, "rb").read() for f in files]
 
