@@ -236,7 +236,8 @@ static bool same_value(const Node *a, const Node *b)
 }
 
 /* A comprehension's function (passes/lower.c names them so): called where
-   it is made, it returns the list it built with list_append. */
+   it is made, it returns the list it built with list_append (and
+   list_extend by the lists of the inner clauses' functions). */
 static bool is_comp_graph(const Graph *g)
 {
     const char *src = g->origin ? g->origin->src_name : g->src_name;
@@ -515,8 +516,15 @@ static bool rows_distinct(AC *c, Node *m, int depth)
         NodeVec body = {0};
         ir_graph_body(h, &body);
         for (int i = 0; i < body.len && ok; i++)
-            if (is_prim(body.data[i], P_LIST_APPEND))
-                ok = moved_in(c, body.data[i]->app.in[2], body.data[i]);
+            if (is_prim(body.data[i], P_LIST_APPEND)) {
+                /* an item is a new list, or an inner comprehension's (made
+                   for this item alone) */
+                Node *item = body.data[i]->app.in[2], *fi = item->kind == N_APPLY ? item->app.in[0] : NULL;
+                ok = (fi && ir_is_const_graph(fi) && is_comp_graph(fi->k.u.graph)) ||
+                     moved_in(c, item, body.data[i]);
+            }
+            else if (is_prim(body.data[i], P_LIST_EXTEND))   /* an inner clause's list */
+                ok = rows_distinct(c, body.data[i]->app.in[2], depth + 1);
         vec_free(&body);
     }
     return ok;

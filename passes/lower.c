@@ -1754,29 +1754,30 @@ static Graph *begin_iter_loop(Lower *L, LoopCx *lc, const Iter *it, const Expr *
 /*
  * [elt for t0 in it0 if c0 for t1 in it1 ...], and a generator expression
  * (only ever consumed whole, by sum, min, max or list: the same list).  As
- * in Python 3 the targets do not leak: the comprehension is a nested
- * function f/comp.L, called where it is made (opt inlines it), whose locals
- * are the targets and which reads the enclosing variables as a closure
- * does.  The first clause's iterable is evaluated outside, before the call,
- * as CPython does; the rest inside.  Inside, nested loops (as for
- * statements, each list evaluated once) append elt to an accumulator;
- * a false filter continues its clause's loop.
+ * in Python 3 the targets do not leak: each clause k is a nested function
+ * f/comp.L (src_name <listcomp> or <genexpr>, which passes/alias.c knows
+ * makes a new list), called where it is made (opt inlines it), whose locals
+ * are clause k's targets and which reads the enclosing variables (the
+ * outer clauses' targets too) as a closure does.  Clause k's iterable is
+ * evaluated before the call, in the enclosing scope, as CPython does.
+ * Inside, one loop (as a for statement, its list evaluated once) builds an
+ * accumulator: the innermost clause appends elt, the others extend it by
+ * the next clause's list; a false filter continues the loop.  One loop per
+ * function keeps every change of an accumulator in the loop that owns it.
  */
-static Node *lower_comp(Lower *L, const Expr *e)
+static Node *comp_clause(Lower *L, const Expr *e, int k)
 {
     FnState *outer = L->fs;
-    const CompFor *fors = e->comp.fors;
-    int nf = e->comp.nfors;
-    if (nf < 1 || !fors)
-        return placeholder(L, e->loc);
+    const CompFor *cf = &e->comp.fors[k];
     Iter it;
-    if (!eval_iter(L, fors[0].iter, NULL, &it))
+    if (!eval_iter(L, cf->iter, NULL, &it)) {
+        iter_free(&it);
         return placeholder(L, e->loc);
-    bool ok = true;
-    Graph *g = new_graph(L, G_FUNCTION, arena_printf(L->arena, "%s/comp.%d", outer->fn->name, e->loc.line),
-                         outer->cur, e->loc, BK_ENTRY);
+    }
+    Graph *g = new_graph(L, G_FUNCTION, arena_printf(L->arena, "%s/comp.%d", outer->fn->name, cf->loc.line),
+                         outer->cur, cf->loc, BK_ENTRY);
     BlockInfo *gi = binfo(L, g);
-    gi->def_loc = e->loc;
+    gi->def_loc = cf->loc;
     gi->is_comp = true;
     gi->group = ++L->next_id;
     g->src_name = e->kind == E_GENEXP ? "<genexpr>" : "<listcomp>";
@@ -1787,57 +1788,51 @@ static Node *lower_comp(Lower *L, const Expr *e)
     fs.konst = outer->konst;     /* in a constant, the constant's rules hold */
     fs.cur = g;
     fs.group = gi->group;
-    fs.created_at = e->loc;
+    fs.created_at = cf->loc;
     gi->fn_id = fs.id;
-    Map vars = {0};             /* every variable the loops bind: a phi in each header */
-    for (int k = 0; k < nf; k++) {
-        collect_target(L, fors[k].target, &L->locals, (uint32_t)fs.id);
-        collect_target(L, fors[k].target, &vars, 0);
-    }
+    collect_target(L, cf->target, &L->locals, (uint32_t)fs.id);
     L->fs = &fs;
     int acc = new_hidden(L, "comp");
-    map_put(&vars, key2(0, (uint32_t)acc))->v = 1;
-    var_set(L, g, acc, ir_apply_prim(g, P_LIST_MAKE, e->loc, 0), VS_OK);
-    LoopCx *lcs = xcalloc((size_t)nf, sizeof *lcs);
-    Graph **exits = xcalloc((size_t)nf, sizeof *exits);
-    int made = 0;
-    for (int k = 0; k < nf && ok; k++) {
-        if (k > 0)
-            ok = eval_iter(L, fors[k].iter, NULL, &it);
-        if (!ok)
-            break;
-        exits[k] = begin_iter_loop(L, &lcs[k], &it, fors[k].target, NULL, &vars, fors[k].loc);
-        iter_free(&it);
-        made++;
-        for (int f = 0; f < fors[k].ifs.n; f++) {
-            const Expr *c = fors[k].ifs.items[f];
-            Node *cv = lower_expr(L, c);
-            Loc cl = c ? c->loc : fors[k].loc;
-            Graph *t = new_branch(L, "if", cl);
-            Graph *skip = new_branch(L, "else", cl);
-            ir_set_output(fs.cur, switch_call(L, cv, t, skip, cl));
-            fs.cur = skip;
-            loop_next(L, &lcs[k], cl);
-            fs.cur = t;
-        }
+    Map also = {0};             /* the accumulator: a phi in the header */
+    map_put(&also, key2(0, (uint32_t)acc))->v = 1;
+    var_set(L, g, acc, ir_apply_prim(g, P_LIST_MAKE, cf->loc, 0), VS_OK);
+    LoopCx lc = {0};
+    Graph *exit = begin_iter_loop(L, &lc, &it, cf->target, NULL, &also, cf->loc);
+    iter_free(&it);
+    for (int f = 0; f < cf->ifs.n; f++) {
+        const Expr *c = cf->ifs.items[f];
+        Node *cv = lower_expr(L, c);
+        Loc cl = c ? c->loc : cf->loc;
+        Graph *t = new_branch(L, "if", cl);
+        Graph *skip = new_branch(L, "else", cl);
+        ir_set_output(fs.cur, switch_call(L, cv, t, skip, cl));
+        fs.cur = skip;
+        loop_next(L, &lc, cl);
+        fs.cur = t;
     }
-    if (ok) {
+    if (k + 1 < e->comp.nfors) {
+        Node *inner = comp_clause(L, e, k + 1);
+        Loc il = e->comp.fors[k + 1].loc;
+        var_set(L, fs.cur, acc, ir_apply_prim(fs.cur, P_LIST_EXTEND, il, 2, read_var(L, &fs, acc, il), inner), VS_OK);
+    } else {
         Node *elt = lower_expr(L, e->comp.elt);
         Loc el = e->comp.elt ? e->comp.elt->loc : e->loc;
         var_set(L, fs.cur, acc, ir_apply_prim(fs.cur, P_LIST_APPEND, el, 2, read_var(L, &fs, acc, el), elt), VS_OK);
     }
-    for (int k = made - 1; k >= 0; k--) {
-        if (fs.cur)
-            loop_next(L, &lcs[k], fors[k].loc);
-        end_loop(L, &lcs[k], exits[k], fors[k].loc);
-    }
+    loop_next(L, &lc, cf->loc);
+    end_loop(L, &lc, exit, cf->loc);
     ir_set_output(fs.cur, read_var(L, &fs, acc, e->loc));
-    free(lcs);
-    free(exits);
-    map_free(&vars);
+    map_free(&also);
     L->fs = outer;
-    gi->konst = ir_const_graph(L->m, g, e->loc);
-    return ir_apply(outer->cur, &gi->konst, 1, e->loc);
+    gi->konst = ir_const_graph(L->m, g, cf->loc);
+    return ir_apply(outer->cur, &gi->konst, 1, cf->loc);
+}
+
+static Node *lower_comp(Lower *L, const Expr *e)
+{
+    if (e->comp.nfors < 1 || !e->comp.fors)
+        return placeholder(L, e->loc);
+    return comp_clause(L, e, 0);
 }
 
 /* The argument of sum, min, max, list: a generator expression is the list
