@@ -30,8 +30,11 @@
  *         f:endif.L              after an if whose arms fall through
  *         f:while.L / f:for.L    loop headers
  *         f:endwhile.L / f:endfor.L  after a loop
- *     nested functions: f/g (def), f/lambda.L (lambda), parent = the block
- *     that creates them; a name already taken gets a .2, .3 ... suffix;
+ *     nested functions: f/g (def), f/lambda.L (lambda), f/comp.L (a
+ *     comprehension clause, src_name <listcomp> or <genexpr>, called where
+ *     it is made), f/x:ann.L (the identity function x: T = e calls to
+ *     convert e, its parameter annotated T), parent = the block that creates
+ *     them; a name already taken gets a .2, .3 ... suffix;
  *   - a variable read in a join block that is not defined there becomes a
  *     phi only when the incoming values differ or are not visible from the
  *     join block (a value of the function's entry block or a constant is used
@@ -42,7 +45,18 @@
  *     CPython: keep_unused attaches each to its block with
  *     depend(x..., v), ahead of the value, so their runtime and type errors
  *     are raised in source order;
- *   - a, b = t goes through unpack(t, 2), which checks the count.
+ *   - a, b = t goes through unpack(t, 2), which checks the count;
+ *   - lists are values (ir/prims.def, "lists"): a change (a[i] = e,
+ *     m[i][j] += e, a.append(e), a.pop(), a += b ...) computes the new list
+ *     and rebinds the variable under it, reading and writing back each row
+ *     of a subscript chain, the variable and each index evaluated once in
+ *     CPython's order; += and *= are iadd and imul everywhere;
+ *   - a for loop over a list, enumerate or zip is an index loop like
+ *     for-range (hidden counter NAME.for, which infer_lists.c recognises in
+ *     its message for a loop over a tuple), reading a list variable the body
+ *     does not rebind at every iteration (CPython's live list iterator);
+ *   - nodes are made in source order (alias.c and inplace.c rely on
+ *     Node.seq).
  */
 #include "lower.h"
 #include "grad.h"
