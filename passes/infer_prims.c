@@ -432,6 +432,8 @@ Type *ty_onehot(TypeCtx *tc, const PrimInfo *p, Node *app, Type **args, int n)
     Node *ix = app->app.in[2];
     if (args[0]->kind == T_ZERO)    /* the item read from a zero (ty_getitem) has no sensitivity */
         return args[0];
+    if (args[0]->kind == T_LIST)    /* a[k] on a list (getitem with a literal index): not yet */
+        return ty_list_nodiff(tc, prim_info(P_LIST_NODIFF), app, args, n);
     if (args[0]->kind != T_TUPLE || ix->kind != N_CONST || ix->k.kind != K_INT)
         return sens_error(tc, app, args[0], args[2]);
     int len = args[0]->n;
