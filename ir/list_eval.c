@@ -356,6 +356,10 @@ int ev_list_convert(EvalCtx *cx, const PrimInfo *p, const Value *args, int n, Va
         sb_free(&sb);
         return rc;
     }
+    /* a new list, as passes/inplace.c counts it (an in-place change of the
+       result must not reach the operand): copied when nothing converted */
+    if (v.list == args[0].list)
+        v = value_list(copy_items(cx, v.list, 0, v.list->len, v.list->len));
     *out = v;
     return 0;
 }
