@@ -144,8 +144,10 @@ int ev_list_pop(EvalCtx *cx, const PrimInfo *p, const Value *args, int n, Value 
     if (k < 0)
         return eval_raise(cx, "pop index out of range");
     List *r = eval_new_list(cx, l->len - 1, l->len - 1);
-    memcpy(r->items, l->items, sizeof(Value) * (size_t)k);
-    memcpy(r->items + k, l->items + k + 1, sizeof(Value) * (size_t)(l->len - 1 - k));
+    if (k > 0)      /* (r->items is NULL when r is empty) */
+        memcpy(r->items, l->items, sizeof(Value) * (size_t)k);
+    if (l->len - 1 - k > 0)
+        memcpy(r->items + k, l->items + k + 1, sizeof(Value) * (size_t)(l->len - 1 - k));
     Tuple *t = eval_new_tuple(cx, 2);
     t->items[0] = value_list(r);
     t->items[1] = l->items[k];
