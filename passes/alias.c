@@ -48,6 +48,7 @@ typedef struct AC {
     VEC(Graph *) work;      /* functions whose consumed parameters' callers need checking */
     VEC(Loc) reported;
     NodeVec stack;
+    NodeVec visiting;       /* rows_distinct's values being found (a loop comes back to them) */
     int errors;
 } AC;
 
@@ -262,7 +263,9 @@ static void jumps_to(AC *c, Graph *b, NodeVec *out)
 }
 
 typedef struct Origin {
-    NodeVec refs;           /* the values that refer to the changed list (v, what it came from) */
+    NodeVec refs;           /* the values in scope at the change that refer to the changed list (v,
+                               what it came from in the activations still running) */
+    NodeVec seen;           /* every value followed (refs, and values of activations that ended) */
     const char *why;        /* NULL: only those refer to it */
     Loc at;                 /* where the reason is */
     const char *note;
@@ -292,12 +295,32 @@ static void fail(Origin *o, const char *why, Loc at, const char *note)
 /* The call that runs graph g's function for the check of a change of v:
    fills o with the references to v's list, or the reason it may have
    others. */
-static void origin(AC *c, Node *v, Node *d, Origin *o, int depth)
+static bool has(const NodeVec *vs, const Node *x)
 {
-    for (int i = 0; i < o->refs.len; i++)
-        if (o->refs.data[i] == v)
-            return;
-    add_ref(o, v);
+    for (int i = 0; i < vs->len; i++)
+        if (vs->data[i] == x)
+            return true;
+    return false;
+}
+
+/* Follows where v comes from.  With `collect`, v is a value of an
+   activation still running at the change d (v's graph encloses d's), so a
+   use of it after d would see the change: it joins o->refs.  A loop's or
+   join's parameter came from the jump into it, whose arguments were values
+   of the jumping graph: still running when that graph encloses d (the
+   function entering its loop), ended otherwise (a loop's previous
+   iteration, another loop that jumped here): those only say what kind of
+   list it is. */
+static void origin_in(AC *c, Node *v, Node *d, Origin *o, int depth, bool collect)
+{
+    if (collect && has(&o->refs, v))
+        return;
+    if (!collect && has(&o->seen, v))
+        return;
+    if (collect)
+        add_ref(o, v);
+    if (!has(&o->seen, v))
+        vec_push(&o->seen, v);
     if (depth > 64) {
         fail(o, "comes from too far for myc to follow", v->loc, "it comes from here");
         return;
@@ -337,7 +360,8 @@ static void origin(AC *c, Node *v, Node *d, Origin *o, int depth)
                     if (q != k && j->app.in[q] == a)
                         fail(o, "is also another variable of the loop (the same list under two names)", a->loc,
                              "both get this list here");
-                origin(c, a, d, o, depth + 1);
+                Graph *ag = a->kind == N_CONST ? NULL : a->graph;
+                origin_in(c, a, d, o, depth + 1, collect && ag && ir_graph_encloses(ag, d->graph));
             }
             vec_free(&js);
             return;
@@ -353,7 +377,7 @@ static void origin(AC *c, Node *v, Node *d, Origin *o, int depth)
     if (makes_list(p))
         return;                                 /* a new list */
     if (p == P_DEPEND) {                        /* depend(x..., w) is w */
-        origin(c, v->app.in[v->app.n - 1], d, o, depth + 1);
+        origin_in(c, v->app.in[v->app.n - 1], d, o, depth + 1, collect);
         return;
     }
     if (p == P_GETITEM && v->app.n == 3) {
@@ -362,7 +386,7 @@ static void origin(AC *c, Node *v, Node *d, Origin *o, int depth)
             return;                             /* the list pop() leaves */
         if (is_prim(t, P_MAKE_TUPLE) && ix->kind == N_CONST && ix->k.kind == K_INT && ix->k.u.i >= 0 &&
             ix->k.u.i + 1 < t->app.n) {
-            origin(c, t->app.in[ix->k.u.i + 1], d, o, depth + 1);
+            origin_in(c, t->app.in[ix->k.u.i + 1], d, o, depth + 1, collect);
             return;
         }
         fail(o, "is an item of a tuple that may be used elsewhere", t->loc,
@@ -404,7 +428,7 @@ static void origin(AC *c, Node *v, Node *d, Origin *o, int depth)
         Node *out = g->output;
         if (g->kind == G_FUNCTION && out && out->kind == N_PARAM && out->graph == g && g->nfree == 0 &&
             out->param.index + 1 < v->app.n) {
-            origin(c, v->app.in[out->param.index + 1], d, o, depth + 1);
+            origin_in(c, v->app.in[out->param.index + 1], d, o, depth + 1, collect);
             return;
         }
     }
@@ -438,9 +462,10 @@ static bool fresh_result(AC *c, Graph *g, int depth)
     bool outer = c->assumed;
     c->assumed = false;
     Origin inner = {.probe = true};
-    origin(c, g->output, g->output, &inner, depth + 1);
+    origin_in(c, g->output, g->output, &inner, depth + 1, false);
     bool fresh = !inner.why;
     vec_free(&inner.refs);
+    vec_free(&inner.seen);
     /* "no" is final; "yes" only when it did not rest on a graph still being found */
     *st = !fresh ? 3 : c->assumed ? 0 : 2;
     c->assumed = outer || c->assumed;
@@ -464,10 +489,22 @@ static bool moved_in(AC *c, Node *item, Node *op)
 
 /* Whether the rows of list m are distinct objects that nothing else reads
    (a change of one is seen through no other reference). */
+static bool rows_distinct_at(AC *c, Node *m, int depth);
+
 static bool rows_distinct(AC *c, Node *m, int depth)
 {
     if (depth > 64)
         return false;
+    if (has(&c->visiting, m))
+        return true;        /* around a loop: as the other incoming values say */
+    vec_push(&c->visiting, m);
+    bool ok = rows_distinct_at(c, m, depth);
+    c->visiting.len--;
+    return ok;
+}
+
+static bool rows_distinct_at(AC *c, Node *m, int depth)
+{
     if (m->kind == N_PARAM) {
         if (m->graph->kind == G_FUNCTION)   /* the caller's list (from C: a fresh block) */
             return true;
@@ -499,12 +536,27 @@ static bool rows_distinct(AC *c, Node *m, int depth)
         return rows_distinct(c, m->app.in[1], depth + 1) && moved_in(c, m->app.in[m->app.n - 1], m);
     case P_LIST_CONVERT:
         return true;
+    case P_DEPEND:
+        return rows_distinct(c, m->app.in[m->app.n - 1], depth + 1);
     default:
         break;
     }
+    Node *f = m->kind == N_APPLY ? m->app.in[0] : NULL;
+    if (f && p < 0 && !(ir_is_const_graph(f) && is_comp_graph(f->k.u.graph))) {
+        /* a call: the result of every graph it may run (a loop's, a branch's) */
+        Node *alts[2] = {f, NULL};
+        if (is_prim(f, P_SWITCH) && f->app.n == 4) {
+            alts[0] = f->app.in[2];
+            alts[1] = f->app.in[3];
+        }
+        bool ok = true;
+        for (int i = 0; i < 2 && alts[i] && ok; i++)
+            ok = ir_is_const_graph(alts[i]) && alts[i]->k.u.graph->output &&
+                 alts[i]->k.u.graph->kind != G_CONST && rows_distinct(c, alts[i]->k.u.graph->output, depth + 1);
+        return ok;
+    }
     /* a comprehension's list: distinct rows when each item appended is a
        new list that nothing else reads */
-    Node *f = m->kind == N_APPLY ? m->app.in[0] : NULL;
     if (!f || f->kind != N_CONST || f->k.kind != K_GRAPH || !is_comp_graph(f->k.u.graph))
         return false;
     Graph *g = f->k.u.graph;
@@ -532,29 +584,79 @@ static bool rows_distinct(AC *c, Node *m, int depth)
 
 /* ---- the check of one change ----------------------------------------------------- */
 
+/* Whether a value of type t may hold a list (share one's storage). */
+static bool may_hold_list(const Type *t)
+{
+    if (!t || t->kind == T_LIST || t->kind == T_FUNC)
+        return true;
+    for (int i = 0; t->kind == T_TUPLE && i < t->n; i++)
+        if (may_hold_list(t->elems[i]))
+            return true;
+    return false;
+}
+
+/* Use (w, index) of a value only puts it, or a list it holds, into another
+   value (the result of w) without reading it: a tuple or list holding it,
+   a switch choosing it, depend, an item taken out of a container. */
+static bool stores(const Node *w, int index)
+{
+    switch (prim_of(w)) {
+    case P_MAKE_TUPLE: case P_LIST_MAKE: case P_SWITCH: case P_DEPEND:
+        return true;
+    case P_LIST_SET: return index == 3;
+    case P_LIST_APPEND: return index == 2;
+    case P_GETITEM: case P_LIST_GET: return index == 1 && may_hold_list(w->type);
+    default: return false;
+    }
+}
+
+static void report_stale(AC *c, Node *d, Node *v, Node *w, Graph *wg, bool via_container)
+{
+    const char *name = var_name(v);
+    StrBuf sb = {0};
+    if (via_container)
+        sb_puts(&sb, "a value holding the same list is used here, after the change, and Python would see the change "
+                     "through it");
+    else
+        sb_puts(&sb, "the same list is used here, after the change, and Python would see the change through it");
+    if (name)
+        sb_printf(&sb, "; to keep the old list there, make that reference a copy, 'list(%s)'", name);
+    report(c, d, v, via_container ? "which a tuple, list or other value holds and is used afterwards"
+                                  : "which is used afterwards through another reference",
+           w ? w->loc : (wg->ret_loc.line ? wg->ret_loc : wg->loc), sb_cstr(&sb));
+    sb_free(&sb);
+}
+
 /* d changes (or hands over) v. */
 static void check_change(AC *c, Node *d, Node *v)
 {
     Origin o = {0};
-    origin(c, v, d, &o, 0);
+    origin_in(c, v, d, &o, 0, true);
+    vec_free(&o.seen);
     if (o.why) {
         report(c, d, v, o.why, o.at, o.note);
         vec_free(&o.refs);
         return;
     }
     mark_dependents(c, d);
-    for (int r = 0; r < o.refs.len; r++) {
-        Node *x = o.refs.data[r];
-        if (depends(c, x))
-            continue;       /* computed from the change: not stale */
+    /* the stale values: the references in scope not computed from the
+       change, and what holds them */
+    NodeVec stale = {0};
+    int nrefs = 0;
+    for (int r = 0; r < o.refs.len; r++)
+        if (!depends(c, o.refs.data[r])) {
+            vec_push(&stale, o.refs.data[r]);
+            nrefs++;
+        }
+    for (int r = 0; r < stale.len; r++) {
+        Node *x = stale.data[r];
         for (const Use *u = x->uses; u; u = u->next) {
             Node *w = u->user;
             Graph *wg = w ? w->graph : u->graph;
             if (w && (!live(c, w) || w == d))
                 continue;
             if (w && ir_is_const_graph(w->app.in[0]) && w->app.in[0]->k.u.graph->kind == G_BLOCK) {
-                /* passing it on to a loop or a join is part of where it came from, unless that
-                   block reads it again */
+                /* passing it on to a loop or a join is part of where it came from */
                 bool passed = false;
                 for (int r2 = 0; r2 < o.refs.len && !passed; r2++) {
                     Node *q = o.refs.data[r2];
@@ -564,24 +666,26 @@ static void check_change(AC *c, Node *d, Node *v)
                 if (passed)
                     continue;
             }
+            if (w && stores(w, u->index)) {
+                /* an item of a tuple display holds the stale list only if it is that item */
+                Node *ix = prim_of(w) == P_GETITEM && w->app.n == 3 ? w->app.in[2] : NULL;
+                bool other_item = ix && is_prim(x, P_MAKE_TUPLE) && ix->kind == N_CONST && ix->k.kind == K_INT &&
+                                  ix->k.u.i >= 0 && ix->k.u.i + 1 < x->app.n && !has(&stale, x->app.in[ix->k.u.i + 1]);
+                if (!other_item && !has(&stale, w))
+                    vec_push(&stale, w);
+                continue;
+            }
+            if (w && u->index >= 1 && prim_of(w) < 0 && may_hold_list(w->type) && !has(&stale, w))
+                vec_push(&stale, w);    /* a call's result may be the list it was given */
             if (!runs_after(c, w, wg, d, 0))
                 continue;
-            const char *name = var_name(x);
-            StrBuf sb = {0};
-            if (name)
-                sb_printf(&sb, "'%s' is used here, after the change, and Python would see the change through it; "
-                               "to keep the old list, copy it before changing: '%s = list(%s)'",
-                          name, name, name);
-            else
-                sb_puts(&sb, "the same list is used here, after the change, and Python would see the change "
-                             "through it; copy it before changing it");
-            report(c, d, v, "which is used afterwards through another reference",
-                   w ? w->loc : (wg->ret_loc.line ? wg->ret_loc : wg->loc), sb_cstr(&sb));
-            sb_free(&sb);
+            report_stale(c, d, v, w, wg, r >= nrefs);
+            vec_free(&stale);
             vec_free(&o.refs);
             return;
         }
     }
+    vec_free(&stale);
     vec_free(&o.refs);
 }
 
@@ -650,5 +754,6 @@ int alias_check(Module *m, Diags *d)
     vec_free(&c.work);
     vec_free(&c.reported);
     vec_free(&c.stack);
+    vec_free(&c.visiting);
     return c.errors;
 }
