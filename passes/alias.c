@@ -45,6 +45,7 @@ typedef struct AC {
     uint8_t **consumes;     /* graph id -> per parameter: the function changes it */
     uint8_t *fresh;         /* graph id -> its result is a new list: 0 unknown, 1 being found, 2 yes, 3 no */
     bool assumed;           /* a "yes" rested on a graph being found */
+    uint64_t *from;         /* graph id -> the parameters its result may be (fresh_result) */
     VEC(Graph *) work;      /* functions whose consumed parameters' callers need checking */
     VEC(Loc) reported;
     NodeVec stack;
@@ -91,7 +92,10 @@ static const char *var_name(const Node *x) { return x->name ? x->name : NULL; }
 
 /* ---- "runs after" --------------------------------------------------------------- */
 
-/* Marks what depends on x (its uses, transitively, in any graph). */
+/* Marks what depends on x (its uses, transitively, in any graph).  The
+   first operands of depend(x..., v) are not data: lowering hangs an unused
+   statement's value there, on whatever comes next, and that says nothing
+   about when the source runs what. */
 static void mark_dependents(AC *c, Node *x)
 {
     uint32_t st = ++c->stamp;
@@ -101,7 +105,8 @@ static void mark_dependents(AC *c, Node *x)
     while (c->stack.len) {
         Node *y = vec_pop(&c->stack);
         for (const Use *u = y->uses; u; u = u->next)
-            if (u->user && live(c, u->user) && c->reach[u->user->id] != st) {
+            if (u->user && live(c, u->user) && c->reach[u->user->id] != st &&
+                !(is_prim(u->user, P_DEPEND) && u->index < u->user->app.n - 1)) {
                 c->reach[u->user->id] = st;
                 vec_push(&c->stack, u->user);
             }
@@ -110,26 +115,52 @@ static void mark_dependents(AC *c, Node *x)
 
 static bool depends(const AC *c, const Node *x) { return x->id < c->m->nnodes && c->reach[x->id] == c->stamp; }
 
-/* a's ancestor at depth `depth` (a's depth >= depth). */
-static Graph *up_to(Graph *a, int depth)
+
+static void jumps_to(AC *c, Graph *b, NodeVec *out);
+
+/* Where g runs from: its parent, except for a block (a loop or a join,
+   a child of its function) entered from one graph only from outside it
+   (a loop inside an if's branch): that graph. */
+static Graph *runs_in(AC *c, Graph *g)
 {
-    while (a->depth > depth)
-        a = a->parent;
-    return a;
+    if (g->kind != G_BLOCK)
+        return g->parent;
+    NodeVec js = {0};
+    jumps_to(c, g, &js);
+    Graph *from = NULL;
+    bool one = true;
+    for (int i = 0; i < js.len && one; i++) {
+        Graph *h = js.data[i]->graph;
+        if (ir_graph_encloses(g, h))
+            continue;       /* the loop's own back edge */
+        one = !from || from == h;
+        from = h;
+    }
+    vec_free(&js);
+    return one && from ? from : g->parent;
 }
 
 /* Graphs a and b are (inside) the two branches of one switch: never both run. */
-static bool exclusive_branches(Graph *a, Graph *b)
+static bool exclusive_branches(AC *c, Graph *a, Graph *b)
 {
     if (!a || !b || a == b || ir_graph_encloses(a, b) || ir_graph_encloses(b, a))
         return false;
-    int d = a->depth < b->depth ? a->depth : b->depth;
-    Graph *x = up_to(a, d), *y = up_to(b, d);
-    while (x->parent != y->parent) {
-        x = x->parent;
-        y = y->parent;
-    }
-    if (x->kind != G_BRANCH || y->kind != G_BRANCH || !x->parent)
+    /* the chains of graphs a and b run in, up to the function */
+    GraphVec ca = {0}, cb = {0};
+    for (Graph *g = a; g && ca.len < 4096; g = runs_in(c, g))
+        vec_push(&ca, g);
+    for (Graph *g = b; g && cb.len < 4096; g = runs_in(c, g))
+        vec_push(&cb, g);
+    Graph *x = NULL, *y = NULL;
+    for (int i = 0; i < ca.len && !x; i++)
+        for (int j = 0; j < cb.len && !x; j++)
+            if (ca.data[i] == cb.data[j] && i > 0 && j > 0) {
+                x = ca.data[i - 1];
+                y = cb.data[j - 1];
+            }
+    vec_free(&ca);
+    vec_free(&cb);
+    if (!x || !y || x == y || x->kind != G_BRANCH || y->kind != G_BRANCH || x->parent != y->parent || !x->parent)
         return false;
     NodeVec body = {0};
     ir_graph_body(x->parent, &body);
@@ -164,9 +195,18 @@ static bool closure_runs_after(AC *c, Graph *l, Node *d, int depth)
         for (int i = 0; i <= body.len && !after; i++) {
             int n;
             Node *const *in = ir_body_inputs(g, &body, i, &n);
-            for (int k = 0; k < n && !after; k++)
-                if (ir_is_const_graph(in[k]) && in[k]->k.u.graph == l)
-                    after = runs_after(c, i < body.len ? body.data[i] : NULL, g, d, depth + 1);
+            for (int k = 0; k < n && !after; k++) {
+                if (!ir_is_const_graph(in[k]) || in[k]->k.u.graph != l)
+                    continue;
+                Node *x = i < body.len ? body.data[i] : NULL;
+                if (x && is_prim(x, P_DEPEND) && k == x->app.n - 1) {
+                    /* depend(unused..., L) is L where it is used (lowering put it there) */
+                    for (const Use *u = x->uses; u && !after; u = u->next)
+                        after = runs_after(c, u->user, u->user ? u->user->graph : u->graph, d, depth + 1);
+                    continue;
+                }
+                after = runs_after(c, x, g, d, depth + 1);
+            }
         }
         vec_free(&body);
         if (after)
@@ -183,7 +223,7 @@ static bool runs_after(AC *c, Node *u, Graph *ug, Node *d, int depth)
         return false;
     if (ug->fn != d->graph->fn && ir_graph_encloses(d->graph->fn, ug->fn))
         return closure_runs_after(c, ug->fn, d, depth);
-    if (exclusive_branches(ug, d->graph))
+    if (exclusive_branches(c, ug, d->graph))
         return false;
     if (!u)     /* ug returns: after everything it encloses, and what precedes its end */
         return ir_graph_encloses(ug, d->graph) || c->maxseq[ug->id] > d->seq;
@@ -269,11 +309,13 @@ typedef struct Origin {
     const char *why;        /* NULL: only those refer to it */
     Loc at;                 /* where the reason is */
     const char *note;
-    bool probe;             /* only asking whether a callee's result is new: record nothing */
+    bool probe;             /* only asking what a callee's result is: record nothing */
+    Graph *probe_fn;        /* probing: the function whose parameters the result may be */
+    uint64_t params;        /* probing: those parameters (bit k: parameter k) */
 } Origin;
 
 static bool rows_distinct(AC *c, Node *m, int depth);
-static bool fresh_result(AC *c, Graph *g, int depth);
+static bool fresh_result(AC *c, Graph *g, int depth, uint64_t *from);
 
 static void add_ref(Origin *o, Node *x)
 {
@@ -334,7 +376,10 @@ static void origin_in(AC *c, Node *v, Node *d, Origin *o, int depth, bool collec
             return;
         }
         if (g->kind == G_FUNCTION && o->probe) {
-            fail(o, "may be a parameter", v->loc, "");
+            if (g == o->probe_fn && v->param.index < 64)
+                o->params |= (uint64_t)1 << v->param.index;     /* the caller's argument */
+            else
+                fail(o, "may be a parameter", v->loc, "");
             return;
         }
         if (g->kind == G_FUNCTION) {     /* the callers hand it over: checked at each call */
@@ -437,19 +482,43 @@ static void origin_in(AC *c, Node *v, Node *d, Origin *o, int depth, bool collec
         alts[0] = f->app.in[2];
         alts[1] = f->app.in[3];
     }
-    bool fresh = true;
-    for (int i = 0; i < 2 && alts[i] && fresh; i++)
-        fresh = ir_is_const_graph(alts[i]) && fresh_result(c, alts[i]->k.u.graph, depth);
-    if (!fresh)
-        fail(o, "is the result of a call that may return a list shared with something else", v->loc,
-             "copy it first, as in 'a = list(f(...))'");
+    for (int i = 0; i < 2 && alts[i]; i++) {
+        uint64_t from = 0;
+        Graph *g = ir_is_const_graph(alts[i]) ? alts[i]->k.u.graph : NULL;
+        if (!g || !fresh_result(c, g, depth, &from)) {
+            fail(o, "is the result of a call that may return a list shared with something else", v->loc,
+                 "copy it first, as in 'a = list(f(...))'");
+            return;
+        }
+        /* a result that is one of the arguments (a function that changes its
+           parameter and returns it) is that argument's list */
+        for (int k = 0; k < 64 && from; k++) {
+            if (!(from & ((uint64_t)1 << k)))
+                continue;
+            from &= ~((uint64_t)1 << k);
+            Node *arg = NULL;
+            if (g->kind == G_FUNCTION)
+                arg = k + 1 < v->app.n ? v->app.in[k + 1] : NULL;
+            else if (g->fn && k < g->fn->nparams)
+                arg = g->fn->params[k];     /* a branch or block returning its function's parameter */
+            if (!arg) {
+                fail(o, "is the result of a call that may return a list shared with something else", v->loc,
+                     "copy it first, as in 'a = list(f(...))'");
+                return;
+            }
+            origin_in(c, arg, d, o, depth + 1, collect);
+        }
+    }
 }
 
 /* Whether every call of g returns a new list (not a parameter's, nor one
    stored elsewhere). */
-static bool fresh_result(AC *c, Graph *g, int depth)
+/* Whether what g returns is known: a new list, or (bits of *from) one of
+   the parameters of g's function, which the call passed. */
+static bool fresh_result(AC *c, Graph *g, int depth, uint64_t *from)
 {
     uint8_t *st = &c->fresh[g->id];
+    *from = c->from[g->id];
     if (*st == 1) {
         c->assumed = true;  /* a loop or a recursion back to g: as the other paths say */
         return true;
@@ -461,15 +530,16 @@ static bool fresh_result(AC *c, Graph *g, int depth)
     *st = 1;
     bool outer = c->assumed;
     c->assumed = false;
-    Origin inner = {.probe = true};
+    Origin inner = {.probe = true, .probe_fn = g->fn};
     origin_in(c, g->output, g->output, &inner, depth + 1, false);
-    bool fresh = !inner.why;
+    bool known = !inner.why;
     vec_free(&inner.refs);
     vec_free(&inner.seen);
+    *from = c->from[g->id] = inner.params;
     /* "no" is final; "yes" only when it did not rest on a graph still being found */
-    *st = !fresh ? 3 : c->assumed ? 0 : 2;
+    *st = !known ? 3 : c->assumed ? 0 : 2;
     c->assumed = outer || c->assumed;
-    return fresh;
+    return known;
 }
 
 /* Whether list `item`, stored by container operation `op`, is a new list
@@ -538,6 +608,19 @@ static bool rows_distinct_at(AC *c, Node *m, int depth)
         return true;
     case P_DEPEND:
         return rows_distinct(c, m->app.in[m->app.n - 1], depth + 1);
+    case P_LIST_COPY:
+    case P_LIST_SLICE: {
+        /* a copy shares its rows with its source: distinct when the source's
+           are and nothing reads the source after the copy */
+        Node *src = m->app.in[1];
+        if (!rows_distinct(c, src, depth + 1))
+            return false;
+        mark_dependents(c, m);
+        for (const Use *u = src->uses; u; u = u->next)
+            if (!u->user || (live(c, u->user) && u->user != m && runs_after(c, u->user, u->user->graph, m, 0)))
+                return false;
+        return true;
+    }
     default:
         break;
     }
@@ -601,8 +684,9 @@ static bool may_hold_list(const Type *t)
 static bool stores(const Node *w, int index)
 {
     switch (prim_of(w)) {
-    case P_MAKE_TUPLE: case P_LIST_MAKE: case P_SWITCH: case P_DEPEND:
+    case P_MAKE_TUPLE: case P_LIST_MAKE: case P_SWITCH:
         return true;
+    case P_DEPEND: return index == w->app.n - 1;
     case P_LIST_SET: return index == 3;
     case P_LIST_APPEND: return index == 2;
     case P_GETITEM: case P_LIST_GET: return index == 1 && may_hold_list(w->type);
@@ -625,6 +709,23 @@ static void report_stale(AC *c, Node *d, Node *v, Node *w, Graph *wg, bool via_c
                                   : "which is used afterwards through another reference",
            w ? w->loc : (wg->ret_loc.line ? wg->ret_loc : wg->loc), sb_cstr(&sb));
     sb_free(&sb);
+}
+
+/* Whether call w's result is a new list (not one it was given). */
+static bool returns_new(AC *c, Node *w)
+{
+    Node *f = w->app.in[0];
+    Node *alts[2] = {f, NULL};
+    if (is_prim(f, P_SWITCH) && f->app.n == 4) {
+        alts[0] = f->app.in[2];
+        alts[1] = f->app.in[3];
+    }
+    for (int i = 0; i < 2 && alts[i]; i++) {
+        uint64_t from = 0;
+        if (!ir_is_const_graph(alts[i]) || !fresh_result(c, alts[i]->k.u.graph, 0, &from) || from)
+            return false;
+    }
+    return true;
 }
 
 /* d changes (or hands over) v. */
@@ -666,6 +767,8 @@ static void check_change(AC *c, Node *d, Node *v)
                 if (passed)
                     continue;
             }
+            if (w && is_prim(w, P_DEPEND) && u->index < w->app.n - 1)
+                continue;       /* an unused statement's value hung there: not read */
             if (w && stores(w, u->index)) {
                 /* an item of a tuple display holds the stale list only if it is that item */
                 Node *ix = prim_of(w) == P_GETITEM && w->app.n == 3 ? w->app.in[2] : NULL;
@@ -675,8 +778,12 @@ static void check_change(AC *c, Node *d, Node *v)
                     vec_push(&stale, w);
                 continue;
             }
-            if (w && u->index >= 1 && prim_of(w) < 0 && may_hold_list(w->type) && !has(&stale, w))
-                vec_push(&stale, w);    /* a call's result may be the list it was given */
+            if (w && u->index >= 1 && prim_of(w) < 0 && may_hold_list(w->type) && !has(&stale, w)) {
+                bool fresh = returns_new(c, w);
+                mark_dependents(c, d);  /* returns_new may have marked others */
+                if (!fresh)
+                    vec_push(&stale, w);    /* a call's result may be the list it was given */
+            }
             if (!runs_after(c, w, wg, d, 0))
                 continue;
             report_stale(c, d, v, w, wg, r >= nrefs);
@@ -724,6 +831,7 @@ int alias_check(Module *m, Diags *d)
     c.maxseq = xcalloc(ng, sizeof(uint32_t));
     c.consumes = xcalloc(ng, sizeof(uint8_t *));
     c.fresh = xcalloc(ng, 1);
+    c.from = xcalloc(ng, sizeof(uint64_t));
     NodeVec changes = {0}, body = {0};
     for (int gi = 0; gi < m->graphs.len; gi++) {
         Graph *g = m->graphs.data[gi];
@@ -746,6 +854,7 @@ int alias_check(Module *m, Diags *d)
         free(c.consumes[i]);
     free(c.consumes);
     free(c.fresh);
+    free(c.from);
     free(c.live);
     free(c.reach);
     free(c.maxseq);
