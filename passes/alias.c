@@ -259,7 +259,7 @@ static void report(AC *c, Node *d, Node *v, const char *why, Loc note_at, const 
         return;
     const char *name = var_name(v);
     if (name)
-        diag_error(c->d, d->loc, "%s the list '%s', %s", what_change(d), name, why);
+        diag_error(c->d, d->loc, "%s the list '%s', which %s", what_change(d), name, why);
     else
         diag_error(c->d, d->loc, "%s a list that %s", what_change(d), why);
     if (note_at.line)
@@ -542,13 +542,15 @@ static bool fresh_result(AC *c, Graph *g, int depth, uint64_t *from)
     return known;
 }
 
+static bool returns_new(AC *c, Node *w);
+
 /* Whether list `item`, stored by container operation `op`, is a new list
    that nothing else reads after op (it moves into the container). */
 static bool moved_in(AC *c, Node *item, Node *op)
 {
     if (!is_list(item))
         return true;
-    if (item->kind != N_APPLY || !makes_list(prim_of(item)))
+    if (item->kind != N_APPLY || !(makes_list(prim_of(item)) || (prim_of(item) < 0 && returns_new(c, item))))
         return false;
     mark_dependents(c, op);
     for (const Use *u = item->uses; u; u = u->next)
@@ -705,8 +707,8 @@ static void report_stale(AC *c, Node *d, Node *v, Node *w, Graph *wg, bool via_c
         sb_puts(&sb, "the same list is used here, after the change, and Python would see the change through it");
     if (name)
         sb_printf(&sb, "; to keep the old list there, make that reference a copy, 'list(%s)'", name);
-    report(c, d, v, via_container ? "which a tuple, list or other value holds and is used afterwards"
-                                  : "which is used afterwards through another reference",
+    report(c, d, v, via_container ? "is held by a tuple, list or other value that is used afterwards"
+                                  : "is used afterwards through another reference",
            w ? w->loc : (wg->ret_loc.line ? wg->ret_loc : wg->loc), sb_cstr(&sb));
     sb_free(&sb);
 }
