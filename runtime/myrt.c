@@ -1,6 +1,7 @@
 /*
  * myrt.c: the myc runtime: the error handler, per-call arenas, the frame
- * stack and sensitivity environments (the contract is in myrt.h).
+ * stack, list buffers and sensitivity environments (the contract is in
+ * myrt.h).
  *
  * Assumes: malloc returns memory aligned for max_align_t, at least 16 bytes
  * (checked below); callers follow myrt.h (enter/leave LIFO per thread, pop
@@ -21,6 +22,10 @@
  * reuses memory whose pages are already mapped, as a hand-written adjoint
  * reuses its tape through malloc.  A thread's cache is freed when the
  * thread exits (a C11 tss destructor) or on myrt_cache_release.
+ * List buffers of MYRT_LIST_BIG_BYTES or more are malloc'd blocks of their
+ * own, on a doubly linked list of the arena's (so that myrt_list_grow can
+ * realloc one in O(1), and a 10^7-item list costs one block, not chunks),
+ * freed with the arena.
  * Envs are treaps keyed by key with priority hash(key): a key set has one
  * shape, expected depth O(log n), and operations copy only the paths they
  * change.
@@ -288,6 +293,8 @@ void myrt_arena_enter(myrt_arena *a)
     tl_innermost = a;
 }
 
+static void bigs_free(myrt_arena *a, myrt_stats *st);
+
 void myrt_arena_leave(myrt_arena *a)
 {
     if (a != tl_innermost)
@@ -297,6 +304,7 @@ void myrt_arena_leave(myrt_arena *a)
     tl_last_stats.frame_peak_bytes = a->fpeak;
     tl_last_stats.chunks = a->nchunks;
     tl_last_stats.reused_chunks = a->nreused;
+    bigs_free(a, &tl_last_stats);
     chunk_list_free(a->chunk);
     chunk_list_free(a->fchunk);
     chunk_list_free(a->fspare);
@@ -351,6 +359,132 @@ void *myrt_alloc(myrt_arena *a, uint64_t size)
     void *p = a->cur;
     a->cur += n;
     a->bytes += n;
+    return p;
+}
+
+/* ---- list buffers -------------------------------------------------------------------- */
+
+/* A large list buffer: this header, then size bytes of 16-aligned data;
+   the arena's blocks form a doubly linked list, so that one can be
+   resized (moved by realloc) and relinked in O(1). */
+struct myrt_block {
+    struct myrt_block *prev, *next;
+    uint64_t size;
+    uint64_t pad;
+};
+_Static_assert(sizeof(struct myrt_block) % 16 == 0, "block data starts 16-aligned");
+
+/* An arena's large blocks and their statistics (malloc'd with the first
+   block, freed when the arena is left). */
+struct myrt_bigs {
+    struct myrt_block *first;
+    uint64_t live, peak, count;
+};
+
+static struct myrt_bigs *bigs_of(myrt_arena *a)
+{
+    if (!a->bigs) {
+        a->bigs = calloc(1, sizeof *a->bigs);
+        if (!a->bigs)
+            out_of_memory();
+    }
+    return a->bigs;
+}
+
+/* Frees a's large blocks, after recording their statistics in st. */
+static void bigs_free(myrt_arena *a, myrt_stats *st)
+{
+    struct myrt_bigs *b = a->bigs;
+    st->big_peak_bytes = b ? b->peak : 0;
+    st->big_blocks = b ? b->count : 0;
+    if (!b)
+        return;
+    a->bigs = NULL;
+    struct myrt_block *k = b->first;
+    while (k) {
+        struct myrt_block *next = k->next;
+        free(k);
+        k = next;
+    }
+    free(b);
+}
+
+/* Links block k (of k->size bytes) into b, counting its bytes as live. */
+static void *block_link(struct myrt_bigs *b, struct myrt_block *k)
+{
+    k->prev = NULL;
+    k->next = b->first;
+    if (b->first)
+        b->first->prev = k;
+    b->first = k;
+    b->live += k->size;
+    if (b->live > b->peak)
+        b->peak = b->live;
+    return k + 1;
+}
+
+static void block_unlink(struct myrt_bigs *b, struct myrt_block *k)
+{
+    if (k->prev)
+        k->prev->next = k->next;
+    else
+        b->first = k->next;
+    if (k->next)
+        k->next->prev = k->prev;
+    b->live -= k->size;
+}
+
+static void *big_alloc(myrt_arena *a, uint64_t size)
+{
+    if (size > MAX_REQUEST)
+        out_of_memory();
+    struct myrt_bigs *b = bigs_of(a);
+    struct myrt_block *k = malloc((size_t)(sizeof *k + size));
+    if (!k)
+        out_of_memory();
+    k->size = size;
+    b->count++;
+    return block_link(b, k);
+}
+
+void *myrt_list_alloc(myrt_arena *a, uint64_t size)
+{
+    return size >= MYRT_LIST_BIG_BYTES ? big_alloc(a, size) : myrt_alloc(a, size);
+}
+
+void *myrt_list_grow(myrt_arena *a, void *data, uint64_t used, uint64_t cap, uint64_t size)
+{
+    if (size <= cap || used > cap)
+        misuse("myrt_list_grow: the new size must exceed the capacity, which must hold what is used");
+    if (cap < MYRT_LIST_BIG_BYTES) {
+        void *p = myrt_list_alloc(a, size);
+        if (used)
+            memcpy(p, data, (size_t)used);
+        return p;
+    }
+    if (size > MAX_REQUEST)
+        out_of_memory();
+    struct myrt_bigs *b = a->bigs;
+    struct myrt_block *k = (struct myrt_block *)data - 1;
+    if (!b || k->size != cap)
+        misuse("myrt_list_grow: not a large buffer of this arena");
+    block_unlink(b, k);
+    struct myrt_block *r = realloc(k, (size_t)(sizeof *k + size));
+    if (!r) {
+        block_link(b, k);       /* still the arena's, freed when it is left */
+        out_of_memory();
+    }
+    r->size = size;
+    return block_link(b, r);
+}
+
+void *myrt_list_out(uint64_t size)
+{
+    if (size > MAX_REQUEST)
+        out_of_memory();
+    void *p = malloc(size ? (size_t)size : 1);
+    if (!p)
+        out_of_memory();
     return p;
 }
 

@@ -119,6 +119,7 @@ MYRT_NORETURN void myrt_runtime_error(const char *message);
 
 struct myrt_chunk;      /* private to myrt.c */
 struct myrt_frame;      /* private to myrt.c */
+struct myrt_bigs;       /* private to myrt.c */
 
 /* The per-call memory of one exported entry point.  The fields are private
    to the runtime and to the code myc generates (which inlines the common
@@ -141,6 +142,9 @@ typedef struct myrt_arena {
     uint64_t bytes, fbytes, fpeak, nchunks, nreused;
     /* the thread's next arena out */
     struct myrt_arena *outer;
+    /* list buffers of MYRT_LIST_BIG_BYTES or more: blocks of their own
+       (myrt_list_alloc), or NULL before the first */
+    struct myrt_bigs *bigs;
 } myrt_arena;
 
 #define MYRT_ARENA_SIZE 128     /* == sizeof(myrt_arena); checked in myrt.c */
@@ -149,7 +153,8 @@ typedef struct myrt_arena {
    innermost active arena. */
 void myrt_arena_enter(myrt_arena *a);
 
-/* Frees everything a holds (allocations, frames, env entries), records its
+/* Frees everything a holds (allocations, frames, env entries, list
+   buffers), records its
    statistics for myrt_last_stats and pops it; a must be this thread's
    innermost active arena (otherwise the runtime aborts: a bug in the
    caller). */
@@ -159,6 +164,34 @@ void myrt_arena_leave(myrt_arena *a);
    Never NULL: out of memory is the runtime error "out of memory".  size 0
    gives a valid, distinct pointer. */
 void *myrt_alloc(myrt_arena *a, uint64_t size);
+
+/* ---- list buffers ------------------------------------------------------------- */
+
+/* The items of a list live in one buffer (generated code's layout, see
+   docs/backend.md).  A buffer of fewer than MYRT_LIST_BIG_BYTES bytes is
+   ordinary arena memory (myrt_alloc); a larger one is a block of its own,
+   from malloc, that the arena records and frees when it is left (also when
+   a runtime error leaves it).  Which of the two a buffer is follows from
+   its size alone, so code that knows a buffer's capacity knows whether it
+   may be resized in place. */
+#define MYRT_LIST_BIG_BYTES ((uint64_t)1 << 16)
+
+/* A buffer of size bytes (uninitialised, 16-byte aligned), valid until
+   myrt_arena_leave; size 0 gives a valid pointer.  "out of memory" is a
+   runtime error. */
+void *myrt_list_alloc(myrt_arena *a, uint64_t size);
+
+/* Grows buffer data, of cap bytes of which the first used are in use (a
+   buffer from myrt_list_alloc or myrt_list_grow of exactly cap bytes, or
+   NULL with cap 0), to size bytes (size > cap): returns a buffer of size
+   bytes holding those used bytes.  data must not be used afterwards: a
+   large block is resized (realloc), an arena buffer is left behind. */
+void *myrt_list_grow(myrt_arena *a, void *data, uint64_t used, uint64_t cap, uint64_t size);
+
+/* size bytes from malloc, for a result that outlives the arena (the caller
+   frees it); "out of memory" is a runtime error.  size 0 gives a valid
+   pointer. */
+void *myrt_list_out(uint64_t size);
 
 /* ---- frames ------------------------------------------------------------------ */
 
@@ -208,12 +241,19 @@ const myrt_env *myrt_env_add(myrt_arena *a, const myrt_env *x, const myrt_env *y
                      rounded up to 16, plus 16 bytes of header per frame);
    chunks            the chunks it used (allocation and frame chunks
                      together), from malloc or from the chunk cache;
-   reused_chunks     how many of those came from the chunk cache. */
+   reused_chunks     how many of those came from the chunk cache;
+   big_peak_bytes    the most bytes its large list buffers (myrt_list_alloc,
+                     MYRT_LIST_BIG_BYTES or more each) held at once (a list's
+                     smaller buffers are in arena_bytes);
+   big_blocks        how many large list buffers it allocated (a buffer
+                     grown in place by myrt_list_grow counts once). */
 typedef struct myrt_stats {
     uint64_t arena_bytes;
     uint64_t frame_peak_bytes;
     uint64_t chunks;
     uint64_t reused_chunks;
+    uint64_t big_peak_bytes;
+    uint64_t big_blocks;
 } myrt_stats;
 
 void myrt_last_stats(myrt_stats *out);

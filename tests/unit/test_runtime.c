@@ -688,6 +688,87 @@ static void test_nested_arenas(void **state)
     assert_int_equal(st.arena_bytes, 16 * 51);
 }
 
+/* ---- list buffers ---------------------------------------------------------------- */
+
+/* Small buffers are arena memory; large ones are blocks of their own,
+   counted apart, and growing keeps what is in use. */
+static void test_list_buffers(void **state)
+{
+    (void)state;
+    myrt_arena a;
+    myrt_arena_enter(&a);
+    double *small = myrt_list_alloc(&a, 3 * sizeof(double));
+    assert_int_equal((uintptr_t)small % 16, 0);
+    small[0] = 1.5, small[1] = 2.5, small[2] = 3.5;
+    double *grown = myrt_list_grow(&a, small, 3 * sizeof(double), 3 * sizeof(double), 6 * sizeof(double));
+    assert_true(grown != small);
+    assert_true(grown[0] == 1.5 && grown[1] == 2.5 && grown[2] == 3.5);
+    assert_non_null(myrt_list_alloc(&a, 0));
+    /* from empty (NULL, 0) straight to a large block, then doubled twice */
+    uint64_t n = MYRT_LIST_BIG_BYTES / sizeof(int64_t);
+    int64_t *big = myrt_list_grow(&a, NULL, 0, 0, n * sizeof(int64_t));
+    assert_int_equal((uintptr_t)big % 16, 0);
+    for (uint64_t i = 0; i < n; i++)
+        big[i] = (int64_t)i * 7;
+    for (int k = 0; k < 2; k++) {
+        big = myrt_list_grow(&a, big, n * sizeof(int64_t), n * sizeof(int64_t), 2 * n * sizeof(int64_t));
+        for (uint64_t i = 0; i < n; i++)
+            assert_int_equal(big[i], (int64_t)i * 7);
+        for (uint64_t i = n; i < 2 * n; i++)
+            big[i] = (int64_t)i * 7;
+        n *= 2;
+    }
+    /* another large block next to it, so that relinking is exercised */
+    char *other = myrt_list_alloc(&a, MYRT_LIST_BIG_BYTES + 1);
+    memset(other, 0x5a, MYRT_LIST_BIG_BYTES + 1);
+    big = myrt_list_grow(&a, big, n * sizeof(int64_t), n * sizeof(int64_t), 2 * n * sizeof(int64_t));
+    assert_int_equal(big[n - 1], (int64_t)(n - 1) * 7);
+    assert_int_equal((unsigned char)other[MYRT_LIST_BIG_BYTES], 0x5a);
+    myrt_arena_leave(&a);
+    myrt_stats st;
+    myrt_last_stats(&st);
+    assert_int_equal(st.arena_bytes, 32 + 48 + 16);     /* the three small buffers */
+    assert_int_equal(st.big_blocks, 2);
+    assert_int_equal(st.big_peak_bytes, 8 * MYRT_LIST_BIG_BYTES + MYRT_LIST_BIG_BYTES + 1);
+    /* an arena without large buffers reports none */
+    myrt_arena_enter(&a);
+    myrt_list_alloc(&a, 100);
+    myrt_arena_leave(&a);
+    myrt_last_stats(&st);
+    assert_int_equal(st.big_blocks, 0);
+    assert_int_equal(st.big_peak_bytes, 0);
+}
+
+/* 10^7 doubles appended one at a time with doubling: O(log n) grows, one
+   block at the end, freed with the arena (valgrind/ASan see no leak). */
+static void test_list_ten_million_appends(void **state)
+{
+    (void)state;
+    myrt_arena a;
+    myrt_arena_enter(&a);
+    double *d = NULL;
+    uint64_t len = 0, cap = 0, grows = 0;
+    for (uint64_t i = 0; i < 10000000; i++) {
+        if (len == cap) {
+            uint64_t ncap = cap ? 2 * cap : 4;
+            d = myrt_list_grow(&a, d, len * sizeof *d, cap * sizeof *d, ncap * sizeof *d);
+            cap = ncap;
+            grows++;
+        }
+        d[len++] = (double)i;
+    }
+    double s = 0;
+    for (uint64_t i = 0; i < len; i++)
+        s += d[i];
+    assert_true(s == 49999995000000.0);
+    assert_true(grows < 30);
+    myrt_arena_leave(&a);
+    myrt_stats st;
+    myrt_last_stats(&st);
+    assert_true(st.big_peak_bytes >= 80000000 && st.big_peak_bytes <= 2 * 80000000);
+    assert_true(st.arena_bytes < MYRT_LIST_BIG_BYTES * 2);
+}
+
 /* ---- errors out of an arena --------------------------------------------------------- */
 
 static void test_error_releases_innermost_arena(void **state)
@@ -706,6 +787,8 @@ static void test_error_releases_innermost_arena(void **state)
             myrt_frame_push(&inner, 200);
         double v = 1.0;
         myrt_env_set(&inner, NULL, 1, &double_ops, &v);
+        void *big = myrt_list_alloc(&inner, 10 * MYRT_LIST_BIG_BYTES);    /* freed too (ASan: no leak) */
+        myrt_list_grow(&inner, big, 0, 10 * MYRT_LIST_BIG_BYTES, 20 * MYRT_LIST_BIG_BYTES);
         myrt_runtime_error("range() arg 3 must not be zero");
         fail_msg("myrt_runtime_error returned");
     }
@@ -930,6 +1013,8 @@ int main(void)
         cmocka_unit_test(test_env_of_envs),
         cmocka_unit_test(test_stats),
         cmocka_unit_test(test_nested_arenas),
+        cmocka_unit_test(test_list_buffers),
+        cmocka_unit_test(test_list_ten_million_appends),
         cmocka_unit_test(test_error_releases_innermost_arena),
         cmocka_unit_test(test_out_of_memory_is_a_runtime_error),
         cmocka_unit_test(test_chunk_cache),
