@@ -1234,33 +1234,38 @@ static void mark_reachable(TypeCtx *tc, Inst *root, InstVec *out)
     infer_reachable_from(tc, &root, 1, out);
 }
 
-static bool mentions_function(const Type *t)
+/* Whether t is, or is a tuple holding, a value of kind k. */
+static bool mentions_kind(const Type *t, TypeKind k)
 {
     if (!t || t == TY_ERR)
         return false;
-    if (t->kind == T_FUNC)
+    if (t->kind == k)
         return true;
     for (int i = 0; t->kind == T_TUPLE && i < t->n; i++)
-        if (mentions_function(t->elems[i]))
+        if (mentions_kind(t->elems[i], k))
             return true;
     return false;
 }
 
 /* Whether an export entry's signature can be a C signature (contract
-   section 3): no function among its parameters or in its result.  If not,
-   says which in e. */
+   section 3): no function among its parameters or in its result, nor (until
+   the C ABI passes them, contract 5.5) a list.  If not, says which in e. */
 static bool exportable_signature(Inst *inst, InferEntry *e)
 {
-    for (int i = 0; i < inst->nargs; i++)
-        if (mentions_function(inst->args[i])) {
-            e->dropped = DROP_PARAM_FN;
-            e->param = i;
+    static const TypeKind kinds[2] = {T_FUNC, T_LIST};
+    for (int k = 0; k < 2; k++) {
+        for (int i = 0; i < inst->nargs; i++)
+            if (mentions_kind(inst->args[i], kinds[k])) {
+                e->dropped = k ? DROP_PARAM_LIST : DROP_PARAM_FN;
+                e->param = i;
+                return false;
+            }
+        if (mentions_kind(find(inst->slots[0])->type, kinds[k])) {
+            e->dropped = k ? DROP_RESULT_LIST : DROP_RESULT_FN;
             return false;
         }
-    if (!mentions_function(find(inst->slots[0])->type))
-        return true;
-    e->dropped = DROP_RESULT_FN;
-    return false;
+    }
+    return true;
 }
 
 /* The first (in the source) of errs, all shape errors: why entry e is not

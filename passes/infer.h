@@ -35,6 +35,8 @@ typedef enum InferDrop {
     DROP_PARAM_USE,     /* parameter `param` is used as `as`, at `at` */
     DROP_PARAM_FN,      /* parameter `param`'s type holds a function */
     DROP_RESULT_FN,     /* the result holds a function */
+    DROP_PARAM_LIST,    /* parameter `param`'s type holds a list (no C ABI for lists yet) */
+    DROP_RESULT_LIST,   /* the result holds a list */
 } InferDrop;
 
 typedef struct InferEntry {

@@ -719,16 +719,32 @@ static int interp_run(Compilation *c, Value *args, Value *result, StrBuf *err)
 
 /* ---- myc run on native code -------------------------------------------------- */
 
-/* Flattens v (of type t) into 8-byte slots, depth-first. */
-static void value_to_slots(const Value *v, const Type *t, uint64_t *slots, int *pos)
+/* The memory the conversions below allocate, freed by native_run. */
+typedef VEC(void *) PtrVec;
+
+/* Flattens v (of type t) into 8-byte slots, depth-first; a list takes one
+   slot, the address of a block [len, its items' slots...] (malloc'd,
+   listed in `owned`), as backend_run_slots says. */
+static void value_to_slots(const Value *v, const Type *t, uint64_t *slots, int *pos, PtrVec *owned)
 {
     if (t->kind == T_TUPLE) {
         for (int i = 0; i < t->n; i++)
-            value_to_slots(&v->tup->items[i], t->elems[i], slots, pos);
+            value_to_slots(&v->tup->items[i], t->elems[i], slots, pos, owned);
         return;
     }
     uint64_t w = 0;
-    if (t->kind == T_FLOAT) {
+    if (t->kind == T_LIST) {
+        const Type *elem = type_list_elem(t);
+        int64_t len = elem && v->kind == V_LIST ? v->list->len : 0;
+        int k = elem ? backend_run_slots(elem) : 0;
+        uint64_t *blk = xmalloc(sizeof(uint64_t) * (size_t)(1 + len * k));
+        vec_push(owned, blk);
+        blk[0] = (uint64_t)len;
+        int at = 1;
+        for (int64_t i = 0; i < len; i++)
+            value_to_slots(&v->list->items[i], elem, blk, &at, owned);
+        w = (uint64_t)(uintptr_t)blk;
+    } else if (t->kind == T_FLOAT) {
         double d = v->kind == V_FLOAT ? v->f : v->kind == V_INT ? (double)v->i : v->b;
         memcpy(&w, &d, sizeof w);
     } else if (t->kind == T_INT) {
@@ -740,9 +756,8 @@ static void value_to_slots(const Value *v, const Type *t, uint64_t *slots, int *
 }
 
 /* What the native run returned, as a printable Value; the objects are
-   malloc'd and listed in `owned` (freed by the caller). */
-typedef VEC(void *) PtrVec;
-
+   malloc'd and listed in `owned` (freed by the caller); a list's block
+   (from the runtime's malloc) is freed once read. */
 static Value slots_to_value(const Type *t, const uint64_t *slots, int *pos, PtrVec *owned)
 {
     Value v = {0};
@@ -755,6 +770,20 @@ static Value slots_to_value(const Type *t, const uint64_t *slots, int *pos, PtrV
         return value_tuple(tup);
     }
     uint64_t w = slots[(*pos)++];
+    if (t->kind == T_LIST) {
+        const Type *elem = type_list_elem(t);
+        uint64_t *blk = (uint64_t *)(uintptr_t)w;
+        List *l = xcalloc(1, sizeof(List));
+        vec_push(owned, l);
+        l->len = l->cap = (int64_t)blk[0];
+        l->items = xcalloc((size_t)l->len + 1, sizeof(Value));
+        vec_push(owned, l->items);
+        int at = 1;
+        for (int64_t i = 0; i < l->len; i++)
+            l->items[i] = slots_to_value(elem, blk, &at, owned);
+        free(blk);
+        return value_list(l);
+    }
     switch (t->kind) {
     case T_FLOAT: memcpy(&v.f, &w, sizeof w); v.kind = V_FLOAT; break;
     case T_INT: v = value_int((int64_t)w); break;
@@ -786,11 +815,12 @@ static int native_run(Compilation *c)
     for (int i = 0; i < g->nparams - g->nfree; i++)
         nin += backend_run_slots(g->params[i]->type);
     uint64_t *args = xcalloc((size_t)nin + 1, sizeof(uint64_t));
+    PtrVec arg_blocks = {0};
     for (int i = 0, pos = 0; i < o->nrun_args; i++) {
         Value v;
         interp_parse_value(scratch, o->run_args[i], &v, &err);
         interp_coerce(scratch, &v, g->params[i]->type);
-        value_to_slots(&v, g->params[i]->type, args, &pos);
+        value_to_slots(&v, g->params[i]->type, args, &pos, &arg_blocks);
     }
     const Type *rt = g->ret_type;
     uint64_t *results = xcalloc((size_t)backend_run_slots(rt) + 1, sizeof(uint64_t));
@@ -816,6 +846,9 @@ static int native_run(Compilation *c)
         vec_free(&owned);
     }
     interp_free(scratch);
+    for (int i = 0; i < arg_blocks.len; i++)
+        free(arg_blocks.data[i]);
+    vec_free(&arg_blocks);
     free(args);
     free(results);
     sb_free(&err);
@@ -917,6 +950,13 @@ static void why_not_exported(const InferEntry *e, StrBuf *why, Loc *note_at, Str
         break;
     case DROP_RESULT_FN:
         sb_printf(why, "'%s' returns a function, which C cannot receive: it is not exported", name);
+        break;
+    case DROP_PARAM_LIST:
+        sb_printf(why, "parameter '%s' is a list, which the C ABI does not pass yet: '%s' is not exported",
+                  p ? p : "?", name);
+        break;
+    case DROP_RESULT_LIST:
+        sb_printf(why, "'%s' returns a list, which the C ABI does not return yet: it is not exported", name);
         break;
     case DROP_NONE:
         break;

@@ -350,14 +350,17 @@ void cg_emit_export(Cg *cg, const CgExport *ex)
 int codegen_run_slots(const Type *t)
 {
     if (t->kind != T_TUPLE)
-        return 1;
+        return 1;       /* a scalar, a function's tag, a list's block (lists.c) */
     int n = 0;
     for (int i = 0; i < t->n; i++)
         n += codegen_run_slots(t->elems[i]);
     return n;
 }
 
-/* void myc_run(const uint64_t *args, uint64_t *results) */
+/* void myc_run(const uint64_t *args, uint64_t *results): arguments and
+   results one 8-byte slot per scalar leaf; a list one slot, the address
+   of a block [len, each item's slots...] (the caller's for arguments; for
+   results from malloc, nested lists likewise, for the caller to free). */
 void cg_emit_run_entry(Cg *cg, Graph *g, Graph *const *first, int nfirst)
 {
     LLVMTypeRef pt[2] = {cg->t_ptr, cg->t_ptr};
@@ -368,43 +371,25 @@ void cg_emit_run_entry(Cg *cg, Graph *g, Graph *const *first, int nfirst)
     int nin = count_leaves_params(g, &in);
     LLVMValueRef *flat = xmalloc(sizeof(LLVMValueRef) * (size_t)(nin + 1));
     LLVMValueRef ap = ptr_to(cg, LLVMGetParam(fn, 0), cg->t_i64);
+    LLVMValueRef arena = arena_enter(cg);
+    LLVMValueRef outer_arena = cg->arena;
+    cg->arena = arena;
+    /* the arguments, a list's items copied into the arena (the function
+       may change them in place, and may not keep the caller's memory) */
     for (int i = 0; i < nin; i++) {
         LLVMValueRef idx = const_i64(cg, i);
-        LLVMValueRef w = LLVMBuildLoad2(cg->b, cg->t_i64, LLVMBuildGEP2(cg->b, cg->t_i64, ap, &idx, 1, ""), "");
-        switch (in.data[i]->kind) {
-        case T_FLOAT: flat[i] = LLVMBuildBitCast(cg->b, w, cg->t_f64, ""); break;
-        case T_BOOL: flat[i] = LLVMBuildTrunc(cg->b, w, cg->t_i1, ""); break;
-        default: flat[i] = w; break;
-        }
+        flat[i] = cg_run_from_slots(cg, arena, LLVMBuildGEP2(cg->b, cg->t_i64, ap, &idx, 1, ""), in.data[i]);
     }
-    LLVMValueRef arena = arena_enter(cg);
     for (int i = 0; i < nfirst; i++)
         if (first[i])
             call_with_leaves(cg, first[i], arena, NULL);
     LLVMValueRef v = call_with_leaves(cg, g, arena, flat);
+    /* the result, lists copied out of the arena before it is left */
+    cg_run_to_slots(cg, v, ret_type(g), ptr_to(cg, LLVMGetParam(fn, 1), cg->t_i64));
     arena_leave(cg, arena);
-    const Type *rt = ret_type(g);
-    ValVec fl = {0};
-    CTypeVec lt = {0};
-    flatten_value(cg, v, rt, &fl);
-    leaves(rt, &lt);
-    LLVMValueRef rp = ptr_to(cg, LLVMGetParam(fn, 1), cg->t_i64);
-    for (int i = 0; i < fl.len; i++) {
-        LLVMValueRef x = fl.data[i], w;
-        switch (lt.data[i]->kind) {
-        case T_FLOAT: w = LLVMBuildBitCast(cg->b, x, cg->t_i64, ""); break;
-        case T_BOOL: w = LLVMBuildZExt(cg->b, x, cg->t_i64, ""); break;
-        case T_INT: w = x; break;
-        case T_FUNC: w = LLVMBuildZExt(cg->b, LLVMBuildExtractValue(cg->b, x, 0, ""), cg->t_i64, ""); break;
-        default: w = const_i64(cg, 0); break;
-        }
-        LLVMValueRef idx = const_i64(cg, i);
-        LLVMBuildStore(cg->b, w, LLVMBuildGEP2(cg->b, cg->t_i64, rp, &idx, 1, ""));
-    }
+    cg->arena = outer_arena;
     LLVMBuildRetVoid(cg->b);
     cg_debug_leave(cg, dbg);
-    vec_free(&fl);
-    vec_free(&lt);
     vec_free(&in);
     free(flat);
 }

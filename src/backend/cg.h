@@ -12,7 +12,16 @@
  * Values (values.c): bool i1, int i64, float double, zero {} (a symbolic
  * zero has no data), tuples literal structs, functions { i32 tag, i8* env }
  * (tag: the index of the function in the value's type; env: the record of
- * the closure's free variables).  An env (a map from free-variable keys to
+ * the closure's free variables), lists { i8* data, i64 len, i64 cap }
+ * (lists.c; docs/backend.md): passed by value, so that LLVM sees len and
+ * cap as SSA values (hoisted bounds checks, vectorised loops); data points
+ * at cap contiguous items of the element's memory type (a bool an i8 0 or
+ * 1 as a C bool, a tuple its literal struct of memory types, a list of
+ * lists rows of these structs; no per-item allocation), the first len of
+ * them the list's; list[?] and every empty list made here are
+ * { NULL, 0, 0 }.  Buffers come from the call's arena through the
+ * runtime (myrt_list_alloc, myrt_list_grow: large ones are blocks of their
+ * own, freed with the arena).  An env (a map from free-variable keys to
  * sensitivities) is, when the module's keys are few and hold plain data, a
  * literal struct with one slot per key (dense_env, sens.c); otherwise an
  * i8* to a runtime env (NULL when empty).
@@ -55,15 +64,21 @@ typedef struct Cg {
     uint32_t ngi;
     Bodies bodies;              /* ir_graph_body of each graph, computed once (body_of) */
     /* common types */
-    LLVMTypeRef t_i1, t_i8, t_i32, t_i64, t_f64, t_ptr, t_void, t_fnval, t_zero;
+    LLVMTypeRef t_i1, t_i8, t_i32, t_i64, t_f64, t_ptr, t_void, t_fnval, t_zero, t_list;
     /* runtime (runtime.c) */
     LLVMValueRef rt_alloc, rt_push, rt_pop, rt_env_set, rt_env_get, rt_env_add, rt_enter, rt_leave;
     LLVMTypeRef rt_alloc_ty, rt_push_ty, rt_pop_ty, rt_env_set_ty, rt_env_get_ty, rt_env_add_ty, rt_enter_ty,
         rt_leave_ty;
+    LLVMValueRef rt_list_alloc, rt_list_grow, rt_list_out;
+    LLVMTypeRef rt_list_alloc_ty, rt_list_grow_ty, rt_list_out_ty;
     LLVMTypeRef ops_ty, add_fn_ty;
-    /* myrt.alloc, myrt.frame_push, myrt.frame_pop: the runtime's common
-       paths inline (runtime.c) */
-    LLVMValueRef alloc_fast, push_fast, pop_fast;
+    /* myrt.alloc, myrt.frame_push, myrt.frame_pop, myrt.list_alloc: the
+       runtime's common paths inline (runtime.c) */
+    LLVMValueRef alloc_fast, push_fast, pop_fast, list_alloc_fast;
+    /* the arena of the function being emitted (a unit's or machine's first
+       parameter, an exported wrapper's own), for the conversions that
+       allocate (cg_coerce of lists) */
+    LLVMValueRef arena;
     /* env keys (sens.c): canonical stored type per key; with dense_env,
        the key's field in t_env (-1: only zeros are stored under it) */
     struct { int64_t key; Type *type; int slot; } *keys;
@@ -218,12 +233,59 @@ LLVMValueRef cg_get_val(Cg *cg, Region *r, Node *x);
 /* Branches to g's entry block in r (made on first use, g then queued for
    emission) with vals as its parameters' phi inputs. */
 void cg_jump(Cg *cg, Region *r, Graph *g, LLVMValueRef *vals);
+/* Python's == on a and b (an i1): numbers exactly, tuples and lists item
+   by item, anything else unequal (loc: where a comparison that may raise
+   is). */
+LLVMValueRef cg_equal(Cg *cg, LLVMValueRef a, const Type *ta, LLVMValueRef b, const Type *tb, Loc loc);
 /* A primitive application: its arguments' values, then the primitive. */
 LLVMValueRef cg_emit_prim_node(Cg *cg, Region *r, Node *n);
 /* Emits the graphs queued in r until none is left. */
 void cg_drain(Cg *cg, Region *r);
 /* Unit u's LLVM function, with its group's blocks (u not in a machine). */
 void cg_emit_group(Cg *cg, Graph *u);
+
+/* ---- lists.c: lists ------------------------------------------------------- */
+
+/* The memory form of an item of type t (bool -> i8, tuples of memory
+   forms, lists the list struct). */
+LLVMTypeRef cg_list_mem_type(Cg *cg, const Type *t);
+/* { data, len, cap }, and two of its fields. */
+LLVMValueRef cg_list_value(Cg *cg, LLVMValueRef data, LLVMValueRef len, LLVMValueRef cap);
+LLVMValueRef cg_list_data(Cg *cg, LLVMValueRef l);
+LLVMValueRef cg_list_len(Cg *cg, LLVMValueRef l);
+/* Item i of buffer data (items of type elem), read and written. */
+LLVMValueRef cg_list_load(Cg *cg, LLVMValueRef data, LLVMValueRef i, const Type *elem);
+void cg_list_store(Cg *cg, LLVMValueRef data, LLVMValueRef i, LLVMValueRef v, const Type *elem);
+/* A buffer (i8*) for n items of type elem, from the arena. */
+LLVMValueRef cg_list_buffer(Cg *cg, LLVMValueRef arena, LLVMValueRef n, const Type *elem);
+/* A list of type from as type to (items converted; list[?]: empty). */
+LLVMValueRef cg_list_convert(Cg *cg, LLVMValueRef arena, LLVMValueRef v, const Type *from, const Type *to);
+/* x == y (an i1) for two lists: equal lengths and items (cg_equal). */
+LLVMValueRef cg_list_equal(Cg *cg, LLVMValueRef x, const Type *tx, LLVMValueRef y, const Type *ty, Loc loc);
+/* Whether cg_list_prim lowers p (the list primitives). */
+bool cg_is_list_prim(PrimId p);
+LLVMValueRef cg_list_prim(Cg *cg, LLVMValueRef arena, PrimId p, const Node *n, LLVMValueRef *args,
+                          Type *const *types, int nargs);
+/* myc_run's 8-byte slots (codegen_run_slots): a value of type t read from
+   the slots at p (an i64*; a list's slot points at [len, items' slots...],
+   copied into the arena), and v stored into them (a list's block from
+   myrt_list_out, for the caller to free). */
+LLVMValueRef cg_run_from_slots(Cg *cg, LLVMValueRef arena, LLVMValueRef p, const Type *t);
+void cg_run_to_slots(Cg *cg, LLVMValueRef v, const Type *t, LLVMValueRef p);
+
+/* A counted loop for (i = from; i < to; i++) with up to CG_LOOP_MAX_ACC
+   carried values: cg_loop_begin leaves the builder in the body (l->i and
+   l->acc[k] its phis), cg_loop_end closes it with the carried values'
+   next values and leaves the builder after the loop, where l->acc[k] are
+   the final values. */
+#define CG_LOOP_MAX_ACC 2
+typedef struct CgLoop {
+    LLVMBasicBlockRef head, body, exit;
+    LLVMValueRef i, acc[CG_LOOP_MAX_ACC];
+    int nacc;
+} CgLoop;
+void cg_loop_begin(Cg *cg, CgLoop *l, LLVMValueRef from, LLVMValueRef to, LLVMValueRef *init, int nacc);
+void cg_loop_end(Cg *cg, CgLoop *l, LLVMValueRef *next);
 
 /* ---- machine.c: recursive components on the heap stack ------------------- */
 

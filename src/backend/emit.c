@@ -5,7 +5,7 @@
  * to known graphs, through function values (a switch over the functions a
  * value may be) and jumps; the structural primitives (tuples, == and !=
  * on tuples, closures, sensitivities, envs), the scalar ones going to
- * scalar.c.
+ * scalar.c, the list ones (and == and != on lists) to lists.c.
  *
  * Assumes classification (classify.h) and the env keys (sens.c) are done,
  * every unit declared (cg_declare_unit) before any code calls it.
@@ -391,21 +391,22 @@ static LLVMValueRef rebind(Cg *cg, Region *r, Node *n)
    numbers as the scalar eq computes it (an int and a float exactly, NaN
    unequal, -0.0 == 0.0), tuples of one length item by item, anything else
    (tuples of different lengths, a tuple and a number, a list and a tuple
-   or a number) unequal; two lists wait for lists in native code.  Items are
+   or a number) unequal; two lists item by item (lists.c, cg_list_equal,
+   which compares the items with this).  Items are
    compared by value, never by identity first as CPython does, so a tuple
    holding a NaN never equals itself (docs/language.md §9, rule 9), as the
    interpreter's values_equal. */
-static LLVMValueRef cg_equal(Cg *cg, LLVMValueRef a, Type *ta, LLVMValueRef b, Type *tb, Loc loc)
+LLVMValueRef cg_equal(Cg *cg, LLVMValueRef a, const Type *ta, LLVMValueRef b, const Type *tb, Loc loc)
 {
     if (!ta || !tb || ta->kind == T_FUNC || ta->kind == T_ZERO || ta->kind == T_ENV || tb->kind == T_FUNC ||
         tb->kind == T_ZERO || tb->kind == T_ENV)
         die("codegen: == on a value inference does not compare");
     if (ta->kind == T_LIST && tb->kind == T_LIST)
-        die("codegen: lists are not compiled to native code yet");
+        return cg_list_equal(cg, a, ta, b, tb, loc);
     if (type_is_scalar(ta) && type_is_scalar(tb)) {
         CgPrimCtx pc = {cg->ctx, cg->mod, cg->b, loc};
         LLVMValueRef args[2] = {a, b};
-        Type *types[2] = {ta, tb};
+        Type *types[2] = {(Type *)ta, (Type *)tb};
         return cg_scalar_prim(&pc, P_EQ, args, types, 2, type_bool(cg->m->types));
     }
     if (ta->kind != T_TUPLE || tb->kind != T_TUPLE || ta->n != tb->n)
@@ -431,6 +432,8 @@ static LLVMValueRef emit_prim(Cg *cg, Region *r, PrimId p, Node *n, LLVMValueRef
             return cg_scalar_prim(&pc, p, args, types, nargs, (Type *)rt);
         }
     }
+    if (cg_is_list_prim(p))
+        return cg_list_prim(cg, r->arena, p, n, args, types, nargs);
     switch (p) {
     case P_MAKE_TUPLE: {
         LLVMValueRef v = LLVMGetUndef(cg_type(cg, rt));
@@ -658,12 +661,15 @@ void cg_emit_group(Cg *cg, Graph *u)
     LLVMBasicBlockRef start = LLVMAppendBasicBlockInContext(cg->ctx, r.fn, "start");
     LLVMPositionBuilderAtEnd(cg->b, start);
     r.arena = LLVMGetParam(r.fn, 0);
+    LLVMValueRef outer_arena = cg->arena;
+    cg->arena = r.arena;
     LLVMValueRef *a = xmalloc(sizeof(LLVMValueRef) * (size_t)(u->nparams + 1));
     for (int i = 0; i < u->nparams; i++)
         a[i] = LLVMGetParam(r.fn, (unsigned)i + 1);
     cg_jump(cg, &r, u, a);
     free(a);
     cg_drain(cg, &r);
+    cg->arena = outer_arena;
     vec_free(&r.todo);
     cg_debug_leave(cg, dbg);
 }

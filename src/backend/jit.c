@@ -117,6 +117,9 @@ static int add_runtime_symbols(Jit *j, StrBuf *err)
         RUNTIME_SYMBOL(myrt_env_get),
         RUNTIME_SYMBOL(myrt_env_add),
         RUNTIME_SYMBOL(myrt_last_stats),
+        RUNTIME_SYMBOL(myrt_list_alloc),
+        RUNTIME_SYMBOL(myrt_list_grow),
+        RUNTIME_SYMBOL(myrt_list_out),
     };
     enum { N = sizeof syms / sizeof *syms };
     LLVMJITCSymbolMapPair pairs[N];

@@ -305,7 +305,10 @@ void cg_emit_machine(Cg *cg, Graph *const *units, int n)
         LLVMBuildRet(cg->b, LLVMBuildLoad2(cg->b, rty, ret, ""));
         cg_debug_leave(cg, wdbg);
     }
+    LLVMValueRef outer_arena = cg->arena;
+    cg->arena = r.arena;
     cg_drain(cg, &r);
+    cg->arena = outer_arena;
     vec_free(&r.todo);
     free(r.slots);
     cg_debug_leave(cg, dbg);

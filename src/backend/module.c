@@ -45,6 +45,8 @@ static void cg_init(Cg *cg, LLVMContextRef ctx, LLVMTargetMachineRef tm, Module 
     cg->t_zero = LLVMStructTypeInContext(ctx, NULL, 0, 0);
     LLVMTypeRef fv[2] = {cg->t_i32, cg->t_ptr};
     cg->t_fnval = LLVMStructTypeInContext(ctx, fv, 2, 0);
+    LLVMTypeRef lv[3] = {cg->t_ptr, cg->t_i64, cg->t_i64};
+    cg->t_list = LLVMStructTypeInContext(ctx, lv, 3, 0);
     cg->ngi = m->ngraph_ids;
     cg->gi = xcalloc(cg->ngi ? cg->ngi : 1, sizeof(GInfo));
     cg->cls = xcalloc(cg->ngi ? cg->ngi : 1, sizeof(GClass));

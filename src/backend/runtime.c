@@ -2,7 +2,8 @@
  * runtime.c: the runtime (runtime/myrt.h) as generated code calls it: the
  * declarations of the myrt_* functions, and their common paths inline.
  *
- * myrt.alloc, myrt.frame_push and myrt.frame_pop are internal functions of
+ * myrt.alloc, myrt.frame_push, myrt.frame_pop and myrt.list_alloc are
+ * internal functions of
  * every module with the runtime functions' signatures: they do the common
  * case with the arena's fields (myrt.h's layout, shared by myc and the
  * runtime it ships with) and call myrt_alloc, myrt_frame_push or
@@ -144,7 +145,31 @@ static LLVMValueRef define_pop_fast(Cg *cg)
     return fn;
 }
 
-/* The three fast paths, built with a builder of their own. */
+/* myrt.list_alloc(arena, size): a buffer below MYRT_LIST_BIG_BYTES is
+   myrt_alloc's (its size rounded up to 16, at least 16), through
+   myrt.alloc's bump; a larger one is myrt_list_alloc's block. */
+static LLVMValueRef define_list_alloc_fast(Cg *cg)
+{
+    LLVMValueRef fn = fast_path_fn(cg, "myrt.list_alloc", cg->rt_list_alloc_ty, true);
+    cg_add_attr(cg, fn, LLVMAttributeReturnIndex, "noalias");
+    LLVMBasicBlockRef small = LLVMAppendBasicBlockInContext(cg->ctx, fn, "small");
+    LLVMBasicBlockRef big = LLVMAppendBasicBlockInContext(cg->ctx, fn, "big");
+    LLVMValueRef a = LLVMGetParam(fn, 0), size = LLVMGetParam(fn, 1);
+    LLVMBuildCondBr(cg->b, LLVMBuildICmp(cg->b, LLVMIntULT, size, const_i64(cg, (int64_t)MYRT_LIST_BIG_BYTES), ""),
+                    small, big);
+    LLVMPositionBuilderAtEnd(cg->b, small);
+    LLVMValueRef r16 = LLVMBuildAnd(cg->b, LLVMBuildAdd(cg->b, size, const_i64(cg, 15), ""), const_i64(cg, -16), "");
+    LLVMValueRef n = LLVMBuildSelect(cg->b, LLVMBuildICmp(cg->b, LLVMIntEQ, size, const_i64(cg, 0), ""),
+                                     const_i64(cg, 16), r16, "n");
+    LLVMValueRef sa[2] = {a, n};
+    LLVMBuildRet(cg->b, LLVMBuildCall2(cg->b, cg->rt_alloc_ty, cg->alloc_fast, sa, 2, ""));
+    LLVMPositionBuilderAtEnd(cg->b, big);
+    LLVMValueRef ba[2] = {a, size};
+    LLVMBuildRet(cg->b, LLVMBuildCall2(cg->b, cg->rt_list_alloc_ty, cg->rt_list_alloc, ba, 2, ""));
+    return fn;
+}
+
+/* The four fast paths, built with a builder of their own. */
 static void define_fast_paths(Cg *cg)
 {
     LLVMBuilderRef outer = cg->b;
@@ -152,6 +177,7 @@ static void define_fast_paths(Cg *cg)
     cg->alloc_fast = define_alloc_fast(cg);
     cg->push_fast = define_push_fast(cg);
     cg->pop_fast = define_pop_fast(cg);
+    cg->list_alloc_fast = define_list_alloc_fast(cg);
     LLVMDisposeBuilder(cg->b);
     cg->b = outer;
 }
@@ -169,7 +195,8 @@ LLVMValueRef cg_emit_alloc(Cg *cg, LLVMValueRef arena, uint64_t size, const char
 /* Declares the runtime functions generated code calls (nounwind, but
    those that may raise a runtime error, whose handler may throw a C++
    exception: the allocating myrt_alloc, myrt_frame_push, myrt_env_set,
-   myrt_env_add; myrt_alloc's result noalias, myrt_env_get readonly; the
+   myrt_env_add, myrt_list_*; the results of myrt_alloc and myrt_list_*
+   noalias, myrt_env_get readonly; the
    error entries are scalar.c's, declared on first use), defines the fast
    paths over them, and the type of a sens ops record, { size, add }
    (myrt_sens_ops). */
@@ -193,8 +220,14 @@ void cg_declare_runtime(Cg *cg)
     RT(rt_env_add, "myrt_env_add", true, p, p, p, p);
     RT(rt_enter, "myrt_arena_enter", false, v, p);
     RT(rt_leave, "myrt_arena_leave", false, v, p);
+    RT(rt_list_alloc, "myrt_list_alloc", true, p, p, i64);
+    RT(rt_list_grow, "myrt_list_grow", true, p, p, p, i64, i64, i64);
+    RT(rt_list_out, "myrt_list_out", true, p, i64);
 #undef RT
     cg_add_attr(cg, cg->rt_alloc, LLVMAttributeReturnIndex, "noalias");
+    cg_add_attr(cg, cg->rt_list_alloc, LLVMAttributeReturnIndex, "noalias");
+    cg_add_attr(cg, cg->rt_list_grow, LLVMAttributeReturnIndex, "noalias");
+    cg_add_attr(cg, cg->rt_list_out, LLVMAttributeReturnIndex, "noalias");
     define_fast_paths(cg);
     cg_add_attr(cg, cg->rt_env_get, LLVMAttributeFunctionIndex, "readonly");
     LLVMTypeRef at[4] = {p, p, p, p};

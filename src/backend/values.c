@@ -57,7 +57,7 @@ LLVMTypeRef cg_type(Cg *cg, const Type *t)
             die("codegen: the representation of env asked before the keys are known");
         return cg->dense_env ? cg->t_env : cg->t_ptr;
     case T_FUNC: return cg->t_fnval;
-    case T_LIST: die("codegen: lists are not compiled to native code yet");
+    case T_LIST: return cg->t_list;
     case T_TUPLE: {
         LLVMTypeRef *el = xmalloc(sizeof(LLVMTypeRef) * (size_t)(t->n + 1));
         for (int i = 0; i < t->n; i++)
@@ -86,7 +86,8 @@ LLVMValueRef cg_fn_value(Cg *cg, int tag, LLVMValueRef env)
 /* Converts v from type `from` to type `to` where the language converts
    implicitly or a join widened a type: bool/int to float, bool to int,
    zero to anything (materialised), anything to zero (dropped: it is known
-   to be zero), tuples elementwise, function values between types listing
+   to be zero), tuples elementwise, lists item by item (list[int] to
+   list[float] a new list; list[?] to any list the empty list), function values between types listing
    the same functions in other positions. */
 LLVMValueRef cg_coerce(Cg *cg, LLVMValueRef v, const Type *from, const Type *to)
 {
@@ -138,10 +139,16 @@ LLVMValueRef cg_coerce(Cg *cg, LLVMValueRef v, const Type *from, const Type *to)
             return LLVMBuildInsertValue(cg->b, v, nt, 0, "");
         }
         break;
+    case T_LIST:
+        if (from->kind == T_LIST) {
+            if (!cg->arena)
+                die("codegen: a list conversion outside a function with an arena");
+            return cg_list_convert(cg, cg->arena, v, from, to);
+        }
+        break;
     case T_ENV:
     case T_BOOL:
     case T_ZERO:
-    case T_LIST:
         break;
     }
     if (from->kind == to->kind && from->kind != T_TUPLE && from->kind != T_FUNC)

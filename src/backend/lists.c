@@ -1,0 +1,748 @@
+/*
+ * lists.c: lists in native code (contract section 5): the list primitives
+ * of ir/prims.def, == on two lists (emit.c's cg_equal calls it), the
+ * conversions between list types,
+ * and the loops over items that myc_run's arguments and results need.
+ *
+ * Representation (cg.h, docs/backend.md): a list is the LLVM struct
+ * { i8* data, i64 len, i64 cap } passed by value; data points at cap
+ * items of the element's memory type (cg_list_mem_type: a bool is an i8
+ * holding 0 or 1, a tuple its literal struct of memory types, a list this
+ * struct), of which the first len are the list's.  list[?] is the same
+ * struct, { NULL, 0, 0 }, and so is every empty list this file makes.
+ * Buffers come from the runtime (myrt_list_alloc, myrt_list_grow) with
+ * exactly cap * size-of-item bytes, so the runtime can tell from a
+ * buffer's capacity whether it is a block of its own that it may realloc.
+ *
+ * Assumes types as specialise left them: a change's operands already
+ * converted to its result's type (passes/specialise.c list_operands),
+ * indices ints; the _inplace primitives only where passes/inplace.c
+ * proved nothing reads their list operand (nor a value sharing its
+ * storage) afterwards; cg->arena the arena of the function being emitted.
+ *
+ * Guarantees: each primitive computes what its evaluator in ir/list_eval.c
+ * computes, and raises the same runtime errors with the same messages at
+ * the primitive's location; a non-inplace primitive never writes its
+ * operands' buffers (it allocates a new one); an _inplace one writes only
+ * its list operand's, growing it by doubling (amortised O(1) per item).
+ * Loops over items are plain counted LLVM loops (a phi, a compare, a
+ * branch), copies memcpy, so that -O2 can vectorise them.
+ */
+#include "cg.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "../../runtime/myrt.h"
+#include "scalar.h"
+
+/* ---- representation ------------------------------------------------------------- */
+
+LLVMTypeRef cg_list_mem_type(Cg *cg, const Type *t)
+{
+    if (!t)
+        return cg->t_zero;
+    switch (t->kind) {
+    case T_BOOL: return cg->t_i8;
+    case T_TUPLE: {
+        LLVMTypeRef *el = xmalloc(sizeof(LLVMTypeRef) * (size_t)(t->n + 1));
+        for (int i = 0; i < t->n; i++)
+            el[i] = cg_list_mem_type(cg, t->elems[i]);
+        LLVMTypeRef s = LLVMStructTypeInContext(cg->ctx, el, (unsigned)t->n, 0);
+        free(el);
+        return s;
+    }
+    default: return cg_type(cg, t);
+    }
+}
+
+/* Whether values of t differ from their memory form (a bool somewhere
+   outside nested lists). */
+static bool has_bool(const Type *t)
+{
+    if (!t)
+        return false;
+    if (t->kind == T_BOOL)
+        return true;
+    for (int i = 0; t->kind == T_TUPLE && i < t->n; i++)
+        if (has_bool(t->elems[i]))
+            return true;
+    return false;
+}
+
+/* v (of type t) in its memory form, and back. */
+static LLVMValueRef to_mem(Cg *cg, LLVMValueRef v, const Type *t)
+{
+    if (!has_bool(t))
+        return v;
+    if (t->kind == T_BOOL)
+        return LLVMBuildZExt(cg->b, v, cg->t_i8, "");
+    LLVMValueRef r = LLVMGetUndef(cg_list_mem_type(cg, t));
+    for (int i = 0; i < t->n; i++)
+        r = LLVMBuildInsertValue(cg->b, r, to_mem(cg, LLVMBuildExtractValue(cg->b, v, (unsigned)i, ""), t->elems[i]),
+                                 (unsigned)i, "");
+    return r;
+}
+
+static LLVMValueRef from_mem(Cg *cg, LLVMValueRef v, const Type *t)
+{
+    if (!has_bool(t))
+        return v;
+    if (t->kind == T_BOOL)
+        return LLVMBuildICmp(cg->b, LLVMIntNE, v, LLVMConstInt(cg->t_i8, 0, 0), "");
+    LLVMValueRef r = LLVMGetUndef(cg_type(cg, t));
+    for (int i = 0; i < t->n; i++)
+        r = LLVMBuildInsertValue(cg->b, r,
+                                 from_mem(cg, LLVMBuildExtractValue(cg->b, v, (unsigned)i, ""), t->elems[i]),
+                                 (unsigned)i, "");
+    return r;
+}
+
+static LLVMValueRef item_size(Cg *cg, const Type *elem)
+{
+    return const_i64(cg, (int64_t)size_of(cg, cg_list_mem_type(cg, elem)));
+}
+
+LLVMValueRef cg_list_value(Cg *cg, LLVMValueRef data, LLVMValueRef len, LLVMValueRef cap)
+{
+    LLVMValueRef v = LLVMGetUndef(cg->t_list);
+    v = LLVMBuildInsertValue(cg->b, v, data, 0, "");
+    v = LLVMBuildInsertValue(cg->b, v, len, 1, "");
+    return LLVMBuildInsertValue(cg->b, v, cap, 2, "");
+}
+
+LLVMValueRef cg_list_data(Cg *cg, LLVMValueRef l) { return LLVMBuildExtractValue(cg->b, l, 0, "data"); }
+LLVMValueRef cg_list_len(Cg *cg, LLVMValueRef l) { return LLVMBuildExtractValue(cg->b, l, 1, "len"); }
+static LLVMValueRef cap_of(Cg *cg, LLVMValueRef l) { return LLVMBuildExtractValue(cg->b, l, 2, "cap"); }
+
+static LLVMValueRef empty_list(Cg *cg) { return LLVMConstNull(cg->t_list); }
+
+/* A pointer to item i of buffer data. */
+static LLVMValueRef item_ptr(Cg *cg, LLVMValueRef data, LLVMValueRef i, const Type *elem)
+{
+    LLVMTypeRef mt = cg_list_mem_type(cg, elem);
+    return LLVMBuildGEP2(cg->b, mt, ptr_to(cg, data, mt), &i, 1, "");
+}
+
+/* data + k bytes */
+static LLVMValueRef byte_ptr(Cg *cg, LLVMValueRef data, LLVMValueRef k)
+{
+    return LLVMBuildGEP2(cg->b, cg->t_i8, data, &k, 1, "");
+}
+
+LLVMValueRef cg_list_load(Cg *cg, LLVMValueRef data, LLVMValueRef i, const Type *elem)
+{
+    LLVMTypeRef mt = cg_list_mem_type(cg, elem);
+    return from_mem(cg, LLVMBuildLoad2(cg->b, mt, item_ptr(cg, data, i, elem), "item"), elem);
+}
+
+void cg_list_store(Cg *cg, LLVMValueRef data, LLVMValueRef i, LLVMValueRef v, const Type *elem)
+{
+    LLVMBuildStore(cg->b, to_mem(cg, v, elem), item_ptr(cg, data, i, elem));
+}
+
+/* A buffer for n items of type elem (capacity n). */
+LLVMValueRef cg_list_buffer(Cg *cg, LLVMValueRef arena, LLVMValueRef n, const Type *elem)
+{
+    LLVMValueRef bytes = LLVMBuildNUWMul(cg->b, n, item_size(cg, elem), "bytes");
+    LLVMValueRef args[2] = {arena, bytes};
+    return LLVMBuildCall2(cg->b, cg->rt_list_alloc_ty, cg->list_alloc_fast, args, 2, "buf");
+}
+
+static void copy_bytes(Cg *cg, LLVMValueRef dst, LLVMValueRef src, LLVMValueRef bytes)
+{
+    LLVMBuildMemCpy(cg->b, dst, 1, src, 1, bytes);
+}
+
+/* ---- loops ---------------------------------------------------------------------- */
+
+void cg_loop_begin(Cg *cg, CgLoop *l, LLVMValueRef from, LLVMValueRef to, LLVMValueRef *init, int nacc)
+{
+    if (nacc > CG_LOOP_MAX_ACC)
+        die("codegen: a loop with %d carried values", nacc);
+    LLVMBasicBlockRef pre = LLVMGetInsertBlock(cg->b);
+    l->head = new_block(cg, "loop");
+    l->body = new_block(cg, "loop.body");
+    l->exit = new_block(cg, "loop.exit");
+    l->nacc = nacc;
+    LLVMBuildBr(cg->b, l->head);
+    LLVMPositionBuilderAtEnd(cg->b, l->head);
+    l->i = LLVMBuildPhi(cg->b, cg->t_i64, "i");
+    LLVMAddIncoming(l->i, &from, &pre, 1);
+    for (int k = 0; k < nacc; k++) {
+        l->acc[k] = LLVMBuildPhi(cg->b, LLVMTypeOf(init[k]), "acc");
+        LLVMAddIncoming(l->acc[k], &init[k], &pre, 1);
+    }
+    LLVMBuildCondBr(cg->b, LLVMBuildICmp(cg->b, LLVMIntSLT, l->i, to, ""), l->body, l->exit);
+    LLVMPositionBuilderAtEnd(cg->b, l->body);
+}
+
+void cg_loop_end(Cg *cg, CgLoop *l, LLVMValueRef *next)
+{
+    LLVMBasicBlockRef latch = LLVMGetInsertBlock(cg->b);
+    LLVMValueRef i1 = LLVMBuildNSWAdd(cg->b, l->i, const_i64(cg, 1), "");
+    LLVMBuildBr(cg->b, l->head);
+    LLVMAddIncoming(l->i, &i1, &latch, 1);
+    for (int k = 0; k < l->nacc; k++)
+        LLVMAddIncoming(l->acc[k], &next[k], &latch, 1);
+    LLVMPositionBuilderAtEnd(cg->b, l->exit);
+}
+
+/* ---- runtime errors --------------------------------------------------------------- */
+
+/* The message m as a private constant i8* (myc.msg.list.N, one per
+   distinct message). */
+static LLVMValueRef message(Cg *cg, const char *m)
+{
+    static const char *const known[] = {
+        "list index out of range", "list assignment index out of range", "pop from empty list",
+        "pop index out of range", "slice step cannot be zero", "min() arg is an empty sequence",
+        "max() arg is an empty sequence", "cannot fit the repeated list in memory",
+    };
+    int k = 0;
+    while (k < (int)(sizeof known / sizeof *known) && strcmp(known[k], m) != 0)
+        k++;
+    if (k == (int)(sizeof known / sizeof *known))
+        die("codegen: unknown list error message \"%s\"", m);
+    char name[32];
+    snprintf(name, sizeof name, "myc.msg.list.%d", k);
+    unsigned len = (unsigned)strlen(m) + 1;
+    LLVMTypeRef aty = LLVMArrayType(cg->t_i8, len);
+    LLVMValueRef g = LLVMGetNamedGlobal(cg->mod, name);
+    if (!g) {
+        g = LLVMAddGlobal(cg->mod, aty, name);
+        LLVMSetInitializer(g, LLVMConstStringInContext(cg->ctx, m, len - 1, 0));
+        LLVMSetLinkage(g, LLVMPrivateLinkage);
+        LLVMSetGlobalConstant(g, 1);
+        LLVMSetUnnamedAddress(g, LLVMGlobalUnnamedAddr);
+        LLVMSetAlignment(g, 1);
+    }
+    return LLVMConstBitCast(g, cg->t_ptr);
+}
+
+/* Raises m at loc when bad (an unlikely branch to a cold block); the
+   builder continues where bad is false. */
+static void raise_if(Cg *cg, LLVMValueRef bad, const char *m, Loc loc)
+{
+    LLVMBasicBlockRef err = new_block(cg, "rt.error"), ok = new_block(cg, "ok");
+    LLVMValueRef br = LLVMBuildCondBr(cg->b, bad, err, ok);
+    LLVMMetadataRef md[3] = {
+        LLVMMDStringInContext2(cg->ctx, "branch_weights", strlen("branch_weights")),
+        LLVMValueAsMetadata(const_i32(cg, 1)),
+        LLVMValueAsMetadata(const_i32(cg, 2000)),
+    };
+    LLVMSetMetadata(br, LLVMGetMDKindIDInContext(cg->ctx, "prof", 4),
+                    LLVMMetadataAsValue(cg->ctx, LLVMMDNodeInContext2(cg->ctx, md, 3)));
+    LLVMPositionBuilderAtEnd(cg->b, err);
+    CgPrimCtx pc = {cg->ctx, cg->mod, cg->b, loc};
+    cg_raise(&pc, message(cg, m));
+    LLVMPositionBuilderAtEnd(cg->b, ok);
+}
+
+/* Index i (an int) of a list of length len, normalised (negative counts
+   from the end); raises m at loc when out of range. */
+static LLVMValueRef checked_index(Cg *cg, LLVMValueRef i, LLVMValueRef len, const char *m, Loc loc)
+{
+    LLVMValueRef neg = LLVMBuildICmp(cg->b, LLVMIntSLT, i, const_i64(cg, 0), "");
+    LLVMValueRef k = LLVMBuildSelect(cg->b, neg, LLVMBuildAdd(cg->b, i, len, ""), i, "k");
+    /* unsigned: a k still negative is huge */
+    raise_if(cg, LLVMBuildICmp(cg->b, LLVMIntUGE, k, len, ""), m, loc);
+    return k;
+}
+
+static LLVMValueRef imax(Cg *cg, LLVMValueRef a, LLVMValueRef b)
+{
+    return LLVMBuildSelect(cg->b, LLVMBuildICmp(cg->b, LLVMIntSGT, a, b, ""), a, b, "");
+}
+
+static LLVMValueRef imin(Cg *cg, LLVMValueRef a, LLVMValueRef b)
+{
+    return LLVMBuildSelect(cg->b, LLVMBuildICmp(cg->b, LLVMIntSLT, a, b, ""), a, b, "");
+}
+
+/* ---- conversions and equality ------------------------------------------------------ */
+
+LLVMValueRef cg_list_convert(Cg *cg, LLVMValueRef arena, LLVMValueRef v, const Type *from, const Type *to)
+{
+    const Type *fe = type_list_elem(from), *te = type_list_elem(to);
+    if (!fe)
+        return empty_list(cg);          /* list[?]: the empty list, as any list */
+    if (!te)
+        die("codegen: a list converted to list[?]");
+    if (fe == te)
+        return v;
+    LLVMValueRef data = cg_list_data(cg, v), len = cg_list_len(cg, v);
+    LLVMValueRef buf = cg_list_buffer(cg, arena, len, te);
+    CgLoop l;
+    cg_loop_begin(cg, &l, const_i64(cg, 0), len, NULL, 0);
+    LLVMValueRef x = cg_list_load(cg, data, l.i, fe);
+    cg_list_store(cg, buf, l.i, cg_coerce(cg, x, fe, te), te);
+    cg_loop_end(cg, &l, NULL);
+    return cg_list_value(cg, buf, len, len);
+}
+
+/* x == y for two lists: equal lengths, and items equal by cg_equal
+   (which calls this for lists of lists); the first unequal item stops. */
+LLVMValueRef cg_list_equal(Cg *cg, LLVMValueRef x, const Type *tx, LLVMValueRef y, const Type *ty, Loc loc)
+{
+    LLVMValueRef no = LLVMConstInt(cg->t_i1, 0, 0), yes = LLVMConstInt(cg->t_i1, 1, 0);
+    LLVMValueRef lx = cg_list_len(cg, x), ly = cg_list_len(cg, y);
+    LLVMValueRef same_len = LLVMBuildICmp(cg->b, LLVMIntEQ, lx, ly, "");
+    const Type *ex = type_list_elem(tx), *ey = type_list_elem(ty);
+    if (!ex || !ey)     /* list[?] is empty: equal to an empty list */
+        return LLVMBuildAnd(cg->b, same_len, LLVMBuildICmp(cg->b, LLVMIntEQ, lx, const_i64(cg, 0), ""), "");
+    /* for (i = 0; i < len; i++) if (!(x[i] == y[i])) break; equal when it ran to the end */
+    LLVMBasicBlockRef start = LLVMGetInsertBlock(cg->b);
+    LLVMBasicBlockRef loop = new_block(cg, "eq.loop"), body = new_block(cg, "eq.body"), done = new_block(cg, "eq.done");
+    LLVMBuildCondBr(cg->b, same_len, loop, done);
+    LLVMPositionBuilderAtEnd(cg->b, loop);
+    LLVMValueRef i = LLVMBuildPhi(cg->b, cg->t_i64, "i");
+    LLVMValueRef zero = const_i64(cg, 0);
+    LLVMAddIncoming(i, &zero, &start, 1);
+    LLVMValueRef more = LLVMBuildICmp(cg->b, LLVMIntSLT, i, lx, "");
+    LLVMBuildCondBr(cg->b, more, body, done);
+    LLVMPositionBuilderAtEnd(cg->b, body);
+    LLVMValueRef e = cg_equal(cg, cg_list_load(cg, cg_list_data(cg, x), i, ex), ex,
+                              cg_list_load(cg, cg_list_data(cg, y), i, ey), ey, loc);
+    LLVMValueRef i1 = LLVMBuildNSWAdd(cg->b, i, const_i64(cg, 1), "");
+    LLVMBasicBlockRef latch = LLVMGetInsertBlock(cg->b);
+    LLVMBuildCondBr(cg->b, e, loop, done);
+    LLVMAddIncoming(i, &i1, &latch, 1);
+    LLVMPositionBuilderAtEnd(cg->b, done);
+    LLVMValueRef r = LLVMBuildPhi(cg->b, cg->t_i1, "eq");
+    LLVMValueRef vals[3] = {no, yes, no};
+    LLVMBasicBlockRef from[3] = {start, loop, latch};
+    LLVMAddIncoming(r, vals, from, 3);
+    return r;
+}
+
+/* ---- the primitives ------------------------------------------------------------------ */
+
+/* A new list holding a's items, with room for cap >= len items. */
+static LLVMValueRef copy_with_room(Cg *cg, LLVMValueRef arena, LLVMValueRef a, LLVMValueRef cap, const Type *elem)
+{
+    LLVMValueRef len = cg_list_len(cg, a);
+    LLVMValueRef buf = cg_list_buffer(cg, arena, cap, elem);
+    copy_bytes(cg, buf, cg_list_data(cg, a), LLVMBuildNUWMul(cg->b, len, item_size(cg, elem), ""));
+    return cg_list_value(cg, buf, len, cap);
+}
+
+/* a with room for need items: its buffer when it has it, else one grown
+   (doubling) by the runtime, which may move or free a's buffer. */
+static LLVMValueRef grow_to(Cg *cg, LLVMValueRef arena, LLVMValueRef a, LLVMValueRef need, const Type *elem)
+{
+    LLVMValueRef data = cg_list_data(cg, a), len = cg_list_len(cg, a), cap = cap_of(cg, a);
+    LLVMBasicBlockRef pre = LLVMGetInsertBlock(cg->b);
+    LLVMBasicBlockRef grow = new_block(cg, "grow"), join = new_block(cg, "grown");
+    LLVMBuildCondBr(cg->b, LLVMBuildICmp(cg->b, LLVMIntSGT, need, cap, ""), grow, join);
+    LLVMPositionBuilderAtEnd(cg->b, grow);
+    LLVMValueRef ncap = imax(cg, need, imax(cg, LLVMBuildNUWMul(cg->b, cap, const_i64(cg, 2), ""), const_i64(cg, 4)));
+    LLVMValueRef size = item_size(cg, elem);
+    LLVMValueRef args[5] = {arena, data, LLVMBuildNUWMul(cg->b, len, size, ""), LLVMBuildNUWMul(cg->b, cap, size, ""),
+                            LLVMBuildNUWMul(cg->b, ncap, size, "")};
+    LLVMValueRef nd = LLVMBuildCall2(cg->b, cg->rt_list_grow_ty, cg->rt_list_grow, args, 5, "");
+    LLVMBasicBlockRef grown_from = LLVMGetInsertBlock(cg->b);
+    LLVMBuildBr(cg->b, join);
+    LLVMPositionBuilderAtEnd(cg->b, join);
+    LLVMValueRef pd = LLVMBuildPhi(cg->b, cg->t_ptr, "data"), pc = LLVMBuildPhi(cg->b, cg->t_i64, "cap");
+    LLVMValueRef dv[2] = {data, nd}, cv[2] = {cap, ncap};
+    LLVMBasicBlockRef bb[2] = {pre, grown_from};
+    LLVMAddIncoming(pd, dv, bb, 2);
+    LLVMAddIncoming(pc, cv, bb, 2);
+    return cg_list_value(cg, pd, len, pc);
+}
+
+/* a[start:stop:step] (omitted: list_slice's mask, a constant). */
+static LLVMValueRef slice(Cg *cg, LLVMValueRef arena, LLVMValueRef *args, const Type *lt, int64_t omitted, Loc loc)
+{
+    const Type *elem = type_list_elem(lt);
+    LLVMValueRef a = args[0], len = cg_list_len(cg, a), zero = const_i64(cg, 0), m1 = const_i64(cg, -1);
+    LLVMValueRef step = const_i64(cg, 1);
+    if (!(omitted & 4)) {
+        step = args[3];
+        raise_if(cg, LLVMBuildICmp(cg->b, LLVMIntEQ, step, zero, ""), "slice step cannot be zero", loc);
+        step = imax(cg, step, const_i64(cg, -INT64_MAX));     /* as CPython clamps it */
+    }
+    if (!elem)
+        return empty_list(cg);
+    LLVMValueRef back = LLVMBuildICmp(cg->b, LLVMIntSLT, step, zero, "back");
+    LLVMValueRef lo = LLVMBuildSelect(cg->b, back, m1, zero, "");       /* clamp of a negative bound */
+    LLVMValueRef hi = LLVMBuildSelect(cg->b, back, LLVMBuildSub(cg->b, len, const_i64(cg, 1), ""), len, "");
+    LLVMValueRef bound[2];
+    for (int k = 0; k < 2; k++) {
+        if (omitted & (1 << k)) {
+            bound[k] = k == 0 ? LLVMBuildSelect(cg->b, back, LLVMBuildSub(cg->b, len, const_i64(cg, 1), ""), zero, "")
+                              : LLVMBuildSelect(cg->b, back, m1, len, "");
+            continue;
+        }
+        LLVMValueRef x = args[1 + k];
+        LLVMValueRef neg = LLVMBuildICmp(cg->b, LLVMIntSLT, x, zero, "");
+        LLVMValueRef shifted = LLVMBuildAdd(cg->b, x, len, "");     /* no overflow: x < 0 <= len */
+        LLVMValueRef from_end = LLVMBuildSelect(cg->b, LLVMBuildICmp(cg->b, LLVMIntSLT, shifted, zero, ""), lo, shifted, "");
+        LLVMValueRef past = LLVMBuildICmp(cg->b, LLVMIntSGE, x, len, "");
+        bound[k] = LLVMBuildSelect(cg->b, neg, from_end, LLVMBuildSelect(cg->b, past, hi, x, ""), "");
+    }
+    LLVMValueRef start = bound[0], stop = bound[1], one = const_i64(cg, 1);
+    /* the count: (|stop - start| - 1) / |step| + 1 when the range is not empty (unsigned) */
+    LLVMValueRef nonempty = LLVMBuildSelect(cg->b, back, LLVMBuildICmp(cg->b, LLVMIntSLT, stop, start, ""),
+                                            LLVMBuildICmp(cg->b, LLVMIntSLT, start, stop, ""), "");
+    LLVMValueRef span = LLVMBuildSelect(cg->b, back, LLVMBuildSub(cg->b, start, stop, ""), LLVMBuildSub(cg->b, stop, start, ""), "");
+    LLVMValueRef mag = LLVMBuildSelect(cg->b, back, LLVMBuildNeg(cg->b, step, ""), step, "");
+    /* span >= 1 and mag >= 1 where used; select keeps the division defined */
+    LLVMValueRef q = LLVMBuildUDiv(cg->b, LLVMBuildSub(cg->b, span, one, ""), LLVMBuildSelect(cg->b, nonempty, mag, one, ""), "");
+    LLVMValueRef count = LLVMBuildSelect(cg->b, nonempty, LLVMBuildAdd(cg->b, q, one, ""), zero, "count");
+    LLVMValueRef buf = cg_list_buffer(cg, arena, count, elem);
+    LLVMValueRef data = cg_list_data(cg, a);
+    if (omitted & 4) {
+        LLVMValueRef size = item_size(cg, elem);
+        copy_bytes(cg, buf, byte_ptr(cg, data, LLVMBuildNUWMul(cg->b, start, size, "")),
+                   LLVMBuildNUWMul(cg->b, count, size, ""));
+    } else {
+        CgLoop l;
+        cg_loop_begin(cg, &l, zero, count, NULL, 0);
+        LLVMValueRef src = LLVMBuildAdd(cg->b, start, LLVMBuildMul(cg->b, l.i, step, ""), "");
+        cg_list_store(cg, buf, l.i, cg_list_load(cg, data, src, elem), elem);
+        cg_loop_end(cg, &l, NULL);
+    }
+    return cg_list_value(cg, buf, count, count);
+}
+
+/* a * k: empty when k <= 0; the first copy, then the filled part doubled
+   (log k copies). */
+static LLVMValueRef repeat(Cg *cg, LLVMValueRef arena, LLVMValueRef a, LLVMValueRef k, const Type *lt, Loc loc)
+{
+    const Type *elem = type_list_elem(lt);
+    if (!elem)
+        return empty_list(cg);
+    LLVMValueRef len = cg_list_len(cg, a), zero = const_i64(cg, 0);
+    LLVMBasicBlockRef pre = LLVMGetInsertBlock(cg->b);
+    LLVMBasicBlockRef some = new_block(cg, "repeat"), join = new_block(cg, "repeat.done");
+    LLVMValueRef none = LLVMBuildOr(cg->b, LLVMBuildICmp(cg->b, LLVMIntSLE, k, zero, ""),
+                                    LLVMBuildICmp(cg->b, LLVMIntEQ, len, zero, ""), "");
+    LLVMBuildCondBr(cg->b, none, join, some);
+    LLVMPositionBuilderAtEnd(cg->b, some);
+    /* beyond 2**40 items CPython cannot allocate them either */
+    LLVMValueRef limit = LLVMBuildSDiv(cg->b, const_i64(cg, (int64_t)1 << 40), len, "");
+    raise_if(cg, LLVMBuildICmp(cg->b, LLVMIntSGT, k, limit, ""), "cannot fit the repeated list in memory", loc);
+    LLVMValueRef n = LLVMBuildNSWMul(cg->b, len, k, "n");
+    LLVMValueRef buf = cg_list_buffer(cg, arena, n, elem);
+    LLVMValueRef size = item_size(cg, elem);
+    LLVMValueRef total = LLVMBuildNUWMul(cg->b, n, size, ""), first = LLVMBuildNUWMul(cg->b, len, size, "");
+    copy_bytes(cg, buf, cg_list_data(cg, a), first);
+    /* while (filled < total) { c = min(filled, total - filled); copy; filled += c; } */
+    CgLoop l;
+    cg_loop_begin(cg, &l, first, total, NULL, 0);
+    LLVMValueRef c = imin(cg, l.i, LLVMBuildSub(cg->b, total, l.i, ""));
+    copy_bytes(cg, byte_ptr(cg, buf, l.i), buf, c);
+    /* the loop's counter is the filled size: advance it by c - 1 more */
+    LLVMValueRef i2 = LLVMBuildAdd(cg->b, l.i, LLVMBuildSub(cg->b, c, const_i64(cg, 1), ""), "");
+    LLVMBasicBlockRef latch = LLVMGetInsertBlock(cg->b);
+    LLVMValueRef i1 = LLVMBuildNSWAdd(cg->b, i2, const_i64(cg, 1), "");
+    LLVMBuildBr(cg->b, l.head);
+    LLVMAddIncoming(l.i, &i1, &latch, 1);
+    LLVMPositionBuilderAtEnd(cg->b, l.exit);
+    LLVMValueRef full = cg_list_value(cg, buf, n, n);
+    LLVMBasicBlockRef done_from = LLVMGetInsertBlock(cg->b);
+    LLVMBuildBr(cg->b, join);
+    LLVMPositionBuilderAtEnd(cg->b, join);
+    LLVMValueRef r = LLVMBuildPhi(cg->b, cg->t_list, "");
+    LLVMValueRef vals[2] = {empty_list(cg), full};
+    LLVMBasicBlockRef bbs[2] = {pre, done_from};
+    LLVMAddIncoming(r, vals, bbs, 2);
+    return r;
+}
+
+/* (a without item i, item i), a's buffer reused when in place. */
+static LLVMValueRef pop(Cg *cg, LLVMValueRef arena, LLVMValueRef a, LLVMValueRef i, const Type *lt, const Type *rt,
+                        bool inplace, Loc loc)
+{
+    const Type *elem = type_list_elem(lt);
+    LLVMValueRef len = cg_list_len(cg, a), data = cg_list_data(cg, a), one = const_i64(cg, 1);
+    raise_if(cg, LLVMBuildICmp(cg->b, LLVMIntEQ, len, const_i64(cg, 0), ""), "pop from empty list", loc);
+    LLVMValueRef k = checked_index(cg, i, len, "pop index out of range", loc);
+    LLVMValueRef item = cg_list_load(cg, data, k, elem);
+    LLVMValueRef size = item_size(cg, elem), n1 = LLVMBuildSub(cg->b, len, one, "");
+    LLVMValueRef tail = LLVMBuildNUWMul(cg->b, LLVMBuildSub(cg->b, n1, k, ""), size, "");
+    LLVMValueRef after = byte_ptr(cg, data, LLVMBuildNUWMul(cg->b, LLVMBuildAdd(cg->b, k, one, ""), size, ""));
+    LLVMValueRef rest;
+    if (inplace) {
+        LLVMBuildMemMove(cg->b, byte_ptr(cg, data, LLVMBuildNUWMul(cg->b, k, size, "")), 1, after, 1, tail);
+        rest = cg_list_value(cg, data, n1, cap_of(cg, a));
+    } else {
+        LLVMValueRef buf = cg_list_buffer(cg, arena, n1, elem);
+        LLVMValueRef head = LLVMBuildNUWMul(cg->b, k, size, "");
+        copy_bytes(cg, buf, data, head);
+        copy_bytes(cg, byte_ptr(cg, buf, head), after, tail);
+        rest = cg_list_value(cg, buf, n1, n1);
+    }
+    LLVMValueRef r = LLVMGetUndef(cg_type(cg, rt));
+    r = LLVMBuildInsertValue(cg->b, r, cg_coerce(cg, rest, lt, rt->elems[0]), 0, "");
+    return LLVMBuildInsertValue(cg->b, r, cg_coerce(cg, item, elem, rt->elems[1]), 1, "");
+}
+
+/* sum(a, start): left to right, start + a[0] + a[1] + ... in rt. */
+static LLVMValueRef sum(Cg *cg, LLVMValueRef a, LLVMValueRef start, const Type *lt, const Type *st, const Type *rt)
+{
+    const Type *elem = type_list_elem(lt);
+    LLVMValueRef acc0 = cg_coerce(cg, start, st, rt);
+    if (!elem)
+        return acc0;
+    CgLoop l;
+    cg_loop_begin(cg, &l, const_i64(cg, 0), cg_list_len(cg, a), &acc0, 1);
+    CgPrimCtx pc = {cg->ctx, cg->mod, cg->b, LOC_NONE};
+    LLVMValueRef two[2] = {l.acc[0], cg_list_load(cg, cg_list_data(cg, a), l.i, elem)};
+    Type *tt[2] = {(Type *)rt, (Type *)elem};
+    LLVMValueRef next = cg_scalar_prim(&pc, P_ADD, two, tt, 2, (Type *)rt);
+    cg_loop_end(cg, &l, &next);
+    return l.acc[0];
+}
+
+/* min(a) or max(a): the first item with no later one better (CPython's
+   rule: y replaces the best when y < best, or y > best). */
+static LLVMValueRef min_max(Cg *cg, LLVMValueRef a, const Type *lt, const Type *rt, bool is_min, Loc loc)
+{
+    const Type *elem = type_list_elem(lt);
+    LLVMValueRef len = cg_list_len(cg, a), data = cg_list_data(cg, a);
+    raise_if(cg, LLVMBuildICmp(cg->b, LLVMIntEQ, len, const_i64(cg, 0), ""),
+             is_min ? "min() arg is an empty sequence" : "max() arg is an empty sequence", loc);
+    LLVMValueRef best0 = cg_list_load(cg, data, const_i64(cg, 0), elem);
+    CgLoop l;
+    cg_loop_begin(cg, &l, const_i64(cg, 1), len, &best0, 1);
+    LLVMValueRef y = cg_list_load(cg, data, l.i, elem);
+    CgPrimCtx pc = {cg->ctx, cg->mod, cg->b, LOC_NONE};
+    LLVMValueRef two[2] = {y, l.acc[0]};
+    Type *tt[2] = {(Type *)elem, (Type *)elem};
+    LLVMValueRef better = cg_scalar_prim(&pc, is_min ? P_LT : P_GT, two, tt, 2, type_bool(cg->m->types));
+    LLVMValueRef next = LLVMBuildSelect(cg->b, better, y, l.acc[0], "");
+    cg_loop_end(cg, &l, &next);
+    return cg_coerce(cg, l.acc[0], elem, rt);
+}
+
+/* x in a: some item == x (stops at the first). */
+static LLVMValueRef contains(Cg *cg, LLVMValueRef a, LLVMValueRef x, const Type *lt, const Type *xt, Loc loc)
+{
+    const Type *elem = type_list_elem(lt);
+    LLVMValueRef no = LLVMConstInt(cg->t_i1, 0, 0), yes = LLVMConstInt(cg->t_i1, 1, 0);
+    if (!elem)
+        return no;
+    LLVMValueRef len = cg_list_len(cg, a), data = cg_list_data(cg, a);
+    LLVMBasicBlockRef start = LLVMGetInsertBlock(cg->b);
+    LLVMBasicBlockRef loop = new_block(cg, "in.loop"), body = new_block(cg, "in.body"), done = new_block(cg, "in.done");
+    LLVMBuildBr(cg->b, loop);
+    LLVMPositionBuilderAtEnd(cg->b, loop);
+    LLVMValueRef i = LLVMBuildPhi(cg->b, cg->t_i64, "i"), zero = const_i64(cg, 0);
+    LLVMAddIncoming(i, &zero, &start, 1);
+    LLVMBuildCondBr(cg->b, LLVMBuildICmp(cg->b, LLVMIntSLT, i, len, ""), body, done);
+    LLVMPositionBuilderAtEnd(cg->b, body);
+    LLVMValueRef e = cg_equal(cg, cg_list_load(cg, data, i, elem), elem, x, xt, loc);
+    LLVMValueRef i1 = LLVMBuildNSWAdd(cg->b, i, const_i64(cg, 1), "");
+    LLVMBasicBlockRef latch = LLVMGetInsertBlock(cg->b);
+    LLVMBuildCondBr(cg->b, e, done, loop);
+    LLVMAddIncoming(i, &i1, &latch, 1);
+    LLVMPositionBuilderAtEnd(cg->b, done);
+    LLVMValueRef r = LLVMBuildPhi(cg->b, cg->t_i1, "in");
+    LLVMValueRef vals[2] = {no, yes};
+    LLVMBasicBlockRef from[2] = {loop, latch};
+    LLVMAddIncoming(r, vals, from, 2);
+    return r;
+}
+
+bool cg_is_list_prim(PrimId p)
+{
+    switch (p) {
+    case P_LIST_MAKE: case P_LIST_LEN: case P_LIST_GET: case P_LIST_SET: case P_LIST_APPEND: case P_LIST_POP:
+    case P_LIST_CONCAT: case P_LIST_REPEAT: case P_LIST_SLICE: case P_LIST_COPY: case P_LIST_SUM:
+    case P_LIST_MIN: case P_LIST_MAX: case P_LIST_CONTAINS: case P_LIST_CONVERT: case P_LIST_SET_INPLACE:
+    case P_LIST_APPEND_INPLACE: case P_LIST_POP_INPLACE: case P_LIST_EXTEND_INPLACE:
+        return true;
+    default:
+        return false;
+    }
+}
+
+LLVMValueRef cg_list_prim(Cg *cg, LLVMValueRef arena, PrimId p, const Node *n, LLVMValueRef *args,
+                          Type *const *types, int nargs)
+{
+    const Type *rt = n->type, *lt = nargs ? types[0] : NULL;
+    const Type *elem = lt && lt->kind == T_LIST ? type_list_elem(lt) : NULL;
+    Loc loc = n->loc;
+    switch (p) {
+    case P_LIST_MAKE: {
+        const Type *re = type_list_elem(rt);
+        if (!nargs)
+            return empty_list(cg);
+        LLVMValueRef len = const_i64(cg, nargs);
+        LLVMValueRef buf = cg_list_buffer(cg, arena, len, re);
+        for (int i = 0; i < nargs; i++)
+            cg_list_store(cg, buf, const_i64(cg, i), cg_coerce(cg, args[i], types[i], re), re);
+        return cg_list_value(cg, buf, len, len);
+    }
+    case P_LIST_LEN:
+        return cg_list_len(cg, args[0]);
+    case P_LIST_GET: {
+        LLVMValueRef k = checked_index(cg, args[1], cg_list_len(cg, args[0]), "list index out of range", loc);
+        return cg_coerce(cg, cg_list_load(cg, cg_list_data(cg, args[0]), k, elem), elem, rt);
+    }
+    case P_LIST_SET:
+    case P_LIST_SET_INPLACE: {
+        const Type *re = type_list_elem(rt);
+        LLVMValueRef a = cg_coerce(cg, args[0], lt, rt);
+        LLVMValueRef len = cg_list_len(cg, a);
+        LLVMValueRef k = checked_index(cg, args[1], len, "list assignment index out of range", loc);
+        if (p == P_LIST_SET)
+            a = copy_with_room(cg, arena, a, len, re);
+        cg_list_store(cg, cg_list_data(cg, a), k, cg_coerce(cg, args[2], types[2], re), re);
+        return a;
+    }
+    case P_LIST_APPEND:
+    case P_LIST_APPEND_INPLACE: {
+        const Type *re = type_list_elem(rt);
+        LLVMValueRef a = cg_coerce(cg, args[0], lt, rt);
+        LLVMValueRef len = cg_list_len(cg, a), n1 = LLVMBuildNSWAdd(cg->b, len, const_i64(cg, 1), "");
+        a = p == P_LIST_APPEND ? copy_with_room(cg, arena, a, n1, re) : grow_to(cg, arena, a, n1, re);
+        cg_list_store(cg, cg_list_data(cg, a), len, cg_coerce(cg, args[1], types[1], re), re);
+        return LLVMBuildInsertValue(cg->b, a, n1, 1, "");
+    }
+    case P_LIST_POP:
+    case P_LIST_POP_INPLACE:
+        return pop(cg, arena, args[0], args[1], lt, rt, p == P_LIST_POP_INPLACE, loc);
+    case P_LIST_CONCAT:
+    case P_LIST_EXTEND_INPLACE: {
+        const Type *re = type_list_elem(rt);
+        if (!re)
+            return empty_list(cg);
+        LLVMValueRef a = cg_coerce(cg, args[0], lt, rt), b = cg_coerce(cg, args[1], types[1], rt);
+        LLVMValueRef la = cg_list_len(cg, a), lb = cg_list_len(cg, b), bd = cg_list_data(cg, b);
+        LLVMValueRef total = LLVMBuildNSWAdd(cg->b, la, lb, "");
+        LLVMValueRef ad_old = cg_list_data(cg, a);
+        if (p == P_LIST_CONCAT) {
+            a = copy_with_room(cg, arena, a, total, re);
+        } else {
+            a = grow_to(cg, arena, a, total, re);
+            /* a.extend(a): b's items are a's, wherever growing moved them */
+            LLVMValueRef same = LLVMBuildICmp(cg->b, LLVMIntEQ, bd, ad_old, "");
+            bd = LLVMBuildSelect(cg->b, same, cg_list_data(cg, a), bd, "");
+        }
+        LLVMValueRef size = item_size(cg, re);
+        copy_bytes(cg, byte_ptr(cg, cg_list_data(cg, a), LLVMBuildNUWMul(cg->b, la, size, "")), bd,
+                   LLVMBuildNUWMul(cg->b, lb, size, ""));
+        return LLVMBuildInsertValue(cg->b, a, total, 1, "");
+    }
+    case P_LIST_REPEAT:
+        return cg_coerce(cg, repeat(cg, arena, args[0], args[1], lt, loc), lt, rt);
+    case P_LIST_SLICE: {
+        const Node *mask = n->app.in[5];
+        if (mask->kind != N_CONST || mask->k.kind != K_INT)
+            die("codegen: list_slice without a constant mask");
+        return cg_coerce(cg, slice(cg, arena, args, lt, mask->k.u.i, loc), lt, rt);
+    }
+    case P_LIST_COPY:
+        if (!elem)
+            return empty_list(cg);
+        return cg_coerce(cg, copy_with_room(cg, arena, args[0], cg_list_len(cg, args[0]), elem), lt, rt);
+    case P_LIST_SUM:
+        return sum(cg, args[0], args[1], lt, types[1], rt);
+    case P_LIST_MIN:
+    case P_LIST_MAX:
+        return min_max(cg, args[0], lt, rt, p == P_LIST_MIN, loc);
+    case P_LIST_CONTAINS:
+        return contains(cg, args[0], args[1], lt, types[1], loc);
+    case P_LIST_CONVERT:
+        return cg_list_convert(cg, arena, args[0], lt, rt);
+    default:
+        die("codegen: %s is not a list primitive", prim_info(p)->name);
+    }
+}
+
+/* ---- myc_run's buffers ------------------------------------------------------------ */
+
+/* A value of type t from the 8-byte slots at p (an i64*): scalars one slot
+   each, tuples their items' slots in order, a list one slot holding a
+   pointer to [len, the items' slots...] (codegen_run_slots). */
+LLVMValueRef cg_run_from_slots(Cg *cg, LLVMValueRef arena, LLVMValueRef p, const Type *t)
+{
+    switch (t->kind) {
+    case T_TUPLE: {
+        LLVMValueRef v = LLVMGetUndef(cg_type(cg, t));
+        int off = 0;
+        for (int i = 0; i < t->n; i++) {
+            LLVMValueRef o = const_i64(cg, off);
+            LLVMValueRef q = LLVMBuildGEP2(cg->b, cg->t_i64, p, &o, 1, "");
+            v = LLVMBuildInsertValue(cg->b, v, cg_run_from_slots(cg, arena, q, t->elems[i]), (unsigned)i, "");
+            off += codegen_run_slots(t->elems[i]);
+        }
+        return v;
+    }
+    case T_LIST: {
+        const Type *elem = type_list_elem(t);
+        LLVMTypeRef pi64 = LLVMPointerType(cg->t_i64, 0);
+        LLVMValueRef q = LLVMBuildIntToPtr(cg->b, LLVMBuildLoad2(cg->b, cg->t_i64, p, ""), pi64, "");
+        LLVMValueRef len = LLVMBuildLoad2(cg->b, cg->t_i64, q, "len");
+        if (!elem)
+            return empty_list(cg);
+        LLVMValueRef buf = cg_list_buffer(cg, arena, len, elem);
+        LLVMValueRef k = const_i64(cg, codegen_run_slots(elem)), one = const_i64(cg, 1);
+        CgLoop l;
+        cg_loop_begin(cg, &l, const_i64(cg, 0), len, NULL, 0);
+        LLVMValueRef o = LLVMBuildAdd(cg->b, one, LLVMBuildMul(cg->b, l.i, k, ""), "");
+        LLVMValueRef item = cg_run_from_slots(cg, arena, LLVMBuildGEP2(cg->b, cg->t_i64, q, &o, 1, ""), elem);
+        cg_list_store(cg, buf, l.i, item, elem);
+        cg_loop_end(cg, &l, NULL);
+        return cg_list_value(cg, buf, len, len);
+    }
+    default: {
+        LLVMValueRef w = LLVMBuildLoad2(cg->b, cg->t_i64, p, "");
+        switch (t->kind) {
+        case T_FLOAT: return LLVMBuildBitCast(cg->b, w, cg->t_f64, "");
+        case T_BOOL: return LLVMBuildICmp(cg->b, LLVMIntNE, w, const_i64(cg, 0), "");
+        case T_INT: return w;
+        default: die("codegen: myc_run cannot take a value of this type");
+        }
+    }
+    }
+}
+
+/* Stores v (of type t) into the slots at p, as cg_run_from_slots reads
+   them; a list's block is malloc'd (myrt_list_out) for the caller to free. */
+void cg_run_to_slots(Cg *cg, LLVMValueRef v, const Type *t, LLVMValueRef p)
+{
+    LLVMValueRef w;
+    switch (t->kind) {
+    case T_TUPLE: {
+        int off = 0;
+        for (int i = 0; i < t->n; i++) {
+            LLVMValueRef o = const_i64(cg, off);
+            cg_run_to_slots(cg, LLVMBuildExtractValue(cg->b, v, (unsigned)i, ""), t->elems[i],
+                            LLVMBuildGEP2(cg->b, cg->t_i64, p, &o, 1, ""));
+            off += codegen_run_slots(t->elems[i]);
+        }
+        return;
+    }
+    case T_LIST: {
+        const Type *elem = type_list_elem(t);
+        LLVMValueRef len = elem ? cg_list_len(cg, v) : const_i64(cg, 0);
+        LLVMValueRef k = const_i64(cg, elem ? codegen_run_slots(elem) : 0), one = const_i64(cg, 1);
+        LLVMValueRef bytes = LLVMBuildNUWMul(cg->b, LLVMBuildNUWAdd(cg->b, one, LLVMBuildNUWMul(cg->b, len, k, ""), ""),
+                                             const_i64(cg, 8), "");
+        LLVMValueRef q = ptr_to(cg, LLVMBuildCall2(cg->b, cg->rt_list_out_ty, cg->rt_list_out, &bytes, 1, "out"),
+                                cg->t_i64);
+        LLVMBuildStore(cg->b, len, q);
+        if (elem) {
+            LLVMValueRef data = cg_list_data(cg, v);
+            CgLoop l;
+            cg_loop_begin(cg, &l, const_i64(cg, 0), len, NULL, 0);
+            LLVMValueRef o = LLVMBuildAdd(cg->b, one, LLVMBuildMul(cg->b, l.i, k, ""), "");
+            cg_run_to_slots(cg, cg_list_load(cg, data, l.i, elem), elem, LLVMBuildGEP2(cg->b, cg->t_i64, q, &o, 1, ""));
+            cg_loop_end(cg, &l, NULL);
+        }
+        w = LLVMBuildPtrToInt(cg->b, q, cg->t_i64, "");
+        break;
+    }
+    case T_FLOAT: w = LLVMBuildBitCast(cg->b, v, cg->t_i64, ""); break;
+    case T_BOOL: w = LLVMBuildZExt(cg->b, v, cg->t_i64, ""); break;
+    case T_INT: w = v; break;
+    case T_FUNC: w = LLVMBuildZExt(cg->b, LLVMBuildExtractValue(cg->b, v, 0, ""), cg->t_i64, ""); break;
+    default: w = const_i64(cg, 0); break;
+    }
+    LLVMBuildStore(cg->b, w, p);
+}
