@@ -551,7 +551,8 @@ bool cg_is_list_prim(PrimId p)
 {
     switch (p) {
     case P_LIST_MAKE: case P_LIST_LEN: case P_LIST_GET: case P_LIST_SET: case P_LIST_APPEND: case P_LIST_POP:
-    case P_LIST_CONCAT: case P_LIST_REPEAT: case P_LIST_SLICE: case P_LIST_COPY: case P_LIST_SUM:
+    case P_LIST_CONCAT: case P_LIST_EXTEND: case P_LIST_REPEAT: case P_LIST_IREPEAT: case P_LIST_SLICE:
+    case P_LIST_COPY: case P_LIST_SUM:
     case P_LIST_MIN: case P_LIST_MAX: case P_LIST_CONTAINS: case P_LIST_CONVERT: case P_LIST_SET_INPLACE:
     case P_LIST_APPEND_INPLACE: case P_LIST_POP_INPLACE: case P_LIST_EXTEND_INPLACE:
         return true;
@@ -607,6 +608,7 @@ LLVMValueRef cg_list_prim(Cg *cg, LLVMValueRef arena, PrimId p, const Node *n, L
     case P_LIST_POP_INPLACE:
         return pop(cg, arena, args[0], args[1], lt, rt, p == P_LIST_POP_INPLACE, loc);
     case P_LIST_CONCAT:
+    case P_LIST_EXTEND:             /* a += b where a is still read: a new list */
     case P_LIST_EXTEND_INPLACE: {
         const Type *re = type_list_elem(rt);
         if (!re)
@@ -615,7 +617,7 @@ LLVMValueRef cg_list_prim(Cg *cg, LLVMValueRef arena, PrimId p, const Node *n, L
         LLVMValueRef la = cg_list_len(cg, a), lb = cg_list_len(cg, b), bd = cg_list_data(cg, b);
         LLVMValueRef total = LLVMBuildNSWAdd(cg->b, la, lb, "");
         LLVMValueRef ad_old = cg_list_data(cg, a);
-        if (p == P_LIST_CONCAT) {
+        if (p != P_LIST_EXTEND_INPLACE) {
             a = copy_with_room(cg, arena, a, total, re);
         } else {
             a = grow_to(cg, arena, a, total, re);
@@ -629,6 +631,7 @@ LLVMValueRef cg_list_prim(Cg *cg, LLVMValueRef arena, PrimId p, const Node *n, L
         return LLVMBuildInsertValue(cg->b, a, total, 1, "");
     }
     case P_LIST_REPEAT:
+    case P_LIST_IREPEAT:            /* a *= n: a new buffer (n copies do not fit in a's) */
         return cg_coerce(cg, repeat(cg, arena, args[0], args[1], lt, loc), lt, rt);
     case P_LIST_SLICE: {
         const Node *mask = n->app.in[5];

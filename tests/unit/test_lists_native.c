@@ -340,6 +340,21 @@ static void test_concat_repeat(void **state)
     fx_free(fx);
 }
 
+/* c = list(a); c += b; d = list(b); d *= n; (a, c, d): list_extend and
+   list_irepeat, the changes += and *= are, where the operand is still read */
+static void test_extend_irepeat(void **state)
+{
+    (void)state;
+    Fx *fx = fx_new();
+    Node **p = begin(fx, 3, fx->li, fx->li, fx->i);
+    Node *c = A(fx, P_LIST_EXTEND, fx->li, 1, 2, p[0], p[1]);
+    Node *d = A(fx, P_LIST_IREPEAT, fx->li, 1, 2, p[1], p[2]);
+    finish(fx, A(fx, P_MAKE_TUPLE, tup(fx, 3, fx->li, fx->li, fx->li), 1, 3, p[0], c, d));
+    check(fx, "([1, 2], [3, 4], 2)", "([1, 2], [1, 2, 3, 4], [3, 4, 3, 4])");
+    check(fx, "([], [5], 0)", "([], [5], [])");
+    fx_free(fx);
+}
+
 /* a[i:j:k] with each mask; a[::0] */
 static void test_slice(void **state)
 {
@@ -557,6 +572,7 @@ int main(void)
         cmocka_unit_test(test_append_and_make),
         cmocka_unit_test(test_pop),
         cmocka_unit_test(test_concat_repeat),
+        cmocka_unit_test(test_extend_irepeat),
         cmocka_unit_test(test_slice),
         cmocka_unit_test(test_copy_sum_min_max),
         cmocka_unit_test(test_contains_and_equality),
