@@ -855,6 +855,25 @@ Type *interp_value_type(TypeTable *tt, const Value *v)
     return NULL;
 }
 
+/* Whether coercion left item x as it was (its kind and payload; not the
+   struct's padding, which a bool or int leaves uninitialised). */
+static bool same_value(const Value *x, const Value *y)
+{
+    if (x->kind != y->kind)
+        return false;
+    switch (x->kind) {
+    case V_BOOL: return x->b == y->b;
+    case V_INT: return x->i == y->i;
+    case V_FLOAT: return memcmp(&x->f, &y->f, sizeof x->f) == 0;
+    case V_PRIM: return x->prim == y->prim;
+    case V_TUPLE: return x->tup == y->tup;
+    case V_CLOSURE: return x->clo == y->clo;
+    case V_ENV: return x->env == y->env;
+    case V_LIST: return x->list == y->list;
+    default: return true;               /* no payload */
+    }
+}
+
 static int coerce_rec(Interp *in, Value *v, const Type *t)
 {
     if (!t)
@@ -886,8 +905,7 @@ static int coerce_rec(Interp *in, Value *v, const Type *t)
             Value e = src->items[i];
             if (coerce_rec(in, &e, t->elems[i]))
                 return -1;
-            bool same = e.kind == src->items[i].kind &&
-                        memcmp(&e, &src->items[i], sizeof e) == 0;
+            bool same = same_value(&e, &src->items[i]);
             if (!same && !dst) {
                 dst = new_tuple(in, src->n);
                 memcpy(dst->items, src->items, sizeof(Value) * (size_t)src->n);
@@ -909,7 +927,7 @@ static int coerce_rec(Interp *in, Value *v, const Type *t)
             Value e = src->items[i];
             if (coerce_rec(in, &e, t->elems[0]))
                 return -1;
-            bool same = e.kind == src->items[i].kind && memcmp(&e, &src->items[i], sizeof e) == 0;
+            bool same = same_value(&e, &src->items[i]);
             if (!same && !dst) {
                 dst = new_list(in, src->len, src->len);
                 memcpy(dst->items, src->items, sizeof(Value) * (size_t)src->len);
