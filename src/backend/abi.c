@@ -14,6 +14,17 @@
  * plain function when every d_ pointer is NULL and skips the NULL ones
  * otherwise, and so do NAME_vjp (d_) and NAME_jvp (dout_), which also skip
  * NULL out-pointers; bools cross as zeroext i1 (i8 in memory).
+ *
+ * Lists: myc_run takes and returns them (one slot each, the address of a
+ * block [len, items' slots...], lists.c cg_run_from_slots/_to_slots),
+ * copied into the arena on entry and out of it before the arena is left.
+ * Exports do not take or return lists yet: inference drops a function
+ * whose signature holds one (DROP_PARAM_LIST, DROP_RESULT_LIST; the driver
+ * warns), so no wrapper here meets one.  Contract 5.5's ABI fits the same
+ * two places: a (pointer, length) parameter becomes a list value with
+ * cg_list_buffer and a memcpy (the items of list[float], list[int] and
+ * list[bool] are laid out as the C arrays are), and a list result is copied
+ * into malloc'd memory (myrt_list_out) before arena_leave.
  */
 #include "cg.h"
 
