@@ -12,6 +12,7 @@
  *   emit.c      graphs, calls, structural primitives
  *   machine.c   recursive components on the heap stack
  *   outline.c   long straight-line runs as functions of their own
+ *   lists.c     the list primitives, == on lists, list conversions
  *   scalar.c    the scalar primitives, bit for bit as the interpreter
  *   runtime.c   the runtime's declarations and inline fast paths
  *   abi.c       C ABI wrappers, myc_run
@@ -35,6 +36,8 @@
  *     the arena's heap stack (myrt_frame_push) instead of the C stack, so
  *     recursion of any depth, the reverse pass of a 10^7-iteration loop
  *     included, runs in constant C stack;
+ *   - a list is { i8* data, i64 len, i64 cap } by value, its items
+ *     contiguous in a buffer from the call's arena (lists.c, cg.h);
  *   - a graph with thousands of scalar primitives (a long straight-line
  *     function, its gradient) has its runs of them outlined into
  *     functions of about 512 nodes that pass values through a stack frame,

@@ -87,8 +87,9 @@ LLVMValueRef cg_fn_value(Cg *cg, int tag, LLVMValueRef env)
    implicitly or a join widened a type: bool/int to float, bool to int,
    zero to anything (materialised), anything to zero (dropped: it is known
    to be zero), tuples elementwise, lists item by item (list[int] to
-   list[float] a new list; list[?] to any list the empty list), function values between types listing
-   the same functions in other positions. */
+   list[float] a new list in cg->arena; list[?] to any list the empty
+   list), function values between types listing the same functions in
+   other positions. */
 LLVMValueRef cg_coerce(Cg *cg, LLVMValueRef v, const Type *from, const Type *to)
 {
     if (from == to || !to)
