@@ -3,8 +3,8 @@
 
     python3 tests/tools/difftest.py --myc build/myc [--san build/san/myc]
         [-n 300] [--seed 1] [--keep DIR] [-j 2] [--print K] [--print-export K]
-        [--poly RATE] [--avoid-known] [--no-dumps] [--san-dumps some|all] [--dot-render]
-        [--verbose]
+        [--poly RATE] [--lists RATE] [--run-flag FLAG] [--avoid-known] [--no-dumps]
+        [--san-dumps some|all] [--dot-render] [--verbose]
 
 Generates random, valid `.my` programs inside the contract's language (see
 /work/shared/spec/LANGUAGE.md and docs/language.md), deterministically from
@@ -52,6 +52,32 @@ helpers used as values and builtins (abs, max, floor, ... at their several
 signatures); function values stored in variables and passed on later.  Every
 function value still reaches its calls with one signature.
 
+List mode (`--lists RATE`, the fraction of programs, default 0.2; a separate
+random stream picks them, so the other programs are exactly the plain and
+polymorphic generators'): programs with lists (contract section 5), written by
+tests/tools/difftest_lists.py (its docstring lists what they use): list
+parameters (arguments `"[1.0, 2.5]"`) and results (printed as CPython's repr,
+compared item by item as above), comprehensions, in-place updates in loops,
+lists in tuples and closures, helpers that change their parameter, recursion
+over a list.  About 45% of them contain one of the aliasing shapes of
+contract 5.3 (another variable, a tuple, a closure, a top-level constant,
+repeated rows, a shallow copy of a matrix, a call that changes its argument),
+in a variant myc must reject (the other reference is used after the change)
+or in an accepted one (used only before, or an explicit copy).  CPython runs
+them with Python's own len, sum, list, enumerate and zip bound too, and with
+augmented assignments kept in place.  myc's answer is judged per entry
+function: accepted, it must match CPython (even for a program the generator
+knows is an alias shape: myc must never give a different answer); rejected,
+it must be with located aliasing errors (`file:line:col: error:`, status 1;
+any other compile error is a failure), and an error at a change the generator
+tagged as an idiom of 5.3 that must be accepted (a list made in the function
+filled or updated in loops, `for i, x in enumerate(a): a[i] = ...`, swapped
+buffers, rows replaced whole, a copy changed, an alias never used again,
+`u = step(u)`, recursion passing the list on) is a failure.  Rejections
+elsewhere in programs the generator thought fine are counted and listed, not
+failures.  A line `lists: ...` before the last one gives the counts.
+`--run-flag FLAG` passes FLAG to every `myc run` (`--run-flag=--interp`).
+
 IR dumps (unless `--no-dumps`): every program also goes through
 `--dump-ir=parse --verify-ir` (must succeed), `--dump-ir=infer --verify-ir`
 (export mode: the program as generated may be rejected, its int parameters
@@ -62,7 +88,9 @@ the program does) through `--dump-ir=infer --verify-ir` and `--dump-ir=infer
 --ir-format=dot`: status 0, no error, no warning but the captured-variable one,
 and the exported functions exactly those whose signature involves no function
 (those with an unannotated function parameter may or may not be).
-`--dot-render` also renders the dot output with `dot -Tsvg`.
+`--dot-render` also renders the dot output with `dot -Tsvg`.  List programs get the
+parse and infer dumps of the program only (no export variant), both lenient:
+located errors allowed, as the program may be an alias shape.
 
 `--avoid-known` does not generate the shapes of the known bugs not yet fixed:
 each avoidance names its tests/e2e/pending_NAME.my.txt and holds only while
@@ -81,6 +109,7 @@ import argparse
 import ast
 import concurrent.futures
 import math
+import operator
 import os
 import random
 import re
@@ -96,6 +125,7 @@ sys.path.insert(0, HERE)
 
 from run_tests import parse_value as parse_printed, values_equal, sanitizer_report  # noqa: E402
 from cpython_ref import BUILTINS, SHARED_RUNTIME_ERRORS, RefError, convert_arg, error_line  # noqa: E402
+from difftest_lists import gen_list_program  # noqa: E402
 
 INT_MIN, INT_MAX = -2**63, 2**63 - 1
 TIMEOUT = 20          # seconds per myc command
@@ -1580,11 +1610,18 @@ def pending_bugs():
                      if f.startswith("pending_") and f.endswith(".my.txt"))
 
 
-def gen_program(seed, k, poly_rate=0.0, avoid=frozenset()):
-    """(source, runs, info): info["poly"], info["export_src"] (the program with every
-    non-float parameter of the top-level functions annotated, which export mode must
-    accept) and info["exports"] (the names export mode must export)."""
+def gen_program(seed, k, poly_rate=0.0, avoid=frozenset(), lists_rate=0.0):
+    """(source, runs, info): info["poly"], info["lists"], info["export_src"] (the program
+    with every non-float parameter of the top-level functions annotated, which export
+    mode must accept; None for a list program) and info["exports"] (the names export mode
+    must export).  A list program's info also has "tags" (line -> 'idiom' | 'reject'),
+    "expect_reject" and "shapes" (difftest_lists.gen_list_program)."""
     rng = random.Random(f"difftest:{seed}:{k}")
+    # a separate stream picks the list programs, so that the others stay as they were
+    if random.Random(f"difftest-lists:{seed}:{k}").random() < lists_rate:
+        src, runs, info = gen_list_program(rng)
+        info.update(poly=False, lists=True, export_src=None, exports=None)
+        return src, runs, info
     g = Gen(rng)
     # a separate stream decides the mode, so that the plain programs stay as they were
     g.poly = random.Random(f"difftest-poly:{seed}:{k}").random() < poly_rate
@@ -1615,7 +1652,7 @@ def gen_program(seed, k, poly_rate=0.0, avoid=frozenset()):
     for kind, name in g.templates.items():
         if not name.startswith("_") and kind not in ("compose", "scale", "adder", "thunk", "flip"):
             maybe.add(name)
-    return src, runs, {"poly": g.poly, "export_src": "\n".join(xlines),
+    return src, runs, {"poly": g.poly, "lists": False, "export_src": "\n".join(xlines),
                        "exports": (exports, maybe)}
 
 
@@ -1675,6 +1712,14 @@ def _check64(v):
 
 
 class _Instrument(ast.NodeTransformer):
+    """Wraps every operation's value in __c (the 64-bit check).  In list programs
+    (lists=True) `t op= v` becomes `t = __c(__iop['op'](t, v))`, Python's in-place
+    operator (a list's `+=` and `*=` stay in place; a subscript target is evaluated
+    twice, which the generator's side-effect-free subscripts allow)."""
+    def __init__(self, lists=False):
+        super().__init__()
+        self.lists = lists
+
     def _wrap(self, node):
         return ast.copy_location(ast.Call(ast.Name("__c", ast.Load()), [node], []), node)
 
@@ -1692,9 +1737,35 @@ class _Instrument(ast.NodeTransformer):
 
     def visit_AugAssign(self, node):
         self.generic_visit(node)
+        if self.lists:
+            load = _as_load(node.target)
+            op = ast.Subscript(ast.Name("__iop", ast.Load()), ast.Constant(type(node.op).__name__),
+                               ast.Load())
+            value = self._wrap(ast.Call(op, [load, node.value], []))
+            return ast.copy_location(ast.Assign([node.target], value), node)
         target = ast.Name(node.target.id, ast.Load())
         value = self._wrap(ast.BinOp(target, node.op, node.value))
         return ast.copy_location(ast.Assign([ast.Name(node.target.id, ast.Store())], value), node)
+
+
+def _as_load(t):
+    """The expression reading assignment target t (a name or a subscript)."""
+    if isinstance(t, ast.Name):
+        return ast.Name(t.id, ast.Load())
+    if isinstance(t, ast.Subscript):
+        return ast.Subscript(_as_load(t.value) if isinstance(t.value, (ast.Name, ast.Subscript))
+                             else t.value, t.slice, ast.Load())
+    raise ValueError(ast.dump(t))
+
+
+_IOPS = {"Add": operator.iadd, "Sub": operator.isub, "Mult": operator.imul,
+         "Div": operator.itruediv, "FloorDiv": operator.ifloordiv, "Mod": operator.imod,
+         "Pow": operator.ipow}
+
+# The builtins of list programs, Python's own (contract section 5).  `sum` is
+# CPython's: left to right for floats up to 3.11, as the contract states;
+# 3.12 compensates, so a newer CPython would differ from myc by design.
+LIST_BUILTINS = dict(len=len, sum=sum, list=list, enumerate=enumerate, zip=zip)
 
 
 class _Timeout(Exception):
@@ -1705,13 +1776,14 @@ def _alarm(signum, frame):
     raise _Timeout()
 
 
-def cpython_run(code, fname, args, src, path):
+def cpython_run(code, fname, args, src, path, lists=False):
     """(output line, status) as `myc run` must print for `myc run path ...`
     (code: src instrumented, compiled under the name path), or raises
     Dropped.  A runtime error's line has its location from CPython's
     traceback (cpython_ref.error_line; the instrumentation keeps the
     raising operations' source ranges)."""
-    ns = {"__builtins__": dict(BUILTINS, __c=_check64), "__name__": "__my__"}
+    extra = dict(LIST_BUILTINS, __iop=_IOPS) if lists else {}
+    ns = {"__builtins__": dict(BUILTINS, __c=_check64, **extra), "__name__": "__my__"}
     signal.setitimer(signal.ITIMER_REAL, REF_TIMEOUT)
     try:
         try:
@@ -1721,10 +1793,12 @@ def cpython_run(code, fname, args, src, path):
             # only where the constant is used (reported to the lead).
             raise Dropped(f"constant raises: {e}")
         func = ns[fname]
-        vals = [parse_arg(a) for a in args]
         anns = getattr(func, "__annotations__", {})
         params = func.__code__.co_varnames[:func.__code__.co_argcount]
-        vals = [convert_arg(v, anns.get(p)) for v, p in zip(vals, params)]
+        if lists:
+            vals = [list_arg(a, anns.get(p)) for a, p in zip(args, params)]
+        else:
+            vals = [convert_arg(parse_arg(a), anns.get(p)) for a, p in zip(args, params)]
         result = func(*vals)
     except _Timeout:
         raise Dropped("CPython too slow")
@@ -1747,11 +1821,60 @@ def parse_arg(word):
     return parse_value(word)
 
 
+def list_arg(word, ann):
+    """An argument of a list program: a literal; the items of a `list[float]` parameter
+    converted to float, as `myc run` does."""
+    v = ast.literal_eval(word)
+    if ann == "list[float]":
+        return [float(x) for x in v]
+    if ann == "float" and type(v) is int:
+        return float(v)
+    return v
+
+
+def parse_list_value(text):
+    """A printed value with lists (nested lists, tuples, numbers, bools; nan and inf),
+    or None."""
+    try:
+        tree = ast.parse(text.strip(), mode="eval").body
+    except SyntaxError:
+        return None
+
+    def val(n):
+        if isinstance(n, ast.Constant) and type(n.value) in (int, float, bool):
+            return n.value
+        if isinstance(n, ast.Name) and n.id in ("nan", "inf"):
+            return float(n.id)
+        if isinstance(n, ast.UnaryOp) and isinstance(n.op, ast.USub):
+            v = val(n.operand)
+            if type(v) in (int, float):
+                return -v
+        if isinstance(n, ast.List):
+            return [val(e) for e in n.elts]
+        if isinstance(n, ast.Tuple):
+            return tuple(val(e) for e in n.elts)
+        raise ValueError
+    try:
+        return val(tree)
+    except ValueError:
+        return None
+
+
+def deep_equal(a, b):
+    """values_equal, through lists too."""
+    if type(a) is list or type(b) is list:
+        return (type(a) is type(b) and len(a) == len(b)
+                and all(deep_equal(x, y) for x, y in zip(a, b)))
+    if type(a) is tuple and type(b) is tuple:
+        return len(a) == len(b) and all(deep_equal(x, y) for x, y in zip(a, b))
+    return values_equal(a, b)
+
+
 # ---------------------------------------------------------------------------
 # The myc side.
 
-def run_myc(myc, path, fname, args, san):
-    argv = [myc, "run", "--verify-ir", path, fname] + args
+def run_myc(myc, path, fname, args, san, flags=()):
+    argv = [myc, "run", "--verify-ir"] + list(flags) + [path, fname] + args
     try:
         p = subprocess.run(argv, capture_output=True, timeout=TIMEOUT)
     except subprocess.TimeoutExpired:
@@ -1775,7 +1898,12 @@ def compare(expected, status, got):
     if rc != status:
         return (f"expected status {status} ({expected}), got {rc}: "
                 f"{(out.strip() or err.strip())[:300]}")
-    if status == 0:
+    if status == 0 and "[" in expected:
+        got_v = parse_list_value(out.strip())
+        exp_v = parse_list_value(expected)
+        if got_v is None or exp_v is None or "\n" in out.strip() or not deep_equal(exp_v, got_v):
+            return f"expected {expected}, got {out.strip()[:300]}"
+    elif status == 0:
         got_v = parse_printed(out.strip())
         exp_v = parse_printed(expected)
         if got_v is None or exp_v is None or "\n" in out.strip():
@@ -1900,6 +2028,39 @@ def check_dump(label, strict, got, path, exports, dot_render):
     return None
 
 
+# the aliasing rule's errors (passes/alias.c), and the rebinding of a list a live
+# closure captured (a change of a list variable rebinds it: section 5 of docs/language.md)
+ALIAS_ERROR = re.compile(r"(changes|hands over) (the|a) list|"
+                         r"is rebound while a closure that captured it can still be called")
+
+
+def list_rejection(got, path, info):
+    """How myc refused a list program (status 1): (category, problem or None).
+    category: 'rejected-expected' (an alias error at the change of a rejected shape),
+    'rejected-fine' (alias errors, none at an idiom's line, the generator thought the
+    program fine), 'rejected-idiom' (an alias error at a change contract 5.3 says myc
+    must accept: a failure) or 'error' (not an aliasing error, or not located)."""
+    rc, out, err = got
+    errors = []
+    for m in map(_DIAG.match, err.splitlines()):
+        if m and m.group(1) == path and m.group(4) == "error":
+            errors.append((int(m.group(2)), m.group(5)))
+    if not errors:
+        return "error", f"status 1 without a located error: {err.strip()[:300]!r}"
+    if out.strip():
+        return "error", f"status 1 with output on stdout: {out.strip()[:100]!r}"
+    other = [(ln, msg) for ln, msg in errors if not ALIAS_ERROR.search(msg)]
+    if other:
+        return "error", f"compile error on a valid program: line {other[0][0]}: {other[0][1][:300]}"
+    idiom = [(ln, msg) for ln, msg in errors if info["tags"].get(ln) == "idiom"]
+    if idiom:
+        return "rejected-idiom", (f"rejected an idiom contract 5.3 says must be accepted: "
+                                  f"line {idiom[0][0]}: {idiom[0][1][:300]}")
+    if any(info["tags"].get(ln) == "reject" for ln, _ in errors):
+        return "rejected-expected", None
+    return "rejected-fine", None
+
+
 def error_kind(msg):
     """An error message with names, types and numbers blotted out (for --verbose)."""
     msg = re.sub(r"'[^']*'", "'_'", msg)
@@ -1922,6 +2083,11 @@ def main():
     ap.add_argument("--poly", type=float, default=0.3, metavar="RATE",
                     help="fraction of programs in the polymorphic mode (default 0.3; 0 gives "
                     "the plain generator's programs, 1 only polymorphic ones)")
+    ap.add_argument("--lists", type=float, default=0.2, metavar="RATE",
+                    help="fraction of programs that are list programs (default 0.2; a separate "
+                    "random stream picks them, so the others are the generator's as without)")
+    ap.add_argument("--run-flag", action="append", default=[], metavar="FLAG",
+                    help="an extra flag for every `myc run` (repeatable), e.g. --run-flag=--interp")
     ap.add_argument("--avoid-known", action="store_true",
                     help="do not generate the shapes of the known, not yet fixed bugs "
                     "(tests/e2e/pending_*.my.txt)")
@@ -1938,8 +2104,11 @@ def main():
 
     if opt.print_k is not None or opt.print_x is not None:
         k = opt.print_k if opt.print_k is not None else opt.print_x
-        src, runs, info = gen_program(opt.seed, k, opt.poly, avoid)
+        src, runs, info = gen_program(opt.seed, k, opt.poly, avoid, opt.lists)
         if opt.print_x is not None:
+            if info["export_src"] is None:
+                print(f"program {k} is a list program: no export variant", file=sys.stderr)
+                return 2
             src = info["export_src"]
         print("".join(f"# RUN: {f} {' '.join(shlex.quote(a) for a in args)}\n" for f, args in runs)
               + src, end="")
@@ -1953,12 +2122,16 @@ def main():
         os.makedirs(opt.keep, exist_ok=True)
     stats = {"runs": 0, "dropped": 0, "compared": 0, "poly": 0, "dumps": 0,
              "infer-rejected": 0}
+    # list programs: how myc took them
+    lst = {"programs": 0, "with-shape": 0, "expect-reject": 0, "accepted": 0,
+           "accepted-matching": 0, "accepted-unexpected": 0, "rejected": 0,
+           "rejected-expected": 0, "rejected-fine": [], "failed": 0, "not-run": 0}
     drop_reasons = {}
     infer_errors = {}
     pool = concurrent.futures.ThreadPoolExecutor(max(1, opt.j))
     pending = []          # (k, src, info, paths, jobs, dumps)
     for k in range(opt.start, opt.start + opt.n):
-        src, runs, info = gen_program(opt.seed, k, opt.poly, avoid)
+        src, runs, info = gen_program(opt.seed, k, opt.poly, avoid, opt.lists)
         stats["poly"] += info["poly"]
         path = os.path.join(tmpdir, f"difftest_{opt.seed}_{k}.my")
         xpath = os.path.join(tmpdir, f"difftest_{opt.seed}_{k}_export.my")
@@ -1966,16 +2139,22 @@ def main():
             f.write(src)
         dumps = []
         if not opt.no_dumps:
-            with open(xpath, "w") as f:
-                f.write(info["export_src"])
+            if info["export_src"] is not None:
+                with open(xpath, "w") as f:
+                    f.write(info["export_src"])
             for label, flags, which, strict, san_too in DUMPS:
+                if info["lists"] and which == "export":
+                    continue        # list programs: no export variant
                 p = path if which == "src" else xpath
                 for m, name in ((opt.myc, "myc"), (opt.san, "san")):
                     if m and (name == "myc" or san_too or opt.san_dumps == "all"):
                         stats["dumps"] += 1
-                        dumps.append((label, name, strict, p, pool.submit(run_dump, m, p, flags)))
+                        # a list program may be refused (its alias shapes; the rebinding
+                        # of a captured list is found at parse): located errors only
+                        dumps.append((label, name, strict and not info["lists"], p,
+                                      pool.submit(run_dump, m, p, flags)))
         try:
-            tree = _Instrument().visit(ast.parse(src))
+            tree = _Instrument(info["lists"]).visit(ast.parse(src))
             ast.fix_missing_locations(tree)
             code = compile(tree, path, "exec", dont_inherit=True,
                            flags=__future__.annotations.compiler_flag)
@@ -1987,7 +2166,7 @@ def main():
         for fname, args in runs:
             stats["runs"] += 1
             try:
-                expected, status = cpython_run(code, fname, args, src, path)
+                expected, status = cpython_run(code, fname, args, src, path, info["lists"])
             except Dropped as e:
                 stats["dropped"] += 1
                 reason = str(e).split(":")[0] if "domain" not in str(e) else str(e)
@@ -1996,9 +2175,9 @@ def main():
             except Exception as e:    # the generator broke the language: a bug here
                 expected, status = f"<CPython raised {type(e).__name__}: {e}>", -1
             stats["compared"] += 1
-            futs = [pool.submit(run_myc, opt.myc, path, fname, args, False)]
+            futs = [pool.submit(run_myc, opt.myc, path, fname, args, False, opt.run_flag)]
             if opt.san:
-                futs.append(pool.submit(run_myc, opt.san, path, fname, args, True))
+                futs.append(pool.submit(run_myc, opt.san, path, fname, args, True, opt.run_flag))
             jobs.append((fname, args, expected, status, futs))
         pending.append((k, src, info, (path, xpath), jobs, dumps))
 
@@ -2006,7 +2185,8 @@ def main():
     for k, src, info, (path, xpath), jobs, dumps in pending:
         bad_runs = []
         bad_dumps = []
-        mode = " (poly)" if info["poly"] else ""
+        mode = " (poly)" if info["poly"] else " (lists)" if info["lists"] else ""
+        outcomes = {}         # list programs: entry -> how myc took its runs
         for fname, args, expected, status, futs in jobs:
             if fname == "<generator>":
                 bad_runs.append((fname, args))
@@ -2017,11 +2197,49 @@ def main():
                 bad_runs.append((fname, args))
                 continue
             for fut, which in zip(futs, ("myc", "san")):
-                prob = compare(expected, status, fut.result())
+                got = fut.result()
+                if info["lists"] and got[0] == 1:
+                    cat, prob = list_rejection(got, path, info)
+                    outcomes.setdefault(fname, set()).add(cat)
+                    if prob and sanitizer_report(got[2]):
+                        prob = f"sanitizer report: {sanitizer_report(got[2]).strip()[:300]}"
+                else:
+                    prob = compare(expected, status, got)
+                    if info["lists"] and got[0] is not None and got[0] >= 0:
+                        outcomes.setdefault(fname, set()).add("accepted")
                 if prob:
                     print(f"FAIL seed={opt.seed} prog={k}{mode} {fname} {shown}: {which}: {prob}")
                     bad_runs.append((fname, args))
                     break
+        if info["lists"]:
+            lst["programs"] += 1
+            lst["with-shape"] += bool(info["shapes"])
+            lst["expect-reject"] += info["expect_reject"]
+            # myc compiles what an entry uses: each entry is accepted or rejected as a whole
+            for fname, cats in outcomes.items():
+                if "accepted" in cats and len(cats) > 1:
+                    print(f"FAIL seed={opt.seed} prog={k}{mode} {fname}: myc accepted some runs "
+                          f"and rejected others ({' '.join(sorted(cats))})")
+                    bad_runs.append((fname, []))
+            every = set().union(*outcomes.values()) if outcomes else set()
+            rej = every - {"accepted"}
+            if every == {"accepted"}:
+                lst["accepted"] += 1
+                if bad_runs:
+                    pass
+                elif info["expect_reject"]:
+                    lst["accepted-unexpected"] += 1
+                else:
+                    lst["accepted-matching"] += 1
+            elif rej:
+                lst["rejected"] += 1
+                if "rejected-expected" in rej and not bad_runs:
+                    lst["rejected-expected"] += 1
+                elif rej == {"rejected-fine"}:
+                    (lst["rejected-fine"] if not info["expect_reject"] else
+                     lst.setdefault("rejected-elsewhere", [])).append(k)
+            else:
+                lst["not-run"] += 1
         for label, which, strict, p, fut in dumps:
             got = fut.result()
             prob = check_dump(label, strict, got, p, info["exports"], opt.dot_render)
@@ -2036,9 +2254,10 @@ def main():
                         infer_errors[key] = infer_errors.get(key, 0) + 1
         if bad_runs or bad_dumps:
             failed += 1
+            lst["failed"] += info["lists"]
             if opt.keep:
                 with open(os.path.join(opt.keep, f"difftest_{opt.seed}_{k}.my"), "w") as f:
-                    f.write(f"# difftest.py --seed {opt.seed} --poly {opt.poly} --print {k}\n")
+                    f.write(f"# difftest.py --seed {opt.seed} --poly {opt.poly} --lists {opt.lists} --print {k}\n")
                     for label in sorted(set(bad_dumps)):
                         if label in ("parse", "infer"):
                             f.write(f"# DUMP FAILED: {label}\n")
@@ -2047,7 +2266,7 @@ def main():
                     f.write(src)
                 if any(label in ("infer-export", "infer-dot") for label in bad_dumps):
                     with open(os.path.join(opt.keep, f"difftest_{opt.seed}_{k}_export.my"), "w") as f:
-                        f.write(f"# difftest.py --seed {opt.seed} --poly {opt.poly} --print-export {k}\n")
+                        f.write(f"# difftest.py --seed {opt.seed} --poly {opt.poly} --lists {opt.lists} --print-export {k}\n")
                         f.write(f"# DUMP FAILED: {' '.join(sorted(set(bad_dumps)))}\n")
                         f.write(info["export_src"])
         else:
@@ -2070,6 +2289,19 @@ def main():
               f"{stats['infer-rejected']}", file=sys.stderr)
         for key, c in sorted(infer_errors.items(), key=lambda kv: -kv[1]):
             print(f"  {c:5d}  {key}", file=sys.stderr)
+    if lst["programs"]:
+        fine, elsewhere = lst["rejected-fine"], lst.get("rejected-elsewhere", [])
+        rej = f"{lst['rejected-expected']} as expected, {len(fine)} the generator thought fine"
+        if fine:
+            rej += f" (programs {' '.join(map(str, fine))})"
+        if elsewhere:
+            rej += (f", {len(elsewhere)} with a rejected shape but not at it "
+                    f"(programs {' '.join(map(str, elsewhere))})")
+        print(f"lists: {lst['programs']} programs, {lst['with-shape']} with an alias shape "
+              f"({lst['expect-reject']} a rejected one); accepted {lst['accepted']} "
+              f"({lst['accepted-matching']} matching CPython, {lst['accepted-unexpected']} "
+              f"with a rejected shape and matching CPython); rejected {lst['rejected']} ({rej}); "
+              f"failed {lst['failed']}" + (f"; no run compared {lst['not-run']}" if lst["not-run"] else ""))
     print(f"{passed} passed, {failed} failed")
     return 1 if failed else 0
 
