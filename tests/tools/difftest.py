@@ -2124,7 +2124,7 @@ def main():
              "infer-rejected": 0}
     # list programs: how myc took them
     lst = {"programs": 0, "with-shape": 0, "expect-reject": 0, "accepted": 0,
-           "accepted-matching": 0, "accepted-unexpected": 0, "rejected": 0,
+           "accepted-matching": 0, "accepted-unexpected": [], "rejected": 0,
            "rejected-expected": 0, "rejected-fine": [], "failed": 0, "not-run": 0}
     drop_reasons = {}
     infer_errors = {}
@@ -2228,7 +2228,7 @@ def main():
                 if bad_runs:
                     pass
                 elif info["expect_reject"]:
-                    lst["accepted-unexpected"] += 1
+                    lst["accepted-unexpected"].append(k)
                 else:
                     lst["accepted-matching"] += 1
             elif rej:
@@ -2297,10 +2297,12 @@ def main():
         if elsewhere:
             rej += (f", {len(elsewhere)} with a rejected shape but not at it "
                     f"(programs {' '.join(map(str, elsewhere))})")
+        unexp = lst["accepted-unexpected"]
+        acc = f"{lst['accepted-matching']} matching CPython, {len(unexp)} with a rejected shape " \
+              f"and matching CPython" + (f" (programs {' '.join(map(str, unexp))})" if unexp else "")
         print(f"lists: {lst['programs']} programs, {lst['with-shape']} with an alias shape "
-              f"({lst['expect-reject']} a rejected one); accepted {lst['accepted']} "
-              f"({lst['accepted-matching']} matching CPython, {lst['accepted-unexpected']} "
-              f"with a rejected shape and matching CPython); rejected {lst['rejected']} ({rej}); "
+              f"({lst['expect-reject']} a rejected one); accepted {lst['accepted']} ({acc}); "
+              f"rejected {lst['rejected']} ({rej}); "
               f"failed {lst['failed']}" + (f"; no run compared {lst['not-run']}" if lst["not-run"] else ""))
     print(f"{passed} passed, {failed} failed")
     return 1 if failed else 0
