@@ -1827,6 +1827,8 @@ def list_arg(word, ann):
     v = ast.literal_eval(word)
     if ann == "list[float]":
         return [float(x) for x in v]
+    if ann == "list[list[float]]":
+        return [[float(x) for x in row] for row in v]
     if ann == "float" and type(v) is int:
         return float(v)
     return v
@@ -2036,6 +2038,7 @@ ALIAS_ERROR = re.compile(r"(changes|hands over) (the|a) list|"
 
 def list_rejection(got, path, info):
     """How myc refused a list program (status 1): (category, problem or None).
+    info["tags"]: line -> 'reject' or 'idiom: WHICH' (difftest_lists.py).
     category: 'rejected-expected' (an alias error at the change of a rejected shape),
     'rejected-fine' (alias errors, none at an idiom's line, the generator thought the
     program fine), 'rejected-idiom' (an alias error at a change contract 5.3 says myc
@@ -2052,10 +2055,11 @@ def list_rejection(got, path, info):
     other = [(ln, msg) for ln, msg in errors if not ALIAS_ERROR.search(msg)]
     if other:
         return "error", f"compile error on a valid program: line {other[0][0]}: {other[0][1][:300]}"
-    idiom = [(ln, msg) for ln, msg in errors if info["tags"].get(ln) == "idiom"]
+    idiom = [(ln, msg) for ln, msg in errors if (info["tags"].get(ln) or "").startswith("idiom")]
     if idiom:
-        return "rejected-idiom", (f"rejected an idiom contract 5.3 says must be accepted: "
-                                  f"line {idiom[0][0]}: {idiom[0][1][:300]}")
+        ln, msg = idiom[0]
+        return "rejected-idiom", (f"rejected an idiom contract 5.3 says must be accepted "
+                                  f"({info['tags'][ln][len('idiom: '):]}): line {ln}: {msg[:300]}")
     if any(info["tags"].get(ln) == "reject" for ln, _ in errors):
         return "rejected-expected", None
     return "rejected-fine", None

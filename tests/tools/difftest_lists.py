@@ -43,7 +43,7 @@ program copies explicitly: `b = list(a)`, `[list(r) for r in m]`,
 shallow copy replaced whole).  `alias_rate` of the programs get alias blocks.
 
 Each emitted line is tagged: 'reject' (the change of a rejected alias shape),
-'idiom' (a change contract 5.3 says myc must accept: a list made in the
+'idiom: WHICH' (a change contract 5.3 says myc must accept: a list made in the
 function filled or updated in loops, `for i, x in enumerate(a): a[i] = ...`,
 a swapped buffer written, a row replaced whole, a copy changed, a change
 whose alias is never used again, `u = step(u)`, the change in a recursion
@@ -369,7 +369,7 @@ class ListGen:
         return [v for v in scope if v.kind in kinds and v.busy == 0 and v.minlen >= minlen]
 
     def tag_of(self, v):
-        return "idiom" if v.local else None
+        return "idiom: a list made here, changed" if v.local else None
 
     def b_new_list(self, ind, scope, loopvars):
         el = self.pick(("f", "f", "i"))
@@ -387,12 +387,12 @@ class ListGen:
                 cond = self.chance(0.4)
                 if cond:
                     self.emit(ind + 1, f"if {it} {self.pick(('<', '>'))} {self.elit(el)}:")
-                self.emit(ind + 1 + cond, f"{name}.append({it} {self.pick(('+', '*', '-'))} {self.elit(el)})", "idiom")
+                self.emit(ind + 1 + cond, f"{name}.append({it} {self.pick(('+', '*', '-'))} {self.elit(el)})", "idiom: filled by appends")
                 v = LV(name, "fl" if el == "f" else "il", 0 if cond else s.minlen)
             else:
                 self.emit(ind, f"for i in range({n}):")
                 conv = "float(i)" if el == "f" else "i"
-                self.emit(ind + 1, f"{name}.append({conv} * {self.elit(el)} + {self.eexpr(el, scope, loopvars)})", "idiom")
+                self.emit(ind + 1, f"{name}.append({conv} * {self.elit(el)} + {self.eexpr(el, scope, loopvars)})", "idiom: filled by appends")
                 v = LV(name, "fl" if el == "f" else "il", n)
             scope.append(v)
             return
@@ -415,7 +415,7 @@ class ListGen:
             v.busy += 1
             rhs = (f"{it} * {self.elit(el)} + {self.eexpr(el, scope, loopvars)}" if el == "f"
                    else f"{it} + {self.eexpr(el, scope, loopvars)}")
-            self.emit(ind + 1, f"{v.name}[i] = {rhs}", "idiom")
+            self.emit(ind + 1, f"{v.name}[i] = {rhs}", "idiom: enumerate update")
             v.busy -= 1
         elif x < 0.7:
             self.emit(ind, f"for i in range(len({v.name})):")
@@ -481,6 +481,7 @@ class ListGen:
         if x < 0.75 and ils:
             a = self.pick(ils)
             opts = [f"sum({a.name})", f"len({a.name})", f"sum(1 for x in {a.name} if x > {self.ilit()})",
+                    f"sum([x > {self.ilit()} for x in {a.name}])",
                     f"len([x for x in {a.name} if x % 2 == 0])", f"sum(x * i for i, x in enumerate({a.name}))"]
             if a.minlen >= 1:
                 opts += [f"{self.pick(('min', 'max'))}({a.name})", f"max(abs(x) for x in {a.name})",
@@ -561,7 +562,7 @@ class ListGen:
         elif x < 0.7 and m.minlen >= 1:
             # a row replaced whole
             i = self.r.randint(0, m.minlen - 1)
-            self.emit(ind, f"{m.name}[{i}] = [x * {self.flit()} for x in {m.name}[{i}]]", "idiom")
+            self.emit(ind, f"{m.name}[{i}] = [x * {self.flit()} for x in {m.name}[{i}]]", "idiom: row replaced")
         elif x < 0.8:
             self.emit(ind, f"{m.name}.append([{self.flit()}] * {m.mincols + self.r.randint(0, 1)})", self.tag_of(m))
             if not self.loop_depth:
@@ -638,10 +639,10 @@ class ListGen:
                 self.emit(ind, f"for x, i in {name}:")
                 self.emit(ind + 1, f"{s} += x * float(i)")
             elif y < 0.7 and v.minlen >= 1:
-                self.emit(ind, f"{name}[0] = ({name}[0][0] + 1.0, {name}[-1][1])", "idiom")
+                self.emit(ind, f"{name}[0] = ({name}[0][0] + 1.0, {name}[-1][1])", "idiom: changed in the function")
                 self.emit(ind, f"{s} = 0.0 + sum(x for x, _ in {name})")
             else:
-                self.emit(ind, f"{name}.append(({self.flit()}, {self.ilit()}))", "idiom")
+                self.emit(ind, f"{name}.append(({self.flit()}, {self.ilit()}))", "idiom: filled by appends")
                 v.minlen += 1
                 self.emit(ind, f"{s} = {name}[-1][0] * float({name}[0][1])")
             scope.append(LV(s, "f"))
@@ -681,7 +682,7 @@ class ListGen:
         self.emit(ind, f"{v} = [0.0] * len({w})")
         self.emit(ind, f"for _ in range({self.r.randint(0, 3)}):")
         self.emit(ind + 1, f"for i in range(1, len({w}) - 1):")
-        self.emit(ind + 2, f"{v}[i] = {w}[i] + 0.25 * ({w}[i - 1] - 2.0 * {w}[i] + {w}[i + 1])", "idiom")
+        self.emit(ind + 2, f"{v}[i] = {w}[i] + 0.25 * ({w}[i - 1] - 2.0 * {w}[i] + {w}[i + 1])", "idiom: swapped buffers")
         self.emit(ind + 1, f"{w}, {v} = {v}, {w}")
         # v and w are two distinct lists again (swapped): keep w (the result)
         scope.append(LV(w, "fl", u.minlen))
@@ -694,7 +695,7 @@ class ListGen:
             v = self.pick(fls)
             h = self.helper(self.pick(("scale", "bump", "recfill")))
             args = {"scale": f"{v.name}, {self.flit()}", "bump": v.name, "recfill": f"{v.name}, 0"}[h.kind]
-            self.emit(ind, f"{v.name} = {h.name}({args})", "idiom")
+            self.emit(ind, f"{v.name} = {h.name}({args})", "idiom: u = step(u)")
             if h.kind == "bump" and not self.loop_depth:
                 v.minlen += 1
             return
@@ -753,17 +754,17 @@ class ListGen:
         L = {
             "scale": [f"def {n}(a{a('list[float]')}, k{a('float')}){rl}:",
                       "    for i, x in enumerate(a):",
-                      (f"        a[i] = x * k + {c}", "idiom"),
+                      (f"        a[i] = x * k + {c}", "idiom: step changes its parameter"),
                       "    return a"],
             "bump": [f"def {n}(u{a('list[float]')}):",
                      "    if len(u) > 0:",
-                     (f"        u[0] += {c}", "idiom"),
-                     (f"    u.append({c2})", "idiom"),
+                     (f"        u[0] += {c}", "idiom: step changes its parameter"),
+                     (f"    u.append({c2})", "idiom: step changes its parameter"),
                      "    return u"],
             "recfill": [f"def {n}(a{a('list[float]')}, i{a('int')}){rl}:",
                         "    if i >= len(a):",
                         "        return a",
-                        (f"    a[i] = a[i] * {c} + float(i)", "idiom"),
+                        (f"    a[i] = a[i] * {c} + float(i)", "idiom: recursion passing the list on"),
                         f"    return {n}(a, i + 1)"],
             "total": [f"def {n}(a{a('list[float]')}) -> float:",
                       "    s = 0.0",
@@ -781,7 +782,7 @@ class ListGen:
             "make": [f"def {n}(k{a('int')}) -> list[float]:",
                      "    xs = []",
                      "    for i in range(k):",
-                     (f"        xs.append(float(i) * {c} + {c2})", "idiom"),
+                     (f"        xs.append(float(i) * {c} + {c2})", "idiom: filled by appends"),
                      "    return xs"],
             "matvec": [f"def {n}(m{a('list[list[float]]')}, v{a('list[float]')}) -> list[float]:",
                        "    return [0.0 + sum(x * y for x, y in zip(row, v)) for row in m]"],
@@ -820,7 +821,7 @@ class ListGen:
     def alias_block(self, ind, scope, shape, reject):
         """One alias shape of contract 5.3; returns the float variable it leaves."""
         s = self.fresh("al")
-        tag = "reject" if reject else "idiom"   # accepted: an alias never used again, a copy
+        tag = "reject" if reject else "idiom: alias never used again / copy changed"   # accepted: an alias never used again, a copy
         self.shapes.append((shape, "reject" if reject else "accept"))
         if reject:
             self.expect_reject = True
@@ -871,7 +872,7 @@ class ListGen:
             fl = [v for v in cands if v.minlen >= 1]
             if not fl:
                 a = cands[0]
-                self.emit(ind, f"{a.name}.append({self.elit(self.el(a.kind))})", "idiom")
+                self.emit(ind, f"{a.name}.append({self.elit(self.el(a.kind))})", "idiom: changed in the function")
                 a.minlen += 1
                 fl = [a]
             a = self.pick(fl)
@@ -907,7 +908,7 @@ class ListGen:
             i, j = self.r.randint(0, r - 1), self.r.randint(0, c - 1)
             if variant == "replaced":
                 self.emit(ind, f"for i in range(len({m})):")
-                self.emit(ind + 1, f"{m}[i] = [x + float(i) for x in {m}[i]]", "idiom")
+                self.emit(ind + 1, f"{m}[i] = [x + float(i) for x in {m}[i]]", "idiom: row replaced")
                 self.emit(ind, f"{m}[{i}][{j}] {self.pick(('=', '+='))} {self.flit()}", None)
             elif variant != "read-only":
                 self.emit(ind, f"{m}[{i}][{j}] {self.pick(('=', '+=', '*='))} {self.flit()}", tag)
@@ -931,10 +932,10 @@ class ListGen:
             self.emit(ind, f"{m2} = {copy}")
             i, j = self.r.randint(0, m.minlen - 1), self.r.randint(0, m.mincols - 1)
             if variant == "replace":
-                self.emit(ind, f"{m2}[{i}] = [x * 2.0 for x in {m2}[{i}]]", "idiom")
+                self.emit(ind, f"{m2}[{i}] = [x * 2.0 for x in {m2}[{i}]]", "idiom: row of a copy replaced")
             elif variant == "unused":
                 # the original never read again: its rows are the copy's alone
-                self.emit(ind, f"{m2}[{i}][{j}] += {self.flit()}", "idiom")
+                self.emit(ind, f"{m2}[{i}][{j}] += {self.flit()}", "idiom: shallow copy whose original is unused")
                 self.emit(ind, f"{s} = {m2}[{i}][{j}] + 0.0 + sum(sum(r) for r in {m2})")
                 m.busy += 1 << 20     # never read again (nor changed)
                 scope.remove(m)
@@ -953,7 +954,7 @@ class ListGen:
             args = lambda x: f"{x}, {self.flit()}" if h.kind == "scale" else x
             variant = "use-after" if reject else self.pick(("rebind", "copy"))
             if variant == "rebind":
-                self.emit(ind, f"{a.name} = {h.name}({args(a.name)})", "idiom")
+                self.emit(ind, f"{a.name} = {h.name}({args(a.name)})", "idiom: u = step(u)")
                 a.minlen += h.kind == "bump"
                 self.emit(ind, f"{s} = {self.use_of(a.name, 'fl')}")
                 return s
@@ -980,11 +981,15 @@ class ListGen:
         params = []
         scope = []
         for i in range(nl):
-            kind = self.pick(("fl", "fl", "fl", "il"))
+            kind = self.pick(("fl", "fl", "fl", "il", "mat") if i else ("fl", "fl", "il"))
             p = "p" + "abc"[i]
             minlen = self.pick((0, 1, 1, 2))
+            if kind == "mat":         # a rectangular matrix: rows and columns at least 1
+                minlen = (self.r.randint(1, 2), self.r.randint(1, 3))
+                scope.append(LV(p, kind, minlen[0], minlen[1], local=False))
+            else:
+                scope.append(LV(p, kind, minlen, local=False))
             params.append((p, kind, minlen))
-            scope.append(LV(p, kind, minlen, local=False))
         if self.chance(0.5):
             params.append(("k", "i", 0))
             scope.append(LV("k", "i", local=False))
@@ -1053,6 +1058,10 @@ class ListGen:
         return src, entries, tags
 
 
+def _row(rng, n):
+    return "[" + ", ".join(repr(round(rng.uniform(-5, 5), rng.randint(0, 2))) for _ in range(n)) + "]"
+
+
 def rand_list_arg(rng, kind, minlen):
     n = rng.randint(minlen, max(minlen, 6))
     if rng.random() < 0.15:
@@ -1074,6 +1083,9 @@ def rand_list_arg(rng, kind, minlen):
 def rand_arg(rng, kind, minlen):
     if kind in ("fl", "il"):
         return rand_list_arg(rng, kind, minlen)
+    if kind == "mat":
+        rows, cols = rng.randint(minlen[0], 3), rng.randint(minlen[1], 3)
+        return "[" + ", ".join(_row(rng, cols) for _ in range(rows)) + "]"
     if kind == "i":
         return str(rng.randint(-3, 6))
     if kind == "f":
