@@ -1619,7 +1619,7 @@ def gen_program(seed, k, poly_rate=0.0, avoid=frozenset(), lists_rate=0.0):
     rng = random.Random(f"difftest:{seed}:{k}")
     # a separate stream picks the list programs, so that the others stay as they were
     if random.Random(f"difftest-lists:{seed}:{k}").random() < lists_rate:
-        src, runs, info = gen_list_program(rng)
+        src, runs, info = gen_list_program(rng, avoid=frozenset(avoid))
         info.update(poly=False, lists=True, export_src=None, exports=None)
         return src, runs, info
     g = Gen(rng)
