@@ -814,10 +814,13 @@ class ListGen:
         return f"{v.name}.extend([{self.elit(el)}, {self.elit(el)}])"
 
     def use_of(self, name, kind):
-        """A float expression reading list `name` of kind fl/il (any length)."""
+        """A float expression reading list `name` of kind fl/il (any length) that sees
+        any change of its items or length."""
         if kind == "fl":
-            return self.pick((f"sum({name}, 0.0)", f"float(len({name}))", f"0.0 + sum(x * x for x in {name})"))
-        return self.pick((f"float(sum({name}))", f"float(len({name}))"))
+            return self.pick((f"sum({name}, 0.0) + float(len({name})) * 0.125",
+                              f"0.0 + sum(x * float(i + 1) for i, x in enumerate({name})) + float(len({name}))"))
+        return self.pick((f"float(sum({name}) + 1000 * len({name}))",
+                          f"float(sum(x * (i + 1) for i, x in enumerate({name})) + 1000 * len({name}))"))
 
     def alias_block(self, ind, scope, shape, reject):
         """One alias shape of contract 5.3; returns the float variable it leaves."""
