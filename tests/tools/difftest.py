@@ -1614,7 +1614,7 @@ def gen_program(seed, k, poly_rate=0.0, avoid=frozenset(), lists_rate=0.0):
     """(source, runs, info): info["poly"], info["lists"], info["export_src"] (the program
     with every non-float parameter of the top-level functions annotated, which export
     mode must accept; None for a list program) and info["exports"] (the names export mode
-    must export).  A list program's info also has "tags" (line -> 'idiom' | 'reject'),
+    must export).  A list program's info also has "tags" (line -> 'idiom: WHICH' | 'reject'),
     "expect_reject" and "shapes" (difftest_lists.gen_list_program)."""
     rng = random.Random(f"difftest:{seed}:{k}")
     # a separate stream picks the list programs, so that the others stay as they were
