@@ -76,7 +76,8 @@ ALIAS_SHAPES = ("var", "tuple", "closure", "rows", "shallow", "param")
 # --avoid-known: the shapes of known bugs, each named by its tests/e2e/pending_NAME.my.txt
 # and left out only while that file exists.
 AV_SWAP = "list_swap_buffers"              # `u, v = v, u` then v written: rejected
-AV_NESTED = "list_nested_loop_change"      # a change in a loop nest: rejected
+AV_NESTED = "list_nested_loop_change"      # a change in a loop inside a loop or an if:
+                                           # rejected
 AV_READ = "list_builtin_then_loop_change"  # len/sum/a[-1] of a list, then an enumerate
                                            # update or `a = step(a)`: rejected
 AV_COMP = "list_comprehension_alias"       # a comprehension's source changed while its
@@ -113,6 +114,7 @@ class ListGen:
         self.shapes = []         # (shape, 'reject'|'accept')
         self.const = 0           # length of the top-level constant list W (0: none)
         self.cur_scope = []      # the variables of the entry function being written
+        self.nest = 0            # enclosing loops and ifs of the block being written
         self.loop_depth = 0      # enclosing loops of the block being written (lengths may
                                  # not grow there, and nothing pops)
         self.expect_reject = False
@@ -399,7 +401,7 @@ class ListGen:
 
     def b_new_list(self, ind, scope, loopvars):
         el = self.pick(("f", "f", "i"))
-        if self.chance(0.25):
+        if self.chance(0.25) and not (AV_NESTED in self.avoid and self.nest):
             # [] filled by appends in a loop: the idiom
             name = self.fresh("xs")
             ann = f": {ANN['fl' if el == 'f' else 'il']}" if self.chance(0.4) else ""
@@ -438,6 +440,8 @@ class ListGen:
         it = self.itv(el)
         if x < 0.35 and AV_READ in self.avoid and self.mentioned(v):
             x = 0.5
+        if x < 0.7 and AV_NESTED in self.avoid and self.nest:
+            x = 0.9                      # no loop inside a loop or an if
         if x < 0.35:
             self.emit(ind, f"for i, {it} in enumerate({v.name}):")
             v.busy += 1
@@ -637,12 +641,14 @@ class ListGen:
             for v in frozen:
                 v.busy += 1
         self.loop_depth += 1
+        self.nest += 1
         start = len(self.out)
         for _ in range(n):
             self.block(ind + 1, inner, depth + 1, lv, top=False)
         if len(self.out) == start:          # the blocks chose to write nothing
             self.b_accumulate(ind + 1, inner, lv)
         self.loop_depth -= 1
+        self.nest -= 1
         for v in frozen:
             v.busy -= 1
         if busy:
@@ -654,9 +660,11 @@ class ListGen:
         inner = list(scope)
         before = {v.name: v.minlen for v in scope}
         start = len(self.out)
+        self.nest += 1
         self.block(ind + 1, inner, depth + 1, loopvars, top=False)
         if len(self.out) == start:
             self.b_accumulate(ind + 1, inner, loopvars)
+        self.nest -= 1
         for v in scope:     # a change in the branch: only what holds both ways
             v.minlen = min(v.minlen, before[v.name])
 
