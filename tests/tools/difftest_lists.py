@@ -52,6 +52,14 @@ change myc should accept but 5.3 does not list, such as an entry function
 changing its own parameter, or a change of a helper's result).  difftest.py judges a rejection by the tags of the lines myc's
 errors point at.
 
+With `avoid` (difftest.py --avoid-known) it leaves out the shapes of the known
+list bugs, each named by its tests/e2e/pending_NAME.my.txt (the AV_* names
+below): the swapped buffers, loops inside loops or ifs that change a list,
+enumerate updates and `a = step(a)` of a list read before (and every number
+computed at the top level goes into the result, so no read is dead), changes
+of a list a comprehension read, the rejected tuple shape, the shallow copy
+whose original is never used again.
+
 Things it avoids (contract 5.6 and fairness): lists mixing ints and floats
 (each list's items are all floats or all ints; int arguments for
 `list[float]` parameters are converted as `myc run` does), `sum` of a possibly
@@ -63,7 +71,6 @@ possibly empty list, runtime errors (an IndexError in CPython is a generator
 bug and reported as one).
 """
 
-import random
 import re
 
 # Kinds of variables: 'fl' list[float], 'il' list[int], 'mat' list[list[float]],
