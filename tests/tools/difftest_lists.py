@@ -54,11 +54,9 @@ errors point at.
 
 With `avoid` (difftest.py --avoid-known) it leaves out the shapes of the known
 list bugs, each named by its tests/e2e/pending_NAME.my.txt (the AV_* names
-below): the swapped buffers, loops inside loops or ifs that change a list,
-enumerate updates and `a = step(a)` of a list read before (and every number
-computed at the top level goes into the result, so no read is dead), changes
-of a list a comprehension read, the rejected tuple shape, the shallow copy
-whose original is never used again.
+below): loops inside ifs that change a list, changes of a list a
+comprehension read, changes after `a = step(a)`, the shallow copy whose
+original is never used again.
 
 Things it avoids (contract 5.6 and fairness): lists mixing ints and floats
 (each list's items are all floats or all ints; int arguments for
@@ -82,15 +80,10 @@ ALIAS_SHAPES = ("var", "tuple", "closure", "rows", "shallow", "param")
 
 # --avoid-known: the shapes of known bugs, each named by its tests/e2e/pending_NAME.my.txt
 # and left out only while that file exists.
-AV_SWAP = "list_swap_buffers"              # `u, v = v, u` then v written: rejected
-AV_NESTED = "list_nested_loop_change"      # a change in a loop inside a loop or an if:
-                                           # rejected
-AV_READ = "list_builtin_then_loop_change"  # len/sum/a[-1] of a list, then an enumerate
-                                           # update or `a = step(a)`: rejected
+AV_NESTED = "list_loop_in_if_change"       # a change in a loop inside an if: rejected
 AV_COMP = "list_comprehension_alias"       # a comprehension's source changed while its
                                            # result is used: rejected
-AV_TUPLE = "list_tuple_alias_accepted"     # a tuple holding a changed list, used after:
-                                           # accepted, CPython's answer differs
+AV_STEP = "list_step_result_changed"      # `a = step(a)`, then a changed: rejected
 AV_SHALLOW = "list_shallow_copy_unused"    # a row of a shallow copy changed, the original
                                            # never used again: rejected
 
@@ -121,7 +114,7 @@ class ListGen:
         self.shapes = []         # (shape, 'reject'|'accept')
         self.const = 0           # length of the top-level constant list W (0: none)
         self.cur_scope = []      # the variables of the entry function being written
-        self.nest = 0            # enclosing loops and ifs of the block being written
+        self.nest = 0            # enclosing ifs of the block being written
         self.loop_depth = 0      # enclosing loops of the block being written (lengths may
                                  # not grow there, and nothing pops)
         self.expect_reject = False
@@ -145,10 +138,6 @@ class ListGen:
                 if v.kind in LIST_KINDS and re.search(rf"\b{v.name}\b", text):
                     v.busy += 1 << 10
 
-    def mentioned(self, v):
-        """Is v read earlier in the function being written (AV_READ)?"""
-        pat = re.compile(rf"\b{v.name}\b")
-        return any(pat.search(t) for t, _ in self.out[1:])
 
     def flit(self, lo=-4.0, hi=4.0):
         x = self.r.random()
@@ -348,6 +337,14 @@ class ListGen:
             return f"list({body('x')} for x in {a.name})", a.minlen
         return f"[len({a.name}) - i for i in range(len({a.name}))]", a.minlen
 
+    def new_row(self, row, k=None):
+        """A new list replacing `row` (as long): a comprehension over it, or (AV_COMP,
+        where that comprehension counts as the row itself) a repetition."""
+        k = k or self.flit()
+        if AV_COMP in self.avoid:
+            return f"[{k}] * len({row})"
+        return f"[x * 0.5 + {k} for x in {row}]"
+
     def fresh_mat(self, scope):
         """(expression, rows, cols) of a new matrix with distinct rows."""
         fls = self.vars(scope, ("fl",))
@@ -445,10 +442,8 @@ class ListGen:
         op = self.pick(("=", "+=", "-=", "*=")) if el == "f" else self.pick(("=", "+=", "-="))
         x = self.r.random()
         it = self.itv(el)
-        if x < 0.35 and AV_READ in self.avoid and self.mentioned(v):
-            x = 0.5
         if x < 0.7 and AV_NESTED in self.avoid and self.nest:
-            x = 0.9                      # no loop inside a loop or an if
+            x = 0.9                      # no loop inside an if
         if x < 0.35:
             self.emit(ind, f"for i, {it} in enumerate({v.name}):")
             v.busy += 1
@@ -588,8 +583,8 @@ class ListGen:
             return
         m = self.pick(ms)
         x = self.r.random()
-        if x < 0.4 and AV_NESTED in self.avoid:
-            x = 0.6                      # the loop nest: a row replaced whole instead
+        if x < 0.4 and AV_NESTED in self.avoid and self.nest:
+            x = 0.6                      # no loop inside an if: a row replaced whole instead
         if x < 0.4:
             self.emit(ind, f"for i in range(len({m.name})):")
             self.emit(ind + 1, f"for j in range(len({m.name}[i])):")
@@ -603,7 +598,7 @@ class ListGen:
         elif x < 0.7 and m.minlen >= 1:
             # a row replaced whole
             i = self.r.randint(0, m.minlen - 1)
-            self.emit(ind, f"{m.name}[{i}] = [x * {self.flit()} for x in {m.name}[{i}]]", "idiom: row replaced")
+            self.emit(ind, f"{m.name}[{i}] = {self.new_row(m.name + f'[{i}]')}", "idiom: row replaced")
         elif x < 0.8:
             self.emit(ind, f"{m.name}.append([{self.flit()}] * {m.mincols + self.r.randint(0, 1)})", self.tag_of(m))
             if not self.loop_depth:
@@ -643,19 +638,17 @@ class ListGen:
                 inner.append(LV(y, "i"))
         n = self.r.randint(1, 2)
         frozen = []
-        if AV_NESTED in self.avoid:      # no list changes in the loop's body
+        if AV_NESTED in self.avoid and self.nest:   # no list changes in the loop's body
             frozen = [v for v in inner if v.kind in LIST_KINDS]
             for v in frozen:
                 v.busy += 1
         self.loop_depth += 1
-        self.nest += 1
         start = len(self.out)
         for _ in range(n):
             self.block(ind + 1, inner, depth + 1, lv, top=False)
         if len(self.out) == start:          # the blocks chose to write nothing
             self.b_accumulate(ind + 1, inner, lv)
         self.loop_depth -= 1
-        self.nest -= 1
         for v in frozen:
             v.busy -= 1
         if busy:
@@ -723,7 +716,7 @@ class ListGen:
     def b_swap(self, ind, scope):
         """Two buffers: one read, the other written, swapped (the heat-equation idiom)."""
         fls = self.vars(scope, ("fl",), minlen=0)
-        if not fls or AV_SWAP in self.avoid:
+        if not fls:
             return self.b_new_list(ind, scope, ())
         u = self.pick(fls)
         if u.busy:
@@ -743,13 +736,13 @@ class ListGen:
         x = self.r.random()
         fls = self.changeable(scope, ("fl",))
         allf = self.vars(scope, ("fl",))
-        if AV_READ in self.avoid:
-            fls = [v for v in fls if not self.mentioned(v)]
         if x < 0.3 and fls:
             v = self.pick(fls)
             h = self.helper(self.pick(("scale", "bump", "recfill")))
             args = {"scale": f"{v.name}, {self.flit()}", "bump": v.name, "recfill": f"{v.name}, 0"}[h.kind]
             self.emit(ind, f"{v.name} = {h.name}({args})", "idiom: u = step(u)")
+            if AV_STEP in self.avoid:
+                v.busy += 1 << 10        # not changed again
             if h.kind == "bump" and not self.loop_depth:
                 v.minlen += 1
             return
@@ -965,7 +958,7 @@ class ListGen:
             i, j = self.r.randint(0, r - 1), self.r.randint(0, c - 1)
             if variant == "replaced":
                 self.emit(ind, f"for i in range(len({m})):")
-                self.emit(ind + 1, f"{m}[i] = [x + float(i) for x in {m}[i]]", "idiom: row replaced")
+                self.emit(ind + 1, f"{m}[i] = {self.new_row(m + '[i]', 'float(i)')}", "idiom: row replaced")
                 self.emit(ind, f"{m}[{i}][{j}] {self.pick(('=', '+='))} {self.flit()}", None)
             elif variant != "read-only":
                 self.emit(ind, f"{m}[{i}][{j}] {self.pick(('=', '+=', '*='))} {self.flit()}", tag)
@@ -991,7 +984,7 @@ class ListGen:
             self.emit(ind, f"{m2} = {copy}")
             i, j = self.r.randint(0, m.minlen - 1), self.r.randint(0, m.mincols - 1)
             if variant == "replace":
-                self.emit(ind, f"{m2}[{i}] = [x * 2.0 for x in {m2}[{i}]]", "idiom: row of a copy replaced")
+                self.emit(ind, f"{m2}[{i}] = {self.new_row(m2 + f'[{i}]')}", "idiom: row of a copy replaced")
             elif variant == "unused":
                 # the original never read again: its rows are the copy's alone
                 self.emit(ind, f"{m2}[{i}][{j}] += {self.flit()}", "idiom: shallow copy whose original is unused")
@@ -1012,10 +1005,10 @@ class ListGen:
             h = self.helper(self.pick(("scale", "bump")))
             args = lambda x: f"{x}, {self.flit()}" if h.kind == "scale" else x
             variant = "use-after" if reject else self.pick(("rebind", "copy"))
-            if variant == "rebind" and AV_READ in self.avoid and self.mentioned(a):
-                variant = "copy"
             if variant == "rebind":
                 self.emit(ind, f"{a.name} = {h.name}({args(a.name)})", "idiom: u = step(u)")
+                if AV_STEP in self.avoid:
+                    a.busy += 1 << 10    # not changed again
                 a.minlen += h.kind == "bump"
                 self.emit(ind, f"{s} = {self.use_of(a.name, 'fl')}")
                 return s
@@ -1071,8 +1064,6 @@ class ListGen:
             if b == alias_at:
                 shape = self.pick(ALIAS_SHAPES + (("const",) if self.const else ()))
                 reject = self.chance(0.55)
-                if shape == "tuple" and AV_TUPLE in self.avoid:
-                    reject = False
                 results.append(self.alias_block(1, scope, shape, reject))
                 scope.append(LV(results[-1], "f"))
             if b < nblocks:
@@ -1089,9 +1080,6 @@ class ListGen:
         # what an alias shape computed after the change is in the result, so that a
         # program myc accepts though it should not shows CPython's different answer
         parts += [r for r in results if r not in parts]
-        if AV_READ in self.avoid and len(nums) > 1:
-            # every number computed at the top level is used: no read of a list is dead
-            parts.append(" + ".join(v.name for v in nums))
         if not parts:
             parts = ["0.0"]
         if len(parts) == 1 and self.chance(0.7):
