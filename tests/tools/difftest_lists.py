@@ -83,7 +83,8 @@ ALIAS_SHAPES = ("var", "tuple", "closure", "rows", "shallow", "param")
 AV_NESTED = "list_loop_in_if_change"       # a change in a loop inside an if: rejected
 AV_COMP = "list_comprehension_alias"       # a comprehension's source changed while its
                                            # result is used: rejected
-AV_STEP = "list_step_result_changed"      # `a = step(a)`, then a changed: rejected
+AV_STEP = "list_step_result_changed"      # `a = step(a)`, then a changed, or a step
+                                           # with a loop called so in a loop: rejected
 AV_SHALLOW = "list_shallow_copy_unused"    # a row of a shallow copy changed, the original
                                            # never used again: rejected
 
@@ -736,6 +737,8 @@ class ListGen:
         x = self.r.random()
         fls = self.changeable(scope, ("fl",))
         allf = self.vars(scope, ("fl",))
+        if AV_STEP in self.avoid:       # no a = step(a) in loops, nor of a call's result
+            fls = [v for v in fls if not v.call] if not self.loop_depth else []
         if x < 0.3 and fls:
             v = self.pick(fls)
             h = self.helper(self.pick(("scale", "bump", "recfill")))
@@ -754,6 +757,8 @@ class ListGen:
             self.emit(ind, f"{name} = {h.name}({args})")
             # a call's result, not a list made here: changing it is not one of 5.3's idioms
             scope.append(LV(name, "fl", v.minlen, local=False, call=True))
+            if AV_STEP in self.avoid:
+                scope[-1].busy += 1 << 10    # never changed
             return
         if x < 0.7 and allf:
             v = self.pick(allf)
@@ -862,6 +867,9 @@ class ListGen:
     def use_of(self, name, kind):
         """A float expression reading list `name` of kind fl/il (any length) that sees
         any change of its items or length."""
+        if AV_COMP in self.avoid:        # no generator expression over it
+            return (f"sum({name}, 0.0) + float(len({name})) * 0.125" if kind == "fl" else
+                    f"float(sum({name}) + 1000 * len({name}))")
         if kind == "fl":
             return self.pick((f"sum({name}, 0.0) + float(len({name})) * 0.125",
                               f"0.0 + sum(x * float(i + 1) for i, x in enumerate({name})) + float(len({name}))"))
