@@ -49,14 +49,14 @@ a swapped buffer written, a row replaced whole, a copy changed, a change
 whose alias is never used again, `u = step(u)`, the change in a recursion
 that passes the list on, the change inside such a `step`), or None (another
 change myc should accept but 5.3 does not list, such as an entry function
-changing its own parameter, or a change of a helper's result).  difftest.py judges a rejection by the tags of the lines myc's
-errors point at.
+changing its own parameter, or a change of a helper's result).  difftest.py
+judges a rejection by the tags of the lines myc's errors point at.
 
-With `avoid` (difftest.py --avoid-known) it leaves out the shapes of the known
-list bugs, each named by its tests/e2e/pending_NAME.my.txt (the AV_* names
-below): loops inside ifs that change a list, changes of a list a
-comprehension read, changes after `a = step(a)`, the shallow copy whose
-original is never used again.
+With `avoid` (difftest.py --avoid-known: the NAMEs of tests/e2e/pending_NAME.my.txt)
+it may leave out the shapes of known list bugs not fixed yet; each avoidance
+names its pending file and holds only while that file exists (the AV_* names
+below).  The list bugs it found before are fixed (their repros are
+tests/e2e/lists/difftest_found*.my).
 
 Things it avoids (contract 5.6 and fairness): lists mixing ints and floats
 (each list's items are all floats or all ints; int arguments for
@@ -69,24 +69,18 @@ possibly empty list, runtime errors (an IndexError in CPython is a generator
 bug and reported as one).
 """
 
-import re
 
 # Kinds of variables: 'fl' list[float], 'il' list[int], 'mat' list[list[float]],
 # 'pl' list[(float, int)], 'tl' (list[float], float), 'f' float, 'i' int.
 LIST_KINDS = ("fl", "il", "mat", "pl")
+
+# --avoid-known: the known list bugs, each named by its tests/e2e/pending_NAME.my.txt.
+AV_ROWCOMP = "list_row_replaced_by_comprehension"   # then another row's item changed:
+                                                    # rejected
 ANN = {"fl": "list[float]", "il": "list[int]", "mat": "list[list[float]]",
        "pl": "list[(float, int)]", "tl": "(list[float], float)", "f": "float", "i": "int"}
 ALIAS_SHAPES = ("var", "tuple", "closure", "rows", "shallow", "param")
 
-# --avoid-known: the shapes of known bugs, each named by its tests/e2e/pending_NAME.my.txt
-# and left out only while that file exists.
-AV_NESTED = "list_loop_in_if_change"       # a change in a loop inside an if: rejected
-AV_COMP = "list_comprehension_alias"       # a comprehension's source changed while its
-                                           # result is used: rejected
-AV_STEP = "list_step_result_changed"      # `a = step(a)`, then a changed, or a step
-                                           # with a loop called so in a loop: rejected
-AV_SHALLOW = "list_shallow_copy_unused"    # a row of a shallow copy changed, the original
-                                           # never used again: rejected
 
 
 class LV:
@@ -114,8 +108,6 @@ class ListGen:
         self.alias_rate = alias_rate
         self.shapes = []         # (shape, 'reject'|'accept')
         self.const = 0           # length of the top-level constant list W (0: none)
-        self.cur_scope = []      # the variables of the entry function being written
-        self.nest = 0            # enclosing ifs of the block being written
         self.loop_depth = 0      # enclosing loops of the block being written (lengths may
                                  # not grow there, and nothing pops)
         self.expect_reject = False
@@ -133,12 +125,6 @@ class ListGen:
 
     def emit(self, ind, text, tag=None):
         self.out.append(("    " * ind + text, tag))
-        if AV_COMP in self.avoid and " for " in text and "[" in text:
-            # a list comprehension: the lists it reads are never changed afterwards
-            for v in self.cur_scope:
-                if v.kind in LIST_KINDS and re.search(rf"\b{v.name}\b", text):
-                    v.busy += 1 << 10
-
 
     def flit(self, lo=-4.0, hi=4.0):
         x = self.r.random()
@@ -339,10 +325,10 @@ class ListGen:
         return f"[len({a.name}) - i for i in range(len({a.name}))]", a.minlen
 
     def new_row(self, row, k=None):
-        """A new list replacing `row` (as long): a comprehension over it, or (AV_COMP,
-        where that comprehension counts as the row itself) a repetition."""
+        """A new list replacing `row` (as long): a comprehension over it, or a
+        repetition (AV_ROWCOMP)."""
         k = k or self.flit()
-        if AV_COMP in self.avoid:
+        if AV_ROWCOMP in self.avoid:
             return f"[{k}] * len({row})"
         return f"[x * 0.5 + {k} for x in {row}]"
 
@@ -406,7 +392,7 @@ class ListGen:
 
     def b_new_list(self, ind, scope, loopvars):
         el = self.pick(("f", "f", "i"))
-        if self.chance(0.25) and not (AV_NESTED in self.avoid and self.nest):
+        if self.chance(0.25):
             # [] filled by appends in a loop: the idiom
             name = self.fresh("xs")
             ann = f": {ANN['fl' if el == 'f' else 'il']}" if self.chance(0.4) else ""
@@ -443,8 +429,6 @@ class ListGen:
         op = self.pick(("=", "+=", "-=", "*=")) if el == "f" else self.pick(("=", "+=", "-="))
         x = self.r.random()
         it = self.itv(el)
-        if x < 0.7 and AV_NESTED in self.avoid and self.nest:
-            x = 0.9                      # no loop inside an if
         if x < 0.35:
             self.emit(ind, f"for i, {it} in enumerate({v.name}):")
             v.busy += 1
@@ -584,8 +568,6 @@ class ListGen:
             return
         m = self.pick(ms)
         x = self.r.random()
-        if x < 0.4 and AV_NESTED in self.avoid and self.nest:
-            x = 0.6                      # no loop inside an if: a row replaced whole instead
         if x < 0.4:
             self.emit(ind, f"for i in range(len({m.name})):")
             self.emit(ind + 1, f"for j in range(len({m.name}[i])):")
@@ -638,11 +620,6 @@ class ListGen:
                 self.emit(ind, f"for {y} in {busy.name}{self.pick(('', '[::-1]', '[1:]'))}:")
                 inner.append(LV(y, "i"))
         n = self.r.randint(1, 2)
-        frozen = []
-        if AV_NESTED in self.avoid and self.nest:   # no list changes in the loop's body
-            frozen = [v for v in inner if v.kind in LIST_KINDS]
-            for v in frozen:
-                v.busy += 1
         self.loop_depth += 1
         start = len(self.out)
         for _ in range(n):
@@ -650,8 +627,6 @@ class ListGen:
         if len(self.out) == start:          # the blocks chose to write nothing
             self.b_accumulate(ind + 1, inner, lv)
         self.loop_depth -= 1
-        for v in frozen:
-            v.busy -= 1
         if busy:
             busy.busy -= 1
         # variables first made inside the loop are not kept (they may not be set)
@@ -661,11 +636,9 @@ class ListGen:
         inner = list(scope)
         before = {v.name: v.minlen for v in scope}
         start = len(self.out)
-        self.nest += 1
         self.block(ind + 1, inner, depth + 1, loopvars, top=False)
         if len(self.out) == start:
             self.b_accumulate(ind + 1, inner, loopvars)
-        self.nest -= 1
         for v in scope:     # a change in the branch: only what holds both ways
             v.minlen = min(v.minlen, before[v.name])
 
@@ -737,15 +710,11 @@ class ListGen:
         x = self.r.random()
         fls = self.changeable(scope, ("fl",))
         allf = self.vars(scope, ("fl",))
-        if AV_STEP in self.avoid:       # no a = step(a) in loops, nor of a call's result
-            fls = [v for v in fls if not v.call] if not self.loop_depth else []
         if x < 0.3 and fls:
             v = self.pick(fls)
             h = self.helper(self.pick(("scale", "bump", "recfill")))
             args = {"scale": f"{v.name}, {self.flit()}", "bump": v.name, "recfill": f"{v.name}, 0"}[h.kind]
             self.emit(ind, f"{v.name} = {h.name}({args})", "idiom: u = step(u)")
-            if AV_STEP in self.avoid:
-                v.busy += 1 << 10        # not changed again
             if h.kind == "bump" and not self.loop_depth:
                 v.minlen += 1
             return
@@ -757,8 +726,6 @@ class ListGen:
             self.emit(ind, f"{name} = {h.name}({args})")
             # a call's result, not a list made here: changing it is not one of 5.3's idioms
             scope.append(LV(name, "fl", v.minlen, local=False, call=True))
-            if AV_STEP in self.avoid:
-                scope[-1].busy += 1 << 10    # never changed
             return
         if x < 0.7 and allf:
             v = self.pick(allf)
@@ -867,9 +834,6 @@ class ListGen:
     def use_of(self, name, kind):
         """A float expression reading list `name` of kind fl/il (any length) that sees
         any change of its items or length."""
-        if AV_COMP in self.avoid:        # no generator expression over it
-            return (f"sum({name}, 0.0) + float(len({name})) * 0.125" if kind == "fl" else
-                    f"float(sum({name}) + 1000 * len({name}))")
         if kind == "fl":
             return self.pick((f"sum({name}, 0.0) + float(len({name})) * 0.125",
                               f"0.0 + sum(x * float(i + 1) for i, x in enumerate({name})) + float(len({name}))"))
@@ -984,8 +948,6 @@ class ListGen:
                 scope.append(m)
             m2 = self.fresh("mc")
             variant = "use-after" if reject else self.pick(("deep", "replace", "unused"))
-            if variant == "unused" and AV_SHALLOW in self.avoid:
-                variant = "deep"
             copy = self.pick((f"list({m.name})", f"{m.name}[:]", f"{m.name}.copy()"))
             if variant == "deep":
                 copy = self.pick((f"[list(r) for r in {m.name}]", f"[r[:] for r in {m.name}]"))
@@ -1015,8 +977,6 @@ class ListGen:
             variant = "use-after" if reject else self.pick(("rebind", "copy"))
             if variant == "rebind":
                 self.emit(ind, f"{a.name} = {h.name}({args(a.name)})", "idiom: u = step(u)")
-                if AV_STEP in self.avoid:
-                    a.busy += 1 << 10    # not changed again
                 a.minlen += h.kind == "bump"
                 self.emit(ind, f"{s} = {self.use_of(a.name, 'fl')}")
                 return s
@@ -1041,7 +1001,7 @@ class ListGen:
         self.out = []
         nl = self.r.randint(1, 3)
         params = []
-        scope = self.cur_scope = []
+        scope = []
         for i in range(nl):
             kind = self.pick(("fl", "fl", "fl", "il", "mat") if i else ("fl", "fl", "il"))
             p = "p" + "abc"[i]
