@@ -129,20 +129,29 @@ int ev_list_append(EvalCtx *cx, const PrimInfo *p, const Value *args, int n, Val
     return 0;
 }
 
+/* pop(a, i)'s list and the item's place, or CPython's error. */
+static int pop_place(EvalCtx *cx, const Value *args, List **l, int64_t *k)
+{
+    int64_t i = 0;
+    if (need_list(cx, args, 0, "pop()", l))
+        return 3;
+    if (!as_int(&args[1], &i))
+        return eval_raise(cx, "'%s' object cannot be interpreted as an integer", tn(&args[1]));
+    if ((*l)->len == 0)
+        return eval_raise(cx, "pop from empty list");
+    *k = norm_index(i, (*l)->len);
+    if (*k < 0)
+        return eval_raise(cx, "pop index out of range");
+    return 0;
+}
+
 int ev_list_pop(EvalCtx *cx, const PrimInfo *p, const Value *args, int n, Value *out)
 {
     (void)p, (void)n;
     List *l = NULL;
-    int64_t i = 0;
-    if (need_list(cx, args, 0, "pop()", &l))
+    int64_t k = 0;
+    if (pop_place(cx, args, &l, &k))
         return 3;
-    if (!as_int(&args[1], &i))
-        return eval_raise(cx, "'%s' object cannot be interpreted as an integer", tn(&args[1]));
-    if (l->len == 0)
-        return eval_raise(cx, "pop from empty list");
-    int64_t k = norm_index(i, l->len);
-    if (k < 0)
-        return eval_raise(cx, "pop index out of range");
     List *r = eval_new_list(cx, l->len - 1, l->len - 1);
     if (k > 0)      /* (r->items is NULL when r is empty) */
         memcpy(r->items, l->items, sizeof(Value) * (size_t)k);
@@ -402,16 +411,9 @@ int ev_list_pop_inplace(EvalCtx *cx, const PrimInfo *p, const Value *args, int n
 {
     (void)p, (void)n;
     List *l = NULL;
-    int64_t i = 0;
-    if (need_list(cx, args, 0, "pop()", &l))
+    int64_t k = 0;
+    if (pop_place(cx, args, &l, &k))
         return 3;
-    if (!as_int(&args[1], &i))
-        return eval_raise(cx, "'%s' object cannot be interpreted as an integer", tn(&args[1]));
-    if (l->len == 0)
-        return eval_raise(cx, "pop from empty list");
-    int64_t k = norm_index(i, l->len);
-    if (k < 0)
-        return eval_raise(cx, "pop index out of range");
     Value x = l->items[k];
     memmove(l->items + k, l->items + k + 1, sizeof(Value) * (size_t)(l->len - 1 - k));
     l->len--;

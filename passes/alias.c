@@ -90,6 +90,15 @@ static bool makes_list(int p)
 
 static const char *var_name(const Node *x) { return x->name ? x->name : NULL; }
 
+/* What callee f may be: itself, or the two operands of the switch it is
+   (alts[1] NULL otherwise). */
+static void callee_alternatives(Node *f, Node *alts[2])
+{
+    bool sw = is_prim(f, P_SWITCH) && f->app.n == 4;
+    alts[0] = sw ? f->app.in[2] : f;
+    alts[1] = sw ? f->app.in[3] : NULL;
+}
+
 /* ---- "runs after" --------------------------------------------------------------- */
 
 /* Marks what depends on x (its uses, transitively, in any graph).  The
@@ -477,11 +486,8 @@ static void origin_in(AC *c, Node *v, Node *d, Origin *o, int depth, bool collec
             return;
         }
     }
-    Node *alts[2] = {f, NULL};
-    if (is_prim(f, P_SWITCH) && f->app.n == 4) {
-        alts[0] = f->app.in[2];
-        alts[1] = f->app.in[3];
-    }
+    Node *alts[2];
+    callee_alternatives(f, alts);
     for (int i = 0; i < 2 && alts[i]; i++) {
         uint64_t from = 0;
         Graph *g = ir_is_const_graph(alts[i]) ? alts[i]->k.u.graph : NULL;
@@ -629,11 +635,8 @@ static bool rows_distinct_at(AC *c, Node *m, int depth)
     Node *f = m->kind == N_APPLY ? m->app.in[0] : NULL;
     if (f && p < 0 && !(ir_is_const_graph(f) && is_comp_graph(f->k.u.graph))) {
         /* a call: the result of every graph it may run (a loop's, a branch's) */
-        Node *alts[2] = {f, NULL};
-        if (is_prim(f, P_SWITCH) && f->app.n == 4) {
-            alts[0] = f->app.in[2];
-            alts[1] = f->app.in[3];
-        }
+        Node *alts[2];
+        callee_alternatives(f, alts);
         bool ok = true;
         for (int i = 0; i < 2 && alts[i] && ok; i++)
             ok = ir_is_const_graph(alts[i]) && alts[i]->k.u.graph->output &&
@@ -717,11 +720,8 @@ static void report_stale(AC *c, Node *d, Node *v, Node *w, Graph *wg, bool via_c
 static bool returns_new(AC *c, Node *w)
 {
     Node *f = w->app.in[0];
-    Node *alts[2] = {f, NULL};
-    if (is_prim(f, P_SWITCH) && f->app.n == 4) {
-        alts[0] = f->app.in[2];
-        alts[1] = f->app.in[3];
-    }
+    Node *alts[2];
+    callee_alternatives(f, alts);
     for (int i = 0; i < 2 && alts[i]; i++) {
         uint64_t from = 0;
         if (!ir_is_const_graph(alts[i]) || !fresh_result(c, alts[i]->k.u.graph, 0, &from) || from)
