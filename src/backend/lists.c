@@ -281,39 +281,68 @@ LLVMValueRef cg_list_convert(Cg *cg, LLVMValueRef arena, LLVMValueRef v, const T
     return cg_list_value(cg, buf, len, len);
 }
 
+/* Tests item i of a search (find_item); ctx is the caller's. */
+typedef LLVMValueRef (*ItemTest)(Cg *cg, LLVMValueRef i, const void *ctx);
+
+/* Whether some i in [0, len) has test(i) == want (an i1): a loop that
+   stops at the first such i. */
+static LLVMValueRef find_item(Cg *cg, LLVMValueRef len, bool want, ItemTest test, const void *ctx)
+{
+    LLVMValueRef no = LLVMConstInt(cg->t_i1, 0, 0), yes = LLVMConstInt(cg->t_i1, 1, 0);
+    LLVMBasicBlockRef start = LLVMGetInsertBlock(cg->b);
+    LLVMBasicBlockRef loop = new_block(cg, "find.loop"), body = new_block(cg, "find.body"),
+                      done = new_block(cg, "find.done");
+    LLVMBuildBr(cg->b, loop);
+    LLVMPositionBuilderAtEnd(cg->b, loop);
+    LLVMValueRef i = LLVMBuildPhi(cg->b, cg->t_i64, "i"), zero = const_i64(cg, 0);
+    LLVMAddIncoming(i, &zero, &start, 1);
+    LLVMBuildCondBr(cg->b, LLVMBuildICmp(cg->b, LLVMIntSLT, i, len, ""), body, done);
+    LLVMPositionBuilderAtEnd(cg->b, body);
+    LLVMValueRef e = test(cg, i, ctx);
+    LLVMValueRef i1 = LLVMBuildNSWAdd(cg->b, i, const_i64(cg, 1), "");
+    LLVMBasicBlockRef latch = LLVMGetInsertBlock(cg->b);
+    if (want)
+        LLVMBuildCondBr(cg->b, e, done, loop);
+    else
+        LLVMBuildCondBr(cg->b, e, loop, done);
+    LLVMAddIncoming(i, &i1, &latch, 1);
+    LLVMPositionBuilderAtEnd(cg->b, done);
+    LLVMValueRef r = LLVMBuildPhi(cg->b, cg->t_i1, "found");
+    LLVMValueRef vals[2] = {no, yes};
+    LLVMBasicBlockRef from[2] = {loop, latch};
+    LLVMAddIncoming(r, vals, from, 2);
+    return r;
+}
+
+typedef struct ItemsEq {
+    LLVMValueRef x, y;      /* lists, or for `in` y the value sought (y_list false) */
+    const Type *ex, *ey;
+    bool y_list;
+    Loc loc;
+} ItemsEq;
+
+/* x[i] == y[i], or x[i] == y */
+static LLVMValueRef item_equal(Cg *cg, LLVMValueRef i, const void *ctx)
+{
+    const ItemsEq *q = ctx;
+    LLVMValueRef y = q->y_list ? cg_list_load(cg, cg_list_data(cg, q->y), i, q->ey) : q->y;
+    return cg_equal(cg, cg_list_load(cg, cg_list_data(cg, q->x), i, q->ex), q->ex, y, q->ey, q->loc);
+}
+
 /* x == y for two lists: equal lengths, and items equal by cg_equal
    (which calls this for lists of lists); the first unequal item stops. */
 LLVMValueRef cg_list_equal(Cg *cg, LLVMValueRef x, const Type *tx, LLVMValueRef y, const Type *ty, Loc loc)
 {
-    LLVMValueRef no = LLVMConstInt(cg->t_i1, 0, 0), yes = LLVMConstInt(cg->t_i1, 1, 0);
     LLVMValueRef lx = cg_list_len(cg, x), ly = cg_list_len(cg, y);
     LLVMValueRef same_len = LLVMBuildICmp(cg->b, LLVMIntEQ, lx, ly, "");
     const Type *ex = type_list_elem(tx), *ey = type_list_elem(ty);
     if (!ex || !ey)     /* list[?] is empty: equal to an empty list */
         return LLVMBuildAnd(cg->b, same_len, LLVMBuildICmp(cg->b, LLVMIntEQ, lx, const_i64(cg, 0), ""), "");
-    /* for (i = 0; i < len; i++) if (!(x[i] == y[i])) break; equal when it ran to the end */
-    LLVMBasicBlockRef start = LLVMGetInsertBlock(cg->b);
-    LLVMBasicBlockRef loop = new_block(cg, "eq.loop"), body = new_block(cg, "eq.body"), done = new_block(cg, "eq.done");
-    LLVMBuildCondBr(cg->b, same_len, loop, done);
-    LLVMPositionBuilderAtEnd(cg->b, loop);
-    LLVMValueRef i = LLVMBuildPhi(cg->b, cg->t_i64, "i");
-    LLVMValueRef zero = const_i64(cg, 0);
-    LLVMAddIncoming(i, &zero, &start, 1);
-    LLVMValueRef more = LLVMBuildICmp(cg->b, LLVMIntSLT, i, lx, "");
-    LLVMBuildCondBr(cg->b, more, body, done);
-    LLVMPositionBuilderAtEnd(cg->b, body);
-    LLVMValueRef e = cg_equal(cg, cg_list_load(cg, cg_list_data(cg, x), i, ex), ex,
-                              cg_list_load(cg, cg_list_data(cg, y), i, ey), ey, loc);
-    LLVMValueRef i1 = LLVMBuildNSWAdd(cg->b, i, const_i64(cg, 1), "");
-    LLVMBasicBlockRef latch = LLVMGetInsertBlock(cg->b);
-    LLVMBuildCondBr(cg->b, e, loop, done);
-    LLVMAddIncoming(i, &i1, &latch, 1);
-    LLVMPositionBuilderAtEnd(cg->b, done);
-    LLVMValueRef r = LLVMBuildPhi(cg->b, cg->t_i1, "eq");
-    LLVMValueRef vals[3] = {no, yes, no};
-    LLVMBasicBlockRef from[3] = {start, loop, latch};
-    LLVMAddIncoming(r, vals, from, 3);
-    return r;
+    /* no item is compared when the lengths differ */
+    LLVMValueRef n = LLVMBuildSelect(cg->b, same_len, lx, const_i64(cg, 0), "");
+    ItemsEq q = {x, y, ex, ey, true, loc};
+    LLVMValueRef differ = find_item(cg, n, false, item_equal, &q);
+    return LLVMBuildAnd(cg->b, same_len, LLVMBuildNot(cg->b, differ, ""), "eq");
 }
 
 /* ---- the primitives ------------------------------------------------------------------ */
@@ -522,29 +551,10 @@ static LLVMValueRef min_max(Cg *cg, LLVMValueRef a, const Type *lt, const Type *
 static LLVMValueRef contains(Cg *cg, LLVMValueRef a, LLVMValueRef x, const Type *lt, const Type *xt, Loc loc)
 {
     const Type *elem = type_list_elem(lt);
-    LLVMValueRef no = LLVMConstInt(cg->t_i1, 0, 0), yes = LLVMConstInt(cg->t_i1, 1, 0);
     if (!elem)
-        return no;
-    LLVMValueRef len = cg_list_len(cg, a), data = cg_list_data(cg, a);
-    LLVMBasicBlockRef start = LLVMGetInsertBlock(cg->b);
-    LLVMBasicBlockRef loop = new_block(cg, "in.loop"), body = new_block(cg, "in.body"), done = new_block(cg, "in.done");
-    LLVMBuildBr(cg->b, loop);
-    LLVMPositionBuilderAtEnd(cg->b, loop);
-    LLVMValueRef i = LLVMBuildPhi(cg->b, cg->t_i64, "i"), zero = const_i64(cg, 0);
-    LLVMAddIncoming(i, &zero, &start, 1);
-    LLVMBuildCondBr(cg->b, LLVMBuildICmp(cg->b, LLVMIntSLT, i, len, ""), body, done);
-    LLVMPositionBuilderAtEnd(cg->b, body);
-    LLVMValueRef e = cg_equal(cg, cg_list_load(cg, data, i, elem), elem, x, xt, loc);
-    LLVMValueRef i1 = LLVMBuildNSWAdd(cg->b, i, const_i64(cg, 1), "");
-    LLVMBasicBlockRef latch = LLVMGetInsertBlock(cg->b);
-    LLVMBuildCondBr(cg->b, e, done, loop);
-    LLVMAddIncoming(i, &i1, &latch, 1);
-    LLVMPositionBuilderAtEnd(cg->b, done);
-    LLVMValueRef r = LLVMBuildPhi(cg->b, cg->t_i1, "in");
-    LLVMValueRef vals[2] = {no, yes};
-    LLVMBasicBlockRef from[2] = {loop, latch};
-    LLVMAddIncoming(r, vals, from, 2);
-    return r;
+        return LLVMConstInt(cg->t_i1, 0, 0);
+    ItemsEq q = {a, x, elem, xt, false, loc};
+    return find_item(cg, cg_list_len(cg, a), true, item_equal, &q);
 }
 
 bool cg_is_list_prim(PrimId p)
