@@ -215,6 +215,17 @@ static inline bool ir_is_const_prim(const Node *n, PrimId p)
 {
     return n->kind == N_CONST && n->k.kind == K_PRIM && n->k.u.prim == p;
 }
+/* Whether x applies primitive p; the primitive x applies, or -1. */
+static inline bool ir_applies_prim(const Node *x, PrimId p)
+{
+    return x && x->kind == N_APPLY && x->app.n >= 1 && ir_is_const_prim(x->app.in[0], p);
+}
+static inline int ir_applied_prim(const Node *x)
+{
+    if (!x || x->kind != N_APPLY || x->app.n < 1 || x->app.in[0]->kind != N_CONST || x->app.in[0]->k.kind != K_PRIM)
+        return -1;
+    return (int)x->app.in[0]->k.u.prim;
+}
 /* rebind(x, key0, j0, key1, j1, ...) (after specialisation, J or Jfwd of a
    function value x) names each function x may be by a key, not by its
    place in x's type: the optimiser may replace x by a value whose type

@@ -223,6 +223,16 @@ bool type_has_function(const Type *t)
     return false;
 }
 
+bool type_may_hold_list(const Type *t)
+{
+    if (!t || t->kind == T_LIST || t->kind == T_FUNC)
+        return true;
+    for (int i = 0; t->kind == T_TUPLE && i < t->n; i++)
+        if (type_may_hold_list(t->elems[i]))
+            return true;
+    return false;
+}
+
 bool type_is_float_shaped(const Type *t)
 {
     if (!t)

@@ -65,6 +65,10 @@ static inline bool type_is_numeric(const Type *t) { return t && t->kind <= T_FLO
 /* A float, the symbolic zero or a tuple of those: a sensitivity type all of
    whose values have one shape, and whose all-zero value is its zero. */
 bool type_is_float_shaped(const Type *t);
+/* Whether a value of type t may share a list's storage: a list, a tuple
+   holding one, a function (a closure may have captured one), or an
+   unknown type (NULL). */
+bool type_may_hold_list(const Type *t);
 /* A function type, or a tuple or list holding one; an unknown type (NULL) may be one. */
 bool type_has_function(const Type *t);
 

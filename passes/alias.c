@@ -42,6 +42,8 @@ typedef struct AC {
     uint32_t *reach;        /* node id -> stamp: depends on the change being checked */
     uint32_t stamp;
     uint32_t *maxseq;       /* graph id -> the largest seq in its body */
+    NodeVec *body;          /* graph id -> ir_graph_body, computed once (the module does not change) */
+    NodeVec *calls;         /* graph id -> the applies whose callee is its constant */
     uint8_t **consumes;     /* graph id -> per parameter: the function changes it */
     uint8_t *fresh;         /* graph id -> its result is a new list: 0 unknown, 1 being found, 2 yes, 3 no */
     bool assumed;           /* a "yes" rested on a graph being found */
@@ -52,18 +54,6 @@ typedef struct AC {
     NodeVec visiting;       /* rows_distinct's values being found (a loop comes back to them) */
     int errors;
 } AC;
-
-static bool is_prim(const Node *x, PrimId p)
-{
-    return x && x->kind == N_APPLY && x->app.n >= 1 && ir_is_const_prim(x->app.in[0], p);
-}
-
-static int prim_of(const Node *x)
-{
-    if (!x || x->kind != N_APPLY || x->app.n < 1 || x->app.in[0]->kind != N_CONST || x->app.in[0]->k.kind != K_PRIM)
-        return -1;
-    return (int)x->app.in[0]->k.u.prim;
-}
 
 static bool is_list(const Node *x) { return x->type && x->type->kind == T_LIST; }
 
@@ -94,7 +84,7 @@ static const char *var_name(const Node *x) { return x->name ? x->name : NULL; }
    (alts[1] NULL otherwise). */
 static void callee_alternatives(Node *f, Node *alts[2])
 {
-    bool sw = is_prim(f, P_SWITCH) && f->app.n == 4;
+    bool sw = ir_applies_prim(f, P_SWITCH) && f->app.n == 4;
     alts[0] = sw ? f->app.in[2] : f;
     alts[1] = sw ? f->app.in[3] : NULL;
 }
@@ -115,7 +105,7 @@ static void mark_dependents(AC *c, Node *x)
         Node *y = vec_pop(&c->stack);
         for (const Use *u = y->uses; u; u = u->next)
             if (u->user && live(c, u->user) && c->reach[u->user->id] != st &&
-                !(is_prim(u->user, P_DEPEND) && u->index < u->user->app.n - 1)) {
+                !(ir_applies_prim(u->user, P_DEPEND) && u->index < u->user->app.n - 1)) {
                 c->reach[u->user->id] = st;
                 vec_push(&c->stack, u->user);
             }
@@ -125,7 +115,7 @@ static void mark_dependents(AC *c, Node *x)
 static bool depends(const AC *c, const Node *x) { return x->id < c->m->nnodes && c->reach[x->id] == c->stamp; }
 
 
-static void jumps_to(AC *c, Graph *b, NodeVec *out);
+static const NodeVec *calls_of(const AC *c, const Graph *g);
 
 /* Where g runs from: its parent, except for a block (a loop or a join,
    a child of its function) entered from one graph only from outside it
@@ -134,18 +124,16 @@ static Graph *runs_in(AC *c, Graph *g)
 {
     if (g->kind != G_BLOCK)
         return g->parent;
-    NodeVec js = {0};
-    jumps_to(c, g, &js);
+    const NodeVec *js = calls_of(c, g);
     Graph *from = NULL;
     bool one = true;
-    for (int i = 0; i < js.len && one; i++) {
-        Graph *h = js.data[i]->graph;
+    for (int i = 0; i < js->len && one; i++) {
+        Graph *h = js->data[i]->graph;
         if (ir_graph_encloses(g, h))
             continue;       /* the loop's own back edge */
         one = !from || from == h;
         from = h;
     }
-    vec_free(&js);
     return one && from ? from : g->parent;
 }
 
@@ -171,18 +159,16 @@ static bool exclusive_branches(AC *c, Graph *a, Graph *b)
     vec_free(&cb);
     if (!x || !y || x == y || x->kind != G_BRANCH || y->kind != G_BRANCH || x->parent != y->parent || !x->parent)
         return false;
-    NodeVec body = {0};
-    ir_graph_body(x->parent, &body);
+    const NodeVec *body = &c->body[x->parent->id];
     bool found = false;
-    for (int i = 0; i < body.len && !found; i++) {
-        Node *s = body.data[i];
-        if (is_prim(s, P_SWITCH) && s->app.n == 4 && ir_is_const_graph(s->app.in[2]) &&
+    for (int i = 0; i < body->len && !found; i++) {
+        Node *s = body->data[i];
+        if (ir_applies_prim(s, P_SWITCH) && s->app.n == 4 && ir_is_const_graph(s->app.in[2]) &&
             ir_is_const_graph(s->app.in[3])) {
             Graph *p = s->app.in[2]->k.u.graph, *q = s->app.in[3]->k.u.graph;
             found = (p == x && q == y) || (p == y && q == x);
         }
     }
-    vec_free(&body);
     return found;
 }
 
@@ -198,17 +184,16 @@ static bool closure_runs_after(AC *c, Graph *l, Node *d, int depth)
         Graph *g = c->m->graphs.data[gi];
         if (g->fn == l)
             continue;       /* L's own recursion */
-        NodeVec body = {0};
-        ir_graph_body(g, &body);
+        const NodeVec *body = &c->body[g->id];
         bool after = false;
-        for (int i = 0; i <= body.len && !after; i++) {
+        for (int i = 0; i <= body->len && !after; i++) {
             int n;
-            Node *const *in = ir_body_inputs(g, &body, i, &n);
+            Node *const *in = ir_body_inputs(g, body, i, &n);
             for (int k = 0; k < n && !after; k++) {
                 if (!ir_is_const_graph(in[k]) || in[k]->k.u.graph != l)
                     continue;
-                Node *x = i < body.len ? body.data[i] : NULL;
-                if (x && is_prim(x, P_DEPEND) && k == x->app.n - 1) {
+                Node *x = i < body->len ? body->data[i] : NULL;
+                if (x && ir_applies_prim(x, P_DEPEND) && k == x->app.n - 1) {
                     /* depend(unused..., L) is L where it is used (lowering put it there) */
                     for (const Use *u = x->uses; u && !after; u = u->next)
                         after = runs_after(c, u->user, u->user ? u->user->graph : u->graph, d, depth + 1);
@@ -217,7 +202,6 @@ static bool closure_runs_after(AC *c, Graph *l, Node *d, int depth)
                 after = runs_after(c, x, g, d, depth + 1);
             }
         }
-        vec_free(&body);
         if (after)
             return true;
     }
@@ -252,7 +236,7 @@ static bool first_report(AC *c, Loc at)
 
 static const char *what_change(const Node *d)
 {
-    switch (prim_of(d)) {
+    switch (ir_applied_prim(d)) {
     case P_LIST_SET: return "this item assignment changes";
     case P_LIST_APPEND: return "append() changes";
     case P_LIST_POP: return "pop() changes";
@@ -294,21 +278,11 @@ static bool is_comp_graph(const Graph *g)
     return src && (strcmp(src, "<listcomp>") == 0 || strcmp(src, "<genexpr>") == 0);
 }
 
-/* Jumps to block b: calls whose callee is b's constant. */
-static void jumps_to(AC *c, Graph *b, NodeVec *out)
+/* The calls of graph g: applies whose callee is g's constant (the jumps
+   into a block). */
+static const NodeVec *calls_of(const AC *c, const Graph *g)
 {
-    Graph *p = b->parent;
-    for (int gi = 0; gi < c->m->graphs.len; gi++) {
-        Graph *g = c->m->graphs.data[gi];
-        if (!p || !ir_graph_encloses(p, g))
-            continue;
-        NodeVec body = {0};
-        ir_graph_body(g, &body);
-        for (int i = 0; i < body.len; i++)
-            if (ir_is_const_graph(body.data[i]->app.in[0]) && body.data[i]->app.in[0]->k.u.graph == b)
-                vec_push(out, body.data[i]);
-        vec_free(&body);
-    }
+    return &c->calls[g->id];
 }
 
 typedef struct Origin {
@@ -402,10 +376,9 @@ static void origin_in(AC *c, Node *v, Node *d, Origin *o, int depth, bool collec
             return;
         }
         if (g->kind == G_BLOCK) {       /* a loop variable or a join: every incoming value */
-            NodeVec js = {0};
-            jumps_to(c, g, &js);
-            for (int i = 0; i < js.len; i++) {
-                Node *j = js.data[i];
+            const NodeVec *js = calls_of(c, g);
+            for (int i = 0; i < js->len; i++) {
+                Node *j = js->data[i];
                 int k = v->param.index + 1;
                 if (k >= j->app.n)
                     continue;
@@ -417,7 +390,6 @@ static void origin_in(AC *c, Node *v, Node *d, Origin *o, int depth, bool collec
                 Graph *ag = a->kind == N_CONST ? NULL : a->graph;
                 origin_in(c, a, d, o, depth + 1, collect && ag && ir_graph_encloses(ag, d->graph));
             }
-            vec_free(&js);
             return;
         }
         fail(o, "comes from where myc cannot follow it", v->loc, "it comes from here");
@@ -427,7 +399,7 @@ static void origin_in(AC *c, Node *v, Node *d, Origin *o, int depth, bool collec
         fail(o, "is a constant shared by every use", v->loc, "it is this constant");
         return;
     }
-    int p = prim_of(v);
+    int p = ir_applied_prim(v);
     if (makes_list(p))
         return;                                 /* a new list */
     if (p == P_DEPEND) {                        /* depend(x..., w) is w */
@@ -436,9 +408,9 @@ static void origin_in(AC *c, Node *v, Node *d, Origin *o, int depth, bool collec
     }
     if (p == P_GETITEM && v->app.n == 3) {
         Node *t = v->app.in[1], *ix = v->app.in[2];
-        if (is_prim(t, P_LIST_POP) || is_prim(t, P_LIST_POP_INPLACE))
+        if (ir_applies_prim(t, P_LIST_POP) || ir_applies_prim(t, P_LIST_POP_INPLACE))
             return;                             /* the list pop() leaves */
-        if (is_prim(t, P_MAKE_TUPLE) && ix->kind == N_CONST && ix->k.kind == K_INT && ix->k.u.i >= 0 &&
+        if (ir_applies_prim(t, P_MAKE_TUPLE) && ix->kind == N_CONST && ix->k.kind == K_INT && ix->k.u.i >= 0 &&
             ix->k.u.i + 1 < t->app.n) {
             origin_in(c, t->app.in[ix->k.u.i + 1], d, o, depth + 1, collect);
             return;
@@ -454,7 +426,7 @@ static void origin_in(AC *c, Node *v, Node *d, Origin *o, int depth, bool collec
         bool back = false;
         for (const Use *u = d->uses; u && !back; u = u->next) {
             Node *w = u->user;
-            back = w && live(c, w) && (is_prim(w, P_LIST_SET)) && u->index == 3 && w->app.in[1] == m &&
+            back = w && live(c, w) && (ir_applies_prim(w, P_LIST_SET)) && u->index == 3 && w->app.in[1] == m &&
                    same_value(w->app.in[2], v->app.in[2]);
         }
         if (!back) {
@@ -556,7 +528,7 @@ static bool moved_in(AC *c, Node *item, Node *op)
 {
     if (!is_list(item))
         return true;
-    if (item->kind != N_APPLY || !(makes_list(prim_of(item)) || (prim_of(item) < 0 && returns_new(c, item))))
+    if (item->kind != N_APPLY || !(makes_list(ir_applied_prim(item)) || (ir_applied_prim(item) < 0 && returns_new(c, item))))
         return false;
     mark_dependents(c, op);
     for (const Use *u = item->uses; u; u = u->next)
@@ -588,17 +560,15 @@ static bool rows_distinct_at(AC *c, Node *m, int depth)
             return true;
         if (m->graph->kind != G_BLOCK)
             return false;
-        NodeVec js = {0};
-        jumps_to(c, m->graph, &js);
+        const NodeVec *js = calls_of(c, m->graph);
         bool ok = true;
-        for (int i = 0; i < js.len && ok; i++) {
-            Node *a = m->param.index + 1 < js.data[i]->app.n ? js.data[i]->app.in[m->param.index + 1] : NULL;
+        for (int i = 0; i < js->len && ok; i++) {
+            Node *a = m->param.index + 1 < js->data[i]->app.n ? js->data[i]->app.in[m->param.index + 1] : NULL;
             ok = a && (a == m || rows_distinct(c, a, depth + 1));
         }
-        vec_free(&js);
         return ok;
     }
-    int p = prim_of(m);
+    int p = ir_applied_prim(m);
     switch (p) {
     case P_LIST_MAKE:
         for (int i = 1; i < m->app.n; i++) {
@@ -653,48 +623,36 @@ static bool rows_distinct_at(AC *c, Node *m, int depth)
         Graph *h = c->m->graphs.data[gi];
         if (h->fn != g)
             continue;
-        NodeVec body = {0};
-        ir_graph_body(h, &body);
-        for (int i = 0; i < body.len && ok; i++)
-            if (is_prim(body.data[i], P_LIST_APPEND)) {
+        const NodeVec *body = &c->body[h->id];
+        for (int i = 0; i < body->len && ok; i++)
+            if (ir_applies_prim(body->data[i], P_LIST_APPEND)) {
                 /* an item is a new list, or an inner comprehension's (made
                    for this item alone) */
-                Node *item = body.data[i]->app.in[2], *fi = item->kind == N_APPLY ? item->app.in[0] : NULL;
+                Node *item = body->data[i]->app.in[2], *fi = item->kind == N_APPLY ? item->app.in[0] : NULL;
                 ok = (fi && ir_is_const_graph(fi) && is_comp_graph(fi->k.u.graph)) ||
-                     moved_in(c, item, body.data[i]);
+                     moved_in(c, item, body->data[i]);
             }
-            else if (is_prim(body.data[i], P_LIST_EXTEND))   /* an inner clause's list */
-                ok = rows_distinct(c, body.data[i]->app.in[2], depth + 1);
-        vec_free(&body);
+            else if (ir_applies_prim(body->data[i], P_LIST_EXTEND))   /* an inner clause's list */
+                ok = rows_distinct(c, body->data[i]->app.in[2], depth + 1);
     }
     return ok;
 }
 
 /* ---- the check of one change ----------------------------------------------------- */
 
-/* Whether a value of type t may hold a list (share one's storage). */
-static bool may_hold_list(const Type *t)
-{
-    if (!t || t->kind == T_LIST || t->kind == T_FUNC)
-        return true;
-    for (int i = 0; t->kind == T_TUPLE && i < t->n; i++)
-        if (may_hold_list(t->elems[i]))
-            return true;
-    return false;
-}
 
 /* Use (w, index) of a value only puts it, or a list it holds, into another
    value (the result of w) without reading it: a tuple or list holding it,
    a switch choosing it, depend, an item taken out of a container. */
 static bool stores(const Node *w, int index)
 {
-    switch (prim_of(w)) {
+    switch (ir_applied_prim(w)) {
     case P_MAKE_TUPLE: case P_LIST_MAKE: case P_SWITCH:
         return true;
     case P_DEPEND: return index == w->app.n - 1;
     case P_LIST_SET: return index == 3;
     case P_LIST_APPEND: return index == 2;
-    case P_GETITEM: case P_LIST_GET: return index == 1 && may_hold_list(w->type);
+    case P_GETITEM: case P_LIST_GET: return index == 1 && type_may_hold_list(w->type);
     default: return false;
     }
 }
@@ -769,18 +727,18 @@ static void check_change(AC *c, Node *d, Node *v)
                 if (passed)
                     continue;
             }
-            if (w && is_prim(w, P_DEPEND) && u->index < w->app.n - 1)
+            if (w && ir_applies_prim(w, P_DEPEND) && u->index < w->app.n - 1)
                 continue;       /* an unused statement's value hung there: not read */
             if (w && stores(w, u->index)) {
                 /* an item of a tuple display holds the stale list only if it is that item */
-                Node *ix = prim_of(w) == P_GETITEM && w->app.n == 3 ? w->app.in[2] : NULL;
-                bool other_item = ix && is_prim(x, P_MAKE_TUPLE) && ix->kind == N_CONST && ix->k.kind == K_INT &&
+                Node *ix = ir_applied_prim(w) == P_GETITEM && w->app.n == 3 ? w->app.in[2] : NULL;
+                bool other_item = ix && ir_applies_prim(x, P_MAKE_TUPLE) && ix->kind == N_CONST && ix->k.kind == K_INT &&
                                   ix->k.u.i >= 0 && ix->k.u.i + 1 < x->app.n && !has(&stale, x->app.in[ix->k.u.i + 1]);
                 if (!other_item && !has(&stale, w))
                     vec_push(&stale, w);
                 continue;
             }
-            if (w && u->index >= 1 && prim_of(w) < 0 && may_hold_list(w->type) && !has(&stale, w)) {
+            if (w && u->index >= 1 && ir_applied_prim(w) < 0 && type_may_hold_list(w->type) && !has(&stale, w)) {
                 bool fresh = returns_new(c, w);
                 mark_dependents(c, d);  /* returns_new may have marked others */
                 if (!fresh)
@@ -805,10 +763,9 @@ static void check_callers(AC *c, Graph *g)
     uint8_t *cs = c->consumes[g->id];
     for (int gi = 0; gi < c->m->graphs.len; gi++) {
         Graph *h = c->m->graphs.data[gi];
-        NodeVec body = {0};
-        ir_graph_body(h, &body);
-        for (int i = 0; i < body.len; i++) {
-            Node *x = body.data[i];
+        const NodeVec *body = &c->body[h->id];
+        for (int i = 0; i < body->len; i++) {
+            Node *x = body->data[i];
             Node *f = x->app.in[0];
             bool calls = ir_is_const_graph(f) && f->k.u.graph == g;
             if (!calls && f->type && f->type->kind == T_FUNC && f->kind != N_CONST)
@@ -820,7 +777,6 @@ static void check_callers(AC *c, Graph *g)
                 if (cs[k] && is_list(x->app.in[k + 1]))
                     check_change(c, x, x->app.in[k + 1]);
         }
-        vec_free(&body);
     }
 }
 
@@ -834,26 +790,35 @@ int alias_check(Module *m, Diags *d)
     c.consumes = xcalloc(ng, sizeof(uint8_t *));
     c.fresh = xcalloc(ng, 1);
     c.from = xcalloc(ng, sizeof(uint64_t));
-    NodeVec changes = {0}, body = {0};
+    c.body = xcalloc(ng, sizeof(NodeVec));
+    c.calls = xcalloc(ng, sizeof(NodeVec));
+    NodeVec changes = {0};
     for (int gi = 0; gi < m->graphs.len; gi++) {
         Graph *g = m->graphs.data[gi];
-        body.len = 0;
-        ir_graph_body(g, &body);
-        for (int i = 0; i < body.len; i++) {
-            Node *x = body.data[i];
+        NodeVec *body = &c.body[g->id];
+        ir_graph_body(g, body);
+        for (int i = 0; i < body->len; i++) {
+            Node *x = body->data[i];
             c.live[x->id] = g->id + 1;
             if (x->seq > c.maxseq[g->id])
                 c.maxseq[g->id] = x->seq;
-            if (is_change(prim_of(x)) && x->app.n >= 2)
+            if (is_change(ir_applied_prim(x)) && x->app.n >= 2)
                 vec_push(&changes, x);
+            if (ir_is_const_graph(x->app.in[0]))
+                vec_push(&c.calls[x->app.in[0]->k.u.graph->id], x);
         }
     }
     for (int i = 0; i < changes.len; i++)
         check_change(&c, changes.data[i], changes.data[i]->app.in[1]);
     while (c.work.len)
         check_callers(&c, vec_pop(&c.work));
-    for (uint32_t i = 0; i < ng; i++)
+    for (uint32_t i = 0; i < ng; i++) {
         free(c.consumes[i]);
+        vec_free(&c.body[i]);
+        vec_free(&c.calls[i]);
+    }
+    free(c.body);
+    free(c.calls);
     free(c.consumes);
     free(c.fresh);
     free(c.from);
@@ -861,7 +826,6 @@ int alias_check(Module *m, Diags *d)
     free(c.reach);
     free(c.maxseq);
     vec_free(&changes);
-    vec_free(&body);
     vec_free(&c.work);
     vec_free(&c.reported);
     vec_free(&c.stack);

@@ -63,21 +63,11 @@ typedef struct Ctx {
 
 static bool is_list(const Node *x) { return x->type && x->type->kind == T_LIST; }
 
-static bool is_prim(const Node *x, PrimId p)
-{
-    return x->kind == N_APPLY && x->app.n >= 1 && ir_is_const_prim(x->app.in[0], p);
-}
 
-static int prim_of(const Node *x)
-{
-    if (x->kind != N_APPLY || x->app.n < 1 || x->app.in[0]->kind != N_CONST || x->app.in[0]->k.kind != K_PRIM)
-        return -1;
-    return (int)x->app.in[0]->k.u.prim;
-}
 
-static bool is_make_closure(const Node *x) { return is_prim(x, P_MAKE_CLOSURE) && x->app.n >= 2; }
+static bool is_make_closure(const Node *x) { return ir_applies_prim(x, P_MAKE_CLOSURE) && x->app.n >= 2; }
 
-static bool is_switch(const Node *x) { return is_prim(x, P_SWITCH) && x->app.n == 4; }
+static bool is_switch(const Node *x) { return ir_applies_prim(x, P_SWITCH) && x->app.n == 4; }
 
 static bool live_in(const Ctx *c, const Node *x)
 {
@@ -145,7 +135,7 @@ static void find_sites(Ctx *c, Graph *g)
         int n;
         Node *const *in = ir_body_inputs(g, body, bi, &n);
         Node *x = bi < body->len ? body->data[bi] : NULL;
-        if (x && is_prim(x, P_REBIND))
+        if (x && ir_applies_prim(x, P_REBIND))
             escape_types_of(c, x->type);
         for (int i = 0; i < n; i++) {
             if (!ir_is_const_graph(in[i]))
@@ -246,12 +236,12 @@ static bool is_owned(const Ctx *c, const Node *x)
     }
     if (x->kind != N_APPLY)
         return false;
-    int p = prim_of(x);
+    int p = ir_applied_prim(x);
     if (p >= 0) {
         if (makes_fresh_list(p))
             return true;
         /* the list of pop's (list, item) */
-        return p == P_GETITEM && x->app.n == 3 && is_prim(x->app.in[1], P_LIST_POP) &&
+        return p == P_GETITEM && x->app.n == 3 && ir_applies_prim(x->app.in[1], P_LIST_POP) &&
                x->app.in[2]->kind == N_CONST && x->app.in[2]->k.kind == K_INT && x->app.in[2]->k.u.i == 0;
     }
     Graph *g[2];
@@ -274,19 +264,6 @@ static const Site *site_at(const Ctx *c, const Graph *h, const Node *app)
     return NULL;
 }
 
-/* Whether a value of type t may hold (share) a list's storage: a list, a
-   tuple holding one, or a function (a closure may have captured one). */
-static bool may_hold_list(const Type *t)
-{
-    if (!t)
-        return true;
-    if (t->kind == T_LIST || t->kind == T_FUNC)
-        return true;
-    for (int i = 0; t->kind == T_TUPLE && i < t->n; i++)
-        if (may_hold_list(t->elems[i]))
-            return true;
-    return false;
-}
 
 /* How a live use (user, index) of list value v treats it. */
 typedef enum UseKind { U_OBSERVE, U_CHANGE, U_SITE, U_KEEP } UseKind;
@@ -296,7 +273,7 @@ typedef enum UseKind { U_OBSERVE, U_CHANGE, U_SITE, U_KEEP } UseKind;
 static UseKind use_kind(const Ctx *c, Node *user, int index, Node **at)
 {
     *at = user;
-    int p = prim_of(user);
+    int p = ir_applied_prim(user);
     if (p == P_MAKE_CLOSURE || p < 0) {
         Graph *g[2];
         int n = 0;
@@ -319,7 +296,7 @@ static UseKind use_kind(const Ctx *c, Node *user, int index, Node **at)
                 return U_KEEP;
             owned |= c->gi[g[i]->id].owned && c->gi[g[i]->id].owned[k];
             /* a result that may share the argument's storage keeps it */
-            kept |= g[i]->output && may_hold_list(g[i]->output->type) && !c->gi[g[i]->id].fresh;
+            kept |= g[i]->output && type_may_hold_list(g[i]->output->type) && !c->gi[g[i]->id].fresh;
         }
         return owned ? U_SITE : kept ? U_KEEP : U_OBSERVE;
     }
@@ -519,14 +496,14 @@ static void rewrite_graph(Ctx *c, Graph *g, InplaceStats *st)
             if (x != at || (k != U_CHANGE && k != U_SITE))
                 continue;
             if (k == U_CHANGE)
-                ir_set_input(u->user, 0, ir_const_prim(c->m, (PrimId)inplace_of(prim_of(u->user)), u->user->loc));
+                ir_set_input(u->user, 0, ir_const_prim(c->m, (PrimId)inplace_of(ir_applied_prim(u->user)), u->user->loc));
             if (d != v)
                 ir_use_set(u, d);
         }
     }
     if (st)
         for (int i = 0; i < body->len; i++) {
-            int p = prim_of(body->data[i]);
+            int p = ir_applied_prim(body->data[i]);
             if (p == P_LIST_SET || p == P_LIST_APPEND || p == P_LIST_POP)
                 st->copies++;
             else if (p == P_LIST_SET_INPLACE || p == P_LIST_APPEND_INPLACE || p == P_LIST_POP_INPLACE ||
