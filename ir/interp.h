@@ -87,6 +87,11 @@ int eval_coerce(EvalCtx *cx, Value *v, const Type *t);
 /* Python's == (prim_eval.c): numbers by value, tuples and lists item by
    item, functions by identity. */
 bool eval_values_equal(const Value *a, const Value *b);
+/* Sensitivities (prim_eval.c): sens_add(a, b), and sens_dense(x, d), d
+   with x's shape and zeros materialised; a list's empty sensitivity stands
+   for zeros (ir/prims.def, "differentiation"). */
+int eval_sens_add(EvalCtx *cx, const Value *a, const Value *b, Value *out);
+int eval_sens_dense(EvalCtx *cx, const Value *x, const Value *d, Value *out);
 /* a + b and a * count on lists (list_eval.c; ev_add and ev_mul call them
    when an operand is a list). */
 int eval_list_concat(EvalCtx *cx, const Value *a, const Value *b, Value *out);

@@ -129,6 +129,11 @@ struct Graph {
        such a list too: a copy).  NULL: none is. */
     uint8_t *consumed;
 
+    /* Set by the transforms (passes/grad.c) on every graph they make (J and
+       Jfwd of source code, backpropagators, the operators' graphs); copies
+       keep it.  The aliasing rule checks source code only (passes/alias.c). */
+    bool derived;
+
     /* Set by the J transform (passes/grad.c, "loops"): nonzero for the
        code of one run of a continuation-passing loop (J' of a member, a
        member's bprop, the entry's return continuation), the same number

@@ -275,6 +275,64 @@ int ev_list_slice(EvalCtx *cx, const PrimInfo *p, const Value *args, int n, Valu
     return 0;
 }
 
+/* list_unslice(d, a, start, stop, step, omitted): zeros shaped like a,
+   with d's items where a[start:stop:step] took a's (d empty: all zeros). */
+int ev_list_unslice(EvalCtx *cx, const PrimInfo *p, const Value *args, int n, Value *out)
+{
+    (void)p, (void)n;
+    List *d = NULL, *a = NULL;
+    int64_t b[3] = {0, 0, 0}, omitted;
+    if (need_list(cx, args, 0, "list_unslice", &d) || need_list(cx, args, 1, "list_unslice", &a))
+        return 3;
+    if (!as_int(&args[5], &omitted))
+        return eval_raise(cx, "list_unslice: the omitted mask must be an int");
+    for (int k = 0; k < 3; k++)
+        if (!as_int(&args[2 + k], &b[k]) && !(omitted & (1 << k)))
+            return eval_raise(cx, "slice indices must be integers, not %s", tn(&args[2 + k]));
+    int64_t first, count;
+    if (eval_slice_indices(a->len, b[0], b[1], b[2], (int)omitted, &first, &count))
+        return eval_raise(cx, "slice step cannot be zero");
+    if (d->len != 0 && d->len != count)
+        return eval_raise(cx, "internal error: list_unslice of %lld items for a slice of %lld", (long long)d->len,
+                          (long long)count);
+    int64_t step = omitted & 4 ? 1 : b[2] < -INT64_MAX ? -INT64_MAX : b[2];
+    Value z = value_zero();
+    Value dense;
+    if (eval_sens_dense(cx, args + 1, &z, &dense))
+        return 3;
+    List *r = dense.list;
+    for (int64_t k = 0; k < count && d->len; k++)
+        if (eval_sens_dense(cx, &a->items[first + k * step], &d->items[k], &r->items[first + k * step]))
+            return 3;
+    *out = dense;
+    return 0;
+}
+
+/* list_unrepeat(d, a): item j of the result is the sum of d[j],
+   d[j + len(a)], ... (d is the sensitivity of a * k; empty: zeros). */
+int ev_list_unrepeat(EvalCtx *cx, const PrimInfo *p, const Value *args, int n, Value *out)
+{
+    (void)p, (void)n;
+    List *d = NULL, *a = NULL;
+    if (need_list(cx, args, 0, "list_unrepeat", &d) || need_list(cx, args, 1, "list_unrepeat", &a))
+        return 3;
+    if (a->len ? d->len % a->len : d->len)
+        return eval_raise(cx, "internal error: list_unrepeat of %lld items for a list of %lld", (long long)d->len,
+                          (long long)a->len);
+    Value z = value_zero(), acc;
+    if (eval_sens_dense(cx, args + 1, &z, &acc))
+        return 3;
+    List *r = acc.list;
+    for (int64_t k = 0; k < d->len; k++)
+        if (eval_sens_add(cx, &r->items[k % a->len], &d->items[k], &r->items[k % a->len]))
+            return 3;
+    for (int64_t j = 0; j < r->len; j++)       /* a sum of empty zeros is one */
+        if (eval_sens_dense(cx, &a->items[j], &r->items[j], &r->items[j]))
+            return 3;
+    *out = acc;
+    return 0;
+}
+
 int ev_list_copy(EvalCtx *cx, const PrimInfo *p, const Value *args, int n, Value *out)
 {
     (void)p, (void)n;
@@ -305,7 +363,9 @@ int ev_list_sum(EvalCtx *cx, const PrimInfo *p, const Value *args, int n, Value 
     return 0;
 }
 
-static int minmax(EvalCtx *cx, const Value *args, PrimId better, const char *name, Value *out)
+/* The place of the item min (max) returns: the first one no later item
+   beats (CPython's: an item replaces the best when it is better). */
+static int argbest(EvalCtx *cx, const Value *args, PrimId better, const char *name, Value *out)
 {
     List *l = NULL;
     if (need_list(cx, args, 0, name, &l))
@@ -313,28 +373,48 @@ static int minmax(EvalCtx *cx, const Value *args, PrimId better, const char *nam
     if (l->len == 0)
         return eval_raise(cx, "%s() arg is an empty sequence", name);
     const PrimInfo *cmp = prim_info(better);
-    Value best = l->items[0];
+    int64_t best = 0;
     for (int64_t i = 1; i < l->len; i++) {
-        Value two[2] = {l->items[i], best}, r;
+        Value two[2] = {l->items[i], l->items[best]}, r;
         if (cmp->eval(cx, cmp, two, 2, &r))
             return 3;
         if (r.kind == V_BOOL && r.b)
-            best = l->items[i];
+            best = i;
     }
-    *out = best;
+    *out = value_int(best);
     return 0;
+}
+
+int ev_list_argmin(EvalCtx *cx, const PrimInfo *p, const Value *args, int n, Value *out)
+{
+    (void)p, (void)n;
+    return argbest(cx, args, P_LT, "min", out);
+}
+
+int ev_list_argmax(EvalCtx *cx, const PrimInfo *p, const Value *args, int n, Value *out)
+{
+    (void)p, (void)n;
+    return argbest(cx, args, P_GT, "max", out);
 }
 
 int ev_list_min(EvalCtx *cx, const PrimInfo *p, const Value *args, int n, Value *out)
 {
     (void)p, (void)n;
-    return minmax(cx, args, P_LT, "min", out);
+    Value k;
+    if (argbest(cx, args, P_LT, "min", &k))
+        return 3;
+    *out = args[0].list->items[k.i];
+    return 0;
 }
 
 int ev_list_max(EvalCtx *cx, const PrimInfo *p, const Value *args, int n, Value *out)
 {
     (void)p, (void)n;
-    return minmax(cx, args, P_GT, "max", out);
+    Value k;
+    if (argbest(cx, args, P_GT, "max", &k))
+        return 3;
+    *out = args[0].list->items[k.i];
+    return 0;
 }
 
 int ev_list_contains(EvalCtx *cx, const PrimInfo *p, const Value *args, int n, Value *out)

@@ -700,11 +700,15 @@ static int env_find(const Env *e, int64_t key)
     return -1;
 }
 
-static int sadd(EvalCtx *cx, const Value *a, const Value *b, Value *out)
+/* The sensitivity of a list is a list of its length, or the empty list
+   standing for zeros (ir/prims.def, "differentiation"). */
+static bool empty_list(const Value *v) { return v->kind == V_LIST && v->list->len == 0; }
+
+int eval_sens_add(EvalCtx *cx, const Value *a, const Value *b, Value *out)
 {
     double x, y;
-    if (a->kind == V_ZERO || b->kind == V_ZERO) {
-        *out = a->kind == V_ZERO ? *b : *a;
+    if (a->kind == V_ZERO || b->kind == V_ZERO || empty_list(a) || empty_list(b)) {
+        *out = a->kind == V_ZERO || empty_list(a) ? *b : *a;
         return 0;
     }
     if (num(a, &x) && num(b, &y)) {
@@ -714,7 +718,7 @@ static int sadd(EvalCtx *cx, const Value *a, const Value *b, Value *out)
     if (a->kind == V_TUPLE && b->kind == V_TUPLE && a->tup->n == b->tup->n) {
         Tuple *t = eval_new_tuple(cx, a->tup->n);
         for (int i = 0; i < t->n; i++)
-            if (sadd(cx, &a->tup->items[i], &b->tup->items[i], &t->items[i]))
+            if (eval_sens_add(cx, &a->tup->items[i], &b->tup->items[i], &t->items[i]))
                 return 3;
         *out = value_tuple(t);
         return 0;
@@ -734,11 +738,22 @@ static int sadd(EvalCtx *cx, const Value *a, const Value *b, Value *out)
             if (j < 0) {
                 e->keys[k] = b->env->keys[i];
                 e->vals[k++] = b->env->vals[i];
-            } else if (sadd(cx, &a->env->vals[j], &b->env->vals[i], &e->vals[j])) {
+            } else if (eval_sens_add(cx, &a->env->vals[j], &b->env->vals[i], &e->vals[j])) {
                 return 3;
             }
         }
         *out = value_env(e);
+        return 0;
+    }
+    if (a->kind == V_LIST && b->kind == V_LIST) {
+        if (a->list->len != b->list->len)
+            return eval_raise(cx, "internal error: sensitivities of lists of lengths %lld and %lld",
+                              (long long)a->list->len, (long long)b->list->len);
+        List *l = eval_new_list(cx, a->list->len, a->list->len);
+        for (int64_t i = 0; i < l->len; i++)
+            if (eval_sens_add(cx, &a->list->items[i], &b->list->items[i], &l->items[i]))
+                return 3;
+        *out = value_list(l);
         return 0;
     }
     return eval_raise(cx, "internal error: cannot add sensitivities of types %s and %s", tn(a), tn(b));
@@ -747,14 +762,14 @@ static int sadd(EvalCtx *cx, const Value *a, const Value *b, Value *out)
 int ev_sadd(EvalCtx *cx, const PrimInfo *p, const Value *args, int n, Value *out)
 {
     (void)p, (void)n;
-    return sadd(cx, &args[0], &args[1], out);
+    return eval_sens_add(cx, &args[0], &args[1], out);
 }
 
 int ev_sscale(EvalCtx *cx, const PrimInfo *p, const Value *args, int n, Value *out)
 {
     (void)p, (void)n;
     double x, y;
-    if (args[0].kind == V_ZERO || args[1].kind == V_ZERO) {
+    if (args[0].kind == V_ZERO || args[1].kind == V_ZERO || args[0].kind == V_LIST || args[1].kind == V_LIST) {
         *out = value_zero();
         return 0;
     }
@@ -766,8 +781,91 @@ int ev_sscale(EvalCtx *cx, const PrimInfo *p, const Value *args, int n, Value *o
     return 0;
 }
 
-/* d with x's shape, zeros materialised (ints and bools have none) */
-static int dense(EvalCtx *cx, const Value *x, const Value *d, Value *out)
+/* add_sens, add_tangent, mul_sens and mul_tangent (ir/prims.def) for
+   values of any kind (specialise expands them for typed code). */
+static int scale(EvalCtx *cx, const Value *d, const Value *k, Value *out)
+{
+    Value two[2] = {*d, *k};
+    return ev_sscale(cx, prim_info(P_SSCALE), two, 2, out);
+}
+
+int ev_add_sens(EvalCtx *cx, const PrimInfo *p, const Value *args, int n, Value *out)
+{
+    (void)p, (void)n;
+    const Value *d = &args[0], *a = &args[1], *b = &args[2];
+    if (a->kind != V_LIST && b->kind != V_LIST) {
+        Value one = value_float(1.0);
+        return scale(cx, d, &one, out);
+    }
+    if (d->kind == V_ZERO || empty_list(d)) {
+        *out = *d;
+        return 0;
+    }
+    if (a->kind != V_LIST || d->kind != V_LIST || d->list->len < a->list->len)
+        return eval_raise(cx, "internal error: add_sens of a %s", tn(d));
+    int64_t from = args[3].i ? a->list->len : 0, len = args[3].i ? d->list->len - from : a->list->len;
+    List *l = eval_new_list(cx, len, len);
+    for (int64_t i = 0; i < len; i++)
+        l->items[i] = d->list->items[from + i];
+    *out = value_list(l);
+    return 0;
+}
+
+int ev_add_tangent(EvalCtx *cx, const PrimInfo *p, const Value *args, int n, Value *out)
+{
+    (void)p, (void)n;
+    const Value *a = &args[0], *b = &args[1];
+    if (a->kind != V_LIST && b->kind != V_LIST) {
+        Value one = value_float(1.0), x, y;
+        return scale(cx, &args[2], &one, &x) || scale(cx, &args[3], &one, &y) ? 3 : eval_sens_add(cx, &x, &y, out);
+    }
+    if (args[2].kind == V_ZERO && args[3].kind == V_ZERO) {
+        *out = value_zero();
+        return 0;
+    }
+    Value x, y;
+    if (eval_sens_dense(cx, a, &args[2], &x) || eval_sens_dense(cx, b, &args[3], &y))
+        return 3;
+    return eval_list_concat(cx, &x, &y, out);
+}
+
+int ev_mul_sens(EvalCtx *cx, const PrimInfo *p, const Value *args, int n, Value *out)
+{
+    (void)p, (void)n;
+    const Value *d = &args[0], *ab = &args[1];
+    int64_t k = args[3].i;
+    if (ab[0].kind != V_LIST && ab[1].kind != V_LIST)
+        return scale(cx, d, &ab[1 - k], out);
+    if (ab[k].kind != V_LIST || d->kind == V_ZERO) {
+        *out = value_zero();
+        return 0;
+    }
+    Value two[2] = {*d, ab[k]};
+    return ev_list_unrepeat(cx, prim_info(P_LIST_UNREPEAT), two, 2, out);
+}
+
+int ev_mul_tangent(EvalCtx *cx, const PrimInfo *p, const Value *args, int n, Value *out)
+{
+    (void)p, (void)n;
+    const Value *ab = &args[0], *t = &args[2];
+    int l = ab[0].kind == V_LIST ? 0 : ab[1].kind == V_LIST ? 1 : -1;
+    if (l < 0) {
+        Value x, y;
+        return scale(cx, &t[0], &ab[1], &x) || scale(cx, &t[1], &ab[0], &y) ? 3 : eval_sens_add(cx, &x, &y, out);
+    }
+    if (t[l].kind == V_ZERO) {
+        *out = value_zero();
+        return 0;
+    }
+    Value dense;
+    if (eval_sens_dense(cx, &ab[l], &t[l], &dense))
+        return 3;
+    return eval_list_repeat(cx, &dense, &ab[1 - l], out);
+}
+
+/* d with x's shape, zeros materialised (ints and bools have none; a list
+   gets its length, a list d of another length being the empty zero). */
+int eval_sens_dense(EvalCtx *cx, const Value *x, const Value *d, Value *out)
 {
     if (x->kind == V_INT || x->kind == V_BOOL || x->kind == V_ZERO) {
         *out = value_zero();
@@ -785,10 +883,24 @@ static int dense(EvalCtx *cx, const Value *x, const Value *d, Value *out)
         for (int i = 0; i < t->n; i++) {
             Value z = value_zero();
             const Value *di = d->kind == V_TUPLE && d->tup->n == t->n ? &d->tup->items[i] : &z;
-            if (dense(cx, &x->tup->items[i], di, &t->items[i]))
+            if (eval_sens_dense(cx, &x->tup->items[i], di, &t->items[i]))
                 return 3;
         }
         *out = value_tuple(t);
+        return 0;
+    }
+    if (x->kind == V_LIST) {
+        const List *xl = x->list;
+        bool full = d->kind == V_LIST && d->list->len == xl->len;
+        if (!full && d->kind != V_ZERO && !empty_list(d))
+            return eval_raise(cx, "internal error: a %s as the sensitivity of a list of %lld items", tn(d),
+                              (long long)xl->len);
+        List *l = eval_new_list(cx, xl->len, xl->len);
+        Value z = value_zero();
+        for (int64_t i = 0; i < l->len; i++)
+            if (eval_sens_dense(cx, &xl->items[i], full ? &d->list->items[i] : &z, &l->items[i]))
+                return 3;
+        *out = value_list(l);
         return 0;
     }
     if (d->kind == V_ENV) {
@@ -802,7 +914,7 @@ static int dense(EvalCtx *cx, const Value *x, const Value *d, Value *out)
 int ev_sdense(EvalCtx *cx, const PrimInfo *p, const Value *args, int n, Value *out)
 {
     (void)p, (void)n;
-    return dense(cx, &args[0], &args[1], out);
+    return eval_sens_dense(cx, &args[0], &args[1], out);
 }
 
 int ev_sfor(EvalCtx *cx, const PrimInfo *p, const Value *args, int n, Value *out)
@@ -815,6 +927,20 @@ int ev_sfor(EvalCtx *cx, const PrimInfo *p, const Value *args, int n, Value *out
 int ev_onehot(EvalCtx *cx, const PrimInfo *p, const Value *args, int n, Value *out)
 {
     (void)p, (void)n;
+    if (args[0].kind == V_LIST && args[1].kind == V_INT) {    /* zeros shaped like the list, d at i */
+        const List *xl = args[0].list;
+        int64_t i = args[1].i < 0 ? args[1].i + xl->len : args[1].i;
+        if (i < 0 || i >= xl->len)
+            return eval_raise(cx, "internal error: onehot at %lld of a list of %lld items", (long long)args[1].i,
+                              (long long)xl->len);
+        List *l = eval_new_list(cx, xl->len, xl->len);
+        Value z = value_zero();
+        for (int64_t k = 0; k < l->len; k++)
+            if (eval_sens_dense(cx, &xl->items[k], k == i ? &args[2] : &z, &l->items[k]))
+                return 3;
+        *out = value_list(l);
+        return 0;
+    }
     if (args[0].kind != V_TUPLE || args[1].kind != V_INT)
         return eval_raise(cx, "internal error: onehot of a %s", tn(&args[0]));
     Tuple *t = eval_new_tuple(cx, args[0].tup->n);
@@ -854,7 +980,7 @@ int ev_env_get(EvalCtx *cx, const PrimInfo *p, const Value *args, int n, Value *
     (void)p, (void)n;
     int j = args[0].kind == V_ENV ? env_find(args[0].env, args[1].i) : -1;
     Value z = value_zero();
-    return dense(cx, &args[2], j >= 0 ? &args[0].env->vals[j] : &z, out);
+    return eval_sens_dense(cx, &args[2], j >= 0 ? &args[0].env->vals[j] : &z, out);
 }
 
 int ev_xlogy(EvalCtx *cx, const PrimInfo *p, const Value *args, int n, Value *out)
@@ -882,6 +1008,14 @@ static int to_float_shape(EvalCtx *cx, const Value *x, Value *out)
         *out = value_tuple(t);
         return 0;
     }
+    if (x->kind == V_LIST) {
+        List *l = eval_new_list(cx, x->list->len, x->list->len);
+        for (int64_t i = 0; i < l->len; i++)
+            if (to_float_shape(cx, &x->list->items[i], &l->items[i]))
+                return 3;
+        *out = value_list(l);
+        return 0;
+    }
     return eval_raise(cx, "cannot differentiate with respect to a %s", tn(x));
 }
 
@@ -891,8 +1025,34 @@ int ev_to_diff(EvalCtx *cx, const PrimInfo *p, const Value *args, int n, Value *
     return to_float_shape(cx, &args[0], out);
 }
 
+/* Whether the lists in t have the lengths of those in x (the shapes of
+   the types agree: inference checked them). */
+static bool same_lengths(const Value *x, const Value *t)
+{
+    if (x->kind == V_TUPLE && t->kind == V_TUPLE && x->tup->n == t->tup->n) {
+        for (int i = 0; i < x->tup->n; i++)
+            if (!same_lengths(&x->tup->items[i], &t->tup->items[i]))
+                return false;
+        return true;
+    }
+    if (x->kind == V_LIST && t->kind == V_LIST) {
+        if (x->list->len != t->list->len)
+            return false;
+        for (int64_t i = 0; i < x->list->len; i++)
+            if (!same_lengths(&x->list->items[i], &t->list->items[i]))
+                return false;
+    }
+    return true;
+}
+
+/* cotangent(x, t, what): t as x's (co)tangent, its lists as long as x's
+   (contract 5.4: a length mismatch is a runtime error) */
 int ev_cotangent(EvalCtx *cx, const PrimInfo *p, const Value *args, int n, Value *out)
 {
     (void)p, (void)n;
+    if (!same_lengths(&args[0], &args[1]))
+        return eval_raise(cx, "%s has a list whose length differs from %s", args[2].kind == V_INT && args[2].i == 0
+                              ? "the cotangent passed to vjp's pullback" : "a tangent passed to jvp",
+                          args[2].kind == V_INT && args[2].i == 0 ? "the function's result's" : "its argument's");
     return to_float_shape(cx, &args[1], out);
 }

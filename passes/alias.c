@@ -30,6 +30,14 @@
  * A container that holds v (a tuple, a list, a closure) is another
  * reference: its uses after D are errors too.  Specialised clones of one
  * function give each error once (by place).
+ *
+ * Only source code is checked: the graphs the differentiation transforms
+ * made (Graph.derived) are invisible here, as makers of changes and as
+ * users.  Their primal computation is the source's, which inference
+ * instantiates beside every transform (passes/infer.c, get_inst), so it is
+ * checked here; what they add (backpropagators reading the shapes of
+ * lists, tangents) reads lists as values, which passes/inplace.c keeps
+ * exact by copying where a change would be seen.
  */
 #include "alias.h"
 
@@ -795,6 +803,8 @@ int alias_check(Module *m, Diags *d)
     NodeVec changes = {0};
     for (int gi = 0; gi < m->graphs.len; gi++) {
         Graph *g = m->graphs.data[gi];
+        if (g->derived)
+            continue;   /* a transform's code: its source is checked (the next comment) */
         NodeVec *body = &c.body[g->id];
         ir_graph_body(g, body);
         for (int i = 0; i < body->len; i++) {

@@ -200,6 +200,24 @@ Graph *grad_source(const GradState *gs, const Graph *g, int *mode)
     return s;
 }
 
+bool grad_source_ref(const GradState *gs, const FnRef *f, FnRef *out)
+{
+    *out = *f;
+    if (!f->graph)
+        return true;
+    uintptr_t pi = (uintptr_t)idmap_get(&gs->prim_of, f->graph->id);
+    if (pi) {
+        FnRef p = {NULL, gs->prims.data[pi - 1].prim, NULL, NULL};
+        *out = p;
+        return true;
+    }
+    Graph *s = gm_get(&gs->source, f->graph);
+    if (!s || s->parent != f->graph->parent)
+        return false;
+    out->graph = s;
+    return true;
+}
+
 Graph *grad_extension_companion(const GradState *gs, const Graph *g)
 {
     Region *r = idmap_get(&gs->region_of, g->id);
@@ -214,6 +232,14 @@ int derive_first_value(const Node *app)
 static const char *mode_prefix(int mode) { return mode == MODE_J ? "J" : "Jfwd"; }
 
 /* ---- building helpers ------------------------------------------------------------ */
+
+/* Every graph a transform makes is marked as such (Graph.derived). */
+static Graph *new_graph(Module *m, GraphKind kind, const char *name, Graph *parent, Loc loc)
+{
+    Graph *g = ir_graph_new(m, kind, name, parent, loc);
+    g->derived = true;
+    return g;
+}
 
 static Node *getitem(Graph *g, Node *t, int i, Loc loc, const char *name)
 {
@@ -305,7 +331,7 @@ Graph *grad_transform_prim(GradState *gs, int mode, PrimId p, int nargs)
     Loc loc = LOC_NONE;
     const char *name = pi->arity < 0 ? arena_printf(m->arena, "%s.%s.%d", mode_prefix(mode), pi->name, nargs)
                                      : arena_printf(m->arena, "%s.%s", mode_prefix(mode), pi->name);
-    Graph *g = ir_graph_new(m, G_FUNCTION, name, NULL, loc);
+    Graph *g = new_graph(m, G_FUNCTION, name, NULL, loc);
     g->src_name = pi->name;
     PrimEntry e = {mode, (int)p, nargs, g};
     vec_push(&gs->prims, e);
@@ -322,7 +348,7 @@ Graph *grad_transform_prim(GradState *gs, int mode, PrimId p, int nargs)
     y->name = "y";
     const DiffRule *dr = prim_diff_rule(p);
     if (mode == MODE_J) {
-        Graph *b = ir_graph_new(m, G_FUNCTION, arena_printf(m->arena, "%s:bprop", name), g, loc);
+        Graph *b = new_graph(m, G_FUNCTION, arena_printf(m->arena, "%s:bprop", name), g, loc);
         Node *d = ir_add_param(b, "d.y", loc);
         RuleB rb = {b, loc};
         Node **dx = xcalloc((size_t)(nargs ? nargs : 1), sizeof(Node *));
@@ -698,7 +724,7 @@ static void build_entries(GradState *gs, Region *r)
     Module *m = gs->m;
     for (int i = 0; i < r->entries.len; i++) {
         Graph *e = r->entries.data[i], *w = gm_get(&r->tg, e);
-        Graph *ret = ir_graph_new(m, G_FUNCTION, arena_printf(m->arena, "%s:return", w->name), w, e->loc);
+        Graph *ret = new_graph(m, G_FUNCTION, arena_printf(m->arena, "%s:return", w->name), w, e->loc);
         ret->src_name = e->src_name;
         ret->loop = loop_number(r, e);
         ir_set_output(ret, ir_add_param(ret, "s", e->loc));
@@ -1278,7 +1304,7 @@ static void region_run(GradState *gs, Region *r)
     for (int i = 1; i < r->graphs.len; i++) {
         Graph *h = r->graphs.data[i];
         Graph *tp = tgraph(r, h->parent);
-        Graph *t = ir_graph_new(m, h->kind, prefixed(m, pre, h->name), tp, h->loc);
+        Graph *t = new_graph(m, h->kind, prefixed(m, pre, h->name), tp, h->loc);
         t->src_name = h->src_name;
         t->ret_loc = h->ret_loc;
         gm_set(&r->tg, h, t);
@@ -1289,7 +1315,7 @@ static void region_run(GradState *gs, Region *r)
     /* the code outside a loop reaches its entry through the wrapper (build_entries) */
     for (int k = 0; k < r->entries.len; k++) {
         Graph *e = r->entries.data[k], *t = gm_get(&r->cps, e);
-        Graph *w = ir_graph_new(m, e->kind, arena_printf(m->arena, "%s:entry", t->name), t->parent, e->loc);
+        Graph *w = new_graph(m, e->kind, arena_printf(m->arena, "%s:entry", t->name), t->parent, e->loc);
         w->src_name = e->src_name;
         w->ret_loc = e->ret_loc;
         gm_set(&r->tg, e, w);
@@ -1299,7 +1325,7 @@ static void region_run(GradState *gs, Region *r)
         Graph *h = r->graphs.data[i];
         if (r->mode == MODE_J) {
             Graph *th = tgraph(r, h);
-            Graph *b = ir_graph_new(m, G_FUNCTION, arena_printf(m->arena, "%s:bprop", th->name), th, h->loc);
+            Graph *b = new_graph(m, G_FUNCTION, arena_printf(m->arena, "%s:bprop", th->name), th, h->loc);
             b->src_name = h->src_name;
             gm_set(&r->bprop, h, b);
             Graph *e = idmap_get(&r->entry_of, h->id);
@@ -1341,7 +1367,7 @@ static Region *new_region(GradState *gs, int mode, Graph *g, Region *outer, Grap
     const char *pre = mode_prefix(mode);
     if (r->serial)
         pre = arena_printf(m->arena, "%s%d", pre, r->serial);
-    Graph *t = ir_graph_new(m, G_FUNCTION, prefixed(m, pre, g->name), in, g->loc);
+    Graph *t = new_graph(m, G_FUNCTION, prefixed(m, pre, g->name), in, g->loc);
     t->src_name = g->src_name;
     t->ret_loc = g->ret_loc;
     r->troot = t;
@@ -1494,10 +1520,10 @@ static Graph *operator_graph(GradState *gs, Node *site, int arity)
     DiffOp op = (DiffOp)site->app.in[DERIVE_KIND]->k.u.i;
     static const char *const names[] = {"grad", "value_and_grad", "vjp", "jvp"};
     const char *base = arena_printf(m->arena, "%s@%d:%d", names[op], loc.line, loc.col);
-    Graph *w2 = ir_graph_new(m, G_FUNCTION, base, NULL, loc);
+    Graph *w2 = new_graph(m, G_FUNCTION, base, NULL, loc);
     w2->src_name = names[op];
     Node *f = ir_add_param(w2, "f", loc);
-    Graph *w = ir_graph_new(m, G_FUNCTION, arena_printf(m->arena, "%s:fn", base), w2, loc);
+    Graph *w = new_graph(m, G_FUNCTION, arena_printf(m->arena, "%s:fn", base), w2, loc);
     w->src_name = names[op];
     ir_set_output(w2, ir_const_graph(m, w, loc));
     int nidx = (int)site->app.in[DERIVE_NIDX]->k.u.i;
@@ -1545,7 +1571,7 @@ static Graph *operator_graph(GradState *gs, Node *site, int arity)
         Node *y = getitem(w, r, 0, loc, "y"), *b = getitem(w, r, 1, loc, "bprop.y");
         if (op == OP_VJP) {
             y = ir_apply_prim(w, P_CHECK_RESULT, loc, 2, y, ir_const_int(m, 1 + abi, loc));
-            Graph *pb = ir_graph_new(m, G_FUNCTION, arena_printf(m->arena, "%s:pullback", base), w, loc);
+            Graph *pb = new_graph(m, G_FUNCTION, arena_printf(m->arena, "%s:pullback", base), w, loc);
             pb->src_name = "pullback";
             Node *dy = ir_add_param(pb, "dy", loc);
             Node *s = ir_apply_call(pb, b, loc, 1, ir_apply_prim(pb, P_COTANGENT, loc, 3, y, dy, ir_const_int(m, 0, loc)));

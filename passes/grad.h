@@ -137,6 +137,11 @@ Graph *grad_operator_of(const GradState *gs, const Graph *where, const Graph *g)
 enum { GRAD_MAX_SELF = 4 };
 /* The graph g was transformed from and the mode, or NULL (not a transform). */
 Graph *grad_source(const GradState *gs, const Graph *g, int *mode);
+/* The function f names before a transform lifted it (J(v) of a function
+   value v: the transform of v's function, nested where it is): v's own
+   function, in *out; false when f is not such a lift (a closure made
+   inside transformed code).  Other references are their own sources. */
+bool grad_source_ref(const GradState *gs, const FnRef *f, FnRef *out);
 /* When g is the root of an extension (grad.c, "nesting") that rebind makes
    closures of from closures of another graph (its companion, nested in
    the same frame): that graph, else NULL.  A closure of g then needs the

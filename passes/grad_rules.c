@@ -39,9 +39,7 @@ Node *gb_int(RuleB *b, int64_t v) { return ir_const_int(b->g->module, v, b->loc)
 
 static const DiffRule dr_none = {NULL, NULL, NULL};
 
-PARTIALS(add) { UNUSED3; k[0] = F(1.0); k[1] = F(1.0); }
 PARTIALS(sub) { UNUSED3; k[0] = F(1.0); k[1] = F(-1.0); }
-PARTIALS(mul) { UNUSED3; k[0] = x[1]; k[1] = x[0]; }
 PARTIALS(truediv)
 {
     UNUSED3;
@@ -207,6 +205,116 @@ static Node *tg_switch(RuleB *b, Node *const *x, int n, Node *y, Node *const *t)
     return P3(SWITCH, x[0], t[1] ? t[1] : gb_prim(b, P_ZERO, 0), t[2] ? t[2] : gb_prim(b, P_ZERO, 0));
 }
 
+/* + and * (and += and *=) on numbers or lists: add_sens, add_tangent,
+   mul_sens and mul_tangent (ir/prims.def), which specialise expands for
+   the operands' types; each of the four has its rule here too, in the same
+   four, so that transforms of transforms stay within them. */
+static Node *zero_unless(RuleB *b, bool cond, Node *d) { return cond ? d : gb_prim(b, P_ZERO, 0); }
+static Node *or_zero(RuleB *b, Node *t) { return t ? t : gb_prim(b, P_ZERO, 0); }
+static Node *sum_of(RuleB *b, Node *const *terms, int n)
+{
+    Node *r = NULL;
+    for (int i = 0; i < n; i++)
+        if (terms[i])
+            r = r ? P2(SADD, r, terms[i]) : terms[i];
+    return r;
+}
+
+STRUCTURAL(add)
+static void bp_add(RuleB *b, Node *const *x, int n, Node *y, Node *d, Node **dx)
+{
+    UNUSED4;
+    for (int k = 0; k < 2; k++)
+        dx[k] = gb_prim(b, P_ADD_SENS, 4, d, x[0], x[1], gb_int(b, k));
+}
+static Node *tg_add(RuleB *b, Node *const *x, int n, Node *y, Node *const *t)
+{
+    UNUSED4;
+    return gb_prim(b, P_ADD_TANGENT, 4, x[0], x[1], or_zero(b, t[0]), or_zero(b, t[1]));
+}
+
+STRUCTURAL(mul)
+static void bp_mul(RuleB *b, Node *const *x, int n, Node *y, Node *d, Node **dx)
+{
+    UNUSED4;
+    for (int k = 0; k < 2; k++)
+        dx[k] = gb_prim(b, P_MUL_SENS, 4, d, x[0], x[1], gb_int(b, k));
+}
+static Node *tg_mul(RuleB *b, Node *const *x, int n, Node *y, Node *const *t)
+{
+    UNUSED4;
+    return gb_prim(b, P_MUL_TANGENT, 4, x[0], x[1], or_zero(b, t[0]), or_zero(b, t[1]));
+}
+
+/* add_sens(d, a, b, k) is linear in d; its transpose puts D back as
+   operand k's part of a + b's tangent */
+STRUCTURAL(add_sens)
+static void bp_add_sens(RuleB *b, Node *const *x, int n, Node *y, Node *d, Node **dx)
+{
+    UNUSED4;
+    int64_t k = x[3]->k.u.i;
+    dx[0] = gb_prim(b, P_ADD_TANGENT, 4, x[1], x[2], zero_unless(b, k == 0, d), zero_unless(b, k == 1, d));
+}
+static Node *tg_add_sens(RuleB *b, Node *const *x, int n, Node *y, Node *const *t)
+{
+    UNUSED4;
+    return t[0] ? gb_prim(b, P_ADD_SENS, 4, t[0], x[1], x[2], x[3]) : NULL;
+}
+
+STRUCTURAL(add_tangent)
+static void bp_add_tangent(RuleB *b, Node *const *x, int n, Node *y, Node *d, Node **dx)
+{
+    UNUSED4;
+    for (int k = 0; k < 2; k++)
+        dx[2 + k] = gb_prim(b, P_ADD_SENS, 4, d, x[0], x[1], gb_int(b, k));
+}
+static Node *tg_add_tangent(RuleB *b, Node *const *x, int n, Node *y, Node *const *t)
+{
+    UNUSED4;
+    if (!t[2] && !t[3])
+        return NULL;
+    return gb_prim(b, P_ADD_TANGENT, 4, x[0], x[1], or_zero(b, t[2]), or_zero(b, t[3]));
+}
+
+/* mul_sens(d, a, b, k) is d times the other operand for numbers (its
+   sensitivity there is sens_scale(d, D), which is zero for lists: their
+   dependence on the int is none) and linear in d for lists */
+STRUCTURAL(mul_sens)
+static void bp_mul_sens(RuleB *b, Node *const *x, int n, Node *y, Node *d, Node **dx)
+{
+    UNUSED4;
+    int64_t k = x[3]->k.u.i;
+    dx[0] = gb_prim(b, P_MUL_TANGENT, 4, x[1], x[2], zero_unless(b, k == 0, d), zero_unless(b, k == 1, d));
+    dx[1 + (1 - k)] = P2(SSCALE, x[0], d);
+}
+static Node *tg_mul_sens(RuleB *b, Node *const *x, int n, Node *y, Node *const *t)
+{
+    UNUSED4;
+    int64_t k = x[3]->k.u.i;
+    Node *terms[2] = {t[0] ? gb_prim(b, P_MUL_SENS, 4, t[0], x[1], x[2], x[3]) : NULL,
+                      t[1 + (1 - k)] ? P2(SSCALE, x[0], t[1 + (1 - k)]) : NULL};
+    return sum_of(b, terms, 2);
+}
+
+/* mul_tangent(a, b, ta, tb) = ta * b + tb * a */
+STRUCTURAL(mul_tangent)
+static void bp_mul_tangent(RuleB *b, Node *const *x, int n, Node *y, Node *d, Node **dx)
+{
+    UNUSED4;
+    for (int k = 0; k < 2; k++)
+        dx[2 + k] = gb_prim(b, P_MUL_SENS, 4, d, x[0], x[1], gb_int(b, k));
+    dx[0] = P2(SSCALE, x[3], d);
+    dx[1] = P2(SSCALE, x[2], d);
+}
+static Node *tg_mul_tangent(RuleB *b, Node *const *x, int n, Node *y, Node *const *t)
+{
+    UNUSED4;
+    Node *terms[3] = {t[2] || t[3] ? gb_prim(b, P_MUL_TANGENT, 4, x[0], x[1], or_zero(b, t[2]), or_zero(b, t[3]))
+                                   : NULL,
+                      t[1] ? P2(SSCALE, x[2], t[1]) : NULL, t[0] ? P2(SSCALE, x[3], t[0]) : NULL};
+    return sum_of(b, terms, 3);
+}
+
 /* ---- rules of the sensitivity primitives (for transforms of transforms) -- */
 
 STRUCTURAL(sadd)
@@ -229,7 +337,11 @@ static void bp_sdense(RuleB *b, Node *const *x, int n, Node *y, Node *d, Node **
 static Node *tg_sdense(RuleB *b, Node *const *x, int n, Node *y, Node *const *t) { UNUSED4; return t[1] ? P2(SDENSE, x[0], t[1]) : NULL; }
 
 STRUCTURAL(onehot)
-static void bp_onehot(RuleB *b, Node *const *x, int n, Node *y, Node *d, Node **dx) { UNUSED4; dx[2] = P2(GETITEM, d, x[1]); }
+static void bp_onehot(RuleB *b, Node *const *x, int n, Node *y, Node *d, Node **dx)
+{
+    UNUSED4;
+    dx[2] = P2(GETITEM, P2(SDENSE, y, d), x[1]);    /* d may be a list's empty zero (see "lists" below) */
+}
 static Node *tg_onehot(RuleB *b, Node *const *x, int n, Node *y, Node *const *t) { UNUSED4; return t[2] ? P3(ONEHOT, x[0], x[1], t[2]) : NULL; }
 
 /* Keys are set once per env by the transforms, so the sensitivity of the
@@ -261,25 +373,224 @@ static Node *tg_env_get(RuleB *b, Node *const *x, int n, Node *y, Node *const *t
     return t[0] ? P3(ENV_GET, t[0], x[1], x[2]) : NULL;
 }
 
-/* The list primitives have no derivative rules yet.  Rather than a silent
-   zero, the derivative of one is list_nodiff of the sensitivity it
-   receives (the tangent it would return), which inference reports as a
-   located error unless that is a symbolic zero: code that only reads
-   lengths, or list code nothing differentiated flows through, is fine. */
-STRUCTURAL(list)
-static void bp_list(RuleB *b, Node *const *x, int n, Node *y, Node *d, Node **dx)
+/* ---- lists ---------------------------------------------------------------
+
+   The sensitivity (tangent) of a list is a list of the same shape; where a
+   symbolic zero met a list at a join, the runtime holds it as the empty
+   list, which stands for zeros (sens_add takes it as its unit, sens_dense
+   materialises it).  So a rule reads items of a sensitivity only through
+   dense(y, d), y being the value whose sensitivity d is.  Rules read the
+   primal lists for their shapes and lengths (and min/max for the place of
+   the item): never an item that a later change could have overwritten. */
+
+#define ZERO() gb_prim(b, P_ZERO, 0)
+#define P6(p, a1, a2, a3, a4, a5, a6) gb_prim(b, P_##p, 6, (a1), (a2), (a3), (a4), (a5), (a6))
+
+static Node *dense(RuleB *b, Node *x, Node *d) { return P2(SDENSE, x, d ? d : ZERO()); }
+
+/* a[start:stop] with the omitted bounds (bit 0 start, bit 1 stop) */
+static Node *slice2(RuleB *b, Node *a, Node *start, Node *stop)
 {
-    UNUSED4;
-    for (int i = 0; i < n; i++)
-        dx[i] = P1(LIST_NODIFF, d);
+    int64_t omit = 4 | (start ? 0 : 1) | (stop ? 0 : 2);
+    return gb_prim(b, P_LIST_SLICE, 5, a, start ? start : gb_int(b, 0), stop ? stop : gb_int(b, 0), gb_int(b, 0),
+                   gb_int(b, omit));
 }
-static Node *tg_list(RuleB *b, Node *const *x, int n, Node *y, Node *const *t)
+
+STRUCTURAL(list_make)
+static void bp_list_make(RuleB *b, Node *const *x, int n, Node *y, Node *d, Node **dx)
 {
     UNUSED4;
+    Node *dd = dense(b, y, d);
     for (int i = 0; i < n; i++)
-        if (t[i])
-            return P1(LIST_NODIFF, t[i]);
-    return NULL;
+        dx[i] = P2(GETITEM, dd, gb_int(b, i));
+}
+static Node *tg_list_make(RuleB *b, Node *const *x, int n, Node *y, Node *const *t)
+{
+    UNUSED4;
+    Node **in = xmalloc(sizeof(Node *) * (size_t)(n + 1));
+    in[0] = ir_const_prim(b->g->module, P_LIST_MAKE, b->loc);
+    for (int i = 0; i < n; i++)
+        in[i + 1] = dense(b, x[i], t[i]);
+    Node *r = ir_apply(b->g, in, n + 1, b->loc);
+    free(in);
+    return r;
+}
+
+STRUCTURAL(list_get)
+static void bp_list_get(RuleB *b, Node *const *x, int n, Node *y, Node *d, Node **dx)
+{
+    UNUSED4;
+    dx[0] = P3(ONEHOT, x[0], x[1], d);
+}
+static Node *tg_list_get(RuleB *b, Node *const *x, int n, Node *y, Node *const *t)
+{
+    UNUSED4;
+    return t[0] ? P2(LIST_GET, dense(b, x[0], t[0]), x[1]) : NULL;
+}
+
+/* y = a with a[i] = v: a's sensitivity is y's with item i zero, v's is item i */
+STRUCTURAL(list_set)
+static void bp_list_set(RuleB *b, Node *const *x, int n, Node *y, Node *d, Node **dx)
+{
+    UNUSED4;
+    Node *dd = dense(b, y, d);
+    dx[2] = P2(LIST_GET, dd, x[1]);
+    dx[0] = P3(LIST_SET, dd, x[1], dense(b, x[2], NULL));
+}
+static Node *tg_list_set(RuleB *b, Node *const *x, int n, Node *y, Node *const *t)
+{
+    UNUSED4;
+    return P3(LIST_SET, dense(b, x[0], t[0]), x[1], dense(b, x[2], t[2]));
+}
+
+STRUCTURAL(list_append)
+static void bp_list_append(RuleB *b, Node *const *x, int n, Node *y, Node *d, Node **dx)
+{
+    UNUSED4;
+    Node *dd = dense(b, y, d);
+    dx[1] = P2(LIST_GET, dd, gb_int(b, -1));
+    dx[0] = slice2(b, dd, NULL, gb_int(b, -1));
+}
+static Node *tg_list_append(RuleB *b, Node *const *x, int n, Node *y, Node *const *t)
+{
+    UNUSED4;
+    return P2(LIST_APPEND, dense(b, x[0], t[0]), dense(b, x[1], t[1]));
+}
+
+/* y = (a without item k, a[k]): a's sensitivity is the first's with the
+   second put back at k (i normalised as pop does) */
+STRUCTURAL(list_pop)
+static void bp_list_pop(RuleB *b, Node *const *x, int n, Node *y, Node *d, Node **dx)
+{
+    UNUSED4;
+    Node *rest = dense(b, P2(GETITEM, y, gb_int(b, 0)), P2(GETITEM, d, gb_int(b, 0)));
+    Node *item = dense(b, P2(GETITEM, y, gb_int(b, 1)), P2(GETITEM, d, gb_int(b, 1)));
+    Node *k = P3(SWITCH, P2(LT, x[1], gb_int(b, 0)), P2(ADD, x[1], P1(LIST_LEN, x[0])), x[1]);
+    Node *put = P2(LIST_CONCAT, slice2(b, rest, NULL, k), gb_prim(b, P_LIST_MAKE, 1, item));
+    dx[0] = P2(LIST_CONCAT, put, slice2(b, rest, k, NULL));
+}
+static Node *tg_list_pop(RuleB *b, Node *const *x, int n, Node *y, Node *const *t)
+{
+    UNUSED4;
+    return t[0] ? P2(LIST_POP, dense(b, x[0], t[0]), x[1]) : NULL;
+}
+
+/* a + b and a.extend(b) on lists: as + on lists (add_sens, add_tangent) */
+STRUCTURAL(list_concat)
+static void bp_list_concat(RuleB *b, Node *const *x, int n, Node *y, Node *d, Node **dx)
+{
+    UNUSED4;
+    for (int k = 0; k < 2; k++)
+        dx[k] = gb_prim(b, P_ADD_SENS, 4, d, x[0], x[1], gb_int(b, k));
+}
+static Node *tg_list_concat(RuleB *b, Node *const *x, int n, Node *y, Node *const *t)
+{
+    UNUSED4;    /* (add_tangent converts the operands as the concatenation does) */
+    return gb_prim(b, P_ADD_TANGENT, 4, x[0], x[1], or_zero(b, t[0]), or_zero(b, t[1]));
+}
+
+STRUCTURAL(list_repeat)
+static void bp_list_repeat(RuleB *b, Node *const *x, int n, Node *y, Node *d, Node **dx)
+{
+    UNUSED4;
+    dx[0] = P2(LIST_UNREPEAT, dense(b, y, d), x[0]);
+}
+static Node *tg_list_repeat(RuleB *b, Node *const *x, int n, Node *y, Node *const *t)
+{
+    UNUSED4;
+    return t[0] ? P2(LIST_REPEAT, dense(b, x[0], t[0]), x[1]) : NULL;
+}
+
+STRUCTURAL(list_slice)
+static void bp_list_slice(RuleB *b, Node *const *x, int n, Node *y, Node *d, Node **dx)
+{
+    UNUSED4;
+    dx[0] = P6(LIST_UNSLICE, dense(b, y, d), x[0], x[1], x[2], x[3], x[4]);
+}
+static Node *tg_list_slice(RuleB *b, Node *const *x, int n, Node *y, Node *const *t)
+{
+    UNUSED4;
+    return t[0] ? gb_prim(b, P_LIST_SLICE, 5, dense(b, x[0], t[0]), x[1], x[2], x[3], x[4]) : NULL;
+}
+
+/* a copy's sensitivity is its operand's (lists are values) */
+STRUCTURAL(list_copy)
+static void bp_list_copy(RuleB *b, Node *const *x, int n, Node *y, Node *d, Node **dx) { UNUSED4; dx[0] = d; }
+static Node *tg_list_copy(RuleB *b, Node *const *x, int n, Node *y, Node *const *t) { UNUSED4; return t[0]; }
+
+/* sum(a, start): every item's sensitivity is the sum's, and so is start's */
+STRUCTURAL(list_sum)
+static void bp_list_sum(RuleB *b, Node *const *x, int n, Node *y, Node *d, Node **dx)
+{
+    UNUSED4;
+    dx[0] = P2(LIST_REPEAT, gb_prim(b, P_LIST_MAKE, 1, d), P1(LIST_LEN, x[0]));
+    dx[1] = d;
+}
+static Node *tg_list_sum(RuleB *b, Node *const *x, int n, Node *y, Node *const *t)
+{
+    UNUSED4;
+    if (!t[0])
+        return t[1];
+    return P2(LIST_SUM, dense(b, x[0], t[0]), dense(b, x[1], t[1]));
+}
+
+/* min(a) and max(a) are the item at the place list_argmin/argmax find */
+static void best_bprop(RuleB *b, PrimId arg, Node *const *x, Node *d, Node **dx)
+{
+    dx[0] = P3(ONEHOT, x[0], gb_prim(b, arg, 1, x[0]), d);
+}
+static Node *best_tangent(RuleB *b, PrimId arg, Node *const *x, Node *const *t)
+{
+    return t[0] ? P2(LIST_GET, dense(b, x[0], t[0]), gb_prim(b, arg, 1, x[0])) : NULL;
+}
+STRUCTURAL(list_min)
+static void bp_list_min(RuleB *b, Node *const *x, int n, Node *y, Node *d, Node **dx)
+{
+    UNUSED4;
+    best_bprop(b, P_LIST_ARGMIN, x, d, dx);
+}
+static Node *tg_list_min(RuleB *b, Node *const *x, int n, Node *y, Node *const *t)
+{
+    UNUSED4;
+    return best_tangent(b, P_LIST_ARGMIN, x, t);
+}
+STRUCTURAL(list_max)
+static void bp_list_max(RuleB *b, Node *const *x, int n, Node *y, Node *d, Node **dx)
+{
+    UNUSED4;
+    best_bprop(b, P_LIST_ARGMAX, x, d, dx);
+}
+static Node *tg_list_max(RuleB *b, Node *const *x, int n, Node *y, Node *const *t)
+{
+    UNUSED4;
+    return best_tangent(b, P_LIST_ARGMAX, x, t);
+}
+
+/* the rules' own primitives are linear in d (transforms of transforms) */
+STRUCTURAL(list_unslice)
+static void bp_list_unslice(RuleB *b, Node *const *x, int n, Node *y, Node *d, Node **dx)
+{
+    UNUSED4;
+    dx[0] = gb_prim(b, P_LIST_SLICE, 5, dense(b, y, d), x[2], x[3], x[4], x[5]);
+}
+static Node *tg_list_unslice(RuleB *b, Node *const *x, int n, Node *y, Node *const *t)
+{
+    UNUSED4;
+    return t[0] ? P6(LIST_UNSLICE, t[0], x[1], x[2], x[3], x[4], x[5]) : NULL;
+}
+
+/* list_unrepeat(d, a): d is a * k's sensitivity, k = len(d) / len(a) */
+STRUCTURAL(list_unrepeat)
+static void bp_list_unrepeat(RuleB *b, Node *const *x, int n, Node *y, Node *d, Node **dx)
+{
+    UNUSED4;
+    Node *k = P2(FLOORDIV, P1(LIST_LEN, x[0]), P2(MAX, P1(LIST_LEN, x[1]), gb_int(b, 1)));
+    dx[0] = P2(LIST_REPEAT, dense(b, y, d), k);
+}
+static Node *tg_list_unrepeat(RuleB *b, Node *const *x, int n, Node *y, Node *const *t)
+{
+    UNUSED4;
+    return t[0] ? P2(LIST_UNREPEAT, t[0], x[1]) : NULL;
 }
 
 /* The diff column of ir/prims.def, indexed by PrimId. */

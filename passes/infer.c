@@ -493,6 +493,66 @@ static bool widened_takes(TypeCtx *tc, Inst *c, Type **args, int nargs)
     return true;
 }
 
+/* Whether the code of function g (with the functions nested in it; of
+   J(G), G's) reads or makes a list: a list primitive, or a parameter
+   annotated with a list type.  Memoised by graph id. */
+static bool has_lists(TypeCtx *tc, Graph *g)
+{
+    while (g->derived && grad_source(tc->grad, g, NULL))
+        g = grad_source(tc->grad, g, NULL);
+    uintptr_t known = (uintptr_t)idmap_get(&tc->has_lists, g->id);
+    if (known)
+        return known == 2;
+    bool found = false;
+    NodeVec body = {0};
+    for (int gi = 0; gi < tc->m->graphs.len && !found; gi++) {
+        Graph *h = tc->m->graphs.data[gi];
+        if (!ir_graph_encloses(g, h))
+            continue;
+        for (int i = 0; i < h->nparams && !found; i++)
+            found = h->param_ann && h->param_ann[i] && type_may_hold_list(h->param_ann[i]) &&
+                    !type_has_function(h->param_ann[i]);
+        body.len = 0;
+        ir_graph_body(h, &body);
+        for (int i = 0; i < body.len && !found; i++) {
+            int p = ir_applied_prim(body.data[i]);
+            found = p >= P_LIST_MAKE && p <= P_LIST_CONVERT;
+        }
+    }
+    vec_free(&body);
+    idmap_set(&tc->has_lists, g->id, (void *)(uintptr_t)(found ? 2 : 1));
+    return found;
+}
+
+/* The type a value of type t had before a transform lifted it (its
+   functions' sources: grad_source_ref), or NULL when that is not known
+   (a closure made inside transformed code). */
+static Type *source_type(TypeCtx *tc, Type *t)
+{
+    if (!t || t == TY_ERR || t->kind == T_LIST || type_is_scalar(t) || !type_has_function(t))
+        return t;
+    if (t->kind == T_TUPLE) {
+        Type **el = xmalloc(sizeof(Type *) * (size_t)(t->n + 1));
+        Type *r = NULL;
+        bool ok = true;
+        for (int i = 0; i < t->n && ok; i++)
+            ok = (el[i] = source_type(tc, t->elems[i])) != NULL;
+        if (ok)
+            r = type_tuple(tc->tt, el, t->n);
+        free(el);
+        return r;
+    }
+    if (t->kind != T_FUNC)
+        return NULL;
+    FnRef *refs = xmalloc(sizeof(FnRef) * (size_t)(t->n + 1));
+    bool ok = true;
+    for (int i = 0; i < t->n && ok; i++)
+        ok = grad_source_ref(tc->grad, &t->fns[i], &refs[i]);
+    Type *r = ok ? type_func(tc->tt, refs, t->n) : NULL;
+    free(refs);
+    return r;
+}
+
 static Inst *get_inst(TypeCtx *tc, Graph *g, Inst *ctx, Type **args, int nargs, bool via_value,
                       Node *callsite, Inst *caller, Loc loc)
 {
@@ -540,6 +600,29 @@ static Inst *get_inst(TypeCtx *tc, Graph *g, Inst *ctx, Type **args, int nargs, 
     inst->via_value = via_value;
     inst->callsite = callsite;
     inst->caller = caller;
+    /* The source of a transform (J(G) or Jfwd(G), nested where G is) is
+       instantiated beside it, with the arguments' types before the
+       transform lifted them, so that the specialised module holds G's own
+       code for the checks of source code (the aliasing rule,
+       passes/alias.c) even when only its transform is called (J(J(G))
+       instantiates J(G), which instantiates G); the optimiser drops it
+       when nothing calls it.  Only for code that has lists (has_lists):
+       the aliasing rule has nothing to check elsewhere; and not when an
+       argument is a closure made in transformed code, whose source has no
+       instance to live in. */
+    Graph *src = grad_source(tc->grad, g, NULL);
+    if (src && src->derived && !grad_source(tc->grad, src, NULL))
+        src = NULL;     /* an operator's own code: no source to check */
+    if (src && !has_lists(tc, src))
+        src = NULL;     /* nothing for the aliasing rule to check */
+    if (src && src->kind == G_FUNCTION && src->parent == g->parent && src->nparams <= nargs) {
+        Type **sargs = xmalloc(sizeof(Type *) * (size_t)(src->nparams + 1));
+        bool ok = true;
+        for (int i = 0; i < src->nparams && ok; i++)
+            ok = (sargs[i] = source_type(tc, args[i])) != NULL;
+        inst->source = ok ? get_inst(tc, src, ctx, sargs, src->nparams, false, NULL, NULL, loc) : NULL;
+        free(sargs);
+    }
     return inst;
 }
 
@@ -1172,6 +1255,7 @@ static void setup(TypeCtx *tc)
 
 static void teardown(TypeCtx *tc)
 {
+    idmap_free(&tc->has_lists);
     for (int i = 0; i < tc->all.len; i++) {
         Inst *inst = tc->all.data[i];
         free_errs(&inst->errors);
@@ -1218,9 +1302,9 @@ void infer_reachable_from(TypeCtx *tc, Inst *const *roots, int n, InstVec *out)
     while (work.len) {
         Inst *inst = vec_pop(&work);
         vec_push(out, inst);
-        for (int i = 0; i < inst->callees.len; i++) {
-            Inst *c = inst->callees.data[i];
-            if (c->reach != gen) {
+        for (int i = 0; i <= inst->callees.len; i++) {
+            Inst *c = i < inst->callees.len ? inst->callees.data[i] : inst->source;
+            if (c && c->reach != gen) {
                 c->reach = gen;
                 vec_push(&work, c);
             }

@@ -14,6 +14,7 @@
 
 #include "grad.h"
 #include "infer.h"
+#include "../src/util/idmap.h"
 
 typedef struct Slot Slot;
 typedef struct Inst Inst;
@@ -106,6 +107,8 @@ struct Inst {
     Inst *caller;           /* ... and the instance it is in */
     unsigned *typed_pass;   /* per graph: the pass that last typed it */
     Inst *canon;            /* specialisation: the instance whose clones this one shares (see share_clones) */
+    Inst *source;           /* an instance of a transform's root: its source's instance (get_inst), kept in the
+                               specialised module for the checks of source code; reached from this one */
     bool outer_grew;        /* queued because an enclosing instance's types grew */
     unsigned reach;         /* == TypeCtx.reach_gen: reached by the current walk */
     bool to_error;          /* reaches an instance with errors (see errors_ahead) */
@@ -117,6 +120,7 @@ struct Inst {
 
 struct TypeCtx {
     Module *m;
+    IdMap has_lists;        /* by graph id: 2 when its code has lists, 1 when not (has_lists, infer.c) */
     Diags *d;
     double j_seconds;       /* wall time in grad.c's transforms (-ftime-report) */
     TypeTable *tt;

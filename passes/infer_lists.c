@@ -11,6 +11,12 @@
  * list[?] (the empty list before anything says its element type) joins
  * any list; reading an item of one is an error, since no use says what it
  * would be.
+ *
+ * The derivative rules (passes/grad_rules.c) apply these primitives to
+ * sensitivities and tangents, which may be the symbolic zero: a read, a
+ * slice, a change or a sum of a zero list is zero (of its start, for a
+ * sum), and a zero item stored into a list is its element's zero
+ * (specialise materialises it).
  */
 #include "infer.h"
 
@@ -68,6 +74,8 @@ static Type *known_elem(TypeCtx *tc, Node *app, Type *t)
 /* list[join(elem of l, item)]: the list l changed to hold item too. */
 static Type *widened(TypeCtx *tc, Node *app, Type *l, Type *item)
 {
+    if (item->kind == T_ZERO && type_list_elem(l))     /* a derivative rule's zero item */
+        return l;
     if (check_item(tc, app, item) == TY_ERR)
         return TY_ERR;
     Type *e = infer_join(tc, type_list_elem(l), item);
@@ -81,7 +89,14 @@ Type *ty_list_make(TypeCtx *tc, const PrimInfo *p, Node *app, Type **args, int n
 {
     (void)p;
     Type *e = NULL;
+    bool all_zero = n > 0;
+    for (int i = 0; i < n; i++)
+        all_zero &= args[i]->kind == T_ZERO;
+    if (all_zero)       /* a derivative rule's list of zeros */
+        return args[0];
     for (int i = 0; i < n; i++) {
+        if (args[i]->kind == T_ZERO)    /* joins as the unit */
+            continue;
         if (check_item(tc, app, args[i]) == TY_ERR)
             return TY_ERR;
         Type *j = infer_join(tc, e, args[i]);
@@ -105,6 +120,8 @@ Type *ty_list_len(TypeCtx *tc, const PrimInfo *p, Node *app, Type **args, int n)
 Type *ty_list_get(TypeCtx *tc, const PrimInfo *p, Node *app, Type **args, int n)
 {
     (void)p, (void)n;
+    if (args[0]->kind == T_ZERO)
+        return args[0];
     if (args[0]->kind == T_TUPLE) {
         /* the index of a for loop over a list is its hidden counter, which
            passes/lower.c names NAME.for */
@@ -125,6 +142,8 @@ Type *ty_list_get(TypeCtx *tc, const PrimInfo *p, Node *app, Type **args, int n)
 Type *ty_list_set(TypeCtx *tc, const PrimInfo *p, Node *app, Type **args, int n)
 {
     (void)p, (void)n;
+    if (args[0]->kind == T_ZERO)
+        return args[0];
     if (need_list(tc, app, args[0], "item assignment") == TY_ERR ||
         need_index(tc, app, args[1], "list indices") == TY_ERR)
         return TY_ERR;
@@ -134,6 +153,8 @@ Type *ty_list_set(TypeCtx *tc, const PrimInfo *p, Node *app, Type **args, int n)
 Type *ty_list_append(TypeCtx *tc, const PrimInfo *p, Node *app, Type **args, int n)
 {
     (void)p, (void)n;
+    if (args[0]->kind == T_ZERO)
+        return args[0];
     if (need_list(tc, app, args[0], "append()") == TY_ERR)
         return TY_ERR;
     return widened(tc, app, args[0], args[1]);
@@ -142,6 +163,8 @@ Type *ty_list_append(TypeCtx *tc, const PrimInfo *p, Node *app, Type **args, int
 Type *ty_list_pop(TypeCtx *tc, const PrimInfo *p, Node *app, Type **args, int n)
 {
     (void)p, (void)n;
+    if (args[0]->kind == T_ZERO)
+        return args[0];
     if (need_list(tc, app, args[0], "pop()") == TY_ERR || need_index(tc, app, args[1], "pop() indices") == TY_ERR)
         return TY_ERR;
     Type *e = known_elem(tc, app, args[0]);
@@ -154,6 +177,8 @@ Type *ty_list_pop(TypeCtx *tc, const PrimInfo *p, Node *app, Type **args, int n)
 Type *ty_list_concat(TypeCtx *tc, const PrimInfo *p, Node *app, Type **args, int n)
 {
     (void)p, (void)n;
+    if (args[0]->kind == T_ZERO && args[1]->kind == T_ZERO)
+        return args[0];
     if (args[0]->kind != T_LIST || args[1]->kind != T_LIST)
         return infer_error(tc, app->loc, false, "can only concatenate a list to a list, not '%s' and '%s'",
                            infer_type_name(tc, args[0]), infer_type_name(tc, args[1]));
@@ -167,6 +192,8 @@ Type *ty_list_concat(TypeCtx *tc, const PrimInfo *p, Node *app, Type **args, int
 Type *ty_list_repeat(TypeCtx *tc, const PrimInfo *p, Node *app, Type **args, int n)
 {
     (void)p, (void)n;
+    if (args[0]->kind == T_ZERO)
+        return args[0];
     if (need_list(tc, app, args[0], "repetition") == TY_ERR)
         return TY_ERR;
     if (!is_intlike(args[1]))
@@ -178,6 +205,8 @@ Type *ty_list_repeat(TypeCtx *tc, const PrimInfo *p, Node *app, Type **args, int
 Type *ty_list_slice(TypeCtx *tc, const PrimInfo *p, Node *app, Type **args, int n)
 {
     (void)p, (void)n;
+    if (args[0]->kind == T_ZERO)
+        return args[0];
     Node *mask = app->app.in[5];
     if (mask->kind != N_CONST || mask->k.kind != K_INT)
         return infer_error(tc, app->loc, false, "internal error: list_slice needs a constant mask");
@@ -192,6 +221,8 @@ Type *ty_list_slice(TypeCtx *tc, const PrimInfo *p, Node *app, Type **args, int 
 Type *ty_list_copy(TypeCtx *tc, const PrimInfo *p, Node *app, Type **args, int n)
 {
     (void)p, (void)n;
+    if (args[0]->kind == T_ZERO)
+        return args[0];
     return need_list(tc, app, args[0], "list()");
 }
 
@@ -200,9 +231,13 @@ Type *ty_list_copy(TypeCtx *tc, const PrimInfo *p, Node *app, Type **args, int n
 Type *ty_list_sum(TypeCtx *tc, const PrimInfo *p, Node *app, Type **args, int n)
 {
     (void)p, (void)n;
+    if (args[0]->kind == T_ZERO)        /* a tangent rule's sum of zeros */
+        return args[1];
     if (need_list(tc, app, args[0], "sum()") == TY_ERR)
         return TY_ERR;
     Type *e = type_list_elem(args[0]);
+    if (args[1]->kind == T_ZERO && e && type_is_numeric(e))     /* a tangent rule's: zero start */
+        return e;
     if ((e && !type_is_numeric(e)) || !type_is_numeric(args[1]))
         return infer_error(tc, app->loc, false, "sum() adds numbers, not '%s' to a start of '%s'",
                            infer_type_name(tc, e ? e : args[0]), infer_type_name(tc, args[1]));
@@ -236,14 +271,30 @@ Type *ty_list_contains(TypeCtx *tc, const PrimInfo *p, Node *app, Type **args, i
     return type_bool(TT(tc));
 }
 
-Type *ty_list_nodiff(TypeCtx *tc, const PrimInfo *p, Node *app, Type **args, int n)
+/* list_unslice(d, a, ...) and list_unrepeat(d, a): a sensitivity of a
+   (zero when d is). */
+Type *ty_list_unslice(TypeCtx *tc, const PrimInfo *p, Node *app, Type **args, int n)
 {
     (void)p, (void)n;
-    if (args[0]->kind == T_ZERO)    /* nothing flows: nothing to differentiate */
+    if (args[0]->kind == T_ZERO)
         return args[0];
-    return infer_error(tc, app->loc, false,
-                       "cannot differentiate through this list operation yet: derivatives of list code are "
-                       "not implemented (differentiate with respect to floats that do not flow through lists)");
+    if (args[0]->kind != T_LIST || args[1]->kind != T_LIST)
+        return infer_error(tc, app->loc, false, "internal error: %s of '%s' for '%s'", p->name,
+                           infer_type_name(tc, args[0]), infer_type_name(tc, args[1]));
+    return args[0];
+}
+
+Type *ty_list_unrepeat(TypeCtx *tc, const PrimInfo *p, Node *app, Type **args, int n)
+{
+    return ty_list_unslice(tc, p, app, args, n);
+}
+
+Type *ty_list_argbest(TypeCtx *tc, const PrimInfo *p, Node *app, Type **args, int n)
+{
+    (void)n;
+    if (need_list(tc, app, args[0], p->name) == TY_ERR)
+        return TY_ERR;
+    return type_int(TT(tc));
 }
 
 Type *infer_list_arith(TypeCtx *tc, const PrimInfo *p, Node *app, Type **args)

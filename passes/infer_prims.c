@@ -313,15 +313,27 @@ Type *ty_depend(TypeCtx *tc, const PrimInfo *p, Node *app, Type **args, int n)
 static TypeTable *TT(TypeCtx *tc) { return infer_types(tc); }
 
 /* The type of a sensitivity of a value of type t with nothing known zero:
-   floats for numbers, elementwise for tuples, env for functions; ints,
-   bools and (until their derivatives exist) lists have none (zero). */
+   floats for numbers, elementwise for tuples and lists, env for functions;
+   ints, bools and lists of them (list[?] too: always empty) have none
+   (zero). */
+static bool all_zero(const Type *t)
+{
+    for (int i = 0; t->kind == T_TUPLE && i < t->n; i++)
+        if (!all_zero(t->elems[i]))
+            return false;
+    return t->kind == T_ZERO || t->kind == T_TUPLE;
+}
+
 static Type *dense_type(TypeCtx *tc, Type *t)
 {
     switch (t->kind) {
     case T_FLOAT: return type_float(TT(tc));
     case T_INT: case T_BOOL: case T_ZERO: return type_zero(TT(tc));
     case T_FUNC: case T_ENV: return type_env(TT(tc));
-    case T_LIST: return type_zero(TT(tc));  /* no list has a sensitivity yet (dr_list) */
+    case T_LIST: {
+        Type *e = type_list_elem(t) ? dense_type(tc, type_list_elem(t)) : NULL;
+        return e && !all_zero(e) ? type_list(TT(tc), e) : type_zero(TT(tc));
+    }
     case T_TUPLE: {
         Type **el = xmalloc(sizeof(Type *) * (size_t)(t->n ? t->n : 1));
         for (int i = 0; i < t->n; i++)
@@ -370,6 +382,12 @@ static Type *sadd_type(TypeCtx *tc, Node *app, Type *a, Type *b)
         return a;
     if (a->kind == T_TUPLE && b->kind == T_TUPLE && a->n == b->n)
         return tuple_map2(tc, app, a, b, sadd_type);
+    if (a->kind == T_LIST && b->kind == T_LIST) {
+        if (!type_list_elem(a) || !type_list_elem(b))
+            return type_list_elem(a) ? a : b;
+        Type *e = sadd_type(tc, app, type_list_elem(a), type_list_elem(b));
+        return e == TY_ERR ? e : type_list(TT(tc), e);
+    }
     return sens_error(tc, app, a, b);
 }
 
@@ -388,10 +406,62 @@ Type *ty_sadd(TypeCtx *tc, const PrimInfo *p, Node *app, Type **args, int n)
 Type *ty_sscale(TypeCtx *tc, const PrimInfo *p, Node *app, Type **args, int n)
 {
     (void)p; (void)n;
-    if (args[0]->kind == T_ZERO || args[1]->kind == T_ZERO)
+    if (args[0]->kind == T_ZERO || args[1]->kind == T_ZERO || args[0]->kind == T_LIST || args[1]->kind == T_LIST)
         return type_zero(TT(tc));
     if (!type_is_scalar(args[0]) || !type_is_scalar(args[1]))
         return sens_error(tc, app, args[0], args[1]);
+    return type_float(TT(tc));
+}
+
+/* add_sens(d, a, b, k): d's part for operand k (lists), or d (numbers) */
+Type *ty_add_sens(TypeCtx *tc, const PrimInfo *p, Node *app, Type **args, int n)
+{
+    (void)p; (void)n;
+    if (args[0]->kind == T_ZERO)
+        return args[0];
+    if (args[1]->kind == T_LIST || args[2]->kind == T_LIST) {
+        return args[0]->kind == T_LIST ? args[0] : sens_error(tc, app, args[1], args[0]);
+    }
+    return type_is_scalar(args[0]) ? type_float(TT(tc)) : sens_error(tc, app, args[1], args[0]);
+}
+
+/* add_tangent(a, b, ta, tb) */
+Type *ty_add_tangent(TypeCtx *tc, const PrimInfo *p, Node *app, Type **args, int n)
+{
+    (void)p; (void)n;
+    if (args[0]->kind == T_LIST || args[1]->kind == T_LIST) {
+        if (args[2]->kind == T_ZERO && args[3]->kind == T_ZERO)
+            return args[2];
+        Type *j = infer_join(tc, args[0], args[1]);
+        return j == TY_ERR ? sens_error(tc, app, args[0], args[1]) : dense_type(tc, j);
+    }
+    return sadd_type(tc, app, args[2], args[3]);
+}
+
+/* the list of a list repetition a * b (either order), or NULL for numbers */
+static int list_operand(Type **ab) { return ab[0]->kind == T_LIST ? 0 : ab[1]->kind == T_LIST ? 1 : -1; }
+
+/* mul_sens(d, a, b, k) */
+Type *ty_mul_sens(TypeCtx *tc, const PrimInfo *p, Node *app, Type **args, int n)
+{
+    (void)p; (void)n;
+    if (args[0]->kind == T_ZERO)
+        return args[0];
+    int l = list_operand(args + 1);
+    if (l >= 0)
+        return l == app->app.in[4]->k.u.i ? dense_type(tc, args[1 + l]) : type_zero(TT(tc));
+    return type_is_scalar(args[0]) ? type_float(TT(tc)) : sens_error(tc, app, args[1], args[0]);
+}
+
+/* mul_tangent(a, b, ta, tb) */
+Type *ty_mul_tangent(TypeCtx *tc, const PrimInfo *p, Node *app, Type **args, int n)
+{
+    (void)p; (void)n; (void)app;
+    int l = list_operand(args);
+    if (l >= 0)
+        return args[2 + l]->kind == T_ZERO ? args[2 + l] : dense_type(tc, args[l]);
+    if (args[2]->kind == T_ZERO && args[3]->kind == T_ZERO)
+        return args[2];
     return type_float(TT(tc));
 }
 
@@ -400,7 +470,8 @@ static Type *sfor_type(TypeCtx *tc, Node *app, Type *x, Type *d)
 {
     if (d->kind == T_ZERO || x->kind == T_INT || x->kind == T_BOOL || x->kind == T_ZERO)
         return type_zero(TT(tc));
-    /* a list's sensitivity only comes from dr_list, which reports it */
+    if (x->kind == T_LIST && d->kind == T_LIST)
+        return dense_type(tc, x);
     if (x->kind == T_TUPLE && d->kind == T_TUPLE && x->n == d->n)
         return tuple_map2(tc, app, x, d, sfor_type);
     if (x->kind == T_FLOAT && type_is_scalar(d))
@@ -420,6 +491,8 @@ Type *ty_sdense(TypeCtx *tc, const PrimInfo *p, Node *app, Type **args, int n)
 {
     (void)p; (void)n;
     Type *t = dense_type(tc, args[0]);
+    if (all_zero(t))    /* x has no sensitivity, whatever one instance of shared code passes as d */
+        return t;
     Type *j = infer_join(tc, args[1], t);
     if (j != t)
         return sens_error(tc, app, args[0], args[1]);
@@ -432,8 +505,8 @@ Type *ty_onehot(TypeCtx *tc, const PrimInfo *p, Node *app, Type **args, int n)
     Node *ix = app->app.in[2];
     if (args[0]->kind == T_ZERO)    /* the item read from a zero (ty_getitem) has no sensitivity */
         return args[0];
-    if (args[0]->kind == T_LIST)    /* a[k] on a list (getitem with a literal index): not yet */
-        return ty_list_nodiff(tc, prim_info(P_LIST_NODIFF), app, args, n);
+    if (args[0]->kind == T_LIST)    /* shaped like the list, whatever the index */
+        return args[2]->kind == T_ZERO ? args[2] : dense_type(tc, args[0]);
     if (args[0]->kind != T_TUPLE || ix->kind != N_CONST || ix->k.kind != K_INT)
         return sens_error(tc, app, args[0], args[2]);
     int len = args[0]->n;
@@ -484,6 +557,8 @@ static Type *to_diff_type(TypeCtx *tc, Node *app, Type *t, int64_t index, bool *
         free(el);
         return r;
     }
+    if (t->kind == T_LIST)      /* [1, 2] differentiates at [1.0, 2.0] (contract 5.4) */
+        return type_list_elem(t) ? type_list(TT(tc), to_diff_type(tc, app, type_list_elem(t), index, bad)) : t;
     *bad = true;
     return t;
 }
@@ -496,8 +571,8 @@ Type *ty_to_diff(TypeCtx *tc, const PrimInfo *p, Node *app, Type **args, int n)
     Type *r = to_diff_type(tc, app, args[0], index, &bad);
     if (bad)
         return infer_misuse(tc, app->loc, args[0], MISUSE_OTHER,
-                           "cannot differentiate with respect to argument %lld: it is '%s'; only floats and "
-                           "tuples of floats can be differentiated",
+                           "cannot differentiate with respect to argument %lld: it is '%s'; only floats, "
+                           "and tuples and lists of floats, can be differentiated",
                            (long long)index + 1, infer_type_name(tc, args[0]));
     return r;
 }
@@ -506,6 +581,8 @@ static bool all_floats(const Type *t, bool final)
 {
     if (t->kind == T_FLOAT || (!final && (t->kind == T_INT || t->kind == T_BOOL)))
         return true;
+    if (t->kind == T_LIST)
+        return !type_list_elem(t) || all_floats(type_list_elem(t), final);
     for (int i = 0; t->kind == T_TUPLE && i < t->n; i++)
         if (!all_floats(t->elems[i], final))
             return false;
@@ -524,7 +601,7 @@ bool infer_result_ok(TypeCtx *tc, Type *t, int64_t what, bool final, StrBuf *sb)
     else if (what == 0)
         sb_printf(sb, "grad needs a function that returns a float; this one returns '%s'", infer_type_name(tc, t));
     else
-        sb_printf(sb, "%s needs a function that returns a float or a tuple of floats; this one returns '%s'",
+        sb_printf(sb, "%s needs a function that returns a float, or tuples or lists of floats; this one returns '%s'",
                   what % 2 ? "vjp" : "jvp", infer_type_name(tc, t));
     return false;
 }
@@ -553,6 +630,9 @@ static bool same_shape(const Type *x, const Type *t)
                 return false;
         return true;
     }
+    if (x->kind == T_LIST)      /* the lengths are checked when it runs */
+        return t->kind == T_LIST &&
+               (!type_list_elem(x) || !type_list_elem(t) || same_shape(type_list_elem(x), type_list_elem(t)));
     return false;
 }
 

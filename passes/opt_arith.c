@@ -164,15 +164,17 @@ static int rewrite(OptCtx *c, Node *x)
         return flt && opt_is_float(b, 1.0) ? opt_replace(c, x, a) : 0;
     case P_NEG:
         return opt_is_prim(a, P_NEG) ? opt_replace(c, x, a->app.in[1]) : 0;
+    case P_SDENSE:
+    case P_COTANGENT:       /* a list's length is checked or materialised when it runs */
+        if (type_may_hold_list(x->type))
+            return 0;
+        return opt_replace(c, x, b);
     case P_POS:
     case P_FLOAT:
     case P_TO_DIFF:
     case P_CHECK_RESULT:
     case P_SFOR:
-    case P_SDENSE:
-        return opt_replace(c, x, x->app.in[0]->k.u.prim == P_SFOR || x->app.in[0]->k.u.prim == P_SDENSE ? b : a);
-    case P_COTANGENT:
-        return opt_replace(c, x, b);
+        return opt_replace(c, x, x->app.in[0]->k.u.prim == P_SFOR ? b : a);
     case P_SADD:
         if (a->type && a->type->kind == T_ZERO)
             return opt_replace(c, x, b);

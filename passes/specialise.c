@@ -188,6 +188,8 @@ static Graph *clone_of(TypeCtx *tc, Inst *inst, int gi)
     }
     if (inst->clones[gi])
         return inst->clones[gi];
+    if (gi == 0 && inst->source)        /* the source of a transform, beside it (infer.c, get_inst) */
+        clone_of(tc, inst->source, 0);
     Graph *g = fi->graphs.data[gi];
     Graph *parent = NULL, *anchor = anchor_of(tc, g);
     if (anchor) {
@@ -203,6 +205,7 @@ static Graph *clone_of(TypeCtx *tc, Inst *inst, int gi)
     ng->src_name = g->src_name;
     ng->origin = g;
     ng->loop = g->loop;
+    ng->derived = g->derived;
     inst->clones[gi] = ng;
     vec_push(&tc->fill, ng);
     vec_push(&tc->fill_inst, inst);
@@ -279,7 +282,9 @@ static Node *coerce(TypeCtx *tc, Graph *ng, Node *x, Type *from, Type *to, Loc l
 }
 
 /* A symbolic zero materialised as a value of type `to` (0.0, a tuple of
-   zeros, an empty env); still symbolic when `to` is zero itself. */
+   zeros, an empty env, the empty list that stands for a list's zeros:
+   ir/prims.def, "differentiation"); still symbolic when `to` is zero
+   itself. */
 static Node *zero_of(TypeCtx *tc, Graph *ng, Type *to, Loc loc)
 {
     switch (to->kind) {
@@ -298,6 +303,10 @@ static Node *zero_of(TypeCtx *tc, Graph *ng, Type *to, Loc loc)
         free(el);
         return t;
     }
+    case T_LIST: {
+        Node *c = typed(ir_const_prim(tc->spec, P_LIST_MAKE, loc), fnref_type(tc, NULL, P_LIST_MAKE, NULL));
+        return typed(ir_apply(ng, &c, 1, loc), to);
+    }
     default: {
         Node *c = typed(ir_const_prim(tc->spec, P_ZERO, loc), fnref_type(tc, NULL, P_ZERO, NULL));
         return typed(ir_apply(ng, &c, 1, loc), type_zero(tc->tt));
@@ -314,15 +323,15 @@ static int fn_index(const Type *t, Graph *g, int prim)
 }
 
 /*
- * J(x) or Jfwd(x), specialised: the identity on numbers, elementwise on
+ * J(x) or Jfwd(x), specialised: the identity on numbers and lists, elementwise on
  * tuples, and on a function value rebind(x, key0, j0, ...): the transform's
  * closure over x's own frame (a transform is nested where its source is).
  */
 static Node *lift_value(TypeCtx *tc, Graph *ng, Node *x, Type *from, Type *to, int mode, int depth, Loc loc)
 {
     if (!from || !to || from == TY_ERR || to == TY_ERR || from->kind == T_ZERO || from->kind == T_ENV ||
-        type_is_scalar(from))
-        return x;
+        from->kind == T_LIST || type_is_scalar(from))
+        return x;       /* (a list holds no functions) */
     if (from->kind == T_TUPLE) {
         Node **el = xmalloc(sizeof(Node *) * (size_t)(from->n ? from->n : 1));
         for (int i = 0; i < from->n; i++)
@@ -357,6 +366,77 @@ static Node *lift_value(TypeCtx *tc, Graph *ng, Node *x, Type *from, Type *to, i
     return r;
 }
 
+/* A typed application of primitive p to args[0..n-1]. */
+static Node *prim_apply(TypeCtx *tc, Graph *ng, PrimId p, Type *t, Loc loc, int n, Node *const *args)
+{
+    Node *in[8];
+    in[0] = typed(ir_const_prim(tc->spec, p, loc), fnref_type(tc, NULL, (int)p, NULL));
+    for (int i = 0; i < n; i++)
+        in[i + 1] = args[i];
+    return typed(ir_apply(ng, in, n + 1, loc), t);
+}
+
+static Node *int_const(TypeCtx *tc, int64_t v, Loc loc) { return typed(ir_const_int(tc->spec, v, loc), type_int(tc->tt)); }
+
+/* The sum of the terms that are not NULL, of type t (sens_add). */
+static Node *sens_sum(TypeCtx *tc, Graph *ng, Type *t, Loc loc, Node *x, Node *y)
+{
+    return x && y ? prim_call(tc, ng, P_SADD, t, loc, x, y) : x ? x : y;
+}
+
+/* sens_scale(d, k), or NULL when d is zero */
+static Node *scaled(TypeCtx *tc, Graph *ng, Node *d, Type *dt, Node *k, Loc loc)
+{
+    if (!dt || dt->kind == T_ZERO)
+        return NULL;
+    return prim_call(tc, ng, P_SSCALE, type_float(tc->tt), loc, d, k);
+}
+
+/*
+ * add_sens, add_tangent, mul_sens and mul_tangent (ir/prims.def) for the
+ * operands' types: numbers get their partial derivatives, as every scalar
+ * rule does (sens_scale), lists the list primitives.  in[1..4] are the
+ * operands, argt their types, t the result's (not zero).
+ */
+static Node *expand_arith_rule(TypeCtx *tc, Graph *ng, PrimId p, Node **in, Type **argt, Type *t, Loc loc)
+{
+    Node *one = typed(ir_const_float(tc->spec, 1.0, loc), type_float(tc->tt));
+    bool add = p == P_ADD_SENS || p == P_ADD_TANGENT, sens = p == P_ADD_SENS || p == P_MUL_SENS;
+    Type **ab = sens ? argt + 1 : argt;         /* the primal operands' types */
+    Node **x = sens ? in + 2 : in + 1;
+    int l = ab[0]->kind == T_LIST ? 0 : ab[1]->kind == T_LIST ? 1 : -1;
+    if (sens) {
+        int64_t k = in[4]->k.u.i;
+        if (l < 0)
+            return prim_call(tc, ng, P_SSCALE, type_float(tc->tt), loc, in[1], add ? one : x[1 - k]);
+        if (!add)       /* list * n: (the int's sensitivity is zero, so t is) */
+            return prim_call(tc, ng, P_LIST_UNREPEAT, t, loc, in[1], x[k]);
+        Node *len = prim_call(tc, ng, P_LIST_LEN, type_int(tc->tt), loc, x[0], NULL);
+        Node *zero = int_const(tc, 0, loc);
+        Node *sl[5] = {in[1], k ? len : zero, k ? zero : len, zero, int_const(tc, k ? 2 | 4 : 1 | 4, loc)};
+        return prim_apply(tc, ng, P_LIST_SLICE, t, loc, 5, sl);
+    }
+    Node **tg = in + 3;
+    Type **tt = argt + 2;
+    if (l < 0) {
+        if (add)
+            return sens_sum(tc, ng, t, loc, scaled(tc, ng, tg[0], tt[0], one, loc), scaled(tc, ng, tg[1], tt[1], one, loc));
+        return sens_sum(tc, ng, t, loc, scaled(tc, ng, tg[0], tt[0], x[1], loc), scaled(tc, ng, tg[1], tt[1], x[0], loc));
+    }
+    if (!add) {         /* list * n: the list's tangent repeated */
+        Node *dense = prim_call(tc, ng, P_SDENSE, t, loc, x[l], tg[l]);
+        Node *n = coerce(tc, ng, x[1 - l], ab[1 - l], type_int(tc->tt), loc);
+        return prim_call(tc, ng, P_LIST_REPEAT, t, loc, dense, n);
+    }
+    /* a + b on lists: the tangents, zeros materialised, of the operands as
+       the concatenation converted them */
+    Type *j = infer_join(tc, ab[0], ab[1]);
+    Node *part[2];
+    for (int i = 0; i < 2; i++)
+        part[i] = prim_call(tc, ng, P_SDENSE, t, loc, coerce(tc, ng, x[i], ab[i], j, loc), tg[i]);
+    return prim_call(tc, ng, P_LIST_CONCAT, t, loc, part[0], part[1]);
+}
+
 /* The differentiation primitives that specialisation resolves: the node
    to use instead of the application, or NULL to keep it. */
 static Node *resolve_diff_prim(TypeCtx *tc, Graph *ng, PrimId p, Node **in, Type **argt, Type *t, Loc loc)
@@ -368,9 +448,19 @@ static Node *resolve_diff_prim(TypeCtx *tc, Graph *ng, PrimId p, Node **in, Type
     case P_JFWD: return lift_value(tc, ng, in[1], argt[0], t, MODE_F, (int)in[2]->k.u.i, loc);
     case P_TO_DIFF: return coerce(tc, ng, in[1], argt[0], t, loc);
     /* the sensitivity (second operand) as the result's type; a zero
-       result is symbolic whatever the operand was */
-    case P_SDENSE: case P_SFOR: case P_COTANGENT:
+       result is symbolic whatever the operand was.  A list's length is
+       only known when it runs: sens_dense and cotangent stay where one
+       is involved (sens_for only restricts) */
+    case P_SDENSE: case P_COTANGENT:
+        if (t->kind != T_ZERO && type_may_hold_list(t))
+            return NULL;
         return t->kind == T_ZERO ? zero_of(tc, ng, t, loc) : coerce(tc, ng, in[2], argt[1], t, loc);
+    case P_SFOR:
+        return t->kind == T_ZERO ? zero_of(tc, ng, t, loc) : coerce(tc, ng, in[2], argt[1], t, loc);
+    case P_ADD_SENS: case P_ADD_TANGENT: case P_MUL_SENS: case P_MUL_TANGENT:
+        return t->kind == T_ZERO ? zero_of(tc, ng, t, loc) : expand_arith_rule(tc, ng, p, in, argt, t, loc);
+    case P_LIST_SUM:    /* a tangent rule's sum of a zero list: its start */
+        return argt[0] && argt[0]->kind == T_ZERO ? coerce(tc, ng, in[2], argt[1], t, loc) : NULL;
     case P_CHECK_RESULT: {
         StrBuf sb = {0};
         if (argt[0] && argt[0] != TY_ERR && !infer_result_ok(tc, argt[0], in[2]->k.u.i, true, &sb))

@@ -210,8 +210,21 @@ LLVMValueRef cg_sens_add(Cg *cg, LLVMValueRef arena, LLVMValueRef a, const Type 
 /* d * k for a scalar k; 0 where d is 0 (even when k is inf or nan). */
 LLVMValueRef cg_sens_scale(Cg *cg, LLVMValueRef d, const Type *td, LLVMValueRef k, const Type *tk,
                            const Type *rt);
-/* d with the shape of rt, zeros materialised. */
-LLVMValueRef cg_sens_dense(Cg *cg, LLVMValueRef d, const Type *td, const Type *rt);
+/* lists.c: sensitivities of lists (a list of the value's length, or the
+   empty list standing for its zeros).  d (of type td; NULL: zero) given
+   the shape of x (of type tx), of sensitivity type rt: zeros materialised
+   (sens_dense, env_get). */
+LLVMValueRef cg_sens_shape(Cg *cg, LLVMValueRef arena, LLVMValueRef x, const Type *tx, LLVMValueRef d,
+                           const Type *td, const Type *rt);
+/* sens_add of two lists of sensitivity type rt. */
+LLVMValueRef cg_list_sens_add(Cg *cg, LLVMValueRef arena, LLVMValueRef a, const Type *ta, LLVMValueRef b,
+                              const Type *tb, const Type *rt);
+/* onehot(x, i, d) of a list x. */
+LLVMValueRef cg_list_onehot(Cg *cg, LLVMValueRef arena, LLVMValueRef x, const Type *tx, LLVMValueRef i,
+                            LLVMValueRef d, const Type *td, const Type *rt, Loc loc);
+/* Raises message m at loc unless the lists in t are as long as those in x. */
+void cg_list_check_lengths(Cg *cg, LLVMValueRef x, const Type *tx, LLVMValueRef t, const Type *tt, const char *m,
+                           Loc loc);
 /* env e with d stored under key; what e holds under key (zero if nothing). */
 LLVMValueRef cg_env_set(Cg *cg, LLVMValueRef arena, LLVMValueRef e, int64_t key, LLVMValueRef d,
                         const Type *td);

@@ -478,10 +478,12 @@ static LLVMValueRef emit_prim(Cg *cg, Region *r, PrimId p, Node *n, LLVMValueRef
     case P_SFOR:
         if (types[0] && (types[0]->kind == T_INT || types[0]->kind == T_BOOL))
             return cg_zero_value(cg, rt);
-        return cg_sens_dense(cg, args[1], types[1], rt);
+        return cg_coerce(cg, args[1], types[1], rt);
     case P_SDENSE:
-        return cg_sens_dense(cg, args[1], types[1], rt);
+        return cg_sens_shape(cg, r->arena, args[0], types[0], args[1], types[1], rt);
     case P_ONEHOT: {
+        if (rt->kind == T_LIST)
+            return cg_list_onehot(cg, r->arena, args[0], types[0], args[1], args[2], types[2], rt, n->loc);
         int64_t i = n->app.in[2]->k.u.i;
         if (i < 0)
             i += rt->n;
@@ -495,11 +497,19 @@ static LLVMValueRef emit_prim(Cg *cg, Region *r, PrimId p, Node *n, LLVMValueRef
     case P_ENV_GET:
         if (!types[0] || types[0]->kind != T_ENV)
             return cg_zero_value(cg, rt);
-        return cg_env_get(cg, args[0], n->app.in[2]->k.u.i, rt);
+        return cg_sens_shape(cg, r->arena, args[2], types[2], cg_env_get(cg, args[0], n->app.in[2]->k.u.i, rt), rt,
+                             rt);
     case P_TO_DIFF:
         return cg_coerce(cg, args[0], types[0], rt);
-    case P_COTANGENT:
+    case P_COTANGENT: {
+        bool vjp = n->app.in[3]->kind == N_CONST && n->app.in[3]->k.u.i == 0;
+        cg_list_check_lengths(cg, args[0], types[0], args[1], types[1],
+                              vjp ? "the cotangent passed to vjp's pullback has a list whose length differs from "
+                                    "the function's result's"
+                                  : "a tangent passed to jvp has a list whose length differs from its argument's",
+                              n->loc);
         return cg_coerce(cg, args[1], types[1], rt);
+    }
     case P_MAKE_CLOSURE:
         return make_closure(cg, r, n);
     case P_REBIND:

@@ -198,6 +198,9 @@ static LLVMValueRef message(Cg *cg, const char *m)
         "list index out of range", "list assignment index out of range", "pop from empty list",
         "pop index out of range", "slice step cannot be zero", "min() arg is an empty sequence",
         "max() arg is an empty sequence", "cannot fit the repeated list in memory",
+        "internal error: sensitivities of lists of different lengths",
+        "the cotangent passed to vjp's pullback has a list whose length differs from the function's result's",
+        "a tangent passed to jvp has a list whose length differs from its argument's",
     };
     int k = 0;
     while (k < (int)(sizeof known / sizeof *known) && strcmp(known[k], m) != 0)
@@ -381,19 +384,19 @@ static LLVMValueRef grow_to(Cg *cg, LLVMValueRef arena, LLVMValueRef a, LLVMValu
     return cg_list_value(cg, pd, len, pc);
 }
 
-/* a[start:stop:step] (omitted: list_slice's mask, a constant). */
-static LLVMValueRef slice(Cg *cg, LLVMValueRef arena, LLVMValueRef *args, const Type *lt, int64_t omitted, Loc loc)
+/* The first index, step and count of a[start:stop:step] for a list of
+   len items (args: start, stop, step; omitted: list_slice's mask, a
+   constant), as Python's slice.indices. */
+static void slice_range(Cg *cg, LLVMValueRef len, LLVMValueRef *args, int64_t omitted, Loc loc, LLVMValueRef *first,
+                        LLVMValueRef *stepp, LLVMValueRef *countp)
 {
-    const Type *elem = type_list_elem(lt);
-    LLVMValueRef a = args[0], len = cg_list_len(cg, a), zero = const_i64(cg, 0), m1 = const_i64(cg, -1);
+    LLVMValueRef zero = const_i64(cg, 0), m1 = const_i64(cg, -1);
     LLVMValueRef step = const_i64(cg, 1);
     if (!(omitted & 4)) {
-        step = args[3];
+        step = args[2];
         raise_if(cg, LLVMBuildICmp(cg->b, LLVMIntEQ, step, zero, ""), "slice step cannot be zero", loc);
         step = imax(cg, step, const_i64(cg, -INT64_MAX));     /* as CPython clamps it */
     }
-    if (!elem)
-        return empty_list(cg);
     LLVMValueRef back = LLVMBuildICmp(cg->b, LLVMIntSLT, step, zero, "back");
     LLVMValueRef lo = LLVMBuildSelect(cg->b, back, m1, zero, "");       /* clamp of a negative bound */
     LLVMValueRef hi = LLVMBuildSelect(cg->b, back, LLVMBuildSub(cg->b, len, const_i64(cg, 1), ""), len, "");
@@ -404,7 +407,7 @@ static LLVMValueRef slice(Cg *cg, LLVMValueRef arena, LLVMValueRef *args, const 
                               : LLVMBuildSelect(cg->b, back, m1, len, "");
             continue;
         }
-        LLVMValueRef x = args[1 + k];
+        LLVMValueRef x = args[k];
         LLVMValueRef neg = LLVMBuildICmp(cg->b, LLVMIntSLT, x, zero, "");
         LLVMValueRef shifted = LLVMBuildAdd(cg->b, x, len, "");     /* no overflow: x < 0 <= len */
         LLVMValueRef from_end = LLVMBuildSelect(cg->b, LLVMBuildICmp(cg->b, LLVMIntSLT, shifted, zero, ""), lo, shifted, "");
@@ -419,7 +422,19 @@ static LLVMValueRef slice(Cg *cg, LLVMValueRef arena, LLVMValueRef *args, const 
     LLVMValueRef mag = LLVMBuildSelect(cg->b, back, LLVMBuildNeg(cg->b, step, ""), step, "");
     /* span >= 1 and mag >= 1 where used; select keeps the division defined */
     LLVMValueRef q = LLVMBuildUDiv(cg->b, LLVMBuildSub(cg->b, span, one, ""), LLVMBuildSelect(cg->b, nonempty, mag, one, ""), "");
-    LLVMValueRef count = LLVMBuildSelect(cg->b, nonempty, LLVMBuildAdd(cg->b, q, one, ""), zero, "count");
+    *first = start;
+    *stepp = step;
+    *countp = LLVMBuildSelect(cg->b, nonempty, LLVMBuildAdd(cg->b, q, one, ""), zero, "count");
+}
+
+/* a[start:stop:step] (omitted: list_slice's mask, a constant). */
+static LLVMValueRef slice(Cg *cg, LLVMValueRef arena, LLVMValueRef *args, const Type *lt, int64_t omitted, Loc loc)
+{
+    const Type *elem = type_list_elem(lt);
+    LLVMValueRef a = args[0], start, step, count;
+    slice_range(cg, cg_list_len(cg, a), args + 1, omitted, loc, &start, &step, &count);
+    if (!elem)
+        return empty_list(cg);
     LLVMValueRef buf = cg_list_buffer(cg, arena, count, elem);
     LLVMValueRef data = cg_list_data(cg, a);
     if (omitted & 4) {
@@ -428,7 +443,7 @@ static LLVMValueRef slice(Cg *cg, LLVMValueRef arena, LLVMValueRef *args, const 
                    LLVMBuildNUWMul(cg->b, count, size, ""));
     } else {
         CgLoop l;
-        cg_loop_begin(cg, &l, zero, count, NULL, 0);
+        cg_loop_begin(cg, &l, const_i64(cg, 0), count, NULL, 0);
         LLVMValueRef src = LLVMBuildAdd(cg->b, start, LLVMBuildMul(cg->b, l.i, step, ""), "");
         cg_list_store(cg, buf, l.i, cg_list_load(cg, data, src, elem), elem);
         cg_loop_end(cg, &l, NULL);
@@ -526,25 +541,26 @@ static LLVMValueRef sum(Cg *cg, LLVMValueRef a, LLVMValueRef start, const Type *
     return l.acc[0];
 }
 
-/* min(a) or max(a): the first item with no later one better (CPython's
-   rule: y replaces the best when y < best, or y > best). */
-static LLVMValueRef min_max(Cg *cg, LLVMValueRef a, const Type *lt, const Type *rt, bool is_min, Loc loc)
+/* The place of min(a) or max(a): the first item with no later one better
+   (CPython's rule: y replaces the best when y < best, or y > best). */
+static LLVMValueRef arg_best(Cg *cg, LLVMValueRef a, const Type *lt, bool is_min, Loc loc)
 {
     const Type *elem = type_list_elem(lt);
     LLVMValueRef len = cg_list_len(cg, a), data = cg_list_data(cg, a);
     raise_if(cg, LLVMBuildICmp(cg->b, LLVMIntEQ, len, const_i64(cg, 0), ""),
              is_min ? "min() arg is an empty sequence" : "max() arg is an empty sequence", loc);
-    LLVMValueRef best0 = cg_list_load(cg, data, const_i64(cg, 0), elem);
+    LLVMValueRef init[2] = {cg_list_load(cg, data, const_i64(cg, 0), elem), const_i64(cg, 0)};
     CgLoop l;
-    cg_loop_begin(cg, &l, const_i64(cg, 1), len, &best0, 1);
+    cg_loop_begin(cg, &l, const_i64(cg, 1), len, init, 2);
     LLVMValueRef y = cg_list_load(cg, data, l.i, elem);
     CgPrimCtx pc = {cg->ctx, cg->mod, cg->b, LOC_NONE};
     LLVMValueRef two[2] = {y, l.acc[0]};
     Type *tt[2] = {(Type *)elem, (Type *)elem};
     LLVMValueRef better = cg_scalar_prim(&pc, is_min ? P_LT : P_GT, two, tt, 2, type_bool(cg->m->types));
-    LLVMValueRef next = LLVMBuildSelect(cg->b, better, y, l.acc[0], "");
-    cg_loop_end(cg, &l, &next);
-    return cg_coerce(cg, l.acc[0], elem, rt);
+    LLVMValueRef next[2] = {LLVMBuildSelect(cg->b, better, y, l.acc[0], ""),
+                            LLVMBuildSelect(cg->b, better, l.i, l.acc[1], "")};
+    cg_loop_end(cg, &l, next);
+    return l.acc[1];
 }
 
 /* x in a: some item == x (stops at the first). */
@@ -557,6 +573,254 @@ static LLVMValueRef contains(Cg *cg, LLVMValueRef a, LLVMValueRef x, const Type 
     return find_item(cg, cg_list_len(cg, a), true, item_equal, &q);
 }
 
+/* ---- sensitivities (passes/grad_rules.c, "lists") -------------------------------
+
+   A list's sensitivity or tangent is a list of its length, or the empty
+   list standing for its zeros (a symbolic zero materialised at a join). */
+
+static bool holds_list(const Type *t)
+{
+    if (t->kind == T_LIST)
+        return true;
+    for (int i = 0; t->kind == T_TUPLE && i < t->n; i++)
+        if (holds_list(t->elems[i]))
+            return true;
+    return false;
+}
+
+static const Type *zero_type(Cg *cg) { return type_zero(cg->m->types); }
+
+/* Zeros shaped like list x (of type tx), of sensitivity type rt. */
+static LLVMValueRef zeros_like(Cg *cg, LLVMValueRef arena, LLVMValueRef x, const Type *tx, const Type *rt)
+{
+    const Type *re = type_list_elem(rt);
+    if (!re)
+        return empty_list(cg);
+    LLVMValueRef n = cg_list_len(cg, x);
+    LLVMValueRef buf = cg_list_buffer(cg, arena, n, re);
+    if (!holds_list(re)) {      /* floats and tuples of them: all bits zero */
+        LLVMBuildMemSet(cg->b, buf, LLVMConstInt(cg->t_i8, 0, 0), LLVMBuildNUWMul(cg->b, n, item_size(cg, re), ""), 1);
+    } else {
+        const Type *xe = type_list_elem(tx);
+        CgLoop l;
+        cg_loop_begin(cg, &l, const_i64(cg, 0), n, NULL, 0);
+        LLVMValueRef xi = cg_list_load(cg, cg_list_data(cg, x), l.i, xe);
+        cg_list_store(cg, buf, l.i, cg_sens_shape(cg, arena, xi, xe, NULL, zero_type(cg), re), re);
+        cg_loop_end(cg, &l, NULL);
+    }
+    return cg_list_value(cg, buf, n, n);
+}
+
+/* A two-way choice of list values: then_v where cond holds (built by
+   then_fn in its own block), else_v otherwise. */
+typedef LLVMValueRef (*ListBuild)(Cg *cg, const void *ctx);
+static LLVMValueRef choose(Cg *cg, LLVMValueRef cond, ListBuild then_fn, ListBuild else_fn, const void *ctx,
+                           LLVMTypeRef ty)
+{
+    LLVMBasicBlockRef tb = new_block(cg, "then"), eb = new_block(cg, "else"), join = new_block(cg, "join");
+    LLVMBuildCondBr(cg->b, cond, tb, eb);
+    LLVMValueRef v[2];
+    LLVMBasicBlockRef from[2];
+    LLVMPositionBuilderAtEnd(cg->b, tb);
+    v[0] = then_fn(cg, ctx);
+    from[0] = LLVMGetInsertBlock(cg->b);
+    LLVMBuildBr(cg->b, join);
+    LLVMPositionBuilderAtEnd(cg->b, eb);
+    v[1] = else_fn(cg, ctx);
+    from[1] = LLVMGetInsertBlock(cg->b);
+    LLVMBuildBr(cg->b, join);
+    LLVMPositionBuilderAtEnd(cg->b, join);
+    LLVMValueRef phi = LLVMBuildPhi(cg->b, ty, "");
+    LLVMAddIncoming(phi, v, from, 2);
+    return phi;
+}
+
+typedef struct Shape {
+    LLVMValueRef arena, x, d;
+    const Type *tx, *rt;
+} Shape;
+
+static LLVMValueRef shape_full(Cg *cg, const void *ctx)
+{
+    const Shape *s = ctx;
+    const Type *re = type_list_elem(s->rt), *xe = type_list_elem(s->tx);
+    if (!holds_list(re))
+        return s->d;
+    LLVMValueRef n = cg_list_len(cg, s->x), buf = cg_list_buffer(cg, s->arena, n, re);
+    CgLoop l;
+    cg_loop_begin(cg, &l, const_i64(cg, 0), n, NULL, 0);
+    LLVMValueRef xi = cg_list_load(cg, cg_list_data(cg, s->x), l.i, xe);
+    LLVMValueRef di = cg_list_load(cg, cg_list_data(cg, s->d), l.i, re);
+    cg_list_store(cg, buf, l.i, cg_sens_shape(cg, s->arena, xi, xe, di, re, re), re);
+    cg_loop_end(cg, &l, NULL);
+    return cg_list_value(cg, buf, n, n);
+}
+
+static LLVMValueRef shape_zeros(Cg *cg, const void *ctx)
+{
+    const Shape *s = ctx;
+    raise_if(cg, LLVMBuildICmp(cg->b, LLVMIntNE, cg_list_len(cg, s->d), const_i64(cg, 0), ""),
+             "internal error: sensitivities of lists of different lengths", LOC_NONE);
+    return zeros_like(cg, s->arena, s->x, s->tx, s->rt);
+}
+
+LLVMValueRef cg_sens_shape(Cg *cg, LLVMValueRef arena, LLVMValueRef x, const Type *tx, LLVMValueRef d,
+                           const Type *td, const Type *rt)
+{
+    bool zero = !td || td->kind == T_ZERO;
+    if (rt->kind == T_ZERO || !holds_list(rt))
+        return zero ? cg_zero_value(cg, rt) : cg_coerce(cg, d, td, rt);
+    if (rt->kind == T_TUPLE) {
+        LLVMValueRef v = LLVMGetUndef(cg_type(cg, rt));
+        for (int i = 0; i < rt->n; i++) {
+            LLVMValueRef xi = LLVMBuildExtractValue(cg->b, x, (unsigned)i, "");
+            LLVMValueRef di = zero ? NULL : LLVMBuildExtractValue(cg->b, d, (unsigned)i, "");
+            v = LLVMBuildInsertValue(cg->b, v,
+                                     cg_sens_shape(cg, arena, xi, tx->elems[i], di, zero ? td : td->elems[i],
+                                                   rt->elems[i]),
+                                     (unsigned)i, "");
+        }
+        return v;
+    }
+    if (zero)
+        return zeros_like(cg, arena, x, tx, rt);
+    Shape s = {arena, x, cg_coerce(cg, d, td, rt), tx, rt};
+    LLVMValueRef full = LLVMBuildICmp(cg->b, LLVMIntEQ, cg_list_len(cg, s.d), cg_list_len(cg, x), "");
+    return choose(cg, full, shape_full, shape_zeros, &s, cg->t_list);
+}
+
+typedef struct Sum {
+    LLVMValueRef arena, a, b;
+    const Type *rt;
+} Sum;
+
+static LLVMValueRef sum_first(Cg *cg, const void *ctx) { (void)cg; return ((const Sum *)ctx)->b; }
+
+static LLVMValueRef sum_items(Cg *cg, const void *ctx)
+{
+    const Sum *s = ctx;
+    LLVMValueRef la = cg_list_len(cg, s->a), lb = cg_list_len(cg, s->b);
+    const Type *re = type_list_elem(s->rt);
+    LLVMValueRef both = LLVMBuildICmp(cg->b, LLVMIntNE, lb, const_i64(cg, 0), "");
+    raise_if(cg, LLVMBuildAnd(cg->b, both, LLVMBuildICmp(cg->b, LLVMIntNE, la, lb, ""), ""),
+             "internal error: sensitivities of lists of different lengths", LOC_NONE);
+    LLVMBasicBlockRef pre = LLVMGetInsertBlock(cg->b);
+    LLVMBasicBlockRef add = new_block(cg, "sadd.items"), join = new_block(cg, "sadd.done");
+    LLVMBuildCondBr(cg->b, both, add, join);
+    LLVMPositionBuilderAtEnd(cg->b, add);
+    LLVMValueRef buf = cg_list_buffer(cg, s->arena, la, re);
+    CgLoop l;
+    cg_loop_begin(cg, &l, const_i64(cg, 0), la, NULL, 0);
+    LLVMValueRef x = cg_list_load(cg, cg_list_data(cg, s->a), l.i, re);
+    LLVMValueRef y = cg_list_load(cg, cg_list_data(cg, s->b), l.i, re);
+    cg_list_store(cg, buf, l.i, cg_sens_add(cg, s->arena, x, re, y, re, re), re);
+    cg_loop_end(cg, &l, NULL);
+    LLVMValueRef sum = cg_list_value(cg, buf, la, la);
+    LLVMBasicBlockRef add_end = LLVMGetInsertBlock(cg->b);
+    LLVMBuildBr(cg->b, join);
+    LLVMPositionBuilderAtEnd(cg->b, join);
+    LLVMValueRef phi = LLVMBuildPhi(cg->b, cg->t_list, "");
+    LLVMValueRef v[2] = {s->a, sum};
+    LLVMBasicBlockRef from[2] = {pre, add_end};
+    LLVMAddIncoming(phi, v, from, 2);
+    return phi;
+}
+
+/* sens_add of two lists of sensitivity type rt: item by item; an empty
+   one (zeros) is the unit. */
+LLVMValueRef cg_list_sens_add(Cg *cg, LLVMValueRef arena, LLVMValueRef a, const Type *ta, LLVMValueRef b,
+                              const Type *tb, const Type *rt)
+{
+    Sum s = {arena, cg_coerce(cg, a, ta, rt), cg_coerce(cg, b, tb, rt), rt};
+    LLVMValueRef a_empty = LLVMBuildICmp(cg->b, LLVMIntEQ, cg_list_len(cg, s.a), const_i64(cg, 0), "");
+    return choose(cg, a_empty, sum_first, sum_items, &s, cg->t_list);
+}
+
+/* onehot(x, i, d) of list x: zeros shaped like x, d (shaped as x[i]) at i. */
+LLVMValueRef cg_list_onehot(Cg *cg, LLVMValueRef arena, LLVMValueRef x, const Type *tx, LLVMValueRef i,
+                            LLVMValueRef d, const Type *td, const Type *rt, Loc loc)
+{
+    const Type *re = type_list_elem(rt), *xe = type_list_elem(tx);
+    LLVMValueRef z = zeros_like(cg, arena, x, tx, rt);
+    LLVMValueRef k = checked_index(cg, i, cg_list_len(cg, x), "list index out of range", loc);
+    LLVMValueRef xk = cg_list_load(cg, cg_list_data(cg, x), k, xe);
+    cg_list_store(cg, cg_list_data(cg, z), k, cg_sens_shape(cg, arena, xk, xe, d, td, re), re);
+    return z;
+}
+
+/* list_unslice(d, a, start, stop, step, omitted): zeros shaped like a,
+   d's items where the slice took a's (none when d is empty: zeros). */
+static LLVMValueRef unslice(Cg *cg, LLVMValueRef arena, LLVMValueRef *args, Type *const *types, const Type *rt,
+                            int64_t omitted, Loc loc)
+{
+    const Type *re = type_list_elem(rt), *xe = type_list_elem(types[1]);
+    LLVMValueRef d = cg_coerce(cg, args[0], types[0], rt), a = args[1], start, step, count;
+    slice_range(cg, cg_list_len(cg, a), args + 2, omitted, loc, &start, &step, &count);
+    LLVMValueRef r = zeros_like(cg, arena, a, types[1], rt);
+    if (!re)
+        return r;
+    LLVMValueRef dn = cg_list_len(cg, d);
+    raise_if(cg, LLVMBuildAnd(cg->b, LLVMBuildICmp(cg->b, LLVMIntNE, dn, const_i64(cg, 0), ""),
+                              LLVMBuildICmp(cg->b, LLVMIntNE, dn, count, ""), ""),
+             "internal error: sensitivities of lists of different lengths", loc);
+    CgLoop l;
+    cg_loop_begin(cg, &l, const_i64(cg, 0), dn, NULL, 0);
+    LLVMValueRef at = LLVMBuildAdd(cg->b, start, LLVMBuildMul(cg->b, l.i, step, ""), "");
+    LLVMValueRef xi = cg_list_load(cg, cg_list_data(cg, a), at, xe);
+    LLVMValueRef di = cg_list_load(cg, cg_list_data(cg, d), l.i, re);
+    cg_list_store(cg, cg_list_data(cg, r), at, cg_sens_shape(cg, arena, xi, xe, di, re, re), re);
+    cg_loop_end(cg, &l, NULL);
+    return r;
+}
+
+/* list_unrepeat(d, a): item j is the sum of d[j], d[j + len(a)], ...; d
+   empty: zeros shaped like a. */
+static LLVMValueRef unrepeat(Cg *cg, LLVMValueRef arena, LLVMValueRef d, const Type *td, LLVMValueRef a,
+                             const Type *ta, const Type *rt)
+{
+    const Type *re = type_list_elem(rt);
+    LLVMValueRef r = zeros_like(cg, arena, a, ta, rt);
+    if (!re)
+        return r;
+    d = cg_coerce(cg, d, td, rt);
+    LLVMValueRef la = cg_list_len(cg, a), one = const_i64(cg, 1);
+    LLVMValueRef div = LLVMBuildSelect(cg->b, LLVMBuildICmp(cg->b, LLVMIntSGT, la, one, ""), la, one, "");
+    CgLoop l;
+    cg_loop_begin(cg, &l, const_i64(cg, 0), cg_list_len(cg, d), NULL, 0);
+    LLVMValueRef j = LLVMBuildURem(cg->b, l.i, div, "");
+    LLVMValueRef x = cg_list_load(cg, cg_list_data(cg, r), j, re);
+    LLVMValueRef y = cg_list_load(cg, cg_list_data(cg, d), l.i, re);
+    cg_list_store(cg, cg_list_data(cg, r), j, cg_sens_add(cg, arena, x, re, y, re, re), re);
+    cg_loop_end(cg, &l, NULL);
+    return r;
+}
+
+/* Whether the lists in t have the lengths of those in x (their types have
+   one shape: inference checked it); raises m at loc when not. */
+void cg_list_check_lengths(Cg *cg, LLVMValueRef x, const Type *tx, LLVMValueRef t, const Type *tt, const char *m,
+                           Loc loc)
+{
+    if (tx->kind == T_TUPLE && tt->kind == T_TUPLE) {
+        for (int i = 0; i < tx->n; i++)
+            if (holds_list(tx->elems[i]))
+                cg_list_check_lengths(cg, LLVMBuildExtractValue(cg->b, x, (unsigned)i, ""), tx->elems[i],
+                                      LLVMBuildExtractValue(cg->b, t, (unsigned)i, ""), tt->elems[i], m, loc);
+        return;
+    }
+    if (tx->kind != T_LIST || tt->kind != T_LIST)
+        return;
+    LLVMValueRef n = cg_list_len(cg, x);
+    raise_if(cg, LLVMBuildICmp(cg->b, LLVMIntNE, n, cg_list_len(cg, t), ""), m, loc);
+    const Type *xe = type_list_elem(tx), *te = type_list_elem(tt);
+    if (!xe || !te || !holds_list(xe))
+        return;
+    CgLoop l;
+    cg_loop_begin(cg, &l, const_i64(cg, 0), n, NULL, 0);
+    cg_list_check_lengths(cg, cg_list_load(cg, cg_list_data(cg, x), l.i, xe), xe,
+                          cg_list_load(cg, cg_list_data(cg, t), l.i, te), te, m, loc);
+    cg_loop_end(cg, &l, NULL);
+}
+
 bool cg_is_list_prim(PrimId p)
 {
     switch (p) {
@@ -565,6 +829,7 @@ bool cg_is_list_prim(PrimId p)
     case P_LIST_COPY: case P_LIST_SUM:
     case P_LIST_MIN: case P_LIST_MAX: case P_LIST_CONTAINS: case P_LIST_CONVERT: case P_LIST_SET_INPLACE:
     case P_LIST_APPEND_INPLACE: case P_LIST_POP_INPLACE: case P_LIST_EXTEND_INPLACE:
+    case P_LIST_ARGMIN: case P_LIST_ARGMAX: case P_LIST_UNSLICE: case P_LIST_UNREPEAT:
         return true;
     default:
         return false;
@@ -656,8 +921,21 @@ LLVMValueRef cg_list_prim(Cg *cg, LLVMValueRef arena, PrimId p, const Node *n, L
     case P_LIST_SUM:
         return sum(cg, args[0], args[1], lt, types[1], rt);
     case P_LIST_MIN:
-    case P_LIST_MAX:
-        return min_max(cg, args[0], lt, rt, p == P_LIST_MIN, loc);
+    case P_LIST_MAX: {
+        LLVMValueRef k = arg_best(cg, args[0], lt, p == P_LIST_MIN, loc);
+        return cg_coerce(cg, cg_list_load(cg, cg_list_data(cg, args[0]), k, elem), elem, rt);
+    }
+    case P_LIST_ARGMIN:
+    case P_LIST_ARGMAX:
+        return arg_best(cg, args[0], lt, p == P_LIST_ARGMIN, loc);
+    case P_LIST_UNSLICE: {
+        const Node *mask = n->app.in[6];
+        if (mask->kind != N_CONST || mask->k.kind != K_INT)
+            die("codegen: list_unslice without a constant mask");
+        return unslice(cg, arena, args, types, rt, mask->k.u.i, loc);
+    }
+    case P_LIST_UNREPEAT:
+        return unrepeat(cg, arena, args[0], types[0], args[1], types[1], rt);
     case P_LIST_CONTAINS:
         return contains(cg, args[0], args[1], lt, types[1], loc);
     case P_LIST_CONVERT:

@@ -53,6 +53,8 @@ LLVMValueRef cg_sens_add(Cg *cg, LLVMValueRef arena, LLVMValueRef a, const Type 
         return LLVMBuildFAdd(cg->b, cg_coerce(cg, a, ta, rt), cg_coerce(cg, b, tb, rt), "");
     case T_ENV:
         return env_add(cg, arena, a, b);
+    case T_LIST:
+        return cg_list_sens_add(cg, arena, a, ta, b, tb, rt);
     case T_TUPLE: {
         LLVMValueRef r = LLVMGetUndef(cg_type(cg, rt));
         for (int i = 0; i < rt->n; i++) {
@@ -89,12 +91,6 @@ LLVMValueRef cg_sens_scale(Cg *cg, LLVMValueRef d, const Type *td, LLVMValueRef 
     LLVMValueRef x = cg_coerce(cg, d, td, rt), y = cg_coerce(cg, k, tk, rt);
     LLVMValueRef isz = LLVMBuildFCmp(cg->b, LLVMRealOEQ, x, LLVMConstReal(cg->t_f64, 0.0), "");
     return LLVMBuildSelect(cg->b, isz, LLVMConstReal(cg->t_f64, 0.0), LLVMBuildFMul(cg->b, x, y, ""), "");
-}
-
-/* d given the shape of rt, zeros materialised (sens_dense, env_get). */
-LLVMValueRef cg_sens_dense(Cg *cg, LLVMValueRef d, const Type *td, const Type *rt)
-{
-    return cg_coerce(cg, d, td, rt);
 }
 
 /* ---- env keys ------------------------------------------------------------ */
@@ -255,7 +251,7 @@ LLVMValueRef cg_env_get(Cg *cg, LLVMValueRef e, int64_t key, const Type *rt)
     if (!kt || kt->kind == T_ZERO)
         return cg_zero_value(cg, rt);
     if (cg->dense_env)
-        return cg_sens_dense(cg, LLVMBuildExtractValue(cg->b, e, (unsigned)cg->keys[i].slot, ""), kt, rt);
+        return cg_coerce(cg, LLVMBuildExtractValue(cg->b, e, (unsigned)cg->keys[i].slot, ""), kt, rt);
     LLVMValueRef args[2] = {e, const_i64(cg, key)};
     LLVMValueRef p = LLVMBuildCall2(cg->b, cg->rt_env_get_ty, cg->rt_env_get, args, 2, "");
     LLVMValueRef found = LLVMBuildICmp(cg->b, LLVMIntNE, p, LLVMConstNull(cg->t_ptr), "");
@@ -264,7 +260,7 @@ LLVMValueRef cg_env_get(Cg *cg, LLVMValueRef e, int64_t key, const Type *rt)
     LLVMBuildCondBr(cg->b, found, load, join);
     LLVMPositionBuilderAtEnd(cg->b, load);
     LLVMValueRef stored = LLVMBuildLoad2(cg->b, cg_type(cg, kt), ptr_to(cg, p, cg_type(cg, kt)), "");
-    LLVMValueRef v = cg_sens_dense(cg, stored, kt, rt);
+    LLVMValueRef v = cg_coerce(cg, stored, kt, rt);
     LLVMBasicBlockRef load_end = LLVMGetInsertBlock(cg->b);
     LLVMBuildBr(cg->b, join);
     LLVMPositionBuilderAtEnd(cg->b, join);
