@@ -1,18 +1,23 @@
 #!/usr/bin/env python3
 """gradcheck.py: gradients of every end-to-end program against finite differences.
 
-For each `# RUN: FUNC ARG...` line of tests/e2e/*.my and samples/*.my (the
-words split as a shell splits them, each argument read as a literal: ints,
-floats, nan/inf, bools, tuples, lists) whose arguments hold finite floats
-(top-level, or leaves of tuple arguments: the differentiation points), the
-program is extended with one function, `__gradcheck`, which takes the RUN
-line's arguments (given to it on the command line, as they are to FUNC) and
+For each `# RUN: FUNC ARG...` line of tests/e2e/**/*.my and samples/*.my
+(the words split as a shell splits them, each argument read as a literal:
+ints, floats, nan/inf, bools, tuples, lists) whose arguments hold finite
+floats (top-level, or leaves of tuples and lists: the differentiation
+points, at most MAX_POINTS of them, the first ones), the program is
+extended with one function, `__gradcheck`, which takes the RUN line's
+arguments (given to it on the command line, as they are to FUNC) and
 returns, in one `myc run`:
 
   - value_and_grad of FUNC with respect to every point (the other arguments
-    held at their RUN values, through a lambda);
+    held at their RUN values, through a lambda that rebuilds the tuples and
+    lists holding the points from its parameters);
   - jvp of FUNC along each unit direction;
-  - FUNC at x +- h and x +- h/8 along each direction (central differences).
+  - FUNC at x +- h and x +- h/8 along each direction (central differences);
+  - for a float result, the gradient of FUNC with respect to each list
+    argument holding points, as a whole (a list of its shape), whose items
+    at the points must equal the points' derivatives to 1e-12 relative.
 
 and checks (tolerances stated here, and in docs/ad.md):
 
@@ -59,6 +64,8 @@ import tempfile
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 TOL_FD = 1e-6
 TOL_DUAL = 1e-9
+TOL_SAME = 1e-12
+MAX_POINTS = 6
 TIMEOUT = 120
 
 
@@ -151,17 +158,19 @@ def float_leaves(v, path=()):
 
 
 def all_floats(v):
-    """v is a float, or a tuple of such (nested)."""
+    """v is a float, or a tuple or list of such (nested)."""
     if type(v) is float:
         return True
-    return type(v) is tuple and len(v) > 0 and all(all_floats(x) for x in v)
+    return type(v) in (tuple, list) and len(v) > 0 and all(all_floats(x) for x in v)
 
 
 def ones_like(v):
-    """A .my literal of v's shape (floats and tuples) with 1.0 for every number."""
+    """A .my literal of v's shape (floats, tuples and lists) with 1.0 for every number."""
     if isinstance(v, tuple):
         items = [ones_like(x) for x in v]
         return "(" + ", ".join(items) + ("," if len(items) == 1 else "") + ")"
+    if isinstance(v, list):
+        return "[" + ", ".join(ones_like(x) for x in v) + "]"
     return "1.0"
 
 
@@ -199,8 +208,10 @@ def rebuild(v, name, points, path=()):
     leaves replaced by their lambda parameters."""
     if path in points:
         return points[path]
-    if type(v) is tuple and any(p[:len(path)] == path for p in points):
+    if type(v) in (tuple, list) and any(p[:len(path)] == path for p in points):
         items = [rebuild(x, name, points, path + (i,)) for i, x in enumerate(v)]
+        if type(v) is list:
+            return "[" + ", ".join(items) + "]"
         return "(" + ", ".join(items) + ("," if len(items) == 1 else "") + ")"
     return index(name, path)
 
@@ -252,6 +263,12 @@ def program(src, fn, args, points, mode, result):
                 name = f"__gc_s{k}{tag}{int(frac * 8)}"
                 lines.append(f"    {name} = __gc_f({xv})")
                 parts.append(name)
+    if mode == "grad":
+        # the gradient with respect to each list argument holding points, as a whole
+        for a in sorted({a for a, p in points if type(args[a]) is list}):
+            others = [formals[i] if i != a else "__gc_l" for i in range(len(args))]
+            lines.append(f"    __gc_g{a} = grad(lambda __gc_l: {fn}({', '.join(others)}))({formals[a]})")
+            parts.append(f"__gc_g{a}")
     lines.append(f"    return ({', '.join(parts)},)")
     return src + "\n\n" + "\n\n".join(helpers) + "\n\n" + "\n".join(lines) + "\n", mode
 
@@ -272,9 +289,8 @@ def check_line(myc, path, src, expected, run, words):
         args = [parse_value(w) for w in wargs]
     except (ValueError, SyntaxError) as e:
         return "fail", f"{where}: cannot read an argument: {e}"
-    # The points: finite floats, top-level or in tuples (not in lists).
-    points = [(i, p) for i, a in enumerate(args) if type(a) in (float, tuple)
-              for p, v in float_leaves(a) if math.isfinite(v) and tuple_path(a, p)]
+    # The points: finite floats, top-level or in tuples and lists (the first MAX_POINTS).
+    points = [(i, p) for i, a in enumerate(args) for p, v in float_leaves(a) if math.isfinite(v)][:MAX_POINTS]
     if not points:
         return "none", f"{fn}: no float argument"
     status, line = expected.get(run, (0, None))
@@ -352,18 +368,17 @@ def check_line(myc, path, src, expected, run, words):
             continue
         if not close(gl[k], fd, TOL_FD, scale):
             problems.append(f"d/dx{k}: reverse {gl[k]!r} vs central difference {fd!r}")
+    # the gradients of the list arguments as a whole, at the points
+    for a in (sorted({a for a, p in points if type(args[a]) is list}) if mode == "grad" else []):
+        whole = out[pos]
+        pos += 1
+        for k, (pa, p) in enumerate(points):
+            if pa == a and not close(leaf(whole, p), gl[k], TOL_SAME):
+                problems.append(f"d/d{index('arg' + str(a), p)}: of the list {leaf(whole, p)!r} != of the point "
+                                f"{gl[k]!r}")
     if problems:
         return "fail", f"{where}: " + "; ".join(problems)
     return ("ok" if not skipped else "kink"), where
-
-
-def tuple_path(v, path):
-    """path goes through tuples only (a list's elements are not points)."""
-    for i in path:
-        if type(v) is not tuple:
-            return False
-        v = v[i]
-    return True
 
 
 def leaf(v, path):
@@ -379,7 +394,8 @@ def main():
     ap.add_argument("-j", type=int, default=os.cpu_count() or 2)
     ap.add_argument("-v", action="store_true")
     o = ap.parse_args()
-    files = sorted(glob.glob(os.path.join(ROOT, "tests", "e2e", "*.my")) + glob.glob(os.path.join(ROOT, "samples", "*.my")))
+    files = sorted(glob.glob(os.path.join(ROOT, "tests", "e2e", "**", "*.my"), recursive=True) +
+                   glob.glob(os.path.join(ROOT, "samples", "*.my")))
     jobs = []
     for path in files:
         if o.only and o.only not in path:
