@@ -88,6 +88,8 @@ struct Interp {
     int max_depth;
 
     EvalCtx cx;
+    InterpHooks hooks;      /* interp_set_hooks */
+    bool hooked;            /* hooks.enter is set: the only test the evaluation loop pays */
     StrBuf scratch;         /* error sink when the caller passes none */
     Loc err_loc;
 };
@@ -338,6 +340,23 @@ void interp_free(Interp *in)
 void interp_set_max_depth(Interp *in, int depth)
 {
     in->max_depth = depth > 0 ? depth : 1;
+}
+
+void interp_set_hooks(Interp *in, const InterpHooks *hooks)
+{
+    in->hooks = hooks ? *hooks : (InterpHooks){0};
+    in->hooked = hooks && hooks->enter && hooks->leave;
+}
+
+Value interp_closure_param(const Closure *c, int up, int i)
+{
+    Frame *f = c->env;
+    while (f && up-- > 0)
+        f = f->parent;
+    Value v = {.kind = V_UNSET};
+    if (f && i >= 0 && i < f->gi->nparams)
+        v = f->slots[i];
+    return v;
 }
 
 Loc interp_error_loc(const Interp *in)
@@ -603,6 +622,8 @@ static int run(Interp *in, int base, Value *result)
             Value r;
             if (read_node(in, fr, gi->g->output, &r))
                 return 3;
+            if (in->hooked)
+                in->hooks.leave(in->hooks.user, &r);
             in->stack.len--;
             if (in->stack.len == base) {
                 *result = r;
@@ -639,11 +660,15 @@ static int run(Interp *in, int base, Value *result)
         } else if (fn.kind == V_PRIM) {
             if (eval_prim(in, fn.prim, argv, nargs, &fr->slots[gi->nparams + a->pc]))
                 return 3;
+            if (in->hooked && in->hooks.prim)
+                in->hooks.prim(in->hooks.user, n, fn.prim, argv, nargs, &fr->slots[gi->nparams + a->pc]);
             a->pc++;
         } else if (fn.kind == V_CLOSURE) {
             Frame *nf;
             if (enter(in, fn.clo, argv, nargs, &nf))
                 return 3;
+            if (in->hooked)
+                in->hooks.enter(in->hooks.user, fn.clo, argv, nargs, n, n == gi->g->output);
             if (n == gi->g->output) {       /* tail call: replace this activation */
                 a->fr = nf;
                 a->pc = 0;
@@ -672,6 +697,8 @@ static int start(Interp *in, const Closure *c, const Value *args, int nargs, Val
     Frame *f;
     if (enter(in, c, args, nargs, &f))
         return 3;
+    if (in->hooked)
+        in->hooks.enter(in->hooks.user, c, args, nargs, NULL, false);
     Act a = {f, 0};
     vec_push(&in->stack, a);
     int rc = run(in, base, result);

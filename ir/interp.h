@@ -51,6 +51,33 @@ int interp_coerce(Interp *in, Value *v, Type *t);
    the runtime error in err. */
 int interp_eval_prim(Interp *in, PrimId p, const Value *args, int nargs, Value *out, StrBuf *err);
 
+/* ---- observing a run (ir/trace.c) ------------------------------------------ */
+/* What a tracer sees of a run, as it happens.  The values are valid only
+   during the call (copy or format them: the collector may move on).  With
+   no hooks set the evaluation loop pays one test per call and return. */
+typedef struct InterpHooks {
+    void *user;
+    /* An activation starts: closure c entered with args (the caller's;
+       closure conversion's bound values are not among them).  site: the
+       Apply calling it, NULL for interp_call's and interp_apply's own; tail:
+       it replaces the caller's activation (a jump, or a call that is its
+       graph's output), so the next `leave` returns for both. */
+    void (*enter)(void *user, const Closure *c, const Value *args, int nargs, const Node *site, bool tail);
+    /* The activation on top returns result. */
+    void (*leave)(void *user, const Value *result);
+    /* Primitive p was applied at site to args, giving result (NULL: not
+       wanted; rebind and make_closure, which only make closures, are not
+       reported). */
+    void (*prim)(void *user, const Node *site, int p, const Value *args, int nargs, const Value *result);
+} InterpHooks;
+/* Reports the activations of interp_call and interp_apply from now on to
+   hooks (copied), or stops (NULL).  Runs started before are not affected. */
+void interp_set_hooks(Interp *in, const InterpHooks *hooks);
+/* Parameter i of the frame `up` levels up the chain closure c closes over
+   (0: the frame of c's graph's parent), or an unset value (V_UNSET) when
+   there is none: for a tracer naming a closure by what it captured. */
+Value interp_closure_param(const Closure *c, int up, int i);
+
 /* ---- limits and the heap -------------------------------------------------- */
 /* Activations deeper than this fail with "maximum recursion depth exceeded"
    (default INTERP_MAX_DEPTH). */

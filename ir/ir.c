@@ -26,6 +26,14 @@ Graph *ir_graph_new(Module *m, GraphKind kind, const char *name, Graph *parent, 
     return g;
 }
 
+void ir_graph_copy_provenance(Graph *to, const Graph *from)
+{
+    to->role = from->role;
+    to->xform = from->xform;
+    to->src_label = from->src_label;
+    to->derived = from->derived;
+}
+
 void ir_graph_set_parent(Graph *g, Graph *parent)
 {
     g->parent = parent;

@@ -93,6 +93,38 @@ typedef enum GraphKind {
     G_CONST,        /* a top-level constant: no parameters, its value */
 } GraphKind;
 
+/* Provenance: the source construct a graph is (lowering sets it; the
+   transforms and every copy carry it), for the tracer (ir/trace.c), which
+   shows a run in the source's terms.  Graph.loc's line is the construct's. */
+typedef enum GraphRole {
+    GR_NONE,        /* no source construct: a transform's helper (a loop entry's wrapper, ...) */
+    GR_FUNCTION,    /* a def, a lambda, a comprehension clause (src_label names it) */
+    GR_THEN,        /* the arm of an if statement or comprehension filter taken when true (f:if.L), */
+    GR_ELSE,        /*   when false (f:else.L) */
+    GR_IFEXP,       /* x if c else y: x (f:ifexp.L), */
+    GR_IFELSE,      /*   y (f:ifelse.L) */
+    GR_LOOP,        /* a loop header (f:while.L, f:for.L): entered once per iteration */
+    GR_LOOP_BODY,   /* a loop's body and exit branches (f:body.L, f:exit.L) */
+    GR_LOOP_EXIT,
+    GR_LOOP_END,    /* the block after a loop (f:endwhile.L, f:endfor.L) */
+    GR_JOIN,        /* the block after an if (f:endif.L) */
+    GR_OPERAND,     /* the operands and/or and comparison chains evaluate lazily */
+    GR_CONVERT,     /* x: T = e's conversion (f/x:ann.L) */
+    GR_CONSTANT,    /* a top-level constant */
+    GR_PRIM,        /* the transform of a primitive (J.mul, Jfwd.sin) */
+    GR_OPERATOR,    /* grad, value_and_grad, vjp, jvp: W = λ f: ... (grad.c, operator_graph), */
+    GR_OPERATOR_FN, /*   the closure W(f) it returns, */
+    GR_PULLBACK,    /*   vjp's pullback */
+} GraphRole;
+
+/* How a transformed graph's parameters and result relate to its source's. */
+typedef enum GraphXform {
+    XF_NONE,        /* the source's */
+    XF_J,           /* reverse mode's forward pass: the source's parameters; result (y, bprop) */
+    XF_BPROP,       /* a backpropagator: the sensitivity of the result; (env, d x1, ..., d xn) */
+    XF_JFWD,        /* forward mode: x1..xn, t1..tn; result (y, t) */
+} GraphXform;
+
 struct Graph {
     uint32_t id;
     GraphKind kind;
@@ -139,6 +171,14 @@ struct Graph {
        member's bprop, the entry's return continuation), the same number
        for one loop; copies keep it.  opt_thread.c reads it. */
     uint32_t loop;
+
+    /* Provenance (GraphRole above): set by lowering and passes/grad.c, kept
+       by the copies (specialise.c).  src_label: the source name the tracer
+       shows, "f", "<lambda>", "f:bprop" (the backpropagator of f's forward
+       pass), "f:jvp"; NULL where role has none. */
+    uint8_t role;           /* GraphRole */
+    uint8_t xform;          /* GraphXform */
+    const char *src_label;
 };
 
 typedef VEC(Node *) NodeVec;
@@ -178,6 +218,8 @@ Node *ir_add_param(Graph *g, const char *name, Loc loc);
    ancestor table; a caller moving a subtree updates the descendants after,
    shallowest first. */
 void ir_graph_set_parent(Graph *g, Graph *parent);
+/* to gets from's provenance (role, xform, src_label, derived): a copy of from. */
+void ir_graph_copy_provenance(Graph *to, const Graph *from);
 /* Removes g's i-th parameter, which nothing may use; later ones shift down. */
 void ir_graph_remove_param(Graph *g, int i);
 

@@ -177,8 +177,19 @@ void grad_state_free(GradState *gs)
     free(gs);
 }
 
+/* A label: the source's, with a suffix ("f" -> "f:bprop"); NULL stays NULL. */
+static const char *label_with(Module *m, const char *label, const char *suffix)
+{
+    return label ? arena_printf(m->arena, "%s%s", label, suffix) : NULL;
+}
+
+/* t transforms src (mode); also t's provenance (ir.h): src's construct, a
+   forward pass or a tangent function of it. */
 static void note_source(GradState *gs, Region *r, Graph *t, Graph *src, int mode)
 {
+    t->role = src->role;
+    t->xform = mode == MODE_J ? XF_J : XF_JFWD;
+    t->src_label = mode == MODE_J ? src->src_label : label_with(gs->m, src->src_label, ":jvp");
     gm_set(&gs->source, t, src);
     idmap_set(&gs->region_of, t->id, r);
     idmap_set(&gs->srcmode, t->id, (void *)(uintptr_t)mode);
@@ -333,6 +344,9 @@ Graph *grad_transform_prim(GradState *gs, int mode, PrimId p, int nargs)
                                      : arena_printf(m->arena, "%s.%s", mode_prefix(mode), pi->name);
     Graph *g = new_graph(m, G_FUNCTION, name, NULL, loc);
     g->src_name = pi->name;
+    g->role = GR_PRIM;
+    g->xform = mode == MODE_J ? XF_J : XF_JFWD;
+    g->src_label = pi->name;
     PrimEntry e = {mode, (int)p, nargs, g};
     vec_push(&gs->prims, e);
     idmap_set(&gs->prim_of, g->id, (void *)(uintptr_t)gs->prims.len);
@@ -349,6 +363,9 @@ Graph *grad_transform_prim(GradState *gs, int mode, PrimId p, int nargs)
     const DiffRule *dr = prim_diff_rule(p);
     if (mode == MODE_J) {
         Graph *b = new_graph(m, G_FUNCTION, arena_printf(m->arena, "%s:bprop", name), g, loc);
+        b->role = GR_PRIM;
+        b->xform = XF_BPROP;
+        b->src_label = label_with(m, pi->name, ":bprop");
         Node *d = ir_add_param(b, "d.y", loc);
         RuleB rb = {b, loc};
         Node **dx = xcalloc((size_t)(nargs ? nargs : 1), sizeof(Node *));
@@ -726,6 +743,7 @@ static void build_entries(GradState *gs, Region *r)
         Graph *e = r->entries.data[i], *w = gm_get(&r->tg, e);
         Graph *ret = new_graph(m, G_FUNCTION, arena_printf(m->arena, "%s:return", w->name), w, e->loc);
         ret->src_name = e->src_name;
+        ret->xform = XF_BPROP;             /* the continuation the loop's first bprop calls */
         ret->loop = loop_number(r, e);
         ir_set_output(ret, ir_add_param(ret, "s", e->loc));
         Node **in = xmalloc(sizeof(Node *) * (size_t)(e->nparams + 2));
@@ -1320,6 +1338,7 @@ static void region_run(GradState *gs, Region *r)
         w->ret_loc = e->ret_loc;
         gm_set(&r->tg, e, w);
         note_source(gs, r, w, e, r->mode);
+        w->role = GR_NONE;      /* not an iteration: it starts J'(E), which is */
     }
     for (int i = 0; i < r->graphs.len; i++) {
         Graph *h = r->graphs.data[i];
@@ -1327,6 +1346,9 @@ static void region_run(GradState *gs, Region *r)
             Graph *th = tgraph(r, h);
             Graph *b = new_graph(m, G_FUNCTION, arena_printf(m->arena, "%s:bprop", th->name), th, h->loc);
             b->src_name = h->src_name;
+            b->role = h->role;
+            b->xform = XF_BPROP;
+            b->src_label = label_with(m, h->src_label, ":bprop");
             gm_set(&r->bprop, h, b);
             Graph *e = idmap_get(&r->entry_of, h->id);
             if (e)
@@ -1522,9 +1544,13 @@ static Graph *operator_graph(GradState *gs, Node *site, int arity)
     const char *base = arena_printf(m->arena, "%s@%d:%d", names[op], loc.line, loc.col);
     Graph *w2 = new_graph(m, G_FUNCTION, base, NULL, loc);
     w2->src_name = names[op];
+    w2->role = GR_OPERATOR;
+    w2->src_label = names[op];
     Node *f = ir_add_param(w2, "f", loc);
     Graph *w = new_graph(m, G_FUNCTION, arena_printf(m->arena, "%s:fn", base), w2, loc);
     w->src_name = names[op];
+    w->role = GR_OPERATOR_FN;
+    w->src_label = names[op];
     ir_set_output(w2, ir_const_graph(m, w, loc));
     int nidx = (int)site->app.in[DERIVE_NIDX]->k.u.i;
     bool *sel = xcalloc((size_t)(arity ? arity : 1), sizeof(bool));
@@ -1573,6 +1599,8 @@ static Graph *operator_graph(GradState *gs, Node *site, int arity)
             y = ir_apply_prim(w, P_CHECK_RESULT, loc, 2, y, ir_const_int(m, 1 + abi, loc));
             Graph *pb = new_graph(m, G_FUNCTION, arena_printf(m->arena, "%s:pullback", base), w, loc);
             pb->src_name = "pullback";
+            pb->role = GR_PULLBACK;
+            pb->src_label = "pullback";
             Node *dy = ir_add_param(pb, "dy", loc);
             Node *s = ir_apply_call(pb, b, loc, 1, ir_apply_prim(pb, P_COTANGENT, loc, 3, y, dy, ir_const_int(m, 0, loc)));
             Node **el = xmalloc(sizeof(Node *) * (size_t)(arity + 1));

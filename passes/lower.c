@@ -375,12 +375,28 @@ static Graph *new_graph(Lower *L, GraphKind kind, const char *base, Graph *paren
     return g;
 }
 
+/* The provenance of a block of kind `kind` (the names listed above). */
+static GraphRole block_role(const char *kind)
+{
+    static const struct { const char *kind; GraphRole role; } roles[] = {
+        {"if", GR_THEN}, {"else", GR_ELSE}, {"ifexp", GR_IFEXP}, {"ifelse", GR_IFELSE},
+        {"while", GR_LOOP}, {"for", GR_LOOP}, {"body", GR_LOOP_BODY}, {"exit", GR_LOOP_EXIT},
+        {"endwhile", GR_LOOP_END}, {"endfor", GR_LOOP_END}, {"endif", GR_JOIN},
+    };
+    for (size_t i = 0; i < sizeof roles / sizeof roles[0]; i++)
+        if (strcmp(roles[i].kind, kind) == 0)
+            return roles[i].role;
+    return GR_OPERAND;      /* and, andval, or, orval, cmp, cmpval */
+}
+
 /* A G_BRANCH closure of the current block: f:KIND.LINE. */
 static Graph *new_branch(Lower *L, const char *kind, Loc loc)
 {
     FnState *fs = L->fs;
-    return new_graph(L, G_BRANCH, arena_printf(L->arena, "%s:%s.%d", fs->fn->name, kind, loc.line),
-                     fs->cur, loc, BK_NESTED);
+    Graph *g = new_graph(L, G_BRANCH, arena_printf(L->arena, "%s:%s.%d", fs->fn->name, kind, loc.line),
+                         fs->cur, loc, BK_NESTED);
+    g->role = (uint8_t)block_role(kind);
+    return g;
 }
 
 /* A branch of an expression: part of the statement that holds it. */
@@ -395,8 +411,10 @@ static Graph *new_expr_branch(Lower *L, const char *kind, Loc loc)
 static Graph *new_join(Lower *L, const char *kind, Loc loc)
 {
     FnState *fs = L->fs;
-    return new_graph(L, G_BLOCK, arena_printf(L->arena, "%s:%s.%d", fs->fn->name, kind, loc.line),
-                     fs->fn, loc, BK_JOIN);
+    Graph *g = new_graph(L, G_BLOCK, arena_printf(L->arena, "%s:%s.%d", fs->fn->name, kind, loc.line),
+                         fs->fn, loc, BK_JOIN);
+    g->role = (uint8_t)block_role(kind);
+    return g;
 }
 
 /* Ends the current block with a jump to join block `to`.  The jump gets
@@ -1795,6 +1813,8 @@ static Node *comp_clause(Lower *L, const Expr *e, int k)
     gi->is_comp = true;
     gi->group = ++L->next_id;
     g->src_name = e->kind == E_GENEXP ? "<genexpr>" : "<listcomp>";
+    g->role = GR_FUNCTION;
+    g->src_label = g->src_name;
     FnState fs = {0};
     fs.id = ++L->next_id;
     fs.outer = outer;
@@ -2135,6 +2155,7 @@ static Node *annotate(Lower *L, const TypeExpr *ann, const char *name, Node *v)
     gi->def_loc = ann->loc;
     gi->group = ++L->next_id;
     g->src_name = arena_strdup(L->arena, name);
+    g->role = GR_CONVERT;
     Node *p = ir_add_param(g, name, ann->loc);
     g->param_ann[0] = t;
     ir_set_output(g, p);
@@ -2483,6 +2504,8 @@ static Graph *make_function_graph(Lower *L, const FuncDef *fd, const char *name,
     bi->def_loc = fd->name_loc;
     bi->is_lambda = fd->is_lambda;
     g->src_name = fd->is_lambda ? "<lambda>" : arena_strdup(L->arena, fd->name);
+    g->role = GR_FUNCTION;
+    g->src_label = g->src_name;
     Map seen = {0};
     for (int i = 0; i < fd->nparams; i++) {
         const Param *p = &fd->params[i];
@@ -2569,10 +2592,12 @@ static TopDef *declare_top(Lower *L, const char *name, Loc loc, bool is_const, i
     t->is_const = is_const;
     t->loc = loc;
     t->order = order;
-    if (is_const)
+    if (is_const) {
         t->g = new_graph(L, G_CONST, name, NULL, loc, BK_ENTRY);
-    else
+        t->g->role = GR_CONSTANT;
+    } else {
         t->g = make_function_graph(L, fd, name, NULL);
+    }
     if (ok) {
         sym_of(L, s)->top = t;
         TopLevel tl = {t->g->name, t->g, loc, name[0] == '_'};

@@ -292,7 +292,7 @@ static void copy_family(OptCtx *c, OptFails *f, Node *call, GraphVec *fam, Copie
         n->ret_type = d->ret_type;
         n->origin = d->origin;
         n->loop = d->loop;
-        n->derived = d->derived;
+        ir_graph_copy_provenance(n, d);
         for (int k = 0; k < d->nparams; k++) {
             Node *p = ir_add_param(n, d->params[k]->name, d->params[k]->loc);
             p->type = d->params[k]->type;

@@ -68,6 +68,7 @@ static Graph *uncalled_graph(TypeCtx *tc, Graph *g, Inst *ctx)
     Module *s = tc->spec;
     Graph *u = ir_graph_new(s, G_FUNCTION, arena_printf(tc->arena, "%s!uncalled", g->name), parent, g->loc);
     u->src_name = g->src_name;
+    ir_graph_copy_provenance(u, g);
     u->origin = g;
     for (int i = 0; i < g->nparams; i++) {
         Type *ann = g->param_ann ? g->param_ann[i] : NULL;
@@ -205,7 +206,7 @@ static Graph *clone_of(TypeCtx *tc, Inst *inst, int gi)
     ng->src_name = g->src_name;
     ng->origin = g;
     ng->loop = g->loop;
-    ng->derived = g->derived;
+    ir_graph_copy_provenance(ng, g);
     inst->clones[gi] = ng;
     vec_push(&tc->fill, ng);
     vec_push(&tc->fill_inst, inst);

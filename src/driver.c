@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "../ir/interp.h"
+#include "../ir/trace.h"
 #include "../passes/export.h"
 #include "../passes/opt.h"
 #include "backend.h"
@@ -53,6 +54,10 @@ typedef struct Options {
     unsigned opt_passes;        /* --opt-passes=LIST: the optimiser passes run (testing); all by default */
     bool run;                   /* myc run */
     bool interp;                /* --interp */
+    bool trace;                 /* --trace[=FILE]: the interpreter, traced */
+    const char *trace_file;     /* FILE, or NULL: standard error */
+    const char *trace_flag;     /* the first --trace-* option given (for "needs --trace") */
+    TraceOptions trace_opt;     /* --trace-format=, --trace-depth=, --trace-limit=, --trace-prims */
     const char *run_func;
     char **run_args;
     int nrun_args;
@@ -90,7 +95,7 @@ static void help_text(StrBuf *out)
     sb_puts(out, "OVERVIEW: myc " MYC_VERSION " - a differentiating compiler for .my programs\n"
           "\n"
           "USAGE: myc [options] FILE.my\n"
-          "       myc run [-O<n>] [-g] [--interp] FILE.my FUNC [ARG...]\n"
+          "       myc run [-O<n>] [-g] [--interp | --trace[=FILE]] FILE.my FUNC [ARG...]\n"
           "\n"
           "COMMANDS:\n"
           "  run FILE FUNC ARG...   Run FUNC on the arguments and print the result as Python's repr().\n"
@@ -117,6 +122,15 @@ static void help_text(StrBuf *out)
           "                         (with -c or -S; myc run accepts it)\n"
           "  --interp               myc run: use the reference interpreter instead of native code\n"
           "  --interp-ir=STAGE      With --interp: interpret the IR after grad (default), opt, closure or inplace\n"
+          "  --trace[=FILE]         myc run: run the reference interpreter and write the call tree (calls with\n"
+          "                         arguments, results and .my lines; loop iterations; branches taken; forward\n"
+          "                         and backward passes of grad, value_and_grad, vjp, jvp) to standard error or FILE\n"
+          "  --trace-format=text|dot|json\n"
+          "                         With --trace: indented S-expressions (default), Graphviz (dot -Tsvg), or the\n"
+          "                         Trace Event format (Perfetto, chrome://tracing) with the time of every call\n"
+          "  --trace-depth=N        With --trace: show N levels of calls; deeper ones are counted (... K calls)\n"
+          "  --trace-prims          With --trace: also show primitive applications, as (* 2.0 3.0) -> 6.0\n"
+          "  --trace-limit=N        With --trace: write at most N entries (default 10000; 0: no limit)\n"
           "  --opt-passes=LIST      Run only these optimiser passes (comma-separated; families: copy functions\n"
           "                         with nested graphs; none) (testing)\n"
           "  --verify-ir            Check the IR's invariants after every stage and optimiser pass (for testing myc)\n"
@@ -339,6 +353,54 @@ static bool c_identifier_start(const char *s)
 
 static int parse_flags(Options *o, int argc, char **argv, const FlagVec *flags);
 
+/* N in --trace-depth=N, --trace-limit=N: a decimal count from `min`. */
+static int parse_count(const char *flag, const char *v, long min, long *out)
+{
+    char *end;
+    errno = 0;
+    long n = v[0] >= '0' && v[0] <= '9' ? strtol(v, &end, 10) : -1;
+    if (n < min || errno == ERANGE || *end || n > INT32_MAX)
+        return usage_error("%s takes a whole number from %ld, not '%s'", flag, min, v);
+    *out = n;
+    return 0;
+}
+
+/* One of --trace-format=, --trace-depth=, --trace-limit=, --trace-prims. */
+static int parse_trace_flag(Options *o, const char *a)
+{
+    const char *eq = strchr(a, '=');
+    const char *v = eq ? eq + 1 : "";
+    long n;
+    int rc = 0;
+    if (!o->trace_flag)
+        o->trace_flag = a;
+    if (starts_with(a, "--trace-format=")) {
+        if (strcmp(v, "text") == 0)
+            o->trace_opt.format = TRACE_TEXT;
+        else if (strcmp(v, "dot") == 0)
+            o->trace_opt.format = TRACE_DOT;
+        else if (strcmp(v, "json") == 0)
+            o->trace_opt.format = TRACE_JSON;
+        else
+            rc = usage_error("unknown trace format '%s' (formats: text, dot, json)", v);
+    } else if (starts_with(a, "--trace-depth=")) {
+        if (!(rc = parse_count("--trace-depth", v, 1, &n)))
+            o->trace_opt.depth = (int)n;
+    } else if (starts_with(a, "--trace-limit=")) {
+        if (!(rc = parse_count("--trace-limit", v, 0, &n)))
+            o->trace_opt.limit = n;
+    } else if (strcmp(a, "--trace-prims") == 0) {
+        o->trace_opt.prims = true;
+    }
+    return rc;
+}
+
+static bool parse_trace_flag_known(const char *a)
+{
+    return starts_with(a, "--trace-format=") || starts_with(a, "--trace-depth=") || starts_with(a, "--trace-limit=")
+           || strcmp(a, "--trace-prims") == 0;
+}
+
 /* Parses the command line into o; returns -1 when done (help/version
    printed), 0 to go on, or an exit status. */
 static int parse_args(Options *o, int argc, char **argv)
@@ -402,6 +464,15 @@ static int parse_flags(Options *o, int argc, char **argv, const FlagVec *flags)
             return missing;
         if (o->run && strcmp(a, "--interp") == 0) {
             o->interp = true;
+        } else if (strcmp(a, "--trace") == 0 || starts_with(a, "--trace=")) {
+            o->trace = true;
+            o->trace_file = a[7] == '=' ? a + 8 : NULL;
+            if (o->trace_file && !*o->trace_file)
+                return usage_error("--trace= needs a file name (or use --trace for standard error)");
+        } else if (starts_with(a, "--trace-") && parse_trace_flag_known(a)) {
+            int rc = parse_trace_flag(o, a);
+            if (rc)
+                return rc;
         } else if (strcmp(a, "-c") == 0) {
             o->compile_obj = true;
         } else if (strcmp(a, "-S") == 0) {
@@ -503,6 +574,12 @@ static int parse_flags(Options *o, int argc, char **argv, const FlagVec *flags)
         return usage_error("--prefix='%s' is not the start of a C identifier", o->prefix);
     if (o->interp_ir && !o->interp)
         return usage_error("--interp-ir needs --interp");
+    if (o->trace && !o->run)
+        return usage_error("'--trace' needs 'myc run'");
+    if (o->trace_flag && !o->trace)
+        return usage_error("'%.*s' needs --trace", (int)strcspn(o->trace_flag, "="), o->trace_flag);
+    if (o->trace && o->interp_ir)
+        return usage_error("--trace runs the IR after grad; it cannot be combined with --interp-ir");
     if (!o->run && !o->dump && !compile)
         return usage_error("nothing to do: give -c, -S, --dump-ir=STAGE, or use 'myc run' (see --help)");
     return 0;
@@ -682,10 +759,11 @@ static int dump(Compilation *c)
     return EXIT_OK;
 }
 
-/* The constants, in source order, as a module load would, then FUNC.  A
-   runtime error's message goes to err after its location, "FILE:LINE:COL: ",
-   as native code reports it (backend.h). */
-static int interp_run(Compilation *c, Value *args, Value *result, StrBuf *err)
+/* The constants, in source order, as a module load would, then FUNC,
+   traced by tr when not NULL.  A runtime error's message goes to err
+   after its location, "FILE:LINE:COL: ", as native code reports it
+   (backend.h). */
+static int interp_run(Compilation *c, Tracer *tr, Value *args, Value *result, StrBuf *err)
 {
     Interp *in = interp_new(c->typed);
     Graph *g = c->entries[0].result;
@@ -698,8 +776,13 @@ static int interp_run(Compilation *c, Value *args, Value *result, StrBuf *err)
     for (int e = 1; e < c->nentries && status == EXIT_OK; e++)
         if (interp_call(in, c->entries[e].result, NULL, 0, result, &msg) != 0)
             status = EXIT_RUNTIME;
-    if (status == EXIT_OK && interp_call(in, g, args, job(c)->opt->nrun_args, result, &msg) != 0)
+    if (tr && status == EXIT_OK)
+        trace_attach(tr, in);
+    if (status == EXIT_OK && interp_call(in, g, args, job(c)->opt->nrun_args, result, &msg) != 0) {
         status = EXIT_RUNTIME;
+        if (tr)
+            trace_fail(tr);
+    }
     if (status != EXIT_OK) {
         Loc at = interp_error_loc(in);
         if (at.line > 0)
@@ -857,24 +940,46 @@ static int native_run(Compilation *c)
 
 /* myc run: the pipeline, then native code through the JIT, or the
    reference interpreter (--interp) on the `grad` stage's IR (or, to test
-   the later passes, --interp-ir=closure or inplace). */
+   the later passes, --interp-ir=closure or inplace); --trace is the
+   interpreter on the `grad` stage's IR, traced (ir/trace.h). */
 static int run(Compilation *c)
 {
     Options *o = job(c)->opt;
-    Stage stop = o->interp ? (o->interp_ir ? o->interp_ir : STAGE_GRAD) : STAGE_INPLACE;
+    FILE *trace_out = NULL;
+    if (o->trace_file && !(trace_out = fopen(o->trace_file, "w")))
+        return usage_error("cannot open '%s' for the trace: %s", o->trace_file, strerror(errno));
+    bool interp = o->interp || o->trace;
+    Stage stop = interp ? (o->interp_ir ? o->interp_ir : STAGE_GRAD) : STAGE_INPLACE;
     c->choose = run_entry;
     bool ok = pipeline_run(c, stop);
     print_diags(c);
-    if (!ok || !c->entries[0].result)
+    if (!ok || !c->entries[0].result) {
+        if (trace_out)
+            fclose(trace_out);
         return job(c)->status ? job(c)->status : EXIT_SOURCE;
-    if (!o->interp)
+    }
+    if (!interp)
         return native_run(c);
+    Tracer *tr = NULL;
+    if (o->trace) {
+        o->trace_opt.file = c->input;
+        tr = trace_new(&o->trace_opt, trace_out ? trace_out : stderr);
+    }
     Value *args = xcalloc((size_t)o->nrun_args + 1, sizeof(Value));
     Value result;
     StrBuf err = {0};
-    int status = interp_run(c, args, &result, &err);
-    if (status != EXIT_OK)
+    int status = interp_run(c, tr, args, &result, &err);
+    if (tr && !trace_finish(tr) && status == EXIT_OK) {
+        fprintf(stderr, "myc: error: writing the trace to '%s' failed\n", o->trace_file ? o->trace_file : "<stderr>");
+        status = EXIT_USAGE;
+    }
+    if (status == EXIT_RUNTIME)
         fprintf(stderr, "myc: runtime error: %s\n", sb_cstr(&err));
+    trace_free(tr);
+    if (trace_out && fclose(trace_out) != 0 && status == EXIT_OK) {
+        fprintf(stderr, "myc: error: writing the trace to '%s' failed\n", o->trace_file);
+        status = EXIT_USAGE;
+    }
     free(args);
     sb_free(&err);
     return status;
@@ -1213,6 +1318,7 @@ int driver_main(int argc, char **argv)
     opt.opt_level = 2;
     opt.opt_passes = OPT_DEFAULT;
     opt.color = -1;
+    opt.trace_opt.limit = TRACE_DEFAULT_LIMIT;
     int rc = parse_args(&opt, argc, argv);
     if (rc) {
         vec_free(&opt.derivs);
