@@ -328,7 +328,7 @@ static void flush_pending(Tracer *t, bool force)
     while (t->pend_head < t->pend.len) {
         Pending *p = &t->pend.data[t->pend_head];
         if (p->waits && !p->result) {
-            if (!force || t->pend_bytes <= TRACE_BUFFER_MAX / 2)
+            if (!force || t->pend_bytes <= t->o.hold / 2)
                 break;
             Open *o = open_with_pend(t, t->pend_base + t->pend_head);
             if (o)
@@ -361,7 +361,7 @@ static long text_line(Tracer *t, int level, const char *head, const char *tail, 
     t->pend_bytes += strlen(p.head) + (p.tail ? strlen(p.tail) : 0);
     vec_push(&t->pend, p);
     long at = t->pend_base + t->pend.len - 1;
-    flush_pending(t, t->pend_bytes > TRACE_BUFFER_MAX);
+    flush_pending(t, t->pend_bytes > t->o.hold);
     return at;
 }
 
@@ -446,7 +446,7 @@ static void write_close(Tracer *t, Open *o, const char *result)
             Pending *p = &t->pend.data[o->pend - t->pend_base];
             p->result = xstrdup(result ? result : "");
             t->pend_bytes += strlen(p->result);
-            flush_pending(t, t->pend_bytes > TRACE_BUFFER_MAX);
+            flush_pending(t, t->pend_bytes > t->o.hold);
         } else {
             StrBuf h = {0};
             sb_printf(&h, "-> %s", result ? result : "");
@@ -609,6 +609,32 @@ static void pop_to(Tracer *t, int index, const char *result)
  * The hooks
  * ====================================================================== */
 
+/* The name of a closure of an operator's graph (GR_OPERATOR_FN,
+   GR_PULLBACK) or of a transform of one: value_and_grad(g), grad(grad(f)),
+   pullback(q), grad(f):bprop.  The function differentiated is the
+   parameter of W (grad.c, operator_graph) found up the closure's frames. */
+static void operator_name(const Closure *c, int nest, StrBuf *out)
+{
+    const Graph *g = c->graph;
+    const char *base = g->src_name ? g->src_name : "?";
+    const char *label = graph_source_name(g);
+    size_t n = strlen(base);
+    const char *suffix = strncmp(label, base, n) == 0 ? label + n : "";
+    int up = (g->role == GR_PULLBACK) + (g->xform == XF_BPROP);
+    Value f = interp_closure_param(c, up, 0);
+    sb_printf(out, "%s(", base);
+    if (f.kind == V_CLOSURE && nest < 8
+        && (f.clo->graph->role == GR_OPERATOR_FN || f.clo->graph->role == GR_PULLBACK))
+        operator_name(f.clo, nest + 1, out);
+    else if (f.kind == V_CLOSURE)
+        sb_puts(out, graph_source_name(f.clo->graph));
+    else if (f.kind == V_PRIM && f.prim >= 0 && f.prim < P__COUNT)
+        sb_puts(out, prim_table[f.prim].name);
+    else
+        sb_puts(out, "?");
+    sb_printf(out, ")%s", suffix);
+}
+
 static void open_call(Tracer *t, const Closure *c, const Value *args, int nargs, const Node *site)
 {
     const Graph *g = c->graph;
@@ -619,18 +645,11 @@ static void open_call(Tracer *t, const Closure *c, const Value *args, int nargs,
     if (deep || !admit(t))
         return;
     o->shown = true;
-    StrBuf *name = &t->sb;
-    name->len = 0;
     if (g->role == GR_OPERATOR_FN || g->role == GR_PULLBACK) {
-        /* value_and_grad(g): the function W's frame (the closure's, or its parent's) holds */
-        Value f = interp_closure_param(c, g->role == GR_PULLBACK, 0);
-        sb_printf(name, "%s(", g->role == GR_PULLBACK ? "pullback" : o->label);
-        if (f.kind == V_CLOSURE)
-            sb_puts(name, graph_source_name(f.clo->graph));
-        else if (f.kind == V_PRIM && f.prim >= 0 && f.prim < P__COUNT)
-            sb_puts(name, prim_table[f.prim].name);
-        sb_putc(name, ')');
-        o->label = o->own_label = xstrdup(sb_cstr(name));
+        StrBuf name = {0};
+        operator_name(c, 0, &name);
+        o->label = o->own_label = xstrdup(sb_cstr(&name));
+        sb_free(&name);
     }
     StrBuf a = {0};
     format_args(g->xform, args, nargs, &a);
@@ -864,6 +883,8 @@ Tracer *trace_new(const TraceOptions *o, FILE *out)
 {
     Tracer *t = xcalloc(1, sizeof *t);
     t->o = *o;
+    if (!t->o.hold)
+        t->o.hold = TRACE_BUFFER_MAX;
     if (!t->o.file)
         t->o.file = "<stdin>";
     t->out = out;

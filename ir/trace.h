@@ -43,6 +43,7 @@ typedef struct TraceOptions {
                            more there were; 0: no limit */
     bool prims;         /* also primitive applications: (* 2.0 3.0) -> 6.0 */
     const char *file;   /* the .my file as entries name it: FILE:LINE */
+    size_t hold;        /* text: bytes of lines held back for a result at most (0: TRACE_BUFFER_MAX) */
 } TraceOptions;
 
 typedef struct Tracer Tracer;

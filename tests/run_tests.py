@@ -27,6 +27,14 @@ Kinds of checks (see tests/README.md):
           closure against NAME.parse.txt, NAME.infer.txt, NAME.parse.dot,
           NAME.closure.txt (grad_*.my also --dump-ir=grad, text and dot); the
           dot output must render with `dot -Tsvg` when dot is installed.
+  trace   tests/trace/*.my: every `# TRACE: [FLAGS] FUNC ARG...` line runs
+          `myc run --trace [FLAGS] FILE FUNC ARG...`; the trace (standard
+          error), stdout and status against the blocks of NAME.trace (golden,
+          --update), stdout also against the line's `# RESULT:` (CPython's
+          value, or derived by hand for the differentiation operators); with
+          --trace-format=json the trace must parse and its B/E events nest,
+          with dot it must render with `dot -Tsvg` (or, without dot, be a
+          well-formed digraph), and either also goes to a FILE.
   cli     the command line contract (exit statuses, usage errors).
   outputs an output that is the input, or the header and the object in one
           file, is a usage error; links and FIFOs are written through; an
@@ -624,6 +632,161 @@ def dump_compare(argv, golden, update, render):
 
 
 # ---------------------------------------------------------------------------
+# trace: myc run --trace (tests/README.md)
+
+def trace_checks(myc, update):
+    checks = []
+    for path in sorted(glob.glob(os.path.join(ROOT, "tests/trace/*.my"))):
+        relpath, base = rel(path), os.path.splitext(os.path.basename(path))[0]
+        text = open(path, encoding="utf-8").read()
+        traces, results = header_lines(text, "TRACE"), header_lines(text, "RESULT")
+        golden = os.path.join(os.path.dirname(path), base + ".trace")
+        checks.append(Check(f"trace/{base}", lambda r=relpath, t=traces, res=results, g=golden:
+                            trace_compare(myc, r, t, res, g, update)))
+    return checks
+
+
+def trace_argv(myc, relpath, line, trace_flag="--trace"):
+    words = shlex.split(line)
+    flags = [w for w in words if w.startswith("--")]
+    rest = [w for w in words if not w.startswith("--")]
+    return [myc, "run", trace_flag] + flags + [relpath] + rest, flags
+
+
+def trace_compare(myc, relpath, traces, results, golden, update):
+    if not traces:
+        return [f"{relpath}: no '# TRACE:' line"]
+    if len(results) != len(traces):
+        return [f"{relpath}: {len(traces)} TRACE lines but {len(results)} RESULT lines (one each)"]
+    probs, blocks = [], []
+    for line, want in zip(traces, results):
+        argv, flags = trace_argv(myc, relpath, line)
+        r = run(argv)
+        cmd = "myc " + " ".join(shlex.quote(a) for a in argv[1:])
+        if r.timed_out or r.status is None or r.status < 0:
+            probs.append(f"{cmd}: {r.describe()}")
+            continue
+        fmt = next((f.split("=", 1)[1] for f in flags if f.startswith("--trace-format=")), "text")
+        if want.startswith("myc: runtime error:"):
+            if r.status != 3 or r.stdout or want not in r.stderr:
+                probs.append(f"{cmd}: expected the runtime error {want!r}, got {r.describe()}, "
+                             f"stdout {short(r.stdout)!r}")
+            trace = r.stderr.replace(want + "\n", "")
+        else:
+            if r.status != 0 or not outputs_equal(want, r.stdout.strip()):
+                probs.append(f"{cmd}: expected {want!r} on stdout (status 0), got {short(r.stdout)!r}, "
+                             f"{r.describe()}")
+            trace = r.stderr
+        probs += trace_format_problems(cmd, fmt, trace)
+        # the same trace written to a file leaves standard error empty
+        with tempfile.TemporaryDirectory() as d:
+            out = os.path.join(d, "trace.out")
+            fargv, _ = trace_argv(myc, relpath, line, "--trace=" + out)
+            fr = run(fargv)
+            got = open(out).read() if os.path.exists(out) else None
+            if fr.stdout != r.stdout or fr.status != r.status or got is None \
+                    or (fmt == "text" and got != trace) or fr.stderr != r.stderr.replace(trace, "", 1):
+                probs.append(f"myc run --trace={out}: the trace, standard output or status differs from --trace's")
+        if fmt == "text":
+            blocks.append(f"== TRACE {line}\n{trace}== STDOUT {r.stdout.strip()}\n== STATUS {r.status}\n")
+    actual = "\n".join(blocks)
+    if not blocks:
+        return probs
+    if update:
+        if not os.path.exists(golden) or open(golden).read() != actual:
+            with open(golden, "w") as f:
+                f.write(actual)
+    elif not os.path.exists(golden):
+        probs.append(f"missing golden {rel(golden)} (run with --update)")
+    elif open(golden).read() != actual:
+        probs.append(f"{relpath}: traces differ from {rel(golden)}:\n    " + unified(open(golden).read(), actual,
+                                                                                   rel(golden)))
+    return probs
+
+
+TRACE_LOOP = """def count(n: int) -> int:
+    s = 0
+    i = 0
+    while i < n:
+        s = s + i % 7
+        i = i + 1
+    return s
+"""
+
+
+def trace_memory_check(myc):
+    """A trace of every iteration of a long loop (--trace-limit=0) is written
+    as it goes: the peak memory of 2,000,000 traced iterations is within 40
+    MB of that of 200,000 (held-back lines are bounded, trace.h)."""
+    def check():
+        with tempfile.TemporaryDirectory() as d:
+            path = os.path.join(d, "count.my")
+            with open(path, "w") as f:
+                f.write(TRACE_LOOP)
+            peaks = []
+            for n in (200000, 2000000):
+                proc = subprocess.Popen(
+                    [myc, "run", "--trace=" + os.devnull, "--trace-limit=0", path, "count", str(n)],
+                    cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+                out = proc.stdout.read().decode()
+                _, status, ru = os.wait4(proc.pid, 0)
+                proc.stdout.close()
+                want = str(sum(i % 7 for i in range(n)))
+                if os.waitstatus_to_exitcode(status) != 0 or out.strip() != want:
+                    return [f"count {n}: status {os.waitstatus_to_exitcode(status)}, stdout {short(out)!r}, "
+                            f"expected {want}"]
+                peaks.append(ru.ru_maxrss)          # KB
+            if peaks[1] - peaks[0] > 40 * 1024:
+                return [f"the traced run's peak memory grows with the loop: {peaks[0]} KB for 200,000 "
+                        f"iterations, {peaks[1]} KB for 2,000,000"]
+            return []
+    return [Check("trace/memory", check)]
+
+
+def trace_format_problems(cmd, fmt, trace):
+    """json: parses, B/E events nest (same names), timestamps do not go back;
+    dot: renders with `dot -Tsvg`, or without dot, is a digraph whose braces
+    balance."""
+    import json
+    if fmt == "json":
+        try:
+            doc = json.loads(trace)
+        except ValueError as e:
+            return [f"{cmd}: the json trace does not parse: {e}"]
+        stack, last, probs = [], None, []
+        for ev in doc.get("traceEvents", []):
+            if last is not None and ev["ts"] < last:
+                probs.append(f"{cmd}: event {ev} goes back in time")
+            last = ev["ts"]
+            if ev["ph"] == "B":
+                stack.append(ev["name"])
+            elif ev["ph"] == "E":
+                if not stack or stack.pop() != ev["name"]:
+                    probs.append(f"{cmd}: E event {ev} ends no open B event of that name")
+            elif ev["ph"] != "i":
+                probs.append(f"{cmd}: unexpected event kind {ev['ph']!r}")
+        if stack:
+            probs.append(f"{cmd}: B events never ended: {stack}")
+        if not any(ev["ph"] == "B" for ev in doc.get("traceEvents", [])):
+            probs.append(f"{cmd}: no B events")
+        return probs
+    if fmt == "dot":
+        if shutil.which("dot"):
+            d = run(["dot", "-Tsvg"], stdin=trace.encode())
+            return [] if d.status == 0 and "<svg" in d.stdout else [f"{cmd}: dot -Tsvg rejects the trace: "
+                                                                     f"{short(d.stderr)}"]
+        depth = 0
+        for ch in trace:
+            depth += ch == "{"
+            depth -= ch == "}"
+            if depth < 0:
+                break
+        ok = trace.startswith("digraph trace {") and depth == 0 and trace.rstrip().endswith("}")
+        return [] if ok else [f"{cmd}: the dot trace is not a well-formed digraph"]
+    return []
+
+
+# ---------------------------------------------------------------------------
 # cli: the command line contract (spec section 2).
 
 CLI_FILE = "tests/dump/arith.my"      # a valid program with f(x, y)
@@ -740,6 +903,34 @@ def cli_checks(myc):
         ("c-and-S", ["-c", "-S", CLI_FILE], 2, usage, None),
         ("c-with-run", ["run", "-c", CLI_FILE, "f", "1"], 2, usage, None),
         ("interp-ir-needs-interp", ["run", "--interp-ir=closure", CLI_FILE, "f", "1", "2"], 2, usage, None),
+        # myc run --trace: its options' values are checked, and it needs run
+        ("trace-bad-format", ["run", "--trace", "--trace-format=svg", CLI_FILE, "f", "1", "2"], 2,
+         usage + "unknown trace format 'svg' (formats: text, dot, json)", None),
+        ("trace-bad-depth", ["run", "--trace", "--trace-depth=0", CLI_FILE, "f", "1", "2"], 2,
+         usage + "--trace-depth takes a whole number from 1, not '0'", None),
+        ("trace-depth-word", ["run", "--trace", "--trace-depth=two", CLI_FILE, "f", "1", "2"], 2,
+         usage + "--trace-depth takes a whole number from 1, not 'two'", None),
+        ("trace-bad-limit", ["run", "--trace", "--trace-limit=-5", CLI_FILE, "f", "1", "2"], 2,
+         usage + "--trace-limit takes a whole number from 0, not '-5'", None),
+        ("trace-limit-huge", ["run", "--trace", "--trace-limit=99999999999999999999", CLI_FILE, "f", "1", "2"], 2,
+         usage + "--trace-limit takes a whole number from 0", None),
+        ("trace-depth-missing", ["run", "--trace", "--trace-depth", CLI_FILE, "f", "1", "2"], 2,
+         usage + "argument to '--trace-depth' is missing", None),
+        ("trace-flag-needs-trace", ["run", "--trace-prims", CLI_FILE, "f", "1", "2"], 2,
+         usage + "'--trace-prims' needs --trace", None),
+        ("trace-limit-needs-trace", ["run", "--interp", "--trace-limit=5", CLI_FILE, "f", "1", "2"], 2,
+         usage + "'--trace-limit' needs --trace", None),
+        ("trace-needs-run", ["--trace", "--dump-ir=parse", CLI_FILE], 2, usage + "'--trace' needs 'myc run'", None),
+        ("trace-interp-ir", ["run", "--trace", "--interp", "--interp-ir=opt", CLI_FILE, "f", "1", "2"], 2,
+         usage + "--trace runs the IR after grad", None),
+        ("trace-empty-file", ["run", "--trace=", CLI_FILE, "f", "1", "2"], 2, usage + "--trace= needs a file name",
+         None),
+        ("trace-unwritable", ["run", "--trace=/nonexistent/dir/t.txt", CLI_FILE, "f", "1", "2"], 2,
+         usage + "cannot open '/nonexistent/dir/t.txt' for the trace", None),
+        ("trace-suggest", ["run", "--trace-prim", CLI_FILE, "f", "1", "2"], 2,
+         usage + "unknown argument '--trace-prim'; did you mean '--trace-prims'?", None),
+        ("trace-after-func", ["run", CLI_FILE, "f", "--trace", "1"], 2,
+         usage + "option '--trace' after the function name", None),
         ("bad-prefix", ["-c", "--prefix=1x", CLI_FILE, "-o", os.devnull], 2, usage, None),
         ("grad-missing", ["-c", "--grad=nope", CLI_FILE, "-o", os.devnull], 2, usage, None),
         ("vjp-missing", ["-c", "--vjp=nope", CLI_FILE, "-o", os.devnull], 2, usage, None),
@@ -929,7 +1120,8 @@ FUZZ_TOKENS = ["def", "if", "elif", "else", "while", "for", "in", "range", "retu
 
 def fuzz_sources():
     files = []
-    for pat in ("tests/e2e/*.my", "tests/e2e/lists/*.my", "tests/errors/*.my", "tests/dump/*.my", "samples/*.my"):
+    for pat in ("tests/e2e/*.my", "tests/e2e/lists/*.my", "tests/errors/*.my", "tests/dump/*.my", "tests/trace/*.my",
+                "samples/*.my"):
         files += sorted(glob.glob(os.path.join(ROOT, pat)))
     return [open(f, "rb").read() for f in files]
 
@@ -1290,6 +1482,7 @@ def main():
             return 1
 
     checks = (cli_checks(myc) + output_checks(myc) + errors_checks(myc, args.update, san) + dump_checks(myc, args.update)
+              + trace_checks(myc, args.update) + trace_memory_check(myc)
               + e2e_checks(myc, args.run_flag, san) + scale_checks(myc))
     if args.fuzz:
         checks += fuzz_checks(san or myc, args.fuzz, args.fuzz_seed)
