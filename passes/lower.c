@@ -30,7 +30,9 @@
  *         f:endif.L              after an if whose arms fall through
  *         f:while.L / f:for.L    loop headers
  *         f:endwhile.L / f:endfor.L  after a loop
- *     nested functions: f/g (def), f/lambda.L (lambda), f/comp.L (a
+ *     each with its provenance (Graph.role, ir.h: GR_THEN for if, GR_LOOP
+     for while and for, ...; src_label for a function), for the tracer;
+     nested functions: f/g (def), f/lambda.L (lambda), f/comp.L (a
  *     comprehension clause, src_name <listcomp> or <genexpr>, called where
  *     it is made), f/x:ann.L (the identity function x: T = e calls to
  *     convert e, its parameter annotated T), parent = the block that creates
