@@ -8,9 +8,14 @@
  *
  * How the IR's shapes become the source's (ir.h: control flow is calls):
  *
- *   - an activation is what `leave` ends; the entries opened in it (a
- *     call, and the calls a tail call chains to, the iterations of its
- *     loops) all end when it returns, innermost first, with its result;
+ *   - a function's activation (a G_FUNCTION's or G_CONST's, one `enter`
+ *     to the `leave` that ends it) is a scope: the entries opened in it (its
+ *     call, the calls it chains to by tail calls, its loops' iterations) all
+ *     end when it returns, innermost first, with its result.  A block or
+ *     branch called without a tail call (an expression's branch; forward
+ *     mode's and reverse mode's jumps, whose results are pairs) runs in its
+ *     caller's scope, so loops read the same whichever way their blocks
+ *     are called; when it returns it ends only the calls it tail-called;
  *   - GR_FUNCTION, GR_OPERATOR_FN (`value_and_grad(g)`), GR_PULLBACK: a
  *     call entry, labelled src_label; by the graph's xform, a forward pass
  *     (XF_J) shows its value without the backpropagator, a backpropagator
@@ -61,7 +66,8 @@ typedef struct Open {
     bool shown;             /* written (within the depth and the limit) */
     bool back;              /* O_ITER: an iteration of a backward pass */
     bool early;             /* text: its line went out before its result */
-    int act;                /* the activation it belongs to */
+    int scope;              /* the function activation it belongs to (see Tracer.scopes) */
+    int act;                /* the activation that opened it: its depth on the interpreter's stack */
     int line;               /* O_ITER, O_NEXT: the loop's line */
     long iter;              /* O_ITER, O_NEXT: the iteration's number */
     long id;                /* shown: its number in the output (dot, json) */
@@ -87,7 +93,12 @@ struct Tracer {
     FILE *out;
     VEC(Open) open;
     VEC(int) levels;        /* index in `open` of the O_CALL / O_ITER entry at each nesting level */
-    int act;                /* the current activation (1: the run's entry) */
+    /* scopes.data[k]: the scope of the k-th activation on the interpreter's
+       stack: a new one for a function's (G_FUNCTION, G_CONST), its
+       caller's for a block's or branch's, which the transforms call without
+       a tail call (forward mode's jumps return (value, tangent) pairs) */
+    VEC(int) scopes;
+    int next_scope;
     int muted;              /* open O_MUTE entries */
     long written;           /* entries written (the limit counts them) */
     long left_out;          /* entries past the limit */
@@ -546,7 +557,8 @@ static Open *push(Tracer *t, OpenKind kind)
 {
     Open o = {0};
     o.kind = (uint8_t)kind;
-    o.act = t->act;
+    o.scope = t->scopes.len ? vec_last(&t->scopes) : 0;
+    o.act = t->scopes.len;
     vec_push(&t->open, o);
     if (kind == O_CALL || kind == O_ITER)
         vec_push(&t->levels, t->open.len - 1);
@@ -586,10 +598,11 @@ static void pop(Tracer *t, const char *result)
 }
 
 /* The index of the innermost O_ITER or O_NEXT entry of the loop at `line`
-   open in the current activation (not under a call of it), or -1. */
+   open in the current scope (not under a call of it), or -1. */
 static int find_loop(Tracer *t, int line, bool back)
 {
-    for (int i = t->open.len - 1; i >= 0 && t->open.data[i].act == t->act; i--) {
+    int scope = t->scopes.len ? vec_last(&t->scopes) : 0;
+    for (int i = t->open.len - 1; i >= 0 && t->open.data[i].scope == scope; i--) {
         Open *o = &t->open.data[i];
         if (o->kind == O_CALL)
             break;
@@ -756,11 +769,14 @@ static void branch(Tracer *t, const Graph *g)
 static void hook_enter(void *user, const Closure *c, const Value *args, int nargs, const Node *site, bool tail)
 {
     Tracer *t = user;
-    if (!tail)
-        t->act++;
+    const Graph *g = c->graph;
+    if (!tail) {
+        bool fn = g->kind == G_FUNCTION || g->kind == G_CONST || !t->scopes.len;
+        int scope = fn ? ++t->next_scope : vec_last(&t->scopes);
+        vec_push(&t->scopes, scope);
+    }
     if (t->muted)
         return;
-    const Graph *g = c->graph;
     bool back = g->xform == XF_BPROP;
     switch ((GraphRole)g->role) {
     case GR_FUNCTION:
@@ -803,9 +819,25 @@ static void hook_enter(void *user, const Closure *c, const Value *args, int narg
 static void hook_leave(void *user, const Value *result)
 {
     Tracer *t = user;
+    if (!t->scopes.len)
+        return;
+    /* a function's activation ends what was opened in its scope; a
+       block's, sharing its caller's scope, ends the calls it tail-called
+       (and what is above them) but leaves the loops' iterations open */
+    int act = t->scopes.len;
+    int scope = vec_pop(&t->scopes);
     int i = t->open.len;
-    while (i > 0 && t->open.data[i - 1].act == t->act)
-        i--;
+    if (t->scopes.len && vec_last(&t->scopes) == scope) {
+        int call = -1;
+        for (int k = t->open.len - 1; k >= 0 && t->open.data[k].act >= act; k--)
+            if (t->open.data[k].act == act && (t->open.data[k].kind == O_CALL || t->open.data[k].kind == O_MUTE))
+                call = k;
+        if (call >= 0)
+            i = call;
+    } else {
+        while (i > 0 && t->open.data[i - 1].scope == scope)
+            i--;
+    }
     if (i < t->open.len) {
         /* the result shows as each call's transform says (a tail call's
            chain may mix them: J of a call that is a graph's output) */
@@ -819,7 +851,6 @@ static void hook_leave(void *user, const Value *result)
         }
         sb_free(&r);
     }
-    t->act--;
 }
 
 /* How primitive p shows, applied in graph g; NULL: hidden (the
@@ -902,7 +933,7 @@ void trace_fail(Tracer *t)
 {
     while (t->open.len)
         pop(t, "error");
-    t->act = 0;
+    t->scopes.len = 0;
 }
 
 bool trace_finish(Tracer *t)
@@ -950,6 +981,7 @@ void trace_free(Tracer *t)
         pending_free(&t->pend.data[i]);
     vec_free(&t->open);
     vec_free(&t->levels);
+    vec_free(&t->scopes);
     vec_free(&t->pend);
     sb_free(&t->sb);
     sb_free(&t->sb2);
