@@ -76,7 +76,6 @@ typedef struct Open {
     const char *label;      /* its name: a graph's src_label, or own_label */
     char *own_label;        /* malloc'd: value_and_grad(g), loop@4 */
     char *args;             /* shown: its arguments' text (malloc'd), for dot's edge and text's line */
-    int nparams;            /* O_CALL, XF_JFWD: its point's size */
 } Open;
 
 /* A text line waiting to be written: complete, or a call's line waiting
@@ -435,6 +434,7 @@ static void write_open(Tracer *t, Open *o, const char *head, int line)
         if (loc_tail(t, line, &t->sb2))
             sb_puts(&l, sb_cstr(&t->sb2));
         put_dot_string(t->out, sb_cstr(&l));
+        sb_free(&l);
         fprintf(t->out, ";\n%*sn%ld [label=", 2 * level + 4, "", o->id);
         put_dot_string(t->out, o->kind == O_CALL ? name : o->args ? o->args : "");
         fputs(o->kind == O_CALL ? "];\n" : ", shape=plain];\n", t->out);

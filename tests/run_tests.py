@@ -42,9 +42,9 @@ Kinds of checks (see tests/README.md):
   fuzz    (--fuzz N) N deterministic mutations of the test inputs through
           `myc --dump-ir=infer`: status 0 or 1 only, well-formed diagnostics,
           no signal, no hang.
-  san     (--san-myc) every errors test and every e2e RUN line not in a file
-          marked `# SLOW` again with the sanitizer build: same results, and no
-          sanitizer report.
+  san     (--san-myc) every errors test, every e2e RUN line not in a file
+          marked `# SLOW` and every trace test again with the sanitizer build:
+          same results, and no sanitizer report.
 
 `--update` rewrites the .err and dump goldens from the current output (never
 the e2e expected files: those come from CPython).  The last line printed is
@@ -634,14 +634,14 @@ def dump_compare(argv, golden, update, render):
 # ---------------------------------------------------------------------------
 # trace: myc run --trace (tests/README.md)
 
-def trace_checks(myc, update):
+def trace_checks(myc, update, prefix=""):
     checks = []
     for path in sorted(glob.glob(os.path.join(ROOT, "tests/trace/*.my"))):
         relpath, base = rel(path), os.path.splitext(os.path.basename(path))[0]
         text = open(path, encoding="utf-8").read()
         traces, results = header_lines(text, "TRACE"), header_lines(text, "RESULT")
         golden = os.path.join(os.path.dirname(path), base + ".trace")
-        checks.append(Check(f"trace/{base}", lambda r=relpath, t=traces, res=results, g=golden:
+        checks.append(Check(f"{prefix}trace/{base}", lambda r=relpath, t=traces, res=results, g=golden:
                             trace_compare(myc, r, t, res, g, update)))
     return checks
 
@@ -1483,6 +1483,7 @@ def main():
 
     checks = (cli_checks(myc) + output_checks(myc) + errors_checks(myc, args.update, san) + dump_checks(myc, args.update)
               + trace_checks(myc, args.update) + trace_memory_check(myc)
+              + (trace_checks(san, False, "san/") if san else [])
               + e2e_checks(myc, args.run_flag, san) + scale_checks(myc))
     if args.fuzz:
         checks += fuzz_checks(san or myc, args.fuzz, args.fuzz_seed)
