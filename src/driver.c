@@ -945,21 +945,19 @@ static int native_run(Compilation *c)
 static int run(Compilation *c)
 {
     Options *o = job(c)->opt;
-    FILE *trace_out = NULL;
-    if (o->trace_file && !(trace_out = fopen(o->trace_file, "w")))
-        return usage_error("cannot open '%s' for the trace: %s", o->trace_file, strerror(errno));
     bool interp = o->interp || o->trace;
     Stage stop = interp ? (o->interp_ir ? o->interp_ir : STAGE_GRAD) : STAGE_INPLACE;
     c->choose = run_entry;
     bool ok = pipeline_run(c, stop);
     print_diags(c);
-    if (!ok || !c->entries[0].result) {
-        if (trace_out)
-            fclose(trace_out);
+    if (!ok || !c->entries[0].result)
         return job(c)->status ? job(c)->status : EXIT_SOURCE;
-    }
     if (!interp)
         return native_run(c);
+    /* the trace's file once the program compiled: a source error leaves it alone */
+    FILE *trace_out = NULL;
+    if (o->trace_file && !(trace_out = fopen(o->trace_file, "w")))
+        return usage_error("cannot open '%s' for the trace: %s", o->trace_file, strerror(errno));
     Tracer *tr = NULL;
     if (o->trace) {
         o->trace_opt.file = c->input;
