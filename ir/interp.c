@@ -27,6 +27,11 @@
  * collection, so the cost is amortised and the heap stays within about
  * twice the live data).  Marking uses an explicit stack: frame chains and
  * nested tuples may be 10^6 deep.
+ *
+ * Observing a run (interp_set_hooks: the tracer, ir/trace.c): every
+ * activation started or replaced by a tail call, every return and every
+ * primitive applied is reported as it happens; with no hooks set the
+ * evaluation loop tests one flag per call and return.
  */
 #include "interp.h"
 
