@@ -233,6 +233,61 @@ bool type_may_hold_list(const Type *t)
     return false;
 }
 
+/* Whether every leaf of t is a scalar of kind *leaf (set by the first
+   leaf when it is -1), counting them in *n. */
+static bool uniform_leaves(const Type *t, int *leaf, int *n)
+{
+    if (t->kind == T_TUPLE) {
+        for (int i = 0; i < t->n; i++)
+            if (!uniform_leaves(t->elems[i], leaf, n))
+                return false;
+        return true;
+    }
+    if (!type_is_scalar(t) || (*leaf >= 0 && (int)t->kind != *leaf))
+        return false;
+    *leaf = (int)t->kind;
+    (*n)++;
+    return true;
+}
+
+bool type_list_block(const Type *t, ListBlock *out)
+{
+    if (!t || t->kind != T_LIST || !type_list_elem(t))
+        return false;
+    int dims = 1;
+    const Type *item = type_list_elem(t);
+    if (item->kind == T_LIST) {
+        dims = 2;
+        item = type_list_elem(item);
+        if (!item)
+            return false;
+    }
+    int leaf = -1, n = 0;
+    if (!uniform_leaves(item, &leaf, &n) || n == 0)
+        return false;
+    if (out) {
+        out->dims = dims;
+        out->leaf = (TypeKind)leaf;
+        out->per_item = n;
+        out->item = item;
+    }
+    return true;
+}
+
+const Type *type_unpassable_list(const Type *t)
+{
+    if (!t)
+        return NULL;
+    if (t->kind == T_LIST)
+        return type_list_block(t, NULL) ? NULL : t;
+    for (int i = 0; t->kind == T_TUPLE && i < t->n; i++) {
+        const Type *bad = type_unpassable_list(t->elems[i]);
+        if (bad)
+            return bad;
+    }
+    return NULL;
+}
+
 bool type_is_float_shaped(const Type *t)
 {
     if (!t)

@@ -72,6 +72,27 @@ bool type_may_hold_list(const Type *t);
 /* A function type, or a tuple or list holding one; an unknown type (NULL) may be one. */
 bool type_has_function(const Type *t);
 
+/* A list type seen as a block of scalars of one kind (the C ABI of lists,
+   contract 5.5): list[S] (dims 1) or list[list[S]] (dims 2, a rectangular
+   block row-major) where S, the item, is a scalar or a tuple, nested or
+   not, whose leaves are one or more scalars of one kind.  An item's
+   leaves lie one after another in memory, as an array of that scalar
+   (backend/lists.c's item layout). */
+typedef struct ListBlock {
+    int dims;           /* 1 or 2 */
+    TypeKind leaf;      /* T_FLOAT, T_INT or T_BOOL */
+    int per_item;       /* how many leaves one item holds (1 for a scalar item) */
+    const Type *item;   /* S */
+} ListBlock;
+/* Whether list type t is such a block (out, may be NULL, describes it):
+   false for list[?], deeper nesting, an item holding a list or a function,
+   a tuple item whose leaves differ in kind or that has none. */
+bool type_list_block(const Type *t, ListBlock *out);
+/* The first list in t (t itself, or depth-first among a tuple's items)
+   that is not a block, so that the C ABI cannot pass it (contract 5.5);
+   NULL when there is none. */
+const Type *type_unpassable_list(const Type *t);
+
 /* Source-level spelling: float, int, bool, (float, int), list[float], list[?], fn{f, g}. */
 void type_str(const Type *t, StrBuf *out);
 /* Same, into an arena string (for messages). */

@@ -1332,22 +1332,33 @@ static bool mentions_kind(const Type *t, TypeKind k)
 }
 
 /* Whether an export entry's signature can be a C signature (contract
-   section 3): no function among its parameters or in its result, nor (until
-   the C ABI passes them, contract 5.5) a list.  If not, says which in e. */
+   sections 3 and 5.5): no function among its parameters or in its result,
+   and every list in them one the C ABI passes (type_unpassable_list).  If not,
+   says which in e. */
 static bool exportable_signature(Inst *inst, InferEntry *e)
 {
-    static const TypeKind kinds[2] = {T_FUNC, T_LIST};
-    for (int k = 0; k < 2; k++) {
-        for (int i = 0; i < inst->nargs; i++)
-            if (mentions_kind(inst->args[i], kinds[k])) {
-                e->dropped = k ? DROP_PARAM_LIST : DROP_PARAM_FN;
-                e->param = i;
-                return false;
-            }
-        if (mentions_kind(find(inst->slots[0])->type, kinds[k])) {
-            e->dropped = k ? DROP_RESULT_LIST : DROP_RESULT_FN;
+    for (int i = 0; i < inst->nargs; i++)
+        if (mentions_kind(inst->args[i], T_FUNC)) {
+            e->dropped = DROP_PARAM_FN;
+            e->param = i;
             return false;
         }
+    const Type *r = find(inst->slots[0])->type;
+    if (mentions_kind(r, T_FUNC)) {
+        e->dropped = DROP_RESULT_FN;
+        return false;
+    }
+    for (int i = 0; i < inst->nargs; i++)
+        if (inst->args[i] != TY_ERR && (e->list = type_unpassable_list(inst->args[i]))) {
+            e->list_whole = e->list == inst->args[i];
+            e->dropped = DROP_PARAM_LIST;
+            e->param = i;
+            return false;
+        }
+    if (r != TY_ERR && (e->list = type_unpassable_list(r))) {
+        e->list_whole = e->list == r;
+        e->dropped = DROP_RESULT_LIST;
+        return false;
     }
     return true;
 }

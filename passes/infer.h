@@ -35,8 +35,8 @@ typedef enum InferDrop {
     DROP_PARAM_USE,     /* parameter `param` is used as `as`, at `at` */
     DROP_PARAM_FN,      /* parameter `param`'s type holds a function */
     DROP_RESULT_FN,     /* the result holds a function */
-    DROP_PARAM_LIST,    /* parameter `param`'s type holds a list (no C ABI for lists yet) */
-    DROP_RESULT_LIST,   /* the result holds a list */
+    DROP_PARAM_LIST,    /* parameter `param`'s type holds a list the C ABI does not pass (type_unpassable_list) */
+    DROP_RESULT_LIST,   /* the result holds such a list */
 } InferDrop;
 
 typedef struct InferEntry {
@@ -50,6 +50,8 @@ typedef struct InferEntry {
     int param;          /* out: the parameter concerned (-1: not known) */
     InferMisuse as;     /* out: DROP_PARAM_USE: what it is used as */
     Loc at;             /* out: DROP_PARAM_USE: where */
+    const Type *list;   /* out: DROP_PARAM_LIST, DROP_RESULT_LIST: the list type the C ABI does not pass */
+    bool list_whole;    /* out: ... and it is the whole parameter or result (not an item of a tuple) */
 } InferEntry;
 
 /* Infers and specialises; reports errors into d.  Returns the specialised

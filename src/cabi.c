@@ -81,14 +81,19 @@ static const char *safe_name(Arena *a, const char *name)
     return cabi_is_keyword(name) ? arena_printf(a, "%s_", name) : name;
 }
 
-static const char *scalar_ctype(const Type *t)
+static const char *kind_ctype(TypeKind k)
 {
-    switch (t->kind) {
+    switch (k) {
     case T_FLOAT: return "double";
     case T_INT: return "int64_t";
     case T_BOOL: return "bool";
     default: return NULL;
     }
+}
+
+static const char *scalar_ctype(const Type *t)
+{
+    return kind_ctype(t->kind);
 }
 
 /* How flatten() turns the scalar leaves of a type into C parameters. */
@@ -102,10 +107,50 @@ typedef enum FlatMode {
 } FlatMode;
 
 /*
+ * The C parameters of list leaf t (a block, contract 5.5), appended to
+ * sig: as an input named base, `const T *xs, int64_t xs_len` (and
+ * `int64_t xs_len_1` for a list of lists); as result component k,
+ * `T **out_k, int64_t *out_k_len` (and `int64_t *out_k_len_1`).  T is the
+ * block's scalar type.  False when t is not a block.  (The derivative
+ * modes have no list form yet: contract 5.4's `double *d_xs` is issue
+ * 17's, and would be added here.)
+ */
+static bool flatten_list(Arena *a, const Type *t, const char *base, FlatMode mode, int k, CSignature *sig)
+{
+    ListBlock lb;
+    if (!type_list_block(t, &lb))
+        return false;
+    const char *ct = kind_ctype(lb.leaf);
+    CParam p;
+    if (mode == FLAT_INPUT) {
+        p.type = arena_printf(a, "const %s *", ct);
+        p.name = safe_name(a, base);
+        vec_push(&sig->params, p);
+        for (int d = 0; d < lb.dims; d++) {
+            p.type = "int64_t";
+            p.name = d ? arena_printf(a, "%s_len_%d", base, d) : arena_printf(a, "%s_len", base);
+            vec_push(&sig->params, p);
+        }
+        return true;
+    }
+    p.type = arena_printf(a, "%s **", ct);
+    p.name = arena_printf(a, "out_%d", k);
+    vec_push(&sig->params, p);
+    for (int d = 0; d < lb.dims; d++) {
+        p.type = "int64_t *";
+        p.name = d ? arena_printf(a, "out_%d_len_%d", k, d) : arena_printf(a, "out_%d_len", k);
+        vec_push(&sig->params, p);
+    }
+    return true;
+}
+
+/*
  * Flattens t depth-first into scalar parameters appended to sig, named
- * after base as `mode` says.  Iterative: an explicit stack of (type, name)
- * pairs, pushed in reverse so that items come out left to right.  False
- * when a leaf is not a scalar (a function).
+ * after base as `mode` says; a list leaf gives its pointer and lengths
+ * (flatten_list).  Iterative: an explicit stack of (type, name) pairs,
+ * pushed in reverse so that items come out left to right.  False when a
+ * leaf cannot cross (a function, a list that is not a block, a list in a
+ * derivative mode).
  */
 static bool flatten(Arena *a, const Type *t, const char *base, FlatMode mode, CSignature *sig)
 {
@@ -122,6 +167,10 @@ static bool flatten(Arena *a, const Type *t, const char *base, FlatMode mode, CS
                 Item sub = {it.t->elems[i], arena_printf(a, "%s_%d", it.name, i)};
                 vec_push(&stack, sub);
             }
+            continue;
+        }
+        if (it.t->kind == T_LIST) {
+            ok = mode <= FLAT_RESULT && flatten_list(a, it.t, it.name, mode, leaf++, sig);
             continue;
         }
         const char *ct = scalar_ctype(it.t);
@@ -207,7 +256,7 @@ bool cabi_signature(Arena *arena, const Graph *g, const char *prefix, const char
     const Type *r = g->ret_type;
     if (!r)
         goto fail;
-    if (r->kind == T_TUPLE) {
+    if (r->kind == T_TUPLE || r->kind == T_LIST) {
         out->ret = "void";
         if (!flatten(arena, r, "out", FLAT_RESULT, out))
             goto fail;
@@ -356,12 +405,30 @@ static void put_my_signature(StrBuf *out, const CExport *ex)
     type_str(g->ret_type, out);
 }
 
+/* How many C parameters a list leaf of type t takes: its pointer and its
+   lengths (t a block, type_list_block). */
+static int list_params(const Type *t)
+{
+    ListBlock lb;
+    return type_list_block(t, &lb) ? 1 + lb.dims : 1;
+}
+
 /* The shape of t with its leaves replaced by the C names they became
    (params[*k], params[*k + 1], ...), each written after `deref`:
-   `(p_0, (p_1_0, p_1_1))`.  Tuples nest at most TYPE_MAX_TUPLE_DEPTH deep,
-   which bounds the recursion. */
+   `(p_0, (p_1_0, p_1_1))`, a list as its pointer indexed by its lengths
+   (`p_0[p_0_len]`, `(*out_1)[*out_1_len][*out_1_len_1]`).  Tuples nest at
+   most TYPE_MAX_TUPLE_DEPTH deep, which bounds the recursion. */
 static void put_shape(StrBuf *out, const Type *t, const CSignature *sig, int *k, const char *deref)
 {
+    if (t->kind == T_LIST) {
+        int n = list_params(t);
+        const CParam *p = &sig->params.data[*k];
+        sb_printf(out, *deref ? "(%s%s)" : "%s%s", deref, p[0].name);
+        for (int d = 1; d < n; d++)
+            sb_printf(out, "[%s%s]", deref, p[d].name);
+        *k += n;
+        return;
+    }
     if (t->kind != T_TUPLE) {
         sb_printf(out, "%s%s", deref, sig->params.data[(*k)++].name);
         return;
@@ -375,7 +442,7 @@ static void put_shape(StrBuf *out, const Type *t, const CSignature *sig, int *k,
     sb_puts(out, t->n == 1 ? ",)" : ")");
 }
 
-/* How many C parameters t flattens to. */
+/* How many scalar and list leaves t flattens to. */
 static int leaf_count(const Type *t)
 {
     if (t->kind != T_TUPLE)
@@ -386,36 +453,100 @@ static int leaf_count(const Type *t)
     return n;
 }
 
-/* One comment line per tuple parameter, and one for a tuple result. */
+/* Whether t is or holds a list. */
+static bool holds_list(const Type *t)
+{
+    if (t->kind == T_LIST)
+        return true;
+    for (int i = 0; t->kind == T_TUPLE && i < t->n; i++)
+        if (holds_list(t->elems[i]))
+            return true;
+    return false;
+}
+
+/* One comment line per list leaf of t (a parameter's, or the result's when
+   `result`), its C parameters at params[*k], ...: the block the pointer
+   points at, in the lengths' names; *k advances past t's C parameters.
+   The recursion is bounded as put_shape's. */
+static void put_list_lines(StrBuf *out, const Type *t, const CSignature *sig, int *k, bool result)
+{
+    if (t->kind == T_TUPLE) {
+        for (int i = 0; i < t->n; i++)
+            put_list_lines(out, t->elems[i], sig, k, result);
+        return;
+    }
+    if (t->kind != T_LIST) {
+        (*k)++;
+        return;
+    }
+    ListBlock lb;
+    if (!type_list_block(t, &lb))
+        return;
+    const CParam *p = &sig->params.data[*k];
+    *k += 1 + lb.dims;
+    static const char *const plural[] = {[T_FLOAT] = "doubles", [T_INT] = "int64_t values", [T_BOOL] = "bools"};
+    const char *star = result ? "*" : "";
+    sb_printf(out, " *   %s%s: ", star, p[0].name);
+    if (lb.dims == 2)
+        sb_printf(out, "%s%s rows of %s%s ", star, p[1].name, star, p[2].name);
+    else
+        sb_printf(out, "%s%s ", star, p[1].name);
+    if (lb.per_item == 1) {
+        sb_puts(out, plural[lb.leaf]);
+    } else {
+        sb_puts(out, "items ");
+        type_str(lb.item, out);
+        sb_printf(out, ", each %d %s in a row", lb.per_item, plural[lb.leaf]);
+    }
+    if (lb.dims == 2)
+        sb_puts(out, ", row-major");
+    if (result)
+        sb_puts(out, lb.dims == 2 ? ",\n *     in a block from malloc (NULL when empty) that the caller frees with free();\n"
+                                    " *     a result whose rows differ in length is a runtime error.\n"
+                                  : ",\n *     in a block from malloc (NULL when empty) that the caller frees with free().\n");
+    else
+        sb_printf(out, " (read only; NULL allowed when there are none).\n");
+}
+
+/* One comment line per tuple parameter, and one for a tuple result; one
+   per list among the parameters and in the result. */
 static void put_flattening(StrBuf *out, const CExport *ex)
 {
     const Graph *g = ex->fn;
     int k = 0;
     for (int i = 0; i < g->nparams; i++) {
         const Type *t = g->params[i]->type;
-        if (t->kind != T_TUPLE) {
-            k++;
-            continue;
+        int first = k;
+        if (t->kind == T_TUPLE) {
+            sb_puts(out, " *   ");
+            put_param_name(out, g, i);
+            if (leaf_count(t) == 0) {
+                sb_puts(out, " is empty: it takes no C parameter.\n");
+                continue;
+            }
+            sb_puts(out, " is passed flattened, as ");
+            put_shape(out, t, &ex->sig, &k, "");
+            sb_puts(out, ".\n");
         }
-        sb_puts(out, " *   ");
-        put_param_name(out, g, i);
-        if (leaf_count(t) == 0) {
-            sb_puts(out, " is empty: it takes no C parameter.\n");
-            continue;
-        }
-        sb_puts(out, " is passed flattened, as ");
-        put_shape(out, t, &ex->sig, &k, "");
-        sb_puts(out, ".\n");
+        k = first;
+        put_list_lines(out, t, &ex->sig, &k, false);
     }
-    if (ex->kind == EXPORT_FUNC && g->ret_type->kind == T_TUPLE) {
+    const Type *rt = g->ret_type;
+    if (ex->kind == EXPORT_FUNC && rt->kind == T_TUPLE) {
         k = ex->sig.ninputs;
-        if (leaf_count(g->ret_type) == 0) {
+        if (leaf_count(rt) == 0) {
             sb_puts(out, " *   The result is empty: nothing is stored.\n");
             return;
         }
         sb_puts(out, " *   The result is stored through the out-pointers, as ");
-        put_shape(out, g->ret_type, &ex->sig, &k, "*");
+        put_shape(out, rt, &ex->sig, &k, "*");
         sb_puts(out, ".\n");
+    } else if (ex->kind == EXPORT_FUNC && rt->kind == T_LIST) {
+        sb_puts(out, " *   The result is stored through the out-pointers:\n");
+    }
+    if (ex->kind == EXPORT_FUNC && holds_list(rt)) {
+        k = ex->sig.ninputs;
+        put_list_lines(out, rt, &ex->sig, &k, true);
     }
 }
 
@@ -687,8 +818,25 @@ void cabi_write_header(const char *header_path, const char *source_path, const C
                  " * \"myc: runtime error: FILE:LINE:COL: MESSAGE\" (the failing operation's\n"
                  " * place in the .my source) and aborts unless the program installed its own\n"
                  " * (myrt_set_error_handler: the message; myrt_set_error_handler_at: the\n"
-                 " * message, file, line and column; in myrt.h).\n"
-                 " */\n#ifndef ");
+                 " * message, file, line and column; in myrt.h).\n");
+    bool lists = false;
+    for (int i = 0; i < n && !lists; i++) {
+        const Graph *g = ex[i].fn;
+        lists = holds_list(g->ret_type);
+        for (int k = 0; k < g->nparams && !lists; k++)
+            lists = holds_list(g->params[k]->type);
+    }
+    if (lists)
+        sb_puts(out, " *\n"
+                     " * Lists (as each function's comment says): a list parameter is a pointer to\n"
+                     " * its items and a length (a list of lists: a rectangular row-major block, its\n"
+                     " * number of rows and of columns; a list of tuples: the tuples' items one\n"
+                     " * after another, the length counting tuples).  The function only reads\n"
+                     " * through the pointer (a list it changes is copied first); the pointer may\n"
+                     " * be NULL when the list is empty; a negative length is a runtime error.  A\n"
+                     " * list result is stored as a pointer to a block from malloc, which the\n"
+                     " * caller releases with free() (NULL for an empty list), and its lengths.\n");
+    sb_puts(out, " */\n#ifndef ");
     put_guard(out, header_path);
     sb_puts(out, "\n#define ");
     put_guard(out, header_path);

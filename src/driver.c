@@ -1055,12 +1055,24 @@ static void why_not_exported(const InferEntry *e, StrBuf *why, Loc *note_at, Str
         sb_printf(why, "'%s' returns a function, which C cannot receive: it is not exported", name);
         break;
     case DROP_PARAM_LIST:
-        sb_printf(why, "parameter '%s' is a list, which the C ABI does not pass yet: '%s' is not exported",
-                  p ? p : "?", name);
+    case DROP_RESULT_LIST: {
+        /* contract 5.5: what a C caller can pass is a block of one scalar type */
+        StrBuf lt = {0};
+        if (e->list)
+            type_str(e->list, &lt);
+        else
+            sb_puts(&lt, "list");
+        if (e->dropped == DROP_PARAM_LIST)
+            sb_printf(why, "parameter '%s' %s %s", p ? p : "?", e->list_whole ? "is a" : "holds a", sb_cstr(&lt));
+        else
+            sb_printf(why, "'%s' returns %s %s", name, e->list_whole ? "a" : "a tuple holding a", sb_cstr(&lt));
+        bool param = e->dropped == DROP_PARAM_LIST;
+        sb_printf(why, ", which the C ABI does not %s (it %s lists of numbers or bools, or of tuples whose items are "
+                       "all one type, and rectangular lists of such lists): '%s' is not exported",
+                  param ? "pass" : "return", param ? "passes" : "returns", name);
+        sb_free(&lt);
         break;
-    case DROP_RESULT_LIST:
-        sb_printf(why, "'%s' returns a list, which the C ABI does not return yet: it is not exported", name);
-        break;
+    }
     case DROP_NONE:
         break;
     }
@@ -1117,6 +1129,20 @@ static int check_derivs(Compilation *c)
             sb_free(&why);
             sb_free(&note);
             return rc;
+        }
+        /* contract 5.4: derivatives with respect to lists (and of list
+           results) are not implemented yet; a NAME_grad without its d_xs
+           would be a partial answer, so there is none */
+        for (int k = 0; k <= g->nparams; k++) {
+            const Type *t = k < g->nparams ? g->params[k]->type : g->ret_type;
+            if (!t || !type_may_hold_list(t))   /* (an export's signature holds no function) */
+                continue;
+            if (k < g->nparams)
+                return usage_error("%s=%s: parameter '%s' of '%s' holds a list, and derivatives with respect to "
+                                   "lists are not implemented yet", flag, name,
+                                   g->params[k]->name ? g->params[k]->name : "?", name);
+            return usage_error("%s=%s: the result of '%s' holds a list, and derivatives of list results are not "
+                               "implemented yet", flag, name, name);
         }
         if (!g->ret_type || (r->kind == EXPORT_GRAD && g->ret_type->kind != T_FLOAT)) {
             StrBuf t = {0};

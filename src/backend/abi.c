@@ -158,6 +158,262 @@ static void leaves_as(Cg *cg, LLVMValueRef v, const Type *t, const Type *const *
     vec_free(&ft);
 }
 
+/* ---- lists (contract 5.5) ---- */
+
+/* How many C parameters leaf t takes: a list its pointer and its lengths,
+   a scalar one. */
+static int c_width(const Type *t)
+{
+    ListBlock lb;
+    return t->kind == T_LIST && type_list_block(t, &lb) ? 1 + lb.dims : 1;
+}
+
+/* Raises msg at loc (a runtime error: the handler leaves the wrapper's
+   arena) when bad; the builder continues where it is false. */
+static void raise_if(Cg *cg, LLVMValueRef bad, const char *msg, Loc loc)
+{
+    LLVMBasicBlockRef err = new_block(cg, "rt.error"), ok = new_block(cg, "ok");
+    LLVMBuildCondBr(cg->b, bad, err, ok);
+    LLVMPositionBuilderAtEnd(cg->b, err);
+    cg_runtime_error(cg, msg, loc);
+    LLVMBuildBr(cg->b, ok);         /* (the error block's dead continuation) */
+    LLVMPositionBuilderAtEnd(cg->b, ok);
+}
+
+/* Raises "negative list length" for parameter `what` when len < 0. */
+static void check_length(Cg *cg, LLVMValueRef len, const char *what, const char *len_name, Loc loc)
+{
+    raise_if(cg, LLVMBuildICmp(cg->b, LLVMIntSLT, len, const_i64(cg, 0), ""),
+             arena_printf(cg->m->arena, "list parameter '%s' has a negative length (%s < 0)", what, len_name), loc);
+}
+
+/*
+ * The list value of a list parameter from its C form (t a block: c[0] the
+ * pointer, c[1] the length, c[2] the columns of a list of lists).  With
+ * `copy` (the function changes the list in place: Graph.consumed) the
+ * items are copied into the arena, a list of lists row by row, each row a
+ * buffer of its own as the runtime's growth wants; without, the list is
+ * the caller's memory itself, which no code reads a list through to write
+ * (passes/inplace.h: only an owned list is changed in place), and a list
+ * of lists is a block of row values in the arena pointing into it.
+ */
+static LLVMValueRef list_from_c(Cg *cg, LLVMValueRef arena, const Type *t, LLVMValueRef *c, bool copy,
+                                const char *what, const CParam *names, Loc loc)
+{
+    ListBlock lb;
+    type_list_block(t, &lb);
+    const Type *item = lb.item;
+    LLVMValueRef isize = const_i64(cg, (int64_t)size_of(cg, cg_list_mem_type(cg, item)));
+    for (int d = 0; d < lb.dims; d++)
+        check_length(cg, c[1 + d], what, names[1 + d].name, loc);
+    if (lb.dims == 1) {
+        LLVMValueRef len = c[1];
+        if (!copy)
+            return cg_list_value(cg, c[0], len, len);
+        LLVMValueRef buf = cg_list_buffer(cg, arena, len, item);
+        LLVMBuildMemCpy(cg->b, buf, 1, c[0], 1, LLVMBuildNUWMul(cg->b, len, isize, ""));
+        return cg_list_value(cg, buf, len, len);
+    }
+    LLVMValueRef rows = c[1], cols = c[2];
+    const Type *row_t = type_list_elem(t);
+    LLVMValueRef rbuf = cg_list_buffer(cg, arena, rows, row_t);
+    LLVMValueRef row_bytes = LLVMBuildNUWMul(cg->b, cols, isize, "row_bytes");
+    CgLoop l;
+    cg_loop_begin(cg, &l, const_i64(cg, 0), rows, NULL, 0);
+    LLVMValueRef off = LLVMBuildNUWMul(cg->b, l.i, row_bytes, "");
+    LLVMValueRef src = LLVMBuildGEP2(cg->b, cg->t_i8, c[0], &off, 1, "row");
+    LLVMValueRef data = src;
+    if (copy) {
+        data = cg_list_buffer(cg, arena, cols, item);
+        LLVMBuildMemCpy(cg->b, data, 1, src, 1, row_bytes);
+    }
+    cg_list_store(cg, rbuf, l.i, cg_list_value(cg, data, cols, cols), row_t);
+    cg_loop_end(cg, &l, NULL);
+    return cg_list_value(cg, rbuf, rows, rows);
+}
+
+/* Raises "ragged" at loc unless every row of list of lists v (type t) has
+   the first row's length; returns that length (0 without rows). */
+static LLVMValueRef rectangular_columns(Cg *cg, LLVMValueRef v, const Type *t, Loc loc)
+{
+    const Type *row_t = type_list_elem(t);
+    LLVMValueRef rows = cg_list_len(cg, v), data = cg_list_data(cg, v);
+    LLVMBasicBlockRef pre = LLVMGetInsertBlock(cg->b);
+    LLVMBasicBlockRef some = new_block(cg, "rows"), join = new_block(cg, "cols");
+    LLVMBuildCondBr(cg->b, LLVMBuildICmp(cg->b, LLVMIntSGT, rows, const_i64(cg, 0), ""), some, join);
+    LLVMPositionBuilderAtEnd(cg->b, some);
+    LLVMValueRef first = cg_list_len(cg, cg_list_load(cg, data, const_i64(cg, 0), row_t));
+    CgLoop l;
+    cg_loop_begin(cg, &l, const_i64(cg, 1), rows, NULL, 0);
+    LLVMValueRef n = cg_list_len(cg, cg_list_load(cg, data, l.i, row_t));
+    raise_if(cg, LLVMBuildICmp(cg->b, LLVMIntNE, n, first, ""),
+             "a list of lists returned to C must be rectangular: its rows differ in length", loc);
+    cg_loop_end(cg, &l, NULL);
+    LLVMBasicBlockRef checked = LLVMGetInsertBlock(cg->b);
+    LLVMBuildBr(cg->b, join);
+    LLVMPositionBuilderAtEnd(cg->b, join);
+    LLVMValueRef cols = LLVMBuildPhi(cg->b, cg->t_i64, "cols");
+    LLVMValueRef cv[2] = {const_i64(cg, 0), first};
+    LLVMBasicBlockRef cb[2] = {pre, checked};
+    LLVMAddIncoming(cols, cv, cb, 2);
+    return cols;
+}
+
+/* Stores list result v (type t, a block) through its C out-pointers
+   out[0] (T **), out[1] (its length) and out[2] (its columns, a list of
+   lists, cols from rectangular_columns): the items in a block from
+   malloc (myrt_list_out), NULL when there are none. */
+static void list_to_c(Cg *cg, LLVMValueRef v, const Type *t, LLVMValueRef cols, LLVMValueRef *out)
+{
+    ListBlock lb;
+    type_list_block(t, &lb);
+    LLVMValueRef isize = const_i64(cg, (int64_t)size_of(cg, cg_list_mem_type(cg, lb.item)));
+    LLVMValueRef len = cg_list_len(cg, v);
+    LLVMValueRef n = lb.dims == 2 ? LLVMBuildNUWMul(cg->b, len, cols, "") : len;
+    LLVMValueRef bytes = LLVMBuildNUWMul(cg->b, n, isize, "bytes");
+    LLVMBasicBlockRef pre = LLVMGetInsertBlock(cg->b);
+    LLVMBasicBlockRef some = new_block(cg, "out.items"), join = new_block(cg, "out.stored");
+    LLVMBuildCondBr(cg->b, LLVMBuildICmp(cg->b, LLVMIntSGT, n, const_i64(cg, 0), ""), some, join);
+    LLVMPositionBuilderAtEnd(cg->b, some);
+    LLVMValueRef block = LLVMBuildCall2(cg->b, cg->rt_list_out_ty, cg->rt_list_out, &bytes, 1, "out");
+    if (lb.dims == 1) {
+        LLVMBuildMemCpy(cg->b, block, 1, cg_list_data(cg, v), 1, bytes);
+    } else {
+        const Type *row_t = type_list_elem(t);
+        LLVMValueRef row_bytes = LLVMBuildNUWMul(cg->b, cols, isize, "");
+        CgLoop l;
+        cg_loop_begin(cg, &l, const_i64(cg, 0), len, NULL, 0);
+        LLVMValueRef off = LLVMBuildNUWMul(cg->b, l.i, row_bytes, "");
+        LLVMValueRef row = cg_list_load(cg, cg_list_data(cg, v), l.i, row_t);
+        LLVMBuildMemCpy(cg->b, LLVMBuildGEP2(cg->b, cg->t_i8, block, &off, 1, ""), 1, cg_list_data(cg, row), 1,
+                        row_bytes);
+        cg_loop_end(cg, &l, NULL);
+    }
+    LLVMBasicBlockRef filled = LLVMGetInsertBlock(cg->b);
+    LLVMBuildBr(cg->b, join);
+    LLVMPositionBuilderAtEnd(cg->b, join);
+    LLVMValueRef p = LLVMBuildPhi(cg->b, cg->t_ptr, "block");
+    LLVMValueRef pv[2] = {LLVMConstNull(cg->t_ptr), block};
+    LLVMBasicBlockRef pb[2] = {pre, filled};
+    LLVMAddIncoming(p, pv, pb, 2);
+    LLVMBuildStore(cg->b, p, ptr_to(cg, out[0], cg->t_ptr));
+    LLVMBuildStore(cg->b, len, ptr_to(cg, out[1], cg->t_i64));
+    if (lb.dims == 2)
+        LLVMBuildStore(cg->b, cols, ptr_to(cg, out[2], cg->t_i64));
+}
+
+/*
+ * NAME(C parameters..., out-pointers...) (cabi.h, contract sections 3 and
+ * 5.5): the leaves of the parameters from their C parameters (a list
+ * checked and, when NAME changes it in place, copied: list_from_c), the
+ * call, then the result: a scalar returned, a tuple or list through the
+ * out-pointers, lists copied into malloc'd blocks before the arena is left
+ * (every ragged list of lists checked before the first malloc, so that an
+ * error leaves nothing behind).
+ */
+static void emit_func_export(Cg *cg, const CgExport *ex)
+{
+    Graph *g = ex->graph;
+    CTypeVec in = {0}, outs = {0};
+    VEC(int) owner = {0};          /* per input leaf: its parameter */
+    for (int i = 0; i < g->nparams; i++) {
+        int before = in.len;
+        leaves(g->params[i]->type, &in);
+        for (int k = before; k < in.len; k++)
+            vec_push(&owner, i);
+    }
+    const Type *rt = ret_type(g);
+    bool through_out = rt->kind == T_TUPLE || rt->kind == T_LIST;
+    if (through_out)
+        leaves(rt, &outs);
+    VEC(LLVMTypeRef) pt = {0};
+    int *cfirst = xmalloc(sizeof(int) * (size_t)(in.len + outs.len + 1));     /* first C parameter per leaf */
+    for (int i = 0; i < in.len; i++) {
+        cfirst[i] = pt.len;
+        vec_push(&pt, in.data[i]->kind == T_LIST ? cg->t_ptr : c_type(cg, in.data[i]));
+        for (int d = 1; d < c_width(in.data[i]); d++)
+            vec_push(&pt, cg->t_i64);
+    }
+    int nin = pt.len;
+    if (nin != ex->sig.ninputs)
+        die("codegen: %s takes %d C inputs, its signature %d", ex->sig.name, nin, ex->sig.ninputs);
+    for (int i = 0; i < outs.len; i++) {
+        cfirst[in.len + i] = pt.len;
+        for (int d = 0; d < c_width(outs.data[i]); d++)
+            vec_push(&pt, cg->t_ptr);
+    }
+    if (pt.len != ex->sig.params.len)
+        die("codegen: %s has %d C parameters, its signature %d", ex->sig.name, pt.len, ex->sig.params.len);
+    LLVMTypeRef ret = through_out ? cg->t_void : c_type(cg, rt);
+    LLVMValueRef fn = LLVMAddFunction(cg->mod, ex->sig.name, LLVMFunctionType(ret, pt.data, (unsigned)pt.len, 0));
+    for (int i = 0; i < in.len; i++)
+        if (in.data[i]->kind == T_BOOL)
+            cg_add_attr(cg, fn, (LLVMAttributeIndex)(cfirst[i] + 1), "zeroext");
+    if (rt->kind == T_BOOL)
+        cg_add_attr(cg, fn, LLVMAttributeReturnIndex, "zeroext");
+    for (int i = nin; i < pt.len; i++)
+        cg_add_attr(cg, fn, (LLVMAttributeIndex)(i + 1), "noalias");
+    DbgScope dbg = cg_debug_enter(cg, fn, ex->sig.name, g->loc);
+    LLVMPositionBuilderAtEnd(cg->b, LLVMAppendBasicBlockInContext(cg->ctx, fn, "entry"));
+    LLVMValueRef arena = arena_enter(cg);
+    LLVMValueRef *flat = xmalloc(sizeof(LLVMValueRef) * (size_t)(in.len + 1));
+    for (int i = 0; i < in.len; i++) {
+        LLVMValueRef c[3];
+        for (int d = 0; d < c_width(in.data[i]); d++)
+            c[d] = LLVMGetParam(fn, (unsigned)(cfirst[i] + d));
+        if (in.data[i]->kind != T_LIST) {
+            flat[i] = c[0];
+            continue;
+        }
+        const Node *p = g->params[owner.data[i]];
+        /* only a whole list parameter can be changed in place (inplace.c) */
+        bool copy = p->type == in.data[i] && g->consumed && g->consumed[owner.data[i]];
+        const CParam *names = &ex->sig.params.data[cfirst[i]];
+        flat[i] = list_from_c(cg, arena, in.data[i], c, copy, names[0].name, names, p->loc.line ? p->loc : g->loc);
+    }
+    LLVMValueRef v = call_with_leaves(cg, g, arena, flat);
+    if (!through_out) {
+        arena_leave(cg, arena);
+        LLVMBuildRet(cg->b, v);
+    } else {
+        ValVec fl = {0};
+        flatten_value(cg, v, rt, &fl);
+        /* every ragged result first, then the mallocs */
+        LLVMValueRef *cols = xcalloc((size_t)fl.len + 1, sizeof(LLVMValueRef));
+        ListBlock lb;
+        for (int i = 0; i < fl.len; i++)
+            if (type_list_block(outs.data[i], &lb) && lb.dims == 2)
+                cols[i] = rectangular_columns(cg, fl.data[i], outs.data[i], g->loc);
+        for (int i = 0; i < fl.len; i++) {
+            if (outs.data[i]->kind != T_LIST)
+                continue;
+            LLVMValueRef o[3];
+            for (int d = 0; d < c_width(outs.data[i]); d++)
+                o[d] = LLVMGetParam(fn, (unsigned)(cfirst[in.len + i] + d));
+            list_to_c(cg, fl.data[i], outs.data[i], cols[i], o);
+        }
+        arena_leave(cg, arena);
+        for (int i = 0; i < fl.len; i++) {
+            if (outs.data[i]->kind == T_LIST)
+                continue;
+            LLVMValueRef x = fl.data[i];
+            if (outs.data[i]->kind == T_BOOL)
+                x = LLVMBuildZExt(cg->b, x, cg->t_i8, "");
+            LLVMBuildStore(cg->b, x, ptr_to(cg, LLVMGetParam(fn, (unsigned)cfirst[in.len + i]), LLVMTypeOf(x)));
+        }
+        free(cols);
+        vec_free(&fl);
+        LLVMBuildRetVoid(cg->b);
+    }
+    cg_debug_leave(cg, dbg);
+    free(flat);
+    free(cfirst);
+    vec_free(&pt);
+    vec_free(&owner);
+    vec_free(&in);
+    vec_free(&outs);
+}
+
 /*
  * NAME_vjp(leaves, out..., dy..., d...) and NAME_jvp(leaves, t..., out...,
  * dout...) (cabi.h): with every derivative pointer NULL, NAME alone;
@@ -266,96 +522,81 @@ static void emit_vector_export(Cg *cg, const CgExport *ex)
 
 void cg_emit_export(Cg *cg, const CgExport *ex)
 {
+    if (ex->kind == EXPORT_FUNC) {
+        emit_func_export(cg, ex);
+        return;
+    }
+    /* derivatives with respect to lists are not exported yet (the driver
+       refuses them): every leaf below is a scalar, one C parameter each */
+    for (int i = 0; i < ex->primal->nparams; i++)
+        if (type_may_hold_list(ex->primal->params[i]->type))
+            die("codegen: %s: a derivative export with a list parameter", ex->sig.name);
+    if (type_may_hold_list(ret_type(ex->primal)))
+        die("codegen: %s: a derivative export with a list result", ex->sig.name);
     if (ex->kind == EXPORT_VJP || ex->kind == EXPORT_JVP) {
         emit_vector_export(cg, ex);
         return;
     }
+    /* NAME_grad(leaves, d...): when every d pointer is NULL only the value
+       is wanted, and NAME alone runs */
     Graph *g = ex->graph;
     CTypeVec in = {0};
-    int nin = count_leaves_params(ex->kind == EXPORT_GRAD ? ex->primal : g, &in);
-    const Type *rt = ret_type(ex->kind == EXPORT_GRAD ? ex->primal : g);
-    CTypeVec outs = {0};
-    if (ex->kind == EXPORT_FUNC && rt->kind == T_TUPLE)
-        leaves(rt, &outs);
+    int nin = count_leaves_params(ex->primal, &in);
+    const Type *rt = ret_type(ex->primal);
     int nd = 0;
-    for (int i = 0; ex->kind == EXPORT_GRAD && i < nin; i++)
+    for (int i = 0; i < nin; i++)
         nd += in.data[i]->kind == T_FLOAT;
-    int np = nin + outs.len + nd;
+    int np = nin + nd;
     LLVMTypeRef *pt = xmalloc(sizeof(LLVMTypeRef) * (size_t)(np + 1));
     for (int i = 0; i < nin; i++)
         pt[i] = c_type(cg, in.data[i]);
-    for (int i = 0; i < outs.len + nd; i++)
+    for (int i = 0; i < nd; i++)
         pt[nin + i] = cg->t_ptr;
-    LLVMTypeRef ret = ex->kind == EXPORT_GRAD ? cg->t_f64 : outs.len || rt->kind == T_TUPLE ? cg->t_void : c_type(cg, rt);
-    LLVMTypeRef fty = LLVMFunctionType(ret, pt, (unsigned)np, 0);
-    LLVMValueRef fn = LLVMAddFunction(cg->mod, ex->sig.name, fty);
-    c_param_attrs(cg, fn, in.data, nin, ex->kind == EXPORT_FUNC && rt->kind == T_BOOL);
+    LLVMValueRef fn = LLVMAddFunction(cg->mod, ex->sig.name, LLVMFunctionType(cg->t_f64, pt, (unsigned)np, 0));
+    c_param_attrs(cg, fn, in.data, nin, false);
     for (int i = nin; i < np; i++)
         cg_add_attr(cg, fn, (LLVMAttributeIndex)(i + 1), "noalias");
-    DbgScope dbg = cg_debug_enter(cg, fn, ex->sig.name, (ex->kind == EXPORT_GRAD ? ex->primal : g)->loc);
+    DbgScope dbg = cg_debug_enter(cg, fn, ex->sig.name, ex->primal->loc);
     LLVMPositionBuilderAtEnd(cg->b, LLVMAppendBasicBlockInContext(cg->ctx, fn, "entry"));
     LLVMValueRef arena = arena_enter(cg);
     LLVMValueRef *flat = xmalloc(sizeof(LLVMValueRef) * (size_t)(nin + 1));
     for (int i = 0; i < nin; i++)
         flat[i] = LLVMGetParam(fn, (unsigned)i);
-    if (ex->kind == EXPORT_FUNC) {
-        LLVMValueRef v = call_with_leaves(cg, g, arena, flat);
-        arena_leave(cg, arena);
-        if (rt->kind == T_TUPLE) {
-            ValVec fl = {0};
-            flatten_value(cg, v, rt, &fl);
-            for (int i = 0; i < fl.len; i++) {
-                LLVMValueRef x = fl.data[i];
-                if (outs.data[i]->kind == T_BOOL)
-                    x = LLVMBuildZExt(cg->b, x, cg->t_i8, "");
-                LLVMBuildStore(cg->b, x, ptr_to(cg, LLVMGetParam(fn, (unsigned)(nin + i)), LLVMTypeOf(x)));
-            }
-            vec_free(&fl);
-            LLVMBuildRetVoid(cg->b);
-        } else {
-            LLVMBuildRet(cg->b, v);
-        }
-    } else {
-        /* NAME_grad: when every d pointer is NULL only the value is wanted */
-        LLVMValueRef any = LLVMConstInt(cg->t_i1, 0, 0);
-        for (int i = 0; i < nd; i++)
-            any = LLVMBuildOr(cg->b, any, LLVMBuildIsNotNull(cg->b, LLVMGetParam(fn, (unsigned)(nin + i)), ""), "");
-        LLVMBasicBlockRef prim = LLVMAppendBasicBlockInContext(cg->ctx, fn, "value_only");
-        LLVMBasicBlockRef grad = LLVMAppendBasicBlockInContext(cg->ctx, fn, "gradient");
-        LLVMBuildCondBr(cg->b, any, grad, prim);
-        LLVMPositionBuilderAtEnd(cg->b, prim);
-        LLVMValueRef v = call_with_leaves(cg, ex->primal, arena, flat);
-        arena_leave(cg, arena);
-        LLVMBuildRet(cg->b, cg_coerce(cg, v, rt, type_float(cg->m->types)));
-        LLVMPositionBuilderAtEnd(cg->b, grad);
-        LLVMValueRef r = call_with_leaves(cg, g, arena, flat);
-        const Type *grt = ret_type(g);      /* (value, (d...)) */
-        LLVMValueRef val =
-            cg_coerce(cg, LLVMBuildExtractValue(cg->b, r, 0, ""), grt->elems[0], type_float(cg->m->types));
-        LLVMValueRef ds = LLVMBuildExtractValue(cg->b, r, 1, "");
-        const Type *dt = grt->elems[1];
-        for (int i = 0; i < nd; i++) {
-            LLVMValueRef p = LLVMGetParam(fn, (unsigned)(nin + i));
-            LLVMBasicBlockRef st = LLVMAppendBasicBlockInContext(cg->ctx, fn, "store");
-            LLVMBasicBlockRef next = LLVMAppendBasicBlockInContext(cg->ctx, fn, "next");
-            LLVMBuildCondBr(cg->b, LLVMBuildIsNotNull(cg->b, p, ""), st, next);
-            LLVMPositionBuilderAtEnd(cg->b, st);
-            LLVMValueRef di = dt->kind == T_TUPLE
-                                  ? cg_coerce(cg, LLVMBuildExtractValue(cg->b, ds, (unsigned)i, ""), dt->elems[i],
-                                              type_float(cg->m->types))
-                                  : LLVMConstReal(cg->t_f64, 0.0);
-            LLVMBuildStore(cg->b, di, ptr_to(cg, p, cg->t_f64));
-            LLVMBuildBr(cg->b, next);
-            LLVMPositionBuilderAtEnd(cg->b, next);
-        }
-        arena_leave(cg, arena);
-        LLVMBuildRet(cg->b, val);
+    LLVMValueRef any = LLVMConstInt(cg->t_i1, 0, 0);
+    for (int i = 0; i < nd; i++)
+        any = LLVMBuildOr(cg->b, any, LLVMBuildIsNotNull(cg->b, LLVMGetParam(fn, (unsigned)(nin + i)), ""), "");
+    LLVMBasicBlockRef prim = LLVMAppendBasicBlockInContext(cg->ctx, fn, "value_only");
+    LLVMBasicBlockRef grad = LLVMAppendBasicBlockInContext(cg->ctx, fn, "gradient");
+    LLVMBuildCondBr(cg->b, any, grad, prim);
+    LLVMPositionBuilderAtEnd(cg->b, prim);
+    LLVMValueRef v = call_with_leaves(cg, ex->primal, arena, flat);
+    arena_leave(cg, arena);
+    LLVMBuildRet(cg->b, cg_coerce(cg, v, rt, type_float(cg->m->types)));
+    LLVMPositionBuilderAtEnd(cg->b, grad);
+    LLVMValueRef r = call_with_leaves(cg, g, arena, flat);
+    const Type *grt = ret_type(g);      /* (value, (d...)) */
+    LLVMValueRef val = cg_coerce(cg, LLVMBuildExtractValue(cg->b, r, 0, ""), grt->elems[0], type_float(cg->m->types));
+    LLVMValueRef ds = LLVMBuildExtractValue(cg->b, r, 1, "");
+    const Type *dt = grt->elems[1];
+    for (int i = 0; i < nd; i++) {
+        LLVMValueRef p = LLVMGetParam(fn, (unsigned)(nin + i));
+        LLVMBasicBlockRef st = LLVMAppendBasicBlockInContext(cg->ctx, fn, "store");
+        LLVMBasicBlockRef next = LLVMAppendBasicBlockInContext(cg->ctx, fn, "next");
+        LLVMBuildCondBr(cg->b, LLVMBuildIsNotNull(cg->b, p, ""), st, next);
+        LLVMPositionBuilderAtEnd(cg->b, st);
+        LLVMValueRef di = dt->kind == T_TUPLE ? cg_coerce(cg, LLVMBuildExtractValue(cg->b, ds, (unsigned)i, ""),
+                                                          dt->elems[i], type_float(cg->m->types))
+                                              : LLVMConstReal(cg->t_f64, 0.0);
+        LLVMBuildStore(cg->b, di, ptr_to(cg, p, cg->t_f64));
+        LLVMBuildBr(cg->b, next);
+        LLVMPositionBuilderAtEnd(cg->b, next);
     }
+    arena_leave(cg, arena);
+    LLVMBuildRet(cg->b, val);
     cg_debug_leave(cg, dbg);
     free(flat);
     free(pt);
     vec_free(&in);
-    vec_free(&outs);
 }
 
 int codegen_run_slots(const Type *t)
