@@ -29,8 +29,8 @@
 #
 # Expected values: a `.my` file's `# EXPECT: NAME = FUNC ARG...` lines are
 # run with `myc run --interp FILE FUNC ARG...` and become BASE.expected.h:
-# `#define E_NAME value`, or for a tuple result E_NAME_0, E_NAME_1, ... (the
-# leaves in order) and E_NAME_N.  `# EXPECT-ERROR: NAME = FUNC ARG...` lines
+# `#define E_NAME value`, or for a tuple or list result E_NAME_0, E_NAME_1,
+# ... (the numbers in order, a list of lists row by row) and E_NAME_N.  `# EXPECT-ERROR: NAME = FUNC ARG...` lines
 # must end in a runtime error, `myc: runtime error: FILE:LINE:COL: MESSAGE`
 # (FILE: the .my file's absolute path, as run.sh gives it to myc -c too):
 # E_NAME_FILE, E_NAME_LINE, E_NAME_COL and E_NAME_MSG.  The C programs compare with them (1e-12
@@ -230,11 +230,11 @@ gen_expected() {
         fi
         repr=$(echo "$repr" | tail -n 1)
         echo "  $name = $call -> $repr"
-        if [ "${repr#(}" = "$repr" ]; then
+        if [ "${repr#[([]}" = "$repr" ]; then
             echo "#define E_$name $(c_value "$repr")" >> "$out"
         else
             local i=0 w
-            for w in $(echo "$repr" | tr -d '() ' | tr ',' ' '); do
+            for w in $(echo "$repr" | tr -d '()[] ' | tr ',' ' '); do
                 echo "#define E_${name}_$i $(c_value "$w")" >> "$out"
                 i=$((i + 1))
             done
@@ -308,6 +308,7 @@ myc_c_for() {
                 --vjp=polar --jvp=polar --vjp=three --jvp=three --vjp=mixed --jvp=mixed --vjp=nested --jvp=nested \
                 --vjp=count --jvp=count "-${1#vectors_}" ;;
         pfx_vectors) myc_c pfx_vectors vectors.my --vjp=polar --jvp=polar --prefix=pv_ ;;
+        lists_O0|lists_O2) myc_c "$1" lists.my "-${1#lists_}" ;;
         debug_O0|debug_O2) myc_c "$1" debug.my --grad=walk --vjp=walk --jvp=walk -g "-${1#debug_}" ;;
         unwind_O0|unwind_O2) myc_c "$1" unwind.my --grad=scaled "-${1#unwind_}" ;;
         nesting_O0|nesting_O2)
@@ -564,6 +565,25 @@ EOF
     run "$CC" $CFLAGS_TEST $INCS -o pv pv.c "$TMP/obj/pfx_vectors.o" "$RT" -lm && run ./pv
 }
 
+# Lists across the C ABI (contract 5.5) in an object at -O$1 (lists.c),
+# from C and, with $2 = c++, from the same program compiled as C++; every
+# public function of lists.my is exported, with no warning.
+t_lists() {
+    local key=lists_$1
+    myc_c_for "$key" && expected lists || return 1
+    run cp "$TMP/obj/$key.h" lists.h || return 1
+    if [ "${2:-c}" = c++ ]; then
+        run "$CXX" -x c++ $CXXFLAGS_TEST -I. $INCS -o lists "$ABI/lists.c" -x none "$TMP/obj/$key.o" "$RT" -lm
+    else
+        run "$CC" $CFLAGS_TEST -I. $INCS -o lists "$ABI/lists.c" "$TMP/obj/$key.o" "$RT" -lm
+    fi || return 1
+    run ./lists || return 1
+    local want got
+    want=$(sed -n 's/^def \([a-z][a-z_]*\)(.*/\1/p' "$ABI/lists.my" | sort)
+    got=$(nm -g --defined-only "$TMP/obj/$key.o" | awk '{print $NF}' | sort)
+    [ "$got" = "$want" ] || fail "global symbols of $key.o: expected [$(echo $want)], got [$(echo $got)]"
+}
+
 # osc_grad on 10^7 iterations in 512 KiB of stack.
 t_stack_loop() {
     stack_prog "$1" || return 1
@@ -590,6 +610,8 @@ t_valgrind() {
             cc_main errors_handler "$ABI/errors_handler.c" "$TMP/obj/errors.o" ;;
         vectors) myc_c_for vectors_O2 && expected vectors && run cp "$TMP/obj/vectors_O2.h" vectors.h &&
             run "$CC" $CFLAGS_TEST -I. $INCS -o vectors "$ABI/vectors.c" "$TMP/obj/vectors_O2.o" "$RT" -lm ;;
+        lists) myc_c_for lists_O2 && expected lists && run cp "$TMP/obj/lists_O2.h" lists.h &&
+            run "$CC" $CFLAGS_TEST -I. $INCS -o lists "$ABI/lists.c" "$TMP/obj/lists_O2.o" "$RT" -lm ;;
         unwind) unwind_prog O2 ;;
         errors_handler_at) myc_c_for errors && expected errors &&
             cc_main errors_handler_at "$ABI/errors_handler_at.c" "$TMP/obj/errors.o" ;;
@@ -917,7 +939,7 @@ if [ ! -f "$RT" ]; then
 fi
 
 # Expected values first: they need only the interpreter.
-for base in tuples grads names two_a two_b two_c errors threads stack vectors debug unwind; do
+for base in tuples grads names two_a two_b two_c errors threads stack vectors lists debug unwind; do
     test_case "expected:$base" t_expected "$base"
 done
 
@@ -954,7 +976,7 @@ for CC in $CCS; do
     fi
     export CC CXX
     [ -n "$FIRST_CC" ] || FIRST_CC=$CC
-    for key in tuples grads names pfx_names two_a two_b two_c errors threads stack_O2 vectors_O2 pfx_vectors \
+    for key in tuples grads names pfx_names two_a two_b two_c errors threads stack_O2 vectors_O2 pfx_vectors lists_O2 \
                debug_O2 unwind_O2; do
         test_case "header:$key[$CC]" t_header "$key"
     done
@@ -983,6 +1005,9 @@ for CC in $CCS; do
     test_case "vectors-O0[$CXX]" t_vectors O0 c++
     test_case "vectors-O2[$CXX]" t_vectors O2 c++
     test_case "vectors-prefix[$CC]" t_vectors_prefix
+    test_case "lists-O0[$CC]" t_lists O0
+    test_case "lists-O2[$CC]" t_lists O2
+    test_case "lists-O2[$CXX]" t_lists O2 c++
     test_case "unwind-O0[$CXX]" t_unwind O0
     test_case "unwind-O2[$CXX]" t_unwind O2
     test_case "unwind-tables[$CC]" t_unwind_tables
@@ -1000,7 +1025,7 @@ if [ -n "$FIRST_CC" ]; then
     # put the breakpoint: the backward pass is checked by name, in the DWARF)
     test_case "gdb-O2:walk_grad[$CC]" t_gdb O2 grad def:walk walk_grad -
     if [ "$VALGRIND" = 1 ] && command -v valgrind > /dev/null; then
-        for prog in grads tuples errors_handler errors_handler_at vectors unwind; do
+        for prog in grads tuples errors_handler errors_handler_at vectors lists unwind; do
             test_case "valgrind:$prog[$CC]" t_valgrind "$prog"
         done
     else
