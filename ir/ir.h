@@ -158,7 +158,8 @@ struct Graph {
     /* Set by passes/inplace.c: consumed[k] is nonzero when list parameter
        k may have its storage changed in place (every call in the module
        hands it a list nothing else reads; a caller from outside must pass
-       such a list too: a copy).  NULL: none is. */
+       such a list too: a copy).  Zero: the storage is only read, by g and
+       by whatever g hands the list to.  NULL: none is consumed. */
     uint8_t *consumed;
 
     /* Set by the transforms (passes/grad.c) on every graph they make (J and

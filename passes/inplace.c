@@ -47,6 +47,7 @@ typedef struct GInfo {
     VEC(Site) sites;
     bool escaped;       /* entered from somewhere that is not a Site */
     uint8_t *owned;     /* per parameter (list parameters only) */
+    uint8_t *changed;   /* per owned parameter: its storage may be changed (find_changed) */
     bool fresh;
 } GInfo;
 
@@ -406,6 +407,80 @@ static bool round_once(Ctx *c)
     return changed;
 }
 
+/* ---- which owned parameters are changed ------------------------------------------ */
+
+/*
+ * Whether the consumer `at` of owned parameter v hands it to a parameter
+ * that changed[] marks (a U_SITE use of v run at `at`).  The targets are
+ * found as use_kind finds them.
+ */
+static bool hands_to_changed(const Ctx *c, Node *v, Node *at)
+{
+    for (const Use *u = v->uses; u; u = u->next) {
+        if (!u->user || !live_in(c, u->user))
+            continue;
+        Node *x;
+        if (use_kind_of(c, v, u->user, u->index, &x) != U_SITE || x != at)
+            continue;
+        Node *user = u->user;
+        Graph *g[2];
+        int n = 0;
+        if (ir_applies_prim(user, P_MAKE_CLOSURE)) {
+            g[0] = user->app.in[1]->k.u.graph;
+            n = 1;
+        } else if (!callees(user, g, &n)) {
+            return true;
+        }
+        for (int i = 0; i < n; i++) {
+            const Site *st = site_at(c, g[i], user);
+            const GInfo *h = &c->gi[g[i]->id];
+            int k = st ? st->first + u->index - st->arg0 : -1;
+            if (k < 0 || k >= g[i]->nparams || !h->changed || h->changed[k])
+                return true;
+        }
+    }
+    return false;
+}
+
+/*
+ * At the fixpoint, which owned parameters may have their storage changed
+ * (Graph.consumed): a least fixpoint over the consumers, since an owned
+ * parameter may be one that is only handed around -- a list a loop
+ * passes to its next iteration and only reads, say.  A parameter is
+ * changed when its consumer is an in-place change, when it is returned
+ * (the caller may change the result), or when the call that consumes it
+ * hands it to a changed parameter.  The rest are owned but never written:
+ * an entry from outside the module may pass them without a copy.
+ */
+static void find_changed(Ctx *c)
+{
+    Module *m = c->m;
+    for (int gi = 0; gi < m->graphs.len; gi++) {
+        GInfo *info = &c->gi[m->graphs.data[gi]->id];
+        if (info->owned)
+            info->changed = xcalloc((size_t)m->graphs.data[gi]->nparams, 1);
+    }
+    bool again = true;
+    while (again) {
+        again = false;
+        for (int gi = 0; gi < m->graphs.len; gi++) {
+            Graph *g = m->graphs.data[gi];
+            GInfo *info = &c->gi[g->id];
+            for (int k = 0; info->owned && g->output && k < g->nparams; k++) {
+                if (!info->owned[k] || info->changed[k])
+                    continue;
+                Node *v = g->params[k];
+                Node *at = consumer_of(c, v);
+                bool ch = !at || at == RETURNED || inplace_of(ir_applied_prim(at)) >= 0 || hands_to_changed(c, v, at);
+                if (ch) {
+                    info->changed[k] = 1;
+                    again = true;
+                }
+            }
+        }
+    }
+}
+
 /* ---- the rewrite ------------------------------------------------------------------- */
 
 /* depend(observers of v other than those run at `at`..., v), v's
@@ -565,13 +640,14 @@ void inplace_module(Module *m, InplaceStats *st)
         }
         while (round_once(&c))
             ;
+        find_changed(&c);
         for (int gi = 0; gi < m->graphs.len; gi++) {
             Graph *g = m->graphs.data[gi];
             if (g->output)
                 rewrite_graph(&c, g, st);
             GInfo *info = &c.gi[g->id];
             for (int k = 0; info->owned && k < g->nparams; k++)
-                if (info->owned[k]) {
+                if (info->owned[k] && info->changed[k]) {
                     if (!g->consumed)
                         g->consumed = ARENA_ARRAY(m->arena, uint8_t, (size_t)g->nparams);
                     g->consumed[k] = 1;
@@ -581,6 +657,7 @@ void inplace_module(Module *m, InplaceStats *st)
     for (uint32_t i = 0; i < ng; i++) {
         vec_free(&c.gi[i].sites);
         free(c.gi[i].owned);
+        free(c.gi[i].changed);
         vec_free(&c.body[i]);
     }
     free(c.gi);

@@ -29,8 +29,12 @@
  *     where it could be read after D, nor is it the graph's result.
  * A call site that passes a value it cannot hand over to such a parameter
  * passes list_copy(value) instead.  Graph.consumed[k] records the list
- * parameters a graph may change in place: a caller from outside the
- * module (the C ABI, `myc run`) must pass a list no one else reads.
+ * parameters a graph may change in place (changed by an `_inplace`
+ * primitive, returned, or handed to such a parameter): a caller from
+ * outside the module (the C ABI, `myc run`) must pass a list no one else
+ * reads.  Every other list parameter's storage is only read, by the graph
+ * and by everything it hands the list to: a caller from outside may pass
+ * memory it does not own (the C ABI passes the C caller's buffer).
  */
 #ifndef MYC_INPLACE_H
 #define MYC_INPLACE_H

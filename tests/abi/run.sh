@@ -377,6 +377,38 @@ t_arena_elision() {
     done
 }
 
+# entry_memcpys LL FN: how many memcpy calls the definition of FN in LL
+# makes before it calls the function it wraps (@myc.FN: at -O0, not inlined).
+entry_memcpys() {
+    awk -v fn="$2" '
+        /^define / { name = $0; sub(/\(.*/, "", name); sub(/.*@/, "", name); if (name == fn) { found = 1; called = 0 } }
+        /^define /, /^}/ {
+            if (name == fn && index($0, "@myc." fn "(")) called = 1
+            if (name == fn && !called && /call void @llvm\.memcpy/) n++
+        }
+        END { print found ? n + 0 : "none" }' "$1"
+}
+
+# An exported function copies a list parameter on entry exactly when it
+# may change it in place (contract 5.3; passes/inplace.h, Graph.consumed):
+# at -O0 (each wrapper a function of its own) the wrappers of the lists.my
+# functions that only read their lists (also through loops and helpers
+# that pass them on) have no memcpy, and those that change them (also by
+# handing them to a helper that appends) do, before the call.
+t_list_copies() {
+    run "$MYC" -S -emit-llvm -O0 "$ABI/lists.my" -o lists-O0.ll || return 1
+    local fn want got case
+    for case in dot:0 isum:0 flags:0 matvec:0 transpose:0 centroid:0 grid_sum:0 weighted:0 total:0 \
+                normalise:1 bump_rows:1 grow:1; do
+        IFS=: read -r fn want <<< "$case"
+        got=$(entry_memcpys lists-O0.ll "$fn")
+        [ "$got" != none ] || fail "no definition of $fn in lists-O0.ll" || return 1
+        [ "$got" = 0 ] && [ "$want" = 0 ] || { [ "$got" != 0 ] && [ "$want" = 1 ]; } ||
+            fail "$fn's wrapper makes $got memcpy calls; expected $([ "$want" = 0 ] && echo none || echo some)" ||
+            return 1
+    done
+}
+
 # frame_sizes LL: the payload sizes generated code pushes (myrt.frame_push
 # calls at -O0), sorted, one per line.
 frame_sizes() {
@@ -955,6 +987,7 @@ test_case "cli:output-mode" t_cli_output_mode
 test_case "cli:default-output" t_cli_default_output
 test_case "symbols:grads" t_symbols
 test_case "arena-elision" t_arena_elision
+test_case "list-copies" t_list_copies
 test_case "machine-invariants" t_machine_invariants
 test_case "no-debug-info-without-g" t_no_debug
 test_case "dwarf-O0" t_dwarf O0

@@ -118,6 +118,90 @@ static void test_functions_are_not_exported(void **state)
     assert_null(describe(f, sig_graph(f, names, floats, 2, type_tuple(tt, pair, 2)), NULL, "both"));
 }
 
+/* ---- lists (contract 5.5) ------------------------------------------------- */
+
+/* Which list types are blocks of one scalar type, and their shape. */
+static void test_list_blocks(void **state)
+{
+    Fixture *f = *state;
+    TypeTable *tt = f->m->types;
+    Type *fl = type_float(tt), *in = type_int(tt), *bo = type_bool(tt);
+    ListBlock lb;
+    assert_true(type_list_block(type_list(tt, fl), &lb));
+    assert_int_equal(lb.dims, 1);
+    assert_int_equal(lb.leaf, T_FLOAT);
+    assert_int_equal(lb.per_item, 1);
+    Type *pair[] = {in, in};
+    Type *nested[] = {type_tuple(tt, pair, 2), in};
+    assert_true(type_list_block(type_list(tt, type_list(tt, type_tuple(tt, nested, 2))), &lb));
+    assert_int_equal(lb.dims, 2);
+    assert_int_equal(lb.leaf, T_INT);
+    assert_int_equal(lb.per_item, 3);
+    assert_true(type_list_block(type_list(tt, type_list(tt, bo)), &lb));
+    assert_int_equal(lb.leaf, T_BOOL);
+    /* not blocks: deeper nesting, mixed leaves, no leaves, a list in a tuple item, list[?] */
+    assert_false(type_list_block(type_list(tt, type_list(tt, type_list(tt, fl))), NULL));
+    Type *mixed[] = {fl, in};
+    assert_false(type_list_block(type_list(tt, type_tuple(tt, mixed, 2)), NULL));
+    assert_false(type_list_block(type_list(tt, type_tuple(tt, NULL, 0)), NULL));
+    Type *holds[] = {type_list(tt, fl), fl};
+    Type *holds_t = type_tuple(tt, holds, 2);
+    assert_false(type_list_block(type_list(tt, holds_t), NULL));
+    assert_false(type_list_block(type_list(tt, NULL), NULL));
+    assert_false(type_list_block(fl, NULL));
+    /* the first list of a type that is not a block */
+    Type *bad = type_list(tt, type_tuple(tt, mixed, 2));
+    Type *t2[] = {fl, type_tuple(tt, holds, 2), bad};
+    assert_null(type_unpassable_list(type_tuple(tt, t2, 2)));
+    assert_ptr_equal(type_unpassable_list(type_tuple(tt, t2, 3)), bad);
+    assert_null(type_unpassable_list(fl));
+}
+
+static void test_list_signatures(void **state)
+{
+    Fixture *f = *state;
+    TypeTable *tt = f->m->types;
+    Type *fl = type_float(tt), *in = type_int(tt), *bo = type_bool(tt);
+    const char *names[] = {"xs", "m", "flags", "n"};
+    Type *types[] = {type_list(tt, fl), type_list(tt, type_list(tt, in)), type_list(tt, bo), in};
+    char *s = describe(f, sig_graph(f, names, types, 4, fl), NULL, "f");
+    assert_string_equal(s, "double f(const double *xs, int64_t xs_len, const int64_t *m, int64_t m_len, "
+                           "int64_t m_len_1, const bool *flags, int64_t flags_len, int64_t n)");
+    free(s);
+    /* a tuple holding lists, flattened in place; a list of tuples; a keyword */
+    Type *pair[] = {fl, fl};
+    Type *p_elems[] = {type_list(tt, type_tuple(tt, pair, 2)), fl};
+    const char *names2[] = {"p", "int"};
+    Type *types2[] = {type_tuple(tt, p_elems, 2), type_list(tt, in)};
+    s = describe(f, sig_graph(f, names2, types2, 2, fl), NULL, "g");
+    assert_string_equal(s, "double g(const double *p_0, int64_t p_0_len, double p_1, const int64_t *int_, "
+                           "int64_t int_len)");
+    free(s);
+    /* list results: void, T ** and length pointers, numbered as components */
+    Type *res[] = {fl, type_list(tt, type_list(tt, fl)), type_list(tt, bo)};
+    const char *names3[] = {"x"};
+    Type *types3[] = {fl};
+    s = describe(f, sig_graph(f, names3, types3, 1, type_tuple(tt, res, 3)), NULL, "h");
+    assert_string_equal(s, "void h(double x, double *out_0, double **out_1, int64_t *out_1_len, int64_t *out_1_len_1, "
+                           "bool **out_2, int64_t *out_2_len)");
+    free(s);
+    s = describe(f, sig_graph(f, names3, types3, 1, type_list(tt, type_tuple(tt, pair, 2))), NULL, "r");
+    assert_string_equal(s, "void r(double x, double **out_0, int64_t *out_0_len)");
+    free(s);
+    /* not a block: no signature */
+    Type *mixed[] = {fl, in};
+    Type *types4[] = {type_list(tt, type_tuple(tt, mixed, 2))};
+    assert_null(describe(f, sig_graph(f, names3, types4, 1, fl), NULL, "bad"));
+    Type *types5[] = {type_list(tt, type_list(tt, type_list(tt, fl)))};
+    assert_null(describe(f, sig_graph(f, names3, types5, 1, fl), NULL, "deep"));
+    /* derivatives with respect to lists have no C form yet (issue 17) */
+    CSignature sig;
+    Graph *lg = sig_graph(f, names, types, 4, fl);
+    assert_false(cabi_grad_signature(f->arena, lg, NULL, "f", &sig));
+    assert_false(cabi_vjp_signature(f->arena, lg, NULL, "f", &sig));
+    assert_false(cabi_jvp_signature(f->arena, lg, NULL, "f", &sig));
+}
+
 /* ---- NAME_vjp and NAME_jvp signatures ------------------------------------ */
 
 static char *describe_vector(Fixture *f, Graph *g, const char *prefix, const char *name, bool vjp)
@@ -544,6 +628,89 @@ static void test_header_compiles(void **state)
     assert_int_equal(rm, 0);
 }
 
+/* The header's comments on lists: the shape of each list parameter's
+   block, who frees a result, the general paragraph; and it compiles as C
+   and C++ (test_header_compiles does the same for the other header). */
+static void test_list_header(void **state)
+{
+    Fixture *f = *state;
+    TypeTable *tt = f->m->types;
+    Type *fl = type_float(tt), *in = type_int(tt);
+    Type *pair[] = {fl, fl};
+    const char *names[] = {"xs", "m", "ps"};
+    Type *types[] = {type_list(tt, fl), type_list(tt, type_list(tt, fl)), type_list(tt, type_tuple(tt, pair, 2))};
+    Type *res[] = {type_list(tt, in), type_list(tt, type_list(tt, fl))};
+    HeaderCase hc;
+    memset(&hc, 0, sizeof hc);
+    add_export(f, &hc, sig_graph(f, names, types, 3, type_tuple(tt, res, 2)), NULL, "solve", EXPORT_FUNC);
+    StrBuf sb = {0};
+    cabi_write_header("lists.h", "lists.my", hc.ex, hc.n, &sb);
+    const char *h = sb_cstr(&sb);
+    assert_contains(h, " * Lists (as each function's comment says): a list parameter is a pointer to\n");
+    assert_contains(h, "/* solve(xs: list[float], m: list[list[float]], ps: list[(float, float)]) -> "
+                       "(list[int], list[list[float]])\n"
+                       " *   xs: xs_len doubles (read only; NULL allowed when there are none).\n"
+                       " *   m: m_len rows of m_len_1 doubles, row-major (read only; NULL allowed when there are none).\n"
+                       " *   ps: ps_len items (float, float), each 2 doubles in a row (read only; NULL allowed when there "
+                       "are none).\n"
+                       " *   The result is stored through the out-pointers, as ((*out_0)[*out_0_len], "
+                       "(*out_1)[*out_1_len][*out_1_len_1]).\n"
+                       " *   *out_0: *out_0_len int64_t values,\n"
+                       " *     in a block from malloc (NULL when empty) that the caller frees with free().\n"
+                       " *   *out_1: *out_1_len rows of *out_1_len_1 doubles, row-major,\n"
+                       " *     in a block from malloc (NULL when empty) that the caller frees with free();\n"
+                       " *     a result whose rows differ in length is a runtime error.\n */\n"
+                       "void solve(const double *xs, int64_t xs_len, const double *m, int64_t m_len, int64_t m_len_1,\n"
+                       "           const double *ps, int64_t ps_len, int64_t **out_0, int64_t *out_0_len, double **out_1,\n"
+                       "           int64_t *out_1_len, int64_t *out_1_len_1);\n");
+    cabi_signature_free(&hc.ex[0].sig);
+    /* a header without lists has no list paragraph */
+    char *plain = write_header(f, "prog.h", "prog.my", NULL);
+    assert_null(strstr(plain, "Lists"));
+    free(plain);
+    char dir[] = "/tmp/myc_cabi_XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char path[256];
+    snprintf(path, sizeof path, "%s/lists.h", dir);
+    write_file(path, h);
+    sb_free(&sb);
+    const char *use =
+        "#include <stdlib.h>\n#include \"lists.h\"\n"
+        "double use(void);\n"
+        "double use(void)\n{\n"
+        "    static const double xs[2] = {1.0, 2.0}, m[2][2] = {{1.0, 2.0}, {3.0, 4.0}}, ps[2] = {0.5, 0.25};\n"
+        "    int64_t *o0, n0, n1, c1; double *o1;\n"
+        "    solve(xs, 2, &m[0][0], 2, 2, ps, 1, &o0, &n0, &o1, &n1, &c1);\n"
+        "    double v = (double)n0 + o1[0];\n"
+        "    free(o0);\n    free(o1);\n"
+        "    return v;\n"
+        "}\n";
+    char src[300];
+    snprintf(src, sizeof src, "%s/use.c", dir);
+    write_file(src, use);
+    snprintf(src, sizeof src, "%s/use.cpp", dir);
+    write_file(src, use);
+    static const struct { const char *cc, *flags, *src; } runs[] = {
+        {"cc", "-std=c11 -Wall -Wextra -Werror -pedantic -Wstrict-prototypes -Wmissing-prototypes", "use.c"},
+        {"gcc", "-std=c99 -Wall -Wextra -Werror -pedantic", "use.c"},
+        {"clang", "-std=c11 -Wall -Wextra -Werror -pedantic -Wstrict-prototypes", "use.c"},
+        {"g++", "-std=c++11 -Wall -Wextra -Werror", "use.cpp"},
+        {"clang++", "-std=c++17 -Wall -Wextra -Werror -pedantic", "use.cpp"},
+    };
+    char *err = NULL;
+    for (size_t i = 0; i < sizeof runs / sizeof *runs && !err; i++)
+        err = compile_error(dir, runs[i].cc, runs[i].flags, runs[i].src);
+    char cmd[300];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    int rm = system(cmd);
+    if (err) {
+        print_error("%s\n", err);
+        free(err);
+        fail();
+    }
+    assert_int_equal(rm, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -561,6 +728,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_header_prefix, setup, teardown),
         cmocka_unit_test_setup_teardown(test_header_guard_and_comment_text, setup, teardown),
         cmocka_unit_test_setup_teardown(test_header_compiles, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_list_blocks, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_list_signatures, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_list_header, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
