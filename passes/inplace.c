@@ -26,7 +26,10 @@
  * fresh when it is owned.  At the fixpoint, the rewrite: consumers become `_inplace`
  * (their operand wrapped in depend(observers..., v), so the backend runs
  * the observers first), and call sites that cannot hand a value over to an
- * owned parameter pass list_copy of it.
+ * owned parameter pass list_copy of it -- unless the callee only reads that
+ * parameter (an owned parameter may be one that is only handed around, a
+ * list a loop passes to its next iteration: find_changed tells them apart,
+ * a least fixpoint), when the value itself will do.
  */
 #include "inplace.h"
 
@@ -409,35 +412,37 @@ static bool round_once(Ctx *c)
 
 /* ---- which owned parameters are changed ------------------------------------------ */
 
-/*
- * Whether the consumer `at` of owned parameter v hands it to a parameter
- * that changed[] marks (a U_SITE use of v run at `at`).  The targets are
- * found as use_kind finds them.
- */
+/* Whether the call `user`, given a list at input `index` (a U_SITE use),
+   may hand it to a parameter that changed[] marks (or one not known). */
+static bool site_may_change(const Ctx *c, Node *user, int index)
+{
+    Graph *g[2];
+    int n = 0;
+    if (ir_applies_prim(user, P_MAKE_CLOSURE)) {
+        g[0] = user->app.in[1]->k.u.graph;
+        n = 1;
+    } else if (!callees(user, g, &n)) {
+        return true;
+    }
+    for (int i = 0; i < n; i++) {
+        const Site *st = site_at(c, g[i], user);
+        const GInfo *h = &c->gi[g[i]->id];
+        int k = st ? st->first + index - st->arg0 : -1;
+        if (k < 0 || k >= g[i]->nparams || !h->changed || h->changed[k])
+            return true;
+    }
+    return false;
+}
+
+/* Whether the consumer `at` of owned value v hands it to a changed
+   parameter (a U_SITE use of v run at `at`). */
 static bool hands_to_changed(const Ctx *c, Node *v, Node *at)
 {
     for (const Use *u = v->uses; u; u = u->next) {
-        if (!u->user || !live_in(c, u->user))
-            continue;
         Node *x;
-        if (use_kind_of(c, v, u->user, u->index, &x) != U_SITE || x != at)
-            continue;
-        Node *user = u->user;
-        Graph *g[2];
-        int n = 0;
-        if (ir_applies_prim(user, P_MAKE_CLOSURE)) {
-            g[0] = user->app.in[1]->k.u.graph;
-            n = 1;
-        } else if (!callees(user, g, &n)) {
+        if (u->user && live_in(c, u->user) && use_kind_of(c, v, u->user, u->index, &x) == U_SITE && x == at &&
+            site_may_change(c, u->user, u->index))
             return true;
-        }
-        for (int i = 0; i < n; i++) {
-            const Site *st = site_at(c, g[i], user);
-            const GInfo *h = &c->gi[g[i]->id];
-            int k = st ? st->first + u->index - st->arg0 : -1;
-            if (k < 0 || k >= g[i]->nparams || !h->changed || h->changed[k])
-                return true;
-        }
     }
     return false;
 }
@@ -542,6 +547,8 @@ static void rewrite_graph(Ctx *c, Graph *g, InplaceStats *st)
             Node *at;
             if (use_kind_of(c, v, u->user, u->index, &at) != U_SITE || at == cons[i])
                 continue;
+            if (!site_may_change(c, u->user, u->index))
+                continue;       /* the callee only reads it: v itself will do */
             Node *copy = ir_apply_prim(g, P_LIST_COPY, u->user->loc, 1, v);
             copy->type = v->type;
             c->live[copy->id] = g->id + 1;

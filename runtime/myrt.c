@@ -25,7 +25,9 @@
  * List buffers of MYRT_LIST_BIG_BYTES or more are malloc'd blocks of their
  * own, on a doubly linked list of the arena's (so that myrt_list_grow can
  * realloc one in O(1), and a 10^7-item list costs one block, not chunks),
- * freed with the arena.
+ * freed with the arena unless myrt_list_release handed one over (the
+ * data first in the block, the list's header after it, so that the data
+ * pointer is what malloc returned).
  * Envs are treaps keyed by key with priority hash(key): a key set has one
  * shape, expected depth O(log n), and operations copy only the paths they
  * change.
@@ -364,15 +366,28 @@ void *myrt_alloc(myrt_arena *a, uint64_t size)
 
 /* ---- list buffers -------------------------------------------------------------------- */
 
-/* A large list buffer: this header, then size bytes of 16-aligned data;
-   the arena's blocks form a doubly linked list, so that one can be
-   resized (moved by realloc) and relinked in O(1). */
+/* A large list buffer: one malloc'd block holding size bytes of data (at
+   its start, so that the block can be handed over to a C caller who frees
+   the data pointer: myrt_list_release), then, 16-aligned, this header; the
+   arena's blocks form a doubly linked list, so that one can be resized
+   (moved by realloc) and relinked in O(1). */
 struct myrt_block {
     struct myrt_block *prev, *next;
     uint64_t size;
-    uint64_t pad;
+    void *data;         /* the block's start: what malloc returned */
 };
-_Static_assert(sizeof(struct myrt_block) % 16 == 0, "block data starts 16-aligned");
+
+/* Where the header of a block of size data bytes at data lies. */
+static struct myrt_block *header_of(void *data, uint64_t size)
+{
+    return (struct myrt_block *)((char *)data + ((size + 15) & ~(uint64_t)15));
+}
+
+/* The bytes of a block holding size bytes of data, with its header. */
+static size_t block_bytes(uint64_t size)
+{
+    return (size_t)(((size + 15) & ~(uint64_t)15) + sizeof(struct myrt_block));
+}
 
 /* An arena's large blocks and their statistics (malloc'd with the first
    block, freed when the arena is left). */
@@ -403,7 +418,7 @@ static void bigs_free(myrt_arena *a, myrt_stats *st)
     struct myrt_block *k = b->first;
     while (k) {
         struct myrt_block *next = k->next;
-        free(k);
+        free(k->data);
         k = next;
     }
     free(b);
@@ -420,7 +435,7 @@ static void *block_link(struct myrt_bigs *b, struct myrt_block *k)
     b->live += k->size;
     if (b->live > b->peak)
         b->peak = b->live;
-    return k + 1;
+    return k->data;
 }
 
 static void block_unlink(struct myrt_bigs *b, struct myrt_block *k)
@@ -439,10 +454,12 @@ static void *big_alloc(myrt_arena *a, uint64_t size)
     if (size > MAX_REQUEST)
         out_of_memory();
     struct myrt_bigs *b = bigs_of(a);
-    struct myrt_block *k = malloc((size_t)(sizeof *k + size));
-    if (!k)
+    void *p = malloc(block_bytes(size));
+    if (!p)
         out_of_memory();
+    struct myrt_block *k = header_of(p, size);
     k->size = size;
+    k->data = p;
     b->count++;
     return block_link(b, k);
 }
@@ -465,17 +482,34 @@ void *myrt_list_grow(myrt_arena *a, void *data, uint64_t used, uint64_t cap, uin
     if (size > MAX_REQUEST)
         out_of_memory();
     struct myrt_bigs *b = a->bigs;
-    struct myrt_block *k = (struct myrt_block *)data - 1;
-    if (!b || k->size != cap)
+    struct myrt_block *k = header_of(data, cap);
+    if (!b || k->size != cap || k->data != data)
         misuse("myrt_list_grow: not a large buffer of this arena");
     block_unlink(b, k);
-    struct myrt_block *r = realloc(k, (size_t)(sizeof *k + size));
-    if (!r) {
+    void *p = realloc(data, block_bytes(size));
+    if (!p) {
         block_link(b, k);       /* still the arena's, freed when it is left */
         out_of_memory();
     }
+    struct myrt_block *r = header_of(p, size);
     r->size = size;
+    r->data = p;
     return block_link(b, r);
+}
+
+void *myrt_list_release(myrt_arena *a, const void *data, uint64_t used)
+{
+    /* a's own large block: found by address among a's (a list's buffer
+       may also be memory the arena does not own: a C caller's) */
+    for (struct myrt_block *k = a->bigs ? a->bigs->first : NULL; k; k = k->next)
+        if (k->data == data) {
+            block_unlink(a->bigs, k);
+            return k->data;
+        }
+    void *p = myrt_list_out(used);
+    if (used)
+        memcpy(p, data, (size_t)used);
+    return p;
 }
 
 void *myrt_list_out(uint64_t size)

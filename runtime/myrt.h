@@ -193,6 +193,14 @@ void *myrt_list_grow(myrt_arena *a, void *data, uint64_t used, uint64_t cap, uin
    pointer. */
 void *myrt_list_out(uint64_t size);
 
+/* The first used bytes of buffer data as a block from malloc that outlives
+   a, for the caller to free: when data is a large buffer of a's (from
+   myrt_list_alloc or myrt_list_grow, still a's), that block itself,
+   which a then no longer owns (no copy; the block may hold more than used
+   bytes); otherwise a copy (myrt_list_out).  data may be any readable
+   memory of used bytes (NULL when used is 0). */
+void *myrt_list_release(myrt_arena *a, const void *data, uint64_t used);
+
 /* ---- frames ------------------------------------------------------------------ */
 
 /* A LIFO stack of frames on the heap, owned by the arena (generated code

@@ -18,13 +18,20 @@
  * Lists: myc_run takes and returns them (one slot each, the address of a
  * block [len, items' slots...], lists.c cg_run_from_slots/_to_slots),
  * copied into the arena on entry and out of it before the arena is left.
- * Exports do not take or return lists yet: inference drops a function
- * whose signature holds one (DROP_PARAM_LIST, DROP_RESULT_LIST; the driver
- * warns), so no wrapper here meets one.  Contract 5.5's ABI fits the same
- * two places: a (pointer, length) parameter becomes a list value with
- * cg_list_buffer and a memcpy (the items of list[float], list[int] and
- * list[bool] are laid out as the C arrays are), and a list result is copied
- * into malloc'd memory (myrt_list_out) before arena_leave.
+ * Exports take and return lists as contract 5.5 says (emit_func_export):
+ * a (pointer, length) parameter is a list value over the caller's memory
+ * (the items of a block, type_list_block, are laid out as the C array
+ * is), copied into the arena (cg_list_buffer and a memcpy) only when the
+ * function may change it in place (Graph.consumed), so generated code
+ * never writes through the caller's pointer; a list of lists gets an
+ * arena block of row values pointing into the caller's rows.  A negative
+ * length is a runtime error at the parameter.  A list result is handed
+ * over before arena_leave: its buffer itself when it is a large block of
+ * the arena (myrt_list_release), else a malloc'd copy; a list-of-lists
+ * result is checked rectangular first (a runtime error at the function)
+ * and copied into one row-major block.  Derivative exports (NAME_grad,
+ * NAME_vjp, NAME_jvp) of functions with lists in their signatures are
+ * refused by the driver until derivatives of lists exist (issue 17).
  */
 #include "cg.h"
 
@@ -262,8 +269,12 @@ static LLVMValueRef rectangular_columns(Cg *cg, LLVMValueRef v, const Type *t, L
 /* Stores list result v (type t, a block) through its C out-pointers
    out[0] (T **), out[1] (its length) and out[2] (its columns, a list of
    lists, cols from rectangular_columns): the items in a block from
-   malloc (myrt_list_out), NULL when there are none. */
-static void list_to_c(Cg *cg, LLVMValueRef v, const Type *t, LLVMValueRef cols, LLVMValueRef *out)
+   malloc, NULL when there are none.  A list's buffer that is a large
+   block of the arena is handed over as it is (myrt_list_release: no
+   copy); any other is copied, a list of lists row by row into one block
+   (myrt_list_out). */
+static void list_to_c(Cg *cg, LLVMValueRef arena, LLVMValueRef v, const Type *t, LLVMValueRef cols,
+                      LLVMValueRef *out)
 {
     ListBlock lb;
     type_list_block(t, &lb);
@@ -275,10 +286,12 @@ static void list_to_c(Cg *cg, LLVMValueRef v, const Type *t, LLVMValueRef cols, 
     LLVMBasicBlockRef some = new_block(cg, "out.items"), join = new_block(cg, "out.stored");
     LLVMBuildCondBr(cg->b, LLVMBuildICmp(cg->b, LLVMIntSGT, n, const_i64(cg, 0), ""), some, join);
     LLVMPositionBuilderAtEnd(cg->b, some);
-    LLVMValueRef block = LLVMBuildCall2(cg->b, cg->rt_list_out_ty, cg->rt_list_out, &bytes, 1, "out");
+    LLVMValueRef block;
     if (lb.dims == 1) {
-        LLVMBuildMemCpy(cg->b, block, 1, cg_list_data(cg, v), 1, bytes);
+        LLVMValueRef args[3] = {arena, cg_list_data(cg, v), bytes};
+        block = LLVMBuildCall2(cg->b, cg->rt_list_release_ty, cg->rt_list_release, args, 3, "out");
     } else {
+        block = LLVMBuildCall2(cg->b, cg->rt_list_out_ty, cg->rt_list_out, &bytes, 1, "out");
         const Type *row_t = type_list_elem(t);
         LLVMValueRef row_bytes = LLVMBuildNUWMul(cg->b, cols, isize, "");
         CgLoop l;
@@ -390,7 +403,7 @@ static void emit_func_export(Cg *cg, const CgExport *ex)
             LLVMValueRef o[3];
             for (int d = 0; d < c_width(outs.data[i]); d++)
                 o[d] = LLVMGetParam(fn, (unsigned)(cfirst[in.len + i] + d));
-            list_to_c(cg, fl.data[i], outs.data[i], cols[i], o);
+            list_to_c(cg, arena, fl.data[i], outs.data[i], cols[i], o);
         }
         arena_leave(cg, arena);
         for (int i = 0; i < fl.len; i++) {

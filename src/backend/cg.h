@@ -69,8 +69,8 @@ typedef struct Cg {
     LLVMValueRef rt_alloc, rt_push, rt_pop, rt_env_set, rt_env_get, rt_env_add, rt_enter, rt_leave;
     LLVMTypeRef rt_alloc_ty, rt_push_ty, rt_pop_ty, rt_env_set_ty, rt_env_get_ty, rt_env_add_ty, rt_enter_ty,
         rt_leave_ty;
-    LLVMValueRef rt_list_alloc, rt_list_grow, rt_list_out;
-    LLVMTypeRef rt_list_alloc_ty, rt_list_grow_ty, rt_list_out_ty;
+    LLVMValueRef rt_list_alloc, rt_list_grow, rt_list_out, rt_list_release;
+    LLVMTypeRef rt_list_alloc_ty, rt_list_grow_ty, rt_list_out_ty, rt_list_release_ty;
     LLVMTypeRef ops_ty, add_fn_ty;
     /* myrt.alloc, myrt.frame_push, myrt.frame_pop, myrt.list_alloc: the
        runtime's common paths inline (runtime.c) */

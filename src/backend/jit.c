@@ -120,6 +120,7 @@ static int add_runtime_symbols(Jit *j, StrBuf *err)
         RUNTIME_SYMBOL(myrt_list_alloc),
         RUNTIME_SYMBOL(myrt_list_grow),
         RUNTIME_SYMBOL(myrt_list_out),
+        RUNTIME_SYMBOL(myrt_list_release),
     };
     enum { N = sizeof syms / sizeof *syms };
     LLVMJITCSymbolMapPair pairs[N];

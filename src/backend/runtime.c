@@ -223,6 +223,7 @@ void cg_declare_runtime(Cg *cg)
     RT(rt_list_alloc, "myrt_list_alloc", true, p, p, i64);
     RT(rt_list_grow, "myrt_list_grow", true, p, p, p, i64, i64, i64);
     RT(rt_list_out, "myrt_list_out", true, p, i64);
+    RT(rt_list_release, "myrt_list_release", true, p, p, p, i64);
 #undef RT
     cg_add_attr(cg, cg->rt_alloc, LLVMAttributeReturnIndex, "noalias");
     cg_add_attr(cg, cg->rt_list_alloc, LLVMAttributeReturnIndex, "noalias");

@@ -16,6 +16,7 @@
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -739,6 +740,51 @@ static void test_list_buffers(void **state)
     assert_int_equal(st.big_peak_bytes, 0);
 }
 
+/* myrt_list_release: a large block of the arena is handed over as it is
+   (the arena no longer frees it: the caller does, with free; ASan would
+   report a double free or a leak), at its address even after a realloc
+   moved it and with another block linked after it; anything else -- a
+   small buffer, memory the arena does not own, a block released already
+   -- is copied. */
+static void test_list_release(void **state)
+{
+    (void)state;
+    myrt_arena a;
+    myrt_arena_enter(&a);
+    uint64_t n = MYRT_LIST_BIG_BYTES / sizeof(double);
+    double *big = myrt_list_alloc(&a, n * sizeof(double));
+    for (uint64_t i = 0; i < n; i++)
+        big[i] = 0.5 * (double)i;
+    big = myrt_list_grow(&a, big, n * sizeof(double), n * sizeof(double), 4 * n * sizeof(double));
+    big[n] = -1.0;
+    char *other = myrt_list_alloc(&a, MYRT_LIST_BIG_BYTES);
+    memset(other, 0x33, MYRT_LIST_BIG_BYTES);
+    double *out = myrt_list_release(&a, big, (n + 1) * sizeof(double));
+    assert_ptr_equal(out, big);
+    assert_true(out[n - 1] == 0.5 * (double)(n - 1) && out[n] == -1.0);
+    /* released twice: the second is a copy */
+    double *again = myrt_list_release(&a, big, 2 * sizeof(double));
+    assert_true(again != big && again[1] == 0.5);
+    /* a small buffer and foreign memory: copies */
+    int64_t *small = myrt_list_alloc(&a, 2 * sizeof(int64_t));
+    small[0] = 7, small[1] = -7;
+    int64_t *s2 = myrt_list_release(&a, small, 2 * sizeof(int64_t));
+    assert_true(s2 != small && s2[0] == 7 && s2[1] == -7);
+    static const double foreign[3] = {1.0, 2.0, 3.0};
+    double *f2 = myrt_list_release(&a, foreign, sizeof foreign);
+    assert_true(f2 != foreign && f2[2] == 3.0);
+    double *none = myrt_list_release(&a, NULL, 0);
+    assert_non_null(none);
+    myrt_arena_leave(&a);
+    /* the arena freed `other` and not `out`, which is still readable */
+    assert_true(out[n] == -1.0);
+    free(out);
+    free(again);
+    free(s2);
+    free(f2);
+    free(none);
+}
+
 /* 10^7 doubles appended one at a time with doubling: O(log n) grows, one
    block at the end, freed with the arena (valgrind/ASan see no leak). */
 static void test_list_ten_million_appends(void **state)
@@ -1014,6 +1060,7 @@ int main(void)
         cmocka_unit_test(test_stats),
         cmocka_unit_test(test_nested_arenas),
         cmocka_unit_test(test_list_buffers),
+        cmocka_unit_test(test_list_release),
         cmocka_unit_test(test_list_ten_million_appends),
         cmocka_unit_test(test_error_releases_innermost_arena),
         cmocka_unit_test(test_out_of_memory_is_a_runtime_error),
