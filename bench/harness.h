@@ -17,6 +17,20 @@
  * in another object: myc's NAME.o or bench/NAME_ref.c; the wrappers are
  * static, so each timing loop below calls the real function directly.)
  *
+ * A primal-only benchmark (a function of lists: their derivatives are not
+ * exported yet) defines BENCH_PRIMAL_ONLY, and instead of bench_names,
+ * myc_grad and c_grad:
+ *
+ *   static void bench_setup(void);     makes its data (once, before anything)
+ *   static double bench_check(void);   runs both primals once and compares
+ *                                      their results in full with
+ *                                      expect_close; returns the largest
+ *                                      relative error
+ *
+ * Its x (BENCH_N values) is what the wrappers pass on or store into the
+ * data before each call (BENCH_VARY nudged as below); only the two primals
+ * are timed, the gradient measures and the memory are reported as nan / 0.
+ *
  * In one run the program
  *   1. checks: myc's value against the C value, myc's gradient value and
  *      gradient against the hand adjoint's (relative 1e-9), and the hand
@@ -28,7 +42,8 @@
  *      arena bytes, frame-stack peak);
  *   3. times the four functions with clock_gettime(CLOCK_MONOTONIC): each
  *      measurement repeats the call enough times to take about --target
- *      seconds (0.2), and the best of --rounds (5) measurements counts; the
+ *      seconds (0.2), and the best of --rounds (5) measurements counts (the
+ *      median is reported too, as KEY_median); the
  *      rounds are interleaved (round 1 of all four, then round 2, ...) so
  *      that a noisy moment hurts all four alike.  A function whose
  *      measurement takes longer than --max-seconds / rounds (30 s in total
@@ -60,6 +75,12 @@
 #define FD_TOL 1e-5     /* the hand adjoint against finite differences */
 
 enum { M_MYC_PRIMAL, M_C_PRIMAL, M_MYC_GRAD, M_C_GRAD, M_COUNT };
+#ifdef BENCH_PRIMAL_ONLY
+enum { M_TIMED = M_C_PRIMAL + 1 };     /* the measures timed: the primals only */
+#else
+enum { M_TIMED = M_COUNT };
+#endif
+enum { MAX_ROUNDS = 64 };
 static const char *const measure_names[M_COUNT] = {"myc primal", "C primal", "myc grad",
                                                    "hand adjoint"};
 static const char *const measure_keys[M_COUNT] = {"myc_primal", "c_primal", "myc_grad",
@@ -96,6 +117,7 @@ static double run_calls(int m, long reps)
             acc += c_primal(x);
         }
         break;
+#ifndef BENCH_PRIMAL_ONLY
     case M_MYC_GRAD:
         for (long i = 0; i < reps; i++) {
             x[BENCH_VARY] = base + step * (double)(i & 7);
@@ -108,7 +130,9 @@ static double run_calls(int m, long reps)
             acc += c_grad(x, g) + g[0];
         }
         break;
+#endif
     }
+    (void)g;
     double t1 = now_seconds();
     bench_sink = acc;
     return t1 - t0;
@@ -140,6 +164,16 @@ static double expect_close(const char *what, double got, double want, double flo
     return e;
 }
 
+#ifdef BENCH_PRIMAL_ONLY
+static double bench_check(void);
+
+/* The benchmark's own comparison of the two primals' results. */
+static void run_checks(double *max_err, double *max_fd_err)
+{
+    *max_err = bench_check();
+    *max_fd_err = 0.0;
+}
+#else
 /* myc against the hand code: every number relative to its own size.  The
    hand adjoint against central differences (relative step 1e-5): relative
    too, but never to less than 1e-3 of the largest sensitivity |x_j dF/dx_j|
@@ -187,9 +221,11 @@ static void run_checks(double *max_err, double *max_fd_err)
     for (int i = 0; i < BENCH_N; i++)
         printf("  d/d%-8s hand %+.17e  myc %+.17e\n", bench_names[i], gc[i], gm[i]);
 }
+#endif
 
 /* ---- main -------------------------------------------------------------------- */
 
+#ifndef BENCH_PRIMAL_ONLY
 static void *memory_thread(void *arg)
 {
     double x[BENCH_N], g[BENCH_N];
@@ -197,6 +233,20 @@ static void *memory_thread(void *arg)
     bench_sink = myc_grad(x, g);
     myrt_last_stats((myrt_stats *)arg);
     return NULL;
+}
+#endif
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* The median of t[0..n) (n >= 1; sorts t). */
+static double median(double *t, int n)
+{
+    qsort(t, (size_t)n, sizeof *t, cmp_double);
+    return n % 2 ? t[n / 2] : 0.5 * (t[n / 2 - 1] + t[n / 2]);
 }
 
 static double arg_double(const char *s, const char *opt)
@@ -231,6 +281,11 @@ int main(int argc, char **argv)
     }
     if (rounds < 1)
         rounds = 1;
+    if (rounds > MAX_ROUNDS)
+        rounds = MAX_ROUNDS;
+#ifdef BENCH_PRIMAL_ONLY
+    bench_setup();
+#endif
 
     double max_err, max_fd_err;
     run_checks(&max_err, &max_fd_err);
@@ -245,6 +300,8 @@ int main(int argc, char **argv)
        the statistics are per thread, so they are that call's (or zero if it
        used no arena), never those of an earlier call */
     myrt_stats st;
+    memset(&st, 0, sizeof st);
+#ifndef BENCH_PRIMAL_ONLY
     pthread_t thread;
     if (pthread_create(&thread, NULL, memory_thread, &st) != 0 || pthread_join(thread, NULL) != 0) {
         fprintf(stderr, "%s: cannot run a thread\n", BENCH_NAME);
@@ -253,19 +310,21 @@ int main(int argc, char **argv)
     printf("%s: myc grad memory: arena %llu bytes, frame stack peak %llu bytes, %llu chunks\n",
            BENCH_NAME, (unsigned long long)st.arena_bytes, (unsigned long long)st.frame_peak_bytes,
            (unsigned long long)st.chunks);
+#endif
 
-    double best[M_COUNT];
+    double best[M_COUNT], med[M_COUNT];
+    static double times[M_COUNT][MAX_ROUNDS];
     long reps[M_COUNT];
     int nrounds[M_COUNT];
     for (int m = 0; m < M_COUNT; m++) {
-        best[m] = NAN;
+        best[m] = med[m] = NAN;
         reps[m] = 0;
         nrounds[m] = 0;
     }
     if (do_time) {
         /* calibration (also the warm-up): double the calls until they take
            a quarter of the target, then scale to the target */
-        for (int m = 0; m < M_COUNT; m++) {
+        for (int m = 0; m < M_TIMED; m++) {
             long r = 1;
             double t = run_calls(m, r);
             while (t < 0.25 * target) {
@@ -281,26 +340,34 @@ int main(int argc, char **argv)
             best[m] = per_call;   /* replaced by the first round */
         }
         for (int round = 0; round < rounds; round++)
-            for (int m = 0; m < M_COUNT; m++) {
+            for (int m = 0; m < M_TIMED; m++) {
                 if (round >= nrounds[m])
                     continue;
                 double t = run_calls(m, reps[m]) / (double)reps[m];
+                times[m][round] = t;
                 if (round == 0 || t < best[m])
                     best[m] = t;
             }
-        for (int m = 0; m < M_COUNT; m++)
-            printf("%s: %-12s %12.3f us/call  (%ld calls per round, best of %d)\n", BENCH_NAME,
-                   measure_names[m], best[m] * 1e6, reps[m], nrounds[m]);
+        for (int m = 0; m < M_TIMED; m++) {
+            med[m] = median(times[m], nrounds[m]);
+            printf("%s: %-12s %12.3f us/call  median %12.3f  (%ld calls per round, best of %d)\n",
+                   BENCH_NAME, measure_names[m], best[m] * 1e6, med[m] * 1e6, reps[m], nrounds[m]);
+        }
+#ifdef BENCH_PRIMAL_ONLY
+        printf("%s: myc primal / C primal %.2f (medians %.2f)\n", BENCH_NAME,
+               best[M_MYC_PRIMAL] / best[M_C_PRIMAL], med[M_MYC_PRIMAL] / med[M_C_PRIMAL]);
+#else
         printf("%s: myc primal / C primal %.2f, myc grad / myc primal %.2f, myc grad / hand "
                "adjoint %.2f, hand adjoint / C primal %.2f\n", BENCH_NAME,
                best[M_MYC_PRIMAL] / best[M_C_PRIMAL], best[M_MYC_GRAD] / best[M_MYC_PRIMAL],
                best[M_MYC_GRAD] / best[M_C_GRAD], best[M_C_GRAD] / best[M_C_PRIMAL]);
+#endif
     }
 
     printf("RESULT name=%s", BENCH_NAME);
     for (int m = 0; m < M_COUNT; m++)
-        printf(" %s=%.6e %s_rounds=%d %s_reps=%ld", measure_keys[m], best[m], measure_keys[m],
-               nrounds[m], measure_keys[m], reps[m]);
+        printf(" %s=%.6e %s_median=%.6e %s_rounds=%d %s_reps=%ld", measure_keys[m], best[m],
+               measure_keys[m], med[m], measure_keys[m], nrounds[m], measure_keys[m], reps[m]);
     printf(" arena_bytes=%llu frame_peak_bytes=%llu chunks=%llu max_rel_err=%.3e fd_err=%.3e\n",
            (unsigned long long)st.arena_bytes, (unsigned long long)st.frame_peak_bytes,
            (unsigned long long)st.chunks, max_err, max_fd_err);

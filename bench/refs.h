@@ -3,6 +3,9 @@
  * for each, the function (same arguments as the .my function's C ABI, except
  * nn, which takes its 33 parameters as an array) and its reverse-mode adjoint
  * (returns the value, stores the gradient; the pointers must not be NULL).
+ * The list benchmarks (dot, matvec, stencil, axpy) have no adjoint yet; a
+ * list result is returned as myc's C ABI returns it, in a block from malloc
+ * that the caller frees.
  */
 #ifndef BENCH_REFS_H
 #define BENCH_REFS_H
@@ -34,5 +37,12 @@ double ref_nn_grad(const double *p, double *d_p);
 double ref_hypergrad(double lr, double u0, double v0, int64_t k);
 double ref_hypergrad_grad(double lr, double u0, double v0, int64_t k, double *d_lr, double *d_u0,
                           double *d_v0);
+
+double ref_dot(const double *xs, int64_t xs_len, const double *ys, int64_t ys_len);
+void ref_matvec(const double *m, int64_t rows, int64_t cols, const double *v, int64_t v_len, double **out,
+                int64_t *out_len);
+void ref_stencil(const double *u, int64_t n, double c, double **out, int64_t *out_len);
+void ref_axpy(double a, const double *xs, int64_t xs_len, const double *ys, int64_t ys_len, double **out,
+              int64_t *out_len);
 
 #endif

@@ -9,6 +9,9 @@ myc's compile time.  `make bench` runs it; docs/performance.md explains it.
 NAME selects parts of the suite (default: all of them, in this order):
   black_scholes recurrence recursion lotka_volterra nn hypergrad
                 the runtime benchmarks: bench/NAME.my against bench/NAME_ref.c
+  dot matvec stencil axpy
+                the list benchmarks, primal only (their derivatives are not
+                exported yet): lists of 10^6 floats across the C ABI
   straight      compile-time scaling on generated straight-line functions
                 (bench/gen_straight.py) of 1,000, 10,000 and 30,000 statements
   samples       compile time of every samples/*.my with --grad for its float functions
@@ -42,7 +45,10 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BENCH_DIR = os.path.join(ROOT, "bench")
-BENCHMARKS = ["black_scholes", "recurrence", "recursion", "lotka_volterra", "nn", "hypergrad"]
+BENCHMARKS = ["black_scholes", "recurrence", "recursion", "lotka_volterra", "nn", "hypergrad",
+              "dot", "matvec", "stencil", "axpy"]
+# functions of lists: timed without a gradient (derivatives of lists are not exported yet)
+PRIMAL_ONLY = {"dot", "matvec", "stencil", "axpy"}
 SECTIONS = ["straight", "samples"]
 SIZES = [1000, 10000, 30000]
 CC = "clang"
@@ -201,11 +207,15 @@ def fmt_bytes(n):
 
 # ---- runtime benchmarks --------------------------------------------------------------
 
+def grad_flags(name):
+    return [] if name in PRIMAL_ONLY else ["--grad=" + name]
+
+
 def build_benchmark(name, args, out):
     src = os.path.join(BENCH_DIR, name + ".my")
     obj = os.path.join(out, name + ".o")
     hdr = os.path.join(out, name + ".h")
-    must([args.myc, "-c", "-O2", src, "--grad=" + name, "--header=" + hdr, "-o", obj],
+    must([args.myc, "-c", "-O2", src] + grad_flags(name) + ["--header=" + hdr, "-o", obj],
          "myc -c -O2 bench/%s.my" % name)
     objs = [obj]
     incs = ["-I" + BENCH_DIR, "-I" + os.path.join(ROOT, "runtime"), "-I" + out]
@@ -255,7 +265,7 @@ def run_benchmark(name, args, out):
     for level in ("-O0", "-O2"):
         o = os.path.join(out, "ct", "%s%s.o" % (name, level))
         res["compile" + level] = time_compile(
-            [args.myc, "-c", level, "--grad=" + name, src, "-o", o], args)
+            [args.myc, "-c", level] + grad_flags(name) + [src, "-o", o], args)
         if compile_failed(res["compile" + level][2]):
             raise Failure(res["compile" + level][2])
     log("    (harness %.1f s; compile -O0 %s, -O2 %s)" % (
@@ -268,6 +278,8 @@ def ratio(a, b):
 
 
 def runtime_tables(results, args):
+    lists = [(n, r) for n, r in results if n in PRIMAL_ONLY]
+    results = [(n, r) for n, r in results if n not in PRIMAL_ONLY]
     lines = ["| benchmark | myc primal / C primal | myc grad / myc primal "
              "| myc grad / hand adjoint "
              "| hand adjoint / C primal | reverse memory: arena / frame peak (bytes) "
@@ -295,6 +307,25 @@ def runtime_tables(results, args):
             name, fmt_call(r["myc_primal"]), fmt_call(r["c_primal"]), fmt_call(r["myc_grad"]),
             fmt_call(r["c_grad"]), "/".join(str(r[k + "_rounds"]) for k in
                                             ("myc_primal", "c_primal", "myc_grad", "c_grad"))))
+    if not results:
+        lines = []
+    if lists:
+        lines += ([""] if lines else []) + [
+            "List benchmarks (primal only: derivatives of lists are not exported yet; time per call, "
+            "the median of the rounds, each ~%g s of calls):" % args.target, "",
+                  "| benchmark | myc primal / C primal | myc primal | C primal | rounds "
+                  "| myc grad / myc primal | myc compile -O0 | -O2 |",
+                  "|---|---:|---:|---:|---|---:|---:|---:|"]
+        for name, r in lists:
+            if isinstance(r, str):
+                lines.append("| %s | FAILED: %s | | | | | | |" % (name, r))
+                continue
+            lines.append("| %s | %s | %s | %s | %s | n/a | %s | %s |" % (
+                name, ratio(r["myc_primal_median"], r["c_primal_median"]),
+                fmt_call(r["myc_primal_median"]), fmt_call(r["c_primal_median"]),
+                "/".join(str(r[k + "_rounds"]) for k in ("myc_primal", "c_primal")),
+                fmt_seconds(*r["compile-O0"]), fmt_seconds(*r["compile-O2"])))
+        lines += ["", "Target: myc primal / C primal <= 1.1."]
     return lines
 
 
