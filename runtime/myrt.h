@@ -171,7 +171,7 @@ void *myrt_alloc(myrt_arena *a, uint64_t size);
    docs/backend.md).  A buffer of fewer than MYRT_LIST_BIG_BYTES bytes is
    ordinary arena memory (myrt_alloc); a larger one is a block of its own,
    from malloc, that the arena records and frees when it is left (also when
-   a runtime error leaves it).  Which of the two a buffer is follows from
+   a runtime error leaves it) unless myrt_list_release handed it over.  Which of the two a buffer is follows from
    its size alone, so code that knows a buffer's capacity knows whether it
    may be resized in place. */
 #define MYRT_LIST_BIG_BYTES ((uint64_t)1 << 16)

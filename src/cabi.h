@@ -11,7 +11,15 @@
  * tuple parameter p is flattened depth-first, left to right, into
  * parameters p_0, p_1_0, p_1_1, ...; a tuple result becomes trailing
  * out-pointers out_0, out_1, ..., one per flattened component in order,
- * and the function returns void.  Names that are C or C++ keywords get a
+ * and the function returns void.  A list (contract 5.5: a block of one
+ * scalar type T, ir/types.h type_list_block) is a leaf of its own: a
+ * parameter xs gives `const T *xs, int64_t xs_len` (and `int64_t
+ * xs_len_1`, the columns, for a list of lists), in place where it lies in
+ * a tuple; a result component k gives `T **out_k, int64_t *out_k_len` (and
+ * `int64_t *out_k_len_1`), and a function whose result is or holds a list
+ * returns void.  Derivative signatures (NAME_grad, _vjp, _jvp) of a
+ * function with a list in its signature do not exist yet (issue 17: one
+ * `double *d_xs` per list parameter will go where flatten_list says).  Names that are C or C++ keywords get a
  * trailing '_'.  The parameter names of one signature are distinct (a
  * name that repeats an earlier one, `d_x` next to the gradient pointer of
  * `x` say, gets trailing '_'s until it does not); parameter names are not
@@ -97,7 +105,10 @@ typedef struct CExport {
  * the source file and myc version, then per function a comment saying
  * which .my function it is (its parameters with their .my types, e.g.
  * `loss(x: float, p: (float, float)) -> float`), how tuple parameters and a
- * tuple result were flattened, for a gradient what each d_ pointer
+ * tuple result were flattened, one line per list on the shape of its
+ * block (`xs: xs_len doubles`, `m: m_len rows of m_len_1 doubles,
+ * row-major`) and, for a list result, that the caller frees it; when any
+ * function has lists, a paragraph on them at the top; for a gradient what each d_ pointer
  * receives, for a vjp or jvp what each out-pointer and each derivative
  * pointer receives (as sums over the cotangents or tangents), and that
  * NULL skips it; then the prototype.  The header compiles

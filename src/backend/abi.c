@@ -5,8 +5,9 @@
  *
  * Assumes the units of the exported graphs are declared (cg_declare_unit)
  * and that their signatures are the ones cabi.c derived (CgExport.sig):
- * parameters flattened to scalar leaves depth-first, a tuple result
- * through out pointers, NAME_grad's derivatives through d_ pointers,
+ * parameters flattened to scalar and list leaves depth-first (a list
+ * leaf a pointer and its lengths), a tuple or list result through out
+ * pointers, NAME_grad's derivatives through d_ pointers,
  * NAME_vjp's and NAME_jvp's as cabi.h orders them.
  * Guarantees: each wrapper reserves a runtime arena on its own C stack,
  * enters it, calls the internal function and leaves it, so a call is
