@@ -472,6 +472,20 @@ static LLVMValueRef repeat(Cg *cg, LLVMValueRef arena, LLVMValueRef a, LLVMValue
     LLVMValueRef buf = cg_list_buffer(cg, arena, n, elem);
     LLVMValueRef size = item_size(cg, elem);
     LLVMValueRef total = LLVMBuildNUWMul(cg->b, n, size, ""), first = LLVMBuildNUWMul(cg->b, len, size, "");
+    /* [x] * n, the common case, stores x n times: a write-only loop (a
+       memset for a zero), where doubling copies would read what they write */
+    LLVMBasicBlockRef single = new_block(cg, "repeat.one"), many = new_block(cg, "repeat.many");
+    LLVMBasicBlockRef filled = new_block(cg, "repeat.filled");
+    LLVMBuildCondBr(cg->b, LLVMBuildICmp(cg->b, LLVMIntEQ, len, const_i64(cg, 1), ""), single, many);
+    LLVMPositionBuilderAtEnd(cg->b, single);
+    LLVMTypeRef mt = cg_list_mem_type(cg, elem);
+    LLVMValueRef item = LLVMBuildLoad2(cg->b, mt, ptr_to(cg, cg_list_data(cg, a), mt), "item");
+    CgLoop fill;
+    cg_loop_begin(cg, &fill, zero, n, NULL, 0);
+    LLVMBuildStore(cg->b, item, item_ptr(cg, buf, fill.i, elem));
+    cg_loop_end(cg, &fill, NULL);
+    LLVMBuildBr(cg->b, filled);
+    LLVMPositionBuilderAtEnd(cg->b, many);
     copy_bytes(cg, buf, cg_list_data(cg, a), first);
     /* while (filled < total) { c = min(filled, total - filled); copy; filled += c; } */
     CgLoop l;
@@ -485,6 +499,8 @@ static LLVMValueRef repeat(Cg *cg, LLVMValueRef arena, LLVMValueRef a, LLVMValue
     LLVMBuildBr(cg->b, l.head);
     LLVMAddIncoming(l.i, &i1, &latch, 1);
     LLVMPositionBuilderAtEnd(cg->b, l.exit);
+    LLVMBuildBr(cg->b, filled);
+    LLVMPositionBuilderAtEnd(cg->b, filled);
     LLVMValueRef full = cg_list_value(cg, buf, n, n);
     LLVMBasicBlockRef done_from = LLVMGetInsertBlock(cg->b);
     LLVMBuildBr(cg->b, join);
