@@ -460,10 +460,22 @@ static bool hands_to_changed(const Ctx *c, Node *v, Node *at)
 static void find_changed(Ctx *c)
 {
     Module *m = c->m;
+    /* each owned parameter's consumer, once: owned[] no longer changes */
+    Node ***cons = xcalloc((size_t)(m->graphs.len ? m->graphs.len : 1), sizeof(Node **));
     for (int gi = 0; gi < m->graphs.len; gi++) {
-        GInfo *info = &c->gi[m->graphs.data[gi]->id];
-        if (info->owned)
-            info->changed = xcalloc((size_t)m->graphs.data[gi]->nparams, 1);
+        Graph *g = m->graphs.data[gi];
+        GInfo *info = &c->gi[g->id];
+        if (!info->owned)
+            continue;
+        info->changed = xcalloc((size_t)g->nparams, 1);
+        cons[gi] = xcalloc((size_t)g->nparams, sizeof(Node *));
+        for (int k = 0; g->output && k < g->nparams; k++) {
+            if (!info->owned[k])
+                continue;
+            Node *at = consumer_of(c, g->params[k]);
+            cons[gi][k] = at;
+            info->changed[k] = !at || at == RETURNED || inplace_of(ir_applied_prim(at)) >= 0;
+        }
     }
     bool again = true;
     while (again) {
@@ -471,19 +483,16 @@ static void find_changed(Ctx *c)
         for (int gi = 0; gi < m->graphs.len; gi++) {
             Graph *g = m->graphs.data[gi];
             GInfo *info = &c->gi[g->id];
-            for (int k = 0; info->owned && g->output && k < g->nparams; k++) {
-                if (!info->owned[k] || info->changed[k])
-                    continue;
-                Node *v = g->params[k];
-                Node *at = consumer_of(c, v);
-                bool ch = !at || at == RETURNED || inplace_of(ir_applied_prim(at)) >= 0 || hands_to_changed(c, v, at);
-                if (ch) {
+            for (int k = 0; info->owned && g->output && k < g->nparams; k++)
+                if (info->owned[k] && !info->changed[k] && hands_to_changed(c, g->params[k], cons[gi][k])) {
                     info->changed[k] = 1;
                     again = true;
                 }
-            }
         }
     }
+    for (int gi = 0; gi < m->graphs.len; gi++)
+        free(cons[gi]);
+    free(cons);
 }
 
 /* ---- the rewrite ------------------------------------------------------------------- */

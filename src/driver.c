@@ -1062,11 +1062,11 @@ static void why_not_exported(const InferEntry *e, StrBuf *why, Loc *note_at, Str
             type_str(e->list, &lt);
         else
             sb_puts(&lt, "list");
-        if (e->dropped == DROP_PARAM_LIST)
+        bool param = e->dropped == DROP_PARAM_LIST;
+        if (param)
             sb_printf(why, "parameter '%s' %s %s", p ? p : "?", e->list_whole ? "is a" : "holds a", sb_cstr(&lt));
         else
             sb_printf(why, "'%s' returns %s %s", name, e->list_whole ? "a" : "a tuple holding a", sb_cstr(&lt));
-        bool param = e->dropped == DROP_PARAM_LIST;
         sb_printf(why, ", which the C ABI does not %s (it %s lists of numbers or bools, or of tuples whose items are "
                        "all one type, and rectangular lists of such lists): '%s' is not exported",
                   param ? "pass" : "return", param ? "passes" : "returns", name);
