@@ -864,7 +864,8 @@ int ev_mul_tangent(EvalCtx *cx, const PrimInfo *p, const Value *args, int n, Val
 }
 
 /* d with x's shape, zeros materialised (ints and bools have none; a list
-   gets its length, a list d of another length being the empty zero). */
+   gets its length, a list d of another length being the empty zero; an
+   empty x may be a zero standing for a longer list, and takes d's). */
 int eval_sens_dense(EvalCtx *cx, const Value *x, const Value *d, Value *out)
 {
     if (x->kind == V_INT || x->kind == V_BOOL || x->kind == V_ZERO) {
@@ -891,6 +892,12 @@ int eval_sens_dense(EvalCtx *cx, const Value *x, const Value *d, Value *out)
     }
     if (x->kind == V_LIST) {
         const List *xl = x->list;
+        if (xl->len == 0 && d->kind == V_LIST) {
+            /* x is itself a list's empty zero (a sensitivity of a lower
+               order, transformed again): d has the shape */
+            *out = *d;
+            return 0;
+        }
         bool full = d->kind == V_LIST && d->list->len == xl->len;
         if (!full && d->kind != V_ZERO && !empty_list(d))
             return eval_raise(cx, "internal error: a %s as the sensitivity of a list of %lld items", tn(d),

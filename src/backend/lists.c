@@ -656,12 +656,12 @@ typedef struct Shape {
     const Type *tx, *rt;
 } Shape;
 
-static LLVMValueRef shape_full(Cg *cg, const void *ctx)
+static LLVMValueRef shape_d(Cg *cg, const void *ctx) { (void)cg; return ((const Shape *)ctx)->d; }
+
+static LLVMValueRef shape_items(Cg *cg, const void *ctx)
 {
     const Shape *s = ctx;
     const Type *re = type_list_elem(s->rt), *xe = type_list_elem(s->tx);
-    if (!holds_list(re))
-        return s->d;
     LLVMValueRef n = cg_list_len(cg, s->x), buf = cg_list_buffer(cg, s->arena, n, re);
     CgLoop l;
     cg_loop_begin(cg, &l, const_i64(cg, 0), n, NULL, 0);
@@ -670,6 +670,16 @@ static LLVMValueRef shape_full(Cg *cg, const void *ctx)
     cg_list_store(cg, buf, l.i, cg_sens_shape(cg, s->arena, xi, xe, di, re, re), re);
     cg_loop_end(cg, &l, NULL);
     return cg_list_value(cg, buf, n, n);
+}
+
+/* d as long as x (or x empty): d itself, its items shaped like x's */
+static LLVMValueRef shape_full(Cg *cg, const void *ctx)
+{
+    const Shape *s = ctx;
+    if (!holds_list(type_list_elem(s->rt)))
+        return s->d;
+    LLVMValueRef empty = LLVMBuildICmp(cg->b, LLVMIntEQ, cg_list_len(cg, s->x), const_i64(cg, 0), "");
+    return choose(cg, empty, shape_d, shape_items, s, cg->t_list);
 }
 
 static LLVMValueRef shape_zeros(Cg *cg, const void *ctx)
@@ -701,7 +711,11 @@ LLVMValueRef cg_sens_shape(Cg *cg, LLVMValueRef arena, LLVMValueRef x, const Typ
     if (zero)
         return zeros_like(cg, arena, x, tx, rt);
     Shape s = {arena, x, cg_coerce(cg, d, td, rt), tx, rt};
-    LLVMValueRef full = LLVMBuildICmp(cg->b, LLVMIntEQ, cg_list_len(cg, s.d), cg_list_len(cg, x), "");
+    LLVMValueRef nx = cg_list_len(cg, x), nd = cg_list_len(cg, s.d);
+    /* an empty x may be a zero standing for a longer list (a sensitivity
+       of a lower order, transformed again): then d has the shape */
+    LLVMValueRef full = LLVMBuildOr(cg->b, LLVMBuildICmp(cg->b, LLVMIntEQ, nd, nx, ""),
+                                    LLVMBuildICmp(cg->b, LLVMIntEQ, nx, const_i64(cg, 0), ""), "");
     return choose(cg, full, shape_full, shape_zeros, &s, cg->t_list);
 }
 
