@@ -308,6 +308,43 @@ int ev_list_unslice(EvalCtx *cx, const PrimInfo *p, const Value *args, int n, Va
     return 0;
 }
 
+/* list_addat(x, a, i, v) and its _inplace form: x (zeros shaped like a
+   when x is empty) with v added to item i; in place, x's own items. */
+static int addat(EvalCtx *cx, const Value *args, bool inplace, Value *out)
+{
+    List *x = NULL, *a = NULL;
+    int64_t i;
+    if (need_list(cx, args, 0, "list_addat", &x) || need_list(cx, args, 1, "list_addat", &a))
+        return 3;
+    if (!as_int(&args[2], &i) || (i = norm_index(i, a->len)) < 0 || (x->len && x->len != a->len))
+        return eval_raise(cx, "internal error: list_addat out of range");
+    Value base, z = value_zero();
+    if (x->len == 0) {
+        if (eval_sens_dense(cx, &args[1], &z, &base))
+            return 3;
+    } else {
+        base = inplace ? args[0] : value_list(copy_items(cx, x, 0, x->len, x->len));
+    }
+    Value sum;
+    if (eval_sens_add(cx, &base.list->items[i], &args[3], &sum))
+        return 3;
+    base.list->items[i] = sum;
+    *out = base;
+    return 0;
+}
+
+int ev_list_addat(EvalCtx *cx, const PrimInfo *p, const Value *args, int n, Value *out)
+{
+    (void)p, (void)n;
+    return addat(cx, args, false, out);
+}
+
+int ev_list_addat_inplace(EvalCtx *cx, const PrimInfo *p, const Value *args, int n, Value *out)
+{
+    (void)p, (void)n;
+    return addat(cx, args, true, out);
+}
+
 /* list_unrepeat(d, a): item j of the result is the sum of d[j],
    d[j + len(a)], ... (d is the sensitivity of a * k; empty: zeros). */
 int ev_list_unrepeat(EvalCtx *cx, const PrimInfo *p, const Value *args, int n, Value *out)

@@ -579,6 +579,21 @@ static Node *tg_list_unslice(RuleB *b, Node *const *x, int n, Node *y, Node *con
     return t[0] ? P6(LIST_UNSLICE, t[0], x[1], x[2], x[3], x[4], x[5]) : NULL;
 }
 
+/* list_addat(x, a, i, v) = sens_add(x, onehot(a, i, v)): linear in x and v */
+STRUCTURAL(list_addat)
+static void bp_list_addat(RuleB *b, Node *const *x, int n, Node *y, Node *d, Node **dx)
+{
+    UNUSED4;
+    dx[0] = d;
+    dx[3] = P2(GETITEM, dense(b, y, d), x[2]);
+}
+static Node *tg_list_addat(RuleB *b, Node *const *x, int n, Node *y, Node *const *t)
+{
+    UNUSED4;
+    Node *hot = t[3] ? P3(ONEHOT, x[1], x[2], t[3]) : NULL;
+    return t[0] && hot ? P2(SADD, t[0], hot) : t[0] ? t[0] : hot;
+}
+
 /* list_unrepeat(d, a): d is a * k's sensitivity, k = len(d) / len(a) */
 STRUCTURAL(list_unrepeat)
 static void bp_list_unrepeat(RuleB *b, Node *const *x, int n, Node *y, Node *d, Node **dx)

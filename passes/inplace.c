@@ -199,6 +199,7 @@ static bool makes_fresh_list(int p)
     switch (p) {
     case P_LIST_MAKE: case P_LIST_CONCAT: case P_LIST_REPEAT: case P_LIST_SLICE: case P_LIST_COPY:
     case P_LIST_CONVERT: case P_LIST_SET: case P_LIST_APPEND: case P_LIST_EXTEND: case P_LIST_IREPEAT:
+    case P_LIST_ADDAT:
         return true;
     default:
         return false;
@@ -213,6 +214,7 @@ static int inplace_of(int p)
     case P_LIST_APPEND: return P_LIST_APPEND_INPLACE;
     case P_LIST_POP: return P_LIST_POP_INPLACE;
     case P_LIST_CONCAT: case P_LIST_EXTEND: return P_LIST_EXTEND_INPLACE;
+    case P_LIST_ADDAT: return P_LIST_ADDAT_INPLACE;
     default: return -1;
     }
 }
@@ -227,6 +229,15 @@ static bool observes(int p, int index)
     case P_LIST_GET: case P_LIST_SET: case P_LIST_APPEND: case P_LIST_POP: case P_LIST_SUM: case P_LIST_SLICE:
     case P_LIST_REPEAT: case P_LIST_IREPEAT: case P_LIST_CONTAINS:
         return index == 1;
+    case P_LIST_ADDAT:      /* a: its shape; the list changed is operand 1 */
+    case P_LIST_UNSLICE: case P_LIST_UNREPEAT:
+        return index == 2;
+    /* the differentiation primitives that read a list for its shape (or
+       min's and max's place) and return another */
+    case P_ONEHOT: case P_SDENSE: case P_LIST_ARGMIN: case P_LIST_ARGMAX:
+        return index == 1;
+    case P_ENV_GET:
+        return index == 3;
     default:
         return false;
     }

@@ -131,6 +131,12 @@ static int drop_depends(OptCtx *c, Node *x)
     return opt_replace(c, x, opt_apply(x->graph, x->type, in, n, x->loc));
 }
 
+/* onehot(a, i, d) of a list a, of the same type as the sum it is in */
+static bool is_list_onehot(const Node *x)
+{
+    return opt_is_prim(x, P_ONEHOT) && x->app.n == 4 && x->type && x->type->kind == T_LIST;
+}
+
 static int rewrite(OptCtx *c, Node *x)
 {
     if (opt_is_prim(x, P_DEPEND) && x->app.n >= 2)
@@ -178,6 +184,13 @@ static int rewrite(OptCtx *c, Node *x)
     case P_SADD:
         if (a->type && a->type->kind == T_ZERO)
             return opt_replace(c, x, b);
+        if (x->type && x->type->kind == T_LIST && (is_list_onehot(b) || is_list_onehot(a))) {
+            /* a list's sensitivity plus one item's: list_addat, which the
+               in-place pass may make O(1) (docs/ad.md, "Lists") */
+            Node *hot = is_list_onehot(b) ? b : a, *acc = hot == b ? a : b;
+            return opt_replace(c, x, opt_apply_prim(x->graph, x->type, P_LIST_ADDAT, x->loc, 4, acc, hot->app.in[1],
+                                                    hot->app.in[2], hot->app.in[3]));
+        }
         if ((b->type && b->type->kind == T_ZERO) || opt_is_prim(b, P_NEWENV))
             return opt_replace(c, x, a);
         if (opt_is_prim(a, P_NEWENV))

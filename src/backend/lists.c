@@ -682,6 +682,18 @@ static LLVMValueRef shape_full(Cg *cg, const void *ctx)
     return choose(cg, empty, shape_d, shape_items, s, cg->t_list);
 }
 
+static LLVMValueRef shape_zeros_of_a(Cg *cg, const void *ctx)
+{
+    const Shape *s = ctx;
+    return zeros_like(cg, s->arena, s->x, s->tx, s->rt);
+}
+
+static LLVMValueRef shape_copy(Cg *cg, const void *ctx)
+{
+    const Shape *s = ctx;
+    return copy_with_room(cg, s->arena, s->d, cg_list_len(cg, s->d), type_list_elem(s->rt));
+}
+
 static LLVMValueRef shape_zeros(Cg *cg, const void *ctx)
 {
     const Shape *s = ctx;
@@ -778,6 +790,29 @@ LLVMValueRef cg_list_onehot(Cg *cg, LLVMValueRef arena, LLVMValueRef x, const Ty
     return z;
 }
 
+/* list_addat(x, a, i, v): x (a copy, or x itself in place; zeros shaped
+   like a when x is empty) with v added to item i. */
+static LLVMValueRef addat(Cg *cg, LLVMValueRef arena, LLVMValueRef *args, Type *const *types, const Type *rt,
+                          bool inplace, Loc loc)
+{
+    const Type *re = type_list_elem(rt), *xe = type_list_elem(types[1]);
+    LLVMValueRef x = cg_coerce(cg, args[0], types[0], rt), a = args[1];
+    LLVMValueRef n = cg_list_len(cg, a);
+    LLVMValueRef k = checked_index(cg, args[2], n, "list index out of range", loc);
+    raise_if(cg, LLVMBuildAnd(cg->b, LLVMBuildICmp(cg->b, LLVMIntNE, cg_list_len(cg, x), const_i64(cg, 0), ""),
+                              LLVMBuildICmp(cg->b, LLVMIntNE, cg_list_len(cg, x), n, ""), ""),
+             "internal error: sensitivities of lists of different lengths", loc);
+    Shape s = {arena, a, x, types[1], rt};
+    LLVMValueRef empty = LLVMBuildICmp(cg->b, LLVMIntEQ, cg_list_len(cg, x), const_i64(cg, 0), "");
+    LLVMValueRef base = choose(cg, empty, shape_zeros_of_a, inplace ? shape_d : shape_copy, &s, cg->t_list);
+    LLVMValueRef data = cg_list_data(cg, base);
+    LLVMValueRef item = cg_list_load(cg, data, k, re);
+    LLVMValueRef ak = cg_list_load(cg, cg_list_data(cg, a), k, xe);
+    LLVMValueRef v = cg_sens_shape(cg, arena, ak, xe, args[3], types[3], re);
+    cg_list_store(cg, data, k, cg_sens_add(cg, arena, item, re, v, re, re), re);
+    return base;
+}
+
 /* list_unslice(d, a, start, stop, step, omitted): zeros shaped like a,
    d's items where the slice took a's (none when d is empty: zeros). */
 static LLVMValueRef unslice(Cg *cg, LLVMValueRef arena, LLVMValueRef *args, Type *const *types, const Type *rt,
@@ -859,7 +894,8 @@ bool cg_is_list_prim(PrimId p)
     case P_LIST_COPY: case P_LIST_SUM:
     case P_LIST_MIN: case P_LIST_MAX: case P_LIST_CONTAINS: case P_LIST_CONVERT: case P_LIST_SET_INPLACE:
     case P_LIST_APPEND_INPLACE: case P_LIST_POP_INPLACE: case P_LIST_EXTEND_INPLACE:
-    case P_LIST_ARGMIN: case P_LIST_ARGMAX: case P_LIST_UNSLICE: case P_LIST_UNREPEAT:
+    case P_LIST_ARGMIN: case P_LIST_ARGMAX: case P_LIST_UNSLICE: case P_LIST_UNREPEAT: case P_LIST_ADDAT:
+    case P_LIST_ADDAT_INPLACE:
         return true;
     default:
         return false;
@@ -966,6 +1002,9 @@ LLVMValueRef cg_list_prim(Cg *cg, LLVMValueRef arena, PrimId p, const Node *n, L
     }
     case P_LIST_UNREPEAT:
         return unrepeat(cg, arena, args[0], types[0], args[1], types[1], rt);
+    case P_LIST_ADDAT:
+    case P_LIST_ADDAT_INPLACE:
+        return addat(cg, arena, args, types, rt, p == P_LIST_ADDAT_INPLACE, loc);
     case P_LIST_CONTAINS:
         return contains(cg, args[0], args[1], lt, types[1], loc);
     case P_LIST_CONVERT:
