@@ -931,6 +931,43 @@ int ev_sfor(EvalCtx *cx, const PrimInfo *p, const Value *args, int n, Value *out
     return 0;
 }
 
+/* The zero of type t, as specialised code holds it (a list's: empty). */
+static Value typed_zero(EvalCtx *cx, const Type *t)
+{
+    switch (t ? t->kind : T_ZERO) {
+    case T_FLOAT: return value_float(0.0);
+    case T_INT: return value_int(0);
+    case T_BOOL: return value_bool(false);
+    case T_LIST: return value_list(eval_new_list(cx, 0, 0));
+    case T_ENV: return value_env(eval_new_env(cx, 0));
+    case T_TUPLE: {
+        Tuple *tup = eval_new_tuple(cx, t->n);
+        for (int i = 0; i < t->n; i++)
+            tup->items[i] = typed_zero(cx, t->elems[i]);
+        return value_tuple(tup);
+    }
+    default: return value_zero();
+    }
+}
+
+int ev_sens_get(EvalCtx *cx, const PrimInfo *p, const Value *args, int n, Value *out)
+{
+    (void)p, (void)n;
+    const Value *d = &args[0];
+    if (d->kind == V_ZERO || empty_list(d) || args[2].kind != V_INT) {
+        if (args[2].kind != V_INT)
+            return eval_raise(cx, "internal error: sens_get at a %s", tn(&args[2]));
+        *out = typed_zero(cx, eval_node(cx) ? eval_node(cx)->type : NULL);
+        return 0;
+    }
+    int64_t len = d->kind == V_TUPLE ? d->tup->n : d->kind == V_LIST ? d->list->len : -1;
+    int64_t i = args[2].i < 0 ? args[2].i + len : args[2].i;
+    if (len < 0 || i < 0 || i >= len)
+        return eval_raise(cx, "internal error: sens_get of a %s", tn(d));
+    *out = d->kind == V_TUPLE ? d->tup->items[i] : d->list->items[i];
+    return 0;
+}
+
 int ev_onehot(EvalCtx *cx, const PrimInfo *p, const Value *args, int n, Value *out)
 {
     (void)p, (void)n;

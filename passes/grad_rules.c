@@ -116,6 +116,19 @@ PARTIALS(xlogy) { UNUSED3; k[0] = P1(LOG, x[1]); k[1] = P2(TRUEDIV, x[0], x[1]);
     static const DiffRule dr_##name = {NULL, bp_##name, tg_##name};
 #define UNUSED4 (void)b, (void)x, (void)n, (void)y
 
+/* sens_get(d, y, i) is linear in d: its transpose is onehot, shaped like y */
+STRUCTURAL(sens_get)
+static void bp_sens_get(RuleB *b, Node *const *x, int n, Node *y, Node *d, Node **dx)
+{
+    UNUSED4;
+    dx[0] = P3(ONEHOT, x[1], x[2], d);
+}
+static Node *tg_sens_get(RuleB *b, Node *const *x, int n, Node *y, Node *const *t)
+{
+    UNUSED4;
+    return t[0] ? P3(SENS_GET, t[0], x[1], x[2]) : NULL;
+}
+
 /* sens_scale(d, k) = d * k, but 0 where d is 0 whatever k (inf, nan):
    there it does not change with k, so neither may its derivatives in k.
    The generic rules would scale k's sensitivity or tangent by d with the
@@ -180,7 +193,7 @@ static void bp_getitem(RuleB *b, Node *const *x, int n, Node *y, Node *d, Node *
 static Node *tg_getitem(RuleB *b, Node *const *x, int n, Node *y, Node *const *t)
 {
     UNUSED4;
-    return t[0] ? P2(GETITEM, t[0], x[1]) : NULL;
+    return t[0] ? P3(SENS_GET, t[0], x[0], x[1]) : NULL;     /* a list's tangent may be its empty zero */
 }
 
 /* depend(x..., v): v */
@@ -340,7 +353,7 @@ STRUCTURAL(onehot)
 static void bp_onehot(RuleB *b, Node *const *x, int n, Node *y, Node *d, Node **dx)
 {
     UNUSED4;
-    dx[2] = P2(GETITEM, P2(SDENSE, y, d), x[1]);    /* d may be a list's empty zero (see "lists" below) */
+    dx[2] = P3(SENS_GET, d, y, x[1]);   /* d may be a list's empty zero (see "lists" below) */
 }
 static Node *tg_onehot(RuleB *b, Node *const *x, int n, Node *y, Node *const *t) { UNUSED4; return t[2] ? P3(ONEHOT, x[0], x[1], t[2]) : NULL; }
 
@@ -378,7 +391,8 @@ static Node *tg_env_get(RuleB *b, Node *const *x, int n, Node *y, Node *const *t
    The sensitivity (tangent) of a list is a list of the same shape; where a
    symbolic zero met a list at a join, the runtime holds it as the empty
    list, which stands for zeros (sens_add takes it as its unit, sens_dense
-   materialises it).  So a rule reads items of a sensitivity only through
+   materialises it).  So a rule reads an item of a sensitivity with
+   sens_get (zero for the empty zero), and changes one only after
    dense(y, d), y being the value whose sensitivity d is.  Rules read the
    primal lists for their shapes and lengths (and min/max for the place of
    the item): never an item that a later change could have overwritten. */
@@ -400,9 +414,8 @@ STRUCTURAL(list_make)
 static void bp_list_make(RuleB *b, Node *const *x, int n, Node *y, Node *d, Node **dx)
 {
     UNUSED4;
-    Node *dd = dense(b, y, d);
     for (int i = 0; i < n; i++)
-        dx[i] = P2(GETITEM, dd, gb_int(b, i));
+        dx[i] = P3(SENS_GET, d, y, gb_int(b, i));
 }
 static Node *tg_list_make(RuleB *b, Node *const *x, int n, Node *y, Node *const *t)
 {
@@ -425,7 +438,7 @@ static void bp_list_get(RuleB *b, Node *const *x, int n, Node *y, Node *d, Node 
 static Node *tg_list_get(RuleB *b, Node *const *x, int n, Node *y, Node *const *t)
 {
     UNUSED4;
-    return t[0] ? P2(LIST_GET, dense(b, x[0], t[0]), x[1]) : NULL;
+    return t[0] ? P3(SENS_GET, t[0], x[0], x[1]) : NULL;
 }
 
 /* y = a with a[i] = v: a's sensitivity is y's with item i zero, v's is item i */
@@ -434,7 +447,7 @@ static void bp_list_set(RuleB *b, Node *const *x, int n, Node *y, Node *d, Node 
 {
     UNUSED4;
     Node *dd = dense(b, y, d);
-    dx[2] = P2(LIST_GET, dd, x[1]);
+    dx[2] = P3(SENS_GET, d, y, x[1]);
     dx[0] = P3(LIST_SET, dd, x[1], dense(b, x[2], NULL));
 }
 static Node *tg_list_set(RuleB *b, Node *const *x, int n, Node *y, Node *const *t)
@@ -447,9 +460,8 @@ STRUCTURAL(list_append)
 static void bp_list_append(RuleB *b, Node *const *x, int n, Node *y, Node *d, Node **dx)
 {
     UNUSED4;
-    Node *dd = dense(b, y, d);
-    dx[1] = P2(LIST_GET, dd, gb_int(b, -1));
-    dx[0] = slice2(b, dd, NULL, gb_int(b, -1));
+    dx[1] = P3(SENS_GET, d, y, gb_int(b, -1));
+    dx[0] = slice2(b, d, NULL, gb_int(b, -1));     /* (of the empty zero: the empty zero) */
 }
 static Node *tg_list_append(RuleB *b, Node *const *x, int n, Node *y, Node *const *t)
 {
@@ -541,7 +553,7 @@ static void best_bprop(RuleB *b, PrimId arg, Node *const *x, Node *d, Node **dx)
 }
 static Node *best_tangent(RuleB *b, PrimId arg, Node *const *x, Node *const *t)
 {
-    return t[0] ? P2(LIST_GET, dense(b, x[0], t[0]), gb_prim(b, arg, 1, x[0])) : NULL;
+    return t[0] ? P3(SENS_GET, t[0], x[0], gb_prim(b, arg, 1, x[0])) : NULL;
 }
 STRUCTURAL(list_min)
 static void bp_list_min(RuleB *b, Node *const *x, int n, Node *y, Node *d, Node **dx)
@@ -585,7 +597,7 @@ static void bp_list_addat(RuleB *b, Node *const *x, int n, Node *y, Node *d, Nod
 {
     UNUSED4;
     dx[0] = d;
-    dx[3] = P2(GETITEM, dense(b, y, d), x[2]);
+    dx[3] = P3(SENS_GET, d, y, x[2]);
 }
 static Node *tg_list_addat(RuleB *b, Node *const *x, int n, Node *y, Node *const *t)
 {

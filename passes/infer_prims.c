@@ -499,6 +499,23 @@ Type *ty_sdense(TypeCtx *tc, const PrimInfo *p, Node *app, Type **args, int n)
     return t;
 }
 
+/* sens_get(d, y, i): item i of d (a tuple's: i a constant) */
+Type *ty_sens_get(TypeCtx *tc, const PrimInfo *p, Node *app, Type **args, int n)
+{
+    (void)p; (void)n;
+    Node *ix = app->app.in[3];
+    if (args[0]->kind == T_ZERO)
+        return args[0];
+    if (args[0]->kind == T_LIST)
+        return type_list_elem(args[0]) ? type_list_elem(args[0]) : type_zero(TT(tc));
+    if (args[0]->kind != T_TUPLE || ix->kind != N_CONST || ix->k.kind != K_INT)
+        return sens_error(tc, app, args[1], args[0]);
+    int64_t i = ix->k.u.i < 0 ? ix->k.u.i + args[0]->n : ix->k.u.i;
+    if (i < 0 || i >= args[0]->n)
+        return sens_error(tc, app, args[1], args[0]);
+    return args[0]->elems[i];
+}
+
 Type *ty_onehot(TypeCtx *tc, const PrimInfo *p, Node *app, Type **args, int n)
 {
     (void)p; (void)n;

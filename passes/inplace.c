@@ -236,6 +236,8 @@ static bool observes(int p, int index)
        min's and max's place) and return another */
     case P_ONEHOT: case P_SDENSE: case P_LIST_ARGMIN: case P_LIST_ARGMAX:
         return index == 1;
+    case P_SENS_GET:        /* an item, as list_get; y: its shape */
+        return index == 1 || index == 2;
     case P_ENV_GET:
         return index == 3;
     default:

@@ -458,6 +458,13 @@ static Node *resolve_diff_prim(TypeCtx *tc, Graph *ng, PrimId p, Node **in, Type
         return t->kind == T_ZERO ? zero_of(tc, ng, t, loc) : coerce(tc, ng, in[2], argt[1], t, loc);
     case P_SFOR:
         return t->kind == T_ZERO ? zero_of(tc, ng, t, loc) : coerce(tc, ng, in[2], argt[1], t, loc);
+    case P_SENS_GET:    /* of a tuple: getitem (an item of a list: at run time, the empty zero's too) */
+        if (t->kind == T_ZERO)
+            return zero_of(tc, ng, t, loc);
+        if (argt[0] && argt[0]->kind == T_TUPLE)
+            return tuple_item(tc, ng, in[1], argt[0],
+                              (int)(in[3]->k.u.i < 0 ? in[3]->k.u.i + argt[0]->n : in[3]->k.u.i), loc);
+        return NULL;
     case P_ADD_SENS: case P_ADD_TANGENT: case P_MUL_SENS: case P_MUL_TANGENT:
         return t->kind == T_ZERO ? zero_of(tc, ng, t, loc) : expand_arith_rule(tc, ng, p, in, argt, t, loc);
     case P_LIST_SUM:    /* a tangent rule's sum of a zero list: its start */

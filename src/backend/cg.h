@@ -219,6 +219,8 @@ LLVMValueRef cg_sens_shape(Cg *cg, LLVMValueRef arena, LLVMValueRef x, const Typ
 /* sens_add of two lists of sensitivity type rt. */
 LLVMValueRef cg_list_sens_add(Cg *cg, LLVMValueRef arena, LLVMValueRef a, const Type *ta, LLVMValueRef b,
                               const Type *tb, const Type *rt);
+/* sens_get(d, y, i) of a list's sensitivity d: d[i], or zero when d is empty. */
+LLVMValueRef cg_list_sens_get(Cg *cg, LLVMValueRef d, const Type *td, LLVMValueRef i, const Type *rt, Loc loc);
 /* onehot(x, i, d) of a list x. */
 LLVMValueRef cg_list_onehot(Cg *cg, LLVMValueRef arena, LLVMValueRef x, const Type *tx, LLVMValueRef i,
                             LLVMValueRef d, const Type *td, const Type *rt, Loc loc);

@@ -481,6 +481,10 @@ static LLVMValueRef emit_prim(Cg *cg, Region *r, PrimId p, Node *n, LLVMValueRef
         return cg_coerce(cg, args[1], types[1], rt);
     case P_SDENSE:
         return cg_sens_shape(cg, r->arena, args[0], types[0], args[1], types[1], rt);
+    case P_SENS_GET:
+        if (!types[0] || types[0]->kind != T_LIST)
+            die("codegen: sens_get of a %s", types[0] ? "non-list" : "value of no type");
+        return cg_list_sens_get(cg, args[0], types[0], args[2], rt, n->loc);
     case P_ONEHOT: {
         if (rt->kind == T_LIST)
             return cg_list_onehot(cg, r->arena, args[0], types[0], args[1], args[2], types[2], rt, n->loc);

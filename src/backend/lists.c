@@ -778,6 +778,31 @@ LLVMValueRef cg_list_sens_add(Cg *cg, LLVMValueRef arena, LLVMValueRef a, const 
     return choose(cg, a_empty, sum_first, sum_items, &s, cg->t_list);
 }
 
+typedef struct Item {
+    LLVMValueRef d, i;
+    const Type *td, *rt;
+    Loc loc;
+} Item;
+
+static LLVMValueRef item_zero(Cg *cg, const void *ctx) { return cg_zero_value(cg, ((const Item *)ctx)->rt); }
+
+static LLVMValueRef item_of(Cg *cg, const void *ctx)
+{
+    const Item *s = ctx;
+    const Type *e = type_list_elem(s->td);
+    LLVMValueRef k = checked_index(cg, s->i, cg_list_len(cg, s->d), "list index out of range", s->loc);
+    return cg_coerce(cg, cg_list_load(cg, cg_list_data(cg, s->d), k, e), e, s->rt);
+}
+
+LLVMValueRef cg_list_sens_get(Cg *cg, LLVMValueRef d, const Type *td, LLVMValueRef i, const Type *rt, Loc loc)
+{
+    if (!type_list_elem(td))
+        return cg_zero_value(cg, rt);
+    Item s = {d, i, td, rt, loc};
+    LLVMValueRef empty = LLVMBuildICmp(cg->b, LLVMIntEQ, cg_list_len(cg, d), const_i64(cg, 0), "");
+    return choose(cg, empty, item_zero, item_of, &s, cg_type(cg, rt));
+}
+
 /* onehot(x, i, d) of list x: zeros shaped like x, d (shaped as x[i]) at i. */
 LLVMValueRef cg_list_onehot(Cg *cg, LLVMValueRef arena, LLVMValueRef x, const Type *tx, LLVMValueRef i,
                             LLVMValueRef d, const Type *td, const Type *rt, Loc loc)
