@@ -37,11 +37,21 @@ static Node *rebuild(Graph *g, Type *t, Node **leaf_nodes, int *next, Loc loc)
     return tup;
 }
 
+/* Whether a leaf of an exported signature is differentiated: a float, or
+   a list whose block holds floats (contract 5.5: list[float], lists of
+   float tuples, matrices of floats).  Lists of ints or bools are not, as
+   int and bool scalars are not. */
+static bool differentiable_leaf(const Type *t)
+{
+    ListBlock lb;
+    return t->kind == T_FLOAT || (t->kind == T_LIST && type_list_block(t, &lb) && lb.leaf == T_FLOAT);
+}
+
 /* What every export graph starts with: `outer`, whose first parameters
    are fn's flattened leaves, and `inner` (nested in it) whose parameters
-   are the float leaves, calling fn on its arguments rebuilt from them and
-   from outer's int and bool leaves.  `floats` receives outer's float leaf
-   parameters, `types` the types of all its leaves. */
+   are the differentiable leaves (floats and float lists), calling fn on its arguments rebuilt from them and
+   from outer's other leaves.  `floats` receives outer's differentiable
+   leaf parameters, `types` the types of all its leaves. */
 typedef struct Shell {
     Graph *outer, *inner;
     NodeVec floats;
@@ -66,7 +76,7 @@ static void shell_build(Module *m, Graph *fn, const char *what, Shell *s)
     Node **leaf_nodes = xmalloc(sizeof(Node *) * (size_t)(s->types.len + 1));
     for (int i = 0; i < s->types.len; i++) {
         Node *p = ir_add_param(s->outer, arena_printf(m->arena, "l%d", i), loc);
-        if (s->types.data[i]->kind == T_FLOAT) {
+        if (differentiable_leaf(s->types.data[i])) {
             vec_push(&s->floats, p);
             leaf_nodes[i] = ir_add_param(s->inner, arena_printf(m->arena, "f%d", s->floats.len - 1), loc);
         } else {

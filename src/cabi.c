@@ -112,8 +112,8 @@ typedef enum FlatMode {
  * `int64_t xs_len_1` for a list of lists); as result component k,
  * `T **out_k, int64_t *out_k_len` (and `int64_t *out_k_len_1`).  T is the
  * block's scalar type.  False when t is not a block.  (The derivative
- * modes have no list form yet: contract 5.4's `double *d_xs` is issue
- * 17's, and would be added here.)
+ * pointers of NAME_grad: flatten_list_grad; NAME_vjp and NAME_jvp have
+ * no list form yet.)
  */
 static bool flatten_list(Arena *a, const Type *t, const char *base, FlatMode mode, int k, CSignature *sig)
 {
@@ -139,6 +139,22 @@ static bool flatten_list(Arena *a, const Type *t, const char *base, FlatMode mod
     for (int d = 0; d < lb.dims; d++) {
         p.type = "int64_t *";
         p.name = d ? arena_printf(a, "out_%d_len_%d", k, d) : arena_printf(a, "out_%d_len", k);
+        vec_push(&sig->params, p);
+    }
+    return true;
+}
+
+/* NAME_grad's pointer for list leaf t (contract 5.5): `double *d_xs`,
+   the caller's buffer of as many doubles as the parameter's block holds,
+   when t holds floats; nothing for a list of ints or bools.  False when t
+   is not a block. */
+static bool flatten_list_grad(Arena *a, const Type *t, const char *base, CSignature *sig)
+{
+    ListBlock lb;
+    if (!type_list_block(t, &lb))
+        return false;
+    if (lb.leaf == T_FLOAT) {
+        CParam p = {"double *", arena_printf(a, "d_%s", base)};
         vec_push(&sig->params, p);
     }
     return true;
@@ -170,7 +186,11 @@ static bool flatten(Arena *a, const Type *t, const char *base, FlatMode mode, CS
             continue;
         }
         if (it.t->kind == T_LIST) {
-            ok = mode <= FLAT_RESULT && flatten_list(a, it.t, it.name, mode, leaf++, sig);
+            if (mode == FLAT_GRAD)
+                ok = flatten_list_grad(a, it.t, it.name, sig);
+            else
+                ok = mode <= FLAT_RESULT && flatten_list(a, it.t, it.name, mode, leaf, sig);
+            leaf++;
             continue;
         }
         const char *ct = scalar_ctype(it.t);
@@ -551,35 +571,64 @@ static void put_flattening(StrBuf *out, const CExport *ex)
 }
 
 /* Comment lines `*d_p_1_1 = d loss / d p[1][1]` for the float leaves of t
-   (its .my path in `path`), taking C names from params[*k], ...; collects
-   the int and bool leaves' paths in `skipped`. */
-static void put_derivatives(StrBuf *out, const Type *t, StrBuf *path, const CExport *ex, int *k, StrBuf *skipped)
+   (its .my path in `path`), taking C names from params[*k], ...; for a
+   list of floats, what its buffer receives, in the names of its lengths
+   (the list's C inputs at params[*in], ...), setting *lists; collects the
+   paths of the leaves without a pointer (ints, bools, lists of them) in
+   `skipped`. */
+static void put_derivatives(StrBuf *out, const Type *t, StrBuf *path, const CExport *ex, int *k, int *in,
+                            StrBuf *skipped, bool *lists)
 {
     if (t->kind == T_TUPLE) {
         size_t len = path->len;
         for (int i = 0; i < t->n; i++) {
             sb_printf(path, "[%d]", i);
-            put_derivatives(out, t->elems[i], path, ex, k, skipped);
+            put_derivatives(out, t->elems[i], path, ex, k, in, skipped, lists);
             path->len = len;
             path->data[len] = '\0';
         }
         return;
     }
+    const CParam *ps = ex->sig.params.data;
+    ListBlock lb;
+    if (t->kind == T_LIST && type_list_block(t, &lb) && lb.leaf == T_FLOAT) {
+        const CParam *c = &ps[*in];
+        const char *d = ps[(*k)++].name, *p = sb_cstr(path), *f = ex->my_name;
+        *in += 1 + lb.dims;
+        *lists = true;
+        /* an item's leaves: `[k]` for a flat tuple, else counted depth-first */
+        bool flat = lb.per_item == 1 || (int)lb.item->n == lb.per_item;
+        const char *item = lb.per_item == 1 ? "" : flat ? "[k]" : " (its leaf k, depth-first)";
+        if (lb.dims == 2 && lb.per_item == 1)
+            sb_printf(out, " *     %s[i * %s + j] = d %s / d %s[i][j]  (%s * %s doubles, row-major)\n", d,
+                      c[2].name, f, p, c[1].name, c[2].name);
+        else if (lb.dims == 2)
+            sb_printf(out, " *     %s[(i * %s + j) * %d + k] = d %s / d %s[i][j]%s  (%s * %s * %d doubles)\n", d,
+                      c[2].name, lb.per_item, f, p, item, c[1].name, c[2].name, lb.per_item);
+        else if (lb.per_item == 1)
+            sb_printf(out, " *     %s[i] = d %s / d %s[i]  (%s doubles)\n", d, f, p, c[1].name);
+        else
+            sb_printf(out, " *     %s[i * %d + k] = d %s / d %s[i]%s  (%s * %d doubles)\n", d, lb.per_item, f, p,
+                      item, c[1].name, lb.per_item);
+        return;
+    }
+    *in += t->kind == T_LIST ? list_params(t) : 1;
     if (t->kind != T_FLOAT) {
         sb_printf(skipped, "%s%s", skipped->len ? ", " : "", sb_cstr(path));
         return;
     }
-    sb_printf(out, " *     *%s = d %s / d %s\n", ex->sig.params.data[(*k)++].name, ex->my_name, sb_cstr(path));
+    sb_printf(out, " *     *%s = d %s / d %s\n", ps[(*k)++].name, ex->my_name, sb_cstr(path));
 }
 
 static void put_grad_comment(StrBuf *out, const CExport *ex)
 {
     const Graph *g = ex->fn;
-    int k = ex->sig.ninputs;
+    int k = ex->sig.ninputs, in = 0;
+    bool lists = false;
     StrBuf lines = {0}, skipped = {0}, path = {0};
     for (int i = 0; i < g->nparams; i++) {
         put_param_name(&path, g, i);
-        put_derivatives(&lines, g->params[i]->type, &path, ex, &k, &skipped);
+        put_derivatives(&lines, g->params[i]->type, &path, ex, &k, &in, &skipped, &lists);
         path.len = 0;
         path.data[0] = '\0';
     }
@@ -589,6 +638,9 @@ static void put_grad_comment(StrBuf *out, const CExport *ex)
         sb_printf(out, " *   Returns %s's value and stores its gradient:\n%s", ex->my_name, sb_cstr(&lines));
         if (skipped.len)
             sb_printf(out, " *   (no pointer for the int and bool parameters: %s).\n", sb_cstr(&skipped));
+        if (lists)
+            sb_puts(out, " *   A list's d_ pointer is a buffer the caller allocates, of the size given\n"
+                         " *   (the list's own); the gradient overwrites it.\n");
         sb_puts(out, " *   A NULL pointer skips that derivative (it need not be computed);\n"
                      " *   the pointers must not overlap.\n");
     }

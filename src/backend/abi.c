@@ -36,10 +36,13 @@
  */
 #include "cg.h"
 
+#include <string.h>
+
 #include "../../runtime/myrt.h"
 
 typedef VEC(const Type *) CTypeVec;
 typedef VEC(LLVMValueRef) ValVec;
+typedef VEC(LLVMTypeRef) LLVMTypeVec;
 
 /* A leaf's type in a C signature (a bool is an i1 passed zeroext,
    c_param_attrs). */
@@ -325,29 +328,89 @@ static void list_to_c(Cg *cg, LLVMValueRef arena, LLVMValueRef v, const Type *t,
  * (every ragged list of lists checked before the first malloc, so that an
  * error leaves nothing behind).
  */
+/* The input leaves of g's parameters and, per leaf, the parameter it
+   belongs to and its first C parameter (pt receives the C types). */
+typedef struct CInputs {
+    CTypeVec in;
+    VEC(int) owner;
+    int *cfirst;        /* in.len + nextra entries */
+} CInputs;
+
+static void inputs_layout(Cg *cg, const Graph *g, int nextra, CInputs *ci, LLVMTypeVec *pt)
+{
+    memset(ci, 0, sizeof *ci);
+    for (int i = 0; i < g->nparams; i++) {
+        int before = ci->in.len;
+        leaves(g->params[i]->type, &ci->in);
+        for (int k = before; k < ci->in.len; k++)
+            vec_push(&ci->owner, i);
+    }
+    ci->cfirst = xmalloc(sizeof(int) * (size_t)(ci->in.len + nextra + 1));
+    for (int i = 0; i < ci->in.len; i++) {
+        const Type *t = ci->in.data[i];
+        ci->cfirst[i] = pt->len;
+        vec_push(pt, t->kind == T_LIST ? cg->t_ptr : c_type(cg, t));
+        for (int d = 1; d < c_width(t); d++)
+            vec_push(pt, cg->t_i64);
+    }
+}
+
+static void inputs_free(CInputs *ci)
+{
+    vec_free(&ci->in);
+    vec_free(&ci->owner);
+    free(ci->cfirst);
+}
+
+/* Adds the C attributes of the inputs (bools zeroext) and of the
+   out-pointers from C parameter nin on (noalias). */
+static void inputs_attrs(Cg *cg, LLVMValueRef fn, const CInputs *ci, int nin, int np)
+{
+    for (int i = 0; i < ci->in.len; i++)
+        if (ci->in.data[i]->kind == T_BOOL)
+            cg_add_attr(cg, fn, (LLVMAttributeIndex)(ci->cfirst[i] + 1), "zeroext");
+    for (int i = nin; i < np; i++)
+        cg_add_attr(cg, fn, (LLVMAttributeIndex)(i + 1), "noalias");
+}
+
+/* The leaf values of g's parameters from fn's C inputs (a list checked and
+   copied when g changes it in place, or when `entry`, whose parameters are
+   the leaves themselves, does: list_from_c). */
+static void inputs_from_c(Cg *cg, LLVMValueRef fn, LLVMValueRef arena, const CgExport *ex, const Graph *g,
+                          const Graph *entry, const CInputs *ci, LLVMValueRef *flat)
+{
+    for (int i = 0; i < ci->in.len; i++) {
+        const Type *t = ci->in.data[i];
+        LLVMValueRef c[3];
+        for (int d = 0; d < c_width(t); d++)
+            c[d] = LLVMGetParam(fn, (unsigned)(ci->cfirst[i] + d));
+        if (t->kind != T_LIST) {
+            flat[i] = c[0];
+            continue;
+        }
+        const Node *p = g->params[ci->owner.data[i]];
+        /* only a whole list parameter can be changed in place (inplace.c) */
+        bool copy = p->type == t && g->consumed && g->consumed[ci->owner.data[i]];
+        if (entry && entry->nparams >= ci->in.len && entry->consumed && entry->consumed[i])
+            copy = true;
+        const CParam *names = &ex->sig.params.data[ci->cfirst[i]];
+        flat[i] = list_from_c(cg, arena, t, c, copy, names[0].name, names, p->loc.line ? p->loc : g->loc);
+    }
+}
+
 static void emit_func_export(Cg *cg, const CgExport *ex)
 {
     Graph *g = ex->graph;
-    CTypeVec in = {0}, outs = {0};
-    VEC(int) owner = {0};          /* per input leaf: its parameter */
-    for (int i = 0; i < g->nparams; i++) {
-        int before = in.len;
-        leaves(g->params[i]->type, &in);
-        for (int k = before; k < in.len; k++)
-            vec_push(&owner, i);
-    }
+    CTypeVec outs = {0};
+    LLVMTypeVec pt = {0};
     const Type *rt = ret_type(g);
     bool through_out = rt->kind == T_TUPLE || rt->kind == T_LIST;
     if (through_out)
         leaves(rt, &outs);
-    VEC(LLVMTypeRef) pt = {0};
-    int *cfirst = xmalloc(sizeof(int) * (size_t)(in.len + outs.len + 1));     /* first C parameter per leaf */
-    for (int i = 0; i < in.len; i++) {
-        cfirst[i] = pt.len;
-        vec_push(&pt, in.data[i]->kind == T_LIST ? cg->t_ptr : c_type(cg, in.data[i]));
-        for (int d = 1; d < c_width(in.data[i]); d++)
-            vec_push(&pt, cg->t_i64);
-    }
+    CInputs ci;
+    inputs_layout(cg, g, outs.len, &ci, &pt);
+    CTypeVec in = ci.in;
+    int *cfirst = ci.cfirst;
     int nin = pt.len;
     if (nin != ex->sig.ninputs)
         die("codegen: %s takes %d C inputs, its signature %d", ex->sig.name, nin, ex->sig.ninputs);
@@ -360,31 +423,14 @@ static void emit_func_export(Cg *cg, const CgExport *ex)
         die("codegen: %s has %d C parameters, its signature %d", ex->sig.name, pt.len, ex->sig.params.len);
     LLVMTypeRef ret = through_out ? cg->t_void : c_type(cg, rt);
     LLVMValueRef fn = LLVMAddFunction(cg->mod, ex->sig.name, LLVMFunctionType(ret, pt.data, (unsigned)pt.len, 0));
-    for (int i = 0; i < in.len; i++)
-        if (in.data[i]->kind == T_BOOL)
-            cg_add_attr(cg, fn, (LLVMAttributeIndex)(cfirst[i] + 1), "zeroext");
+    inputs_attrs(cg, fn, &ci, nin, pt.len);
     if (rt->kind == T_BOOL)
         cg_add_attr(cg, fn, LLVMAttributeReturnIndex, "zeroext");
-    for (int i = nin; i < pt.len; i++)
-        cg_add_attr(cg, fn, (LLVMAttributeIndex)(i + 1), "noalias");
     DbgScope dbg = cg_debug_enter(cg, fn, ex->sig.name, g->loc);
     LLVMPositionBuilderAtEnd(cg->b, LLVMAppendBasicBlockInContext(cg->ctx, fn, "entry"));
     LLVMValueRef arena = arena_enter(cg);
     LLVMValueRef *flat = xmalloc(sizeof(LLVMValueRef) * (size_t)(in.len + 1));
-    for (int i = 0; i < in.len; i++) {
-        LLVMValueRef c[3];
-        for (int d = 0; d < c_width(in.data[i]); d++)
-            c[d] = LLVMGetParam(fn, (unsigned)(cfirst[i] + d));
-        if (in.data[i]->kind != T_LIST) {
-            flat[i] = c[0];
-            continue;
-        }
-        const Node *p = g->params[owner.data[i]];
-        /* only a whole list parameter can be changed in place (inplace.c) */
-        bool copy = p->type == in.data[i] && g->consumed && g->consumed[owner.data[i]];
-        const CParam *names = &ex->sig.params.data[cfirst[i]];
-        flat[i] = list_from_c(cg, arena, in.data[i], c, copy, names[0].name, names, p->loc.line ? p->loc : g->loc);
-    }
+    inputs_from_c(cg, fn, arena, ex, g, NULL, &ci, flat);
     LLVMValueRef v = call_with_leaves(cg, g, arena, flat);
     if (!through_out) {
         arena_leave(cg, arena);
@@ -421,10 +467,8 @@ static void emit_func_export(Cg *cg, const CgExport *ex)
     }
     cg_debug_leave(cg, dbg);
     free(flat);
-    free(cfirst);
+    inputs_free(&ci);
     vec_free(&pt);
-    vec_free(&owner);
-    vec_free(&in);
     vec_free(&outs);
 }
 
@@ -534,74 +578,164 @@ static void emit_vector_export(Cg *cg, const CgExport *ex)
     vec_free(&res);
 }
 
-void cg_emit_export(Cg *cg, const CgExport *ex)
+/* ---- NAME_grad ---- */
+
+/* Whether input leaf t has a d_ pointer (a float, or a list of floats:
+   passes/export.c differentiates the same leaves). */
+static bool has_derivative(const Type *t)
 {
-    if (ex->kind == EXPORT_FUNC) {
-        emit_func_export(cg, ex);
+    ListBlock lb;
+    return t->kind == T_FLOAT || (t->kind == T_LIST && type_list_block(t, &lb) && lb.leaf == T_FLOAT);
+}
+
+/* Zeros `n` doubles at p + first doubles. */
+static void zero_doubles(Cg *cg, LLVMValueRef p, LLVMValueRef first, LLVMValueRef n)
+{
+    LLVMValueRef eight = const_i64(cg, 8);
+    LLVMValueRef off = LLVMBuildNUWMul(cg->b, first, eight, "");
+    LLVMBuildMemSet(cg->b, LLVMBuildGEP2(cg->b, cg->t_i8, p, &off, 1, ""), LLVMConstInt(cg->t_i8, 0, 0),
+                    LLVMBuildNUWMul(cg->b, n, eight, ""), 1);
+}
+
+static LLVMValueRef smin(Cg *cg, LLVMValueRef a, LLVMValueRef b)
+{
+    return LLVMBuildSelect(cg->b, LLVMBuildICmp(cg->b, LLVMIntSLT, a, b, ""), a, b, "");
+}
+
+/*
+ * Stores sensitivity d (of type dt) of a list of `n` items, each `per`
+ * doubles, at p: item i's leaves as doubles (a symbolic zero leaf 0.0)
+ * for i below d's length, zeros beyond it (a sensitivity list that was
+ * never touched is the empty list, standing for zeros of any length, or
+ * the symbolic zero itself: docs/ad.md, "Zeros of lists").  A list of
+ * lists (`cols` not NULL) row by row, each row as a list of `cols` items.
+ */
+static void sens_to_c(Cg *cg, LLVMValueRef d, const Type *dt, LLVMValueRef n, LLVMValueRef cols, int per,
+                      LLVMValueRef p)
+{
+    LLVMValueRef row_doubles = cols ? LLVMBuildNUWMul(cg->b, cols, const_i64(cg, per), "") : const_i64(cg, per);
+    const Type *elem = dt->kind == T_LIST ? type_list_elem(dt) : NULL;
+    if (!elem || elem->kind == T_ZERO) {
+        zero_doubles(cg, p, const_i64(cg, 0), LLVMBuildNUWMul(cg->b, n, row_doubles, ""));
         return;
     }
-    /* derivatives with respect to lists are not exported yet (the driver
-       refuses them): every leaf below is a scalar, one C parameter each */
-    for (int i = 0; i < ex->primal->nparams; i++)
-        if (type_may_hold_list(ex->primal->params[i]->type))
-            die("codegen: %s: a derivative export with a list parameter", ex->sig.name);
-    if (type_may_hold_list(ret_type(ex->primal)))
-        die("codegen: %s: a derivative export with a list result", ex->sig.name);
-    if (ex->kind == EXPORT_VJP || ex->kind == EXPORT_JVP) {
-        emit_vector_export(cg, ex);
-        return;
+    LLVMValueRef m = smin(cg, n, cg_list_len(cg, d));
+    LLVMValueRef data = cg_list_data(cg, d);
+    CgLoop l;
+    cg_loop_begin(cg, &l, const_i64(cg, 0), m, NULL, 0);
+    LLVMValueRef item = cg_list_load(cg, data, l.i, elem);
+    LLVMValueRef first = LLVMBuildNUWMul(cg->b, l.i, row_doubles, "");
+    if (cols) {
+        LLVMValueRef off = LLVMBuildNUWMul(cg->b, first, const_i64(cg, 8), "");
+        sens_to_c(cg, item, elem, cols, NULL, per, LLVMBuildGEP2(cg->b, cg->t_i8, p, &off, 1, "row"));
+    } else {
+        CTypeVec il = {0};
+        leaves(elem, &il);
+        if (il.len != per)
+            die("codegen: a list sensitivity's item has %d leaves, the parameter's %d", il.len, per);
+        const Type *f64 = type_float(cg->m->types);
+        const Type **want = xmalloc(sizeof(const Type *) * (size_t)(per + 1));
+        LLVMValueRef *lv = xmalloc(sizeof(LLVMValueRef) * (size_t)(per + 1));
+        for (int j = 0; j < per; j++)
+            want[j] = f64;
+        leaves_as(cg, item, elem, want, per, lv);
+        for (int j = 0; j < per; j++) {
+            LLVMValueRef at = LLVMBuildNUWAdd(cg->b, first, const_i64(cg, j), "");
+            LLVMBuildStore(cg->b, lv[j], LLVMBuildGEP2(cg->b, cg->t_f64, p, &at, 1, ""));
+        }
+        free(lv);
+        free(want);
+        vec_free(&il);
     }
-    /* NAME_grad(leaves, d...): when every d pointer is NULL only the value
-       is wanted, and NAME alone runs */
+    cg_loop_end(cg, &l, NULL);
+    zero_doubles(cg, p, LLVMBuildNUWMul(cg->b, m, row_doubles, ""),
+                 LLVMBuildNUWMul(cg->b, LLVMBuildNUWSub(cg->b, n, m, ""), row_doubles, ""));
+}
+
+/*
+ * NAME_grad(C inputs..., d...) (cabi.h): the inputs as NAME takes them
+ * (inputs_from_c, shared by both paths); with every d_ pointer NULL,
+ * NAME alone; otherwise the entry fn$grad (export.h: (value, (d...)), one
+ * derivative per float or float-list leaf), each derivative stored unless
+ * its pointer is NULL: a float through its pointer, a list into the
+ * caller's buffer of the parameter's length (sens_to_c).
+ */
+static void emit_grad_export(Cg *cg, const CgExport *ex)
+{
     Graph *g = ex->graph;
-    CTypeVec in = {0};
-    int nin = count_leaves_params(ex->primal, &in);
-    const Type *rt = ret_type(ex->primal);
-    int nd = 0;
-    for (int i = 0; i < nin; i++)
-        nd += in.data[i]->kind == T_FLOAT;
-    int np = nin + nd;
-    LLVMTypeRef *pt = xmalloc(sizeof(LLVMTypeRef) * (size_t)(np + 1));
-    for (int i = 0; i < nin; i++)
-        pt[i] = c_type(cg, in.data[i]);
-    for (int i = 0; i < nd; i++)
-        pt[nin + i] = cg->t_ptr;
-    LLVMValueRef fn = LLVMAddFunction(cg->mod, ex->sig.name, LLVMFunctionType(cg->t_f64, pt, (unsigned)np, 0));
-    c_param_attrs(cg, fn, in.data, nin, false);
-    for (int i = nin; i < np; i++)
-        cg_add_attr(cg, fn, (LLVMAttributeIndex)(i + 1), "noalias");
+    LLVMTypeVec pt = {0};
+    CInputs ci;
+    inputs_layout(cg, ex->primal, 0, &ci, &pt);
+    int nin = pt.len;
+    if (nin != ex->sig.ninputs)
+        die("codegen: %s takes %d C inputs, its signature %d", ex->sig.name, nin, ex->sig.ninputs);
+    VEC(int) dleaf = {0};           /* per d_ pointer: its input leaf */
+    for (int i = 0; i < ci.in.len; i++)
+        if (has_derivative(ci.in.data[i])) {
+            vec_push(&dleaf, i);
+            vec_push(&pt, cg->t_ptr);
+        }
+    int nd = dleaf.len, np = pt.len;
+    if (np != ex->sig.params.len)
+        die("codegen: %s has %d C parameters, its signature %d", ex->sig.name, np, ex->sig.params.len);
+    LLVMValueRef fn = LLVMAddFunction(cg->mod, ex->sig.name, LLVMFunctionType(cg->t_f64, pt.data, (unsigned)np, 0));
+    inputs_attrs(cg, fn, &ci, nin, np);
     DbgScope dbg = cg_debug_enter(cg, fn, ex->sig.name, ex->primal->loc);
     LLVMPositionBuilderAtEnd(cg->b, LLVMAppendBasicBlockInContext(cg->ctx, fn, "entry"));
     LLVMValueRef arena = arena_enter(cg);
-    LLVMValueRef *flat = xmalloc(sizeof(LLVMValueRef) * (size_t)(nin + 1));
-    for (int i = 0; i < nin; i++)
-        flat[i] = LLVMGetParam(fn, (unsigned)i);
+    LLVMValueRef *flat = xmalloc(sizeof(LLVMValueRef) * (size_t)(ci.in.len + 1));
+    inputs_from_c(cg, fn, arena, ex, ex->primal, g, &ci, flat);
     LLVMValueRef any = LLVMConstInt(cg->t_i1, 0, 0);
     for (int i = 0; i < nd; i++)
         any = LLVMBuildOr(cg->b, any, LLVMBuildIsNotNull(cg->b, LLVMGetParam(fn, (unsigned)(nin + i)), ""), "");
     LLVMBasicBlockRef prim = LLVMAppendBasicBlockInContext(cg->ctx, fn, "value_only");
     LLVMBasicBlockRef grad = LLVMAppendBasicBlockInContext(cg->ctx, fn, "gradient");
     LLVMBuildCondBr(cg->b, any, grad, prim);
+    const Type *f64 = type_float(cg->m->types);
     LLVMPositionBuilderAtEnd(cg->b, prim);
     LLVMValueRef v = call_with_leaves(cg, ex->primal, arena, flat);
     arena_leave(cg, arena);
-    LLVMBuildRet(cg->b, cg_coerce(cg, v, rt, type_float(cg->m->types)));
+    LLVMBuildRet(cg->b, cg_coerce(cg, v, ret_type(ex->primal), f64));
     LLVMPositionBuilderAtEnd(cg->b, grad);
-    LLVMValueRef r = call_with_leaves(cg, g, arena, flat);
+    if (g->nparams != ci.in.len)
+        die("codegen: the entry of %s has %d parameters, its C signature %d leaves", ex->sig.name, g->nparams,
+            ci.in.len);
+    GInfo *gi = info(cg, g);
+    LLVMValueRef *a = xmalloc(sizeof(LLVMValueRef) * (size_t)(g->nparams + 2));
+    a[0] = arena;
+    for (int i = 0; i < g->nparams; i++)
+        a[i + 1] = flat[i];         /* the entry's parameters are the leaves */
+    LLVMValueRef r = cg_call_fn(cg, gi->fnty, gi->fn, a, g->nparams + 1, true);
+    free(a);
     const Type *grt = ret_type(g);      /* (value, (d...)) */
-    LLVMValueRef val = cg_coerce(cg, LLVMBuildExtractValue(cg->b, r, 0, ""), grt->elems[0], type_float(cg->m->types));
+    LLVMValueRef val = cg_coerce(cg, LLVMBuildExtractValue(cg->b, r, 0, ""), grt->elems[0], f64);
     LLVMValueRef ds = LLVMBuildExtractValue(cg->b, r, 1, "");
     const Type *dt = grt->elems[1];
+    if (dt->kind == T_TUPLE && dt->n != nd)
+        die("codegen: %s has %d derivatives, its signature %d", ex->sig.name, dt->n, nd);
     for (int i = 0; i < nd; i++) {
         LLVMValueRef p = LLVMGetParam(fn, (unsigned)(nin + i));
         LLVMBasicBlockRef st = LLVMAppendBasicBlockInContext(cg->ctx, fn, "store");
         LLVMBasicBlockRef next = LLVMAppendBasicBlockInContext(cg->ctx, fn, "next");
         LLVMBuildCondBr(cg->b, LLVMBuildIsNotNull(cg->b, p, ""), st, next);
         LLVMPositionBuilderAtEnd(cg->b, st);
-        LLVMValueRef di = dt->kind == T_TUPLE ? cg_coerce(cg, LLVMBuildExtractValue(cg->b, ds, (unsigned)i, ""),
-                                                          dt->elems[i], type_float(cg->m->types))
-                                              : LLVMConstReal(cg->t_f64, 0.0);
-        LLVMBuildStore(cg->b, di, ptr_to(cg, p, cg->t_f64));
+        const Type *t = ci.in.data[dleaf.data[i]];
+        const Type *di_t = dt->kind == T_TUPLE ? dt->elems[i] : NULL;
+        LLVMValueRef di = di_t ? LLVMBuildExtractValue(cg->b, ds, (unsigned)i, "") : NULL;
+        if (t->kind == T_LIST) {
+            ListBlock lb;
+            type_list_block(t, &lb);
+            LLVMValueRef *c = &flat[dleaf.data[i]];
+            LLVMValueRef len = cg_list_len(cg, *c), cols = NULL;
+            if (lb.dims == 2)       /* the columns: the C parameter after the rows */
+                cols = LLVMGetParam(fn, (unsigned)(ci.cfirst[dleaf.data[i]] + 2));
+            if (!di_t || di_t->kind == T_ZERO)
+                di_t = type_zero(cg->m->types);
+            sens_to_c(cg, di, di_t, len, cols, lb.per_item, p);
+        } else {
+            LLVMValueRef x = di_t ? cg_coerce(cg, di, di_t, f64) : LLVMConstReal(cg->t_f64, 0.0);
+            LLVMBuildStore(cg->b, x, ptr_to(cg, p, cg->t_f64));
+        }
         LLVMBuildBr(cg->b, next);
         LLVMPositionBuilderAtEnd(cg->b, next);
     }
@@ -609,8 +743,30 @@ void cg_emit_export(Cg *cg, const CgExport *ex)
     LLVMBuildRet(cg->b, val);
     cg_debug_leave(cg, dbg);
     free(flat);
-    free(pt);
-    vec_free(&in);
+    inputs_free(&ci);
+    vec_free(&dleaf);
+    vec_free(&pt);
+}
+
+void cg_emit_export(Cg *cg, const CgExport *ex)
+{
+    if (ex->kind == EXPORT_FUNC) {
+        emit_func_export(cg, ex);
+        return;
+    }
+    /* NAME_vjp and NAME_jvp of functions with lists in their signatures
+       are not exported yet (the driver refuses them): every leaf there is
+       a scalar, one C parameter each */
+    for (int i = 0; ex->kind != EXPORT_GRAD && i < ex->primal->nparams; i++)
+        if (type_may_hold_list(ex->primal->params[i]->type))
+            die("codegen: %s: a vjp or jvp export with a list parameter", ex->sig.name);
+    if (type_may_hold_list(ret_type(ex->primal)))
+        die("codegen: %s: a derivative export with a list result", ex->sig.name);
+    if (ex->kind == EXPORT_VJP || ex->kind == EXPORT_JVP) {
+        emit_vector_export(cg, ex);
+        return;
+    }
+    emit_grad_export(cg, ex);
 }
 
 int codegen_run_slots(const Type *t)
