@@ -7,12 +7,14 @@
  * like in-language use.
  *
  * For a top-level function fn(p1, ..., pn) whose parameters flatten into C
- * leaves l1..lm (tuple parameters depth-first; types from the annotations,
- * float where there is none), with float leaves f1..fk, let inner(f1..fk)
- * rebuild fn's arguments from them and the other leaves (ints and bools,
- * read from the enclosing graph) and call fn.  Only float leaves are
- * differentiated, so fn computes with its int and bool parameters exactly
- * as when called directly.  Then:
+ * leaves l1..lm (tuple parameters depth-first, a list a leaf; types from
+ * the annotations, float where there is none), with differentiable leaves
+ * f1..fk (floats, and lists whose items hold floats: contract 5.5), let
+ * inner(f1..fk) rebuild fn's arguments from them and the other leaves
+ * (ints, bools and lists of them, read from the enclosing graph) and call
+ * fn.  Only those leaves are differentiated, so fn computes with its int
+ * and bool parameters exactly as when called directly (a list leaf's
+ * derivative is a list of its shape).  Then:
  *
  *     fn$grad(l1..lm)            = value_and_grad(inner, (0..k-1))(f1..fk)
  *                                  -> (value, (d1, ..., dk))

@@ -307,14 +307,17 @@ bool cabi_grad_signature(Arena *arena, const Graph *g, const char *prefix, const
 }
 
 /* NAME_vjp and NAME_jvp: void, g's C parameters, then the rest as
-   cabi.h says. */
+   cabi.h says; none for a g with a list in its signature. */
 static bool vector_signature(Arena *arena, const Graph *g, const char *prefix, const char *name, bool vjp,
                              CSignature *out)
 {
     memset(out, 0, sizeof *out);
     const Type *r = g->ret_type;
-    if (!r)
+    if (!r || type_may_hold_list(r))
         return false;
+    for (int i = 0; i < g->nparams; i++)
+        if (g->params[i]->type && type_may_hold_list(g->params[i]->type))
+            return false;           /* (no list form yet: issue 17) */
     out->name = safe_name(arena, arena_printf(arena, "%s%s_%s", prefix ? prefix : "", name, vjp ? "vjp" : "jvp"));
     out->ret = "void";
     bool ok = flatten_params(arena, g, FLAT_INPUT, out);

@@ -17,10 +17,11 @@
  * xs_len_1`, the columns, for a list of lists), in place where it lies in
  * a tuple; a result component k gives `T **out_k, int64_t *out_k_len` (and
  * `int64_t *out_k_len_1`), and a function whose result is or holds a list
- * returns void.  Derivative signatures (NAME_grad, _vjp, _jvp) of a
- * function with a list in its signature do not exist yet (issue 17: one
- * `double *d_xs` per list parameter will go where flatten_list says).  Names that are C or C++ keywords get a
- * trailing '_'.  The parameter names of one signature are distinct (a
+ * returns void.  NAME_grad gives a list of floats (a float block) one
+ * `double *d_xs`, the caller's buffer of the list's doubles, in place
+ * among the d_ pointers, and a list of ints or bools none; NAME_vjp and
+ * NAME_jvp of a function with a list in its signature do not exist yet
+ * (issue 17).  Names that are C or C++ keywords get a trailing '_'.  The parameter names of one signature are distinct (a
  * name that repeats an earlier one, `d_x` next to the gradient pointer of
  * `x` say, gets trailing '_'s until it does not); parameter names are not
  * part of the ABI, only the function's name and the order and types of
@@ -59,9 +60,10 @@ bool cabi_is_keyword(const char *name);
    runtime's myrt_ names); NULL when it is free. */
 const char *cabi_reserved(const char *name);
 
-/* The signature of NAME_grad (contract section 3): g's C parameters, then
-   one `double *d_<flattened name>` out-pointer per flattened float
-   parameter, in order (none for int or bool leaves); returns double.
+/* The signature of NAME_grad (contract sections 3 and 5.5): g's C
+   parameters, then one `double *d_<flattened name>` out-pointer per
+   flattened float parameter and per list of floats, in order (none for
+   int or bool leaves, or lists of them); returns double.
    C name: prefix + name + "_grad" (keyword-safe).  False when g cannot be
    exported or does not return a float. */
 bool cabi_grad_signature(Arena *arena, const Graph *g, const char *prefix, const char *name, CSignature *out);
@@ -76,7 +78,7 @@ bool cabi_grad_signature(Arena *arena, const Graph *g, const char *prefix, const
  * parameters; one tangent `double t_<flattened name>` per flattened float
  * parameter; the out-pointers; one `double *dout_i` per float component.
  * C names: prefix + name + "_vjp" / "_jvp" (keyword-safe).  False when g
- * cannot be exported.
+ * cannot be exported or has a list in its signature.
  */
 bool cabi_vjp_signature(Arena *arena, const Graph *g, const char *prefix, const char *name, CSignature *out);
 bool cabi_jvp_signature(Arena *arena, const Graph *g, const char *prefix, const char *name, CSignature *out);
@@ -109,7 +111,7 @@ typedef struct CExport {
  * block (`xs: xs_len doubles`, `m: m_len rows of m_len_1 doubles,
  * row-major`) and, for a list result, that the caller frees it; when any
  * function has lists, a paragraph on them at the top; for a gradient what each d_ pointer
- * receives, for a vjp or jvp what each out-pointer and each derivative
+ * receives (a list's: per item, and its length in the list's length names), for a vjp or jvp what each out-pointer and each derivative
  * pointer receives (as sums over the cotangents or tangents), and that
  * NULL skips it; then the prototype.  The header compiles
  * as C (C99 and later) and as C++ (C++11 and later) with every warning on.

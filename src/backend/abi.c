@@ -30,9 +30,13 @@
  * over before arena_leave: its buffer itself when it is a large block of
  * the arena (myrt_list_release), else a malloc'd copy; a list-of-lists
  * result is checked rectangular first (a runtime error at the function)
- * and copied into one row-major block.  Derivative exports (NAME_grad,
- * NAME_vjp, NAME_jvp) of functions with lists in their signatures are
- * refused by the driver until derivatives of lists exist (issue 17).
+ * and copied into one row-major block.  NAME_grad takes its list
+ * parameters as NAME does (inputs_from_c: copied when NAME or the entry
+ * changes them in place) and stores a float list's gradient into the
+ * caller's d_ buffer of the parameter's length (sens_to_c: zeros where
+ * the sensitivity list is shorter, as an untouched one is).  NAME_vjp and
+ * NAME_jvp of functions with lists in their signatures are refused by the
+ * driver until they are built (issue 17).
  */
 #include "cg.h"
 

@@ -309,6 +309,9 @@ myc_c_for() {
                 --vjp=count --jvp=count "-${1#vectors_}" ;;
         pfx_vectors) myc_c pfx_vectors vectors.my --vjp=polar --jvp=polar --prefix=pv_ ;;
         lists_O0|lists_O2) myc_c "$1" lists.my "-${1#lists_}" ;;
+        list_grads_O0|list_grads_O2)
+            myc_c "$1" list_grads.my --grad=dot --grad=lsq --grad=quad --grad=centroid_loss --grad=weighted \
+                --grad=nested --grad=scaled_copy --grad=ignores --grad=first_row "-${1#list_grads_}" ;;
         debug_O0|debug_O2) myc_c "$1" debug.my --grad=walk --vjp=walk --jvp=walk -g "-${1#debug_}" ;;
         unwind_O0|unwind_O2) myc_c "$1" unwind.my --grad=scaled "-${1#unwind_}" ;;
         nesting_O0|nesting_O2)
@@ -616,6 +619,21 @@ t_lists() {
     [ "$got" = "$want" ] || fail "global symbols of $key.o: expected [$(echo $want)], got [$(echo $got)]"
 }
 
+# NAME_grad with list parameters (contract 5.5) in an object at -O$1
+# (list_grads.c), from C and, with $2 = c++, from C++.
+t_list_grads() {
+    local key=list_grads_$1
+    myc_c_for "$key" && expected list_grads || return 1
+    run cp "$TMP/obj/$key.h" list_grads.h || return 1
+    if [ "${2:-c}" = c++ ]; then
+        run "$CXX" -x c++ $CXXFLAGS_TEST -I. $INCS -o list_grads "$ABI/list_grads.c" -x none "$TMP/obj/$key.o" \
+            "$RT" -lm
+    else
+        run "$CC" $CFLAGS_TEST -I. $INCS -o list_grads "$ABI/list_grads.c" "$TMP/obj/$key.o" "$RT" -lm
+    fi || return 1
+    run ./list_grads
+}
+
 # osc_grad on 10^7 iterations in 512 KiB of stack.
 t_stack_loop() {
     stack_prog "$1" || return 1
@@ -644,6 +662,9 @@ t_valgrind() {
             run "$CC" $CFLAGS_TEST -I. $INCS -o vectors "$ABI/vectors.c" "$TMP/obj/vectors_O2.o" "$RT" -lm ;;
         lists) myc_c_for lists_O2 && expected lists && run cp "$TMP/obj/lists_O2.h" lists.h &&
             run "$CC" $CFLAGS_TEST -I. $INCS -o lists "$ABI/lists.c" "$TMP/obj/lists_O2.o" "$RT" -lm ;;
+        list_grads) myc_c_for list_grads_O2 && expected list_grads &&
+            run cp "$TMP/obj/list_grads_O2.h" list_grads.h &&
+            run "$CC" $CFLAGS_TEST -I. $INCS -o list_grads "$ABI/list_grads.c" "$TMP/obj/list_grads_O2.o" "$RT" -lm ;;
         unwind) unwind_prog O2 ;;
         errors_handler_at) myc_c_for errors && expected errors &&
             cc_main errors_handler_at "$ABI/errors_handler_at.c" "$TMP/obj/errors.o" ;;
@@ -875,14 +896,15 @@ t_cli() {
         grad-int-param) cli_fails 2 "$USAGE--grad=counts: 'counts' cannot be exported: parameter 'n' is used as an int: annotate it 'n: int'" \
                             counts cli_targets.my --grad=counts ;;
         grad-clash) cli_fails 2 "$USAGE" f_grad cli_grad_clash.my --grad=f ;;
-        # derivatives of lists are not exported yet (contract 5.4, issue 17): no partial NAME_grad
-        grad-list) cli_fails 2 \
-            "^myc: error: --grad=total: parameter 'xs' of 'total' holds a list, and derivatives with respect to lists are not implemented yet\$" \
-            total cli_targets.my --grad=total ;;
+        # NAME_vjp and NAME_jvp with lists are not exported yet (issue 17; NAME_grad is: list_grads)
         vjp-list-result) cli_fails 2 \
             "^myc: error: --vjp=ramp: the result of 'ramp' holds a list, and derivatives of list results are not implemented yet\$" \
             ramp cli_targets.my --vjp=ramp ;;
-        jvp-list) cli_fails 2 "^myc: error: --jvp=total: parameter 'xs'" total cli_targets.my --jvp=total ;;
+        jvp-list) cli_fails 2 \
+            "^myc: error: --jvp=total: parameter 'xs' of 'total' holds a list, and Jacobian-vector products with list parameters are not implemented yet \(--grad=total is\)\$" \
+            total cli_targets.my --grad=total --jvp=total ;;
+        vjp-list) cli_fails 2 "^myc: error: --vjp=total: parameter 'xs' of 'total' holds a list, and vector-Jacobian" \
+            total cli_targets.my --vjp=total ;;
         keyword-clash) cli_fails 1 '^cli_keyword_clash\.my:[0-9]+:[0-9]+: error: ' auto_ cli_keyword_clash.my ;;
         header-needs-c) cli_needs_c --header=out.h ;;
         grad-needs-c) cli_needs_c --grad=ok ;;
@@ -979,13 +1001,13 @@ if [ ! -f "$RT" ]; then
 fi
 
 # Expected values first: they need only the interpreter.
-for base in tuples grads names two_a two_b two_c errors threads stack vectors lists debug unwind; do
+for base in tuples grads names two_a two_b two_c errors threads stack vectors lists list_grads debug unwind; do
     test_case "expected:$base" t_expected "$base"
 done
 
 # The command line: compiler-independent.
 for c in grad-missing grad-private grad-tuple grad-int grad-bool grad-not-exported grad-int-param grad-clash grad-twice \
-         grad-list vjp-list-result jvp-list \
+         vjp-list-result jvp-list vjp-list \
          keyword-clash header-needs-c grad-needs-c prefix-needs-c vjp-missing jvp-missing vjp-private \
          jvp-not-exported vjp-returns-fn vjp-clash jvp-clash vjp-prefix-clash vjp-twice vjp-needs-c jvp-needs-c \
          g-needs-c; do
@@ -1019,7 +1041,7 @@ for CC in $CCS; do
     export CC CXX
     [ -n "$FIRST_CC" ] || FIRST_CC=$CC
     for key in tuples grads names pfx_names two_a two_b two_c errors threads stack_O2 vectors_O2 pfx_vectors lists_O2 \
-               debug_O2 unwind_O2; do
+               list_grads_O2 debug_O2 unwind_O2; do
         test_case "header:$key[$CC]" t_header "$key"
     done
     test_case "tuples[$CC]" t_tuples
@@ -1050,6 +1072,9 @@ for CC in $CCS; do
     test_case "lists-O0[$CC]" t_lists O0
     test_case "lists-O2[$CC]" t_lists O2
     test_case "lists-O2[$CXX]" t_lists O2 c++
+    test_case "list-grads-O0[$CC]" t_list_grads O0
+    test_case "list-grads-O2[$CC]" t_list_grads O2
+    test_case "list-grads-O2[$CXX]" t_list_grads O2 c++
     test_case "unwind-O0[$CXX]" t_unwind O0
     test_case "unwind-O2[$CXX]" t_unwind O2
     test_case "unwind-tables[$CC]" t_unwind_tables
@@ -1067,7 +1092,7 @@ if [ -n "$FIRST_CC" ]; then
     # put the breakpoint: the backward pass is checked by name, in the DWARF)
     test_case "gdb-O2:walk_grad[$CC]" t_gdb O2 grad def:walk walk_grad -
     if [ "$VALGRIND" = 1 ] && command -v valgrind > /dev/null; then
-        for prog in grads tuples errors_handler errors_handler_at vectors lists unwind; do
+        for prog in grads tuples errors_handler errors_handler_at vectors lists list_grads unwind; do
             test_case "valgrind:$prog[$CC]" t_valgrind "$prog"
         done
     else

@@ -194,10 +194,27 @@ static void test_list_signatures(void **state)
     assert_null(describe(f, sig_graph(f, names3, types4, 1, fl), NULL, "bad"));
     Type *types5[] = {type_list(tt, type_list(tt, type_list(tt, fl)))};
     assert_null(describe(f, sig_graph(f, names3, types5, 1, fl), NULL, "deep"));
-    /* derivatives with respect to lists have no C form yet (issue 17) */
+    /* NAME_grad: one double *d_ per float list (a matrix's, a list of
+       tuples' too, in place in a tuple), none for lists of ints or bools */
     CSignature sig;
-    Graph *lg = sig_graph(f, names, types, 4, fl);
-    assert_false(cabi_grad_signature(f->arena, lg, NULL, "f", &sig));
+    Type *fm_types[] = {type_list(tt, fl), type_list(tt, type_list(tt, fl)), type_list(tt, bo), in};
+    Graph *lg = sig_graph(f, names, fm_types, 4, fl);
+    assert_true(cabi_grad_signature(f->arena, lg, NULL, "f", &sig));
+    StrBuf sb = {0};
+    cabi_format(&sig, &sb);
+    assert_string_equal(sb_cstr(&sb), "double f_grad(const double *xs, int64_t xs_len, const double *m, int64_t m_len, "
+                                      "int64_t m_len_1, const bool *flags, int64_t flags_len, int64_t n, "
+                                      "double *d_xs, double *d_m)");
+    sb_free(&sb);
+    cabi_signature_free(&sig);
+    Graph *tg = sig_graph(f, names2, types2, 2, fl);
+    assert_true(cabi_grad_signature(f->arena, tg, NULL, "g", &sig));
+    cabi_format(&sig, &sb);
+    assert_string_equal(sb_cstr(&sb), "double g_grad(const double *p_0, int64_t p_0_len, double p_1, "
+                                      "const int64_t *int_, int64_t int_len, double *d_p_0, double *d_p_1)");
+    sb_free(&sb);
+    cabi_signature_free(&sig);
+    /* vjp and jvp with lists have no C form yet (issue 17) */
     assert_false(cabi_vjp_signature(f->arena, lg, NULL, "f", &sig));
     assert_false(cabi_jvp_signature(f->arena, lg, NULL, "f", &sig));
 }
