@@ -94,18 +94,30 @@ static void shell_build(Module *m, Graph *fn, const char *what, Shell *s)
     vec_free(&shapes);
 }
 
-/* The entry's parameter types: the leaves', then `nextra` floats (in the
-   module's arena, which outlives inference). */
-static Type **shell_finish(Module *m, Shell *s, int nextra)
+/* The entry's parameter types: the leaves', then the `nextra` of `extra`
+   (in the module's arena, which outlives inference). */
+static Type **shell_finish(Module *m, Shell *s, Type *const *extra, int nextra)
 {
     Type **types = ARENA_ARRAY(m->arena, Type *, s->types.len + nextra + 1);
     for (int i = 0; i < s->types.len; i++)
         types[i] = s->types.data[i];
     for (int i = 0; i < nextra; i++)
-        types[s->types.len + i] = type_float(m->types);
+        types[s->types.len + i] = extra[i];
     vec_free(&s->floats);
     vec_free(&s->types);
     return types;
+}
+
+/* The leaves of value v (of type t) in g, depth-first: getitems. */
+static void leaf_nodes_of(Graph *g, Node *v, Type *t, NodeVec *out, Loc loc)
+{
+    if (t->kind != T_TUPLE) {
+        vec_push(out, v);
+        return;
+    }
+    for (int i = 0; i < t->n; i++)
+        leaf_nodes_of(g, ir_apply_prim(g, P_GETITEM, loc, 2, v, ir_const_int(g->module, i, loc)), t->elems[i], out,
+                      loc);
 }
 
 /* derive(op, tower 0, tuple, k selected: idx...)(inner) in g: the
@@ -164,7 +176,7 @@ Graph *export_grad_graph(Module *m, Graph *fn, Type ***leaf_types)
         ir_set_output(outer, call_nodes(outer, op, s.floats.data, k, loc));
         free(idx);
     }
-    *leaf_types = shell_finish(m, &s, 0);
+    *leaf_types = shell_finish(m, &s, NULL, 0);
     return outer;
 }
 
@@ -180,15 +192,28 @@ Graph *export_vjp_graph(Module *m, Graph *fn, Type *result, Type ***param_types)
     Node *r = call_nodes(outer, op, s.floats.data, k, loc);
     Node *y = ir_apply_prim(outer, P_GETITEM, loc, 2, r, ir_const_int(m, 0, loc));
     Node *pb = ir_apply_prim(outer, P_GETITEM, loc, 2, r, ir_const_int(m, 1, loc));
-    /* the cotangent: y's shape, the dy_ parameters at its float leaves,
-       0.0 at its int and bool leaves */
-    TypeVec rl = {0};
+    /* the cotangent: y's shape, the dy_ parameters at its differentiable
+       leaves (floats, float lists), 0.0 at its other leaves */
+    TypeVec rl = {0}, dy_types = {0};
     type_leaves(result, &rl);
     Node **dl = xmalloc(sizeof(Node *) * (size_t)(rl.len + 1));
-    int q = 0;
-    for (int i = 0; i < rl.len; i++)
-        dl[i] = rl.data[i]->kind == T_FLOAT ? ir_add_param(outer, arena_printf(m->arena, "dy%d", q++), loc)
-                                            : ir_const_float(m, 0.0, loc);
+    NodeVec yl = {0};
+    leaf_nodes_of(outer, y, result, &yl, loc);
+    for (int i = 0; i < rl.len; i++) {
+        if (differentiable_leaf(rl.data[i])) {
+            dl[i] = ir_add_param(outer, arena_printf(m->arena, "dy%d", dy_types.len), loc);
+            vec_push(&dy_types, rl.data[i]);
+        } else if (rl.data[i]->kind == T_LIST) {
+            /* a list of ints or bools: the operator wants a list of its
+               lengths, whose items no rule reads (such a list's
+               sensitivity is the symbolic zero, docs/ad.md "Lists"), so
+               the result's own list */
+            dl[i] = yl.data[i];
+        } else {
+            dl[i] = ir_const_float(m, 0.0, loc);
+        }
+    }
+    vec_free(&yl);
     int next = 0;
     Node *dy = rebuild(outer, result, dl, &next, loc);
     Node *dx = ir_apply_call(outer, pb, loc, 1, dy);
@@ -196,7 +221,8 @@ Graph *export_vjp_graph(Module *m, Graph *fn, Type *result, Type ***param_types)
     ir_set_output(outer, tuple_of(outer, out, 2, loc));
     free(dl);
     vec_free(&rl);
-    *param_types = shell_finish(m, &s, q);
+    *param_types = shell_finish(m, &s, dy_types.data, dy_types.len);
+    vec_free(&dy_types);
     return outer;
 }
 
@@ -207,14 +233,22 @@ Graph *export_jvp_graph(Module *m, Graph *fn, Type ***param_types)
     shell_build(m, fn, "jvp", &s);
     Graph *outer = s.outer;
     int k = s.floats.len;
-    /* jvp(inner, (float leaves...), (tangents...)), the C ABI's variant */
+    /* jvp(inner, (differentiable leaves...), (tangents...)), the C ABI's
+       variant; a tangent has its leaf's type */
     Node **ts = xmalloc(sizeof(Node *) * (size_t)(k + 1));
-    for (int i = 0; i < k; i++)
-        ts[i] = ir_add_param(outer, arena_printf(m->arena, "t%d", i), loc);
+    TypeVec t_types = {0};
+    for (int i = 0, j = 0; i < s.types.len; i++) {
+        if (!differentiable_leaf(s.types.data[i]))
+            continue;
+        ts[j] = ir_add_param(outer, arena_printf(m->arena, "t%d", j), loc);
+        j++;
+        vec_push(&t_types, s.types.data[i]);
+    }
     Node *args[2] = {tuple_of(outer, s.floats.data, k, loc), tuple_of(outer, ts, k, loc)};
     Node *op = derive(outer, s.inner, OP_JVP, 1, NULL, 0, loc);
     ir_set_output(outer, call_nodes(outer, op, args, 2, loc));
     free(ts);
-    *param_types = shell_finish(m, &s, k);
+    *param_types = shell_finish(m, &s, t_types.data, t_types.len);
+    vec_free(&t_types);
     return outer;
 }

@@ -112,8 +112,7 @@ typedef enum FlatMode {
  * `int64_t xs_len_1` for a list of lists); as result component k,
  * `T **out_k, int64_t *out_k_len` (and `int64_t *out_k_len_1`).  T is the
  * block's scalar type.  False when t is not a block.  (The derivative
- * pointers of NAME_grad: flatten_list_grad; NAME_vjp and NAME_jvp have
- * no list form yet.)
+ * modes: flatten_list_deriv.)
  */
 static bool flatten_list(Arena *a, const Type *t, const char *base, FlatMode mode, int k, CSignature *sig)
 {
@@ -144,19 +143,53 @@ static bool flatten_list(Arena *a, const Type *t, const char *base, FlatMode mod
     return true;
 }
 
-/* NAME_grad's pointer for list leaf t (contract 5.5): `double *d_xs`,
-   the caller's buffer of as many doubles as the parameter's block holds,
-   when t holds floats; nothing for a list of ints or bools.  False when t
-   is not a block. */
-static bool flatten_list_grad(Arena *a, const Type *t, const char *base, CSignature *sig)
+/*
+ * The derivative parameters of list leaf t (contracts 3 and 5.5) when its
+ * items hold floats, appended to sig: NAME_grad's and NAME_vjp's `double
+ * *d_xs` (the caller's buffer of as many doubles as the parameter's block
+ * holds); NAME_jvp's tangent `const double *t_xs` (as many, the
+ * parameter's lengths giving its shape); NAME_vjp's cotangent of result
+ * component k, `const double *dy_k, int64_t dy_k_len` (and `int64_t
+ * dy_k_len_1` for a list of lists: the cotangent has its own lengths,
+ * checked against the result's); NAME_jvp's `double **dout_k` (a block
+ * from malloc of the result's shape, *out_k_len giving it).  Nothing for a
+ * list of ints or bools.  False when t is not a block.
+ */
+static bool flatten_list_deriv(Arena *a, const Type *t, const char *base, FlatMode mode, int k, CSignature *sig)
 {
     ListBlock lb;
     if (!type_list_block(t, &lb))
         return false;
-    if (lb.leaf == T_FLOAT) {
-        CParam p = {"double *", arena_printf(a, "d_%s", base)};
+    if (lb.leaf != T_FLOAT)
+        return true;
+    CParam p;
+    switch (mode) {
+    case FLAT_GRAD:
+        p.type = "double *";
+        p.name = arena_printf(a, "d_%s", base);
+        break;
+    case FLAT_TANGENT:
+        p.type = "const double *";
+        p.name = arena_printf(a, "t_%s", base);
+        break;
+    case FLAT_COTANGENT:
+        p.type = "const double *";
+        p.name = arena_printf(a, "dy_%d", k);
         vec_push(&sig->params, p);
+        for (int d = 0; d < lb.dims; d++) {
+            p.type = "int64_t";
+            p.name = d ? arena_printf(a, "dy_%d_len_%d", k, d) : arena_printf(a, "dy_%d_len", k);
+            vec_push(&sig->params, p);
+        }
+        return true;
+    case FLAT_DOUT:
+        p.type = "double **";
+        p.name = arena_printf(a, "dout_%d", k);
+        break;
+    default:
+        return false;
     }
+    vec_push(&sig->params, p);
     return true;
 }
 
@@ -186,10 +219,8 @@ static bool flatten(Arena *a, const Type *t, const char *base, FlatMode mode, CS
             continue;
         }
         if (it.t->kind == T_LIST) {
-            if (mode == FLAT_GRAD)
-                ok = flatten_list_grad(a, it.t, it.name, sig);
-            else
-                ok = mode <= FLAT_RESULT && flatten_list(a, it.t, it.name, mode, leaf, sig);
+            ok = mode <= FLAT_RESULT ? flatten_list(a, it.t, it.name, mode, leaf, sig)
+                                     : flatten_list_deriv(a, it.t, it.name, mode, leaf, sig);
             leaf++;
             continue;
         }
@@ -307,17 +338,14 @@ bool cabi_grad_signature(Arena *arena, const Graph *g, const char *prefix, const
 }
 
 /* NAME_vjp and NAME_jvp: void, g's C parameters, then the rest as
-   cabi.h says; none for a g with a list in its signature. */
+   cabi.h says. */
 static bool vector_signature(Arena *arena, const Graph *g, const char *prefix, const char *name, bool vjp,
                              CSignature *out)
 {
     memset(out, 0, sizeof *out);
     const Type *r = g->ret_type;
-    if (!r || type_may_hold_list(r))
+    if (!r)
         return false;
-    for (int i = 0; i < g->nparams; i++)
-        if (g->params[i]->type && type_may_hold_list(g->params[i]->type))
-            return false;           /* (no list form yet: issue 17) */
     out->name = safe_name(arena, arena_printf(arena, "%s%s_%s", prefix ? prefix : "", name, vjp ? "vjp" : "jvp"));
     out->ret = "void";
     bool ok = flatten_params(arena, g, FLAT_INPUT, out);

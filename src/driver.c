@@ -1130,23 +1130,6 @@ static int check_derivs(Compilation *c)
             sb_free(&note);
             return rc;
         }
-        /* NAME_grad takes one d_xs per float list parameter (contract
-           5.5); NAME_vjp and NAME_jvp with lists in the signature are not
-           built yet, and one without its list derivatives would be a
-           partial answer, so there is none */
-        for (int k = 0; r->kind != EXPORT_GRAD && k <= g->nparams; k++) {
-            const Type *t = k < g->nparams ? g->params[k]->type : g->ret_type;
-            if (!t || !type_may_hold_list(t))   /* (an export's signature holds no function) */
-                continue;
-            if (k < g->nparams)
-                return usage_error("%s=%s: parameter '%s' of '%s' holds a list, and %s with list parameters are "
-                                   "not implemented yet (--grad=%s is)", flag, name,
-                                   g->params[k]->name ? g->params[k]->name : "?", name,
-                                   r->kind == EXPORT_VJP ? "vector-Jacobian products" : "Jacobian-vector products",
-                                   name);
-            return usage_error("%s=%s: the result of '%s' holds a list, and derivatives of list results are not "
-                               "implemented yet", flag, name, name);
-        }
         if (!g->ret_type || (r->kind == EXPORT_GRAD && g->ret_type->kind != T_FLOAT)) {
             StrBuf t = {0};
             if (g->ret_type)

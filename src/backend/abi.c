@@ -49,7 +49,7 @@ typedef VEC(LLVMValueRef) ValVec;
 typedef VEC(LLVMTypeRef) LLVMTypeVec;
 
 /* A leaf's type in a C signature (a bool is an i1 passed zeroext,
-   c_param_attrs). */
+   inputs_attrs). */
 static LLVMTypeRef c_type(Cg *cg, const Type *t)
 {
     return t->kind == T_BOOL ? cg->t_i1 : cg_type(cg, t);
@@ -129,15 +129,6 @@ static int count_leaves_params(const Graph *g, CTypeVec *lv)
     for (int i = 0; i < g->nparams; i++)
         leaves(g->params[i]->type, lv);
     return lv->len;
-}
-
-static void c_param_attrs(Cg *cg, LLVMValueRef fn, const Type *const *lt, int n, bool ret_bool)
-{
-    for (int i = 0; i < n; i++)
-        if (lt[i]->kind == T_BOOL)
-            cg_add_attr(cg, fn, (LLVMAttributeIndex)(i + 1), "zeroext");
-    if (ret_bool)
-        cg_add_attr(cg, fn, LLVMAttributeReturnIndex, "zeroext");
 }
 
 /* `if (p) *p = x;` (a bool stored as a byte). */
@@ -367,14 +358,16 @@ static void inputs_free(CInputs *ci)
 }
 
 /* Adds the C attributes of the inputs (bools zeroext) and of the
-   out-pointers from C parameter nin on (noalias). */
-static void inputs_attrs(Cg *cg, LLVMValueRef fn, const CInputs *ci, int nin, int np)
+   pointers among pt[nin..np) (noalias: the out-pointers and derivative
+   buffers must not overlap). */
+static void inputs_attrs(Cg *cg, LLVMValueRef fn, const CInputs *ci, const LLVMTypeRef *pt, int nin, int np)
 {
     for (int i = 0; i < ci->in.len; i++)
         if (ci->in.data[i]->kind == T_BOOL)
             cg_add_attr(cg, fn, (LLVMAttributeIndex)(ci->cfirst[i] + 1), "zeroext");
     for (int i = nin; i < np; i++)
-        cg_add_attr(cg, fn, (LLVMAttributeIndex)(i + 1), "noalias");
+        if (pt[i] == cg->t_ptr)
+            cg_add_attr(cg, fn, (LLVMAttributeIndex)(i + 1), "noalias");
 }
 
 /* The leaf values of g's parameters from fn's C inputs (a list checked and
@@ -427,7 +420,7 @@ static void emit_func_export(Cg *cg, const CgExport *ex)
         die("codegen: %s has %d C parameters, its signature %d", ex->sig.name, pt.len, ex->sig.params.len);
     LLVMTypeRef ret = through_out ? cg->t_void : c_type(cg, rt);
     LLVMValueRef fn = LLVMAddFunction(cg->mod, ex->sig.name, LLVMFunctionType(ret, pt.data, (unsigned)pt.len, 0));
-    inputs_attrs(cg, fn, &ci, nin, pt.len);
+    inputs_attrs(cg, fn, &ci, pt.data, nin, pt.len);
     if (rt->kind == T_BOOL)
         cg_add_attr(cg, fn, LLVMAttributeReturnIndex, "zeroext");
     DbgScope dbg = cg_debug_enter(cg, fn, ex->sig.name, g->loc);
@@ -474,112 +467,6 @@ static void emit_func_export(Cg *cg, const CgExport *ex)
     inputs_free(&ci);
     vec_free(&pt);
     vec_free(&outs);
-}
-
-/*
- * NAME_vjp(leaves, out..., dy..., d...) and NAME_jvp(leaves, t..., out...,
- * dout...) (cabi.h): with every derivative pointer NULL, NAME alone;
- * otherwise the entry (export.h: (y, (d...)) or (y, ty)); each store
- * skipped where its pointer is NULL.
- */
-static void emit_vector_export(Cg *cg, const CgExport *ex)
-{
-    bool vjp = ex->kind == EXPORT_VJP;
-    CTypeVec in = {0}, res = {0};
-    int nin = count_leaves_params(ex->primal, &in);
-    const Type *rt = ret_type(ex->primal);
-    leaves(rt, &res);
-    int nfp = 0, nfr = 0;
-    for (int i = 0; i < nin; i++)
-        nfp += in.data[i]->kind == T_FLOAT;
-    for (int i = 0; i < res.len; i++)
-        nfr += res.data[i]->kind == T_FLOAT;
-    int nw = vjp ? nfr : nfp;                       /* dy_ or t_ values */
-    int nd = vjp ? nfp : nfr;                       /* d_ or dout_ pointers */
-    int first_w = vjp ? nin + res.len : nin;
-    int first_out = vjp ? nin : nin + nw;
-    int first_d = nin + res.len + nw;               /* after the out-pointers and the dy_ or t_ */
-    int np = nin + res.len + nw + nd;
-    LLVMTypeRef *pt = xmalloc(sizeof(LLVMTypeRef) * (size_t)(np + 1));
-    for (int i = 0; i < np; i++)
-        pt[i] = cg->t_ptr;
-    for (int i = 0; i < nin; i++)
-        pt[i] = c_type(cg, in.data[i]);
-    for (int i = 0; i < nw; i++)
-        pt[first_w + i] = cg->t_f64;
-    LLVMValueRef fn = LLVMAddFunction(cg->mod, ex->sig.name, LLVMFunctionType(cg->t_void, pt, (unsigned)np, 0));
-    DbgScope dbg = cg_debug_enter(cg, fn, ex->sig.name, ex->primal->loc);
-    c_param_attrs(cg, fn, in.data, nin, false);
-    for (int i = 0; i < np; i++)
-        if (i >= nin && pt[i] == cg->t_ptr)
-            cg_add_attr(cg, fn, (LLVMAttributeIndex)(i + 1), "noalias");
-    LLVMPositionBuilderAtEnd(cg->b, LLVMAppendBasicBlockInContext(cg->ctx, fn, "entry"));
-    LLVMValueRef arena = arena_enter(cg);
-    LLVMValueRef *flat = xmalloc(sizeof(LLVMValueRef) * (size_t)(nin + nw + 1));
-    for (int i = 0; i < nin; i++)
-        flat[i] = LLVMGetParam(fn, (unsigned)i);
-    for (int i = 0; i < nw; i++)
-        flat[nin + i] = LLVMGetParam(fn, (unsigned)(first_w + i));
-    LLVMValueRef any = LLVMConstInt(cg->t_i1, 0, 0);
-    for (int i = 0; i < nd; i++)
-        any = LLVMBuildOr(cg->b, any, LLVMBuildIsNotNull(cg->b, LLVMGetParam(fn, (unsigned)(first_d + i)), ""), "");
-    LLVMBasicBlockRef prim = LLVMAppendBasicBlockInContext(cg->ctx, fn, "value_only");
-    LLVMBasicBlockRef deriv = LLVMAppendBasicBlockInContext(cg->ctx, fn, "derivative");
-    LLVMBuildCondBr(cg->b, any, deriv, prim);
-    LLVMValueRef *yl = xmalloc(sizeof(LLVMValueRef) * (size_t)(res.len + 1));
-    /* value only: NAME */
-    LLVMPositionBuilderAtEnd(cg->b, prim);
-    LLVMValueRef v = call_with_leaves(cg, ex->primal, arena, flat);
-    arena_leave(cg, arena);
-    leaves_as(cg, v, rt, res.data, res.len, yl);
-    for (int i = 0; i < res.len; i++)
-        store_unless_null(cg, fn, LLVMGetParam(fn, (unsigned)(first_out + i)), yl[i], res.data[i]);
-    LLVMBuildRetVoid(cg->b);
-    /* the derivative: the entry */
-    LLVMPositionBuilderAtEnd(cg->b, deriv);
-    Graph *g = ex->graph;
-    GInfo *gi = info(cg, g);
-    LLVMValueRef *a = xmalloc(sizeof(LLVMValueRef) * (size_t)(g->nparams + 2));
-    a[0] = arena;
-    for (int i = 0; i < g->nparams; i++)
-        a[i + 1] = flat[i];         /* the entry's parameters are the leaves, then the dy_ or t_ */
-    if (g->nparams != nin + nw)
-        die("codegen: the entry of %s has %d parameters, its C signature %d", ex->sig.name, g->nparams, nin + nw);
-    LLVMValueRef r = cg_call_fn(cg, gi->fnty, gi->fn, a, g->nparams + 1, true);
-    free(a);
-    arena_leave(cg, arena);
-    const Type *grt = ret_type(g);      /* (y, derivatives) */
-    leaves_as(cg, LLVMBuildExtractValue(cg->b, r, 0, ""), grt->elems[0], res.data, res.len, yl);
-    for (int i = 0; i < res.len; i++)
-        store_unless_null(cg, fn, LLVMGetParam(fn, (unsigned)(first_out + i)), yl[i], res.data[i]);
-    /* the derivatives: vjp's (d...) has one per float parameter leaf; jvp's
-       ty has y's shape, of which the float leaves are stored */
-    const Type *dt = grt->elems[1];
-    CTypeVec dleaves = {0};
-    leaves(dt, &dleaves);
-    const Type *f64 = type_float(cg->m->types);
-    const Type **want = xmalloc(sizeof(const Type *) * (size_t)(dleaves.len + 1));
-    for (int i = 0; i < dleaves.len; i++)
-        want[i] = f64;
-    LLVMValueRef *dv = xmalloc(sizeof(LLVMValueRef) * (size_t)(dleaves.len + 1));
-    leaves_as(cg, LLVMBuildExtractValue(cg->b, r, 1, ""), dt, want, dleaves.len, dv);
-    if (dleaves.len != (vjp ? nfp : res.len))
-        die("codegen: %s's derivatives have %d leaves", ex->sig.name, dleaves.len);
-    for (int i = 0, k = 0; i < dleaves.len; i++) {
-        if (!vjp && res.data[i]->kind != T_FLOAT)
-            continue;               /* an int or bool result has no tangent */
-        store_unless_null(cg, fn, LLVMGetParam(fn, (unsigned)(first_d + k++)), dv[i], f64);
-    }
-    LLVMBuildRetVoid(cg->b);
-    cg_debug_leave(cg, dbg);
-    free(dv);
-    free(want);
-    vec_free(&dleaves);
-    free(yl);
-    free(flat);
-    free(pt);
-    vec_free(&in);
-    vec_free(&res);
 }
 
 /* ---- NAME_grad ---- */
@@ -683,7 +570,7 @@ static void emit_grad_export(Cg *cg, const CgExport *ex)
     if (np != ex->sig.params.len)
         die("codegen: %s has %d C parameters, its signature %d", ex->sig.name, np, ex->sig.params.len);
     LLVMValueRef fn = LLVMAddFunction(cg->mod, ex->sig.name, LLVMFunctionType(cg->t_f64, pt.data, (unsigned)np, 0));
-    inputs_attrs(cg, fn, &ci, nin, np);
+    inputs_attrs(cg, fn, &ci, pt.data, nin, np);
     DbgScope dbg = cg_debug_enter(cg, fn, ex->sig.name, ex->primal->loc);
     LLVMPositionBuilderAtEnd(cg->b, LLVMAppendBasicBlockInContext(cg->ctx, fn, "entry"));
     LLVMValueRef arena = arena_enter(cg);
@@ -752,20 +639,285 @@ static void emit_grad_export(Cg *cg, const CgExport *ex)
     vec_free(&pt);
 }
 
+/* ---- NAME_vjp and NAME_jvp ---- */
+
+/* `if (o[0]) *o[0] = <list v's block>`, then its lengths through o[1]
+   (and o[2], the columns `cols` of a list of lists) unless NULL: a list
+   result of NAME_vjp or NAME_jvp, whose out-pointers may each be NULL
+   (list_to_c, but no block is made for a NULL o[0]). */
+static void list_out_unless_null(Cg *cg, LLVMValueRef fn, LLVMValueRef arena, LLVMValueRef v, const Type *t,
+                                 LLVMValueRef cols, const LLVMValueRef *o)
+{
+    ListBlock lb;
+    type_list_block(t, &lb);
+    const Type *i64 = type_int(cg->m->types);
+    LLVMBasicBlockRef st = LLVMAppendBasicBlockInContext(cg->ctx, fn, "out.list");
+    LLVMBasicBlockRef next = LLVMAppendBasicBlockInContext(cg->ctx, fn, "out.next");
+    LLVMBuildCondBr(cg->b, LLVMBuildIsNotNull(cg->b, o[0], ""), st, next);
+    LLVMPositionBuilderAtEnd(cg->b, st);
+    LLVMValueRef lens = LLVMBuildAlloca(cg->b, LLVMArrayType(cg->t_i64, 2), "lens");
+    LLVMValueRef one = const_i64(cg, 1), zero = const_i64(cg, 0);
+    LLVMValueRef at0[2] = {zero, zero}, at1[2] = {zero, one};
+    LLVMTypeRef at = LLVMArrayType(cg->t_i64, 2);
+    LLVMValueRef slots[3] = {o[0], LLVMBuildGEP2(cg->b, at, lens, at0, 2, ""), LLVMBuildGEP2(cg->b, at, lens, at1, 2, "")};
+    list_to_c(cg, arena, v, t, cols, slots);
+    LLVMBuildBr(cg->b, next);
+    LLVMPositionBuilderAtEnd(cg->b, next);
+    store_unless_null(cg, fn, o[1], cg_list_len(cg, v), i64);
+    if (lb.dims == 2)
+        store_unless_null(cg, fn, o[2], cols, i64);
+}
+
+/* Stores NAME's result v (type vt, leaves `res` in the C signature's
+   types) through the out-pointers (ofirst: each leaf's first C
+   parameter), each skipped where NULL: every list of lists checked
+   rectangular first (cols receives the columns), then the blocks. */
+static void store_results(Cg *cg, LLVMValueRef fn, LLVMValueRef arena, LLVMValueRef v, const Type *vt,
+                          const CTypeVec *res, const int *ofirst, LLVMValueRef *cols, Loc loc)
+{
+    LLVMValueRef *yl = xmalloc(sizeof(LLVMValueRef) * (size_t)(res->len + 1));
+    leaves_as(cg, v, vt, res->data, res->len, yl);
+    ListBlock lb;
+    for (int i = 0; i < res->len; i++) {
+        cols[i] = NULL;
+        if (type_list_block(res->data[i], &lb) && lb.dims == 2)
+            cols[i] = rectangular_columns(cg, yl[i], res->data[i], loc);
+    }
+    for (int i = 0; i < res->len; i++) {
+        LLVMValueRef o[3];
+        for (int d = 0; d < c_width(res->data[i]); d++)
+            o[d] = LLVMGetParam(fn, (unsigned)(ofirst[i] + d));
+        if (res->data[i]->kind == T_LIST)
+            list_out_unless_null(cg, fn, arena, yl[i], res->data[i], cols[i], o);
+        else
+            store_unless_null(cg, fn, o[0], yl[i], res->data[i]);
+    }
+    free(yl);
+}
+
+/*
+ * NAME_vjp(inputs, out..., dy..., d...) and NAME_jvp(inputs, t...,
+ * out..., dout...) (cabi.h): the inputs as NAME takes them
+ * (inputs_from_c); with every d_ (dout_) pointer NULL, NAME alone;
+ * otherwise the entry (export.h: (y, (d...)) or (y, ty)), a list
+ * cotangent or tangent passed as a list over the caller's memory (a
+ * cotangent with its own lengths, which the operator checks against the
+ * result's; a tangent with its parameter's).  The result is stored as
+ * store_results says; a d_ buffer of a list parameter receives its
+ * sensitivity (sens_to_c, the parameter's length); a list result's
+ * tangent goes into a block from malloc of the result's shape (NULL when
+ * empty) stored through dout_k.  Everything is stored before the arena is
+ * left.
+ */
+static void emit_vector_export(Cg *cg, const CgExport *ex)
+{
+    bool vjp = ex->kind == EXPORT_VJP;
+    Graph *primal = ex->primal, *g = ex->graph;
+    LLVMTypeVec pt = {0};
+    CInputs ci;
+    inputs_layout(cg, primal, 0, &ci, &pt);
+    int nin = pt.len;
+    if (nin != ex->sig.ninputs)
+        die("codegen: %s takes %d C inputs, its signature %d", ex->sig.name, nin, ex->sig.ninputs);
+    const Type *rt = ret_type(primal);
+    CTypeVec res = {0};
+    leaves(rt, &res);
+    VEC(int) dp = {0}, dr = {0};        /* the differentiable parameter and result leaves */
+    for (int i = 0; i < ci.in.len; i++)
+        if (has_derivative(ci.in.data[i]))
+            vec_push(&dp, i);
+    for (int i = 0; i < res.len; i++)
+        if (has_derivative(res.data[i]))
+            vec_push(&dr, i);
+    int nw = vjp ? dr.len : dp.len, nd = vjp ? dp.len : dr.len;
+    int *ofirst = xmalloc(sizeof(int) * (size_t)(res.len + 1));
+    int *wfirst = xmalloc(sizeof(int) * (size_t)(nw + 1));
+    int *dfirst = xmalloc(sizeof(int) * (size_t)(nd + 1));
+    for (int pass = 0; pass < 3; pass++) {
+        /* vjp: out, dy, d; jvp: t, out, dout */
+        int what = vjp ? pass : (pass == 0 ? 1 : pass == 1 ? 0 : 2);     /* 0 out, 1 w, 2 d */
+        if (what == 0) {
+            for (int i = 0; i < res.len; i++) {
+                ofirst[i] = pt.len;
+                for (int d = 0; d < c_width(res.data[i]); d++)
+                    vec_push(&pt, cg->t_ptr);
+            }
+        } else if (what == 1) {
+            for (int j = 0; j < nw; j++) {
+                const Type *t = vjp ? res.data[dr.data[j]] : ci.in.data[dp.data[j]];
+                wfirst[j] = pt.len;
+                vec_push(&pt, t->kind == T_LIST ? cg->t_ptr : cg->t_f64);
+                for (int d = 1; vjp && d < c_width(t); d++)
+                    vec_push(&pt, cg->t_i64);       /* a cotangent's own lengths */
+            }
+        } else {
+            for (int j = 0; j < nd; j++) {
+                dfirst[j] = pt.len;
+                vec_push(&pt, cg->t_ptr);
+            }
+        }
+    }
+    int np = pt.len;
+    if (np != ex->sig.params.len)
+        die("codegen: %s has %d C parameters, its signature %d", ex->sig.name, np, ex->sig.params.len);
+    if (g->nparams != ci.in.len + nw)
+        die("codegen: the entry of %s has %d parameters, its C signature %d", ex->sig.name, g->nparams,
+            ci.in.len + nw);
+    LLVMValueRef fn = LLVMAddFunction(cg->mod, ex->sig.name, LLVMFunctionType(cg->t_void, pt.data, (unsigned)np, 0));
+    inputs_attrs(cg, fn, &ci, pt.data, nin, np);
+    DbgScope dbg = cg_debug_enter(cg, fn, ex->sig.name, primal->loc);
+    LLVMPositionBuilderAtEnd(cg->b, LLVMAppendBasicBlockInContext(cg->ctx, fn, "entry"));
+    LLVMValueRef arena = arena_enter(cg);
+    LLVMValueRef *flat = xmalloc(sizeof(LLVMValueRef) * (size_t)(ci.in.len + nw + 1));
+    inputs_from_c(cg, fn, arena, ex, primal, g, &ci, flat);
+    LLVMValueRef any = LLVMConstInt(cg->t_i1, 0, 0);
+    for (int j = 0; j < nd; j++)
+        any = LLVMBuildOr(cg->b, any, LLVMBuildIsNotNull(cg->b, LLVMGetParam(fn, (unsigned)dfirst[j]), ""), "");
+    LLVMBasicBlockRef prim = LLVMAppendBasicBlockInContext(cg->ctx, fn, "value_only");
+    LLVMBasicBlockRef deriv = LLVMAppendBasicBlockInContext(cg->ctx, fn, "derivative");
+    LLVMBuildCondBr(cg->b, any, deriv, prim);
+    LLVMValueRef *cols = xcalloc((size_t)res.len + 1, sizeof(LLVMValueRef));
+    Loc loc = primal->loc;
+    /* value only: NAME */
+    LLVMPositionBuilderAtEnd(cg->b, prim);
+    LLVMValueRef v = call_with_leaves(cg, primal, arena, flat);
+    store_results(cg, fn, arena, v, rt, &res, ofirst, cols, loc);
+    arena_leave(cg, arena);
+    LLVMBuildRetVoid(cg->b);
+    /* the derivative: the entry, on the leaves and the cotangents or tangents */
+    LLVMPositionBuilderAtEnd(cg->b, deriv);
+    for (int j = 0; j < nw; j++) {
+        const Type *t = vjp ? res.data[dr.data[j]] : ci.in.data[dp.data[j]];
+        LLVMValueRef w = LLVMGetParam(fn, (unsigned)wfirst[j]);
+        if (t->kind != T_LIST) {
+            flat[ci.in.len + j] = w;
+            continue;
+        }
+        /* a cotangent's lengths follow it; a tangent has its parameter's */
+        const CParam *names = &ex->sig.params.data[vjp ? wfirst[j] : ci.cfirst[dp.data[j]]];
+        LLVMValueRef c[3] = {w, NULL, NULL};
+        for (int d = 1; d < c_width(t); d++)
+            c[d] = LLVMGetParam(fn, (unsigned)((vjp ? wfirst[j] : ci.cfirst[dp.data[j]]) + d));
+        bool copy = g->consumed && g->consumed[ci.in.len + j];
+        flat[ci.in.len + j] = list_from_c(cg, arena, t, c, copy, ex->sig.params.data[wfirst[j]].name, names, loc);
+    }
+    GInfo *gi = info(cg, g);
+    LLVMValueRef *a = xmalloc(sizeof(LLVMValueRef) * (size_t)(g->nparams + 2));
+    a[0] = arena;
+    for (int i = 0; i < g->nparams; i++)
+        a[i + 1] = flat[i];
+    LLVMValueRef r = cg_call_fn(cg, gi->fnty, gi->fn, a, g->nparams + 1, true);
+    free(a);
+    const Type *grt = ret_type(g);      /* (y, derivatives) */
+    store_results(cg, fn, arena, LLVMBuildExtractValue(cg->b, r, 0, ""), grt->elems[0], &res, ofirst, cols, loc);
+    const Type *dt = grt->elems[1];
+    LLVMValueRef dv = LLVMBuildExtractValue(cg->b, r, 1, "");
+    const Type *f64 = type_float(cg->m->types);
+    if (vjp) {
+        /* (d...): one per differentiable parameter leaf */
+        if (dt->kind == T_TUPLE && dt->n != nd)
+            die("codegen: %s has %d derivatives, its signature %d", ex->sig.name, dt->n, nd);
+        for (int j = 0; j < nd; j++) {
+            const Type *t = ci.in.data[dp.data[j]];
+            const Type *di_t = dt->kind == T_TUPLE ? dt->elems[j] : type_zero(cg->m->types);
+            LLVMValueRef di = dt->kind == T_TUPLE ? LLVMBuildExtractValue(cg->b, dv, (unsigned)j, "") : NULL;
+            LLVMValueRef p = LLVMGetParam(fn, (unsigned)dfirst[j]);
+            if (t->kind != T_LIST) {
+                store_unless_null(cg, fn, p, di_t->kind == T_ZERO ? LLVMConstReal(cg->t_f64, 0.0)
+                                                                  : cg_coerce(cg, di, di_t, f64), f64);
+                continue;
+            }
+            ListBlock lb;
+            type_list_block(t, &lb);
+            LLVMBasicBlockRef st = LLVMAppendBasicBlockInContext(cg->ctx, fn, "store");
+            LLVMBasicBlockRef next = LLVMAppendBasicBlockInContext(cg->ctx, fn, "next");
+            LLVMBuildCondBr(cg->b, LLVMBuildIsNotNull(cg->b, p, ""), st, next);
+            LLVMPositionBuilderAtEnd(cg->b, st);
+            LLVMValueRef cols_p = lb.dims == 2 ? LLVMGetParam(fn, (unsigned)(ci.cfirst[dp.data[j]] + 2)) : NULL;
+            sens_to_c(cg, di, di_t, cg_list_len(cg, flat[dp.data[j]]), cols_p, lb.per_item, p);
+            LLVMBuildBr(cg->b, next);
+            LLVMPositionBuilderAtEnd(cg->b, next);
+        }
+    } else {
+        /* ty: y's shape; its differentiable leaves go through dout_ */
+        ValVec tl = {0};
+        CTypeVec tt = {0};
+        if (dt->kind == T_ZERO) {
+            for (int i = 0; i < res.len; i++) {
+                vec_push(&tl, NULL);
+                vec_push(&tt, dt);
+            }
+        } else {
+            flatten_value(cg, dv, dt, &tl);
+            leaves(dt, &tt);
+        }
+        if (tl.len != res.len)
+            die("codegen: %s's tangent has %d leaves, its result %d", ex->sig.name, tl.len, res.len);
+        LLVMValueRef y = LLVMBuildExtractValue(cg->b, r, 0, "");
+        ValVec yl = {0};
+        flatten_value(cg, y, grt->elems[0], &yl);
+        for (int j = 0; j < nd; j++) {
+            int i = dr.data[j];
+            const Type *t = res.data[i], *ti = tt.data[i];
+            LLVMValueRef p = LLVMGetParam(fn, (unsigned)dfirst[j]);
+            if (t->kind != T_LIST) {
+                store_unless_null(cg, fn, p, ti->kind == T_ZERO ? LLVMConstReal(cg->t_f64, 0.0)
+                                                                : cg_coerce(cg, tl.data[i], ti, f64), f64);
+                continue;
+            }
+            ListBlock lb;
+            type_list_block(t, &lb);
+            LLVMBasicBlockRef st = LLVMAppendBasicBlockInContext(cg->ctx, fn, "dout");
+            LLVMBasicBlockRef next = LLVMAppendBasicBlockInContext(cg->ctx, fn, "next");
+            LLVMBuildCondBr(cg->b, LLVMBuildIsNotNull(cg->b, p, ""), st, next);
+            LLVMPositionBuilderAtEnd(cg->b, st);
+            /* a block of the result's shape (cols: checked by store_results) */
+            LLVMValueRef n = cg_list_len(cg, yl.data[i]);
+            LLVMValueRef items = lb.dims == 2 ? LLVMBuildNUWMul(cg->b, n, cols[i], "") : n;
+            LLVMValueRef dbl = LLVMBuildNUWMul(cg->b, items, const_i64(cg, lb.per_item), "");
+            LLVMValueRef bytes = LLVMBuildNUWMul(cg->b, dbl, const_i64(cg, 8), "bytes");
+            LLVMBasicBlockRef pre = LLVMGetInsertBlock(cg->b);
+            LLVMBasicBlockRef some = new_block(cg, "dout.items"), join = new_block(cg, "dout.stored");
+            LLVMBuildCondBr(cg->b, LLVMBuildICmp(cg->b, LLVMIntSGT, dbl, const_i64(cg, 0), ""), some, join);
+            LLVMPositionBuilderAtEnd(cg->b, some);
+            LLVMValueRef block = LLVMBuildCall2(cg->b, cg->rt_list_out_ty, cg->rt_list_out, &bytes, 1, "dout");
+            sens_to_c(cg, tl.data[i], ti, n, lb.dims == 2 ? cols[i] : NULL, lb.per_item, block);
+            LLVMBasicBlockRef filled = LLVMGetInsertBlock(cg->b);
+            LLVMBuildBr(cg->b, join);
+            LLVMPositionBuilderAtEnd(cg->b, join);
+            LLVMValueRef bp = LLVMBuildPhi(cg->b, cg->t_ptr, "dout.block");
+            LLVMValueRef pv[2] = {LLVMConstNull(cg->t_ptr), block};
+            LLVMBasicBlockRef pb[2] = {pre, filled};
+            LLVMAddIncoming(bp, pv, pb, 2);
+            LLVMBuildStore(cg->b, bp, ptr_to(cg, p, cg->t_ptr));
+            LLVMBuildBr(cg->b, next);
+            LLVMPositionBuilderAtEnd(cg->b, next);
+        }
+        vec_free(&yl);
+        vec_free(&tl);
+        vec_free(&tt);
+    }
+    arena_leave(cg, arena);
+    LLVMBuildRetVoid(cg->b);
+    cg_debug_leave(cg, dbg);
+    free(cols);
+    free(flat);
+    free(ofirst);
+    free(wfirst);
+    free(dfirst);
+    vec_free(&dp);
+    vec_free(&dr);
+    vec_free(&res);
+    inputs_free(&ci);
+    vec_free(&pt);
+}
+
 void cg_emit_export(Cg *cg, const CgExport *ex)
 {
     if (ex->kind == EXPORT_FUNC) {
         emit_func_export(cg, ex);
         return;
     }
-    /* NAME_vjp and NAME_jvp of functions with lists in their signatures
-       are not exported yet (the driver refuses them): every leaf there is
-       a scalar, one C parameter each */
-    for (int i = 0; ex->kind != EXPORT_GRAD && i < ex->primal->nparams; i++)
-        if (type_may_hold_list(ex->primal->params[i]->type))
-            die("codegen: %s: a vjp or jvp export with a list parameter", ex->sig.name);
-    if (type_may_hold_list(ret_type(ex->primal)))
-        die("codegen: %s: a derivative export with a list result", ex->sig.name);
     if (ex->kind == EXPORT_VJP || ex->kind == EXPORT_JVP) {
         emit_vector_export(cg, ex);
         return;
