@@ -162,7 +162,7 @@ Graph *export_grad_graph(Module *m, Graph *fn, Type ***leaf_types)
     Shell s;
     shell_build(m, fn, "grad", &s);
     Graph *outer = s.outer;
-    /* outer: value_and_grad(inner, (0..k-1))(float leaves) */
+    /* outer: value_and_grad(inner, (0..k-1))(differentiable leaves) */
     int k = s.floats.len;
     if (k == 0) {       /* nothing to differentiate: (fn(...), ()) */
         Node *v = ir_apply_call(outer, ir_const_graph(m, s.inner, loc), loc, 0);
@@ -187,7 +187,7 @@ Graph *export_vjp_graph(Module *m, Graph *fn, Type *result, Type ***param_types)
     shell_build(m, fn, "vjp", &s);
     Graph *outer = s.outer;
     int k = s.floats.len;
-    /* (y, pullback) = vjp(inner, float leaves...), the C ABI's variant */
+    /* (y, pullback) = vjp(inner, differentiable leaves...), the C ABI's variant */
     Node *op = derive(outer, s.inner, OP_VJP, 1, &k, 1, loc);
     Node *r = call_nodes(outer, op, s.floats.data, k, loc);
     Node *y = ir_apply_prim(outer, P_GETITEM, loc, 2, r, ir_const_int(m, 0, loc));

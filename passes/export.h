@@ -23,9 +23,12 @@
  *     fn$jvp(l1..lm, t1..tk)     = jvp(inner, (f1..fk), (t1..tk))
  *                                  -> (y, ty)
  *
- * where dy has the shape of fn's result with dy1..dyq at its float leaves
- * (in order) and 0.0 at its int and bool leaves, and ty has the shape of y
- * (a float at each float leaf, a symbolic zero at each int or bool leaf).
+ * where dy has the shape of fn's result with dy1..dyq at its
+ * differentiable leaves (floats and float lists, in order), 0.0 at its int
+ * and bool leaves and y's own list at a list of ints or bools (whose
+ * sensitivity is the symbolic zero: the operator only checks its length),
+ * t1..tk have the types of f1..fk, and ty has the shape of y (a float or
+ * float list at each such leaf, a symbolic zero at each int or bool leaf).
  * The vjp and jvp are the operators' C ABI variant (derive()'s tuple flag
  * set, grad.h): their result may have int and bool leaves, which the
  * language's vjp and jvp reject.  Every derivative is in the C ABI's order.
@@ -41,7 +44,7 @@
 Graph *export_grad_graph(Module *m, Graph *fn, Type ***leaf_types);
 
 /* Builds fn$vjp in m, for fn's result type `result` (from an inference of
-   the exports: scalars and tuples of them); *param_types as above. */
+   the exports: scalars, lists and tuples of them); *param_types as above. */
 Graph *export_vjp_graph(Module *m, Graph *fn, Type *result, Type ***param_types);
 
 /* Builds fn$jvp in m; *param_types as above. */

@@ -100,10 +100,11 @@ static const char *scalar_ctype(const Type *t)
 typedef enum FlatMode {
     FLAT_INPUT,     /* every leaf: `double p_1_0`, named by path (keyword-safe) */
     FLAT_RESULT,    /* every leaf: `double *out_3`, numbered in order */
-    FLAT_GRAD,      /* float leaves only: `double *d_p_1_0`, named by path */
-    FLAT_TANGENT,   /* float leaves only: `double t_p_1_0`, named by path (NAME_jvp) */
-    FLAT_COTANGENT, /* float leaves only: `double dy_3`, numbered as the out-pointers (NAME_vjp) */
-    FLAT_DOUT,      /* float leaves only: `double *dout_3`, numbered as the out-pointers (NAME_jvp) */
+    /* the derivative modes: float leaves and lists of floats only (flatten_list_deriv) */
+    FLAT_GRAD,      /* `double *d_p_1_0`, named by path */
+    FLAT_TANGENT,   /* `double t_p_1_0`, named by path (NAME_jvp) */
+    FLAT_COTANGENT, /* `double dy_3`, numbered as the out-pointers (NAME_vjp) */
+    FLAT_DOUT,      /* `double *dout_3`, numbered as the out-pointers (NAME_jvp) */
 } FlatMode;
 
 /*
@@ -196,10 +197,10 @@ static bool flatten_list_deriv(Arena *a, const Type *t, const char *base, FlatMo
 /*
  * Flattens t depth-first into scalar parameters appended to sig, named
  * after base as `mode` says; a list leaf gives its pointer and lengths
- * (flatten_list).  Iterative: an explicit stack of (type, name) pairs,
- * pushed in reverse so that items come out left to right.  False when a
- * leaf cannot cross (a function, a list that is not a block, a list in a
- * derivative mode).
+ * (flatten_list, flatten_list_deriv).  Iterative: an explicit stack of
+ * (type, name) pairs, pushed in reverse so that items come out left to
+ * right.  False when a leaf cannot cross (a function, a list that is not a
+ * block).
  */
 static bool flatten(Arena *a, const Type *t, const char *base, FlatMode mode, CSignature *sig)
 {
@@ -682,13 +683,21 @@ static void put_grad_comment(StrBuf *out, const CExport *ex)
 
 /* ---- NAME_vjp and NAME_jvp ---- */
 
-/* A scalar leaf of a parameter or of the result: its .my path (`p[1][0]`,
-   `f[2]`) and whether it is a float. */
+/* A scalar or list leaf of a parameter or of the result: its .my path
+   (`p[1][0]`, `f[2]`), its type, and whether it has a derivative (a
+   float, or a list of floats). */
 typedef struct Leaf {
     char *path;
+    const Type *t;
     bool is_float;
 } Leaf;
 typedef VEC(Leaf) LeafVec;
+
+static bool float_list(const Type *t)
+{
+    ListBlock lb;
+    return t->kind == T_LIST && type_list_block(t, &lb) && lb.leaf == T_FLOAT;
+}
 
 /* The leaves of t, depth-first, their paths extending `path`.  Tuples nest
    at most TYPE_MAX_TUPLE_DEPTH deep, which bounds the recursion. */
@@ -704,7 +713,7 @@ static void collect_leaves(const Type *t, StrBuf *path, LeafVec *out)
         }
         return;
     }
-    Leaf l = {xstrdup(sb_cstr(path)), t->kind == T_FLOAT};
+    Leaf l = {xstrdup(sb_cstr(path)), t, t->kind == T_FLOAT || float_list(t)};
     vec_push(out, l);
 }
 
@@ -715,7 +724,7 @@ static void leaves_free(LeafVec *v)
     vec_free(v);
 }
 
-/* `a, b` of the paths of the non-float leaves (empty when none). */
+/* `a, b` of the paths of the leaves without a derivative (empty when none). */
 static void put_non_floats(StrBuf *out, const LeafVec *v)
 {
     for (int i = 0; i < v->len; i++)
@@ -723,20 +732,96 @@ static void put_non_floats(StrBuf *out, const LeafVec *v)
             sb_printf(out, "%s%s", out->len ? ", " : "", v->data[i].path);
 }
 
+/* How many doubles list t's block holds, in the names of its lengths
+   c[1], c[2] (each after `deref`): `xs_len`, `m_len * m_len_1`, `ps_len * 2`. */
+static void put_block_size(StrBuf *out, const Type *t, const CParam *c, const char *deref)
+{
+    ListBlock lb;
+    type_list_block(t, &lb);
+    sb_printf(out, "%s%s", deref, c[1].name);
+    if (lb.dims == 2)
+        sb_printf(out, " * %s%s", deref, c[2].name);
+    if (lb.per_item > 1)
+        sb_printf(out, " * %d", lb.per_item);
+}
+
 /* The derivative term of result leaf r by parameter leaf p, weighted by
-   the C name w: `dy_0 * d f[0] / d x` (vjp) or `d f[0] / d x * t_x`. */
+   the C name w (summed over its items `[j]` when it is a list; the other
+   side's items are `[i]`): `dy_0 * d f[0] / d x`, `sum_j dy_1[j] * d
+   f[1][j] / d xs[i]` (vjp), `d f[0] / d x * t_x` (jvp). */
 static void put_term(StrBuf *out, bool vjp, const char *w, const Leaf *r, const Leaf *p)
 {
+    bool wl = (vjp ? r : p)->t->kind == T_LIST;
+    const char *ri = r->t->kind != T_LIST ? "" : vjp ? "[j]" : "[i]";
+    const char *pi = p->t->kind != T_LIST ? "" : vjp ? "[i]" : "[j]";
+    if (wl)
+        sb_puts(out, "sum_j ");
     if (vjp)
-        sb_printf(out, "%s * d %s / d %s", w, r->path, p->path);
+        sb_printf(out, "%s%s * d %s%s / d %s%s", w, wl ? "[j]" : "", r->path, ri, p->path, pi);
     else
-        sb_printf(out, "d %s / d %s * %s", r->path, p->path, w);
+        sb_printf(out, "d %s%s / d %s%s * %s%s", r->path, ri, p->path, pi, w, wl ? "[j]" : "");
+}
+
+/* The C parameters of a signature's parts, by leaf: each input leaf's
+   first C parameter, each result leaf's first out-pointer, each
+   differentiable leaf's cotangent or tangent (w) and derivative pointer
+   (d), as cabi.h orders them. */
+typedef struct VectorLayout {
+    int *in, *outp, *w, *d;     /* indices into sig.params, -1 where none */
+} VectorLayout;
+
+static int c_params_of(const Type *t)
+{
+    return t->kind == T_LIST ? list_params(t) : 1;
+}
+
+static void vector_layout(const CExport *ex, const LeafVec *pl, const LeafVec *rl, VectorLayout *lay)
+{
+    bool vjp = ex->kind == EXPORT_VJP;
+    lay->in = xmalloc(sizeof(int) * (size_t)(pl->len + 1));
+    lay->outp = xmalloc(sizeof(int) * (size_t)(rl->len + 1));
+    const LeafVec *wl = vjp ? rl : pl, *dl = vjp ? pl : rl;
+    lay->w = xmalloc(sizeof(int) * (size_t)(wl->len + 1));
+    lay->d = xmalloc(sizeof(int) * (size_t)(dl->len + 1));
+    int k = 0;
+    for (int i = 0; i < pl->len; i++) {
+        lay->in[i] = k;
+        k += c_params_of(pl->data[i].t);
+    }
+    for (int part = 0; part < 3; part++) {
+        /* vjp: out, dy, d; jvp: t, out, dout */
+        int what = vjp ? part : (part == 0 ? 1 : part == 1 ? 0 : 2);
+        if (what == 0) {
+            for (int i = 0; i < rl->len; i++) {
+                lay->outp[i] = k;
+                k += c_params_of(rl->data[i].t);
+            }
+        } else {
+            const LeafVec *v = what == 1 ? wl : dl;
+            int *at = what == 1 ? lay->w : lay->d;
+            for (int i = 0; i < v->len; i++) {
+                at[i] = v->data[i].is_float ? k : -1;
+                if (v->data[i].is_float)    /* only a cotangent list has its lengths */
+                    k += what == 1 && vjp ? c_params_of(v->data[i].t) : 1;
+            }
+        }
+    }
+}
+
+static void vector_layout_free(VectorLayout *lay)
+{
+    free(lay->in);
+    free(lay->outp);
+    free(lay->w);
+    free(lay->d);
 }
 
 /* The comment of NAME_vjp or NAME_jvp: where the result goes, then one
    line per derivative pointer with the sum it receives (terms over the
    float results for a vjp, over the float parameters for a jvp; at most
-   four written, else the first and the last around `...`). */
+   four written, else the first and the last around `...`), and for a
+   list, how many doubles it holds; how long each list cotangent or
+   tangent must be. */
 static void put_vector_comment(StrBuf *out, const CExport *ex)
 {
     const Graph *g = ex->fn;
@@ -755,25 +840,20 @@ static void put_vector_comment(StrBuf *out, const CExport *ex)
         path.data[0] = '\0';
     sb_puts(&path, ex->my_name);
     collect_leaves(g->ret_type, &path, &rl);
-    /* the C names: parameters by position in the signature */
+    VectorLayout lay;
+    vector_layout(ex, &pl, &rl, &lay);
     const CParam *ps = ex->sig.params.data;
-    int nfp = 0, nfr = 0;
-    for (int i = 0; i < pl.len; i++)
-        nfp += pl.data[i].is_float;
-    for (int i = 0; i < rl.len; i++)
-        nfr += rl.data[i].is_float;
-    int outs = ex->sig.ninputs + (vjp ? 0 : nfp);
-    const CParam *ws = ps + (vjp ? outs + rl.len : ex->sig.ninputs);     /* dy_ or t_ */
-    const CParam *ds = ps + (vjp ? outs + rl.len + nfr : outs + rl.len); /* d_ or dout_ */
     const LeafVec *wl = vjp ? &rl : &pl, *dl = vjp ? &pl : &rl;
-    int nw = vjp ? nfr : nfp;
-
-    int nd = vjp ? nfp : nfr;
+    int nw = 0, nd = 0;
+    for (int i = 0; i < wl->len; i++)
+        nw += wl->data[i].is_float;
+    for (int i = 0; i < dl->len; i++)
+        nd += dl->data[i].is_float;
     if (rl.len == 0) {
         sb_printf(out, " *   %s's result is empty: nothing is stored", ex->my_name);
     } else {
         sb_printf(out, " *   Stores %s's result through the out-pointers, as ", ex->my_name);
-        int k = outs;
+        int k = lay.outp[0];
         put_shape(out, g->ret_type, &ex->sig, &k, "*");
     }
     if (nd == 0) {
@@ -785,14 +865,20 @@ static void put_vector_comment(StrBuf *out, const CExport *ex)
     } else {
         sb_puts(out, vjp ? ",\n *   and its vector-Jacobian product with the cotangent ("
                          : ",\n *   and its derivative along the tangent (");
-        for (int i = 0; i < nw; i++)
-            sb_printf(out, "%s%s", i ? ", " : "", ws[i].name);
+        for (int i = 0, n = 0; i < wl->len; i++)
+            if (wl->data[i].is_float)
+                sb_printf(out, "%s%s", n++ ? ", " : "", ps[lay.w[i]].name);
         sb_puts(out, "):\n");
     }
-    for (int i = 0, di = 0; i < dl->len; i++) {
-        if (!dl->data[i].is_float)
+    for (int i = 0; i < dl->len; i++) {
+        const Leaf *d = &dl->data[i];
+        if (!d->is_float)
             continue;
-        sb_printf(out, " *     *%s = ", ds[di++].name);
+        bool list = d->t->kind == T_LIST;
+        if (!list)
+            sb_printf(out, " *     *%s = ", ps[lay.d[i]].name);
+        else
+            sb_printf(out, vjp ? " *     %s[i] = " : " *     (*%s)[i] = ", ps[lay.d[i]].name);
         if (nw == 0)
             sb_puts(out, "0");
         for (int j = 0, wi = 0; j < wl->len; j++) {
@@ -806,10 +892,40 @@ static void put_vector_comment(StrBuf *out, const CExport *ex)
             }
             if (w)
                 sb_puts(out, " + ");
-            const Leaf *r = vjp ? &wl->data[j] : &dl->data[i], *p = vjp ? &dl->data[i] : &wl->data[j];
-            put_term(out, vjp, ws[w].name, r, p);
+            const Leaf *r = vjp ? &wl->data[j] : d, *p = vjp ? d : &wl->data[j];
+            put_term(out, vjp, ps[lay.w[j]].name, r, p);
         }
         sb_putc(out, '\n');
+        if (list && vjp) {
+            sb_printf(out, " *       (%s: the caller's buffer of ", ps[lay.d[i]].name);
+            put_block_size(out, d->t, &ps[lay.in[i]], "");
+            sb_puts(out, " doubles)\n");
+        } else if (list) {
+            sb_printf(out, " *       (*%s: a block from malloc of ", ps[lay.d[i]].name);
+            put_block_size(out, d->t, &ps[lay.outp[i]], "*");
+            sb_puts(out, " doubles, NULL when empty, that the caller frees with free())\n");
+        }
+    }
+    bool lists = false;
+    for (int i = 0; i < pl.len; i++)
+        lists = lists || (pl.data[i].is_float && pl.data[i].t->kind == T_LIST);
+    for (int i = 0; i < rl.len; i++)
+        lists = lists || (rl.data[i].is_float && rl.data[i].t->kind == T_LIST);
+    if (lists && nd && nw)
+        sb_puts(out, " *   (A list's [i] and [j] count the doubles of its block, in order.)\n");
+    for (int j = 0; j < wl->len; j++) {
+        const Leaf *w = &wl->data[j];
+        if (!w->is_float || w->t->kind != T_LIST)
+            continue;
+        if (vjp) {
+            sb_printf(out, " *   %s holds ", ps[lay.w[j]].name);
+            put_block_size(out, w->t, &ps[lay.w[j]], "");
+            sb_printf(out, " doubles, shaped as the result %s (other lengths are a runtime error).\n", w->path);
+        } else {
+            sb_printf(out, " *   %s holds ", ps[lay.w[j]].name);
+            put_block_size(out, w->t, &ps[lay.in[j]], "");
+            sb_printf(out, " doubles, as %s does.\n", w->path);
+        }
     }
     StrBuf np = {0}, nr = {0};
     put_non_floats(&np, &pl);
@@ -823,6 +939,7 @@ static void put_vector_comment(StrBuf *out, const CExport *ex)
     sb_printf(out, " *   Any pointer may be NULL: that store is skipped (with every %s pointer NULL,\n"
                    " *   no derivative is computed); the pointers must not overlap.\n",
               vjp ? "d_" : "dout_");
+    vector_layout_free(&lay);
     sb_free(&np);
     sb_free(&nr);
     sb_free(&path);

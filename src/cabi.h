@@ -17,11 +17,15 @@
  * xs_len_1`, the columns, for a list of lists), in place where it lies in
  * a tuple; a result component k gives `T **out_k, int64_t *out_k_len` (and
  * `int64_t *out_k_len_1`), and a function whose result is or holds a list
- * returns void.  NAME_grad gives a list of floats (a float block) one
- * `double *d_xs`, the caller's buffer of the list's doubles, in place
- * among the d_ pointers, and a list of ints or bools none; NAME_vjp and
- * NAME_jvp of a function with a list in its signature do not exist yet
- * (issue 17).  Names that are C or C++ keywords get a trailing '_'.  The parameter names of one signature are distinct (a
+ * returns void.  In the derivative signatures a list of floats (a float
+ * block) is one leaf among the float ones, a list of ints or bools one
+ * among the int ones: NAME_grad's and NAME_vjp's `double *d_xs` is the
+ * caller's buffer of the list's doubles; NAME_jvp's tangent `const double
+ * *t_xs` has them too (the parameter's lengths give its shape); NAME_vjp's
+ * cotangent of list result component k is `const double *dy_k, int64_t
+ * dy_k_len` (and `int64_t dy_k_len_1`); NAME_jvp's tangent of it `double
+ * **dout_k`, a block from malloc of the result's shape.  Names that are C
+ * or C++ keywords get a trailing '_'.  The parameter names of one signature are distinct (a
  * name that repeats an earlier one, `d_x` next to the gradient pointer of
  * `x` say, gets trailing '_'s until it does not); parameter names are not
  * part of the ABI, only the function's name and the order and types of
@@ -71,14 +75,16 @@ bool cabi_grad_signature(Arena *arena, const Graph *g, const char *prefix, const
 /*
  * The signatures of NAME_vjp and NAME_jvp (contract section 3); both
  * return void.  NAME_vjp: g's C parameters; one out-pointer per flattened
- * result component, `T *out_0, ...` (a single result is out_0); one
- * cotangent `double dy_i` per float component (i numbers it as its
- * out-pointer: none for int and bool components); then one `double *d_...`
- * per flattened float parameter, as NAME_grad.  NAME_jvp: g's C
- * parameters; one tangent `double t_<flattened name>` per flattened float
- * parameter; the out-pointers; one `double *dout_i` per float component.
- * C names: prefix + name + "_vjp" / "_jvp" (keyword-safe).  False when g
- * cannot be exported or has a list in its signature.
+ * result component, `T *out_0, ...` (a single result is out_0; a list
+ * its pointer and lengths, as NAME's); one cotangent `double dy_i` per
+ * float component (i numbers it as its out-pointer: none for int and bool
+ * components; a list of floats `const double *dy_i, int64_t dy_i_len`
+ * ...); then one `double *d_...` per flattened float parameter, as
+ * NAME_grad.  NAME_jvp: g's C parameters; one tangent `double
+ * t_<flattened name>` per flattened float parameter (`const double *` for
+ * a list of floats); the out-pointers; one `double *dout_i` per float
+ * component (`double **` for a list of floats).  C names: prefix + name +
+ * "_vjp" / "_jvp" (keyword-safe).  False when g cannot be exported.
  */
 bool cabi_vjp_signature(Arena *arena, const Graph *g, const char *prefix, const char *name, CSignature *out);
 bool cabi_jvp_signature(Arena *arena, const Graph *g, const char *prefix, const char *name, CSignature *out);

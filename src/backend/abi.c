@@ -11,7 +11,8 @@
  * NAME_vjp's and NAME_jvp's as cabi.h orders them.
  * Guarantees: each wrapper reserves a runtime arena on its own C stack,
  * enters it, calls the internal function and leaves it, so a call is
- * thread-safe and reentrant and nothing outlives it; NAME_grad calls the
+ * thread-safe and reentrant and nothing outlives it (but the malloc'd
+ * blocks of list results); NAME_grad calls the
  * plain function when every d_ pointer is NULL and skips the NULL ones
  * otherwise, and so do NAME_vjp (d_) and NAME_jvp (dout_), which also skip
  * NULL out-pointers; bools cross as zeroext i1 (i8 in memory).
@@ -35,8 +36,9 @@
  * changes them in place) and stores a float list's gradient into the
  * caller's d_ buffer of the parameter's length (sens_to_c: zeros where
  * the sensitivity list is shorter, as an untouched one is).  NAME_vjp and
- * NAME_jvp of functions with lists in their signatures are refused by the
- * driver until they are built (issue 17).
+ * NAME_jvp (emit_vector_export) likewise; a list cotangent or tangent is
+ * a list value over the caller's memory, and a list result's tangent goes
+ * into a block from malloc.
  */
 #include "cg.h"
 

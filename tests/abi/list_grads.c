@@ -12,7 +12,11 @@
  * gradient that is not stored (or a skipped one that is) fails.  The list
  * parameters live in read-only memory: a wrapper that wrote through them
  * would crash.  The program is C and C++ (run.sh compiles it as both) and
- * runs under valgrind.
+ * runs under valgrind.  NAME_vjp and NAME_jvp of functions with list
+ * parameters and results: a list cotangent with its lengths, a list
+ * tangent of its parameter's shape, d_ buffers as NAME_grad's, a list
+ * result's tangent in a block from malloc; NULL out-pointers, and every
+ * derivative pointer NULL.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -288,6 +292,132 @@ static void check_zeros(Checker *c)
     check_doubles(c, "first_row: d_m rows 1 and 2", dm + 2, zeros, 4);
 }
 
+static void check_vectors(Checker *c)
+{
+    /* dot_vjp with dy = 2 is twice the gradient; dot_jvp the directional
+       derivative */
+    double dx[3], dy[3], v = 0.0;
+    fill(dx, 3);
+    fill(dy, 3);
+    dot_vjp(dot_x, 3, dot_y, 3, &v, 2.0, dx, dy);
+    check_double(c, "dot_vjp value", v, 1.5 * 4.0 - 2.0 * 0.5 - 0.25 * 8.0);
+    const double two_y[] = {8.0, 1.0, -16.0}, two_x[] = {3.0, -4.0, 0.5};
+    check_doubles(c, "dot_vjp: d_xs", dx, two_y, 3);
+    check_doubles(c, "dot_vjp: d_ys", dy, two_x, 3);
+    static const double tx[] = {1.0, 0.0, -1.0}, ty[] = {0.5, 0.5, 0.5};
+    double dout = SENTINEL;
+    dot_jvp(dot_x, 3, dot_y, 3, tx, ty, NULL, &dout);
+    double want = 0.0;
+    for (int i = 0; i < 3; i++)
+        want += tx[i] * dot_y[i] + dot_x[i] * ty[i];
+    check_double(c, "dot_jvp: dout_0", dout, want);
+
+    /* scale: y = a x^2 (a list result) */
+    static const double xs[] = {1.0, -2.0, 3.0}, dys[] = {1.0, 10.0, 100.0}, txs[] = {1.0, 0.5, -1.0};
+    const double a = 0.5, ta = 2.0;
+    double *y = NULL, d_xs[3], d_a = SENTINEL;
+    int64_t n = -1;
+    fill(d_xs, 3);
+    scale_vjp(xs, 3, a, &y, &n, dys, 3, d_xs, &d_a);
+    check_int(c, "scale_vjp: out_0_len", n, 3);
+    const double want_y[] = {a * 1.0, a * 4.0, a * 9.0};
+    if (y)
+        check_doubles(c, "scale_vjp: out_0", y, want_y, 3);
+    free(y);
+    const double want_dx[] = {dys[0] * 2 * a * xs[0], dys[1] * 2 * a * xs[1], dys[2] * 2 * a * xs[2]};
+    check_doubles(c, "scale_vjp: d_xs", d_xs, want_dx, 3);
+    check_double(c, "scale_vjp: d_a", d_a, dys[0] * 1.0 + dys[1] * 4.0 + dys[2] * 9.0);
+    const double lang_v[] = {E_SCALE_VJP_0, E_SCALE_VJP_1, E_SCALE_VJP_2, E_SCALE_VJP_3,
+                             E_SCALE_VJP_4, E_SCALE_VJP_5, E_SCALE_VJP_6};
+    check_int(c, "v_scale: numbers", E_SCALE_VJP_N, 7);
+    check_doubles(c, "scale_vjp: d_xs = vjp(scale)", d_xs, lang_v + 3, 3);
+    check_double(c, "scale_vjp: d_a = vjp(scale)", d_a, lang_v[6]);
+    /* the result not wanted (NULL out-pointers), only d_a */
+    d_a = SENTINEL;
+    scale_vjp(xs, 3, a, NULL, NULL, dys, 3, NULL, &d_a);
+    check_double(c, "scale_vjp, NULL out and d_xs: d_a", d_a, lang_v[6]);
+    /* every derivative pointer NULL: the value alone */
+    y = NULL;
+    scale_vjp(xs, 3, a, &y, &n, NULL, 0, NULL, NULL);
+    check_int(c, "scale_vjp, value only: out_0_len", n, 3);
+    if (y)
+        check_doubles(c, "scale_vjp, value only: out_0", y, want_y, 3);
+    free(y);
+    /* empty lists */
+    y = &d_a;
+    d_a = SENTINEL;
+    scale_vjp(NULL, 0, a, &y, &n, NULL, 0, NULL, &d_a);
+    check_int(c, "scale_vjp of nothing: out_0_len", n, 0);
+    check_int(c, "scale_vjp of nothing: out_0 is NULL", y == NULL, 1);
+    check_double(c, "scale_vjp of nothing: d_a", d_a, 0.0);
+
+    double *dy_out = NULL;
+    y = NULL;
+    scale_jvp(xs, 3, a, txs, ta, &y, &n, &dy_out);
+    const double want_t[] = {2 * a * xs[0] * txs[0] + xs[0] * xs[0] * ta, 2 * a * xs[1] * txs[1] + xs[1] * xs[1] * ta,
+                             2 * a * xs[2] * txs[2] + xs[2] * xs[2] * ta};
+    check_int(c, "scale_jvp: dout_0 is a block", dy_out != NULL, 1);
+    if (dy_out) {
+        check_doubles(c, "scale_jvp: dout_0", dy_out, want_t, 3);
+        const double lang_j[] = {E_SCALE_JVP_3, E_SCALE_JVP_4, E_SCALE_JVP_5};
+        check_doubles(c, "scale_jvp: dout_0 = jvp(scale)", dy_out, lang_j, 3);
+    }
+    free(y);
+    free(dy_out);
+    /* the tangent alone (NULL out-pointers) */
+    dy_out = NULL;
+    scale_jvp(xs, 3, a, txs, ta, NULL, NULL, &dy_out);
+    if (dy_out)
+        check_doubles(c, "scale_jvp, NULL out: dout_0", dy_out, want_t, 3);
+    free(dy_out);
+    dy_out = &d_a;
+    scale_jvp(NULL, 0, a, NULL, ta, NULL, &n, &dy_out);
+    check_int(c, "scale_jvp of nothing: dout_0 is NULL", dy_out == NULL, 1);
+
+    /* stats: (sum of m, m squared item by item, 2 k) */
+    static const double m[2][2] = {{1.0, 2.0}, {3.0, -4.0}}, d1[2][2] = {{1.0, 2.0}, {3.0, 4.0}};
+    static const double tm[2][2] = {{1.0, 0.0}, {0.5, -1.0}};
+    double s = SENTINEL, *sq = NULL, dm[4];
+    int64_t rows = -1, cols = -1, *k2 = NULL, k2n = -1;
+    fill(dm, 4);
+    stats_vjp(&m[0][0], 2, 2, w_ks, 2, &s, &sq, &rows, &cols, &k2, &k2n, 0.5, &d1[0][0], 2, 2, dm);
+    check_double(c, "stats_vjp: out_0", s, 2.0);
+    check_int(c, "stats_vjp: out_1 rows", rows, 2);
+    check_int(c, "stats_vjp: out_1 columns", cols, 2);
+    const double want_sq[] = {1.0, 4.0, 9.0, 16.0};
+    if (sq)
+        check_doubles(c, "stats_vjp: out_1", sq, want_sq, 4);
+    check_int(c, "stats_vjp: out_2_len", k2n, 2);
+    if (k2) {
+        check_int(c, "stats_vjp: out_2[0]", k2[0], 2 * w_ks[0]);
+        check_int(c, "stats_vjp: out_2[1]", k2[1], 2 * w_ks[1]);
+    }
+    free(sq);
+    free(k2);
+    double want_dm[4];
+    for (int i = 0; i < 4; i++)
+        want_dm[i] = 0.5 + (&d1[0][0])[i] * 2.0 * (&m[0][0])[i];
+    check_doubles(c, "stats_vjp: d_m", dm, want_dm, 4);
+    const double lang_sv[] = {E_STATS_VJP_0, E_STATS_VJP_1, E_STATS_VJP_2, E_STATS_VJP_3};
+    check_int(c, "v_stats: numbers", E_STATS_VJP_N, 4);
+    check_doubles(c, "stats_vjp: d_m = vjp(stats)", dm, lang_sv, 4);
+
+    double ds = SENTINEL, *dsq = NULL;
+    stats_jvp(&m[0][0], 2, 2, w_ks, 2, &tm[0][0], NULL, NULL, NULL, NULL, NULL, NULL, &ds, &dsq);
+    check_double(c, "stats_jvp: dout_0", ds, 0.5);
+    const double lang_sj[] = {E_STATS_JVP_1, E_STATS_JVP_2, E_STATS_JVP_3, E_STATS_JVP_4};
+    check_double(c, "stats_jvp: dout_0 = jvp(stats)", ds, E_STATS_JVP_0);
+    check_int(c, "stats_jvp: dout_1 is a block", dsq != NULL, 1);
+    if (dsq) {
+        double want_dsq[4];
+        for (int i = 0; i < 4; i++)
+            want_dsq[i] = 2.0 * (&m[0][0])[i] * (&tm[0][0])[i];
+        check_doubles(c, "stats_jvp: dout_1", dsq, want_dsq, 4);
+        check_doubles(c, "stats_jvp: dout_1 = jvp(stats)", dsq, lang_sj, 4);
+    }
+    free(dsq);
+}
+
 int main(void)
 {
     Checker c = {"list_grads", 0, 0};
@@ -299,5 +429,6 @@ int main(void)
     check_nested(&c);
     check_changes(&c);
     check_zeros(&c);
+    check_vectors(&c);
     return checks_done(&c);
 }

@@ -311,7 +311,8 @@ myc_c_for() {
         lists_O0|lists_O2) myc_c "$1" lists.my "-${1#lists_}" ;;
         list_grads_O0|list_grads_O2)
             myc_c "$1" list_grads.my --grad=dot --grad=lsq --grad=quad --grad=centroid_loss --grad=weighted \
-                --grad=nested --grad=scaled_copy --grad=ignores --grad=first_row "-${1#list_grads_}" ;;
+                --grad=nested --grad=scaled_copy --grad=ignores --grad=first_row --vjp=dot --jvp=dot --vjp=scale \
+                --jvp=scale --vjp=stats --jvp=stats "-${1#list_grads_}" ;;
         debug_O0|debug_O2) myc_c "$1" debug.my --grad=walk --vjp=walk --jvp=walk -g "-${1#debug_}" ;;
         unwind_O0|unwind_O2) myc_c "$1" unwind.my --grad=scaled "-${1#unwind_}" ;;
         nesting_O0|nesting_O2)
@@ -619,7 +620,8 @@ t_lists() {
     [ "$got" = "$want" ] || fail "global symbols of $key.o: expected [$(echo $want)], got [$(echo $got)]"
 }
 
-# NAME_grad with list parameters (contract 5.5) in an object at -O$1
+# NAME_grad with list parameters (contract 5.5), and NAME_vjp and NAME_jvp
+# with lists in their signatures (contract 3), in an object at -O$1
 # (list_grads.c), from C and, with $2 = c++, from C++.
 t_list_grads() {
     local key=list_grads_$1
@@ -896,15 +898,6 @@ t_cli() {
         grad-int-param) cli_fails 2 "$USAGE--grad=counts: 'counts' cannot be exported: parameter 'n' is used as an int: annotate it 'n: int'" \
                             counts cli_targets.my --grad=counts ;;
         grad-clash) cli_fails 2 "$USAGE" f_grad cli_grad_clash.my --grad=f ;;
-        # NAME_vjp and NAME_jvp with lists are not exported yet (issue 17; NAME_grad is: list_grads)
-        vjp-list-result) cli_fails 2 \
-            "^myc: error: --vjp=ramp: the result of 'ramp' holds a list, and derivatives of list results are not implemented yet\$" \
-            ramp cli_targets.my --vjp=ramp ;;
-        jvp-list) cli_fails 2 \
-            "^myc: error: --jvp=total: parameter 'xs' of 'total' holds a list, and Jacobian-vector products with list parameters are not implemented yet \(--grad=total is\)\$" \
-            total cli_targets.my --grad=total --jvp=total ;;
-        vjp-list) cli_fails 2 "^myc: error: --vjp=total: parameter 'xs' of 'total' holds a list, and vector-Jacobian" \
-            total cli_targets.my --vjp=total ;;
         keyword-clash) cli_fails 1 '^cli_keyword_clash\.my:[0-9]+:[0-9]+: error: ' auto_ cli_keyword_clash.my ;;
         header-needs-c) cli_needs_c --header=out.h ;;
         grad-needs-c) cli_needs_c --grad=ok ;;
@@ -1007,7 +1000,6 @@ done
 
 # The command line: compiler-independent.
 for c in grad-missing grad-private grad-tuple grad-int grad-bool grad-not-exported grad-int-param grad-clash grad-twice \
-         vjp-list-result jvp-list vjp-list \
          keyword-clash header-needs-c grad-needs-c prefix-needs-c vjp-missing jvp-missing vjp-private \
          jvp-not-exported vjp-returns-fn vjp-clash jvp-clash vjp-prefix-clash vjp-twice vjp-needs-c jvp-needs-c \
          g-needs-c; do

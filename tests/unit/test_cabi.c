@@ -214,9 +214,29 @@ static void test_list_signatures(void **state)
                                       "const int64_t *int_, int64_t int_len, double *d_p_0, double *d_p_1)");
     sb_free(&sb);
     cabi_signature_free(&sig);
-    /* vjp and jvp with lists have no C form yet (issue 17) */
-    assert_false(cabi_vjp_signature(f->arena, lg, NULL, "f", &sig));
-    assert_false(cabi_jvp_signature(f->arena, lg, NULL, "f", &sig));
+    /* vjp: a list result's cotangent with its own lengths; jvp: a list
+       parameter's tangent (its parameter's lengths), a list result's
+       tangent through double ** */
+    Type *lres[] = {fl, type_list(tt, type_list(tt, fl)), type_list(tt, in)};
+    const char *names6[] = {"xs", "n"};
+    Type *types6[] = {type_list(tt, fl), type_list(tt, in)};
+    Graph *vg = sig_graph(f, names6, types6, 2, type_tuple(tt, lres, 3));
+    assert_true(cabi_vjp_signature(f->arena, vg, NULL, "v", &sig));
+    cabi_format(&sig, &sb);
+    assert_string_equal(sb_cstr(&sb), "void v_vjp(const double *xs, int64_t xs_len, const int64_t *n, int64_t n_len, "
+                                      "double *out_0, double **out_1, int64_t *out_1_len, int64_t *out_1_len_1, "
+                                      "int64_t **out_2, int64_t *out_2_len, double dy_0, const double *dy_1, "
+                                      "int64_t dy_1_len, int64_t dy_1_len_1, double *d_xs)");
+    sb_free(&sb);
+    cabi_signature_free(&sig);
+    assert_true(cabi_jvp_signature(f->arena, vg, NULL, "v", &sig));
+    cabi_format(&sig, &sb);
+    assert_string_equal(sb_cstr(&sb), "void v_jvp(const double *xs, int64_t xs_len, const int64_t *n, int64_t n_len, "
+                                      "const double *t_xs, double *out_0, double **out_1, int64_t *out_1_len, "
+                                      "int64_t *out_1_len_1, int64_t **out_2, int64_t *out_2_len, double *dout_0, "
+                                      "double **dout_1)");
+    sb_free(&sb);
+    cabi_signature_free(&sig);
 }
 
 /* ---- NAME_vjp and NAME_jvp signatures ------------------------------------ */
