@@ -16,14 +16,18 @@
  * parameters and results: a list cotangent with its lengths, a list
  * tangent of its parameter's shape, d_ buffers as NAME_grad's, a list
  * result's tangent in a block from malloc; NULL out-pointers, and every
- * derivative pointer NULL.
+ * derivative pointer NULL; a cotangent of another length than the
+ * result's, and one of a negative length, are runtime errors at the
+ * function (through the handler: nothing stored).
  */
+#include <setjmp.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "check.h"
 #include "list_grads.expected.h"
 #include "list_grads.h"
+#include "myrt.h"
 
 #define COUNT(a) ((int64_t)(sizeof(a) / sizeof *(a)))
 #define SENTINEL 99.0
@@ -290,6 +294,20 @@ static void check_zeros(Checker *c)
     const double want[] = {3.0, -4.0};
     check_doubles(c, "first_row: d_m row 0", dm, want, 2);
     check_doubles(c, "first_row: d_m rows 1 and 2", dm + 2, zeros, 4);
+    /* a prefix read in a loop; with no iteration, nothing read */
+    for (int64_t n = 0; n <= 2; n++) {
+        char what[80];
+        fill(dx, 4);
+        double want_v = 0.0, want_d[4] = {0.0, 0.0, 0.0, 0.0};
+        for (int64_t i = 0; i < n; i++) {
+            want_v += xs[i] * xs[i];
+            want_d[i] = 2.0 * xs[i];
+        }
+        snprintf(what, sizeof what, "prefix_sq(xs, %d) value", (int)n);
+        check_double(c, what, prefix_sq_grad(xs, 4, n, dx), want_v);
+        snprintf(what, sizeof what, "prefix_sq(xs, %d): d_xs", (int)n);
+        check_doubles(c, what, dx, want_d, 4);
+    }
 }
 
 static void check_vectors(Checker *c)
@@ -418,6 +436,72 @@ static void check_vectors(Checker *c)
     free(dsq);
 }
 
+/* ---- runtime errors ---- */
+
+static jmp_buf back;
+static struct {
+    char message[256], file[1024];
+    int line, col, calls;
+} seen;
+
+static void on_error(const char *msg, const char *file, int line, int col)
+{
+    seen.calls++;
+    snprintf(seen.message, sizeof seen.message, "%s", msg ? msg : "(null)");
+    snprintf(seen.file, sizeof seen.file, "%s", file ? file : "(null)");
+    seen.line = line;
+    seen.col = col;
+    longjmp(back, 1);
+}
+
+static bool ends_with(const char *s, const char *tail)
+{
+    size_t n = strlen(s), m = strlen(tail);
+    return n >= m && strcmp(s + n - m, tail) == 0;
+}
+
+/* Where list_grads.my defines scale (its def line, the column of its name). */
+enum { SCALE_LINE = 91, SCALE_COL = 5 };
+
+static void check_errors(Checker *c)
+{
+    myrt_error_handler_at old = myrt_set_error_handler_at(on_error);
+    static const double xs[] = {1.0, -2.0, 3.0}, dys[] = {1.0, 10.0, 100.0};
+    double d_xs[3];
+    fill(d_xs, 3);
+    memset(&seen, 0, sizeof seen);
+    if (setjmp(back) == 0) {
+        double *out = NULL;
+        int64_t n = -1;
+        scale_vjp(xs, 3, 0.5, &out, &n, dys, 2, d_xs, NULL);
+        free(out);
+        check_true(c, "scale_vjp with a short cotangent returned normally", false);
+    }
+    check_int(c, "short cotangent: handler calls", seen.calls, 1);
+    check_true(c, "short cotangent: the message",
+               strcmp(seen.message, "the cotangent passed to vjp's pullback has a list whose length differs from "
+                                    "the function's result's") == 0);
+    check_true(c, "short cotangent: in list_grads.my", ends_with(seen.file, "list_grads.my"));
+    check_int(c, "short cotangent: line", seen.line, SCALE_LINE);
+    check_int(c, "short cotangent: column", seen.col, SCALE_COL);
+    check_double(c, "short cotangent: d_xs not stored", d_xs[0], SENTINEL);
+
+    memset(&seen, 0, sizeof seen);
+    if (setjmp(back) == 0) {
+        scale_vjp(xs, 3, 0.5, NULL, NULL, dys, -1, d_xs, NULL);
+        check_true(c, "scale_vjp with a negative cotangent length returned normally", false);
+    }
+    check_int(c, "negative cotangent length: handler calls", seen.calls, 1);
+    check_true(c, "negative cotangent length: the message",
+               strcmp(seen.message, "list parameter 'dy_0' has a negative length (dy_0_len < 0)") == 0);
+    check_int(c, "negative cotangent length: line", seen.line, SCALE_LINE);
+    myrt_set_error_handler_at(old);
+    /* and the function still works */
+    double d_a = SENTINEL;
+    scale_vjp(xs, 3, 0.5, NULL, NULL, dys, 3, NULL, &d_a);
+    check_double(c, "scale_vjp after the errors: d_a", d_a, 941.0);
+}
+
 int main(void)
 {
     Checker c = {"list_grads", 0, 0};
@@ -430,5 +514,6 @@ int main(void)
     check_changes(&c);
     check_zeros(&c);
     check_vectors(&c);
+    check_errors(&c);
     return checks_done(&c);
 }

@@ -311,7 +311,7 @@ myc_c_for() {
         lists_O0|lists_O2) myc_c "$1" lists.my "-${1#lists_}" ;;
         list_grads_O0|list_grads_O2)
             myc_c "$1" list_grads.my --grad=dot --grad=lsq --grad=quad --grad=centroid_loss --grad=weighted \
-                --grad=nested --grad=scaled_copy --grad=ignores --grad=first_row --vjp=dot --jvp=dot --vjp=scale \
+                --grad=nested --grad=scaled_copy --grad=ignores --grad=first_row --grad=prefix_sq --vjp=dot --jvp=dot --vjp=scale \
                 --jvp=scale --vjp=stats --jvp=stats "-${1#list_grads_}" ;;
         debug_O0|debug_O2) myc_c "$1" debug.my --grad=walk --vjp=walk --jvp=walk -g "-${1#debug_}" ;;
         unwind_O0|unwind_O2) myc_c "$1" unwind.my --grad=scaled "-${1#unwind_}" ;;
