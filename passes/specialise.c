@@ -738,8 +738,9 @@ static Node *clone_apply_at(TypeCtx *tc, Inst *inst, Graph *ng, Node *a)
             free(argt);
             return res;
         }
-        if (p->id == P_LIST_LEN && argt[0] && argt[0]->kind == T_TUPLE) {     /* len of a tuple */
-            Node *c = typed(ir_const_int(tc->spec, argt[0]->n, a->loc), type_int(tc->tt));
+        if (p->id == P_LIST_LEN && argt[0] && (argt[0]->kind == T_TUPLE || argt[0]->kind == T_ZERO)) {
+            /* len of a tuple; of a symbolic zero (a rule's, for a sensitivity the zero's own rule drops) */
+            Node *c = typed(ir_const_int(tc->spec, argt[0]->kind == T_TUPLE ? argt[0]->n : 0, a->loc), type_int(tc->tt));
             free(in);
             free(argt);
             return c;
