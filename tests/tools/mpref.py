@@ -80,14 +80,18 @@ def _decide(v):
 
 
 # ---------------------------------------------------------------------------
-# Values: numbers (int, bool, Python float, mpf) and nested tuples of them.
+# Values: numbers (int, bool, Python float, mpf) and nested tuples and lists of them.
+# A list is a Python list here: the program runs as CPython runs it (the contract's
+# aliasing rule, section 5.3, makes myc's list values agree), and every list the
+# operators below hand to the program is a fresh one, so a function that changes its
+# list parameter changes no other evaluation's.
 
 def _is_num(v):
     return type(v) in (int, bool, float) or isinstance(v, mpf)
 
 
 def _leaves(v):
-    if type(v) is tuple:
+    if type(v) in (tuple, list):
         out = []
         for e in v:
             out += _leaves(e)
@@ -98,13 +102,22 @@ def _leaves(v):
 def _rebuild(shape, it):
     if type(shape) is tuple:
         return tuple(_rebuild(e, it) for e in shape)
+    if type(shape) is list:
+        return [_rebuild(e, it) for e in shape]
     return next(it)
+
+
+def _fresh(v):
+    """v with every list in it a new list (the numbers shared: they are immutable)."""
+    if type(v) in (tuple, list):
+        return type(v)(_fresh(e) for e in v)
+    return v
 
 
 def _tofloat(v):
     """A differentiated argument: every leaf a float (an int is treated as a float)."""
-    if type(v) is tuple:
-        return tuple(_tofloat(e) for e in v)
+    if type(v) in (tuple, list):
+        return type(v)(_tofloat(e) for e in v)
     if callable(v):
         raise TypeError("differentiating with respect to a function")
     return mpf(v)
@@ -142,9 +155,15 @@ def _deriv(phi, x):
     return _rebuild(a, iter([_check(+v) for v in d]))
 
 
+def _shape(v):
+    if type(v) in (tuple, list):
+        return (type(v).__name__, tuple(_shape(e) for e in v))
+    return None
+
+
 def _dot(dy, y):
     ly, ld = _leaves(y), _leaves(dy)
-    if len(ly) != len(ld):
+    if _shape(y) != _shape(dy):
         raise TypeError("cotangent shape differs from the value's")
     s = mpf(0)
     for a, b in zip(ld, ly):
@@ -160,7 +179,7 @@ def _partials(f, args, i):
         def phi(t, j=j):
             lv = list(leaves)
             lv[j] = t
-            a2 = list(args)
+            a2 = [_fresh(a) for a in args]
             a2[i] = _rebuild(args[i], iter(lv))
             return f(*a2)
         out.append(_deriv(phi, leaves[j]))
@@ -182,7 +201,7 @@ def _gradient(f, spec, args, want_value):
         args[i] = _tofloat(args[i])
     value = None
     if want_value:
-        value = f(*args)
+        value = f(*_fresh(args))
         if not _is_num(value) or type(value) in (int, bool):
             raise TypeError("grad of a function that does not return a float")
     g = [_partials(f, args, i) for i in idx]
@@ -204,7 +223,7 @@ def value_and_grad(f, spec=0):
 
 def vjp(f, *xs):
     xs = tuple(_tofloat(x) for x in xs)
-    y = f(*xs)
+    y = f(*_fresh(xs))
 
     def pullback(dy):
         return tuple(_partials(lambda *a: _dot(dy, f(*a)), xs, i) for i in range(len(xs)))
@@ -216,7 +235,10 @@ def jvp(f, xs, ts):
         raise TypeError("jvp: primals and tangents must be tuples of one length")
     xs = tuple(_tofloat(x) for x in xs)
     ts = tuple(_tofloat(t) for t in ts)
-    y = f(*xs)
+    for x, t in zip(xs, ts):
+        if _shape(x) != _shape(t):
+            raise TypeError("jvp: a tangent's shape differs from its primal's")
+    y = f(*_fresh(xs))
 
     def phi(s):
         moved = tuple(_rebuild(x, iter([a + s * b for a, b in zip(_leaves(x), _leaves(t))]))
@@ -240,6 +262,10 @@ def _abs(x):
 
 
 def _max(*args):
+    if len(args) == 1:
+        args = list(args[0])
+        if not args:
+            raise ValueError("max() of an empty list")
     a = args[0]
     for b in args[1:]:
         c = b > a
@@ -249,6 +275,10 @@ def _max(*args):
 
 
 def _min(*args):
+    if len(args) == 1:
+        args = list(args[0])
+        if not args:
+            raise ValueError("min() of an empty list")
     a = args[0]
     for b in args[1:]:
         c = b < a
@@ -325,6 +355,7 @@ BUILTINS = {name: _mp1(getattr(mp, name)) for name in (
 BUILTINS.update(
     atan2=lambda y, x: _check(mp.atan2(y, x)), pow=_pow, abs=_abs, min=_min, max=_max,
     float=_float, int=_int, floor=_floor, ceil=_ceil, range=range,
+    sum=sum, len=len, zip=zip, enumerate=enumerate, list=list,
     grad=grad, value_and_grad=value_and_grad, vjp=vjp, jvp=jvp,
     __d=_decide, __pow=_opow, __floordiv=_floordiv, __mod=_mod)
 
@@ -389,6 +420,8 @@ def parse_arg(word):
             return mpf(n.value)
         if isinstance(n, ast.Tuple):
             return tuple(lit(e) for e in n.elts)
+        if isinstance(n, ast.List):
+            return [lit(e) for e in n.elts]
         if isinstance(n, ast.UnaryOp) and isinstance(n.op, ast.USub):
             v = lit(n.operand)
             return -v
@@ -405,6 +438,9 @@ def _convert(value, ann):
         return mpf(value)
     if isinstance(tree, ast.Tuple) and type(value) is tuple and len(value) == len(tree.elts):
         return tuple(_convert(v, t) for v, t in zip(value, tree.elts))
+    if isinstance(tree, ast.Subscript) and isinstance(tree.value, ast.Name) \
+            and tree.value.id == "list" and type(value) is list:
+        return [_convert(v, tree.slice) for v in value]
     return value
 
 
@@ -525,6 +561,20 @@ def entry(x, y):
     return x * y * y + exp(x)                                 # gradient (y^2 + e^x, 2 x y)
 def d4(x):
     return grad(grad(grad(grad(lambda t: sin(t) * exp(t)))))(x)   # -4 e^x sin x
+def lgrad(x, y):
+    return grad(lambda l: l[0] * l[1] ** 2 + sum([v * v for v in l]))([x, y])   # [y^2 + 2 x, 2 x y + 2 y]
+def lhvp(x, y, v1, v2):
+    return jvp(grad(lambda l: l[0] ** 2 * l[1] + l[1] ** 3), ([x, y],), ([v1, v2],))[1]
+def lvjp(x, y):
+    return vjp(lambda l: [l[0] * l[1], sin(l[0])], [x, y])[1]([1.0, 2.0])[0]   # [y + 2 cos x, x]
+def lmut_(l):
+    l[0] = l[0] * l[1]
+    l.append(l[0])
+    return sum(l) + min(l[1:])
+def lmut(x, y):
+    return grad(lmut_)([x, y])                                # [3 y, 3 x + 1] for x y < y
+def lmax(x, y):
+    return grad(lambda l: max(l) * 2.0 + l[-1])([x, y])       # [2, 1] for x > y
 '''
 
 
@@ -555,6 +605,11 @@ def selftest():
         ("loop8", [X], 8 * x ** 7),
         ("drec", [X, "3"], 4 * x ** 3),
         ("d4", [X], -4 * exp(x) * sin(x)),
+        ("lgrad", [X, Y], [y * y + 2 * x, 2 * x * y + 2 * y]),
+        ("lhvp", [X, Y, V1, V2], [2 * y * v1 + 2 * x * v2, 2 * x * v1 + 6 * y * v2]),
+        ("lvjp", [X, Y], [y + 2 * cos(x), x]),
+        ("lmut", [X, Y], [3 * y, 3 * x + 1]),
+        ("lmax", [X, Y], [mpf(2), mpf(1)]),
     ]
     failed = 0
     with mp.workdps(DPS):
