@@ -120,12 +120,22 @@ def chain_name(ch):
 class Var:
     """A variable visible in generated code.  kind: 'f' float, 'i' int, 'g' a
     function float -> float, 'gt' a tuple of two such, 'r' a recursive nested def
-    r(k, u).  diffs: the levels of the enclosing operators whose differentiated
-    variables this value depends on; fn: the function that binds it; mutable: it is
-    rebound later (a loop's variables): never captured by a closure."""
+    r(k, u), 'l' a list[float] of n items (n known when the program is written: a
+    list is never changed after the statements that build it).  diffs: the levels
+    of the enclosing operators whose differentiated variables this value depends
+    on; fn: the function that binds it; mutable: it is rebound later (a loop's
+    variables): never captured by a closure."""
 
-    def __init__(self, name, kind, fn, diffs=frozenset(), mutable=False):
+    def __init__(self, name, kind, fn, diffs=frozenset(), mutable=False, n=None):
         self.name, self.kind, self.fn, self.diffs, self.mutable = name, kind, fn, diffs, mutable
+        self.n = n
+
+
+def list_sig(part):
+    """A signature's parameter or result kind 'lN' / 'lNf': (N, with a float param)."""
+    if part and part[0] == "l":
+        return int(part[1]), part.endswith("f")
+    return None
 
 
 class Ctx:
@@ -192,6 +202,8 @@ class Gen:
         self.reflog = []
         self.loops = 0
         self.budget = 0          # statement-level extras left for this entry
+        self.lists = False       # lists in this program (--lists)
+        self.avoid = frozenset() # the known bugs to steer clear of (--avoid-known)
 
     # -- small helpers ------------------------------------------------------
     def fresh(self, p):
@@ -229,6 +241,215 @@ class Gen:
     def ivars(self, ctx):
         return [v for v in ctx.env if v.kind == "i"]
 
+    def lvars(self, ctx, n=None):
+        return [v for v in ctx.env if v.kind == "l" and (n is None or v.n == n)]
+
+    # -- lists (--lists) ------------------------------------------------------------
+    def list_read(self, ctx, v=None):
+        """A float expression reading a list in scope (v, or any): an item, a
+        reduction, a comprehension reduced, a slice or a concatenation read."""
+        self.features.add("list_read")
+        v = v or self.pick(self.lvars(ctx))
+        X, n = self.ref(v, ctx), v.n
+        r = self.rng.random()
+        if r < 0.25:
+            return f"{X}[{self.rng.randint(-n, n - 1)}]"
+        if r < 0.4:
+            return self.pick([f"sum({X})", f"sum({X}) * 0.5", f"sum({X}, {self.atom(ctx)})"])
+        if r < 0.5:
+            self.features.add("list_min_max")
+            return self.pick([f"max({X})", f"min({X})", f"max({X}) - min({X}) * 0.5"])
+        if r < 0.68:
+            self.features.add("list_comprehension")
+            q = self.fresh("v")
+            e = self.pick(UNARY1).format(a=q)
+            if self.ch(0.4):
+                e = f"{P(e)} * {P(self.atom(ctx))}"
+            return f"sum([{e} for {q} in {X}])"
+        if r < 0.78:
+            others = [o for o in self.lvars(ctx, n) if o is not v]
+            if others:
+                self.features.add("list_zip")
+                Y = self.ref(self.pick(others), ctx)
+                a, b = self.fresh("v"), self.fresh("v")
+                return f"sum([{a} * {b} for {a}, {b} in zip({X}, {Y})])"
+            return f"{X}[0] * {X}[{n - 1}]"
+        if r < 0.9:
+            self.features.add("list_slice")
+            j = self.rng.randint(0, n - 1)
+            forms = [f"sum({X}[{j}:])", f"{X}[::-1][{j}]", f"sum({X}[:{j + 1}]) * 0.5",
+                     f"{X}[-{j + 1}:][0]"]
+            if n > 1:
+                forms.append(f"{X}[1:][{n - 2}]")
+            return self.pick(forms)
+        self.features.add("list_concat")
+        a = self.atom(ctx)
+        return self.pick([f"({X} + [{a}])[{n}]", f"sum({X} + [{a}, {X}[0]])",
+                          f"([{a}] + {X})[{self.rng.randint(1, n)}] * {P(a)}"])
+
+    def list_value(self, ctx, n):
+        """An expression giving a new list of n floats, from the floats and lists in scope."""
+        r = self.rng.random()
+        same = self.lvars(ctx, n)
+        longer = [v for v in self.lvars(ctx) if v.n > n]
+        shorter = [v for v in self.lvars(ctx) if v.n < n]
+        if same and r < 0.3:
+            self.features.add("list_comprehension")
+            X = self.ref(self.pick(same), ctx)
+            q = self.fresh("v")
+            e = self.pick(["{q} * 0.5 + {a}", "sin({q}) * {a}", "{q} * {a}", "tanh({q} + {a})",
+                           "{q} * {q} * 0.5"]).format(q=q, a=P(self.atom(ctx)))
+            return f"[{e} for {q} in {X}]"
+        if same and r < 0.4:
+            return self.pick([f"list({self.ref(self.pick(same), ctx)})",
+                              f"{self.ref(self.pick(same), ctx)}[:]"])
+        if longer and r < 0.55:
+            self.features.add("list_slice")
+            v = self.pick(longer)
+            j = self.rng.randint(0, v.n - n)
+            X = self.ref(v, ctx)
+            if j == 0 and self.ch(0.5):
+                return f"{X}[:{n}]"
+            if n == 1 and self.ch(0.3):
+                return f"{X}[::-1][{j}:{j + 1}]"
+            return f"{X}[{j}:{j + n}]"
+        if shorter and r < 0.7:
+            self.features.add("list_concat")
+            v = self.pick(shorter)
+            rest = ", ".join(self.atom(ctx) for _ in range(n - v.n))
+            X = self.ref(v, ctx)
+            return f"{X} + [{rest}]" if self.ch(0.5) else f"[{rest}] + {X}"
+        if r < 0.8:
+            self.features.add("list_comprehension")
+            i = self.fresh("i")
+            a, b = self.atom(ctx), self.atom(ctx)
+            return f"[{P(a)} * float({i}) + {P(b)} for {i} in range({n})]"
+        self.features.add("list_display")
+        return "[" + ", ".join(self.combine([self.atom(ctx)], ctx, unary=0.3, nonsmooth=0)
+                               for _ in range(n)) + "]"
+
+    def list_point(self, ctx, n):
+        """A list[float] of n items an operator is applied at."""
+        own = [v for v in self.lvars(ctx, n) if v.fn == ctx.fn]
+        if own and self.ch(0.4):
+            return self.ref(self.pick(own), ctx)
+        if self.lvars(ctx, n) and self.ch(0.3):
+            return self.ref(self.pick(self.lvars(ctx, n)), ctx)
+        if self.ch(0.5):
+            self.features.add("list_display")
+            return "[" + ", ".join(self.point(ctx) for _ in range(n)) + "]"
+        return self.list_value(ctx, n)
+
+    def list_tangent(self, ctx, n, like=None):
+        """A tangent or cotangent list of n items (like: a list of n items in scope)."""
+        if like and self.ch(0.35):
+            self.features.add("list_comprehension")
+            q = self.fresh("v")
+            return f"[{self.pick(['0.5 * {q}', '{q} - 0.25', 'cos({q})']).format(q=q)} for {q} in {like}]"
+        if self.ch(0.2):
+            return f"[{self.tangent(ctx)}] * {n}"
+        return "[" + ", ".join(self.tangent(ctx) for _ in range(n)) + "]"
+
+    def list_reduce(self, ctx, G, n):
+        """A float from the list expression G (n items), e.g. a gradient: an item, a sum,
+        a loop over it, max/min."""
+        self.features.add("list_result_read")
+        if ctx.out is not None and self.ch(0.35):
+            g = self.fresh("gl")
+            ctx.emit(f"{g} = {G}")
+            self.features.add("list_loop")
+            s, q = self.fresh("s"), self.fresh("v")
+            ctx.emit(f"{s} = 0.0")
+            if self.ch(0.5):
+                ctx.emit(f"for {q} in {g}:")
+                ctx.emit(f"    {s} = {s} * 0.5 + " + self.pick(["{q}", "sin({q})", "{q} * {q}"]).format(q=q))
+            else:
+                i = self.fresh("i")
+                ctx.emit(f"for {i}, {q} in enumerate({g}):")
+                ctx.emit(f"    {s} = {s} + {q} * float({i} + 1)")
+            return s
+        r = self.rng.random()
+        if r < 0.4:
+            return f"{G}[{self.rng.randint(-n, n - 1)}]"
+        if r < 0.75:
+            return f"sum({G})"
+        if r < 0.85:
+            self.features.add("list_min_max")
+            return self.pick([f"max({G})", f"min({G})"])
+        q = self.fresh("v")
+        return f"sum([{q} * {q} for {q} in {G}])"
+
+    def list_extras(self, ctx, kind):
+        """Statements that make a list local (changed by item assignment, append, pop,
+        +=, before anything captures it), loop over a list, or put a list in a tuple."""
+        start = len(self.reflog)
+        if kind == "listlocal":
+            self.features.add("list_local")
+            n = self.rng.randint(2, 3)
+            name = self.fresh("w")
+            ctx.emit(f"{name} = {self.list_value(ctx, n)}")
+            for _ in range(self.rng.randint(1, 3)):
+                r = self.rng.random()
+                if r < 0.35:
+                    self.features.add("list_setitem")
+                    j = self.rng.randint(-n, n - 1)
+                    e = self.combine([self.atom(ctx), f"{name}[{j}]"], ctx, unary=0.3, nonsmooth=0)
+                    ctx.emit(f"{name}[{j}] = {e}" if self.ch(0.6) else f"{name}[{j}] += {self.atom(ctx)}")
+                elif r < 0.6 and n < 5:
+                    self.features.add("list_append")
+                    ctx.emit(f"{name}.append({self.combine([self.atom(ctx)], ctx, unary=0.4, nonsmooth=0)})")
+                    n += 1
+                elif r < 0.8 and n > 1:
+                    self.features.add("list_pop")
+                    if self.ch(0.5):
+                        u = self.fresh("u")
+                        ctx.emit(f"{u} = {name}.pop({self.pick(['', '0', '-1'])})")
+                        ctx.env = ctx.env + [Var(u, "f", ctx.fn, self.diffs_since(start), ctx.in_loop)]
+                    else:
+                        ctx.emit(f"{name}.pop({self.rng.randint(0, n - 1)})")
+                    n -= 1
+                elif n < 5:
+                    self.features.add("list_concat")
+                    ctx.emit(f"{name} += [{self.atom(ctx)}]" if self.ch(0.5) else
+                             f"{name} = {name} + [{self.atom(ctx)}]")
+                    n += 1
+            ctx.env = ctx.env + [Var(name, "l", ctx.fn, self.diffs_since(start), ctx.in_loop, n=n)]
+        elif kind == "listloop":
+            self.features.add("list_loop")
+            v = self.pick(self.lvars(ctx))
+            X = self.ref(v, ctx)
+            s, q = self.fresh("s"), self.fresh("v")
+            ctx.emit(f"{s} = {self.atom(ctx)}")
+            body = ctx.sub(ind=ctx.ind + 1, in_loop=True)
+            qv = Var(q, "f", ctx.fn, v.diffs, True)
+            if self.ch(0.6):
+                ctx.emit(f"for {q} in {X}:")
+            else:
+                i = self.fresh("i")
+                ctx.emit(f"for {i}, {q} in enumerate({X}):")
+                body.env = body.env + [Var(i, "i", ctx.fn, frozenset(), True)]
+            body.env = body.env + [qv]
+            e = self.combine([q, self.atom(body, [qv])], body, unary=0.3, nonsmooth=0.1)
+            body.emit(f"{s} = {s} * 0.5 + {e}" if self.ch(0.5) else f"{s} = {s} + {e}")
+            ctx.env = ctx.env + [Var(s, "f", ctx.fn, self.diffs_since(start), ctx.in_loop)]
+        else:
+            self.features.add("list_in_tuple")
+            v = self.pick(self.lvars(ctx))
+            name = self.fresh("tp")
+            X = self.list_value(ctx, v.n) if self.ch(0.5) else self.ref(v, ctx)
+            a = self.atom(ctx)
+            li, fi = (0, 1) if self.ch(0.5) else (1, 0)
+            ctx.emit(f"{name} = ({X}, {a})" if li == 0 else f"{name} = ({a}, {X})")
+            d = self.diffs_since(start)
+            if self.ch(0.4):
+                a, b = self.fresh("m"), self.fresh("m")
+                ctx.emit(f"{a}, {b} = {name}")
+                names = (a, b)
+            else:
+                names = (f"{name}[0]", f"{name}[1]")
+            ctx.env = ctx.env + [Var(names[li], "l", ctx.fn, d, ctx.in_loop, n=v.n),
+                                 Var(names[fi], "f", ctx.fn, d, ctx.in_loop)]
+
     def diffs_since(self, start):
         out = set()
         for v in self.reflog[start:]:
@@ -240,6 +461,8 @@ class Gen:
         fv = self.fvars(ctx)
         if prefer and self.ch(0.6):
             return self.ref(self.pick(prefer), ctx)
+        if self.lists and self.lvars(ctx) and self.ch(0.15):
+            return self.list_read(ctx)
         if fv and self.ch(0.9):
             return self.ref(self.pick(fv), ctx)
         iv = self.ivars(ctx)
@@ -369,6 +592,15 @@ class Gen:
             caps = [v for v in fv if v.fn != ctx.fn and any(lv < ctx.level for lv in v.diffs)]
             if caps and self.ch(0.85):
                 terms.append(self.ref(self.pick(caps), ctx))
+        if self.lists:
+            lv = self.lvars(ctx)
+            own_l = [v for v in lv if v.fn == ctx.fn]
+            if own_l and (self.ch(0.8) or not terms):
+                terms.append(self.list_read(ctx, self.pick(own_l)))
+            cap_l = [v for v in lv if v.fn != ctx.fn and any(lv_ < ctx.level for lv_ in v.diffs)]
+            if require_cap and cap_l and self.ch(0.5):
+                self.features.add("list_captured")
+                terms.append(self.list_read(ctx, self.pick(cap_l)))
         if self.ch(0.3) or not terms:
             terms.append(self.atom(ctx))
         if self.ch(0.25):
@@ -383,8 +615,15 @@ class Gen:
         while self.budget > 0 and self.ch(0.45) and n < 2:
             n += 1
             self.budget -= 1
-            kind = self.wpick([("local", 3), ("fnvar", 2), ("fntuple", 1), ("nrec", 1), ("ifvar", 1)])
-            if kind == "local":
+            kinds = [("local", 3), ("fnvar", 2), ("fntuple", 1), ("nrec", 1), ("ifvar", 1)]
+            if self.lists:
+                kinds += [("listlocal", 2.5)]
+                if self.lvars(ctx):
+                    kinds += [("listloop", 1.5), ("listtuple", 1)]
+            kind = self.wpick(kinds)
+            if kind.startswith("list"):
+                self.list_extras(ctx, kind)
+            elif kind == "local":
                 start = len(self.reflog)
                 e = self.combine([self.atom(ctx), self.atom(ctx)], ctx)
                 name = self.fresh("u")
@@ -496,6 +735,16 @@ class Gen:
     def params(self, sig, fid, level):
         n, pk, ok = sig
         d = frozenset([level])
+        ls = list_sig(pk)
+        if ls:
+            self.features.add("list_param")
+            p = self.fresh("p")
+            names, pvars = [p], [Var(p, "l", fid, d, n=ls[0])]
+            if ls[1]:
+                x = self.fresh(self.pick("abxyz"))
+                names.append(x)
+                pvars.append(Var(x, "f", fid, d))
+            return names, pvars
         if pk == "t":
             p = self.fresh("p")
             self.features.add("tuple_param")
@@ -515,6 +764,9 @@ class Gen:
                 d = c2.env[-1].diffs
                 c2.env = c2.env + [Var(u, "f", c2.fn, d), Var(w, "f", c2.fn, d)]
             self.extras(c2)
+        lr = list_sig(ok)
+        if lr and rest and rest[0] in ("grad", "value_and_grad") and self.ch(0.5):
+            return self.list_of_gradient(c2, rest, lr[0])
         inner = None
         if rest:
             if c2.out is not None and self.loops == 0 and self.ch(0.25):
@@ -522,14 +774,70 @@ class Gen:
             else:
                 inner = self.chain(rest, c2)
         e = self.body_expr(c2, inner)
+        if lr:
+            return self.list_result(c2, e, lr[0])
         if ok == "t":
             self.features.add("tuple_result")
             e2 = self.body_expr(c2, None)
             return f"({e}, {e2})" if self.ch(0.5) else f"({e2}, {e})"
         return e
 
+    def list_result(self, c2, e, m):
+        """A list of m floats, one of them (or each) from e, the rest from the
+        function's parameters and captures."""
+        self.features.add("list_result")
+        own_l = [v for v in self.lvars(c2) if v.fn == c2.fn]
+        r = self.rng.random()
+        same = [v for v in own_l if v.n == m]
+        one_less = [v for v in own_l if v.n == m - 1]
+        if same and r < 0.35 and not has_op(e):
+            self.features.add("list_comprehension")
+            q = self.fresh("v")
+            return f"[{self.pick(['{q} * {e}', 'sin({q}) + {e}', '{e} * {q} * {q}']).format(q=q, e=P(e))}" \
+                f" for {q} in {self.ref(self.pick(same), c2)}]"
+        if one_less and r < 0.6:
+            self.features.add("list_concat")
+            q = self.fresh("v")
+            X = self.ref(self.pick(one_less), c2)
+            return f"[{self.pick(UNARY1).format(a=q)} for {q} in {X}] + [{e}]"
+        items = [e] + [self.body_expr(c2, None) for _ in range(m - 1)]
+        self.rng.shuffle(items)
+        self.features.add("list_display")
+        return "[" + ", ".join(items) + "]"
+
+    def list_of_gradient(self, c2, rest, m):
+        """A list of m floats from the gradient of the inner operator (grad or
+        value_and_grad) with respect to a list: under jvp, a Hessian-vector product."""
+        self.features.add("list_gradient_result")
+        G = self.chain(rest, c2, want_list=m)
+        own_l = [v for v in self.lvars(c2) if v.fn == c2.fn and v.n == m]
+        r = self.rng.random()
+        if r < 0.35:
+            return G
+        a, b = self.fresh("v"), self.fresh("v")
+        if own_l and r < 0.7:
+            self.features.add("list_zip")
+            return f"[{a} * {P(self.atom(c2))} + {b} for {a}, {b} in zip({G}, {self.ref(self.pick(own_l), c2)})]"
+        e = self.body_expr(c2, None)
+        return f"[{a} + {P(e)} for {a} in {G}]" if self.ch(0.5) else f"[{a} * {a} for {a} in {G}]"
+
     def own_body(self, c2, sig):
         """A body that uses only the function's own parameters (captures nothing)."""
+        if list_sig(sig[1]) or list_sig(sig[2]):
+            own = [v for v in c2.env if v.fn == c2.fn and v.kind in ("f", "l")]
+            c3 = c2.sub(env=own)
+            fl = [v for v in own if v.kind == "f"]
+            ll = [v for v in own if v.kind == "l"]
+
+            def one():
+                t = [self.list_read(c3, self.pick(ll)) if ll else self.atom(c3, fl)]
+                return self.combine(t + [self.atom(c3, fl or None)], c3, nonsmooth=0)
+            lr = list_sig(sig[2])
+            if lr:
+                return "[" + ", ".join(one() for _ in range(lr[0])) + "]"
+            if sig[2] == "t":
+                return f"({one()}, {one()})"
+            return one()
         own = [v for v in self.fvars(c2) if v.fn == c2.fn]
         c3 = c2.sub(env=own)
         e = self.combine([self.atom(c3, own), self.atom(c3, own)], c3, nonsmooth=0)
@@ -585,7 +893,9 @@ class Gen:
             lines = []
             c2 = Ctx(pvars, lines, fid, level, 1, ret=ok)
             e = body(c2)
-            ps = ", ".join(f"{p}: (float, float)" if pk == "t" and public else p for p in names)
+            ps = ", ".join(f"{p}: (float, float)" if pk == "t" and public else
+                           f"{p}: list[float]" if list_sig(pk) and public and i == 0 else p
+                           for i, p in enumerate(names))
             self.top.append([f"def {name}({ps}):"] + lines + [f"    return {e}"])
             return name
         if cons == "factory":
@@ -753,14 +1063,24 @@ class Gen:
     def signature(self, op, cons):
         if cons in ("helper_passed", "helper_returned", "op_in_helper", "toplevel_chain"):
             return (1, "f", "f")
+        if self.lists and self.ch(0.45):
+            pk = f"l{self.rng.randint(2, 3)}" + ("f" if self.ch(0.3) else "")
+            ok = "f"
+            if op in ("vjp", "jvp"):
+                ok = self.wpick([("f", 2), (f"l{self.rng.randint(2, 3)}", 2), ("t", 0.5)])
+            return (1, pk, ok)
         r = self.rng.random()
         n, pk = (1, "t") if r < 0.15 else ((2, "f") if r < 0.5 else (1, "f"))
         ok = "t" if op in ("vjp", "jvp") and self.ch(0.3) else "f"
+        if self.lists and ok == "f" and op in ("vjp", "jvp") and self.ch(0.3):
+            ok = f"l{self.rng.randint(2, 3)}"
         return (n, pk, ok)
 
-    def apply_op(self, op, F, sig, ctx):
+    def apply_op(self, op, F, sig, ctx, want_list=None):
         """A float expression applying op to the function F (text) at points from ctx."""
         n, pk, ok = sig
+        if list_sig(pk) or list_sig(ok):
+            return self.apply_op_list(op, F, sig, ctx, want_list)
         if pk == "t":
             pts = [f"({self.point(ctx)}, {self.point(ctx)})"]
         else:
@@ -834,6 +1154,120 @@ class Gen:
             return f"{call}[1]{yi}"
         raise ValueError(op)
 
+    def apply_op_list(self, op, F, sig, ctx, want_list):
+        """apply_op for signatures with a list parameter or a list result: the gradient,
+        pullback or tangent list read (an item, a sum, a loop, ...), or with want_list
+        the gradient list itself."""
+        n, pk, ok = sig
+        ls, lr = list_sig(pk), list_sig(ok)
+        if ls:
+            L = ls[0]
+            pts = [self.list_point(ctx, L)] + ([self.point(ctx)] if ls[1] else [])
+            kinds = [("l", L)] + ([("f", 0)] if ls[1] else [])
+        elif pk == "t":
+            L = None
+            pts = [f"({self.point(ctx)}, {self.point(ctx)})"]
+            kinds = [("t", 0)]
+        else:
+            L = None
+            pts = [self.point(ctx) for _ in range(n)]
+            kinds = [("f", 0)] * n
+        args = ", ".join(pts)
+        stmt = ctx.out is not None and self.ch(0.3)
+        if stmt:
+            self.features.add("stmt_form")
+        j = self.rng.randint(0, 1)
+        out = ("l", lr[0]) if lr else (("t", 0) if ok == "t" else ("f", 0))
+
+        def red(G, kind):
+            if kind[0] == "l":
+                return self.list_reduce(ctx, G, kind[1])
+            if kind[0] == "t":
+                return f"{G}[{j}]"
+            return G
+
+        def name(G, p):
+            if not stmt:
+                return G
+            v = self.fresh(p)
+            ctx.emit(f"{v} = {G}")
+            return v
+        if op in ("grad", "value_and_grad"):
+            sel = ""
+            if want_list:
+                forms = [("", ""), (", 0", ""), (", (0,)", "[0]")]
+                if len(kinds) == 2:
+                    forms += [(", (0, 1)", "[0]"), (", (1, 0)", "[1]")]
+                spec, sel = self.pick(forms)
+                which = 0
+            elif len(kinds) == 1:
+                spec, which = self.pick([("", 0), (", 0", 0), (", (0,)", (0,))])
+            else:
+                spec, which = self.pick([("", 0), (", 1", 1), (", (0, 1)", (0, 1)),
+                                         (", (1, 0)", (1, 0)), (", (1,)", (1,))])
+            call = f"{op}({F}{spec})({args})"
+            if op == "value_and_grad":
+                if not want_list and self.ch(0.15):
+                    return f"{call}[0]"
+                if stmt and not want_list:
+                    v, g = self.fresh("v"), self.fresh("d")
+                    ctx.emit(f"{v}, {g} = {call}")
+                    G, extra = g, v
+                else:
+                    G, extra = call + "[1]", None
+            else:
+                G, extra = call, None
+            if want_list:
+                return G + sel
+            G = name(G, "d")
+            if type(which) is tuple:
+                t = self.rng.randint(0, len(which) - 1)
+                r = red(f"{G}[{t}]", kinds[which[t]])
+            else:
+                r = red(G, kinds[which])
+            return f"{P(r)} * {P(extra)}" if extra else r
+        i = self.rng.randint(0, len(kinds) - 1)
+        if op == "vjp":
+            self.features.add("list_vjp")
+            call = f"vjp({F}, {args})"
+            if stmt:
+                y, pb, ct = self.fresh("y"), self.fresh("pb"), self.fresh("ct")
+                ctx.emit(f"{y}, {pb} = {call}")
+                cot = (self.list_tangent(ctx, lr[0], like=y) if lr else
+                       f"({self.tangent(ctx)}, {self.tangent(ctx)})" if ok == "t" else self.tangent(ctx))
+                ctx.emit(f"{ct} = {pb}({cot})")
+                r = red(f"{ct}[{i}]", kinds[i])
+                if self.ch(0.5):
+                    return r
+                return f"{P(r)} + 0.5 * {P(red(y, out))}"
+            cot = (self.list_tangent(ctx, lr[0]) if lr else
+                   f"({self.tangent(ctx)}, {self.tangent(ctx)})" if ok == "t" else self.tangent(ctx))
+            if self.ch(0.12):
+                return red(f"{call}[0]", out)
+            return red(f"{call}[1]({cot})[{i}]", kinds[i])
+        if op == "jvp":
+            self.features.add("list_jvp")
+            tans = []
+            for (kd, m), pt in zip(kinds, pts):
+                if kd == "l":
+                    like = pt if re.fullmatch(r"[A-Za-z_]\w*", pt) else None
+                    tans.append(self.list_tangent(ctx, m, like))
+                elif kd == "t":
+                    tans.append(f"({self.tangent(ctx)}, {self.tangent(ctx)})")
+                else:
+                    tans.append(self.tangent(ctx))
+            comma = "," if len(pts) == 1 else ""
+            call = f"jvp({F}, ({args}{comma}), ({', '.join(tans)}{comma}))"
+            if stmt:
+                y, t = self.fresh("y"), self.fresh("dt")
+                ctx.emit(f"{y}, {t} = {call}")
+                r = red(t, out)
+                return r if self.ch(0.5) else f"{P(r)} + 0.5 * {P(red(y, out))}"
+            if self.ch(0.12):
+                return red(f"{call}[0]", out)
+            return red(f"{call}[1]", out)
+        raise ValueError(op)
+
     def op_in_helper(self, op, ctx, sig, body, level):
         """The operator applied inside a top-level helper to a function passed in."""
         self.features.add("op_in_helper")
@@ -849,13 +1283,16 @@ class Gen:
                          else self.pick(["lambda", "factory"]), ctx, sig, body, level)
         return f"{h}({g}, {self.point(ctx)})"
 
-    def chain(self, ops, ctx, cons=None):
-        """A float expression: ops[0] applied to a function whose body holds the rest."""
+    def chain(self, ops, ctx, cons=None, want_list=None):
+        """A float expression: ops[0] applied to a function whose body holds the rest
+        (want_list: ops[0] is grad or value_and_grad, and the expression is its
+        gradient with respect to a list of that many floats)."""
         op, rest = ops[0], ops[1:]
         level = ctx.level + 1
         if cons is None:
-            cands = [("lambda", 3), ("factory", 1.5), ("toplevel", 0.8), ("branch", 1.2),
-                     ("helper_passed", 0.8), ("helper_returned", 0.8), ("op_in_helper", 0.8)]
+            cands = [("lambda", 3), ("factory", 1.5), ("toplevel", 0.8), ("branch", 1.2)]
+            if not want_list:
+                cands += [("helper_passed", 0.8), ("helper_returned", 0.8), ("op_in_helper", 0.8)]
             if ctx.out is not None:
                 cands += [("def", 2), ("tuple", 1)]
                 if ctx.level == 0:
@@ -865,6 +1302,8 @@ class Gen:
             cons = self.wpick(cands)
         force = "toplevel" if cons == "toplevel_chain" else None
         sig = self.signature(op, cons)
+        if want_list:
+            sig = (1, f"l{want_list}" + ("f" if self.ch(0.3) else ""), "f")
 
         def body(c2):
             if force:
@@ -873,7 +1312,7 @@ class Gen:
         if cons == "op_in_helper":
             return self.op_in_helper(op, ctx, sig, body, level)
         F = self.make_fn(force or cons, ctx, sig, body, level)
-        return self.apply_op(op, F, sig, ctx)
+        return self.apply_op(op, F, sig, ctx, want_list)
 
     def fn_body_chain(self, c2, rest, sig):
         """The h / d = jvp(h) / dd = jvp(d) / grad(dd) shape: every level top-level."""
@@ -906,6 +1345,14 @@ class Gen:
             pkinds.insert(pos, "t")
             self.features.add("tuple_param")
             env += [Var(f"{p}[0]", "f", fid), Var(f"{p}[1]", "f", fid)]
+        if self.lists and self.ch(0.6):
+            self.features.add("list_entry_param")
+            L = self.rng.randint(2, 4)
+            xs = self.fresh("xs")
+            pos = self.rng.randint(0, len(params))
+            params.insert(pos, f"{xs}: list[float]")
+            pkinds.insert(pos, f"l{L}")
+            env.append(Var(xs, "l", fid, n=L))
         if self.ch(0.4):
             n = self.fresh("n")
             params.append(f"{n}: int")
@@ -913,6 +1360,8 @@ class Gen:
             self.features.add("int_param")
             env.append(Var(n, "i", fid))
         ret = "f" if self.ch(0.75) else "t"
+        if self.lists and self.ch(0.2):
+            ret = "l"
         lines = []
         ctx = Ctx(env, lines, fid, 0, 1, ret=ret)
         self.cap = False
@@ -931,20 +1380,43 @@ class Gen:
         if ret == "t":
             self.features.add("tuple_result")
             e = f"({e}, {self.combine([self.atom(ctx), self.atom(ctx)], ctx, nonsmooth=0)})"
+        elif ret == "l":
+            self.features.add("list_entry_result")
+            ls = self.lvars(ctx)
+            if ls and self.ch(0.5):
+                e = f"[{e}] + {self.ref(self.pick(ls), ctx)}"
+            else:
+                e = f"[{e}, {self.combine([self.atom(ctx), self.atom(ctx)], ctx, nonsmooth=0)}]"
         hdr = f"def {name}({', '.join(params)})" + (" -> float" if ret == "f" and self.ch(0.3) else "")
         self.top.append([hdr + ":"] + lines + [f"    return {e}"])
-        return {"name": name, "pkinds": pkinds, "ret": ret, "chain": tuple(ops), "cap": cap}
+        return {"name": name, "pkinds": pkinds, "ret": ret, "chain": tuple(ops), "cap": cap,
+                # the object modes export NAME_grad: float parameters and result only
+                "obj": ret == "f" and all(k in ("f", "i", "t") for k in pkinds)}
 
 
 CYCLE = CHAINS + CHAINS[:16]      # pairs twice: a third of the entries nest two deep
 
 
-def gen_program(seed, k, depth=None):
+def pending_bugs():
+    """The known bugs not fixed yet: NAME of each tests/e2e/pending_NAME.my.txt."""
+    e2e = os.path.join(ROOT, "tests", "e2e")
+    return frozenset(f[len("pending_"):-len(".my.txt")] for f in os.listdir(e2e)
+                     if f.startswith("pending_") and f.endswith(".my.txt"))
+
+
+def gen_program(seed, k, depth=None, lists_rate=0.0, avoid=frozenset()):
     """(source, entries, features) for program k; depth: only chains of that many
     operators (1, 2 or 3; default: pairs and triples, in a cycle that covers every
-    ordered pair and triple within 96 programs, and a few single operators)."""
+    ordered pair and triple within 96 programs, and a few single operators);
+    lists_rate: the fraction of programs with lists (--lists); avoid: the known bugs
+    whose shapes are not generated (--avoid-known)."""
     rng = random.Random(f"nesttest:{seed}:{k}")
     g = Gen(rng, k, seed)
+    # a separate stream picks the list programs, so that the others stay as they were
+    g.lists = random.Random(f"nesttest-lists:{seed}:{k}").random() < lists_rate
+    g.avoid = frozenset(avoid)
+    if g.lists:
+        g.features.add("lists")
     entries = []
     ne = 1 if rng.random() < 0.6 else 2
     for e in range(ne):
@@ -980,9 +1452,28 @@ def rand_args(rng, pkinds):
             out.append(repr(round(rng.uniform(-1.5, 1.5), 4)))
         elif k == "i":
             out.append(str(rng.randint(1, 3)))
+        elif k[0] == "l":
+            out.append("[" + ", ".join(repr(round(rng.uniform(-1.5, 1.5), 4))
+                                       for _ in range(int(k[1:]))) + "]")
         else:
             out.append(f"({round(rng.uniform(-1.5, 1.5), 4)!r}, {round(rng.uniform(-1.5, 1.5), 4)!r})")
     return out
+
+
+def arg_leaves(word):
+    """The floats of an argument word (a float, a tuple or a list of floats)."""
+    return [float(x) for x in mpref._leaves(mpref.parse_arg(word))]
+
+
+def arg_word(word, leaves):
+    """The argument word shaped like `word` with these floats."""
+    def w(v):
+        if type(v) is tuple:
+            return "(" + ", ".join(w(e) for e in v) + ")"
+        if type(v) is list:
+            return "[" + ", ".join(w(e) for e in v) + "]"
+        return repr(v)
+    return w(mpref._rebuild(mpref.parse_arg(word), iter(leaves)))
 
 
 def perturbed(args, pkinds):
@@ -991,14 +1482,13 @@ def perturbed(args, pkinds):
     for i, k in enumerate(pkinds):
         if k == "i":
             continue
-        vals = mpref.parse_arg(args[i])
-        leaves = list(vals) if k == "t" else [vals]
+        leaves = arg_leaves(args[i])
         for j in range(len(leaves)):
             for s in (1, -1):
-                lv = [float(x) for x in leaves]
+                lv = list(leaves)
                 lv[j] += s * PERTURB
                 a = list(args)
-                a[i] = f"({lv[0]!r}, {lv[1]!r})" if k == "t" else repr(lv[0])
+                a[i] = arg_word(args[i], lv)
                 out.append(a)
     return out
 
@@ -1012,8 +1502,7 @@ def illcond_points(args, pkinds):
     for i, k in enumerate(pkinds):
         if k == "i":
             continue
-        vals = mpref.parse_arg(args[i])
-        leaves = [float(x) for x in (list(vals) if k == "t" else [vals])]
+        leaves = arg_leaves(args[i])
         moved = list(leaves)
         for j, x in enumerate(leaves):
             s = 1 if n % 2 == 0 else -1
@@ -1022,9 +1511,9 @@ def illcond_points(args, pkinds):
             lv[j] = x + s * ILLCOND_REL * (abs(x) if x != 0 else 1.0)
             moved[j] = lv[j]
             a = list(args)
-            a[i] = f"({lv[0]!r}, {lv[1]!r})" if k == "t" else repr(lv[0])
+            a[i] = arg_word(args[i], lv)
             out.append(a)
-        allmoved[i] = f"({moved[0]!r}, {moved[1]!r})" if k == "t" else repr(moved[0])
+        allmoved[i] = arg_word(args[i], moved)
     if n > 1:
         out.append(allmoved)
     return out, (allmoved if n else None)
@@ -1032,8 +1521,8 @@ def illcond_points(args, pkinds):
 
 def _moved_much(a, b):
     """Whether two oracle results differ by more than the comparison tolerance."""
-    if type(a) is tuple or type(b) is tuple:
-        return not (type(a) is tuple and type(b) is tuple and len(a) == len(b)) or \
+    if type(a) in (tuple, list) or type(b) in (tuple, list):
+        return not (type(a) is type(b) and len(a) == len(b)) or \
             any(_moved_much(x, y) for x, y in zip(a, b))
     if type(a) in (int, bool) or type(b) in (int, bool):
         return a != b
@@ -1106,7 +1595,7 @@ def pick_points(seed, k, src, entries, npoints, want_grad, budget):
                 redraws["oracle too slow"] = redraws.get("oracle too slow", 0) + 1
                 break
             try:
-                val, g = reference(prog, e, args, want_grad and e["ret"] == "f", left)
+                val, g = reference(prog, e, args, want_grad and e["obj"], left)
             except _Timeout:
                 redraws["oracle too slow"] = redraws.get("oracle too slow", 0) + 1
                 break
@@ -1181,8 +1670,8 @@ def close(got, ref):
 
 def compare_value(got, ref):
     """None if got (a printed value parsed) matches the reference tree, else why."""
-    if type(ref) is tuple:
-        if type(got) is not tuple or len(got) != len(ref):
+    if type(ref) in (tuple, list):
+        if type(got) is not type(ref) or len(got) != len(ref):
             return f"shape: got {got!r}"
         for a, b in zip(got, ref):
             w = compare_value(a, b)
@@ -1196,8 +1685,8 @@ def compare_value(got, ref):
 
 def same(a, b):
     """Two of myc's results agree (to the tolerance)."""
-    if type(a) is tuple or type(b) is tuple:
-        return (type(a) is tuple and type(b) is tuple and len(a) == len(b)
+    if type(a) in (tuple, list) or type(b) in (tuple, list):
+        return (type(a) is type(b) and len(a) == len(b)
                 and all(same(x, y) for x, y in zip(a, b)))
     if not isinstance(a, (int, float)) or not isinstance(b, (int, float)):
         return a == b
@@ -1209,6 +1698,8 @@ def same(a, b):
 def fmt(v):
     if type(v) is tuple:
         return "(" + ", ".join(fmt(x) for x in v) + ("," if len(v) == 1 else "") + ")"
+    if type(v) is list:
+        return "[" + ", ".join(fmt(x) for x in v) + "]"
     if isinstance(v, mpf):
         return mp.nstr(v, 17)
     return repr(v)
@@ -1269,7 +1760,7 @@ def c_main(header, names):
 
 def check_program(opt, k):
     """Everything for program k: returns a dict of results (runs in a worker)."""
-    src, entries, features = gen_program(opt.seed, k, opt.depth)
+    src, entries, features = gen_program(opt.seed, k, opt.depth, opt.lists, opt.avoid)
     res = {"k": k, "src": src, "entries": [{kk: e[kk] for kk in ("name", "chain", "cap", "ret")}
                                             for e in entries],
            "features": features, "fails": [], "runs": {}, "redraws": {}, "generator": None,
@@ -1310,7 +1801,7 @@ def check_program(opt, k):
                     outs[mode] = (("wrong number", f"got {out.strip()[:200]}, expected {fmt(val)}",
                                    got) if why else ("pass", "", got))
             else:
-                objruns = [r for r in runs if r[0]["ret"] == "f"]
+                objruns = [r for r in runs if r[0]["obj"]]
                 if objruns:
                     obj_mode(opt, mode, tmp, path, entries, objruns)
     finally:
@@ -1461,8 +1952,14 @@ def main():
     ap.add_argument("--depth", type=int, choices=(1, 2, 3),
                     help="only chains of this many operators (1: no nesting, to check the "
                     "generator and the oracle against a compiler whose nesting is broken)")
+    ap.add_argument("--lists", type=float, default=0.0, metavar="RATE",
+                    help="the fraction of programs with lists (default 0): list[float] "
+                    "parameters differentiated whole, lists built, read, changed and captured")
+    ap.add_argument("--avoid-known", action="store_true",
+                    help="do not generate the shapes of the known bugs (tests/e2e/pending_*.my.txt)")
     ap.add_argument("--selftest", action="store_true", help="check the oracle (mpref.py) and exit")
     opt = ap.parse_args()
+    opt.avoid = pending_bugs() if opt.avoid_known else frozenset()
     if opt.selftest:
         return mpref.selftest()
     opt.modes = [m.strip() for m in opt.modes.split(",") if m.strip()]
@@ -1475,7 +1972,7 @@ def main():
     opt.rt = os.path.abspath(opt.rt)
     if opt.print_k is not None:
         worker_init()
-        src, entries, features = gen_program(opt.seed, opt.print_k, opt.depth)
+        src, entries, features = gen_program(opt.seed, opt.print_k, opt.depth, opt.lists, opt.avoid)
         points, _ = pick_points(opt.seed, opt.print_k, src, entries, opt.points, False,
                                 opt.oracle_budget)
         print(f"# nesttest.py --seed {opt.seed} --print {opt.print_k}")
