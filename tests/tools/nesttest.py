@@ -852,7 +852,8 @@ class Gen:
         a, b = self.fresh("v"), self.fresh("v")
         if own_l and r < 0.7:
             self.features.add("list_zip")
-            return f"[{a} * {P(self.atom(c2))} + {b} for {a}, {b} in zip({G}, {self.ref(self.pick(own_l), c2)})]"
+            c = P(self.atom(c2))
+            return f"[{a} * {c} + {b} for {a}, {b} in zip({G}, {self.ref(self.pick(own_l), c2)})]"
         e = self.body_expr(c2, None)
         return f"[{a} + {P(e)} for {a} in {G}]" if self.ch(0.5) else f"[{a} * {a} for {a} in {G}]"
 
