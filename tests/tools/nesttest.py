@@ -263,11 +263,11 @@ class Gen:
     # -- lists (--lists) ------------------------------------------------------------
     def comp_ok(self):
         """Whether a list comprehension may be written here: not under --avoid-known
-        while tests/e2e/pending_diff_list_third_order.my.txt exists (native code stops
+        while tests/e2e/pending_diff_list_comprehension_third.my.txt exists (native code stops
         with "sensitivities of lists of different lengths" on a comprehension
         differentiated three times) if this entry's code may be differentiated three
         times (its chain, and the object modes' NAME_grad)."""
-        return not ("diff_list_third_order" in self.avoid and self.order >= 3)
+        return not ("diff_list_comprehension_third" in self.avoid and self.order >= 3)
 
     def list_jvp_ok(self):
         """Whether jvp may differentiate a function of a list here: not under
