@@ -269,13 +269,6 @@ class Gen:
         times (its chain, and the object modes' NAME_grad)."""
         return not ("diff_list_comprehension_third" in self.avoid and self.order >= 3)
 
-    def list_jvp_ok(self):
-        """Whether jvp may differentiate a function of a list here: not under
-        --avoid-known while tests/e2e/pending_diff_list_jvp_sum_third.my.txt exists
-        (three reverse derivatives of a jvp through sum(list) are rejected: "object of
-        type 'zero' has no len()") if this entry's derivative order reaches four."""
-        return not ("diff_list_jvp_sum_third" in self.avoid and self.order >= 4)
-
     def list_read(self, ctx, v=None):
         """A float expression reading a list in scope (v, or any): an item, a
         reduction, a comprehension reduced, a slice or a concatenation read."""
@@ -1099,7 +1092,7 @@ class Gen:
     def signature(self, op, cons):
         if cons in ("helper_passed", "helper_returned", "op_in_helper", "toplevel_chain"):
             return (1, "f", "f")
-        if self.lists and (op != "jvp" or self.list_jvp_ok()) and self.ch(0.45):
+        if self.lists and self.ch(0.45):
             pk = f"l{self.rng.randint(2, 3)}" + ("f" if self.ch(0.3) else "")
             ok = "f"
             if op in ("vjp", "jvp"):
