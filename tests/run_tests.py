@@ -1398,11 +1398,21 @@ def scale_programs():
     return progs
 
 
+_CPYTHON_VALUE_LOCK = threading.Lock()
+
+
 def cpython_value(source, fn, args):
     """CPython's repr of fn(*args).  CPython's own compiler recurses over
     expression depth, so it runs in a thread with a large stack and a raised
-    recursion limit (myc needs neither)."""
-    import threading
+    recursion limit (myc needs neither).  The recursion limit and the stack
+    size are the process's: the checks run in parallel threads, so one
+    evaluation at a time (two at once restored each other's limit under a
+    20,000-deep call chain)."""
+    with _CPYTHON_VALUE_LOCK:
+        return _cpython_value(source, fn, args)
+
+
+def _cpython_value(source, fn, args):
     env = {k: getattr(math, k) for k in ("sin cos tan asin acos atan atan2 sinh cosh tanh exp log "
                                          "log1p expm1 sqrt floor ceil erf").split()}
     env["pow"] = math.pow
