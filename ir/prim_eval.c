@@ -954,9 +954,9 @@ int ev_sens_get(EvalCtx *cx, const PrimInfo *p, const Value *args, int n, Value 
 {
     (void)p, (void)n;
     const Value *d = &args[0];
-    if (d->kind == V_ZERO || empty_list(d) || args[2].kind != V_INT) {
-        if (args[2].kind != V_INT)
-            return eval_raise(cx, "internal error: sens_get at a %s", tn(&args[2]));
+    if (args[2].kind != V_INT)
+        return eval_raise(cx, "internal error: sens_get at a %s", tn(&args[2]));
+    if (d->kind == V_ZERO || empty_list(d)) {
         *out = typed_zero(cx, eval_node(cx) ? eval_node(cx)->type : NULL);
         return 0;
     }

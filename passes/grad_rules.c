@@ -397,10 +397,9 @@ static Node *tg_env_get(RuleB *b, Node *const *x, int n, Node *y, Node *const *t
    primal lists for their shapes and lengths (and min/max for the place of
    the item): never an item that a later change could have overwritten. */
 
-#define ZERO() gb_prim(b, P_ZERO, 0)
 #define P6(p, a1, a2, a3, a4, a5, a6) gb_prim(b, P_##p, 6, (a1), (a2), (a3), (a4), (a5), (a6))
 
-static Node *dense(RuleB *b, Node *x, Node *d) { return P2(SDENSE, x, d ? d : ZERO()); }
+static Node *dense(RuleB *b, Node *x, Node *d) { return P2(SDENSE, x, or_zero(b, d)); }
 
 /* a[start:stop] with the omitted bounds (bit 0 start, bit 1 stop) */
 static Node *slice2(RuleB *b, Node *a, Node *start, Node *stop)
