@@ -88,6 +88,9 @@ typedef struct Cg {
     /* sens ops globals per canonical type (by type id) */
     struct { const Type *t; LLVMValueRef g; } *ops;
     int nops, capops;
+    /* list sensitivity helpers, one function per kind and types (lists.c) */
+    struct ListHelper *helpers;
+    int nhelpers, caphelpers;
     /* node values of the graph being emitted (emit.c) */
     LLVMValueRef *val;
     uint32_t *valstamp;

@@ -606,12 +606,74 @@ static bool holds_list(const Type *t)
 
 static const Type *zero_type(Cg *cg) { return type_zero(cg->m->types); }
 
-/* Zeros shaped like list x (of type tx), of sensitivity type rt. */
-static LLVMValueRef zeros_like(Cg *cg, LLVMValueRef arena, LLVMValueRef x, const Type *tx, const Type *rt)
+/* The operations below loop over lists, and over their rows recursively.
+   Emitted inline at every use, they made a fourth-order gradient's module
+   100,000 LLVM instructions and seconds of compile time; so each is a
+   helper: an internal function myc.list.KIND.N, emitted once per module
+   for its kind and types (without debug information) and called at each
+   use.  Callers coerce the operands and make the checks that have a
+   location; a helper raises only internal errors, which have none. */
+enum { H_SENS_ADD, H_SHAPE, H_ZEROS, H_ONEHOT, H_LENGTHS, H_KINDS };
+static const char *const helper_kind[H_KINDS] = {"sens_add", "shape", "zeros", "onehot", "lengths"};
+
+/* A helper's body: its parameters p (the arena first, but for H_LENGTHS)
+   and the types of its key t; returns its result. */
+typedef LLVMValueRef (*HelperBody)(Cg *cg, LLVMValueRef *p, const Type *const *t);
+
+struct ListHelper {
+    int kind;
+    const Type *t[3];
+    LLVMValueRef fn;
+    LLVMTypeRef ty;
+};
+
+enum { HELPER_MAX_ARGS = 4 };
+
+/* A call of the helper of kind for types t0, t1, t2 (NULL for none) on
+   args, returning ret; emits the helper with body the first time. */
+static LLVMValueRef call_helper(Cg *cg, int kind, const Type *t0, const Type *t1, const Type *t2, LLVMTypeRef ret,
+                                LLVMValueRef *args, int nargs, HelperBody body)
 {
-    const Type *re = type_list_elem(rt);
-    if (!re)
-        return empty_list(cg);
+    for (int i = 0; i < cg->nhelpers; i++) {
+        const struct ListHelper *h = &cg->helpers[i];
+        if (h->kind == kind && h->t[0] == t0 && h->t[1] == t1 && h->t[2] == t2)
+            return LLVMBuildCall2(cg->b, h->ty, h->fn, args, (unsigned)nargs, "");
+    }
+    LLVMTypeRef pt[HELPER_MAX_ARGS];
+    for (int i = 0; i < nargs; i++)
+        pt[i] = LLVMTypeOf(args[i]);
+    LLVMTypeRef ty = LLVMFunctionType(ret, pt, (unsigned)nargs, 0);
+    char name[48];
+    snprintf(name, sizeof name, "myc.list.%s.%d", helper_kind[kind], cg->nhelpers);
+    LLVMValueRef fn = LLVMAddFunction(cg->mod, name, ty);
+    LLVMSetLinkage(fn, LLVMInternalLinkage);
+    if (cg->nhelpers == cg->caphelpers) {
+        cg->caphelpers = cg->caphelpers ? cg->caphelpers * 2 : 16;
+        cg->helpers = xrealloc(cg->helpers, sizeof *cg->helpers * (size_t)cg->caphelpers);
+    }
+    cg->helpers[cg->nhelpers++] = (struct ListHelper){kind, {t0, t1, t2}, fn, ty};
+
+    LLVMBasicBlockRef saved = LLVMGetInsertBlock(cg->b);
+    LLVMValueRef outer_arena = cg->arena;
+    DbgScope dbg = cg_debug_enter(cg, NULL, NULL, LOC_NONE);
+    LLVMPositionBuilderAtEnd(cg->b, LLVMAppendBasicBlockInContext(cg->ctx, fn, "entry"));
+    LLVMValueRef p[HELPER_MAX_ARGS];
+    for (int i = 0; i < nargs; i++)
+        p[i] = LLVMGetParam(fn, (unsigned)i);
+    cg->arena = kind == H_LENGTHS ? NULL : p[0];
+    const Type *t[3] = {t0, t1, t2};
+    LLVMBuildRet(cg->b, body(cg, p, t));
+    cg_debug_leave(cg, dbg);
+    cg->arena = outer_arena;
+    LLVMPositionBuilderAtEnd(cg->b, saved);
+    return LLVMBuildCall2(cg->b, ty, fn, args, (unsigned)nargs, "");
+}
+
+/* zeros(arena, x) for t = (tx, rt) */
+static LLVMValueRef h_zeros(Cg *cg, LLVMValueRef *p, const Type *const *t)
+{
+    LLVMValueRef arena = p[0], x = p[1];
+    const Type *tx = t[0], *rt = t[1], *re = type_list_elem(rt);
     LLVMValueRef n = cg_list_len(cg, x);
     LLVMValueRef buf = cg_list_buffer(cg, arena, n, re);
     if (!holds_list(re)) {      /* floats and tuples of them: all bits zero */
@@ -625,6 +687,15 @@ static LLVMValueRef zeros_like(Cg *cg, LLVMValueRef arena, LLVMValueRef x, const
         cg_loop_end(cg, &l, NULL);
     }
     return cg_list_value(cg, buf, n, n);
+}
+
+/* Zeros shaped like list x (of type tx), of sensitivity type rt. */
+static LLVMValueRef zeros_like(Cg *cg, LLVMValueRef arena, LLVMValueRef x, const Type *tx, const Type *rt)
+{
+    if (!type_list_elem(rt))
+        return empty_list(cg);
+    LLVMValueRef args[2] = {arena, x};
+    return call_helper(cg, H_ZEROS, tx, rt, NULL, cg->t_list, args, 2, h_zeros);
 }
 
 /* A two-way choice of list values: then_v where cond holds (built by
@@ -702,6 +773,18 @@ static LLVMValueRef shape_zeros(Cg *cg, const void *ctx)
     return zeros_like(cg, s->arena, s->x, s->tx, s->rt);
 }
 
+/* shape(arena, x, d) for t = (tx, rt), d of type rt */
+static LLVMValueRef h_shape(Cg *cg, LLVMValueRef *p, const Type *const *t)
+{
+    Shape s = {p[0], p[1], p[2], t[0], t[1]};
+    LLVMValueRef nx = cg_list_len(cg, s.x), nd = cg_list_len(cg, s.d);
+    /* an empty x may be a zero standing for a longer list (a sensitivity
+       of a lower order, transformed again): then d has the shape */
+    LLVMValueRef full = LLVMBuildOr(cg->b, LLVMBuildICmp(cg->b, LLVMIntEQ, nd, nx, ""),
+                                    LLVMBuildICmp(cg->b, LLVMIntEQ, nx, const_i64(cg, 0), ""), "");
+    return choose(cg, full, shape_full, shape_zeros, &s, cg->t_list);
+}
+
 LLVMValueRef cg_sens_shape(Cg *cg, LLVMValueRef arena, LLVMValueRef x, const Type *tx, LLVMValueRef d,
                            const Type *td, const Type *rt)
 {
@@ -722,13 +805,8 @@ LLVMValueRef cg_sens_shape(Cg *cg, LLVMValueRef arena, LLVMValueRef x, const Typ
     }
     if (zero)
         return zeros_like(cg, arena, x, tx, rt);
-    Shape s = {arena, x, cg_coerce(cg, d, td, rt), tx, rt};
-    LLVMValueRef nx = cg_list_len(cg, x), nd = cg_list_len(cg, s.d);
-    /* an empty x may be a zero standing for a longer list (a sensitivity
-       of a lower order, transformed again): then d has the shape */
-    LLVMValueRef full = LLVMBuildOr(cg->b, LLVMBuildICmp(cg->b, LLVMIntEQ, nd, nx, ""),
-                                    LLVMBuildICmp(cg->b, LLVMIntEQ, nx, const_i64(cg, 0), ""), "");
-    return choose(cg, full, shape_full, shape_zeros, &s, cg->t_list);
+    LLVMValueRef args[3] = {arena, x, cg_coerce(cg, d, td, rt)};
+    return call_helper(cg, H_SHAPE, tx, rt, NULL, cg->t_list, args, 3, h_shape);
 }
 
 typedef struct Sum {
@@ -768,14 +846,21 @@ static LLVMValueRef sum_items(Cg *cg, const void *ctx)
     return phi;
 }
 
+/* sens_add(arena, a, b) for t = (rt) */
+static LLVMValueRef h_sens_add(Cg *cg, LLVMValueRef *p, const Type *const *t)
+{
+    Sum s = {p[0], p[1], p[2], t[0]};
+    LLVMValueRef a_empty = LLVMBuildICmp(cg->b, LLVMIntEQ, cg_list_len(cg, s.a), const_i64(cg, 0), "");
+    return choose(cg, a_empty, sum_first, sum_items, &s, cg->t_list);
+}
+
 /* sens_add of two lists of sensitivity type rt: item by item; an empty
    one (zeros) is the unit. */
 LLVMValueRef cg_list_sens_add(Cg *cg, LLVMValueRef arena, LLVMValueRef a, const Type *ta, LLVMValueRef b,
                               const Type *tb, const Type *rt)
 {
-    Sum s = {arena, cg_coerce(cg, a, ta, rt), cg_coerce(cg, b, tb, rt), rt};
-    LLVMValueRef a_empty = LLVMBuildICmp(cg->b, LLVMIntEQ, cg_list_len(cg, s.a), const_i64(cg, 0), "");
-    return choose(cg, a_empty, sum_first, sum_items, &s, cg->t_list);
+    LLVMValueRef args[3] = {arena, cg_coerce(cg, a, ta, rt), cg_coerce(cg, b, tb, rt)};
+    return call_helper(cg, H_SENS_ADD, rt, NULL, NULL, cg->t_list, args, 3, h_sens_add);
 }
 
 typedef struct Item {
@@ -803,16 +888,24 @@ LLVMValueRef cg_list_sens_get(Cg *cg, LLVMValueRef d, const Type *td, LLVMValueR
     return choose(cg, empty, item_zero, item_of, &s, cg_type(cg, rt));
 }
 
+/* onehot(arena, x, k, d) for t = (tx, td, rt), k in range */
+static LLVMValueRef h_onehot(Cg *cg, LLVMValueRef *p, const Type *const *t)
+{
+    LLVMValueRef arena = p[0], x = p[1], k = p[2], d = p[3];
+    const Type *tx = t[0], *td = t[1], *rt = t[2], *re = type_list_elem(rt), *xe = type_list_elem(tx);
+    LLVMValueRef z = zeros_like(cg, arena, x, tx, rt);
+    LLVMValueRef xk = cg_list_load(cg, cg_list_data(cg, x), k, xe);
+    cg_list_store(cg, cg_list_data(cg, z), k, cg_sens_shape(cg, arena, xk, xe, d, td, re), re);
+    return z;
+}
+
 /* onehot(x, i, d) of list x: zeros shaped like x, d (shaped as x[i]) at i. */
 LLVMValueRef cg_list_onehot(Cg *cg, LLVMValueRef arena, LLVMValueRef x, const Type *tx, LLVMValueRef i,
                             LLVMValueRef d, const Type *td, const Type *rt, Loc loc)
 {
-    const Type *re = type_list_elem(rt), *xe = type_list_elem(tx);
-    LLVMValueRef z = zeros_like(cg, arena, x, tx, rt);
     LLVMValueRef k = checked_index(cg, i, cg_list_len(cg, x), "list index out of range", loc);
-    LLVMValueRef xk = cg_list_load(cg, cg_list_data(cg, x), k, xe);
-    cg_list_store(cg, cg_list_data(cg, z), k, cg_sens_shape(cg, arena, xk, xe, d, td, re), re);
-    return z;
+    LLVMValueRef args[4] = {arena, x, k, d};
+    return call_helper(cg, H_ONEHOT, tx, td, rt, cg->t_list, args, 4, h_onehot);
 }
 
 /* list_addat(x, a, i, v): x (a copy, or x itself in place; zeros shaped
@@ -885,30 +978,55 @@ static LLVMValueRef unrepeat(Cg *cg, LLVMValueRef arena, LLVMValueRef d, const T
     return r;
 }
 
-/* Whether the lists in t have the lengths of those in x (their types have
-   one shape: inference checked it); raises m at loc when not. */
-void cg_list_check_lengths(Cg *cg, LLVMValueRef x, const Type *tx, LLVMValueRef t, const Type *tt, const char *m,
-                           Loc loc)
+static LLVMValueRef same_lengths(Cg *cg, LLVMValueRef x, const Type *tx, LLVMValueRef t, const Type *tt);
+
+/* lengths(x, t) for types (tx, tt), lists: whether t's lists are as long
+   as x's, at every depth */
+static LLVMValueRef h_lengths(Cg *cg, LLVMValueRef *p, const Type *const *t)
 {
+    LLVMValueRef x = p[0], y = p[1];
+    LLVMValueRef n = cg_list_len(cg, x);
+    LLVMValueRef same = LLVMBuildICmp(cg->b, LLVMIntEQ, n, cg_list_len(cg, y), "");
+    const Type *xe = type_list_elem(t[0]), *ye = type_list_elem(t[1]);
+    if (!xe || !ye || !holds_list(xe))
+        return same;
+    CgLoop l;
+    LLVMValueRef to = LLVMBuildSelect(cg->b, same, n, const_i64(cg, 0), "");
+    cg_loop_begin(cg, &l, const_i64(cg, 0), to, &same, 1);
+    LLVMValueRef item = same_lengths(cg, cg_list_load(cg, cg_list_data(cg, x), l.i, xe), xe,
+                                     cg_list_load(cg, cg_list_data(cg, y), l.i, ye), ye);
+    LLVMValueRef next = LLVMBuildAnd(cg->b, l.acc[0], item, "");
+    cg_loop_end(cg, &l, &next);
+    return l.acc[0];
+}
+
+/* Whether the lists in t have the lengths of those in x (their types have
+   one shape: inference checked it), as an i1. */
+static LLVMValueRef same_lengths(Cg *cg, LLVMValueRef x, const Type *tx, LLVMValueRef t, const Type *tt)
+{
+    LLVMValueRef same = LLVMConstInt(cg->t_i1, 1, 0);
     if (tx->kind == T_TUPLE && tt->kind == T_TUPLE) {
         for (int i = 0; i < tx->n; i++)
             if (holds_list(tx->elems[i]))
-                cg_list_check_lengths(cg, LLVMBuildExtractValue(cg->b, x, (unsigned)i, ""), tx->elems[i],
-                                      LLVMBuildExtractValue(cg->b, t, (unsigned)i, ""), tt->elems[i], m, loc);
-        return;
+                same = LLVMBuildAnd(cg->b, same,
+                                    same_lengths(cg, LLVMBuildExtractValue(cg->b, x, (unsigned)i, ""), tx->elems[i],
+                                                 LLVMBuildExtractValue(cg->b, t, (unsigned)i, ""), tt->elems[i]),
+                                    "");
+        return same;
     }
     if (tx->kind != T_LIST || tt->kind != T_LIST)
+        return same;
+    LLVMValueRef args[2] = {x, t};
+    return call_helper(cg, H_LENGTHS, tx, tt, NULL, cg->t_i1, args, 2, h_lengths);
+}
+
+/* Raises m at loc unless the lists in t have the lengths of those in x. */
+void cg_list_check_lengths(Cg *cg, LLVMValueRef x, const Type *tx, LLVMValueRef t, const Type *tt, const char *m,
+                           Loc loc)
+{
+    if (!holds_list(tx))
         return;
-    LLVMValueRef n = cg_list_len(cg, x);
-    raise_if(cg, LLVMBuildICmp(cg->b, LLVMIntNE, n, cg_list_len(cg, t), ""), m, loc);
-    const Type *xe = type_list_elem(tx), *te = type_list_elem(tt);
-    if (!xe || !te || !holds_list(xe))
-        return;
-    CgLoop l;
-    cg_loop_begin(cg, &l, const_i64(cg, 0), n, NULL, 0);
-    cg_list_check_lengths(cg, cg_list_load(cg, cg_list_data(cg, x), l.i, xe), xe,
-                          cg_list_load(cg, cg_list_data(cg, t), l.i, te), te, m, loc);
-    cg_loop_end(cg, &l, NULL);
+    raise_if(cg, LLVMBuildNot(cg->b, same_lengths(cg, x, tx, t, tt), ""), m, loc);
 }
 
 bool cg_is_list_prim(PrimId p)

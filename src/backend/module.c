@@ -73,6 +73,7 @@ static void cg_free(Cg *cg)
     free(cg->cls);
     free(cg->keys);
     free(cg->ops);
+    free(cg->helpers);
     free(cg->val);
     free(cg->valstamp);
     free(cg->lastuse);
