@@ -6,26 +6,39 @@
  * argument, so ownership is a property of values within one graph plus,
  * per graph, two facts solved together as a greatest fixpoint:
  *
- *   owned[G][k]  list parameter k is handed over by every call of G (G
- *                may change it in place); callers that cannot hand over
- *                pass a copy;
- *   fresh[G]     G's result is owned (a list no other value shares).
+ *   owned[G][k]  parameter k (a list, or in derived code a container of
+ *                lists: a tuple holding one, an env of sensitivities) is
+ *                handed over by every call of G (G may change it in
+ *                place); callers that cannot hand a list over pass a copy,
+ *                and a container -- or a list a container takes over --
+ *                is owned only when every call hands it over;
+ *   fresh[G]     G's result is owned (a value no other value shares).
  *
- * Both start true (false for graphs entered from where no call site is
- * known: a closure that escapes, a graph a rebind may name) and only
- * become false.  Each round decides, in every graph, for every owned list
- * value v, its *consumer*: the one use that may destroy v's storage -- an
- * in-place change, a call handing v to an owned parameter (one call even
- * when v is captured by both closures of a switch: only one runs), or the
- * graph returning v to its caller.  Every other use must be an observer
- * that reads v without keeping it (indexing, len, a copying change, a call
- * to a parameter that is not owned whose result cannot share v) and must
- * not depend on the consumer's result; a use that keeps v (a tuple, a
- * list, a closure that may run later, a switch choosing it) leaves v with
- * no consumer.  A parameter with no consumer is not owned; a result is
- * fresh when it is owned.  At the fixpoint, the rewrite: consumers become `_inplace`
+ * Calls are known directly (a graph constant, a closure made and run at
+ * one call, a switch between those) or by the callee's function type (a
+ * closure handed around: a loop's continuation, a backpropagator, whose
+ * every call names it in its type).  A closure made where no single call
+ * runs it binds its captured parameters for every run: they are never
+ * owned.  Both facts start true and only become false.  Each round
+ * decides, in every graph, for every owned value v, its *consumer*: the
+ * one use that may destroy v's storage -- an in-place change, a call
+ * handing v to an owned parameter (one call even when v is captured by
+ * both closures of a switch: only one runs), a new container taking v over
+ * (make_tuple, env_set), or the graph returning v to its caller.  Every
+ * other use must be an observer that reads v without keeping it (indexing,
+ * len, a copying change, a call to a parameter that is not owned whose
+ * result cannot share v) and must not depend on the consumer's result; a
+ * use that keeps v (a list, a closure that may run later, a switch choosing
+ * it, a second container) leaves v with no consumer.  An owned container
+ * whose uses read each of its parts out once (getitem, env_get: a
+ * backpropagator taking its sensitivity tuple apart) makes those parts
+ * owned: so a list sensitivity travels from one backpropagator to the next
+ * in a tuple and an env, and each element read of the primal is one
+ * in-place `list_addat` in the backward pass.  A parameter with no
+ * consumer is not owned; a result is fresh when it is owned.  At the
+ * fixpoint, the rewrite: consumers become `_inplace`
  * (their operand wrapped in depend(observers..., v), so the backend runs
- * the observers first), and call sites that cannot hand a value over to an
+ * the observers first), and call sites that cannot hand a list over to an
  * owned parameter pass list_copy of it -- unless the callee only reads that
  * parameter (an owned parameter may be one that is only handed around, a
  * list a loop passes to its next iteration: find_changed tells them apart,
@@ -49,6 +62,8 @@ typedef struct Site {
 typedef struct GInfo {
     VEC(Site) sites;
     bool escaped;       /* entered from somewhere that is not a Site */
+    int captured;       /* parameters from here on are bound by a closure that
+                           may run more than once: never owned */
     uint8_t *owned;     /* per parameter (list parameters only) */
     uint8_t *changed;   /* per owned parameter: its storage may be changed (find_changed) */
     bool fresh;
@@ -63,11 +78,33 @@ typedef struct Ctx {
     uint32_t *reach;    /* by node id: stamp of the last reachability walk */
     uint32_t reach_stamp;
     NodeVec work;
+    /* memo of is_owned and consumer_of (by node id), valid for memo_stamp:
+       a new stamp wherever owned[] or fresh may have changed, or the IR */
+    uint32_t *own_stamp, *cons_stamp, memo_stamp;
+    uint8_t *own_val;
+    Node **cons_val;
 } Ctx;
 
 static bool is_list(const Node *x) { return x->type && x->type->kind == T_LIST; }
 
+/* A container that may hold lists: a tuple holding one, or an env (the
+   sensitivities of a closure's variables). */
+static bool holds(const Type *t)
+{
+    if (!t)
+        return false;
+    if (t->kind == T_LIST || t->kind == T_ENV)
+        return true;
+    for (int i = 0; t->kind == T_TUPLE && i < t->n; i++)
+        if (holds(t->elems[i]))
+            return true;
+    return false;
+}
 
+/* The values ownership is decided for: lists and containers of lists. */
+static bool tracked(const Node *x) { return holds(x->type); }
+
+static bool is_holder(const Node *x) { return tracked(x) && !is_list(x); }
 
 static bool is_make_closure(const Node *x) { return ir_applies_prim(x, P_MAKE_CLOSURE) && x->app.n >= 2; }
 
@@ -122,6 +159,17 @@ static void add_site(Ctx *c, Graph *g, Node *app, Node *point, int arg0, int fir
     vec_push(&c->gi[g->id].sites, s);
 }
 
+/* The site of graph h at app, or NULL. */
+static const Site *site_at(const Ctx *c, const Graph *h, const Node *app)
+{
+    const GInfo *g = &c->gi[h->id];
+    for (int i = 0; i < g->sites.len; i++)
+        if (g->sites.data[i].app == app)
+            return &g->sites.data[i];
+    return NULL;
+}
+
+
 static void escape_types_of(Ctx *c, const Type *t)
 {
     if (!t || t->kind != T_FUNC)
@@ -131,7 +179,70 @@ static void escape_types_of(Ctx *c, const Type *t)
             c->gi[t->fns[i].graph->id].escaped = true;
 }
 
-/* Every use of a graph constant: a site, or the graph escapes. */
+/* The graphs a call may run. */
+typedef struct Callees {
+    Graph *inl[2];
+    Graph **g;          /* inl, or the callee's type's graphs */
+    int n;
+} Callees;
+
+/* The callee a graph constant, a make_closure, or a switch between those. */
+static bool direct_callees(const Node *call, Callees *cs)
+{
+    Node *f = call->app.in[0];
+    Node *alts[2] = {f, NULL};
+    int k = 1;
+    if (is_switch(f)) {
+        alts[0] = f->app.in[2];
+        alts[1] = f->app.in[3];
+        k = 2;
+    }
+    cs->g = cs->inl;
+    cs->n = 0;
+    for (int i = 0; i < k; i++) {
+        if (ir_is_const_graph(alts[i]))
+            cs->inl[cs->n++] = alts[i]->k.u.graph;
+        else if (is_make_closure(alts[i]) && ir_is_const_graph(alts[i]->app.in[1]))
+            cs->inl[cs->n++] = alts[i]->app.in[1]->k.u.graph;
+        else
+            return false;
+    }
+    return true;
+}
+
+/* direct_callees, or else every graph the callee's function type names (a
+   closure handed around: a loop's continuation, a backpropagator); false
+   when unknown. */
+static bool callees(const Ctx *c, const Node *call, Callees *cs)
+{
+    if (direct_callees(call, cs))
+        return true;
+    const Type *t = call->app.in[0]->type;
+    if (!t || t->kind != T_FUNC || t->n == 0)
+        return false;
+    for (int i = 0; i < t->n; i++)
+        if (!t->fns[i].graph || t->fns[i].graph->id >= c->m->ngraph_ids)
+            return false;
+    cs->g = xmalloc(sizeof(Graph *) * (size_t)t->n);
+    cs->n = t->n;
+    for (int i = 0; i < t->n; i++)
+        cs->g[i] = t->fns[i].graph;
+    return true;
+}
+
+static void callees_free(Callees *cs)
+{
+    if (cs->g != cs->inl)
+        free(cs->g);
+    cs->g = cs->inl;
+    cs->n = 0;
+}
+
+/* Every place a graph is entered: a direct call, a closure made and run
+   at one call (its captured parameters handed over there), and every
+   call of a closure value, known by its function type.  A closure that
+   may run more than once (made where no single call runs it) binds its
+   captured parameters for every run: they are never owned. */
 static void find_sites(Ctx *c, Graph *g)
 {
     NodeVec *body = &c->body[g->id];
@@ -142,54 +253,40 @@ static void find_sites(Ctx *c, Graph *g)
         if (x && ir_applies_prim(x, P_REBIND))
             escape_types_of(c, x->type);
         for (int i = 0; i < n; i++) {
-            if (!ir_is_const_graph(in[i]))
-                continue;
+            if (!x || !ir_is_const_graph(in[i]))
+                continue;       /* a graph returned is a value: entered where it is called */
             Graph *h = in[i]->k.u.graph;
-            if (!x) {
-                c->gi[h->id].escaped = true;    /* returned as a value */
-                continue;
-            }
+            GInfo *hi = &c->gi[h->id];
             Node *point = NULL;
             if (i == 0) {
                 add_site(c, h, x, x, 1, 0);
-                continue;
-            }
-            if (is_make_closure(x) && i == 1 && (point = closure_point(c, x))) {
-                add_site(c, h, x, point, 2, h->nparams - (x->app.n - 2));
+            } else if (is_make_closure(x) && i == 1) {
+                int first = h->nparams - (x->app.n - 2);
+                if ((point = closure_point(c, x))) {
+                    add_site(c, h, x, point, 2, first);
+                    add_site(c, h, point, point, 1, 0);
+                } else if (first < hi->captured) {
+                    hi->captured = first;
+                }
+            } else if (is_switch(x) && i >= 2 && (point = only_call(c, x))) {
                 add_site(c, h, point, point, 1, 0);
-                continue;
             }
-            if (is_switch(x) && i >= 2 && (point = only_call(c, x))) {
-                add_site(c, h, point, point, 1, 0);
-                continue;
-            }
-            c->gi[h->id].escaped = true;
+            /* else a value, entered where it is called */
         }
+        if (!x || x->kind != N_APPLY || ir_is_const_graph(x->app.in[0]) || x->app.in[0]->kind == N_CONST)
+            continue;
+        /* a call of a closure value (sites of closures made and run here
+           are in place already: those nodes come first) */
+        Callees cs;
+        if (!callees(c, x, &cs)) {
+            escape_types_of(c, x->app.in[0]->type);
+            continue;
+        }
+        for (int k = 0; k < cs.n; k++)
+            if (!site_at(c, cs.g[k], x))
+                add_site(c, cs.g[k], x, x, 1, 0);
+        callees_free(&cs);
     }
-}
-
-/* The graphs a call may run: its callee a graph constant, a make_closure,
-   or a switch between those; false when unknown. */
-static bool callees(const Node *call, Graph **out, int *n)
-{
-    Node *f = call->app.in[0];
-    Node *alts[2] = {f, NULL};
-    int k = 1;
-    if (is_switch(f)) {
-        alts[0] = f->app.in[2];
-        alts[1] = f->app.in[3];
-        k = 2;
-    }
-    *n = 0;
-    for (int i = 0; i < k; i++) {
-        if (ir_is_const_graph(alts[i]))
-            out[(*n)++] = alts[i]->k.u.graph;
-        else if (is_make_closure(alts[i]) && ir_is_const_graph(alts[i]->app.in[1]))
-            out[(*n)++] = alts[i]->app.in[1]->k.u.graph;
-        else
-            return false;
-    }
-    return true;
 }
 
 /* ---- ownership and consumers -------------------------------------------------- */
@@ -245,7 +342,24 @@ static bool observes(int p, int index)
     }
 }
 
-static bool is_owned(const Ctx *c, const Node *x)
+/* The consumer of a value the graph returns: its caller. */
+static Node returned;
+#define RETURNED (&returned)
+/* The consumer of a container whose uses take it apart: each list or
+   container in it is read out once (getitem, env_get), and owned then. */
+static Node extracted;
+#define EXTRACTED (&extracted)
+
+static Node *consumer_of(Ctx *c, Node *v);
+
+/* The operands of make_tuple and env_set a container takes over. */
+static bool moved_in(const Node *x, int index)
+{
+    int p = ir_applied_prim(x);
+    return p == P_MAKE_TUPLE || (p == P_ENV_SET && (index == 1 || index == 3));
+}
+
+static bool compute_owned(Ctx *c, const Node *x)
 {
     if (x->kind == N_PARAM) {
         const GInfo *g = &c->gi[x->graph->id];
@@ -255,35 +369,53 @@ static bool is_owned(const Ctx *c, const Node *x)
         return false;
     int p = ir_applied_prim(x);
     if (p >= 0) {
-        if (makes_fresh_list(p))
+        if (makes_fresh_list(p) || p == P_NEWENV)
             return true;
+        if (p == P_MAKE_TUPLE || p == P_ENV_SET) {
+            /* a new container: owned when it takes over every list in it */
+            for (int i = 1; i < x->app.n; i++) {
+                Node *y = x->app.in[i];
+                if (tracked(y) && moved_in(x, i) && consumer_of(c, y) != x)
+                    return false;
+            }
+            return true;
+        }
+        if ((p == P_GETITEM || p == P_ENV_GET) && tracked(x) && x->app.n >= 3 && tracked(x->app.in[1]))
+            return consumer_of(c, x->app.in[1]) == EXTRACTED;
         /* the list of pop's (list, item) */
         return p == P_GETITEM && x->app.n == 3 && ir_applies_prim(x->app.in[1], P_LIST_POP) &&
                x->app.in[2]->kind == N_CONST && x->app.in[2]->k.kind == K_INT && x->app.in[2]->k.u.i == 0;
     }
-    Graph *g[2];
-    int n;
-    if (!callees(x, g, &n))
+    Callees cs;
+    if (!callees(c, x, &cs))
         return false;
-    for (int i = 0; i < n; i++)
-        if (!c->gi[g[i]->id].fresh)
-            return false;
-    return true;
+    bool fresh = true;
+    for (int i = 0; i < cs.n && fresh; i++)
+        fresh = c->gi[cs.g[i]->id].fresh;
+    callees_free(&cs);
+    return fresh;
 }
 
-/* The site of graph h at app, or NULL. */
-static const Site *site_at(const Ctx *c, const Graph *h, const Node *app)
+/* Whether x owns its lists: no other value shares their storage. */
+static bool is_owned(Ctx *c, const Node *x)
 {
-    const GInfo *g = &c->gi[h->id];
-    for (int i = 0; i < g->sites.len; i++)
-        if (g->sites.data[i].app == app)
-            return &g->sites.data[i];
-    return NULL;
+    if (c->own_stamp[x->id] != c->memo_stamp) {
+        c->own_stamp[x->id] = c->memo_stamp;
+        c->own_val[x->id] = compute_owned(c, x);
+    }
+    return c->own_val[x->id];
 }
 
-
-/* How a live use (user, index) of list value v treats it. */
-typedef enum UseKind { U_OBSERVE, U_CHANGE, U_SITE, U_KEEP } UseKind;
+/* How a live use (user, index) of a list or container v treats it. */
+typedef enum UseKind {
+    U_OBSERVE,      /* reads it and keeps nothing */
+    U_CHANGE,       /* a change that may be made in place */
+    U_SITE,         /* hands it to an owned parameter */
+    U_MOVE,         /* a new container takes it over */
+    U_EXTRACT,      /* reads a list or container out of it */
+    U_ORDER,        /* an operand of depend but its last: computed first, never read */
+    U_KEEP          /* anything else: it may be seen later */
+} UseKind;
 
 /* Classifies; for observers and sites, *at is the node that runs the use
    (a site's point). */
@@ -292,33 +424,44 @@ static UseKind use_kind(const Ctx *c, Node *user, int index, Node **at)
     *at = user;
     int p = ir_applied_prim(user);
     if (p == P_MAKE_CLOSURE || p < 0) {
-        Graph *g[2];
-        int n = 0;
+        Callees cs;
         if (p == P_MAKE_CLOSURE) {
             if (index < 2 || !ir_is_const_graph(user->app.in[1]))
                 return U_KEEP;
-            g[0] = user->app.in[1]->k.u.graph;
-            n = 1;
-        } else if (index == 0 || !callees(user, g, &n)) {
+            cs.g = cs.inl;
+            cs.inl[0] = user->app.in[1]->k.u.graph;
+            cs.n = 1;
+        } else if (index == 0 || !callees(c, user, &cs)) {
             return U_KEEP;
         }
-        bool owned = false, kept = false;
-        for (int i = 0; i < n; i++) {
-            const Site *s = site_at(c, g[i], user);
-            if (!s)
-                return U_KEEP;
+        bool owned = false, kept = false, unknown = false;
+        for (int i = 0; i < cs.n && !unknown; i++) {
+            const Site *s = site_at(c, cs.g[i], user);
+            int k = s ? s->first + index - s->arg0 : -1;
+            if (!s || k < 0 || k >= cs.g[i]->nparams) {
+                unknown = true;
+                break;
+            }
             *at = s->point;
-            int k = s->first + index - s->arg0;
-            if (k < 0 || k >= g[i]->nparams)
-                return U_KEEP;
-            owned |= c->gi[g[i]->id].owned && c->gi[g[i]->id].owned[k];
+            const GInfo *h = &c->gi[cs.g[i]->id];
+            owned |= h->owned && h->owned[k];
             /* a result that may share the argument's storage keeps it */
-            kept |= g[i]->output && type_may_hold_list(g[i]->output->type) && !c->gi[g[i]->id].fresh;
+            const Type *rt = cs.g[i]->output ? cs.g[i]->output->type : NULL;
+            kept |= rt && (type_may_hold_list(rt) || holds(rt)) && !h->fresh;
         }
+        callees_free(&cs);
+        if (unknown)
+            return U_KEEP;
         return owned ? U_SITE : kept ? U_KEEP : U_OBSERVE;
     }
     if (index == 1 && inplace_of(p) >= 0)
         return U_CHANGE;
+    if (p == P_DEPEND && index < user->app.n - 1)
+        return U_ORDER;
+    if (moved_in(user, index))
+        return U_MOVE;
+    if ((p == P_GETITEM || p == P_ENV_GET) && index == 1)
+        return tracked(user) ? U_EXTRACT : U_OBSERVE;
     return observes(p, index) ? U_OBSERVE : U_KEEP;
 }
 
@@ -341,10 +484,6 @@ static void mark_dependents(Ctx *c, Node *x)
 
 static bool depends(const Ctx *c, const Node *x) { return c->reach[x->id] == c->reach_stamp; }
 
-/* The consumer of a value the graph returns: its caller. */
-static Node returned;
-#define RETURNED (&returned)
-
 /* use_kind for a use of v, where a change that also reads v at another
    operand (a.extend(a)) only observes it: growing a would move what it reads. */
 static UseKind use_kind_of(const Ctx *c, const Node *v, Node *user, int index, Node **at)
@@ -357,14 +496,55 @@ static UseKind use_kind_of(const Ctx *c, const Node *v, Node *user, int index, N
     return k;
 }
 
-/* v's consumer: the node that may destroy it (an _inplace change, or the
-   point of the call handing it over), RETURNED when the graph hands it to
-   its caller, or NULL. */
-static Node *consumer_of(Ctx *c, Node *v)
+/* The key an extraction reads: getitem's index, env_get's key; -1 when
+   not a constant. */
+static int64_t extract_key(const Node *x)
 {
-    if (!is_list(v) || !is_owned(c, v))
+    const Node *k = x->app.n >= 3 ? x->app.in[2] : NULL;
+    return k && k->kind == N_CONST && k->k.kind == K_INT ? k->k.u.i : -1;
+}
+
+/* EXTRACTED when every live use of container v reads a different part
+   of it out or only observes it (and one does read a part out); else NULL. */
+static Node *extraction(const Ctx *c, Node *v)
+{
+    bool any = false;
+    for (const Use *u = v->uses; u; u = u->next) {
+        if (!u->user)
+            return NULL;
+        if (!live_in(c, u->user))
+            continue;
+        Node *at;
+        UseKind k = use_kind_of(c, v, u->user, u->index, &at);
+        if (k == U_OBSERVE || k == U_ORDER)
+            continue;
+        if (k != U_EXTRACT || extract_key(u->user) < 0)
+            return NULL;
+        for (const Use *w = v->uses; w != u; w = w->next)
+            if (w->user && live_in(c, w->user) && w->index == 1 && tracked(w->user) &&
+                ir_applied_prim(w->user) == ir_applied_prim(u->user) && extract_key(w->user) == extract_key(u->user))
+                return NULL;    /* the same part read out twice */
+        any = true;
+    }
+    return any ? EXTRACTED : NULL;
+}
+
+/* v's consumer: the node that may destroy it (an _inplace change, the
+   point of the call handing it over, the container taking it over),
+   RETURNED when the graph hands it to its caller, EXTRACTED (a container
+   taken apart), or NULL. */
+static Node *compute_consumer(Ctx *c, Node *v)
+{
+    if (!tracked(v) || !is_owned(c, v))
         return NULL;
-    Node *best = NULL;
+    bool extracts = false;
+    for (const Use *u = v->uses; u && !extracts; u = u->next) {
+        Node *at;
+        extracts = u->user && live_in(c, u->user) && use_kind_of(c, v, u->user, u->index, &at) == U_EXTRACT;
+    }
+    if (extracts)
+        return extraction(c, v);
+    Node *best = NULL, *move = NULL;
     bool ret = false;
     for (const Use *u = v->uses; u; u = u->next) {
         if (!u->user) {
@@ -377,23 +557,74 @@ static Node *consumer_of(Ctx *c, Node *v)
         UseKind k = use_kind_of(c, v, u->user, u->index, &at);
         if (k == U_KEEP)
             return NULL;
-        if ((k == U_CHANGE || k == U_SITE) && (!best || c->pos[at->id] > c->pos[best->id]))
+        if (k == U_ORDER)
+            continue;
+        if (k == U_MOVE) {
+            if (move)
+                return NULL;    /* two containers would share it */
+            move = at;
+        }
+        if ((k == U_CHANGE || k == U_SITE || k == U_MOVE) && (!best || c->pos[at->id] > c->pos[best->id]))
             best = at;
     }
     if (ret)
         return best ? NULL : RETURNED;
-    if (!best)
-        return NULL;
+    if (!best || (move && move != best))
+        return NULL;            /* a container would see what best does to it */
     mark_dependents(c, best);
     for (const Use *u = v->uses; u; u = u->next) {
         if (!live_in(c, u->user))
             continue;
         Node *at;
-        use_kind_of(c, v, u->user, u->index, &at);
+        if (use_kind_of(c, v, u->user, u->index, &at) == U_ORDER)
+            continue;
         if (at != best && depends(c, at))
             return NULL;        /* it would read v after best changed it */
     }
     return best;
+}
+
+static Node *consumer_of(Ctx *c, Node *v)
+{
+    if (c->cons_stamp[v->id] != c->memo_stamp) {
+        c->cons_stamp[v->id] = c->memo_stamp;
+        c->cons_val[v->id] = compute_consumer(c, v);
+    }
+    return c->cons_val[v->id];
+}
+
+/* Whether every site of g hands parameter k over: its argument there is
+   owned and consumed by the call.  (A container parameter, or one a
+   container takes over, must be: no copy is made for them.) */
+static bool sites_hand_over(Ctx *c, const Graph *g, int k)
+{
+    const GInfo *info = &c->gi[g->id];
+    for (int i = 0; i < info->sites.len; i++) {
+        const Site *s = &info->sites.data[i];
+        int idx = s->arg0 + (k - s->first);
+        if (k < s->first || idx >= s->app->app.n)
+            continue;
+        Node *arg = s->app->app.in[idx];
+        if (!is_owned(c, arg) || consumer_of(c, arg) != s->point)
+            return false;
+    }
+    return true;
+}
+
+/* Whether the consumer `at` of a value is a container taking it over. */
+static bool is_move(const Node *at)
+{
+    return at && at != RETURNED && at != EXTRACTED && (ir_applies_prim(at, P_MAKE_TUPLE) || ir_applies_prim(at, P_ENV_SET));
+}
+
+/* Computes is_owned for g's values in body order, so that the recursion
+   through containers' operands stays shallow. */
+static void warm(Ctx *c, Graph *g)
+{
+    NodeVec *body = &c->body[g->id];
+    for (int i = 0; i < body->len; i++)
+        if (tracked(body->data[i]))
+            is_owned(c, body->data[i]);
 }
 
 /* ---- the fixpoint ------------------------------------------------------------------ */
@@ -401,20 +632,27 @@ static Node *consumer_of(Ctx *c, Node *v)
 static bool round_once(Ctx *c)
 {
     bool changed = false;
+    c->memo_stamp++;
     for (int gi = 0; gi < c->m->graphs.len; gi++) {
         Graph *g = c->m->graphs.data[gi];
         GInfo *info = &c->gi[g->id];
         if (!g->output)
             continue;
-        for (int k = 0; info->owned && k < g->nparams; k++)
-            if (info->owned[k] && !consumer_of(c, g->params[k])) {
+        warm(c, g);
+        for (int k = 0; info->owned && k < g->nparams; k++) {
+            if (!info->owned[k])
+                continue;
+            Node *at = consumer_of(c, g->params[k]);
+            if (!at || ((is_holder(g->params[k]) || is_move(at)) && !sites_hand_over(c, g, k))) {
                 info->owned[k] = 0;
                 changed = true;
             }
-        /* an owned list (what else in g reads it dies with g's frame; no
-           consumer destroys it, since returning it is its consumer) */
+        }
+        /* an owned list or container (what else in g reads it dies with
+           g's frame; no consumer destroys it, since returning it is its
+           consumer) */
         Node *out = g->output;
-        bool fresh = is_list(out) && is_owned(c, out);
+        bool fresh = tracked(out) && is_owned(c, out);
         if (info->fresh && !fresh) {
             info->fresh = false;
             changed = true;
@@ -429,22 +667,23 @@ static bool round_once(Ctx *c)
    may hand it to a parameter that changed[] marks (or one not known). */
 static bool site_may_change(const Ctx *c, Node *user, int index)
 {
-    Graph *g[2];
-    int n = 0;
+    Callees cs;
     if (ir_applies_prim(user, P_MAKE_CLOSURE)) {
-        g[0] = user->app.in[1]->k.u.graph;
-        n = 1;
-    } else if (!callees(user, g, &n)) {
+        cs.g = cs.inl;
+        cs.inl[0] = user->app.in[1]->k.u.graph;
+        cs.n = 1;
+    } else if (!callees(c, user, &cs)) {
         return true;
     }
-    for (int i = 0; i < n; i++) {
-        const Site *st = site_at(c, g[i], user);
-        const GInfo *h = &c->gi[g[i]->id];
+    bool may = false;
+    for (int i = 0; i < cs.n && !may; i++) {
+        const Site *st = site_at(c, cs.g[i], user);
+        const GInfo *h = &c->gi[cs.g[i]->id];
         int k = st ? st->first + index - st->arg0 : -1;
-        if (k < 0 || k >= g[i]->nparams || !h->changed || h->changed[k])
-            return true;
+        may = k < 0 || k >= cs.g[i]->nparams || !h->changed || h->changed[k];
     }
-    return false;
+    callees_free(&cs);
+    return may;
 }
 
 /* Whether the consumer `at` of owned value v hands it to a changed
@@ -487,7 +726,8 @@ static void find_changed(Ctx *c)
                 continue;
             Node *at = consumer_of(c, g->params[k]);
             cons[gi][k] = at;
-            info->changed[k] = !at || at == RETURNED || inplace_of(ir_applied_prim(at)) >= 0;
+            /* (a consumer that is not a call changes it or lets another change it) */
+            info->changed[k] = !at || at == RETURNED || at == EXTRACTED || ir_applied_prim(at) >= 0;
         }
     }
     bool again = true;
@@ -521,8 +761,7 @@ static Node *ordered(Ctx *c, Node *v, Node *at)
         if (!u->user || !live_in(c, u->user))
             continue;
         Node *x;
-        use_kind_of(c, v, u->user, u->index, &x);
-        if (x == at)
+        if (use_kind_of(c, v, u->user, u->index, &x) == U_ORDER || x == at)
             continue;
         if (depends(c, x)) {
             vec_free(&obs);
@@ -547,14 +786,15 @@ static Node *ordered(Ctx *c, Node *v, Node *at)
 
 static void rewrite_graph(Ctx *c, Graph *g, InplaceStats *st)
 {
-    /* the list values of g with a consumer, decided on the IR as it is */
+    /* the lists and containers of g with a consumer, decided on the IR as
+       it is (the fixpoint's last round: g is not rewritten yet) */
     NodeVec vals = {0};
     for (int k = 0; k < g->nparams; k++)
-        if (is_list(g->params[k]))
+        if (tracked(g->params[k]))
             vec_push(&vals, g->params[k]);
     NodeVec *body = &c->body[g->id];
     for (int i = 0; i < body->len; i++)
-        if (is_list(body->data[i]))
+        if (tracked(body->data[i]))
             vec_push(&vals, body->data[i]);
     Node **cons = xcalloc((size_t)(vals.len ? vals.len : 1), sizeof(Node *));
     for (int i = 0; i < vals.len; i++)
@@ -562,6 +802,8 @@ static void rewrite_graph(Ctx *c, Graph *g, InplaceStats *st)
     /* calls handing a list to an owned parameter: the consumer's, or a copy */
     for (int i = 0; i < vals.len; i++) {
         Node *v = vals.data[i];
+        if (!is_list(v))
+            continue;           /* (a container is handed over at every site) */
         for (const Use *u = v->uses, *next; u; u = next) {
             next = u->next;
             if (!u->user || !live_in(c, u->user))
@@ -582,7 +824,7 @@ static void rewrite_graph(Ctx *c, Graph *g, InplaceStats *st)
     /* the consumers */
     for (int i = 0; i < vals.len; i++) {
         Node *v = vals.data[i], *at = cons[i];
-        if (!at || at == RETURNED)
+        if (!at || at == RETURNED || at == EXTRACTED)
             continue;
         Node *d = ordered(c, v, at);
         if (!d) {
@@ -597,7 +839,7 @@ static void rewrite_graph(Ctx *c, Graph *g, InplaceStats *st)
                 continue;
             Node *x;
             UseKind k = use_kind_of(c, v, u->user, u->index, &x);
-            if (x != at || (k != U_CHANGE && k != U_SITE))
+            if (x != at || (k != U_CHANGE && k != U_SITE && k != U_MOVE))
                 continue;
             if (k == U_CHANGE)
                 ir_set_input(u->user, 0, ir_const_prim(c->m, (PrimId)inplace_of(ir_applied_prim(u->user)), u->user->loc));
@@ -627,15 +869,18 @@ void inplace_module(Module *m, InplaceStats *st)
     c.gi = xcalloc(ng, sizeof(GInfo));
     c.body = xcalloc(ng, sizeof(NodeVec));
     /* the rewrite makes at most a copy per use of a list and a depend per
-       list: ids up to nnodes + extra */
+       list or container: ids up to nnodes + extra */
     uint32_t extra = 64;
+    bool any = false;           /* lists: else nothing to do */
     for (int gi = 0; gi < m->graphs.len; gi++) {
         Graph *g = m->graphs.data[gi];
         ir_graph_body(g, &c.body[g->id]);
+        c.gi[g->id].captured = g->nparams;
         for (int i = -g->nparams; i < c.body[g->id].len; i++) {
             Node *x = i < 0 ? g->params[-1 - i] : c.body[g->id].data[i];
-            if (!is_list(x))
+            if (!tracked(x))
                 continue;
+            any |= is_list(x);
             extra++;
             for (const Use *u = x->uses; u; u = u->next)
                 extra++;
@@ -645,7 +890,10 @@ void inplace_module(Module *m, InplaceStats *st)
     c.live = xcalloc(nn, sizeof(uint32_t));
     c.pos = xcalloc(nn, sizeof(uint32_t));
     c.reach = xcalloc(nn, sizeof(uint32_t));
-    bool any = extra > 64;
+    c.own_stamp = xcalloc(nn, sizeof(uint32_t));
+    c.cons_stamp = xcalloc(nn, sizeof(uint32_t));
+    c.own_val = xcalloc(nn, 1);
+    c.cons_val = xcalloc(nn, sizeof(Node *));
     for (int gi = 0; gi < m->graphs.len; gi++) {
         Graph *g = m->graphs.data[gi];
         for (int i = 0; i < c.body[g->id].len; i++) {
@@ -663,9 +911,11 @@ void inplace_module(Module *m, InplaceStats *st)
             info->fresh = true;
             if (info->escaped || !g->nparams)
                 continue;
+            /* containers only in derived code (the C ABI copies list
+               parameters, never containers; derived graphs are not exported) */
             info->owned = xcalloc((size_t)g->nparams, 1);
-            for (int k = 0; k < g->nparams; k++)
-                info->owned[k] = is_list(g->params[k]);
+            for (int k = 0; k < info->captured; k++)
+                info->owned[k] = is_list(g->params[k]) || (g->derived && is_holder(g->params[k]));
         }
         while (round_once(&c))
             ;
@@ -694,5 +944,9 @@ void inplace_module(Module *m, InplaceStats *st)
     free(c.live);
     free(c.pos);
     free(c.reach);
+    free(c.own_stamp);
+    free(c.cons_stamp);
+    free(c.own_val);
+    free(c.cons_val);
     vec_free(&c.work);
 }

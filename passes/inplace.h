@@ -20,8 +20,11 @@
  * Guarantees, for every `_inplace` application D with list operand a (and
  * every call that hands a over to a parameter the callee changes in place):
  *   - a is owned: made by a primitive that returns a new list, a change's
- *     result, the result of a call whose callee returns an owned list, or
- *     a parameter that every call of its graph hands over;
+ *     result, the result of a call whose callee returns an owned list, a
+ *     parameter that every call of its graph hands over, or read out of
+ *     an owned container (a tuple or env that took its lists over and is
+ *     taken apart, each part read out once: derived code only, so the C
+ *     ABI never hands a container over);
  *   - no other use of a can run after D: each is an input of D (through a
  *     depend(uses..., a) wrapped around D's operand, so the backend's
  *     schedule runs it first) and none depends on D's result;

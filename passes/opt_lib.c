@@ -567,6 +567,8 @@ Node *opt_zero_of(OptCtx *c, Graph *g, Type *t, Loc loc)
         return opt_const_float(c, 0.0, loc);
     if (t->kind == T_ZERO)
         return opt_apply_prim(g, type_zero(tt), P_ZERO, loc, 0);
+    if (t->kind == T_LIST)      /* the empty list stands for a list's zeros (docs/ad.md) */
+        return opt_apply_prim(g, t, P_LIST_MAKE, loc, 0);
     if (t->kind != T_TUPLE || t->n > 64)
         return NULL;
     Node *in[65];

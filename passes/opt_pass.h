@@ -69,8 +69,9 @@ Node *opt_apply(Graph *g, Type *type, Node *const *in, int n, Loc loc);
 /* p(args...) in g, of type `type`: ir.h's builders, typed. */
 Node *opt_apply_prim(Graph *g, Type *type, PrimId p, Loc loc, int nargs, ...);
 Node *opt_apply_prim_args(Graph *g, Type *type, PrimId p, Loc loc, int nargs, Node *const *args);
-/* The zero sensitivity of type t (the symbolic zero, 0.0, or a tuple of
-   those), built in g; NULL when t has no such value (an env, a function). */
+/* The zero sensitivity of type t (the symbolic zero, 0.0, the empty list
+   that stands for a list's zeros, or a tuple of those), built in g; NULL
+   when t has no such value (an env, a function). */
 Node *opt_zero_of(OptCtx *c, Graph *g, Type *t, Loc loc);
 
 static inline bool opt_is_prim(const Node *x, PrimId p)
