@@ -6,20 +6,40 @@
  *   BENCH_NAME     the benchmark's name, a string ("recurrence")
  *   BENCH_N        how many float inputs the gradient has
  *   BENCH_VARY     the input nudged from call to call in the timing loops
- *   static const double bench_x[BENCH_N];          the point measured
- *   static const char *const bench_names[BENCH_N]; the inputs' names
  *   static double myc_primal(const double *x);     NAME (compiled by myc)
  *   static double c_primal(const double *x);       NAME in hand-written C
  *   static double myc_grad(const double *x, double *g);   NAME_grad: value, g = gradient
  *   static double c_grad(const double *x, double *g);     the hand-written adjoint
  *
+ * and the point measured, in one of two ways:
+ *
+ *   (a) a few scalar inputs (black_scholes, nn, ...):
+ *       static const double bench_x[BENCH_N];          the point
+ *       static const char *const bench_names[BENCH_N]; the inputs' names
+ *
+ *   (b) list parameters (mlp, rnn, heat, gmm): every differentiated
+ *       parameter is a slice of the one vector x of BENCH_N doubles, one
+ *       group after another (a matrix row-major, a scalar one double):
+ *       #define BENCH_GROUPS {"w1", 64, 10}, {"b1", 64, 0}, {"c", 0, 0}
+ *             each group {name, rows, cols}: cols 0 is a list of rows
+ *             items, rows 0 a scalar, otherwise a rows x cols matrix; the
+ *             sizes must add up to BENCH_N (checked at the start); the
+ *             inputs are named w1[3][7], b1[5], c in the messages
+ *       static void bench_init(double *x);
+ *             stores the point into x[0..BENCH_N) and makes the data that
+ *             is not differentiated (called once, before anything else)
+ *       The wrappers pass pointers into x (and g) to NAME, NAME_grad and
+ *       the hand code (myc_grad: d_ pointers g + offset of the group; NULL
+ *       for parameters that are data, not differentiated).  x and g are
+ *       on the heap, so BENCH_N may be large.
+ *
  * (The four wrappers only unpack x and call the real function, which lives
  * in another object: myc's NAME.o or bench/NAME_ref.c; the wrappers are
  * static, so each timing loop below calls the real function directly.)
  *
- * A primal-only benchmark (a function of lists: their derivatives are not
- * exported yet) defines BENCH_PRIMAL_ONLY, and instead of bench_names,
- * myc_grad and c_grad:
+ * A primal-only benchmark (dot, matvec, stencil, axpy: list functions timed
+ * without gradients) defines BENCH_PRIMAL_ONLY, bench_x (way (a), without
+ * bench_names) and, instead of myc_grad and c_grad:
  *
  *   static void bench_setup(void);     makes its data (once, before anything)
  *   static double bench_check(void);   runs both primals once and compares
@@ -29,17 +49,53 @@
  *
  * Its x (BENCH_N values) is what the wrappers pass on or store into the
  * data before each call (BENCH_VARY nudged as below); only the two primals
- * are timed, the gradient measures and the memory are reported as nan / 0.
+ * are timed, the gradient measures are reported as nan, no memory.
  *
  * In one run the program
  *   1. checks: myc's value against the C value, myc's gradient value and
- *      gradient against the hand adjoint's (relative 1e-9), and the hand
- *      adjoint against central finite differences of the C primal (1e-5), so
- *      that a wrong hand-written adjoint cannot pass for a wrong myc; any
- *      failure prints every disagreeing number and exits with status 1;
- *   2. reads myrt_last_stats right after one NAME_grad call, made on a new
- *      thread so that the statistics are that call's (reverse-mode memory:
- *      arena bytes, frame-stack peak);
+ *      every gradient component against the hand adjoint's (relative 1e-9),
+ *      and the hand adjoint against central finite differences of the C
+ *      primal (1e-5), so that a wrong hand-written adjoint cannot pass for a
+ *      wrong myc; when BENCH_N > 64, the differences are taken for a sample
+ *      of about BENCH_FD_SAMPLES (40) inputs, at least two of every group
+ *      (or the group whole), the rest spread evenly over the groups in
+ *      proportion to their sizes, each group's sample spread evenly from its
+ *      first input to its last; any failure prints every disagreeing number
+ *      and exits with status 1;
+ *   2. measures reverse-mode memory in those same two gradient calls, one
+ *      call each on a thread of its own, both measured the same way: the
+ *      peak of the call's heap plus its arena plus its frames plus its C
+ *      stack:
+ *        myc grad      arena_bytes + frame_peak_bytes + big_peak_bytes of
+ *                      myrt_last_stats (runtime/myrt.h: what the call's
+ *                      arena handed out, its frame stack's peak, its large
+ *                      list buffers' peak; nothing of the arena is freed
+ *                      before the call returns, so arena_bytes is a peak),
+ *                      plus the C stack;
+ *        hand adjoint  the peak of the bytes it holds from malloc, calloc
+ *                      and realloc (each block counted at
+ *                      malloc_usable_size, less what it frees; run.py links
+ *                      every benchmark with -Wl,--wrap=malloc,calloc,
+ *                      realloc,free, so the wrappers below see every call
+ *                      made by the benchmark's objects and libmyrt.a, and
+ *                      they count on the measuring thread only, during the
+ *                      call; not calls inside libc itself), plus the C
+ *                      stack;
+ *        C stack       the thread runs on a 64 MiB stack of our own filled
+ *                      with a pattern first; the bytes from the deepest one
+ *                      overwritten to the top are the stack the call used,
+ *                      less those of a thread that calls nothing (glibc's
+ *                      thread descriptor and thread-local variables); the
+ *                      harness's wrappers' few dozen bytes stay in (run.py
+ *                      links with -z now: a first call of a libm function
+ *                      would otherwise run the dynamic linker on it).
+ *      Also printed, as cross-checks: the malloc peak of the myc call
+ *      measured as the hand adjoint's (its arena's chunks at their full
+ *      capacity, so more than the counters), and for both the growth of the
+ *      process's peak resident memory during the call (Linux: VmHWM of
+ *      /proc/self/status after resetting it through /proc/self/clear_refs,
+ *      less VmRSS before the call; getrusage's ru_maxrss cannot be reset;
+ *      -1 where /proc does not allow it);
  *   3. times the four functions with clock_gettime(CLOCK_MONOTONIC): each
  *      measurement repeats the call enough times to take about --target
  *      seconds (0.2), and the best of --rounds (5) measurements counts (the
@@ -48,12 +104,15 @@
  *      that a noisy moment hurts all four alike.  A function whose
  *      measurement takes longer than --max-seconds / rounds (30 s in total
  *      by default) gets fewer rounds (at least one): slow gradients cost
- *      repetitions, never problem size.  Each call sees input BENCH_VARY
- *      nudged by a relative 1e-12 (eight values in turn) and every result
- *      goes into a volatile sink, so no call can be hoisted or dropped.
+ *      repetitions, never problem size.  A function whose single first
+ *      (calibration) call already takes longer than --max-seconds is not
+ *      called again: that call is its one round.  Each call sees input
+ *      BENCH_VARY nudged by a relative 1e-12 (eight values in turn) and
+ *      every result goes into a volatile sink, so no call can be hoisted or
+ *      dropped.
  * It prints a readable report and, last, one line
  *   RESULT name=NAME key=value ...
- * that bench/run.py reads (times are seconds per call).
+ * that bench/run.py reads (times are seconds per call, memory in bytes).
  *
  * Options: --target S, --rounds N, --max-seconds S, --no-time (checks and
  * memory only).
@@ -61,6 +120,7 @@
 #ifndef BENCH_HARNESS_H
 #define BENCH_HARNESS_H
 
+#include <malloc.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdint.h>
@@ -73,6 +133,10 @@
 
 #define REL_TOL 1e-9    /* myc against the hand-written code */
 #define FD_TOL 1e-5     /* the hand adjoint against finite differences */
+#define FD_ALL 64       /* up to this many inputs, differences for every one */
+#ifndef BENCH_FD_SAMPLES
+#define BENCH_FD_SAMPLES 40
+#endif
 
 enum { M_MYC_PRIMAL, M_C_PRIMAL, M_MYC_GRAD, M_C_GRAD, M_COUNT };
 #ifdef BENCH_PRIMAL_ONLY
@@ -87,6 +151,54 @@ static const char *const measure_keys[M_COUNT] = {"myc_primal", "c_primal", "myc
                                                   "c_grad"};
 
 static volatile double bench_sink;
+static double *bench_point;     /* the point measured, BENCH_N doubles */
+static double *call_x, *call_g; /* the timing loops' x and g */
+
+#ifdef BENCH_GROUPS
+typedef struct bench_group {
+    const char *name;
+    int64_t rows, cols;         /* rows 0: a scalar; cols 0: a list of rows items */
+} bench_group;
+static const bench_group bench_groups[] = {BENCH_GROUPS};
+enum { BENCH_NGROUPS = (int)(sizeof bench_groups / sizeof *bench_groups) };
+
+static int64_t group_size(int k)
+{
+    const bench_group *gr = &bench_groups[k];
+    return gr->rows == 0 ? 1 : gr->cols == 0 ? gr->rows : gr->rows * gr->cols;
+}
+#endif
+
+#ifndef BENCH_PRIMAL_ONLY
+/* Input i's name, for messages. */
+static const char *input_name(int i)
+{
+    static char buf[96];
+#if defined(BENCH_GROUPS)
+    int64_t off = 0;
+    for (int k = 0; k < BENCH_NGROUPS; k++) {
+        const bench_group *gr = &bench_groups[k];
+        int64_t j = i - off, size = group_size(k);
+        if (j < size) {
+            if (gr->rows == 0)
+                snprintf(buf, sizeof buf, "%s", gr->name);
+            else if (gr->cols == 0)
+                snprintf(buf, sizeof buf, "%s[%lld]", gr->name, (long long)j);
+            else
+                snprintf(buf, sizeof buf, "%s[%lld][%lld]", gr->name, (long long)(j / gr->cols),
+                         (long long)(j % gr->cols));
+            return buf;
+        }
+        off += size;
+    }
+    snprintf(buf, sizeof buf, "x[%d]", i);
+    return buf;
+#else
+    (void)buf;
+    return bench_names[i];
+#endif
+}
+#endif
 
 static double now_seconds(void)
 {
@@ -98,8 +210,8 @@ static double now_seconds(void)
 /* Runs measurement m reps times; returns the elapsed seconds. */
 static double run_calls(int m, long reps)
 {
-    double x[BENCH_N], g[BENCH_N];
-    memcpy(x, bench_x, sizeof x);
+    double *x = call_x, *g = call_g;
+    memcpy(x, bench_point, BENCH_N * sizeof *x);
     const double base = x[BENCH_VARY];
     const double step = 1e-12 * (base != 0.0 ? fabs(base) : 1.0);
     double acc = 0.0;
@@ -138,6 +250,171 @@ static double run_calls(int m, long reps)
     return t1 - t0;
 }
 
+/* ---- heap accounting (the wrappers -Wl,--wrap=malloc,... links in) ----------- */
+
+void *__real_malloc(size_t size);
+void *__real_calloc(size_t n, size_t size);
+void *__real_realloc(void *p, size_t size);
+void __real_free(void *p);
+void *__wrap_malloc(size_t size);
+void *__wrap_calloc(size_t n, size_t size);
+void *__wrap_realloc(void *p, size_t size);
+void __wrap_free(void *p);
+
+/* On for the measuring thread during the measured call only. */
+static _Thread_local int heap_on;
+static _Thread_local int64_t heap_cur, heap_peak;
+
+static void heap_count(void *p, int sign)
+{
+    if (heap_on && p) {
+        heap_cur += sign * (int64_t)malloc_usable_size(p);
+        if (heap_cur > heap_peak)
+            heap_peak = heap_cur;
+    }
+}
+
+void *__wrap_malloc(size_t size)
+{
+    void *p = __real_malloc(size);
+    heap_count(p, 1);
+    return p;
+}
+
+void *__wrap_calloc(size_t n, size_t size)
+{
+    void *p = __real_calloc(n, size);
+    heap_count(p, 1);
+    return p;
+}
+
+void *__wrap_realloc(void *p, size_t size)
+{
+    heap_count(p, -1);
+    void *q = __real_realloc(p, size);
+    heap_count(q ? q : size ? p : NULL, 1);   /* a failed realloc keeps p */
+    return q;
+}
+
+void __wrap_free(void *p)
+{
+    heap_count(p, -1);
+    __real_free(p);
+}
+
+/* ---- one measured gradient call ---------------------------------------------------- */
+
+#ifndef BENCH_PRIMAL_ONLY
+enum { MEASURE_STACK = 64 << 20 };
+#define STACK_PATTERN 0xa5u
+
+typedef struct measured {
+    int m;                    /* M_MYC_GRAD or M_C_GRAD */
+    const double *x;
+    double *g, value;
+    myrt_stats st;            /* the call's arena (all zero for the hand adjoint) */
+    int64_t heap_peak;        /* malloc peak during the call */
+    int64_t stack_bytes;      /* C stack used */
+    int64_t rss_growth;       /* peak resident growth, or -1 */
+    int64_t total;            /* the memory compared: see the header */
+} measured;
+
+/* kB of field ("VmRSS:") in /proc/self/status as bytes, or -1. */
+static int64_t proc_status_bytes(const char *field)
+{
+    FILE *f = fopen("/proc/self/status", "r");
+    if (!f)
+        return -1;
+    char line[256];
+    int64_t v = -1;
+    size_t n = strlen(field);
+    while (fgets(line, sizeof line, f))
+        if (!strncmp(line, field, n)) {
+            v = 1024 * strtoll(line + n, NULL, 10);
+            break;
+        }
+    fclose(f);
+    return v;
+}
+
+/* Resets the process's peak resident memory to the current one; 0 if it can. */
+static int reset_peak_rss(void)
+{
+    FILE *f = fopen("/proc/self/clear_refs", "w");
+    if (!f)
+        return -1;
+    int ok = fputs("5", f) >= 0;
+    return fclose(f) == 0 && ok ? 0 : -1;
+}
+
+static void *measure_thread(void *arg)
+{
+    measured *r = arg;
+    heap_cur = heap_peak = 0;
+    heap_on = 1;
+    r->value = r->m == M_MYC_GRAD ? myc_grad(r->x, r->g)
+               : r->m == M_C_GRAD   ? c_grad(r->x, r->g)
+                                    : 0.0;
+    heap_on = 0;
+    r->heap_peak = heap_peak;
+    myrt_last_stats(&r->st);
+    return NULL;
+}
+
+/* One call of measure m (a gradient; -1: none) at x into g, on a thread of
+   its own (the runtime's statistics are per thread, so they are that
+   call's); exits when no thread can be made.  The stack of a thread that
+   calls nothing (glibc keeps the thread's descriptor and thread-local
+   variables at the top of its stack: about 4 KiB) is left out. */
+static void measure_call(measured *r, int m, const double *x, double *g)
+{
+    static int64_t stack_base = -1;
+    if (m >= 0 && stack_base < 0) {
+        measured none;
+        measure_call(&none, -1, NULL, NULL);
+        stack_base = none.stack_bytes;
+    }
+    memset(r, 0, sizeof *r);
+    r->m = m;
+    r->x = x;
+    r->g = g;
+    unsigned char *stack = NULL;
+    pthread_attr_t attr;
+    pthread_t thread;
+    if (posix_memalign((void **)&stack, 4096, MEASURE_STACK) != 0 ||
+        pthread_attr_init(&attr) != 0 ||
+        pthread_attr_setstack(&attr, stack, MEASURE_STACK) != 0) {
+        fprintf(stderr, "%s: cannot make a thread's stack\n", BENCH_NAME);
+        exit(1);
+    }
+    memset(stack, STACK_PATTERN, MEASURE_STACK);
+    /* (the resident memory is read here, not on the measured thread: the
+       stack stdio would use there would count as the call's) */
+    int rss_ok = reset_peak_rss() == 0;
+    int64_t rss0 = proc_status_bytes("VmRSS:");
+    if (pthread_create(&thread, &attr, measure_thread, r) != 0 ||
+        pthread_join(thread, NULL) != 0) {
+        fprintf(stderr, "%s: cannot run a thread\n", BENCH_NAME);
+        exit(1);
+    }
+    int64_t hwm = proc_status_bytes("VmHWM:");
+    r->rss_growth = rss_ok && rss0 >= 0 && hwm >= 0 ? hwm - rss0 : -1;
+    pthread_attr_destroy(&attr);
+    size_t low = 0;     /* the stack grows down: the lowest byte written */
+    while (low < MEASURE_STACK && stack[low] == STACK_PATTERN)
+        low++;
+    r->stack_bytes = (int64_t)(MEASURE_STACK - low) - (m >= 0 ? stack_base : 0);
+    if (r->stack_bytes < 0)
+        r->stack_bytes = 0;
+    free(stack);
+    if (m == M_MYC_GRAD)
+        r->total = (int64_t)(r->st.arena_bytes + r->st.frame_peak_bytes + r->st.big_peak_bytes) +
+                   r->stack_bytes;
+    else
+        r->total = r->heap_peak + r->stack_bytes;
+}
+#endif
+
 /* ---- checks ---------------------------------------------------------------- */
 
 static int check_failures;
@@ -174,28 +451,73 @@ static void run_checks(double *max_err, double *max_fd_err)
     *max_fd_err = 0.0;
 }
 #else
+static measured mem_myc, mem_hand;
+
+/* The inputs whose finite differences are taken, into idx; returns how
+   many (all of them up to FD_ALL; see the header). */
+static int fd_sample(int *idx)
+{
+    if (BENCH_N <= FD_ALL) {
+        for (int i = 0; i < BENCH_N; i++)
+            idx[i] = i;
+        return BENCH_N;
+    }
+#ifdef BENCH_GROUPS
+    enum { G = BENCH_NGROUPS };
+    int64_t take[G], sizes[G], off = 0, base = 0;
+    for (int k = 0; k < G; k++) {
+        sizes[k] = group_size(k);
+        take[k] = sizes[k] < 2 ? sizes[k] : 2;
+        base += take[k];
+    }
+    int64_t rest = BENCH_FD_SAMPLES > base ? BENCH_FD_SAMPLES - base : 0;
+    int n = 0;
+    for (int k = 0; k < G; k++) {
+        int64_t extra = rest * sizes[k] / BENCH_N;
+        take[k] += extra < sizes[k] - take[k] ? extra : sizes[k] - take[k];
+        for (int64_t j = 0; j < take[k]; j++)
+            idx[n++] = (int)(off + (take[k] == 1 ? 0 : j * (sizes[k] - 1) / (take[k] - 1)));
+        off += sizes[k];
+    }
+    return n;
+#else
+    for (int j = 0; j < BENCH_FD_SAMPLES; j++)
+        idx[j] = (int)((int64_t)j * (BENCH_N - 1) / (BENCH_FD_SAMPLES - 1));
+    return BENCH_FD_SAMPLES;
+#endif
+}
+
 /* myc against the hand code: every number relative to its own size.  The
    hand adjoint against central differences (relative step 1e-5): relative
    too, but never to less than 1e-3 of the largest sensitivity |x_j dF/dx_j|
    divided by |x_i| (differences cannot resolve a component much smaller
-   than the others in those units). */
+   than the others in those units).  The two gradient calls are the memory
+   measurements' (measure_call). */
 static void run_checks(double *max_err, double *max_fd_err)
 {
-    double x[BENCH_N], gm[BENCH_N], gc[BENCH_N];
-    memcpy(x, bench_x, sizeof x);
-    char what[128];
+    double *x = malloc(BENCH_N * sizeof *x), *gm = malloc(BENCH_N * sizeof *gm),
+           *gc = malloc(BENCH_N * sizeof *gc);
+    int *idx = malloc(BENCH_N * sizeof *idx);
+    if (!x || !gm || !gc || !idx) {
+        fprintf(stderr, "%s: out of memory\n", BENCH_NAME);
+        exit(1);
+    }
+    memcpy(x, bench_point, BENCH_N * sizeof *x);
+    char what[160];
     *max_err = 0.0;
 
     double vm = myc_primal(x), vc = c_primal(x);
     *max_err = fmax(*max_err, expect_close("value (myc primal vs C primal)", vm, vc, 0.0, REL_TOL));
     for (int i = 0; i < BENCH_N; i++)
         gm[i] = gc[i] = NAN;
-    double gvm = myc_grad(x, gm), gvc = c_grad(x, gc);
+    measure_call(&mem_myc, M_MYC_GRAD, x, gm);
+    measure_call(&mem_hand, M_C_GRAD, x, gc);
+    double gvm = mem_myc.value, gvc = mem_hand.value;
     *max_err = fmax(*max_err, expect_close("value (myc grad vs C primal)", gvm, vc, 0.0, REL_TOL));
     *max_err =
         fmax(*max_err, expect_close("value (hand adjoint vs C primal)", gvc, vc, 0.0, REL_TOL));
     for (int i = 0; i < BENCH_N; i++) {
-        snprintf(what, sizeof what, "d/d%s (myc grad vs hand adjoint)", bench_names[i]);
+        snprintf(what, sizeof what, "d/d%s (myc grad vs hand adjoint)", input_name(i));
         *max_err = fmax(*max_err, expect_close(what, gm[i], gc[i], 0.0, REL_TOL));
     }
 
@@ -203,7 +525,9 @@ static void run_checks(double *max_err, double *max_fd_err)
     for (int i = 0; i < BENCH_N; i++)
         sens = fmax(sens, fabs(gc[i] * x[i]));
     *max_fd_err = 0.0;
-    for (int i = 0; i < BENCH_N; i++) {
+    int n = fd_sample(idx);
+    for (int s = 0; s < n; s++) {
+        int i = idx[s];
         double xi = x[i];
         double h = xi != 0.0 ? 1e-5 * fabs(xi) : 1e-5;
         x[i] = xi + h;
@@ -213,28 +537,23 @@ static void run_checks(double *max_err, double *max_fd_err)
         x[i] = xi;
         double fd = (fp - fm) / (2.0 * h);
         double floor_ = 1e-3 * sens / (xi != 0.0 ? fabs(xi) : 1.0);
-        snprintf(what, sizeof what, "d/d%s (hand adjoint vs finite differences)", bench_names[i]);
+        snprintf(what, sizeof what, "d/d%s (hand adjoint vs finite differences)", input_name(i));
         *max_fd_err = fmax(*max_fd_err, expect_close(what, gc[i], fd, floor_, FD_TOL));
     }
 
-    printf("%s: value %.17g\n", BENCH_NAME, vc);
-    for (int i = 0; i < BENCH_N; i++)
-        printf("  d/d%-8s hand %+.17e  myc %+.17e\n", bench_names[i], gc[i], gm[i]);
+    printf("%s: value %.17g; finite differences for %d of the %d inputs%s\n", BENCH_NAME, vc, n,
+           BENCH_N, n < BENCH_N ? " (shown below)" : "");
+    for (int s = 0; s < n; s++)
+        printf("  d/d%-8s hand %+.17e  myc %+.17e\n", input_name(idx[s]), gc[idx[s]],
+               gm[idx[s]]);
+    free(x);
+    free(gm);
+    free(gc);
+    free(idx);
 }
 #endif
 
 /* ---- main -------------------------------------------------------------------- */
-
-#ifndef BENCH_PRIMAL_ONLY
-static void *memory_thread(void *arg)
-{
-    double x[BENCH_N], g[BENCH_N];
-    memcpy(x, bench_x, sizeof x);
-    bench_sink = myc_grad(x, g);
-    myrt_last_stats((myrt_stats *)arg);
-    return NULL;
-}
-#endif
 
 static int cmp_double(const void *a, const void *b)
 {
@@ -283,6 +602,27 @@ int main(int argc, char **argv)
         rounds = 1;
     if (rounds > MAX_ROUNDS)
         rounds = MAX_ROUNDS;
+
+    bench_point = malloc(BENCH_N * sizeof *bench_point);
+    call_x = malloc(BENCH_N * sizeof *call_x);
+    call_g = malloc(BENCH_N * sizeof *call_g);
+    if (!bench_point || !call_x || !call_g) {
+        fprintf(stderr, "%s: out of memory\n", BENCH_NAME);
+        return 1;
+    }
+#ifdef BENCH_GROUPS
+    int64_t total = 0;
+    for (int k = 0; k < BENCH_NGROUPS; k++)
+        total += group_size(k);
+    if (total != BENCH_N) {
+        fprintf(stderr, "%s: the groups hold %lld inputs, BENCH_N is %d\n", BENCH_NAME,
+                (long long)total, BENCH_N);
+        return 2;
+    }
+    bench_init(bench_point);
+#else
+    memcpy(bench_point, bench_x, BENCH_N * sizeof *bench_point);
+#endif
 #ifdef BENCH_PRIMAL_ONLY
     bench_setup();
 #endif
@@ -296,37 +636,45 @@ int main(int argc, char **argv)
     printf("%s: checks passed (myc vs hand: max relative error %.2g; hand adjoint vs finite "
            "differences: %.2g)\n", BENCH_NAME, max_err, max_fd_err);
 
-    /* reverse-mode memory of one NAME_grad call, made on a thread of its own:
-       the statistics are per thread, so they are that call's (or zero if it
-       used no arena), never those of an earlier call */
-    myrt_stats st;
-    memset(&st, 0, sizeof st);
+    /* reverse-mode memory of the two gradient calls the checks made */
 #ifndef BENCH_PRIMAL_ONLY
-    pthread_t thread;
-    if (pthread_create(&thread, NULL, memory_thread, &st) != 0 || pthread_join(thread, NULL) != 0) {
-        fprintf(stderr, "%s: cannot run a thread\n", BENCH_NAME);
-        return 1;
-    }
-    printf("%s: myc grad memory: arena %llu bytes, frame stack peak %llu bytes, %llu chunks\n",
-           BENCH_NAME, (unsigned long long)st.arena_bytes, (unsigned long long)st.frame_peak_bytes,
-           (unsigned long long)st.chunks);
+    const measured *mm = &mem_myc, *mh = &mem_hand;
+    printf("%s: myc grad memory %lld bytes: arena %llu, frame stack peak %llu, large lists peak "
+           "%llu, C stack %lld (%llu chunks; malloc peak %lld, resident growth %lld)\n",
+           BENCH_NAME, (long long)mm->total, (unsigned long long)mm->st.arena_bytes,
+           (unsigned long long)mm->st.frame_peak_bytes, (unsigned long long)mm->st.big_peak_bytes,
+           (long long)mm->stack_bytes, (unsigned long long)mm->st.chunks,
+           (long long)mm->heap_peak, (long long)mm->rss_growth);
+    printf("%s: hand adjoint memory %lld bytes: malloc peak %lld, C stack %lld (resident growth "
+           "%lld); myc / hand %.2f\n",
+           BENCH_NAME, (long long)mh->total, (long long)mh->heap_peak, (long long)mh->stack_bytes,
+           (long long)mh->rss_growth, (double)mm->total / (double)mh->total);
 #endif
 
     double best[M_COUNT], med[M_COUNT];
     static double times[M_COUNT][MAX_ROUNDS];
     long reps[M_COUNT];
-    int nrounds[M_COUNT];
+    int nrounds[M_COUNT], done[M_COUNT];
     for (int m = 0; m < M_COUNT; m++) {
         best[m] = med[m] = NAN;
         reps[m] = 0;
         nrounds[m] = 0;
+        done[m] = 0;
     }
     if (do_time) {
         /* calibration (also the warm-up): double the calls until they take
-           a quarter of the target, then scale to the target */
+           a quarter of the target, then scale to the target; a single call
+           over the whole budget is the measurement itself */
         for (int m = 0; m < M_TIMED; m++) {
             long r = 1;
             double t = run_calls(m, r);
+            if (t > max_seconds) {
+                reps[m] = 1;
+                nrounds[m] = 1;
+                times[m][0] = best[m] = t;
+                done[m] = 1;
+                continue;
+            }
             while (t < 0.25 * target) {
                 r *= 2;
                 t = run_calls(m, r);
@@ -341,7 +689,7 @@ int main(int argc, char **argv)
         }
         for (int round = 0; round < rounds; round++)
             for (int m = 0; m < M_TIMED; m++) {
-                if (round >= nrounds[m])
+                if (done[m] || round >= nrounds[m])
                     continue;
                 double t = run_calls(m, reps[m]) / (double)reps[m];
                 times[m][round] = t;
@@ -350,8 +698,9 @@ int main(int argc, char **argv)
             }
         for (int m = 0; m < M_TIMED; m++) {
             med[m] = median(times[m], nrounds[m]);
-            printf("%s: %-12s %12.3f us/call  median %12.3f  (%ld calls per round, best of %d)\n",
-                   BENCH_NAME, measure_names[m], best[m] * 1e6, med[m] * 1e6, reps[m], nrounds[m]);
+            printf("%s: %-12s %12.3f us/call  median %12.3f  (%ld calls per round, best of %d%s)\n",
+                   BENCH_NAME, measure_names[m], best[m] * 1e6, med[m] * 1e6, reps[m], nrounds[m],
+                   done[m] ? ": one call over --max-seconds" : "");
         }
 #ifdef BENCH_PRIMAL_ONLY
         printf("%s: myc primal / C primal %.2f (medians %.2f)\n", BENCH_NAME,
@@ -368,9 +717,19 @@ int main(int argc, char **argv)
     for (int m = 0; m < M_COUNT; m++)
         printf(" %s=%.6e %s_median=%.6e %s_rounds=%d %s_reps=%ld", measure_keys[m], best[m],
                measure_keys[m], med[m], measure_keys[m], nrounds[m], measure_keys[m], reps[m]);
-    printf(" arena_bytes=%llu frame_peak_bytes=%llu chunks=%llu max_rel_err=%.3e fd_err=%.3e\n",
-           (unsigned long long)st.arena_bytes, (unsigned long long)st.frame_peak_bytes,
-           (unsigned long long)st.chunks, max_err, max_fd_err);
+#ifdef BENCH_PRIMAL_ONLY
+    printf(" max_rel_err=%.3e fd_err=%.3e\n", max_err, max_fd_err);
+#else
+    printf(" arena_bytes=%llu frame_peak_bytes=%llu big_peak_bytes=%llu chunks=%llu"
+           " myc_stack_bytes=%lld myc_mem_bytes=%lld myc_malloc_peak=%lld myc_rss_growth=%lld"
+           " hand_heap_bytes=%lld hand_stack_bytes=%lld hand_mem_bytes=%lld hand_rss_growth=%lld"
+           " max_rel_err=%.3e fd_err=%.3e\n",
+           (unsigned long long)mm->st.arena_bytes, (unsigned long long)mm->st.frame_peak_bytes,
+           (unsigned long long)mm->st.big_peak_bytes, (unsigned long long)mm->st.chunks,
+           (long long)mm->stack_bytes, (long long)mm->total, (long long)mm->heap_peak,
+           (long long)mm->rss_growth, (long long)mh->heap_peak, (long long)mh->stack_bytes,
+           (long long)mh->total, (long long)mh->rss_growth, max_err, max_fd_err);
+#endif
     return 0;
 }
 
