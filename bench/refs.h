@@ -45,4 +45,13 @@ void ref_stencil(const double *u, int64_t n, double c, double **out, int64_t *ou
 void ref_axpy(double a, const double *xs, int64_t xs_len, const double *ys, int64_t ys_len, double **out,
               int64_t *out_len);
 
+/* The benchmarks with list parameters and gradients (issue 17): the
+   function with the arguments of the .my function's C ABI, and its
+   adjoint, which takes a d_ pointer (caller-allocated, the parameter's
+   length; NULL skips it) for each differentiated parameter only, none for
+   the data. */
+double ref_heat(const double *u0, int64_t n, double c, int64_t steps);
+double ref_heat_grad(const double *u0, int64_t n, double c, int64_t steps, double *d_u0,
+                     double *d_c);
+
 #endif
