@@ -54,4 +54,12 @@ double ref_heat(const double *u0, int64_t n, double c, int64_t steps);
 double ref_heat_grad(const double *u0, int64_t n, double c, int64_t steps, double *d_u0,
                      double *d_c);
 
+double ref_rnn(const double *wh, int64_t wh_len, int64_t wh_len_1, const double *wx,
+               int64_t wx_len, int64_t wx_len_1, const double *b, int64_t b_len,
+               const double *xs, int64_t xs_len, int64_t xs_len_1);
+double ref_rnn_grad(const double *wh, int64_t wh_len, int64_t wh_len_1, const double *wx,
+                    int64_t wx_len, int64_t wx_len_1, const double *b, int64_t b_len,
+                    const double *xs, int64_t xs_len, int64_t xs_len_1, double *d_wh,
+                    double *d_wx, double *d_b);
+
 #endif
