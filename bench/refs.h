@@ -50,6 +50,19 @@ void ref_axpy(double a, const double *xs, int64_t xs_len, const double *ys, int6
    adjoint, which takes a d_ pointer (caller-allocated, the parameter's
    length; NULL skips it) for each differentiated parameter only, none for
    the data. */
+double ref_mlp(const double *w1, int64_t w1_len, int64_t w1_len_1, const double *b1,
+               int64_t b1_len, const double *w2, int64_t w2_len, int64_t w2_len_1,
+               const double *b2, int64_t b2_len, const double *w3, int64_t w3_len,
+               int64_t w3_len_1, const double *b3, int64_t b3_len, const double *xs,
+               int64_t xs_len, int64_t xs_len_1, const double *ys, int64_t ys_len);
+double ref_mlp_grad(const double *w1, int64_t w1_len, int64_t w1_len_1, const double *b1,
+                    int64_t b1_len, const double *w2, int64_t w2_len, int64_t w2_len_1,
+                    const double *b2, int64_t b2_len, const double *w3, int64_t w3_len,
+                    int64_t w3_len_1, const double *b3, int64_t b3_len, const double *xs,
+                    int64_t xs_len, int64_t xs_len_1, const double *ys, int64_t ys_len,
+                    double *d_w1, double *d_b1, double *d_w2, double *d_b2, double *d_w3,
+                    double *d_b3);
+
 double ref_heat(const double *u0, int64_t n, double c, int64_t steps);
 double ref_heat_grad(const double *u0, int64_t n, double c, int64_t steps, double *d_u0,
                      double *d_c);
