@@ -3,9 +3,9 @@
  * for each, the function (same arguments as the .my function's C ABI, except
  * nn, which takes its 33 parameters as an array) and its reverse-mode adjoint
  * (returns the value, stores the gradient; the pointers must not be NULL).
- * The list benchmarks (dot, matvec, stencil, axpy) have no adjoint yet; a
- * list result is returned as myc's C ABI returns it, in a block from malloc
- * that the caller frees.
+ * The primal-only list benchmarks (dot, matvec, stencil, axpy) have no
+ * adjoint; a list result is returned as myc's C ABI returns it, in a block
+ * from malloc that the caller frees.  mlp, rnn and heat: see below.
  */
 #ifndef BENCH_REFS_H
 #define BENCH_REFS_H

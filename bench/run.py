@@ -4,14 +4,18 @@ myc's compile time.  `make bench` runs it; docs/performance.md explains it.
 
     python3 bench/run.py [NAME...] [--quick] [--sizes 1000,10000] [--compile-timeout S]
                          [--compile-memory GIB] [--target S] [--rounds N] [--max-seconds S]
+                         [--bench-timeout S] [--bench-memory GIB]
                          [--myc PATH] [--rt PATH] [--out DIR] [--verbose]
 
 NAME selects parts of the suite (default: all of them, in this order):
   black_scholes recurrence recursion lotka_volterra nn hypergrad
                 the runtime benchmarks: bench/NAME.my against bench/NAME_ref.c
+  mlp rnn heat  the same with list parameters (issue 17): gradients with
+                respect to weight matrices and an initial state, against
+                hand-written adjoints
   dot matvec stencil axpy
-                the list benchmarks, primal only (their derivatives are not
-                exported yet): lists of 10^6 floats across the C ABI
+                list functions timed as primals only (PRIMAL_ONLY): lists of
+                10^6 floats across the C ABI
   straight      compile-time scaling on generated straight-line functions
                 (bench/gen_straight.py) of 1,000, 10,000 and 30,000 statements
   samples       compile time of every samples/*.my with --grad for its float functions
@@ -21,10 +25,14 @@ Everything is built into build/bench/ (myc -c -O2 objects and headers, clang -O2
 files, linked with build/libmyrt.a -lm), and everything runs one thing at a time (the timings
 mean nothing when two run together).  Each runtime benchmark is one process (bench/harness.h)
 that checks myc's values and gradients against the hand-written code and times the four
-functions.  Compile times are the wall time of the myc process, best of 3 (a single run when
-the first takes over 10 s; a run that exceeds --compile-timeout, 300 s by default, is
-stopped and reported as such, and so is one that needs more address space than
---compile-memory, 12 GiB; -O2 is not tried for a size whose -O0 compile was stopped).
+functions, and measures the reverse-mode memory of myc's gradient and of the hand adjoint the
+same way (peak heap + arena + frames + C stack; harness.h says how), in a process limited to
+--bench-memory (8 GiB) of address space and --bench-timeout (3600 s): a gradient that needs
+more fails the benchmark ("out of memory") instead of the machine.  Compile times are the
+wall time of the myc process, best of 3 (a single run when the first takes over 10 s; a run
+that exceeds --compile-timeout, 300 s by default, is stopped and reported as such, and so is
+one that needs more address space than --compile-memory, 12 GiB; -O2 is not tried for a size
+whose -O0 compile was stopped).
 
 Output: the machine, one line per step as it goes, then the tables in markdown, also
 written to build/bench/results.md.  Exit status 1 when a benchmark fails to build or its
@@ -46,8 +54,8 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BENCH_DIR = os.path.join(ROOT, "bench")
 BENCHMARKS = ["black_scholes", "recurrence", "recursion", "lotka_volterra", "nn", "hypergrad",
-              "dot", "matvec", "stencil", "axpy"]
-# functions of lists: timed without a gradient (derivatives of lists are not exported yet)
+              "mlp", "rnn", "heat", "dot", "matvec", "stencil", "axpy"]
+# functions of lists timed without a gradient (the C ABI of lists, issue 16)
 PRIMAL_ONLY = {"dot", "matvec", "stencil", "axpy"}
 SECTIONS = ["straight", "samples"]
 SIZES = [1000, 10000, 30000]
@@ -333,7 +341,7 @@ def runtime_tables(results, args):
         lines = []
     if lists:
         lines += ([""] if lines else []) + [
-            "List benchmarks (primal only: derivatives of lists are not exported yet; time per call, "
+            "List benchmarks, primal only (time per call, "
             "the median of the rounds, each ~%g s of calls):" % args.target, "",
                   "| benchmark | myc primal / C primal | myc primal | C primal | rounds "
                   "| myc grad / myc primal | myc compile -O0 | -O2 |",
