@@ -28,11 +28,12 @@ that checks myc's values and gradients against the hand-written code and times t
 functions, and measures the reverse-mode memory of myc's gradient and of the hand adjoint the
 same way (peak heap + arena + frames + C stack; harness.h says how), in a process limited to
 --bench-memory (8 GiB) of address space and --bench-timeout (3600 s): a gradient that needs
-more fails the benchmark ("out of memory") instead of the machine.  Compile times are the
-wall time of the myc process, best of 3 (a single run when the first takes over 10 s; a run
-that exceeds --compile-timeout, 300 s by default, is stopped and reported as such, and so is
-one that needs more address space than --compile-memory, 12 GiB; -O2 is not tried for a size
-whose -O0 compile was stopped).
+more fails the benchmark ("out of memory") instead of the machine, and the tables still give
+the other three functions' numbers and the memory the gradient had when it failed.  Compile
+times are the wall time of the myc process, best of 3 (a single run when the first takes over
+10 s; a run that exceeds --compile-timeout, 300 s by default, is stopped and reported as such,
+and so is one that needs more address space than --compile-memory, 12 GiB; -O2 is not tried
+for a size whose -O0 compile was stopped).
 
 Output: the machine, one line per step as it goes, then the tables in markdown, also
 written to build/bench/results.md.  Exit status 1 when a benchmark fails to build or its
@@ -267,14 +268,18 @@ def run_benchmark(name, args, out):
     shown = [l for l in output.splitlines()
              if not l.startswith("RESULT ") and (args.verbose or not l.startswith("  d/d"))]
     log(indent("\n".join(shown)))
-    if rc != 0:
+    res = parse_result(output)
+    if rc != 0 and not (rc == 1 and res is not None and "myc_grad_error" in res):
         why = [l for l in output.splitlines() if "runtime error" in l or "FAILED" in l]
         raise Failure("%s: the harness failed (%s)%s" % (
             name, "timed out after %.0f s" % args.bench_timeout if rc is None
             else "exit status %d" % rc, ": " + why[0].strip() if why else ""))
-    res = parse_result(output)
     if res is None:
         raise Failure("%s: no RESULT line in the harness's output" % name)
+    if "myc_grad_error" in res:
+        # NAME_grad ended in a runtime error (out of memory under --bench-memory, typically);
+        # the harness measured the other three functions: a failure, reported with them
+        res["error"] = "myc grad: " + str(res["myc_grad_error"]).replace("_", " ")
     res["wall"] = wall
     src = os.path.join(BENCH_DIR, name + ".my")
     for level in ("-O0", "-O2"):
@@ -304,10 +309,12 @@ def runtime_tables(results, args):
         if isinstance(r, str):
             lines.append("| %s | FAILED: %s | | | | | | |" % (name, r))
             continue
+        err = r.get("error")
         lines.append("| %s | %s | %s | %s | %s | %s | %s | %s |" % (
-            name, ratio(r["myc_primal"], r["c_primal"]), ratio(r["myc_grad"], r["myc_primal"]),
+            name, ratio(r["myc_primal"], r["c_primal"]),
+            "FAILED: " + err if err else ratio(r["myc_grad"], r["myc_primal"]),
             ratio(r["myc_grad"], r["c_grad"]), ratio(r["c_grad"], r["c_primal"]),
-            ratio(r["myc_mem_bytes"], r["hand_mem_bytes"]),
+            ("> " if err else "") + ratio(r["myc_mem_bytes"], r["hand_mem_bytes"]),
             fmt_seconds(*r["compile-O0"]), fmt_seconds(*r["compile-O2"])))
     lines += ["", "Targets: myc primal / C primal <= 1.1; myc grad / hand adjoint <= 1.3; "
               "myc grad / myc primal <= 3; hand adjoint / C primal <= 3 (the yardstick); "
@@ -321,10 +328,12 @@ def runtime_tables(results, args):
     for name, r in results:
         if isinstance(r, str):
             continue
-        lines.append("| %s | %s | %s |" % (name, " | ".join("{:,}".format(r[k]) for k in (
-            "arena_bytes", "frame_peak_bytes", "big_peak_bytes", "myc_stack_bytes",
-            "myc_mem_bytes", "hand_heap_bytes", "hand_stack_bytes", "hand_mem_bytes")),
-            ratio(r["myc_mem_bytes"], r["hand_mem_bytes"])))
+        more = "> " if r.get("error") else ""    # where the failed call stopped
+        lines.append("| %s | %s | %s%s |" % (name, " | ".join(
+            (more if k in ("arena_bytes", "myc_mem_bytes") else "") + "{:,}".format(r[k])
+            for k in ("arena_bytes", "frame_peak_bytes", "big_peak_bytes", "myc_stack_bytes",
+                      "myc_mem_bytes", "hand_heap_bytes", "hand_stack_bytes", "hand_mem_bytes")),
+            more, ratio(r["myc_mem_bytes"], r["hand_mem_bytes"])))
     lines += ["",
               "Time per call (best of the rounds shown; each round ~%g s of calls):"
               % args.target, "",
@@ -542,7 +551,10 @@ def main():
     for name in [n for n in BENCHMARKS if n in names]:
         log("== %s" % name)
         try:
-            results.append((name, run_benchmark(name, args, out)))
+            res = run_benchmark(name, args, out)
+            results.append((name, res))
+            if "error" in res:
+                failed = True
         except Failure as e:
             failed = True
             log(indent(str(e)))
