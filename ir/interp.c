@@ -235,8 +235,10 @@ void interp_gc(Interp *in)
         }
         case GC_LIST: {
             List *l = (List *)o;
-            for (int64_t i = 0; i < l->len; i++)
+            for (int64_t i = 0; l->items && i < l->len; i++)
                 mark_value(in, &l->items[i]);
+            if (l->moved)
+                mark_value(in, &l->shape);
             break;
         }
         case GC_CLOSURE:

@@ -35,6 +35,34 @@ static int need_list(EvalCtx *cx, const Value *args, int k, const char *what, Li
     return 0;
 }
 
+/* need_list for an operand whose items are read: a list whose storage an
+   in-place change moved has none (passes/inplace.c was wrong to let it be
+   read). */
+static int need_items(EvalCtx *cx, const Value *args, int k, const char *what, List **out)
+{
+    if (need_list(cx, args, k, what, out))
+        return 3;
+    if ((*out)->moved)
+        return eval_raise(cx, "internal error: %s reads a list whose storage an in-place change took", what);
+    return 0;
+}
+
+/* An in-place change of l's length: the storage moves to a new list, which
+   the change then works on; l keeps its length and the shape of its items
+   (value.h, List.moved). */
+static List *move_storage(EvalCtx *cx, List *l)
+{
+    List *nl = eval_new_list(cx, 0, 0);
+    nl->items = l->items;
+    nl->len = l->len;
+    nl->cap = l->cap;
+    l->shape = l->len ? l->items[0] : value_float(0.0);
+    l->items = NULL;
+    l->cap = 0;
+    l->moved = true;
+    return nl;
+}
+
 /* A list index normalised to 0..len-1, or -1 when out of range. */
 static int64_t norm_index(int64_t i, int64_t len)
 {
@@ -88,8 +116,7 @@ int ev_list_get(EvalCtx *cx, const PrimInfo *p, const Value *args, int n, Value 
     int64_t i = 0;
     if (args[0].kind != V_LIST)
         return eval_raise(cx, "'%s' object is not subscriptable", tn(&args[0]));
-    l = args[0].list;
-    if (need_index(cx, &args[1], &i))
+    if (need_items(cx, args, 0, "list_get", &l) || need_index(cx, &args[1], &i))
         return 3;
     int64_t k = norm_index(i, l->len);
     if (k < 0)
@@ -121,7 +148,7 @@ int ev_list_append(EvalCtx *cx, const PrimInfo *p, const Value *args, int n, Val
 {
     (void)p, (void)n;
     List *l = NULL;
-    if (need_list(cx, args, 0, "append()", &l))
+    if (need_items(cx, args, 0, "append()", &l))
         return 3;
     List *r = copy_items(cx, l, 0, l->len, l->len + 1);
     eval_list_push(cx, r, args[1]);
@@ -133,7 +160,7 @@ int ev_list_append(EvalCtx *cx, const PrimInfo *p, const Value *args, int n, Val
 static int pop_place(EvalCtx *cx, const Value *args, List **l, int64_t *k)
 {
     int64_t i = 0;
-    if (need_list(cx, args, 0, "pop()", l))
+    if (need_items(cx, args, 0, "pop()", l))
         return 3;
     if (!as_int(&args[1], &i))
         return eval_raise(cx, "'%s' object cannot be interpreted as an integer", tn(&args[1]));
@@ -169,6 +196,8 @@ int eval_list_concat(EvalCtx *cx, const Value *a, const Value *b, Value *out)
     if (a->kind != V_LIST || b->kind != V_LIST)
         return eval_raise(cx, "can only concatenate list (not \"%s\") to list", tn(a->kind == V_LIST ? b : a));
     const List *x = a->list, *y = b->list;
+    if (x->moved || y->moved)
+        return eval_raise(cx, "internal error: list_concat reads a list whose storage an in-place change took");
     List *r = copy_items(cx, x, 0, x->len, x->len + y->len);
     if (y->len)
         memcpy(r->items + x->len, y->items, sizeof(Value) * (size_t)y->len);
@@ -257,7 +286,7 @@ int ev_list_slice(EvalCtx *cx, const PrimInfo *p, const Value *args, int n, Valu
     (void)p, (void)n;
     List *l = NULL;
     int64_t b[3], omitted;
-    if (need_list(cx, args, 0, "slice", &l))
+    if (need_items(cx, args, 0, "slice", &l))
         return 3;
     if (!as_int(&args[4], &omitted))
         return eval_raise(cx, "list_slice: the omitted mask must be an int");
@@ -282,7 +311,7 @@ int ev_list_unslice(EvalCtx *cx, const PrimInfo *p, const Value *args, int n, Va
     (void)p, (void)n;
     List *d = NULL, *a = NULL;
     int64_t b[3] = {0, 0, 0}, omitted;
-    if (need_list(cx, args, 0, "list_unslice", &d) || need_list(cx, args, 1, "list_unslice", &a))
+    if (need_items(cx, args, 0, "list_unslice", &d) || need_list(cx, args, 1, "list_unslice", &a))
         return 3;
     if (!as_int(&args[5], &omitted))
         return eval_raise(cx, "list_unslice: the omitted mask must be an int");
@@ -302,7 +331,7 @@ int ev_list_unslice(EvalCtx *cx, const PrimInfo *p, const Value *args, int n, Va
         return 3;
     List *r = dense.list;
     for (int64_t k = 0; k < count && d->len; k++)
-        if (eval_sens_dense(cx, &a->items[first + k * step], &d->items[k], &r->items[first + k * step]))
+        if (eval_sens_dense(cx, list_shape_item(a, first + k * step), &d->items[k], &r->items[first + k * step]))
             return 3;
     *out = dense;
     return 0;
@@ -314,7 +343,10 @@ static int addat(EvalCtx *cx, const Value *args, bool inplace, Value *out)
 {
     List *x = NULL, *a = NULL;
     int64_t i;
-    if (need_list(cx, args, 0, "list_addat", &x) || need_list(cx, args, 1, "list_addat", &a))
+    Value xs[1] = {args[0]};
+    if (xs[0].kind == V_ZERO)   /* a symbolic zero: the empty list, as native code coerces it */
+        xs[0] = value_list(eval_new_list(cx, 0, 0));
+    if (need_items(cx, xs, 0, "list_addat", &x) || need_list(cx, args, 1, "list_addat", &a))
         return 3;
     if (!as_int(&args[2], &i) || (i = norm_index(i, a->len)) < 0 || (x->len && x->len != a->len))
         return eval_raise(cx, "internal error: list_addat out of range");
@@ -323,7 +355,7 @@ static int addat(EvalCtx *cx, const Value *args, bool inplace, Value *out)
         if (eval_sens_dense(cx, &args[1], &z, &base))
             return 3;
     } else {
-        base = inplace ? args[0] : value_list(copy_items(cx, x, 0, x->len, x->len));
+        base = inplace ? xs[0] : value_list(copy_items(cx, x, 0, x->len, x->len));
     }
     Value sum;
     if (eval_sens_add(cx, &base.list->items[i], &args[3], &sum))
@@ -351,7 +383,7 @@ int ev_list_unrepeat(EvalCtx *cx, const PrimInfo *p, const Value *args, int n, V
 {
     (void)p, (void)n;
     List *d = NULL, *a = NULL;
-    if (need_list(cx, args, 0, "list_unrepeat", &d) || need_list(cx, args, 1, "list_unrepeat", &a))
+    if (need_items(cx, args, 0, "list_unrepeat", &d) || need_list(cx, args, 1, "list_unrepeat", &a))
         return 3;
     if (a->len ? d->len % a->len : d->len)
         return eval_raise(cx, "internal error: list_unrepeat of %lld items for a list of %lld", (long long)d->len,
@@ -364,7 +396,7 @@ int ev_list_unrepeat(EvalCtx *cx, const PrimInfo *p, const Value *args, int n, V
         if (eval_sens_add(cx, &r->items[k % a->len], &d->items[k], &r->items[k % a->len]))
             return 3;
     for (int64_t j = 0; j < r->len; j++)       /* a sum of empty zeros is one */
-        if (eval_sens_dense(cx, &a->items[j], &r->items[j], &r->items[j]))
+        if (eval_sens_dense(cx, list_shape_item(a, j), &r->items[j], &r->items[j]))
             return 3;
     *out = acc;
     return 0;
@@ -374,7 +406,7 @@ int ev_list_copy(EvalCtx *cx, const PrimInfo *p, const Value *args, int n, Value
 {
     (void)p, (void)n;
     List *l = NULL;
-    if (need_list(cx, args, 0, "list()", &l))
+    if (need_items(cx, args, 0, "list()", &l))
         return 3;
     *out = value_list(copy_items(cx, l, 0, l->len, l->len));
     return 0;
@@ -384,7 +416,7 @@ int ev_list_sum(EvalCtx *cx, const PrimInfo *p, const Value *args, int n, Value 
 {
     (void)p, (void)n;
     List *l = NULL;
-    if (need_list(cx, args, 0, "sum()", &l))
+    if (need_items(cx, args, 0, "sum()", &l))
         return 3;
     const PrimInfo *add = prim_info(P_ADD);
     Value acc = args[1];
@@ -405,7 +437,7 @@ int ev_list_sum(EvalCtx *cx, const PrimInfo *p, const Value *args, int n, Value 
 static int argbest(EvalCtx *cx, const Value *args, PrimId better, const char *name, Value *out)
 {
     List *l = NULL;
-    if (need_list(cx, args, 0, name, &l))
+    if (need_items(cx, args, 0, name, &l))
         return 3;
     if (l->len == 0)
         return eval_raise(cx, "%s() arg is an empty sequence", name);
@@ -460,7 +492,8 @@ int ev_list_contains(EvalCtx *cx, const PrimInfo *p, const Value *args, int n, V
     List *l = NULL;
     if (args[0].kind != V_LIST)
         return eval_raise(cx, "argument of type '%s' is not iterable", tn(&args[0]));
-    l = args[0].list;
+    if (need_items(cx, args, 0, "in", &l))
+        return 3;
     bool found = false;
     for (int64_t i = 0; i < l->len && !found; i++)
         found = eval_values_equal(&l->items[i], &args[1]);
@@ -505,6 +538,8 @@ int ev_list_set_inplace(EvalCtx *cx, const PrimInfo *p, const Value *args, int n
     List *l = args[0].list;
     if (need_index(cx, &args[1], &i))
         return 3;
+    if (l->moved)
+        return eval_raise(cx, "internal error: list assignment to a list whose storage an in-place change took");
     int64_t k = norm_index(i, l->len);
     if (k < 0)
         return eval_raise(cx, "list assignment index out of range");
@@ -517,10 +552,11 @@ int ev_list_append_inplace(EvalCtx *cx, const PrimInfo *p, const Value *args, in
 {
     (void)p, (void)n;
     List *l = NULL;
-    if (need_list(cx, args, 0, "append()", &l))
+    if (need_items(cx, args, 0, "append()", &l))
         return 3;
+    l = move_storage(cx, l);
     eval_list_push(cx, l, args[1]);
-    *out = args[0];
+    *out = value_list(l);
     return 0;
 }
 
@@ -531,11 +567,12 @@ int ev_list_pop_inplace(EvalCtx *cx, const PrimInfo *p, const Value *args, int n
     int64_t k = 0;
     if (pop_place(cx, args, &l, &k))
         return 3;
+    l = move_storage(cx, l);
     Value x = l->items[k];
     memmove(l->items + k, l->items + k + 1, sizeof(Value) * (size_t)(l->len - 1 - k));
     l->len--;
     Tuple *t = eval_new_tuple(cx, 2);
-    t->items[0] = args[0];
+    t->items[0] = value_list(l);
     t->items[1] = x;
     *out = value_tuple(t);
     return 0;
@@ -545,11 +582,15 @@ int ev_list_extend_inplace(EvalCtx *cx, const PrimInfo *p, const Value *args, in
 {
     (void)p, (void)n;
     List *l = NULL, *m = NULL;
-    if (need_list(cx, args, 0, "extend()", &l) || need_list(cx, args, 1, "extend()", &m))
+    if (need_items(cx, args, 0, "extend()", &l) || need_items(cx, args, 1, "extend()", &m))
         return 3;
+    bool self = m == l;
+    l = move_storage(cx, l);
+    if (self)
+        m = l;
     int64_t len = m->len;  /* a.extend(a): the items as they were */
     for (int64_t i = 0; i < len; i++)
         eval_list_push(cx, l, m->items[i]);
-    *out = args[0];
+    *out = value_list(l);
     return 0;
 }

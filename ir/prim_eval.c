@@ -905,7 +905,7 @@ int eval_sens_dense(EvalCtx *cx, const Value *x, const Value *d, Value *out)
         List *l = eval_new_list(cx, xl->len, xl->len);
         Value z = value_zero();
         for (int64_t i = 0; i < l->len; i++)
-            if (eval_sens_dense(cx, &xl->items[i], full ? &d->list->items[i] : &z, &l->items[i]))
+            if (eval_sens_dense(cx, list_shape_item(xl, i), full ? &d->list->items[i] : &z, &l->items[i]))
                 return 3;
         *out = value_list(l);
         return 0;
@@ -980,7 +980,7 @@ int ev_onehot(EvalCtx *cx, const PrimInfo *p, const Value *args, int n, Value *o
         List *l = eval_new_list(cx, xl->len, xl->len);
         Value z = value_zero();
         for (int64_t k = 0; k < l->len; k++)
-            if (eval_sens_dense(cx, &xl->items[k], k == i ? &args[2] : &z, &l->items[k]))
+            if (eval_sens_dense(cx, list_shape_item(xl, k), k == i ? &args[2] : &z, &l->items[k]))
                 return 3;
         *out = value_list(l);
         return 0;
@@ -989,8 +989,12 @@ int ev_onehot(EvalCtx *cx, const PrimInfo *p, const Value *args, int n, Value *o
         return eval_raise(cx, "internal error: onehot of a %s", tn(&args[0]));
     Tuple *t = eval_new_tuple(cx, args[0].tup->n);
     int64_t i = args[1].i < 0 ? args[1].i + t->n : args[1].i;
+    /* the other items: zeros as specialised code holds them (a list's is
+       the empty list, as native code has it), where the type says */
+    const Node *at = eval_node(cx);
+    const Type *rt = at && at->type && at->type->kind == T_TUPLE && at->type->n == t->n ? at->type : NULL;
     for (int k = 0; k < t->n; k++)
-        t->items[k] = k == i ? args[2] : value_zero();
+        t->items[k] = k == i ? args[2] : rt ? typed_zero(cx, rt->elems[k]) : value_zero();
     *out = value_tuple(t);
     return 0;
 }

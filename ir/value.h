@@ -65,7 +65,22 @@ typedef struct List {
     GcObj gc;
     int64_t len, cap;
     Value *items;
+    /* An in-place change of the length (list_append_inplace, ...) moves
+       the storage to a new List: this one keeps its length (a list's
+       length is part of its value, as in native code), its items are gone
+       (NULL), and `shape` is what one of them was -- a flat list's items
+       all have one shape, which is all a sensitivity operation reads of
+       such a list (passes/inplace.c lets it, after the change). */
+    bool moved;
+    Value shape;
 } List;
+
+/* Item i of l where only its shape is read (the sensitivity operations'
+   shape operands): the item, or a moved list's `shape`. */
+static inline const Value *list_shape_item(const List *l, int64_t i)
+{
+    return l->moved ? &l->shape : &l->items[i];
+}
 
 typedef struct Closure {
     GcObj gc;

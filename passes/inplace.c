@@ -352,11 +352,24 @@ static Node extracted;
 
 static Node *consumer_of(Ctx *c, Node *v);
 
-/* The operands of make_tuple and env_set a container takes over. */
+/* The operands a value takes over: those a new container (make_tuple,
+   env_set) holds, and those a sensitivity operation may return as they
+   are (sens_add's when the other is zero, sens_dense's d, depend's last). */
 static bool moved_in(const Node *x, int index)
 {
-    int p = ir_applied_prim(x);
-    return p == P_MAKE_TUPLE || (p == P_ENV_SET && (index == 1 || index == 3));
+    switch (ir_applied_prim(x)) {
+    case P_MAKE_TUPLE: return index >= 1;
+    case P_ENV_SET: return index == 1 || index == 3;
+    case P_SADD: return index == 1 || index == 2;
+    case P_SDENSE: return index == 2;
+    case P_DEPEND: return index == x->app.n - 1;
+    default: return false;
+    }
+}
+
+static bool takes_over(int p)
+{
+    return p == P_MAKE_TUPLE || p == P_ENV_SET || p == P_SADD || p == P_SDENSE || p == P_DEPEND;
 }
 
 static bool compute_owned(Ctx *c, const Node *x)
@@ -371,8 +384,8 @@ static bool compute_owned(Ctx *c, const Node *x)
     if (p >= 0) {
         if (makes_fresh_list(p) || p == P_NEWENV)
             return true;
-        if (p == P_MAKE_TUPLE || p == P_ENV_SET) {
-            /* a new container: owned when it takes over every list in it */
+        if (takes_over(p) && tracked(x)) {
+            /* owned when it takes over every list it may hold */
             for (int i = 1; i < x->app.n; i++) {
                 Node *y = x->app.in[i];
                 if (tracked(y) && moved_in(x, i) && consumer_of(c, y) != x)
@@ -413,9 +426,48 @@ typedef enum UseKind {
     U_SITE,         /* hands it to an owned parameter */
     U_MOVE,         /* a new container takes it over */
     U_EXTRACT,      /* reads a list or container out of it */
-    U_ORDER,        /* an operand of depend but its last: computed first, never read */
+    U_ORDER,        /* reads nothing in the storage: an operand of depend
+                           but its last, a flat list's length (the length is
+                           part of the list's value: no change of the storage
+                           alters it) */
     U_KEEP          /* anything else: it may be seen later */
 } UseKind;
+
+/* Whether operand `index` of user reads nothing of a flat list but its
+   length (its shape: the sensitivity operations' shape operands). */
+static bool reads_length(const Node *user, int index)
+{
+    switch (ir_applied_prim(user)) {
+    case P_LIST_LEN: case P_SDENSE: case P_ONEHOT: return index == 1;
+    case P_SENS_GET: case P_LIST_ADDAT: case P_LIST_UNSLICE: case P_LIST_UNREPEAT: return index == 2;
+    case P_ENV_GET: return index == 3;
+    case P_DEPEND: return index < user->app.n - 1;
+    default: return false;
+    }
+}
+
+
+/* Whether parameter k of g is a flat list (its items hold no list) of
+   which g reads only the length.  A closure capturing it may then run
+   after its storage changed: the closure's record keeps the list's
+   length, which no change of the storage alters (a backpropagator keeps
+   the primal list for its shape, and the forward pass goes on changing
+   it in place). */
+static bool flat_list(const Type *t)
+{
+    return t && t->kind == T_LIST && t->n && !holds(type_list_elem(t));
+}
+
+static bool length_only(const Graph *g, int k)
+{
+    const Node *p = g->params[k];
+    if (!flat_list(p->type))
+        return false;
+    for (const Use *u = p->uses; u; u = u->next)
+        if (!u->user || !reads_length(u->user, u->index))
+            return false;
+    return true;
+}
 
 /* Classifies; for observers and sites, *at is the node that runs the use
    (a site's point). */
@@ -450,14 +502,20 @@ static UseKind use_kind(const Ctx *c, Node *user, int index, Node **at)
             kept |= rt && (type_may_hold_list(rt) || holds(rt)) && !h->fresh;
         }
         callees_free(&cs);
+        if (unknown && p == P_MAKE_CLOSURE) {
+            const Graph *h = user->app.in[1]->k.u.graph;
+            int k = h->nparams - (user->app.n - 2) + index - 2;
+            return k >= 0 && k < h->nparams && length_only(h, k) ? U_ORDER : U_KEEP;
+        }
         if (unknown)
             return U_KEEP;
         return owned ? U_SITE : kept ? U_KEEP : U_OBSERVE;
     }
     if (index == 1 && inplace_of(p) >= 0)
         return U_CHANGE;
-    if (p == P_DEPEND && index < user->app.n - 1)
-        return U_ORDER;
+    if ((p == P_DEPEND && index < user->app.n - 1) ||
+        (reads_length(user, index) && flat_list(user->app.in[index]->type)))
+        return U_ORDER;     /* the length is in the value, whatever happens to the storage */
     if (moved_in(user, index))
         return U_MOVE;
     if ((p == P_GETITEM || p == P_ENV_GET) && index == 1)
@@ -564,6 +622,10 @@ static Node *compute_consumer(Ctx *c, Node *v)
                 return NULL;    /* two containers would share it */
             move = at;
         }
+        if (k == U_SITE || k == U_CHANGE || k == U_MOVE)
+            for (const Use *w = v->uses; w != u; w = w->next)
+                if (w->user == u->user)
+                    return NULL;    /* f(v, v): two parameters would share it */
         if ((k == U_CHANGE || k == U_SITE || k == U_MOVE) && (!best || c->pos[at->id] > c->pos[best->id]))
             best = at;
     }
@@ -611,10 +673,10 @@ static bool sites_hand_over(Ctx *c, const Graph *g, int k)
     return true;
 }
 
-/* Whether the consumer `at` of a value is a container taking it over. */
+/* Whether the consumer `at` of a value takes it over (moved_in). */
 static bool is_move(const Node *at)
 {
-    return at && at != RETURNED && at != EXTRACTED && (ir_applies_prim(at, P_MAKE_TUPLE) || ir_applies_prim(at, P_ENV_SET));
+    return at && at != RETURNED && at != EXTRACTED && takes_over(ir_applied_prim(at));
 }
 
 /* Computes is_owned for g's values in body order, so that the recursion

@@ -606,6 +606,16 @@ static bool holds_list(const Type *t)
 
 static const Type *zero_type(Cg *cg) { return type_zero(cg->m->types); }
 
+/* Item k of list x (items of type xe) as the shape of a sensitivity:
+   read only when it holds lists (a float's shape is nothing).  A flat
+   list's storage is not read for its shape at all: a backpropagator keeps
+   the primal list for its length while the forward pass changes its
+   storage (passes/inplace.c, length_only). */
+static LLVMValueRef shape_item(Cg *cg, LLVMValueRef x, LLVMValueRef k, const Type *xe)
+{
+    return holds_list(xe) ? cg_list_load(cg, cg_list_data(cg, x), k, xe) : LLVMGetUndef(cg_type(cg, xe));
+}
+
 /* The operations below loop over lists, and over their rows recursively.
    Emitted inline at every use, they made a fourth-order gradient's module
    100,000 LLVM instructions and seconds of compile time; so each is a
@@ -894,8 +904,7 @@ static LLVMValueRef h_onehot(Cg *cg, LLVMValueRef *p, const Type *const *t)
     LLVMValueRef arena = p[0], x = p[1], k = p[2], d = p[3];
     const Type *tx = t[0], *td = t[1], *rt = t[2], *re = type_list_elem(rt), *xe = type_list_elem(tx);
     LLVMValueRef z = zeros_like(cg, arena, x, tx, rt);
-    LLVMValueRef xk = cg_list_load(cg, cg_list_data(cg, x), k, xe);
-    cg_list_store(cg, cg_list_data(cg, z), k, cg_sens_shape(cg, arena, xk, xe, d, td, re), re);
+    cg_list_store(cg, cg_list_data(cg, z), k, cg_sens_shape(cg, arena, shape_item(cg, x, k, xe), xe, d, td, re), re);
     return z;
 }
 
@@ -925,8 +934,7 @@ static LLVMValueRef addat(Cg *cg, LLVMValueRef arena, LLVMValueRef *args, Type *
     LLVMValueRef base = choose(cg, empty, shape_zeros_of_a, inplace ? shape_d : shape_copy, &s, cg->t_list);
     LLVMValueRef data = cg_list_data(cg, base);
     LLVMValueRef item = cg_list_load(cg, data, k, re);
-    LLVMValueRef ak = cg_list_load(cg, cg_list_data(cg, a), k, xe);
-    LLVMValueRef v = cg_sens_shape(cg, arena, ak, xe, args[3], types[3], re);
+    LLVMValueRef v = cg_sens_shape(cg, arena, shape_item(cg, a, k, xe), xe, args[3], types[3], re);
     cg_list_store(cg, data, k, cg_sens_add(cg, arena, item, re, v, re, re), re);
     return base;
 }
@@ -949,9 +957,8 @@ static LLVMValueRef unslice(Cg *cg, LLVMValueRef arena, LLVMValueRef *args, Type
     CgLoop l;
     cg_loop_begin(cg, &l, const_i64(cg, 0), dn, NULL, 0);
     LLVMValueRef at = LLVMBuildAdd(cg->b, start, LLVMBuildMul(cg->b, l.i, step, ""), "");
-    LLVMValueRef xi = cg_list_load(cg, cg_list_data(cg, a), at, xe);
     LLVMValueRef di = cg_list_load(cg, cg_list_data(cg, d), l.i, re);
-    cg_list_store(cg, cg_list_data(cg, r), at, cg_sens_shape(cg, arena, xi, xe, di, re, re), re);
+    cg_list_store(cg, cg_list_data(cg, r), at, cg_sens_shape(cg, arena, shape_item(cg, a, at, xe), xe, di, re, re), re);
     cg_loop_end(cg, &l, NULL);
     return r;
 }
