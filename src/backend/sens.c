@@ -143,6 +143,18 @@ static Type **key_slot(Cg *cg, int64_t key)
     return &cg->keys[cg->nkeys++].type;
 }
 
+/* Whether the sensitivity whose bits are all zero is the zero of t: 0.0,
+   the empty list { NULL, 0, 0 } (a list's zeros), tuples of those. */
+static bool zero_bits_are_zero(const Type *t)
+{
+    if (t->kind == T_FLOAT || t->kind == T_ZERO || t->kind == T_LIST)
+        return true;
+    for (int i = 0; t->kind == T_TUPLE && i < t->n; i++)
+        if (!zero_bits_are_zero(t->elems[i]))
+            return false;
+    return t->kind == T_TUPLE;
+}
+
 /* A dense env is copied whole wherever an env is (closure records, tuples,
    returns); above this size the runtime's shared-structure envs win. */
 enum { DENSE_ENV_MAX_BYTES = 512 };
@@ -173,7 +185,7 @@ void cg_collect_keys(Cg *cg, Graph *const *graphs, int n)
     int nslots = 0;
     for (int i = 0; i < cg->nkeys; i++) {
         Type *kt = cg->keys[i].type;
-        cg->dense_env = cg->dense_env && (!kt || type_is_float_shaped(kt));   /* slots: zero bits are zero */
+        cg->dense_env = cg->dense_env && (!kt || zero_bits_are_zero(kt));   /* an absent key's slot reads zero */
         if (kt && kt->kind != T_ZERO)
             cg->keys[i].slot = nslots++;
     }
