@@ -5,7 +5,7 @@
  * (returns the value, stores the gradient; the pointers must not be NULL).
  * The primal-only list benchmarks (dot, matvec, stencil, axpy) have no
  * adjoint; a list result is returned as myc's C ABI returns it, in a block
- * from malloc that the caller frees.  mlp, rnn and heat: see below.
+ * from malloc that the caller frees.  mlp, rnn, heat and gmm: see below.
  */
 #ifndef BENCH_REFS_H
 #define BENCH_REFS_H
@@ -74,5 +74,20 @@ double ref_rnn_grad(const double *wh, int64_t wh_len, int64_t wh_len_1, const do
                     int64_t wx_len, int64_t wx_len_1, const double *b, int64_t b_len,
                     const double *xs, int64_t xs_len, int64_t xs_len_1, double *d_wh,
                     double *d_wx, double *d_b);
+
+/* gmm: K = alphas' length components in d = means' columns dimensions, tri =
+   d (d - 1) / 2 = ltri's columns, n = x's rows; the matrices row-major, as
+   myc's C ABI passes them (the lengths it passes but gmm does not need are
+   ignored).  The adjoint stores the gradient with respect to alphas, means,
+   logdiag and ltri (not x, gamma or m); its four pointers must not be NULL. */
+double ref_gmm(const double *alphas, int64_t k, const double *means, int64_t means_len,
+               int64_t d, const double *logdiag, int64_t logdiag_len, int64_t logdiag_len_1,
+               const double *ltri, int64_t ltri_len, int64_t tri, const double *x, int64_t n,
+               int64_t x_len_1, double gamma, int64_t m);
+double ref_gmm_grad(const double *alphas, int64_t k, const double *means, int64_t means_len,
+                    int64_t d, const double *logdiag, int64_t logdiag_len, int64_t logdiag_len_1,
+                    const double *ltri, int64_t ltri_len, int64_t tri, const double *x, int64_t n,
+                    int64_t x_len_1, double gamma, int64_t m, double *d_alphas, double *d_means,
+                    double *d_logdiag, double *d_ltri);
 
 #endif
