@@ -13,6 +13,10 @@ NAME selects parts of the suite (default: all of them, in this order):
   mlp rnn heat  the same with list parameters (issue 17): gradients with
                 respect to weight matrices and an initial state, against
                 hand-written adjoints
+  gmm_small gmm_large
+                ADBench's Gaussian mixture model objective (issue 17) at d = 10,
+                K = 25 and d = 64, K = 200, n = 1000 points: one source,
+                bench/gmm*.{my,c}, built at each size (`gmm` names both)
   dot matvec stencil axpy
                 list functions timed as primals only (PRIMAL_ONLY): lists of
                 10^6 floats across the C ABI
@@ -55,9 +59,18 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BENCH_DIR = os.path.join(ROOT, "bench")
 BENCHMARKS = ["black_scholes", "recurrence", "recursion", "lotka_volterra", "nn", "hypergrad",
-              "mlp", "rnn", "heat", "dot", "matvec", "stencil", "axpy"]
+              "mlp", "rnn", "heat", "gmm_small", "gmm_large", "dot", "matvec", "stencil",
+              "axpy"]
 # functions of lists timed without a gradient (the C ABI of lists, issue 16)
 PRIMAL_ONLY = {"dot", "matvec", "stencil", "axpy"}
+# benchmarks built from another's files at a size of their own: NAME -> (the files'
+# name, clang's -D flags for NAME_ref.c and NAME_main.c)
+SIZED = {
+    "gmm_small": ("gmm", ['-DGMM_NAME="gmm_small"', "-DGMM_D=10", "-DGMM_K=25", "-DGMM_N=1000"]),
+    "gmm_large": ("gmm", ['-DGMM_NAME="gmm_large"', "-DGMM_D=64", "-DGMM_K=200", "-DGMM_N=1000"]),
+}
+# NAME on the command line for several benchmarks
+GROUPS = {"gmm": ["gmm_small", "gmm_large"]}
 SECTIONS = ["straight", "samples"]
 SIZES = [1000, 10000, 30000]
 CC = "clang"
@@ -223,18 +236,25 @@ def grad_flags(name):
     return [] if name in PRIMAL_ONLY else ["--grad=" + name]
 
 
+def files_of(name):
+    """The name of benchmark NAME's files (bench/FILES.my, ...) and its -D flags."""
+    return SIZED.get(name, (name, []))
+
+
 def build_benchmark(name, args, out):
-    src = os.path.join(BENCH_DIR, name + ".my")
-    obj = os.path.join(out, name + ".o")
-    hdr = os.path.join(out, name + ".h")
-    must([args.myc, "-c", "-O2", src] + grad_flags(name) + ["--header=" + hdr, "-o", obj],
-         "myc -c -O2 bench/%s.my" % name)
+    files, defines = files_of(name)
+    src = os.path.join(BENCH_DIR, files + ".my")
+    obj = os.path.join(out, files + ".o")
+    hdr = os.path.join(out, files + ".h")
+    must([args.myc, "-c", "-O2", src] + grad_flags(files) + ["--header=" + hdr, "-o", obj],
+         "myc -c -O2 bench/%s.my" % files)
     objs = [obj]
     incs = ["-I" + BENCH_DIR, "-I" + os.path.join(ROOT, "runtime"), "-I" + out]
     for part in ("_ref", "_main"):
-        c = os.path.join(BENCH_DIR, name + part + ".c")
+        c = os.path.join(BENCH_DIR, files + part + ".c")
         o = os.path.join(out, name + part + ".o")
-        must([CC] + CFLAGS + incs + ["-c", c, "-o", o], "clang bench/%s%s.c" % (name, part))
+        must([CC] + CFLAGS + defines + incs + ["-c", c, "-o", o],
+             "clang bench/%s%s.c" % (files, part))
         objs.insert(0, o)
     exe = os.path.join(out, name)
     must([CC, "-pthread"] + LDFLAGS + ["-o", exe] + objs + [args.rt, "-lm"],
@@ -281,11 +301,12 @@ def run_benchmark(name, args, out):
         # the harness measured the other three functions: a failure, reported with them
         res["error"] = "myc grad: " + str(res["myc_grad_error"]).replace("_", " ")
     res["wall"] = wall
-    src = os.path.join(BENCH_DIR, name + ".my")
+    files = files_of(name)[0]
+    src = os.path.join(BENCH_DIR, files + ".my")
     for level in ("-O0", "-O2"):
         o = os.path.join(out, "ct", "%s%s.o" % (name, level))
         res["compile" + level] = time_compile(
-            [args.myc, "-c", level] + grad_flags(name) + [src, "-o", o], args)
+            [args.myc, "-c", level] + grad_flags(files) + [src, "-o", o], args)
         if compile_failed(res["compile" + level][2]):
             raise Failure(res["compile" + level][2])
     log("    (harness %.1f s; compile -O0 %s, -O2 %s)" % (
@@ -499,7 +520,7 @@ def samples(args, out):
 def main():
     ap = argparse.ArgumentParser(
         description="The myc benchmark suite (docs/performance.md).",
-        epilog="NAME: one of %s." % ", ".join(BENCHMARKS + SECTIONS))
+        epilog="NAME: one of %s." % ", ".join(BENCHMARKS + list(GROUPS) + SECTIONS))
     ap.add_argument("names", nargs="*", metavar="NAME", help="parts to run (default: all)")
     ap.add_argument("--myc", default=os.path.join(ROOT, "build", "myc"))
     ap.add_argument("--rt", default=os.path.join(ROOT, "build", "libmyrt.a"))
@@ -526,8 +547,10 @@ def main():
 
     names = args.names or BENCHMARKS + SECTIONS
     for n in names:
-        if n not in BENCHMARKS + SECTIONS:
-            ap.error("unknown benchmark '%s' (known: %s)" % (n, ", ".join(BENCHMARKS + SECTIONS)))
+        if n not in BENCHMARKS + list(GROUPS) + SECTIONS:
+            ap.error("unknown benchmark '%s' (known: %s)" % (
+                n, ", ".join(BENCHMARKS + list(GROUPS) + SECTIONS)))
+    names = [m for n in names for m in GROUPS.get(n, [n])]
     if args.sizes:
         args.sizes = [int(s) for s in args.sizes.split(",") if s]
     else:
