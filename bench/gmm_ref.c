@@ -110,7 +110,8 @@ double ref_gmm_grad(const double *alphas, int64_t k, const double *means, int64_
 {
     (void)means_len, (void)logdiag_len, (void)logdiag_len_1, (void)ltri_len, (void)x_len_1;
     /* qdiags, sum_qs and d sum_qs (K d + 2 K); per point: xc and qxc of
-       every component (2 K d), main_term (K) and one d xc (d) */
+       every component (2 K d), main_term and then its exponentials (K), and
+       one d xc (d) */
     double *qdiags = malloc((size_t)(3 * k * d + 3 * k + d) * sizeof *qdiags);
     double *sum_qs = qdiags + k * d, *d_sum_qs = sum_qs + k, *xc = d_sum_qs + k,
            *qxc = xc + k * d, *main_term = qxc + k * d, *d_xc = main_term + k;
@@ -139,12 +140,21 @@ double ref_gmm_grad(const double *alphas, int64_t k, const double *means, int64_
                 sq += qxcc[j] * qxcc[j];
             main_term[c] = alphas[c] + sum_qs[c] - 0.5 * sq;
         }
-        double lse = logsumexp(main_term, k);
-        slse += lse;
+        /* logsumexp, keeping exp(main_term[c] - max) in main_term */
+        double mx = main_term[0];
+        for (int64_t c = 1; c < k; c++)
+            if (main_term[c] > mx)
+                mx = main_term[c];
+        double sum_e = 0.0;
+        for (int64_t c = 0; c < k; c++) {
+            main_term[c] = exp(main_term[c] - mx);
+            sum_e += main_term[c];
+        }
+        slse += log(sum_e) + mx;
         /* backward: d slse = 1, so d main_term[c] = w = softmax(main_term)[c];
            qxcc is overwritten by its adjoint -w qxc */
         for (int64_t c = 0; c < k; c++) {
-            double w = exp(main_term[c] - lse);
+            double w = main_term[c] / sum_e;
             double *xcc = xc + c * d, *dq = qxc + c * d;
             const double *qd = qdiags + c * d, *l = ltri + c * tri;
             double *dl = d_ltri + c * tri, *dd = d_logdiag + c * d;
