@@ -172,6 +172,12 @@ struct Graph {
        member's bprop, the entry's return continuation), the same number
        for one loop; copies keep it.  opt_thread.c reads it. */
     uint32_t loop;
+    /* Set by passes/opt_thread.c on the members of a family whose
+       invariants it has threaded: a family is threaded once.  (Another
+       family's calls in its members pass the invariant itself, which the
+       members then read again; threading it again added a parameter per
+       round: 63 copies of one list after the optimiser's rounds.) */
+    bool threaded;
 
     /* Provenance (GraphRole above): set by lowering and passes/grad.c, kept
        by the copies (specialise.c).  src_label: the source name the tracer

@@ -29,8 +29,9 @@
  * Guarantees: each member's parameter holds the value its free variable had
  * when the member's closure was made (by the argument above, the value the
  * invariant has at every call site of the chain); no computation moves, so
- * results and errors are unchanged.  A member no longer reads the
- * invariants it was given, so the rewrite happens once.
+ * results and errors are unchanged.  A family is threaded once
+ * (Graph.threaded): its members may read an invariant again (another
+ * family's call in them passes it), and would take it again each round.
  */
 #include "opt_pass.h"
 
@@ -127,7 +128,7 @@ static int thread_family(Thread *t, GraphVec *fam, NodeVec *sites)
     int np = fam->data[0]->nparams;
     for (int i = 0; i < fam->len; i++) {
         Graph *g = fam->data[i];
-        if (g->loop != loop || g->nparams != np)
+        if (g->loop != loop || g->nparams != np || g->threaded)
             return 0;
         for (int j = 0; j < fam->len; j++)
             if (i != j && ir_graph_encloses(g, fam->data[j]))
@@ -175,6 +176,8 @@ static int thread_family(Thread *t, GraphVec *fam, NodeVec *sites)
                 for (int k = 0; k < inv.len; k++)
                     ir_replace_uses_in(c->graphs.data[h], inv.data[k], params.data[k]);
     }
+    for (int i = 0; i < fam->len; i++)
+        fam->data[i]->threaded = true;
     int n = fam->len * inv.len;
     vec_free(&params);
     vec_free(&inv);

@@ -498,11 +498,10 @@ static LLVMValueRef emit_prim(Cg *cg, Region *r, PrimId p, Node *n, LLVMValueRef
         LLVMValueRef e = types[0] && types[0]->kind == T_ENV ? args[0] : cg_zero_value(cg, type_env(cg->m->types));
         return cg_env_set(cg, r->arena, e, n->app.in[2]->k.u.i, args[2], types[2]);
     }
-    case P_ENV_GET:
+    case P_ENV_GET:     /* an absent key's list is the empty list: a list's zeros (docs/ad.md) */
         if (!types[0] || types[0]->kind != T_ENV)
             return cg_zero_value(cg, rt);
-        return cg_sens_shape(cg, r->arena, args[2], types[2], cg_env_get(cg, args[0], n->app.in[2]->k.u.i, rt), rt,
-                             rt);
+        return cg_env_get(cg, args[0], n->app.in[2]->k.u.i, rt);
     case P_TO_DIFF:
         return cg_coerce(cg, args[0], types[0], rt);
     case P_COTANGENT: {
