@@ -53,6 +53,8 @@ static int need_items(EvalCtx *cx, const Value *args, int k, const char *what, L
 static List *move_storage(EvalCtx *cx, List *l)
 {
     List *nl = eval_new_list(cx, 0, 0);
+    if (!l->cap)
+        return nl;      /* no storage to take (an empty list may be shared: native code's has none) */
     nl->items = l->items;
     nl->len = l->len;
     nl->cap = l->cap;
@@ -301,6 +303,33 @@ int ev_list_slice(EvalCtx *cx, const PrimInfo *p, const Value *args, int n, Valu
     for (int64_t k = 0; k < count; k++)
         r->items[k] = l->items[first + k * step];
     *out = value_list(r);
+    return 0;
+}
+
+/* list_slice in a's storage: a contiguous slice moved to the front of the
+   storage, which the result takes (value.h, List.moved); with a step, a
+   new list as list_slice makes. */
+int ev_list_slice_inplace(EvalCtx *cx, const PrimInfo *p, const Value *args, int n, Value *out)
+{
+    List *l = NULL;
+    int64_t b[2] = {0, 0}, omitted;
+    if (need_items(cx, args, 0, "slice", &l))
+        return 3;
+    if (!as_int(&args[4], &omitted))
+        return eval_raise(cx, "list_slice: the omitted mask must be an int");
+    if (!(omitted & 4))
+        return ev_list_slice(cx, p, args, n, out);
+    for (int k = 0; k < 2; k++)
+        if (!as_int(&args[1 + k], &b[k]) && !(omitted & (1 << k)))
+            return eval_raise(cx, "slice indices must be integers, not %s", tn(&args[1 + k]));
+    int64_t first, count;
+    if (eval_slice_indices(l->len, b[0], b[1], 1, (int)omitted, &first, &count))
+        return eval_raise(cx, "slice step cannot be zero");
+    l = move_storage(cx, l);
+    if (count)
+        memmove(l->items, l->items + first, sizeof(Value) * (size_t)count);
+    l->len = count;
+    *out = value_list(l);
     return 0;
 }
 

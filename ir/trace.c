@@ -868,7 +868,7 @@ static const char *prim_label(int p, const Graph *g)
         [P_LIST_APPEND] = "append", [P_LIST_POP] = "pop", [P_LIST_CONCAT] = "+", [P_LIST_EXTEND] = "+=",
         [P_LIST_REPEAT] = "*", [P_LIST_IREPEAT] = "*=", [P_LIST_SLICE] = "slice", [P_LIST_SUM] = "sum",
         [P_LIST_MIN] = "min", [P_LIST_MAX] = "max", [P_LIST_CONTAINS] = "in", [P_LIST_CONVERT] = "list",
-        [P_LIST_SET_INPLACE] = "setitem", [P_LIST_APPEND_INPLACE] = "append", [P_LIST_POP_INPLACE] = "pop",
+        [P_LIST_SET_INPLACE] = "setitem", [P_LIST_APPEND_INPLACE] = "append", [P_LIST_POP_INPLACE] = "pop", [P_LIST_SLICE_INPLACE] = "slice",
         [P_LIST_EXTEND_INPLACE] = "+=", [P_LIST_COPY] = "list",
     };
     static const char *const tuples[P__COUNT] = {

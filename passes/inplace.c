@@ -310,6 +310,7 @@ static int inplace_of(int p)
     case P_LIST_SET: return P_LIST_SET_INPLACE;
     case P_LIST_APPEND: return P_LIST_APPEND_INPLACE;
     case P_LIST_POP: return P_LIST_POP_INPLACE;
+    case P_LIST_SLICE: return P_LIST_SLICE_INPLACE;
     case P_LIST_CONCAT: case P_LIST_EXTEND: return P_LIST_EXTEND_INPLACE;
     case P_LIST_ADDAT: return P_LIST_ADDAT_INPLACE;
     default: return -1;
@@ -914,7 +915,7 @@ static void rewrite_graph(Ctx *c, Graph *g, InplaceStats *st)
             int p = ir_applied_prim(body->data[i]);
             if (p == P_LIST_SET || p == P_LIST_APPEND || p == P_LIST_POP)
                 st->copies++;
-            else if (p == P_LIST_SET_INPLACE || p == P_LIST_APPEND_INPLACE || p == P_LIST_POP_INPLACE ||
+            else if (p == P_LIST_SET_INPLACE || p == P_LIST_APPEND_INPLACE || p == P_LIST_POP_INPLACE || p == P_LIST_SLICE_INPLACE ||
                      p == P_LIST_EXTEND_INPLACE)
                 st->inplace++;
         }

@@ -6,7 +6,10 @@
  * operands (the same nodes, or constants of the same value, floats bit for
  * bit) compute the same value: the language has no side effects, and a
  * call that fails fails the same way both times.  The later one (in the
- * body's order, inputs first) is replaced by the earlier.
+ * body's order, inputs first) is replaced by the earlier.  Not a list
+ * display (list_make): each makes a list of its own, which the in-place
+ * pass may change where it is the only reference (two backpropagators'
+ * empty zeros, merged, would be one list two sensitivities share).
  *
  * Guarantees: every replacement is by a node of the same graph, type and
  * value, computed before it.
@@ -64,7 +67,7 @@ int opt_cse(OptCtx *c)
         for (int j = 0; j < body->len; j++) {
             Node *x = body->data[j];
             if (x->graph != g || !x->uses || x->app.n == 0 || x->app.in[0]->kind != N_CONST ||
-                opt_is_prim(x, P_UNREACHABLE))
+                opt_is_prim(x, P_UNREACHABLE) || opt_is_prim(x, P_LIST_MAKE))
                 continue;
             uint64_t h = 0;
             for (int i = 0; i < x->app.n; i++)

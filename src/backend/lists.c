@@ -453,6 +453,21 @@ static LLVMValueRef slice(Cg *cg, LLVMValueRef arena, LLVMValueRef *args, const 
 
 /* a * k: empty when k <= 0; the first copy, then the filled part doubled
    (log k copies). */
+/* a[start:stop] (step omitted) in a's storage: the items moved to its
+   front (nothing moves for a prefix), a's capacity kept. */
+static LLVMValueRef slice_inplace(Cg *cg, LLVMValueRef *args, const Type *lt, int64_t omitted, Loc loc)
+{
+    const Type *elem = type_list_elem(lt);
+    LLVMValueRef a = args[0], start, step, count;
+    slice_range(cg, cg_list_len(cg, a), args + 1, omitted, loc, &start, &step, &count);
+    if (!elem)
+        return empty_list(cg);
+    LLVMValueRef data = cg_list_data(cg, a), size = item_size(cg, elem);
+    LLVMBuildMemMove(cg->b, data, 1, byte_ptr(cg, data, LLVMBuildNUWMul(cg->b, start, size, "")), 1,
+                     LLVMBuildNUWMul(cg->b, count, size, ""));
+    return LLVMBuildInsertValue(cg->b, a, count, 1, "");
+}
+
 static LLVMValueRef repeat(Cg *cg, LLVMValueRef arena, LLVMValueRef a, LLVMValueRef k, const Type *lt, Loc loc)
 {
     const Type *elem = type_list_elem(lt);
@@ -1043,7 +1058,7 @@ bool cg_is_list_prim(PrimId p)
     case P_LIST_CONCAT: case P_LIST_EXTEND: case P_LIST_REPEAT: case P_LIST_IREPEAT: case P_LIST_SLICE:
     case P_LIST_COPY: case P_LIST_SUM:
     case P_LIST_MIN: case P_LIST_MAX: case P_LIST_CONTAINS: case P_LIST_CONVERT: case P_LIST_SET_INPLACE:
-    case P_LIST_APPEND_INPLACE: case P_LIST_POP_INPLACE: case P_LIST_EXTEND_INPLACE:
+    case P_LIST_APPEND_INPLACE: case P_LIST_POP_INPLACE: case P_LIST_EXTEND_INPLACE: case P_LIST_SLICE_INPLACE:
     case P_LIST_ARGMIN: case P_LIST_ARGMAX: case P_LIST_UNSLICE: case P_LIST_UNREPEAT: case P_LIST_ADDAT:
     case P_LIST_ADDAT_INPLACE:
         return true;
@@ -1124,10 +1139,13 @@ LLVMValueRef cg_list_prim(Cg *cg, LLVMValueRef arena, PrimId p, const Node *n, L
     case P_LIST_REPEAT:
     case P_LIST_IREPEAT:            /* a *= n: a new buffer (n copies do not fit in a's) */
         return cg_coerce(cg, repeat(cg, arena, args[0], args[1], lt, loc), lt, rt);
-    case P_LIST_SLICE: {
+    case P_LIST_SLICE:
+    case P_LIST_SLICE_INPLACE: {
         const Node *mask = n->app.in[5];
         if (mask->kind != N_CONST || mask->k.kind != K_INT)
             die("codegen: list_slice without a constant mask");
+        if (p == P_LIST_SLICE_INPLACE && (mask->k.u.i & 4))
+            return cg_coerce(cg, slice_inplace(cg, args, lt, mask->k.u.i, loc), lt, rt);
         return cg_coerce(cg, slice(cg, arena, args, lt, mask->k.u.i, loc), lt, rt);
     }
     case P_LIST_COPY:
