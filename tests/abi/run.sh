@@ -313,6 +313,7 @@ myc_c_for() {
             myc_c "$1" list_grads.my --grad=dot --grad=lsq --grad=quad --grad=centroid_loss --grad=weighted \
                 --grad=nested --grad=scaled_copy --grad=ignores --grad=first_row --grad=prefix_sq --vjp=dot --jvp=dot --vjp=scale \
                 --jvp=scale --vjp=stats --jvp=stats "-${1#list_grads_}" ;;
+        list_scaling) myc_c list_scaling list_scaling.my --grad=ssq --grad=rows --grad=dense_sum --grad=heat ;;
         debug_O0|debug_O2) myc_c "$1" debug.my --grad=walk --vjp=walk --jvp=walk -g "-${1#debug_}" ;;
         unwind_O0|unwind_O2) myc_c "$1" unwind.my --grad=scaled "-${1#unwind_}" ;;
         nesting_O0|nesting_O2)
@@ -634,6 +635,14 @@ t_list_grads() {
         run "$CC" $CFLAGS_TEST -I. $INCS -o list_grads "$ABI/list_grads.c" "$TMP/obj/$key.o" "$RT" -lm
     fi || return 1
     run ./list_grads
+}
+
+# List gradients' memory is linear in the lists' sizes (list_scaling.c).
+t_list_scaling() {
+    myc_c_for list_scaling || return 1
+    run cp "$TMP/obj/list_scaling.h" list_scaling.h || return 1
+    run "$CC" $CFLAGS_TEST -I. $INCS -o list_scaling "$ABI/list_scaling.c" "$TMP/obj/list_scaling.o" "$RT" -lm &&
+        run ./list_scaling
 }
 
 # osc_grad on 10^7 iterations in 512 KiB of stack.
@@ -1067,6 +1076,7 @@ for CC in $CCS; do
     test_case "list-grads-O0[$CC]" t_list_grads O0
     test_case "list-grads-O2[$CC]" t_list_grads O2
     test_case "list-grads-O2[$CXX]" t_list_grads O2 c++
+    test_case "list-scaling[$CC]" t_list_scaling
     test_case "unwind-O0[$CXX]" t_unwind O0
     test_case "unwind-O2[$CXX]" t_unwind O2
     test_case "unwind-tables[$CC]" t_unwind_tables
