@@ -83,6 +83,8 @@ typedef struct Ctx {
     uint32_t *own_stamp, *cons_stamp, memo_stamp;
     uint8_t *own_val;
     Node **cons_val;
+    uint8_t *lenonly;   /* by parameter node id: length_only, 1 yes, 2 no, 0 not known yet */
+    NodeVec lenonly_open;   /* parameters answered yes while an outer question is open */
 } Ctx;
 
 static bool is_list(const Node *x) { return x->type && x->type->kind == T_LIST; }
@@ -105,6 +107,12 @@ static bool holds(const Type *t)
 static bool tracked(const Node *x) { return holds(x->type); }
 
 static bool is_holder(const Node *x) { return tracked(x) && !is_list(x); }
+
+/* A list whose items hold no list: its shape is its length. */
+static bool flat_list(const Type *t)
+{
+    return t && t->kind == T_LIST && t->n && !holds(type_list_elem(t));
+}
 
 static bool is_make_closure(const Node *x) { return ir_applies_prim(x, P_MAKE_CLOSURE) && x->app.n >= 2; }
 
@@ -354,8 +362,10 @@ static Node extracted;
 static Node *consumer_of(Ctx *c, Node *v);
 
 /* The operands a value takes over: those a new container (make_tuple,
-   env_set) holds, and those a sensitivity operation may return as they
-   are (sens_add's when the other is zero, sens_dense's d, depend's last). */
+   env_set) holds, and those an operation may return as they are
+   (sens_add's when the other is zero, sens_dense's d, depend's last, the
+   alternatives of a switch of values: one is the result, the other is
+   dropped). */
 static bool moved_in(const Node *x, int index)
 {
     switch (ir_applied_prim(x)) {
@@ -364,13 +374,14 @@ static bool moved_in(const Node *x, int index)
     case P_SADD: return index == 1 || index == 2;
     case P_SDENSE: return index == 2;
     case P_DEPEND: return index == x->app.n - 1;
+    case P_SWITCH: return index == 2 || index == 3;
     default: return false;
     }
 }
 
 static bool takes_over(int p)
 {
-    return p == P_MAKE_TUPLE || p == P_ENV_SET || p == P_SADD || p == P_SDENSE || p == P_DEPEND;
+    return p == P_MAKE_TUPLE || p == P_ENV_SET || p == P_SADD || p == P_SDENSE || p == P_DEPEND || p == P_SWITCH;
 }
 
 static bool compute_owned(Ctx *c, const Node *x)
@@ -383,7 +394,13 @@ static bool compute_owned(Ctx *c, const Node *x)
         return false;
     int p = ir_applied_prim(x);
     if (p >= 0) {
-        if (makes_fresh_list(p) || p == P_NEWENV)
+        /* (unreachable: a graph no closure of which is made, kept for the
+           types that name it, never returns: it hands nothing back) */
+        if (makes_fresh_list(p) || p == P_NEWENV || p == P_UNREACHABLE)
+            return true;
+        /* a flat list's sensitivity made anew (its items copied: one
+           holding lists may hold an operand's) */
+        if ((p == P_ONEHOT || p == P_LIST_UNSLICE || p == P_LIST_UNREPEAT) && flat_list(x->type))
             return true;
         if (takes_over(p) && tracked(x)) {
             /* owned when it takes over every list it may hold */
@@ -454,20 +471,68 @@ static bool reads_length(const Node *user, int index)
    length, which no change of the storage alters (a backpropagator keeps
    the primal list for its shape, and the forward pass goes on changing
    it in place). */
-static bool flat_list(const Type *t)
-{
-    return t && t->kind == T_LIST && t->n && !holds(type_list_elem(t));
-}
+static bool passes_length_only(const Ctx *c, Node *user, int index);
 
-static bool length_only(const Graph *g, int k)
+
+static bool length_only(const Ctx *c, const Graph *g, int k)
 {
     const Node *p = g->params[k];
     if (!flat_list(p->type))
         return false;
-    for (const Use *u = p->uses; u; u = u->next)
-        if (!u->user || !reads_length(u->user, u->index))
+    if (c->lenonly[p->id])
+        return c->lenonly[p->id] == 1;      /* known, or being decided: a cycle of calls reads no more */
+    /* (a yes decided while an outer question is open assumed that one's
+       yes: undone below when that one turns out no) */
+    Ctx *w = (Ctx *)c;
+    int mark = w->lenonly_open.len;
+    c->lenonly[p->id] = 1;
+    vec_push(&w->lenonly_open, (Node *)p);
+    bool only = true;
+    for (const Use *u = p->uses; u && only; u = u->next) {
+        if (!u->user)
+            only = false;
+        else if (!reads_length(u->user, u->index))
+            only = passes_length_only(c, u->user, u->index);
+    }
+    if (!only) {
+        for (int i = mark; i < w->lenonly_open.len; i++)
+            c->lenonly[w->lenonly_open.data[i]->id] = 0;
+        w->lenonly_open.len = mark;
+        c->lenonly[p->id] = 2;
+    } else if (mark == 0) {
+        w->lenonly_open.len = 0;        /* the outermost question: every yes holds */
+    }
+    return only;
+}
+
+/* Whether the call or make_closure `user` hands its operand `index` to
+   parameters that only read its length (length_only), in every graph it
+   may run. */
+static bool passes_length_only(const Ctx *c, Node *user, int index)
+{
+    Callees cs;
+    if (ir_applies_prim(user, P_MAKE_CLOSURE)) {
+        if (index < 2 || !ir_is_const_graph(user->app.in[1]))
             return false;
-    return true;
+        /* a rebind runs the closure's record as another graph's (a
+           transform's), whose parameters are not these */
+        for (const Use *u = user->uses; u; u = u->next)
+            if (!u->user || ir_applies_prim(u->user, P_REBIND))
+                return false;
+        const Graph *h = user->app.in[1]->k.u.graph;
+        int k = h->nparams - (user->app.n - 2) + index - 2;
+        return k >= 0 && k < h->nparams && length_only(c, h, k);
+    }
+    if (ir_applied_prim(user) >= 0 || index == 0 || !callees(c, user, &cs))
+        return false;
+    bool only = true;
+    for (int i = 0; i < cs.n && only; i++) {
+        const Site *s = site_at(c, cs.g[i], user);
+        int k = s ? s->first + index - s->arg0 : -1;
+        only = k >= 0 && k < cs.g[i]->nparams && length_only(c, cs.g[i], k);
+    }
+    callees_free(&cs);
+    return only;
 }
 
 /* Classifies; for observers and sites, *at is the node that runs the use
@@ -503,11 +568,8 @@ static UseKind use_kind(const Ctx *c, Node *user, int index, Node **at)
             kept |= rt && (type_may_hold_list(rt) || holds(rt)) && !h->fresh;
         }
         callees_free(&cs);
-        if (unknown && p == P_MAKE_CLOSURE) {
-            const Graph *h = user->app.in[1]->k.u.graph;
-            int k = h->nparams - (user->app.n - 2) + index - 2;
-            return k >= 0 && k < h->nparams && length_only(h, k) ? U_ORDER : U_KEEP;
-        }
+        if (unknown && p == P_MAKE_CLOSURE)
+            return passes_length_only(c, user, index) ? U_ORDER : U_KEEP;
         if (unknown)
             return U_KEEP;
         return owned ? U_SITE : kept ? U_KEEP : U_OBSERVE;
@@ -957,6 +1019,7 @@ void inplace_module(Module *m, InplaceStats *st)
     c.cons_stamp = xcalloc(nn, sizeof(uint32_t));
     c.own_val = xcalloc(nn, 1);
     c.cons_val = xcalloc(nn, sizeof(Node *));
+    c.lenonly = xcalloc(nn, 1);
     for (int gi = 0; gi < m->graphs.len; gi++) {
         Graph *g = m->graphs.data[gi];
         for (int i = 0; i < c.body[g->id].len; i++) {
@@ -1011,5 +1074,7 @@ void inplace_module(Module *m, InplaceStats *st)
     free(c.cons_stamp);
     free(c.own_val);
     free(c.cons_val);
+    free(c.lenonly);
+    vec_free(&c.lenonly_open);
     vec_free(&c.work);
 }

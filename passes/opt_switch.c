@@ -12,6 +12,10 @@
  *                                 true; a loop body's bprop stops
  *                                 capturing and testing the loop's
  *                                 condition)
+ *   sens_add(switch(c, a, b), switch(c, d, e))
+ *                              -> switch(c, a + d, b + e) when a or d, and
+ *                                 b or e, is a zero (the sums are then the
+ *                                 other operand: nothing is computed)
  *   getitem(switch(c, a, b), i) -> switch(c, getitem(a, i), getitem(b, i))
  *                                 when a or b is a make_tuple (the
  *                                 projections then fold; both are cheap
@@ -131,8 +135,41 @@ static int known_condition(OptCtx *c, Node *x)
     return n;
 }
 
+/* Whether x is a zero a sum leaves out: the symbolic zero, or the empty
+   list (a list's zeros). */
+static bool is_sum_unit(const Node *x)
+{
+    return (x->type && x->type->kind == T_ZERO) || (opt_is_prim(x, P_LIST_MAKE) && x->app.n == 1);
+}
+
+/* The one of a and b that is not a sum unit, when the other is; NULL
+   otherwise (or when it has another type than t). */
+static Node *sum_of_pair(Node *a, Node *b, const Type *t)
+{
+    Node *r = is_sum_unit(b) ? a : is_sum_unit(a) ? b : NULL;
+    return r && r->type == t ? r : NULL;
+}
+
+/* sens_add(switch(c, a, b), switch(c, d, e)) -> switch(c, a + d, b + e)
+   when each sum has a unit in it (so nothing is computed and nothing can
+   fail): the backward pass of a loop's header adds a sensitivity chosen
+   by the condition to one chosen the other way round. */
+static int add_of_switches(OptCtx *c, Node *x)
+{
+    Node *p = x->app.in[1], *q = x->app.in[2];
+    if (!opt_is_prim(p, P_SWITCH) || !opt_is_prim(q, P_SWITCH) || p->app.n != 4 || q->app.n != 4 ||
+        p->app.in[1] != q->app.in[1])
+        return 0;
+    Node *t = sum_of_pair(p->app.in[2], q->app.in[2], x->type), *f = sum_of_pair(p->app.in[3], q->app.in[3], x->type);
+    if (!t || !f)
+        return 0;
+    return opt_replace(c, x, opt_apply_prim(x->graph, x->type, P_SWITCH, x->loc, 3, p->app.in[1], t, f));
+}
+
 static int rewrite(OptCtx *c, Node *x)
 {
+    if (opt_is_prim(x, P_SADD) && x->app.n == 3)
+        return add_of_switches(c, x);
     if (opt_is_prim(x, P_SWITCH) && x->app.n == 4) {
         bool v;
         if (const_truth(x->app.in[1], &v))

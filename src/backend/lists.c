@@ -463,8 +463,13 @@ static LLVMValueRef slice_inplace(Cg *cg, LLVMValueRef *args, const Type *lt, in
     if (!elem)
         return empty_list(cg);
     LLVMValueRef data = cg_list_data(cg, a), size = item_size(cg, elem);
+    LLVMBasicBlockRef move = new_block(cg, "slice.move"), done = new_block(cg, "slice.done");
+    LLVMBuildCondBr(cg->b, LLVMBuildICmp(cg->b, LLVMIntNE, start, const_i64(cg, 0), ""), move, done);
+    LLVMPositionBuilderAtEnd(cg->b, move);
     LLVMBuildMemMove(cg->b, data, 1, byte_ptr(cg, data, LLVMBuildNUWMul(cg->b, start, size, "")), 1,
                      LLVMBuildNUWMul(cg->b, count, size, ""));
+    LLVMBuildBr(cg->b, done);
+    LLVMPositionBuilderAtEnd(cg->b, done);
     return LLVMBuildInsertValue(cg->b, a, count, 1, "");
 }
 
