@@ -58,6 +58,18 @@ static void qtimes(int64_t d, const double *qdiag, const double *l, const double
             out[j] += l[idx++] * xc[i];
 }
 
+/* Each component's diagonal of Q, exp(logdiag), and the sum of its logdiag. */
+static void diagonals(const double *logdiag, int64_t k, int64_t d, double *qdiags, double *sum_qs)
+{
+    for (int64_t c = 0; c < k; c++) {
+        sum_qs[c] = 0.0;
+        for (int64_t j = 0; j < d; j++) {
+            sum_qs[c] += logdiag[c * d + j];
+            qdiags[c * d + j] = exp(logdiag[c * d + j]);
+        }
+    }
+}
+
 double ref_gmm(const double *alphas, int64_t k, const double *means, int64_t means_len,
                int64_t d, const double *logdiag, int64_t logdiag_len, int64_t logdiag_len_1,
                const double *ltri, int64_t ltri_len, int64_t tri, const double *x, int64_t n,
@@ -66,13 +78,7 @@ double ref_gmm(const double *alphas, int64_t k, const double *means, int64_t mea
     (void)means_len, (void)logdiag_len, (void)logdiag_len_1, (void)ltri_len, (void)x_len_1;
     double *qdiags = malloc((size_t)(k * d + k + 2 * d + k) * sizeof *qdiags);
     double *sum_qs = qdiags + k * d, *xc = sum_qs + k, *qxc = xc + d, *main_term = qxc + d;
-    for (int64_t c = 0; c < k; c++) {
-        sum_qs[c] = 0.0;
-        for (int64_t j = 0; j < d; j++) {
-            sum_qs[c] += logdiag[c * d + j];
-            qdiags[c * d + j] = exp(logdiag[c * d + j]);
-        }
-    }
+    diagonals(logdiag, k, d, qdiags, sum_qs);
     double slse = 0.0;
     for (int64_t i = 0; i < n; i++) {
         const double *xi = x + i * d;
@@ -119,14 +125,8 @@ double ref_gmm_grad(const double *alphas, int64_t k, const double *means, int64_
     memset(d_means, 0, (size_t)(k * d) * sizeof *d_means);
     memset(d_logdiag, 0, (size_t)(k * d) * sizeof *d_logdiag);
     memset(d_ltri, 0, (size_t)(k * tri) * sizeof *d_ltri);
-    for (int64_t c = 0; c < k; c++) {
-        sum_qs[c] = 0.0;
-        d_sum_qs[c] = 0.0;
-        for (int64_t j = 0; j < d; j++) {
-            sum_qs[c] += logdiag[c * d + j];
-            qdiags[c * d + j] = exp(logdiag[c * d + j]);
-        }
-    }
+    diagonals(logdiag, k, d, qdiags, sum_qs);
+    memset(d_sum_qs, 0, (size_t)k * sizeof *d_sum_qs);
     double slse = 0.0;
     for (int64_t i = 0; i < n; i++) {
         const double *xi = x + i * d;
