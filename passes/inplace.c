@@ -474,10 +474,21 @@ static bool reads_length(const Node *user, int index)
 static bool passes_length_only(const Ctx *c, Node *user, int index);
 
 
+/* Whether g is a stub (its result unreachable(): no closure of it is run
+   as itself; a rebind runs its record as a transform's, which reads what
+   g's source read). */
+static bool is_stub(const Graph *g)
+{
+    const Node *o = g->output;
+    for (int i = 0; o && ir_applies_prim(o, P_DEPEND) && i < 8; i++)
+        o = o->app.in[o->app.n - 1];
+    return !o || ir_applies_prim(o, P_UNREACHABLE);
+}
+
 static bool length_only(const Ctx *c, const Graph *g, int k)
 {
     const Node *p = g->params[k];
-    if (!flat_list(p->type))
+    if (!flat_list(p->type) || is_stub(g))
         return false;
     if (c->lenonly[p->id])
         return c->lenonly[p->id] == 1;      /* known, or being decided: a cycle of calls reads no more */
