@@ -177,7 +177,6 @@ static const Site *site_at(const Ctx *c, const Graph *h, const Node *app)
     return NULL;
 }
 
-
 static void escape_types_of(Ctx *c, const Type *t)
 {
     if (!t || t->kind != T_FUNC)
@@ -379,9 +378,13 @@ static bool moved_in(const Node *x, int index)
     }
 }
 
-static bool takes_over(int p)
+/* Whether x takes an operand over (moved_in). */
+static bool takes_over(const Node *x)
 {
-    return p == P_MAKE_TUPLE || p == P_ENV_SET || p == P_SADD || p == P_SDENSE || p == P_DEPEND || p == P_SWITCH;
+    for (int i = 1; x->kind == N_APPLY && i < x->app.n; i++)
+        if (moved_in(x, i))
+            return true;
+    return false;
 }
 
 static bool compute_owned(Ctx *c, const Node *x)
@@ -402,7 +405,7 @@ static bool compute_owned(Ctx *c, const Node *x)
            holding lists may hold an operand's) */
         if ((p == P_ONEHOT || p == P_LIST_UNSLICE || p == P_LIST_UNREPEAT) && flat_list(x->type))
             return true;
-        if (takes_over(p) && tracked(x)) {
+        if (takes_over(x) && tracked(x)) {
             /* owned when it takes over every list it may hold */
             for (int i = 1; i < x->app.n; i++) {
                 Node *y = x->app.in[i];
@@ -464,15 +467,7 @@ static bool reads_length(const Node *user, int index)
     }
 }
 
-
-/* Whether parameter k of g is a flat list (its items hold no list) of
-   which g reads only the length.  A closure capturing it may then run
-   after its storage changed: the closure's record keeps the list's
-   length, which no change of the storage alters (a backpropagator keeps
-   the primal list for its shape, and the forward pass goes on changing
-   it in place). */
-static bool passes_length_only(const Ctx *c, Node *user, int index);
-
+static bool passes_length_only(Ctx *c, Node *user, int index);
 
 /* Whether g is a stub (its result unreachable(): no closure of it is run
    as itself; a rebind runs its record as a transform's, which reads what
@@ -485,7 +480,13 @@ static bool is_stub(const Graph *g)
     return !o || ir_applies_prim(o, P_UNREACHABLE);
 }
 
-static bool length_only(const Ctx *c, const Graph *g, int k)
+/* Whether parameter k of g is a flat list (its items hold no list) of
+   which g reads only the length.  A closure capturing it may then run
+   after its storage changed: the closure's record keeps the list's
+   length, which no change of the storage alters (a backpropagator keeps
+   the primal list for its shape, and the forward pass goes on changing
+   it in place). */
+static bool length_only(Ctx *c, const Graph *g, int k)
 {
     const Node *p = g->params[k];
     if (!flat_list(p->type) || is_stub(g))
@@ -494,10 +495,9 @@ static bool length_only(const Ctx *c, const Graph *g, int k)
         return c->lenonly[p->id] == 1;      /* known, or being decided: a cycle of calls reads no more */
     /* (a yes decided while an outer question is open assumed that one's
        yes: undone below when that one turns out no) */
-    Ctx *w = (Ctx *)c;
-    int mark = w->lenonly_open.len;
+    int mark = c->lenonly_open.len;
     c->lenonly[p->id] = 1;
-    vec_push(&w->lenonly_open, (Node *)p);
+    vec_push(&c->lenonly_open, (Node *)p);
     bool only = true;
     for (const Use *u = p->uses; u && only; u = u->next) {
         if (!u->user)
@@ -506,12 +506,12 @@ static bool length_only(const Ctx *c, const Graph *g, int k)
             only = passes_length_only(c, u->user, u->index);
     }
     if (!only) {
-        for (int i = mark; i < w->lenonly_open.len; i++)
-            c->lenonly[w->lenonly_open.data[i]->id] = 0;
-        w->lenonly_open.len = mark;
+        for (int i = mark; i < c->lenonly_open.len; i++)
+            c->lenonly[c->lenonly_open.data[i]->id] = 0;
+        c->lenonly_open.len = mark;
         c->lenonly[p->id] = 2;
     } else if (mark == 0) {
-        w->lenonly_open.len = 0;        /* the outermost question: every yes holds */
+        c->lenonly_open.len = 0;        /* the outermost question: every yes holds */
     }
     return only;
 }
@@ -519,7 +519,7 @@ static bool length_only(const Ctx *c, const Graph *g, int k)
 /* Whether the call or make_closure `user` hands its operand `index` to
    parameters that only read its length (length_only), in every graph it
    may run. */
-static bool passes_length_only(const Ctx *c, Node *user, int index)
+static bool passes_length_only(Ctx *c, Node *user, int index)
 {
     Callees cs;
     if (ir_applies_prim(user, P_MAKE_CLOSURE)) {
@@ -548,7 +548,7 @@ static bool passes_length_only(const Ctx *c, Node *user, int index)
 
 /* Classifies; for observers and sites, *at is the node that runs the use
    (a site's point). */
-static UseKind use_kind(const Ctx *c, Node *user, int index, Node **at)
+static UseKind use_kind(Ctx *c, Node *user, int index, Node **at)
 {
     *at = user;
     int p = ir_applied_prim(user);
@@ -618,7 +618,7 @@ static bool depends(const Ctx *c, const Node *x) { return c->reach[x->id] == c->
 
 /* use_kind for a use of v, where a change that also reads v at another
    operand (a.extend(a)) only observes it: growing a would move what it reads. */
-static UseKind use_kind_of(const Ctx *c, const Node *v, Node *user, int index, Node **at)
+static UseKind use_kind_of(Ctx *c, const Node *v, Node *user, int index, Node **at)
 {
     UseKind k = use_kind(c, user, index, at);
     if (k == U_CHANGE)
@@ -638,7 +638,7 @@ static int64_t extract_key(const Node *x)
 
 /* EXTRACTED when every live use of container v reads a different part
    of it out or only observes it (and one does read a part out); else NULL. */
-static Node *extraction(const Ctx *c, Node *v)
+static Node *extraction(Ctx *c, Node *v)
 {
     bool any = false;
     for (const Use *u = v->uses; u; u = u->next) {
@@ -750,7 +750,7 @@ static bool sites_hand_over(Ctx *c, const Graph *g, int k)
 /* Whether the consumer `at` of a value takes it over (moved_in). */
 static bool is_move(const Node *at)
 {
-    return at && at != RETURNED && at != EXTRACTED && takes_over(ir_applied_prim(at));
+    return at && at != RETURNED && at != EXTRACTED && takes_over(at);
 }
 
 /* Computes is_owned for g's values in body order, so that the recursion
@@ -824,7 +824,7 @@ static bool site_may_change(const Ctx *c, Node *user, int index)
 
 /* Whether the consumer `at` of owned value v hands it to a changed
    parameter (a U_SITE use of v run at `at`). */
-static bool hands_to_changed(const Ctx *c, Node *v, Node *at)
+static bool hands_to_changed(Ctx *c, Node *v, Node *at)
 {
     for (const Use *u = v->uses; u; u = u->next) {
         Node *x;
