@@ -1,18 +1,18 @@
 /*
  * opt_remat.c: captured arithmetic computed again where it is read.
  *
- * Assumes a fresh analysis (opt_pass.h).  A float add, sub, mul or neg v
- * that, outside its own graph, only the body of one graph G reads (so a
+ * Assumes a fresh analysis (opt_pass.h).  A float or int add, sub, mul or
+ * neg v that, outside its own graph, only the body of one graph G reads (so a
  * closure of G captures v), and each of whose operands is a constant or a
  * value G reads directly as well, is computed again in G: G's uses read
  * the copy, and closures of G stop capturing v, keeping only operands they
  * capture anyway.  A loop body's backpropagator then keeps x, not both x
- * and a * x, for each iteration.
+ * and a * x, and i, not i, i - 1 and i + 1, for each iteration.
  *
  * Guarantees: the copy computes v's value bit for bit (the same primitive
- * on the same operands), and float arithmetic cannot fail, so no error
- * appears or goes.  A computation only moves into a strictly nested graph,
- * so the rewrites end.
+ * on the same operands), and float and int arithmetic cannot fail (ints
+ * wrap), so no error appears or goes.  A computation only moves into a
+ * strictly nested graph, so the rewrites end.
  */
 #include "opt_pass.h"
 
@@ -29,7 +29,7 @@ static int rewrite(OptCtx *c, Node *v)
 {
     (void)c;
     if (!(opt_is_prim(v, P_ADD) || opt_is_prim(v, P_SUB) || opt_is_prim(v, P_MUL) || opt_is_prim(v, P_NEG)) ||
-        !v->type || v->type->kind != T_FLOAT)
+        !v->type || (v->type->kind != T_FLOAT && v->type->kind != T_INT))
         return 0;
     Graph *g = NULL;
     for (const Use *u = v->uses; u; u = u->next) {
