@@ -75,7 +75,12 @@ struct Node {
     Use *uses;
     union {
         struct { Node **in; int n, cap; } app;  /* in[0]: the callee */
-        struct { int index; Node *captured; } param;   /* captured: closure conversion's free variable this parameter holds */
+        struct {
+            int index;
+            Node *captured;     /* closure conversion's free variable this parameter holds */
+            bool length_only;   /* a captured flat list of which the graph reads only the length
+                                   (passes/inplace.c): a closure's record keeps just that */
+        } param;
         struct {
             ConstKind kind;
             union { int64_t i; double f; bool b; PrimId prim; Graph *graph; } u;

@@ -181,6 +181,8 @@ void ir_names_header(IrNames *nm, const Graph *g, StrBuf *out)
             sb_puts(out, ", ");
         ir_names_ref(nm, g, p, out);
         put_type(p->type ? p->type : (g->param_ann ? g->param_ann[i] : NULL), out);
+        if (p->param.length_only)
+            sb_puts(out, " (length)");
     }
     sb_putc(out, ')');
     const Type *rt = g->ret_type ? g->ret_type : g->ret_ann;

@@ -62,6 +62,7 @@ typedef struct Site {
 typedef struct GInfo {
     VEC(Site) sites;
     bool escaped;       /* entered from somewhere that is not a Site */
+    bool rebound;       /* a rebind reads or makes closure records of it */
     int captured;       /* parameters from here on are bound by a closure that
                            may run more than once: never owned */
     uint8_t *owned;     /* per parameter (list parameters only) */
@@ -186,6 +187,17 @@ static void escape_types_of(Ctx *c, const Type *t)
             c->gi[t->fns[i].graph->id].escaped = true;
 }
 
+/* A rebind copies a record of one of t's graphs into another's, variable
+   by variable: their records keep every captured list whole. */
+static void mark_rebound(Ctx *c, const Type *t)
+{
+    if (!t || t->kind != T_FUNC)
+        return;
+    for (int i = 0; i < t->n; i++)
+        if (t->fns[i].graph && t->fns[i].graph->id < c->m->ngraph_ids)
+            c->gi[t->fns[i].graph->id].rebound = true;
+}
+
 /* The graphs a call may run. */
 typedef struct Callees {
     Graph *inl[2];
@@ -257,8 +269,11 @@ static void find_sites(Ctx *c, Graph *g)
         int n;
         Node *const *in = ir_body_inputs(g, body, bi, &n);
         Node *x = bi < body->len ? body->data[bi] : NULL;
-        if (x && ir_applies_prim(x, P_REBIND))
+        if (x && ir_applies_prim(x, P_REBIND)) {
             escape_types_of(c, x->type);
+            mark_rebound(c, x->type);
+            mark_rebound(c, x->app.in[1]->type);
+        }
         for (int i = 0; i < n; i++) {
             if (!x || !ir_is_const_graph(in[i]))
                 continue;       /* a graph returned is a value: entered where it is called */
@@ -996,6 +1011,20 @@ static void rewrite_graph(Ctx *c, Graph *g, InplaceStats *st)
     vec_free(&vals);
 }
 
+/* Marks the captured parameters that are length_only (Node.param): a
+   backpropagator that keeps a primal list for its shape then keeps 8
+   bytes, not the list's 24, per closure made -- per loop iteration. */
+static void mark_length_only(Ctx *c)
+{
+    for (int gi = 0; gi < c->m->graphs.len; gi++) {
+        Graph *g = c->m->graphs.data[gi];
+        if (c->gi[g->id].rebound)
+            continue;
+        for (int k = g->nparams - g->nfree; k < g->nparams; k++)
+            g->params[k]->param.length_only = length_only(c, g, k);
+    }
+}
+
 void inplace_module(Module *m, InplaceStats *st)
 {
     if (st)
@@ -1057,6 +1086,7 @@ void inplace_module(Module *m, InplaceStats *st)
         while (round_once(&c))
             ;
         find_changed(&c);
+        mark_length_only(&c);
         for (int gi = 0; gi < m->graphs.len; gi++) {
             Graph *g = m->graphs.data[gi];
             if (g->output)

@@ -38,6 +38,12 @@
  * reads.  Every other list parameter's storage is only read, by the graph
  * and by everything it hands the list to: a caller from outside may pass
  * memory it does not own (the C ABI passes the C caller's buffer).
+ * Node.param.length_only marks each captured flat-list parameter of
+ * which its graph, and everything it hands the list to, reads only the
+ * length (a backpropagator keeping a primal list for its shape), in
+ * graphs whose records no rebind copies: the backend's closure record
+ * keeps the length alone (8 bytes, not the list's 24), and the graph
+ * sees a list with that length and no storage.
  */
 #ifndef MYC_INPLACE_H
 #define MYC_INPLACE_H

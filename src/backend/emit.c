@@ -22,12 +22,16 @@
 
 /* ---- function declarations ----------------------------------------------- */
 
-static LLVMTypeRef params_struct(Cg *cg, const Graph *g, int from)
+/* The struct of g's parameters from `from` on; a record (a closure's
+   free variables) keeps only the length of a length-only list. */
+static LLVMTypeRef params_struct(Cg *cg, const Graph *g, int from, bool record)
 {
     int n = g->nparams - from;
     LLVMTypeRef *el = xmalloc(sizeof(LLVMTypeRef) * (size_t)(n + 1));
-    for (int i = 0; i < n; i++)
-        el[i] = cg_type(cg, g->params[from + i]->type);
+    for (int i = 0; i < n; i++) {
+        const Node *p = g->params[from + i];
+        el[i] = record && p->param.length_only ? cg->t_i64 : cg_type(cg, p->type);
+    }
     LLVMTypeRef s = LLVMStructTypeInContext(cg->ctx, el, (unsigned)n, 0);
     free(el);
     return s;
@@ -48,7 +52,7 @@ void cg_declare_unit(Cg *cg, Graph *g)
     LLVMSetFunctionCallConv(gi->fn, LLVMFastCallConv);
     cg_add_attr(cg, gi->fn, 1, "noalias");
     if (class_of(cg, g)->machine)
-        gi->argsty = params_struct(cg, g, 0);
+        gi->argsty = params_struct(cg, g, 0, false);
 }
 
 void cg_declare_envs(Cg *cg, Graph *const *graphs, int n)
@@ -56,7 +60,7 @@ void cg_declare_envs(Cg *cg, Graph *const *graphs, int n)
     for (int i = 0; i < n; i++) {
         Graph *g = graphs[i];
         if (g->nfree)
-            info(cg, g)->envty = params_struct(cg, g, g->nparams - g->nfree);
+            info(cg, g)->envty = params_struct(cg, g, g->nparams - g->nfree, true);
     }
 }
 
@@ -170,9 +174,12 @@ static LLVMValueRef *load_env(Cg *cg, Graph *g, LLVMValueRef env)
         return v;
     LLVMTypeRef et = info(cg, g)->envty;
     LLVMValueRef p = ptr_to(cg, env, et);
-    for (int i = 0; i < g->nfree; i++)
+    for (int i = 0; i < g->nfree; i++) {
         v[i] = LLVMBuildLoad2(cg->b, LLVMStructGetTypeAtIndex(et, (unsigned)i),
                               LLVMBuildStructGEP2(cg->b, et, p, (unsigned)i, ""), "");
+        if (g->params[g->nparams - g->nfree + i]->param.length_only)    /* no storage: only the length is read */
+            v[i] = cg_list_value(cg, LLVMConstNull(cg->t_ptr), v[i], const_i64(cg, 0));
+    }
     return v;
 }
 
@@ -329,11 +336,23 @@ static LLVMValueRef make_closure(Cg *cg, Region *r, Node *n)
     LLVMValueRef p = ptr_to(cg, env, gi->envty);
     for (int i = 0; i < g->nfree; i++) {
         Node *x = n->app.in[i + 2];
-        const Type *pt = g->params[g->nparams - g->nfree + i]->type;
-        LLVMBuildStore(cg->b, cg_coerce(cg, cg_get_val(cg, r, x), x->type, pt),
-                       LLVMBuildStructGEP2(cg->b, gi->envty, p, (unsigned)i, ""));
+        const Node *param = g->params[g->nparams - g->nfree + i];
+        LLVMValueRef v = cg_coerce(cg, cg_get_val(cg, r, x), x->type, param->type);
+        if (param->param.length_only)
+            v = cg_list_len(cg, v);
+        LLVMBuildStore(cg->b, v, LLVMBuildStructGEP2(cg->b, gi->envty, p, (unsigned)i, ""));
     }
     return cg_fn_value(cg, tag, env);
+}
+
+/* Whether a closure record of g keeps only the length of a list
+   (passes/inplace.c never lets a rebind copy such a record). */
+static bool has_length_only(const Graph *g)
+{
+    for (int i = 0; g && i < g->nfree; i++)
+        if (g->params[g->nparams - g->nfree + i]->param.length_only)
+            return true;
+    return false;
 }
 
 /* rebind(x, key0, j0, ...): the transform's closure over x's environment. */
@@ -358,6 +377,8 @@ static LLVMValueRef rebind(Cg *cg, Region *r, Node *n)
         Graph *from = xt->fns[ix].graph, *to = rt->fns[jx].graph;
         LLVMValueRef nenv = NULL;
         if (to && to->nfree) {
+            if (has_length_only(from) || has_length_only(to))
+                die("codegen: rebind of @%s, whose record keeps only a list's length", from ? from->name : to->name);
             LLVMValueRef *src = from ? load_env(cg, from, env) : NULL;
             GInfo *ti = info(cg, to);
             nenv = cg_emit_alloc(cg, r->arena, size_of(cg, ti->envty), "env");
