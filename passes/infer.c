@@ -574,14 +574,19 @@ static Inst *get_inst(TypeCtx *tc, Graph *g, Inst *ctx, Type **args, int nargs, 
        zero at one site and a float at another (the first iteration of a
        loop, whose start is a constant): one instance serves both, its
        parameters widened to the join (the zeros are materialised at the
-       call). */
+       call).  So do calls whose arguments differ only by an exported
+       parameter's marked float (one value of a closure called from an
+       exported instance and from its differentiated twin): two instances
+       of one signature would each make their own nested closures, while
+       the value's type names only one of them (specialise.c,
+       value_instance). */
     for (int i = 0; via_value && i < fi->insts.len; i++) {
         Inst *c = fi->insts.data[i];
         if (c->parent != ctx || !c->via_value || c->callsite != callsite || c->caller != caller)
             continue;
         bool ok = true;
         for (int k = 0; k < nargs && ok; k++)
-            ok = zero_compatible(c->args[k], args[k]);
+            ok = zero_compatible(c->args[k], args[k]) || infer_plain(tc, c->args[k]) == infer_plain(tc, args[k]);
         if (!ok)
             continue;
         for (int k = 0; k < nargs; k++)

@@ -37,6 +37,8 @@ int main(void)
     /* x > 0: d/db x b^2 = 2 x y; else d/db b = 1 */
     CHECK2(joined, x, y, 2 * x * y, 2 * y, 2 * x);
     CHECK2(joined, -x, y, 1.0, 0.0, 0.0);
+    /* the pullback of (x^2, sin x) applied to (1, -1.5), times y */
+    CHECK2(applied_pullback, x, y, (2 * x - 1.5 * cos(x)) * y, (2 + 1.5 * sin(x)) * y, 2 * x - 1.5 * cos(x));
     /* x cos x, derivative cos x - x sin x */
     double d = -1.0;
     check_double(&c, "jvp_sin(0.4)", jvp_sin(0.4), 0.4 * cos(0.4));

@@ -318,7 +318,7 @@ myc_c_for() {
         unwind_O0|unwind_O2) myc_c "$1" unwind.my --grad=scaled "-${1#unwind_}" ;;
         nesting_O0|nesting_O2)
             myc_c "$1" nesting.my --grad=second_partials --grad=g0 --grad=g1 --grad=fourth --grad=rr_capture \
-                --grad=ff_capture --grad=rfr --grad=joined --grad=jvp_sin "-${1#nesting_}" ;;
+                --grad=ff_capture --grad=rfr --grad=joined --grad=jvp_sin --grad=applied_pullback "-${1#nesting_}" ;;
         *) fail "no object named $1" ;;
     esac
 }
