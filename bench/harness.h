@@ -37,6 +37,12 @@
  * in another object: myc's NAME.o or bench/NAME_ref.c; the wrappers are
  * static, so each timing loop below calls the real function directly.)
  *
+ * Optionally, BENCH_LEVELS: how many recursion levels or loop iterations
+ * the gradient runs through (reported as levels=N in the RESULT line, so
+ * that run.py can give the reverse-mode memory per level; 0 when not
+ * defined).  bench/variant.h defines the four wrappers for the benchmarks
+ * grouped several to a file.
+ *
  * A primal-only benchmark (dot, matvec, stencil, axpy: list functions timed
  * without gradients) defines BENCH_PRIMAL_ONLY, bench_x (way (a), without
  * bench_names) and, instead of myc_grad and c_grad:
@@ -136,6 +142,10 @@
 #include <time.h>
 
 #include "myrt.h"
+
+#ifndef BENCH_LEVELS
+#define BENCH_LEVELS 0
+#endif
 
 #define REL_TOL 1e-9    /* myc against the hand-written code */
 #define FD_TOL 1e-5     /* the hand adjoint against finite differences */
@@ -793,12 +803,13 @@ int main(int argc, char **argv)
     printf(" arena_bytes=%llu frame_peak_bytes=%llu big_peak_bytes=%llu chunks=%llu"
            " myc_stack_bytes=%lld myc_mem_bytes=%lld myc_malloc_peak=%lld myc_rss_growth=%lld"
            " hand_heap_bytes=%lld hand_stack_bytes=%lld hand_mem_bytes=%lld hand_rss_growth=%lld"
-           " max_rel_err=%.3e fd_err=%.3e\n",
+           " max_rel_err=%.3e fd_err=%.3e levels=%lld\n",
            (unsigned long long)mm->st.arena_bytes, (unsigned long long)mm->st.frame_peak_bytes,
            (unsigned long long)mm->st.big_peak_bytes, (unsigned long long)mm->st.chunks,
            (long long)mm->stack_bytes, (long long)mm->total, (long long)mm->heap_peak,
            (long long)mm->rss_growth, (long long)mh->heap_peak, (long long)mh->stack_bytes,
-           (long long)mh->total, (long long)mh->rss_growth, max_err, max_fd_err);
+           (long long)mh->total, (long long)mh->rss_growth, max_err, max_fd_err,
+           (long long)BENCH_LEVELS);
 #endif
     return grad_failed ? 1 : 0;
 }

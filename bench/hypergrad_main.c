@@ -7,6 +7,7 @@
 #define BENCH_N 3
 #define BENCH_VARY 0
 #define STEPS 100
+#define BENCH_LEVELS STEPS
 static const double bench_x[BENCH_N] = {0.05, -0.5, 1.5};
 static const char *const bench_names[BENCH_N] = {"lr", "u0", "v0"};
 

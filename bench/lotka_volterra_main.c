@@ -7,6 +7,7 @@
 #define BENCH_N 4
 #define BENCH_VARY 0
 #define STEPS 100000
+#define BENCH_LEVELS STEPS
 static const double bench_x[BENCH_N] = {1.1, 0.4, 0.1, 0.4};
 static const char *const bench_names[BENCH_N] = {"alpha", "beta", "delta", "gamma"};
 

@@ -6,6 +6,7 @@
 #define BENCH_N 4
 #define BENCH_VARY 0
 #define STEPS 1000000
+#define BENCH_LEVELS STEPS
 static const double bench_x[BENCH_N] = {0.3, 1.7, 0.4, 1e-6};
 static const char *const bench_names[BENCH_N] = {"x0", "a", "b", "h"};
 

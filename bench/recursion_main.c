@@ -6,6 +6,7 @@
 #define BENCH_N 2
 #define BENCH_VARY 0
 #define DEPTH 1000
+#define BENCH_LEVELS DEPTH
 static const double bench_x[BENCH_N] = {0.3, 0.9};
 static const char *const bench_names[BENCH_N] = {"x", "a"};
 

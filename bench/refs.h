@@ -38,6 +38,52 @@ double ref_hypergrad(double lr, double u0, double v0, int64_t k);
 double ref_hypergrad_grad(double lr, double u0, double v0, int64_t k, double *d_lr, double *d_u0,
                           double *d_v0);
 
+/* The variants of recursion, loops and straight-line code (issue 20):
+   bench/rec_variants_ref.c, loop_variants_ref.c, straight_variants_ref.c. */
+double ref_rec_lin(double x, double a, int64_t n);
+double ref_rec_lin_grad(double x, double a, int64_t n, double *d_x, double *d_a);
+double ref_rec_cos(double x, int64_t n);
+double ref_rec_cos_grad(double x, int64_t n, double *d_x);
+double ref_rec_const(double x, double a, int64_t n);
+double ref_rec_const_grad(double x, double a, int64_t n, double *d_x, double *d_a);
+double ref_rec_twice(double x, double a, int64_t n);
+double ref_rec_twice_grad(double x, double a, int64_t n, double *d_x, double *d_a);
+double ref_rec_pair(double u, double v, double a, double b, int64_t n);
+double ref_rec_pair_grad(double u, double v, double a, double b, int64_t n, double *d_u,
+                         double *d_v, double *d_a, double *d_b);
+double ref_rec_guard(double x, double a, int64_t n);
+double ref_rec_guard_grad(double x, double a, int64_t n, double *d_x, double *d_a);
+
+double ref_loop_lin(double x0, double a, double b, int64_t n);
+double ref_loop_lin_grad(double x0, double a, double b, int64_t n, double *d_x0, double *d_a,
+                         double *d_b);
+double ref_loop_exp(double x0, double a, double b, int64_t n);
+double ref_loop_exp_grad(double x0, double a, double b, int64_t n, double *d_x0, double *d_a,
+                         double *d_b);
+double ref_loop_const(double x0, double a, int64_t n);
+double ref_loop_const_grad(double x0, double a, int64_t n, double *d_x0, double *d_a);
+double ref_loop_euler2(double a, double b, double c, double d, int64_t n);
+double ref_loop_euler2_grad(double a, double b, double c, double d, int64_t n, double *d_a,
+                            double *d_b, double *d_c, double *d_d);
+double ref_loop_euler4(double k, double c, double e, double d, int64_t n);
+double ref_loop_euler4_grad(double k, double c, double e, double d, int64_t n, double *d_k,
+                            double *d_c, double *d_e, double *d_d);
+double ref_loop_while(double x0, double a, double b, int64_t n);
+double ref_loop_while_grad(double x0, double a, double b, int64_t n, double *d_x0, double *d_a,
+                           double *d_b);
+
+double ref_sl_lin(double x, double y, double z, double w);
+double ref_sl_lin_grad(double x, double y, double z, double w, double *d_x, double *d_y,
+                       double *d_z, double *d_w);
+double ref_sl_trans(double x, double y, double z);
+double ref_sl_trans_grad(double x, double y, double z, double *d_x, double *d_y, double *d_z);
+double ref_sl_const(double x, double s);
+double ref_sl_const_grad(double x, double s, double *d_x, double *d_s);
+double ref_sl_reuse(double x, double y, double z);
+double ref_sl_reuse_grad(double x, double y, double z, double *d_x, double *d_y, double *d_z);
+double ref_sl_branch(double x, double y, double d);
+double ref_sl_branch_grad(double x, double y, double d, double *d_x, double *d_y, double *d_d);
+
 double ref_dot(const double *xs, int64_t xs_len, const double *ys, int64_t ys_len);
 void ref_matvec(const double *m, int64_t rows, int64_t cols, const double *v, int64_t v_len, double **out,
                 int64_t *out_len);
