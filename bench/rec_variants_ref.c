@@ -1,9 +1,13 @@
 /* bench/rec_variants_ref.c: the recursion variants (bench/rec_variants.my)
    in C, recursive as in the .my file, and their adjoints written by hand
    the way bench/recursion_ref.c is: the forward sweep is the same recursion
-   storing, per level, the value it recursed for (rec_pair: both values) in a
-   tape of n (2 n) doubles; the reverse sweep walks the tape from the
-   outermost level in, carrying the adjoint of the level's result. */
+   storing, per level, the result of the recursive call (rec_pair: both
+   values) in a tape, with the special functions of it that the forward sweep
+   computes anyway and the reverse sweep needs (rec_cos: cos y; rec_guard:
+   sin y and cos y), so that the reverse sweep recomputes only arithmetic and
+   the special functions the forward sweep did not compute; the reverse sweep
+   walks the tape from the outermost level in, carrying the adjoint of the
+   level's result. */
 #include <math.h>
 #include <stdlib.h>
 
@@ -67,24 +71,26 @@ double ref_rec_cos(double x, int64_t n)
     return rcos(x, n);
 }
 
+/* tape[2 (n - 1)] = y = r(n - 1), tape[2 (n - 1) + 1] = cos y */
 static double rcos_fwd(double x, int64_t n, double *tape)
 {
     if (n == 0)
         return x;
     double y = rcos_fwd(x, n - 1, tape);
-    tape[n - 1] = y;
-    return cos(y) * x;
+    double c = cos(y);
+    tape[2 * (n - 1)] = y;
+    tape[2 * (n - 1) + 1] = c;
+    return c * x;
 }
 
 double ref_rec_cos_grad(double x, int64_t n, double *d_x)
 {
-    double *tape = tape_new(n, 1);
+    double *tape = tape_new(n, 2);
     double value = rcos_fwd(x, n, tape);
     double ob = 1.0, xb = 0.0;
     for (int64_t k = n; k > 0; k--) {
-        double y = tape[k - 1];
-        xb += ob * cos(y);
-        ob = -ob * x * sin(y);
+        xb += ob * tape[2 * (k - 1) + 1];
+        ob = -ob * x * sin(tape[2 * (k - 1)]);
     }
     xb += ob;
     free(tape);
@@ -243,27 +249,31 @@ double ref_rec_guard(double x, double a, int64_t n)
     return guard(x, a, n);
 }
 
+/* tape[3 (n - 1)] = y = r(n - 1), then sin y and cos y (unset when y > 100) */
 static double guard_fwd(double x, double a, int64_t n, double *tape)
 {
     if (n == 0)
         return x;
     double y = guard_fwd(x, a, n - 1, tape);
-    tape[n - 1] = y;
+    double *t = tape + 3 * (n - 1);
+    t[0] = y;
     if (y > 100.0)
         return y;
-    return a * sin(y) + x * cos(y);
+    t[1] = sin(y);
+    t[2] = cos(y);
+    return a * t[1] + x * t[2];
 }
 
 double ref_rec_guard_grad(double x, double a, int64_t n, double *d_x, double *d_a)
 {
-    double *tape = tape_new(n, 1);
+    double *tape = tape_new(n, 3);
     double value = guard_fwd(x, a, n, tape);
     double ob = 1.0, xb = 0.0, ab = 0.0;
     for (int64_t k = n; k > 0; k--) {
-        double y = tape[k - 1];
-        if (y > 100.0)
+        const double *t = tape + 3 * (k - 1);
+        if (t[0] > 100.0)
             continue;   /* the level returned y: ob passes through */
-        double s = sin(y), c = cos(y);
+        double s = t[1], c = t[2];
         ab += ob * s;
         xb += ob * c;
         ob = ob * (a * c - x * s);
