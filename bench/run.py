@@ -380,6 +380,8 @@ def kind_table(results):
             cell = "%.2f (%s" % (v, n)
             if num == "myc_mem_bytes" and r.get("levels", 0) > 0:
                 cell += ": %s / %s B a level" % (per_level(r, num), per_level(r, den))
+            elif num == "myc_mem_bytes":    # straight-line code: the totals
+                cell += ": {:,} / {:,} B in all".format(r[num], r[den])
             cells.append(cell + ")")
         lines.append("| %s | %d%s | %s |" % (
             kind, len(ran), " (failed: %s)" % ", ".join(failed) if failed else "",
