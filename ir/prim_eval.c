@@ -775,9 +775,11 @@ int ev_sscale(EvalCtx *cx, const PrimInfo *p, const Value *args, int n, Value *o
     }
     if (!num(&args[0], &x) || !num(&args[1], &y))
         return eval_raise(cx, "internal error: cannot scale a %s by a %s", tn(&args[0]), tn(&args[1]));
-    /* a zero sensitivity or tangent stays zero whatever the partial (an
-       infinite or NaN partial of an input that does not vary) */
-    *out = value_float(x == 0.0 ? 0.0 : x * y);
+    /* a zero sensitivity or tangent stays that zero whatever the partial
+       (an infinite or NaN partial of an input that does not vary), its
+       sign kept: so scaling by 1.0 is the identity, as in a hand-written
+       adjoint's d * 1.0 */
+    *out = value_float(x == 0.0 ? x : x * y);
     return 0;
 }
 

@@ -17,15 +17,15 @@
  *   sens_add((a...), (b...))                         -> (sens_add(a, b)...)
  *   sens_scale(zero, k)                              -> zero
  *   sens_scale(c, k), c a non-zero constant          -> c * k
- *   sens_scale(d, 1.0)                               -> d, or d + 0.0
- *   sens_scale(d, -1.0)                              -> 0.0 - d
+ *   sens_scale(d, 1.0)                               -> d
  *   sens_for, sens_dense, to_diff, cotangent, check_result, mixed_mode
  *     whose value is an operand of the result's type  -> that operand
  *
  *   depend(x..., v)   loses the x that cannot fail (constants, parameters,
  *                     tuples of those); depend(v) -> v
  *
- * (sens_scale(d, k) is 0.0 when d is a zero of either sign, else d * k.)
+ * (sens_scale(d, k) is d when d is a zero of either sign, else d * k:
+ * scaling by -1.0 is not 0.0 - d, which turns -0.0 into 0.0.)
  *
  * Guarantees: the replacement has the node's type and value; none of the
  * primitives removed can fail on operands of these types.
@@ -218,12 +218,7 @@ static int rewrite(OptCtx *c, Node *x)
         if (a->kind == N_CONST && a->k.u.f != 0.0 && of_kind(b, T_FLOAT))
             return opt_replace(c, x, opt_apply_prim(x->graph, x->type, P_MUL, x->loc, 2, a, b));
         if (opt_is_float(b, 1.0))
-            return never_neg_zero(a) ? opt_replace(c, x, a)
-                                     : opt_replace(c, x, opt_apply_prim(x->graph, x->type, P_ADD, x->loc, 2, a,
-                                                                        opt_const_float(c, 0.0, x->loc)));
-        if (opt_is_float(b, -1.0))
-            return opt_replace(c, x, opt_apply_prim(x->graph, x->type, P_SUB, x->loc, 2,
-                                                    opt_const_float(c, 0.0, x->loc), a));
+            return opt_replace(c, x, a);
         return 0;
     default:
         return 0;

@@ -775,7 +775,10 @@ static LLVMValueRef emit_zero_guarded(CgPrimCtx *cg, PrimId p, const Arg *a)
     LLVMValueRef x = as_float(cg, a[0]), y = as_float(cg, a[1]);
     LLVMValueRef factor = p == P_XLOGY ? call_libm(cg, "log", &y, 1) : y;
     LLVMValueRef is_zero = LLVMBuildFCmp(b, LLVMRealOEQ, x, c_f64(cg, 0.0), "");
-    return LLVMBuildSelect(b, is_zero, c_f64(cg, 0.0), LLVMBuildFMul(b, x, factor, ""), prim_info(p)->name);
+    /* xlogy(0, y) is 0.0; sens_scale of a zero is that zero, its sign kept
+       (so sens_scale(d, 1.0) is d itself: prims.def) */
+    LLVMValueRef z = p == P_XLOGY ? c_f64(cg, 0.0) : x;
+    return LLVMBuildSelect(b, is_zero, z, LLVMBuildFMul(b, x, factor, ""), prim_info(p)->name);
 }
 
 /* ---- entry points ------------------------------------------------------------------------ */
