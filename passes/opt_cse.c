@@ -11,8 +11,16 @@
  * pass may change where it is the only reference (two backpropagators'
  * empty zeros, merged, would be one list two sensitivities share).
  *
- * Guarantees: every replacement is by a node of the same graph, type and
- * value, computed before it.
+ * Across graphs, for the primitives libm computes (sin, exp, pow, ...):
+ * an application in a nested graph equal to one in a graph enclosing it
+ * reads that one (a free variable).  A backpropagator then keeps sin(y)
+ * and cos(y) that its function computed, instead of calling libm again
+ * (the rules of sin and cos read each other's value).  The arithmetic
+ * opt_remat.c computes again costs less than keeping it; these cost more.
+ *
+ * Guarantees: every replacement is by a node of the same type and value,
+ * computed before it: of the same graph, or of an enclosing one, which has
+ * run when a nested graph runs.
  */
 #include "opt_pass.h"
 
@@ -54,9 +62,71 @@ static bool same_apply(const Node *a, const Node *b)
     return true;
 }
 
+static uint64_t hash_apply(const Node *x)
+{
+    uint64_t h = 0;
+    for (int i = 0; i < x->app.n; i++)
+        h = mix(h, hash_operand(x->app.in[i]));
+    return h;
+}
+
+static bool is_libm(const Node *x)
+{
+    int p = ir_applied_prim(x);
+    return p >= 0 && (prim_info((PrimId)p)->libm1 || prim_info((PrimId)p)->libm2);
+}
+
+/* The libm applications of nested graphs that one of an enclosing graph
+   computes already read it. */
+static int cse_nested(OptCtx *c)
+{
+    NodeVec all = {0};
+    for (int gi = 0; gi < c->graphs.len; gi++) {
+        Graph *g = c->graphs.data[gi];
+        NodeVec *body = &c->body[g->id];
+        for (int j = 0; j < body->len; j++)
+            if (body->data[j]->graph == g && body->data[j]->uses && is_libm(body->data[j]))
+                vec_push(&all, body->data[j]);
+    }
+    size_t cap = 16;
+    while (cap < (size_t)all.len * 2)
+        cap *= 2;
+    Node **table = xcalloc(cap, sizeof(Node *));
+    /* shallowest first, so that a chain of equal nodes ends at the outermost */
+    int done = 0;
+    for (int depth = 0, more = 1; more; depth++) {
+        more = 0;
+        for (int i = 0; i < all.len; i++) {
+            Node *x = all.data[i];
+            if (x->graph->depth != depth) {
+                more |= x->graph->depth > depth;
+                continue;
+            }
+            size_t k = (size_t)hash_apply(x) & (cap - 1);
+            Node *y = NULL;
+            for (; table[k]; k = (k + 1) & (cap - 1))
+                if (same_apply(table[k], x) && table[k]->graph != x->graph &&
+                    ir_graph_encloses(table[k]->graph, x->graph)) {
+                    y = table[k];
+                    break;
+                }
+            if (y) {
+                done += opt_replace(c, x, y);
+            } else {
+                while (table[k])
+                    k = (k + 1) & (cap - 1);
+                table[k] = x;
+            }
+        }
+    }
+    free(table);
+    vec_free(&all);
+    return done;
+}
+
 int opt_cse(OptCtx *c)
 {
-    int done = 0;
+    int done = cse_nested(c);
     for (int gi = 0; gi < c->graphs.len; gi++) {
         Graph *g = c->graphs.data[gi];
         NodeVec *body = &c->body[g->id];
@@ -69,10 +139,7 @@ int opt_cse(OptCtx *c)
             if (x->graph != g || !x->uses || x->app.n == 0 || x->app.in[0]->kind != N_CONST ||
                 opt_is_prim(x, P_UNREACHABLE) || opt_is_prim(x, P_LIST_MAKE))
                 continue;
-            uint64_t h = 0;
-            for (int i = 0; i < x->app.n; i++)
-                h = mix(h, hash_operand(x->app.in[i]));
-            size_t k = (size_t)h & (cap - 1);
+            size_t k = (size_t)hash_apply(x) & (cap - 1);
             while (table[k] && !same_apply(table[k], x))
                 k = (k + 1) & (cap - 1);
             if (!table[k])
