@@ -490,13 +490,6 @@ Type *ty_sfor(TypeCtx *tc, const PrimInfo *p, Node *app, Type **args, int n)
 Type *ty_sdense(TypeCtx *tc, const PrimInfo *p, Node *app, Type **args, int n)
 {
     (void)p; (void)n;
-    /* a list whose items are not typed (yet: a comprehension's while its
-       body is typed) has a list of no items typed yet as its sensitivity,
-       or d's when d is a list: not zero, on which a use of the value (an
-       item read, sin of it) would be an error that types that only grow
-       keep once the items are typed */
-    if (args[0]->kind == T_LIST && !type_list_elem(args[0]))
-        return args[1]->kind == T_LIST ? dense_type(tc, args[1]) : args[0];
     Type *t = dense_type(tc, args[0]);
     if (all_zero(t))    /* x has no sensitivity, whatever one instance of shared code passes as d */
         return t;
