@@ -516,6 +516,9 @@ static void check_uses(Ck *ck, const NodeVec *nodes, const unsigned char *seen)
                         describe(y, b2, sizeof b2), u->index);
                     continue;
                 }
+                if (y->app.use[u->index] != u)
+                    err(ck, g, "use list of %s: %s keeps another record of its input %d", describe(x, b, sizeof b),
+                        describe(y, b2, sizeof b2), u->index);
                 key = ((uint64_t)y->id << 32) | (uint32_t)u->index;
                 counts = y->id < ck->nn && seen[y->id] && graph_ok(ck, y->graph);
             } else {
@@ -525,6 +528,9 @@ static void check_uses(Ck *ck, const NodeVec *nodes, const unsigned char *seen)
                         h && h->name ? h->name : "?");
                     continue;
                 }
+                if (h->output_use != u)
+                    err(ck, g, "use list of %s: @%s keeps another record of its output", describe(x, b, sizeof b),
+                        h->name ? h->name : "?");
                 key = ((uint64_t)(0x80000000u | h->id) << 32) | 0xffffffffu;
                 counts = graph_ok(ck, h);
             }

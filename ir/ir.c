@@ -113,32 +113,35 @@ Node *ir_const_bool(Module *m, bool v, Loc loc) { Node *n = new_const(m, K_BOOL,
 Node *ir_const_prim(Module *m, PrimId p, Loc loc) { Node *n = new_const(m, K_PRIM, loc); n->k.u.prim = p; return n; }
 Node *ir_const_graph(Module *m, Graph *g, Loc loc) { Node *n = new_const(m, K_GRAPH, loc); n->k.u.graph = g; return n; }
 
-static void add_use(Module *m, Node *used, Node *user, Graph *graph, int index)
+static Use *add_use(Module *m, Node *used, Node *user, Graph *graph, int index)
 {
     Use *u = ARENA_NEW(m->arena, Use);
     u->user = user;
     u->graph = graph;
     u->index = index;
+    u->prev = NULL;
     u->next = used->uses;
     if (used->uses)
         used->uses->prev = u;
     used->uses = u;
+    return u;
 }
 
-static void remove_use(Node *used, Node *user, Graph *graph, int index)
+/* Unlinks u from used's use list: constant time (every user keeps its Uses,
+   Node.app.use and Graph.output_use), so that dropping the inputs of many
+   nodes that share one input (a parameter used by thousands of terms) is
+   not a scan of its list per input. */
+static void remove_use(Node *used, Use *u)
 {
-    for (Use *u = used->uses; u; u = u->next) {
-        if (u->user == user && u->graph == graph && u->index == index) {
-            if (u->prev)
-                u->prev->next = u->next;
-            else
-                used->uses = u->next;
-            if (u->next)
-                u->next->prev = u->prev;
-            return;
-        }
-    }
-    die("use list out of date for node %u", used->id);
+    if (u->prev)
+        u->prev->next = u->next;
+    else if (used->uses == u)
+        used->uses = u->next;
+    else
+        die("use list out of date for node %u", used->id);
+    if (u->next)
+        u->next->prev = u->prev;
+    u->prev = u->next = NULL;
 }
 
 Node *ir_apply(Graph *g, Node *const *in, int n, Loc loc)
@@ -148,12 +151,13 @@ Node *ir_apply(Graph *g, Node *const *in, int n, Loc loc)
     a->graph = g;
     a->app.cap = n < 4 ? 4 : n;
     a->app.in = ARENA_ARRAY(m->arena, Node *, a->app.cap);
+    a->app.use = ARENA_ARRAY(m->arena, Use *, a->app.cap);
     a->app.n = n;
     for (int i = 0; i < n; i++) {
         if (!in[i])
             die("ir_apply: NULL input %d", i);
         a->app.in[i] = in[i];
-        add_use(m, in[i], a, NULL, i);
+        a->app.use[i] = add_use(m, in[i], a, NULL, i);
     }
     if (m->track)
         vec_push(m->track, a);
@@ -218,12 +222,15 @@ void ir_apply_append(Node *a, Node *arg)
     if (a->app.n == a->app.cap) {
         int cap = a->app.cap * 2;
         Node **in = ARENA_ARRAY(m->arena, Node *, cap);
+        Use **use = ARENA_ARRAY(m->arena, Use *, cap);
         memcpy(in, a->app.in, sizeof(Node *) * (size_t)a->app.n);
+        memcpy(use, a->app.use, sizeof(Use *) * (size_t)a->app.n);
         a->app.in = in;
+        a->app.use = use;
         a->app.cap = cap;
     }
     a->app.in[a->app.n] = arg;
-    add_use(m, arg, a, NULL, a->app.n);
+    a->app.use[a->app.n] = add_use(m, arg, a, NULL, a->app.n);
     a->app.n++;
 }
 
@@ -231,14 +238,15 @@ void ir_apply_set_inputs(Node *a, Node *const *in, int n)
 {
     Module *m = a->graph->module;
     for (int i = 0; i < a->app.n; i++)
-        remove_use(a->app.in[i], a, NULL, i);
+        remove_use(a->app.in[i], a->app.use[i]);
     if (n > a->app.cap) {
         a->app.in = ARENA_ARRAY(m->arena, Node *, n);
+        a->app.use = ARENA_ARRAY(m->arena, Use *, n);
         a->app.cap = n;
     }
     for (int i = 0; i < n; i++) {
         a->app.in[i] = in[i];
-        add_use(m, in[i], a, NULL, i);
+        a->app.use[i] = add_use(m, in[i], a, NULL, i);
     }
     a->app.n = n;
 }
@@ -246,17 +254,16 @@ void ir_apply_set_inputs(Node *a, Node *const *in, int n)
 void ir_set_output(Graph *g, Node *out)
 {
     if (g->output)
-        remove_use(g->output, NULL, g, -1);
+        remove_use(g->output, g->output_use);
     g->output = out;
-    if (out)
-        add_use(g->module, out, NULL, g, -1);
+    g->output_use = out ? add_use(g->module, out, NULL, g, -1) : NULL;
 }
 
 void ir_set_input(Node *a, int i, Node *v)
 {
-    remove_use(a->app.in[i], a, NULL, i);
+    remove_use(a->app.in[i], a->app.use[i]);
     a->app.in[i] = v;
-    add_use(a->graph->module, v, a, NULL, i);
+    a->app.use[i] = add_use(a->graph->module, v, a, NULL, i);
 }
 
 void ir_use_set(const Use *u, Node *v)

@@ -74,7 +74,8 @@ struct Node {
     const char *name;   /* source variable name, or NULL */
     Use *uses;
     union {
-        struct { Node **in; int n, cap; } app;  /* in[0]: the callee */
+        struct { Node **in; Use **use; int n, cap; } app;  /* in[0]: the callee; use[i]: in[i]'s
+                                                               Use of this node (ir.c keeps it) */
         struct {
             int index;
             Node *captured;     /* closure conversion's free variable this parameter holds */
@@ -145,6 +146,7 @@ struct Graph {
     Node **params;
     int nparams, capparams;
     Node *output;
+    Use *output_use;    /* output's Use of this graph (ir.c keeps it) */
     Loc ret_loc;            /* the return statement that set the output, if any (for messages) */
 
     /* Source-level signature (G_FUNCTION only; NULL entries when absent). */

@@ -197,7 +197,23 @@ static void test_use_list_duplicate(void **state)
     dup->next = t->i->uses;
     t->i->uses->prev = dup;
     t->i->uses = dup;
-    expect(t, false, 1, "lists one use twice");
+    /* the copy is also not the record its user keeps */
+    expect(t, false, 2, "lists one use twice");
+    assert_non_null(strstr(sb_cstr(&t->errs), "keeps another record of its input 1"));
+    t_free(t);
+}
+
+static void test_use_list_other_record(void **state)
+{
+    (void)state;
+    T *t = build();
+    /* a user whose record of an input is another node's Use: removing the
+       input would unlink the wrong list */
+    Use *u = find_use(t->i, t->i1, 1);
+    assert_non_null(u);
+    assert_ptr_equal(t->i1->app.use[1], u);
+    t->i1->app.use[1] = find_use(t->n, t->cond, 2);
+    expect(t, false, 1, "keeps another record of its input 1");
     t_free(t);
 }
 
@@ -514,6 +530,7 @@ int main(void)
         cmocka_unit_test(test_use_list_missing),
         cmocka_unit_test(test_use_list_stale),
         cmocka_unit_test(test_use_list_duplicate),
+        cmocka_unit_test(test_use_list_other_record),
         cmocka_unit_test(test_use_list_cyclic),
         cmocka_unit_test(test_use_list_wrong_output),
         cmocka_unit_test(test_params),
