@@ -186,7 +186,14 @@ static inline bool has_val(Cg *cg, const Node *x)
 
 /* ---- values.c: types and values ------------------------------------------ */
 
-LLVMTypeRef cg_type(Cg *cg, const Type *t);                     /* the LLVM type of myc type t */
+/* The LLVM type of myc type t.  A tuple is a struct of its elements' types,
+   but a tuple of CG_ARRAY_TUPLE or more elements of one LLVM type is an
+   array of them: extractvalue and insertvalue read and build both alike,
+   and LLVM's (IP)SCCP tracks every field of a struct value separately,
+   which costs it time quadratic in the fields on a chain of insertvalues
+   (a function of a flat 1,000-float tuple compiled for minutes). */
+#define CG_ARRAY_TUPLE 16
+LLVMTypeRef cg_type(Cg *cg, const Type *t);
 LLVMValueRef cg_zero_value(Cg *cg, const Type *t);              /* 0, 0.0, False, (), NULL env, ... */
 LLVMValueRef cg_fn_value(Cg *cg, int tag, LLVMValueRef env);    /* { tag, env } (env NULL: none) */
 /* v of type from as type to, where the language converts implicitly or a

@@ -60,8 +60,16 @@ LLVMTypeRef cg_type(Cg *cg, const Type *t)
     case T_LIST: return cg->t_list;
     case T_TUPLE: {
         LLVMTypeRef *el = xmalloc(sizeof(LLVMTypeRef) * (size_t)(t->n + 1));
-        for (int i = 0; i < t->n; i++)
+        bool same = true;
+        for (int i = 0; i < t->n; i++) {
             el[i] = cg_type(cg, t->elems[i]);
+            same = same && el[i] == el[0];
+        }
+        if (t->n >= CG_ARRAY_TUPLE && same) {
+            LLVMTypeRef a = LLVMArrayType(el[0], (unsigned)t->n);
+            free(el);
+            return a;
+        }
         LLVMTypeRef s = LLVMStructTypeInContext(cg->ctx, el, (unsigned)t->n, 0);
         free(el);
         return s;
