@@ -133,11 +133,9 @@ static int count_leaves_params(const Graph *g, CTypeVec *lv)
     return lv->len;
 }
 
-/* `if (p) *p = x;` (a bool stored as a byte). */
-static void store_unless_null(Cg *cg, LLVMValueRef fn, LLVMValueRef p, LLVMValueRef x, const Type *t)
+/* `if (p) *p = x;` (x already in its C representation). */
+static void store_raw_unless_null(Cg *cg, LLVMValueRef fn, LLVMValueRef p, LLVMValueRef x)
 {
-    if (t->kind == T_BOOL)
-        x = LLVMBuildZExt(cg->b, x, cg->t_i8, "");
     LLVMBasicBlockRef st = LLVMAppendBasicBlockInContext(cg->ctx, fn, "store");
     LLVMBasicBlockRef next = LLVMAppendBasicBlockInContext(cg->ctx, fn, "next");
     LLVMBuildCondBr(cg->b, LLVMBuildIsNotNull(cg->b, p, ""), st, next);
@@ -145,6 +143,66 @@ static void store_unless_null(Cg *cg, LLVMValueRef fn, LLVMValueRef p, LLVMValue
     LLVMBuildStore(cg->b, x, ptr_to(cg, p, LLVMTypeOf(x)));
     LLVMBuildBr(cg->b, next);
     LLVMPositionBuilderAtEnd(cg->b, next);
+}
+
+/* x of type t in its C representation (a bool as a byte). */
+static LLVMValueRef c_repr(Cg *cg, LLVMValueRef x, const Type *t)
+{
+    return t->kind == T_BOOL ? LLVMBuildZExt(cg->b, x, cg->t_i8, "") : x;
+}
+
+/* `if (p) *p = x;` (a bool stored as a byte). */
+static void store_unless_null(Cg *cg, LLVMValueRef fn, LLVMValueRef p, LLVMValueRef x, const Type *t)
+{
+    store_raw_unless_null(cg, fn, p, c_repr(cg, x, t));
+}
+
+/* Scalar stores through out-pointers that may each be NULL, collected
+   (stores_add) and made together (stores_flush): a few one by one, each
+   behind its test; CG_ARRAY_TUPLE or more of one type through two arrays
+   in the frame, the pointers' and the values', and a loop that tests and
+   stores.  A test and a block per leaf for thousands of leaves, with
+   every value live across all the blocks, cost LLVM's register allocation
+   and machine sinking time quadratic in the leaves (a vjp of a function
+   of a 1,000-float tuple: 6 s of code generation for its C wrapper). */
+typedef struct Stores {
+    ValVec p, x;
+} Stores;
+
+static void stores_add(Cg *cg, Stores *s, LLVMValueRef p, LLVMValueRef x, const Type *t)
+{
+    vec_push(&s->p, p);
+    vec_push(&s->x, c_repr(cg, x, t));
+}
+
+static void stores_flush(Cg *cg, LLVMValueRef fn, Stores *s)
+{
+    int n = s->p.len;
+    bool same = true;
+    for (int i = 1; i < n; i++)
+        same = same && LLVMTypeOf(s->x.data[i]) == LLVMTypeOf(s->x.data[0]);
+    if (n < CG_ARRAY_TUPLE || !same) {
+        for (int i = 0; i < n; i++)
+            store_raw_unless_null(cg, fn, s->p.data[i], s->x.data[i]);
+    } else {
+        LLVMTypeRef xt = LLVMTypeOf(s->x.data[0]);
+        LLVMTypeRef pa = LLVMArrayType(cg->t_ptr, (unsigned)n), xa = LLVMArrayType(xt, (unsigned)n);
+        LLVMValueRef ps = cg_entry_alloca(cg, pa, "outs"), xs = cg_entry_alloca(cg, xa, "leaves");
+        for (int i = 0; i < n; i++) {
+            LLVMValueRef at[2] = {const_i64(cg, 0), const_i64(cg, i)};
+            LLVMBuildStore(cg->b, s->p.data[i], LLVMBuildInBoundsGEP2(cg->b, pa, ps, at, 2, ""));
+            LLVMBuildStore(cg->b, s->x.data[i], LLVMBuildInBoundsGEP2(cg->b, xa, xs, at, 2, ""));
+        }
+        CgLoop l;
+        cg_loop_begin(cg, &l, const_i64(cg, 0), const_i64(cg, n), NULL, 0);
+        LLVMValueRef at[2] = {const_i64(cg, 0), l.i};
+        LLVMValueRef p = LLVMBuildLoad2(cg->b, cg->t_ptr, LLVMBuildInBoundsGEP2(cg->b, pa, ps, at, 2, ""), "");
+        LLVMValueRef x = LLVMBuildLoad2(cg->b, xt, LLVMBuildInBoundsGEP2(cg->b, xa, xs, at, 2, ""), "");
+        store_raw_unless_null(cg, fn, p, x);
+        cg_loop_end(cg, &l, NULL);
+    }
+    vec_free(&s->p);
+    vec_free(&s->x);
 }
 
 /* The leaves of value v (of type t) as values of the types `want` (the C
@@ -606,32 +664,32 @@ static void emit_grad_export(Cg *cg, const CgExport *ex)
     const Type *dt = grt->elems[1];
     if (dt->kind == T_TUPLE && dt->n != nd)
         die("codegen: %s has %d derivatives, its signature %d", ex->sig.name, dt->n, nd);
+    Stores sd = {0};
     for (int i = 0; i < nd; i++) {
         LLVMValueRef p = LLVMGetParam(fn, (unsigned)(nin + i));
+        const Type *t = ci.in.data[dleaf.data[i]];
+        const Type *di_t = dt->kind == T_TUPLE ? dt->elems[i] : NULL;
+        LLVMValueRef di = di_t ? LLVMBuildExtractValue(cg->b, ds, (unsigned)i, "") : NULL;
+        if (t->kind != T_LIST) {
+            stores_add(cg, &sd, p, di_t ? cg_coerce(cg, di, di_t, f64) : LLVMConstReal(cg->t_f64, 0.0), f64);
+            continue;
+        }
         LLVMBasicBlockRef st = LLVMAppendBasicBlockInContext(cg->ctx, fn, "store");
         LLVMBasicBlockRef next = LLVMAppendBasicBlockInContext(cg->ctx, fn, "next");
         LLVMBuildCondBr(cg->b, LLVMBuildIsNotNull(cg->b, p, ""), st, next);
         LLVMPositionBuilderAtEnd(cg->b, st);
-        const Type *t = ci.in.data[dleaf.data[i]];
-        const Type *di_t = dt->kind == T_TUPLE ? dt->elems[i] : NULL;
-        LLVMValueRef di = di_t ? LLVMBuildExtractValue(cg->b, ds, (unsigned)i, "") : NULL;
-        if (t->kind == T_LIST) {
-            ListBlock lb;
-            type_list_block(t, &lb);
-            LLVMValueRef *c = &flat[dleaf.data[i]];
-            LLVMValueRef len = cg_list_len(cg, *c), cols = NULL;
-            if (lb.dims == 2)       /* the columns: the C parameter after the rows */
-                cols = LLVMGetParam(fn, (unsigned)(ci.cfirst[dleaf.data[i]] + 2));
-            if (!di_t || di_t->kind == T_ZERO)
-                di_t = type_zero(cg->m->types);
-            sens_to_c(cg, di, di_t, len, cols, lb.per_item, p);
-        } else {
-            LLVMValueRef x = di_t ? cg_coerce(cg, di, di_t, f64) : LLVMConstReal(cg->t_f64, 0.0);
-            LLVMBuildStore(cg->b, x, ptr_to(cg, p, cg->t_f64));
-        }
+        ListBlock lb;
+        type_list_block(t, &lb);
+        LLVMValueRef len = cg_list_len(cg, flat[dleaf.data[i]]), cols = NULL;
+        if (lb.dims == 2)       /* the columns: the C parameter after the rows */
+            cols = LLVMGetParam(fn, (unsigned)(ci.cfirst[dleaf.data[i]] + 2));
+        if (!di_t || di_t->kind == T_ZERO)
+            di_t = type_zero(cg->m->types);
+        sens_to_c(cg, di, di_t, len, cols, lb.per_item, p);
         LLVMBuildBr(cg->b, next);
         LLVMPositionBuilderAtEnd(cg->b, next);
     }
+    stores_flush(cg, fn, &sd);
     arena_leave(cg, arena);
     LLVMBuildRet(cg->b, val);
     cg_debug_leave(cg, dbg);
@@ -685,6 +743,7 @@ static void store_results(Cg *cg, LLVMValueRef fn, LLVMValueRef arena, LLVMValue
         if (type_list_block(res->data[i], &lb) && lb.dims == 2)
             cols[i] = rectangular_columns(cg, yl[i], res->data[i], loc);
     }
+    Stores st = {0};
     for (int i = 0; i < res->len; i++) {
         LLVMValueRef o[3];
         for (int d = 0; d < c_width(res->data[i]); d++)
@@ -692,8 +751,9 @@ static void store_results(Cg *cg, LLVMValueRef fn, LLVMValueRef arena, LLVMValue
         if (res->data[i]->kind == T_LIST)
             list_out_unless_null(cg, fn, arena, yl[i], res->data[i], cols[i], o);
         else
-            store_unless_null(cg, fn, o[0], yl[i], res->data[i]);
+            stores_add(cg, &st, o[0], yl[i], res->data[i]);
     }
+    stores_flush(cg, fn, &st);
     free(yl);
 }
 
@@ -819,14 +879,15 @@ static void emit_vector_export(Cg *cg, const CgExport *ex)
         /* (d...): one per differentiable parameter leaf */
         if (dt->kind == T_TUPLE && dt->n != nd)
             die("codegen: %s has %d derivatives, its signature %d", ex->sig.name, dt->n, nd);
+        Stores sd = {0};
         for (int j = 0; j < nd; j++) {
             const Type *t = ci.in.data[dp.data[j]];
             const Type *di_t = dt->kind == T_TUPLE ? dt->elems[j] : type_zero(cg->m->types);
             LLVMValueRef di = dt->kind == T_TUPLE ? LLVMBuildExtractValue(cg->b, dv, (unsigned)j, "") : NULL;
             LLVMValueRef p = LLVMGetParam(fn, (unsigned)dfirst[j]);
             if (t->kind != T_LIST) {
-                store_unless_null(cg, fn, p, di_t->kind == T_ZERO ? LLVMConstReal(cg->t_f64, 0.0)
-                                                                  : cg_coerce(cg, di, di_t, f64), f64);
+                stores_add(cg, &sd, p, di_t->kind == T_ZERO ? LLVMConstReal(cg->t_f64, 0.0)
+                                                            : cg_coerce(cg, di, di_t, f64), f64);
                 continue;
             }
             ListBlock lb;
@@ -840,6 +901,7 @@ static void emit_vector_export(Cg *cg, const CgExport *ex)
             LLVMBuildBr(cg->b, next);
             LLVMPositionBuilderAtEnd(cg->b, next);
         }
+        stores_flush(cg, fn, &sd);
     } else {
         /* ty: y's shape; its differentiable leaves go through dout_ */
         ValVec tl = {0};
@@ -858,13 +920,14 @@ static void emit_vector_export(Cg *cg, const CgExport *ex)
         LLVMValueRef y = LLVMBuildExtractValue(cg->b, r, 0, "");
         ValVec yl = {0};
         flatten_value(cg, y, grt->elems[0], &yl);
+        Stores sd = {0};
         for (int j = 0; j < nd; j++) {
             int i = dr.data[j];
             const Type *t = res.data[i], *ti = tt.data[i];
             LLVMValueRef p = LLVMGetParam(fn, (unsigned)dfirst[j]);
             if (t->kind != T_LIST) {
-                store_unless_null(cg, fn, p, ti->kind == T_ZERO ? LLVMConstReal(cg->t_f64, 0.0)
-                                                                : cg_coerce(cg, tl.data[i], ti, f64), f64);
+                stores_add(cg, &sd, p, ti->kind == T_ZERO ? LLVMConstReal(cg->t_f64, 0.0)
+                                                          : cg_coerce(cg, tl.data[i], ti, f64), f64);
                 continue;
             }
             ListBlock lb;
@@ -895,6 +958,7 @@ static void emit_vector_export(Cg *cg, const CgExport *ex)
             LLVMBuildBr(cg->b, next);
             LLVMPositionBuilderAtEnd(cg->b, next);
         }
+        stores_flush(cg, fn, &sd);
         vec_free(&yl);
         vec_free(&tl);
         vec_free(&tt);

@@ -306,7 +306,7 @@ myc_c_for() {
         vectors_O0|vectors_O2)
             myc_c "$1" vectors.my --grad=sq2 --grad=tup_loss --vjp=sq2 --jvp=sq2 --vjp=tup_loss --jvp=tup_loss \
                 --vjp=polar --jvp=polar --vjp=three --jvp=three --vjp=mixed --jvp=mixed --vjp=nested --jvp=nested \
-                --vjp=count --jvp=count "-${1#vectors_}" ;;
+                --vjp=count --jvp=count --vjp=wide --jvp=wide --grad=wsum "-${1#vectors_}" ;;
         pfx_vectors) myc_c pfx_vectors vectors.my --vjp=polar --jvp=polar --prefix=pv_ ;;
         lists_O0|lists_O2) myc_c "$1" lists.my "-${1#lists_}" ;;
         list_grads_O0|list_grads_O2)
@@ -571,9 +571,9 @@ t_vectors() {
     fi || return 1
     run ./vectors || return 1
     local want got n
-    want=$(for n in sq2 tup_loss polar three mixed nested count; do
+    want=$(for n in sq2 tup_loss polar three mixed nested count wide; do
                printf '%s\n' "$n" "${n}_vjp" "${n}_jvp"
-           done; printf '%s\n' sq2_grad tup_loss_grad)
+           done; printf '%s\n' sq2_grad tup_loss_grad wsum wsum_grad)
     want=$(echo "$want" | sort)
     got=$(nm -g --defined-only "$TMP/obj/$key.o" | awk '{print $NF}' | sort)
     [ "$got" = "$want" ] || fail "global symbols of $key.o: expected [$(echo $want)], got [$(echo $got)]"

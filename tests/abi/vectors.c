@@ -314,6 +314,43 @@ static void check_count(Checker *c)
     check_bits(c, "count_jvp dout_0 (no float parameter)", t, 0.0);
 }
 
+/* wide and wsum: 20 leaves each way, closed forms (exact: one product
+   each), with every third out-pointer NULL and then none. */
+#define WN 20
+#define ARGS(a) a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9], a[10], a[11], a[12], a[13], a[14], a[15], a[16], a[17], a[18], a[19]
+#define W(p, k) ((k) % 3 == skip ? NULL : &(p)[k])
+#define PTRS(p) W(p, 0), W(p, 1), W(p, 2), W(p, 3), W(p, 4), W(p, 5), W(p, 6), W(p, 7), W(p, 8), W(p, 9), W(p, 10), W(p, 11), W(p, 12), W(p, 13), W(p, 14), W(p, 15), W(p, 16), W(p, 17), W(p, 18), W(p, 19)
+
+static void check_wide(Checker *c)
+{
+    double t[WN], dy[WN], y[WN], dx[WN], ty[WN], tdy[WN], d[WN];
+    for (int k = 0; k < WN; k++)
+        t[k] = 0.25 * k - 2.0, dy[k] = 1.5 - 0.125 * k;
+    for (int skip = 3; skip >= 1; skip -= 2) {     /* 3: no pointer is NULL; 1: every third */
+        char what[96];
+        for (int k = 0; k < WN; k++)
+            y[k] = dx[k] = ty[k] = tdy[k] = d[k] = UNTOUCHED;
+        wide_vjp(ARGS(t), PTRS(y), ARGS(dy), PTRS(dx));
+        wide_jvp(ARGS(t), ARGS(dy), PTRS(ty), PTRS(tdy));
+        double v = wsum_grad(ARGS(t), PTRS(d)), want = 0.0;
+        for (int k = 0; k < WN; k++) {
+            bool null = k % 3 == skip;
+            want += (k + 1) / 2.0 * t[k] * t[k];
+            snprintf(what, sizeof what, "wide_vjp out_%d (skip %d)", k, skip);
+            check_double(c, what, y[k], null ? UNTOUCHED : (k + 1) * t[WN - 1 - k]);
+            snprintf(what, sizeof what, "wide_vjp d_t_%d (skip %d)", k, skip);
+            check_double(c, what, dx[k], null ? UNTOUCHED : (WN - k) * dy[WN - 1 - k]);
+            snprintf(what, sizeof what, "wide_jvp out_%d (skip %d)", k, skip);
+            check_double(c, what, ty[k], null ? UNTOUCHED : (k + 1) * t[WN - 1 - k]);
+            snprintf(what, sizeof what, "wide_jvp dout_%d (skip %d)", k, skip);
+            check_double(c, what, tdy[k], null ? UNTOUCHED : (k + 1) * dy[WN - 1 - k]);
+            snprintf(what, sizeof what, "wsum_grad d_t_%d (skip %d)", k, skip);
+            check_double(c, what, d[k], null ? UNTOUCHED : (k + 1) * t[k]);
+        }
+        check_close(c, "wsum_grad's value", v, want, 1e-12, 0.0);
+    }
+}
+
 int main(void)
 {
     Checker c = {"vectors", 0, 0};
@@ -353,5 +390,6 @@ int main(void)
     check_mixed_results(&c, -0.3, 1.1, -2, 0.7, false, 2, ef_f, E_MIXED_F_1, E_MIXED_F_3);
     check_polar_nulls(&c);
     check_count(&c);
+    check_wide(&c);
     return checks_done(&c);
 }
