@@ -158,13 +158,17 @@ static void store_unless_null(Cg *cg, LLVMValueRef fn, LLVMValueRef p, LLVMValue
 }
 
 /* Scalar stores through out-pointers that may each be NULL, collected
-   (stores_add) and made together (stores_flush): a few one by one, each
-   behind its test; CG_ARRAY_TUPLE or more of one type through two arrays
-   in the frame, the pointers' and the values', and a loop that tests and
-   stores.  A test and a block per leaf for thousands of leaves, with
-   every value live across all the blocks, cost LLVM's register allocation
-   and machine sinking time quadratic in the leaves (a vjp of a function
-   of a 1,000-float tuple: 6 s of code generation for its C wrapper). */
+   (stores_add) and made together (stores_flush): up to STORES_LOOP one by
+   one, each behind its test; more of one type through two arrays in the
+   frame, the pointers' and the values', and a loop that tests and stores.
+   A test and a block per leaf for thousands of leaves, with every value
+   live across all the blocks, cost LLVM's register allocation and machine
+   sinking time quadratic in the leaves (a vjp of a function of a
+   1,000-float tuple: 6 s of code generation for its C wrapper); below a
+   hundred or so they cost little, and the arrays would add 16 bytes of
+   C stack per leaf to every call (nn_grad's 33 derivatives: 850 bytes). */
+#define STORES_LOOP 128
+
 typedef struct Stores {
     ValVec p, x;
 } Stores;
@@ -181,7 +185,7 @@ static void stores_flush(Cg *cg, LLVMValueRef fn, Stores *s)
     bool same = true;
     for (int i = 1; i < n; i++)
         same = same && LLVMTypeOf(s->x.data[i]) == LLVMTypeOf(s->x.data[0]);
-    if (n < CG_ARRAY_TUPLE || !same) {
+    if (n <= STORES_LOOP || !same) {
         for (int i = 0; i < n; i++)
             store_raw_unless_null(cg, fn, s->p.data[i], s->x.data[i]);
     } else {

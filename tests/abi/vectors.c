@@ -314,12 +314,41 @@ static void check_count(Checker *c)
     check_bits(c, "count_jvp dout_0 (no float parameter)", t, 0.0);
 }
 
-/* wide and wsum: 20 leaves each way, closed forms (exact: one product
+/* wide and wsum: 130 leaves each way (more than abi.c's STORES_LOOP:
+   the wrappers store them in a loop), closed forms (exact: one product
    each), with every third out-pointer NULL and then none. */
-#define WN 20
-#define ARGS(a) a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9], a[10], a[11], a[12], a[13], a[14], a[15], a[16], a[17], a[18], a[19]
+#define WN 130
+#define ARGS(a) \
+    a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9], a[10], a[11], \
+    a[12], a[13], a[14], a[15], a[16], a[17], a[18], a[19], a[20], a[21], a[22], a[23], \
+    a[24], a[25], a[26], a[27], a[28], a[29], a[30], a[31], a[32], a[33], a[34], a[35], \
+    a[36], a[37], a[38], a[39], a[40], a[41], a[42], a[43], a[44], a[45], a[46], a[47], \
+    a[48], a[49], a[50], a[51], a[52], a[53], a[54], a[55], a[56], a[57], a[58], a[59], \
+    a[60], a[61], a[62], a[63], a[64], a[65], a[66], a[67], a[68], a[69], a[70], a[71], \
+    a[72], a[73], a[74], a[75], a[76], a[77], a[78], a[79], a[80], a[81], a[82], a[83], \
+    a[84], a[85], a[86], a[87], a[88], a[89], a[90], a[91], a[92], a[93], a[94], a[95], \
+    a[96], a[97], a[98], a[99], a[100], a[101], a[102], a[103], a[104], a[105], a[106], a[107], \
+    a[108], a[109], a[110], a[111], a[112], a[113], a[114], a[115], a[116], a[117], a[118], a[119], \
+    a[120], a[121], a[122], a[123], a[124], a[125], a[126], a[127], a[128], a[129]
 #define W(p, k) ((k) % 3 == skip ? NULL : &(p)[k])
-#define PTRS(p) W(p, 0), W(p, 1), W(p, 2), W(p, 3), W(p, 4), W(p, 5), W(p, 6), W(p, 7), W(p, 8), W(p, 9), W(p, 10), W(p, 11), W(p, 12), W(p, 13), W(p, 14), W(p, 15), W(p, 16), W(p, 17), W(p, 18), W(p, 19)
+#define PTRS(p) \
+    W(p, 0), W(p, 1), W(p, 2), W(p, 3), W(p, 4), W(p, 5), W(p, 6), W(p, 7), \
+    W(p, 8), W(p, 9), W(p, 10), W(p, 11), W(p, 12), W(p, 13), W(p, 14), W(p, 15), \
+    W(p, 16), W(p, 17), W(p, 18), W(p, 19), W(p, 20), W(p, 21), W(p, 22), W(p, 23), \
+    W(p, 24), W(p, 25), W(p, 26), W(p, 27), W(p, 28), W(p, 29), W(p, 30), W(p, 31), \
+    W(p, 32), W(p, 33), W(p, 34), W(p, 35), W(p, 36), W(p, 37), W(p, 38), W(p, 39), \
+    W(p, 40), W(p, 41), W(p, 42), W(p, 43), W(p, 44), W(p, 45), W(p, 46), W(p, 47), \
+    W(p, 48), W(p, 49), W(p, 50), W(p, 51), W(p, 52), W(p, 53), W(p, 54), W(p, 55), \
+    W(p, 56), W(p, 57), W(p, 58), W(p, 59), W(p, 60), W(p, 61), W(p, 62), W(p, 63), \
+    W(p, 64), W(p, 65), W(p, 66), W(p, 67), W(p, 68), W(p, 69), W(p, 70), W(p, 71), \
+    W(p, 72), W(p, 73), W(p, 74), W(p, 75), W(p, 76), W(p, 77), W(p, 78), W(p, 79), \
+    W(p, 80), W(p, 81), W(p, 82), W(p, 83), W(p, 84), W(p, 85), W(p, 86), W(p, 87), \
+    W(p, 88), W(p, 89), W(p, 90), W(p, 91), W(p, 92), W(p, 93), W(p, 94), W(p, 95), \
+    W(p, 96), W(p, 97), W(p, 98), W(p, 99), W(p, 100), W(p, 101), W(p, 102), W(p, 103), \
+    W(p, 104), W(p, 105), W(p, 106), W(p, 107), W(p, 108), W(p, 109), W(p, 110), W(p, 111), \
+    W(p, 112), W(p, 113), W(p, 114), W(p, 115), W(p, 116), W(p, 117), W(p, 118), W(p, 119), \
+    W(p, 120), W(p, 121), W(p, 122), W(p, 123), W(p, 124), W(p, 125), W(p, 126), W(p, 127), \
+    W(p, 128), W(p, 129)
 
 static void check_wide(Checker *c)
 {
