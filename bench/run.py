@@ -7,7 +7,7 @@ myc's compile time.  `make bench` runs it; docs/performance.md explains it.
                          [--bench-timeout S] [--bench-memory GIB]
                          [--myc PATH] [--rt PATH] [--out DIR] [--verbose]
 
-NAME selects parts of the suite (default: all of them, in this order):
+NAME selects parts of the suite (default: all of them but patho, in this order):
   black_scholes recurrence recursion lotka_volterra nn hypergrad
                 the runtime benchmarks: bench/NAME.my against bench/NAME_ref.c
   rec_lin rec_cos rec_const rec_twice rec_pair rec_guard
@@ -33,6 +33,11 @@ NAME selects parts of the suite (default: all of them, in this order):
   straight      compile-time scaling on generated straight-line functions
                 (bench/gen_straight.py) of 1,000, 10,000 and 30,000 statements
   samples       compile time of every samples/*.my with --grad for its float functions
+  patho         compile-time scaling on pathological shapes (bench/gen_patho.py), each
+                at two sizes: a flat tuple of 300 and 1,000 floats, one expression of
+                10^4 and 3 x 10^4 terms with --grad, 500 and 2,000 small functions with
+                --grad for each, a file of 10,000 and 50,000 lines (several minutes:
+                not in the default set, name it)
 --quick leaves out the 30,000-statement function; --sizes chooses the sizes.
 
 Everything is built into build/bench/ (myc -c -O2 objects and headers, clang -O2 for the C
@@ -95,7 +100,11 @@ SIZED = {
 }
 # NAME on the command line for several benchmarks
 GROUPS = dict({"gmm": ["gmm_small", "gmm_large"]}, **VARIANTS)
-SECTIONS = ["straight", "samples"]
+SECTIONS = ["straight", "samples", "patho"]
+DEFAULT_SECTIONS = ["straight", "samples"]
+# bench/gen_patho.py's shapes and the two sizes `patho` compiles each at
+PATHO_SIZES = [("tuple", 300, 1000), ("expr", 10000, 30000), ("funcs", 500, 2000),
+               ("lines", 10000, 50000)]
 SIZES = [1000, 10000, 30000]
 CC = "clang"
 CFLAGS = ["-std=c11", "-D_POSIX_C_SOURCE=200809L", "-pthread", "-O2",
@@ -526,6 +535,43 @@ def straight(args, out):
     return lines, failed
 
 
+def patho(args, out):
+    sys.path.insert(0, BENCH_DIR)
+    sys.dont_write_bytecode = True
+    import gen_patho
+    rows, failed = [], False
+    for shape, small, large in PATHO_SIZES:
+        res = {}
+        for n in (small, large):
+            src = os.path.join(out, "patho_%s_%d.my" % (shape, n))
+            with open(src, "w") as f:
+                f.write(gen_patho.generate(shape, n))
+            o = os.path.join(out, "ct", "patho_%s_%d.o" % (shape, n))
+            res[n] = time_compile([args.myc, "-c", "-O2", src] + gen_patho.flags(shape, n) +
+                                  ["-o", o], args)
+            t, runs, note, peak = res[n]
+            if compile_failed(note):
+                failed = True
+                log(indent(note))
+            log("    %s N = %d: %s, peak memory %s" % (shape, n, fmt_seconds(t, runs, note),
+                                                      fmt_bytes(peak)))
+        rows.append((shape, small, large, res))
+    lines = ["| shape | N | myc -c -O2 | peak memory | 2nd N | myc -c -O2 | peak memory "
+             "| time ratio (size ratio) |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|"]
+    for shape, small, large, res in rows:
+        (ts, _, ns, ms), (tl, _, nl, ml) = res[small], res[large]
+        ratio = ("%.1f (%.1f)" % (tl / ts, large / small) if ns is None and nl is None
+                 else "n/a")
+        lines.append("| %s | {:,} | %s | %s | {:,} | %s | %s | %s |".format(small, large) % (
+            shape, fmt_seconds(*res[small]), fmt_bytes(ms), fmt_seconds(*res[large]),
+            fmt_bytes(ml), ratio))
+    lines += ["", "Target: a time ratio about the size ratio (linear). (A compile is stopped "
+              "after %.0f s or %.0f GiB of address space.)" % (args.compile_timeout,
+                                                               args.compile_memory)]
+    return lines, failed
+
+
 # ---- samples ---------------------------------------------------------------------------
 
 DECL = re.compile(r"^(\w[\w ]*?)\s*\b(\w+)\(([^;]*?)\);", re.M | re.S)
@@ -624,7 +670,7 @@ def main():
     ap.add_argument("--verbose", action="store_true", help="also print every gradient component")
     args = ap.parse_args()
 
-    names = args.names or BENCHMARKS + SECTIONS
+    names = args.names or BENCHMARKS + DEFAULT_SECTIONS
     for n in names:
         if n not in BENCHMARKS + list(GROUPS) + SECTIONS:
             ap.error("unknown benchmark '%s' (known: %s)" % (
@@ -668,7 +714,10 @@ def main():
                  "### Compile time of a straight-line function with its gradient "
                  "(`myc -c --grad=straight`)"),
                 ("samples", "compile time of the samples", samples,
-                 "### Compile time of the samples with --grad (target: under 50 ms)")]
+                 "### Compile time of the samples with --grad (target: under 50 ms)"),
+                ("patho", "compile-time scaling on pathological shapes", patho,
+                 "### Compile time of pathological shapes at two sizes "
+                 "(`bench/gen_patho.py`, `myc -c -O2`)")]
     for key, what, fn, title in sections:
         if key not in names:
             continue
