@@ -141,7 +141,7 @@ static void remove_use(Node *used, Use *u)
         die("use list out of date for node %u", used->id);
     if (u->next)
         u->next->prev = u->prev;
-    u->prev = u->next = NULL;
+    /* u keeps its links: a walk of the list that is at u goes on */
 }
 
 Node *ir_apply(Graph *g, Node *const *in, int n, Loc loc)
