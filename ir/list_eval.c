@@ -283,26 +283,43 @@ int eval_slice_indices(int64_t len, int64_t start, int64_t stop, int64_t step, i
     return 0;
 }
 
+/* list_slice's operands (a, start, stop, step, omitted): a's items, the
+   first index taken, how many and the step; 0, or eval_raise's status. */
+static int slice_operands(EvalCtx *cx, const Value *args, List **l, int64_t *first, int64_t *count, int64_t *step,
+                          int64_t *omitted)
+{
+    int64_t b[3] = {0, 0, 0};
+    if (need_items(cx, args, 0, "slice", l))
+        return 3;
+    if (!as_int(&args[4], omitted))
+        return eval_raise(cx, "list_slice: the omitted mask must be an int");
+    for (int k = 0; k < 3; k++)
+        if (!as_int(&args[1 + k], &b[k]) && !(*omitted & (1 << k)))
+            return eval_raise(cx, "slice indices must be integers, not %s", tn(&args[1 + k]));
+    if (eval_slice_indices((*l)->len, b[0], b[1], b[2], (int)*omitted, first, count))
+        return eval_raise(cx, "slice step cannot be zero");
+    *step = *omitted & 4 ? 1 : b[2] < -INT64_MAX ? -INT64_MAX : b[2];
+    return 0;
+}
+
+/* A new list of count items of l from first, step apart. */
+static Value slice_copy(EvalCtx *cx, const List *l, int64_t first, int64_t count, int64_t step)
+{
+    List *r = eval_new_list(cx, count, count);
+    for (int64_t k = 0; k < count; k++)
+        r->items[k] = l->items[first + k * step];
+    return value_list(r);
+}
+
 int ev_list_slice(EvalCtx *cx, const PrimInfo *p, const Value *args, int n, Value *out)
 {
     (void)p, (void)n;
     List *l = NULL;
-    int64_t b[3], omitted;
-    if (need_items(cx, args, 0, "slice", &l))
-        return 3;
-    if (!as_int(&args[4], &omitted))
-        return eval_raise(cx, "list_slice: the omitted mask must be an int");
-    for (int k = 0; k < 3; k++)
-        if (!as_int(&args[1 + k], &b[k]) && !(omitted & (1 << k)))
-            return eval_raise(cx, "slice indices must be integers, not %s", tn(&args[1 + k]));
-    int64_t first, count;
-    if (eval_slice_indices(l->len, b[0], b[1], b[2], (int)omitted, &first, &count))
-        return eval_raise(cx, "slice step cannot be zero");
-    int64_t step = omitted & 4 ? 1 : b[2] < -INT64_MAX ? -INT64_MAX : b[2];
-    List *r = eval_new_list(cx, count, count);
-    for (int64_t k = 0; k < count; k++)
-        r->items[k] = l->items[first + k * step];
-    *out = value_list(r);
+    int64_t first, count, step, omitted;
+    int st = slice_operands(cx, args, &l, &first, &count, &step, &omitted);
+    if (st)
+        return st;
+    *out = slice_copy(cx, l, first, count, step);
     return 0;
 }
 
@@ -311,20 +328,16 @@ int ev_list_slice(EvalCtx *cx, const PrimInfo *p, const Value *args, int n, Valu
    new list as list_slice makes. */
 int ev_list_slice_inplace(EvalCtx *cx, const PrimInfo *p, const Value *args, int n, Value *out)
 {
+    (void)p, (void)n;
     List *l = NULL;
-    int64_t b[2] = {0, 0}, omitted;
-    if (need_items(cx, args, 0, "slice", &l))
-        return 3;
-    if (!as_int(&args[4], &omitted))
-        return eval_raise(cx, "list_slice: the omitted mask must be an int");
-    if (!(omitted & 4))
-        return ev_list_slice(cx, p, args, n, out);
-    for (int k = 0; k < 2; k++)
-        if (!as_int(&args[1 + k], &b[k]) && !(omitted & (1 << k)))
-            return eval_raise(cx, "slice indices must be integers, not %s", tn(&args[1 + k]));
-    int64_t first, count;
-    if (eval_slice_indices(l->len, b[0], b[1], 1, (int)omitted, &first, &count))
-        return eval_raise(cx, "slice step cannot be zero");
+    int64_t first, count, step, omitted;
+    int st = slice_operands(cx, args, &l, &first, &count, &step, &omitted);
+    if (st)
+        return st;
+    if (!(omitted & 4)) {
+        *out = slice_copy(cx, l, first, count, step);
+        return 0;
+    }
     l = move_storage(cx, l);
     if (count)
         memmove(l->items, l->items + first, sizeof(Value) * (size_t)count);
