@@ -132,11 +132,6 @@ static int drop_depends(OptCtx *c, Node *x)
 }
 
 /* onehot(a, i, d) of a list a, of the same type as the sum it is in */
-static bool is_empty_list(const Node *x)
-{
-    return opt_is_prim(x, P_LIST_MAKE) && x->app.n == 1;
-}
-
 static bool is_list_onehot(const Node *x)
 {
     return opt_is_prim(x, P_ONEHOT) && x->app.n == 4 && x->type && x->type->kind == T_LIST;
@@ -201,9 +196,9 @@ static int rewrite(OptCtx *c, Node *x)
         if ((b->type && b->type->kind == T_ZERO) || opt_is_prim(b, P_NEWENV))
             return opt_replace(c, x, a);
         /* the empty list stands for a list's zeros (docs/ad.md, "Lists") */
-        if (is_empty_list(b) && a->type == x->type)
+        if (opt_is_empty_list(b) && a->type == x->type)
             return opt_replace(c, x, a);
-        if (is_empty_list(a) && b->type == x->type)
+        if (opt_is_empty_list(a) && b->type == x->type)
             return opt_replace(c, x, b);
         if (opt_is_prim(a, P_NEWENV))
             return opt_replace(c, x, b);

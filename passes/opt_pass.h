@@ -82,6 +82,11 @@ static inline bool opt_is_float(const Node *x, double v)
 {
     return x->kind == N_CONST && x->k.kind == K_FLOAT && x->k.u.f == v;
 }
+/* The empty list display: a list's zeros as a sensitivity (opt_zero_of). */
+static inline bool opt_is_empty_list(const Node *x)
+{
+    return opt_is_prim(x, P_LIST_MAKE) && x->app.n == 1;
+}
 static inline bool opt_is_int_const(const Node *x)
 {
     return x->kind == N_CONST && x->k.kind == K_INT;

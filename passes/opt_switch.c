@@ -139,7 +139,7 @@ static int known_condition(OptCtx *c, Node *x)
    list (a list's zeros). */
 static bool is_sum_unit(const Node *x)
 {
-    return (x->type && x->type->kind == T_ZERO) || (opt_is_prim(x, P_LIST_MAKE) && x->app.n == 1);
+    return (x->type && x->type->kind == T_ZERO) || opt_is_empty_list(x);
 }
 
 /* The one of a and b that is not a sum unit, when the other is; NULL
