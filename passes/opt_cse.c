@@ -24,6 +24,7 @@
  */
 #include "opt_pass.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 static uint64_t mix(uint64_t h, uint64_t v)
@@ -76,6 +77,12 @@ static bool is_libm(const Node *x)
     return p >= 0 && (prim_info((PrimId)p)->libm1 || prim_info((PrimId)p)->libm2);
 }
 
+static int by_depth(const void *a, const void *b)
+{
+    int x = (*(Node *const *)a)->graph->depth, y = (*(Node *const *)b)->graph->depth;
+    return (x > y) - (x < y);
+}
+
 /* The libm applications of nested graphs that one of an enclosing graph
    computes already read it. */
 static int cse_nested(OptCtx *c)
@@ -91,33 +98,23 @@ static int cse_nested(OptCtx *c)
     size_t cap = 16;
     while (cap < (size_t)all.len * 2)
         cap *= 2;
-    Node **table = xcalloc(cap, sizeof(Node *));
     /* shallowest first, so that a chain of equal nodes ends at the outermost */
+    if (all.len)
+        qsort(all.data, (size_t)all.len, sizeof(Node *), by_depth);
+    Node **table = xcalloc(cap, sizeof(Node *));
     int done = 0;
-    for (int depth = 0, more = 1; more; depth++) {
-        more = 0;
-        for (int i = 0; i < all.len; i++) {
-            Node *x = all.data[i];
-            if (x->graph->depth != depth) {
-                more |= x->graph->depth > depth;
-                continue;
-            }
-            size_t k = (size_t)hash_apply(x) & (cap - 1);
-            Node *y = NULL;
-            for (; table[k]; k = (k + 1) & (cap - 1))
-                if (same_apply(table[k], x) && table[k]->graph != x->graph &&
-                    ir_graph_encloses(table[k]->graph, x->graph)) {
-                    y = table[k];
-                    break;
-                }
-            if (y) {
-                done += opt_replace(c, x, y);
-            } else {
-                while (table[k])
-                    k = (k + 1) & (cap - 1);
-                table[k] = x;
-            }
-        }
+    for (int i = 0; i < all.len; i++) {
+        Node *x = all.data[i];
+        size_t k = (size_t)hash_apply(x) & (cap - 1);
+        Node *y = NULL;
+        for (; table[k] && !y; k = (k + 1) & (cap - 1))
+            if (same_apply(table[k], x) && table[k]->graph != x->graph &&
+                ir_graph_encloses(table[k]->graph, x->graph))
+                y = table[k];
+        if (y)
+            done += opt_replace(c, x, y);
+        else
+            table[k] = x;
     }
     free(table);
     vec_free(&all);
