@@ -22,6 +22,12 @@
 
 /* ---- function declarations ----------------------------------------------- */
 
+/* Captured variable i of g (its parameter nparams - nfree + i). */
+static const Node *free_param(const Graph *g, int i)
+{
+    return g->params[g->nparams - g->nfree + i];
+}
+
 /* The struct of g's parameters from `from` on; a record (a closure's
    free variables) keeps only the length of a length-only list. */
 static LLVMTypeRef params_struct(Cg *cg, const Graph *g, int from, bool record)
@@ -177,7 +183,7 @@ static LLVMValueRef *load_env(Cg *cg, Graph *g, LLVMValueRef env)
     for (int i = 0; i < g->nfree; i++) {
         v[i] = LLVMBuildLoad2(cg->b, LLVMStructGetTypeAtIndex(et, (unsigned)i),
                               LLVMBuildStructGEP2(cg->b, et, p, (unsigned)i, ""), "");
-        if (g->params[g->nparams - g->nfree + i]->param.length_only)    /* no storage: only the length is read */
+        if (free_param(g, i)->param.length_only)    /* no storage: only the length is read */
             v[i] = cg_list_value(cg, LLVMConstNull(cg->t_ptr), v[i], const_i64(cg, 0));
     }
     return v;
@@ -336,7 +342,7 @@ static LLVMValueRef make_closure(Cg *cg, Region *r, Node *n)
     LLVMValueRef p = ptr_to(cg, env, gi->envty);
     for (int i = 0; i < g->nfree; i++) {
         Node *x = n->app.in[i + 2];
-        const Node *param = g->params[g->nparams - g->nfree + i];
+        const Node *param = free_param(g, i);
         LLVMValueRef v = cg_coerce(cg, cg_get_val(cg, r, x), x->type, param->type);
         if (param->param.length_only)
             v = cg_list_len(cg, v);
@@ -350,7 +356,7 @@ static LLVMValueRef make_closure(Cg *cg, Region *r, Node *n)
 static bool has_length_only(const Graph *g)
 {
     for (int i = 0; g && i < g->nfree; i++)
-        if (g->params[g->nparams - g->nfree + i]->param.length_only)
+        if (free_param(g, i)->param.length_only)
             return true;
     return false;
 }
@@ -384,9 +390,9 @@ static LLVMValueRef rebind(Cg *cg, Region *r, Node *n)
             nenv = cg_emit_alloc(cg, r->arena, size_of(cg, ti->envty), "env");
             LLVMValueRef p = ptr_to(cg, nenv, ti->envty);
             for (int j = 0; j < to->nfree; j++) {
-                const Node *var = to->params[to->nparams - to->nfree + j]->param.captured;
+                const Node *var = free_param(to, j)->param.captured;
                 int q = from ? from->nfree - 1 : -1;
-                while (q >= 0 && from->params[from->nparams - from->nfree + q]->param.captured != var)
+                while (q >= 0 && free_param(from, q)->param.captured != var)
                     q--;
                 if (q < 0)
                     die("codegen: @%s captures a variable @%s does not", to->name, from ? from->name : "?");
