@@ -86,6 +86,8 @@ typedef struct Ctx {
     Node **cons_val;
     uint8_t *lenonly;   /* by parameter node id: length_only, 1 yes, 2 no, 0 not known yet */
     NodeVec lenonly_open;   /* parameters answered yes while an outer question is open */
+    uint32_t *share_seen;   /* by graph id: stamp of the may_share question that looked at it */
+    uint32_t share_stamp;
 } Ctx;
 
 static bool is_list(const Node *x) { return x->type && x->type->kind == T_LIST; }
@@ -561,6 +563,42 @@ static bool passes_length_only(Ctx *c, Node *user, int index)
     return only;
 }
 
+/* Whether a value of type t may share the storage of a list it was made
+   from: a list, an env, a tuple holding one, or a closure that captures
+   one whole -- a closure keeping only a flat list's length (length_only)
+   keeps no storage (a loop's backpropagator, returned with a number, keeps
+   the primal list for its shape).  The closures a closure captures are
+   followed, each graph once per question (a loop's backpropagators
+   capture each other). */
+static bool shares_in(Ctx *c, const Type *t)
+{
+    if (!t || t->kind == T_LIST || t->kind == T_ENV)
+        return true;
+    for (int i = 0; t->kind == T_TUPLE && i < t->n; i++)
+        if (shares_in(c, t->elems[i]))
+            return true;
+    for (int i = 0; t->kind == T_FUNC && i < t->n; i++) {
+        const Graph *h = t->fns[i].graph;
+        if (!h || c->share_seen[h->id] == c->share_stamp)
+            continue;       /* a primitive keeps nothing; h is being looked at */
+        c->share_seen[h->id] = c->share_stamp;
+        if (c->gi[h->id].rebound || c->gi[h->id].escaped)
+            return true;    /* a rebind keeps the record whole, and runs another graph's code on it */
+        for (int k = h->nparams - h->nfree; k < h->nparams; k++) {
+            const Type *pt = h->params[k]->type;
+            if (!(flat_list(pt) && length_only(c, h, k)) && shares_in(c, pt))
+                return true;
+        }
+    }
+    return false;
+}
+
+static bool may_share(Ctx *c, const Type *t)
+{
+    c->share_stamp++;
+    return shares_in(c, t);
+}
+
 /* Classifies; for observers and sites, *at is the node that runs the use
    (a site's point). */
 static UseKind use_kind(Ctx *c, Node *user, int index, Node **at)
@@ -591,7 +629,7 @@ static UseKind use_kind(Ctx *c, Node *user, int index, Node **at)
             owned |= h->owned && h->owned[k];
             /* a result that may share the argument's storage keeps it */
             const Type *rt = cs.g[i]->output ? cs.g[i]->output->type : NULL;
-            kept |= rt && (type_may_hold_list(rt) || holds(rt)) && !h->fresh;
+            kept |= rt && may_share(c, rt) && !h->fresh;
         }
         callees_free(&cs);
         if (unknown && p == P_MAKE_CLOSURE)
@@ -1060,6 +1098,7 @@ void inplace_module(Module *m, InplaceStats *st)
     c.own_val = xcalloc(nn, 1);
     c.cons_val = xcalloc(nn, sizeof(Node *));
     c.lenonly = xcalloc(nn, 1);
+    c.share_seen = xcalloc(ng, sizeof(uint32_t));
     for (int gi = 0; gi < m->graphs.len; gi++) {
         Graph *g = m->graphs.data[gi];
         for (int i = 0; i < c.body[g->id].len; i++) {
@@ -1116,6 +1155,7 @@ void inplace_module(Module *m, InplaceStats *st)
     free(c.own_val);
     free(c.cons_val);
     free(c.lenonly);
+    free(c.share_seen);
     vec_free(&c.lenonly_open);
     vec_free(&c.work);
 }
