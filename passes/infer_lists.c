@@ -247,6 +247,18 @@ Type *ty_list_sum(TypeCtx *tc, const PrimInfo *p, Node *app, Type **args, int n)
     return r->kind == T_BOOL ? type_int(TT(tc)) : r;
 }
 
+/* acc + x in sum(generator)'s fold: sum's rule for one item, acc standing
+   for the start (the first step adds to it). */
+Type *ty_sum_add(TypeCtx *tc, const PrimInfo *p, Node *app, Type **args, int n)
+{
+    (void)p, (void)n;
+    if (!type_is_numeric(args[0]) || !type_is_numeric(args[1]))
+        return infer_error(tc, app->loc, false, "sum() adds numbers, not '%s' to a start of '%s'",
+                           infer_type_name(tc, args[1]), infer_type_name(tc, args[0]));
+    Type *r = infer_join(tc, args[0], args[1]);
+    return r->kind == T_BOOL ? type_int(TT(tc)) : r;
+}
+
 Type *ty_list_minmax(TypeCtx *tc, const PrimInfo *p, Node *app, Type **args, int n)
 {
     (void)n;

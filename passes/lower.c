@@ -1798,8 +1798,17 @@ static Graph *begin_iter_loop(Lower *L, LoopCx *lc, const Iter *it, const Expr *
  * accumulator: the innermost clause appends elt, the others extend it by
  * the next clause's list; a false filter continues the loop.  One loop per
  * function keeps every change of an accumulator in the loop that owns it.
+ *
+ * sum(generator, start) folds instead of building the list (sum, the call,
+ * not NULL): the accumulator starts at start (evaluated after the first
+ * iterable, as CPython does) or at the enclosing clause's accumulator
+ * (init),
+ * the innermost clause adds elt to it (sum_add: sum()'s rule, left to
+ * right as CPython 3.11), the others take the next clause's result.  No
+ * list exists, and a differentiated sum keeps a number per item, not a
+ * list and its adjoint.
  */
-static Node *comp_clause(Lower *L, const Expr *e, int k)
+static Node *comp_clause(Lower *L, const Expr *e, int k, const Expr *sum, Node *init)
 {
     FnState *outer = L->fs;
     const CompFor *cf = &e->comp.fors[k];
@@ -1826,12 +1835,14 @@ static Node *comp_clause(Lower *L, const Expr *e, int k)
     fs.group = gi->group;
     fs.created_at = cf->loc;
     gi->fn_id = fs.id;
+    if (sum && k == 0)          /* sum's start, in the enclosing scope */
+        init = sum->call.args.n == 2 ? lower_expr(L, sum->call.args.items[1]) : ir_const_int(L->m, 0, e->loc);
     collect_target(L, cf->target, &L->locals, (uint32_t)fs.id);
     L->fs = &fs;
     int acc = new_hidden(L, "comp");
     Map also = {0};             /* the accumulator: a phi in the header */
     map_put(&also, key2(0, (uint32_t)acc))->v = 1;
-    var_set(L, g, acc, ir_apply_prim(g, P_LIST_MAKE, cf->loc, 0), VS_OK);
+    var_set(L, g, acc, sum ? init : ir_apply_prim(g, P_LIST_MAKE, cf->loc, 0), VS_OK);
     LoopCx lc = {0};
     Graph *exit = begin_iter_loop(L, &lc, &it, cf->target, NULL, &also, cf->loc);
     iter_free(&it);
@@ -1847,13 +1858,17 @@ static Node *comp_clause(Lower *L, const Expr *e, int k)
         fs.cur = t;
     }
     if (k + 1 < e->comp.nfors) {
-        Node *inner = comp_clause(L, e, k + 1);
         Loc il = e->comp.fors[k + 1].loc;
-        var_set(L, fs.cur, acc, ir_apply_prim(fs.cur, P_LIST_EXTEND, il, 2, read_var(L, &fs, acc, il), inner), VS_OK);
+        Node *inner = comp_clause(L, e, k + 1, sum, sum ? read_var(L, &fs, acc, il) : NULL);
+        var_set(L, fs.cur, acc,
+                sum ? inner : ir_apply_prim(fs.cur, P_LIST_EXTEND, il, 2, read_var(L, &fs, acc, il), inner), VS_OK);
     } else {
         Node *elt = lower_expr(L, e->comp.elt);
         Loc el = e->comp.elt ? e->comp.elt->loc : e->loc;
-        var_set(L, fs.cur, acc, ir_apply_prim(fs.cur, P_LIST_APPEND, el, 2, read_var(L, &fs, acc, el), elt), VS_OK);
+        Node *a = read_var(L, &fs, acc, el);
+        var_set(L, fs.cur, acc,
+                sum ? ir_apply_prim(fs.cur, P_SUM_ADD, sum->call.fn->loc, 2, a, elt)
+                     : ir_apply_prim(fs.cur, P_LIST_APPEND, el, 2, a, elt), VS_OK);
     }
     loop_next(L, &lc, cf->loc);
     end_loop(L, &lc, exit, cf->loc);
@@ -1868,7 +1883,7 @@ static Node *lower_comp(Lower *L, const Expr *e)
 {
     if (e->comp.nfors < 1 || !e->comp.fors)
         return placeholder(L, e->loc);
-    return comp_clause(L, e, 0);
+    return comp_clause(L, e, 0, NULL, NULL);
 }
 
 /* The argument of sum, min, max, list: a generator expression is the list
@@ -1909,6 +1924,9 @@ static Node *lower_list_builtin(Lower *L, const Expr *e, int sp)
             return lower_comp(L, args->items[0]);      /* already a fresh list */
         return ir_apply_prim(g, P_LIST_COPY, loc, 1, lower_expr(L, args->items[0]));
     default: {
+        if (args->items[0] && args->items[0]->kind == E_GENEXP && args->items[0]->comp.nfors >= 1 &&
+            args->items[0]->comp.fors)
+            return comp_clause(L, args->items[0], 0, e, NULL);
         Node *a = lower_iterable_arg(L, args->items[0]);
         Node *start = n == 2 ? lower_expr(L, args->items[1]) : ir_const_int(m, 0, loc);
         return ir_apply_prim(L->fs->cur, P_LIST_SUM, loc, 2, a, start);

@@ -490,7 +490,7 @@ static Type *operand_type(TypeCtx *tc, const PrimInfo *p, Type *result, Type **a
     PrimTypeRule r = prim_type_rule(p->id);
     if (r == ty_math || r == ty_truediv)
         return type_float(tc->tt);
-    if (r == ty_arith || r == ty_unary || r == ty_minmax || r == ty_pow_op)
+    if (r == ty_arith || r == ty_sum_add || r == ty_unary || r == ty_minmax || r == ty_pow_op)
         return result;
     if (r == ty_compare || (r == ty_equality && type_is_scalar(args[0]) && type_is_scalar(args[1]))) {
         Type *t = infer_join(tc, args[0], args[1]);
@@ -526,9 +526,10 @@ static bool list_operands(TypeCtx *tc, Graph *ng, PrimId p, Type *t, Type **argt
     case P_MUL:
     case P_IADD:
     case P_IMUL:
+    case P_SUM_ADD:
         if (!t || t == TY_ERR || t->kind != T_LIST) {
-            if (p == P_IADD || p == P_IMUL) {   /* on numbers, + and * */
-                PrimId q = p == P_IADD ? P_ADD : P_MUL;
+            if (p != P_ADD && p != P_MUL) {     /* on numbers, + and * */
+                PrimId q = p == P_IMUL ? P_MUL : P_ADD;
                 in[0] = typed(ir_const_prim(tc->spec, q, loc), fnref_type(tc, NULL, (int)q, NULL));
             }
             return false;
