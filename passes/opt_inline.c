@@ -27,8 +27,12 @@
  * primitives in the same data order: an argument whose parameter G never
  * read, which may fail, is kept by a depend before G's output); the IR
  * invariants hold: what G read from enclosing graphs is visible in the
- * caller, since G's parent encloses it.  The loop headers of a function are called from their entry and
- * from their body, so loops stay loops.
+ * caller, since G's parent encloses it, and no dead graph becomes live
+ * again (the depend that keeps what a callee's depend computed first, put
+ * on the inlined tail call's callee, is typed without the dead graphs the
+ * type of that callee's constant may still name: opt_depend_at_tail).
+ * The loop headers of a function are called from their entry and from
+ * their body, so loops stay loops.
  */
 #include "opt_pass.h"
 #include "../src/util/idmap.h"

@@ -8,8 +8,9 @@
  * left it: they change it only through ir.h and these helpers.
  * Guarantees: after opt_analyse, the context describes the module as it
  * is (what is live, each live body, how graph constants are used) and use
- * lists hold only live users; the builders type what they make; the
- * helpers keep every error the program could raise (opt_depend_at_tail,
+ * lists hold only live users; the builders type what they make, and the
+ * depends opt_depend_at_tail adds name no graph the analysis found dead;
+ * the helpers keep every error the program could raise (opt_depend_at_tail,
  * opt_may_fail).
  *
  * Liveness: the roots (the module's top-level graphs) are live; a graph is
@@ -145,6 +146,7 @@ static void find_live(OptCtx *c)
 {
     Module *m = c->m;
     ensure_tables(c);
+    c->nseen = m->ngraph_ids;
     TypeSeen ts = {.cur = 1};
     c->graphs.len = 0;
     for (int i = 0; i < m->tops.len; i++) {
@@ -251,6 +253,23 @@ static Type *type_of(OptCtx *c, Node *x)
     return NULL;
 }
 
+Type *opt_live_type(OptCtx *c, Node *x)
+{
+    Type *t = type_of(c, x);
+    if (!ir_is_const_graph(x) || !t || t->kind != T_FUNC)
+        return t;
+    FnRef *keep = xmalloc(sizeof(FnRef) * (size_t)t->n);
+    int n = 0;
+    for (int i = 0; i < t->n; i++) {
+        const Graph *g = t->fns[i].graph;
+        if (!g || g == x->k.u.graph || g->id >= c->nseen || c->glive[g->id])
+            keep[n++] = t->fns[i];
+    }
+    Type *live = n == t->n ? t : type_func(c->m->types, keep, n);
+    free(keep);
+    return live;
+}
+
 /* Sorts nodes by their place in their graph's last body (stable; the
    lists are short). */
 static void sort_by_ran_pos(OptCtx *c, Node **v, int n)
@@ -295,7 +314,7 @@ void opt_depend_at_tail(OptCtx *c, Graph *g, Node *const *xs, int n, bool by_pla
     }
     if (by_place)
         sort_by_ran_pos(c, first.data, first.len);
-    Node *d = opt_apply_depend(c, g, type_of(c, value), first.data, first.len, value, value->loc);
+    Node *d = opt_apply_depend(c, g, opt_live_type(c, value), first.data, first.len, value, value->loc);
     if (slot >= 0)
         ir_set_input(out, slot, d);
     else

@@ -11,7 +11,11 @@
  * each graph are used.  Use lists are swept so that they hold only live
  * users: a pass may trust x->uses.  A pass edits the IR through ir.h and
  * opt_replace; nodes it creates are seen by the next analysis.  It returns
- * the number of rewrites it made (0: nothing changed).
+ * the number of rewrites it made (0: nothing changed).  A graph the
+ * analysis found dead stays dead: a node a pass creates names in its type
+ * only graphs that are live or new (a type taken from a graph constant
+ * may name dead ones: opt_live_type), since the next analysis would make
+ * a graph it names live again, with the nodes it swept.
  */
 #ifndef MYC_OPT_PASS_H
 #define MYC_OPT_PASS_H
@@ -34,6 +38,7 @@ typedef struct OptCtx {
     uint8_t *named;         /* by graph id: named by the type of a live non-constant node */
     uint8_t *pinned;        /* by graph id: a root, or named by a rebind (its identity matters) */
     uint8_t *parent_of;     /* by graph id: some live graph has it as parent */
+    uint32_t nseen;         /* the graphs with lower ids existed at the last analysis */
     int budget;             /* nodes inlining may still copy */
     bool families;          /* inlining may copy functions with nested graphs */
     bool broken;            /* the analysis found the IR inconsistent (a pass's bug) */
@@ -130,8 +135,19 @@ Node *opt_apply_depend(OptCtx *c, Graph *g, Type *type, Node *const *first, int 
    call: a depend on the jump's first (typed) argument, on its callee when
    it has none, or on the output when it is no call, merged with a depend
    already there: xs first, or (by_place) all in the order of their places
-   in the bodies of the last analysis. */
+   in the bodies of the last analysis.  The depend has the type of the
+   value it wraps, without the graphs the last analysis found dead when
+   that value is a graph constant (opt_live_type). */
 void opt_depend_at_tail(OptCtx *c, Graph *g, Node *const *xs, int n, bool by_place);
+
+/* The type of x (its own; an untyped constant's: its value's) for a new
+   node that holds x's value.  For a graph constant, without the refs to
+   graphs the last analysis found dead: a constant's type may still name
+   them (family copies widen the types of constants too, and only the end
+   narrows them), but a live node's type may not -- it would make the
+   graph live again, with a body and parent whose nodes the analysis
+   swept. */
+Type *opt_live_type(OptCtx *c, Node *x);
 
 /* Two constants with the same value (floats compared bit for bit). */
 bool opt_same_const(const Node *a, const Node *b);
