@@ -124,9 +124,11 @@ static int stub_uncreated(OptCtx *c)
  * apart (F's backward pass may stop reading a value T's still reads), so,
  * last, F is made to read what T reads and F does not: depend(v..., y)
  * on its output y, or on the callee of its output's call (a tail call
- * stays one): values of F's parent and of the functions enclosing it alike
- * (F reading one of an enclosing function's values makes every frame
- * between compute and capture it, as for any free variable).  Closure
+ * stays one; the depend is typed without the dead graphs a constant's
+ * type may name, opt_live_type): values of F's parent and of the
+ * functions enclosing it alike (F reading one of an enclosing function's
+ * values makes every frame between compute and capture it, as for any
+ * free variable).  Closure
  * conversion would give F's closures those values anyway (closure.c,
  * rebind_edges); this makes the IR before it say so.
  *
@@ -157,7 +159,7 @@ static bool rebind_reads_sweep(OptCtx *c, RebindPairVec *pairs, NodeVec *fv, Nod
         if (out->kind == N_APPLY && out->graph == from && !opt_is_prim(out, P_DEPEND) &&
             !(out->app.in[0]->kind == N_CONST && out->app.in[0]->k.kind == K_PRIM)) {
             Node *callee = out->app.in[0];
-            ir_set_input(out, 0, opt_apply_depend(c, from, callee->type, fv->data, n, callee, out->loc));
+            ir_set_input(out, 0, opt_apply_depend(c, from, opt_live_type(c, callee), fv->data, n, callee, out->loc));
         } else {
             ir_set_output(from, opt_apply_depend(c, from, out->type ? out->type : from->ret_type, fv->data, n,
                                                  out, out->loc));
