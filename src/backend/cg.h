@@ -195,7 +195,11 @@ static inline bool has_val(Cg *cg, const Node *x)
 #define CG_ARRAY_TUPLE 16
 LLVMTypeRef cg_type(Cg *cg, const Type *t);
 LLVMValueRef cg_zero_value(Cg *cg, const Type *t);              /* 0, 0.0, False, (), NULL env, ... */
-LLVMValueRef cg_fn_value(Cg *cg, int tag, LLVMValueRef env);    /* { tag, env } (env NULL: none) */
+/* Function values of type t (values.c: { tag, record }, or one pointer
+   when at most one of t's functions has a record). */
+LLVMValueRef cg_fn_value(Cg *cg, const Type *t, int tag, LLVMValueRef env);   /* env NULL: none */
+LLVMValueRef cg_fn_tag(Cg *cg, const Type *t, LLVMValueRef v);  /* its tag, an i32 */
+LLVMValueRef cg_fn_env(Cg *cg, const Type *t, LLVMValueRef v);  /* its record (when its function has one) */
 /* v of type from as type to, where the language converts implicitly or a
    join widened a type (bool/int to float, zero to anything, ...). */
 LLVMValueRef cg_coerce(Cg *cg, LLVMValueRef v, const Type *from, const Type *to);

@@ -249,7 +249,7 @@ static LLVMValueRef emit_call(Cg *cg, Region *r, const CallSite *cs, Node *call,
             }
             nt = ft->n;
             ts = xcalloc((size_t)nt, sizeof(Target));
-            sel = LLVMBuildExtractValue(cg->b, cg_get_val(cg, r, callee), 0, "tag");
+            sel = cg_fn_tag(cg, ft, cg_get_val(cg, r, callee));
             for (int i = 0; i < nt; i++) {
                 ts[i].g = ft->fns[i].graph;
                 ts[i].prim = ft->fns[i].prim;
@@ -284,7 +284,7 @@ static LLVMValueRef emit_call(Cg *cg, Region *r, const CallSite *cs, Node *call,
             for (int k = 0; k < live.len; k++)
                 cg_set_val(cg, live.data[k], before[k]);
             if (!sw && ts[i].g && ts[i].g->nfree) {
-                LLVMValueRef env = LLVMBuildExtractValue(cg->b, cg_get_val(cg, r, callee), 1, "");
+                LLVMValueRef env = cg_fn_env(cg, callee->type, cg_get_val(cg, r, callee));
                 ts[i].extra = load_env(cg, ts[i].g, env);
                 ts[i].nextra = ts[i].g->nfree;
             }
@@ -348,7 +348,7 @@ static LLVMValueRef make_closure(Cg *cg, Region *r, Node *n)
             v = cg_list_len(cg, v);
         LLVMBuildStore(cg->b, v, LLVMBuildStructGEP2(cg->b, gi->envty, p, (unsigned)i, ""));
     }
-    return cg_fn_value(cg, tag, env);
+    return cg_fn_value(cg, n->type, tag, env);
 }
 
 /* Whether a closure record of g keeps only the length of a list
@@ -367,8 +367,8 @@ static LLVMValueRef rebind(Cg *cg, Region *r, Node *n)
     Node *xn = n->app.in[1];
     const Type *xt = xn->type, *rt = n->type;
     LLVMValueRef x = cg_get_val(cg, r, xn);
-    LLVMValueRef tag = LLVMBuildExtractValue(cg->b, x, 0, "");
-    LLVMValueRef env = LLVMBuildExtractValue(cg->b, x, 1, "");
+    LLVMValueRef tag = cg_fn_tag(cg, xt, x);
+    LLVMValueRef env = cg_fn_env(cg, xt, x);
     LLVMBasicBlockRef join = new_block(cg, "rebind.join"), none = new_block(cg, "rebind.none");
     LLVMValueRef sw = LLVMBuildSwitch(cg->b, tag, none, 4);
     VEC(LLVMValueRef) vs = {0};
@@ -399,14 +399,14 @@ static LLVMValueRef rebind(Cg *cg, Region *r, Node *n)
                 LLVMBuildStore(cg->b, src[q], LLVMBuildStructGEP2(cg->b, ti->envty, p, (unsigned)j, ""));
             }
         }
-        vec_push(&vs, cg_fn_value(cg, jx, nenv));
+        vec_push(&vs, cg_fn_value(cg, rt, jx, nenv));
         vec_push(&bs, LLVMGetInsertBlock(cg->b));
         LLVMBuildBr(cg->b, join);
     }
     LLVMPositionBuilderAtEnd(cg->b, none);
     LLVMBuildUnreachable(cg->b);
     LLVMPositionBuilderAtEnd(cg->b, join);
-    LLVMValueRef phi = LLVMBuildPhi(cg->b, cg->t_fnval, "");
+    LLVMValueRef phi = LLVMBuildPhi(cg->b, cg_type(cg, rt), "");
     LLVMAddIncoming(phi, vs.data, bs.data, (unsigned)vs.len);
     vec_free(&vs);
     vec_free(&bs);
@@ -577,12 +577,12 @@ static LLVMValueRef const_val(Cg *cg, Node *x)
         int tag = is_func(x->type) ? cg_graph_index(x->type, g) : 0;
         if (g->nfree)
             die("codegen: constant of @%s, which has free variables", g->name);
-        return cg_fn_value(cg, tag < 0 ? 0 : tag, NULL);
+        return cg_fn_value(cg, x->type, tag < 0 ? 0 : tag, NULL);
     }
     case K_PRIM: {
         FnRef ref = {NULL, (int)x->k.u.prim, NULL, NULL};
         int tag = cg_ref_index(x->type, &ref);
-        return cg_fn_value(cg, tag < 0 ? 0 : tag, NULL);
+        return cg_fn_value(cg, x->type, tag < 0 ? 0 : tag, NULL);
     }
     }
     return NULL;

@@ -1274,7 +1274,7 @@ void cg_run_to_slots(Cg *cg, LLVMValueRef v, const Type *t, LLVMValueRef p)
     case T_FLOAT: w = LLVMBuildBitCast(cg->b, v, cg->t_i64, ""); break;
     case T_BOOL: w = LLVMBuildZExt(cg->b, v, cg->t_i64, ""); break;
     case T_INT: w = v; break;
-    case T_FUNC: w = LLVMBuildZExt(cg->b, LLVMBuildExtractValue(cg->b, v, 0, ""), cg->t_i64, ""); break;
+    case T_FUNC: w = LLVMBuildZExt(cg->b, cg_fn_tag(cg, t, v), cg->t_i64, ""); break;
     default: w = const_i64(cg, 0); break;
     }
     LLVMBuildStore(cg->b, w, p);

@@ -42,6 +42,38 @@ int cg_graph_index(const Type *t, const Graph *g)
     return cg_ref_index(t, &r);
 }
 
+/*
+ * Function values.  A value of function type t is one of t's functions,
+ * its tag (its position in t), and for a closure its record.  In general
+ * it is { i32 tag, ptr record }.  When at most one function of t has a
+ * record (captured parameters) it is a single pointer: that function's
+ * record, or for any other function its tag as a small integer (no record
+ * lies below address t->n: records are arena memory).  A loop's
+ * continuation is such a type (the loop's entry, which captures nothing,
+ * or the previous iteration's backpropagator), so a backpropagator's
+ * record keeps 8 bytes for it, not 16.  The all-zero value is tag 0 in
+ * both forms.
+ */
+
+/* -2 when values of function type t are { tag, record }; else they are one
+   pointer, and this is the position of the one function with a record, or
+   -1 when none has one. */
+static int fn_owner(const Type *t)
+{
+    if (!t || t->kind != T_FUNC)
+        return -2;
+    int owner = -1;
+    for (int i = 0; i < t->n; i++) {
+        const Graph *g = t->fns[i].graph;
+        if (g && g->nfree > 0) {
+            if (owner >= 0)
+                return -2;
+            owner = i;
+        }
+    }
+    return owner;
+}
+
 /* The LLVM type of values of myc type t (NULL: a zero). */
 LLVMTypeRef cg_type(Cg *cg, const Type *t)
 {
@@ -56,7 +88,7 @@ LLVMTypeRef cg_type(Cg *cg, const Type *t)
         if (!cg->keys_done)
             die("codegen: the representation of env asked before the keys are known");
         return cg->dense_env ? cg->t_env : cg->t_ptr;
-    case T_FUNC: return cg->t_fnval;
+    case T_FUNC: return fn_owner(t) == -2 ? cg->t_fnval : cg->t_ptr;
     case T_LIST: return cg->t_list;
     case T_TUPLE: {
         LLVMTypeRef *el = xmalloc(sizeof(LLVMTypeRef) * (size_t)(t->n + 1));
@@ -84,11 +116,45 @@ LLVMValueRef cg_zero_value(Cg *cg, const Type *t)
     return LLVMConstNull(cg_type(cg, t));
 }
 
-LLVMValueRef cg_fn_value(Cg *cg, int tag, LLVMValueRef env)
+/* t's value for tag and record env (NULL: none), tag an i32 value. */
+static LLVMValueRef fn_value_of(Cg *cg, const Type *t, LLVMValueRef tag, LLVMValueRef env)
 {
-    LLVMValueRef v = LLVMGetUndef(cg->t_fnval);
-    v = LLVMBuildInsertValue(cg->b, v, const_i32(cg, tag), 0, "");
-    return LLVMBuildInsertValue(cg->b, v, env ? env : LLVMConstNull(cg->t_ptr), 1, "");
+    int owner = fn_owner(t);
+    if (owner == -2) {
+        LLVMValueRef v = LLVMGetUndef(cg->t_fnval);
+        v = LLVMBuildInsertValue(cg->b, v, tag, 0, "");
+        return LLVMBuildInsertValue(cg->b, v, env ? env : LLVMConstNull(cg->t_ptr), 1, "");
+    }
+    LLVMValueRef small = LLVMBuildIntToPtr(cg->b, LLVMBuildZExt(cg->b, tag, cg->t_i64, ""), cg->t_ptr, "");
+    if (owner < 0 || !env)
+        return small;
+    if (LLVMIsAConstantInt(tag))
+        return LLVMConstIntGetZExtValue(tag) == (unsigned long long)owner ? env : small;
+    LLVMValueRef is = LLVMBuildICmp(cg->b, LLVMIntEQ, tag, const_i32(cg, owner), "");
+    return LLVMBuildSelect(cg->b, is, env, small, "");
+}
+
+LLVMValueRef cg_fn_value(Cg *cg, const Type *t, int tag, LLVMValueRef env)
+{
+    return fn_value_of(cg, t, const_i32(cg, tag), env);
+}
+
+LLVMValueRef cg_fn_tag(Cg *cg, const Type *t, LLVMValueRef v)
+{
+    int owner = fn_owner(t);
+    if (owner == -2)
+        return LLVMBuildExtractValue(cg->b, v, 0, "tag");
+    LLVMValueRef p = LLVMBuildPtrToInt(cg->b, v, cg->t_i64, "");
+    LLVMValueRef small = LLVMBuildTrunc(cg->b, p, cg->t_i32, "tag");
+    if (owner < 0)
+        return small;
+    LLVMValueRef is_small = LLVMBuildICmp(cg->b, LLVMIntULT, p, const_i64(cg, t->n), "");
+    return LLVMBuildSelect(cg->b, is_small, small, const_i32(cg, owner), "tag");
+}
+
+LLVMValueRef cg_fn_env(Cg *cg, const Type *t, LLVMValueRef v)
+{
+    return fn_owner(t) == -2 ? LLVMBuildExtractValue(cg->b, v, 1, "env") : v;
 }
 
 /* Converts v from type `from` to type `to` where the language converts
@@ -129,13 +195,14 @@ LLVMValueRef cg_coerce(Cg *cg, LLVMValueRef v, const Type *from, const Type *to)
         break;
     case T_FUNC:
         if (from->kind == T_FUNC) {
-            /* remap tags: a switch over from's functions */
-            bool identity = from->n <= to->n;
+            /* remap tags: a switch over from's functions (and the form:
+               one pointer or { tag, record }) */
+            bool identity = from->n <= to->n && fn_owner(from) == fn_owner(to);
             for (int i = 0; identity && i < from->n; i++)
                 identity = cg_ref_index(to, &from->fns[i]) == i;
             if (identity)
                 return v;
-            LLVMValueRef tag = LLVMBuildExtractValue(cg->b, v, 0, "");
+            LLVMValueRef tag = cg_fn_tag(cg, from, v);
             LLVMValueRef nt = const_i32(cg, 0);
             for (int i = 0; i < from->n; i++) {
                 int j = cg_ref_index(to, &from->fns[i]);
@@ -145,7 +212,7 @@ LLVMValueRef cg_coerce(Cg *cg, LLVMValueRef v, const Type *from, const Type *to)
                 LLVMValueRef is = LLVMBuildICmp(cg->b, LLVMIntEQ, tag, const_i32(cg, i), "");
                 nt = LLVMBuildSelect(cg->b, is, const_i32(cg, j), nt, "");
             }
-            return LLVMBuildInsertValue(cg->b, v, nt, 0, "");
+            return fn_value_of(cg, to, nt, cg_fn_env(cg, from, v));
         }
         break;
     case T_LIST:
