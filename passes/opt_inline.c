@@ -30,7 +30,11 @@
  * caller, since G's parent encloses it, and no dead graph becomes live
  * again (the depend that keeps what a callee's depend computed first, put
  * on the inlined tail call's callee, is typed without the dead graphs the
- * type of that callee's constant may still name: opt_depend_at_tail).
+ * type of that callee's constant may still name: opt_depend_at_tail) and
+ * no body gets a cycle (when what the call computed first computes the
+ * inlined output itself -- G returning a value of the caller that the
+ * callee's depend kept, say -- that depend goes on the caller's output,
+ * not on the output's call: opt_depend_at_tail).
  * The loop headers of a function are called from their entry and from
  * their body, so loops stay loops.
  */
@@ -115,7 +119,8 @@ static void unread_args(OptFails *f, Node *call, Graph *g, NodeVec *out)
 /* Replaces call by v, after what the call computed first and inlining
    leaves unused (pre: what its callee's depend computed; the unread
    arguments), so that their errors still happen: a depend, on the final
-   jump when the call was one (it stays a tail call). */
+   jump when the call was one (it stays a tail call unless what comes
+   first computes v: opt_depend_at_tail). */
 static void replace_call(OptCtx *c, Node *call, const NodeVec *pre, const NodeVec *unread, Node *v)
 {
     NodeVec first = {0};

@@ -30,6 +30,7 @@
  * that replaces the node itself, as CSE and folding do, answers for it.)
  */
 #include "opt_pass.h"
+#include "../src/util/idmap.h"
 
 #include <stdarg.h>
 #include <string.h>
@@ -291,13 +292,53 @@ static void push_once(NodeVec *v, Node *x)
     vec_push(v, x);
 }
 
+/* Whether computing xs[0..n-1] in g computes y (an Apply of g): y is one
+   of them or what g computes before one of them, through inputs and
+   through what the closures of graphs nested in g read of g, as
+   ir_graph_body orders a body. */
+static bool computed_by(Graph *g, Node *const *xs, int n, Node *y)
+{
+    IdMap seen = {0};
+    NodeVec work = {0}, fv = {0};
+    for (int i = 0; i < n; i++)
+        vec_push(&work, xs[i]);
+    bool found = false;
+    while (work.len && !found) {
+        Node *x = vec_pop(&work);
+        if (ir_is_const_graph(x) && x->k.u.graph != g && ir_graph_encloses(g, x->k.u.graph)) {
+            if (idmap_get(&seen, x->id))
+                continue;
+            idmap_set(&seen, x->id, x);
+            fv.len = 0;
+            ir_free_variables(x->k.u.graph, &fv);
+            for (int i = 0; i < fv.len; i++)
+                if (fv.data[i]->kind == N_APPLY && fv.data[i]->graph == g)
+                    vec_push(&work, fv.data[i]);
+            continue;
+        }
+        if (x->kind != N_APPLY || x->graph != g || idmap_get(&seen, x->id))
+            continue;
+        idmap_set(&seen, x->id, x);
+        found = x == y;
+        for (int k = 0; k < x->app.n; k++)
+            vec_push(&work, x->app.in[k]);
+    }
+    idmap_free(&seen);
+    vec_free(&work);
+    vec_free(&fv);
+    return found;
+}
+
 void opt_depend_at_tail(OptCtx *c, Graph *g, Node *const *xs, int n, bool by_place)
 {
     if (!n || !g->output)
         return;
     Node *out = g->output;
+    /* A final jump one of xs needs is computed with them, before the
+       others: the depend goes on the output (the jump stops being one). */
     bool is_call = out->kind == N_APPLY && out->graph == g && out->app.n > 0 &&
-                   !(out->app.in[0]->kind == N_CONST && out->app.in[0]->k.kind == K_PRIM);
+                   !(out->app.in[0]->kind == N_CONST && out->app.in[0]->k.kind == K_PRIM) &&
+                   !computed_by(g, xs, n, out);
     int slot = -1;
     for (int k = 1; is_call && slot < 0 && k <= out->app.n; k++)
         if (type_of(c, out->app.in[k % out->app.n]))

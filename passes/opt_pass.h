@@ -133,9 +133,11 @@ Node *opt_apply_depend(OptCtx *c, Graph *g, Type *type, Node *const *first, int 
 
 /* Makes g compute xs[0..n-1] before its final jump, which stays a tail
    call: a depend on the jump's first (typed) argument, on its callee when
-   it has none, or on the output when it is no call, merged with a depend
-   already there: xs first, or (by_place) all in the order of their places
-   in the bodies of the last analysis.  The depend has the type of the
+   it has none, or on the output when it is no call or when computing xs
+   computes it (one of them is the jump or needs its value: a depend on
+   the jump would be its own input), merged with a depend already there:
+   xs first, or (by_place) all in the order of their places in the bodies
+   of the last analysis.  The depend has the type of the
    value it wraps, without the graphs the last analysis found dead when
    that value is a graph constant (opt_live_type). */
 void opt_depend_at_tail(OptCtx *c, Graph *g, Node *const *xs, int n, bool by_place);
