@@ -460,7 +460,10 @@ static void bp_list_append(RuleB *b, Node *const *x, int n, Node *y, Node *d, No
 {
     UNUSED4;
     dx[1] = P3(SENS_GET, d, y, gb_int(b, -1));
-    dx[0] = slice2(b, d, NULL, gb_int(b, -1));     /* (of the empty zero: the empty zero) */
+    /* d[:-1] of d as long as y: the transform of this slice (list_unslice)
+       takes the length of the list it undoes from its operand, and d may
+       be the empty zero, which stands for a list of y's length */
+    dx[0] = slice2(b, dense(b, y, d), NULL, gb_int(b, -1));
 }
 static Node *tg_list_append(RuleB *b, Node *const *x, int n, Node *y, Node *const *t)
 {
