@@ -773,14 +773,36 @@ static LLVMValueRef shape_items(Cg *cg, const void *ctx)
     return cg_list_value(cg, buf, n, n);
 }
 
-/* d as long as x (or x empty): d itself, its items shaped like x's */
+/* Whether every item of d (flat lists) is as long as x's item at its
+   place (d as long as x): d already has x's shape. */
+static LLVMValueRef items_shaped(Cg *cg, const Shape *s)
+{
+    const Type *re = type_list_elem(s->rt), *xe = type_list_elem(s->tx);
+    LLVMValueRef init = LLVMConstInt(cg->t_i1, 1, 0), next;
+    CgLoop l;
+    cg_loop_begin(cg, &l, const_i64(cg, 0), cg_list_len(cg, s->x), &init, 1);
+    LLVMValueRef xi = cg_list_load(cg, cg_list_data(cg, s->x), l.i, xe);
+    LLVMValueRef di = cg_list_load(cg, cg_list_data(cg, s->d), l.i, re);
+    LLVMValueRef same = LLVMBuildICmp(cg->b, LLVMIntEQ, cg_list_len(cg, xi), cg_list_len(cg, di), "");
+    next = LLVMBuildAnd(cg->b, l.acc[0], same, "");
+    cg_loop_end(cg, &l, &next);
+    return l.acc[0];
+}
+
+/* d as long as x (or x empty): d itself, its items shaped like x's (d
+   itself when they are: a list of flat lists whose items all have their
+   lengths is not copied) */
 static LLVMValueRef shape_full(Cg *cg, const void *ctx)
 {
     const Shape *s = ctx;
-    if (!holds_list(type_list_elem(s->rt)))
+    const Type *re = type_list_elem(s->rt);
+    if (!holds_list(re))
         return s->d;
-    LLVMValueRef empty = LLVMBuildICmp(cg->b, LLVMIntEQ, cg_list_len(cg, s->x), const_i64(cg, 0), "");
-    return choose(cg, empty, shape_d, shape_items, s, cg->t_list);
+    LLVMValueRef keep = LLVMBuildICmp(cg->b, LLVMIntEQ, cg_list_len(cg, s->x), const_i64(cg, 0), "");
+    if (re->kind == T_LIST && !holds_list(type_list_elem(re)) && type_list_elem(s->tx) &&
+        type_list_elem(s->tx)->kind == T_LIST)
+        keep = LLVMBuildOr(cg->b, keep, items_shaped(cg, s), "");
+    return choose(cg, keep, shape_d, shape_items, s, cg->t_list);
 }
 
 static LLVMValueRef shape_zeros_of_a(Cg *cg, const void *ctx)
