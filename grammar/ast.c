@@ -46,6 +46,7 @@ typedef struct ExprBox {
     bool bare_tuple;    /* a, b without parentheses (loc not yet final) */
     bool bare_genexp;   /* f(x for x in a): a generator expression as an argument,
                            without parentheses of its own */
+    Loc lparen;         /* sealed: the outermost '(' around it */
     Expr e;
 } ExprBox;
 
@@ -219,7 +220,17 @@ Expr *ast_paren(ParseCtx *c, Loc lparen, Expr *e)
         b->bare_tuple = false;
     }
     b->sealed = true;
+    b->lparen = lparen;
     return e;
+}
+
+/* Where an expression that starts with e starts: e's '(' when e is
+   parenthesised ((a - b) % 3 starts at its '('; a parenthesised whole keeps
+   the place of its first token inside, e's own loc). */
+static Loc start_of(Expr *e)
+{
+    ExprBox *b = box(e);
+    return b->sealed ? b->lparen : e->loc;
 }
 
 Expr *ast_index(ParseCtx *c, Expr *base, Expr *index)
@@ -486,7 +497,7 @@ Expr *ast_binary(ParseCtx *c, Expr *left, BinOp op, Loc oploc, Expr *right)
     int d = 1 + (depth(left) > depth(right) ? depth(left) : depth(right));
     if (too_deep(c, d, left->loc))
         return left;
-    Expr *e = new_expr(c, E_BINARY, left->loc, d);
+    Expr *e = new_expr(c, E_BINARY, start_of(left), d);
     ExprBox *b = box(e);
     b->cap = 4;
     e->binary.operands = ARENA_ARRAY(c->arena, Expr *, 4);
@@ -525,7 +536,7 @@ Expr *ast_compare(ParseCtx *c, Expr *left, CmpOp op, Loc oploc, Expr *right)
     int d = 1 + (depth(left) > depth(right) ? depth(left) : depth(right));
     if (too_deep(c, d, left->loc))
         return left;
-    Expr *e = new_expr(c, E_COMPARE, left->loc, d);
+    Expr *e = new_expr(c, E_COMPARE, start_of(left), d);
     box(e)->cap = 4;
     e->compare.operands = ARENA_ARRAY(c->arena, Expr *, 4);
     e->compare.ops = ARENA_ARRAY(c->arena, CmpOp, 4);
@@ -561,7 +572,7 @@ Expr *ast_boolop(ParseCtx *c, Expr *left, bool is_and, Expr *right)
     int d = 1 + (depth(left) > depth(right) ? depth(left) : depth(right));
     if (too_deep(c, d, left->loc))
         return left;
-    Expr *e = new_expr(c, E_BOOLOP, left->loc, d);
+    Expr *e = new_expr(c, E_BOOLOP, start_of(left), d);
     box(e)->cap = 4;
     e->boolop.is_and = is_and;
     e->boolop.operands = ARENA_ARRAY(c->arena, Expr *, 4);
@@ -583,7 +594,7 @@ Expr *ast_ifexp(ParseCtx *c, Expr *then, Expr *cond, Expr *orelse)
         d = depth(orelse);
     if (too_deep(c, d + 1, then->loc))
         return then;
-    Expr *e = new_expr(c, E_IFEXP, then->loc, d + 1);
+    Expr *e = new_expr(c, E_IFEXP, start_of(then), d + 1);
     e->ifexp.then = then;
     e->ifexp.cond = cond;
     e->ifexp.orelse = orelse;
