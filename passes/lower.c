@@ -993,7 +993,7 @@ static Graph *make_function_graph(Lower *L, const FuncDef *fd, const char *name,
 static void lower_function_body(Lower *L, const FuncDef *fd, Graph *g, int group);
 static Node *lower_iterable_arg(Lower *L, const Expr *a);
 static Node *lower_method(Lower *L, const Expr *e, bool stmt);
-static Node *lower_comp(Lower *L, const Expr *e);
+static Node *lower_comp(Lower *L, const Expr *e, const Expr *sum);
 static Node *lower_list_builtin(Lower *L, const Expr *e, int sp);
 
 static const PrimId binop_prim[] = {
@@ -1785,6 +1785,13 @@ static Graph *begin_iter_loop(Lower *L, LoopCx *lc, const Iter *it, const Expr *
 
 /* ---- comprehensions ---------------------------------------------------------------- */
 
+/* The start of the call sum(a) or sum(a, start): start, or the int 0. */
+static Node *sum_start(Lower *L, const Expr *call)
+{
+    const ExprList *args = &call->call.args;
+    return args->n == 2 ? lower_expr(L, args->items[1]) : ir_const_int(L->m, 0, call->call.fn->loc);
+}
+
 /*
  * [elt for t0 in it0 if c0 for t1 in it1 ...], and a generator expression
  * (only ever consumed whole, by sum, min, max or list: the same list).  As
@@ -1836,7 +1843,7 @@ static Node *comp_clause(Lower *L, const Expr *e, int k, const Expr *sum, Node *
     fs.created_at = cf->loc;
     gi->fn_id = fs.id;
     if (sum && k == 0)          /* sum's start, in the enclosing scope */
-        init = sum->call.args.n == 2 ? lower_expr(L, sum->call.args.items[1]) : ir_const_int(L->m, 0, e->loc);
+        init = sum_start(L, sum);
     collect_target(L, cf->target, &L->locals, (uint32_t)fs.id);
     L->fs = &fs;
     int acc = new_hidden(L, "comp");
@@ -1879,11 +1886,13 @@ static Node *comp_clause(Lower *L, const Expr *e, int k, const Expr *sum, Node *
     return ir_apply(outer->cur, &gi->konst, 1, cf->loc);
 }
 
-static Node *lower_comp(Lower *L, const Expr *e)
+/* A comprehension's list, or with sum (the call sum(e, start)) the fold of
+   generator e into start. */
+static Node *lower_comp(Lower *L, const Expr *e, const Expr *sum)
 {
     if (e->comp.nfors < 1 || !e->comp.fors)
         return placeholder(L, e->loc);
-    return comp_clause(L, e, 0, NULL, NULL);
+    return comp_clause(L, e, 0, sum, NULL);
 }
 
 /* The argument of sum, min, max, list: a generator expression is the list
@@ -1891,7 +1900,7 @@ static Node *lower_comp(Lower *L, const Expr *e)
 static Node *lower_iterable_arg(Lower *L, const Expr *a)
 {
     if (a && a->kind == E_GENEXP)
-        return lower_comp(L, a);
+        return lower_comp(L, a, NULL);
     return lower_expr(L, a);
 }
 
@@ -1913,7 +1922,6 @@ static Node *lower_list_builtin(Lower *L, const Expr *e, int sp)
             diag_error(L->d, loc, "%s() takes at most 1 argument (%d given)", name, n);
         return placeholder(L, loc);
     }
-    Module *m = L->m;
     Graph *g = L->fs->cur;
     switch (sp) {
     case SP_LEN: return ir_apply_prim(g, P_LIST_LEN, loc, 1, lower_expr(L, args->items[0]));
@@ -1921,15 +1929,13 @@ static Node *lower_list_builtin(Lower *L, const Expr *e, int sp)
         if (n == 0)
             return ir_apply_prim(g, P_LIST_MAKE, loc, 0);
         if (args->items[0] && args->items[0]->kind == E_GENEXP)
-            return lower_comp(L, args->items[0]);      /* already a fresh list */
+            return lower_comp(L, args->items[0], NULL);        /* already a fresh list */
         return ir_apply_prim(g, P_LIST_COPY, loc, 1, lower_expr(L, args->items[0]));
     default: {
-        if (args->items[0] && args->items[0]->kind == E_GENEXP && args->items[0]->comp.nfors >= 1 &&
-            args->items[0]->comp.fors)
-            return comp_clause(L, args->items[0], 0, e, NULL);
-        Node *a = lower_iterable_arg(L, args->items[0]);
-        Node *start = n == 2 ? lower_expr(L, args->items[1]) : ir_const_int(m, 0, loc);
-        return ir_apply_prim(L->fs->cur, P_LIST_SUM, loc, 2, a, start);
+        if (args->items[0] && args->items[0]->kind == E_GENEXP)
+            return lower_comp(L, args->items[0], e);
+        Node *a = lower_expr(L, args->items[0]);
+        return ir_apply_prim(L->fs->cur, P_LIST_SUM, loc, 2, a, sum_start(L, e));
     }
     }
 }
@@ -2085,7 +2091,7 @@ static Node *lower_expr(Lower *L, const Expr *e)
     case E_LIST: return lower_display(L, e, P_LIST_MAKE);
     case E_SLICE: return lower_slice(L, e);
     case E_METHOD: return lower_method(L, e, false);
-    case E_LISTCOMP: return lower_comp(L, e);
+    case E_LISTCOMP: return lower_comp(L, e, NULL);
     case E_GENEXP:
         diag_error(L->d, e->loc, "a generator expression can only be the argument of sum(), min(), max() or "
                    "list(); use a list comprehension [...]");
