@@ -241,6 +241,18 @@ def compile_failed(note):
     return note not in (None, "timeout", "memory", "skipped")
 
 
+def logged_compile(cmd, args, label):
+    """time_compile(cmd), logged under label; and whether the compile failed
+    (not a timeout or out of memory: an error, whose text is logged)."""
+    res = time_compile(cmd, args)
+    t, runs, note, peak = res
+    failed = compile_failed(note)
+    if failed:
+        log(indent(note))
+    log("    %s: %s, peak memory %s" % (label, fmt_seconds(t, runs, note), fmt_bytes(peak)))
+    return res, failed
+
+
 def fmt_seconds(t, runs=None, note=None, *_):
     """A time_compile result as text."""
     if note == "timeout":
@@ -508,14 +520,9 @@ def straight(args, out):
                 log("    N = %d %s: skipped (-O0 ran out of time or memory)" % (n, level))
                 continue
             o = os.path.join(out, "ct", "straight_%d%s.o" % (n, level))
-            row[level] = time_compile([args.myc, "-c", level, "--grad=straight", src, "-o", o],
-                                      args)
-            t, runs, note, peak = row[level]
-            if compile_failed(note):
-                failed = True
-                log(indent(note))
-            log("    N = %d %s: %s, peak memory %s" % (n, level, fmt_seconds(t, runs, note),
-                                                       fmt_bytes(peak)))
+            row[level], bad = logged_compile([args.myc, "-c", level, "--grad=straight", src, "-o", o],
+                                             args, "N = %d %s" % (n, level))
+            failed = failed or bad
         rows.append(row)
     lines = ["| statements N | myc -c --grad -O0 | -O2 | -O0 per statement | -O2 per statement "
              "| peak memory -O0 / -O2 |",
@@ -547,14 +554,9 @@ def patho(args, out):
             with open(src, "w") as f:
                 f.write(gen_patho.generate(shape, n))
             o = os.path.join(out, "ct", "patho_%s_%d.o" % (shape, n))
-            res[n] = time_compile([args.myc, "-c", "-O2", src] + gen_patho.flags(shape, n) +
-                                  ["-o", o], args)
-            t, runs, note, peak = res[n]
-            if compile_failed(note):
-                failed = True
-                log(indent(note))
-            log("    %s N = %d: %s, peak memory %s" % (shape, n, fmt_seconds(t, runs, note),
-                                                      fmt_bytes(peak)))
+            res[n], bad = logged_compile([args.myc, "-c", "-O2", src] + gen_patho.flags(shape, n) +
+                                         ["-o", o], args, "%s N = %d" % (shape, n))
+            failed = failed or bad
         rows.append((shape, small, large, res))
     lines = ["| shape | N | myc -c -O2 | peak memory | 2nd N | myc -c -O2 | peak memory "
              "| time ratio (size ratio) |",
