@@ -596,7 +596,7 @@ static void sens_to_c(Cg *cg, LLVMValueRef d, const Type *dt, LLVMValueRef n, LL
         leaves_as(cg, item, elem, want, per, lv);
         for (int j = 0; j < per; j++) {
             LLVMValueRef at = LLVMBuildNUWAdd(cg->b, first, const_i64(cg, j), "");
-            LLVMBuildStore(cg->b, lv[j], LLVMBuildGEP2(cg->b, cg->t_f64, p, &at, 1, ""));
+            LLVMBuildStore(cg->b, lv[j], LLVMBuildGEP2(cg->b, cg->t_f64, ptr_to(cg, p, cg->t_f64), &at, 1, ""));
         }
         free(lv);
         free(want);

@@ -434,6 +434,29 @@ t_machine_invariants() {
     [ -n "$got" ] && [ "$got" -gt 4 ] || fail "recursion_invariants.my: no frame keeps a changing parameter" || return 1
 }
 
+# The textual LLVM IR that -S -emit-llvm writes is valid IR: LLVM's own
+# parser (llvm-as) reads it back, for the exports of every kind (gradients,
+# vjp/jvp, list parameters and results, list gradients) at -O0 and -O2.
+t_llvm_text() {
+    local as
+    as=$(llvm-config --bindir 2> /dev/null)/llvm-as
+    [ -x "$as" ] || as=llvm-as-14
+    local level src
+    for level in O0 O2; do
+        for src in "grads.my --grad=loop_f --grad=cond_f --grad=clos_f --grad=tup_f" \
+                   "vectors.my --vjp=polar --jvp=polar --vjp=nested --jvp=nested --grad=wsum" \
+                   "lists.my" \
+                   "list_grads.my --grad=dot --grad=lsq --grad=quad --grad=centroid_loss --grad=weighted --grad=nested \
+                    --grad=scaled_copy --grad=first_row --grad=prefix_sq --vjp=dot --jvp=dot --vjp=stats --jvp=stats"; do
+            set -- $src
+            local f=$1
+            shift
+            run "$MYC" -S -emit-llvm "-$level" "$ABI/$f" "$@" -o "text-$level.ll" || return 1
+            run "$as" -o /dev/null "text-$level.ll" || fail "llvm-as rejects myc -S -emit-llvm -$level $f $*" || return 1
+        done
+    done
+}
+
 t_names() {
     myc_c_for names && myc_c_for pfx_names && expected names || return 1
     cc_main names "$ABI/names.c" "$TMP/obj/names.o" "$TMP/obj/pfx_names.o" && run ./names
@@ -1022,6 +1045,7 @@ test_case "arena-elision" t_arena_elision
 test_case "list-copies" t_list_copies
 test_case "machine-invariants" t_machine_invariants
 test_case "no-debug-info-without-g" t_no_debug
+test_case "llvm-text" t_llvm_text
 test_case "dwarf-O0" t_dwarf O0
 test_case "dwarf-O2" t_dwarf O2
 
