@@ -81,6 +81,9 @@ struct Node {
             Node *captured;     /* closure conversion's free variable this parameter holds */
             bool length_only;   /* a captured flat list of which the graph reads only the length
                                    (passes/inplace.c): a closure's record keeps just that */
+            Node *holds;        /* the loop invariant passes/opt_thread.c made this parameter
+                                   carry down a chain of continuations: every call passes that
+                                   node's value; NULL for other parameters, and in copies */
         } param;
         struct {
             ConstKind kind;

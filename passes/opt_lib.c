@@ -505,6 +505,21 @@ void opt_ctx_free(OptCtx *c)
 
 /* ---- walking and rewriting ---------------------------------------------------- */
 
+Node *opt_held(Node *x)
+{
+    while (x->kind == N_PARAM && x->param.holds)
+        x = x->param.holds;
+    return x;
+}
+
+bool opt_in_loop(const Graph *g, uint32_t loop)
+{
+    for (; g; g = g->parent)
+        if (g->loop == loop)
+            return true;
+    return false;
+}
+
 int opt_rewrite_all(OptCtx *c, OptRewrite rw)
 {
     int done = 0;

@@ -47,6 +47,7 @@ typedef struct OptCtx {
     uint32_t *ran_pos;      /* by node id: with their places in their graph's body (+1) */
     uint32_t *ran_graph;    /* and their graph's id (+1); 0 for other nodes */
     OptFails *fails;        /* during a pass that asks opt_may_fail, its memo */
+    void *pass_state;       /* during a pass that keeps its own memo across its rewrites, that memo */
 } OptCtx;
 
 void opt_analyse(OptCtx *c);
@@ -117,6 +118,14 @@ struct OptFails {
 OptFails opt_fails_new(OptCtx *c);
 void opt_fails_free(OptFails *f);
 bool opt_may_fail(OptFails *f, Node *x);
+
+/* The node whose value x holds: following Node.param.holds from a
+   parameter (a threaded invariant), else x. */
+Node *opt_held(Node *x);
+
+/* Whether g is code of loop number `loop` (Graph.loop): marked so, or
+   nested in a graph that is. */
+bool opt_in_loop(const Graph *g, uint32_t loop);
 
 /* Whether every use of a is an input of user. */
 static inline bool opt_only_used_by(const Node *a, const Node *user)

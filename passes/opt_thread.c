@@ -20,9 +20,10 @@
  * invariants are the free variables of its members owned by graphs outside
  * the loop's code (neither marked with its number nor nested in a graph
  * that is) that every call site sees (owned by a graph enclosing the
- * site).  Each member gets one parameter per invariant, reads it instead,
- * and every call passes the invariant: inside a member that is its own
- * parameter, so the value travels down the chain.  A continuation's closure
+ * site).  Each member gets one parameter per invariant (which holds it:
+ * Node.param.holds), reads it instead, and every call passes the
+ * invariant: inside a member that is its own parameter, so the value
+ * travels down the chain.  A continuation's closure
  * then keeps only what differs between iterations (Lotka-Volterra's: x, y
  * and the next continuation, no longer alpha, beta, gamma and delta too).
  *
@@ -37,16 +38,6 @@
 
 #include <stdlib.h>
 #include <string.h>
-
-/* Whether g is code of loop number `loop`: marked so, or nested in a graph
-   that is. */
-static bool in_loop(const Graph *g, uint32_t loop)
-{
-    for (; g; g = g->parent)
-        if (g->loop == loop)
-            return true;
-    return false;
-}
 
 typedef struct Thread {
     OptCtx *c;
@@ -135,7 +126,7 @@ static int thread_family(Thread *t, GraphVec *fam, NodeVec *sites)
                 return 0;
     }
     for (int s = 0; s < sites->len; s++)
-        if (!in_loop(sites->data[s]->graph, loop) || sites->data[s]->app.n != np + 1)
+        if (!opt_in_loop(sites->data[s]->graph, loop) || sites->data[s]->app.n != np + 1)
             return 0;
     NodeVec inv = {0}, fv = {0};
     for (int i = 0; i < fam->len; i++) {
@@ -143,7 +134,7 @@ static int thread_family(Thread *t, GraphVec *fam, NodeVec *sites)
         ir_free_variables(fam->data[i], &fv);
         for (int k = 0; k < fv.len; k++) {
             Node *v = fv.data[k];
-            if (in_loop(v->graph, loop))
+            if (opt_in_loop(v->graph, loop))
                 continue;
             /* every call site sees v, and v is not in the list yet */
             bool take = true;
@@ -169,6 +160,7 @@ static int thread_family(Thread *t, GraphVec *fam, NodeVec *sites)
         for (int k = 0; k < inv.len; k++) {
             Node *p = ir_add_param(g, inv.data[k]->name, inv.data[k]->loc);
             p->type = inv.data[k]->type;
+            p->param.holds = inv.data[k];
             vec_push(&params, p);
         }
         for (int h = 0; h < c->graphs.len; h++)

@@ -2,7 +2,8 @@
    linear in the size of their lists.  Each is called at a size and at four times it,
    and the memory of the call (myrt_last_stats: arena bytes and large list buffers)
    must grow by at most 6 (linear: 4; a copy of the gradient list per item read, as a
-   naive J transform makes: 16).  The gradients are checked against closed forms too. */
+   naive J transform makes: 16).  The gradients are checked against closed forms too.
+   A dot product's gradient keeps at most 32 bytes per item (dot_bytes_per_item). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,6 +45,30 @@ static double ssq_mem(int n)
         check(g[i] == 2.0 * x[i], "ssq: d/dx_i = 2 x_i");
     free(x), free(g);
     return m;
+}
+
+/* The bytes per item of dot's gradient, from two sizes (the constant part
+   cancels): the two gradient lists' 16, and each item's backpropagator
+   record, 16: the index and the continuation, not the two items too (32). */
+static double dot_bytes_per_item(int n)
+{
+    double m[2];
+    for (int k = 0; k < 2; k++) {
+        int len = n << (2 * k);
+        double *w = calloc((size_t)len, sizeof *w), *x = calloc((size_t)len, sizeof *x);
+        double *gw = calloc((size_t)len, sizeof *gw), *gx = calloc((size_t)len, sizeof *gx);
+        for (int i = 0; i < len; i++)
+            w[i] = 0.5 + (i % 7) * 0.25, x[i] = 1.0 - (i % 3) * 0.5;
+        dot_grad(w, len, x, len, gw, gx);
+        m[k] = memory();
+        for (int i = 0; i < len; i++)
+            check(gw[i] == x[i] && gx[i] == w[i], "dot: d/dw_i = x_i, d/dx_i = w_i");
+        free(w), free(x), free(gw), free(gx);
+    }
+    double per = (m[1] - m[0]) / (3.0 * n);
+    printf("dot: %.1f bytes per item\n", per);
+    check(per <= 32.0, "dot: at most 32 bytes per item in the backpropagators");
+    return per;
 }
 
 static double rows_mem(int d)
@@ -98,6 +123,7 @@ static double heat_mem(int n)
 int main(void)
 {
     scales("ssq", ssq_mem(5000), ssq_mem(20000));
+    (void)dot_bytes_per_item(100000);
     scales("rows", rows_mem(40), rows_mem(80));
     scales("dense_sum", dense_mem(40), dense_mem(80));
     scales("heat", heat_mem(2000), heat_mem(8000));

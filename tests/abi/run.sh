@@ -313,7 +313,7 @@ myc_c_for() {
             myc_c "$1" list_grads.my --grad=dot --grad=lsq --grad=quad --grad=centroid_loss --grad=weighted \
                 --grad=nested --grad=scaled_copy --grad=ignores --grad=first_row --grad=prefix_sq --vjp=dot --jvp=dot --vjp=scale \
                 --jvp=scale --vjp=stats --jvp=stats "-${1#list_grads_}" ;;
-        list_scaling) myc_c list_scaling list_scaling.my --grad=ssq --grad=rows --grad=dense_sum --grad=heat ;;
+        list_scaling) myc_c list_scaling list_scaling.my --grad=ssq --grad=dot --grad=rows --grad=dense_sum --grad=heat ;;
         debug_O0|debug_O2) myc_c "$1" debug.my --grad=walk --vjp=walk --jvp=walk -g "-${1#debug_}" ;;
         unwind_O0|unwind_O2) myc_c "$1" unwind.my --grad=scaled "-${1#unwind_}" ;;
         nesting_O0|nesting_O2)
