@@ -3,32 +3,35 @@
  *
  * Assumes a fresh analysis (opt_pass.h).  A value v that, outside its own
  * graph, only the body of one graph G reads (so a closure of G captures v),
- * and each of whose operands is a constant or a value G reads directly as
- * well, is computed again in G: G's uses read the copy, and closures of G
- * stop capturing v, keeping only operands they capture anyway.  v is
+ * and each of whose operands G has, is computed again in G: G's uses read
+ * the copy, and closures of G stop capturing v, keeping only operands they
+ * capture anyway.  G has an operand that is a constant, a value G reads
+ * directly, a value a parameter of G holds (Node.param.holds: the
+ * invariants opt_thread.c hands down a loop's chain of continuations), or
+ * float or int arithmetic on such operands (two levels deep), computed
+ * again too.  v is
  *   - a float or int add, sub, mul or neg: a loop body's backpropagator
- *     then keeps x, not both x and a * x, and i, not i, i - 1 and i + 1,
- *     for each iteration;
- *   - an item read list_get(a, i) of a loop invariant a that the loop's
- *     backpropagator G receives down its chain of continuations (a
- *     parameter of G that holds a's value, Node.param.holds: opt_thread.c
- *     made it), where a is only ever read (read_only below)
- *     and v's own graph still uses v: G reads the item from that parameter
- *     at i (which G reads anyway: the place its adjoint adds to), so each
- *     iteration's record keeps neither item: a dot product's keeps the
- *     index and its continuation, 16 bytes an item instead of 32.
- *     Unchanged, a stays in the arena until the call ends, so keeping it
- *     readable costs nothing.  A list G would capture itself would cost
- *     each record 24 bytes (a list), not an item's 8, and a list some code
- *     may change would make that change copy it (passes/inplace.c): both
- *     are left alone.
+ *     then keeps x, not both x and a * x, nor 1 - x * x, nor c * x * x
+ *     for an invariant c, and i, not i, i - 1 and i + 1, for each
+ *     iteration;
+ *   - an item read list_get(a, i) of a loop invariant a held by a
+ *     parameter of G (only that way: a list G would capture itself would
+ *     cost each record 24 bytes, not an item's 8), where a is only ever
+ *     read (read_only below: a list some code may change would make that
+ *     change copy it, passes/inplace.c) and v's own graph still uses v: G
+ *     reads the item from that parameter at i (which G reads anyway: the
+ *     place its adjoint adds to), so each iteration's record keeps
+ *     neither item: a dot product's keeps the index and its continuation,
+ *     16 bytes an item instead of 32.  Unchanged, a stays in the arena
+ *     until the call ends, so keeping it readable costs nothing.
  *
- * Guarantees: the copy computes v's value bit for bit (the same primitive
- * on operands holding the same values; lists are values).  Float and int arithmetic
- * cannot fail (ints wrap); a read the copy repeats already succeeded where
- * v is computed, which still happens (v keeps a use in its own graph), so
- * no error appears or goes.  A computation only moves into a strictly
- * nested graph, so the rewrites end.
+ * Guarantees: the copy computes v's value bit for bit (the same primitives
+ * on operands holding the same values; lists are values).  Float and int
+ * arithmetic cannot fail (ints wrap); a read the copy repeats already
+ * succeeded where v is computed, which still happens (v keeps a use in its
+ * own graph), so no error appears or goes.  A computation only moves into
+ * a strictly nested graph (whose copies have no uses outside it), so the
+ * rewrites end.
  */
 #include "opt_pass.h"
 
@@ -132,25 +135,77 @@ static bool read_only(Remat *r, Node *x)
     return r->answer[x->id] == 1;
 }
 
+static Node *copy_in(Graph *g, Node *x, Node *list);
+
 static bool arithmetic(const Node *v)
 {
     return (opt_is_prim(v, P_ADD) || opt_is_prim(v, P_SUB) || opt_is_prim(v, P_MUL) || opt_is_prim(v, P_NEG)) &&
            v->type && (v->type->kind == T_FLOAT || v->type->kind == T_INT);
 }
 
-/* For v = list_get(a, i): the parameter of g that holds a's value, if g
-   has one, v's graph still uses v and a is only ever read; else NULL. */
+enum { OPERAND_DEPTH = 2 };     /* levels of an operand's arithmetic computed again */
+
+/* The parameter of g that holds x's value (Node.param.holds), or NULL. */
+static Node *holder_in(const Graph *g, Node *x)
+{
+    if (x->kind == N_CONST)
+        return NULL;
+    Node *root = opt_held(x);
+    for (int k = 0; k < g->nparams; k++)
+        if (g->params[k]->param.holds && opt_held(g->params[k]) == root)
+            return g->params[k];
+    return NULL;
+}
+
+/* Whether g can have the value of operand x: a constant, a node g reads,
+   a parameter of g that holds it, or arithmetic computed again in g (at
+   most depth levels) on such operands. */
+static bool available(const Graph *g, Node *x, int depth)
+{
+    if (x->kind == N_CONST || reads(g, x) || holder_in(g, x))
+        return true;
+    if (depth == 0 || x->kind != N_APPLY || !arithmetic(x))
+        return false;
+    for (int i = 1; i < x->app.n; i++)
+        if (!available(g, x->app.in[i], depth - 1))
+            return false;
+    return true;
+}
+
+/* A node of g with x's value, x available in g: x, g's parameter holding
+   it, or a copy of x's arithmetic on such nodes, made in g. */
+static Node *value_in(Graph *g, Node *x)
+{
+    if (x->kind == N_CONST || reads(g, x))
+        return x;
+    Node *p = holder_in(g, x);
+    if (p)
+        return p;
+    return copy_in(g, x, NULL);
+}
+
+/* x's operation applied in g to its operands' values there (operand 1
+   replaced by list, when not NULL). */
+static Node *copy_in(Graph *g, Node *x, Node *list)
+{
+    Node **in = xmalloc(sizeof(Node *) * (size_t)x->app.n);
+    in[0] = x->app.in[0];
+    for (int i = 1; i < x->app.n; i++)
+        in[i] = i == 1 && list ? list : value_in(g, x->app.in[i]);
+    Node *w = opt_apply(g, x->type, in, x->app.n, x->loc);
+    w->name = x->name;
+    free(in);
+    return w;
+}
+
+/* For v = list_get(a, i) read by g: g's parameter holding a, if g is a
+   loop's code, v's graph still uses v and a is only ever read; else NULL. */
 static Node *list_in(Remat *r, Node *v, const Graph *g)
 {
-    if (!opt_is_prim(v, P_LIST_GET) || !v->type || !g->loop)
-        return NULL;
     Node *a = v->app.in[1];
-    if (a->kind == N_CONST || !a->type || a->type->kind != T_LIST)
+    if (!v->type || !g->loop || a->kind == N_CONST || !a->type || a->type->kind != T_LIST)
         return NULL;
-    Node *p = NULL;
-    for (int k = 0; k < g->nparams && !p; k++)
-        if (g->params[k]->param.holds && opt_held(g->params[k]) == opt_held(a))
-            p = g->params[k];
+    Node *p = holder_in(g, a);
     bool used_here = false;
     for (const Use *u = v->uses; u && !used_here; u = u->next)
         used_here = ir_use_graph(u) == v->graph;
@@ -176,16 +231,10 @@ static int rewrite(OptCtx *c, Node *v)
     Node *list = NULL;
     if (!arithmetic(v) && !(list = list_in(r, v, g)))
         return 0;
-    for (int i = list ? 2 : 1; i < v->app.n; i++) {
-        Node *x = v->app.in[i];
-        if (x->kind != N_CONST && !reads(g, x))
+    for (int i = list ? 2 : 1; i < v->app.n; i++)
+        if (!available(g, v->app.in[i], OPERAND_DEPTH))
             return 0;
-    }
-    Node *w = opt_apply(g, v->type, v->app.in, v->app.n, v->loc);
-    if (list)
-        ir_set_input(w, 1, list);
-    w->name = v->name;
-    return ir_replace_uses_in(g, v, w);
+    return ir_replace_uses_in(g, v, copy_in(g, v, list));
 }
 
 int opt_remat(OptCtx *c)
