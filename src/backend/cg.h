@@ -49,7 +49,8 @@ typedef struct GInfo {
     /* per emission (valid while region == the region emitting it) */
     Region *region;
     LLVMBasicBlockRef entry;
-    LLVMValueRef *phis;
+    LLVMValueRef *phis;         /* per parameter: its value at the entry */
+    LLVMValueRef *fields;       /* per parameter, 3 each: a list's data, len and cap phis (else NULL) */
     bool emitted;
 } GInfo;
 

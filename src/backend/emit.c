@@ -85,9 +85,27 @@ static LLVMBasicBlockRef graph_entry(Cg *cg, Region *r, Graph *g)
     LLVMBasicBlockRef saved = LLVMGetInsertBlock(cg->b);
     LLVMPositionBuilderAtEnd(cg->b, gi->entry);
     gi->phis = ARENA_ARRAY(cg->m->arena, LLVMValueRef, g->nparams + 1);
+    gi->fields = ARENA_ARRAY(cg->m->arena, LLVMValueRef, 3 * (size_t)g->nparams + 1);
+    /* a list parameter is three phis, one per field, put together after
+       them: a loop's list then has its length and data as scalars that
+       LLVM follows around the loop (an appended list's length is an
+       induction variable, so that such a loop can be vectorised), where
+       extractvalue of a phi of structs hides them */
+    for (int i = 0; i < g->nparams; i++) {
+        LLVMTypeRef t = cg_type(cg, g->params[i]->type);
+        const char *name = g->params[i]->name ? g->params[i]->name : "";
+        gi->fields[3 * i] = NULL;
+        if (t != cg->t_list) {
+            gi->phis[i] = LLVMBuildPhi(cg->b, t, name);
+            continue;
+        }
+        LLVMTypeRef ft[3] = {cg->t_ptr, cg->t_i64, cg->t_i64};
+        for (int k = 0; k < 3; k++)
+            gi->fields[3 * i + k] = LLVMBuildPhi(cg->b, ft[k], name);
+    }
     for (int i = 0; i < g->nparams; i++)
-        gi->phis[i] = LLVMBuildPhi(cg->b, cg_type(cg, g->params[i]->type),
-                                   g->params[i]->name ? g->params[i]->name : "");
+        if (gi->fields[3 * i])
+            gi->phis[i] = cg_list_value(cg, gi->fields[3 * i], gi->fields[3 * i + 1], gi->fields[3 * i + 2]);
     if (saved)
         LLVMPositionBuilderAtEnd(cg->b, saved);
     vec_push(&r->todo, g);
@@ -100,8 +118,16 @@ void cg_jump(Cg *cg, Region *r, Graph *g, LLVMValueRef *vals)
     LLVMBasicBlockRef bb = graph_entry(cg, r, g);
     GInfo *gi = info(cg, g);
     LLVMBasicBlockRef from = LLVMGetInsertBlock(cg->b);
-    for (int i = 0; i < g->nparams; i++)
-        LLVMAddIncoming(gi->phis[i], &vals[i], &from, 1);
+    for (int i = 0; i < g->nparams; i++) {
+        if (!gi->fields[3 * i]) {
+            LLVMAddIncoming(gi->phis[i], &vals[i], &from, 1);
+            continue;
+        }
+        for (int k = 0; k < 3; k++) {
+            LLVMValueRef f = LLVMBuildExtractValue(cg->b, vals[i], (unsigned)k, "");
+            LLVMAddIncoming(gi->fields[3 * i + k], &f, &from, 1);
+        }
+    }
     LLVMBuildBr(cg->b, bb);
 }
 
