@@ -127,6 +127,35 @@ int ev_list_get(EvalCtx *cx, const PrimInfo *p, const Value *args, int n, Value 
     return 0;
 }
 
+/* list_get whose index the lowering proved in range (a loop's read of the
+   list it runs over): out of range is the lowering's error, not the
+   program's. */
+int ev_list_item(EvalCtx *cx, const PrimInfo *p, const Value *args, int n, Value *out)
+{
+    (void)p, (void)n;
+    List *l = NULL;
+    int64_t i = 0;
+    if (need_items(cx, args, 0, "list_item", &l) || need_index(cx, &args[1], &i))
+        return 3;
+    if (i < 0 || i >= l->len)
+        return eval_raise(cx, "internal error: list_item index %lld out of range for %lld items", (long long)i,
+                          (long long)l->len);
+    *out = l->items[i];
+    return 0;
+}
+
+/* The empty list with room for n items (as native code makes it, so that
+   list_push_inplace can check that room). */
+int ev_list_reserve(EvalCtx *cx, const PrimInfo *p, const Value *args, int n, Value *out)
+{
+    (void)p, (void)n;
+    int64_t k = 0;
+    if (need_index(cx, &args[0], &k))
+        return 3;
+    *out = value_list(eval_new_list(cx, 0, k > 0 ? k : 0));
+    return 0;
+}
+
 int ev_list_set(EvalCtx *cx, const PrimInfo *p, const Value *args, int n, Value *out)
 {
     (void)p, (void)n;
@@ -600,6 +629,19 @@ int ev_list_append_inplace(EvalCtx *cx, const PrimInfo *p, const Value *args, in
     eval_list_push(cx, l, args[1]);
     *out = value_list(l);
     return 0;
+}
+
+/* list_append_inplace where passes/inplace.c found room by provenance:
+   native code stores without a capacity check, so no room is its error. */
+int ev_list_push_inplace(EvalCtx *cx, const PrimInfo *p, const Value *args, int n, Value *out)
+{
+    List *l = NULL;
+    if (need_items(cx, args, 0, "list_push_inplace", &l))
+        return 3;
+    if (l->len >= l->cap)
+        return eval_raise(cx, "internal error: list_push_inplace on a list of %lld items without room",
+                          (long long)l->len);
+    return ev_list_append_inplace(cx, p, args, n, out);
 }
 
 int ev_list_pop_inplace(EvalCtx *cx, const PrimInfo *p, const Value *args, int n, Value *out)

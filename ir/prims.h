@@ -49,6 +49,13 @@ extern const PrimInfo prim_table[P__COUNT];
 #undef PRIM
 
 static inline const PrimInfo *prim_info(PrimId id) { return &prim_table[id]; }
+/* list_get, or list_item (a read the lowering proved in range): the
+   same read of a[i] for every pass but the backend and the interpreter. */
+static inline bool prim_reads_item(int p) { return p == P_LIST_GET || p == P_LIST_ITEM; }
+/* list_append, or list_push (a comprehension's append into reserved room):
+   the same change for every pass before passes/inplace.c. */
+static inline bool prim_appends(int p) { return p == P_LIST_APPEND || p == P_LIST_PUSH; }
+
 /* The builtin named `name` (PF_BUILTIN), or -1. */
 int prim_builtin_lookup(const char *name);
 

@@ -864,8 +864,9 @@ static const char *prim_label(int p, const Graph *g)
         [P_XLOGY] = "xlogy", [P_SSCALE] = "*", [P_SADD] = "+",
     };
     static const char *const lists[P__COUNT] = {
-        [P_LIST_MAKE] = "list", [P_LIST_LEN] = "len", [P_LIST_GET] = "getitem", [P_LIST_SET] = "setitem",
-        [P_LIST_APPEND] = "append", [P_LIST_POP] = "pop", [P_LIST_CONCAT] = "+", [P_LIST_EXTEND] = "+=",
+        [P_LIST_MAKE] = "list", [P_LIST_RESERVE] = "list", [P_LIST_LEN] = "len", [P_LIST_GET] = "getitem",
+        [P_LIST_ITEM] = "getitem", [P_LIST_SET] = "setitem", [P_LIST_APPEND] = "append", [P_LIST_PUSH] = "append",
+        [P_LIST_PUSH_INPLACE] = "append", [P_LIST_POP] = "pop", [P_LIST_CONCAT] = "+", [P_LIST_EXTEND] = "+=",
         [P_LIST_REPEAT] = "*", [P_LIST_IREPEAT] = "*=", [P_LIST_SLICE] = "slice", [P_LIST_SUM] = "sum",
         [P_LIST_MIN] = "min", [P_LIST_MAX] = "max", [P_LIST_CONTAINS] = "in", [P_LIST_CONVERT] = "list",
         [P_LIST_SET_INPLACE] = "setitem", [P_LIST_APPEND_INPLACE] = "append", [P_LIST_POP_INPLACE] = "pop", [P_LIST_SLICE_INPLACE] = "slice",
@@ -899,7 +900,9 @@ static void hook_prim(void *user, const Node *site, int p, const Value *args, in
     if (!label || !within_depth(t, -1) || !admit(t))
         return;
     StrBuf a = {0}, r = {0};
-    format_values(args, 0, nargs, &a);
+    /* a comprehension's empty accumulator, whichever way it was made: its
+       room (list_reserve's operand) is no value of the source's */
+    format_values(args, 0, p == P_LIST_RESERVE ? 0 : nargs, &a);
     trace_format_value(result, &r);
     write_leaf(t, t->levels.len, label, sb_cstr(&a), sb_cstr(&r), site->loc.line, "ellipse");
     sb_free(&a);

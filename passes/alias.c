@@ -72,14 +72,14 @@ static bool live(const AC *c, const Node *x)
 
 static bool is_change(int p)
 {
-    return p == P_LIST_SET || p == P_LIST_APPEND || p == P_LIST_POP || p == P_LIST_EXTEND || p == P_LIST_IREPEAT;
+    return p == P_LIST_SET || prim_appends(p) || p == P_LIST_POP || p == P_LIST_EXTEND || p == P_LIST_IREPEAT;
 }
 
 static bool makes_list(int p)
 {
     switch (p) {
-    case P_LIST_MAKE: case P_LIST_CONCAT: case P_LIST_REPEAT: case P_LIST_SLICE: case P_LIST_COPY:
-    case P_LIST_CONVERT:
+    case P_LIST_MAKE: case P_LIST_RESERVE: case P_LIST_CONCAT: case P_LIST_REPEAT: case P_LIST_SLICE:
+    case P_LIST_COPY: case P_LIST_CONVERT:
         return true;
     default:
         return is_change(p);
@@ -246,7 +246,7 @@ static const char *what_change(const Node *d)
 {
     switch (ir_applied_prim(d)) {
     case P_LIST_SET: return "this item assignment changes";
-    case P_LIST_APPEND: return "append() changes";
+    case P_LIST_APPEND: case P_LIST_PUSH: return "append() changes";
     case P_LIST_POP: return "pop() changes";
     case P_LIST_EXTEND: return "this changes";
     case P_LIST_IREPEAT: return "*= changes";
@@ -427,7 +427,7 @@ static void origin_in(AC *c, Node *v, Node *d, Origin *o, int depth, bool collec
              "the tuple is here; copy the list before changing it, as in 'a = list(a)'");
         return;
     }
-    if (p == P_LIST_GET) {
+    if (prim_reads_item(p)) {
         /* m[i][j] = x: the row is changed and written back to the same
            place; fine when the rows of m are distinct lists */
         Node *m = v->app.in[1];
@@ -587,7 +587,10 @@ static bool rows_distinct_at(AC *c, Node *m, int depth)
                 return false;
         }
         return true;
+    case P_LIST_RESERVE:
+        return true;
     case P_LIST_APPEND:
+    case P_LIST_PUSH:
     case P_LIST_SET:
         return rows_distinct(c, m->app.in[1], depth + 1) && moved_in(c, m->app.in[m->app.n - 1], m);
     case P_LIST_CONVERT:
@@ -633,7 +636,7 @@ static bool rows_distinct_at(AC *c, Node *m, int depth)
             continue;
         const NodeVec *body = &c->body[h->id];
         for (int i = 0; i < body->len && ok; i++)
-            if (ir_applies_prim(body->data[i], P_LIST_APPEND)) {
+            if (prim_appends(ir_applied_prim(body->data[i]))) {
                 /* an item is a new list, or an inner comprehension's (made
                    for this item alone) */
                 Node *item = body->data[i]->app.in[2], *fi = item->kind == N_APPLY ? item->app.in[0] : NULL;
@@ -659,8 +662,8 @@ static bool stores(const Node *w, int index)
         return true;
     case P_DEPEND: return index == w->app.n - 1;
     case P_LIST_SET: return index == 3;
-    case P_LIST_APPEND: return index == 2;
-    case P_GETITEM: case P_LIST_GET: return index == 1 && type_may_hold_list(w->type);
+    case P_LIST_APPEND: case P_LIST_PUSH: return index == 2;
+    case P_GETITEM: case P_LIST_GET: case P_LIST_ITEM: return index == 1 && type_may_hold_list(w->type);
     default: return false;
     }
 }

@@ -1521,7 +1521,7 @@ static Node *empty_list_read(TypeCtx *tc, Inst *inst)
             if (a->app.n < 2 || c->kind != N_CONST || c->k.kind != K_PRIM || inst->types[tc->local[a->id]])
                 continue;
             PrimId p = c->k.u.prim;
-            if (p != P_LIST_GET && p != P_GETITEM && p != P_LIST_POP && p != P_LIST_MIN && p != P_LIST_MAX)
+            if (!prim_reads_item(p) && p != P_GETITEM && p != P_LIST_POP && p != P_LIST_MIN && p != P_LIST_MAX)
                 continue;
             Type *lt = infer_node_type(tc, inst, a->app.in[1]);
             if (lt && lt != TY_ERR && lt->kind == T_LIST && !type_list_elem(lt))

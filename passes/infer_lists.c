@@ -108,6 +108,16 @@ Type *ty_list_make(TypeCtx *tc, const PrimInfo *p, Node *app, Type **args, int n
     return type_list(TT(tc), e);
 }
 
+/* list_reserve(n): the empty list, list[?] as list_make() (n an int: the
+   lowering's count of a loop) */
+Type *ty_list_reserve(TypeCtx *tc, const PrimInfo *p, Node *app, Type **args, int n)
+{
+    (void)p, (void)n;
+    if (need_index(tc, app, args[0], "a list's room") == TY_ERR)
+        return TY_ERR;
+    return type_list(TT(tc), NULL);
+}
+
 Type *ty_list_len(TypeCtx *tc, const PrimInfo *p, Node *app, Type **args, int n)
 {
     (void)p, (void)n;

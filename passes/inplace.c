@@ -42,7 +42,12 @@
  * owned parameter pass list_copy of it -- unless the callee only reads that
  * parameter (an owned parameter may be one that is only handed around, a
  * list a loop passes to its next iteration: find_changed tells them apart,
- * a least fixpoint), when the value itself will do.
+ * a least fixpoint), when the value itself will do.  Last, find_room: a
+ * list_push made in place keeps the unchecked store (list_push_inplace)
+ * only where its list has room by provenance (has_room: list_reserve's
+ * list through list_push_inplace, depend and parameters all of whose
+ * entries pass such a list, a greatest fixpoint); the others become
+ * list_append_inplace.
  */
 #include "inplace.h"
 
@@ -67,6 +72,7 @@ typedef struct GInfo {
                            may run more than once: never owned */
     uint8_t *owned;     /* per parameter (list parameters only) */
     uint8_t *changed;   /* per owned parameter: its storage may be changed (find_changed) */
+    uint8_t *room;      /* per parameter: every entry passes a list with room (find_room) */
     bool fresh;
 } GInfo;
 
@@ -318,9 +324,9 @@ static void find_sites(Ctx *c, Graph *g)
 static bool makes_fresh_list(int p)
 {
     switch (p) {
-    case P_LIST_MAKE: case P_LIST_CONCAT: case P_LIST_REPEAT: case P_LIST_SLICE: case P_LIST_COPY:
-    case P_LIST_CONVERT: case P_LIST_SET: case P_LIST_APPEND: case P_LIST_EXTEND: case P_LIST_IREPEAT:
-    case P_LIST_ADDAT:
+    case P_LIST_MAKE: case P_LIST_RESERVE: case P_LIST_CONCAT: case P_LIST_REPEAT: case P_LIST_SLICE:
+    case P_LIST_COPY: case P_LIST_CONVERT: case P_LIST_SET: case P_LIST_APPEND: case P_LIST_PUSH:
+    case P_LIST_EXTEND: case P_LIST_IREPEAT: case P_LIST_ADDAT:
         return true;
     default:
         return false;
@@ -333,6 +339,7 @@ static int inplace_of(int p)
     switch (p) {
     case P_LIST_SET: return P_LIST_SET_INPLACE;
     case P_LIST_APPEND: return P_LIST_APPEND_INPLACE;
+    case P_LIST_PUSH: return P_LIST_PUSH_INPLACE;      /* until find_room finds no room: append */
     case P_LIST_POP: return P_LIST_POP_INPLACE;
     case P_LIST_SLICE: return P_LIST_SLICE_INPLACE;
     case P_LIST_CONCAT: case P_LIST_EXTEND: return P_LIST_EXTEND_INPLACE;
@@ -348,8 +355,8 @@ static bool observes(int p, int index)
     case P_LIST_LEN: case P_LIST_MIN: case P_LIST_MAX: case P_LIST_COPY: case P_LIST_CONVERT: case P_EQ: case P_NE:
     case P_LIST_CONCAT: case P_LIST_EXTEND:
         return true;
-    case P_LIST_GET: case P_LIST_SET: case P_LIST_APPEND: case P_LIST_POP: case P_LIST_SUM: case P_LIST_SLICE:
-    case P_LIST_REPEAT: case P_LIST_IREPEAT: case P_LIST_CONTAINS:
+    case P_LIST_GET: case P_LIST_ITEM: case P_LIST_SET: case P_LIST_APPEND: case P_LIST_PUSH: case P_LIST_POP:
+    case P_LIST_SUM: case P_LIST_SLICE: case P_LIST_REPEAT: case P_LIST_IREPEAT: case P_LIST_CONTAINS:
         return index == 1;
     case P_LIST_ADDAT:      /* a: its shape; the list changed is operand 1 */
     case P_LIST_UNSLICE: case P_LIST_UNREPEAT:
@@ -1039,14 +1046,96 @@ static void rewrite_graph(Ctx *c, Graph *g, InplaceStats *st)
     if (st)
         for (int i = 0; i < body->len; i++) {
             int p = ir_applied_prim(body->data[i]);
-            if (p == P_LIST_SET || p == P_LIST_APPEND || p == P_LIST_POP)
+            if (p == P_LIST_SET || prim_appends(p) || p == P_LIST_POP)
                 st->copies++;
-            else if (p == P_LIST_SET_INPLACE || p == P_LIST_APPEND_INPLACE || p == P_LIST_POP_INPLACE || p == P_LIST_SLICE_INPLACE ||
-                     p == P_LIST_EXTEND_INPLACE)
+            else if (p == P_LIST_SET_INPLACE || p == P_LIST_APPEND_INPLACE || p == P_LIST_PUSH_INPLACE ||
+                     p == P_LIST_POP_INPLACE || p == P_LIST_SLICE_INPLACE || p == P_LIST_EXTEND_INPLACE)
                 st->inplace++;
         }
     free(cons);
     vec_free(&vals);
+}
+
+/* ---- room: pushes without a capacity check ------------------------------------ */
+
+/* Whether list x has room for an item by provenance: list_reserve's list,
+   or the result of list_push_inplace on such a list, through depend and
+   through parameters (find_room).  A comprehension makes the reserve with
+   its loop's count and pushes once per iteration (passes/lower.c), so no
+   more pushes run on the chain than the reserve has room for; a copy (a
+   call site's list_copy, a copying change) has no spare room. */
+static bool has_room(const Ctx *c, const Node *x)
+{
+    for (;;) {
+        if (x->kind == N_PARAM) {
+            const GInfo *g = &c->gi[x->graph->id];
+            return g->room && g->room[x->param.index];
+        }
+        if (ir_applies_prim(x, P_DEPEND))
+            x = x->app.in[x->app.n - 1];
+        else if (ir_applies_prim(x, P_LIST_PUSH_INPLACE) && x->app.n == 3)
+            x = x->app.in[1];
+        else
+            return ir_applies_prim(x, P_LIST_RESERVE);
+    }
+}
+
+/* Whether every entry of g passes a list with room as parameter k: g is
+   entered only at its sites (not escaped), each covering k passes one, and
+   k is not bound by a closure that may run more than once. */
+static bool param_has_room(const Ctx *c, const Graph *g, int k)
+{
+    const GInfo *gi = &c->gi[g->id];
+    if (gi->escaped || gi->rebound || k >= gi->captured)
+        return false;
+    int covered = 0;
+    for (int i = 0; i < gi->sites.len; i++) {
+        const Site *s = &gi->sites.data[i];
+        int at = s->arg0 + k - s->first;
+        if (k < s->first || at >= s->app->app.n)
+            continue;
+        if (!has_room(c, s->app->app.in[at]))
+            return false;
+        covered++;
+    }
+    return covered > 0;
+}
+
+/* After the rewrite: the list_push_inplace applications (inplace_of's
+   choice for list_push) whose operand has room keep the unchecked store;
+   the others become list_append_inplace.  A greatest fixpoint over the
+   parameters that carry a comprehension's accumulator around its loop. */
+static void find_room(Ctx *c)
+{
+    for (int gi = 0; gi < c->m->graphs.len; gi++) {
+        Graph *g = c->m->graphs.data[gi];
+        GInfo *info = &c->gi[g->id];
+        if (!g->output || !g->nparams)
+            continue;
+        info->room = xcalloc((size_t)g->nparams, 1);
+        for (int k = 0; k < g->nparams; k++)
+            info->room[k] = is_list(g->params[k]);
+    }
+    for (bool again = true; again;) {
+        again = false;
+        for (int gi = 0; gi < c->m->graphs.len; gi++) {
+            Graph *g = c->m->graphs.data[gi];
+            GInfo *info = &c->gi[g->id];
+            for (int k = 0; info->room && k < g->nparams; k++)
+                if (info->room[k] && !param_has_room(c, g, k)) {
+                    info->room[k] = 0;
+                    again = true;
+                }
+            const NodeVec *body = &c->body[g->id];
+            for (int i = 0; g->output && i < body->len; i++) {
+                Node *x = body->data[i];
+                if (ir_applies_prim(x, P_LIST_PUSH_INPLACE) && !has_room(c, x->app.in[1])) {
+                    ir_set_input(x, 0, ir_const_prim(c->m, P_LIST_APPEND_INPLACE, x->loc));
+                    again = true;
+                }
+            }
+        }
+    }
 }
 
 /* Marks the captured parameters that are length_only (Node.param): a
@@ -1130,6 +1219,10 @@ void inplace_module(Module *m, InplaceStats *st)
             Graph *g = m->graphs.data[gi];
             if (g->output)
                 rewrite_graph(&c, g, st);
+        }
+        find_room(&c);
+        for (int gi = 0; gi < m->graphs.len; gi++) {
+            Graph *g = m->graphs.data[gi];
             GInfo *info = &c.gi[g->id];
             for (int k = 0; info->owned && k < g->nparams; k++)
                 if (info->owned[k] && info->changed[k]) {
@@ -1143,6 +1236,7 @@ void inplace_module(Module *m, InplaceStats *st)
         vec_free(&c.gi[i].sites);
         free(c.gi[i].owned);
         free(c.gi[i].changed);
+        free(c.gi[i].room);
         vec_free(&c.body[i]);
     }
     free(c.gi);

@@ -31,7 +31,13 @@
  *   - a is not stored anywhere (tuple, list, closure that may run later)
  *     where it could be read after D, nor is it the graph's result.
  * A call site that passes a value it cannot hand over to such a parameter
- * passes list_copy(value) instead.  Graph.consumed[k] records the list
+ * passes list_copy(value) instead.  A list_push made in place (a
+ * comprehension's append, whose accumulator started as list_reserve of
+ * its loop's count) is list_push_inplace, which native code stores without
+ * a capacity check, only when its list comes from list_reserve through
+ * list_push_inplace, depend and parameters alone, every entry of each such
+ * parameter passing such a list (not a call site's copy: a copy has no
+ * spare room); else it is list_append_inplace.  Graph.consumed[k] records the list
  * parameters a graph may change in place (changed by an `_inplace`
  * primitive, returned, or handed to such a parameter): a caller from
  * outside the module (the C ABI, `myc run`) must pass a list no one else

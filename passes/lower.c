@@ -1681,6 +1681,18 @@ static bool eval_iter(Lower *L, const Expr *x, const Map *rebound, Iter *it)
     return true;
 }
 
+/* The number of iterations over lists[0..n-1] (zip's: the shortest),
+   computed in g. */
+static Node *min_len(Graph *g, Node *const *lists, int n, Loc il)
+{
+    Node *len = NULL;
+    for (int k = 0; k < n; k++) {
+        Node *lk = ir_apply_prim(g, P_LIST_LEN, il, 1, lists[k]);
+        len = len ? ir_apply_prim(g, P_MIN, il, 2, len, lk) : lk;
+    }
+    return len;
+}
+
 static void begin_loop(Lower *L, LoopCx *lc, Graph *h, const StmtList *body, int line);
 static void loop_next(Lower *L, LoopCx *lc, Loc loc);
 static void end_loop(Lower *L, LoopCx *lc, Graph *exit, Loc loc);
@@ -1740,12 +1752,11 @@ static Graph *begin_iter_loop(Lower *L, LoopCx *lc, const Iter *it, const Expr *
         cond = ir_apply_prim(h, P_RANGE_COND, il, 3, read_var(L, fs, lc->counter, il), read_var(L, fs, stop_sym, il),
                              read_var(L, fs, lc->step, il));
     } else {
-        Node *len = NULL;
-        for (int k = 0; k < it->n; k++) {
-            Node *lk = ir_apply_prim(h, P_LIST_LEN, il, 1, read_var(L, fs, lsyms[k], il));
-            len = len ? ir_apply_prim(h, P_MIN, il, 2, len, lk) : lk;
-        }
-        cond = ir_apply_prim(h, P_LT, il, 2, read_var(L, fs, lc->counter, il), len);
+        Node **lists = xmalloc(sizeof(Node *) * (size_t)it->n);
+        for (int k = 0; k < it->n; k++)
+            lists[k] = read_var(L, fs, lsyms[k], il);
+        cond = ir_apply_prim(h, P_LT, il, 2, read_var(L, fs, lc->counter, il), min_len(h, lists, it->n, il));
+        free(lists);
     }
     Graph *bg = new_branch(L, "body", loc);
     Graph *exit = new_branch(L, "exit", loc);
@@ -1756,8 +1767,11 @@ static Graph *begin_iter_loop(Lower *L, LoopCx *lc, const Iter *it, const Expr *
     if (it->kind == IT_LISTS) {
         Node **items = xmalloc(sizeof(Node *) * (size_t)(it->n + 2));
         items[0] = ir_const_prim(m, P_MAKE_TUPLE, il);
+        /* in range: the header just compared i with the length of this
+           very value (bg's only way in is from h, and nothing is bound
+           before these reads) */
         for (int k = 0; k < it->n; k++)
-            items[k + 1] = ir_apply_prim(bg, P_LIST_GET, il, 2, read_var(L, fs, lsyms[k], il), i);
+            items[k + 1] = ir_apply_prim(bg, P_LIST_ITEM, il, 2, read_var(L, fs, lsyms[k], il), i);
         int n = it->n;
         if (it->enumerate) {
             Node *c = start_sym >= 0 ? ir_apply_prim(bg, P_ADD, il, 2, read_var(L, fs, start_sym, il), i) : i;
@@ -1805,6 +1819,10 @@ static Node *sum_start(Lower *L, const Expr *call)
  * accumulator: the innermost clause appends elt, the others extend it by
  * the next clause's list; a false filter continues the loop.  One loop per
  * function keeps every change of an accumulator in the loop that owns it.
+ * An innermost clause without a filter over lists (zip, enumerate) knows
+ * its count before its loop: its accumulator starts as list_reserve of
+ * it and takes each item with list_push (ir/prims.def), which native code
+ * stores without a capacity check where passes/inplace.c finds the room.
  *
  * sum(generator, start) folds instead of building the list (sum, the call,
  * not NULL): the accumulator starts at start (evaluated after the first
@@ -1849,7 +1867,18 @@ static Node *comp_clause(Lower *L, const Expr *e, int k, const Expr *sum, Node *
     int acc = new_hidden(L, "comp");
     Map also = {0};             /* the accumulator: a phi in the header */
     map_put(&also, key2(0, (uint32_t)acc))->v = 1;
-    var_set(L, g, acc, sum ? init : ir_apply_prim(g, P_LIST_MAKE, cf->loc, 0), VS_OK);
+    /* the innermost clause, unfiltered, over lists (zip, enumerate): one
+       item per iteration, and their number, n, is known before the loop;
+       the accumulator starts with room for n (list_reserve) and each item
+       goes into it with list_push (no more than n of them run on it, which
+       lets native code store without a capacity check: passes/inplace.c).
+       A range counts its iterations too, but its counter wraps at 2**63
+       (ints wrap), which could run more iterations than len(range) */
+    bool reserve = !sum && k + 1 == e->comp.nfors && cf->ifs.n == 0 && it.kind == IT_LISTS;
+    Node *start = sum ? init
+                : reserve ? ir_apply_prim(g, P_LIST_RESERVE, cf->loc, 1, min_len(g, it.vals, it.n, it.loc))
+                          : ir_apply_prim(g, P_LIST_MAKE, cf->loc, 0);
+    var_set(L, g, acc, start, VS_OK);
     LoopCx lc = {0};
     Graph *exit = begin_iter_loop(L, &lc, &it, cf->target, NULL, &also, cf->loc);
     iter_free(&it);
@@ -1875,7 +1904,7 @@ static Node *comp_clause(Lower *L, const Expr *e, int k, const Expr *sum, Node *
         Node *a = read_var(L, &fs, acc, el);
         var_set(L, fs.cur, acc,
                 sum ? ir_apply_prim(fs.cur, P_SUM_ADD, sum->call.fn->loc, 2, a, elt)
-                     : ir_apply_prim(fs.cur, P_LIST_APPEND, el, 2, a, elt), VS_OK);
+                     : ir_apply_prim(fs.cur, reserve ? P_LIST_PUSH : P_LIST_APPEND, el, 2, a, elt), VS_OK);
     }
     loop_next(L, &lc, cf->loc);
     end_loop(L, &lc, exit, cf->loc);

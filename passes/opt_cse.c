@@ -7,7 +7,8 @@
  * bit) compute the same value: the language has no side effects, and a
  * call that fails fails the same way both times.  The later one (in the
  * body's order, inputs first) is replaced by the earlier.  Not a list
- * display (list_make): each makes a list of its own, which the in-place
+ * display (list_make) nor list_reserve (two comprehensions' accumulators
+ * over the same lists): each makes a list of its own, which the in-place
  * pass may change where it is the only reference (two backpropagators'
  * empty zeros, merged, would be one list two sensitivities share).
  *
@@ -134,7 +135,8 @@ int opt_cse(OptCtx *c)
         for (int j = 0; j < body->len; j++) {
             Node *x = body->data[j];
             if (x->graph != g || !x->uses || x->app.n == 0 || x->app.in[0]->kind != N_CONST ||
-                opt_is_prim(x, P_UNREACHABLE) || opt_is_prim(x, P_LIST_MAKE))
+                opt_is_prim(x, P_UNREACHABLE) || opt_is_prim(x, P_LIST_MAKE) ||
+                opt_is_prim(x, P_LIST_RESERVE))
                 continue;
             size_t k = (size_t)hash_apply(x) & (cap - 1);
             while (table[k] && !same_apply(table[k], x))

@@ -277,8 +277,14 @@ static Node *coerce(TypeCtx *tc, Graph *ng, Node *x, Type *from, Type *to, Loc l
         free(el);
         return t;
     }
-    if (from->kind == T_LIST && to->kind == T_LIST)
+    if (from->kind == T_LIST && to->kind == T_LIST) {
+        /* the room list_reserve makes is for items of the type the join
+           asks for: the application itself takes that type (a conversion
+           would make an empty list without room) */
+        if (!type_list_elem(from) && ir_applies_prim(x, P_LIST_RESERVE))
+            return prim_call(tc, ng, P_LIST_RESERVE, translate(tc, to, loc), loc, x->app.in[1], NULL);
         return prim_call(tc, ng, P_LIST_CONVERT, translate(tc, to, loc), loc, x, NULL);
+    }
     return x;   /* function sets: the same closure value */
 }
 
@@ -556,6 +562,7 @@ static bool list_operands(TypeCtx *tc, Graph *ng, PrimId p, Type *t, Type **argt
         CONV(1, t), CONV(2, ti), CONV(3, elem);
         return true;
     case P_LIST_APPEND:
+    case P_LIST_PUSH:
         CONV(1, t), CONV(2, elem);
         return true;
     case P_LIST_CONCAT:
@@ -569,6 +576,7 @@ static bool list_operands(TypeCtx *tc, Graph *ng, PrimId p, Type *t, Type **argt
         CONV(2, ti);
         return true;
     case P_LIST_GET:
+    case P_LIST_ITEM:
     case P_LIST_POP:
     case P_LIST_REPEAT:
     case P_LIST_IREPEAT:
@@ -708,7 +716,7 @@ static Node *clone_apply_at(TypeCtx *tc, Inst *inst, Graph *ng, Node *a)
         Node *c = a->app.in[0];
         Type *lt = n > 1 ? infer_node_type(tc, inst, a->app.in[1]) : NULL;
         bool list_read = c->kind == N_CONST && c->k.kind == K_PRIM &&
-                         (c->k.u.prim == P_LIST_GET || c->k.u.prim == P_GETITEM || c->k.u.prim == P_LIST_POP ||
+                         (prim_reads_item(c->k.u.prim) || c->k.u.prim == P_GETITEM || c->k.u.prim == P_LIST_POP ||
                           c->k.u.prim == P_LIST_MIN || c->k.u.prim == P_LIST_MAX);
         if (!t && list_read && lt && lt != TY_ERR && lt->kind == T_LIST && !type_list_elem(lt))
             diag_error(tc->d, a->loc, "the items of this list have no known type: it is always empty here "

@@ -9,7 +9,8 @@
  * items of the element's memory type (cg_list_mem_type: a bool is an i8
  * holding 0 or 1, a tuple its literal struct of memory types, a list this
  * struct), of which the first len are the list's.  list[?] is the same
- * struct, { NULL, 0, 0 }, and so is every empty list this file makes.
+ * struct, { NULL, 0, 0 }, and so is every empty list this file makes but
+ * list_reserve's (room for n items, none yet).
  * Buffers come from the runtime (myrt_list_alloc, myrt_list_grow) with
  * exactly cap * size-of-item bytes, so the runtime can tell from a
  * buffer's capacity whether it is a block of its own that it may realloc.
@@ -24,7 +25,10 @@
  * computes, and raises the same runtime errors with the same messages at
  * the primitive's location; a non-inplace primitive never writes its
  * operands' buffers (it allocates a new one); an _inplace one writes only
- * its list operand's, growing it by doubling (amortised O(1) per item).
+ * its list operand's, growing it by doubling (amortised O(1) per item),
+ * but list_push_inplace, which stores into the room passes/inplace.c
+ * proved (list_reserve's) without a check; list_item reads without a
+ * check (the index is in range by construction: ir/prims.def).
  * Loops over items are plain counted LLVM loops (a phi, a compare, a
  * branch), copies memcpy, so that -O2 can vectorise them.
  */
@@ -1081,7 +1085,8 @@ void cg_list_check_lengths(Cg *cg, LLVMValueRef x, const Type *tx, LLVMValueRef 
 bool cg_is_list_prim(PrimId p)
 {
     switch (p) {
-    case P_LIST_MAKE: case P_LIST_LEN: case P_LIST_GET: case P_LIST_SET: case P_LIST_APPEND: case P_LIST_POP:
+    case P_LIST_MAKE: case P_LIST_RESERVE: case P_LIST_LEN: case P_LIST_GET: case P_LIST_ITEM: case P_LIST_SET:
+    case P_LIST_APPEND: case P_LIST_PUSH: case P_LIST_PUSH_INPLACE: case P_LIST_POP:
     case P_LIST_CONCAT: case P_LIST_EXTEND: case P_LIST_REPEAT: case P_LIST_IREPEAT: case P_LIST_SLICE:
     case P_LIST_COPY: case P_LIST_SUM:
     case P_LIST_MIN: case P_LIST_MAX: case P_LIST_CONTAINS: case P_LIST_CONVERT: case P_LIST_SET_INPLACE:
@@ -1111,10 +1116,20 @@ LLVMValueRef cg_list_prim(Cg *cg, LLVMValueRef arena, PrimId p, const Node *n, L
             cg_list_store(cg, buf, const_i64(cg, i), cg_coerce(cg, args[i], types[i], re), re);
         return cg_list_value(cg, buf, len, len);
     }
+    case P_LIST_RESERVE: {        /* room for max(n, 0) items, none yet */
+        const Type *re = type_list_elem(rt);
+        if (!re)
+            return empty_list(cg);
+        LLVMValueRef room = imax(cg, args[0], const_i64(cg, 0));
+        return cg_list_value(cg, cg_list_buffer(cg, arena, room, re), const_i64(cg, 0), room);
+    }
     case P_LIST_LEN:
         return cg_list_len(cg, args[0]);
-    case P_LIST_GET: {
-        LLVMValueRef k = checked_index(cg, args[1], cg_list_len(cg, args[0]), "list index out of range", loc);
+    case P_LIST_GET:
+    case P_LIST_ITEM: {         /* list_item: 0 <= i < len by construction */
+        LLVMValueRef k = p == P_LIST_ITEM ? args[1]
+                                          : checked_index(cg, args[1], cg_list_len(cg, args[0]),
+                                                          "list index out of range", loc);
         return cg_coerce(cg, cg_list_load(cg, cg_list_data(cg, args[0]), k, elem), elem, rt);
     }
     case P_LIST_SET:
@@ -1129,11 +1144,16 @@ LLVMValueRef cg_list_prim(Cg *cg, LLVMValueRef arena, PrimId p, const Node *n, L
         return a;
     }
     case P_LIST_APPEND:
-    case P_LIST_APPEND_INPLACE: {
+    case P_LIST_PUSH:               /* not made in place: an append */
+    case P_LIST_APPEND_INPLACE:
+    case P_LIST_PUSH_INPLACE: {     /* into room passes/inplace.c found by provenance: no check */
         const Type *re = type_list_elem(rt);
         LLVMValueRef a = cg_coerce(cg, args[0], lt, rt);
         LLVMValueRef len = cg_list_len(cg, a), n1 = LLVMBuildNSWAdd(cg->b, len, const_i64(cg, 1), "");
-        a = p == P_LIST_APPEND ? copy_with_room(cg, arena, a, n1, re) : grow_to(cg, arena, a, n1, re);
+        if (p == P_LIST_APPEND || p == P_LIST_PUSH)
+            a = copy_with_room(cg, arena, a, n1, re);
+        else if (p == P_LIST_APPEND_INPLACE)
+            a = grow_to(cg, arena, a, n1, re);
         cg_list_store(cg, cg_list_data(cg, a), len, cg_coerce(cg, args[1], types[1], re), re);
         return LLVMBuildInsertValue(cg->b, a, n1, 1, "");
     }

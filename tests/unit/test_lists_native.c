@@ -14,6 +14,7 @@
  * Calls LLVMShutdown() once every test has run, so that LeakSanitizer sees
  * LLVM's own static state released; nothing of ours may leak.
  */
+#include "compiled.h"
 #include "unit.h"
 
 #include <stdarg.h>
@@ -532,6 +533,101 @@ static void test_inplace(void **state)
     fx_free(fx);
 }
 
+/* A comprehension's accumulator: list_reserve(n) and list_push_inplace
+   into its room; list_item, a loop's read in range.  f(xs, v) =
+   a = reserve(3); a.append(xs[0]); a.append(xs[2]); a.append(v);
+   (a, [v] with reserve(-2) grown by the copying list_push) */
+static void test_reserve_push_item(void **state)
+{
+    (void)state;
+    Fx *fx = fx_new();
+    Node **p = begin(fx, 2, fx->lf, fx->f);
+    Node *a = A(fx, P_LIST_RESERVE, fx->lf, 1, 1, KI(fx, 3));
+    a = A(fx, P_LIST_PUSH_INPLACE, fx->lf, 2, 2, a, A(fx, P_LIST_ITEM, fx->f, 3, 2, p[0], KI(fx, 0)));
+    a = A(fx, P_LIST_PUSH_INPLACE, fx->lf, 4, 2, a, A(fx, P_LIST_ITEM, fx->f, 5, 2, p[0], KI(fx, 2)));
+    a = A(fx, P_LIST_PUSH_INPLACE, fx->lf, 6, 2, a, p[1]);
+    Node *b = A(fx, P_LIST_PUSH, fx->lf, 7, 2, A(fx, P_LIST_RESERVE, fx->lf, 8, 1, KI(fx, -2)), p[1]);
+    finish(fx, A(fx, P_MAKE_TUPLE, tup(fx, 2, fx->lf, fx->lf), 1, 2, a, b));
+    check(fx, "([1.0, 2.0, 3.0], 0.5)", "([1.0, 3.0, 0.5], [0.5])");
+    fx_free(fx);
+
+    /* the interpreter checks what native code takes for granted: a push
+       past the room, a read out of range, are the compiler's errors */
+    fx = fx_new();
+    p = begin(fx, 1, fx->f);
+    a = A(fx, P_LIST_RESERVE, fx->lf, 1, 1, KI(fx, 1));
+    a = A(fx, P_LIST_PUSH_INPLACE, fx->lf, 2, 2, a, p[0]);
+    finish(fx, A(fx, P_LIST_PUSH_INPLACE, fx->lf, 4, 2, a, p[0]));
+    StrBuf out = {0};
+    run(fx, "(0.5,)", -1, &out);
+    assert_string_equal(sb_cstr(&out), "!t.my:3:4: internal error: list_push_inplace on a list of 1 items without room");
+    fx_free(fx);
+    fx = fx_new();
+    p = begin(fx, 1, fx->lf);
+    finish(fx, A(fx, P_LIST_ITEM, fx->f, 5, 2, p[0], KI(fx, 2)));
+    run(fx, "([1.0, 2.0],)", -1, &out);
+    assert_string_equal(sb_cstr(&out), "!t.my:3:5: internal error: list_item index 2 out of range for 2 items");
+    sb_free(&out);
+    fx_free(fx);
+}
+
+/* What the pipeline makes of comprehensions and loops, after the in-place
+   pass (what the backend compiles): counts of primitives in the module. */
+typedef struct Counts {
+    int reserve, push_inplace, append_inplace, item, get, extend_inplace;
+} Counts;
+
+static Counts counts_after_inplace(const char *src)
+{
+    Compiled *c = compile(src, "f", NULL);
+    assert_true(pipeline_run(&c->pc, STAGE_INPLACE));
+    Module *m = c->typed;
+    Counts k = {count_prim_applies(m, P_LIST_RESERVE), count_prim_applies(m, P_LIST_PUSH_INPLACE),
+                count_prim_applies(m, P_LIST_APPEND_INPLACE), count_prim_applies(m, P_LIST_ITEM),
+                count_prim_applies(m, P_LIST_GET), count_prim_applies(m, P_LIST_EXTEND_INPLACE)};
+    release(c);
+    return k;
+}
+
+/* Which comprehensions start with room and push without a check, and the
+   loops' reads in range */
+static void test_comprehension_room(void **state)
+{
+    (void)state;
+    /* axpy: one unfiltered clause over zip; the loop reads both lists */
+    Counts k = counts_after_inplace("def f(a: float, xs: list[float], ys: list[float]):\n"
+                                    "    return [a * x + y for x, y in zip(xs, ys)]\n");
+    assert_int_equal(k.reserve, 1);
+    assert_int_equal(k.push_inplace, 1);
+    assert_int_equal(k.append_inplace, 0);
+    assert_int_equal(k.item, 2);
+    assert_int_equal(k.get, 0);
+    /* a filter: the count is not known, an ordinary append */
+    k = counts_after_inplace("def f(xs: list[float]):\n    return [x for x in xs if x > 0.0]\n");
+    assert_int_equal(k.reserve, 0);
+    assert_int_equal(k.push_inplace, 0);
+    assert_int_equal(k.append_inplace, 1);
+    assert_int_equal(k.item, 1);
+    /* two clauses: the inner one pushes into its room, the outer extends */
+    k = counts_after_inplace("def f(xs: list[float], ys: list[float]):\n"
+                             "    return [x * y for x in xs for y in ys]\n");
+    assert_int_equal(k.reserve, 1);
+    assert_int_equal(k.push_inplace, 1);
+    assert_int_equal(k.extend_inplace, 1);
+    assert_int_equal(k.item, 2);
+    /* a range counts with a counter that wraps: no room by count; a for
+       statement's read of its list and a user's index */
+    k = counts_after_inplace("def f(xs: list[float], n: int):\n"
+                             "    s = 0.0\n"
+                             "    for x in xs:\n"
+                             "        s += x * xs[n]\n"
+                             "    return ([s * i for i in range(n)], s)\n");
+    assert_int_equal(k.reserve, 0);
+    assert_int_equal(k.push_inplace, 0);
+    assert_int_equal(k.item, 1);
+    assert_int_equal(k.get, 1);
+}
+
 /* sum([x] * n): 10**7 items in one large block, freed with the arena */
 static void test_ten_million(void **state)
 {
@@ -578,6 +674,8 @@ int main(void)
         cmocka_unit_test(test_contains_and_equality),
         cmocka_unit_test(test_convert),
         cmocka_unit_test(test_inplace),
+        cmocka_unit_test(test_reserve_push_item),
+        cmocka_unit_test(test_comprehension_room),
         cmocka_unit_test(test_ten_million),
     };
     return cmocka_run_group_tests(tests, NULL, teardown_llvm);
