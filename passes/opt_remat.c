@@ -14,7 +14,8 @@
  *     then keeps x, not both x and a * x, nor 1 - x * x, nor c * x * x
  *     for an invariant c, and i, not i, i - 1 and i + 1, for each
  *     iteration;
- *   - an item read list_get(a, i) of a loop invariant a held by a
+ *   - an item read list_get(a, i) or list_item(a, i) (a loop's own read
+ *     of the list it runs over) of a loop invariant a held by a
  *     parameter of G (only that way: a list G would capture itself would
  *     cost each record 24 bytes, not an item's 8), where a is only ever
  *     read (read_only below: a list some code may change would make that
@@ -62,7 +63,7 @@ typedef struct Remat {
 static bool reads_operand(PrimId p, int k)
 {
     switch (p) {
-    case P_LIST_GET: case P_LIST_LEN: case P_LIST_SUM: case P_LIST_MIN: case P_LIST_MAX: case P_LIST_CONTAINS:
+    case P_LIST_GET: case P_LIST_ITEM: case P_LIST_LEN: case P_LIST_SUM: case P_LIST_MIN: case P_LIST_MAX: case P_LIST_CONTAINS:
     case P_LIST_ARGMIN: case P_LIST_ARGMAX: case P_LIST_COPY: case P_SDENSE: case P_SFOR: case P_ONEHOT:
     case P_COTANGENT: case P_EQ: case P_NE:
         return k == 0 || (p == P_EQ || p == P_NE);
@@ -198,7 +199,7 @@ static Node *copy_in(Graph *g, Node *x, Node *list)
     return w;
 }
 
-/* For v = list_get(a, i) read by g: g's parameter holding a, if g is a
+/* For v = list_get(a, i) or list_item(a, i) read by g: g's parameter holding a, if g is a
    loop's code, v's graph still uses v and a is only ever read; else NULL. */
 static Node *list_in(Remat *r, Node *v, const Graph *g)
 {
@@ -215,7 +216,7 @@ static Node *list_in(Remat *r, Node *v, const Graph *g)
 static int rewrite(OptCtx *c, Node *v)
 {
     Remat *r = c->pass_state;
-    if (v->kind != N_APPLY || !(arithmetic(v) || opt_is_prim(v, P_LIST_GET)))
+    if (v->kind != N_APPLY || !(arithmetic(v) || opt_is_prim(v, P_LIST_GET) || opt_is_prim(v, P_LIST_ITEM)))
         return 0;
     Graph *g = NULL;
     for (const Use *u = v->uses; u; u = u->next) {
