@@ -24,7 +24,8 @@ ints), comparisons and chains, `and`/`or`/`not`, conditional expressions,
 steps, an existing variable as the loop variable), `break`/`continue`/`return`
 in nested loops, tuples (displays, constant indexing incl. negative, nested,
 unpacking incl. nested), lambdas and nested `def`s (closures: a captured
-variable is never rebound while the closure is alive), closures returned from
+variable is never rebound while the closure is alive, also when a variable
+of an enclosing block or loop keeps the closure), closures returned from
 helpers and functions passed as values (builtins, top-level functions),
 self and mutual recursion with a depth bound, top-level constants, builtins
 with arguments kept in their domains, annotated parameters, expression
@@ -221,6 +222,7 @@ class Var:
     def __init__(self, name, ty, owner, const=False):
         self.name, self.ty, self.owner, self.const = name, ty, owner, const
         self.frozen = 0          # > 0: captured by a live closure, never rebound
+        self.caps = set()        # variables captured by the closures its value may hold
 
 
 class Scope:
@@ -242,10 +244,19 @@ class Fn:
         self.name, self.params, self.ret = name, params, ret
         self.parent, self.def_scope = parent, def_scope
         self.loops = []          # stack of 'for' / 'while'
+        self.frames = []         # one Loop per entry of loops
         self.mult = 1            # iterations of the enclosing loops (cost estimate)
         self.cost = 0
         self.rec = None          # (name, params, ret, index of the bound int parameter)
         self.nrec = 0            # recursive calls written so far
+
+
+class Loop:
+    """A loop being generated: the variables (nested defs too) visible at its entry,
+    and those of them rebound in it so far (by its header or its body)."""
+    def __init__(self, outer):
+        self.outer = outer
+        self.rebound = set()
 
 
 class Helper:
@@ -308,6 +319,8 @@ class Gen:
                                  # NAME of each tests/e2e/pending_NAME.my.txt
         self.templates = {}      # template kind -> the name it is defined under
         self.export_hdr = {}     # top-level function -> its `def` line for export mode
+        self.sinks = []          # the capture sets of the expressions being collected
+        self.def_vars = {}       # nested def name -> its Var (caps: what its body captured)
 
     # -- small utilities -------------------------------------------------
     def fresh(self, prefix="v"):
@@ -391,16 +404,72 @@ class Gen:
 
     # -- variables -----------------------------------------------------------
     def read_var(self, v, fn):
-        """Reading v from fn: freezes v if it is captured by a closure."""
-        if v.const or v.owner is fn:
-            return (v.name, P_ATOM)
-        f = fn
-        while f is not None and f.parent is not v.owner:
-            f = f.parent
-        if f is not None and f.def_scope is not None:
-            v.frozen += 1
-            f.def_scope.frozen.append(v)
+        """Reading v from fn: freezes v if it is captured by a closure.  The expressions
+        being collected (collect) note v if captured, and what v's closures captured."""
+        captured = False
+        if not (v.const or v.owner is fn):
+            f = fn
+            while f is not None and f.parent is not v.owner:
+                f = f.parent
+            if f is not None and f.def_scope is not None:
+                v.frozen += 1
+                f.def_scope.frozen.append(v)
+                captured = True
+        for sink in self.sinks:
+            sink |= v.caps
+            if captured:
+                sink.add(v)
         return (v.name, P_ATOM)
+
+    def collect(self, gen):
+        """(gen(), the variables captured by the closures gen's expression makes or reads:
+        those its value may hold)."""
+        self.sinks.append(set())
+        try:
+            e = gen()
+        finally:
+            caps = self.sinks.pop()
+        return e, caps
+
+    def enter_loop(self, kind, scope, fn):
+        fn.loops.append(kind)
+        outer = set(scope.visible())
+        s = scope
+        while s:
+            outer.update(self.def_vars[d[0]] for d in s.defs)
+            s = s.parent
+        fn.frames.append(Loop(outer))
+
+    def leave_loop(self, fn):
+        fn.loops.pop()
+        fn.frames.pop()
+
+    def rebind(self, v, fn):
+        """v is rebound here: noted in the enclosing loops, whose next iteration rebinds it."""
+        for loop in fn.frames:
+            loop.rebound.add(v)
+
+    def may_hold(self, v, caps, scope, fn):
+        """May the existing variable v take a value whose closures captured caps?  Not if
+        they captured v itself (the assignment rebinds it while they can be called), nor
+        when v outlives the iteration of an enclosing loop and they captured a variable
+        that loop binds or rebinds (its next iteration does, v's closures still callable).
+        If it may, caps stay frozen as long as v is visible, not only where the closures
+        were made, and v's later readers carry them on."""
+        own = {c for c in caps if c.owner is fn}
+        if v in own:
+            return False
+        for loop in fn.frames:
+            if v in loop.outer and any(c not in loop.outer or c in loop.rebound for c in own):
+                return False
+        s = scope
+        while v not in s.vars:
+            s = s.parent
+        for c in own:
+            c.frozen += 1
+            s.frozen.append(c)
+        v.caps |= caps
+        return True
 
     def vars_of(self, scope, pred):
         return [v for v in scope.visible() if pred(v.ty)]
@@ -938,9 +1007,11 @@ class Gen:
         # or passed to a higher-order function
         ty = self.rand_fn_type(scope)
         name = self.fresh("g")
-        e = self.poly_fn_expr(ty, 2, scope, fn) or self.fn_expr(ty, 2, scope, fn)
+        e, caps = self.collect(lambda: self.poly_fn_expr(ty, 2, scope, fn)
+                               or self.fn_expr(ty, 2, scope, fn))
         self.emit(ind, f"{name} = {e[0]}")
         v = Var(name, ty, fn)
+        v.caps = caps
         scope.vars.append(v)
         if self.chance(0.6):
             _, ps, rt = ty
@@ -1036,6 +1107,7 @@ class Gen:
             return (f"{callee[0]}[{idx}]({self.args(et[1], d, scope, fn)})", P_ATOM)
         if kind == "s":
             name, sty, cost, rec_param = o
+            self.read_var(self.def_vars[name], fn)
             fn.cost += cost * fn.mult
             return (f"{name}({self.args(sty[1], d, scope, fn, rec_param)})", P_ATOM)
         if kind == "r":
@@ -1141,8 +1213,9 @@ class Gen:
             ft = self.rand_fn_type()
             ty = ("tup", (ft, self.rand_scalar())) if self.chance(0.5) else ("tup", (self.rand_scalar(), ft))
             name = self.fresh("t")
-            e = self.tuple_display(ty, 2, scope, fn)
+            e, caps = self.collect(lambda: self.tuple_display(ty, 2, scope, fn))
             scope.vars.append(Var(name, ty, fn))
+            scope.vars[-1].caps = caps
             self.emit(ind, f"{name} = {e[0]}")
             return False
         if x < 0.74 and depth < 3:
@@ -1218,8 +1291,16 @@ class Gen:
             if op == "*=":
                 self.emit(ind, f"{v.name} %= {self.pick((97, 1000))}")
         else:
-            e = self.expr(v.ty, d, scope, fn)
+            e, caps = self.collect(lambda: self.expr(v.ty, d, scope, fn))
+            if has_fn(v.ty) and not self.may_hold(v, caps, scope, fn):
+                # a rebinding myc must reject (contract: closures): a new variable instead
+                nv = Var(self.fresh(), v.ty, fn)
+                nv.caps = caps
+                self.emit(ind, f"{nv.name} = {e[0]}")
+                scope.vars.append(nv)
+                return
             self.emit(ind, f"{v.name} = {e[0]}")
+        self.rebind(v, fn)
 
     def unpack(self, ind, scope, fn, d):
         tvars = [v for v in scope.visible() if is_tup(v.ty) and not has_fn(v.ty)]
@@ -1243,6 +1324,7 @@ class Gen:
             if vs and self.chance(0.3):
                 v = self.pick(vs)
                 targets.append(v.name)
+                self.rebind(v, fn)
                 return v.name
             n = self.fresh()
             targets.append(n)
@@ -1283,13 +1365,13 @@ class Gen:
             scope.vars.append(both)
 
     def loop_body(self, ind, scope, fn, depth, iters, kind):
-        fn.loops.append(kind)
+        self.enter_loop(kind, scope, fn)
         old = fn.mult
         fn.mult = fn.mult * max(iters, 1)
         sc = Scope(scope, fn)
         self.block(ind, sc, fn, self.r.randint(1, 4), depth + 1)
         fn.mult = old
-        fn.loops.pop()
+        self.leave_loop(fn)
 
     def small_int(self, scope, fn, lo, hi):
         """An int expression with a value in [lo, hi]."""
@@ -1336,12 +1418,14 @@ class Gen:
         body = Scope(scope, fn)
         if newvar:
             body.vars.append(newvar)
-        fn.loops.append("for")
+        self.enter_loop("for", scope, fn)
+        if not newvar:
+            self.rebind(v, fn)
         old = fn.mult
         fn.mult *= iters
         self.block(ind + 1, body, fn, self.r.randint(1, 4), depth + 1)
         fn.mult = old
-        fn.loops.pop()
+        self.leave_loop(fn)
 
     def while_stmt(self, ind, scope, fn, depth):
         if fn.mult > 400:
@@ -1364,7 +1448,8 @@ class Gen:
         self.emit(ind + 1, f"{w} += 1")
         # carried variables: update several existing ones
         body = Scope(scope, fn)
-        fn.loops.append("while")
+        self.enter_loop("while", scope, fn)
+        self.rebind(wv, fn)
         old = fn.mult
         fn.mult *= lim + 2
         carried = self.assignable(scope, fn, lambda t: t in SCALARS or t == "N")
@@ -1372,14 +1457,15 @@ class Gen:
             self.assign_existing(ind + 1, v, body, fn, 2)
         self.block(ind + 1, body, fn, self.r.randint(1, 3), depth + 1)
         fn.mult = old
-        fn.loops.pop()
+        self.leave_loop(fn)
 
     def lambda_stmt(self, ind, scope, fn):
         ty = self.rand_fn_type(scope)
         name = self.fresh("g")
-        e = self.lambda_expr(ty, 2, scope, fn)
+        e, caps = self.collect(lambda: self.lambda_expr(ty, 2, scope, fn))
         self.emit(ind, f"{name} = {e[0]}")
         scope.vars.append(Var(name, ty, fn))
+        scope.vars[-1].caps = caps
         # call it right away sometimes
         if self.chance(0.5):
             r = self.fresh()
@@ -1409,22 +1495,26 @@ class Gen:
                 pnames.append(pn)
                 sc.vars.append(Var(pn, t, sub))
             self.emit(ind, f"def {name}({', '.join(pnames)}):")
+            self.sinks.append(set())            # what the def captures (collect)
             if rec:
                 sc.vars[0].loopvar = True        # never rebound: it bounds the recursion
                 self.emit(ind + 1, f"if {pnames[0]} <= 0: return {self.ret_expr(ret, 1, sc, sub)}")
                 sub.rec = (name, tuple(params), ret, 0)
                 sub.rec_param_name = pnames[0]
             self.block(ind + 1, sc, sub, self.r.randint(0, 3), depth + 1, must_return=True)
+            caps = self.sinks.pop()
             cost = sub.cost * (10 if rec else 1) + 1
             siblings.append((name, ("fn", tuple(params), ret), cost, 0 if rec else None))
             scope.defs.append(siblings[-1])
-        # bound as variables too (call them through the sibling list)
-        for name, ty, cost, recp in siblings:
-            v = Var(name, ty, fn)
+            v = Var(name, siblings[-1][1], fn)
             v.frozen = 1 << 20          # never rebound
             v.cost = cost
+            v.caps = caps
+            self.def_vars[name] = v     # (read when called as a sibling)
+        # bound as variables too (call them through the sibling list)
+        for name, ty, cost, recp in siblings:
             if recp is None:
-                scope.vars.append(v)
+                scope.vars.append(self.def_vars[name])
 
     # -- top level ------------------------------------------------------------
     def program(self):
