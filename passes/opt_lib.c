@@ -654,11 +654,27 @@ Node *opt_zero_of(OptCtx *c, Graph *g, Type *t, Loc loc)
     return opt_apply(g, t, in, t->n + 1, loc);
 }
 
+/* The graphs of the last analysis that t names become named (c->named):
+   a node a pass makes names them now, so no later rewrite of the pass may
+   take them for unnamed and let them die (inlining moving one away). */
+static void note_named(OptCtx *c, const Type *t)
+{
+    if (!t)
+        return;
+    if (t->kind == T_TUPLE)
+        for (int i = 0; i < t->n; i++)
+            note_named(c, t->elems[i]);
+    if (t->kind == T_FUNC)
+        for (int i = 0; i < t->n; i++)
+            if (t->fns[i].graph && t->fns[i].graph->id < c->gcap)
+                c->named[t->fns[i].graph->id] = 1;
+}
+
 Node *opt_apply_depend(OptCtx *c, Graph *g, Type *type, Node *const *first, int n, Node *v, Loc loc)
 {
     if (!n)
         return v;
-    (void)c;
+    note_named(c, type);
     Node **args = xmalloc(sizeof(Node *) * (size_t)(n + 1));
     memcpy(args, first, sizeof(Node *) * (size_t)n);
     args[n] = v;

@@ -35,7 +35,8 @@ typedef struct OptCtx {
     uint8_t *live;          /* by node id: an Apply or Parameter some live graph computes */
     int *calls;             /* by graph id: live uses of its constants as a callee */
     int *values;            /* by graph id: other live uses of its constants */
-    uint8_t *named;         /* by graph id: named by the type of a live non-constant node */
+    uint8_t *named;         /* by graph id: named by the type of a live non-constant node
+                               (or of a depend made since: opt_apply_depend) */
     uint8_t *pinned;        /* by graph id: a root, or named by a rebind (its identity matters) */
     uint8_t *parent_of;     /* by graph id: some live graph has it as parent */
     uint32_t nseen;         /* the graphs with lower ids existed at the last analysis */
@@ -137,7 +138,11 @@ static inline bool opt_only_used_by(const Node *a, const Node *user)
 }
 
 /* depend(first[0..n-1], v) in g, of type `type`: v, once the nodes of
-   first are computed, in that order; v itself when n is 0. */
+   first are computed, in that order; v itself when n is 0.  The graphs
+   `type` names are named from then on (c->named): a type taken from a
+   graph constant may name graphs no live node named, which the pass must
+   then not let die (inlining would move one away, its nodes gone, while
+   the depend keeps it live). */
 Node *opt_apply_depend(OptCtx *c, Graph *g, Type *type, Node *const *first, int n, Node *v, Loc loc);
 
 /* Makes g compute xs[0..n-1] before its final jump, which stays a tail
