@@ -38,7 +38,10 @@
  * specialisation and tuple-depth limits.  Errors are recorded per
  * instance and reported at the end for the instances reachable from the
  * entries, so a function that merely cannot be exported (an unannotated
- * parameter used as a function) can be dropped without a message.
+ * parameter used as a function) can be dropped without a message.  A
+ * rule's error on an operand that may still grow into one the rule takes
+ * (a symbolic zero, a list[?]) is recorded only once the fixpoint shows it
+ * stands (apply_rule, settle).
  *
  * infer_module may run the engine again, from scratch: when the
  * differentiation transforms made graphs while it ran, to type them
@@ -816,6 +819,50 @@ static void add_callee(Inst *inst, Inst *callee)
 
 static void type_graph(TypeCtx *tc, Inst *inst, int gi);
 
+/* Whether t holds a type that may still grow into one a rule failing on
+   it takes: a symbolic zero (the unit of the join of sensitivities, below
+   float, env, lists and tuples of them) or a list[?] (below every list). */
+static bool may_grow(const Type *t)
+{
+    if (!t || t == TY_ERR)
+        return false;
+    if (t->kind == T_ZERO || (t->kind == T_LIST && !type_list_elem(t)))
+        return true;
+    for (int i = 0; t->kind == T_TUPLE && i < t->n; i++)
+        if (may_grow(t->elems[i]))
+            return true;
+    return t->kind == T_LIST && may_grow(type_list_elem(t));
+}
+
+/*
+ * Primitive p's type rule on these operands.  Errors are kept once found
+ * (Inst.errors), which is right when a type that grows only fails more --
+ * but a symbolic zero or a list[?] grows into types the rules take: while
+ * a comprehension's body is typed its list is a list[?], whose tangent is
+ * a zero, and sin() of an item of that tangent fails where, at the
+ * fixpoint, the tangent is a list of floats.  So until the fixpoint such a
+ * failure records nothing: its result stays unknown (bottom, the unit of
+ * the join, not TY_ERR, which would stick) and the instance is marked;
+ * settle() types the marked instances again with the final types, where
+ * the rules record the errors that still hold.
+ */
+static Type *apply_rule(TypeCtx *tc, Inst *inst, const PrimInfo *p, Node *a, Type **args, int nargs)
+{
+    PrimTypeRule rule = prim_type_rule(p->id);
+    bool grows = false;
+    for (int i = 0; i < nargs && !grows && !tc->settled; i++)
+        grows = may_grow(args[i]);
+    if (!grows)
+        return rule(tc, p, a, args, nargs);
+    int before = inst->errors.len;
+    Type *t = rule(tc, p, a, args, nargs);
+    if (inst->errors.len == before)
+        return t;
+    drop_errs(&inst->errors, before);
+    inst->deferred = true;
+    return NULL;
+}
+
 /* The type of an Apply: the join over every function the callee may be. */
 static Type *eval_apply(TypeCtx *tc, Inst *inst, Node *a, Type **args)
 {
@@ -853,7 +900,7 @@ static Type *eval_apply(TypeCtx *tc, Inst *inst, Node *a, Type **args)
             }
             if (any_bottom)
                 continue;
-            Type *t = any_err ? TY_ERR : prim_type_rule(p->id)(tc, p, a, args, nargs);
+            Type *t = any_err ? TY_ERR : apply_rule(tc, inst, p, a, args, nargs);
             result = result ? infer_join(tc, result, t) : t;
             continue;
         }
@@ -999,6 +1046,18 @@ static void run_queue(TypeCtx *tc)
             tc->qhead = 0;
         }
     }
+}
+
+/* At the fixpoint: the instances where a rule's error was deferred
+   (apply_rule) typed again, their rules' errors now recorded, to the
+   fixpoint again (only errors' TY_ERR can spread from there). */
+static void settle(TypeCtx *tc)
+{
+    tc->settled = true;
+    for (int i = 0; i < tc->all.len; i++)
+        if (tc->all.data[i]->deferred)
+            enqueue(tc, tc->all.data[i]);
+    run_queue(tc);
 }
 
 /* ---- differentiation: J, Jfwd and derive() ---------------------------------------------- */
@@ -1200,6 +1259,7 @@ static void setup(TypeCtx *tc)
     Module *m = tc->m;
     tc->qhead = 0;
     tc->cur = NULL;
+    tc->settled = false;
     tc->fninfo = xcalloc(m->ngraph_ids, sizeof(FnInfo *));
     tc->glocal = xcalloc(m->ngraph_ids, sizeof(int));
     tc->local = xmalloc(sizeof(int) * (m->nnodes ? m->nnodes : 1));
@@ -1725,6 +1785,8 @@ static bool run_expanding(TypeCtx *tc, InferEntry *entries, Inst **roots, const 
             roots[e] = active[e] ? entry_instance(tc, &entries[e]) : NULL;
         }
         run_queue(tc);
+        if (!tc->grew)
+            settle(tc);
         if (!tc->grew)
             return true;
         /* differentiation made graphs: type again with them */

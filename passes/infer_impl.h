@@ -97,10 +97,13 @@ struct Inst {
     /* Errors are kept once found: types only grow, so an error found on
        smaller types stands on the final ones, and re-collecting them each
        round would lose one whose error result feeds back into its own
-       operands (through a loop's phi, say). */
+       operands (through a loop's phi, say).  The exception, a rule failing
+       on an operand that may still grow into one it takes, is not recorded
+       until the fixpoint (see apply_rule, infer.c). */
     ErrVec errors;
     ErrVec lasting;         /* clashes at block parameters */
     bool queued, processing, dirty;
+    bool deferred;          /* a rule's error was deferred here (see apply_rule) */
     bool via_value;         /* made for calls through function values (see get_inst) */
     bool widened;           /* its function-valued parameters are unions (widen_recursion) */
     Node *callsite;         /* for call-site-sensitive functions (TypeCtx.by_caller): the call */
@@ -134,6 +137,7 @@ struct TypeCtx {
     InstVec all;
     Inst *cur;
     bool changed;
+    bool settled;           /* the fixpoint was reached: rules' errors are recorded (see apply_rule) */
     unsigned reach_gen;     /* generation of the current reachability walk */
     unsigned pass;          /* counts passes over instances (see type_graph) */
     /* Functions whose values are told apart by the Constant they come from
@@ -213,13 +217,20 @@ static inline const char *graph_what(Graph *g)
     return g->src_name ? g->src_name : g->name;
 }
 
-static inline void free_errs(ErrVec *v)
+/* Drops v's errors from index `from` on. */
+static inline void drop_errs(ErrVec *v, int from)
 {
-    for (int i = 0; i < v->len; i++) {
+    for (int i = from; i < v->len; i++) {
         free(v->data[i].msg);
         for (int k = 0; k < v->data[i].nnotes; k++)
             free(v->data[i].note[k]);
     }
+    v->len = from;
+}
+
+static inline void free_errs(ErrVec *v)
+{
+    drop_errs(v, 0);
     vec_free(v);
 }
 
