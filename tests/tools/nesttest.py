@@ -35,7 +35,7 @@ gradient of a list under jvp or vjp (Hessian-vector products).  Entries may
 take list[float] parameters and return lists (`myc run` only: the object
 modes run the entries whose parameters and result are floats).
 `--avoid-known` leaves out the shapes of the known bugs while their
-tests/e2e/pending_NAME.my.txt exists (Gen.comp_ok).  Every value is kept tame: arguments in
+tests/e2e/pending_NAME.my.txt exists (Gen.avoid; none today).  Every value is kept tame: arguments in
 [-1.5, 1.5], builtins inside their domains, bounded loops and recursion,
 no captured variable ever rebound after its closure is made.
 
@@ -218,7 +218,6 @@ class Gen:
         self.loops = 0
         self.budget = 0          # statement-level extras left for this entry
         self.lists = False       # lists in this program (--lists)
-        self.order = 0           # the current entry's derivative order (comp_ok)
         self.avoid = frozenset() # the known bugs to steer clear of (--avoid-known)
 
     # -- small helpers ------------------------------------------------------
@@ -261,14 +260,6 @@ class Gen:
         return [v for v in ctx.env if v.kind == "l" and (n is None or v.n == n)]
 
     # -- lists (--lists) ------------------------------------------------------------
-    def comp_ok(self):
-        """Whether a list comprehension may be written here: not under --avoid-known
-        while tests/e2e/pending_diff_list_comprehension_third.my.txt exists (native code stops
-        with "sensitivities of lists of different lengths" on a comprehension
-        differentiated three times) if this entry's code may be differentiated three
-        times (its chain, and the object modes' NAME_grad)."""
-        return not ("diff_list_comprehension_third" in self.avoid and self.order >= 3)
-
     def list_read(self, ctx, v=None):
         """A float expression reading a list in scope (v, or any): an item, a
         reduction, a comprehension reduced, a slice or a concatenation read."""
@@ -283,7 +274,7 @@ class Gen:
         if r < 0.5:
             self.features.add("list_min_max")
             return self.pick([f"max({X})", f"min({X})", f"max({X}) - min({X}) * 0.5"])
-        if r < 0.68 and self.comp_ok():
+        if r < 0.68:
             self.features.add("list_comprehension")
             q = self.fresh("v")
             e = self.pick(UNARY1).format(a=q)
@@ -292,7 +283,7 @@ class Gen:
             return f"sum([{e} for {q} in {X}])"
         if r < 0.78:
             others = [o for o in self.lvars(ctx, n) if o is not v]
-            if others and self.comp_ok():
+            if others:
                 self.features.add("list_zip")
                 Y = self.ref(self.pick(others), ctx)
                 a, b = self.fresh("v"), self.fresh("v")
@@ -317,7 +308,7 @@ class Gen:
         same = self.lvars(ctx, n)
         longer = [v for v in self.lvars(ctx) if v.n > n]
         shorter = [v for v in self.lvars(ctx) if v.n < n]
-        if same and r < 0.3 and self.comp_ok():
+        if same and r < 0.3:
             self.features.add("list_comprehension")
             X = self.ref(self.pick(same), ctx)
             q = self.fresh("v")
@@ -343,7 +334,7 @@ class Gen:
             rest = ", ".join(self.atom(ctx) for _ in range(n - v.n))
             X = self.ref(v, ctx)
             return f"{X} + [{rest}]" if self.ch(0.5) else f"[{rest}] + {X}"
-        if r < 0.8 and self.comp_ok():
+        if r < 0.8:
             self.features.add("list_comprehension")
             i = self.fresh("i")
             a, b = self.atom(ctx), self.atom(ctx)
@@ -366,7 +357,7 @@ class Gen:
 
     def list_tangent(self, ctx, n, like=None):
         """A tangent or cotangent list of n items (like: a list of n items in scope)."""
-        if like and self.comp_ok() and self.ch(0.35):
+        if like and self.ch(0.35):
             self.features.add("list_comprehension")
             q = self.fresh("v")
             return f"[{self.pick(['0.5 * {q}', '{q} - 0.25', 'cos({q})']).format(q=q)} for {q} in {like}]"
@@ -400,8 +391,6 @@ class Gen:
         if r < 0.85:
             self.features.add("list_min_max")
             return self.pick([f"max({G})", f"min({G})"])
-        if not self.comp_ok():
-            return f"{G}[0] * {G}[-1]"
         q = self.fresh("v")
         return f"sum([{q} * {q} for {q} in {G}])"
 
@@ -816,7 +805,7 @@ class Gen:
         r = self.rng.random()
         same = [v for v in own_l if v.n == m]
         one_less = [v for v in own_l if v.n == m - 1]
-        if same and r < 0.35 and not has_op(e) and self.comp_ok():
+        if same and r < 0.35 and not has_op(e):
             self.features.add("list_comprehension")
             q = self.fresh("v")
             return f"[{self.pick(['{q} * {e}', 'sin({q}) + {e}', '{e} * {q} * {q}']).format(q=q, e=P(e))}" \
@@ -825,8 +814,6 @@ class Gen:
             self.features.add("list_concat")
             q = self.fresh("v")
             X = self.ref(self.pick(one_less), c2)
-            if not self.comp_ok():
-                return f"{X} + [{e}]"
             return f"[{self.pick(UNARY1).format(a=q)} for {q} in {X}] + [{e}]"
         items = [e] + [self.body_expr(c2, None) for _ in range(m - 1)]
         self.rng.shuffle(items)
@@ -840,7 +827,7 @@ class Gen:
         G = self.chain(rest, c2, want_list=m)
         own_l = [v for v in self.lvars(c2) if v.fn == c2.fn and v.n == m]
         r = self.rng.random()
-        if r < 0.35 or not self.comp_ok():
+        if r < 0.35:
             return G
         a, b = self.fresh("v"), self.fresh("v")
         if own_l and r < 0.7:
@@ -1391,8 +1378,6 @@ class Gen:
         ret = "f" if self.ch(0.75) else "t"
         if self.lists and self.ch(0.2):
             ret = "l"
-        # how many times this entry's code may be differentiated
-        self.order = len(ops) + (ret == "f" and all(k in ("f", "i", "t") for k in pkinds))
         lines = []
         ctx = Ctx(env, lines, fid, 0, 1, ret=ret)
         self.cap = False
