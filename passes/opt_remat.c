@@ -65,8 +65,10 @@ static bool reads_operand(PrimId p, int k)
     switch (p) {
     case P_LIST_GET: case P_LIST_ITEM: case P_LIST_LEN: case P_LIST_SUM: case P_LIST_MIN: case P_LIST_MAX: case P_LIST_CONTAINS:
     case P_LIST_ARGMIN: case P_LIST_ARGMAX: case P_LIST_COPY: case P_SDENSE: case P_SFOR: case P_ONEHOT:
-    case P_COTANGENT: case P_EQ: case P_NE:
-        return k == 0 || (p == P_EQ || p == P_NE);
+    case P_COTANGENT:
+        return k == 0;
+    case P_EQ: case P_NE:
+        return true;
     case P_LIST_ADDAT: case P_LIST_UNSLICE: case P_LIST_UNREPEAT: case P_SENS_GET:
         return k == 1;
     case P_ENV_GET:
@@ -216,7 +218,7 @@ static Node *list_in(Remat *r, Node *v, const Graph *g)
 static int rewrite(OptCtx *c, Node *v)
 {
     Remat *r = c->pass_state;
-    if (v->kind != N_APPLY || !(arithmetic(v) || opt_is_prim(v, P_LIST_GET) || opt_is_prim(v, P_LIST_ITEM)))
+    if (v->kind != N_APPLY || !(arithmetic(v) || prim_reads_item(ir_applied_prim(v))))
         return 0;
     Graph *g = NULL;
     for (const Use *u = v->uses; u; u = u->next) {
